@@ -1,0 +1,51 @@
+//! The generator of the wecom-openwork typed client.
+//!
+//! YAML endpoint specs (see `spec/README.md`) go in; formatted Rust comes out:
+//! one module per group with its request/response types (made by typify),
+//! endpoint descriptors, and typed methods on the `Provider`, `Suite` and
+//! `Corp` handles. The library's `build.rs` calls [`generate_dir`] on every
+//! build; the `wecom-openwork-codegen` binary writes the same output to
+//! `generated/` for people to read and review.
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod generate;
+pub mod load;
+pub mod spec;
+pub mod validate;
+
+use std::path::Path;
+
+pub use error::SpecError;
+pub use generate::GeneratedFile;
+pub use load::LoadedSpec;
+
+/// Loads and checks every endpoint spec in `spec_dir`.
+pub fn load_and_check(spec_dir: &Path) -> Result<Vec<LoadedSpec>, SpecError> {
+    let specs = load::load_dir(spec_dir)?;
+    validate::check_all(&specs)?;
+    Ok(specs)
+}
+
+/// Loads, checks and generates: the whole pipeline over one spec directory.
+pub fn generate_dir(spec_dir: &Path) -> Result<Vec<GeneratedFile>, SpecError> {
+    generate::generate(&load_and_check(spec_dir)?)
+}
+
+/// Generates from spec texts given as `(file name, YAML)` pairs, as if they
+/// were files of one spec directory.
+pub fn generate_from_texts(texts: &[(&str, &str)]) -> Result<Vec<GeneratedFile>, SpecError> {
+    let mut specs = texts
+        .iter()
+        .map(|(file, text)| {
+            Ok(LoadedSpec {
+                file: (*file).to_owned(),
+                spec: load::parse(file, text)?,
+            })
+        })
+        .collect::<Result<Vec<_>, SpecError>>()?;
+    specs.sort_by(|a, b| a.file.cmp(&b.file));
+    validate::check_all(&specs)?;
+    generate::generate(&specs)
+}

@@ -1,0 +1,247 @@
+//! The spec format: what one `spec/<group>.yaml` file says.
+//!
+//! These types are the single source of the format. `spec/schema.json` is made
+//! from them with schemars, and the loader deserializes into them, so the file
+//! editors validate against and the file the generator accepts cannot drift.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One API group: a YAML file under `spec/`, a module under `wecom_openwork::api`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    /// Module name of the group (snake_case), e.g. `authorization`.
+    pub group: String,
+    /// One line about the group; becomes the module's doc comment.
+    pub summary: String,
+    /// The group's endpoints, in the order their methods are documented.
+    pub endpoints: Vec<Endpoint>,
+    /// Named JSON Schemas, referenced as `#/definitions/Name`.
+    #[serde(default)]
+    pub definitions: BTreeMap<String, SpecSchema>,
+}
+
+/// One WeCom API call and the typed method generated for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Method name (snake_case); unique on its handle across all groups.
+    pub name: String,
+    /// One line: what the call does, with the official Chinese title.
+    pub summary: String,
+    /// Further paragraphs for the method's doc comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// URL of the official documentation page.
+    pub doc: String,
+    /// HTTP method.
+    pub method: HttpMethod,
+    /// Path below the API host, starting with `/`.
+    pub path: String,
+    /// The one access token the URL carries.
+    pub token: TokenKind,
+    /// The handle the method hangs on; defaults to the token kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handle: Option<HandleKind>,
+    /// Overrides the token's URL query name (e.g. the legacy `access_token`
+    /// that `get_login_info` uses for the provider token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_param: Option<String>,
+    /// URL query parameters: a `$ref` to an object definition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<SpecSchema>,
+    /// JSON request body: a `$ref` to an object definition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<SpecSchema>,
+    /// JSON response: a `$ref` to an object definition.
+    pub response: SpecSchema,
+    /// What the response body can be.
+    #[serde(default)]
+    pub response_format: ResponseFormat,
+    /// The documented sample, checked against the schemas.
+    pub example: Example,
+}
+
+/// HTTP method of an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum HttpMethod {
+    /// `GET`: parameters in the query string only.
+    #[serde(rename = "GET")]
+    Get,
+    /// `POST`: a JSON body.
+    #[serde(rename = "POST")]
+    Post,
+}
+
+/// Which access token an endpoint's URL carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// `provider_access_token`, from the provider corpid and provider secret.
+    Provider,
+    /// `suite_access_token`, from the suite secret and suite ticket.
+    Suite,
+    /// `access_token` of an authorizing corp, from its permanent code.
+    Corp,
+    /// No token: the call that obtains one.
+    None,
+}
+
+impl TokenKind {
+    /// The URL query name WeCom expects for this token, if any.
+    pub fn default_param(self) -> Option<&'static str> {
+        match self {
+            TokenKind::Provider => Some("provider_access_token"),
+            TokenKind::Suite => Some("suite_access_token"),
+            TokenKind::Corp => Some("access_token"),
+            TokenKind::None => None,
+        }
+    }
+}
+
+/// The handle a generated method hangs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HandleKind {
+    /// `wecom_openwork::Provider`.
+    Provider,
+    /// `wecom_openwork::Suite`.
+    Suite,
+    /// `wecom_openwork::Corp`.
+    Corp,
+}
+
+impl HandleKind {
+    /// Whether this handle has what it takes to obtain a token of `token` kind.
+    pub fn can_carry(self, token: TokenKind) -> bool {
+        matches!(
+            (self, token),
+            (_, TokenKind::None)
+                | (HandleKind::Provider, TokenKind::Provider)
+                | (HandleKind::Suite, TokenKind::Suite)
+                | (HandleKind::Corp, TokenKind::Corp | TokenKind::Suite)
+        )
+    }
+}
+
+/// What an endpoint's response body can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseFormat {
+    /// Always JSON.
+    #[default]
+    Json,
+    /// Binary content (an image, a file) on success, JSON otherwise.
+    JsonOrBinary,
+}
+
+/// The documented sample of an endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    /// Sample query parameters (required when the endpoint has `query`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<Value>,
+    /// Sample request body (required when the endpoint has `request`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Value>,
+    /// Sample JSON response, as documented (may include `errcode`/`errmsg`).
+    pub response: Value,
+}
+
+/// The JSON Schema subset specs use.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecSchema {
+    /// Reference to a definition of the same file: `#/definitions/Name`.
+    #[serde(rename = "$ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// JSON type of the value.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub ty: Option<JsonType>,
+    /// Overrides the Rust type name of an inline object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the value means; becomes the doc comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A JSON Schema format hint, e.g. `int64`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Object members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<BTreeMap<String, SpecSchema>>,
+    /// Members a request must carry (not allowed in responses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<Vec<String>>,
+    /// Element schema of an array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<SpecSchema>>,
+    /// Schema of members not listed in `properties` (a map), or `false`.
+    #[serde(
+        rename = "additionalProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub additional_properties: Option<Box<AdditionalProperties>>,
+    /// Documented values and their meaning. Not a closed set: WeCom adds
+    /// values, and any other value still decodes.
+    #[serde(
+        rename = "x-known-values",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub known_values: Option<BTreeMap<String, String>>,
+    /// Other spellings of this property's key accepted when decoding.
+    #[serde(rename = "x-aliases", default, skip_serializing_if = "Option::is_none")]
+    pub aliases: Option<Vec<String>>,
+}
+
+/// `additionalProperties`: a flag or a schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum AdditionalProperties {
+    /// `false` forbids other members; `true` allows any.
+    Flag(bool),
+    /// The schema other members follow.
+    Schema(SpecSchema),
+}
+
+/// JSON value types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JsonType {
+    /// A string.
+    String,
+    /// A whole number.
+    Integer,
+    /// Any number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// A list.
+    Array,
+    /// A map of named members.
+    Object,
+}
+
+impl SpecSchema {
+    /// The definition name of a `#/definitions/Name` reference.
+    pub fn ref_name(&self) -> Option<&str> {
+        self.reference
+            .as_deref()
+            .and_then(|r| r.strip_prefix("#/definitions/"))
+    }
+}
+
+/// The JSON Schema of the spec format, as written to `spec/schema.json`.
+pub fn format_schema_json() -> String {
+    let schema = schemars::schema_for!(SpecFile);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,93 @@
+//! What the runtime knows about an endpoint: the descriptor every generated
+//! method passes to it.
+
+use std::fmt;
+
+/// HTTP method of an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpMethod {
+    /// `GET`.
+    Get,
+    /// `POST` with a JSON body.
+    Post,
+}
+
+impl HttpMethod {
+    /// `"GET"` or `"POST"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+        }
+    }
+}
+
+impl fmt::Display for HttpMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which access token an endpoint's URL carries. Exactly one, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TokenKind {
+    /// The provider access token (provider corpid + provider secret).
+    Provider,
+    /// A suite access token (suite secret + suite ticket).
+    Suite,
+    /// An authorizing corp's access token (obtained with its permanent code).
+    Corp,
+    /// No token: the calls that obtain tokens.
+    None,
+}
+
+impl TokenKind {
+    /// `"provider"`, `"suite"`, `"corp"` or `"none"`, as in the specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Provider => "provider",
+            TokenKind::Suite => "suite",
+            TokenKind::Corp => "corp",
+            TokenKind::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for TokenKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an endpoint's response body can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResponseFormat {
+    /// Always JSON.
+    Json,
+    /// Binary content (e.g. a PNG) on success, JSON otherwise; see [`crate::Payload`].
+    JsonOrBinary,
+}
+
+/// A spec'd endpoint, as generated from `spec/<group>.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Endpoint {
+    /// The spec group (module under [`crate::api`]).
+    pub group: &'static str,
+    /// The method name.
+    pub name: &'static str,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// URL of the official documentation page.
+    pub doc: &'static str,
+    /// HTTP method.
+    pub method: HttpMethod,
+    /// Path below the API host.
+    pub path: &'static str,
+    /// The token the URL carries.
+    pub token: TokenKind,
+    /// The token's URL query name, `None` when the endpoint takes no token.
+    pub token_param: Option<&'static str>,
+    /// What the response body can be.
+    pub response_format: ResponseFormat,
+}

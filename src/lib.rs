@@ -1,0 +1,65 @@
+//! Typed Rust SDK for WeCom (企业微信) third-party service providers.
+//!
+//! The API surface is generated from the YAML specs in `spec/` (one module per
+//! group under [`api`]); the runtime here does the HTTP, the tokens and the
+//! envelope. Methods hang on three cheap handles, one per token scope:
+//!
+//! - [`Provider`] (`client.provider()`): provider-token calls such as
+//!   `get_register_code`, `corpid_to_opencorpid`;
+//! - [`Suite`] (`client.suite(suite_id)`): suite-token calls: suite token, the
+//!   authorization flow (`get_pre_auth_code`, `get_permanent_code`, …) and
+//!   third-party OAuth;
+//! - [`Corp`] (`client.corp(suite_id, corp_id)`): calls with an authorizing
+//!   corp's access token.
+//!
+//! ```no_run
+//! use wecom_openwork::{api::authorization::types::GetPermanentCodeRequest, Client, StaticTokens};
+//!
+//! # async fn run() -> Result<(), wecom_openwork::Error> {
+//! let tokens = StaticTokens::new().suite("wwddddccc7775555aaa", "SUITE_ACCESS_TOKEN");
+//! let client = Client::new(wecom_openwork::DEFAULT_BASE_URI, tokens)?;
+//! let suite = client.suite("wwddddccc7775555aaa");
+//! let pre = suite.get_pre_auth_code().await?;
+//! println!("pre-auth code expires in {:?} s", pre.expires_in);
+//! let request = GetPermanentCodeRequest { auth_code: "AUTH_CODE".into() };
+//! let info = suite.get_permanent_code(&request).await?;
+//! println!("{:?} authorized", info.auth_corp_info.and_then(|c| c.corp_name));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Replies follow WeCom's envelope rule: `errcode` absent or 0 is success, any
+//! other is [`Error::Api`]. Decoding is forward compatible: unknown fields are
+//! ignored, every reply field is optional, and documented value sets are not
+//! closed enums.
+
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod client;
+mod endpoint;
+mod error;
+mod handle;
+mod ids;
+mod token;
+pub mod urls;
+
+pub use client::{
+    Client, ClientBuilder, Payload, DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+};
+pub use endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
+pub use error::{Error, RETRYABLE_CODES, TOKEN_INVALID_CODES};
+pub use handle::{Corp, Provider, Suite};
+pub use ids::{CorpId, SuiteId};
+pub use token::{AccessToken, BoxFuture, StaticTokens, TokenScope, TokenSource};
+
+/// The generated API: one module per spec group, each with its `types`, its
+/// `endpoints` descriptors, and methods on [`Provider`], [`Suite`] and [`Corp`].
+///
+/// Generated at build time from `spec/`; the committed copy in `generated/`
+/// is the same text, for reading and review.
+pub mod api {
+    include!(concat!(env!("OUT_DIR"), "/mod.rs"));
+}
+
+pub use api::ENDPOINTS;
