@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=spec");
-    let spec_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo")).join("spec");
+    let spec_dir =
+        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo")).join("spec");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
     let files = match wecom_openwork_codegen::generate_dir(&spec_dir) {
         Ok(files) => files,
@@ -19,7 +20,8 @@ fn main() {
     for file in files {
         let path = out_dir.join(&file.name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(file.contents.as_str()) {
-            std::fs::write(&path, file.contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+            std::fs::write(&path, file.contents)
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         }
     }
 }

@@ -35,20 +35,15 @@ pub mod types {
         }
     }
     /// Reply of `get_admin_list`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct AdminList {
         /// Admins of the app, excluding external admins; system admins are left out under member authorization.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub admin: ::std::vec::Vec<AppAdmin>,
     }
-    impl ::std::default::Default for AdminList {
-        fn default() -> Self {
-            Self { admin: Default::default() }
-        }
-    }
     /// Contact permissions and visibility scope of an authorized app.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct AgentPrivilege {
         /// Departments in the app's visibility scope.
@@ -81,21 +76,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub level: ::std::option::Option<i64>,
     }
-    impl ::std::default::Default for AgentPrivilege {
-        fn default() -> Self {
-            Self {
-                allow_party: Default::default(),
-                allow_tag: Default::default(),
-                allow_user: Default::default(),
-                extra_party: Default::default(),
-                extra_tag: Default::default(),
-                extra_user: Default::default(),
-                level: Default::default(),
-            }
-        }
-    }
     /// One admin of an app.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct AppAdmin {
         /// The admin's right on the app.
@@ -112,17 +94,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub userid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for AppAdmin {
-        fn default() -> Self {
-            Self {
-                auth_type: Default::default(),
-                open_userid: Default::default(),
-                userid: Default::default(),
-            }
-        }
-    }
     /// One authorized agent (app) in the corp.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct AuthAgent {
         /// Agent id of the app in the authorizing corp.
@@ -160,24 +133,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub square_logo_url: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for AuthAgent {
-        fn default() -> Self {
-            Self {
-                agentid: Default::default(),
-                appid: Default::default(),
-                auth_from_thirdapp: Default::default(),
-                auth_mode: Default::default(),
-                is_customized_app: Default::default(),
-                name: Default::default(),
-                privilege: Default::default(),
-                round_logo_url: Default::default(),
-                shared_from: Default::default(),
-                square_logo_url: Default::default(),
-            }
-        }
-    }
     /// Profile of the authorizing corp.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct AuthCorpInfo {
         /// Maximum number of apps of the corp (older replies only).
@@ -239,43 +196,16 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub verified_end_time: ::std::option::Option<i64>,
     }
-    impl ::std::default::Default for AuthCorpInfo {
-        fn default() -> Self {
-            Self {
-                corp_agent_max: Default::default(),
-                corp_ex_name: Default::default(),
-                corp_full_name: Default::default(),
-                corp_industry: Default::default(),
-                corp_name: Default::default(),
-                corp_round_logo_url: Default::default(),
-                corp_scale: Default::default(),
-                corp_square_logo_url: Default::default(),
-                corp_sub_industry: Default::default(),
-                corp_type: Default::default(),
-                corp_user_max: Default::default(),
-                corp_wxqrcode: Default::default(),
-                corpid: Default::default(),
-                location: Default::default(),
-                subject_type: Default::default(),
-                verified_end_time: Default::default(),
-            }
-        }
-    }
     /// What was authorized; absent for a contacts app without an entity app.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct AuthInfo {
         /// The authorized agents; only old multi-app suites return more than one.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub agent: ::std::vec::Vec<AuthAgent>,
     }
-    impl ::std::default::Default for AuthInfo {
-        fn default() -> Self {
-            Self { agent: Default::default() }
-        }
-    }
     /// The admin who installed the app; each field may be empty.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct AuthUserInfo {
         /// URL of the admin's avatar.
@@ -291,18 +221,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub userid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for AuthUserInfo {
-        fn default() -> Self {
-            Self {
-                avatar: Default::default(),
-                name: Default::default(),
-                open_userid: Default::default(),
-                userid: Default::default(),
-            }
-        }
-    }
     /// An access token for an authorized corp and its lifetime.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CorpAccessToken {
         /// The corp access token (at most 512 bytes).
@@ -312,16 +232,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_in: ::std::option::Option<i64>,
     }
-    impl ::std::default::Default for CorpAccessToken {
-        fn default() -> Self {
-            Self {
-                access_token: Default::default(),
-                expires_in: Default::default(),
-            }
-        }
-    }
     /// Reply of `get_auth_info` and `get_auth_info_v2`; the current authorization of a corp.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CorpAuthInfo {
         /// Profile of the authorizing corp.
@@ -337,18 +249,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub edition_info: ::std::option::Option<EditionInfo>,
     }
-    impl ::std::default::Default for CorpAuthInfo {
-        fn default() -> Self {
-            Self {
-                auth_corp_info: Default::default(),
-                auth_info: Default::default(),
-                dealer_corp_info: Default::default(),
-                edition_info: Default::default(),
-            }
-        }
-    }
     /// A corp's id and short name.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CorpBrief {
         /// The corp's short name.
@@ -358,31 +260,16 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub corpid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for CorpBrief {
-        fn default() -> Self {
-            Self {
-                corp_name: Default::default(),
-                corpid: Default::default(),
-            }
-        }
-    }
     /// Other verified names of a corp.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CorpExName {
         /// Other verified short names, not including `corp_name`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub name_list: ::std::vec::Vec<::std::string::String>,
     }
-    impl ::std::default::Default for CorpExName {
-        fn default() -> Self {
-            Self {
-                name_list: Default::default(),
-            }
-        }
-    }
     /// Paid edition of one authorized agent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct EditionAgent {
         /// Agent id of the app in the authorizing corp.
@@ -420,63 +307,18 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub user_limit: ::std::option::Option<i64>,
     }
-    impl ::std::default::Default for EditionAgent {
-        fn default() -> Self {
-            Self {
-                agentid: Default::default(),
-                app_status: Default::default(),
-                edition_id: Default::default(),
-                edition_name: Default::default(),
-                expired_time: Default::default(),
-                is_shared_from_other_corp: Default::default(),
-                is_virtual_version: Default::default(),
-                user_limit: Default::default(),
-            }
-        }
-    }
     /// The paid edition currently in effect, for apps using edition pricing.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct EditionInfo {
         /// Edition per authorized agent; only old multi-app suites return more than one.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub agent: ::std::vec::Vec<EditionAgent>,
     }
-    impl ::std::default::Default for EditionInfo {
-        fn default() -> Self {
-            Self { agent: Default::default() }
-        }
-    }
     /// A reply with no data; WeCom only returns `errcode` and `errmsg`, which the runtime checks.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct EmptyReply(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for EmptyReply {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmptyReply>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: EmptyReply) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for EmptyReply {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
+    pub struct EmptyReply {}
     /// Body of `get_admin_list`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetAdminListRequest {
@@ -522,7 +364,7 @@ pub mod types {
         pub auth_code: ::std::string::String,
     }
     /// Reply of `get_permanent_code`; the permanent code plus a corp token and the full authorization details.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PermanentCodeInfo {
         /// Access token of the authorizing corp (at most 512 bytes); not returned for 代开发 apps.
@@ -556,24 +398,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for PermanentCodeInfo {
-        fn default() -> Self {
-            Self {
-                access_token: Default::default(),
-                auth_corp_info: Default::default(),
-                auth_info: Default::default(),
-                auth_user_info: Default::default(),
-                dealer_corp_info: Default::default(),
-                edition_info: Default::default(),
-                expires_in: Default::default(),
-                permanent_code: Default::default(),
-                register_code_info: Default::default(),
-                state: Default::default(),
-            }
-        }
-    }
     /// Reply of `get_permanent_code_v2`; the permanent code and a summary of the install.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PermanentCodeInfoV2 {
         /// Id and short name of the authorizing corp.
@@ -592,19 +418,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for PermanentCodeInfoV2 {
-        fn default() -> Self {
-            Self {
-                auth_corp_info: Default::default(),
-                auth_user_info: Default::default(),
-                permanent_code: Default::default(),
-                register_code_info: Default::default(),
-                state: Default::default(),
-            }
-        }
-    }
     /// A pre-authorization code and its lifetime.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PreAuthCode {
         /// Lifetime of the code in seconds.
@@ -614,16 +429,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub pre_auth_code: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for PreAuthCode {
-        fn default() -> Self {
-            Self {
-                expires_in: Default::default(),
-                pre_auth_code: Default::default(),
-            }
-        }
-    }
     /// Details of an install made by scanning a promotion (register) QR code; not supported for member authorization.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RegisterCodeInfo {
         /// The register code used.
@@ -636,17 +443,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub template_id: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for RegisterCodeInfo {
-        fn default() -> Self {
-            Self {
-                register_code: Default::default(),
-                state: Default::default(),
-                template_id: Default::default(),
-            }
-        }
-    }
     /// Options of one install session.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct SessionInfo {
         /// Apps of an old multi-app suite that may be installed; omit or leave empty to allow all. New suites ignore it.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -659,14 +457,6 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub auth_type: ::std::option::Option<i64>,
     }
-    impl ::std::default::Default for SessionInfo {
-        fn default() -> Self {
-            Self {
-                appid: Default::default(),
-                auth_type: Default::default(),
-            }
-        }
-    }
     /// Body of `set_session_info`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SetSessionInfoRequest {
@@ -676,7 +466,7 @@ pub mod types {
         pub session_info: SessionInfo,
     }
     /// The corp that shared an app with the authorizing corp.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct SharedFrom {
         /// Id of the corp that shared the app.
@@ -689,14 +479,6 @@ pub mod types {
         /// - `1`: upstream/downstream network (上下游)
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub share_type: ::std::option::Option<i64>,
-    }
-    impl ::std::default::Default for SharedFrom {
-        fn default() -> Self {
-            Self {
-                corpid: Default::default(),
-                share_type: Default::default(),
-            }
-        }
     }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
@@ -712,6 +494,7 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":1200,\"pre_auth_code\":\"Cx_Dk6qiBE0Dmx4EmlT3oRfArPvwSQ-oa3NL_fwHM7VI08r52wazoZX2Rhpz1dEw\"}",
     };
     ///`POST /cgi-bin/service/set_session_info`: Configure an install session (设置授权配置).
     pub static SET_SESSION_INFO: crate::Endpoint = crate::Endpoint {
@@ -724,6 +507,7 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     ///`POST /cgi-bin/service/get_permanent_code`: Exchange a temporary auth code for the permanent code (获取企业永久授权码).
     pub static GET_PERMANENT_CODE: crate::Endpoint = crate::Endpoint {
@@ -736,6 +520,7 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"access_token\":\"xxxxxx\",\"auth_corp_info\":{\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corp_wxqrcode\":\"zzzzz\",\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"auth_user_info\":{\"avatar\":\"http://xxx\",\"name\":\"xxx\",\"open_userid\":\"xxxxxx\",\"userid\":\"aa\"},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"edition_info\":{\"agent\":[{\"agentid\":1,\"app_status\":3,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"expired_time\":1541990791,\"is_shared_from_other_corp\":true,\"is_virtual_version\":false,\"user_limit\":200}]},\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"permanent_code\":\"xxxx\",\"register_code_info\":{\"register_code\":\"1111\",\"state\":\"state001\",\"template_id\":\"tpl111\"},\"state\":\"state001\"}",
     };
     ///`POST /cgi-bin/service/v2/get_permanent_code`: Exchange a temporary auth code for the permanent code, fast variant (获取企业永久授权码 v2).
     pub static GET_PERMANENT_CODE_V2: crate::Endpoint = crate::Endpoint {
@@ -748,6 +533,7 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"auth_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"auth_user_info\":{\"avatar\":\"http://xxx\",\"name\":\"xxx\",\"open_userid\":\"xxxxxx\",\"userid\":\"aa\"},\"errcode\":0,\"errmsg\":\"ok\",\"permanent_code\":\"xxxx\",\"register_code_info\":{\"register_code\":\"1111\",\"state\":\"state001\",\"template_id\":\"tpl111\"},\"state\":\"state001\"}",
     };
     ///`POST /cgi-bin/service/get_auth_info`: Get a corp's authorization details (获取企业授权信息).
     pub static GET_AUTH_INFO: crate::Endpoint = crate::Endpoint {
@@ -760,6 +546,7 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"auth_corp_info\":{\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corp_wxqrcode\":\"zzzzz\",\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"edition_info\":{\"agent\":[{\"agentid\":1,\"app_status\":3,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"expired_time\":1541990791,\"is_shared_from_other_corp\":true,\"is_virtual_version\":false,\"user_limit\":200}]},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     ///`POST /cgi-bin/service/v2/get_auth_info`: Get a corp's authorization details, v2 (获取企业授权信息 v2).
     pub static GET_AUTH_INFO_V2: crate::Endpoint = crate::Endpoint {
@@ -772,6 +559,7 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"auth_corp_info\":{\"corp_ex_name\":{\"name_list\":[\"xx\"]},\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     ///`POST /cgi-bin/service/get_corp_token`: Get an authorized corp's access token (获取企业凭证).
     pub static GET_CORP_TOKEN: crate::Endpoint = crate::Endpoint {
@@ -784,6 +572,7 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"access_token\":\"xxxxxx\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
     };
     ///`POST /cgi-bin/service/get_admin_list`: List the admins of the app in a corp (获取应用的管理员列表).
     pub static GET_ADMIN_LIST: crate::Endpoint = crate::Endpoint {
@@ -796,6 +585,7 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"admin\":[{\"auth_type\":1,\"open_userid\":\"xxxxx\",\"userid\":\"zhangsan\"},{\"auth_type\":0,\"open_userid\":\"yyyyy\",\"userid\":\"lisi\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -59,7 +59,7 @@ pub mod types {
         pub code: ::std::string::String,
     }
     /// Sensitive details of the visiting member that the member consented to share.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct UserDetail {
         /// Postal address; only with `snsapi_privateinfo` consent, never for third-party apps.
@@ -92,22 +92,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub userid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for UserDetail {
-        fn default() -> Self {
-            Self {
-                address: Default::default(),
-                avatar: Default::default(),
-                biz_mail: Default::default(),
-                email: Default::default(),
-                gender: Default::default(),
-                mobile: Default::default(),
-                qr_code: Default::default(),
-                userid: Default::default(),
-            }
-        }
-    }
     /// Details of the visiting member as seen by a third-party app.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct UserDetail3rd {
         /// Avatar URL; the real one only with `snsapi_privateinfo` consent, otherwise a default image.
@@ -134,20 +120,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub userid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for UserDetail3rd {
-        fn default() -> Self {
-            Self {
-                avatar: Default::default(),
-                corpid: Default::default(),
-                gender: Default::default(),
-                name: Default::default(),
-                qr_code: Default::default(),
-                userid: Default::default(),
-            }
-        }
-    }
     /// Identity of the user who opened a self-built or 代开发 app page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct UserInfo {
         /// External-contact id of a non-member who is a customer of the corp whose follow-up member is in the app's visible range.
@@ -163,18 +137,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub userid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for UserInfo {
-        fn default() -> Self {
-            Self {
-                external_userid: Default::default(),
-                openid: Default::default(),
-                user_ticket: Default::default(),
-                userid: Default::default(),
-            }
-        }
-    }
     /// Identity of the user who opened a third-party app page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct UserInfo3rd {
         /// Corpid of the user's corp (members only).
@@ -203,19 +167,6 @@ pub mod types {
         #[serde(alias = "UserId")]
         pub userid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for UserInfo3rd {
-        fn default() -> Self {
-            Self {
-                corpid: Default::default(),
-                deviceid: Default::default(),
-                expires_in: Default::default(),
-                open_userid: Default::default(),
-                openid: Default::default(),
-                user_ticket: Default::default(),
-                userid: Default::default(),
-            }
-        }
-    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -230,6 +181,7 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"corpid\":\"CORPID\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"open_userid\":\"wwxxxx\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
     };
     ///`POST /cgi-bin/service/auth/getuserdetail3rd`: Get the visiting user's sensitive details for a third-party app (获取访问用户敏感信息).
     pub static GET_USER_DETAIL_3RD: crate::Endpoint = crate::Endpoint {
@@ -242,6 +194,7 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"avatar\":\"http://shp.qpic.cn/bizmp/xxxxxxxxxxx/0\",\"corpid\":\"wwxxxxxxyyyyy\",\"errcode\":0,\"errmsg\":\"ok\",\"gender\":\"1\",\"name\":\"李四\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=vcfc13b01dfs78e981c\",\"userid\":\"lisi\"}",
     };
     ///`GET /cgi-bin/auth/getuserinfo`: Get the visiting user's identity with a corp token (获取访问用户身份).
     pub static GET_USER_INFO: crate::Endpoint = crate::Endpoint {
@@ -254,6 +207,7 @@ pub mod endpoints {
         token: crate::TokenKind::Corp,
         token_param: ::std::option::Option::Some("access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
     };
     ///`POST /cgi-bin/auth/getuserdetail`: Get the visiting user's sensitive details with a corp token (获取访问用户敏感信息).
     pub static GET_USER_DETAIL: crate::Endpoint = crate::Endpoint {
@@ -266,6 +220,7 @@ pub mod endpoints {
         token: crate::TokenKind::Corp,
         token_param: ::std::option::Option::Some("access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"address\":\"广州市海珠区新港中路\",\"avatar\":\"http://shp.qpic.cn/bizmp/xxxxxxxxxxx/0\",\"biz_mail\":\"zhangsan@qyycs2.wecom.work\",\"email\":\"zhangsan@gzdev.com\",\"errcode\":0,\"errmsg\":\"ok\",\"gender\":\"1\",\"mobile\":\"13800000000\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=vcfc13b01dfs78e981c\",\"userid\":\"lisi\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -41,7 +41,7 @@ pub mod types {
         pub corpid: ::std::string::String,
     }
     /// A parameterized 代开发 authorization link.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CustomizedAuthUrl {
         /// Lifetime in seconds (10 days).
@@ -50,14 +50,6 @@ pub mod types {
         /// Authorization URL; the provider turns it into a QR code.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub qrcode_url: ::std::option::Option<::std::string::String>,
-    }
-    impl ::std::default::Default for CustomizedAuthUrl {
-        fn default() -> Self {
-            Self {
-                expires_in: Default::default(),
-                qrcode_url: Default::default(),
-            }
-        }
     }
     /// Body of `get_customized_auth_url`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -109,7 +101,7 @@ pub mod types {
         pub register_code: ::std::string::String,
     }
     /// Identity of the user who logged in to the provider's site, with their corp and admin rights.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct LoginInfo {
         /// Apps of this provider the admin can use in the corp; returned for admins only.
@@ -135,19 +127,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub usertype: ::std::option::Option<i64>,
     }
-    impl ::std::default::Default for LoginInfo {
-        fn default() -> Self {
-            Self {
-                agent: Default::default(),
-                auth_info: Default::default(),
-                corp_info: Default::default(),
-                user_info: Default::default(),
-                usertype: Default::default(),
-            }
-        }
-    }
     /// One app and the admin's right over it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct LoginInfoAgentItem {
         /// The app's agent id.
@@ -161,31 +142,16 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub auth_type: ::std::option::Option<i64>,
     }
-    impl ::std::default::Default for LoginInfoAgentItem {
-        fn default() -> Self {
-            Self {
-                agentid: Default::default(),
-                auth_type: Default::default(),
-            }
-        }
-    }
     /// The admin's contact (directory) permissions; returned for admins only.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct LoginInfoAuthInfo {
         /// Departments the admin has rights over.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub department: ::std::vec::Vec<LoginInfoAuthInfoDepartmentItem>,
     }
-    impl ::std::default::Default for LoginInfoAuthInfo {
-        fn default() -> Self {
-            Self {
-                department: Default::default(),
-            }
-        }
-    }
     /// One department and whether the admin may edit it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct LoginInfoAuthInfoDepartmentItem {
         /// Department id.
@@ -195,29 +161,16 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub writable: ::std::option::Option<bool>,
     }
-    impl ::std::default::Default for LoginInfoAuthInfoDepartmentItem {
-        fn default() -> Self {
-            Self {
-                id: Default::default(),
-                writable: Default::default(),
-            }
-        }
-    }
     /// The corp the user belongs to.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct LoginInfoCorpInfo {
         /// The authorizing corp's corpid.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub corpid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for LoginInfoCorpInfo {
-        fn default() -> Self {
-            Self { corpid: Default::default() }
-        }
-    }
     /// The logged-in user.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct LoginInfoUserInfo {
         /// Avatar URL; present when the user is in the corp's contacts.
@@ -233,33 +186,16 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub userid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for LoginInfoUserInfo {
-        fn default() -> Self {
-            Self {
-                avatar: Default::default(),
-                name: Default::default(),
-                open_userid: Default::default(),
-                userid: Default::default(),
-            }
-        }
-    }
     /// The provider-specific encrypted corpid.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct OpenCorpid {
         /// The corp's encrypted corpid as seen by this provider's apps.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub open_corpid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for OpenCorpid {
-        fn default() -> Self {
-            Self {
-                open_corpid: Default::default(),
-            }
-        }
-    }
     /// A provider access token and its lifetime.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct ProviderAccessToken {
         /// Lifetime in seconds, normally 7200.
@@ -269,16 +205,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub provider_access_token: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for ProviderAccessToken {
-        fn default() -> Self {
-            Self {
-                expires_in: Default::default(),
-                provider_access_token: Default::default(),
-            }
-        }
-    }
     /// A single-use register code.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RegisterCode {
         /// Seconds within which the registration link must be opened.
@@ -288,16 +216,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub register_code: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for RegisterCode {
-        fn default() -> Self {
-            Self {
-                expires_in: Default::default(),
-                register_code: Default::default(),
-            }
-        }
-    }
     /// Result of a registration made with a register code.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RegisterInfo {
         /// The admin who authorized during registration.
@@ -316,32 +236,16 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub template_id: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for RegisterInfo {
-        fn default() -> Self {
-            Self {
-                auth_user_info: Default::default(),
-                contact_sync: Default::default(),
-                corpid: Default::default(),
-                state: Default::default(),
-                template_id: Default::default(),
-            }
-        }
-    }
     /// The admin who authorized during registration.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RegisterInfoAuthUserInfo {
         /// The admin's userid.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub userid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for RegisterInfoAuthUserInfo {
-        fn default() -> Self {
-            Self { userid: Default::default() }
-        }
-    }
     /// Contact-migration credentials; present only when the package enables contact migration.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RegisterInfoContactSync {
         /// Token with full read-write access to the new corp's contacts API (not a provider token).
@@ -350,14 +254,6 @@ pub mod types {
         /// Lifetime of `access_token` in seconds.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_in: ::std::option::Option<i64>,
-    }
-    impl ::std::default::Default for RegisterInfoContactSync {
-        fn default() -> Self {
-            Self {
-                access_token: Default::default(),
-                expires_in: Default::default(),
-            }
-        }
     }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
@@ -373,6 +269,7 @@ pub mod endpoints {
         token: crate::TokenKind::None,
         token_param: ::std::option::Option::None,
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"expires_in\":7200,\"provider_access_token\":\"enLSZ5xxxxxxJRL\"}",
     };
     ///`POST /cgi-bin/service/get_login_info`: Get the logged-in user's identity (获取登录用户信息).
     pub static GET_LOGIN_INFO: crate::Endpoint = crate::Endpoint {
@@ -385,6 +282,7 @@ pub mod endpoints {
         token: crate::TokenKind::Provider,
         token_param: ::std::option::Option::Some("access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"agent\":[{\"agentid\":0,\"auth_type\":1},{\"agentid\":1,\"auth_type\":1},{\"agentid\":2,\"auth_type\":1}],\"auth_info\":{\"department\":[{\"id\":2,\"writable\":true}]},\"corp_info\":{\"corpid\":\"wxCorpId\"},\"errcode\":0,\"errmsg\":\"ok\",\"user_info\":{\"avatar\":\"xxxx\",\"name\":\"xxxx\",\"open_userid\":\"xxx\",\"userid\":\"xxxx\"},\"usertype\":1}",
     };
     ///`POST /cgi-bin/service/get_register_code`: Get a register code for a registration promotion package (获取注册码).
     pub static GET_REGISTER_CODE: crate::Endpoint = crate::Endpoint {
@@ -397,6 +295,7 @@ pub mod endpoints {
         token: crate::TokenKind::Provider,
         token_param: ::std::option::Option::Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":600,\"register_code\":\"pIKi3wRPNWCGF-pyP-YU5KWjDDD\"}",
     };
     ///`POST /cgi-bin/service/get_register_info`: Query the registration status of a register code (查询注册状态).
     pub static GET_REGISTER_INFO: crate::Endpoint = crate::Endpoint {
@@ -409,6 +308,7 @@ pub mod endpoints {
         token: crate::TokenKind::Provider,
         token_param: ::std::option::Option::Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"auth_user_info\":{\"userid\":\"zhangshan\"},\"contact_sync\":{\"access_token\":\"accesstoken000001\",\"expires_in\":1800},\"corpid\":\"wwddddccc7775555aaa\",\"errcode\":0,\"errmsg\":\"ok\",\"state\":\"TestState123\",\"template_id\":\"tpltest\"}",
     };
     ///`POST /cgi-bin/service/corpid_to_opencorpid`: Convert a plaintext corpid to the provider's encrypted corpid (明文corpid转换为加密corpid).
     pub static CORPID_TO_OPENCORPID: crate::Endpoint = crate::Endpoint {
@@ -421,6 +321,7 @@ pub mod endpoints {
         token: crate::TokenKind::Provider,
         token_param: ::std::option::Option::Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"open_corpid\":\"AAAAAA\"}",
     };
     ///`POST /cgi-bin/service/get_customized_auth_url`: Get a parameterized authorization link for 代开发 templates (获取带参授权链接).
     pub static GET_CUSTOMIZED_AUTH_URL: crate::Endpoint = crate::Endpoint {
@@ -433,6 +334,7 @@ pub mod endpoints {
         token: crate::TokenKind::Provider,
         token_param: ::std::option::Option::Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":864000,\"qrcode_url\":\"xxxxx\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -35,17 +35,12 @@ pub mod types {
         }
     }
     /// JSON reply of `get_app_qrcode` when `result_type` is 2.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct AppQrcode {
         /// URL of the QR code image.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub qrcode: ::std::option::Option<::std::string::String>,
-    }
-    impl ::std::default::Default for AppQrcode {
-        fn default() -> Self {
-            Self { qrcode: Default::default() }
-        }
     }
     /// Body of `get_app_qrcode`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -80,7 +75,7 @@ pub mod types {
         pub suite_ticket: ::std::string::String,
     }
     /// A suite access token and its lifetime.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct SuiteAccessToken {
         /// Lifetime in seconds, normally 7200.
@@ -89,14 +84,6 @@ pub mod types {
         /// The suite access token (at most 512 bytes).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub suite_access_token: ::std::option::Option<::std::string::String>,
-    }
-    impl ::std::default::Default for SuiteAccessToken {
-        fn default() -> Self {
-            Self {
-                expires_in: Default::default(),
-                suite_access_token: Default::default(),
-            }
-        }
     }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
@@ -112,6 +99,7 @@ pub mod endpoints {
         token: crate::TokenKind::None,
         token_param: ::std::option::Option::None,
         response_format: crate::ResponseFormat::Json,
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"suite_access_token\":\"61W3mEpU66027wgNZ_MhGHNQDHnFATkDa9-2llMBjUwxRSNPbVsMmyD-yq8wZETSoE5NQgecigDrSHkPtIYA\"}",
     };
     ///`POST /cgi-bin/service/get_app_qrcode`: Get the suite's install QR code (获取应用二维码).
     pub static GET_APP_QRCODE: crate::Endpoint = crate::Endpoint {
@@ -124,6 +112,7 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::JsonOrBinary,
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"qrcode\":\"https://open.work.weixin.qq.com/wwopen/qrcode/xxxxx\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&GET_SUITE_TOKEN, &GET_APP_QRCODE];

@@ -120,7 +120,8 @@ impl ClientBuilder {
     pub fn build_shared(self, tokens: Arc<dyn TokenSource>) -> Result<Client, Error> {
         let base_uri = self.base_uri.trim_end_matches('/').to_owned();
         let scheme_ok = base_uri.starts_with("https://") || base_uri.starts_with("http://");
-        if !scheme_ok || base_uri.contains(['?', '#']) || base_uri.chars().any(char::is_whitespace) {
+        if !scheme_ok || base_uri.contains(['?', '#']) || base_uri.chars().any(char::is_whitespace)
+        {
             return Err(Error::Config(format!(
                 "base_uri must be an http(s) URL without query or fragment, got {base_uri:?}"
             )));
@@ -133,7 +134,9 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .connect_timeout(self.timeout)
                 .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", e.without_url())))?,
+                .map_err(|e| {
+                    Error::Config(format!("cannot build the HTTP client: {}", e.without_url()))
+                })?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -169,7 +172,10 @@ impl Client {
     }
 
     /// A client for `base_uri` with the default limits.
-    pub fn new(base_uri: impl Into<String>, tokens: impl TokenSource + 'static) -> Result<Client, Error> {
+    pub fn new(
+        base_uri: impl Into<String>,
+        tokens: impl TokenSource + 'static,
+    ) -> Result<Client, Error> {
         Client::builder().base_uri(base_uri).build(tokens)
     }
 
@@ -230,7 +236,10 @@ impl Client {
         if looks_json {
             decode_json(endpoint, &reply.body).map(Payload::Json)
         } else {
-            Ok(Payload::Binary { content_type: reply.content_type, bytes: reply.body })
+            Ok(Payload::Binary {
+                content_type: reply.content_type,
+                bytes: reply.body,
+            })
         }
     }
 
@@ -267,11 +276,17 @@ impl Client {
                 request = request.query(&query_pairs(query)?);
             }
             if let Some(body) = body {
-                let json = serde_json::to_vec(body)
-                    .map_err(|e| Error::InvalidRequest(format!("{}: cannot encode the body: {e}", endpoint.name)))?;
-                request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(json);
+                let json = serde_json::to_vec(body).map_err(|e| {
+                    Error::InvalidRequest(format!("{}: cannot encode the body: {e}", endpoint.name))
+                })?;
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(json);
             }
-            let response = request.send().await.map_err(|e| transport(endpoint, inner.timeout, e))?;
+            let response = request
+                .send()
+                .await
+                .map_err(|e| transport(endpoint, inner.timeout, e))?;
             let status = response.status();
             let content_type = response
                 .headers()
@@ -279,10 +294,15 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_owned();
-            let body = read_limited(endpoint, response, inner.max_response_bytes, inner.timeout).await?;
+            let body =
+                read_limited(endpoint, response, inner.max_response_bytes, inner.timeout).await?;
             if !status.is_success() {
                 tracing::debug!(status = status.as_u16(), "non-success status");
-                return Err(Error::Status { endpoint: endpoint.name, status: status.as_u16(), body: body_excerpt(&body) });
+                return Err(Error::Status {
+                    endpoint: endpoint.name,
+                    status: status.as_u16(),
+                    body: body_excerpt(&body),
+                });
             }
             Ok(Reply { content_type, body })
         }
@@ -293,9 +313,15 @@ impl Client {
 
 fn transport(endpoint: &'static Endpoint, timeout: Duration, error: reqwest::Error) -> Error {
     if error.is_timeout() {
-        Error::Timeout { endpoint: endpoint.name, timeout }
+        Error::Timeout {
+            endpoint: endpoint.name,
+            timeout,
+        }
     } else {
-        Error::Transport { endpoint: endpoint.name, source: error.without_url() }
+        Error::Transport {
+            endpoint: endpoint.name,
+            source: error.without_url(),
+        }
     }
 }
 
@@ -306,13 +332,26 @@ async fn read_limited(
     limit: usize,
     timeout: Duration,
 ) -> Result<Bytes, Error> {
-    if response.content_length().is_some_and(|len| len > limit as u64) {
-        return Err(Error::TooLarge { endpoint: endpoint.name, limit });
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(Error::TooLarge {
+            endpoint: endpoint.name,
+            limit,
+        });
     }
     let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport(endpoint, timeout, e))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport(endpoint, timeout, e))?
+    {
         if body.len() + chunk.len() > limit {
-            return Err(Error::TooLarge { endpoint: endpoint.name, limit });
+            return Err(Error::TooLarge {
+                endpoint: endpoint.name,
+                limit,
+            });
         }
         body.extend_from_slice(&chunk);
     }
@@ -322,14 +361,23 @@ async fn read_limited(
 /// The envelope rule: `errcode` absent or 0 is success; anything else is
 /// [`Error::Api`]. Then the body decodes into `R`, ignoring unknown fields.
 fn decode_json<R: DeserializeOwned>(endpoint: &'static Endpoint, body: &[u8]) -> Result<R, Error> {
-    let decode_error = |source| Error::Decode { endpoint: endpoint.name, source, body: body_excerpt(body) };
+    let decode_error = |source| Error::Decode {
+        endpoint: endpoint.name,
+        source,
+        body: body_excerpt(body),
+    };
     let envelope: Envelope = serde_json::from_slice(body).map_err(decode_error)?;
     match envelope.errcode {
         None | Some(0) => serde_json::from_slice(body).map_err(decode_error),
         Some(code) => {
             let message = envelope.errmsg.unwrap_or_default();
             tracing::debug!(code, "WeCom error");
-            Err(Error::Api { endpoint: endpoint.name, code, hint: hint_of(&message), message })
+            Err(Error::Api {
+                endpoint: endpoint.name,
+                code,
+                hint: hint_of(&message),
+                message,
+            })
         }
     }
 }
@@ -339,7 +387,9 @@ fn query_pairs<Q: Serialize + ?Sized>(query: &Q) -> Result<Vec<(String, String)>
     let value = serde_json::to_value(query)
         .map_err(|e| Error::InvalidRequest(format!("cannot encode the query: {e}")))?;
     let serde_json::Value::Object(map) = value else {
-        return Err(Error::InvalidRequest("query parameters must form an object".into()));
+        return Err(Error::InvalidRequest(
+            "query parameters must form an object".into(),
+        ));
     };
     let mut pairs = Vec::with_capacity(map.len());
     for (key, value) in map {

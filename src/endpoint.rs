@@ -90,4 +90,7 @@ pub struct Endpoint {
     pub token_param: Option<&'static str>,
     /// What the response body can be.
     pub response_format: ResponseFormat,
+    /// The documented sample reply (JSON text), as in the spec. The emulator
+    /// serves it; tests and mocks can decode it.
+    pub example_response: &'static str,
 }

@@ -105,7 +105,8 @@ impl Error {
     /// Whether the token the call carried was invalid or expired: refetch it
     /// and try once more.
     pub fn is_token_invalid(&self) -> bool {
-        self.code().is_some_and(|c| TOKEN_INVALID_CODES.contains(&c))
+        self.code()
+            .is_some_and(|c| TOKEN_INVALID_CODES.contains(&c))
     }
 
     /// Whether the same call may succeed later: transport errors, timeouts,
@@ -148,12 +149,21 @@ mod tests {
 
     #[test]
     fn classification_follows_the_codes() {
-        let api = |code| Error::Api { endpoint: "x", code, message: String::new(), hint: None };
+        let api = |code| Error::Api {
+            endpoint: "x",
+            code,
+            message: String::new(),
+            hint: None,
+        };
         assert!(api(42001).is_token_invalid());
         assert!(!api(42001).is_retryable());
         assert!(api(45009).is_retryable());
         assert!(!api(40029).is_retryable() && !api(40029).is_token_invalid());
-        let status = |status| Error::Status { endpoint: "x", status, body: String::new() };
+        let status = |status| Error::Status {
+            endpoint: "x",
+            status,
+            body: String::new(),
+        };
         assert!(status(503).is_retryable() && status(429).is_retryable());
         assert!(!status(404).is_retryable());
     }

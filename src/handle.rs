@@ -123,7 +123,11 @@ pub struct Corp {
 
 impl Corp {
     pub(crate) fn new(client: Client, suite_id: SuiteId, corp_id: CorpId) -> Self {
-        Corp { client, suite_id, corp_id }
+        Corp {
+            client,
+            suite_id,
+            corp_id,
+        }
     }
 
     /// The suite the corp authorized.

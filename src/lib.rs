@@ -37,6 +37,8 @@
 #![forbid(unsafe_code)]
 
 mod client;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod endpoint;
 mod error;
 mod handle;

@@ -33,7 +33,9 @@ impl fmt::Display for TokenScope {
         match self {
             TokenScope::Provider => f.write_str("provider"),
             TokenScope::Suite(suite) => write!(f, "suite {suite}"),
-            TokenScope::Corp { suite_id, corp_id } => write!(f, "corp {corp_id} (suite {suite_id})"),
+            TokenScope::Corp { suite_id, corp_id } => {
+                write!(f, "corp {corp_id} (suite {suite_id})")
+            }
         }
     }
 }
@@ -116,14 +118,19 @@ impl StaticTokens {
         corp_id: impl Into<CorpId>,
         token: impl Into<AccessToken>,
     ) -> Self {
-        let scope = TokenScope::Corp { suite_id: suite_id.into(), corp_id: corp_id.into() };
+        let scope = TokenScope::Corp {
+            suite_id: suite_id.into(),
+            corp_id: corp_id.into(),
+        };
         self.with(scope, token)
     }
 }
 
 impl fmt::Debug for StaticTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StaticTokens").field("scopes", &self.tokens.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("StaticTokens")
+            .field("scopes", &self.tokens.keys().collect::<Vec<_>>())
+            .finish()
     }
 }
 

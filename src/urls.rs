@@ -24,7 +24,11 @@ pub const OAUTH_AUTHORIZE_BASE: &str = "https://open.weixin.qq.com/connect/oauth
 pub const WEB_LOGIN_BASE: &str = "https://login.work.weixin.qq.com/wwlogin/sso/login";
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Percent-encodes one query component (a redirect URI, a state).
 pub fn encode(component: &str) -> String {
@@ -195,10 +199,17 @@ pub fn web_login_url(
             check_nonempty("suite_id", suite_id.as_str())?;
             vec![("login_type", "ServiceApp"), ("appid", suite_id.as_str())]
         }
-        WebLogin::CorpApp { corp_id, agentid: id } => {
+        WebLogin::CorpApp {
+            corp_id,
+            agentid: id,
+        } => {
             check_nonempty("corp_id", corp_id.as_str())?;
             agentid = id.to_string();
-            vec![("login_type", "CorpApp"), ("appid", corp_id.as_str()), ("agentid", agentid.as_str())]
+            vec![
+                ("login_type", "CorpApp"),
+                ("appid", corp_id.as_str()),
+                ("agentid", agentid.as_str()),
+            ]
         }
     };
     params.push(("redirect_uri", redirect_uri));

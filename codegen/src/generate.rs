@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use crate::error::SpecError;
 use crate::load::LoadedSpec;
-use crate::spec::{Endpoint, HandleKind, HttpMethod, ResponseFormat, SpecFile, SpecSchema, TokenKind};
+use crate::spec::{
+    Endpoint, HandleKind, HttpMethod, ResponseFormat, SpecFile, SpecSchema, TokenKind,
+};
 use crate::validate::handle_of;
 
 /// One output file: its name inside the output directory and its text.
@@ -28,10 +30,19 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
     let mut files = Vec::new();
     for loaded in specs {
         let contents = group_file(&loaded.file, &loaded.spec)?;
-        files.push(GeneratedFile { name: format!("{}.rs", loaded.spec.group), contents });
+        files.push(GeneratedFile {
+            name: format!("{}.rs", loaded.spec.group),
+            contents,
+        });
     }
-    files.push(GeneratedFile { name: "mod.rs".into(), contents: mod_file(specs) });
-    files.push(GeneratedFile { name: "conformance.rs".into(), contents: conformance_file(specs) });
+    files.push(GeneratedFile {
+        name: "mod.rs".into(),
+        contents: mod_file(specs),
+    });
+    files.push(GeneratedFile {
+        name: "conformance.rs".into(),
+        contents: conformance_file(specs),
+    });
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }
@@ -47,8 +58,11 @@ fn format(tokens: TokenStream, source: &str) -> String {
 
 fn group_file(file: &str, spec: &SpecFile) -> Result<String, SpecError> {
     let types = types_module(file, spec)?;
-    let endpoint_statics = spec.endpoints.iter().map(|e| endpoint_static(&spec.group, e));
-    let all = spec.endpoints.iter().map(|e| static_ident(e));
+    let endpoint_statics = spec
+        .endpoints
+        .iter()
+        .map(|e| endpoint_static(&spec.group, e));
+    let all = spec.endpoints.iter().map(static_ident);
     let mut by_handle: BTreeMap<HandleKind, Vec<TokenStream>> = BTreeMap::new();
     for endpoint in &spec.endpoints {
         let handle = handle_of(endpoint).expect("validated: every endpoint has a handle");
@@ -90,7 +104,9 @@ fn static_ident(endpoint: &Endpoint) -> Ident {
 }
 
 fn type_ident(schema: &SpecSchema) -> Ident {
-    let name = schema.ref_name().expect("validated: endpoint schemas are $refs");
+    let name = schema
+        .ref_name()
+        .expect("validated: endpoint schemas are $refs");
     Ident::new(name, Span::call_site())
 }
 
@@ -118,6 +134,7 @@ fn endpoint_static(group: &str, e: &Endpoint) -> TokenStream {
         ResponseFormat::Json => quote!(crate::ResponseFormat::Json),
         ResponseFormat::JsonOrBinary => quote!(crate::ResponseFormat::JsonOrBinary),
     };
+    let example = serde_json::to_string(&e.example.response).expect("JSON values always serialize");
     let line = format!("`{} {}`: {}", method_str(e.method), e.path, e.summary);
     quote! {
         #[doc = #line]
@@ -131,6 +148,7 @@ fn endpoint_static(group: &str, e: &Endpoint) -> TokenStream {
             token: #token,
             token_param: #token_param,
             response_format: #format,
+            example_response: #example,
         };
     }
 }
@@ -145,9 +163,15 @@ fn method_str(method: HttpMethod) -> &'static str {
 fn token_sentence(e: &Endpoint) -> String {
     let param = e.token_param.as_deref().or(e.token.default_param());
     match (e.token, param) {
-        (TokenKind::None, _) | (_, None) => "Carries no access token: this call obtains one.".into(),
-        (TokenKind::Provider, Some(p)) => format!("Token: the provider access token, as `{p}` on the URL."),
-        (TokenKind::Suite, Some(p)) => format!("Token: the suite access token, as `{p}` on the URL."),
+        (TokenKind::None, _) | (_, None) => {
+            "Carries no access token: this call obtains one.".into()
+        }
+        (TokenKind::Provider, Some(p)) => {
+            format!("Token: the provider access token, as `{p}` on the URL.")
+        }
+        (TokenKind::Suite, Some(p)) => {
+            format!("Token: the suite access token, as `{p}` on the URL.")
+        }
         (TokenKind::Corp, Some(p)) => {
             format!("Token: the authorizing corp's access token, as `{p}` on the URL.")
         }
@@ -155,7 +179,10 @@ fn token_sentence(e: &Endpoint) -> String {
 }
 
 fn doc_lines(text: &str) -> Vec<String> {
-    text.trim_end().lines().map(|l| format!(" {l}").trim_end().to_owned()).collect()
+    text.trim_end()
+        .lines()
+        .map(|l| format!(" {l}").trim_end().to_owned())
+        .collect()
 }
 
 fn method(e: &Endpoint) -> TokenStream {
@@ -168,7 +195,12 @@ fn method(e: &Endpoint) -> TokenStream {
         docs.extend(doc_lines(description));
     }
     docs.push(String::new());
-    docs.push(format!(" Sends `{} {}`. {}", method_str(e.method), e.path, token_sentence(e)));
+    docs.push(format!(
+        " Sends `{} {}`. {}",
+        method_str(e.method),
+        e.path,
+        token_sentence(e)
+    ));
     docs.push(String::new());
     docs.push(format!(" Official documentation: <{}>", e.doc));
     let mut params = Vec::new();
@@ -193,7 +225,10 @@ fn method(e: &Endpoint) -> TokenStream {
         ResponseFormat::JsonOrBinary => {
             docs.push(String::new());
             docs.push(" Returns [`crate::Payload::Binary`] when WeCom answers with content other than JSON.".into());
-            (quote!(crate::Payload<types::#response>), quote!(call_payload))
+            (
+                quote!(crate::Payload<types::#response>),
+                quote!(call_payload),
+            )
         }
     };
     quote! {
@@ -226,8 +261,9 @@ fn types_module(file: &str, spec: &SpecFile) -> Result<TokenStream, SpecError> {
             }
         }
         let json = to_typify_json(def);
-        let schema: schemars::schema::Schema = serde_json::from_value(json)
-            .map_err(|e| SpecError::new(file, e.to_string()).field(format!("definitions.{name}")))?;
+        let schema: schemars::schema::Schema = serde_json::from_value(json).map_err(|e| {
+            SpecError::new(file, e.to_string()).field(format!("definitions.{name}"))
+        })?;
         defs.push((name.clone(), schema));
     }
     let mut space = typify_impl::TypeSpace::new(&type_settings());
@@ -254,15 +290,24 @@ fn types_module(file: &str, spec: &SpecFile) -> Result<TokenStream, SpecError> {
             .field(format!("definitions.{name}")));
         }
     }
+    derive_defaults(&mut parsed);
     for item in &mut parsed.items {
         strip_schema_docs(item);
+        allow_unknown_fields(item);
     }
     for (def, key, list) in &aliases {
-        add_aliases(&mut parsed, def, key, list)
-            .map_err(|m| SpecError::new(file, m).field(format!("definitions.{def}.properties.{key}.x-aliases")))?;
+        add_aliases(&mut parsed, def, key, list).map_err(|m| {
+            SpecError::new(file, m).field(format!("definitions.{def}.properties.{key}.x-aliases"))
+        })?;
     }
     for (name, def) in &spec.definitions {
-        document_fields(&mut parsed, name, def, &spec.definitions, &mut BTreeSet::new());
+        document_fields(
+            &mut parsed,
+            name,
+            def,
+            &spec.definitions,
+            &mut BTreeSet::new(),
+        );
     }
     mark_response_types(&mut parsed, spec);
     for item in &mut parsed.items {
@@ -276,6 +321,15 @@ fn types_module(file: &str, spec: &SpecFile) -> Result<TokenStream, SpecError> {
 fn to_typify_json(schema: &SpecSchema) -> Value {
     let mut schema = schema.clone();
     fold_extensions(&mut schema);
+    let empty = schema.properties.as_ref().is_none_or(|p| p.is_empty());
+    if schema.ty == Some(crate::spec::JsonType::Object)
+        && empty
+        && schema.additional_properties.is_none()
+    {
+        // typify makes a map of a property-less object; an empty struct says
+        // "no data" better. Its `deny_unknown_fields` is removed afterwards.
+        schema.additional_properties = Some(crate::spec::AdditionalProperties::Flag(false));
+    }
     serde_json::to_value(&schema).expect("spec schemas always serialize")
 }
 
@@ -295,9 +349,75 @@ fn fold_extensions(schema: &mut SpecSchema) {
     for prop in schema.properties.iter_mut().flat_map(|p| p.values_mut()) {
         fold_extensions(prop);
     }
-    if let Some(crate::spec::AdditionalProperties::Schema(extra)) = schema.additional_properties.as_deref_mut() {
+    if let Some(crate::spec::AdditionalProperties::Schema(extra)) =
+        schema.additional_properties.as_mut()
+    {
         fold_extensions(extra);
     }
+}
+
+/// typify writes `impl Default` by hand with every field `Default::default()`;
+/// a derive says the same in one word (and keeps clippy quiet).
+fn derive_defaults(file: &mut syn::File) {
+    let mut derived = BTreeSet::new();
+    file.items.retain(|item| {
+        let syn::Item::Impl(imp) = item else {
+            return true;
+        };
+        let is_default = imp
+            .trait_
+            .as_ref()
+            .and_then(|(_, path, _)| path.segments.last())
+            .is_some_and(|s| s.ident == "Default");
+        let syn::Type::Path(self_ty) = imp.self_ty.as_ref() else {
+            return true;
+        };
+        let Some(name) = self_ty.path.get_ident() else {
+            return true;
+        };
+        let body = imp
+            .items
+            .iter()
+            .map(|i| quote!(#i).to_string())
+            .collect::<String>();
+        let only_defaults = body
+            .split(',')
+            .filter(|part| part.contains(':') && !part.contains("fn default"))
+            .all(|part| {
+                part.trim_end_matches(['}', ' '])
+                    .ends_with("Default :: default ()")
+            });
+        let trivial =
+            is_default && only_defaults && !body.contains("Some") && !body.contains("into");
+        if trivial {
+            derived.insert(name.to_string());
+        }
+        !trivial
+    });
+    for item in &mut file.items {
+        let syn::Item::Struct(s) = item else { continue };
+        if !derived.contains(&s.ident.to_string()) {
+            continue;
+        }
+        for attr in &mut s.attrs {
+            if attr.path().is_ident("derive") {
+                let syn::Meta::List(list) = &mut attr.meta else {
+                    continue;
+                };
+                let tokens = &list.tokens;
+                list.tokens = quote!(#tokens, Default);
+            }
+        }
+    }
+}
+
+/// WeCom adds reply fields without notice: decoding never refuses them.
+fn allow_unknown_fields(item: &mut syn::Item) {
+    let syn::Item::Struct(s) = item else { return };
+    s.attrs.retain(|attr| {
+        !(attr.path().is_ident("serde")
+            && quote!(#attr).to_string().contains("deny_unknown_fields"))
+    });
 }
 
 /// typify appends each schema to the docs; readers want the description only.
@@ -310,7 +430,9 @@ fn strip_schema_docs(item: &mut syn::Item) {
     };
     let mut inside = false;
     attrs.retain(|attr| {
-        let Some(text) = doc_text(attr) else { return true };
+        let Some(text) = doc_text(attr) else {
+            return true;
+        };
         if text.contains("<details><summary>JSON schema</summary>") {
             inside = true;
         }
@@ -321,7 +443,11 @@ fn strip_schema_docs(item: &mut syn::Item) {
         keep
     });
     // Drop the blank doc line typify leaves before the removed block.
-    while attrs.last().and_then(doc_text).is_some_and(|t| t.trim().is_empty()) {
+    while attrs
+        .last()
+        .and_then(doc_text)
+        .is_some_and(|t| t.trim().is_empty())
+    {
         attrs.pop();
     }
     let last_doc = attrs.iter().rposition(|a| doc_text(a).is_some());
@@ -338,7 +464,10 @@ fn doc_text(attr: &syn::Attribute) -> Option<String> {
     }
     match &attr.meta {
         syn::Meta::NameValue(nv) => match &nv.value {
-            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
             _ => None,
         },
         _ => None,
@@ -372,7 +501,12 @@ fn json_key(field: &syn::Field) -> Option<String> {
     key
 }
 
-fn add_aliases(file: &mut syn::File, def: &str, key: &str, aliases: &[String]) -> Result<(), String> {
+fn add_aliases(
+    file: &mut syn::File,
+    def: &str,
+    key: &str,
+    aliases: &[String],
+) -> Result<(), String> {
     let item = find_struct(file, def).ok_or_else(|| format!("`{def}` did not become a struct"))?;
     let syn::Fields::Named(fields) = &mut item.fields else {
         return Err(format!("`{def}` has no named fields"));
@@ -383,7 +517,9 @@ fn add_aliases(file: &mut syn::File, def: &str, key: &str, aliases: &[String]) -
         .find(|f| json_key(f).as_deref() == Some(key))
         .ok_or_else(|| format!("`{def}` has no field for `{key}`"))?;
     for alias in aliases {
-        field.attrs.push(syn::parse_quote!(#[serde(alias = #alias)]));
+        field
+            .attrs
+            .push(syn::parse_quote!(#[serde(alias = #alias)]));
     }
     Ok(())
 }
@@ -403,13 +539,21 @@ fn document_fields(
     let names = struct_names(file);
     let mut nested = Vec::new();
     {
-        let Some(item) = find_struct(file, struct_name) else { return };
-        let syn::Fields::Named(fields) = &mut item.fields else { return };
+        let Some(item) = find_struct(file, struct_name) else {
+            return;
+        };
+        let syn::Fields::Named(fields) = &mut item.fields else {
+            return;
+        };
         for field in fields.named.iter_mut() {
             let Some(key) = json_key(field) else { continue };
-            let Some(prop) = schema.properties.as_ref().and_then(|p| p.get(&key)) else { continue };
+            let Some(prop) = schema.properties.as_ref().and_then(|p| p.get(&key)) else {
+                continue;
+            };
             let described = prop.description.clone().or_else(|| {
-                prop.ref_name().and_then(|n| defs.get(n)).and_then(|d| d.description.clone())
+                prop.ref_name()
+                    .and_then(|n| defs.get(n))
+                    .and_then(|d| d.description.clone())
             });
             if !field.attrs.iter().any(|a| doc_text(a).is_some()) {
                 if let Some(text) = described {

@@ -37,9 +37,8 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LoadedSpec>, SpecError> {
 }
 
 fn collect_yaml(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), SpecError> {
-    let entries = fs::read_dir(dir).map_err(|e| {
-        SpecError::new(&dir.display().to_string(), format!("cannot list: {e}"))
-    })?;
+    let entries = fs::read_dir(dir)
+        .map_err(|e| SpecError::new(&dir.display().to_string(), format!("cannot list: {e}")))?;
     for entry in entries {
         let entry = entry.map_err(|e| SpecError::new(&dir.display().to_string(), e.to_string()))?;
         let path = entry.path();
@@ -64,13 +63,22 @@ fn collect_yaml(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Sp
 
 /// Parses one spec file's text. `file` is only used to label errors.
 pub fn parse(file: &str, text: &str) -> Result<SpecFile, SpecError> {
-    let yaml: serde_norway::Value = serde_norway::from_str(text)
-        .map_err(|e| SpecError::new(file, format!("not valid YAML: {e}")))?;
-    let json = yaml_to_json(yaml).map_err(|m| SpecError::new(file, m))?;
+    let json = yaml_text_to_json(text).map_err(|m| SpecError::new(file, m))?;
     serde_path_to_error::deserialize::<_, SpecFile>(&json).map_err(|e| {
         let path = e.path().to_string();
-        let (endpoint, field) = locate(&json, &path);
-        let mut err = SpecError::new(file, e.into_inner().to_string());
+        let (endpoint, mut field) = locate(&json, &path);
+        let message = e.into_inner().to_string();
+        // serde names a missing field in its message, not in the path.
+        if let Some(missing) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            field = match field.as_str() {
+                "" | "." => missing.to_owned(),
+                parent => format!("{parent}.{missing}"),
+            };
+        }
+        let mut err = SpecError::new(file, message);
         if let Some(endpoint) = endpoint {
             err = err.endpoint(&endpoint);
         }
@@ -98,6 +106,13 @@ fn locate(json: &Value, path: &str) -> (Option<String>, String) {
             .map_or_else(|| format!("#{i}"), str::to_owned)
     });
     (name, field.trim_start_matches('.').to_owned())
+}
+
+/// A YAML document as JSON, the form the spec schema and the loader check.
+pub fn yaml_text_to_json(text: &str) -> Result<Value, String> {
+    let yaml: serde_norway::Value =
+        serde_norway::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    yaml_to_json(yaml)
 }
 
 /// YAML allows non-string keys (`0: formal`); JSON does not, so scalar keys

@@ -14,7 +14,8 @@ Schema to <spec>/schema.json. With --check, writes nothing and exits 1 when
 either is stale.";
 
 fn main() -> ExitCode {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest.parent().map_or(manifest.clone(), PathBuf::from);
     let mut spec_dir = root.join("spec");
     let mut out_dir = root.join("generated");
     let mut check = false;
@@ -73,7 +74,11 @@ fn main() -> ExitCode {
         for path in stale.iter().chain(&extra) {
             eprintln!("stale: {}", path.display());
         }
-        return if stale.is_empty() && extra.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if stale.is_empty() && extra.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
     if let Err(e) = std::fs::create_dir_all(&out_dir) {
         eprintln!("error: cannot create {}: {e}", out_dir.display());

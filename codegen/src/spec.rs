@@ -78,7 +78,9 @@ pub enum HttpMethod {
 }
 
 /// Which access token an endpoint's URL carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     /// `provider_access_token`, from the provider corpid and provider secret.
@@ -104,7 +106,9 @@ impl TokenKind {
 }
 
 /// The handle a generated method hangs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HandleKind {
     /// `wecom_openwork::Provider`.
@@ -187,7 +191,7 @@ pub struct SpecSchema {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub additional_properties: Option<Box<AdditionalProperties>>,
+    pub additional_properties: Option<AdditionalProperties>,
     /// Documented values and their meaning. Not a closed set: WeCom adds
     /// values, and any other value still decodes.
     #[serde(
@@ -208,7 +212,7 @@ pub enum AdditionalProperties {
     /// `false` forbids other members; `true` allows any.
     Flag(bool),
     /// The schema other members follow.
-    Schema(SpecSchema),
+    Schema(Box<SpecSchema>),
 }
 
 /// JSON value types.

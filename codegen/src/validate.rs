@@ -25,7 +25,10 @@ pub fn check_all(specs: &[LoadedSpec]) -> Result<(), SpecError> {
         if let Some(first) = groups.insert(&loaded.spec.group, &loaded.file) {
             return Err(SpecError::new(
                 &loaded.file,
-                format!("group `{}` is already defined in spec/{first}", loaded.spec.group),
+                format!(
+                    "group `{}` is already defined in spec/{first}",
+                    loaded.spec.group
+                ),
             )
             .field("group"));
         }
@@ -65,14 +68,19 @@ pub fn check_file(file: &str, spec: &SpecFile) -> Result<(), SpecError> {
     if spec.summary.trim().is_empty() {
         return Err(SpecError::new(file, "must not be empty").field("summary"));
     }
-    let checker = SchemaChecker { file, defs: &spec.definitions };
+    let checker = SchemaChecker {
+        file,
+        defs: &spec.definitions,
+    };
     for (name, def) in &spec.definitions {
         checker.definition(name, def)?;
     }
     let mut seen = BTreeSet::new();
     for endpoint in &spec.endpoints {
         let err = |field: &str, message: String| {
-            SpecError::new(file, message).endpoint(&endpoint.name).field(field)
+            SpecError::new(file, message)
+                .endpoint(&endpoint.name)
+                .field(field)
         };
         if !seen.insert(endpoint.name.as_str()) {
             return Err(err("name", "duplicate method name in this file".into()));
@@ -102,11 +110,17 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
         return refuse("path", "missing path");
     }
     if !e.path.starts_with('/') || e.path.contains(['?', '#', ' ']) {
-        return refuse("path", "must start with `/` and carry no query, fragment or space");
+        return refuse(
+            "path",
+            "must start with `/` and carry no query, fragment or space",
+        );
     }
     match (e.token, e.handle) {
         (TokenKind::None, None) => {
-            return refuse("handle", "an endpoint with token `none` must name its handle");
+            return refuse(
+                "handle",
+                "an endpoint with token `none` must name its handle",
+            );
         }
         (token, Some(handle)) if !handle.can_carry(token) => {
             return refuse(
@@ -118,9 +132,16 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
     }
     if let Some(param) = &e.token_param {
         if e.token == TokenKind::None {
-            return refuse("token_param", "an endpoint with token `none` carries no token");
+            return refuse(
+                "token_param",
+                "an endpoint with token `none` carries no token",
+            );
         }
-        if param.is_empty() || !param.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        if param.is_empty()
+            || !param
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
             return refuse("token_param", "must be a plain query parameter name");
         }
     }
@@ -144,7 +165,9 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
             for (key, prop) in props {
                 let scalar = matches!(
                     prop.ty,
-                    Some(JsonType::String | JsonType::Integer | JsonType::Number | JsonType::Boolean)
+                    Some(
+                        JsonType::String | JsonType::Integer | JsonType::Number | JsonType::Boolean
+                    )
                 );
                 if !scalar {
                     return refuse(
@@ -160,9 +183,21 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
         ("request", e.request.as_ref(), e.example.request.as_ref()),
     ] {
         match (schema, value) {
-            (Some(_), None) => return refuse(format!("example.{field}"), format!("missing; the endpoint has `{field}`")),
-            (None, Some(_)) => return refuse(format!("example.{field}"), format!("given, but the endpoint has no `{field}`")),
-            (Some(schema), Some(value)) => checker.example(&format!("example.{field}"), value, schema, false)?,
+            (Some(_), None) => {
+                return refuse(
+                    format!("example.{field}"),
+                    format!("missing; the endpoint has `{field}`"),
+                )
+            }
+            (None, Some(_)) => {
+                return refuse(
+                    format!("example.{field}"),
+                    format!("given, but the endpoint has no `{field}`"),
+                )
+            }
+            (Some(schema), Some(value)) => {
+                checker.example(&format!("example.{field}"), value, schema, false)?
+            }
             (None, None) => {}
         }
     }
@@ -195,7 +230,10 @@ impl SchemaChecker<'_> {
         if let Some(reference) = &s.reference {
             let known = s.ref_name().is_some_and(|n| self.defs.contains_key(n));
             if !known {
-                return refuse(format!("{at}.$ref"), format!("dangling $ref `{reference}`: no such definition in this file"));
+                return refuse(
+                    format!("{at}.$ref"),
+                    format!("dangling $ref `{reference}`: no such definition in this file"),
+                );
             }
             if s.ty.is_some() || s.properties.is_some() || s.items.is_some() {
                 return refuse(at, "`$ref` takes no other structure (only a description)");
@@ -203,24 +241,36 @@ impl SchemaChecker<'_> {
             return Ok(());
         }
         if s.description.as_deref().is_none_or(|d| d.trim().is_empty()) {
-            return refuse(at, "missing `description` (every definition and property is documented)");
+            return refuse(
+                at,
+                "missing `description` (every definition and property is documented)",
+            );
         }
         let Some(ty) = s.ty else {
             return refuse(at, "missing `type`");
         };
         if s.aliases.is_some() && !at.contains(".properties.") {
-            return refuse(format!("{at}.x-aliases"), "only a property can have aliases");
+            return refuse(
+                format!("{at}.x-aliases"),
+                "only a property can have aliases",
+            );
         }
         if let Some(aliases) = &s.aliases {
             if !top_level_property(at) {
-                return refuse(format!("{at}.x-aliases"), "aliases are only supported on properties of a named definition");
+                return refuse(
+                    format!("{at}.x-aliases"),
+                    "aliases are only supported on properties of a named definition",
+                );
             }
             if aliases.iter().any(|a| a.is_empty()) {
                 return refuse(format!("{at}.x-aliases"), "an alias must not be empty");
             }
         }
         if s.known_values.is_some() && matches!(ty, JsonType::Array | JsonType::Object) {
-            return refuse(format!("{at}.x-known-values"), "only scalars have known values");
+            return refuse(
+                format!("{at}.x-known-values"),
+                "only scalars have known values",
+            );
         }
         match ty {
             JsonType::Array => {
@@ -236,13 +286,14 @@ impl SchemaChecker<'_> {
                 }
                 for req in s.required.iter().flatten() {
                     if !props.is_some_and(|p| p.contains_key(req)) {
-                        return refuse(format!("{at}.required"), format!("`{req}` is not a property"));
+                        return refuse(
+                            format!("{at}.required"),
+                            format!("`{req}` is not a property"),
+                        );
                     }
                 }
-                if let Some(extra) = s.additional_properties.as_deref() {
-                    if let AdditionalProperties::Schema(extra) = extra {
-                        self.schema(&format!("{at}.additionalProperties"), extra, false)?;
-                    }
+                if let Some(AdditionalProperties::Schema(extra)) = &s.additional_properties {
+                    self.schema(&format!("{at}.additionalProperties"), extra, false)?;
                 }
             }
             _ => {
@@ -261,29 +312,48 @@ impl SchemaChecker<'_> {
             return refuse(field, "must be a `$ref: \"#/definitions/Name\"`");
         };
         match self.defs.get(name) {
-            None => refuse(format!("{field}.$ref"), format!("dangling $ref `#/definitions/{name}`: no such definition in this file")),
-            Some(def) if def.ty != Some(JsonType::Object) => {
-                refuse(format!("{field}.$ref"), format!("`{name}` must be an object"))
-            }
+            None => refuse(
+                format!("{field}.$ref"),
+                format!("dangling $ref `#/definitions/{name}`: no such definition in this file"),
+            ),
+            Some(def) if def.ty != Some(JsonType::Object) => refuse(
+                format!("{field}.$ref"),
+                format!("`{name}` must be an object"),
+            ),
             Some(_) => Ok(name),
         }
     }
 
     /// Response data belongs to WeCom: a field it omits must still decode.
-    fn no_required(&self, at: &str, name: &str, seen: &mut BTreeSet<String>) -> Result<(), Refusal> {
+    fn no_required(
+        &self,
+        at: &str,
+        name: &str,
+        seen: &mut BTreeSet<String>,
+    ) -> Result<(), Refusal> {
         if !seen.insert(name.to_owned()) {
             return Ok(());
         }
-        let Some(def) = self.defs.get(name) else { return Ok(()) };
+        let Some(def) = self.defs.get(name) else {
+            return Ok(());
+        };
         self.no_required_in(at, def, seen)
     }
 
-    fn no_required_in(&self, at: &str, s: &SpecSchema, seen: &mut BTreeSet<String>) -> Result<(), Refusal> {
+    fn no_required_in(
+        &self,
+        at: &str,
+        s: &SpecSchema,
+        seen: &mut BTreeSet<String>,
+    ) -> Result<(), Refusal> {
         if let Some(name) = s.ref_name() {
             return self.no_required(&format!("definitions.{name}"), name, seen);
         }
         if s.required.as_ref().is_some_and(|r| !r.is_empty()) {
-            return refuse(format!("{at}.required"), "response fields are all optional: WeCom may omit any of them");
+            return refuse(
+                format!("{at}.required"),
+                "response fields are all optional: WeCom may omit any of them",
+            );
         }
         if let Some(items) = &s.items {
             self.no_required_in(&format!("{at}.items"), items, seen)?;
@@ -291,14 +361,20 @@ impl SchemaChecker<'_> {
         for (key, prop) in s.properties.iter().flatten() {
             self.no_required_in(&format!("{at}.properties.{key}"), prop, seen)?;
         }
-        if let Some(AdditionalProperties::Schema(extra)) = s.additional_properties.as_deref() {
+        if let Some(AdditionalProperties::Schema(extra)) = s.additional_properties.as_ref() {
             self.no_required_in(&format!("{at}.additionalProperties"), extra, seen)?;
         }
         Ok(())
     }
 
     /// An example must match its schema, and use only declared keys.
-    fn example(&self, at: &str, value: &Value, schema: &SpecSchema, response_root: bool) -> Result<(), Refusal> {
+    fn example(
+        &self,
+        at: &str,
+        value: &Value,
+        schema: &SpecSchema,
+        response_root: bool,
+    ) -> Result<(), Refusal> {
         if let Some(name) = schema.ref_name() {
             let Some(def) = self.defs.get(name) else {
                 return refuse(at, format!("dangling $ref `#/definitions/{name}`"));
@@ -306,15 +382,22 @@ impl SchemaChecker<'_> {
             return self.example(at, value, def, response_root);
         }
         let mismatch = |expected: &str| {
-            refuse::<()>(at, format!("example does not match its schema: expected {expected}, found {value}"))
+            refuse::<()>(
+                at,
+                format!("example does not match its schema: expected {expected}, found {value}"),
+            )
         };
         match schema.ty {
             Some(JsonType::String) if !value.is_string() => return mismatch("a string"),
-            Some(JsonType::Integer) if !(value.is_i64() || value.is_u64()) => return mismatch("an integer"),
+            Some(JsonType::Integer) if !(value.is_i64() || value.is_u64()) => {
+                return mismatch("an integer")
+            }
             Some(JsonType::Number) if !value.is_number() => return mismatch("a number"),
             Some(JsonType::Boolean) if !value.is_boolean() => return mismatch("a boolean"),
             Some(JsonType::Array) => {
-                let Some(items) = value.as_array() else { return mismatch("an array") };
+                let Some(items) = value.as_array() else {
+                    return mismatch("an array");
+                };
                 if let Some(item_schema) = &schema.items {
                     for (i, item) in items.iter().enumerate() {
                         self.example(&format!("{at}[{i}]"), item, item_schema, false)?;
@@ -322,10 +405,17 @@ impl SchemaChecker<'_> {
                 }
             }
             Some(JsonType::Object) => {
-                let Some(map) = value.as_object() else { return mismatch("an object") };
+                let Some(map) = value.as_object() else {
+                    return mismatch("an object");
+                };
                 for req in schema.required.iter().flatten() {
                     if !map.contains_key(req) {
-                        return refuse(at, format!("example does not match its schema: required `{req}` is missing"));
+                        return refuse(
+                            at,
+                            format!(
+                                "example does not match its schema: required `{req}` is missing"
+                            ),
+                        );
                     }
                 }
                 let props = schema.properties.as_ref();
@@ -338,7 +428,7 @@ impl SchemaChecker<'_> {
                         self.example(&at, member, prop, false)?;
                         continue;
                     }
-                    match schema.additional_properties.as_deref() {
+                    match schema.additional_properties.as_ref() {
                         Some(AdditionalProperties::Schema(extra)) => self.example(&at, member, extra, false)?,
                         Some(AdditionalProperties::Flag(true)) => {}
                         _ => return refuse(at, "example uses a key its schema does not declare (it would be lost when decoded)"),
@@ -367,6 +457,7 @@ pub fn is_snake_ident(s: &str) -> bool {
         "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield", "gen",
     ];
     s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !KEYWORDS.contains(&s)
 }

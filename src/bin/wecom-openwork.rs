@@ -53,7 +53,13 @@ fn print_endpoints(json: bool) {
                 Some(param) => format!("{} ({param})", e.token),
                 None => e.token.to_string(),
             };
-            [e.group.into(), e.name.into(), e.method.to_string(), e.path.into(), token]
+            [
+                e.group.into(),
+                e.name.into(),
+                e.method.to_string(),
+                e.path.into(),
+                token,
+            ]
         })
         .collect();
     let header = ["GROUP", "METHOD NAME", "HTTP", "PATH", "TOKEN"].map(String::from);

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The README's test command: everything CI checks, on a fresh machine too.
+# Installs what is missing (only the Rust toolchain's own components today),
+# then runs the tests, the docs build and the linters.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null; then
+    echo "cargo is needed: install Rust from https://rustup.rs" >&2
+    exit 1
+fi
+if command -v rustup >/dev/null; then
+    rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+    rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+echo "== cargo doc"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
+echo "== cargo test"
+cargo test --workspace --all-features
