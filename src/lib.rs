@@ -65,3 +65,8 @@ pub mod api {
 }
 
 pub use api::ENDPOINTS;
+
+/// The README's examples compile (they run as doctests).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
