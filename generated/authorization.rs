@@ -35,6 +35,8 @@ pub mod types {
         }
     }
     /// Reply of `get_admin_list`.
+    ///
+    /// Reply of [`Suite::get_admin_list`](crate::Suite::get_admin_list) (`POST /cgi-bin/service/get_admin_list`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90606>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct AdminList {
@@ -222,6 +224,8 @@ pub mod types {
         pub userid: ::std::option::Option<::std::string::String>,
     }
     /// An access token for an authorized corp and its lifetime.
+    ///
+    /// Reply of [`Suite::get_corp_token`](crate::Suite::get_corp_token) (`POST /cgi-bin/service/get_corp_token`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90605>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CorpAccessToken {
@@ -233,6 +237,10 @@ pub mod types {
         pub expires_in: ::std::option::Option<i64>,
     }
     /// Reply of `get_auth_info` and `get_auth_info_v2`; the current authorization of a corp.
+    ///
+    /// Reply of [`Suite::get_auth_info`](crate::Suite::get_auth_info) (`POST /cgi-bin/service/get_auth_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90604>).
+    ///
+    /// Reply of [`Suite::get_auth_info_v2`](crate::Suite::get_auth_info_v2) (`POST /cgi-bin/service/v2/get_auth_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/100795>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CorpAuthInfo {
@@ -316,10 +324,14 @@ pub mod types {
         pub agent: ::std::vec::Vec<EditionAgent>,
     }
     /// A reply with no data; WeCom only returns `errcode` and `errmsg`, which the runtime checks.
+    ///
+    /// Reply of [`Suite::set_session_info`](crate::Suite::set_session_info) (`POST /cgi-bin/service/set_session_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90602>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct EmptyReply {}
     /// Body of `get_admin_list`.
+    ///
+    /// Request body of [`Suite::get_admin_list`](crate::Suite::get_admin_list) (`POST /cgi-bin/service/get_admin_list`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90606>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetAdminListRequest {
         /// Agent id of the installed app in that corp.
@@ -328,6 +340,8 @@ pub mod types {
         pub auth_corpid: ::std::string::String,
     }
     /// Body of `get_auth_info`.
+    ///
+    /// Request body of [`Suite::get_auth_info`](crate::Suite::get_auth_info) (`POST /cgi-bin/service/get_auth_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90604>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetAuthInfoRequest {
         /// Id of the authorizing corp.
@@ -336,6 +350,8 @@ pub mod types {
         pub permanent_code: ::std::string::String,
     }
     /// Body of `get_auth_info_v2`.
+    ///
+    /// Request body of [`Suite::get_auth_info_v2`](crate::Suite::get_auth_info_v2) (`POST /cgi-bin/service/v2/get_auth_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/100795>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetAuthInfoV2Request {
         /// Id of the authorizing corp.
@@ -344,6 +360,8 @@ pub mod types {
         pub permanent_code: ::std::string::String,
     }
     /// Body of `get_corp_token`.
+    ///
+    /// Request body of [`Suite::get_corp_token`](crate::Suite::get_corp_token) (`POST /cgi-bin/service/get_corp_token`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90605>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetCorpTokenRequest {
         /// Id of the authorizing corp.
@@ -352,18 +370,24 @@ pub mod types {
         pub permanent_code: ::std::string::String,
     }
     /// Body of `get_permanent_code`.
+    ///
+    /// Request body of [`Suite::get_permanent_code`](crate::Suite::get_permanent_code) (`POST /cgi-bin/service/get_permanent_code`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90603>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetPermanentCodeRequest {
         /// The temporary auth code from the install redirect or the `create_auth` callback (64 to 512 bytes, single use, 10 minutes).
         pub auth_code: ::std::string::String,
     }
     /// Body of `get_permanent_code_v2`.
+    ///
+    /// Request body of [`Suite::get_permanent_code_v2`](crate::Suite::get_permanent_code_v2) (`POST /cgi-bin/service/v2/get_permanent_code`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/100776>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetPermanentCodeV2Request {
         /// The temporary auth code from the install redirect or the `create_auth` callback (64 to 512 bytes, single use, 10 minutes).
         pub auth_code: ::std::string::String,
     }
     /// Reply of `get_permanent_code`; the permanent code plus a corp token and the full authorization details.
+    ///
+    /// Reply of [`Suite::get_permanent_code`](crate::Suite::get_permanent_code) (`POST /cgi-bin/service/get_permanent_code`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90603>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PermanentCodeInfo {
@@ -399,6 +423,8 @@ pub mod types {
         pub state: ::std::option::Option<::std::string::String>,
     }
     /// Reply of `get_permanent_code_v2`; the permanent code and a summary of the install.
+    ///
+    /// Reply of [`Suite::get_permanent_code_v2`](crate::Suite::get_permanent_code_v2) (`POST /cgi-bin/service/v2/get_permanent_code`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/100776>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PermanentCodeInfoV2 {
@@ -419,6 +445,8 @@ pub mod types {
         pub state: ::std::option::Option<::std::string::String>,
     }
     /// A pre-authorization code and its lifetime.
+    ///
+    /// Reply of [`Suite::get_pre_auth_code`](crate::Suite::get_pre_auth_code) (`GET /cgi-bin/service/get_pre_auth_code`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90601>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PreAuthCode {
@@ -458,6 +486,8 @@ pub mod types {
         pub auth_type: ::std::option::Option<i64>,
     }
     /// Body of `set_session_info`.
+    ///
+    /// Request body of [`Suite::set_session_info`](crate::Suite::set_session_info) (`POST /cgi-bin/service/set_session_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90602>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SetSessionInfoRequest {
         /// The pre-authorization code the options apply to.

@@ -35,30 +35,40 @@ pub mod types {
         }
     }
     /// Body of `get_user_detail_3rd`.
+    ///
+    /// Request body of [`Suite::get_user_detail_3rd`](crate::Suite::get_user_detail_3rd) (`POST /cgi-bin/service/auth/getuserdetail3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91122>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetUserDetail3rdRequest {
         /// The member ticket from `get_user_info_3rd`.
         pub user_ticket: ::std::string::String,
     }
     /// Body of `get_user_detail`.
+    ///
+    /// Request body of [`Corp::get_user_detail`](crate::Corp::get_user_detail) (`POST /cgi-bin/auth/getuserdetail`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96443>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetUserDetailRequest {
         /// The member ticket from `get_user_info`.
         pub user_ticket: ::std::string::String,
     }
     /// Query parameters of `get_user_info_3rd`.
+    ///
+    /// Query parameters of [`Suite::get_user_info_3rd`](crate::Suite::get_user_info_3rd) (`GET /cgi-bin/service/auth/getuserinfo3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91121>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetUserInfo3rdQuery {
         /// The OAuth or web-login code from the redirect (at most 512 bytes, single use, valid 5 minutes).
         pub code: ::std::string::String,
     }
     /// Query parameters of `get_user_info`.
+    ///
+    /// Query parameters of [`Corp::get_user_info`](crate::Corp::get_user_info) (`GET /cgi-bin/auth/getuserinfo`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96442>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetUserInfoQuery {
         /// The OAuth code from the redirect (at most 512 bytes, single use, valid 5 minutes).
         pub code: ::std::string::String,
     }
     /// Sensitive details of the visiting member that the member consented to share.
+    ///
+    /// Reply of [`Corp::get_user_detail`](crate::Corp::get_user_detail) (`POST /cgi-bin/auth/getuserdetail`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96443>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct UserDetail {
@@ -93,6 +103,8 @@ pub mod types {
         pub userid: ::std::option::Option<::std::string::String>,
     }
     /// Details of the visiting member as seen by a third-party app.
+    ///
+    /// Reply of [`Suite::get_user_detail_3rd`](crate::Suite::get_user_detail_3rd) (`POST /cgi-bin/service/auth/getuserdetail3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91122>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct UserDetail3rd {
@@ -121,6 +133,8 @@ pub mod types {
         pub userid: ::std::option::Option<::std::string::String>,
     }
     /// Identity of the user who opened a self-built or 代开发 app page.
+    ///
+    /// Reply of [`Corp::get_user_info`](crate::Corp::get_user_info) (`GET /cgi-bin/auth/getuserinfo`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96442>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct UserInfo {
@@ -138,6 +152,8 @@ pub mod types {
         pub userid: ::std::option::Option<::std::string::String>,
     }
     /// Identity of the user who opened a third-party app page.
+    ///
+    /// Reply of [`Suite::get_user_info_3rd`](crate::Suite::get_user_info_3rd) (`GET /cgi-bin/service/auth/getuserinfo3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91121>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct UserInfo3rd {

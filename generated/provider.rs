@@ -35,12 +35,16 @@ pub mod types {
         }
     }
     /// Body of `corpid_to_opencorpid`.
+    ///
+    /// Request body of [`Provider::corpid_to_opencorpid`](crate::Provider::corpid_to_opencorpid) (`POST /cgi-bin/service/corpid_to_opencorpid`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/95604>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CorpidToOpencorpidRequest {
         /// Plaintext corpid of a corp that has authorized the provider.
         pub corpid: ::std::string::String,
     }
     /// A parameterized 代开发 authorization link.
+    ///
+    /// Reply of [`Provider::get_customized_auth_url`](crate::Provider::get_customized_auth_url) (`POST /cgi-bin/service/get_customized_auth_url`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/98744>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CustomizedAuthUrl {
@@ -52,6 +56,8 @@ pub mod types {
         pub qrcode_url: ::std::option::Option<::std::string::String>,
     }
     /// Body of `get_customized_auth_url`.
+    ///
+    /// Request body of [`Provider::get_customized_auth_url`](crate::Provider::get_customized_auth_url) (`POST /cgi-bin/service/get_customized_auth_url`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/98744>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetCustomizedAuthUrlRequest {
         /// Value of `[a-zA-Z0-9]`, at most 32 bytes, echoed by `get_permanent_code` after an authorization through this link.
@@ -60,12 +66,16 @@ pub mod types {
         pub templateid_list: ::std::vec::Vec<::std::string::String>,
     }
     /// Body of `get_login_info`.
+    ///
+    /// Request body of [`Provider::get_login_info`](crate::Provider::get_login_info) (`POST /cgi-bin/service/get_login_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/91125>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetLoginInfoRequest {
         /// The login code from the redirect (at most 512 bytes, single use, valid 5 minutes).
         pub auth_code: ::std::string::String,
     }
     /// Body of `get_provider_token`.
+    ///
+    /// Request body of [`Provider::get_provider_token`](crate::Provider::get_provider_token) (`POST /cgi-bin/service/get_provider_token`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/91200>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetProviderTokenRequest {
         /// The provider's own corpid.
@@ -74,6 +84,8 @@ pub mod types {
         pub provider_secret: ::std::string::String,
     }
     /// Body of `get_register_code`.
+    ///
+    /// Request body of [`Provider::get_register_code`](crate::Provider::get_register_code) (`POST /cgi-bin/service/get_register_code`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/90581>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetRegisterCodeRequest {
         /// Admin mobile number to prefill on the registration form.
@@ -95,12 +107,16 @@ pub mod types {
         pub template_id: ::std::string::String,
     }
     /// Body of `get_register_info`.
+    ///
+    /// Request body of [`Provider::get_register_info`](crate::Provider::get_register_info) (`POST /cgi-bin/service/get_register_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/90582>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetRegisterInfoRequest {
         /// A code from `get_register_code` or the register_corp event; queryable for 24 hours.
         pub register_code: ::std::string::String,
     }
     /// Identity of the user who logged in to the provider's site, with their corp and admin rights.
+    ///
+    /// Reply of [`Provider::get_login_info`](crate::Provider::get_login_info) (`POST /cgi-bin/service/get_login_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/91125>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct LoginInfo {
@@ -187,6 +203,8 @@ pub mod types {
         pub userid: ::std::option::Option<::std::string::String>,
     }
     /// The provider-specific encrypted corpid.
+    ///
+    /// Reply of [`Provider::corpid_to_opencorpid`](crate::Provider::corpid_to_opencorpid) (`POST /cgi-bin/service/corpid_to_opencorpid`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/95604>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct OpenCorpid {
@@ -195,6 +213,8 @@ pub mod types {
         pub open_corpid: ::std::option::Option<::std::string::String>,
     }
     /// A provider access token and its lifetime.
+    ///
+    /// Reply of [`Provider::get_provider_token`](crate::Provider::get_provider_token) (`POST /cgi-bin/service/get_provider_token`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/91200>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct ProviderAccessToken {
@@ -206,6 +226,8 @@ pub mod types {
         pub provider_access_token: ::std::option::Option<::std::string::String>,
     }
     /// A single-use register code.
+    ///
+    /// Reply of [`Provider::get_register_code`](crate::Provider::get_register_code) (`POST /cgi-bin/service/get_register_code`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/90581>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RegisterCode {
@@ -217,6 +239,8 @@ pub mod types {
         pub register_code: ::std::option::Option<::std::string::String>,
     }
     /// Result of a registration made with a register code.
+    ///
+    /// Reply of [`Provider::get_register_info`](crate::Provider::get_register_info) (`POST /cgi-bin/service/get_register_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/90582>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct RegisterInfo {

@@ -35,6 +35,8 @@ pub mod types {
         }
     }
     /// JSON reply of `get_app_qrcode` when `result_type` is 2.
+    ///
+    /// Reply of [`Suite::get_app_qrcode`](crate::Suite::get_app_qrcode) (`POST /cgi-bin/service/get_app_qrcode`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/95430>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct AppQrcode {
@@ -43,6 +45,8 @@ pub mod types {
         pub qrcode: ::std::option::Option<::std::string::String>,
     }
     /// Body of `get_app_qrcode`.
+    ///
+    /// Request body of [`Suite::get_app_qrcode`](crate::Suite::get_app_qrcode) (`POST /cgi-bin/service/get_app_qrcode`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/95430>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetAppQrcodeRequest {
         /// App id inside an old multi-app suite; omit for single-app suites.
@@ -65,6 +69,8 @@ pub mod types {
         pub suite_id: ::std::string::String,
     }
     /// Body of `get_suite_token`.
+    ///
+    /// Request body of [`Suite::get_suite_token`](crate::Suite::get_suite_token) (`POST /cgi-bin/service/get_suite_token`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/90600>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetSuiteTokenRequest {
         /// The suite id (`ww…`/`wx…`; older suites `tj…`; 代开发 templates `dk…`).
@@ -75,6 +81,8 @@ pub mod types {
         pub suite_ticket: ::std::string::String,
     }
     /// A suite access token and its lifetime.
+    ///
+    /// Reply of [`Suite::get_suite_token`](crate::Suite::get_suite_token) (`POST /cgi-bin/service/get_suite_token`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/90600>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct SuiteAccessToken {

@@ -84,6 +84,12 @@ async fn json_server(body: &str) -> String {
     .await
 }
 
+fn built(builder: wecom_openwork::ClientBuilder) -> Client {
+    builder
+        .build(StaticTokens::new().suite(SUITE, SECRET_TOKEN))
+        .expect("valid client")
+}
+
 fn client_for(base: &str) -> Client {
     Client::new(base, StaticTokens::new().suite(SUITE, SECRET_TOKEN)).expect("valid client")
 }
@@ -240,11 +246,7 @@ async fn a_body_that_is_not_json_is_a_decode_error_that_keeps_the_body() {
 async fn a_reply_over_the_size_limit_is_refused() {
     let big = format!(r#"{{"errcode":0,"pre_auth_code":"{}"}}"#, "x".repeat(4096));
     let base = json_server(&big).await;
-    let client = Client::builder()
-        .base_uri(&base)
-        .max_response_bytes(1024)
-        .build(StaticTokens::new().suite(SUITE, SECRET_TOKEN))
-        .expect("valid client");
+    let client = built(Client::builder().base_uri(&base).max_response_bytes(1024));
     let err = client.suite(SUITE).get_pre_auth_code().await.unwrap_err();
     assert!(
         matches!(err, Error::TooLarge { limit: 1024, .. }),
@@ -255,11 +257,11 @@ async fn a_reply_over_the_size_limit_is_refused() {
 #[tokio::test]
 async fn a_silent_server_times_out() {
     let base = serve(Script::Hang).await;
-    let client = Client::builder()
-        .base_uri(&base)
-        .timeout(Duration::from_millis(200))
-        .build(StaticTokens::new().suite(SUITE, SECRET_TOKEN))
-        .expect("valid client");
+    let client = built(
+        Client::builder()
+            .base_uri(&base)
+            .timeout(Duration::from_millis(200)),
+    );
     let err = client.suite(SUITE).get_pre_auth_code().await.unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(err.is_retryable());

@@ -313,6 +313,7 @@ fn types_module(file: &str, spec: &SpecFile) -> Result<TokenStream, SpecError> {
     for item in &mut parsed.items {
         tidy_docs(item);
     }
+    link_root_types(&mut parsed, spec);
     let items = parsed.items;
     Ok(quote!(#(#items)*))
 }
@@ -591,6 +592,50 @@ fn struct_names(file: &syn::File) -> BTreeSet<String> {
             _ => None,
         })
         .collect()
+}
+
+/// Request, query and response types say which call uses them, with its
+/// token kind and official page.
+fn link_root_types(file: &mut syn::File, spec: &SpecFile) {
+    for e in &spec.endpoints {
+        let handle = handle_ident(handle_of(e).expect("validated"));
+        for (role, schema) in [
+            ("Query parameters", &e.query),
+            ("Request body", &e.request),
+            ("Reply", &Some(e.response.clone())),
+        ] {
+            let Some(name) = schema.as_ref().and_then(SpecSchema::ref_name) else {
+                continue;
+            };
+            let Some(item) = find_struct(file, name) else {
+                continue;
+            };
+            let line = format!(
+                " {role} of [`{handle}::{method}`](crate::{handle}::{method}) (`{verb} {path}`, token: {token}; official documentation: <{doc}>).",
+                method = e.name,
+                verb = method_str(e.method),
+                path = e.path,
+                token = token_name(e.token),
+                doc = e.doc,
+            );
+            let at = item
+                .attrs
+                .iter()
+                .rposition(|a| doc_text(a).is_some())
+                .map_or(0, |i| i + 1);
+            item.attrs.insert(at, syn::parse_quote!(#[doc = #line]));
+            item.attrs.insert(at, syn::parse_quote!(#[doc = ""]));
+        }
+    }
+}
+
+fn token_name(token: TokenKind) -> &'static str {
+    match token {
+        TokenKind::Provider => "provider",
+        TokenKind::Suite => "suite",
+        TokenKind::Corp => "corp",
+        TokenKind::None => "none",
+    }
 }
 
 /// One `///` line per line of text, with the usual leading space.
