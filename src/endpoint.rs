@@ -90,6 +90,9 @@ pub struct Endpoint {
     pub token_param: Option<&'static str>,
     /// What the response body can be.
     pub response_format: ResponseFormat,
+    /// Whether repeating the request is harmless, so it may be retried after
+    /// an uncertain failure. One-time codes make some POSTs unsafe.
+    pub retry_safe: bool,
     /// The documented sample reply (JSON text), as in the spec. The emulator
     /// serves it; tests and mocks can decode it.
     pub example_response: &'static str,

@@ -135,6 +135,7 @@ fn endpoint_static(group: &str, e: &Endpoint) -> TokenStream {
         ResponseFormat::JsonOrBinary => quote!(crate::ResponseFormat::JsonOrBinary),
     };
     let example = serde_json::to_string(&e.example.response).expect("JSON values always serialize");
+    let retry_safe = e.is_retry_safe();
     let line = format!("`{} {}`: {}", method_str(e.method), e.path, e.summary);
     quote! {
         #[doc = #line]
@@ -148,6 +149,7 @@ fn endpoint_static(group: &str, e: &Endpoint) -> TokenStream {
             token: #token,
             token_param: #token_param,
             response_format: #format,
+            retry_safe: #retry_safe,
             example_response: #example,
         };
     }

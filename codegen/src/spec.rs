@@ -62,6 +62,12 @@ pub struct Endpoint {
     /// What the response body can be.
     #[serde(default)]
     pub response_format: ResponseFormat,
+    /// Whether sending the request twice is harmless, so the runtime may
+    /// retry it after an uncertain failure (a timeout, a 5xx, errcode -1).
+    /// Defaults to `true` for GET and `false` for POST: a POST that consumes a
+    /// one-time code (e.g. `get_permanent_code`) must never be repeated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_safe: Option<bool>,
     /// The documented sample, checked against the schemas.
     pub example: Example,
 }
@@ -91,6 +97,13 @@ pub enum TokenKind {
     Corp,
     /// No token: the call that obtains one.
     None,
+}
+
+impl Endpoint {
+    /// [`Endpoint::retry_safe`] with its default applied.
+    pub fn is_retry_safe(&self) -> bool {
+        self.retry_safe.unwrap_or(self.method == HttpMethod::Get)
+    }
 }
 
 impl TokenKind {
