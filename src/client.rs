@@ -1,4 +1,5 @@
-//! The HTTP side of a call: URL and token, request, limits, envelope, decoding.
+//! The HTTP side of a call: URL and token, request, limits, retries, the
+//! errcode envelope, and decoding.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,15 +10,17 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
+use crate::clock::{Clock, SystemClock};
 use crate::endpoint::{Endpoint, HttpMethod};
-use crate::error::{body_excerpt, hint_of, Error};
+use crate::error::{body_excerpt, hint_of, EndpointName, Error};
 use crate::handle::{Corp, Provider, Suite};
 use crate::ids::{CorpId, SuiteId};
-use crate::token::{TokenScope, TokenSource};
+use crate::retry::RetryPolicy;
+use crate::token::{AccessToken, TokenScope, TokenSource};
 
 /// WeCom's API host.
 pub const DEFAULT_BASE_URI: &str = "https://qyapi.weixin.qq.com";
-/// Default limit on one call's duration, connection included.
+/// Default limit on one attempt's duration, connection included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default limit on a reply's size. WeCom's JSON replies are small; the largest
 /// bodies are QR-code images.
@@ -38,9 +41,9 @@ pub enum Payload<T> {
     },
 }
 
-/// Performs spec'd calls: puts the right token on the URL, applies the limits,
-/// checks the `errcode` envelope and decodes the typed reply. Cheap to clone;
-/// clones share one connection pool.
+/// Performs spec'd calls: puts the right token on the URL, applies the limits
+/// and the retry policy, checks the `errcode` envelope and decodes the typed
+/// reply. Cheap to clone; clones share one connection pool.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -51,6 +54,9 @@ struct Inner {
     base_uri: String,
     timeout: Duration,
     max_response_bytes: usize,
+    retry: RetryPolicy,
+    throw: bool,
+    clock: Arc<dyn Clock>,
     tokens: Arc<dyn TokenSource>,
 }
 
@@ -60,16 +66,21 @@ impl fmt::Debug for Client {
             .field("base_uri", &self.inner.base_uri)
             .field("timeout", &self.inner.timeout)
             .field("max_response_bytes", &self.inner.max_response_bytes)
+            .field("retry", &self.inner.retry)
+            .field("throw", &self.inner.throw)
             .finish_non_exhaustive()
     }
 }
 
-/// Builds a [`Client`]; every limit has a default.
+/// Builds a [`Client`]; every setting has a default.
 #[must_use]
 pub struct ClientBuilder {
     base_uri: String,
     timeout: Duration,
     max_response_bytes: usize,
+    retry: RetryPolicy,
+    throw: bool,
+    clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
 }
 
@@ -79,6 +90,9 @@ impl Default for ClientBuilder {
             base_uri: DEFAULT_BASE_URI.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            retry: RetryPolicy::default(),
+            throw: true,
+            clock: Arc::new(SystemClock),
             http: None,
         }
     }
@@ -92,7 +106,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Limit on one call's duration. Default: [`DEFAULT_TIMEOUT`].
+    /// Limit on one attempt's duration. Default: [`DEFAULT_TIMEOUT`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -104,8 +118,27 @@ impl ClientBuilder {
         self
     }
 
+    /// Back-off for retryable failures. Default: [`RetryPolicy::default`].
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Whether a non-success HTTP status is an error ([`Error::Status`]).
+    /// Default: on. Off, the body is decoded whatever the status.
+    pub fn throw(mut self, throw: bool) -> Self {
+        self.throw = throw;
+        self
+    }
+
+    /// The clock retries wait on. Default: [`SystemClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Use this reqwest client (proxy, TLS settings, connection pool) instead
-    /// of a default one. The timeout set here still applies per call.
+    /// of a default one. The timeout set here still applies per attempt.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -120,23 +153,20 @@ impl ClientBuilder {
     pub fn build_shared(self, tokens: Arc<dyn TokenSource>) -> Result<Client, Error> {
         let base_uri = self.base_uri.trim_end_matches('/').to_owned();
         let scheme_ok = base_uri.starts_with("https://") || base_uri.starts_with("http://");
-        if !scheme_ok || base_uri.contains(['?', '#']) || base_uri.chars().any(char::is_whitespace)
-        {
+        if !scheme_ok || base_uri.contains(['?', '#']) || base_uri.chars().any(char::is_whitespace) {
             return Err(Error::Config(format!(
-                "base_uri must be an http(s) URL without query or fragment, got {base_uri:?}"
+                "http.base_uri: must be an http(s) URL without query or fragment, got {base_uri:?}"
             )));
         }
         if self.timeout.is_zero() {
-            return Err(Error::Config("timeout must be greater than zero".into()));
+            return Err(Error::Config("http.timeout: must be greater than zero".into()));
         }
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .connect_timeout(self.timeout)
                 .build()
-                .map_err(|e| {
-                    Error::Config(format!("cannot build the HTTP client: {}", e.without_url()))
-                })?,
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", e.without_url())))?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -144,6 +174,9 @@ impl ClientBuilder {
                 base_uri,
                 timeout: self.timeout,
                 max_response_bytes: self.max_response_bytes,
+                retry: self.retry,
+                throw: self.throw,
+                clock: self.clock,
                 tokens,
             }),
         })
@@ -160,9 +193,43 @@ struct Envelope {
 }
 
 /// A raw reply: content type and body.
-struct Reply {
+pub(crate) struct Reply {
     content_type: String,
     body: Bytes,
+}
+
+/// Where one call goes: a spec'd [`Endpoint`] or an untyped path.
+#[derive(Debug, Clone)]
+pub(crate) struct Target<'a> {
+    pub(crate) name: EndpointName,
+    pub(crate) method: HttpMethod,
+    pub(crate) path: &'a str,
+    pub(crate) token_param: Option<&'a str>,
+    pub(crate) retry_safe: bool,
+}
+
+impl Target<'static> {
+    pub(crate) fn of(endpoint: &'static Endpoint) -> Self {
+        Target {
+            name: EndpointName::Borrowed(endpoint.name),
+            method: endpoint.method,
+            path: endpoint.path,
+            token_param: endpoint.token_param,
+            retry_safe: endpoint.retry_safe,
+        }
+    }
+}
+
+/// Which token a call carries.
+#[derive(Clone, Copy)]
+pub(crate) enum TokenUse<'a> {
+    /// None at all.
+    Without,
+    /// The token source's token of this scope, invalidated and refetched once
+    /// if WeCom calls it invalid.
+    Scope(&'a TokenScope),
+    /// This very token (the token runtime's own fetches).
+    Given(&'a AccessToken),
 }
 
 impl Client {
@@ -171,17 +238,19 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A client for `base_uri` with the default limits.
-    pub fn new(
-        base_uri: impl Into<String>,
-        tokens: impl TokenSource + 'static,
-    ) -> Result<Client, Error> {
+    /// A client for `base_uri` with the default settings.
+    pub fn new(base_uri: impl Into<String>, tokens: impl TokenSource + 'static) -> Result<Client, Error> {
         Client::builder().base_uri(base_uri).build(tokens)
     }
 
     /// The API host calls go to.
     pub fn base_uri(&self) -> &str {
         &self.inner.base_uri
+    }
+
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     /// The handle for provider-level calls (provider token).
@@ -200,7 +269,7 @@ impl Client {
         Corp::new(self.clone(), suite_id.into(), corp_id.into())
     }
 
-    /// Performs a call whose reply is JSON and decodes it into `R`.
+    /// Performs a spec'd call whose reply is JSON and decodes it into `R`.
     pub(crate) async fn call<Q, B, R>(
         &self,
         endpoint: &'static Endpoint,
@@ -213,11 +282,11 @@ impl Client {
         B: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        let reply = self.execute(endpoint, scope, query, body).await?;
-        decode_json(endpoint, &reply.body)
+        let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
+        self.run(Target::of(endpoint), tokens, query, body, decode_json).await
     }
 
-    /// Performs a call whose reply is JSON or binary content.
+    /// Performs a spec'd call whose reply is JSON or binary content.
     pub(crate) async fn call_payload<Q, B, R>(
         &self,
         endpoint: &'static Endpoint,
@@ -230,128 +299,173 @@ impl Client {
         B: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        let reply = self.execute(endpoint, scope, query, body).await?;
-        let looks_json = reply.content_type.contains("json")
-            || reply.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-        if looks_json {
-            decode_json(endpoint, &reply.body).map(Payload::Json)
-        } else {
-            Ok(Payload::Binary {
-                content_type: reply.content_type,
-                bytes: reply.body,
-            })
-        }
+        let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
+        self.run(Target::of(endpoint), tokens, query, body, decode_payload).await
     }
 
-    async fn execute<Q, B>(
+    /// The call loop: token, attempt, envelope; then one refetch on an
+    /// invalid token, back-off on retryable failures, and "authorization gone"
+    /// for a corp WeCom no longer knows.
+    pub(crate) async fn run<Q, B, T>(
         &self,
-        endpoint: &'static Endpoint,
-        scope: Option<TokenScope>,
+        target: Target<'_>,
+        tokens: TokenUse<'_>,
         query: Option<&Q>,
         body: Option<&B>,
-    ) -> Result<Reply, Error>
+        decode: fn(&Target<'_>, Reply) -> Result<T, Error>,
+    ) -> Result<T, Error>
     where
         Q: Serialize + ?Sized,
         B: Serialize + ?Sized,
     {
+        let query = query.map(query_pairs).transpose()?.unwrap_or_default();
+        let body = body
+            .map(|b| serde_json::to_vec(b))
+            .transpose()
+            .map_err(|e| Error::InvalidRequest(format!("{}: cannot encode the body: {e}", target.name)))?;
+        let (suite, corp) = match tokens {
+            TokenUse::Scope(TokenScope::Suite(s)) => (Some(s.as_str()), None),
+            TokenUse::Scope(TokenScope::Corp { suite_id, corp_id }) => {
+                (Some(suite_id.as_str()), Some(corp_id.as_str()))
+            }
+            _ => (None, None),
+        };
         let span = tracing::debug_span!(
             "wecom.call",
-            endpoint = endpoint.name,
-            path = endpoint.path,
-            scope = scope.as_ref().map(tracing::field::display),
+            endpoint = %target.name,
+            suite = suite,
+            corp = corp,
+            attempt = tracing::field::Empty,
         );
-        async move {
-            let inner = &self.inner;
-            let url = format!("{}{}", inner.base_uri, endpoint.path);
-            let method = match endpoint.method {
-                HttpMethod::Get => reqwest::Method::GET,
-                HttpMethod::Post => reqwest::Method::POST,
-            };
-            let mut request = inner.http.request(method, url).timeout(inner.timeout);
-            if let (Some(param), Some(scope)) = (endpoint.token_param, scope.as_ref()) {
-                let token = inner.tokens.token(scope).await?;
-                request = request.query(&[(param, token.secret())]);
+        let policy = &self.inner.retry;
+        async {
+            let mut attempt = 0u32;
+            let mut retries = 0u32;
+            let mut refetched = false;
+            loop {
+                attempt += 1;
+                tracing::Span::current().record("attempt", attempt);
+                let token = match (tokens, target.token_param) {
+                    (_, None) | (TokenUse::Without, _) => None,
+                    (TokenUse::Given(token), _) => Some(token.clone()),
+                    (TokenUse::Scope(scope), _) => Some(self.inner.tokens.token(scope).await?),
+                };
+                let outcome = match self.send(&target, token.as_ref(), &query, body.as_deref()).await {
+                    Ok(reply) => decode(&target, reply),
+                    Err(e) => Err(e),
+                };
+                let mut error = match outcome {
+                    Ok(value) => return Ok(value),
+                    Err(error) => error,
+                };
+                error.set_attempts(attempt);
+                if let (TokenUse::Scope(scope), Some(token)) = (tokens, token.as_ref()) {
+                    if error.is_token_invalid() && !refetched {
+                        tracing::debug!(code = error.code(), "token rejected; refetching it once");
+                        self.inner.tokens.invalidate(scope, token).await;
+                        refetched = true;
+                        continue;
+                    }
+                    if let (true, TokenScope::Corp { suite_id, corp_id }) =
+                        (error.is_authorization_gone(), scope)
+                    {
+                        tracing::warn!(code = error.code(), "authorization gone; dropping the corp's token");
+                        self.inner.tokens.invalidate(scope, token).await;
+                        let message = match &error {
+                            Error::Api { message, .. } => message.clone(),
+                            _ => String::new(),
+                        };
+                        return Err(Error::AuthorizationGone {
+                            endpoint: target.name.clone(),
+                            suite_id: suite_id.clone(),
+                            corp_id: corp_id.clone(),
+                            code: error.code().unwrap_or_default(),
+                            message,
+                        });
+                    }
+                }
+                if retries < policy.max_retries && policy.should_retry(&error, target.retry_safe) {
+                    let wait = policy.backoff(retries, fastrand::f64());
+                    retries += 1;
+                    tracing::debug!(?wait, error = %error, "retrying after back-off");
+                    self.inner.clock.sleep(wait).await;
+                    continue;
+                }
+                return Err(error);
             }
-            if let Some(query) = query {
-                request = request.query(&query_pairs(query)?);
-            }
-            if let Some(body) = body {
-                let json = serde_json::to_vec(body).map_err(|e| {
-                    Error::InvalidRequest(format!("{}: cannot encode the body: {e}", endpoint.name))
-                })?;
-                request = request
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(json);
-            }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| transport(endpoint, inner.timeout, e))?;
-            let status = response.status();
-            let content_type = response
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
-            let body =
-                read_limited(endpoint, response, inner.max_response_bytes, inner.timeout).await?;
-            if !status.is_success() {
-                tracing::debug!(status = status.as_u16(), "non-success status");
-                return Err(Error::Status {
-                    endpoint: endpoint.name,
-                    status: status.as_u16(),
-                    body: body_excerpt(&body),
-                });
-            }
-            Ok(Reply { content_type, body })
         }
         .instrument(span)
         .await
     }
+
+    /// One attempt: the request, the status rule, the body within its limit.
+    async fn send(
+        &self,
+        target: &Target<'_>,
+        token: Option<&AccessToken>,
+        query: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> Result<Reply, Error> {
+        let inner = &self.inner;
+        let url = format!("{}{}", inner.base_uri, target.path);
+        let method = match target.method {
+            HttpMethod::Get => reqwest::Method::GET,
+            HttpMethod::Post => reqwest::Method::POST,
+        };
+        let mut request = inner.http.request(method, url).timeout(inner.timeout);
+        if let (Some(param), Some(token)) = (target.token_param, token) {
+            request = request.query(&[(param, token.secret())]);
+        }
+        if !query.is_empty() {
+            request = request.query(query);
+        }
+        if let Some(body) = body {
+            request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_vec());
+        }
+        let response = request.send().await.map_err(|e| transport(target, inner.timeout, e))?;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = read_limited(target, response, inner.max_response_bytes, inner.timeout).await?;
+        if inner.throw && !status.is_success() {
+            return Err(Error::Status {
+                endpoint: target.name.clone(),
+                status: status.as_u16(),
+                body: body_excerpt(&body),
+                attempts: 1,
+            });
+        }
+        Ok(Reply { content_type, body })
+    }
 }
 
-fn transport(endpoint: &'static Endpoint, timeout: Duration, error: reqwest::Error) -> Error {
+fn transport(target: &Target<'_>, timeout: Duration, error: reqwest::Error) -> Error {
     if error.is_timeout() {
-        Error::Timeout {
-            endpoint: endpoint.name,
-            timeout,
-        }
+        Error::Timeout { endpoint: target.name.clone(), timeout, attempts: 1 }
     } else {
-        Error::Transport {
-            endpoint: endpoint.name,
-            source: error.without_url(),
-        }
+        Error::Transport { endpoint: target.name.clone(), source: error.without_url(), attempts: 1 }
     }
 }
 
 /// Reads the body, refusing to hold more than `limit` bytes.
 async fn read_limited(
-    endpoint: &'static Endpoint,
+    target: &Target<'_>,
     mut response: reqwest::Response,
     limit: usize,
     timeout: Duration,
 ) -> Result<Bytes, Error> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Err(Error::TooLarge {
-            endpoint: endpoint.name,
-            limit,
-        });
+    let too_large = || Error::TooLarge { endpoint: target.name.clone(), limit };
+    if response.content_length().is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
     }
     let mut body = BytesMut::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport(endpoint, timeout, e))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport(target, timeout, e))? {
         if body.len() + chunk.len() > limit {
-            return Err(Error::TooLarge {
-                endpoint: endpoint.name,
-                limit,
-            });
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }
@@ -360,12 +474,10 @@ async fn read_limited(
 
 /// The envelope rule: `errcode` absent or 0 is success; anything else is
 /// [`Error::Api`]. Then the body decodes into `R`, ignoring unknown fields.
-fn decode_json<R: DeserializeOwned>(endpoint: &'static Endpoint, body: &[u8]) -> Result<R, Error> {
-    let decode_error = |source| Error::Decode {
-        endpoint: endpoint.name,
-        source,
-        body: body_excerpt(body),
-    };
+pub(crate) fn decode_json<R: DeserializeOwned>(target: &Target<'_>, reply: Reply) -> Result<R, Error> {
+    let body = &reply.body;
+    let decode_error =
+        |source| Error::Decode { endpoint: target.name.clone(), source, body: body_excerpt(body) };
     let envelope: Envelope = serde_json::from_slice(body).map_err(decode_error)?;
     match envelope.errcode {
         None | Some(0) => serde_json::from_slice(body).map_err(decode_error),
@@ -373,23 +485,33 @@ fn decode_json<R: DeserializeOwned>(endpoint: &'static Endpoint, body: &[u8]) ->
             let message = envelope.errmsg.unwrap_or_default();
             tracing::debug!(code, "WeCom error");
             Err(Error::Api {
-                endpoint: endpoint.name,
+                endpoint: target.name.clone(),
                 code,
                 hint: hint_of(&message),
                 message,
+                attempts: 1,
             })
         }
     }
 }
 
+/// JSON (with the envelope rule) when the reply is JSON, the bytes otherwise.
+fn decode_payload<R: DeserializeOwned>(target: &Target<'_>, reply: Reply) -> Result<Payload<R>, Error> {
+    let looks_json = reply.content_type.contains("json")
+        || reply.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if looks_json {
+        decode_json(target, reply).map(Payload::Json)
+    } else {
+        Ok(Payload::Binary { content_type: reply.content_type, bytes: reply.body })
+    }
+}
+
 /// Query parameters as name/value pairs; `None` fields are left out.
-fn query_pairs<Q: Serialize + ?Sized>(query: &Q) -> Result<Vec<(String, String)>, Error> {
+pub(crate) fn query_pairs<Q: Serialize + ?Sized>(query: &Q) -> Result<Vec<(String, String)>, Error> {
     let value = serde_json::to_value(query)
         .map_err(|e| Error::InvalidRequest(format!("cannot encode the query: {e}")))?;
     let serde_json::Value::Object(map) = value else {
-        return Err(Error::InvalidRequest(
-            "query parameters must form an object".into(),
-        ));
+        return Err(Error::InvalidRequest("query parameters must form an object".into()));
     };
     let mut pairs = Vec::with_capacity(map.len());
     for (key, value) in map {

@@ -1,60 +1,90 @@
 //! The one error type of the crate.
 
+use std::borrow::Cow;
 use std::time::Duration;
+
+use crate::ids::{CorpId, SuiteId};
 
 /// How much of an unexpected response body an error keeps, for diagnosis.
 pub(crate) const KEPT_BODY_BYTES: usize = 1024;
 
-/// Everything that can go wrong in a call.
-///
-/// Messages name the endpoint but never contain a token or a secret.
+/// The name of the endpoint a call went to (a method name, or the path of an
+/// untyped call).
+pub type EndpointName = Cow<'static, str>;
+
+/// Everything that can go wrong. Messages name the endpoint but never contain
+/// a token or a secret. Call errors record how many attempts were made.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// WeCom answered with a non-zero `errcode`.
-    #[error("{endpoint}: WeCom error {code}: {message}")]
+    #[error("{endpoint}: WeCom error {code}: {message} (after {attempts} attempt(s))")]
     Api {
-        /// The endpoint called (its method name).
-        endpoint: &'static str,
+        /// The endpoint called.
+        endpoint: EndpointName,
         /// The `errcode`.
         code: i64,
         /// The `errmsg`, as sent.
         message: String,
         /// The request id WeCom puts in `errmsg` after `hint: [`, for support tickets.
         hint: Option<String>,
+        /// Attempts made, retries included.
+        attempts: u32,
     },
-    /// The HTTP status was not a success.
-    #[error("{endpoint}: HTTP status {status}")]
+    /// The authorizing corp's authorization is gone (cancelled, permanent code
+    /// invalid, corp dissolved): its cached token was dropped. Do not retry;
+    /// wait for the corp to authorize again.
+    #[error("{endpoint}: authorization of corp {corp_id} for suite {suite_id} is gone: WeCom error {code}: {message}")]
+    AuthorizationGone {
+        /// The endpoint called.
+        endpoint: EndpointName,
+        /// The suite.
+        suite_id: SuiteId,
+        /// The corp whose authorization is gone.
+        corp_id: CorpId,
+        /// The `errcode` (40084, 48004, 301007 or 2000002).
+        code: i64,
+        /// The `errmsg`.
+        message: String,
+    },
+    /// The HTTP status was not a success (and `throw` is on).
+    #[error("{endpoint}: HTTP status {status} (after {attempts} attempt(s))")]
     Status {
         /// The endpoint called.
-        endpoint: &'static str,
+        endpoint: EndpointName,
         /// The HTTP status code.
         status: u16,
         /// The start of the body (at most 1 KiB), lossily decoded.
         body: String,
+        /// Attempts made.
+        attempts: u32,
     },
     /// The request could not be sent or the reply not received.
-    #[error("{endpoint}: transport error: {source}")]
+    #[error("{endpoint}: transport error (after {attempts} attempt(s)): {source}")]
     Transport {
         /// The endpoint called.
-        endpoint: &'static str,
+        endpoint: EndpointName,
         /// The underlying error, with the URL (which carries the token) removed.
         #[source]
         source: reqwest::Error,
+        /// Attempts made.
+        attempts: u32,
     },
     /// No reply within the configured timeout.
-    #[error("{endpoint}: no reply within {timeout:?}")]
+    #[error("{endpoint}: no reply within {timeout:?} (after {attempts} attempt(s))")]
     Timeout {
         /// The endpoint called.
-        endpoint: &'static str,
+        endpoint: EndpointName,
         /// The configured timeout.
         timeout: Duration,
+        /// Attempts made.
+        attempts: u32,
     },
     /// The reply did not decode into the documented type.
     #[error("{endpoint}: undecodable reply: {source}")]
     Decode {
         /// The endpoint called.
-        endpoint: &'static str,
+        endpoint: EndpointName,
         /// What serde said.
         #[source]
         source: serde_json::Error,
@@ -65,9 +95,30 @@ pub enum Error {
     #[error("{endpoint}: reply larger than the {limit}-byte limit")]
     TooLarge {
         /// The endpoint called.
-        endpoint: &'static str,
+        endpoint: EndpointName,
         /// The configured limit, in bytes.
         limit: usize,
+    },
+    /// No suite ticket is stored for the suite, so no suite token can be had.
+    #[error(
+        "no suite_ticket for suite {suite_id}: WeCom pushes one to the suite's command callback URL \
+         every 10 minutes; make sure the callback server stores it (or set one with \
+         `app.suite_ticket(..).set_ticket(..)`), or re-push it from the provider admin console"
+    )]
+    SuiteTicketMissing {
+        /// The suite.
+        suite_id: SuiteId,
+    },
+    /// No permanent code is stored for the corp, so no corp token can be had.
+    #[error(
+        "no permanent code for corp {corp_id} (suite {suite_id}): it is stored when the corp \
+         authorizes the suite (create_auth), or set it with `app.authorizer_access_token(..)`"
+    )]
+    PermanentCodeMissing {
+        /// The suite.
+        suite_id: SuiteId,
+        /// The corp.
+        corp_id: CorpId,
     },
     /// The token source could not provide the token a call needs.
     #[error("no {scope} token: {message}")]
@@ -77,11 +128,14 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(String),
     /// The request could not be built (a parameter that cannot be encoded, a
     /// value outside what WeCom accepts).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
-    /// The client's configuration is unusable.
+    /// The configuration is unusable; the message names the field.
     #[error("invalid configuration: {0}")]
     Config(String),
 }
@@ -93,20 +147,27 @@ pub const TOKEN_INVALID_CODES: &[i64] = &[40014, 40082, 42001, 42009];
 /// concurrency limits.
 pub const RETRYABLE_CODES: &[i64] = &[-1, 45009, 45033];
 
+/// WeCom error codes meaning the corp's authorization is gone: invalid
+/// permanent code, authorization cancelled, corp unavailable, invalid corp.
+pub const AUTHORIZATION_GONE_CODES: &[i64] = &[40084, 48004, 301007, 2000002];
+
 impl Error {
-    /// The WeCom `errcode`, for [`Error::Api`].
+    /// The WeCom `errcode`, for [`Error::Api`] and [`Error::AuthorizationGone`].
     pub fn code(&self) -> Option<i64> {
         match self {
-            Error::Api { code, .. } => Some(*code),
+            Error::Api { code, .. } | Error::AuthorizationGone { code, .. } => Some(*code),
             _ => None,
         }
     }
 
-    /// Whether the token the call carried was invalid or expired: refetch it
-    /// and try once more.
+    /// Whether the token the call carried was invalid or expired.
     pub fn is_token_invalid(&self) -> bool {
-        self.code()
-            .is_some_and(|c| TOKEN_INVALID_CODES.contains(&c))
+        self.code().is_some_and(|c| TOKEN_INVALID_CODES.contains(&c))
+    }
+
+    /// Whether a corp's authorization is gone (see [`AUTHORIZATION_GONE_CODES`]).
+    pub fn is_authorization_gone(&self) -> bool {
+        self.code().is_some_and(|c| AUTHORIZATION_GONE_CODES.contains(&c))
     }
 
     /// Whether the same call may succeed later: transport errors, timeouts,
@@ -117,6 +178,27 @@ impl Error {
             Error::Status { status, .. } => *status == 429 || *status >= 500,
             Error::Transport { .. } | Error::Timeout { .. } => true,
             _ => false,
+        }
+    }
+
+    /// How many attempts the failed call made, where that applies.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Error::Api { attempts, .. }
+            | Error::Status { attempts, .. }
+            | Error::Transport { attempts, .. }
+            | Error::Timeout { attempts, .. } => Some(*attempts),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_attempts(&mut self, n: u32) {
+        match self {
+            Error::Api { attempts, .. }
+            | Error::Status { attempts, .. }
+            | Error::Transport { attempts, .. }
+            | Error::Timeout { attempts, .. } => *attempts = n,
+            _ => {}
         }
     }
 }
@@ -149,21 +231,15 @@ mod tests {
 
     #[test]
     fn classification_follows_the_codes() {
-        let api = |code| Error::Api {
-            endpoint: "x",
-            code,
-            message: String::new(),
-            hint: None,
-        };
+        let api =
+            |code| Error::Api { endpoint: "x".into(), code, message: String::new(), hint: None, attempts: 1 };
         assert!(api(42001).is_token_invalid());
         assert!(!api(42001).is_retryable());
         assert!(api(45009).is_retryable());
+        assert!(api(48004).is_authorization_gone());
         assert!(!api(40029).is_retryable() && !api(40029).is_token_invalid());
-        let status = |status| Error::Status {
-            endpoint: "x",
-            status,
-            body: String::new(),
-        };
+        let status =
+            |status| Error::Status { endpoint: "x".into(), status, body: String::new(), attempts: 1 };
         assert!(status(503).is_retryable() && status(429).is_retryable());
         assert!(!status(404).is_retryable());
     }

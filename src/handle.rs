@@ -123,11 +123,7 @@ pub struct Corp {
 
 impl Corp {
     pub(crate) fn new(client: Client, suite_id: SuiteId, corp_id: CorpId) -> Self {
-        Corp {
-            client,
-            suite_id,
-            corp_id,
-        }
+        Corp { client, suite_id, corp_id }
     }
 
     /// The suite the corp authorized.
@@ -144,10 +140,9 @@ impl Corp {
         match endpoint.token {
             TokenKind::None => Ok(None),
             TokenKind::Suite => Ok(Some(TokenScope::Suite(self.suite_id.clone()))),
-            TokenKind::Corp => Ok(Some(TokenScope::Corp {
-                suite_id: self.suite_id.clone(),
-                corp_id: self.corp_id.clone(),
-            })),
+            TokenKind::Corp => {
+                Ok(Some(TokenScope::Corp { suite_id: self.suite_id.clone(), corp_id: self.corp_id.clone() }))
+            }
             TokenKind::Provider => Err(unreachable_scope(endpoint, "corp")),
         }
     }

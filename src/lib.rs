@@ -36,23 +36,36 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod app;
 mod client;
+pub mod clock;
+pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod endpoint;
 mod error;
 mod handle;
 mod ids;
+mod retry;
+mod secret;
+pub mod store;
 mod token;
+mod tokens;
 pub mod urls;
 
+pub use app::{
+    AccessTokenHandle, Account, Application, ApplicationBuilder, CorpOAuth, OAuth, SuiteTicket, UntypedClient,
+};
 pub use client::{
     Client, ClientBuilder, Payload, DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
 };
+pub use config::Config;
 pub use endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
-pub use error::{Error, RETRYABLE_CODES, TOKEN_INVALID_CODES};
+pub use error::{EndpointName, Error, AUTHORIZATION_GONE_CODES, RETRYABLE_CODES, TOKEN_INVALID_CODES};
 pub use handle::{Corp, Provider, Suite};
 pub use ids::{CorpId, SuiteId};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
 pub use token::{AccessToken, BoxFuture, StaticTokens, TokenScope, TokenSource};
 
 /// The generated API: one module per spec group, each with its `types`, its

@@ -80,6 +80,14 @@ impl From<String> for AccessToken {
 pub trait TokenSource: Send + Sync {
     /// The current token of `scope`.
     fn token<'a>(&'a self, scope: &'a TokenScope) -> BoxFuture<'a, Result<AccessToken, Error>>;
+
+    /// WeCom rejected `token` (invalid, expired, or its corp's authorization
+    /// is gone): forget it, if it is still the current one, so the next
+    /// [`TokenSource::token`] fetches a new one. The default does nothing.
+    fn invalidate<'a>(&'a self, scope: &'a TokenScope, token: &'a AccessToken) -> BoxFuture<'a, ()> {
+        let _ = (scope, token);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Fixed tokens, set by hand: for tests, scripts, and callers who obtain
@@ -118,19 +126,14 @@ impl StaticTokens {
         corp_id: impl Into<CorpId>,
         token: impl Into<AccessToken>,
     ) -> Self {
-        let scope = TokenScope::Corp {
-            suite_id: suite_id.into(),
-            corp_id: corp_id.into(),
-        };
+        let scope = TokenScope::Corp { suite_id: suite_id.into(), corp_id: corp_id.into() };
         self.with(scope, token)
     }
 }
 
 impl fmt::Debug for StaticTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StaticTokens")
-            .field("scopes", &self.tokens.keys().collect::<Vec<_>>())
-            .finish()
+        f.debug_struct("StaticTokens").field("scopes", &self.tokens.keys().collect::<Vec<_>>()).finish()
     }
 }
 

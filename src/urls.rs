@@ -24,11 +24,7 @@ pub const OAUTH_AUTHORIZE_BASE: &str = "https://open.weixin.qq.com/connect/oauth
 pub const WEB_LOGIN_BASE: &str = "https://login.work.weixin.qq.com/wwlogin/sso/login";
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Percent-encodes one query component (a redirect URI, a state).
 pub fn encode(component: &str) -> String {
@@ -38,13 +34,12 @@ pub fn encode(component: &str) -> String {
 /// WeCom's rule for `state`: letters and digits, at most 128 bytes.
 fn check_state(state: Option<&str>) -> Result<(), Error> {
     match state {
-        Some(s) if s.len() > 128 => Err(Error::InvalidRequest(format!(
-            "state is {} bytes; WeCom accepts at most 128",
-            s.len()
-        ))),
-        Some(s) if !s.bytes().all(|b| b.is_ascii_alphanumeric()) => Err(Error::InvalidRequest(
-            "state may only hold the letters a-z, A-Z and the digits 0-9".into(),
-        )),
+        Some(s) if s.len() > 128 => {
+            Err(Error::InvalidRequest(format!("state is {} bytes; WeCom accepts at most 128", s.len())))
+        }
+        Some(s) if !s.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            Err(Error::InvalidRequest("state may only hold the letters a-z, A-Z and the digits 0-9".into()))
+        }
         _ => Ok(()),
     }
 }
@@ -199,17 +194,10 @@ pub fn web_login_url(
             check_nonempty("suite_id", suite_id.as_str())?;
             vec![("login_type", "ServiceApp"), ("appid", suite_id.as_str())]
         }
-        WebLogin::CorpApp {
-            corp_id,
-            agentid: id,
-        } => {
+        WebLogin::CorpApp { corp_id, agentid: id } => {
             check_nonempty("corp_id", corp_id.as_str())?;
             agentid = id.to_string();
-            vec![
-                ("login_type", "CorpApp"),
-                ("appid", corp_id.as_str()),
-                ("agentid", agentid.as_str()),
-            ]
+            vec![("login_type", "CorpApp"), ("appid", corp_id.as_str()), ("agentid", agentid.as_str())]
         }
     };
     params.push(("redirect_uri", redirect_uri));

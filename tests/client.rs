@@ -76,18 +76,11 @@ async fn serve(script: Script) -> String {
 }
 
 async fn json_server(body: &str) -> String {
-    serve(Script::Reply(
-        200,
-        "application/json",
-        body.as_bytes().to_vec(),
-    ))
-    .await
+    serve(Script::Reply(200, "application/json", body.as_bytes().to_vec())).await
 }
 
 fn built(builder: wecom_openwork::ClientBuilder) -> Client {
-    builder
-        .build(StaticTokens::new().suite(SUITE, SECRET_TOKEN))
-        .expect("valid client")
+    builder.build(StaticTokens::new().suite(SUITE, SECRET_TOKEN)).expect("valid client")
 }
 
 fn client_for(base: &str) -> Client {
@@ -100,19 +93,12 @@ async fn a_nonzero_errcode_is_an_api_error_with_its_hint() {
         r#"{"errcode":40082,"errmsg":"invalid suite_access_token, hint: [1574162516_60_abc], from ip: 49.5.0.18"}"#,
     )
     .await;
-    let err = client_for(&base)
-        .suite(SUITE)
-        .get_pre_auth_code()
-        .await
-        .unwrap_err();
+    let err = client_for(&base).suite(SUITE).get_pre_auth_code().await.unwrap_err();
     match &err {
-        Error::Api {
-            endpoint,
-            code,
-            message,
-            hint,
-        } => {
+        Error::Api { endpoint, code, message, hint, attempts } => {
             assert_eq!(*endpoint, "get_pre_auth_code");
+            // The rejected token was refetched once (a fixed source gives the same one).
+            assert_eq!(*attempts, 2);
             assert_eq!(*code, 40082);
             assert!(message.starts_with("invalid suite_access_token"));
             assert_eq!(hint.as_deref(), Some("1574162516_60_abc"));
@@ -125,29 +111,17 @@ async fn a_nonzero_errcode_is_an_api_error_with_its_hint() {
 
 #[tokio::test]
 async fn errcode_zero_or_absent_is_success() {
-    for body in [
-        r#"{"errcode":0,"errmsg":"ok","pre_auth_code":"P"}"#,
-        r#"{"pre_auth_code":"P"}"#,
-    ] {
+    for body in [r#"{"errcode":0,"errmsg":"ok","pre_auth_code":"P"}"#, r#"{"pre_auth_code":"P"}"#] {
         let base = json_server(body).await;
-        let reply = client_for(&base)
-            .suite(SUITE)
-            .get_pre_auth_code()
-            .await
-            .expect(body);
+        let reply = client_for(&base).suite(SUITE).get_pre_auth_code().await.expect(body);
         assert_eq!(reply.pre_auth_code.as_deref(), Some("P"));
     }
 }
 
 #[tokio::test]
 async fn unknown_fields_are_ignored_and_missing_ones_are_none() {
-    let base =
-        json_server(r#"{"errcode":0,"pre_auth_code":"P","brand_new_field":{"x":[1,2]}}"#).await;
-    let reply = client_for(&base)
-        .suite(SUITE)
-        .get_pre_auth_code()
-        .await
-        .expect("decodes");
+    let base = json_server(r#"{"errcode":0,"pre_auth_code":"P","brand_new_field":{"x":[1,2]}}"#).await;
+    let reply = client_for(&base).suite(SUITE).get_pre_auth_code().await.expect("decodes");
     assert_eq!(reply.pre_auth_code.as_deref(), Some("P"));
     assert_eq!(reply.expires_in, None);
 }
@@ -155,91 +129,46 @@ async fn unknown_fields_are_ignored_and_missing_ones_are_none() {
 #[tokio::test]
 async fn values_outside_the_documented_set_still_decode() {
     let base = json_server(r#"{"errcode":0,"admin":[{"userid":"u","auth_type":7}]}"#).await;
-    let request = GetAdminListRequest {
-        auth_corpid: "wwcorp".into(),
-        agentid: 1,
-    };
-    let reply = client_for(&base)
-        .suite(SUITE)
-        .get_admin_list(&request)
-        .await
-        .expect("decodes");
+    let request = GetAdminListRequest { auth_corpid: "wwcorp".into(), agentid: 1 };
+    let reply = client_for(&base).suite(SUITE).get_admin_list(&request).await.expect("decodes");
     assert_eq!(reply.admin[0].auth_type, Some(7));
 
     let base = json_server(r#"{"errcode":0,"userid":"u","gender":"9"}"#).await;
-    let request = GetUserDetail3rdRequest {
-        user_ticket: "t".into(),
-    };
-    let reply = client_for(&base)
-        .suite(SUITE)
-        .get_user_detail_3rd(&request)
-        .await
-        .expect("decodes");
+    let request = GetUserDetail3rdRequest { user_ticket: "t".into() };
+    let reply = client_for(&base).suite(SUITE).get_user_detail_3rd(&request).await.expect("decodes");
     assert_eq!(reply.gender.as_deref(), Some("9"));
 }
 
 #[tokio::test]
 async fn getuserinfo3rd_accepts_snake_case_and_legacy_pascal_case_keys() {
-    let query = GetUserInfo3rdQuery {
-        code: "CODE".into(),
-    };
+    let query = GetUserInfo3rdQuery { code: "CODE".into() };
     let snake =
-        json_server(r#"{"errcode":0,"corpid":"C","userid":"U","deviceid":"D","open_userid":"O"}"#)
-            .await;
-    let pascal =
-        json_server(r#"{"errcode":0,"errmsg":"ok","CorpId":"C","UserId":"U","DeviceId":"D"}"#)
-            .await;
+        json_server(r#"{"errcode":0,"corpid":"C","userid":"U","deviceid":"D","open_userid":"O"}"#).await;
+    let pascal = json_server(r#"{"errcode":0,"errmsg":"ok","CorpId":"C","UserId":"U","DeviceId":"D"}"#).await;
     for base in [snake, pascal] {
-        let user = client_for(&base)
-            .suite(SUITE)
-            .get_user_info_3rd(&query)
-            .await
-            .expect("decodes");
+        let user = client_for(&base).suite(SUITE).get_user_info_3rd(&query).await.expect("decodes");
         assert_eq!(user.corpid.as_deref(), Some("C"));
         assert_eq!(user.userid.as_deref(), Some("U"));
         assert_eq!(user.deviceid.as_deref(), Some("D"));
     }
     let base = json_server(r#"{"errcode":0,"OpenId":"X"}"#).await;
-    let visitor = client_for(&base)
-        .suite(SUITE)
-        .get_user_info_3rd(&query)
-        .await
-        .expect("decodes");
+    let visitor = client_for(&base).suite(SUITE).get_user_info_3rd(&query).await.expect("decodes");
     assert_eq!(visitor.openid.as_deref(), Some("X"));
 }
 
 #[tokio::test]
 async fn an_error_status_is_an_error_that_keeps_the_body() {
     let base = serve(Script::Reply(502, "text/plain", b"bad gateway".to_vec())).await;
-    let err = client_for(&base)
-        .suite(SUITE)
-        .get_pre_auth_code()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Status { status: 502, body, .. } if body == "bad gateway"),
-        "{err:?}"
-    );
+    let err = client_for(&base).suite(SUITE).get_pre_auth_code().await.unwrap_err();
+    assert!(matches!(&err, Error::Status { status: 502, body, .. } if body == "bad gateway"), "{err:?}");
     assert!(err.is_retryable());
 }
 
 #[tokio::test]
 async fn a_body_that_is_not_json_is_a_decode_error_that_keeps_the_body() {
-    let base = serve(Script::Reply(
-        200,
-        "text/html",
-        b"<html>maintenance</html>".to_vec(),
-    ))
-    .await;
-    let err = client_for(&base)
-        .suite(SUITE)
-        .get_pre_auth_code()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Decode { body, .. } if body.contains("maintenance")),
-        "{err:?}"
-    );
+    let base = serve(Script::Reply(200, "text/html", b"<html>maintenance</html>".to_vec())).await;
+    let err = client_for(&base).suite(SUITE).get_pre_auth_code().await.unwrap_err();
+    assert!(matches!(&err, Error::Decode { body, .. } if body.contains("maintenance")), "{err:?}");
 }
 
 #[tokio::test]
@@ -248,20 +177,13 @@ async fn a_reply_over_the_size_limit_is_refused() {
     let base = json_server(&big).await;
     let client = built(Client::builder().base_uri(&base).max_response_bytes(1024));
     let err = client.suite(SUITE).get_pre_auth_code().await.unwrap_err();
-    assert!(
-        matches!(err, Error::TooLarge { limit: 1024, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::TooLarge { limit: 1024, .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn a_silent_server_times_out() {
     let base = serve(Script::Hang).await;
-    let client = built(
-        Client::builder()
-            .base_uri(&base)
-            .timeout(Duration::from_millis(200)),
-    );
+    let client = built(Client::builder().base_uri(&base).timeout(Duration::from_millis(200)));
     let err = client.suite(SUITE).get_pre_auth_code().await.unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(err.is_retryable());
@@ -272,10 +194,7 @@ async fn a_missing_token_fails_before_any_request() {
     let base = json_server(r#"{"errcode":0}"#).await;
     let client = Client::new(&base, StaticTokens::new()).expect("valid client");
     let err = client.suite(SUITE).get_pre_auth_code().await.unwrap_err();
-    assert!(
-        matches!(&err, Error::Token { scope, .. } if scope.contains(SUITE)),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::Token { scope, .. } if scope.contains(SUITE)), "{err:?}");
 }
 
 #[tokio::test]
@@ -284,11 +203,7 @@ async fn errors_never_show_the_token() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     drop(listener);
-    let err = client_for(&base)
-        .suite(SUITE)
-        .get_pre_auth_code()
-        .await
-        .unwrap_err();
+    let err = client_for(&base).suite(SUITE).get_pre_auth_code().await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     let shown = format!("{err} {err:?}");
     let mut source = std::error::Error::source(&err);
@@ -297,14 +212,8 @@ async fn errors_never_show_the_token() {
         chain.push_str(&s.to_string());
         source = s.source();
     }
-    assert!(
-        !shown.contains(SECRET_TOKEN) && !chain.contains(SECRET_TOKEN),
-        "{shown} {chain}"
-    );
-    assert_eq!(
-        format!("{:?}", AccessToken::new(SECRET_TOKEN)),
-        "AccessToken(<redacted>)"
-    );
+    assert!(!shown.contains(SECRET_TOKEN) && !chain.contains(SECRET_TOKEN), "{shown} {chain}");
+    assert_eq!(format!("{:?}", AccessToken::new(SECRET_TOKEN)), "AccessToken(<redacted>)");
 }
 
 #[test]
@@ -313,9 +222,6 @@ fn a_bad_configuration_is_refused() {
         let err = Client::new(base, StaticTokens::new()).unwrap_err();
         assert!(matches!(err, Error::Config(_)), "{base}: {err:?}");
     }
-    let err = Client::builder()
-        .timeout(Duration::ZERO)
-        .build(StaticTokens::new())
-        .unwrap_err();
+    let err = Client::builder().timeout(Duration::ZERO).build(StaticTokens::new()).unwrap_err();
     assert!(matches!(err, Error::Config(_)));
 }

@@ -4,41 +4,48 @@
 //! the documented reply decodes into its type and re-encodes without losing
 //! a field. Driven by the specs, so a new endpoint is covered with no new test.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use common::{app_on_emulator, CORP, SUITE};
 use serde_json::Value;
-use wecom_openwork::emulator::Emulator;
-use wecom_openwork::{Client, Payload, StaticTokens};
+use wecom_openwork::{Application, Payload};
 use wecom_openwork_codegen::spec::{HttpMethod, TokenKind};
 
 include!(concat!(env!("OUT_DIR"), "/conformance.rs"));
 
-const SUITE: &str = "wwsuite0001";
-const CORP: &str = "wwcorp0001";
-const TOKEN_PARAMS: [&str; 3] = [
-    "provider_access_token",
-    "suite_access_token",
-    "access_token",
-];
+const TOKEN_PARAMS: [&str; 3] = ["provider_access_token", "suite_access_token", "access_token"];
 
-fn client(emulator: &Emulator) -> Client {
-    let tokens = StaticTokens::new()
-        .provider("PROVIDER-TOKEN")
-        .suite(SUITE, "SUITE-TOKEN")
-        .corp(SUITE, CORP, "CORP-TOKEN");
-    Client::new(emulator.base_uri(), tokens).expect("valid client")
+/// The current tokens of the three scopes the tests use.
+struct Tokens {
+    provider: String,
+    suite: String,
+    corp: String,
+}
+
+async fn warm_tokens(app: &Application) -> Tokens {
+    Tokens {
+        provider: app.provider_access_token().get_token().await.expect("provider token"),
+        suite: app.suite_access_token(SUITE).get_token().await.expect("suite token"),
+        corp: app
+            .authorizer_access_token(CORP, "permanent-code-of-corp", SUITE)
+            .get_token()
+            .await
+            .expect("corp token"),
+    }
 }
 
 /// The token a call of this kind must carry: (query name, value).
-fn expected_token(kind: TokenKind, override_name: Option<&str>) -> Option<(String, String)> {
+fn expected_token(tokens: &Tokens, kind: TokenKind, override_name: Option<&str>) -> Option<(String, String)> {
     let (name, value) = match kind {
-        TokenKind::Provider => ("provider_access_token", "PROVIDER-TOKEN"),
-        TokenKind::Suite => ("suite_access_token", "SUITE-TOKEN"),
-        TokenKind::Corp => ("access_token", "CORP-TOKEN"),
+        TokenKind::Provider => ("provider_access_token", &tokens.provider),
+        TokenKind::Suite => ("suite_access_token", &tokens.suite),
+        TokenKind::Corp => ("access_token", &tokens.corp),
         TokenKind::None => return None,
     };
-    Some((override_name.unwrap_or(name).to_owned(), value.to_owned()))
+    Some((override_name.unwrap_or(name).to_owned(), value.clone()))
 }
 
 fn scalar_text(value: &Value) -> String {
@@ -50,8 +57,9 @@ fn scalar_text(value: &Value) -> String {
 
 #[tokio::test]
 async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() {
-    let emulator = Emulator::start().await.expect("emulator starts");
-    let client = client(&emulator);
+    let (emulator, app, _clock) = app_on_emulator().await;
+    let tokens = warm_tokens(&app).await;
+    let client = app.api();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let specs = wecom_openwork_codegen::load_and_check(&root.join("spec")).expect("valid specs");
     let mut covered = 0;
@@ -60,7 +68,7 @@ async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() 
             let label = format!("{}.{}", loaded.spec.group, e.name);
             emulator.clear_requests();
             let reply = call_typed(
-                &client,
+                client,
                 SUITE,
                 CORP,
                 &loaded.spec.group,
@@ -81,23 +89,14 @@ async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() 
             assert_eq!(sent.method, method, "{label}: HTTP method");
             assert_eq!(sent.path, e.path, "{label}: path");
 
-            let tokens: Vec<(String, String)> = sent
-                .query
-                .iter()
-                .filter(|(k, _)| TOKEN_PARAMS.contains(&k.as_str()))
-                .cloned()
-                .collect();
-            let expected: Vec<(String, String)> = expected_token(e.token, e.token_param.as_deref())
-                .into_iter()
-                .collect();
-            assert_eq!(tokens, expected, "{label}: token parameters");
+            let carried: Vec<(String, String)> =
+                sent.query.iter().filter(|(k, _)| TOKEN_PARAMS.contains(&k.as_str())).cloned().collect();
+            let expected: Vec<(String, String)> =
+                expected_token(&tokens, e.token, e.token_param.as_deref()).into_iter().collect();
+            assert_eq!(carried, expected, "{label}: token parameters");
 
-            let other: BTreeMap<String, String> = sent
-                .query
-                .iter()
-                .filter(|(k, _)| !TOKEN_PARAMS.contains(&k.as_str()))
-                .cloned()
-                .collect();
+            let other: BTreeMap<String, String> =
+                sent.query.iter().filter(|(k, _)| !TOKEN_PARAMS.contains(&k.as_str())).cloned().collect();
             let documented: BTreeMap<String, String> = e
                 .example
                 .query
@@ -108,15 +107,17 @@ async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() 
             assert_eq!(other, documented, "{label}: query parameters");
             assert_eq!(sent.body, e.example.request, "{label}: request JSON");
 
-            let mut documented_reply = e.example.response.clone();
-            if let Some(map) = documented_reply.as_object_mut() {
+            // The reply decoded into its type (the call succeeded); the
+            // documented sample decodes and re-encodes without losing a field.
+            assert!(reply.is_object(), "{label}: {reply}");
+            let mut documented = e.example.response.clone();
+            if let Some(map) = documented.as_object_mut() {
                 map.remove("errcode");
                 map.remove("errmsg");
             }
-            assert_eq!(
-                reply, documented_reply,
-                "{label}: the reply lost or changed a field"
-            );
+            let again = roundtrip_response(&loaded.spec.group, &e.name, e.example.response.clone())
+                .unwrap_or_else(|err| panic!("{label}: {err}"));
+            assert_eq!(again, documented, "{label}: the example lost or changed a field");
             covered += 1;
         }
     }
@@ -127,25 +128,19 @@ async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() 
 #[tokio::test]
 async fn get_login_info_carries_the_provider_token_under_its_legacy_name() {
     use wecom_openwork::api::provider::types::GetLoginInfoRequest;
-    let emulator = Emulator::start().await.expect("emulator starts");
-    client(&emulator)
-        .provider()
-        .get_login_info(&GetLoginInfoRequest {
-            auth_code: "CODE".into(),
-        })
-        .await
-        .expect("call succeeds");
-    let sent = &emulator.requests()[0];
-    assert_eq!(
-        sent.query,
-        vec![("access_token".to_owned(), "PROVIDER-TOKEN".to_owned())]
-    );
+    let (emulator, app, _clock) = app_on_emulator().await;
+    let provider_token = app.provider_access_token().get_token().await.expect("provider token");
+    let request = GetLoginInfoRequest { auth_code: "CODE".into() };
+    app.provider().get_login_info(&request).await.expect("call succeeds");
+    let sent = emulator.requests().pop().expect("recorded");
+    assert_eq!(sent.path, "/cgi-bin/service/get_login_info");
+    assert_eq!(sent.query, vec![("access_token".to_owned(), provider_token)]);
 }
 
 #[tokio::test]
 async fn get_app_qrcode_returns_the_image_when_wecom_answers_with_one() {
     use wecom_openwork::api::suite::types::GetAppQrcodeRequest;
-    let emulator = Emulator::start().await.expect("emulator starts");
+    let (_emulator, app, _clock) = app_on_emulator().await;
     let request = GetAppQrcodeRequest {
         suite_id: SUITE.into(),
         appid: None,
@@ -153,31 +148,18 @@ async fn get_app_qrcode_returns_the_image_when_wecom_answers_with_one() {
         style: None,
         result_type: Some(1),
     };
-    let reply = client(&emulator)
-        .suite(SUITE)
-        .get_app_qrcode(&request)
-        .await
-        .expect("call succeeds");
+    let reply = app.suite(SUITE).get_app_qrcode(&request).await.expect("call succeeds");
     match reply {
-        Payload::Binary {
-            content_type,
-            bytes,
-        } => {
+        Payload::Binary { content_type, bytes } => {
             assert_eq!(content_type, "image/png");
             assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
         }
         Payload::Json(json) => panic!("expected an image, got {json:?}"),
     }
-    let reply = client(&emulator)
+    let reply = app
         .suite(SUITE)
-        .get_app_qrcode(&GetAppQrcodeRequest {
-            result_type: Some(2),
-            ..request
-        })
+        .get_app_qrcode(&GetAppQrcodeRequest { result_type: Some(2), ..request })
         .await
         .expect("call succeeds");
-    assert!(
-        matches!(reply, Payload::Json(ref q) if q.qrcode.is_some()),
-        "{reply:?}"
-    );
+    assert!(matches!(reply, Payload::Json(ref q) if q.qrcode.is_some()), "{reply:?}");
 }

@@ -41,26 +41,15 @@ fn oauth_url_has_the_scope_state_and_fragment() {
          &redirect_uri=https%3A%2F%2Fa.example.com%2Fo%20x&response_type=code&scope=snsapi_privateinfo\
          &state=S1#wechat_redirect"
     );
-    let corp = oauth_authorize_url(
-        "wwcorp",
-        "https://a.example.com/",
-        OAuthScope::Base,
-        None,
-        Some(1000002),
-    )
-    .expect("valid");
-    assert!(
-        corp.ends_with("&scope=snsapi_base&agentid=1000002#wechat_redirect"),
-        "{corp}"
-    );
+    let corp = oauth_authorize_url("wwcorp", "https://a.example.com/", OAuthScope::Base, None, Some(1000002))
+        .expect("valid");
+    assert!(corp.ends_with("&scope=snsapi_base&agentid=1000002#wechat_redirect"), "{corp}");
 }
 
 #[test]
 fn web_login_urls_for_service_and_corp_apps() {
     let service = web_login_url(
-        &WebLogin::ServiceApp {
-            suite_id: SuiteId::new("wwlogin"),
-        },
+        &WebLogin::ServiceApp { suite_id: SuiteId::new("wwlogin") },
         "https://a.example.com/login",
         Some("st"),
         Some(LoginLang::En),
@@ -72,10 +61,7 @@ fn web_login_urls_for_service_and_corp_apps() {
          &redirect_uri=https%3A%2F%2Fa.example.com%2Flogin&state=st&lang=en"
     );
     let corp = web_login_url(
-        &WebLogin::CorpApp {
-            corp_id: CorpId::new("wwcorp"),
-            agentid: 1000005,
-        },
+        &WebLogin::CorpApp { corp_id: CorpId::new("wwcorp"), agentid: 1000005 },
         "https://a.example.com/login",
         None,
         None,
@@ -92,41 +78,16 @@ fn web_login_urls_for_service_and_corp_apps() {
 fn values_wecom_rejects_are_refused_before_the_user_sees_them() {
     let long = "a".repeat(129);
     let refused = [
-        install_url(
-            &SuiteId::new("ww1"),
-            "P",
-            "https://x.example.com/",
-            Some("not ok"),
-        ),
-        install_url(
-            &SuiteId::new("ww1"),
-            "P",
-            "https://x.example.com/",
-            Some(&long),
-        ),
+        install_url(&SuiteId::new("ww1"), "P", "https://x.example.com/", Some("not ok")),
+        install_url(&SuiteId::new("ww1"), "P", "https://x.example.com/", Some(&long)),
         install_url(&SuiteId::new("ww1"), "", "https://x.example.com/", None),
         install_url(&SuiteId::new("ww1"), "P", "/relative", None),
         oauth_authorize_url("", "https://x.example.com/", OAuthScope::Base, None, None),
-        oauth_authorize_url(
-            "ww1",
-            "https://x.example.com/",
-            OAuthScope::Base,
-            Some("a&b"),
-            None,
-        ),
+        oauth_authorize_url("ww1", "https://x.example.com/", OAuthScope::Base, Some("a&b"), None),
     ];
     for result in refused {
-        assert!(
-            matches!(result, Err(Error::InvalidRequest(_))),
-            "{result:?}"
-        );
+        assert!(matches!(result, Err(Error::InvalidRequest(_))), "{result:?}");
     }
     let max = "a".repeat(128);
-    assert!(install_url(
-        &SuiteId::new("ww1"),
-        "P",
-        "https://x.example.com/",
-        Some(&max)
-    )
-    .is_ok());
+    assert!(install_url(&SuiteId::new("ww1"), "P", "https://x.example.com/", Some(&max)).is_ok());
 }

@@ -17,12 +17,7 @@ pub struct SpecError {
 
 impl SpecError {
     pub(crate) fn new(file: &str, message: impl Into<String>) -> Self {
-        SpecError {
-            file: file.to_owned(),
-            endpoint: None,
-            field: None,
-            message: message.into(),
-        }
+        SpecError { file: file.to_owned(), endpoint: None, field: None, message: message.into() }
     }
 
     pub(crate) fn endpoint(mut self, endpoint: &str) -> Self {

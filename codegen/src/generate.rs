@@ -9,9 +9,7 @@ use serde_json::Value;
 
 use crate::error::SpecError;
 use crate::load::LoadedSpec;
-use crate::spec::{
-    Endpoint, HandleKind, HttpMethod, ResponseFormat, SpecFile, SpecSchema, TokenKind,
-};
+use crate::spec::{Endpoint, HandleKind, HttpMethod, ResponseFormat, SpecFile, SpecSchema, TokenKind};
 use crate::validate::handle_of;
 
 /// One output file: its name inside the output directory and its text.
@@ -30,19 +28,10 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
     let mut files = Vec::new();
     for loaded in specs {
         let contents = group_file(&loaded.file, &loaded.spec)?;
-        files.push(GeneratedFile {
-            name: format!("{}.rs", loaded.spec.group),
-            contents,
-        });
+        files.push(GeneratedFile { name: format!("{}.rs", loaded.spec.group), contents });
     }
-    files.push(GeneratedFile {
-        name: "mod.rs".into(),
-        contents: mod_file(specs),
-    });
-    files.push(GeneratedFile {
-        name: "conformance.rs".into(),
-        contents: conformance_file(specs),
-    });
+    files.push(GeneratedFile { name: "mod.rs".into(), contents: mod_file(specs) });
+    files.push(GeneratedFile { name: "conformance.rs".into(), contents: conformance_file(specs) });
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }
@@ -58,10 +47,7 @@ fn format(tokens: TokenStream, source: &str) -> String {
 
 fn group_file(file: &str, spec: &SpecFile) -> Result<String, SpecError> {
     let types = types_module(file, spec)?;
-    let endpoint_statics = spec
-        .endpoints
-        .iter()
-        .map(|e| endpoint_static(&spec.group, e));
+    let endpoint_statics = spec.endpoints.iter().map(|e| endpoint_static(&spec.group, e));
     let all = spec.endpoints.iter().map(static_ident);
     let mut by_handle: BTreeMap<HandleKind, Vec<TokenStream>> = BTreeMap::new();
     for endpoint in &spec.endpoints {
@@ -104,9 +90,7 @@ fn static_ident(endpoint: &Endpoint) -> Ident {
 }
 
 fn type_ident(schema: &SpecSchema) -> Ident {
-    let name = schema
-        .ref_name()
-        .expect("validated: endpoint schemas are $refs");
+    let name = schema.ref_name().expect("validated: endpoint schemas are $refs");
     Ident::new(name, Span::call_site())
 }
 
@@ -165,9 +149,7 @@ fn method_str(method: HttpMethod) -> &'static str {
 fn token_sentence(e: &Endpoint) -> String {
     let param = e.token_param.as_deref().or(e.token.default_param());
     match (e.token, param) {
-        (TokenKind::None, _) | (_, None) => {
-            "Carries no access token: this call obtains one.".into()
-        }
+        (TokenKind::None, _) | (_, None) => "Carries no access token: this call obtains one.".into(),
         (TokenKind::Provider, Some(p)) => {
             format!("Token: the provider access token, as `{p}` on the URL.")
         }
@@ -181,10 +163,7 @@ fn token_sentence(e: &Endpoint) -> String {
 }
 
 fn doc_lines(text: &str) -> Vec<String> {
-    text.trim_end()
-        .lines()
-        .map(|l| format!(" {l}").trim_end().to_owned())
-        .collect()
+    text.trim_end().lines().map(|l| format!(" {l}").trim_end().to_owned()).collect()
 }
 
 fn method(e: &Endpoint) -> TokenStream {
@@ -197,12 +176,7 @@ fn method(e: &Endpoint) -> TokenStream {
         docs.extend(doc_lines(description));
     }
     docs.push(String::new());
-    docs.push(format!(
-        " Sends `{} {}`. {}",
-        method_str(e.method),
-        e.path,
-        token_sentence(e)
-    ));
+    docs.push(format!(" Sends `{} {}`. {}", method_str(e.method), e.path, token_sentence(e)));
     docs.push(String::new());
     docs.push(format!(" Official documentation: <{}>", e.doc));
     let mut params = Vec::new();
@@ -226,11 +200,10 @@ fn method(e: &Endpoint) -> TokenStream {
         ResponseFormat::Json => (quote!(types::#response), quote!(call)),
         ResponseFormat::JsonOrBinary => {
             docs.push(String::new());
-            docs.push(" Returns [`crate::Payload::Binary`] when WeCom answers with content other than JSON.".into());
-            (
-                quote!(crate::Payload<types::#response>),
-                quote!(call_payload),
-            )
+            docs.push(
+                " Returns [`crate::Payload::Binary`] when WeCom answers with content other than JSON.".into(),
+            );
+            (quote!(crate::Payload<types::#response>), quote!(call_payload))
         }
     };
     quote! {
@@ -263,9 +236,8 @@ fn types_module(file: &str, spec: &SpecFile) -> Result<TokenStream, SpecError> {
             }
         }
         let json = to_typify_json(def);
-        let schema: schemars::schema::Schema = serde_json::from_value(json).map_err(|e| {
-            SpecError::new(file, e.to_string()).field(format!("definitions.{name}"))
-        })?;
+        let schema: schemars::schema::Schema = serde_json::from_value(json)
+            .map_err(|e| SpecError::new(file, e.to_string()).field(format!("definitions.{name}")))?;
         defs.push((name.clone(), schema));
     }
     let mut space = typify_impl::TypeSpace::new(&type_settings());
@@ -303,13 +275,7 @@ fn types_module(file: &str, spec: &SpecFile) -> Result<TokenStream, SpecError> {
         })?;
     }
     for (name, def) in &spec.definitions {
-        document_fields(
-            &mut parsed,
-            name,
-            def,
-            &spec.definitions,
-            &mut BTreeSet::new(),
-        );
+        document_fields(&mut parsed, name, def, &spec.definitions, &mut BTreeSet::new());
     }
     mark_response_types(&mut parsed, spec);
     for item in &mut parsed.items {
@@ -325,10 +291,7 @@ fn to_typify_json(schema: &SpecSchema) -> Value {
     let mut schema = schema.clone();
     fold_extensions(&mut schema);
     let empty = schema.properties.as_ref().is_none_or(|p| p.is_empty());
-    if schema.ty == Some(crate::spec::JsonType::Object)
-        && empty
-        && schema.additional_properties.is_none()
-    {
+    if schema.ty == Some(crate::spec::JsonType::Object) && empty && schema.additional_properties.is_none() {
         // typify makes a map of a property-less object; an empty struct says
         // "no data" better. Its `deny_unknown_fields` is removed afterwards.
         schema.additional_properties = Some(crate::spec::AdditionalProperties::Flag(false));
@@ -352,9 +315,7 @@ fn fold_extensions(schema: &mut SpecSchema) {
     for prop in schema.properties.iter_mut().flat_map(|p| p.values_mut()) {
         fold_extensions(prop);
     }
-    if let Some(crate::spec::AdditionalProperties::Schema(extra)) =
-        schema.additional_properties.as_mut()
-    {
+    if let Some(crate::spec::AdditionalProperties::Schema(extra)) = schema.additional_properties.as_mut() {
         fold_extensions(extra);
     }
 }
@@ -378,20 +339,12 @@ fn derive_defaults(file: &mut syn::File) {
         let Some(name) = self_ty.path.get_ident() else {
             return true;
         };
-        let body = imp
-            .items
-            .iter()
-            .map(|i| quote!(#i).to_string())
-            .collect::<String>();
+        let body = imp.items.iter().map(|i| quote!(#i).to_string()).collect::<String>();
         let only_defaults = body
             .split(',')
             .filter(|part| part.contains(':') && !part.contains("fn default"))
-            .all(|part| {
-                part.trim_end_matches(['}', ' '])
-                    .ends_with("Default :: default ()")
-            });
-        let trivial =
-            is_default && only_defaults && !body.contains("Some") && !body.contains("into");
+            .all(|part| part.trim_end_matches(['}', ' ']).ends_with("Default :: default ()"));
+        let trivial = is_default && only_defaults && !body.contains("Some") && !body.contains("into");
         if trivial {
             derived.insert(name.to_string());
         }
@@ -418,8 +371,7 @@ fn derive_defaults(file: &mut syn::File) {
 fn allow_unknown_fields(item: &mut syn::Item) {
     let syn::Item::Struct(s) = item else { return };
     s.attrs.retain(|attr| {
-        !(attr.path().is_ident("serde")
-            && quote!(#attr).to_string().contains("deny_unknown_fields"))
+        !(attr.path().is_ident("serde") && quote!(#attr).to_string().contains("deny_unknown_fields"))
     });
 }
 
@@ -446,11 +398,7 @@ fn strip_schema_docs(item: &mut syn::Item) {
         keep
     });
     // Drop the blank doc line typify leaves before the removed block.
-    while attrs
-        .last()
-        .and_then(doc_text)
-        .is_some_and(|t| t.trim().is_empty())
-    {
+    while attrs.last().and_then(doc_text).is_some_and(|t| t.trim().is_empty()) {
         attrs.pop();
     }
     let last_doc = attrs.iter().rposition(|a| doc_text(a).is_some());
@@ -467,10 +415,7 @@ fn doc_text(attr: &syn::Attribute) -> Option<String> {
     }
     match &attr.meta {
         syn::Meta::NameValue(nv) => match &nv.value {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => Some(s.value()),
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
             _ => None,
         },
         _ => None,
@@ -504,12 +449,7 @@ fn json_key(field: &syn::Field) -> Option<String> {
     key
 }
 
-fn add_aliases(
-    file: &mut syn::File,
-    def: &str,
-    key: &str,
-    aliases: &[String],
-) -> Result<(), String> {
+fn add_aliases(file: &mut syn::File, def: &str, key: &str, aliases: &[String]) -> Result<(), String> {
     let item = find_struct(file, def).ok_or_else(|| format!("`{def}` did not become a struct"))?;
     let syn::Fields::Named(fields) = &mut item.fields else {
         return Err(format!("`{def}` has no named fields"));
@@ -520,9 +460,7 @@ fn add_aliases(
         .find(|f| json_key(f).as_deref() == Some(key))
         .ok_or_else(|| format!("`{def}` has no field for `{key}`"))?;
     for alias in aliases {
-        field
-            .attrs
-            .push(syn::parse_quote!(#[serde(alias = #alias)]));
+        field.attrs.push(syn::parse_quote!(#[serde(alias = #alias)]));
     }
     Ok(())
 }
@@ -553,11 +491,10 @@ fn document_fields(
             let Some(prop) = schema.properties.as_ref().and_then(|p| p.get(&key)) else {
                 continue;
             };
-            let described = prop.description.clone().or_else(|| {
-                prop.ref_name()
-                    .and_then(|n| defs.get(n))
-                    .and_then(|d| d.description.clone())
-            });
+            let described = prop
+                .description
+                .clone()
+                .or_else(|| prop.ref_name().and_then(|n| defs.get(n)).and_then(|d| d.description.clone()));
             if !field.attrs.iter().any(|a| doc_text(a).is_some()) {
                 if let Some(text) = described {
                     let text = format!(" {text}");
@@ -572,9 +509,8 @@ fn document_fields(
             if inner.reference.is_none() && inner.properties.is_some() {
                 let ty = &field.ty;
                 let text = quote!(#ty).to_string();
-                if let Some(word) = text
-                    .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                    .find(|w| names.contains(*w))
+                if let Some(word) =
+                    text.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').find(|w| names.contains(*w))
                 {
                     nested.push((word.to_owned(), inner.clone()));
                 }
@@ -620,11 +556,7 @@ fn link_root_types(file: &mut syn::File, spec: &SpecFile) {
                 token = token_name(e.token),
                 doc = e.doc,
             );
-            let at = item
-                .attrs
-                .iter()
-                .rposition(|a| doc_text(a).is_some())
-                .map_or(0, |i| i + 1);
+            let at = item.attrs.iter().rposition(|a| doc_text(a).is_some()).map_or(0, |i| i + 1);
             item.attrs.insert(at, syn::parse_quote!(#[doc = #line]));
             item.attrs.insert(at, syn::parse_quote!(#[doc = ""]));
         }
@@ -823,7 +755,36 @@ fn conformance_file(specs: &[LoadedSpec]) -> String {
             }
         })
     });
+    let roundtrip_arms = specs.iter().flat_map(|loaded| {
+        let group_name = &loaded.spec.group;
+        let group = Ident::new(group_name, Span::call_site());
+        loaded.spec.endpoints.iter().map(move |e| {
+            let name_str = &e.name;
+            let ty = type_ident(&e.response);
+            quote! {
+                (#group_name, #name_str) => {
+                    let typed: ::wecom_openwork::api::#group::types::#ty =
+                        ::serde_json::from_value(response).map_err(|e| e.to_string())?;
+                    ::serde_json::to_value(&typed).map_err(|e| e.to_string())
+                }
+            }
+        })
+    });
     let tokens = quote! {
+        /// Decodes `response` into the typed reply of endpoint `group`.`name`
+        /// and encodes it back to JSON, to show that nothing is lost.
+        #[allow(dead_code)]
+        pub fn roundtrip_response(
+            group: &str,
+            name: &str,
+            response: ::serde_json::Value,
+        ) -> ::std::result::Result<::serde_json::Value, ::std::string::String> {
+            match (group, name) {
+                #(#roundtrip_arms)*
+                _ => ::std::result::Result::Err(format!("no endpoint {group}.{name}")),
+            }
+        }
+
         /// Calls the typed method of endpoint `group`.`name` with `query` and
         /// `request` decoded into its typed parameters, and returns the typed
         /// response encoded back to JSON. Test support: every spec'd endpoint

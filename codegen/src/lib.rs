@@ -38,12 +38,7 @@ pub fn generate_dir(spec_dir: &Path) -> Result<Vec<GeneratedFile>, SpecError> {
 pub fn generate_from_texts(texts: &[(&str, &str)]) -> Result<Vec<GeneratedFile>, SpecError> {
     let mut specs = texts
         .iter()
-        .map(|(file, text)| {
-            Ok(LoadedSpec {
-                file: (*file).to_owned(),
-                spec: load::parse(file, text)?,
-            })
-        })
+        .map(|(file, text)| Ok(LoadedSpec { file: (*file).to_owned(), spec: load::parse(file, text)? }))
         .collect::<Result<Vec<_>, SpecError>>()?;
     specs.sort_by(|a, b| a.file.cmp(&b.file));
     validate::check_all(&specs)?;

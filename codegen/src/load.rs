@@ -69,9 +69,7 @@ pub fn parse(file: &str, text: &str) -> Result<SpecFile, SpecError> {
         let (endpoint, mut field) = locate(&json, &path);
         let message = e.into_inner().to_string();
         // serde names a missing field in its message, not in the path.
-        if let Some(missing) = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next())
+        if let Some(missing) = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next())
         {
             field = match field.as_str() {
                 "" | "." => missing.to_owned(),
@@ -135,12 +133,7 @@ fn yaml_to_json(value: serde_norway::Value) -> Result<Value, String> {
             }
         }
         Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .map(yaml_to_json)
-                .collect::<Result<_, _>>()?,
-        ),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect::<Result<_, _>>()?),
         Y::Mapping(map) => {
             let mut out = Map::new();
             for (k, v) in map {

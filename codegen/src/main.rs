@@ -51,10 +51,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut outputs: Vec<(PathBuf, String)> = files
-        .into_iter()
-        .map(|f| (out_dir.join(f.name), f.contents))
-        .collect();
+    let mut outputs: Vec<(PathBuf, String)> =
+        files.into_iter().map(|f| (out_dir.join(f.name), f.contents)).collect();
     outputs.push((spec_dir.join("schema.json"), format_schema_json()));
     let mut stale = Vec::new();
     for (path, contents) in &outputs {
@@ -74,11 +72,7 @@ fn main() -> ExitCode {
         for path in stale.iter().chain(&extra) {
             eprintln!("stale: {}", path.display());
         }
-        return if stale.is_empty() && extra.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        };
+        return if stale.is_empty() && extra.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     }
     if let Err(e) = std::fs::create_dir_all(&out_dir) {
         eprintln!("error: cannot create {}: {e}", out_dir.display());

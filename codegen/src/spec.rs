@@ -84,9 +84,7 @@ pub enum HttpMethod {
 }
 
 /// Which access token an endpoint's URL carries.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     /// `provider_access_token`, from the provider corpid and provider secret.
@@ -119,9 +117,7 @@ impl TokenKind {
 }
 
 /// The handle a generated method hangs on.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HandleKind {
     /// `wecom_openwork::Provider`.
@@ -199,19 +195,11 @@ pub struct SpecSchema {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Box<SpecSchema>>,
     /// Schema of members not listed in `properties` (a map), or `false`.
-    #[serde(
-        rename = "additionalProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "additionalProperties", default, skip_serializing_if = "Option::is_none")]
     pub additional_properties: Option<AdditionalProperties>,
     /// Documented values and their meaning. Not a closed set: WeCom adds
     /// values, and any other value still decodes.
-    #[serde(
-        rename = "x-known-values",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "x-known-values", default, skip_serializing_if = "Option::is_none")]
     pub known_values: Option<BTreeMap<String, String>>,
     /// Other spellings of this property's key accepted when decoding.
     #[serde(rename = "x-aliases", default, skip_serializing_if = "Option::is_none")]
@@ -249,9 +237,7 @@ pub enum JsonType {
 impl SpecSchema {
     /// The definition name of a `#/definitions/Name` reference.
     pub fn ref_name(&self) -> Option<&str> {
-        self.reference
-            .as_deref()
-            .and_then(|r| r.strip_prefix("#/definitions/"))
+        self.reference.as_deref().and_then(|r| r.strip_prefix("#/definitions/"))
     }
 }
 

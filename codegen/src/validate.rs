@@ -8,8 +8,7 @@ use serde_json::Value;
 use crate::error::SpecError;
 use crate::load::LoadedSpec;
 use crate::spec::{
-    AdditionalProperties, Endpoint, HandleKind, HttpMethod, JsonType, SpecFile, SpecSchema,
-    TokenKind,
+    AdditionalProperties, Endpoint, HandleKind, HttpMethod, JsonType, SpecFile, SpecSchema, TokenKind,
 };
 
 /// Keys of the response envelope; the runtime consumes them.
@@ -25,10 +24,7 @@ pub fn check_all(specs: &[LoadedSpec]) -> Result<(), SpecError> {
         if let Some(first) = groups.insert(&loaded.spec.group, &loaded.file) {
             return Err(SpecError::new(
                 &loaded.file,
-                format!(
-                    "group `{}` is already defined in spec/{first}",
-                    loaded.spec.group
-                ),
+                format!("group `{}` is already defined in spec/{first}", loaded.spec.group),
             )
             .field("group"));
         }
@@ -68,19 +64,14 @@ pub fn check_file(file: &str, spec: &SpecFile) -> Result<(), SpecError> {
     if spec.summary.trim().is_empty() {
         return Err(SpecError::new(file, "must not be empty").field("summary"));
     }
-    let checker = SchemaChecker {
-        file,
-        defs: &spec.definitions,
-    };
+    let checker = SchemaChecker { file, defs: &spec.definitions };
     for (name, def) in &spec.definitions {
         checker.definition(name, def)?;
     }
     let mut seen = BTreeSet::new();
     for endpoint in &spec.endpoints {
         let err = |field: &str, message: String| {
-            SpecError::new(file, message)
-                .endpoint(&endpoint.name)
-                .field(field)
+            SpecError::new(file, message).endpoint(&endpoint.name).field(field)
         };
         if !seen.insert(endpoint.name.as_str()) {
             return Err(err("name", "duplicate method name in this file".into()));
@@ -110,38 +101,22 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
         return refuse("path", "missing path");
     }
     if !e.path.starts_with('/') || e.path.contains(['?', '#', ' ']) {
-        return refuse(
-            "path",
-            "must start with `/` and carry no query, fragment or space",
-        );
+        return refuse("path", "must start with `/` and carry no query, fragment or space");
     }
     match (e.token, e.handle) {
         (TokenKind::None, None) => {
-            return refuse(
-                "handle",
-                "an endpoint with token `none` must name its handle",
-            );
+            return refuse("handle", "an endpoint with token `none` must name its handle");
         }
         (token, Some(handle)) if !handle.can_carry(token) => {
-            return refuse(
-                "handle",
-                format!("the {handle:?} handle cannot obtain a {token:?} token"),
-            );
+            return refuse("handle", format!("the {handle:?} handle cannot obtain a {token:?} token"));
         }
         _ => {}
     }
     if let Some(param) = &e.token_param {
         if e.token == TokenKind::None {
-            return refuse(
-                "token_param",
-                "an endpoint with token `none` carries no token",
-            );
+            return refuse("token_param", "an endpoint with token `none` carries no token");
         }
-        if param.is_empty()
-            || !param
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
+        if param.is_empty() || !param.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             return refuse("token_param", "must be a plain query parameter name");
         }
     }
@@ -165,9 +140,7 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
             for (key, prop) in props {
                 let scalar = matches!(
                     prop.ty,
-                    Some(
-                        JsonType::String | JsonType::Integer | JsonType::Number | JsonType::Boolean
-                    )
+                    Some(JsonType::String | JsonType::Integer | JsonType::Number | JsonType::Boolean)
                 );
                 if !scalar {
                     return refuse(
@@ -184,10 +157,7 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
     ] {
         match (schema, value) {
             (Some(_), None) => {
-                return refuse(
-                    format!("example.{field}"),
-                    format!("missing; the endpoint has `{field}`"),
-                )
+                return refuse(format!("example.{field}"), format!("missing; the endpoint has `{field}`"))
             }
             (None, Some(_)) => {
                 return refuse(
@@ -241,19 +211,13 @@ impl SchemaChecker<'_> {
             return Ok(());
         }
         if s.description.as_deref().is_none_or(|d| d.trim().is_empty()) {
-            return refuse(
-                at,
-                "missing `description` (every definition and property is documented)",
-            );
+            return refuse(at, "missing `description` (every definition and property is documented)");
         }
         let Some(ty) = s.ty else {
             return refuse(at, "missing `type`");
         };
         if s.aliases.is_some() && !at.contains(".properties.") {
-            return refuse(
-                format!("{at}.x-aliases"),
-                "only a property can have aliases",
-            );
+            return refuse(format!("{at}.x-aliases"), "only a property can have aliases");
         }
         if let Some(aliases) = &s.aliases {
             if !top_level_property(at) {
@@ -267,10 +231,7 @@ impl SchemaChecker<'_> {
             }
         }
         if s.known_values.is_some() && matches!(ty, JsonType::Array | JsonType::Object) {
-            return refuse(
-                format!("{at}.x-known-values"),
-                "only scalars have known values",
-            );
+            return refuse(format!("{at}.x-known-values"), "only scalars have known values");
         }
         match ty {
             JsonType::Array => {
@@ -286,10 +247,7 @@ impl SchemaChecker<'_> {
                 }
                 for req in s.required.iter().flatten() {
                     if !props.is_some_and(|p| p.contains_key(req)) {
-                        return refuse(
-                            format!("{at}.required"),
-                            format!("`{req}` is not a property"),
-                        );
+                        return refuse(format!("{at}.required"), format!("`{req}` is not a property"));
                     }
                 }
                 if let Some(AdditionalProperties::Schema(extra)) = &s.additional_properties {
@@ -316,21 +274,15 @@ impl SchemaChecker<'_> {
                 format!("{field}.$ref"),
                 format!("dangling $ref `#/definitions/{name}`: no such definition in this file"),
             ),
-            Some(def) if def.ty != Some(JsonType::Object) => refuse(
-                format!("{field}.$ref"),
-                format!("`{name}` must be an object"),
-            ),
+            Some(def) if def.ty != Some(JsonType::Object) => {
+                refuse(format!("{field}.$ref"), format!("`{name}` must be an object"))
+            }
             Some(_) => Ok(name),
         }
     }
 
     /// Response data belongs to WeCom: a field it omits must still decode.
-    fn no_required(
-        &self,
-        at: &str,
-        name: &str,
-        seen: &mut BTreeSet<String>,
-    ) -> Result<(), Refusal> {
+    fn no_required(&self, at: &str, name: &str, seen: &mut BTreeSet<String>) -> Result<(), Refusal> {
         if !seen.insert(name.to_owned()) {
             return Ok(());
         }
@@ -340,12 +292,7 @@ impl SchemaChecker<'_> {
         self.no_required_in(at, def, seen)
     }
 
-    fn no_required_in(
-        &self,
-        at: &str,
-        s: &SpecSchema,
-        seen: &mut BTreeSet<String>,
-    ) -> Result<(), Refusal> {
+    fn no_required_in(&self, at: &str, s: &SpecSchema, seen: &mut BTreeSet<String>) -> Result<(), Refusal> {
         if let Some(name) = s.ref_name() {
             return self.no_required(&format!("definitions.{name}"), name, seen);
         }
@@ -382,16 +329,11 @@ impl SchemaChecker<'_> {
             return self.example(at, value, def, response_root);
         }
         let mismatch = |expected: &str| {
-            refuse::<()>(
-                at,
-                format!("example does not match its schema: expected {expected}, found {value}"),
-            )
+            refuse::<()>(at, format!("example does not match its schema: expected {expected}, found {value}"))
         };
         match schema.ty {
             Some(JsonType::String) if !value.is_string() => return mismatch("a string"),
-            Some(JsonType::Integer) if !(value.is_i64() || value.is_u64()) => {
-                return mismatch("an integer")
-            }
+            Some(JsonType::Integer) if !(value.is_i64() || value.is_u64()) => return mismatch("an integer"),
             Some(JsonType::Number) if !value.is_number() => return mismatch("a number"),
             Some(JsonType::Boolean) if !value.is_boolean() => return mismatch("a boolean"),
             Some(JsonType::Array) => {
@@ -412,9 +354,7 @@ impl SchemaChecker<'_> {
                     if !map.contains_key(req) {
                         return refuse(
                             at,
-                            format!(
-                                "example does not match its schema: required `{req}` is missing"
-                            ),
+                            format!("example does not match its schema: required `{req}` is missing"),
                         );
                     }
                 }
@@ -429,9 +369,14 @@ impl SchemaChecker<'_> {
                         continue;
                     }
                     match schema.additional_properties.as_ref() {
-                        Some(AdditionalProperties::Schema(extra)) => self.example(&at, member, extra, false)?,
+                        Some(AdditionalProperties::Schema(extra)) => {
+                            self.example(&at, member, extra, false)?
+                        }
                         Some(AdditionalProperties::Flag(true)) => {}
-                        _ => return refuse(at, "example uses a key its schema does not declare (it would be lost when decoded)"),
+                        _ => return refuse(
+                            at,
+                            "example uses a key its schema does not declare (it would be lost when decoded)",
+                        ),
                     }
                 }
             }
@@ -450,14 +395,13 @@ fn top_level_property(at: &str) -> bool {
 /// Lowercase ASCII letters, digits and `_`, starting with a letter, not a keyword.
 pub fn is_snake_ident(s: &str) -> bool {
     const KEYWORDS: &[&str] = &[
-        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
-        "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-        "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
-        "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final",
-        "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield", "gen",
+        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+        "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
+        "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+        "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof",
+        "unsized", "virtual", "yield", "gen",
     ];
     s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !KEYWORDS.contains(&s)
 }

@@ -10,16 +10,14 @@ fn spec_dir() -> PathBuf {
 }
 
 fn validator() -> jsonschema::Validator {
-    let text =
-        std::fs::read_to_string(spec_dir().join("schema.json")).expect("spec/schema.json exists");
+    let text = std::fs::read_to_string(spec_dir().join("schema.json")).expect("spec/schema.json exists");
     let schema: serde_json::Value = serde_json::from_str(&text).expect("schema.json is JSON");
     jsonschema::validator_for(&schema).expect("schema.json is a valid JSON Schema")
 }
 
 #[test]
 fn schema_json_is_fresh() {
-    let committed =
-        std::fs::read_to_string(spec_dir().join("schema.json")).expect("spec/schema.json exists");
+    let committed = std::fs::read_to_string(spec_dir().join("schema.json")).expect("spec/schema.json exists");
     assert!(
         committed == format_schema_json(),
         "spec/schema.json is stale: run `cargo run -p wecom-openwork-codegen`"
@@ -30,18 +28,12 @@ fn schema_json_is_fresh() {
 fn every_spec_file_validates_against_the_schema() {
     let validator = validator();
     let specs = load_dir(&spec_dir()).expect("specs load");
-    assert!(
-        specs.len() >= 4,
-        "expected the spec files, found {}",
-        specs.len()
-    );
+    assert!(specs.len() >= 4, "expected the spec files, found {}", specs.len());
     for loaded in specs {
         let text = std::fs::read_to_string(spec_dir().join(&loaded.file)).expect("readable");
         let json = yaml_text_to_json(&text).expect("YAML");
-        let errors: Vec<String> = validator
-            .iter_errors(&json)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
+        let errors: Vec<String> =
+            validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).collect();
         assert!(
             errors.is_empty(),
             "spec/{} does not match spec/schema.json:\n{}",
@@ -65,13 +57,7 @@ fn the_schema_refuses_what_the_generator_refuses() {
         }],
         "definitions": { "R": { "type": "object", "description": "r", "enum": [1] } }
     });
-    let errors: Vec<String> = validator
-        .iter_errors(&spec)
-        .map(|e| e.instance_path().to_string())
-        .collect();
+    let errors: Vec<String> = validator.iter_errors(&spec).map(|e| e.instance_path().to_string()).collect();
     assert!(errors.iter().any(|p| p.contains("token")), "{errors:?}");
-    assert!(
-        errors.iter().any(|p| p.contains("definitions")),
-        "{errors:?}"
-    );
+    assert!(errors.iter().any(|p| p.contains("definitions")), "{errors:?}");
 }

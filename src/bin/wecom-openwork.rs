@@ -53,13 +53,7 @@ fn print_endpoints(json: bool) {
                 Some(param) => format!("{} ({param})", e.token),
                 None => e.token.to_string(),
             };
-            [
-                e.group.into(),
-                e.name.into(),
-                e.method.to_string(),
-                e.path.into(),
-                token,
-            ]
+            [e.group.into(), e.name.into(), e.method.to_string(), e.path.into(), token]
         })
         .collect();
     let header = ["GROUP", "METHOD NAME", "HTTP", "PATH", "TOKEN"].map(String::from);
@@ -70,11 +64,7 @@ fn print_endpoints(json: bool) {
         }
     }
     for row in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
+        let cells: Vec<String> = row.iter().zip(widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
         println!("{}", cells.join("  ").trim_end());
     }
 }

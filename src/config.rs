@@ -1,0 +1,293 @@
+//! Configuration of an [`crate::Application`]: the provider's credentials,
+//! its suites, HTTP behaviour and token timing. Deserializes from any serde
+//! format (TOML, YAML, JSON, environment via a serde loader) and is checked
+//! as a whole by [`Config::validate`], with errors that name the field.
+
+use std::time::Duration;
+
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::client::{DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES};
+use crate::error::Error;
+use crate::ids::{CorpId, SuiteId};
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+
+/// Everything an ISV backend is configured with. `Debug` redacts the secrets.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The provider's own corp id (服务商 CorpID).
+    pub corp_id: CorpId,
+    /// The provider secret (ProviderSecret), for the provider access token.
+    pub provider_secret: Secret,
+    /// Token of the provider's system-event callback URL.
+    pub token: Secret,
+    /// EncodingAESKey of the provider's system-event callback URL (43 characters).
+    pub aes_key: Secret,
+    /// The provider's suites (third-party apps and 代开发 templates).
+    #[serde(default)]
+    pub suites: Vec<SuiteConfig>,
+    /// HTTP behaviour.
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// Token and ticket timing.
+    #[serde(default)]
+    pub tokens: TokenConfig,
+}
+
+/// One suite: a third-party app or a 代开发 template.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteConfig {
+    /// The suite id.
+    pub suite_id: SuiteId,
+    /// The suite secret.
+    pub suite_secret: Secret,
+    /// Token of the suite's callback URLs.
+    pub token: Secret,
+    /// EncodingAESKey of the suite's callback URLs (43 characters).
+    pub aes_key: Secret,
+}
+
+/// HTTP behaviour of every call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Limit on one attempt, in seconds. Default 5.
+    pub timeout: f64,
+    /// Whether a non-success HTTP status is an error. Default on.
+    pub throw: bool,
+    /// Retries: `true` for [`RetryPolicy::default`], `false` for none, or the
+    /// settings. Default `true`.
+    pub retry: RetrySetting,
+    /// The API host. Default [`DEFAULT_BASE_URI`].
+    pub base_uri: String,
+    /// Limit on a reply's size, in bytes. Default 8 MiB.
+    pub max_response_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            timeout: 5.0,
+            throw: true,
+            retry: RetrySetting::default(),
+            base_uri: DEFAULT_BASE_URI.to_owned(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+/// `retry`: a switch, or the policy's settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RetrySetting {
+    /// `true`: the default policy; `false`: no retries.
+    Enabled(bool),
+    /// Explicit settings; unset ones keep their defaults.
+    Custom(RetryConfig),
+}
+
+impl Default for RetrySetting {
+    fn default() -> Self {
+        RetrySetting::Enabled(true)
+    }
+}
+
+/// Retry settings, as users of the PHP SDK know them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    /// HTTP statuses to retry (`status_codes` is accepted too).
+    #[serde(alias = "status_codes")]
+    pub http_codes: Vec<u16>,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First wait, in milliseconds.
+    pub delay: u64,
+    /// Growth of the wait per retry.
+    pub multiplier: f64,
+    /// Longest wait, in milliseconds.
+    pub max_delay: u64,
+    /// Random spread of each wait, a fraction in `[0, 1]`.
+    pub jitter: f64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        let policy = RetryPolicy::default();
+        RetryConfig {
+            http_codes: policy.http_codes,
+            max_retries: policy.max_retries,
+            delay: policy.delay.as_millis() as u64,
+            multiplier: policy.multiplier,
+            max_delay: policy.max_delay.as_millis() as u64,
+            jitter: policy.jitter,
+        }
+    }
+}
+
+impl RetrySetting {
+    /// The policy this setting stands for.
+    pub fn policy(&self) -> RetryPolicy {
+        match self {
+            RetrySetting::Enabled(true) => RetryPolicy::default(),
+            RetrySetting::Enabled(false) => RetryPolicy::none(),
+            RetrySetting::Custom(c) => RetryPolicy {
+                http_codes: c.http_codes.clone(),
+                max_retries: c.max_retries,
+                delay: Duration::from_millis(c.delay),
+                multiplier: c.multiplier,
+                max_delay: Duration::from_millis(c.max_delay),
+                jitter: c.jitter,
+            },
+        }
+    }
+}
+
+/// When tokens are refreshed and how long tickets are kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenConfig {
+    /// Refresh a token this many seconds before it expires. Default 300.
+    pub refresh_margin: u64,
+    /// Keep a pushed suite ticket this many seconds (at least 1800, WeCom's
+    /// validity). Default 1800.
+    pub suite_ticket_ttl: u64,
+    /// How long one instance may hold the "I am refreshing" lease, in seconds.
+    /// Default 10.
+    pub refresh_lease: u64,
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        TokenConfig { refresh_margin: 300, suite_ticket_ttl: 1800, refresh_lease: 10 }
+    }
+}
+
+/// Decodes an EncodingAESKey: 43 characters of `[A-Za-z0-9+/]` that decode,
+/// with one `=` appended, to a 32-byte AES key.
+pub(crate) fn decode_aes_key(key: &str) -> Result<[u8; 32], String> {
+    if key.len() != 43 {
+        return Err(format!("must be 43 characters, got {}", key.chars().count()));
+    }
+    if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/') {
+        return Err("must hold only letters, digits, `+` and `/`".into());
+    }
+    // WeCom keys are random: the last character's spare bits need not be zero.
+    let engine = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+    );
+    let bytes = engine.decode(format!("{key}=")).map_err(|e| format!("is not base64: {e}"))?;
+    bytes.try_into().map_err(|b: Vec<u8>| format!("must decode to 32 bytes, got {}", b.len()))
+}
+
+fn check_token(field: &str, token: &Secret) -> Result<(), Error> {
+    let t = token.expose();
+    if t.is_empty() || t.len() > 32 || !t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::Config(format!("{field}: must be 1 to 32 letters or digits")));
+    }
+    Ok(())
+}
+
+fn check_aes_key(field: &str, key: &Secret) -> Result<(), Error> {
+    decode_aes_key(key.expose()).map(|_| ()).map_err(|m| Error::Config(format!("{field}: {m}")))
+}
+
+fn check_nonempty(field: &str, value: &str) -> Result<(), Error> {
+    if value.trim().is_empty() {
+        Err(Error::Config(format!("{field}: must not be empty")))
+    } else {
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Checks every field; the error names the first bad one.
+    pub fn validate(&self) -> Result<(), Error> {
+        check_nonempty("corp_id", self.corp_id.as_str())?;
+        check_nonempty("provider_secret", self.provider_secret.expose())?;
+        check_token("token", &self.token)?;
+        check_aes_key("aes_key", &self.aes_key)?;
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, suite) in self.suites.iter().enumerate() {
+            check_nonempty(&format!("suites[{i}].suite_id"), suite.suite_id.as_str())?;
+            if !seen.insert(suite.suite_id.as_str()) {
+                return Err(Error::Config(format!(
+                    "suites[{i}].suite_id: {} is listed twice",
+                    suite.suite_id
+                )));
+            }
+            check_nonempty(&format!("suites[{i}].suite_secret"), suite.suite_secret.expose())?;
+            check_token(&format!("suites[{i}].token"), &suite.token)?;
+            check_aes_key(&format!("suites[{i}].aes_key"), &suite.aes_key)?;
+        }
+        let http = &self.http;
+        if !(http.timeout.is_finite() && http.timeout > 0.0 && http.timeout <= 3600.0) {
+            return Err(Error::Config(format!(
+                "http.timeout: must be between 0 and 3600 seconds, got {}",
+                http.timeout
+            )));
+        }
+        if http.max_response_bytes == 0 {
+            return Err(Error::Config("http.max_response_bytes: must be greater than zero".into()));
+        }
+        if let RetrySetting::Custom(retry) = &http.retry {
+            if !(retry.multiplier.is_finite() && retry.multiplier >= 1.0) {
+                return Err(Error::Config("http.retry.multiplier: must be at least 1".into()));
+            }
+            if !(0.0..=1.0).contains(&retry.jitter) {
+                return Err(Error::Config("http.retry.jitter: must be between 0 and 1".into()));
+            }
+            if retry.max_retries > 10 {
+                return Err(Error::Config("http.retry.max_retries: at most 10".into()));
+            }
+        }
+        let tokens = &self.tokens;
+        if tokens.suite_ticket_ttl < 1800 {
+            return Err(Error::Config(
+                "tokens.suite_ticket_ttl: WeCom's tickets are valid 1800 s; keep them at least that long"
+                    .into(),
+            ));
+        }
+        if tokens.refresh_margin >= 3600 {
+            return Err(Error::Config("tokens.refresh_margin: must be under 3600 seconds".into()));
+        }
+        if tokens.refresh_lease == 0 {
+            return Err(Error::Config("tokens.refresh_lease: must be greater than zero".into()));
+        }
+        Ok(())
+    }
+
+    /// The configuration of suite `suite_id`, if listed.
+    pub fn suite(&self, suite_id: &SuiteId) -> Option<&SuiteConfig> {
+        self.suites.iter().find(|s| &s.suite_id == suite_id)
+    }
+
+    /// `http.timeout` as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.http.timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn official_keys_decode_to_32_bytes() {
+        for key in
+            ["6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"]
+        {
+            assert_eq!(decode_aes_key(key).map(|k| k.len()), Ok(32), "{key}");
+        }
+        assert!(decode_aes_key("short").unwrap_err().contains("43 characters"));
+        assert!(decode_aes_key(&"-".repeat(43)).is_err());
+    }
+}

@@ -1,0 +1,63 @@
+//! Shared set-up of the integration tests: an application configured against
+//! an emulator.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use wecom_openwork::clock::ManualClock;
+use wecom_openwork::config::{RetryConfig, RetrySetting, SuiteConfig};
+use wecom_openwork::emulator::Emulator;
+use wecom_openwork::{Application, Config, Secret};
+
+pub const PROVIDER: &str = "wwprovider0001";
+pub const SUITE: &str = "wwsuite0001";
+pub const SUITE_B: &str = "wwsuite0002";
+pub const CORP: &str = "wwcorp0001";
+/// An EncodingAESKey from WeCom's official samples.
+pub const AES_KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
+
+pub fn suite(id: &str) -> SuiteConfig {
+    SuiteConfig {
+        suite_id: id.into(),
+        suite_secret: Secret::new(format!("secret-of-{id}")),
+        token: "SuiteToken".into(),
+        aes_key: AES_KEY.into(),
+    }
+}
+
+/// Two suites, retries without jitter (100 ms, ×2, 3 retries).
+pub fn config(base_uri: &str) -> Config {
+    let mut config = Config {
+        corp_id: PROVIDER.into(),
+        provider_secret: "provider-secret-value".into(),
+        token: "ProviderToken".into(),
+        aes_key: AES_KEY.into(),
+        suites: vec![suite(SUITE), suite(SUITE_B)],
+        ..Config::default()
+    };
+    config.http.base_uri = base_uri.to_owned();
+    config.http.retry = RetrySetting::Custom(RetryConfig {
+        delay: 100,
+        multiplier: 2.0,
+        jitter: 0.0,
+        ..RetryConfig::default()
+    });
+    config
+}
+
+/// An emulator and an application on one manual clock, with both suites'
+/// tickets and `CORP`'s permanent code (for `SUITE`) stored.
+pub async fn app_on_emulator() -> (Emulator, Application, ManualClock) {
+    let clock = ManualClock::starting_now();
+    let emulator = Emulator::start_with_clock(clock.clone()).await.expect("emulator starts");
+    let app = Application::builder(config(&emulator.base_uri()))
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .expect("valid config");
+    for suite in [SUITE, SUITE_B] {
+        app.suite_ticket(suite).set_ticket(&format!("ticket-of-{suite}")).await.expect("stored");
+    }
+    app.set_permanent_code(SUITE, CORP, "permanent-code-of-corp").await.expect("stored");
+    (emulator, app, clock)
+}
