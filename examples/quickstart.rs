@@ -5,7 +5,9 @@
 //! Run it with `cargo run --example quickstart`. Every step prints what it
 //! did; any failure stops it with a non-zero exit.
 
-use wecom_openwork::api::authorization::types::{GetPermanentCodeRequest, SessionInfo, SetSessionInfoRequest};
+use wecom_openwork::api::authorization::types::{
+    GetPermanentCodeRequest, SessionInfo, SetSessionInfoRequest,
+};
 use wecom_openwork::api::oauth::types::GetUserInfoQuery;
 use wecom_openwork::config::SuiteConfig;
 use wecom_openwork::emulator::Emulator;
@@ -62,9 +64,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let suite = app.suite(SUITE_ID);
     let pre = suite.get_pre_auth_code().await?;
     let pre_auth_code = pre.pre_auth_code.ok_or("no pre_auth_code in the reply")?;
-    println!("    pre_auth_code {} (expires in {} s)", masked(&pre_auth_code), pre.expires_in.unwrap_or_default());
+    println!(
+        "    pre_auth_code {} (expires in {} s)",
+        masked(&pre_auth_code),
+        pre.expires_in.unwrap_or_default()
+    );
     let session = SessionInfo { appid: vec![], auth_type: Some(1) };
-    suite.set_session_info(&SetSessionInfoRequest { pre_auth_code: pre_auth_code.clone(), session_info: session }).await?;
+    suite
+        .set_session_info(&SetSessionInfoRequest {
+            pre_auth_code: pre_auth_code.clone(),
+            session_info: session,
+        })
+        .await?;
     println!("    session set to test authorization (auth_type 1)");
 
     step(4, "install URL for the corp admin");
@@ -77,7 +88,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("    {url}");
 
     step(5, "a corp authorizes; its auth code becomes a permanent code, stored");
-    let auth = suite.get_permanent_code(&GetPermanentCodeRequest { auth_code: "AUTH_CODE_FROM_REDIRECT".into() }).await?;
+    let auth = suite
+        .get_permanent_code(&GetPermanentCodeRequest { auth_code: "AUTH_CODE_FROM_REDIRECT".into() })
+        .await?;
     let corp = auth.auth_corp_info.ok_or("no auth_corp_info in the reply")?;
     let corp_id = corp.corpid.ok_or("no corpid in the reply")?;
     let permanent_code = auth.permanent_code.ok_or("no permanent_code in the reply")?;
@@ -89,18 +102,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     step(6, "corp access token (from the stored permanent code)");
-    let corp_token = app.authorizer_access_token(corp_id.as_str(), permanent_code.as_str(), SUITE_ID).get_token().await?;
+    let corp_token =
+        app.authorizer_access_token(corp_id.as_str(), permanent_code.as_str(), SUITE_ID).get_token().await?;
     println!("    got {}", masked(&corp_token));
 
     step(7, "a corp API call; the corp token is put on the URL for you (auth/getuserinfo)");
-    let user = app.corp(SUITE_ID, corp_id.as_str()).get_user_info(&GetUserInfoQuery { code: "CODE".into() }).await?;
+    let user =
+        app.corp(SUITE_ID, corp_id.as_str()).get_user_info(&GetUserInfoQuery { code: "CODE".into() }).await?;
     println!("    the code belongs to user {:?}", user.userid.unwrap_or_default());
 
     step(8, "OAuth link for the suite's users");
-    let link = app.oauth(SUITE_ID).authorize_url("https://isv.example.com/oauth", OAuthScope::Base, Some("q1"))?;
+    let link =
+        app.oauth(SUITE_ID).authorize_url("https://isv.example.com/oauth", OAuthScope::Base, Some("q1"))?;
     println!("    {link}");
 
     let fetches = emulator.calls("/cgi-bin/service/get_suite_token");
-    println!("\ndone: {} calls reached the emulator ({fetches} suite-token fetch)", emulator.requests().len());
+    println!(
+        "\ndone: {} calls reached the emulator ({fetches} suite-token fetch)",
+        emulator.requests().len()
+    );
     Ok(())
 }

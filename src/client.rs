@@ -510,8 +510,10 @@ fn decode_payload<R: DeserializeOwned>(target: &Target<'_>, reply: Reply) -> Res
 pub(crate) fn query_pairs<Q: Serialize + ?Sized>(query: &Q) -> Result<Vec<(String, String)>, Error> {
     let value = serde_json::to_value(query)
         .map_err(|e| Error::InvalidRequest(format!("cannot encode the query: {e}")))?;
-    let serde_json::Value::Object(map) = value else {
-        return Err(Error::InvalidRequest("query parameters must form an object".into()));
+    let map = match value {
+        serde_json::Value::Object(map) => map,
+        serde_json::Value::Null => return Ok(Vec::new()),
+        _ => return Err(Error::InvalidRequest("query parameters must form an object".into())),
     };
     let mut pairs = Vec::with_capacity(map.len());
     for (key, value) in map {

@@ -3,11 +3,14 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use wecom_openwork::api::authorization::types::GetAdminListRequest;
 use wecom_openwork::api::oauth::types::{GetUserDetail3rdRequest, GetUserInfo3rdQuery};
-use wecom_openwork::{AccessToken, Client, Error, StaticTokens};
+
+use wecom_openwork::clock::ManualClock;
+use wecom_openwork::{AccessToken, Client, Error, RetryPolicy, StaticTokens};
 
 const SUITE: &str = "wwsuite0001";
 const SECRET_TOKEN: &str = "S3CRET-SUITE-TOKEN";
@@ -79,12 +82,16 @@ async fn json_server(body: &str) -> String {
     serve(Script::Reply(200, "application/json", body.as_bytes().to_vec())).await
 }
 
+/// Retries wait on a manual clock, so they cost no time.
 fn built(builder: wecom_openwork::ClientBuilder) -> Client {
-    builder.build(StaticTokens::new().suite(SUITE, SECRET_TOKEN)).expect("valid client")
+    builder
+        .clock(Arc::new(ManualClock::starting_now()))
+        .build(StaticTokens::new().suite(SUITE, SECRET_TOKEN))
+        .expect("valid client")
 }
 
 fn client_for(base: &str) -> Client {
-    Client::new(base, StaticTokens::new().suite(SUITE, SECRET_TOKEN)).expect("valid client")
+    built(Client::builder().base_uri(base))
 }
 
 #[tokio::test]
@@ -161,6 +168,8 @@ async fn an_error_status_is_an_error_that_keeps_the_body() {
     let base = serve(Script::Reply(502, "text/plain", b"bad gateway".to_vec())).await;
     let err = client_for(&base).suite(SUITE).get_pre_auth_code().await.unwrap_err();
     assert!(matches!(&err, Error::Status { status: 502, body, .. } if body == "bad gateway"), "{err:?}");
+    // A GET is safe to repeat: the default policy retried it 3 times.
+    assert_eq!(err.attempts(), Some(4));
     assert!(err.is_retryable());
 }
 
@@ -183,9 +192,11 @@ async fn a_reply_over_the_size_limit_is_refused() {
 #[tokio::test]
 async fn a_silent_server_times_out() {
     let base = serve(Script::Hang).await;
-    let client = built(Client::builder().base_uri(&base).timeout(Duration::from_millis(200)));
+    let client = built(
+        Client::builder().base_uri(&base).timeout(Duration::from_millis(200)).retry(RetryPolicy::none()),
+    );
     let err = client.suite(SUITE).get_pre_auth_code().await.unwrap_err();
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(matches!(err, Error::Timeout { attempts: 1, .. }), "{err:?}");
     assert!(err.is_retryable());
 }
 
