@@ -265,6 +265,33 @@ impl Config {
         Ok(())
     }
 
+    /// Reads the configuration from environment variables named after the
+    /// fields: `WECOM_CORP_ID`, `WECOM_PROVIDER_SECRET`, `WECOM_TOKEN`,
+    /// `WECOM_AES_KEY`; nested fields joined by `__`, list items by index:
+    /// `WECOM_SUITES__0__SUITE_ID`, `WECOM_HTTP__TIMEOUT`,
+    /// `WECOM_HTTP__RETRY__MAX_RETRIES`. Not validated yet: see
+    /// [`Config::validate`] (which [`crate::Application::new`] runs).
+    pub fn from_env() -> Result<Config, Error> {
+        Config::from_vars("WECOM_", std::env::vars())
+    }
+
+    /// Like [`Config::from_env`], from any `(name, value)` pairs with the
+    /// given prefix.
+    pub fn from_vars(
+        prefix: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, Error> {
+        let mut root = serde_json::Value::Object(serde_json::Map::new());
+        for (name, value) in vars {
+            let Some(path) = name.strip_prefix(prefix) else { continue };
+            let parts: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+            insert_path(&mut root, &parts, env_value(&value))
+                .map_err(|m| Error::Config(format!("{name}: {m}")))?;
+        }
+        serde_json::from_value(lists_from_indexed_maps(root))
+            .map_err(|e| Error::Config(format!("environment: {e}")))
+    }
+
     /// The configuration of suite `suite_id`, if listed.
     pub fn suite(&self, suite_id: &SuiteId) -> Option<&SuiteConfig> {
         self.suites.iter().find(|s| &s.suite_id == suite_id)
@@ -273,6 +300,61 @@ impl Config {
     /// `http.timeout` as a duration.
     pub fn timeout(&self) -> Duration {
         Duration::from_secs_f64(self.http.timeout)
+    }
+}
+
+/// An environment value as JSON: a number or boolean when it reads back
+/// exactly so, a string otherwise (so `0123` stays a string).
+fn env_value(text: &str) -> serde_json::Value {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)))
+            if serde_json::to_string(&v).ok().as_deref() == Some(text) =>
+        {
+            v
+        }
+        _ => serde_json::Value::String(text.to_owned()),
+    }
+}
+
+fn insert_path(
+    node: &mut serde_json::Value,
+    path: &[String],
+    value: serde_json::Value,
+) -> Result<(), String> {
+    let Some((first, rest)) = path.split_first() else { return Err("empty name".into()) };
+    if first.is_empty() {
+        return Err("empty name segment".into());
+    }
+    let serde_json::Value::Object(map) = node else {
+        return Err(format!("`{first}` is set both as a value and as a group"));
+    };
+    if rest.is_empty() {
+        map.insert(first.clone(), value);
+        return Ok(());
+    }
+    let child = map.entry(first.clone()).or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    insert_path(child, rest, value)
+}
+
+/// `{"0": a, "1": b}` becomes `[a, b]` (list items come as indexed names).
+fn lists_from_indexed_maps(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let indexed = !map.is_empty() && map.keys().all(|k| k.parse::<usize>().is_ok());
+            if indexed {
+                let mut items: Vec<(usize, serde_json::Value)> = map
+                    .into_iter()
+                    .map(|(k, v)| (k.parse().unwrap_or(0), lists_from_indexed_maps(v)))
+                    .collect();
+                items.sort_by_key(|(i, _)| *i);
+                serde_json::Value::Array(items.into_iter().map(|(_, v)| v).collect())
+            } else {
+                serde_json::Value::Object(
+                    map.into_iter().map(|(k, v)| (k, lists_from_indexed_maps(v))).collect(),
+                )
+            }
+        }
+        other => other,
     }
 }
 
