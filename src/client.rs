@@ -371,17 +371,7 @@ impl Client {
                     {
                         tracing::warn!(code = error.code(), "authorization gone; dropping the corp's token");
                         self.inner.tokens.invalidate(scope, token).await;
-                        let message = match &error {
-                            Error::Api { message, .. } => message.clone(),
-                            _ => String::new(),
-                        };
-                        return Err(Error::AuthorizationGone {
-                            endpoint: target.name.clone(),
-                            suite_id: suite_id.clone(),
-                            corp_id: corp_id.clone(),
-                            code: error.code().unwrap_or_default(),
-                            message,
-                        });
+                        return Err(error.into_authorization_gone(suite_id, corp_id));
                     }
                 }
                 if retries < policy.max_retries && policy.should_retry(&error, target.retry_safe) {

@@ -192,6 +192,20 @@ impl Error {
         }
     }
 
+    /// This WeCom error, restated as the loss of `corp_id`'s authorization.
+    pub(crate) fn into_authorization_gone(self, suite_id: &SuiteId, corp_id: &CorpId) -> Error {
+        match self {
+            Error::Api { endpoint, code, message, .. } => Error::AuthorizationGone {
+                endpoint,
+                suite_id: suite_id.clone(),
+                corp_id: corp_id.clone(),
+                code,
+                message,
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn set_attempts(&mut self, n: u32) {
         match self {
             Error::Api { attempts, .. }

@@ -275,17 +275,7 @@ impl TokenManager {
                     refetched = true;
                 }
                 Err(e) if e.is_authorization_gone() => {
-                    let message = match &e {
-                        Error::Api { message, .. } => message.clone(),
-                        _ => String::new(),
-                    };
-                    return Err(Error::AuthorizationGone {
-                        endpoint: GET_CORP_TOKEN.name.into(),
-                        suite_id: suite_id.clone(),
-                        corp_id: corp_id.clone(),
-                        code: e.code().unwrap_or_default(),
-                        message,
-                    });
+                    return Err(e.into_authorization_gone(suite_id, corp_id))
                 }
                 Err(e) => return Err(e),
             }
