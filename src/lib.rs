@@ -40,6 +40,7 @@ mod app;
 mod client;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod endpoint;
@@ -52,6 +53,7 @@ pub mod store;
 mod token;
 mod tokens;
 pub mod urls;
+mod xml;
 
 pub use app::{
     AccessTokenHandle, Account, Application, ApplicationBuilder, CorpOAuth, OAuth, SuiteTicket, UntypedClient,
