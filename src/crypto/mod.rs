@@ -190,7 +190,7 @@ impl MsgCrypt {
         let opened = self.open_any(msg_signature, timestamp, nonce, encrypt)?;
         match &self.accepted {
             ReceiveIds::Any => Ok(opened),
-            ReceiveIds::Only(list) if list.iter().any(|id| *id == opened.receive_id) => Ok(opened),
+            ReceiveIds::Only(list) if list.contains(&opened.receive_id) => Ok(opened),
             ReceiveIds::Only(_) => Err(CryptoError::ValidateReceiveId { got: opened.receive_id }),
         }
     }
