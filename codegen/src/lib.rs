@@ -10,10 +10,12 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod events;
 pub mod generate;
 pub mod load;
 pub mod spec;
 pub mod validate;
+mod xml_sample;
 
 use std::path::Path;
 
@@ -28,9 +30,27 @@ pub fn load_and_check(spec_dir: &Path) -> Result<Vec<LoadedSpec>, SpecError> {
     Ok(specs)
 }
 
-/// Loads, checks and generates: the whole pipeline over one spec directory.
+/// Loads, checks and generates: the whole pipeline over one spec directory
+/// (endpoint specs, and `events.yaml` when present).
 pub fn generate_dir(spec_dir: &Path) -> Result<Vec<GeneratedFile>, SpecError> {
-    generate::generate(&load_and_check(spec_dir)?)
+    let mut files = generate::generate(&load_and_check(spec_dir)?)?;
+    let events_path = spec_dir.join("events.yaml");
+    if events_path.exists() {
+        let text = std::fs::read_to_string(&events_path)
+            .map_err(|e| SpecError::new("events.yaml", format!("cannot read: {e}")))?;
+        files.push(generate_events(&text)?);
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    Ok(files)
+}
+
+/// Generates `events.rs` from the text of `events.yaml`.
+pub fn generate_events(text: &str) -> Result<GeneratedFile, SpecError> {
+    let spec = events::parse(text)?;
+    Ok(GeneratedFile {
+        name: "events.rs".into(),
+        contents: generate::format(events::generate(&spec), "spec/events.yaml"),
+    })
 }
 
 /// Generates from spec texts given as `(file name, YAML)` pairs, as if they

@@ -136,6 +136,14 @@ impl MsgCrypt {
         self
     }
 
+    /// The same crypt, encrypting for `receive_id` (replies go to whoever
+    /// the push came from).
+    #[must_use]
+    pub fn with_receive_id(mut self, receive_id: &str) -> MsgCrypt {
+        receive_id.clone_into(&mut self.receive_id);
+        self
+    }
+
     /// The receive id messages are encrypted for.
     pub fn receive_id(&self) -> &str {
         &self.receive_id

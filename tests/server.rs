@@ -1,0 +1,274 @@
+//! The callback server end to end, through the axum adapter on a loopback
+//! port: encrypted pushes of suite_ticket, create_auth, change_contact and an
+//! unknown InfoType; URL verification; limits, replay and receive-id rules.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{app_on_emulator, AES_KEY, CORP, PROVIDER, SUITE};
+use wecom_openwork::crypto::MsgCrypt;
+use wecom_openwork::events::{ChangeContact, Event};
+use wecom_openwork::server::{CallbackServer, Reply};
+use wecom_openwork::Application;
+
+const SUITE_TOKEN: &str = "SuiteToken";
+
+/// Serves `server` on a loopback port; returns its base URL.
+async fn serve(server: &CallbackServer) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = server.router();
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.expect("serves");
+    });
+    format!("http://{addr}")
+}
+
+/// An encrypted push, as WeCom sends it, for `receive_id`.
+fn push(message: &str, receive_id: &str, nonce: &str) -> (String, String) {
+    let crypt = MsgCrypt::new(SUITE_TOKEN, AES_KEY, receive_id).expect("key");
+    let timestamp = "1700000000";
+    let sealed = crypt.encrypt(message, timestamp, nonce).expect("encrypts");
+    let query = format!("msg_signature={}&timestamp={timestamp}&nonce={nonce}", sealed.msg_signature);
+    let body = format!(
+        "<xml><ToUserName><![CDATA[{receive_id}]]></ToUserName><Encrypt><![CDATA[{}]]></Encrypt><AgentID><![CDATA[]]></AgentID></xml>",
+        sealed.encrypt
+    );
+    (query, body)
+}
+
+async fn post(http: &reqwest::Client, url: &str, query: &str, body: String) -> (u16, String) {
+    let response = http.post(format!("{url}?{query}")).body(body).send().await.expect("sent");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+fn recording(app: &Application) -> (CallbackServer, Arc<Mutex<Vec<Event>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let server = app.server().with(move |callback, next| {
+        record.lock().expect("lock").push(callback.event.clone());
+        next.run(callback)
+    });
+    (server, seen)
+}
+
+#[tokio::test]
+async fn pushes_are_verified_decoded_handled_and_acknowledged() {
+    let (emulator, app, _clock) = app_on_emulator().await;
+    let (server, seen) = recording(&app);
+    let base = serve(&server).await;
+    let url = format!("{base}/callback/command/{SUITE}");
+    let http = reqwest::Client::new();
+
+    // suite_ticket: stored for the suite.
+    let ticket = format!(
+        "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><InfoType> <![CDATA[suite_ticket]]></InfoType><TimeStamp>1800000000</TimeStamp><SuiteTicket><![CDATA[fresh-ticket]]></SuiteTicket></xml>"
+    );
+    let (query, body) = push(&ticket, SUITE, "n1");
+    assert_eq!(post(&http, &url, &query, body).await, (200, "success".into()));
+    assert_eq!(app.suite_ticket(SUITE).get_ticket().await.expect("stored"), "fresh-ticket");
+
+    // create_auth: acknowledged at once, permanent code exchanged and stored.
+    let create = format!(
+        "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><AuthCode><![CDATA[AUTHCODE]]></AuthCode><InfoType><![CDATA[create_auth]]></InfoType><TimeStamp>1403610513</TimeStamp><State><![CDATA[123]]></State><ExtraInfo></ExtraInfo></xml>"
+    );
+    let (query, body) = push(&create, SUITE, "n2");
+    assert_eq!(post(&http, &url, &query, body).await, (200, "success".into()));
+    server.drain().await;
+    let example: serde_json::Value = serde_json::from_str(
+        wecom_openwork::api::authorization::endpoints::GET_PERMANENT_CODE_V2.example_response,
+    )
+    .expect("JSON");
+    let corp = example["auth_corp_info"]["corpid"].as_str().expect("corpid");
+    let code = example["permanent_code"].as_str().expect("permanent_code");
+    let stored = app.permanent_code(SUITE, corp).await.expect("store").expect("stored");
+    assert_eq!(stored.expose(), code);
+    assert_eq!(emulator.calls("/cgi-bin/service/v2/get_permanent_code"), 1);
+
+    // change_contact / create_user: typed, down to the change type.
+    let contact = format!(
+        "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><AuthCorpId><![CDATA[{CORP}]]></AuthCorpId><InfoType><![CDATA[change_contact]]></InfoType><TimeStamp>1403610513</TimeStamp><ChangeType><![CDATA[create_user]]></ChangeType><UserID><![CDATA[zhangsan]]></UserID><Name><![CDATA[张三]]></Name><Department><![CDATA[1,2,3]]></Department></xml>"
+    );
+    let (query, body) = push(&contact, SUITE, "n3");
+    assert_eq!(post(&http, &url, &query, body).await, (200, "success".into()));
+
+    // An InfoType nobody knows: kept raw, acknowledged.
+    let unknown = format!(
+        "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><InfoType><![CDATA[brand_new_thing]]></InfoType><TimeStamp>1</TimeStamp><Foo>bar</Foo></xml>"
+    );
+    let (query, body) = push(&unknown, SUITE, "n4");
+    assert_eq!(post(&http, &url, &query, body).await, (200, "success".into()));
+
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 4);
+    assert!(matches!(&seen[0], Event::SuiteTicket(t) if t.suite_ticket.as_deref() == Some("fresh-ticket")));
+    assert!(matches!(&seen[1], Event::CreateAuth(a) if a.auth_code.as_deref() == Some("AUTHCODE")));
+    match &seen[2] {
+        Event::ChangeContact(ChangeContact::CreateUser(user)) => {
+            assert_eq!(user.user_id.as_deref(), Some("zhangsan"));
+            assert_eq!(user.name.as_deref(), Some("张三"));
+            assert_eq!(user.auth_corp_id.as_deref(), Some(CORP));
+        }
+        other => panic!("expected change_contact.create_user, got {other:?}"),
+    }
+    match &seen[3] {
+        Event::Unknown(raw) => assert_eq!(raw.get("Foo").as_deref(), Some("bar")),
+        other => panic!("expected Unknown, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn cancel_auth_forgets_the_corp() {
+    let (_emulator, app, _clock) = app_on_emulator().await;
+    let server = app.server();
+    let cancel = format!(
+        "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><InfoType><![CDATA[cancel_auth]]></InfoType><TimeStamp>1403610513</TimeStamp><AuthCorpId><![CDATA[{CORP}]]></AuthCorpId></xml>"
+    );
+    let (query, body) = push(&cancel, SUITE, "n5");
+    let response = server
+        .serve(&wecom_openwork::server::CallbackUrl::Command(SUITE.into()), "POST", &query, body.as_bytes())
+        .await;
+    assert_eq!((response.status, response.body.as_str()), (200, "success"));
+    assert!(app.permanent_code(SUITE, CORP).await.expect("store").is_none());
+}
+
+#[tokio::test]
+async fn a_user_handler_replaces_the_built_in_one() {
+    let (emulator, app, _clock) = app_on_emulator().await;
+    let called = Arc::new(Mutex::new(0));
+    let count = called.clone();
+    let server = app.server().on_create_auth(move |_callback| {
+        *count.lock().expect("lock") += 1;
+        async { Ok(Reply::Success) }
+    });
+    let create = format!(
+        "<xml><SuiteId>{SUITE}</SuiteId><AuthCode>X</AuthCode><InfoType>create_auth</InfoType></xml>"
+    );
+    let (query, body) = push(&create, SUITE, "n6");
+    let response = server
+        .serve(&wecom_openwork::server::CallbackUrl::Command(SUITE.into()), "POST", &query, body.as_bytes())
+        .await;
+    assert_eq!(response.status, 200);
+    server.drain().await;
+    assert_eq!(*called.lock().expect("lock"), 1);
+    assert_eq!(
+        emulator.calls("/cgi-bin/service/v2/get_permanent_code"),
+        0,
+        "the built-in exchange did not run too"
+    );
+}
+
+#[tokio::test]
+async fn url_verification_returns_the_bare_echostr() {
+    let (_emulator, app, _clock) = app_on_emulator().await;
+    let base = serve(&app.server()).await;
+    let crypt = MsgCrypt::new(SUITE_TOKEN, AES_KEY, PROVIDER).expect("key");
+    let sealed = crypt.encrypt("1288432023552776189", "1476416373", "47744683").expect("encrypts");
+    let echostr: String = url_encode(&sealed.encrypt);
+    let url = format!(
+        "{base}/callback/data/{SUITE}?msg_signature={}&timestamp=1476416373&nonce=47744683&echostr={echostr}",
+        sealed.msg_signature
+    );
+    let response = reqwest::get(url).await.expect("sent");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.text().await.expect("body"), "1288432023552776189");
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_reasons() {
+    let (_emulator, app, clock) = app_on_emulator().await;
+    let url = wecom_openwork::server::CallbackUrl::Command(SUITE.into());
+    let server = app.server().max_body(2048);
+    let ticket = format!(
+        "<xml><SuiteId>{SUITE}</SuiteId><InfoType>suite_ticket</InfoType><SuiteTicket>t</SuiteTicket></xml>"
+    );
+    let (query, body) = push(&ticket, SUITE, "n7");
+
+    let too_big = format!("{body}{}", " ".repeat(4096));
+    assert_eq!(server.serve(&url, "POST", &query, too_big.as_bytes()).await.status, 413);
+    let tampered = query.replace("msg_signature=", "msg_signature=0");
+    let response = server.serve(&url, "POST", &tampered, body.as_bytes()).await;
+    assert_eq!((response.status, response.body.as_str()), (400, "-40001"));
+    assert_eq!(server.serve(&url, "POST", "timestamp=1", body.as_bytes()).await.status, 400);
+    let other_suite = wecom_openwork::server::CallbackUrl::Command("wwnotours".into());
+    assert_eq!(server.serve(&other_suite, "POST", &query, body.as_bytes()).await.status, 404);
+
+    // Encrypted for someone else: refused by receive id.
+    let (query_other, body_other) = push(&ticket, "wwstranger", "n8");
+    let response = server.serve(&url, "POST", &query_other, body_other.as_bytes()).await;
+    assert_eq!((response.status, response.body.as_str()), (400, "-40005"));
+
+    // Data URL: only corps that authorized the suite (or the provider).
+    let data = wecom_openwork::server::CallbackUrl::Data(SUITE.into());
+    let text = format!("<xml><ToUserName>{CORP}</ToUserName><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId><AgentID>1</AgentID></xml>");
+    let (q, b) = push(&text, CORP, "n9");
+    assert_eq!(server.serve(&data, "POST", &q, b.as_bytes()).await.status, 200);
+    let (q, b) = push(&text, "wwunknowncorp", "n10");
+    assert_eq!(server.serve(&data, "POST", &q, b.as_bytes()).await.body, "-40005");
+
+    // Timestamp window and replay cache.
+    let strict =
+        app.server().timestamp_window(Duration::from_secs(300)).replay_cache(Duration::from_secs(300));
+    assert_eq!(
+        strict.serve(&url, "POST", &query, body.as_bytes()).await.status,
+        403,
+        "1700000000 is long past"
+    );
+    let now = clock_now_secs(&clock);
+    let crypt = MsgCrypt::new(SUITE_TOKEN, AES_KEY, SUITE).expect("key");
+    let sealed = crypt.encrypt(&ticket, &now, "n11").expect("encrypts");
+    let q = format!("msg_signature={}&timestamp={now}&nonce=n11", sealed.msg_signature);
+    let b = format!("<xml><Encrypt><![CDATA[{}]]></Encrypt></xml>", sealed.encrypt);
+    let seen = Arc::new(Mutex::new(0));
+    let count = seen.clone();
+    let strict = strict.on_suite_ticket(move |_c| {
+        *count.lock().expect("lock") += 1;
+        async { Ok(Reply::Success) }
+    });
+    assert_eq!(strict.serve(&url, "POST", &q, b.as_bytes()).await.status, 200);
+    assert_eq!(strict.serve(&url, "POST", &q, b.as_bytes()).await.body, "success");
+    assert_eq!(*seen.lock().expect("lock"), 1, "the replay was acknowledged, not handled again");
+}
+
+fn clock_now_secs(clock: &wecom_openwork::clock::ManualClock) -> String {
+    use wecom_openwork::clock::Clock;
+    clock.now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs().to_string()
+}
+
+#[tokio::test]
+async fn a_data_callback_can_answer_with_an_encrypted_message() {
+    let (_emulator, app, _clock) = app_on_emulator().await;
+    let server = app.server().on("text", |callback| async move {
+        Ok(Reply::Message(format!(
+            "<xml><Content>echo {}</Content></xml>",
+            callback.field("Content").unwrap_or_default()
+        )))
+    });
+    let data = wecom_openwork::server::CallbackUrl::Data(SUITE.into());
+    let text =
+        format!("<xml><ToUserName>{CORP}</ToUserName><MsgType>text</MsgType><Content>hi</Content></xml>");
+    let (query, body) = push(&text, CORP, "n12");
+    let response = server.serve(&data, "POST", &query, body.as_bytes()).await;
+    assert_eq!(response.status, 200);
+    let envelope =
+        wecom_openwork::crypto::parse_envelope(response.body.as_bytes()).expect("an encrypted reply");
+    let signature = response
+        .body
+        .split("<MsgSignature><![CDATA[")
+        .nth(1)
+        .and_then(|s| s.split("]]>").next())
+        .expect("signed");
+    let crypt = MsgCrypt::new(SUITE_TOKEN, AES_KEY, CORP).expect("key");
+    let reply =
+        crypt.decrypt(signature, "1700000000", "n12", &envelope.encrypt).expect("decrypts for the corp");
+    assert_eq!(reply, "<xml><Content>echo hi</Content></xml>");
+}
