@@ -462,7 +462,7 @@ pub struct ChangeContactCreateUser {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub ext_attr: ::std::option::Option<ChangeContactCreateUserExtAttr>,
-    /// Gender: `1` male, `2` female (`0` unset).
+    /// Gender: `1` male, `2` female.
     #[serde(
         rename = "Gender",
         default,
@@ -502,7 +502,7 @@ pub struct ChangeContactCreateUser {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub mobile: ::std::option::Option<::std::string::String>,
-    /// The member's name; third-party apps no longer receive real names (the userid stands in).
+    /// The member's name; third-party apps may get the userid in its place instead of the real name.
     #[serde(
         rename = "Name",
         default,
@@ -526,7 +526,7 @@ pub struct ChangeContactCreateUser {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub position: ::std::option::Option<::std::string::String>,
-    /// Activation status: 1 active, 2 disabled, 4 not yet active, 5 left the corp.
+    /// Activation status: 1 active, 2 disabled, 4 not yet active.
     #[serde(
         rename = "Status",
         default,
@@ -558,7 +558,7 @@ pub struct ChangeContactCreateUser {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub time_stamp: ::std::option::Option<i64>,
-    /// The member's userid (for third-party apps usually the corp-specific encrypted form).
+    /// The member's userid.
     #[serde(
         rename = "UserID",
         default,
@@ -765,7 +765,7 @@ pub struct ChangeContactUpdateUser {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub ext_attr: ::std::option::Option<ChangeContactUpdateUserExtAttr>,
-    /// Gender: `1` male, `2` female (`0` unset).
+    /// Gender: `1` male, `2` female.
     #[serde(
         rename = "Gender",
         default,
@@ -805,7 +805,7 @@ pub struct ChangeContactUpdateUser {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub mobile: ::std::option::Option<::std::string::String>,
-    /// The member's name; third-party apps no longer receive real names (the userid stands in).
+    /// The member's name; third-party apps may get the userid in its place instead of the real name.
     #[serde(
         rename = "Name",
         default,
@@ -837,7 +837,7 @@ pub struct ChangeContactUpdateUser {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub position: ::std::option::Option<::std::string::String>,
-    /// Activation status: 1 active, 2 disabled, 4 not yet active, 5 left the corp.
+    /// Activation status: 1 active, 2 disabled, 4 not yet active.
     #[serde(
         rename = "Status",
         default,
@@ -869,7 +869,7 @@ pub struct ChangeContactUpdateUser {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub time_stamp: ::std::option::Option<i64>,
-    /// The member's userid (for third-party apps usually the corp-specific encrypted form).
+    /// The member's userid.
     #[serde(
         rename = "UserID",
         default,
@@ -1383,7 +1383,7 @@ pub struct ChangeExternalContactAddExternalContact {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
-    /// Code for sending a welcome message to the customer (short-lived; absent if the two already chatted).
+    /// Code for sending the customer a welcome message, valid only briefly; absent if the two already chatted.
     #[serde(
         rename = "WelcomeCode",
         default,
@@ -1543,7 +1543,7 @@ pub struct ChangeExternalContactAddHalfExternalContact {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
-    /// Code for sending a welcome message to the customer (short-lived; absent if the two already chatted).
+    /// Code for sending the customer a welcome message, valid only briefly; absent if the two already chatted.
     #[serde(
         rename = "WelcomeCode",
         default,
@@ -1784,7 +1784,7 @@ pub struct ChangeExternalContactTransferFail {
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
-/// A customer (external contact) relationship of a member changed (客户联系变更回调).
+/// A member's relationship with a customer (external contact) changed (企业客户事件).
 ///
 /// `InfoType` `change_external_contact`, pushed to the suite's command callback URL. Further told apart by `ChangeType`.
 ///
@@ -1981,7 +1981,7 @@ pub struct ChangeExternalChatUpdate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub mem_change_cnt: ::std::option::Option<i64>,
-    /// Ids of the members who joined or left, one `<Item>` (text) each. The items carry no sub-elements, so the generated item type is empty; read the ids from the raw message if needed.
+    /// Userids of the members who joined or left, one `<Item>` each. Each item is bare text, which this format cannot type yet, so the decoded items are empty.
     #[serde(
         rename = "MemChangeList",
         default,
@@ -1989,7 +1989,7 @@ pub struct ChangeExternalChatUpdate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub mem_change_list: ::std::option::Option<ChangeExternalChatUpdateMemChangeList>,
-    /// How members left (for `del_member`): 0 left by themselves, 1 removed by the owner.
+    /// How members left (for `del_member`): 0 left by themselves, 1 removed by the owner or an admin.
     #[serde(
         rename = "QuitScene",
         default,
@@ -2086,7 +2086,7 @@ pub struct ChangeExternalChatDismiss {
     )]
     pub time_stamp: ::std::option::Option<i64>,
 }
-/// A customer group chat was created, changed or dismissed (客户群变更回调).
+/// A customer group chat was created, changed or dismissed (客户群事件).
 ///
 /// `InfoType` `change_external_chat`, pushed to the suite's command callback URL. Further told apart by `ChangeType`.
 ///
@@ -2135,7 +2135,7 @@ pub struct ChangeExternalTagCreate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub change_type: ::std::option::Option<::std::string::String>,
-    /// Id of the tag or tag group (for `shuffle`, of the group reordered, or empty for all groups).
+    /// Id of the tag or tag group concerned.
     #[serde(
         rename = "Id",
         default,
@@ -2151,7 +2151,7 @@ pub struct ChangeExternalTagCreate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub info_type: ::std::option::Option<::std::string::String>,
-    /// Id of the rule group (规则组) the tag belongs to, for rule-group tags only.
+    /// Id of the rule group (规则组), sent when tags of a rule group were reordered.
     #[serde(
         rename = "StrategyId",
         default,
@@ -2215,7 +2215,7 @@ pub struct ChangeExternalTagUpdate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub change_type: ::std::option::Option<::std::string::String>,
-    /// Id of the tag or tag group (for `shuffle`, of the group reordered, or empty for all groups).
+    /// Id of the tag or tag group concerned.
     #[serde(
         rename = "Id",
         default,
@@ -2231,7 +2231,7 @@ pub struct ChangeExternalTagUpdate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub info_type: ::std::option::Option<::std::string::String>,
-    /// Id of the rule group (规则组) the tag belongs to, for rule-group tags only.
+    /// Id of the rule group (规则组), sent when tags of a rule group were reordered.
     #[serde(
         rename = "StrategyId",
         default,
@@ -2295,7 +2295,7 @@ pub struct ChangeExternalTagDelete {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub change_type: ::std::option::Option<::std::string::String>,
-    /// Id of the tag or tag group (for `shuffle`, of the group reordered, or empty for all groups).
+    /// Id of the tag or tag group concerned.
     #[serde(
         rename = "Id",
         default,
@@ -2311,7 +2311,7 @@ pub struct ChangeExternalTagDelete {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub info_type: ::std::option::Option<::std::string::String>,
-    /// Id of the rule group (规则组) the tag belongs to, for rule-group tags only.
+    /// Id of the rule group (规则组), sent when tags of a rule group were reordered.
     #[serde(
         rename = "StrategyId",
         default,
@@ -2375,7 +2375,7 @@ pub struct ChangeExternalTagShuffle {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub change_type: ::std::option::Option<::std::string::String>,
-    /// Id of the tag or tag group (for `shuffle`, of the group reordered, or empty for all groups).
+    /// Id of the tag or tag group concerned.
     #[serde(
         rename = "Id",
         default,
@@ -2391,7 +2391,7 @@ pub struct ChangeExternalTagShuffle {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub info_type: ::std::option::Option<::std::string::String>,
-    /// Id of the rule group (规则组) the tag belongs to, for rule-group tags only.
+    /// Id of the rule group (规则组), sent when tags of a rule group were reordered.
     #[serde(
         rename = "StrategyId",
         default,
@@ -2424,7 +2424,7 @@ pub struct ChangeExternalTagShuffle {
     )]
     pub time_stamp: ::std::option::Option<i64>,
 }
-/// A corp customer tag or tag group was created, changed, deleted or reordered (企业客户标签变更回调).
+/// A corp customer tag or tag group was created, changed, deleted or reordered (企业客户标签事件).
 ///
 /// `InfoType` `change_external_tag`, pushed to the suite's command callback URL. Further told apart by `ChangeType`.
 ///
@@ -4279,7 +4279,7 @@ pub struct LocationEvent {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub agent_id: ::std::option::Option<i64>,
-    /// The client that reported it: `wxwork` for the WeCom app (`wx` from WeChat).
+    /// The reporting client: `wxwork` for the WeCom app.
     #[serde(
         rename = "AppType",
         default,
@@ -4851,7 +4851,7 @@ pub struct ScancodeWaitmsgEvent {
 )]
 #[non_exhaustive]
 pub struct PicSysphotoEventSendPicsInfoPicListItem {
-    /// MD5 of the picture, to match it with the image message that follows.
+    /// MD5 of the picture, for checking the image received.
     #[serde(
         rename = "PicMd5Sum",
         default,
@@ -4998,7 +4998,7 @@ pub struct PicSysphotoEvent {
 )]
 #[non_exhaustive]
 pub struct PicPhotoOrAlbumEventSendPicsInfoPicListItem {
-    /// MD5 of the picture, to match it with the image message that follows.
+    /// MD5 of the picture, for checking the image received.
     #[serde(
         rename = "PicMd5Sum",
         default,
@@ -5145,7 +5145,7 @@ pub struct PicPhotoOrAlbumEvent {
 )]
 #[non_exhaustive]
 pub struct PicWeixinEventSendPicsInfoPicListItem {
-    /// MD5 of the picture, to match it with the image message that follows.
+    /// MD5 of the picture, for checking the image received.
     #[serde(
         rename = "PicMd5Sum",
         default,
@@ -5431,11 +5431,11 @@ pub enum Event {
     ResetPermanentCode(ResetPermanentCode),
     /// A member, department or tag of an authorizing corp changed (通讯录变更事件).
     ChangeContact(ChangeContact),
-    /// A customer (external contact) relationship of a member changed (客户联系变更回调).
+    /// A member's relationship with a customer (external contact) changed (企业客户事件).
     ChangeExternalContact(ChangeExternalContact),
-    /// A customer group chat was created, changed or dismissed (客户群变更回调).
+    /// A customer group chat was created, changed or dismissed (客户群事件).
     ChangeExternalChat(ChangeExternalChat),
-    /// A corp customer tag or tag group was created, changed, deleted or reordered (企业客户标签变更回调).
+    /// A corp customer tag or tag group was created, changed, deleted or reordered (企业客户标签事件).
     ChangeExternalTag(ChangeExternalTag),
     /// An asynchronous job finished (导出任务完成通知 / 异步任务完成通知): an export to the command URL, or an id translation to the system-event URL.
     BatchJobResult(BatchJobResult),
