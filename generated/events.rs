@@ -1872,17 +1872,6 @@ pub struct ChangeExternalChatCreate {
     )]
     pub time_stamp: ::std::option::Option<i64>,
 }
-/// One `<Item>` of `<MemChangeList>`.
-#[derive(
-    ::std::fmt::Debug,
-    ::std::clone::Clone,
-    ::std::cmp::PartialEq,
-    ::std::default::Default,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
-#[non_exhaustive]
-pub struct ChangeExternalChatUpdateMemChangeListItem {}
 /// The `<Item>` items of `<MemChangeList>`.
 #[derive(
     ::std::fmt::Debug,
@@ -1900,7 +1889,7 @@ pub struct ChangeExternalChatUpdateMemChangeList {
         default,
         deserialize_with = "crate::events::de::one_or_many"
     )]
-    pub items: ::std::vec::Vec<ChangeExternalChatUpdateMemChangeListItem>,
+    pub items: ::std::vec::Vec<::std::string::String>,
 }
 /// A customer group chat changed: members, owner, name or notice (客户群变更事件).
 ///
@@ -1981,7 +1970,7 @@ pub struct ChangeExternalChatUpdate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub mem_change_cnt: ::std::option::Option<i64>,
-    /// Userids of the members who joined or left, one `<Item>` each. Each item is bare text, which this format cannot type yet, so the decoded items are empty.
+    /// Userids of the members who joined or left, one `<Item>` each.
     #[serde(
         rename = "MemChangeList",
         default,
@@ -3140,7 +3129,7 @@ pub struct LicenseRefund {
     )]
     pub time_stamp: ::std::option::Option<i64>,
 }
-/// An activated license account. The element repeats once per account; this field decodes a single one.
+/// The activated license accounts, one `<AccountList>` element each.
 #[derive(
     ::std::fmt::Debug,
     ::std::clone::Clone,
@@ -3215,14 +3204,14 @@ pub struct AutoActivateAccountList {
 )]
 #[non_exhaustive]
 pub struct AutoActivate {
-    /// An activated license account. The element repeats once per account; this field decodes a single one.
+    /// The activated license accounts, one `<AccountList>` element each.
     #[serde(
         rename = "AccountList",
         default,
-        deserialize_with = "crate::events::de::object",
-        skip_serializing_if = "::std::option::Option::is_none"
+        deserialize_with = "crate::events::de::one_or_many",
+        skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
-    pub account_list: ::std::option::Option<AutoActivateAccountList>,
+    pub account_list: ::std::vec::Vec<AutoActivateAccountList>,
     /// The customer corp.
     #[serde(
         rename = "AuthCorpId",

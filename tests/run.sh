@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: everything CI checks, on a fresh machine too.
-# Installs what is missing (only the Rust toolchain's own components today),
-# then runs the tests, the docs build and the linters.
+# Installs what is missing (clippy/rustfmt, and the interop peers: the
+# official @wecom/crypto from npm and wechatpy from PyPI), then runs the
+# linters, the docs build and the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,8 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
+echo "== interop peers (@wecom/crypto from npm, wechatpy from PyPI)"
+bash tests/interop/setup.sh
 echo "== cargo test"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

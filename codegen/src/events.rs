@@ -147,6 +147,10 @@ pub struct Field {
     /// Element name of a `list`'s items (e.g. `Item`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
+    /// An `object` element that may appear many times side by side (one
+    /// `<AccountList>` per account): decoded as a list.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeated: bool,
 }
 
 /// Kinds of event elements.
@@ -159,7 +163,8 @@ pub enum FieldType {
     Integer,
     /// A nested element with `fields`.
     Object,
-    /// Repeated `item` elements with `fields`, inside this element.
+    /// Repeated `item` elements inside this element: with `fields`, each
+    /// an object; without, each a text.
     List,
 }
 
@@ -188,14 +193,20 @@ fn check_fields(at: &str, fields: &BTreeMap<String, Field>) -> Result<(), SpecEr
         if field.description.trim().is_empty() {
             return Err(SpecError::new(FILE, "missing description").field(here));
         }
+        if field.repeated && field.ty != FieldType::Object {
+            return Err(SpecError::new(FILE, "only an object can be `repeated`").field(here));
+        }
         match (field.ty, &field.fields, &field.item) {
-            (FieldType::Object, Some(inner), None) => check_fields(&here, inner)?,
-            (FieldType::List, Some(inner), Some(item)) if !item.is_empty() => check_fields(&here, inner)?,
+            (FieldType::Object, Some(inner), None) if !inner.is_empty() => check_fields(&here, inner)?,
+            (FieldType::List, Some(inner), Some(item)) if !item.is_empty() && !inner.is_empty() => {
+                check_fields(&here, inner)?
+            }
+            (FieldType::List, None, Some(item)) if !item.is_empty() => {}
             (FieldType::String | FieldType::Integer, None, None) => {}
             _ => {
                 return Err(SpecError::new(
                     FILE,
-                    "an object has `fields`, a list has `item` and `fields`, a scalar neither",
+                    "an object has `fields`, a list has `item` (and `fields` unless its items are text), a scalar neither",
                 )
                 .field(here))
             }
@@ -348,6 +359,17 @@ fn structs(type_name: &str, docs: &str, groups: &[&BTreeMap<String, Field>], out
         let (ty, with) = match field.ty {
             FieldType::String => (quote!(::std::string::String), "crate::events::de::string"),
             FieldType::Integer => (quote!(i64), "crate::events::de::integer"),
+            FieldType::Object if field.repeated => {
+                let nested = format!("{type_name}{element}");
+                structs(&nested, &field.description, &[field.fields.as_ref().expect("checked")], out);
+                let nested = ident(&nested);
+                members.push(quote! {
+                    #(#doc)*
+                    #[serde(rename = #element, default, deserialize_with = "crate::events::de::one_or_many", skip_serializing_if = "::std::vec::Vec::is_empty")]
+                    pub #name: ::std::vec::Vec<#nested>,
+                });
+                continue;
+            }
             FieldType::Object => {
                 let nested = format!("{type_name}{element}");
                 structs(&nested, &field.description, &[field.fields.as_ref().expect("checked")], out);
@@ -356,15 +378,22 @@ fn structs(type_name: &str, docs: &str, groups: &[&BTreeMap<String, Field>], out
             }
             FieldType::List => {
                 let list = format!("{type_name}{element}");
-                let item_type = format!("{list}Item");
-                structs(
-                    &item_type,
-                    &format!("One `<{}>` of `<{element}>`.", field.item.as_deref().unwrap_or("Item")),
-                    &[field.fields.as_ref().expect("checked")],
-                    out,
-                );
                 let item_element = field.item.clone().unwrap_or_default();
-                let (list_ident, item_ident) = (ident(&list), ident(&item_type));
+                let item_ty = match &field.fields {
+                    Some(fields) => {
+                        let item_type = format!("{list}Item");
+                        structs(
+                            &item_type,
+                            &format!("One `<{item_element}>` of `<{element}>`."),
+                            &[fields],
+                            out,
+                        );
+                        let item_ident = ident(&item_type);
+                        quote!(#item_ident)
+                    }
+                    None => quote!(::std::string::String),
+                };
+                let list_ident = ident(&list);
                 let list_doc = format!(" The `<{item_element}>` items of `<{element}>`.");
                 out.push(quote! {
                     #[doc = #list_doc]
@@ -373,7 +402,7 @@ fn structs(type_name: &str, docs: &str, groups: &[&BTreeMap<String, Field>], out
                     pub struct #list_ident {
                         /// The items, in document order (one or many).
                         #[serde(rename = #item_element, default, deserialize_with = "crate::events::de::one_or_many")]
-                        pub items: ::std::vec::Vec<#item_ident>,
+                        pub items: ::std::vec::Vec<#item_ty>,
                     }
                 });
                 (quote!(#list_ident), "crate::events::de::object")

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs the peers that tests/interop.rs checks our WXBizMsgCrypt against:
+#   - the official npm package @wecom/crypto (pinned in package.json and
+#     package-lock.json) into tests/interop/node_modules, and
+#   - PyPI's wechatpy with the cryptography backend, into python3's site-packages.
+# Idempotent and quiet: what is already there is left alone. Any failure stops
+# it with a message.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+WECOM_CRYPTO_VERSION=1.0.1 # also in package.json / package-lock.json
+WECHATPY_VERSION=1.8.18
+CRYPTOGRAPHY_VERSION=48.0.0
+
+die() {
+    echo "tests/interop/setup.sh: $*" >&2
+    exit 1
+}
+
+# --- @wecom/crypto --------------------------------------------------------
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    # A fresh Debian machine without Node: take it from Debian's packages.
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        apt-get update -qq >/dev/null && apt-get install -y -qq nodejs npm >/dev/null ||
+            die "could not install nodejs and npm with apt-get"
+    fi
+fi
+command -v node >/dev/null || die "node is needed (Debian: apt-get install nodejs npm)"
+command -v npm >/dev/null || die "npm is needed (Debian: apt-get install npm)"
+installed="$(node -p "require('./node_modules/@wecom/crypto/package.json').version" 2>/dev/null || true)"
+if [ "$installed" != "$WECOM_CRYPTO_VERSION" ]; then
+    log="$(mktemp)"
+    if ! npm ci --no-audit --no-fund --loglevel=error >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        die "npm ci failed"
+    fi
+    rm -f "$log"
+    installed="$(node -p "require('./node_modules/@wecom/crypto/package.json').version" 2>/dev/null || true)"
+    [ "$installed" = "$WECOM_CRYPTO_VERSION" ] ||
+        die "@wecom/crypto $WECOM_CRYPTO_VERSION expected in node_modules, found '${installed:-nothing}'"
+fi
+
+# --- wechatpy + cryptography ----------------------------------------------
+command -v python3 >/dev/null || die "python3 is needed"
+python3 -m pip --version >/dev/null 2>&1 || die "pip is needed for python3 (Debian: apt-get install python3-pip)"
+want=()
+have_wechatpy="$(python3 -c 'import wechatpy; print(wechatpy.__version__)' 2>/dev/null || true)"
+[ "$have_wechatpy" = "$WECHATPY_VERSION" ] || want+=("wechatpy==$WECHATPY_VERSION")
+python3 -c 'import cryptography.hazmat.primitives.ciphers' 2>/dev/null || want+=("cryptography==$CRYPTOGRAPHY_VERSION")
+if [ "${#want[@]}" -gt 0 ]; then
+    pip_args=(--quiet --disable-pip-version-check --no-input)
+    # A Debian-managed python3 refuses plain installs (PEP 668).
+    if python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; then
+        pip_args+=(--break-system-packages)
+    fi
+    log="$(mktemp)"
+    if ! PIP_ROOT_USER_ACTION=ignore python3 -m pip install "${pip_args[@]}" "${want[@]}" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        die "pip install ${want[*]} failed"
+    fi
+    rm -f "$log"
+fi
+python3 -c 'from wechatpy.enterprise.crypto import WeChatCrypto; import wechatpy, sys; sys.exit(wechatpy.__version__ != sys.argv[1])' "$WECHATPY_VERSION" ||
+    die "wechatpy $WECHATPY_VERSION with a crypto backend is not importable after installing"
