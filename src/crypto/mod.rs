@@ -19,9 +19,7 @@ mod envelope;
 mod error;
 mod jsapi;
 
-use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
 use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 
@@ -38,6 +36,25 @@ type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 const PAD_BLOCK: usize = 32;
 /// Random prefix of every plaintext.
 const RANDOM_LEN: usize = 16;
+
+/// 40 hex digits as 20 bytes.
+fn unhex20(text: &str) -> Option<[u8; 20]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 40 {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 20];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = nibble(bytes[2 * i])? << 4 | nibble(bytes[2 * i + 1])?;
+    }
+    Some(out)
+}
 
 /// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -83,6 +100,8 @@ pub struct Opened {
 pub struct MsgCrypt {
     token: String,
     key: [u8; 32],
+    /// The expanded key schedule, made once (it is a tenth of a decryption).
+    cipher: aes::Aes256,
     receive_id: String,
     accepted: ReceiveIds,
 }
@@ -102,6 +121,7 @@ impl MsgCrypt {
         let key = decode_aes_key(encoding_aes_key).map_err(CryptoError::IllegalAesKey)?;
         Ok(MsgCrypt {
             token: token.to_owned(),
+            cipher: aes::Aes256::new(&key.into()),
             key,
             receive_id: receive_id.to_owned(),
             accepted: ReceiveIds::Only(vec![receive_id.to_owned()]),
@@ -151,16 +171,20 @@ impl MsgCrypt {
 
     /// `sha1` of the sorted token, timestamp, nonce and ciphertext, in hex.
     pub fn signature(&self, timestamp: &str, nonce: &str, encrypt: &str) -> String {
+        hex(&self.digest(timestamp, nonce, encrypt))
+    }
+
+    fn digest(&self, timestamp: &str, nonce: &str, encrypt: &str) -> [u8; 20] {
         let mut parts = [self.token.as_str(), timestamp, nonce, encrypt];
         parts.sort_unstable();
         let mut sha = Sha1::new();
         for part in parts {
             sha.update(part.as_bytes());
         }
-        hex(&sha.finalize())
+        sha.finalize().into()
     }
 
-    /// Constant-time check of `msg_signature`.
+    /// Constant-time check of `msg_signature` (40 hex digits, either case).
     pub fn verify_signature(
         &self,
         msg_signature: &str,
@@ -168,8 +192,10 @@ impl MsgCrypt {
         nonce: &str,
         encrypt: &str,
     ) -> Result<(), CryptoError> {
-        let expected = self.signature(timestamp, nonce, encrypt);
-        if bool::from(expected.as_bytes().ct_eq(msg_signature.as_bytes())) {
+        let expected = self.digest(timestamp, nonce, encrypt);
+        let given = unhex20(msg_signature);
+        let well_formed = subtle::Choice::from(u8::from(given.is_some()));
+        if bool::from(expected.ct_eq(&given.unwrap_or([0u8; 20])) & well_formed) {
             Ok(())
         } else {
             Err(CryptoError::ValidateSignature)
@@ -213,11 +239,13 @@ impl MsgCrypt {
         encrypt: &str,
     ) -> Result<Opened, CryptoError> {
         self.verify_signature(msg_signature, timestamp, nonce, encrypt)?;
-        let mut buf = STANDARD.decode(encrypt.trim()).map_err(|_| CryptoError::DecodeBase64)?;
+        let mut buf = base64_simd::STANDARD
+            .decode_to_vec(encrypt.trim().as_bytes())
+            .map_err(|_| CryptoError::DecodeBase64)?;
         if buf.is_empty() || buf.len() % 16 != 0 {
             return Err(CryptoError::DecryptAes("the ciphertext is not whole AES blocks"));
         }
-        let cipher = Aes256CbcDec::new((&self.key).into(), self.key[..16].into());
+        let cipher = Aes256CbcDec::inner_iv_init(self.cipher.clone(), self.key[..16].into());
         let plain = cipher
             .decrypt_padded_mut::<NoPadding>(&mut buf)
             .map_err(|_| CryptoError::DecryptAes("the ciphertext is not whole AES blocks"))?;
@@ -240,12 +268,16 @@ impl MsgCrypt {
         if msg_len > rest.len() {
             return Err(CryptoError::IllegalBuffer("the length field runs past the buffer"));
         }
-        let (message, receive_id) = rest.split_at(msg_len);
-        let message = std::str::from_utf8(message)
-            .map_err(|_| CryptoError::IllegalBuffer("the message is not UTF-8"))?;
-        let receive_id = std::str::from_utf8(receive_id)
-            .map_err(|_| CryptoError::IllegalBuffer("the receive id is not UTF-8"))?;
-        Ok(Opened { message: message.to_owned(), receive_id: receive_id.to_owned() })
+        let receive_id = std::str::from_utf8(&rest[msg_len..])
+            .map_err(|_| CryptoError::IllegalBuffer("the receive id is not UTF-8"))?
+            .to_owned();
+        // The message stays in the decoded buffer: no second allocation.
+        let start = RANDOM_LEN + 4;
+        buf.truncate(start + msg_len);
+        buf.drain(..start);
+        let message =
+            String::from_utf8(buf).map_err(|_| CryptoError::IllegalBuffer("the message is not UTF-8"))?;
+        Ok(Opened { message, receive_id })
     }
 
     /// The GET URL check: verifies and decrypts `echostr`, whose plaintext is
@@ -288,11 +320,11 @@ impl MsgCrypt {
         buf.extend_from_slice(self.receive_id.as_bytes());
         buf.resize(body_len + pad, pad as u8);
         let len = buf.len();
-        let cipher = Aes256CbcEnc::new((&self.key).into(), self.key[..16].into());
+        let cipher = Aes256CbcEnc::inner_iv_init(self.cipher.clone(), self.key[..16].into());
         let sealed = cipher
             .encrypt_padded_mut::<NoPadding>(&mut buf, len)
             .map_err(|_| CryptoError::EncryptAes("the buffer is not whole blocks".into()))?;
-        let encrypt = STANDARD.encode(sealed);
+        let encrypt = base64_simd::STANDARD.encode_to_string(sealed);
         let msg_signature = self.signature(timestamp, nonce, &encrypt);
         Ok(Sealed { encrypt, msg_signature })
     }
