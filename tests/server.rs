@@ -140,7 +140,8 @@ async fn a_user_handler_replaces_the_built_in_one() {
     let (emulator, app, _clock) = app_on_emulator().await;
     let called = Arc::new(Mutex::new(0));
     let count = called.clone();
-    let server = app.server().on_create_auth(move |_callback| {
+    let server = app.server().on_create_auth(move |event, _callback| {
+        assert_eq!(event.auth_code.as_deref(), Some("X"));
         *count.lock().expect("lock") += 1;
         async { Ok(Reply::Success) }
     });
@@ -230,7 +231,7 @@ async fn bad_requests_are_refused_with_reasons() {
     let b = format!("<xml><Encrypt><![CDATA[{}]]></Encrypt></xml>", sealed.encrypt);
     let seen = Arc::new(Mutex::new(0));
     let count = seen.clone();
-    let strict = strict.on_suite_ticket(move |_c| {
+    let strict = strict.on_suite_ticket(move |_ticket, _callback| {
         *count.lock().expect("lock") += 1;
         async { Ok(Reply::Success) }
     });
@@ -271,4 +272,32 @@ async fn a_data_callback_can_answer_with_an_encrypted_message() {
     let reply =
         crypt.decrypt(signature, "1700000000", "n12", &envelope.encrypt).expect("decrypts for the corp");
     assert_eq!(reply, "<xml><Content>echo hi</Content></xml>");
+}
+
+#[tokio::test]
+async fn create_auth_is_acknowledged_before_a_slow_exchange_and_the_exchange_is_not_lost() {
+    let (emulator, app, _clock) = app_on_emulator().await;
+    let server = app.server();
+    // WeCom is slow to answer get_permanent_code this time.
+    emulator.inject(
+        Some("/cgi-bin/service/v2/get_permanent_code"),
+        1,
+        wecom_openwork::emulator::Fault::Delay(Duration::from_millis(300)),
+    );
+    let create = format!(
+        "<xml><SuiteId>{SUITE}</SuiteId><AuthCode>SLOW</AuthCode><InfoType>create_auth</InfoType></xml>"
+    );
+    let (query, body) = push(&create, SUITE, "n13");
+    let url = wecom_openwork::server::CallbackUrl::Command(SUITE.into());
+    let response = server.serve(&url, "POST", &query, body.as_bytes()).await;
+    assert_eq!((response.status, response.body.as_str()), (200, "success"));
+    assert!(
+        app.permanent_code(SUITE, "xxxx").await.expect("store").is_none(),
+        "replied before the exchange ended"
+    );
+    server.drain().await;
+    assert!(
+        app.permanent_code(SUITE, "xxxx").await.expect("store").is_some(),
+        "the exchange finished and was stored"
+    );
 }

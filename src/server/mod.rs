@@ -198,6 +198,34 @@ impl fmt::Debug for CallbackServer {
     }
 }
 
+/// A handler helper that hands over the typed event with the callback.
+macro_rules! typed_handler {
+    ($(#[$doc:meta])* $method:ident, $kind:literal, $variant:ident) => {
+        $(#[$doc])*
+        #[must_use]
+        pub fn $method<F, Fut>(self, handler: F) -> Self
+        where
+            F: Fn(crate::events::$variant, Callback) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = HandlerResult> + Send + 'static,
+        {
+            let handler = Arc::new(handler);
+            self.on($kind, move |callback: Callback| {
+                let handler = handler.clone();
+                async move {
+                    match &callback.event {
+                        Event::$variant(event) => {
+                            let event = event.clone();
+                            handler(event, callback).await
+                        }
+                        // Its kind matched but it did not decode: leave it to `on`.
+                        _ => Ok(Reply::Success),
+                    }
+                }
+            })
+        }
+    };
+}
+
 fn boxed<F, Fut>(handler: F) -> Arc<HandlerFn>
 where
     F: Fn(Callback) -> Fut + Send + Sync + 'static,
@@ -258,57 +286,29 @@ impl CallbackServer {
         self
     }
 
-    /// Replaces the built-in `suite_ticket` handler (which stores the ticket).
-    #[must_use]
-    pub fn on_suite_ticket<F, Fut>(self, handler: F) -> Self
-    where
-        F: Fn(Callback) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = HandlerResult> + Send + 'static,
-    {
-        self.on("suite_ticket", handler)
-    }
-
-    /// Replaces the built-in `create_auth` handler (which exchanges and stores
-    /// the permanent code). Answer within WeCom's 1 s budget.
-    #[must_use]
-    pub fn on_create_auth<F, Fut>(self, handler: F) -> Self
-    where
-        F: Fn(Callback) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = HandlerResult> + Send + 'static,
-    {
-        self.on("create_auth", handler)
-    }
-
-    /// Sets the `change_auth` handler (none by default).
-    #[must_use]
-    pub fn on_change_auth<F, Fut>(self, handler: F) -> Self
-    where
-        F: Fn(Callback) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = HandlerResult> + Send + 'static,
-    {
-        self.on("change_auth", handler)
-    }
-
-    /// Replaces the built-in `cancel_auth` handler (which forgets the corp).
-    #[must_use]
-    pub fn on_cancel_auth<F, Fut>(self, handler: F) -> Self
-    where
-        F: Fn(Callback) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = HandlerResult> + Send + 'static,
-    {
-        self.on("cancel_auth", handler)
-    }
-
-    /// Replaces the built-in `reset_permanent_code` handler (which
-    /// re-exchanges the code).
-    #[must_use]
-    pub fn on_reset_permanent_code<F, Fut>(self, handler: F) -> Self
-    where
-        F: Fn(Callback) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = HandlerResult> + Send + 'static,
-    {
-        self.on("reset_permanent_code", handler)
-    }
+    typed_handler!(
+        /// Replaces the built-in `suite_ticket` handler (which stores the
+        /// ticket) with one given the typed event.
+        on_suite_ticket, "suite_ticket", SuiteTicket
+    );
+    typed_handler!(
+        /// Replaces the built-in `create_auth` handler (which exchanges and
+        /// stores the permanent code). Answer within WeCom's 1 s budget.
+        on_create_auth, "create_auth", CreateAuth
+    );
+    typed_handler!(
+        /// Sets the `change_auth` handler (none by default).
+        on_change_auth, "change_auth", ChangeAuth
+    );
+    typed_handler!(
+        /// Replaces the built-in `cancel_auth` handler (which forgets the corp).
+        on_cancel_auth, "cancel_auth", CancelAuth
+    );
+    typed_handler!(
+        /// Replaces the built-in `reset_permanent_code` handler (which
+        /// re-exchanges the code).
+        on_reset_permanent_code, "reset_permanent_code", ResetPermanentCode
+    );
 
     /// Largest body accepted (default 1 MiB); larger ones get HTTP 413.
     #[must_use]
