@@ -198,6 +198,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        required: &["code"],
         example_response: "{\"corpid\":\"CORPID\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"open_userid\":\"wwxxxx\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
     };
     ///`POST /cgi-bin/service/auth/getuserdetail3rd`: Get the visiting user's sensitive details for a third-party app (获取访问用户敏感信息).
@@ -212,6 +213,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        required: &["user_ticket"],
         example_response: "{\"avatar\":\"http://shp.qpic.cn/bizmp/xxxxxxxxxxx/0\",\"corpid\":\"wwxxxxxxyyyyy\",\"errcode\":0,\"errmsg\":\"ok\",\"gender\":\"1\",\"name\":\"李四\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=vcfc13b01dfs78e981c\",\"userid\":\"lisi\"}",
     };
     ///`GET /cgi-bin/auth/getuserinfo`: Get the visiting user's identity with a corp token (获取访问用户身份).
@@ -226,6 +228,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        required: &["code"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
     };
     ///`POST /cgi-bin/auth/getuserdetail`: Get the visiting user's sensitive details with a corp token (获取访问用户敏感信息).
@@ -240,6 +243,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        required: &["user_ticket"],
         example_response: "{\"address\":\"广州市海珠区新港中路\",\"avatar\":\"http://shp.qpic.cn/bizmp/xxxxxxxxxxx/0\",\"biz_mail\":\"zhangsan@qyycs2.wecom.work\",\"email\":\"zhangsan@gzdev.com\",\"errcode\":0,\"errmsg\":\"ok\",\"gender\":\"1\",\"mobile\":\"13800000000\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=vcfc13b01dfs78e981c\",\"userid\":\"lisi\"}",
     };
     /// Every endpoint of this group, in spec order.

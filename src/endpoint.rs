@@ -93,6 +93,8 @@ pub struct Endpoint {
     /// Whether repeating the request is harmless, so it may be retried after
     /// an uncertain failure. One-time codes make some POSTs unsafe.
     pub retry_safe: bool,
+    /// Members the request body (POST) or query (GET) must carry.
+    pub required: &'static [&'static str],
     /// The documented sample reply (JSON text), as in the spec. The emulator
     /// serves it; tests and mocks can decode it.
     pub example_response: &'static str,

@@ -47,7 +47,7 @@ pub(crate) fn format(tokens: TokenStream, source: &str) -> String {
 
 fn group_file(file: &str, spec: &SpecFile) -> Result<String, SpecError> {
     let types = types_module(file, spec)?;
-    let endpoint_statics = spec.endpoints.iter().map(|e| endpoint_static(&spec.group, e));
+    let endpoint_statics = spec.endpoints.iter().map(|e| endpoint_static(&spec.group, e, &required_members(spec, e)));
     let all = spec.endpoints.iter().map(static_ident);
     let mut by_handle: BTreeMap<HandleKind, Vec<TokenStream>> = BTreeMap::new();
     for endpoint in &spec.endpoints {
@@ -94,7 +94,18 @@ fn type_ident(schema: &SpecSchema) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-fn endpoint_static(group: &str, e: &Endpoint) -> TokenStream {
+/// Top-level members the request body or query must carry.
+fn required_members(spec: &SpecFile, e: &Endpoint) -> Vec<String> {
+    let mut out = Vec::new();
+    for schema in [&e.query, &e.request].into_iter().flatten() {
+        if let Some(def) = schema.ref_name().and_then(|n| spec.definitions.get(n)) {
+            out.extend(def.required.iter().flatten().cloned());
+        }
+    }
+    out
+}
+
+fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStream {
     let ident = static_ident(e);
     let name = &e.name;
     let summary = &e.summary;
@@ -134,6 +145,7 @@ fn endpoint_static(group: &str, e: &Endpoint) -> TokenStream {
             token_param: #token_param,
             response_format: #format,
             retry_safe: #retry_safe,
+            required: &[#(#required),*],
             example_response: #example,
         };
     }
