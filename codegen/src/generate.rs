@@ -47,7 +47,8 @@ pub(crate) fn format(tokens: TokenStream, source: &str) -> String {
 
 fn group_file(file: &str, spec: &SpecFile) -> Result<String, SpecError> {
     let types = types_module(file, spec)?;
-    let endpoint_statics = spec.endpoints.iter().map(|e| endpoint_static(&spec.group, e, &required_members(spec, e)));
+    let endpoint_statics =
+        spec.endpoints.iter().map(|e| endpoint_static(&spec.group, e, &required_members(spec, e)));
     let all = spec.endpoints.iter().map(static_ident);
     let mut by_handle: BTreeMap<HandleKind, Vec<TokenStream>> = BTreeMap::new();
     for endpoint in &spec.endpoints {

@@ -56,11 +56,10 @@ const AUTH_CODE_LIFETIME: Duration = Duration::from_secs(600);
 
 /// A 1×1 PNG, served where WeCom answers with an image.
 const PNG_1X1: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
-    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
-    0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00,
+    0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01,
+    0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
 /// The provider and suites the emulator knows. Empty, it accepts any
@@ -249,7 +248,11 @@ impl Emulator {
     }
 
     /// Starts on `addr` (port 0 picks a free one) with `config`.
-    pub async fn bind(addr: SocketAddr, clock: ManualClock, config: EmulatorConfig) -> std::io::Result<Emulator> {
+    pub async fn bind(
+        addr: SocketAddr,
+        clock: ManualClock,
+        config: EmulatorConfig,
+    ) -> std::io::Result<Emulator> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let http = reqwest::Client::builder()
@@ -475,7 +478,12 @@ async fn handle(shared: &Shared, method: Method, uri: Uri, body: Bytes) -> Respo
         })
         .unwrap_or_default();
     let json_body = if body.is_empty() { None } else { serde_json::from_slice(&body).ok() };
-    let request = RecordedRequest { method: method.as_str().to_owned(), path: uri.path().to_owned(), query, body: json_body };
+    let request = RecordedRequest {
+        method: method.as_str().to_owned(),
+        path: uri.path().to_owned(),
+        query,
+        body: json_body,
+    };
     let fault = {
         let mut state = shared.state();
         state.requests.push(request.clone());
@@ -525,7 +533,9 @@ fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool) -> Respons
         Ok(caller) => caller,
         Err(reply) => return *reply,
     };
-    if endpoint.method == HttpMethod::Post && (!has_body || request.body.as_ref().is_none_or(|b| !b.is_object())) {
+    if endpoint.method == HttpMethod::Post
+        && (!has_body || request.body.as_ref().is_none_or(|b| !b.is_object()))
+    {
         return wecom_error(47001, "data format error: the body must be a JSON object");
     }
     let params = params_of(endpoint, request);
@@ -604,7 +614,9 @@ fn check_token(
         Some(issued) if issued.owner.kind != endpoint.token => {
             Err(Box::new(wecom_error(invalid, "invalid access token: issued for another kind")))
         }
-        Some(issued) if issued.expires_at <= now => Err(Box::new(wecom_error(expired, "access token expired"))),
+        Some(issued) if issued.expires_at <= now => {
+            Err(Box::new(wecom_error(expired, "access token expired")))
+        }
         Some(issued) => Ok(Some(issued.owner.clone())),
         None => Err(Box::new(wecom_error(invalid, "invalid access token"))),
     }
@@ -652,13 +664,17 @@ fn stateful(
             let expires = shared.now() + PRE_AUTH_CODE_LIFETIME;
             shared.state().pre_auth_codes.insert(code.clone(), (suite_of_caller, expires));
             let lifetime = PRE_AUTH_CODE_LIFETIME.as_secs();
-            Some(json_reply(&serde_json::json!({"errcode": 0, "errmsg": "ok", "pre_auth_code": code, "expires_in": lifetime})))
+            Some(json_reply(
+                &serde_json::json!({"errcode": 0, "errmsg": "ok", "pre_auth_code": code, "expires_in": lifetime}),
+            ))
         }
         ("authorization", "set_session_info") => {
             let code = text("pre_auth_code");
             let state = shared.state();
             match state.pre_auth_codes.get(&code) {
-                Some((_, expires)) if *expires <= shared.now() => Some(wecom_error(42007, "pre_auth_code expired")),
+                Some((_, expires)) if *expires <= shared.now() => {
+                    Some(wecom_error(42007, "pre_auth_code expired"))
+                }
                 // Issued and valid, or never issued (a sample's code): accepted.
                 _ => None,
             }
@@ -701,7 +717,9 @@ fn ticket_valid(shared: &Shared, suite_id: &str, ticket: &str) -> bool {
         None => !ticket.is_empty(),
         Some(pushed) => {
             let now = shared.now();
-            pushed.iter().any(|(t, at)| t == ticket && now.duration_since(*at).unwrap_or_default() < TICKET_VALIDITY)
+            pushed
+                .iter()
+                .any(|(t, at)| t == ticket && now.duration_since(*at).unwrap_or_default() < TICKET_VALIDITY)
         }
     }
 }
@@ -715,11 +733,13 @@ fn permanent_code(shared: &Shared, endpoint: &Endpoint, auth_code: &str, suite: 
     }
     entry.used = true;
     let corp = entry.corp_id.clone();
-    let existing = state.permanent_codes.iter().find(|(_, (s, c))| s == suite && *c == corp).map(|(k, _)| k.clone());
+    let existing =
+        state.permanent_codes.iter().find(|(_, (s, c))| s == suite && *c == corp).map(|(k, _)| k.clone());
     let code = existing.unwrap_or_else(|| format!("{PERMANENT_CODE_PREFIX}{}", random_code(32)));
     state.permanent_codes.insert(code.clone(), (suite.to_owned(), corp.clone()));
     drop(state);
-    let mut reply: Value = serde_json::from_str(endpoint.example_response).unwrap_or_else(|_| serde_json::json!({}));
+    let mut reply: Value =
+        serde_json::from_str(endpoint.example_response).unwrap_or_else(|_| serde_json::json!({}));
     reply["permanent_code"] = Value::from(code);
     reply["auth_corp_info"]["corpid"] = Value::from(corp);
     reply["errcode"] = Value::from(0);

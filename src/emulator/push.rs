@@ -40,7 +40,8 @@ async fn push(shared: &Shared, suite_id: &str, info_type: &str, message: &str) -
     let sealed = crypt.encrypt(message, &timestamp, &nonce).map_err(|e| e.to_string())?;
     let envelope = reply_xml(&sealed, &timestamp, &nonce);
     let separator = if url.contains('?') { '&' } else { '?' };
-    let target = format!("{url}{separator}msg_signature={}&timestamp={timestamp}&nonce={nonce}", sealed.msg_signature);
+    let target =
+        format!("{url}{separator}msg_signature={}&timestamp={timestamp}&nonce={nonce}", sealed.msg_signature);
     let (status, body) = match shared.http.post(&target).body(envelope).send().await {
         Ok(response) => {
             let status = response.status().as_u16();
@@ -48,7 +49,8 @@ async fn push(shared: &Shared, suite_id: &str, info_type: &str, message: &str) -
         }
         Err(e) => (0, format!("connection failed: {}", e.without_url())),
     };
-    let record = PushRecord { suite_id: suite_id.to_owned(), info_type: info_type.to_owned(), url, status, body };
+    let record =
+        PushRecord { suite_id: suite_id.to_owned(), info_type: info_type.to_owned(), url, status, body };
     shared.state().pushes.push(record.clone());
     Ok(record)
 }

@@ -1,0 +1,195 @@
+//! The whole ISV flow against the emulator, with WeCom's pushes going to the
+//! callback server over HTTP: tickets, authorization, permanent code, corp
+//! token, cancellation; and the emulator's HTTP controls.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{config, SUITE};
+use wecom_openwork::api::authorization::types::{
+    GetPermanentCodeRequest, SessionInfo, SetSessionInfoRequest,
+};
+use wecom_openwork::api::oauth::types::GetUserInfoQuery;
+use wecom_openwork::clock::ManualClock;
+use wecom_openwork::emulator::{Emulator, EmulatorConfig};
+use wecom_openwork::server::CallbackServer;
+use wecom_openwork::{Application, Error};
+
+const NEW_CORP: &str = "wwcorpnew01";
+
+struct World {
+    emulator: Emulator,
+    app: Application,
+    server: CallbackServer,
+}
+
+/// Callback server on a loopback port, an emulator that pushes to it, an
+/// application that calls the emulator; one clock for all.
+async fn world() -> World {
+    let clock = ManualClock::starting_now();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let callback_base = format!("http://{}", listener.local_addr().expect("addr"));
+    let mut app_config = config("http://placeholder.invalid");
+    let emulator_config = EmulatorConfig::from_config(&app_config, Some(&callback_base));
+    let emulator = Emulator::bind("127.0.0.1:0".parse().expect("addr"), clock.clone(), emulator_config)
+        .await
+        .expect("emulator");
+    app_config.http.base_uri = emulator.base_uri();
+    let app = Application::builder(app_config).clock(Arc::new(clock.clone())).build().expect("valid");
+    let server = app.server();
+    let router = server.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
+    World { emulator, app, server }
+}
+
+#[tokio::test]
+async fn tickets_authorization_tokens_and_cancellation_flow_end_to_end() {
+    let World { emulator, app, server, .. } = world().await;
+    let suite = app.suite(SUITE);
+
+    // No ticket yet: the suite token cannot be had.
+    assert!(matches!(suite.get_pre_auth_code().await, Err(Error::SuiteTicketMissing { .. })));
+
+    // WeCom pushes a ticket; the callback server stores it; the emulator
+    // accepts it for the suite token.
+    let push = emulator.push_suite_ticket(SUITE).await.expect("pushed");
+    assert!(push.acknowledged(), "{push:?}");
+    let pre = suite.get_pre_auth_code().await.expect("suite token from the pushed ticket");
+    let pre_auth_code = pre.pre_auth_code.expect("code");
+    suite
+        .set_session_info(&SetSessionInfoRequest {
+            pre_auth_code,
+            session_info: SessionInfo { appid: vec![], auth_type: Some(1) },
+        })
+        .await
+        .expect("session set");
+
+    // An admin authorizes; create_auth is pushed and acknowledged; the
+    // permanent code is exchanged and stored in the background.
+    let auth_code = emulator.authorize_corp(SUITE, NEW_CORP).await.expect("authorized");
+    let pushes = emulator.pushes();
+    let create = pushes.iter().find(|p| p.info_type == "create_auth").expect("pushed");
+    assert!(create.acknowledged(), "{create:?}");
+    server.drain().await;
+    let code = app.permanent_code(SUITE, NEW_CORP).await.expect("store").expect("stored by the server");
+    assert!(code.expose().starts_with("emu-pc-"), "the emulator's code, not a sample");
+
+    // The auth code was single-use.
+    let again = suite.get_permanent_code(&GetPermanentCodeRequest { auth_code }).await.unwrap_err();
+    assert_eq!(again.code(), Some(40078));
+
+    // Corp API with the corp token from that code.
+    let corp = app.corp(SUITE, NEW_CORP);
+    corp.get_user_info(&GetUserInfoQuery { code: "CODE".into() }).await.expect("corp call");
+    let token = emulator.requests().last().and_then(|r| r.token().map(str::to_owned)).expect("token");
+    assert_eq!(emulator.token_owner(&token).map(|o| o.owner), Some(format!("{SUITE}/{NEW_CORP}")));
+
+    // Every 10 minutes of emulator time a new ticket arrives; after the
+    // suite token expires, the refresh uses the newest ticket.
+    for _ in 0..13 {
+        emulator.advance(Duration::from_secs(600));
+        emulator.settle().await;
+    }
+    let tickets = emulator
+        .pushes()
+        .iter()
+        .filter(|p| p.suite_id == SUITE && p.info_type == "suite_ticket" && p.acknowledged())
+        .count();
+    assert_eq!(tickets, 14);
+    suite.get_pre_auth_code().await.expect("a new suite token with the newest ticket");
+    assert_eq!(emulator.calls("/cgi-bin/service/get_suite_token"), 2);
+
+    // The corp cancels: cancel_auth is pushed, the server forgets the corp.
+    let cancel = emulator.cancel_authorization(SUITE, NEW_CORP).await.expect("pushed");
+    assert!(cancel.acknowledged(), "{cancel:?}");
+    assert!(app.permanent_code(SUITE, NEW_CORP).await.expect("store").is_none());
+    let err = corp.get_user_info(&GetUserInfoQuery { code: "CODE".into() }).await.unwrap_err();
+    assert!(matches!(err, Error::PermanentCodeMissing { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_revoked_permanent_code_is_authorization_gone() {
+    let World { emulator, app, server, .. } = world().await;
+    emulator.push_suite_ticket(SUITE).await.expect("pushed");
+    emulator.authorize_corp(SUITE, NEW_CORP).await.expect("authorized");
+    server.drain().await;
+    let code = app.permanent_code(SUITE, NEW_CORP).await.expect("store").expect("stored");
+    // The corp cancels, but the push never reaches us (say we were down).
+    emulator.cancel_authorization(SUITE, "someone-else").await.expect("pushed");
+    let other = Application::builder(app.config().clone()).build().expect("valid");
+    other
+        .suite_ticket(SUITE)
+        .set_ticket(&app.suite_ticket(SUITE).get_ticket().await.expect("ticket"))
+        .await
+        .expect("set");
+    other.set_permanent_code(SUITE, NEW_CORP, code.expose()).await.expect("set");
+    emulator.cancel_authorization(SUITE, NEW_CORP).await.expect("pushed");
+    let err =
+        other.corp(SUITE, NEW_CORP).get_user_info(&GetUserInfoQuery { code: "C".into() }).await.unwrap_err();
+    assert!(matches!(err, Error::AuthorizationGone { code: 40084, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_missing_fields_get_wecom_errors() {
+    let World { emulator, app, .. } = world().await;
+    // A ticket the emulator never pushed.
+    app.suite_ticket(SUITE).set_ticket("made-up").await.expect("set");
+    emulator.push_suite_ticket(SUITE).await.expect("pushed");
+    app.suite_ticket(SUITE).set_ticket("made-up-later").await.expect("set");
+    let err = app.suite(SUITE).get_pre_auth_code().await.unwrap_err();
+    assert_eq!(err.code(), Some(40085));
+    // A wrong provider secret.
+    let mut wrong = app.config().clone();
+    wrong.provider_secret = "not-the-secret".into();
+    let other = Application::new(wrong).expect("valid");
+    assert_eq!(other.provider_access_token().get_token().await.unwrap_err().code(), Some(40001));
+    // A required field left empty.
+    let reply: Result<serde_json::Value, _> = app
+        .client()
+        .post_json("/cgi-bin/service/get_provider_token", None, &serde_json::json!({"corpid": "x"}))
+        .await;
+    assert_eq!(reply.unwrap_err().code(), Some(40058));
+}
+
+async fn get_json(url: String) -> serde_json::Value {
+    let text = reqwest::get(url).await.expect("sent").text().await.expect("body");
+    serde_json::from_str(&text).expect("JSON")
+}
+
+async fn post_json(url: String, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status().as_u16();
+    (status, serde_json::from_str(&response.text().await.expect("body")).expect("JSON"))
+}
+
+#[tokio::test]
+async fn the_http_controls_serve_stats_faults_and_the_clock() {
+    let World { emulator, app, .. } = world().await;
+    let base = emulator.base_uri();
+    app.provider_access_token().get_token().await.expect("token");
+    let stats = get_json(format!("{base}/__emulator/stats")).await;
+    assert_eq!(stats["calls"]["/cgi-bin/service/get_provider_token"], 1);
+
+    let fault = serde_json::json!({"path": "/cgi-bin/service/get_provider_token", "times": 1, "fault": {"errcode": 45009}});
+    let (status, _) = post_json(format!("{base}/__emulator/faults"), fault).await;
+    assert_eq!(status, 200);
+    let (_, now) =
+        post_json(format!("{base}/__emulator/clock/advance"), serde_json::json!({"seconds": 7200})).await;
+    assert!(now["now"].is_u64());
+    // The token expired on the shared clock; the refetch meets the 45009 and backs off once.
+    app.provider_access_token().get_token().await.expect("token after a back-off");
+    assert_eq!(emulator.calls("/cgi-bin/service/get_provider_token"), 3);
+
+    let body = serde_json::json!({"suite_id": SUITE, "corp_id": NEW_CORP});
+    let (status, authorized) = post_json(format!("{base}/__emulator/authorize"), body).await;
+    assert_eq!(status, 200);
+    assert!(authorized["auth_code"].is_string(), "{authorized}");
+}
