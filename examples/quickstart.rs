@@ -1,27 +1,31 @@
-//! The ISV flow end to end, against the embedded emulator: the suite ticket,
-//! the suite token, pre-auth code and session info, the install URL, the
-//! permanent code of an authorizing corp, its corp token, and a corp API call.
+//! The ISV flow end to end against the embedded emulator, with WeCom's pushes
+//! arriving over HTTP at the SDK's callback server: the suite ticket, the
+//! suite token, pre-auth code and session info, the install URL, a corp
+//! authorizing (create_auth), its permanent code, its corp token, and a corp
+//! API call.
 //!
 //! Run it with `cargo run --example quickstart`. Every step prints what it
 //! did; any failure stops it with a non-zero exit.
 
-use wecom_openwork::api::authorization::types::{
-    GetPermanentCodeRequest, SessionInfo, SetSessionInfoRequest,
-};
+use std::sync::Arc;
+
+use wecom_openwork::api::authorization::types::{SessionInfo, SetSessionInfoRequest};
 use wecom_openwork::api::oauth::types::GetUserInfoQuery;
+use wecom_openwork::clock::ManualClock;
 use wecom_openwork::config::SuiteConfig;
-use wecom_openwork::emulator::Emulator;
+use wecom_openwork::emulator::{Emulator, EmulatorConfig};
 use wecom_openwork::urls::{install_url, OAuthScope};
 use wecom_openwork::{Application, Config, SuiteId};
 
 const PROVIDER_CORP_ID: &str = "wwprovider000001";
 const SUITE_ID: &str = "wwddddccc7775555aaa";
+const CORP_ID: &str = "wwcorpquickstart";
 /// An EncodingAESKey from WeCom's official samples (43 characters).
 const AES_KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
 
 /// Shows the start of a secret, never all of it.
 fn masked(secret: &str) -> String {
-    let head: String = secret.chars().take(4).collect();
+    let head: String = secret.chars().take(6).collect();
     format!("{head}… ({} chars)", secret.chars().count())
 }
 
@@ -31,9 +35,6 @@ fn step(n: u32, what: &str) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let emulator = Emulator::start().await?;
-    println!("emulated WeCom listening at {}", emulator.base_uri());
-
     let mut config = Config {
         corp_id: PROVIDER_CORP_ID.into(),
         provider_secret: "provider-secret".into(),
@@ -47,18 +48,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }],
         ..Config::default()
     };
-    config.http.base_uri = emulator.base_uri();
-    let app = Application::new(config)?;
 
-    step(1, "suite ticket pushed by WeCom, stored");
-    // WeCom pushes it to the command callback URL every 10 minutes; the
-    // callback server stores it like this.
-    app.suite_ticket(SUITE_ID).set_ticket("ticket-pushed-by-wecom").await?;
-    println!("    ticket {}", masked(&app.suite_ticket(SUITE_ID).get_ticket().await?));
+    // The ISV's callback server listens here; the emulator pushes to it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let callback_base = format!("http://{}", listener.local_addr()?);
+    let clock = ManualClock::starting_now();
+    let emulator = Emulator::bind(
+        "127.0.0.1:0".parse()?,
+        clock.clone(),
+        EmulatorConfig::from_config(&config, Some(&callback_base)),
+    )
+    .await?;
+    println!("emulated WeCom at {}; callback server at {callback_base}/callback", emulator.base_uri());
+
+    config.http.base_uri = emulator.base_uri();
+    let app = Application::builder(config).clock(Arc::new(clock)).build()?;
+    let server = app.server().with(|callback, next| async move {
+        println!("    <- callback {} (receive id {})", callback.event.kind(), callback.receive_id);
+        next.run(callback).await
+    });
+    let router = server.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    step(1, "WeCom pushes the suite ticket; the callback server stores it");
+    let push = emulator.push_suite_ticket(SUITE_ID).await?;
+    if !push.acknowledged() {
+        return Err(format!("the ticket push was answered {} {:?}", push.status, push.body).into());
+    }
+    println!("    stored ticket {}", masked(&app.suite_ticket(SUITE_ID).get_ticket().await?));
 
     step(2, "suite access token (fetched with the ticket, cached, refreshed early)");
-    let suite_token = app.suite_access_token(SUITE_ID).get_token().await?;
-    println!("    got {}", masked(&suite_token));
+    println!("    got {}", masked(&app.suite_access_token(SUITE_ID).get_token().await?));
 
     step(3, "pre-auth code and session info");
     let suite = app.suite(SUITE_ID);
@@ -87,39 +107,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     println!("    {url}");
 
-    step(5, "a corp authorizes; its auth code becomes a permanent code, stored");
-    let auth = suite
-        .get_permanent_code(&GetPermanentCodeRequest { auth_code: "AUTH_CODE_FROM_REDIRECT".into() })
-        .await?;
-    let corp = auth.auth_corp_info.ok_or("no auth_corp_info in the reply")?;
-    let corp_id = corp.corpid.ok_or("no corpid in the reply")?;
-    let permanent_code = auth.permanent_code.ok_or("no permanent_code in the reply")?;
-    app.set_permanent_code(SUITE_ID, corp_id.as_str(), permanent_code.as_str()).await?;
-    println!(
-        "    corp {corp_id} ({}) authorized; permanent code {} stored",
-        corp.corp_name.unwrap_or_default(),
-        masked(&permanent_code)
-    );
+    step(5, "a corp admin authorizes; WeCom pushes create_auth");
+    emulator.authorize_corp(SUITE_ID, CORP_ID).await?;
+    server.drain().await; // the exchange runs after the `success` reply
+    step(6, "the permanent code was exchanged and stored");
+    let code = app.permanent_code(SUITE_ID, CORP_ID).await?.ok_or("no permanent code was stored")?;
+    println!("    corp {CORP_ID}: permanent code {}", masked(code.expose()));
 
-    step(6, "corp access token (from the stored permanent code)");
-    let corp_token =
-        app.authorizer_access_token(corp_id.as_str(), permanent_code.as_str(), SUITE_ID).get_token().await?;
+    step(7, "corp access token (from the stored permanent code)");
+    let corp_token = app.authorizer_access_token(CORP_ID, code, SUITE_ID).get_token().await?;
     println!("    got {}", masked(&corp_token));
 
-    step(7, "a corp API call; the corp token is put on the URL for you (auth/getuserinfo)");
-    let user =
-        app.corp(SUITE_ID, corp_id.as_str()).get_user_info(&GetUserInfoQuery { code: "CODE".into() }).await?;
-    println!("    the code belongs to user {:?}", user.userid.unwrap_or_default());
-
-    step(8, "OAuth link for the suite's users");
+    step(8, "a corp API call; the corp token is put on the URL for you (auth/getuserinfo)");
+    let user = app.corp(SUITE_ID, CORP_ID).get_user_info(&GetUserInfoQuery { code: "CODE".into() }).await?;
+    println!("    the OAuth code belongs to user {:?}", user.userid.unwrap_or_default());
     let link =
         app.oauth(SUITE_ID).authorize_url("https://isv.example.com/oauth", OAuthScope::Base, Some("q1"))?;
-    println!("    {link}");
+    println!("    (users reach such codes through {link})");
 
-    let fetches = emulator.calls("/cgi-bin/service/get_suite_token");
+    let stats = emulator.stats();
     println!(
-        "\ndone: {} calls reached the emulator ({fetches} suite-token fetch)",
-        emulator.requests().len()
+        "\ndone: {} API calls and {} pushes; calls per path: {stats:?}",
+        emulator.requests().len(),
+        emulator.pushes().len()
     );
     Ok(())
 }

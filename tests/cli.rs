@@ -158,3 +158,26 @@ fn crypto_jsapi_signature_matches_the_official_sample() {
     ]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "0f9de62fce790f9a083d5c99e95740ceb90c27ed\n");
 }
+
+#[test]
+fn the_emulator_command_serves_until_stopped() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wecom-openwork"))
+        .args(["emulator", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut line).expect("first line");
+    let base = line.trim().rsplit(' ').next().expect("address").to_owned();
+    let host = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connects");
+    write!(stream, "GET /__emulator/stats HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+        .expect("sent");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("reply");
+    child.kill().expect("stops");
+    let _ = child.wait();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("\"calls\""), "{reply}");
+}

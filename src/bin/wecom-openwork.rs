@@ -25,6 +25,16 @@ enum Command {
     /// WXBizMsgCrypt and JS-SDK signatures.
     #[command(subcommand)]
     Crypto(CryptoCommand),
+    /// Run the local WeCom emulator until interrupted; prints its address first.
+    Emulator {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Provider and suites to check credentials against and push to
+        /// (TOML or JSON; see `wecom_openwork::emulator::EmulatorConfig`).
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -101,6 +111,13 @@ fn main() -> ExitCode {
             print_endpoints(json);
             ExitCode::SUCCESS
         }
+        Command::Emulator { port, config } => match run_emulator(port, config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Crypto(command) => match crypto(command) {
             Ok(output) => {
                 println!("{output}");
@@ -112,6 +129,37 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+fn run_emulator(port: u16, config: Option<std::path::PathBuf>) -> Result<(), String> {
+    use wecom_openwork::clock::ManualClock;
+    use wecom_openwork::emulator::{Emulator, EmulatorConfig};
+    let config = match config {
+        None => EmulatorConfig::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let parsed = if path.extension().is_some_and(|x| x == "json") {
+                serde_json::from_str(&text).map_err(|e| e.to_string())
+            } else {
+                toml::from_str(&text).map_err(|e| e.to_string())
+            };
+            parsed.map_err(|e| format!("{}: {e}", path.display()))?
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let emulator =
+            Emulator::bind(addr, ManualClock::starting_now(), config).await.map_err(|e| e.to_string())?;
+        println!("emulator listening on {}", emulator.base_uri());
+        println!(
+            "controls: {}/__emulator/stats (and faults, clock/advance, suite_ticket, authorize, cancel)",
+            emulator.base_uri()
+        );
+        tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+        drop(emulator);
+        Ok(())
+    })
 }
 
 fn crypto(command: CryptoCommand) -> Result<String, String> {
