@@ -52,6 +52,7 @@ mod retry;
 mod secret;
 pub mod server;
 pub mod store;
+mod tasks;
 mod token;
 mod tokens;
 pub mod urls;

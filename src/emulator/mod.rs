@@ -36,10 +36,10 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, ManualClock};
 use crate::endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
+use crate::tasks::Background;
 use crate::ENDPOINTS;
 
 pub use push::PushRecord;
@@ -210,7 +210,7 @@ pub(crate) struct Shared {
     clock: ManualClock,
     state: Mutex<State>,
     http: reqwest::Client,
-    pending: Mutex<Vec<JoinHandle<()>>>,
+    pending: Background,
 }
 
 impl Shared {
@@ -264,7 +264,7 @@ impl Emulator {
             clock,
             state: Mutex::new(State::default()),
             http,
-            pending: Mutex::new(Vec::new()),
+            pending: Background::default(),
         });
         let router = admin::router(shared.clone()).fallback({
             let shared = shared.clone();
@@ -409,26 +409,16 @@ pub(crate) fn advance(shared: &Arc<Shared>, by: Duration) {
     };
     for suite_id in due {
         let shared_for_task = shared.clone();
-        let task = tokio::spawn(async move {
+        shared.pending.spawn(async move {
             if let Err(e) = push::suite_ticket(&shared_for_task, &suite_id).await {
                 tracing::warn!(suite = %suite_id, error = %e, "scheduled suite_ticket push failed");
             }
         });
-        shared.pending.lock().unwrap_or_else(PoisonError::into_inner).push(task);
     }
 }
 
 pub(crate) async fn settle(shared: &Shared) {
-    loop {
-        let pending: Vec<JoinHandle<()>> =
-            std::mem::take(&mut *shared.pending.lock().unwrap_or_else(PoisonError::into_inner));
-        if pending.is_empty() {
-            return;
-        }
-        for task in pending {
-            let _ = task.await;
-        }
-    }
+    shared.pending.drain().await;
 }
 
 pub(crate) fn stats(shared: &Shared) -> HashMap<String, usize> {

@@ -30,7 +30,6 @@
 
 #[cfg(feature = "axum")]
 mod axum_adapter;
-mod background;
 mod replay;
 
 use std::collections::BTreeMap;
@@ -48,7 +47,7 @@ use crate::events::{fields_of, Event};
 use crate::ids::{CorpId, SuiteId};
 use crate::token::BoxFuture;
 
-use background::Background;
+use crate::tasks::Background;
 use replay::ReplayCache;
 
 /// Largest callback body accepted by default.

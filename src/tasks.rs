@@ -1,6 +1,6 @@
-//! Work a callback starts but does not wait for (the permanent-code exchange
-//! after create_auth), tracked so it can be awaited and is never dropped
-//! with the request.
+//! Work started but not waited for (the permanent-code exchange after
+//! create_auth, the emulator's pushes), tracked so it can be awaited and is
+//! never dropped with the request that started it.
 
 use std::future::Future;
 use std::sync::{Mutex, PoisonError};
@@ -30,7 +30,7 @@ impl Background {
             }
             for task in pending {
                 if let Err(e) = task.await {
-                    tracing::error!(error = %e, "a callback's background task failed");
+                    tracing::error!(error = %e, "a background task failed");
                 }
             }
         }
