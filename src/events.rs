@@ -58,9 +58,14 @@ fn text(fields: &Map<String, Value>, name: &str) -> Option<String> {
 
 /// Decodes `fields` as `T` and wraps it; keeps them raw if that fails.
 fn decode<T: DeserializeOwned>(fields: Map<String, Value>, wrap: impl FnOnce(T) -> Event) -> Event {
-    match serde_json::from_value::<T>(Value::Object(fields.clone())) {
-        Ok(value) => wrap(value),
-        Err(_) => Event::Unknown(RawEvent { fields }),
+    let value = Value::Object(fields);
+    // Decoding borrows the value, so the fields need no copy to stay raw.
+    match T::deserialize(&value) {
+        Ok(decoded) => wrap(decoded),
+        Err(_) => match value {
+            Value::Object(fields) => Event::Unknown(RawEvent { fields }),
+            _ => Event::Unknown(RawEvent::default()),
+        },
     }
 }
 
