@@ -31,6 +31,21 @@ pub fn encode(component: &str) -> String {
     utf8_percent_encode(component, COMPONENT).to_string()
 }
 
+/// Decodes a query string (`a=1&b=x%20y`, `+` as space) into its pairs, in order.
+pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
+    let decode =
+        |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
 /// WeCom's rule for `state`: letters and digits, at most 128 bytes.
 fn check_state(state: Option<&str>) -> Result<(), Error> {
     match state {

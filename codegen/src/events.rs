@@ -324,13 +324,7 @@ fn ident(name: &str) -> Ident {
 /// `UserID` → `user_id`; keywords get a trailing `_`.
 fn field_ident(element: &str) -> Ident {
     let snake = element.to_snake_case();
-    let snake = match snake.as_str() {
-        "type" | "ref" | "self" | "match" | "mod" | "move" | "use" | "where" | "struct" | "enum" | "fn"
-        | "in" | "loop" => {
-            format!("{snake}_")
-        }
-        _ => snake,
-    };
+    let snake = if crate::validate::is_keyword(&snake) { format!("{snake}_") } else { snake };
     ident(&snake)
 }
 

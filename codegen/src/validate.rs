@@ -192,11 +192,11 @@ impl SchemaChecker<'_> {
         if def.reference.is_some() {
             return Err(wrap((at, "a definition must not be a bare `$ref`".into())));
         }
-        self.schema(&at, def, true).map_err(wrap)
+        self.schema(&at, def).map_err(wrap)
     }
 
     /// Structural rules for one schema node and everything under it.
-    fn schema(&self, at: &str, s: &SpecSchema, top_level: bool) -> Result<(), Refusal> {
+    fn schema(&self, at: &str, s: &SpecSchema) -> Result<(), Refusal> {
         if let Some(reference) = &s.reference {
             let known = s.ref_name().is_some_and(|n| self.defs.contains_key(n));
             if !known {
@@ -238,12 +238,12 @@ impl SchemaChecker<'_> {
                 let Some(items) = &s.items else {
                     return refuse(at, "an array needs `items`");
                 };
-                self.schema(&format!("{at}.items"), items, false)?;
+                self.schema(&format!("{at}.items"), items)?;
             }
             JsonType::Object => {
                 let props = s.properties.as_ref();
                 for (key, prop) in props.into_iter().flatten() {
-                    self.schema(&format!("{at}.properties.{key}"), prop, false)?;
+                    self.schema(&format!("{at}.properties.{key}"), prop)?;
                 }
                 for req in s.required.iter().flatten() {
                     if !props.is_some_and(|p| p.contains_key(req)) {
@@ -251,7 +251,7 @@ impl SchemaChecker<'_> {
                     }
                 }
                 if let Some(AdditionalProperties::Schema(extra)) = &s.additional_properties {
-                    self.schema(&format!("{at}.additionalProperties"), extra, false)?;
+                    self.schema(&format!("{at}.additionalProperties"), extra)?;
                 }
             }
             _ => {
@@ -260,7 +260,6 @@ impl SchemaChecker<'_> {
                 }
             }
         }
-        let _ = top_level;
         Ok(())
     }
 
@@ -394,6 +393,13 @@ fn top_level_property(at: &str) -> bool {
 
 /// Lowercase ASCII letters, digits and `_`, starting with a letter, not a keyword.
 pub fn is_snake_ident(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !is_keyword(s)
+}
+
+/// Whether `s` is a Rust keyword (strict, reserved or edition-specific).
+pub fn is_keyword(s: &str) -> bool {
     const KEYWORDS: &[&str] = &[
         "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
         "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
@@ -401,7 +407,5 @@ pub fn is_snake_ident(s: &str) -> bool {
         "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof",
         "unsized", "virtual", "yield", "gen",
     ];
-    s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !KEYWORDS.contains(&s)
+    KEYWORDS.contains(&s)
 }

@@ -449,24 +449,8 @@ fn wecom_error(code: i64, message: &str) -> Response {
     json_reply(&serde_json::json!({ "errcode": code, "errmsg": message }))
 }
 
-fn decode_component(s: &str) -> String {
-    let spaced = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
-}
-
 async fn handle(shared: &Shared, method: Method, uri: Uri, body: Bytes) -> Response {
-    let query: Vec<(String, String)> = uri
-        .query()
-        .map(|q| {
-            q.split('&')
-                .filter(|p| !p.is_empty())
-                .map(|pair| {
-                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    (decode_component(k), decode_component(v))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let query = uri.query().map(crate::urls::parse_query).unwrap_or_default();
     let json_body = if body.is_empty() { None } else { serde_json::from_slice(&body).ok() };
     let request = RecordedRequest {
         method: method.as_str().to_owned(),

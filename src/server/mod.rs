@@ -389,7 +389,7 @@ impl CallbackServer {
         if body.len() > self.max_body {
             return CallbackResponse::refused(413, "body too large");
         }
-        let params = parse_query(query);
+        let params: BTreeMap<String, String> = crate::urls::parse_query(query).into_iter().collect();
         let param = |name: &str| params.get(name).map(String::as_str);
         let (Some(signature), Some(timestamp), Some(nonce)) =
             (param("msg_signature"), param("timestamp"), param("nonce"))
@@ -497,20 +497,6 @@ impl CallbackServer {
 fn crypto_refused(error: &CryptoError) -> CallbackResponse {
     tracing::warn!(code = error.code(), error = %error, "callback refused");
     CallbackResponse::text(400, format!("{}", error.code()))
-}
-
-fn parse_query(query: &str) -> BTreeMap<String, String> {
-    let decode =
-        |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
-    query
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
 }
 
 // ------------------------------------------------------------ built-in handlers
