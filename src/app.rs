@@ -195,7 +195,12 @@ impl Application {
     }
 
     fn token_handle(&self, scope: TokenScope, permanent_code: Option<Secret>) -> AccessTokenHandle {
-        AccessTokenHandle { tokens: self.inner.tokens.clone(), scope, permanent_code }
+        AccessTokenHandle {
+            tokens: self.inner.tokens.clone(),
+            scope,
+            permanent_code,
+            code_stored: Arc::default(),
+        }
     }
 
     /// A suite's ticket: read it, or store a pushed one.
@@ -319,6 +324,9 @@ pub struct AccessTokenHandle {
     tokens: Arc<TokenManager>,
     scope: TokenScope,
     permanent_code: Option<Secret>,
+    /// Whether `permanent_code` was stored: once per handle, not per call
+    /// (and never again after a cancel_auth forgot it).
+    code_stored: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl fmt::Debug for AccessTokenHandle {
@@ -334,9 +342,14 @@ impl AccessTokenHandle {
     }
 
     async fn remember_code(&self) -> Result<(), Error> {
+        use std::sync::atomic::Ordering;
+        if self.code_stored.load(Ordering::Acquire) {
+            return Ok(());
+        }
         if let (Some(code), TokenScope::Corp { suite_id, corp_id }) = (&self.permanent_code, &self.scope) {
             self.tokens.set_permanent_code(suite_id, corp_id, code.expose()).await?;
         }
+        self.code_stored.store(true, Ordering::Release);
         Ok(())
     }
 

@@ -307,3 +307,20 @@ async fn instances_sharing_a_store_fetch_once_between_them() {
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 1);
     let _ = PROVIDER;
 }
+
+#[tokio::test]
+async fn a_token_handle_stores_its_permanent_code_once_and_does_not_revive_a_forgotten_corp() {
+    let (_emulator, app, _clock) = app_on_emulator().await;
+    let handle = app.authorizer_access_token("wwcorphandle", "code-of-handle", SUITE);
+    handle.get_token().await.expect("token");
+    assert_eq!(
+        app.permanent_code(SUITE, "wwcorphandle").await.expect("store").map(|c| c.expose().to_owned()),
+        Some("code-of-handle".to_owned())
+    );
+    // The corp cancels; the callback server forgets it. The old handle must
+    // not put the code back.
+    app.forget_corp(SUITE, "wwcorphandle").await.expect("forgotten");
+    let err = handle.get_token().await.unwrap_err();
+    assert!(matches!(err, Error::PermanentCodeMissing { .. }), "{err:?}");
+    assert!(app.permanent_code(SUITE, "wwcorphandle").await.expect("store").is_none());
+}
