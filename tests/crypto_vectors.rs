@@ -1,5 +1,5 @@
 //! WXBizMsgCrypt against the official samples and the vectors made with the
-//! official `@wecom/crypto` package (../shared/vectors).
+//! official `@wecom/crypto` package (`tests/vectors`, see its README).
 
 use std::path::PathBuf;
 
@@ -7,7 +7,7 @@ use serde_json::Value;
 use wecom_openwork::crypto::{jsapi_signature, CryptoError, MsgCrypt};
 
 fn vectors(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("JSON")
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: everything CI checks, on a fresh machine too.
 # Installs what is missing (clippy/rustfmt, and the interop peers: the
-# official @wecom/crypto from npm and wechatpy from PyPI), then runs the
+# official @wecom/crypto from npm and wechatpy from PyPI, and redis-server
+# from Debian), then runs the
 # linters, the docs build and the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,13 +22,25 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
+echo "== redis-server (the Redis store's tests start their own)"
+if ! command -v redis-server >/dev/null; then
+    if command -v apt-get >/dev/null; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+        # The package starts a system-wide server; the tests want only their own.
+        (service redis-server stop || true) >/dev/null 2>&1
+    else
+        echo "redis-server is needed (Debian: apt-get install redis-server)" >&2
+        exit 1
+    fi
+fi
 echo "== interop peers (@wecom/crypto from npm, wechatpy from PyPI)"
 bash tests/interop/setup.sh
 echo "== cargo test"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --workspace --all-features 2>&1 | tee "$log"
+cargo test --workspace --all-features --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole run (cargo prints one per test binary).
