@@ -12,7 +12,7 @@ use std::sync::Arc;
 use wecom_openwork::api::authorization::types::{SessionInfo, SetSessionInfoRequest};
 use wecom_openwork::api::oauth::types::GetUserInfoQuery;
 use wecom_openwork::clock::ManualClock;
-use wecom_openwork::config::SuiteConfig;
+use wecom_openwork::config::{StoreConfig, SuiteConfig};
 use wecom_openwork::emulator::{Emulator, EmulatorConfig};
 use wecom_openwork::urls::{install_url, OAuthScope};
 use wecom_openwork::{Application, Config, SuiteId};
@@ -46,6 +46,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             token: "SuiteCallbackToken".into(),
             aes_key: AES_KEY.into(),
         }],
+        // A demo keeps nothing: a real backend keeps the default SQLite file
+        // or names a Redis store, so permanent codes survive a restart.
+        store: StoreConfig::memory(),
         ..Config::default()
     };
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -13,15 +13,16 @@ use crate::api::oauth::types::{
     GetUserDetail3rdRequest, GetUserDetailRequest, GetUserInfo3rdQuery, GetUserInfoQuery, UserDetail,
     UserDetail3rd, UserInfo, UserInfo3rd,
 };
+use crate::authorizations::Authorization;
 use crate::client::{decode_json, Client, Target, TokenUse};
 use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
+use crate::config::{Config, StoreKind};
 use crate::endpoint::HttpMethod;
 use crate::error::Error;
 use crate::handle::{Corp, Provider, Suite};
 use crate::ids::{CorpId, SuiteId};
 use crate::secret::Secret;
-use crate::store::{MemoryStore, Store};
+use crate::store::{MemoryStore, SqliteStore, Store};
 use crate::token::{StaticTokens, TokenScope, TokenSource};
 use crate::tokens::TokenManager;
 use crate::urls::{oauth_authorize_url, OAuthScope};
@@ -69,8 +70,9 @@ pub struct ApplicationBuilder {
 }
 
 impl ApplicationBuilder {
-    /// The store for tokens, tickets and permanent codes. Default: a
-    /// [`MemoryStore`]; share one (e.g. Redis) between instances.
+    /// The store for tokens, tickets and permanent codes, in place of the
+    /// one `config.store` names (by default the SQLite file
+    /// `wecom-openwork.sqlite3` in the working directory).
     pub fn store(mut self, store: Arc<dyn Store>) -> Self {
         self.store = Some(store);
         self
@@ -92,7 +94,10 @@ impl ApplicationBuilder {
     pub fn build(self) -> Result<Application, Error> {
         self.config.validate()?;
         let config = Arc::new(self.config);
-        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::with_clock(self.clock.clone())));
+        let store = match self.store {
+            Some(store) => store,
+            None => open_store(&config, &self.clock)?,
+        };
         let client_builder = || {
             let mut builder = Client::builder()
                 .base_uri(config.http.base_uri.clone())
@@ -111,6 +116,36 @@ impl ApplicationBuilder {
         let client = client_builder().build_shared(tokens.clone())?;
         Ok(Application { inner: Arc::new(Inner { config, store, clock: self.clock, tokens, client }) })
     }
+}
+
+/// Opens the store `config.store` names.
+fn open_store(config: &Config, clock: &Arc<dyn Clock>) -> Result<Arc<dyn Store>, Error> {
+    let timeout = Duration::from_secs_f64(config.store.timeout);
+    Ok(match config.store_kind()? {
+        StoreKind::Memory => Arc::new(MemoryStore::with_clock(clock.clone())),
+        StoreKind::Sqlite(path) => {
+            if config.store.url.is_none() {
+                log_default_store_once(&path);
+            }
+            Arc::new(SqliteStore::open_with(&path, timeout, clock.clone())?)
+        }
+        #[cfg(feature = "redis")]
+        StoreKind::Redis(url) => {
+            let options = crate::store::RedisOptions { key_prefix: config.store.key_prefix.clone(), timeout };
+            Arc::new(crate::store::RedisStore::open(&url, options)?)
+        }
+        #[allow(unreachable_patterns)]
+        other => return Err(Error::Config(format!("store.url: {other:?} is not built in"))),
+    })
+}
+
+/// Says where the default store is, once per process.
+fn log_default_store_once(path: &std::path::Path) {
+    static LOGGED: std::sync::Once = std::sync::Once::new();
+    LOGGED.call_once(|| {
+        let shown = std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf());
+        tracing::info!(path = %shown.display(), "no store configured: keeping tokens, tickets and permanent codes in this SQLite file");
+    });
 }
 
 /// The provider's account, as configured (the PHP SDK's `getAccount()`).
@@ -142,7 +177,9 @@ impl Account<'_> {
 }
 
 impl Application {
-    /// Validates `config` and builds an application with an in-memory store.
+    /// Validates `config` and builds an application with the store it names
+    /// (by default the SQLite file `wecom-openwork.sqlite3` in the working
+    /// directory).
     pub fn new(config: Config) -> Result<Application, Error> {
         Application::builder(config).build()
     }
@@ -197,6 +234,7 @@ impl Application {
     fn token_handle(&self, scope: TokenScope, permanent_code: Option<Secret>) -> AccessTokenHandle {
         AccessTokenHandle {
             tokens: self.inner.tokens.clone(),
+            key: self.inner.tokens.key_of(&scope).into(),
             scope,
             permanent_code,
             code_stored: Arc::default(),
@@ -260,17 +298,50 @@ impl Application {
         suite_id: impl Into<SuiteId>,
         corp_id: impl Into<CorpId>,
     ) -> Result<Option<Secret>, Error> {
-        let code = self.inner.tokens.permanent_code(&suite_id.into(), &corp_id.into()).await?;
-        Ok(code.map(Secret::from))
+        self.inner.tokens.permanent_code(&suite_id.into(), &corp_id.into()).await
     }
 
-    /// Forgets a corp (after cancel_auth): its permanent code and its token.
+    /// Forgets a corp (after cancel_auth): its authorization with the
+    /// permanent code, and its token. Returns whether there was one.
     pub async fn forget_corp(
         &self,
         suite_id: impl Into<SuiteId>,
         corp_id: impl Into<CorpId>,
-    ) -> Result<(), Error> {
-        self.inner.tokens.forget_corp(&suite_id.into(), &corp_id.into()).await
+    ) -> Result<bool, Error> {
+        self.inner.tokens.forget_corp(&suite_id.into(), &corp_id.into(), None).await
+    }
+
+    /// Forgets a corp only if its stored authorization was issued before
+    /// `cancelled_at`: a late or replayed cancel never removes a newer
+    /// authorization. Returns whether it was forgotten.
+    pub async fn forget_corp_cancelled_at(
+        &self,
+        suite_id: impl Into<SuiteId>,
+        corp_id: impl Into<CorpId>,
+        cancelled_at: SystemTime,
+    ) -> Result<bool, Error> {
+        self.inner.tokens.forget_corp(&suite_id.into(), &corp_id.into(), Some(cancelled_at)).await
+    }
+
+    /// A corp's stored authorization: its permanent code and what is known
+    /// of it (name, agent, edition, when it authorized).
+    pub async fn authorization_record(
+        &self,
+        suite_id: impl Into<SuiteId>,
+        corp_id: impl Into<CorpId>,
+    ) -> Result<Option<Authorization>, Error> {
+        self.inner.tokens.authorization(&suite_id.into(), &corp_id.into()).await
+    }
+
+    /// Stores an authorization, unless a newer one of the same corp and
+    /// suite is stored. Returns whether it was stored.
+    pub async fn save_authorization(&self, authorization: &Authorization) -> Result<bool, Error> {
+        self.inner.tokens.save_authorization(authorization).await
+    }
+
+    /// Every stored authorization, by suite then corp.
+    pub async fn authorizations(&self) -> Result<Vec<Authorization>, Error> {
+        self.inner.tokens.authorizations().await
     }
 
     /// Use `source` for the provider token instead of the runtime.
@@ -322,6 +393,8 @@ impl Application {
 #[derive(Clone)]
 pub struct AccessTokenHandle {
     tokens: Arc<TokenManager>,
+    /// The scope's store key, made once.
+    key: Arc<str>,
     scope: TokenScope,
     permanent_code: Option<Secret>,
     /// Whether `permanent_code` was stored: once per handle, not per call
@@ -356,14 +429,14 @@ impl AccessTokenHandle {
     /// The current token, fetched or refreshed if needed.
     pub async fn get_token(&self) -> Result<String, Error> {
         self.remember_code().await?;
-        Ok(self.tokens.get(&self.scope).await?.secret().to_owned())
+        self.tokens.get_keyed(&self.scope, &self.key).await
     }
 
     /// Drops the stored token and fetches a new one.
     pub async fn refresh(&self) -> Result<String, Error> {
         self.remember_code().await?;
         self.tokens.forget(&self.scope).await?;
-        Ok(self.tokens.get(&self.scope).await?.secret().to_owned())
+        self.tokens.get_keyed(&self.scope, &self.key).await
     }
 }
 

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::ids::{CorpId, SuiteId};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
+use crate::store::DEFAULT_SQLITE_FILE;
 
 /// Everything an ISV backend is configured with. `Debug` redacts the secrets.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -36,6 +37,72 @@ pub struct Config {
     /// Token and ticket timing.
     #[serde(default)]
     pub tokens: TokenConfig,
+    /// Where tokens, tickets and permanent codes are kept.
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+/// Where state is kept: `[store] url = "…"` (env `WECOM_STORE__URL`).
+///
+/// - `sqlite://PATH` — one file, the default (`sqlite://wecom-openwork.sqlite3`
+///   in the working directory). Survives restarts; processes on one host may
+///   share it.
+/// - `redis://[user:password@]host[:port][/db]` or `rediss://…` (feature
+///   `redis`) — for instances on several hosts.
+/// - `memory:` — in process only: **every permanent code is lost on
+///   restart**. For tests and demos.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// The store's URL; unset means the default SQLite file.
+    pub url: Option<Secret>,
+    /// Limit on one store operation (Redis), or on waiting for another
+    /// process's lock (SQLite), in seconds. Default 2.
+    pub timeout: f64,
+    /// Prefix of every Redis key, so several applications can share one
+    /// database. Default `wecom-openwork:`.
+    pub key_prefix: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { url: None, timeout: 2.0, key_prefix: "wecom-openwork:".to_owned() }
+    }
+}
+
+impl StoreConfig {
+    /// The in-memory store, stated explicitly (tests, demos).
+    pub fn memory() -> Self {
+        StoreConfig { url: Some(Secret::new("memory:")), ..StoreConfig::default() }
+    }
+
+    /// The URL with any password hidden, for logs.
+    pub fn redacted_url(&self) -> String {
+        match &self.url {
+            None => format!("sqlite://{DEFAULT_SQLITE_FILE}"),
+            Some(url) => redact_userinfo(url.expose()),
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("url", &self.redacted_url())
+            .field("timeout", &self.timeout)
+            .field("key_prefix", &self.key_prefix)
+            .finish()
+    }
+}
+
+/// `scheme://user:password@host…` without the user and password.
+pub(crate) fn redact_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
 }
 
 /// One suite: a third-party app or a 代开发 template.
@@ -157,14 +224,38 @@ pub struct TokenConfig {
     /// Keep a pushed suite ticket this many seconds (at least 1800, WeCom's
     /// validity). Default 1800.
     pub suite_ticket_ttl: u64,
-    /// How long one instance may hold the "I am refreshing" lease, in seconds.
-    /// Default 10.
+    /// How long one instance may hold the "I am refreshing" lease, in
+    /// seconds. It must cover the slowest possible fetch (a corp token may
+    /// need a suite token first: twice the timeout × attempts plus back-off);
+    /// [`Config::validate`] refuses a shorter one. Default 60.
     pub refresh_lease: u64,
 }
 
 impl Default for TokenConfig {
     fn default() -> Self {
-        TokenConfig { refresh_margin: 300, suite_ticket_ttl: 1800, refresh_lease: 10 }
+        TokenConfig { refresh_margin: 300, suite_ticket_ttl: 1800, refresh_lease: 60 }
+    }
+}
+
+/// The kind of store a configuration names.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreKind {
+    /// `memory:`.
+    Memory,
+    /// `sqlite://PATH`, or the default file.
+    Sqlite(std::path::PathBuf),
+    /// `redis://…` or `rediss://…`, with its URL (which may hold a password).
+    Redis(String),
+}
+
+impl std::fmt::Debug for StoreKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreKind::Memory => f.write_str("Memory"),
+            StoreKind::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            StoreKind::Redis(url) => f.debug_tuple("Redis").field(&redact_userinfo(url)).finish(),
+        }
     }
 }
 
@@ -259,10 +350,60 @@ impl Config {
         if tokens.refresh_margin >= 3600 {
             return Err(Error::Config("tokens.refresh_margin: must be under 3600 seconds".into()));
         }
-        if tokens.refresh_lease == 0 {
-            return Err(Error::Config("tokens.refresh_lease: must be greater than zero".into()));
+        let slowest = self.slowest_token_fetch();
+        if Duration::from_secs(tokens.refresh_lease) < slowest || tokens.refresh_lease > 24 * 3600 {
+            return Err(Error::Config(format!(
+                "tokens.refresh_lease: must cover the slowest token fetch ({} s with these http settings) \
+                 and be at most a day, got {} s",
+                slowest.as_secs_f64().ceil(),
+                tokens.refresh_lease
+            )));
+        }
+        self.store_kind()?;
+        if !(self.store.timeout.is_finite() && self.store.timeout > 0.0 && self.store.timeout <= 600.0) {
+            return Err(Error::Config(format!(
+                "store.timeout: must be between 0 and 600 seconds, got {}",
+                self.store.timeout
+            )));
+        }
+        if self.store.key_prefix.contains(['{', '}']) {
+            return Err(Error::Config("store.key_prefix: must not contain `{` or `}`".into()));
         }
         Ok(())
+    }
+
+    /// The slowest a token fetch can be: a corp token may need a suite token
+    /// first, and each call may take every attempt, timeout and back-off.
+    pub fn slowest_token_fetch(&self) -> Duration {
+        let policy = self.http.retry.policy();
+        let attempts = policy.max_retries.saturating_add(1);
+        let waits: Duration = (0..policy.max_retries).map(|n| policy.backoff(n, 1.0)).sum();
+        (self.timeout() * attempts + waits) * 2
+    }
+
+    /// Which store [`StoreConfig::url`] names, or the field's error.
+    pub fn store_kind(&self) -> Result<StoreKind, Error> {
+        let Some(url) = &self.store.url else {
+            return Ok(StoreKind::Sqlite(std::path::PathBuf::from(DEFAULT_SQLITE_FILE)));
+        };
+        let url = url.expose();
+        let bad = |why: &str| Error::Config(format!("store.url: {why}, got {:?}", redact_userinfo(url)));
+        if url == "memory:" || url == "memory://" {
+            Ok(StoreKind::Memory)
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(bad("sqlite:// needs a file path"));
+            }
+            Ok(StoreKind::Sqlite(std::path::PathBuf::from(path)))
+        } else if url.starts_with("redis://") || url.starts_with("rediss://") {
+            if cfg!(feature = "redis") {
+                Ok(StoreKind::Redis(url.to_owned()))
+            } else {
+                Err(bad("redis:// needs the crate's `redis` feature"))
+            }
+        } else {
+            Err(bad("must start with sqlite://, redis://, rediss:// or be memory:"))
+        }
     }
 
     /// Reads the configuration from environment variables named after the

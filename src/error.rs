@@ -128,9 +128,18 @@ pub enum Error {
         /// Why.
         message: String,
     },
-    /// The store failed.
-    #[error("store: {0}")]
-    Store(String),
+    /// The store failed (unreachable, read-only, locked past the timeout, …).
+    /// Records are never lost by this: the operation did not happen.
+    #[error("store {store}: {operation} failed: {message}")]
+    Store {
+        /// Which store, e.g. `sqlite:/var/lib/isv/wecom-openwork.sqlite3` or
+        /// `redis://10.0.0.5:6379/0` (never a password).
+        store: String,
+        /// What was being done, e.g. `get_token`, `put_record`.
+        operation: &'static str,
+        /// What went wrong.
+        message: String,
+    },
     /// The request could not be built (a parameter that cannot be encoded, a
     /// value outside what WeCom accepts).
     #[error("invalid request: {0}")]

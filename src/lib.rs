@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 mod app;
+pub mod authorizations;
 mod client;
 pub mod clock;
 pub mod config;
@@ -48,6 +49,7 @@ mod error;
 pub mod events;
 mod handle;
 mod ids;
+mod near_cache;
 mod retry;
 mod secret;
 pub mod server;
@@ -61,6 +63,7 @@ mod xml;
 pub use app::{
     AccessTokenHandle, Account, Application, ApplicationBuilder, CorpOAuth, OAuth, SuiteTicket, UntypedClient,
 };
+pub use authorizations::{AppKind, Authorization};
 pub use client::{
     Client, ClientBuilder, Payload, DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
 };

@@ -4,10 +4,9 @@
 //! refresh fails while it is still valid.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
-
-use serde::{Deserialize, Serialize};
 
 use crate::api::authorization::endpoints::GET_CORP_TOKEN;
 use crate::api::authorization::types::{CorpAccessToken, GetCorpTokenRequest};
@@ -15,38 +14,23 @@ use crate::api::provider::endpoints::GET_PROVIDER_TOKEN;
 use crate::api::provider::types::{GetProviderTokenRequest, ProviderAccessToken};
 use crate::api::suite::endpoints::GET_SUITE_TOKEN;
 use crate::api::suite::types::{GetSuiteTokenRequest, SuiteAccessToken};
+use crate::authorizations::Authorization;
 use crate::client::{decode_json, Client, Target, TokenUse};
 use crate::clock::{unix_ms, Clock};
 use crate::config::Config;
 use crate::error::Error;
 use crate::ids::{CorpId, SuiteId};
-use crate::store::{keys, Store};
+use crate::near_cache::NearCache;
+use crate::secret::Secret;
+use crate::store::{keys, store_error, CachedToken, Record, Store};
 use crate::token::{AccessToken, BoxFuture, TokenScope, TokenSource};
 
 /// WeCom's documented token lifetime, used when a reply omits `expires_in`.
 const DEFAULT_EXPIRES_IN: u64 = 7200;
-/// How long a permanent code is kept: it does not expire on WeCom's side.
-const PERMANENT_CODE_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 /// How often a caller checks whether another instance finished its refresh.
 const LEASE_POLL: Duration = Duration::from_millis(100);
-
-/// A stored token and when it expires.
-#[derive(Serialize, Deserialize)]
-struct TokenRecord {
-    token: String,
-    /// When it was obtained, in milliseconds since the Unix epoch.
-    obtained_at: u64,
-    /// When it expires, in milliseconds since the Unix epoch.
-    expires_at: u64,
-}
-
-/// A stored suite ticket and when WeCom pushed it.
-#[derive(Serialize, Deserialize)]
-struct TicketRecord {
-    ticket: String,
-    /// Milliseconds since the Unix epoch.
-    pushed_at: u64,
-}
+/// How often expired tokens are swept out of the near cache.
+const SWEEP_EVERY_MS: u64 = 10 * 60 * 1000;
 
 /// Obtains, caches and refreshes every token of an application.
 pub(crate) struct TokenManager {
@@ -55,10 +39,41 @@ pub(crate) struct TokenManager {
     clock: Arc<dyn Clock>,
     /// Token-less calls (the fetches themselves).
     client: Client,
-    /// One lock per store key: callers of one scope wait for one fetch.
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Tokens kept in process, in front of the store.
+    near: Arc<NearCache>,
+    /// One lock per store key while someone refreshes it: callers of one
+    /// scope wait for one fetch. Entries go when nobody waits.
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Token sources users put in place of the runtime, per scope.
     overrides: RwLock<HashMap<TokenScope, Arc<dyn TokenSource>>>,
+    /// Whether any override is set: the hot path skips the map otherwise.
+    has_overrides: AtomicBool,
+    /// Whether the store's invalidation announcements are being followed.
+    listening: AtomicBool,
+    /// Whether the store failed last time: the warning is given once.
+    store_failing: AtomicBool,
+    /// When the near cache was last swept, in ms.
+    last_sweep: AtomicU64,
+}
+
+/// Holds a key's in-process refresh lock; removes the lock from the map
+/// when nobody else waits for it.
+struct Flight<'a> {
+    flights: &'a Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    key: &'a str,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        // The map's reference and ours: nobody else waits.
+        if Arc::strong_count(&self.lock) == 2 {
+            flights.remove(self.key);
+        }
+    }
 }
 
 impl TokenManager {
@@ -68,21 +83,31 @@ impl TokenManager {
         clock: Arc<dyn Clock>,
         client: Client,
     ) -> Self {
+        let near_ttl = u64::try_from(store.near_cache_ttl().as_millis()).unwrap_or(u64::MAX);
         TokenManager {
             config,
             store,
             clock,
             client,
-            locks: Mutex::new(HashMap::new()),
+            near: Arc::new(NearCache::new(near_ttl)),
+            flights: Mutex::new(HashMap::new()),
             overrides: RwLock::new(HashMap::new()),
+            has_overrides: AtomicBool::new(false),
+            listening: AtomicBool::new(false),
+            store_failing: AtomicBool::new(false),
+            last_sweep: AtomicU64::new(0),
         }
     }
 
     pub(crate) fn set_override(&self, scope: TokenScope, source: Arc<dyn TokenSource>) {
         self.overrides.write().unwrap_or_else(PoisonError::into_inner).insert(scope, source);
+        self.has_overrides.store(true, Ordering::Release);
     }
 
     fn override_for(&self, scope: &TokenScope) -> Option<Arc<dyn TokenSource>> {
+        if !self.has_overrides.load(Ordering::Acquire) {
+            return None;
+        }
         self.overrides.read().unwrap_or_else(PoisonError::into_inner).get(scope).cloned()
     }
 
@@ -90,7 +115,8 @@ impl TokenManager {
         unix_ms(self.clock.now())
     }
 
-    fn key_of(&self, scope: &TokenScope) -> String {
+    /// The store key of `scope`'s token.
+    pub(crate) fn key_of(&self, scope: &TokenScope) -> String {
         match scope {
             TokenScope::Provider => keys::provider_token(&self.config.corp_id),
             TokenScope::Suite(suite) => keys::suite_token(suite),
@@ -98,114 +124,259 @@ impl TokenManager {
         }
     }
 
-    fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
-        locks.entry(key.to_owned()).or_default().clone()
+    /// When a token enters the refresh margin: the configured margin, but at
+    /// most half its lifetime, so a short-lived token is not refreshed on
+    /// every call.
+    fn refresh_at(&self, obtained_at: u64, expires_at: u64) -> u64 {
+        let lifetime = expires_at.saturating_sub(obtained_at);
+        let margin = self.config.tokens.refresh_margin.saturating_mul(1000).min(lifetime / 2);
+        expires_at.saturating_sub(margin)
     }
 
-    async fn read(&self, key: &str) -> Result<Option<TokenRecord>, Error> {
-        let Some(text) = self.store.get(key).await? else {
-            return Ok(None);
-        };
-        // An unreadable entry is treated as absent and overwritten by the next fetch.
-        Ok(serde_json::from_str(&text).ok())
+    fn is_fresh(&self, token: &CachedToken, now: u64) -> bool {
+        now < self.refresh_at(token.obtained_at, token.expires_at)
     }
 
-    /// Fresh: not yet inside the refresh margin (at most half the lifetime,
-    /// so a short-lived token is not refreshed on every call).
-    fn is_fresh(&self, record: &TokenRecord, now: u64) -> bool {
-        let lifetime = record.expires_at.saturating_sub(record.obtained_at);
-        let margin = (self.config.tokens.refresh_margin * 1000).min(lifetime / 2);
-        now + margin < record.expires_at
-    }
-
-    /// The token of `scope`: the stored one while fresh, else one refresh.
+    /// The token of `scope`: the near-cached one while fresh, else the
+    /// store's, else one refresh for everyone.
     pub(crate) async fn get(&self, scope: &TokenScope) -> Result<AccessToken, Error> {
         if let Some(source) = self.override_for(scope) {
             return source.token(scope).await;
         }
         let key = self.key_of(scope);
-        if let Some(record) = self.read(&key).await? {
-            if self.is_fresh(&record, self.now_ms()) {
-                return Ok(AccessToken::new(record.token));
-            }
+        self.get_keyed(scope, &key).await.map(AccessToken::from)
+    }
+
+    /// [`TokenManager::get`] with the key already made (handles keep theirs):
+    /// the hot path is one read lock and the returned string.
+    pub(crate) async fn get_keyed(&self, scope: &TokenScope, key: &str) -> Result<String, Error> {
+        if let Some(source) = self.override_for(scope) {
+            return Ok(source.token(scope).await?.secret().to_owned());
         }
-        let lock = self.lock_for(&key);
-        let _only_one_fetch = lock.lock().await;
-        let current = self.read(&key).await?;
-        if let Some(record) = &current {
-            if self.is_fresh(record, self.now_ms()) {
-                return Ok(AccessToken::new(record.token.clone()));
-            }
+        let now = self.now_ms();
+        if let Some(token) = self.near.fresh(key, now, |o, e| self.refresh_at(o, e)) {
+            return Ok(token);
         }
-        let still_valid = current.filter(|r| r.expires_at > self.now_ms());
-        let lease_key = keys::refresh_lease(&key);
-        let lease_ttl = Duration::from_secs(self.config.tokens.refresh_lease);
-        let lease = self.store.try_lease(&lease_key, lease_ttl).await?;
-        if lease.is_none() {
-            // Another instance is refreshing: serve the old token while it is
-            // valid, else wait for theirs (up to the lease), then fetch anyway.
-            if let Some(old) = still_valid {
-                return Ok(AccessToken::new(old.token));
-            }
-            let polls = (lease_ttl.as_millis() / LEASE_POLL.as_millis()).max(1);
-            for _ in 0..polls {
-                self.clock.sleep(LEASE_POLL).await;
-                if let Some(record) = self.read(&key).await? {
-                    if record.expires_at > self.now_ms() {
-                        return Ok(AccessToken::new(record.token));
+        self.refresh(scope, key).await
+    }
+
+    async fn flight<'a>(&'a self, key: &'a str) -> Flight<'a> {
+        let lock = {
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            flights.entry(key.to_owned()).or_default().clone()
+        };
+        let guard = lock.clone().lock_owned().await;
+        Flight { flights: &self.flights, key, lock, guard: Some(guard) }
+    }
+
+    /// Starts following the store's announcements of dropped tokens (once,
+    /// from inside the runtime), and sweeps expired near-cache entries.
+    fn housekeeping(&self, now: u64) {
+        if !self.listening.swap(true, Ordering::AcqRel) {
+            if let Some(mut announcements) = self.store.invalidations() {
+                let near = Arc::downgrade(&self.near);
+                tokio::spawn(async move {
+                    use tokio::sync::broadcast::error::RecvError;
+                    loop {
+                        let key = announcements.recv().await;
+                        let Some(near) = near.upgrade() else { return };
+                        match key {
+                            Ok(key) if key.is_empty() => near.clear(),
+                            Ok(key) => near.remove(&key, None),
+                            Err(RecvError::Lagged(_)) => near.clear(),
+                            Err(RecvError::Closed) => return,
+                        }
                     }
-                }
+                });
             }
         }
-        let fetched = self.fetch(scope).await;
-        if let Some(lease) = &lease {
-            self.store.release(&lease_key, lease).await?;
-        }
-        match fetched {
-            Ok((token, expires_in)) => {
-                let now = self.now_ms();
-                let record = TokenRecord {
-                    token: token.secret().to_owned(),
-                    obtained_at: now,
-                    expires_at: now + expires_in * 1000,
-                };
-                let text = serde_json::to_string(&record).map_err(|e| Error::Store(e.to_string()))?;
-                self.store.set(&key, &text, Duration::from_secs(expires_in)).await?;
-                Ok(token)
-            }
-            Err(error) => match still_valid {
-                Some(old) => {
-                    tracing::warn!(scope = %scope, error = %error, "token refresh failed; serving the still-valid token");
-                    Ok(AccessToken::new(old.token))
-                }
-                None => Err(error),
-            },
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= SWEEP_EVERY_MS
+            && self.last_sweep.compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed).is_ok()
+        {
+            self.near.sweep(now);
         }
     }
 
-    /// Forgets `token` of `scope` if it is still the stored one.
+    /// A store failure: serve `fallback` if it is still valid (warning once
+    /// until the store answers again), else fail with the store's error.
+    fn serve_or_fail(
+        &self,
+        scope: &TokenScope,
+        fallback: Option<String>,
+        error: Error,
+    ) -> Result<String, Error> {
+        match fallback {
+            Some(token) => {
+                if !self.store_failing.swap(true, Ordering::AcqRel) {
+                    tracing::warn!(scope = %scope, error = %error, "the store failed; serving the still-valid token");
+                }
+                Ok(token)
+            }
+            None => Err(error),
+        }
+    }
+
+    fn store_answered(&self) {
+        if self.store_failing.swap(false, Ordering::AcqRel) {
+            tracing::info!(store = %self.store.describe(), "the store answers again");
+        }
+    }
+
+    /// The slow path: one caller per key in this process reads the store,
+    /// and one instance among all refreshes under the store's lease.
+    async fn refresh(&self, scope: &TokenScope, key: &str) -> Result<String, Error> {
+        let _flight = self.flight(key).await;
+        let now = self.now_ms();
+        self.housekeeping(now);
+        // Someone in this process may have refreshed while we waited.
+        if let Some(token) = self.near.fresh(key, now, |o, e| self.refresh_at(o, e)) {
+            return Ok(token);
+        }
+        let near_valid = self.near.unexpired(key, now).map(|t| t.value);
+        let stored = match self.store.get_token(key).await {
+            Ok(stored) => stored,
+            Err(error) => return self.serve_or_fail(scope, near_valid, error),
+        };
+        self.store_answered();
+        let now = self.now_ms();
+        match &stored {
+            Some(token) => {
+                self.near.put(key, token, now);
+                if self.is_fresh(token, now) {
+                    return Ok(token.value.clone());
+                }
+            }
+            // Dropped elsewhere (WeCom refused it): the near copy is no good.
+            None => self.near.remove(key, None),
+        }
+        let still_valid = stored.filter(|t| t.expires_at > now).map(|t| t.value);
+        self.refresh_under_lease(scope, key, still_valid).await
+    }
+
+    /// Takes the store's lease and fetches, or waits for the instance that
+    /// holds it; a waiter whose wait runs out tries the lease again, and
+    /// never fetches without it.
+    async fn refresh_under_lease(
+        &self,
+        scope: &TokenScope,
+        key: &str,
+        still_valid: Option<String>,
+    ) -> Result<String, Error> {
+        let lease_key = keys::refresh_lease(key);
+        let lease_ttl = Duration::from_secs(self.config.tokens.refresh_lease);
+        // Two leases' time: a holder that died has lost its lease by then.
+        let give_up_at = self.now_ms().saturating_add(2 * self.config.tokens.refresh_lease * 1000);
+        loop {
+            let lease = match self.store.try_lease(&lease_key, lease_ttl).await {
+                Ok(lease) => lease,
+                Err(error) => return self.serve_or_fail(scope, still_valid, error),
+            };
+            if let Some(lease) = lease {
+                let result = self.fetch_and_store(scope, key, still_valid).await;
+                if let Err(error) = self.store.release(&lease_key, &lease).await {
+                    tracing::warn!(scope = %scope, error = %error, "could not release the refresh lease; it expires by itself");
+                }
+                return result;
+            }
+            // Another instance refreshes: serve the old token while it is
+            // valid, else wait for theirs.
+            if let Some(old) = still_valid {
+                return Ok(old);
+            }
+            self.clock.sleep(LEASE_POLL).await;
+            let now = self.now_ms();
+            match self.store.get_token(key).await {
+                Ok(Some(token)) if token.expires_at > now => {
+                    self.near.put(key, &token, now);
+                    return Ok(token.value);
+                }
+                Ok(_) => {}
+                Err(error) => return Err(error),
+            }
+            if now >= give_up_at {
+                return Err(Error::Token {
+                    scope: scope.to_string(),
+                    message: "another instance held the refresh lease and stored no token".into(),
+                });
+            }
+        }
+    }
+
+    /// Fetches a token and stores it (before the caller releases the lease).
+    /// A failed store write does not throw the fetched token away.
+    async fn fetch_and_store(
+        &self,
+        scope: &TokenScope,
+        key: &str,
+        still_valid: Option<String>,
+    ) -> Result<String, Error> {
+        let (token, expires_in) = match self.fetch(scope).await {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                return match still_valid {
+                    Some(old) => {
+                        tracing::warn!(scope = %scope, error = %error, "token refresh failed; serving the still-valid token");
+                        Ok(old)
+                    }
+                    None => Err(error),
+                };
+            }
+        };
+        let now = self.now_ms();
+        let mut record = CachedToken {
+            value: token.secret().to_owned(),
+            obtained_at: now,
+            expires_at: now.saturating_add(expires_in.saturating_mul(1000)),
+        };
+        match self.store.put_token(key, &record).await {
+            Ok(true) => {}
+            // A newer token is stored (a fetch that started later finished
+            // first): everyone should use that one.
+            Ok(false) => match self.store.get_token(key).await {
+                Ok(Some(newer)) => record = newer,
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(scope = %scope, error = %error, "could not read the newer token")
+                }
+            },
+            Err(error) => {
+                tracing::warn!(scope = %scope, error = %error, "could not store the fetched token; serving it anyway")
+            }
+        }
+        self.near.put(key, &record, now);
+        Ok(record.value)
+    }
+
+    /// Forgets `token` of `scope` if it is still the stored one, here and,
+    /// through the store, in every other instance.
     pub(crate) async fn invalidate(&self, scope: &TokenScope, token: &AccessToken) {
         if let Some(source) = self.override_for(scope) {
             return source.invalidate(scope, token).await;
         }
         let key = self.key_of(scope);
-        match self.read(&key).await {
-            Ok(Some(record)) if record.token == token.secret() => {
-                if let Err(e) = self.store.delete(&key).await {
-                    tracing::warn!(scope = %scope, error = %e, "could not drop an invalid token");
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(scope = %scope, error = %e, "could not read a token to drop it")
-            }
+        self.near.remove(&key, Some(token.secret()));
+        if let Err(e) = self.store.drop_token(&key, Some(token.secret())).await {
+            tracing::warn!(scope = %scope, error = %e, "could not drop an invalid token");
+        }
+        if let Err(e) = self.store.publish_invalidation(&key).await {
+            tracing::warn!(scope = %scope, error = %e, "could not tell the other instances");
         }
     }
 
     /// Drops the stored token of `scope`, whatever it is.
     pub(crate) async fn forget(&self, scope: &TokenScope) -> Result<(), Error> {
-        self.store.delete(&self.key_of(scope)).await
+        let key = self.key_of(scope);
+        self.near.remove(&key, None);
+        self.store.drop_token(&key, None).await?;
+        self.store.publish_invalidation(&key).await
+    }
+
+    /// How many tokens the near cache holds, and how many keys have a
+    /// refresh lock (for tests of boundedness).
+    #[cfg(test)]
+    pub(crate) fn sizes(&self) -> (usize, usize) {
+        (self.near.len(), self.flights.lock().unwrap_or_else(PoisonError::into_inner).len())
     }
 
     /// Asks WeCom for a new token of `scope`: the token and its lifetime in seconds.
@@ -250,10 +421,13 @@ impl TokenManager {
     }
 
     async fn fetch_corp(&self, suite_id: &SuiteId, corp_id: &CorpId) -> Result<(AccessToken, u64), Error> {
-        let code = self.store.get(&keys::permanent_code(suite_id, corp_id)).await?.ok_or_else(|| {
+        let code = self.permanent_code(suite_id, corp_id).await?.ok_or_else(|| {
             Error::PermanentCodeMissing { suite_id: suite_id.clone(), corp_id: corp_id.clone() }
         })?;
-        let request = GetCorpTokenRequest { auth_corpid: corp_id.to_string(), permanent_code: code };
+        let request = GetCorpTokenRequest {
+            auth_corpid: corp_id.to_string(),
+            permanent_code: code.expose().to_owned(),
+        };
         let suite_scope = TokenScope::Suite(suite_id.clone());
         let mut refetched = false;
         loop {
@@ -282,11 +456,16 @@ impl TokenManager {
         }
     }
 
-    /// The latest suite ticket of `suite_id`.
+    /// The latest suite ticket of `suite_id`, while younger than the
+    /// configured ticket lifetime.
     pub(crate) async fn ticket(&self, suite_id: &SuiteId) -> Result<String, Error> {
-        let text = self.store.get(&keys::suite_ticket(suite_id)).await?;
-        let record = text.and_then(|t| serde_json::from_str::<TicketRecord>(&t).ok());
-        record.map(|r| r.ticket).ok_or_else(|| Error::SuiteTicketMissing { suite_id: suite_id.clone() })
+        let record = self.store.get_record(&keys::suite_ticket(suite_id)).await?;
+        let max_age = self.config.tokens.suite_ticket_ttl.saturating_mul(1000);
+        let now = self.now_ms();
+        record
+            .filter(|r| now < r.version.saturating_add(max_age) && !r.value.is_empty())
+            .map(|r| r.value)
+            .ok_or_else(|| Error::SuiteTicketMissing { suite_id: suite_id.clone() })
     }
 
     /// Stores a pushed ticket unless a newer push is already stored; returns
@@ -300,23 +479,45 @@ impl TokenManager {
         if ticket.is_empty() {
             return Err(Error::InvalidRequest("a suite ticket must not be empty".into()));
         }
-        let key = keys::suite_ticket(suite_id);
-        let pushed_at = unix_ms(pushed_at);
-        let newer_stored = self
-            .store
-            .get(&key)
-            .await?
-            .and_then(|t| serde_json::from_str::<TicketRecord>(&t).ok())
-            .is_some_and(|r| r.pushed_at > pushed_at);
-        if newer_stored {
-            return Ok(false);
-        }
-        let record = TicketRecord { ticket: ticket.to_owned(), pushed_at };
-        let text = serde_json::to_string(&record).map_err(|e| Error::Store(e.to_string()))?;
-        self.store.set(&key, &text, Duration::from_secs(self.config.tokens.suite_ticket_ttl)).await?;
-        Ok(true)
+        let record = Record { value: ticket.to_owned(), version: unix_ms(pushed_at) };
+        self.store.put_record(&keys::suite_ticket(suite_id), &record).await
     }
 
+    /// The stored authorization of `corp_id` for `suite_id`.
+    pub(crate) async fn authorization(
+        &self,
+        suite_id: &SuiteId,
+        corp_id: &CorpId,
+    ) -> Result<Option<Authorization>, Error> {
+        let key = keys::authorization(suite_id, corp_id);
+        let Some(record) = self.store.get_record(&key).await? else { return Ok(None) };
+        serde_json::from_str(&record.value).map(Some).map_err(|e| {
+            store_error(&self.store.describe(), "get_record", format!("{key} is not an authorization: {e}"))
+        })
+    }
+
+    /// Stores an authorization unless a newer one is stored; returns whether
+    /// it was stored. A new permanent code makes the corp's token stale.
+    pub(crate) async fn save_authorization(&self, authorization: &Authorization) -> Result<bool, Error> {
+        if authorization.permanent_code.is_empty() {
+            return Err(Error::InvalidRequest("a permanent code must not be empty".into()));
+        }
+        let (suite_id, corp_id) = (&authorization.suite_id, &authorization.corp_id);
+        let previous = self.authorization(suite_id, corp_id).await.ok().flatten();
+        let value = serde_json::to_string(authorization)
+            .map_err(|e| store_error(&self.store.describe(), "put_record", e))?;
+        let record = Record { value, version: authorization.authorized_at };
+        let stored = self.store.put_record(&keys::authorization(suite_id, corp_id), &record).await?;
+        let new_code = previous.is_none_or(|p| p.permanent_code != authorization.permanent_code);
+        if stored && new_code {
+            // A token got with an older code belongs to an older authorization.
+            self.forget(&TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() }).await?;
+        }
+        Ok(stored)
+    }
+
+    /// Stores a permanent code given by hand, keeping what else is known of
+    /// the authorization when the code is the same.
     pub(crate) async fn set_permanent_code(
         &self,
         suite_id: &SuiteId,
@@ -326,27 +527,50 @@ impl TokenManager {
         if code.is_empty() {
             return Err(Error::InvalidRequest("a permanent code must not be empty".into()));
         }
-        let key = keys::permanent_code(suite_id, corp_id);
-        if self.store.get(&key).await?.as_deref() != Some(code) {
-            self.store.set(&key, code, PERMANENT_CODE_TTL).await?;
-            // A token got with an older code belongs to an older authorization.
-            self.forget(&TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() }).await?;
+        if let Some(existing) = self.authorization(suite_id, corp_id).await? {
+            if existing.permanent_code.expose() == code {
+                return Ok(());
+            }
         }
-        Ok(())
+        let authorization = Authorization::new(suite_id.clone(), corp_id.clone(), code, self.clock.now());
+        self.save_authorization(&authorization).await.map(|_| ())
     }
 
     pub(crate) async fn permanent_code(
         &self,
         suite_id: &SuiteId,
         corp_id: &CorpId,
-    ) -> Result<Option<String>, Error> {
-        self.store.get(&keys::permanent_code(suite_id, corp_id)).await
+    ) -> Result<Option<Secret>, Error> {
+        Ok(self.authorization(suite_id, corp_id).await?.map(|a| a.permanent_code))
     }
 
-    /// Forgets a corp: its permanent code and its token.
-    pub(crate) async fn forget_corp(&self, suite_id: &SuiteId, corp_id: &CorpId) -> Result<(), Error> {
-        self.store.delete(&keys::permanent_code(suite_id, corp_id)).await?;
-        self.forget(&TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() }).await
+    /// Every stored authorization, in key order.
+    pub(crate) async fn authorizations(&self) -> Result<Vec<Authorization>, Error> {
+        let mut all = Vec::new();
+        for key in self.store.record_keys(keys::AUTHORIZATION_PREFIX).await? {
+            let Some(record) = self.store.get_record(&key).await? else { continue };
+            match serde_json::from_str(&record.value) {
+                Ok(authorization) => all.push(authorization),
+                Err(e) => tracing::warn!(key = %key, error = %e, "a record that is not an authorization"),
+            }
+        }
+        Ok(all)
+    }
+
+    /// Forgets a corp: its authorization (only if issued before `before`,
+    /// when given) and its token. Returns whether the authorization went.
+    pub(crate) async fn forget_corp(
+        &self,
+        suite_id: &SuiteId,
+        corp_id: &CorpId,
+        before: Option<SystemTime>,
+    ) -> Result<bool, Error> {
+        let key = keys::authorization(suite_id, corp_id);
+        let deleted = self.store.delete_record(&key, before.map(unix_ms)).await?;
+        if deleted {
+            self.forget(&TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() }).await?;
+        }
+        Ok(deleted)
     }
 }
 

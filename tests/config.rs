@@ -4,7 +4,7 @@
 mod common;
 
 use common::AES_KEY;
-use wecom_openwork::config::{RetrySetting, SuiteConfig};
+use wecom_openwork::config::{RetrySetting, StoreConfig, SuiteConfig};
 use wecom_openwork::{Application, Config, Error, RetryPolicy};
 
 const TOML: &str = r#"
@@ -22,6 +22,9 @@ aes_key = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 [http]
 timeout = 2.5
 retry = { status_codes = [503], max_retries = 2, delay = 200, multiplier = 3.0 }
+
+[store]
+url = "memory:"
 "#;
 
 fn expected() -> Config {
@@ -38,6 +41,7 @@ fn expected() -> Config {
         }],
         ..Config::default()
     };
+    config.store = StoreConfig::memory();
     config.http.timeout = 2.5;
     config.http.retry =
         serde_json::from_str(r#"{"http_codes":[503],"max_retries":2,"delay":200,"multiplier":3.0}"#)
@@ -72,6 +76,7 @@ fn toml_yaml_json_and_environment_give_the_same_config() {
         ("WECOM_HTTP__RETRY__MAX_RETRIES", "2"),
         ("WECOM_HTTP__RETRY__DELAY", "200"),
         ("WECOM_HTTP__RETRY__MULTIPLIER", "3.0"),
+        ("WECOM_STORE__URL", "memory:"),
         ("UNRELATED", "ignored"),
     ];
     let from_env = Config::from_vars("WECOM_", vars.map(|(k, v)| (k.to_owned(), v.to_owned()))).expect("env");
@@ -122,6 +127,16 @@ fn validation_names_the_bad_field() {
         ("http.timeout", Box::new(|c| c.http.timeout = 0.0)),
         ("tokens.suite_ticket_ttl", Box::new(|c| c.tokens.suite_ticket_ttl = 600)),
         ("http.base_uri", Box::new(|c| c.http.base_uri = "qyapi.weixin.qq.com".into())),
+        ("store.url: must start with sqlite://", Box::new(|c| c.store.url = Some("mysql://x".into()))),
+        ("store.url: sqlite:// needs a file path", Box::new(|c| c.store.url = Some("sqlite://".into()))),
+        ("store.url", Box::new(|c| c.store.url = Some("redis://user:pw@[::1".into()))),
+        ("store.timeout", Box::new(|c| c.store.timeout = f64::NAN)),
+        ("store.key_prefix", Box::new(|c| c.store.key_prefix = "{app}".into())),
+        // 2 × (3 attempts × 2.5 s + 0.2 s + 0.6 s) = 16.6 s: a 10 s lease would lapse mid-fetch.
+        (
+            "tokens.refresh_lease: must cover the slowest token fetch (17 s",
+            Box::new(|c| c.tokens.refresh_lease = 10),
+        ),
     ];
     for (words, break_it) in cases {
         let mut config = expected();

@@ -192,7 +192,7 @@ async fn authorization_gone_drops_the_corp_token() {
     corp.get_user_info(&query()).await.expect("warm the corp token");
     assert_eq!(emulator.calls(CORP_TOKEN), 1);
     let key = keys::corp_token(&SuiteId::new(SUITE), &CorpId::new(CORP));
-    assert!(app.store().get(&key).await.expect("store").is_some());
+    assert!(app.store().get_token(&key).await.expect("store").is_some());
 
     emulator.inject(Some(USER_INFO), 1, Fault::Errcode(48004));
     let err = corp.get_user_info(&query()).await.unwrap_err();
@@ -203,7 +203,7 @@ async fn authorization_gone_drops_the_corp_token() {
         other => panic!("expected AuthorizationGone, got {other:?}"),
     }
     assert!(err.is_authorization_gone());
-    assert!(app.store().get(&key).await.expect("store").is_none(), "the corp's token was dropped");
+    assert!(app.store().get_token(&key).await.expect("store").is_none(), "the corp's token was dropped");
     assert_eq!(emulator.calls(USER_INFO), 2, "not retried");
 
     // The same from get_corp_token itself.

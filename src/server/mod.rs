@@ -40,8 +40,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
-use crate::api::authorization::types::GetPermanentCodeV2Request;
+use crate::api::authorization::types::{GetPermanentCodeV2Request, PermanentCodeInfoV2};
 use crate::app::Application;
+use crate::authorizations::Authorization;
 use crate::crypto::{parse_envelope, reply_json, reply_xml, CryptoError, EnvelopeFormat, MsgCrypt};
 use crate::events::{fields_of, Event};
 use crate::ids::{CorpId, SuiteId};
@@ -538,19 +539,36 @@ async fn exchange_auth_code(callback: Callback, background: Arc<Background>) -> 
         let request = GetPermanentCodeV2Request { auth_code };
         match app.suite(suite_id.clone()).get_permanent_code_v2(&request).await {
             Ok(info) => {
-                let corp = info.auth_corp_info.and_then(|c| c.corpid);
-                match (corp, info.permanent_code) {
-                    (Some(corp), Some(code)) => match app.set_permanent_code(suite_id.clone(), corp.as_str(), code).await {
-                        Ok(()) => tracing::info!(suite = %suite_id, corp = %corp, "permanent code stored"),
-                        Err(e) => tracing::error!(suite = %suite_id, corp = %corp, error = %e, "could not store the permanent code"),
-                    },
-                    _ => tracing::error!(suite = %suite_id, "get_permanent_code reply without corpid or permanent_code"),
+                let Some(authorization) = authorization_of(&suite_id, info, app.clock().now()) else {
+                    tracing::error!(suite = %suite_id, "get_permanent_code reply without corpid or permanent_code");
+                    return;
+                };
+                let corp = authorization.corp_id.clone();
+                match app.save_authorization(&authorization).await {
+                    Ok(_) => tracing::info!(suite = %suite_id, corp = %corp, "permanent code stored"),
+                    Err(e) => tracing::error!(suite = %suite_id, corp = %corp, error = %e, "could not store the permanent code"),
                 }
             }
             Err(e) => tracing::error!(suite = %suite_id, error = %e, "could not exchange the auth code"),
         }
     });
     Ok(Reply::Success)
+}
+
+/// The authorization a `get_permanent_code_v2` reply describes (the agent
+/// and the edition come later, with `get_auth_info`).
+fn authorization_of(
+    suite_id: &SuiteId,
+    info: PermanentCodeInfoV2,
+    now: std::time::SystemTime,
+) -> Option<Authorization> {
+    let corp = info.auth_corp_info.as_ref().and_then(|c| c.corpid.clone())?;
+    let code = info.permanent_code.filter(|c| !c.is_empty())?;
+    let authorization = Authorization::new(suite_id.clone(), corp, code, now);
+    Some(match info.auth_corp_info.and_then(|c| c.corp_name) {
+        Some(name) => authorization.with_corp_name(name),
+        None => authorization,
+    })
 }
 
 /// `cancel_auth`: forget the corp's token and permanent code.

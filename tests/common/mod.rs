@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use wecom_openwork::clock::ManualClock;
-use wecom_openwork::config::{RetryConfig, RetrySetting, SuiteConfig};
+use wecom_openwork::config::{RetryConfig, RetrySetting, StoreConfig, SuiteConfig};
 use wecom_openwork::emulator::Emulator;
 use wecom_openwork::{Application, Config, Secret};
 
@@ -26,7 +26,8 @@ pub fn suite(id: &str) -> SuiteConfig {
     }
 }
 
-/// Two suites, retries without jitter (100 ms, ×2, 3 retries).
+/// Two suites, retries without jitter (100 ms, ×2, 3 retries), the
+/// in-memory store.
 pub fn config(base_uri: &str) -> Config {
     let mut config = Config {
         corp_id: PROVIDER.into(),
@@ -34,6 +35,7 @@ pub fn config(base_uri: &str) -> Config {
         token: "ProviderToken".into(),
         aes_key: AES_KEY.into(),
         suites: vec![suite(SUITE), suite(SUITE_B)],
+        store: StoreConfig::memory(),
         ..Config::default()
     };
     config.http.base_uri = base_uri.to_owned();

@@ -1,0 +1,764 @@
+//! The Redis store (feature `redis`): one Redis shared by every instance of
+//! the application.
+//!
+//! Many instances behind a load balancer must agree on one token per scope
+//! and on one copy of each record. Each operation here is a single Redis
+//! command or Lua script, so it is atomic across processes: the lease
+//! (`SET NX PX`) is what lets exactly one instance fetch a token while the
+//! others wait, and the compare-and-set scripts (on `obtained_at` for tokens,
+//! on `version` for records) are what keep a late, older write from
+//! overwriting a newer one. Dropped tokens are announced on a pub/sub channel
+//! so the other instances' near caches forget them.
+//!
+//! Records never carry a TTL. Redis must still be configured not to evict
+//! them (`maxmemory-policy` `noeviction` or a `volatile-*` policy) and to
+//! persist them (AOF): losing an authorization means the corp must reinstall.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{
+    AsyncConnectionConfig, Client, ConnectionAddr, ProtocolVersion, PushKind, RedisError, Script, Value,
+};
+use tokio::sync::{broadcast, watch, OnceCell};
+
+use super::{store_error, CachedToken, LeaseId, Record, Store};
+use crate::error::Error;
+use crate::token::BoxFuture;
+
+/// Stores a token unless the stored one was obtained later.
+/// KEYS[1] token; ARGV value, obtained_at, expires_at.
+const PUT_TOKEN: &str = r"
+local function gt(a, b) if #a ~= #b then return #a > #b end return a > b end
+local cur = redis.call('HGET', KEYS[1], 'obtained_at')
+if cur and gt(cur, ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'value', ARGV[1], 'obtained_at', ARGV[2], 'expires_at', ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return 1
+";
+
+/// Drops a token if it holds the given value. KEYS[1] token; ARGV value.
+const DROP_TOKEN: &str = r"
+if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
+/// Releases a lease held by the given id. KEYS[1] lease; ARGV id.
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
+/// Writes a record unless a newer version is stored; never a TTL.
+/// KEYS[1] record; ARGV value, version.
+const PUT_RECORD: &str = r"
+local function gt(a, b) if #a ~= #b then return #a > #b end return a > b end
+local cur = redis.call('HGET', KEYS[1], 'version')
+if cur and gt(cur, ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'value', ARGV[1], 'version', ARGV[2])
+redis.call('PERSIST', KEYS[1])
+return 1
+";
+
+/// Deletes a record older than a version. KEYS[1] record; ARGV before.
+const DELETE_RECORD: &str = r"
+local function gt(a, b) if #a ~= #b then return #a > #b end return a > b end
+local cur = redis.call('HGET', KEYS[1], 'version')
+if cur and gt(ARGV[1], cur) then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
+/// First pause before resubscribing to invalidations, and the longest.
+const RESUBSCRIBE_MIN: Duration = Duration::from_millis(100);
+const RESUBSCRIBE_MAX: Duration = Duration::from_secs(5);
+/// How often the subscription connection is pinged to notice a dead peer.
+const SUBSCRIPTION_PING: Duration = Duration::from_secs(15);
+/// Announcements buffered per receiver before it lags.
+const INVALIDATION_CAPACITY: usize = 1024;
+
+/// Options of a [`RedisStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisOptions {
+    /// Prepended to every key and to the invalidation channel, so several
+    /// applications can share one Redis database. Must not contain `{` or
+    /// `}` (the keys carry their own cluster hash tags). Default
+    /// `wecom-openwork:`.
+    pub key_prefix: String,
+    /// The longest any one operation may take, connecting included; past it
+    /// the operation fails with [`Error::Store`]. Default 2 s.
+    pub timeout: Duration,
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        RedisOptions { key_prefix: "wecom-openwork:".to_owned(), timeout: Duration::from_secs(2) }
+    }
+}
+
+/// A [`Store`] in Redis, shared by many instances.
+///
+/// Tokens and leases live under `{prefix}cache:{key}` (tokens as hashes
+/// expiring at their `expires_at`), records under `{prefix}record:{key}`
+/// (hashes that never expire), and dropped tokens are announced on the
+/// channel `{prefix}invalidate`.
+///
+/// [`open`](Self::open) does not connect: the connection is made on first
+/// use and remade by itself after Redis comes back, so an operation while
+/// Redis is down fails within the timeout instead of hanging.
+///
+/// The invalidation subscription uses RESP3 (Redis 6 or newer).
+pub struct RedisStore {
+    client: Client,
+    describe: String,
+    key_prefix: String,
+    timeout: Duration,
+    manager: OnceCell<ConnectionManager>,
+    policy_checked: AtomicBool,
+    scripts: Scripts,
+    invalidations: Mutex<Option<broadcast::Sender<String>>>,
+    /// Dropped with the store, which ends the subscription task.
+    closed: watch::Sender<()>,
+}
+
+struct Scripts {
+    put_token: Script,
+    drop_token: Script,
+    release: Script,
+    put_record: Script,
+    delete_record: Script,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("store", &self.describe)
+            .field("key_prefix", &self.key_prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// A store on the Redis at `url` (`redis://[user:password@]host[:port][/db]`).
+    /// Checks the URL and the options but does not connect.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the field when the URL is not a `redis://`
+    /// URL, when it is `rediss://` (TLS is not built in), or when an option
+    /// is unusable.
+    pub fn open(url: &str, options: RedisOptions) -> Result<RedisStore, Error> {
+        const FORM: &str = "redis://[user:password@]host[:port][/db]";
+        let parsed = redis::parse_redis_url(url)
+            .ok_or_else(|| Error::Config(format!("store.url: not a Redis URL (expected {FORM})")))?;
+        match parsed.scheme() {
+            "redis" => {}
+            "rediss" => {
+                return Err(Error::Config(
+                    "store.url: rediss:// needs TLS, which this build of the Redis store does not include; \
+                     use redis:// (through a TLS tunnel if the network is untrusted)"
+                        .to_owned(),
+                ))
+            }
+            other => {
+                return Err(Error::Config(format!(
+                    "store.url: the Redis store takes redis:// URLs, not {other}:// (expected {FORM})"
+                )))
+            }
+        }
+        // The parser's messages are fixed texts: none repeats the URL.
+        let client = Client::open(parsed).map_err(|e| {
+            Error::Config(format!("store.url: not a usable Redis URL ({e}); expected {FORM}"))
+        })?;
+        if options.key_prefix.contains(['{', '}']) {
+            return Err(Error::Config(
+                "store.key_prefix: must not contain `{` or `}` (keys carry their own hash tags)".to_owned(),
+            ));
+        }
+        if options.timeout.is_zero() {
+            return Err(Error::Config("store.timeout: must be longer than zero".to_owned()));
+        }
+        let describe = describe(&client);
+        let (closed, _) = watch::channel(());
+        Ok(RedisStore {
+            client,
+            describe,
+            key_prefix: options.key_prefix,
+            timeout: options.timeout,
+            manager: OnceCell::new(),
+            policy_checked: AtomicBool::new(false),
+            scripts: Scripts {
+                put_token: Script::new(PUT_TOKEN),
+                drop_token: Script::new(DROP_TOKEN),
+                release: Script::new(RELEASE),
+                put_record: Script::new(PUT_RECORD),
+                delete_record: Script::new(DELETE_RECORD),
+            },
+            invalidations: Mutex::new(None),
+            closed,
+        })
+    }
+
+    fn cache_key(&self, key: &str) -> String {
+        format!("{}cache:{key}", self.key_prefix)
+    }
+
+    fn record_key(&self, key: &str) -> String {
+        format!("{}record:{key}", self.key_prefix)
+    }
+
+    fn channel(&self) -> String {
+        format!("{}invalidate", self.key_prefix)
+    }
+
+    fn error(&self, operation: &'static str, message: impl fmt::Display) -> Error {
+        store_error(&self.describe, operation, message)
+    }
+
+    /// The shared connection, created (not yet connected) on first use.
+    async fn manager(&self) -> Result<ConnectionManager, RedisError> {
+        let timeout = self.timeout;
+        self.manager
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(timeout.min(Duration::from_secs(1))))
+                    .set_response_timeout(Some(timeout))
+                    .set_number_of_retries(1)
+                    .set_min_delay(Duration::from_millis(50))
+                    .set_max_delay(Duration::from_millis(500));
+                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Runs `op` on the connection within the timeout.
+    ///
+    /// A failure of the connection makes the manager reconnect, and `op` is
+    /// tried once more on the new connection, so the first operation after
+    /// Redis comes back succeeds: always when the connection was refused (the
+    /// command never reached Redis), and after a dropped connection only when
+    /// `retry` allows it (it may have run once already).
+    async fn run<T, F, Fut>(&self, operation: &'static str, retry: Retry, op: F) -> Result<T, Error>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = Result<T, RedisError>>,
+    {
+        let attempt = async {
+            let manager = self.manager().await?;
+            let result = match op(manager.clone()).await {
+                Err(e)
+                    if e.is_connection_refusal()
+                        || (retry == Retry::IfDropped && e.is_connection_dropped()) =>
+                {
+                    op(manager.clone()).await
+                }
+                other => other,
+            };
+            if result.is_ok() && !self.policy_checked.swap(true, Ordering::Relaxed) {
+                self.check_eviction_policy(manager);
+            }
+            result
+        };
+        match tokio::time::timeout(self.timeout, attempt).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(self.error(operation, e)),
+            Err(_) => Err(self.error(operation, format!("no answer from Redis within {:?}", self.timeout))),
+        }
+    }
+
+    /// Warns, once, when Redis may evict records. Errors are ignored: CONFIG
+    /// is often disabled on managed Redis.
+    fn check_eviction_policy(&self, mut manager: ConnectionManager) {
+        let store = self.describe.clone();
+        let timeout = self.timeout;
+        tokio::spawn(async move {
+            let mut config_get = redis::cmd("CONFIG");
+            config_get.arg("GET").arg("maxmemory-policy");
+            let query = config_get.query_async::<std::collections::HashMap<String, String>>(&mut manager);
+            if let Ok(Ok(config)) = tokio::time::timeout(timeout, query).await {
+                if let Some(policy) = config.get("maxmemory-policy").filter(|p| p.starts_with("allkeys-")) {
+                    tracing::warn!(
+                        store = %store,
+                        policy = %policy,
+                        "Redis maxmemory-policy may evict keys without a TTL: records (suite tickets, \
+                         authorizations with their permanent codes) can be lost; use noeviction or a volatile-* policy"
+                    );
+                }
+            }
+        });
+    }
+
+    fn spawn_listener(&self) -> Option<broadcast::Sender<String>> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(store = %self.describe, "no tokio runtime: Redis invalidations are not received");
+            return None;
+        };
+        // The subscription connection speaks RESP3 so that messages arrive
+        // through a push channel on an ordinary connection.
+        let info = self.client.get_connection_info().clone();
+        let settings = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
+        let client = match Client::open(info.set_redis_settings(settings)) {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::warn!(store = %self.describe, error = %e, "Redis invalidations are not received");
+                return None;
+            }
+        };
+        let (sender, _) = broadcast::channel(INVALIDATION_CAPACITY);
+        let listener = Listener {
+            client,
+            channel: self.channel(),
+            store: self.describe.clone(),
+            timeout: self.timeout,
+            sender: sender.clone(),
+            closed: self.closed.subscribe(),
+        };
+        runtime.spawn(listener.run());
+        Some(sender)
+    }
+}
+
+/// When [`RedisStore::run`] tries an operation again on a new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Only when the connection was refused: the command never reached
+    /// Redis. For operations whose second run would answer differently.
+    IfRefused,
+    /// Also when the connection dropped: for idempotent operations, whose
+    /// second run has the effect and the answer of the first.
+    IfDropped,
+}
+
+/// `redis://host:port/db`, without user or password.
+fn describe(client: &Client) -> String {
+    let info = client.get_connection_info();
+    let db = info.redis_settings().db();
+    match info.addr() {
+        ConnectionAddr::Tcp(host, port) if host.contains(':') => format!("redis://[{host}]:{port}/{db}"),
+        ConnectionAddr::Tcp(host, port) => format!("redis://{host}:{port}/{db}"),
+        _ => format!("redis://(not tcp)/{db}"),
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A fresh random lease id.
+fn lease_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = fastrand::u128(..).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `text` with Redis glob characters escaped, for SCAN MATCH.
+fn escape_glob(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The subscription task: holds a pub/sub connection, reconnects with
+/// back-off, and ends when the store is dropped.
+struct Listener {
+    client: Client,
+    channel: String,
+    store: String,
+    timeout: Duration,
+    sender: broadcast::Sender<String>,
+    closed: watch::Receiver<()>,
+}
+
+impl Listener {
+    async fn run(mut self) {
+        let mut backoff = RESUBSCRIBE_MIN;
+        let mut failing = false;
+        loop {
+            let (push_tx, push_rx) = tokio::sync::mpsc::unbounded_channel();
+            let config = AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(self.timeout))
+                .set_response_timeout(Some(self.timeout))
+                .set_push_sender(push_tx);
+            let connect = async {
+                let mut connection =
+                    self.client.get_multiplexed_async_connection_with_config(&config).await?;
+                connection.subscribe(&self.channel).await?;
+                Ok::<_, RedisError>(connection)
+            };
+            let attempt = tokio::select! {
+                _ = self.closed.changed() => return,
+                attempt = tokio::time::timeout(self.timeout, connect) => attempt,
+            };
+            match attempt {
+                Ok(Ok(connection)) => {
+                    backoff = RESUBSCRIBE_MIN;
+                    failing = false;
+                    tracing::debug!(store = %self.store, "subscribed to Redis invalidations");
+                    // Announcements may have been missed while unsubscribed.
+                    let _ = self.sender.send(String::new());
+                    if self.listen(connection, push_rx).await.is_break() {
+                        return;
+                    }
+                    tracing::warn!(store = %self.store, "lost the Redis invalidation subscription; resubscribing");
+                }
+                Ok(Err(e)) => {
+                    if !failing {
+                        tracing::warn!(store = %self.store, error = %e, "cannot subscribe to Redis invalidations; retrying");
+                    }
+                    failing = true;
+                }
+                Err(_) => {
+                    if !failing {
+                        tracing::warn!(store = %self.store, "cannot subscribe to Redis invalidations (timeout); retrying");
+                    }
+                    failing = true;
+                }
+            }
+            tokio::select! {
+                _ = self.closed.changed() => return,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(RESUBSCRIBE_MAX);
+        }
+    }
+
+    /// Forwards messages until the connection fails (`Continue`) or the
+    /// store is dropped (`Break`).
+    async fn listen(
+        &mut self,
+        mut connection: redis::aio::MultiplexedConnection,
+        mut pushes: tokio::sync::mpsc::UnboundedReceiver<redis::PushInfo>,
+    ) -> std::ops::ControlFlow<()> {
+        let mut ping = tokio::time::interval(SUBSCRIPTION_PING);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ping.reset();
+        loop {
+            tokio::select! {
+                _ = self.closed.changed() => return std::ops::ControlFlow::Break(()),
+                push = pushes.recv() => match push {
+                    None => return std::ops::ControlFlow::Continue(()),
+                    Some(push) => match push.kind {
+                        PushKind::Message => {
+                            if let Some(key) = push.data.get(1).and_then(text) {
+                                let _ = self.sender.send(key);
+                            }
+                        }
+                        PushKind::Disconnection => return std::ops::ControlFlow::Continue(()),
+                        _ => {}
+                    },
+                },
+                _ = ping.tick() => {
+                    let ping_cmd = redis::cmd("PING");
+                    let pong = ping_cmd.query_async::<Value>(&mut connection);
+                    if !matches!(tokio::time::timeout(self.timeout, pong).await, Ok(Ok(_))) {
+                        return std::ops::ControlFlow::Continue(());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs `script` on one key; its result is a count or a 0/1 flag.
+async fn eval<const N: usize>(
+    mut connection: ConnectionManager,
+    script: &Script,
+    key: &str,
+    args: [String; N],
+) -> Result<i64, RedisError> {
+    let mut invocation = script.prepare_invoke();
+    invocation.key(key);
+    for arg in args {
+        invocation.arg(arg);
+    }
+    invocation.invoke_async(&mut connection).await
+}
+
+/// The text of a message payload.
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
+        Value::SimpleString(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+impl Store for RedisStore {
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    fn get_token<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<CachedToken>, Error>> {
+        Box::pin(async move {
+            let redis_key = self.cache_key(key);
+            let fields: (Option<String>, Option<String>, Option<String>) = self
+                .run("get_token", Retry::IfDropped, |mut c| {
+                    let redis_key = &redis_key;
+                    async move {
+                        redis::cmd("HMGET")
+                            .arg(redis_key)
+                            .arg("value")
+                            .arg("obtained_at")
+                            .arg("expires_at")
+                            .query_async(&mut c)
+                            .await
+                    }
+                })
+                .await?;
+            let (Some(value), Some(obtained_at), Some(expires_at)) = fields else { return Ok(None) };
+            let (Ok(obtained_at), Ok(expires_at)) = (obtained_at.parse::<u64>(), expires_at.parse::<u64>())
+            else {
+                return Err(
+                    self.error("get_token", "malformed token entry (obtained_at or expires_at not a number)")
+                );
+            };
+            if expires_at <= now_ms() {
+                return Ok(None);
+            }
+            Ok(Some(CachedToken { value, obtained_at, expires_at }))
+        })
+    }
+
+    fn put_token<'a>(&'a self, key: &'a str, token: &'a CachedToken) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let redis_key = self.cache_key(key);
+            let stored: i64 = self
+                .run("put_token", Retry::IfDropped, |c| {
+                    let args =
+                        [token.value.clone(), token.obtained_at.to_string(), token.expires_at.to_string()];
+                    eval(c, &self.scripts.put_token, &redis_key, args)
+                })
+                .await?;
+            Ok(stored == 1)
+        })
+    }
+
+    fn drop_token<'a>(&'a self, key: &'a str, value: Option<&'a str>) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let redis_key = self.cache_key(key);
+            let dropped: i64 = match value {
+                Some(value) => {
+                    self.run("drop_token", Retry::IfRefused, |c| {
+                        eval(c, &self.scripts.drop_token, &redis_key, [value.to_owned()])
+                    })
+                    .await?
+                }
+                None => {
+                    self.run("drop_token", Retry::IfRefused, |mut c| {
+                        let redis_key = &redis_key;
+                        async move { redis::cmd("DEL").arg(redis_key).query_async(&mut c).await }
+                    })
+                    .await?
+                }
+            };
+            Ok(dropped > 0)
+        })
+    }
+
+    fn try_lease<'a>(&'a self, key: &'a str, ttl: Duration) -> BoxFuture<'a, Result<Option<LeaseId>, Error>> {
+        Box::pin(async move {
+            let redis_key = self.cache_key(key);
+            let id = lease_id();
+            let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+            let taken: Option<String> = self
+                .run("try_lease", Retry::IfRefused, |mut c| {
+                    let (redis_key, id) = (&redis_key, &id);
+                    async move {
+                        redis::cmd("SET")
+                            .arg(redis_key)
+                            .arg(id)
+                            .arg("NX")
+                            .arg("PX")
+                            .arg(ttl_ms)
+                            .query_async(&mut c)
+                            .await
+                    }
+                })
+                .await?;
+            Ok(taken.map(|_| LeaseId(id)))
+        })
+    }
+
+    fn release<'a>(&'a self, key: &'a str, lease: &'a LeaseId) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let redis_key = self.cache_key(key);
+            let _released: i64 = self
+                .run("release", Retry::IfDropped, |c| {
+                    eval(c, &self.scripts.release, &redis_key, [lease.0.clone()])
+                })
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn get_record<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>> {
+        Box::pin(async move {
+            let redis_key = self.record_key(key);
+            let fields: (Option<String>, Option<String>) = self
+                .run("get_record", Retry::IfDropped, |mut c| {
+                    let redis_key = &redis_key;
+                    async move {
+                        redis::cmd("HMGET")
+                            .arg(redis_key)
+                            .arg("value")
+                            .arg("version")
+                            .query_async(&mut c)
+                            .await
+                    }
+                })
+                .await?;
+            let (Some(value), Some(version)) = fields else { return Ok(None) };
+            let Ok(version) = version.parse::<u64>() else {
+                return Err(self.error("get_record", "malformed record entry (version not a number)"));
+            };
+            Ok(Some(Record { value, version }))
+        })
+    }
+
+    fn put_record<'a>(&'a self, key: &'a str, record: &'a Record) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let redis_key = self.record_key(key);
+            let written: i64 = self
+                .run("put_record", Retry::IfDropped, |c| {
+                    let args = [record.value.clone(), record.version.to_string()];
+                    eval(c, &self.scripts.put_record, &redis_key, args)
+                })
+                .await?;
+            Ok(written == 1)
+        })
+    }
+
+    fn delete_record<'a>(&'a self, key: &'a str, before: Option<u64>) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let redis_key = self.record_key(key);
+            let deleted: i64 = match before {
+                Some(before) => {
+                    self.run("delete_record", Retry::IfRefused, |c| {
+                        eval(c, &self.scripts.delete_record, &redis_key, [before.to_string()])
+                    })
+                    .await?
+                }
+                None => {
+                    self.run("delete_record", Retry::IfRefused, |mut c| {
+                        let redis_key = &redis_key;
+                        async move { redis::cmd("DEL").arg(redis_key).query_async(&mut c).await }
+                    })
+                    .await?
+                }
+            };
+            Ok(deleted > 0)
+        })
+    }
+
+    /// Scans the keyspace; the timeout bounds each SCAN round trip, not the
+    /// whole listing.
+    fn record_keys<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>, Error>> {
+        Box::pin(async move {
+            let stored_prefix = self.record_key("");
+            let pattern = format!("{}{}*", escape_glob(&stored_prefix), escape_glob(prefix));
+            let mut keys = BTreeSet::new();
+            let mut cursor = 0u64;
+            loop {
+                let (next, batch): (u64, Vec<Vec<u8>>) = self
+                    .run("record_keys", Retry::IfDropped, |mut c| {
+                        let pattern = &pattern;
+                        async move {
+                            redis::cmd("SCAN")
+                                .arg(cursor)
+                                .arg("MATCH")
+                                .arg(pattern)
+                                .arg("COUNT")
+                                .arg(1000)
+                                .query_async(&mut c)
+                                .await
+                        }
+                    })
+                    .await?;
+                for key in batch {
+                    if let Ok(key) = String::from_utf8(key) {
+                        if let Some(key) = key.strip_prefix(&stored_prefix) {
+                            keys.insert(key.to_owned());
+                        }
+                    }
+                }
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+            Ok(keys.into_iter().collect())
+        })
+    }
+
+    fn publish_invalidation<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let channel = self.channel();
+            let _receivers: i64 = self
+                .run("publish_invalidation", Retry::IfDropped, |mut c| {
+                    let channel = &channel;
+                    async move { redis::cmd("PUBLISH").arg(channel).arg(key).query_async(&mut c).await }
+                })
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// Receivers get each announced key, and an empty string after every
+    /// (re)subscription: announcements may have been missed, forget all.
+    fn invalidations(&self) -> Option<broadcast::Receiver<String>> {
+        let mut slot = self.invalidations.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(sender) = slot.as_ref() {
+            return Some(sender.subscribe());
+        }
+        let sender = self.spawn_listener()?;
+        let receiver = sender.subscribe();
+        *slot = Some(sender);
+        Some(receiver)
+    }
+
+    fn near_cache_ttl(&self) -> Duration {
+        Duration::from_secs(30)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_options_are_checked_without_connecting() {
+        let store = RedisStore::open("redis://user:secret@10.0.0.5:6380/2", RedisOptions::default()).unwrap();
+        assert_eq!(store.describe(), "redis://10.0.0.5:6380/2");
+        assert!(!format!("{store:?}").contains("secret"));
+        for bad in ["http://x", "not a url", "redis://h/notadb", "rediss://h"] {
+            let Err(Error::Config(message)) = RedisStore::open(bad, RedisOptions::default()) else {
+                panic!("{bad}")
+            };
+            assert!(message.starts_with("store.url:"), "{message}");
+        }
+        let options = RedisOptions { key_prefix: "app{1}:".into(), ..RedisOptions::default() };
+        assert!(
+            matches!(RedisStore::open("redis://h", options), Err(Error::Config(m)) if m.contains("key_prefix"))
+        );
+    }
+
+    #[test]
+    fn globs_are_escaped() {
+        assert_eq!(escape_glob(r"a*b?[c]\"), r"a\*b\?\[c\]\\");
+        assert_eq!(lease_id().len(), 32);
+    }
+}

@@ -1,0 +1,241 @@
+//! The Redis store against a real `redis-server`, each test on its own.
+#![cfg(feature = "redis")]
+
+#[path = "common/redis_server.rs"]
+mod redis_server;
+
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use redis_server::RedisServer;
+use wecom_openwork::store::{conformance, keys, CachedToken, Record, RedisOptions, RedisStore, Store};
+use wecom_openwork::Error;
+
+/// A bound on anything that should take well under it: not a pause.
+const DEADLINE: Duration = Duration::from_secs(15);
+
+fn store(server: &RedisServer, timeout: Duration) -> RedisStore {
+    let options = RedisOptions { timeout, ..RedisOptions::default() };
+    RedisStore::open(&server.url(), options).expect("open")
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+fn record(value: &str, version: u64) -> Record {
+    Record { value: value.to_owned(), version }
+}
+
+/// Retries `op` until it succeeds, for at most [`DEADLINE`].
+async fn eventually<T, F, Fut>(what: &str, mut op: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let start = Instant::now();
+    loop {
+        match op().await {
+            Ok(value) => return value,
+            Err(e) if start.elapsed() < DEADLINE => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{what} still failing after {DEADLINE:?}: {e}"),
+        }
+    }
+}
+
+/// Asserts `result` is a store error naming `store` and `operation`,
+/// returned within a bound that only a hang would exceed.
+fn assert_store_error<T: std::fmt::Debug>(
+    result: Result<T, Error>,
+    started: Instant,
+    store: &RedisStore,
+    operation: &str,
+) {
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(5), "{operation} took {elapsed:?}");
+    match result {
+        Err(Error::Store { store: name, operation: op, message }) => {
+            assert_eq!(name, store.describe());
+            assert_eq!(op, operation);
+            assert!(!message.is_empty());
+        }
+        other => panic!("{operation}: expected a store error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn passes_the_conformance_check() {
+    let server = RedisServer::start();
+    let store = store(&server, Duration::from_secs(2));
+    conformance::check(&store).await;
+    assert_eq!(store.describe(), server.url());
+    assert_eq!(store.near_cache_ttl(), Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn key_spaces_and_prefixes_are_kept_apart() {
+    let server = RedisServer::start();
+    let a =
+        RedisStore::open(&server.url(), RedisOptions { key_prefix: "a:".into(), ..RedisOptions::default() })
+            .unwrap();
+    let b =
+        RedisStore::open(&server.url(), RedisOptions { key_prefix: "b:".into(), ..RedisOptions::default() })
+            .unwrap();
+    assert!(a.put_record("authorization:s:c", &record("a", 1)).await.unwrap());
+    assert_eq!(b.get_record("authorization:s:c").await.unwrap(), None);
+    assert!(b.record_keys("").await.unwrap().is_empty());
+    // Glob characters in a listing prefix are literal.
+    assert!(a.put_record("authorization:s*x", &record("star", 1)).await.unwrap());
+    assert_eq!(a.record_keys("authorization:s*").await.unwrap(), vec!["authorization:s*x".to_owned()]);
+    assert_eq!(a.record_keys("authorization:?").await.unwrap(), Vec::<String>::new());
+    assert_eq!(a.record_keys("").await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn records_survive_a_kill_and_restart() {
+    let mut server = RedisServer::start();
+    let store = store(&server, Duration::from_secs(2));
+    let token_key = "token:{corp:s:c}";
+    let live = CachedToken { value: "tok".into(), obtained_at: now_ms(), expires_at: now_ms() + 600_000 };
+    assert!(store.put_token(token_key, &live).await.unwrap());
+    for i in 0..20u64 {
+        let key = format!("authorization:s:c{i:02}");
+        assert!(store.put_record(&key, &record(&format!("v{i}"), 100 + i)).await.unwrap());
+    }
+    assert!(store.put_record("suite_ticket:s", &record("ticket", 7)).await.unwrap());
+
+    server.kill();
+    server.restart();
+
+    // The same store, not rebuilt, reconnects by itself.
+    let listed = eventually("record_keys", || store.record_keys(keys::AUTHORIZATION_PREFIX)).await;
+    assert_eq!(listed.len(), 20);
+    for i in 0..20u64 {
+        let key = format!("authorization:s:c{i:02}");
+        assert_eq!(listed[i as usize], key);
+        assert_eq!(store.get_record(&key).await.unwrap(), Some(record(&format!("v{i}"), 100 + i)));
+    }
+    assert_eq!(store.get_record("suite_ticket:s").await.unwrap(), Some(record("ticket", 7)));
+    assert_eq!(store.get_token(token_key).await.unwrap(), Some(live));
+
+    // A fresh store on the restarted server sees the same.
+    let fresh = RedisStore::open(&server.url(), RedisOptions::default()).unwrap();
+    assert_eq!(fresh.record_keys(keys::AUTHORIZATION_PREFIX).await.unwrap(), listed);
+}
+
+#[tokio::test]
+async fn an_outage_fails_fast_and_heals_by_itself() {
+    let mut server = RedisServer::start();
+    let store = store(&server, Duration::from_millis(500));
+    let key = "token:{corp:s:c}";
+    let token =
+        CachedToken { value: "secret-token".into(), obtained_at: now_ms(), expires_at: now_ms() + 600_000 };
+    assert!(store.put_token(key, &token).await.unwrap());
+
+    server.kill();
+    for round in 0..2 {
+        let started = Instant::now();
+        assert_store_error(store.get_token(key).await, started, &store, "get_token");
+        let started = Instant::now();
+        assert_store_error(
+            store.put_record("suite_ticket:s", &record("t", 1)).await,
+            started,
+            &store,
+            "put_record",
+        );
+        let started = Instant::now();
+        let lease = store.try_lease(&keys::refresh_lease(key), Duration::from_secs(5)).await;
+        assert_store_error(lease, started, &store, "try_lease");
+        let _ = round;
+    }
+    // No secret in the errors.
+    let message = store.get_token(key).await.unwrap_err().to_string();
+    assert!(!message.contains("secret-token"), "{message}");
+
+    server.restart();
+    let got = eventually("get_token", || store.get_token(key)).await;
+    assert_eq!(got, Some(token));
+    assert!(store.put_record("suite_ticket:s", &record("t", 1)).await.unwrap());
+    let lease = store.try_lease(&keys::refresh_lease(key), Duration::from_secs(5)).await.unwrap();
+    assert!(lease.is_some());
+}
+
+#[tokio::test]
+async fn a_store_that_never_connected_fails_fast() {
+    // Port 1 on loopback: nothing listens, the connection is refused.
+    let options = RedisOptions { timeout: Duration::from_millis(500), ..RedisOptions::default() };
+    let store = RedisStore::open("redis://user:pw@127.0.0.1:1/0", options).unwrap();
+    let started = Instant::now();
+    assert_store_error(store.get_record("suite_ticket:s").await, started, &store, "get_record");
+    let message = store.get_record("suite_ticket:s").await.unwrap_err().to_string();
+    assert!(!message.contains("pw"), "{message}");
+}
+
+/// The next message on `rx` within [`DEADLINE`].
+async fn next(rx: &mut tokio::sync::broadcast::Receiver<String>) -> String {
+    tokio::time::timeout(DEADLINE, rx.recv()).await.expect("no invalidation in time").expect("channel closed")
+}
+
+#[tokio::test]
+async fn invalidations_reach_other_instances() {
+    let mut server = RedisServer::start();
+    let a = store(&server, Duration::from_secs(2));
+    let b = store(&server, Duration::from_secs(2));
+    let mut rx = b.invalidations().expect("a Redis store announces invalidations");
+    // "" says the subscription is (re)established.
+    assert_eq!(next(&mut rx).await, "");
+
+    let key = "token:{corp:s:c}";
+    a.publish_invalidation(key).await.unwrap();
+    assert_eq!(next(&mut rx).await, key);
+
+    // A second receiver shares the one subscription.
+    let mut rx2 = b.invalidations().unwrap();
+    a.publish_invalidation("token:{suite:s}").await.unwrap();
+    assert_eq!(next(&mut rx).await, "token:{suite:s}");
+    assert_eq!(next(&mut rx2).await, "token:{suite:s}");
+
+    // After an outage the subscription comes back, announcing "" first.
+    server.kill();
+    server.restart();
+    loop {
+        if next(&mut rx).await.is_empty() {
+            break;
+        }
+    }
+    eventually("publish_invalidation", || a.publish_invalidation(key)).await;
+    assert_eq!(next(&mut rx).await, key);
+
+    // Dropping the store ends its subscription task.
+    drop(b);
+    let closed = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match rx.recv().await {
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                _ => continue,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the subscription task outlived its store");
+}
+
+#[test]
+fn bad_urls_are_config_errors_and_passwords_stay_hidden() {
+    for url in ["http://127.0.0.1:6379", "redis://127.0.0.1:6379/x", "nonsense", "rediss://127.0.0.1:6379"] {
+        match RedisStore::open(url, RedisOptions::default()) {
+            Err(Error::Config(message)) => assert!(message.contains("store.url"), "{url}: {message}"),
+            other => panic!("{url}: expected a config error, got {other:?}"),
+        }
+    }
+    let options = RedisOptions { key_prefix: "app{1}:".into(), ..RedisOptions::default() };
+    assert!(matches!(RedisStore::open("redis://127.0.0.1/0", options), Err(Error::Config(_))));
+
+    let store = RedisStore::open("redis://user:pw@127.0.0.1:1/0", RedisOptions::default()).unwrap();
+    assert_eq!(store.describe(), "redis://127.0.0.1:1/0");
+    assert!(!store.describe().contains("pw") && !store.describe().contains("user"));
+    assert!(!format!("{store:?}").contains("pw"));
+}
