@@ -209,6 +209,11 @@ impl Application {
         &self.inner.clock
     }
 
+    #[cfg(test)]
+    pub(crate) fn token_manager(&self) -> &TokenManager {
+        &self.inner.tokens
+    }
+
     /// The provider access token.
     pub fn provider_access_token(&self) -> AccessTokenHandle {
         self.token_handle(TokenScope::Provider, None)

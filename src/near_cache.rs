@@ -92,6 +92,7 @@ impl NearCache {
     }
 
     /// How many tokens are kept.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.read().unwrap_or_else(PoisonError::into_inner).len()
     }

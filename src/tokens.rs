@@ -273,7 +273,15 @@ impl TokenManager {
                 Err(error) => return self.serve_or_fail(scope, still_valid, error),
             };
             if let Some(lease) = lease {
-                let result = self.fetch_and_store(scope, key, still_valid).await;
+                // The previous holder may have stored a token between our
+                // read and our lease: then there is nothing to fetch.
+                let result = match self.store.get_token(key).await {
+                    Ok(Some(token)) if self.is_fresh(&token, self.now_ms()) => {
+                        self.near.put(key, &token, self.now_ms());
+                        Ok(token.value)
+                    }
+                    _ => self.fetch_and_store(scope, key, still_valid).await,
+                };
                 if let Err(error) = self.store.release(&lease_key, &lease).await {
                     tracing::warn!(scope = %scope, error = %error, "could not release the refresh lease; it expires by itself");
                 }
@@ -311,6 +319,9 @@ impl TokenManager {
         key: &str,
         still_valid: Option<String>,
     ) -> Result<String, Error> {
+        // A token's life is counted from before it was asked for: never
+        // longer than WeCom's, and a fetch that started earlier is older.
+        let started = self.now_ms();
         let (token, expires_in) = match self.fetch(scope).await {
             Ok(fetched) => fetched,
             Err(error) => {
@@ -323,11 +334,10 @@ impl TokenManager {
                 };
             }
         };
-        let now = self.now_ms();
         let mut record = CachedToken {
             value: token.secret().to_owned(),
-            obtained_at: now,
-            expires_at: now.saturating_add(expires_in.saturating_mul(1000)),
+            obtained_at: started,
+            expires_at: started.saturating_add(expires_in.saturating_mul(1000)),
         };
         match self.store.put_token(key, &record).await {
             Ok(true) => {}
@@ -344,7 +354,7 @@ impl TokenManager {
                 tracing::warn!(scope = %scope, error = %error, "could not store the fetched token; serving it anyway")
             }
         }
-        self.near.put(key, &record, now);
+        self.near.put(key, &record, self.now_ms());
         Ok(record.value)
     }
 
@@ -356,11 +366,15 @@ impl TokenManager {
         }
         let key = self.key_of(scope);
         self.near.remove(&key, Some(token.secret()));
-        if let Err(e) = self.store.drop_token(&key, Some(token.secret())).await {
-            tracing::warn!(scope = %scope, error = %e, "could not drop an invalid token");
-        }
-        if let Err(e) = self.store.publish_invalidation(&key).await {
-            tracing::warn!(scope = %scope, error = %e, "could not tell the other instances");
+        match self.store.drop_token(&key, Some(token.secret())).await {
+            // Whoever drops it tells the others; the rest found it gone.
+            Ok(true) => {
+                if let Err(e) = self.store.publish_invalidation(&key).await {
+                    tracing::warn!(scope = %scope, error = %e, "could not tell the other instances");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(scope = %scope, error = %e, "could not drop an invalid token"),
         }
     }
 
@@ -592,5 +606,57 @@ impl TokenSource for TokenManager {
 
     fn invalidate<'a>(&'a self, scope: &'a TokenScope, token: &'a AccessToken) -> BoxFuture<'a, ()> {
         Box::pin(TokenManager::invalidate(self, scope, token))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{StoreConfig, SuiteConfig};
+    use crate::emulator::Emulator;
+    use crate::Application;
+
+    const AES_KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_refresh_locks_go_when_the_refreshes_are_done() {
+        let emulator = Emulator::start().await.expect("emulator");
+        let mut config = Config {
+            corp_id: "wwprovider".into(),
+            provider_secret: "secret".into(),
+            token: "Token".into(),
+            aes_key: AES_KEY.into(),
+            suites: vec![SuiteConfig {
+                suite_id: "wwsuite".into(),
+                suite_secret: "secret".into(),
+                token: "Token".into(),
+                aes_key: AES_KEY.into(),
+            }],
+            store: StoreConfig::memory(),
+            ..Config::default()
+        };
+        config.http.base_uri = emulator.base_uri();
+        let app = Application::new(config).expect("valid");
+        app.suite_ticket("wwsuite").set_ticket("ticket").await.expect("ticket");
+        let corps: Vec<String> = (0..300).map(|i| format!("wwcorp{i}")).collect();
+        for corp in &corps {
+            app.set_permanent_code("wwsuite", corp.as_str(), "code").await.expect("code");
+        }
+        let calls: Vec<_> = corps
+            .iter()
+            .flat_map(|corp| [corp.clone(), corp.clone()])
+            .map(|corp| {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    app.authorizer_access_token(corp.as_str(), "code", "wwsuite").get_token().await
+                })
+            })
+            .collect();
+        for call in calls {
+            call.await.expect("task").expect("token");
+        }
+        let (near, locks) = app.token_manager().sizes();
+        assert_eq!(near, 301, "300 corp tokens, the suite token and nothing else");
+        assert_eq!(locks, 0, "no lock is kept for a key nobody refreshes");
     }
 }

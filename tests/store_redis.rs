@@ -164,6 +164,27 @@ async fn an_outage_fails_fast_and_heals_by_itself() {
 }
 
 #[tokio::test]
+async fn a_hung_server_costs_at_most_the_timeout() {
+    let server = RedisServer::start();
+    let timeout = Duration::from_millis(500);
+    let store = store(&server, timeout);
+    assert!(store.put_record("suite_ticket:s", &record("t", 1)).await.unwrap());
+
+    server.freeze();
+    for _ in 0..2 {
+        let started = Instant::now();
+        assert_store_error(store.get_record("suite_ticket:s").await, started, &store, "get_record");
+        assert!(started.elapsed() >= timeout / 2, "failed before waiting: {:?}", started.elapsed());
+        let started = Instant::now();
+        let lease = store.try_lease("token:{suite:s}:lease", Duration::from_secs(5)).await;
+        assert_store_error(lease, started, &store, "try_lease");
+    }
+    server.thaw();
+    let got = eventually("get_record", || store.get_record("suite_ticket:s")).await;
+    assert_eq!(got, Some(record("t", 1)));
+}
+
+#[tokio::test]
 async fn a_store_that_never_connected_fails_fast() {
     // Port 1 on loopback: nothing listens, the connection is refused.
     let options = RedisOptions { timeout: Duration::from_millis(500), ..RedisOptions::default() };
@@ -172,6 +193,50 @@ async fn a_store_that_never_connected_fails_fast() {
     assert_store_error(store.get_record("suite_ticket:s").await, started, &store, "get_record");
     let message = store.get_record("suite_ticket:s").await.unwrap_err().to_string();
     assert!(!message.contains("pw"), "{message}");
+}
+
+/// Log lines, captured.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn an_evicting_redis_is_warned_about_once() {
+    let server = RedisServer::start();
+    assert_eq!(server.command(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]), "+OK");
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    // The test runtime has one thread, so the store's tasks log here too.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let store = store(&server, Duration::from_secs(2));
+    assert!(store.put_record("suite_ticket:s", &record("secret-ticket", 1)).await.unwrap());
+    let start = Instant::now();
+    while !logs.text().contains("allkeys-lru") {
+        assert!(start.elapsed() < DEADLINE, "no eviction warning: {}", logs.text());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(store.get_record("suite_ticket:s").await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let text = logs.text();
+    assert_eq!(text.matches("allkeys-lru").count(), 1, "{text}");
+    assert!(text.contains("WARN") && !text.contains("secret-ticket"), "{text}");
 }
 
 /// The next message on `rx` within [`DEADLINE`].

@@ -25,7 +25,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{
     AsyncConnectionConfig, Client, ConnectionAddr, ProtocolVersion, PushKind, RedisError, Script, Value,
 };
-use tokio::sync::{broadcast, watch, OnceCell};
+use tokio::sync::{broadcast, OnceCell};
 
 use super::{store_error, CachedToken, LeaseId, Record, Store};
 use crate::error::Error;
@@ -120,9 +120,24 @@ pub struct RedisStore {
     manager: OnceCell<ConnectionManager>,
     policy_checked: AtomicBool,
     scripts: Scripts,
-    invalidations: Mutex<Option<broadcast::Sender<String>>>,
-    /// Dropped with the store, which ends the subscription task.
-    closed: watch::Sender<()>,
+    subscription: Mutex<Option<Subscription>>,
+}
+
+/// The invalidation subscription, started by the first
+/// [`invalidations`](Store::invalidations) call.
+struct Subscription {
+    sender: broadcast::Sender<String>,
+    /// Aborted when the store is dropped, which ends the task.
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for RedisStore {
+    fn drop(&mut self) {
+        let slot = self.subscription.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(subscription) = slot.take() {
+            subscription.task.abort();
+        }
+    }
 }
 
 struct Scripts {
@@ -184,7 +199,6 @@ impl RedisStore {
             return Err(Error::Config("store.timeout: must be longer than zero".to_owned()));
         }
         let describe = describe(&client);
-        let (closed, _) = watch::channel(());
         Ok(RedisStore {
             client,
             describe,
@@ -199,8 +213,7 @@ impl RedisStore {
                 put_record: Script::new(PUT_RECORD),
                 delete_record: Script::new(DELETE_RECORD),
             },
-            invalidations: Mutex::new(None),
-            closed,
+            subscription: Mutex::new(None),
         })
     }
 
@@ -294,7 +307,7 @@ impl RedisStore {
         });
     }
 
-    fn spawn_listener(&self) -> Option<broadcast::Sender<String>> {
+    fn subscribe(&self) -> Option<Subscription> {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             tracing::warn!(store = %self.describe, "no tokio runtime: Redis invalidations are not received");
             return None;
@@ -317,10 +330,9 @@ impl RedisStore {
             store: self.describe.clone(),
             timeout: self.timeout,
             sender: sender.clone(),
-            closed: self.closed.subscribe(),
         };
-        runtime.spawn(listener.run());
-        Some(sender)
+        let task = runtime.spawn(listener.run()).abort_handle();
+        Some(Subscription { sender, task })
     }
 }
 
@@ -372,23 +384,22 @@ fn escape_glob(text: &str) -> String {
     out
 }
 
-/// The subscription task: holds a pub/sub connection, reconnects with
-/// back-off, and ends when the store is dropped.
+/// The subscription task: holds a pub/sub connection, resubscribes with
+/// back-off when it fails, and is aborted when the store is dropped.
 struct Listener {
     client: Client,
     channel: String,
     store: String,
     timeout: Duration,
     sender: broadcast::Sender<String>,
-    closed: watch::Receiver<()>,
 }
 
 impl Listener {
-    async fn run(mut self) {
+    async fn run(self) {
         let mut backoff = RESUBSCRIBE_MIN;
         let mut failing = false;
         loop {
-            let (push_tx, push_rx) = tokio::sync::mpsc::unbounded_channel();
+            let (push_tx, pushes) = tokio::sync::mpsc::unbounded_channel();
             let config = AsyncConnectionConfig::new()
                 .set_connection_timeout(Some(self.timeout))
                 .set_response_timeout(Some(self.timeout))
@@ -399,20 +410,14 @@ impl Listener {
                 connection.subscribe(&self.channel).await?;
                 Ok::<_, RedisError>(connection)
             };
-            let attempt = tokio::select! {
-                _ = self.closed.changed() => return,
-                attempt = tokio::time::timeout(self.timeout, connect) => attempt,
-            };
-            match attempt {
+            match tokio::time::timeout(self.timeout, connect).await {
                 Ok(Ok(connection)) => {
                     backoff = RESUBSCRIBE_MIN;
                     failing = false;
                     tracing::debug!(store = %self.store, "subscribed to Redis invalidations");
                     // Announcements may have been missed while unsubscribed.
                     let _ = self.sender.send(String::new());
-                    if self.listen(connection, push_rx).await.is_break() {
-                        return;
-                    }
+                    self.listen(connection, pushes).await;
                     tracing::warn!(store = %self.store, "lost the Redis invalidation subscription; resubscribing");
                 }
                 Ok(Err(e)) => {
@@ -428,44 +433,35 @@ impl Listener {
                     failing = true;
                 }
             }
-            tokio::select! {
-                _ = self.closed.changed() => return,
-                () = tokio::time::sleep(backoff) => {}
-            }
+            tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(RESUBSCRIBE_MAX);
         }
     }
 
-    /// Forwards messages until the connection fails (`Continue`) or the
-    /// store is dropped (`Break`).
+    /// Forwards announced keys until the connection fails. A connection
+    /// quiet for a while is pinged, so a dead peer is noticed.
     async fn listen(
-        &mut self,
+        &self,
         mut connection: redis::aio::MultiplexedConnection,
         mut pushes: tokio::sync::mpsc::UnboundedReceiver<redis::PushInfo>,
-    ) -> std::ops::ControlFlow<()> {
-        let mut ping = tokio::time::interval(SUBSCRIPTION_PING);
-        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ping.reset();
+    ) {
         loop {
-            tokio::select! {
-                _ = self.closed.changed() => return std::ops::ControlFlow::Break(()),
-                push = pushes.recv() => match push {
-                    None => return std::ops::ControlFlow::Continue(()),
-                    Some(push) => match push.kind {
-                        PushKind::Message => {
-                            if let Some(key) = push.data.get(1).and_then(text) {
-                                let _ = self.sender.send(key);
-                            }
+            match tokio::time::timeout(SUBSCRIPTION_PING, pushes.recv()).await {
+                Ok(None) => return,
+                Ok(Some(push)) => match push.kind {
+                    PushKind::Message => {
+                        if let Some(key) = push.data.get(1).and_then(text) {
+                            let _ = self.sender.send(key);
                         }
-                        PushKind::Disconnection => return std::ops::ControlFlow::Continue(()),
-                        _ => {}
-                    },
+                    }
+                    PushKind::Disconnection => return,
+                    _ => {}
                 },
-                _ = ping.tick() => {
-                    let ping_cmd = redis::cmd("PING");
-                    let pong = ping_cmd.query_async::<Value>(&mut connection);
+                Err(_) => {
+                    let ping = redis::cmd("PING");
+                    let pong = ping.query_async::<Value>(&mut connection);
                     if !matches!(tokio::time::timeout(self.timeout, pong).await, Ok(Ok(_))) {
-                        return std::ops::ControlFlow::Continue(());
+                        return;
                     }
                 }
             }
@@ -720,13 +716,13 @@ impl Store for RedisStore {
     /// Receivers get each announced key, and an empty string after every
     /// (re)subscription: announcements may have been missed, forget all.
     fn invalidations(&self) -> Option<broadcast::Receiver<String>> {
-        let mut slot = self.invalidations.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(sender) = slot.as_ref() {
-            return Some(sender.subscribe());
+        let mut slot = self.subscription.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(subscription) = slot.as_ref() {
+            return Some(subscription.sender.subscribe());
         }
-        let sender = self.spawn_listener()?;
-        let receiver = sender.subscribe();
-        *slot = Some(sender);
+        let subscription = self.subscribe()?;
+        let receiver = subscription.sender.subscribe();
+        *slot = Some(subscription);
         Some(receiver)
     }
 

@@ -61,10 +61,52 @@ impl RedisServer {
         &self.dir
     }
 
+    /// Sends one command and returns the first line of the reply (e.g.
+    /// `+OK`), for setting the server up.
+    pub fn command(&self, args: &[&str]) -> String {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let mut stream =
+            TcpStream::connect_timeout(&addr, Duration::from_secs(2)).expect("connect to redis-server");
+        stream.set_read_timeout(Some(Duration::from_secs(5))).expect("read timeout");
+        let mut request = format!("*{}\r\n", args.len());
+        for arg in args {
+            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        stream.write_all(request.as_bytes()).expect("send to redis-server");
+        let mut reply = Vec::new();
+        let mut byte = [0u8; 1];
+        while !reply.ends_with(b"\r\n") {
+            match stream.read(&mut byte) {
+                Ok(1) => reply.push(byte[0]),
+                _ => break,
+            }
+        }
+        String::from_utf8_lossy(&reply).trim_end().to_owned()
+    }
+
+    /// Stops it with SIGSTOP: connections are accepted by the kernel but
+    /// nothing answers, like a hung server.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Resumes it after [`freeze`](Self::freeze) with SIGCONT.
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("redis-server is not running");
+        let status =
+            Command::new("kill").arg(signal).arg(child.id().to_string()).status().expect("cannot run kill");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
     /// Kills it with SIGKILL (no shutdown, no final save) and waits for it
     /// to exit.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
+            // SIGKILL ends a stopped process too.
             let _ = child.kill();
             let _ = child.wait();
         }
