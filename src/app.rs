@@ -224,6 +224,15 @@ impl Application {
         self.token_handle(TokenScope::Suite(suite_id.into()), None)
     }
 
+    /// An authorizing corp's access token, from its stored permanent code.
+    pub fn corp_access_token(
+        &self,
+        suite_id: impl Into<SuiteId>,
+        corp_id: impl Into<CorpId>,
+    ) -> AccessTokenHandle {
+        self.token_handle(TokenScope::Corp { suite_id: suite_id.into(), corp_id: corp_id.into() }, None)
+    }
+
     /// An authorizing corp's access token, from `permanent_code` (stored for
     /// later use by [`Application::corp`]). The PHP SDK's name.
     pub fn authorizer_access_token(

@@ -91,7 +91,8 @@ impl SqliteStore {
         connection.busy_timeout(busy_timeout).map_err(|e| fail("open", e))?;
         // WAL lets readers in other processes go on while one writes.
         connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())).map_err(|e| fail("open", e))?;
-        connection.execute_batch("PRAGMA synchronous = NORMAL;").map_err(|e| fail("open", e))?;
+        // FULL: a committed record survives a power loss, not only a crash.
+        connection.execute_batch("PRAGMA synchronous = FULL;").map_err(|e| fail("open", e))?;
         connection.execute_batch(SCHEMA).map_err(|e| fail("open", e))?;
         Ok(SqliteStore {
             inner: Arc::new(Inner { path, described, connection: Mutex::new(connection), clock }),
