@@ -290,7 +290,7 @@ async fn invalidations_reach_other_instances() {
 
 #[test]
 fn bad_urls_are_config_errors_and_passwords_stay_hidden() {
-    for url in ["http://127.0.0.1:6379", "redis://127.0.0.1:6379/x", "nonsense", "rediss://127.0.0.1:6379"] {
+    for url in ["http://127.0.0.1:6379", "redis://127.0.0.1:6379/x", "nonsense"] {
         match RedisStore::open(url, RedisOptions::default()) {
             Err(Error::Config(message)) => assert!(message.contains("store.url"), "{url}: {message}"),
             other => panic!("{url}: expected a config error, got {other:?}"),
@@ -303,4 +303,8 @@ fn bad_urls_are_config_errors_and_passwords_stay_hidden() {
     assert_eq!(store.describe(), "redis://127.0.0.1:1/0");
     assert!(!store.describe().contains("pw") && !store.describe().contains("user"));
     assert!(!format!("{store:?}").contains("pw"));
+
+    // TLS: accepted, and described as such.
+    let store = RedisStore::open("rediss://:pw@cache.example:6380/2", RedisOptions::default()).unwrap();
+    assert_eq!(store.describe(), "rediss://cache.example:6380/2");
 }

@@ -159,27 +159,22 @@ impl fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// A store on the Redis at `url` (`redis://[user:password@]host[:port][/db]`).
+    /// A store on the Redis at `url` (`redis://[user:password@]host[:port][/db]`,
+    /// or `rediss://…` for TLS).
     /// Checks the URL and the options but does not connect.
     ///
     /// # Errors
     ///
     /// [`Error::Config`] naming the field when the URL is not a `redis://`
-    /// URL, when it is `rediss://` (TLS is not built in), or when an option
-    /// is unusable.
+    /// or `rediss://` URL, or when an option is unusable.
     pub fn open(url: &str, options: RedisOptions) -> Result<RedisStore, Error> {
         const FORM: &str = "redis://[user:password@]host[:port][/db]";
         let parsed = redis::parse_redis_url(url)
             .ok_or_else(|| Error::Config(format!("store.url: not a Redis URL (expected {FORM})")))?;
         match parsed.scheme() {
-            "redis" => {}
-            "rediss" => {
-                return Err(Error::Config(
-                    "store.url: rediss:// needs TLS, which this build of the Redis store does not include; \
-                     use redis:// (through a TLS tunnel if the network is untrusted)"
-                        .to_owned(),
-                ))
-            }
+            // rediss: TLS with rustls (the same ring provider reqwest uses)
+            // and the webpki root certificates.
+            "redis" | "rediss" => {}
             other => {
                 return Err(Error::Config(format!(
                     "store.url: the Redis store takes redis:// URLs, not {other}:// (expected {FORM})"
@@ -347,13 +342,17 @@ enum Retry {
     IfDropped,
 }
 
-/// `redis://host:port/db`, without user or password.
+/// `redis://host:port/db` (or `rediss://`), without user or password.
 fn describe(client: &Client) -> String {
     let info = client.get_connection_info();
     let db = info.redis_settings().db();
     match info.addr() {
         ConnectionAddr::Tcp(host, port) if host.contains(':') => format!("redis://[{host}]:{port}/{db}"),
         ConnectionAddr::Tcp(host, port) => format!("redis://{host}:{port}/{db}"),
+        ConnectionAddr::TcpTls { host, port, .. } if host.contains(':') => {
+            format!("rediss://[{host}]:{port}/{db}")
+        }
+        ConnectionAddr::TcpTls { host, port, .. } => format!("rediss://{host}:{port}/{db}"),
         _ => format!("redis://(not tcp)/{db}"),
     }
 }
@@ -740,7 +739,7 @@ mod tests {
         let store = RedisStore::open("redis://user:secret@10.0.0.5:6380/2", RedisOptions::default()).unwrap();
         assert_eq!(store.describe(), "redis://10.0.0.5:6380/2");
         assert!(!format!("{store:?}").contains("secret"));
-        for bad in ["http://x", "not a url", "redis://h/notadb", "rediss://h"] {
+        for bad in ["http://x", "not a url", "redis://h/notadb"] {
             let Err(Error::Config(message)) = RedisStore::open(bad, RedisOptions::default()) else {
                 panic!("{bad}")
             };
