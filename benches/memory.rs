@@ -103,6 +103,7 @@ fn main() {
                 suite_secret: "secret".into(),
                 token: "Token".into(),
                 aes_key: "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt".into(),
+                ..Default::default()
             }],
             store: StoreConfig { url: Some(Secret::new(redis.url())), ..StoreConfig::default() },
             ..Config::default()

@@ -25,6 +25,7 @@ fn config(base_uri: &str, store: StoreConfig) -> Config {
             suite_secret: "secret".into(),
             token: "Token".into(),
             aes_key: AES_KEY.into(),
+            ..Default::default()
         }],
         store,
         ..Config::default()

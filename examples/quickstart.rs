@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use wecom_openwork::api::authorization::types::{SessionInfo, SetSessionInfoRequest};
-use wecom_openwork::api::oauth::types::GetUserInfoQuery;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::config::{StoreConfig, SuiteConfig};
 use wecom_openwork::emulator::{Emulator, EmulatorConfig};
@@ -45,6 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             suite_secret: "suite-secret".into(),
             token: "SuiteCallbackToken".into(),
             aes_key: AES_KEY.into(),
+            ..Default::default()
         }],
         // A demo keeps nothing: a real backend keeps the default SQLite file
         // or names a Redis store, so permanent codes survive a restart.
@@ -121,9 +121,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let corp_token = app.authorizer_access_token(CORP_ID, code, SUITE_ID).get_token().await?;
     println!("    got {}", masked(&corp_token));
 
-    step(8, "a corp API call; the corp token is put on the URL for you (auth/getuserinfo)");
-    let user = app.corp(SUITE_ID, CORP_ID).get_user_info(&GetUserInfoQuery { code: "CODE".into() }).await?;
-    println!("    the OAuth code belongs to user {:?}", user.userid.unwrap_or_default());
+    step(8, "a corp API call; the corp token is put on the URL for you (get_jsapi_ticket)");
+    let ticket = app.corp(SUITE_ID, CORP_ID).get_jsapi_ticket().await?;
+    println!("    the corp's JS-SDK ticket lives {} s", ticket.expires_in.unwrap_or_default());
+    let user = app.oauth(SUITE_ID).user_from_code("CODE").await?;
+    println!("    an OAuth code belongs to user {:?} (get_user_info_3rd)", user.userid.unwrap_or_default());
     let link =
         app.oauth(SUITE_ID).authorize_url("https://isv.example.com/oauth", OAuthScope::Base, Some("q1"))?;
     println!("    (users reach such codes through {link})");

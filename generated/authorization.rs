@@ -226,6 +226,8 @@ pub mod types {
     /// An access token for an authorized corp and its lifetime.
     ///
     /// Reply of [`Suite::get_corp_token`](crate::Suite::get_corp_token) (`POST /cgi-bin/service/get_corp_token`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90605>).
+    ///
+    /// Reply of [`Corp::get_customized_corp_token`](crate::Corp::get_customized_corp_token) (`GET /cgi-bin/gettoken`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/97164>).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct CorpAccessToken {
@@ -368,6 +370,16 @@ pub mod types {
         pub auth_corpid: ::std::string::String,
         /// The corp's permanent code from `get_permanent_code`.
         pub permanent_code: ::std::string::String,
+    }
+    /// Query parameters of `get_customized_corp_token`.
+    ///
+    /// Query parameters of [`Corp::get_customized_corp_token`](crate::Corp::get_customized_corp_token) (`GET /cgi-bin/gettoken`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/97164>).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GetCustomizedCorpTokenQuery {
+        /// Id of the authorizing corp.
+        pub corpid: ::std::string::String,
+        /// The 代开发 app's secret, which is the permanent code its template obtained.
+        pub corpsecret: ::std::string::String,
     }
     /// Body of `get_permanent_code`.
     ///
@@ -525,6 +537,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &[],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":1200,\"pre_auth_code\":\"Cx_Dk6qiBE0Dmx4EmlT3oRfArPvwSQ-oa3NL_fwHM7VI08r52wazoZX2Rhpz1dEw\"}",
     };
@@ -540,6 +553,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["pre_auth_code", "session_info"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
@@ -555,6 +569,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_code"],
         example_response: "{\"access_token\":\"xxxxxx\",\"auth_corp_info\":{\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corp_wxqrcode\":\"zzzzz\",\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"auth_user_info\":{\"avatar\":\"http://xxx\",\"name\":\"xxx\",\"open_userid\":\"xxxxxx\",\"userid\":\"aa\"},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"edition_info\":{\"agent\":[{\"agentid\":1,\"app_status\":3,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"expired_time\":1541990791,\"is_shared_from_other_corp\":true,\"is_virtual_version\":false,\"user_limit\":200}]},\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"permanent_code\":\"xxxx\",\"register_code_info\":{\"register_code\":\"1111\",\"state\":\"state001\",\"template_id\":\"tpl111\"},\"state\":\"state001\"}",
     };
@@ -570,6 +585,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_code"],
         example_response: "{\"auth_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"auth_user_info\":{\"avatar\":\"http://xxx\",\"name\":\"xxx\",\"open_userid\":\"xxxxxx\",\"userid\":\"aa\"},\"errcode\":0,\"errmsg\":\"ok\",\"permanent_code\":\"xxxx\",\"register_code_info\":{\"register_code\":\"1111\",\"state\":\"state001\",\"template_id\":\"tpl111\"},\"state\":\"state001\"}",
     };
@@ -585,6 +601,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_corpid", "permanent_code"],
         example_response: "{\"auth_corp_info\":{\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corp_wxqrcode\":\"zzzzz\",\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"edition_info\":{\"agent\":[{\"agentid\":1,\"app_status\":3,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"expired_time\":1541990791,\"is_shared_from_other_corp\":true,\"is_virtual_version\":false,\"user_limit\":200}]},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
@@ -600,6 +617,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_corpid", "permanent_code"],
         example_response: "{\"auth_corp_info\":{\"corp_ex_name\":{\"name_list\":[\"xx\"]},\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
@@ -615,8 +633,25 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty],
         required: &["auth_corpid", "permanent_code"],
         example_response: "{\"access_token\":\"xxxxxx\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
+    };
+    ///`GET /cgi-bin/gettoken`: Get a 代开发 app's access token in an authorized corp (代开发授权应用access_token的获取).
+    pub static GET_CUSTOMIZED_CORP_TOKEN: crate::Endpoint = crate::Endpoint {
+        group: "authorization",
+        name: "get_customized_corp_token",
+        summary: "Get a 代开发 app's access token in an authorized corp (代开发授权应用access_token的获取).",
+        doc: "https://developer.work.weixin.qq.com/document/path/97164",
+        method: crate::HttpMethod::Get,
+        path: "/cgi-bin/gettoken",
+        token: crate::TokenKind::None,
+        token_param: ::std::option::Option::None,
+        response_format: crate::ResponseFormat::Json,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::Customized],
+        required: &["corpid", "corpsecret"],
+        example_response: "{\"access_token\":\"accesstoken000001\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
     };
     ///`POST /cgi-bin/service/get_admin_list`: List the admins of the app in a corp (获取应用的管理员列表).
     pub static GET_ADMIN_LIST: crate::Endpoint = crate::Endpoint {
@@ -630,6 +665,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_corpid", "agentid"],
         example_response: "{\"admin\":[{\"auth_type\":1,\"open_userid\":\"xxxxx\",\"userid\":\"zhangsan\"},{\"auth_type\":0,\"open_userid\":\"yyyyy\",\"userid\":\"lisi\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
@@ -642,6 +678,7 @@ pub mod endpoints {
         &GET_AUTH_INFO,
         &GET_AUTH_INFO_V2,
         &GET_CORP_TOKEN,
+        &GET_CUSTOMIZED_CORP_TOKEN,
         &GET_ADMIN_LIST,
     ];
 }
@@ -780,6 +817,8 @@ impl crate::Suite {
     ///
     /// Sends `POST /cgi-bin/service/get_corp_token`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
+    /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90605>
     pub async fn get_corp_token(
         &self,
@@ -811,6 +850,32 @@ impl crate::Suite {
                 &endpoints::GET_ADMIN_LIST,
                 ::std::option::Option::None::<&()>,
                 ::std::option::Option::Some(request),
+            )
+            .await
+    }
+}
+impl crate::Corp {
+    /// Get a 代开发 app's access token in an authorized corp (代开发授权应用access_token的获取).
+    ///
+    /// A 代开发 (customized) app's secret is the permanent code its template got when the
+    /// corp authorized it; with it, the app's token is fetched like a self-built app's,
+    /// with `gettoken`. The token is for this app only and is valid for `expires_in`
+    /// seconds (normally 7200); asked again while valid, WeCom returns the same token.
+    /// Third-party apps use `get_corp_token` instead. The secret travels in the URL query.
+    ///
+    /// Sends `GET /cgi-bin/gettoken`. Carries no access token: this call obtains one.
+    ///
+    /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97164>
+    pub async fn get_customized_corp_token(
+        &self,
+        query: &types::GetCustomizedCorpTokenQuery,
+    ) -> ::std::result::Result<types::CorpAccessToken, crate::Error> {
+        self.call(
+                &endpoints::GET_CUSTOMIZED_CORP_TOKEN,
+                ::std::option::Option::Some(query),
+                ::std::option::Option::None::<&()>,
             )
             .await
     }

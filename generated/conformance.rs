@@ -58,8 +58,22 @@ pub fn roundtrip_response(
                 .map_err(|e| e.to_string())?;
             ::serde_json::to_value(&typed).map_err(|e| e.to_string())
         }
+        ("authorization", "get_customized_corp_token") => {
+            let typed: ::wecom_openwork::api::authorization::types::CorpAccessToken = ::serde_json::from_value(
+                    response,
+                )
+                .map_err(|e| e.to_string())?;
+            ::serde_json::to_value(&typed).map_err(|e| e.to_string())
+        }
         ("authorization", "get_admin_list") => {
             let typed: ::wecom_openwork::api::authorization::types::AdminList = ::serde_json::from_value(
+                    response,
+                )
+                .map_err(|e| e.to_string())?;
+            ::serde_json::to_value(&typed).map_err(|e| e.to_string())
+        }
+        ("jsapi", "get_jsapi_ticket") => {
+            let typed: ::wecom_openwork::api::jsapi::types::JsapiTicket = ::serde_json::from_value(
                     response,
                 )
                 .map_err(|e| e.to_string())?;
@@ -251,6 +265,21 @@ pub async fn call_typed(
                 .map_err(|e| e.to_string())?;
             ::serde_json::to_value(&response).map_err(|e| e.to_string())
         }
+        ("authorization", "get_customized_corp_token") => {
+            let query: ::wecom_openwork::api::authorization::types::GetCustomizedCorpTokenQuery = ::serde_json::from_value(
+                    query
+                        .ok_or(
+                            "authorization.get_customized_corp_token: no example query",
+                        )?,
+                )
+                .map_err(|e| e.to_string())?;
+            let response = client
+                .corp(suite_id, corp_id)
+                .get_customized_corp_token(&query)
+                .await
+                .map_err(|e| e.to_string())?;
+            ::serde_json::to_value(&response).map_err(|e| e.to_string())
+        }
         ("authorization", "get_admin_list") => {
             let request: ::wecom_openwork::api::authorization::types::GetAdminListRequest = ::serde_json::from_value(
                     request.ok_or("authorization.get_admin_list: no example request")?,
@@ -259,6 +288,14 @@ pub async fn call_typed(
             let response = client
                 .suite(suite_id)
                 .get_admin_list(&request)
+                .await
+                .map_err(|e| e.to_string())?;
+            ::serde_json::to_value(&response).map_err(|e| e.to_string())
+        }
+        ("jsapi", "get_jsapi_ticket") => {
+            let response = client
+                .corp(suite_id, corp_id)
+                .get_jsapi_ticket()
                 .await
                 .map_err(|e| e.to_string())?;
             ::serde_json::to_value(&response).map_err(|e| e.to_string())

@@ -6,6 +6,12 @@
 pub mod authorization {
     include!("authorization.rs");
 }
+/// JS-SDK tickets of an authorized corp (corp token), for signing `wx.config` on the app's pages.
+///
+/// Generated from `spec/jsapi.yaml`.
+pub mod jsapi {
+    include!("jsapi.rs");
+}
 /// Web OAuth identity (网页授权登录) for third-party apps (suite token) and self-built / 代开发 apps (corp token).
 ///
 /// Generated from `spec/oauth.yaml`.
@@ -33,7 +39,9 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &authorization::endpoints::GET_AUTH_INFO,
     &authorization::endpoints::GET_AUTH_INFO_V2,
     &authorization::endpoints::GET_CORP_TOKEN,
+    &authorization::endpoints::GET_CUSTOMIZED_CORP_TOKEN,
     &authorization::endpoints::GET_ADMIN_LIST,
+    &jsapi::endpoints::GET_JSAPI_TICKET,
     &oauth::endpoints::GET_USER_INFO_3RD,
     &oauth::endpoints::GET_USER_DETAIL_3RD,
     &oauth::endpoints::GET_USER_INFO,

@@ -197,7 +197,8 @@ pub mod endpoints {
         token: crate::TokenKind::Suite,
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
-        retry_safe: true,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty],
         required: &["code"],
         example_response: "{\"corpid\":\"CORPID\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"open_userid\":\"wwxxxx\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
     };
@@ -213,6 +214,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty],
         required: &["user_ticket"],
         example_response: "{\"avatar\":\"http://shp.qpic.cn/bizmp/xxxxxxxxxxx/0\",\"corpid\":\"wwxxxxxxyyyyy\",\"errcode\":0,\"errmsg\":\"ok\",\"gender\":\"1\",\"name\":\"李四\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=vcfc13b01dfs78e981c\",\"userid\":\"lisi\"}",
     };
@@ -227,7 +229,8 @@ pub mod endpoints {
         token: crate::TokenKind::Corp,
         token_param: ::std::option::Option::Some("access_token"),
         response_format: crate::ResponseFormat::Json,
-        retry_safe: true,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::Customized],
         required: &["code"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
     };
@@ -243,6 +246,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::Customized],
         required: &["user_ticket"],
         example_response: "{\"address\":\"广州市海珠区新港中路\",\"avatar\":\"http://shp.qpic.cn/bizmp/xxxxxxxxxxx/0\",\"biz_mail\":\"zhangsan@qyycs2.wecom.work\",\"email\":\"zhangsan@gzdev.com\",\"errcode\":0,\"errmsg\":\"ok\",\"gender\":\"1\",\"mobile\":\"13800000000\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=vcfc13b01dfs78e981c\",\"userid\":\"lisi\"}",
     };
@@ -270,6 +274,8 @@ impl crate::Suite {
     ///
     /// Sends `GET /cgi-bin/service/auth/getuserinfo3rd`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
+    /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91121>
     pub async fn get_user_info_3rd(
         &self,
@@ -290,6 +296,8 @@ impl crate::Suite {
     /// longer the real name for third-party apps.
     ///
     /// Sends `POST /cgi-bin/service/auth/getuserdetail3rd`. Token: the suite access token, as `suite_access_token` on the URL.
+    ///
+    /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91122>
     pub async fn get_user_detail_3rd(
@@ -316,6 +324,8 @@ impl crate::Corp {
     ///
     /// Sends `GET /cgi-bin/auth/getuserinfo`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
+    /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96442>
     pub async fn get_user_info(
         &self,
@@ -336,6 +346,8 @@ impl crate::Corp {
     /// `email`, `biz_mail` and `address` are never given to third-party apps.
     ///
     /// Sends `POST /cgi-bin/auth/getuserdetail`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96443>
     pub async fn get_user_detail(

@@ -294,6 +294,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::None,
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["corpid", "provider_secret"],
         example_response: "{\"expires_in\":7200,\"provider_access_token\":\"enLSZ5xxxxxxJRL\"}",
     };
@@ -309,6 +310,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_code"],
         example_response: "{\"agent\":[{\"agentid\":0,\"auth_type\":1},{\"agentid\":1,\"auth_type\":1},{\"agentid\":2,\"auth_type\":1}],\"auth_info\":{\"department\":[{\"id\":2,\"writable\":true}]},\"corp_info\":{\"corpid\":\"wxCorpId\"},\"errcode\":0,\"errmsg\":\"ok\",\"user_info\":{\"avatar\":\"xxxx\",\"name\":\"xxxx\",\"open_userid\":\"xxx\",\"userid\":\"xxxx\"},\"usertype\":1}",
     };
@@ -324,6 +326,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["template_id"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":600,\"register_code\":\"pIKi3wRPNWCGF-pyP-YU5KWjDDD\"}",
     };
@@ -339,6 +342,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["register_code"],
         example_response: "{\"auth_user_info\":{\"userid\":\"zhangshan\"},\"contact_sync\":{\"access_token\":\"accesstoken000001\",\"expires_in\":1800},\"corpid\":\"wwddddccc7775555aaa\",\"errcode\":0,\"errmsg\":\"ok\",\"state\":\"TestState123\",\"template_id\":\"tpltest\"}",
     };
@@ -354,6 +358,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["corpid"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"open_corpid\":\"AAAAAA\"}",
     };
@@ -369,6 +374,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["state", "templateid_list"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":864000,\"qrcode_url\":\"xxxxx\"}",
     };

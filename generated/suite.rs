@@ -108,6 +108,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::None,
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["suite_id", "suite_secret", "suite_ticket"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"suite_access_token\":\"61W3mEpU66027wgNZ_MhGHNQDHnFATkDa9-2llMBjUwxRSNPbVsMmyD-yq8wZETSoE5NQgecigDrSHkPtIYA\"}",
     };
@@ -123,6 +124,7 @@ pub mod endpoints {
         token_param: ::std::option::Option::Some("suite_access_token"),
         response_format: crate::ResponseFormat::JsonOrBinary,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["suite_id"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"qrcode\":\"https://open.work.weixin.qq.com/wwopen/qrcode/xxxxx\"}",
     };

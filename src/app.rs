@@ -13,7 +13,7 @@ use crate::api::oauth::types::{
     GetUserDetail3rdRequest, GetUserDetailRequest, GetUserInfo3rdQuery, GetUserInfoQuery, UserDetail,
     UserDetail3rd, UserInfo, UserInfo3rd,
 };
-use crate::authorizations::Authorization;
+use crate::authorizations::{AppKind, Authorization};
 use crate::client::{decode_json, Client, Target, TokenUse};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, StoreKind};
@@ -103,11 +103,14 @@ impl ApplicationBuilder {
                 .base_uri(config.http.base_uri.clone())
                 .timeout(config.timeout())
                 .max_response_bytes(config.http.max_response_bytes)
-                .retry(config.http.retry.policy())
+                .retry(config.http.retry_policy())
                 .throw(config.http.throw)
                 .clock(self.clock.clone());
             if let Some(http) = &self.http {
                 builder = builder.http_client(http.clone());
+            }
+            for suite in &config.suites {
+                builder = builder.app_kind(suite.suite_id.clone(), suite.kind);
             }
             builder
         };
@@ -379,15 +382,23 @@ impl Application {
         self.inner.tokens.set_override(scope, Arc::new(source));
     }
 
-    /// Third-party OAuth for a suite's users.
+    /// Third-party OAuth for a suite's users (`appid` = the suite id), with
+    /// the suite token. A 代开发 suite may not use it: its calls fail with
+    /// [`Error::AppKindNotAllowed`]; use [`Application::corp_oauth`].
     pub fn oauth(&self, suite_id: impl Into<SuiteId>) -> OAuth {
         OAuth { suite: self.suite(suite_id) }
     }
 
-    /// OAuth through a corp's own app (代开发 or with `appid` = corp id), with
-    /// the corp token.
+    /// OAuth of a corp's users through the suite's app (`appid` = the corp
+    /// id), as the suite's configured kind does it: a third-party suite
+    /// resolves codes with `get_user_info_3rd` / `get_user_detail_3rd` and
+    /// its suite token (the PHP SDK's `getCorpOAuth`); a 代开发 suite with
+    /// `get_user_info` / `get_user_detail` and the corp token. A suite that
+    /// is not configured is taken for a third-party one.
     pub fn corp_oauth(&self, corp_id: impl Into<CorpId>, suite_id: impl Into<SuiteId>) -> CorpOAuth {
-        CorpOAuth { corp: self.corp(suite_id, corp_id) }
+        let suite_id = suite_id.into();
+        let kind = self.inner.config.suite(&suite_id).map(|s| s.kind).unwrap_or_default();
+        CorpOAuth { kind, suite: self.suite(suite_id.clone()), corp: self.corp(suite_id, corp_id) }
     }
 
     /// The typed client behind the handles, with this application's token
@@ -515,13 +526,80 @@ impl OAuth {
     }
 }
 
-/// OAuth through a corp's app, with the corp token.
+/// OAuth of a corp's users through a suite's app, the way the suite's kind
+/// does it (see [`Application::corp_oauth`]).
 #[derive(Clone, Debug)]
 pub struct CorpOAuth {
+    kind: AppKind,
+    suite: Suite,
     corp: Corp,
 }
 
+/// Who an OAuth code belongs to, as the endpoint the suite's kind uses
+/// answered.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum CorpOAuthUser {
+    /// A third-party suite's answer (`get_user_info_3rd`, suite token).
+    ThirdParty(UserInfo3rd),
+    /// A 代开发 suite's answer (`get_user_info`, corp token).
+    Customized(UserInfo),
+}
+
+impl CorpOAuthUser {
+    /// The member's userid, when the user is a member of the corp.
+    pub fn userid(&self) -> Option<&str> {
+        match self {
+            CorpOAuthUser::ThirdParty(u) => u.userid.as_deref(),
+            CorpOAuthUser::Customized(u) => u.userid.as_deref(),
+        }
+    }
+
+    /// The ticket for [`CorpOAuth::user_detail`], when the scope and the
+    /// app's visible range give one.
+    pub fn user_ticket(&self) -> Option<&str> {
+        match self {
+            CorpOAuthUser::ThirdParty(u) => u.user_ticket.as_deref(),
+            CorpOAuthUser::Customized(u) => u.user_ticket.as_deref(),
+        }
+    }
+
+    /// The identifier of a user who is not a member.
+    pub fn openid(&self) -> Option<&str> {
+        match self {
+            CorpOAuthUser::ThirdParty(u) => u.openid.as_deref(),
+            CorpOAuthUser::Customized(u) => u.openid.as_deref(),
+        }
+    }
+}
+
+/// A member's details from a `user_ticket`, as the endpoint the suite's
+/// kind uses answered.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum CorpOAuthUserDetail {
+    /// A third-party suite's answer (`get_user_detail_3rd`, suite token).
+    ThirdParty(UserDetail3rd),
+    /// A 代开发 suite's answer (`get_user_detail`, corp token).
+    Customized(UserDetail),
+}
+
+impl CorpOAuthUserDetail {
+    /// The member's userid.
+    pub fn userid(&self) -> Option<&str> {
+        match self {
+            CorpOAuthUserDetail::ThirdParty(d) => d.userid.as_deref(),
+            CorpOAuthUserDetail::Customized(d) => d.userid.as_deref(),
+        }
+    }
+}
+
 impl CorpOAuth {
+    /// The suite's kind, which decides the endpoints used.
+    pub fn kind(&self) -> AppKind {
+        self.kind
+    }
+
     /// The authorization link (`appid` = the corp id; `agentid` is required
     /// for [`OAuthScope::PrivateInfo`]).
     pub fn authorize_url(
@@ -534,14 +612,40 @@ impl CorpOAuth {
         oauth_authorize_url(self.corp.corp_id().as_str(), redirect_uri, scope, state, agentid)
     }
 
-    /// The user a redirect's `code` belongs to (`get_user_info`).
-    pub async fn user_from_code(&self, code: &str) -> Result<UserInfo, Error> {
-        self.corp.get_user_info(&GetUserInfoQuery { code: code.to_owned() }).await
+    /// The user a redirect's `code` belongs to: `get_user_info_3rd` (suite
+    /// token) for a third-party suite, `get_user_info` (corp token) for a
+    /// 代开发 one. The code is single use: the call is never repeated.
+    pub async fn user_from_code(&self, code: &str) -> Result<CorpOAuthUser, Error> {
+        match self.kind {
+            AppKind::ThirdParty => self
+                .suite
+                .get_user_info_3rd(&GetUserInfo3rdQuery { code: code.to_owned() })
+                .await
+                .map(CorpOAuthUser::ThirdParty),
+            AppKind::Customized => self
+                .corp
+                .get_user_info(&GetUserInfoQuery { code: code.to_owned() })
+                .await
+                .map(CorpOAuthUser::Customized),
+        }
     }
 
-    /// The user's details from a `user_ticket` (`get_user_detail`).
-    pub async fn user_detail(&self, user_ticket: &str) -> Result<UserDetail, Error> {
-        self.corp.get_user_detail(&GetUserDetailRequest { user_ticket: user_ticket.to_owned() }).await
+    /// The user's details from a `user_ticket`: `get_user_detail_3rd` (suite
+    /// token) for a third-party suite, `get_user_detail` (corp token) for a
+    /// 代开发 one.
+    pub async fn user_detail(&self, user_ticket: &str) -> Result<CorpOAuthUserDetail, Error> {
+        match self.kind {
+            AppKind::ThirdParty => self
+                .suite
+                .get_user_detail_3rd(&GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() })
+                .await
+                .map(CorpOAuthUserDetail::ThirdParty),
+            AppKind::Customized => self
+                .corp
+                .get_user_detail(&GetUserDetailRequest { user_ticket: user_ticket.to_owned() })
+                .await
+                .map(CorpOAuthUserDetail::Customized),
+        }
     }
 }
 

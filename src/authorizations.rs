@@ -23,6 +23,22 @@ pub enum AppKind {
     Customized,
 }
 
+impl AppKind {
+    /// `"third_party"` or `"customized"`, as in the configuration and specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppKind::ThirdParty => "third_party",
+            AppKind::Customized => "customized",
+        }
+    }
+}
+
+impl fmt::Display for AppKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One corp's authorization of one suite, as stored.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -31,7 +47,9 @@ pub struct Authorization {
     pub suite_id: SuiteId,
     /// The authorizing corp.
     pub corp_id: CorpId,
-    /// The permanent code (WeCom hands it out once). `Debug` never shows it.
+    /// The permanent code (WeCom hands it out once). `Debug` never shows it;
+    /// serializing writes it (this is the store's record of it).
+    #[serde(serialize_with = "crate::secret::serialize_exposed")]
     pub permanent_code: Secret,
     /// The corp's name, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,6 +67,10 @@ pub struct Authorization {
     /// The paid edition, when the app has editions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edition: Option<String>,
+    /// Whether `on_authorized` has yet to run for it: the callback server's
+    /// `resume()` runs it for every authorization so marked.
+    #[serde(default)]
+    pub awaiting_on_authorized: bool,
 }
 
 impl Authorization {
@@ -69,6 +91,7 @@ impl Authorization {
             agent_id: None,
             authorized_at: authorized_at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
             edition: None,
+            awaiting_on_authorized: false,
         }
     }
 
@@ -117,8 +140,17 @@ impl fmt::Debug for Authorization {
             .field("agent_id", &self.agent_id)
             .field("authorized_at", &self.authorized_at)
             .field("edition", &self.edition)
+            .field("awaiting_on_authorized", &self.awaiting_on_authorized)
             .finish()
     }
+}
+
+/// What stays of an authorization after `cancel_auth`: when it was
+/// cancelled, so that an older authorization arriving late (a delayed
+/// exchange, a replayed push) cannot come back.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Cancellation {
+    pub(crate) cancelled_at: u64,
 }
 
 #[cfg(test)]

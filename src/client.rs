@@ -1,18 +1,20 @@
 //! The HTTP side of a call: URL and token, request, limits, retries, the
 //! errcode envelope, and decoding.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
+use crate::authorizations::AppKind;
 use crate::clock::{Clock, SystemClock};
 use crate::endpoint::{Endpoint, HttpMethod};
-use crate::error::{body_excerpt, hint_of, EndpointName, Error};
+use crate::error::{api_error, body_excerpt, redact_serde_error, EndpointName, Error, RATE_LIMIT_CODES};
 use crate::handle::{Corp, Provider, Suite};
 use crate::ids::{CorpId, SuiteId};
 use crate::retry::RetryPolicy;
@@ -51,6 +53,8 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// Endpoints WeCom rate-limited lately, per caller, until the pause ends.
+    limited: Mutex<HashMap<LimitKey, Limited>>,
     base_uri: String,
     timeout: Duration,
     max_response_bytes: usize,
@@ -58,6 +62,8 @@ struct Inner {
     throw: bool,
     clock: Arc<dyn Clock>,
     tokens: Arc<dyn TokenSource>,
+    /// What each declared suite is, for refusing calls its kind may not make.
+    app_kinds: HashMap<SuiteId, AppKind>,
 }
 
 impl fmt::Debug for Client {
@@ -72,6 +78,30 @@ impl fmt::Debug for Client {
     }
 }
 
+/// What a rate limit is remembered by: the endpoint's path, and whose call
+/// it was (the token scope; for a token fetch, the corp or suite it names).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct LimitKey {
+    path: String,
+    subject: String,
+}
+
+/// A remembered rate limit: until when, and WeCom's reply.
+struct Limited {
+    until: SystemTime,
+    code: i64,
+    message: String,
+    hint: Option<String>,
+}
+
+/// The ids a token fetch's body names, for [`LimitKey::subject`].
+#[derive(Deserialize)]
+struct Subject {
+    auth_corpid: Option<String>,
+    suite_id: Option<String>,
+    corpid: Option<String>,
+}
+
 /// Builds a [`Client`]; every setting has a default.
 #[must_use]
 pub struct ClientBuilder {
@@ -82,6 +112,7 @@ pub struct ClientBuilder {
     throw: bool,
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
+    app_kinds: HashMap<SuiteId, AppKind>,
 }
 
 impl Default for ClientBuilder {
@@ -94,6 +125,7 @@ impl Default for ClientBuilder {
             throw: true,
             clock: Arc::new(SystemClock),
             http: None,
+            app_kinds: HashMap::new(),
         }
     }
 }
@@ -144,6 +176,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Declares what `suite_id` is: calls through its [`Suite`] and [`Corp`]
+    /// handles to endpoints its kind may not make (see
+    /// [`Endpoint::app_kinds`]) are refused before they are sent, with
+    /// [`Error::AppKindNotAllowed`]. Calls for undeclared suites are not
+    /// checked. An [`crate::Application`] declares every configured suite.
+    pub fn app_kind(mut self, suite_id: impl Into<SuiteId>, kind: AppKind) -> Self {
+        self.app_kinds.insert(suite_id.into(), kind);
+        self
+    }
+
     /// Builds the client; `tokens` supplies every token a call needs.
     pub fn build(self, tokens: impl TokenSource + 'static) -> Result<Client, Error> {
         self.build_shared(Arc::new(tokens))
@@ -171,6 +213,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                limited: Mutex::new(HashMap::new()),
                 base_uri,
                 timeout: self.timeout,
                 max_response_bytes: self.max_response_bytes,
@@ -178,6 +221,7 @@ impl ClientBuilder {
                 throw: self.throw,
                 clock: self.clock,
                 tokens,
+                app_kinds: self.app_kinds,
             }),
         })
     }
@@ -253,6 +297,11 @@ impl Client {
         &self.inner.retry
     }
 
+    /// The declared kind of `suite_id` (see [`ClientBuilder::app_kind`]).
+    pub fn app_kind_of(&self, suite_id: &SuiteId) -> Option<AppKind> {
+        self.inner.app_kinds.get(suite_id).copied()
+    }
+
     /// The handle for provider-level calls (provider token).
     pub fn provider(&self) -> Provider {
         Provider::new(self.clone())
@@ -304,8 +353,9 @@ impl Client {
     }
 
     /// The call loop: token, attempt, envelope; then one refetch on an
-    /// invalid token, back-off on retryable failures, and "authorization gone"
-    /// for a corp WeCom no longer knows.
+    /// invalid token, back-off on retryable failures, one pause on a rate
+    /// limit (see [`RetryPolicy`]), and "authorization gone" for a corp WeCom
+    /// no longer knows.
     pub(crate) async fn run<Q, B, T>(
         &self,
         target: Target<'_>,
@@ -342,7 +392,15 @@ impl Client {
             let mut attempt = 0u32;
             let mut retries = 0u32;
             let mut refetched = false;
+            let mut paused = false;
+            let mut limit_key = None;
             loop {
+                if let Some(error) =
+                    self.known_limit(&target, tokens, body.as_deref(), &mut limit_key, attempt)
+                {
+                    tracing::debug!(error = %error, "rate-limited lately; not calling");
+                    return Err(error);
+                }
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
                 let token = match (tokens, target.token_param) {
@@ -374,6 +432,26 @@ impl Client {
                         return Err(error.into_authorization_gone(suite_id, corp_id));
                     }
                 }
+                if let Error::Api { code, .. } = &error {
+                    if RATE_LIMIT_CODES.contains(code) {
+                        let pause = policy.rate_limit_pause;
+                        self.remember_limit(&target, tokens, body.as_deref(), &mut limit_key, &error, pause);
+                        // Token fetches hold the refresh lease: they fail at once.
+                        let may_pause = matches!(tokens, TokenUse::Scope(_)) && policy.pauses_on_rate_limit();
+                        if may_pause && !paused {
+                            paused = true;
+                            tracing::warn!(
+                                code,
+                                ?pause,
+                                "rate-limited by WeCom; pausing once before trying again"
+                            );
+                            self.inner.clock.sleep(pause).await;
+                            continue;
+                        }
+                        tracing::warn!(code, retry_after = ?pause, "rate-limited by WeCom");
+                        return Err(error.into_rate_limited(pause));
+                    }
+                }
                 if retries < policy.max_retries && policy.should_retry(&error, target.retry_safe) {
                     let wait = policy.backoff(retries, fastrand::f64());
                     retries += 1;
@@ -386,6 +464,73 @@ impl Client {
         }
         .instrument(span)
         .await
+    }
+
+    /// The key a rate limit on this call is remembered by.
+    fn limit_key(target: &Target<'_>, tokens: TokenUse<'_>, body: Option<&[u8]>) -> LimitKey {
+        let subject = match tokens {
+            TokenUse::Scope(scope) => scope.to_string(),
+            TokenUse::Given(_) | TokenUse::Without => body
+                .and_then(|b| serde_json::from_slice::<Subject>(b).ok())
+                .and_then(|s| s.auth_corpid.or(s.suite_id).or(s.corpid))
+                .unwrap_or_default(),
+        };
+        LimitKey { path: target.path.to_owned(), subject }
+    }
+
+    fn limits(&self) -> std::sync::MutexGuard<'_, HashMap<LimitKey, Limited>> {
+        self.inner.limited.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// [`Error::RateLimited`] if WeCom limited this endpoint for this caller
+    /// less than the pause ago; `attempts` is what the call made so far.
+    fn known_limit(
+        &self,
+        target: &Target<'_>,
+        tokens: TokenUse<'_>,
+        body: Option<&[u8]>,
+        key: &mut Option<LimitKey>,
+        attempts: u32,
+    ) -> Option<Error> {
+        if self.limits().is_empty() {
+            return None;
+        }
+        let key = key.get_or_insert_with(|| Client::limit_key(target, tokens, body));
+        let now = self.inner.clock.now();
+        let limits = self.limits();
+        let limited = limits.get(key)?;
+        let retry_after = limited.until.duration_since(now).ok().filter(|d| !d.is_zero())?;
+        Some(Error::RateLimited {
+            endpoint: target.name.clone(),
+            code: limited.code,
+            message: limited.message.clone(),
+            hint: limited.hint.clone(),
+            retry_after,
+            attempts,
+        })
+    }
+
+    /// Remembers, for `pause` from now, that WeCom rate-limited this call.
+    fn remember_limit(
+        &self,
+        target: &Target<'_>,
+        tokens: TokenUse<'_>,
+        body: Option<&[u8]>,
+        key: &mut Option<LimitKey>,
+        error: &Error,
+        pause: Duration,
+    ) {
+        let Error::Api { code, message, hint, .. } = error else { return };
+        if pause.is_zero() {
+            return;
+        }
+        let key = key.get_or_insert_with(|| Client::limit_key(target, tokens, body)).clone();
+        let now = self.inner.clock.now();
+        let limited =
+            Limited { until: now + pause, code: *code, message: message.clone(), hint: hint.clone() };
+        let mut limits = self.limits();
+        limits.retain(|_, l| l.until > now);
+        limits.insert(key, limited);
     }
 
     /// One attempt: the request, the status rule, the body within its limit.
@@ -466,21 +611,17 @@ async fn read_limited(
 /// [`Error::Api`]. Then the body decodes into `R`, ignoring unknown fields.
 pub(crate) fn decode_json<R: DeserializeOwned>(target: &Target<'_>, reply: Reply) -> Result<R, Error> {
     let body = &reply.body;
-    let decode_error =
-        |source| Error::Decode { endpoint: target.name.clone(), source, body: body_excerpt(body) };
+    let decode_error = |source| Error::Decode {
+        endpoint: target.name.clone(),
+        source: redact_serde_error(source),
+        body: body_excerpt(body),
+    };
     let envelope: Envelope = serde_json::from_slice(body).map_err(decode_error)?;
     match envelope.errcode {
         None | Some(0) => serde_json::from_slice(body).map_err(decode_error),
         Some(code) => {
-            let message = envelope.errmsg.unwrap_or_default();
             tracing::debug!(code, "WeCom error");
-            Err(Error::Api {
-                endpoint: target.name.clone(),
-                code,
-                hint: hint_of(&message),
-                message,
-                attempts: 1,
-            })
+            Err(api_error(target.name.clone(), code, envelope.errmsg.unwrap_or_default()))
         }
     }
 }

@@ -17,7 +17,7 @@ pub trait Clock: Send + Sync + fmt::Debug {
 
 /// Milliseconds since the Unix epoch (0 before it).
 pub(crate) fn unix_ms(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The real clock: system time and tokio's timer.

@@ -9,6 +9,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use crate::authorizations::AppKind;
 use crate::client::{DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES};
 use crate::error::Error;
 use crate::ids::{CorpId, SuiteId};
@@ -117,6 +118,13 @@ pub struct SuiteConfig {
     pub token: Secret,
     /// EncodingAESKey of the suite's callback URLs (43 characters).
     pub aes_key: Secret,
+    /// What the suite is: `third_party` (the default) or `customized` (a
+    /// 代开发 template). A customized suite's corp tokens come from
+    /// `gettoken` with the permanent code as the app secret, its OAuth uses
+    /// the corp token, and calls its kind may not make are refused before
+    /// they are sent ([`crate::Error::AppKindNotAllowed`]).
+    #[serde(default)]
+    pub kind: AppKind,
 }
 
 /// HTTP behaviour of every call.
@@ -134,6 +142,12 @@ pub struct HttpConfig {
     pub base_uri: String,
     /// Limit on a reply's size, in bytes. Default 8 MiB.
     pub max_response_bytes: usize,
+    /// How long a call rate-limited by WeCom (45009, 45033) waits, once,
+    /// before trying again, in seconds; and how long further calls to that
+    /// endpoint for the same scope then fail at once with
+    /// [`Error::RateLimited`]. 0, or retries off, fails at once. Default 60
+    /// (WeCom's per-minute block); else 60 to 3600. See [`RetryPolicy`].
+    pub rate_limit_pause: f64,
 }
 
 impl Default for HttpConfig {
@@ -144,7 +158,17 @@ impl Default for HttpConfig {
             retry: RetrySetting::default(),
             base_uri: DEFAULT_BASE_URI.to_owned(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            rate_limit_pause: 60.0,
         }
+    }
+}
+
+impl HttpConfig {
+    /// The retry policy of `retry`, with `rate_limit_pause`.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        let pause =
+            if self.rate_limit_pause.is_finite() { self.rate_limit_pause.clamp(0.0, 3600.0) } else { 0.0 };
+        RetryPolicy { rate_limit_pause: Duration::from_secs_f64(pause), ..self.retry.policy() }
     }
 }
 
@@ -210,6 +234,7 @@ impl RetrySetting {
                 multiplier: c.multiplier,
                 max_delay: Duration::from_millis(c.max_delay),
                 jitter: c.jitter,
+                ..RetryPolicy::default()
             },
         }
     }
@@ -326,6 +351,13 @@ impl Config {
                 http.timeout
             )));
         }
+        let pause = http.rate_limit_pause;
+        if !(pause == 0.0 || (60.0..=3600.0).contains(&pause)) {
+            return Err(Error::Config(format!(
+                "http.rate_limit_pause: must be 0 (fail at once) or between 60 (WeCom blocks for a minute) \
+                 and 3600 seconds, got {pause}"
+            )));
+        }
         if http.max_response_bytes == 0 {
             return Err(Error::Config("http.max_response_bytes: must be greater than zero".into()));
         }
@@ -426,6 +458,9 @@ impl Config {
         for (name, value) in vars {
             let Some(path) = name.strip_prefix(prefix) else { continue };
             let parts: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+            if value == crate::secret::REDACTED {
+                return Err(Error::Config(format!("{name}: {}", crate::secret::REDACTED_REFUSED)));
+            }
             insert_path(&mut root, &parts, env_value(&value))
                 .map_err(|m| Error::Config(format!("{name}: {m}")))?;
         }

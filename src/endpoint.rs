@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::authorizations::AppKind;
+
 /// HTTP method of an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HttpMethod {
@@ -93,9 +95,20 @@ pub struct Endpoint {
     /// Whether repeating the request is harmless, so it may be retried after
     /// an uncertain failure. One-time codes make some POSTs unsafe.
     pub retry_safe: bool,
+    /// The kinds of app that may make the call (both, unless the spec limits
+    /// it): a call through a suite of another kind is refused before it is
+    /// sent, with [`crate::Error::AppKindNotAllowed`].
+    pub app_kinds: &'static [AppKind],
     /// Members the request body (POST) or query (GET) must carry.
     pub required: &'static [&'static str],
     /// The documented sample reply (JSON text), as in the spec. The emulator
     /// serves it; tests and mocks can decode it.
     pub example_response: &'static str,
+}
+
+impl Endpoint {
+    /// Whether an app of `kind` may make this call.
+    pub fn allows(&self, kind: AppKind) -> bool {
+        self.app_kinds.contains(&kind)
+    }
 }

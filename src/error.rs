@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use crate::authorizations::AppKind;
 use crate::ids::{CorpId, SuiteId};
 
 /// How much of an unexpected response body an error keeps, for diagnosis.
@@ -47,6 +48,53 @@ pub enum Error {
         /// The `errmsg`.
         message: String,
     },
+    /// WeCom refused the call for calling too often (45009) or too many at
+    /// once (45033). The call waited [`RetryPolicy::rate_limit_pause`] once
+    /// (unless retries are off, or it was a token fetch) and was still
+    /// refused; or it was not sent at all, because an earlier call to the
+    /// same endpoint for the same token scope was refused less than that pause
+    /// ago (then `attempts` is 0). Try again after `retry_after`.
+    ///
+    /// [`RetryPolicy::rate_limit_pause`]: crate::RetryPolicy::rate_limit_pause
+    #[error(
+        "{endpoint}: rate-limited by WeCom (error {code}: {message}); retry after {retry_after:?} \
+         (after {attempts} attempt(s))"
+    )]
+    RateLimited {
+        /// The endpoint called.
+        endpoint: EndpointName,
+        /// The `errcode`: 45009 (frequency) or 45033 (concurrency).
+        code: i64,
+        /// The `errmsg`, as sent.
+        message: String,
+        /// The request id in `errmsg`, for support tickets.
+        hint: Option<String>,
+        /// How long until the endpoint may be called again for this scope.
+        retry_after: Duration,
+        /// Attempts made, retries included; 0 when the call was refused
+        /// without being sent.
+        attempts: u32,
+    },
+    /// WeCom refuses calls from this server's IP address (60020): add the
+    /// address to the provider's IP allow-list (服务商管理后台, IP白名单) or
+    /// to the app's trusted IPs (企业可信IP, 代开发). Not retried.
+    #[error(
+        "{endpoint}: WeCom refuses calls from {} (error 60020): add it to the allowed IPs (after {attempts} attempt(s))",
+        ip.as_deref().unwrap_or("this server's IP")
+    )]
+    IpNotAllowed {
+        /// The endpoint called.
+        endpoint: EndpointName,
+        /// The refused address, as WeCom reports it after `from ip:` in
+        /// `errmsg`, when it is an IP address.
+        ip: Option<String>,
+        /// The `errmsg`, as sent.
+        message: String,
+        /// The request id in `errmsg`, for support tickets.
+        hint: Option<String>,
+        /// Attempts made.
+        attempts: u32,
+    },
     /// The HTTP status was not a success (and `throw` is on).
     #[error("{endpoint}: HTTP status {status} (after {attempts} attempt(s))")]
     Status {
@@ -54,7 +102,9 @@ pub enum Error {
         endpoint: EndpointName,
         /// The HTTP status code.
         status: u16,
-        /// The start of the body (at most 1 KiB), lossily decoded.
+        /// The start of the body (at most 1 KiB), lossily decoded, with the
+        /// values of secret-named keys (tokens, tickets, codes, secrets)
+        /// replaced by `<redacted>`.
         body: String,
         /// Attempts made.
         attempts: u32,
@@ -85,10 +135,13 @@ pub enum Error {
     Decode {
         /// The endpoint called.
         endpoint: EndpointName,
-        /// What serde said.
+        /// What serde said (any string value it quotes replaced by
+        /// `<redacted>`, as it may be a secret).
         #[source]
         source: serde_json::Error,
-        /// The start of the body (at most 1 KiB), lossily decoded.
+        /// The start of the body (at most 1 KiB), lossily decoded, with the
+        /// values of secret-named keys (tokens, tickets, codes, secrets)
+        /// replaced by `<redacted>`, even when the body is not valid JSON.
         body: String,
     },
     /// The reply was larger than the configured limit; it was not read further.
@@ -147,24 +200,50 @@ pub enum Error {
     /// The configuration is unusable; the message names the field.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The suite is of a kind that may not make this call (a 代开发 suite
+    /// calling `get_user_info_3rd`, a third-party suite calling
+    /// `get_user_info`, …): it was refused before it was sent.
+    #[error("{endpoint}: suite {suite_id} is a {kind} app, which may not make this call; it was not sent")]
+    AppKindNotAllowed {
+        /// The endpoint refused.
+        endpoint: EndpointName,
+        /// The suite the call was made for.
+        suite_id: SuiteId,
+        /// The suite's configured kind.
+        kind: AppKind,
+    },
 }
 
 /// WeCom error codes that mean "the token on the URL is invalid or expired".
 pub const TOKEN_INVALID_CODES: &[i64] = &[40014, 40082, 42001, 42009];
 
 /// WeCom error codes worth retrying after a pause: system busy, frequency and
-/// concurrency limits.
+/// concurrency limits. The last two become [`Error::RateLimited`].
 pub const RETRYABLE_CODES: &[i64] = &[-1, 45009, 45033];
+
+/// WeCom error codes of its rate limits: frequency (45009) and concurrency
+/// (45033). WeCom blocks a limited caller for a while (a minute for the
+/// per-minute limits); calls get [`Error::RateLimited`].
+pub const RATE_LIMIT_CODES: &[i64] = &[45009, 45033];
+
+/// WeCom's error code for a call from an IP address it does not allow
+/// ([`Error::IpNotAllowed`]).
+pub const IP_NOT_ALLOWED_CODE: i64 = 60020;
 
 /// WeCom error codes meaning the corp's authorization is gone: invalid
 /// permanent code, authorization cancelled, corp unavailable, invalid corp.
 pub const AUTHORIZATION_GONE_CODES: &[i64] = &[40084, 48004, 301007, 2000002];
 
 impl Error {
-    /// The WeCom `errcode`, for [`Error::Api`] and [`Error::AuthorizationGone`].
+    /// The WeCom `errcode`, for the errors WeCom answered with:
+    /// [`Error::Api`], [`Error::AuthorizationGone`], [`Error::RateLimited`]
+    /// and [`Error::IpNotAllowed`].
     pub fn code(&self) -> Option<i64> {
         match self {
-            Error::Api { code, .. } | Error::AuthorizationGone { code, .. } => Some(*code),
+            Error::Api { code, .. }
+            | Error::AuthorizationGone { code, .. }
+            | Error::RateLimited { code, .. } => Some(*code),
+            Error::IpNotAllowed { .. } => Some(IP_NOT_ALLOWED_CODE),
             _ => None,
         }
     }
@@ -180,13 +259,23 @@ impl Error {
     }
 
     /// Whether the same call may succeed later: transport errors, timeouts,
-    /// 429 and 5xx statuses, and WeCom's busy/rate-limit codes.
+    /// 429 and 5xx statuses, WeCom's busy code, and rate limits (after
+    /// their `retry_after`).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api { code, .. } => RETRYABLE_CODES.contains(code),
+            Error::RateLimited { .. } => true,
             Error::Status { status, .. } => *status == 429 || *status >= 500,
             Error::Transport { .. } | Error::Timeout { .. } => true,
             _ => false,
+        }
+    }
+
+    /// How long to wait before calling again, for [`Error::RateLimited`].
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
         }
     }
 
@@ -194,6 +283,8 @@ impl Error {
     pub fn attempts(&self) -> Option<u32> {
         match self {
             Error::Api { attempts, .. }
+            | Error::RateLimited { attempts, .. }
+            | Error::IpNotAllowed { attempts, .. }
             | Error::Status { attempts, .. }
             | Error::Transport { attempts, .. }
             | Error::Timeout { attempts, .. } => Some(*attempts),
@@ -215,9 +306,21 @@ impl Error {
         }
     }
 
+    /// This rate-limit reply, as [`Error::RateLimited`] with `retry_after`.
+    pub(crate) fn into_rate_limited(self, retry_after: Duration) -> Error {
+        match self {
+            Error::Api { endpoint, code, message, hint, attempts } => {
+                Error::RateLimited { endpoint, code, message, hint, retry_after, attempts }
+            }
+            other => other,
+        }
+    }
+
     pub(crate) fn set_attempts(&mut self, n: u32) {
         match self {
             Error::Api { attempts, .. }
+            | Error::RateLimited { attempts, .. }
+            | Error::IpNotAllowed { attempts, .. }
             | Error::Status { attempts, .. }
             | Error::Transport { attempts, .. }
             | Error::Timeout { attempts, .. } => *attempts = n,
@@ -226,10 +329,222 @@ impl Error {
     }
 }
 
-/// The start of a body, for error messages.
+/// The error for a reply with a non-zero `errcode`: [`Error::IpNotAllowed`]
+/// for 60020, [`Error::Api`] otherwise (the call loop turns rate limits into
+/// [`Error::RateLimited`], as their `retry_after` depends on its policy).
+pub(crate) fn api_error(endpoint: EndpointName, code: i64, message: String) -> Error {
+    let hint = hint_of(&message);
+    if code == IP_NOT_ALLOWED_CODE {
+        return Error::IpNotAllowed { endpoint, ip: ip_of(&message), message, hint, attempts: 1 };
+    }
+    Error::Api { endpoint, code, message, hint, attempts: 1 }
+}
+
+/// The start of a body, for error messages, with secrets redacted (see
+/// [`redact_secrets`]).
 pub(crate) fn body_excerpt(body: &[u8]) -> String {
     let end = body.len().min(KEPT_BODY_BYTES);
-    String::from_utf8_lossy(&body[..end]).into_owned()
+    redact_secrets(&String::from_utf8_lossy(&body[..end]))
+}
+
+/// What stands in for a redacted value.
+const REDACTED: &str = "<redacted>";
+
+/// Whether a JSON key or query parameter names a secret: a token, ticket,
+/// code, secret, key or password (`access_token`, `suite_ticket`,
+/// `permanent_code`, `auth_code`, `corpsecret`, `aes_key`, `AuthCode`, …).
+/// `errcode` and the like are not secrets.
+fn is_secret_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    const EXACT: &[&str] =
+        &["code", "key", "authcode", "permanentcode", "preauthcode", "aeskey", "encodingaeskey"];
+    const SUFFIXES: &[&str] = &["token", "secret", "ticket", "password", "passwd", "_code", "_key"];
+    EXACT.contains(&lower.as_str())
+        || SUFFIXES.iter().any(|s| lower.ends_with(s))
+        // PascalCase, as in callback fields: AuthCode, PermanentCode, EncodingAESKey.
+        || key.ends_with("Code")
+        || key.ends_with("Key")
+}
+
+/// The end (exclusive) of the JSON string whose opening quote is at
+/// `start`, and whether it was closed before the text ran out.
+fn string_end(bytes: &[u8], start: usize) -> (usize, bool) {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return (i + 1, true),
+            _ => i += 1,
+        }
+    }
+    (bytes.len(), false)
+}
+
+fn skip_whitespace(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// `text` with the values of secret-named keys replaced by `<redacted>`:
+/// JSON members (`"permanent_code": "…"`, strings or bare scalars, also when
+/// the text is cut short or not JSON at all) and query parameters
+/// (`?access_token=…`). Never panics.
+pub(crate) fn redact_secrets(text: &str) -> String {
+    redact_query_values(&redact_json_values(text))
+}
+
+fn redact_json_values(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    // Everything before `copied` is in `out`; positions are ASCII bytes or
+    // the end, so every slice falls on a character boundary.
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let (key_end, closed) = string_end(bytes, i);
+        if !closed {
+            break;
+        }
+        let key = text.get(i + 1..key_end - 1).unwrap_or_default();
+        let colon = skip_whitespace(bytes, key_end);
+        if colon >= bytes.len() || bytes[colon] != b':' || !is_secret_key(key) {
+            // Not a member name, or not a secret's: go on after the string.
+            i = key_end;
+            continue;
+        }
+        let value = skip_whitespace(bytes, colon + 1);
+        if value >= bytes.len() {
+            break;
+        }
+        let value_end = match bytes[value] {
+            b'"' => {
+                let (end, closed) = string_end(bytes, value);
+                out.push_str(text.get(copied..value + 1).unwrap_or_default());
+                out.push_str(REDACTED);
+                if closed {
+                    out.push('"');
+                }
+                copied = end;
+                i = end;
+                continue;
+            }
+            // An object or array: its members are scanned in turn.
+            b'{' | b'[' => {
+                i = value;
+                continue;
+            }
+            _ => bytes[value..]
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())
+                .map_or(bytes.len(), |n| value + n),
+        };
+        if value_end == value {
+            i = value;
+            continue;
+        }
+        out.push_str(text.get(copied..value).unwrap_or_default());
+        out.push_str(REDACTED);
+        copied = value_end;
+        i = value_end;
+    }
+    out.push_str(text.get(copied..).unwrap_or_default());
+    out
+}
+
+fn redact_query_values(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // A parameter name starts the text or follows `?`, `&`, a quote or a space.
+        let starts_name = i == 0
+            || matches!(bytes[i - 1], b'?' | b'&' | b'"' | b'\'')
+            || bytes[i - 1].is_ascii_whitespace();
+        if !starts_name || !(bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+            i += 1;
+            continue;
+        }
+        let name_end = bytes[i..]
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+            .map_or(bytes.len(), |n| i + n);
+        let name = text.get(i..name_end).unwrap_or_default();
+        if name_end >= bytes.len() || bytes[name_end] != b'=' || !is_secret_key(name) {
+            i = name_end.max(i + 1);
+            continue;
+        }
+        let value = name_end + 1;
+        let value_end = bytes[value..]
+            .iter()
+            .position(|b| {
+                matches!(b, b'&' | b'#' | b'"' | b'\'' | b'<' | b'>' | b',') || b.is_ascii_whitespace()
+            })
+            .map_or(bytes.len(), |n| value + n);
+        if value_end > value {
+            out.push_str(text.get(copied..value).unwrap_or_default());
+            out.push_str(REDACTED);
+            copied = value_end;
+        }
+        i = value_end.max(i + 1);
+    }
+    out.push_str(text.get(copied..).unwrap_or_default());
+    out
+}
+
+/// serde's error with any value it quotes (`string "…"`, `` integer `…` ``, …)
+/// redacted, as a secret may be what did not decode; unchanged when it
+/// quotes none. The position is kept in the message.
+pub(crate) fn redact_serde_error(error: serde_json::Error) -> serde_json::Error {
+    let message = error.to_string();
+    let redacted = redact_quoted(&message);
+    if redacted == message {
+        return error;
+    }
+    // `to_string` already ends with " at line L column C" when known.
+    <serde_json::Error as serde::de::Error>::custom(redacted)
+}
+
+/// `string "…"` (Rust-escaped, as serde quotes strings) and
+/// `` variant `…` ``, `` integer `…` ``, `` floating point `…` `` and
+/// `` character `…` `` spans with their contents replaced.
+fn redact_quoted(message: &str) -> String {
+    let bytes = message.as_bytes();
+    let mut out = String::with_capacity(message.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = match bytes[i] {
+            b'"' if message.get(..i).is_some_and(|before| before.ends_with("string ")) => {
+                string_end(bytes, i).0
+            }
+            b'`' if message.get(..i).is_some_and(|before| {
+                ["variant ", "integer ", "floating point ", "character "].iter().any(|p| before.ends_with(p))
+            }) =>
+            {
+                bytes[i + 1..].iter().position(|b| *b == b'`').map_or(bytes.len(), |n| i + n + 2)
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let quote = if bytes[i] == b'"' { "\"" } else { "`" };
+        out.push_str(message.get(copied..i).unwrap_or_default());
+        out.push_str(quote);
+        out.push_str(REDACTED);
+        out.push_str(quote);
+        copied = end;
+        i = end;
+    }
+    out.push_str(message.get(copied..).unwrap_or_default());
+    out
 }
 
 /// The request id in an `errmsg` such as
@@ -238,6 +553,16 @@ pub(crate) fn hint_of(message: &str) -> Option<String> {
     let start = message.find("hint: [")? + "hint: [".len();
     let len = message[start..].find(']')?;
     Some(message[start..start + len].to_owned())
+}
+
+/// The caller's address in an `errmsg` such as
+/// `not allow to access from your ip, hint: [1606728573_xxx], from ip: 1.2.3.4, more info at …`,
+/// when it is an IPv4 or IPv6 address.
+pub(crate) fn ip_of(message: &str) -> Option<String> {
+    let start = message.find("from ip:")? + "from ip:".len();
+    let rest = message[start..].trim_start();
+    let end = rest.find(|c: char| c == ',' || c.is_whitespace()).unwrap_or(rest.len());
+    rest[..end].parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string())
 }
 
 #[cfg(test)]
@@ -265,5 +590,140 @@ mod tests {
             |status| Error::Status { endpoint: "x".into(), status, body: String::new(), attempts: 1 };
         assert!(status(503).is_retryable() && status(429).is_retryable());
         assert!(!status(404).is_retryable());
+    }
+
+    #[test]
+    fn the_refused_ip_is_taken_from_the_errmsg() {
+        let msg = "not allow to access from your ip, hint: [1606728573_xxx], from ip: 1.2.3.4, \
+                   more info at https://open.work.weixin.qq.com/devtool/query?e=60020";
+        assert_eq!(ip_of(msg).as_deref(), Some("1.2.3.4"));
+        assert_eq!(ip_of("from ip: 2001:db8::1, more").as_deref(), Some("2001:db8::1"));
+        assert_eq!(ip_of("from ip:10.0.0.1").as_deref(), Some("10.0.0.1"));
+        // Masked, missing or garbled addresses give none.
+        for message in ["from ip: ***********, more", "from ip: ", "from ip:", "no ip here", "from ip: 1.2.3"]
+        {
+            assert_eq!(ip_of(message), None, "{message}");
+        }
+        match api_error("x".into(), 60020, msg.to_owned()) {
+            Error::IpNotAllowed { ip, hint, .. } => {
+                assert_eq!(ip.as_deref(), Some("1.2.3.4"));
+                assert_eq!(hint.as_deref(), Some("1606728573_xxx"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Random and edge-case inputs: the parsers and the redaction never
+    /// panic, and redaction never lets a secret's value through.
+    #[test]
+    fn parsing_and_redaction_never_panic() {
+        let pieces = [
+            "from ip:",
+            "from ip: ",
+            "hint: [",
+            "]",
+            ",",
+            " ",
+            "1.2.3.4",
+            "::",
+            "\"",
+            "\\",
+            ":",
+            "{",
+            "}",
+            "[",
+            "\"permanent_code\"",
+            "\"code\"",
+            "=",
+            "&",
+            "?",
+            "access_token",
+            "é",
+            "中",
+            "\u{fffd}",
+            "`",
+            "variant ",
+            "string ",
+            "\n",
+            "<redacted>",
+        ];
+        let mut rng = fastrand::Rng::with_seed(9);
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..rng.usize(0..12) {
+                if rng.bool() {
+                    text.push_str(pieces[rng.usize(0..pieces.len())]);
+                } else {
+                    text.push(rng.char(..));
+                }
+            }
+            let _ = ip_of(&text);
+            let _ = hint_of(&text);
+            let _ = redact_quoted(&text);
+            let redacted = redact_secrets(&text);
+            let _ = body_excerpt(text.as_bytes());
+            // Also on arbitrary bytes cut anywhere.
+            let bytes: Vec<u8> = (0..rng.usize(0..40)).map(|_| rng.u8(..)).collect();
+            let _ = body_excerpt(&bytes);
+            // In valid JSON, a secret after any other member stays hidden.
+            let other = serde_json::to_string(&text).unwrap_or_default();
+            let body = format!("{{\"x\":{other},\"permanent_code\":\"SECRET-{}\"}}", rng.u32(..));
+            assert!(!redact_secrets(&body).contains("SECRET-"), "{body}");
+            assert!(!redacted.contains("SECRET-") || text.contains("SECRET-"));
+        }
+    }
+
+    #[test]
+    fn secret_values_are_redacted_json_or_not() {
+        let body = r#"{"errcode":0,"errmsg":"ok","access_token":"AT-1","permanent_code" : "PC-2",
+            "auth_corp_info":{"corpid":"wwcorp","corp_name":"名字"},"expires_in":7200,
+            "suite_ticket":"ST-3","corpsecret":"CS-4","code":12345,"pre_auth_code":"PA-5",
+            "AuthCode":"AC-6","user_ticket":"UT-7","provider_secret":"PS-8","qr_code":"QR-9",
+            "escaped_token":"E\"S\\C-10","nested":{"suite_access_token":"SAT-11"},"list":["not-a-secret"]}"#;
+        let redacted = redact_secrets(body);
+        for secret in [
+            "AT-1", "PC-2", "ST-3", "CS-4", "12345", "PA-5", "AC-6", "UT-7", "PS-8", "QR-9", "C-10", "SAT-11",
+        ] {
+            assert!(!redacted.contains(secret), "{secret} in {redacted}");
+        }
+        for kept in
+            ["\"errcode\":0", "wwcorp", "名字", "7200", "not-a-secret", "\"access_token\":\"<redacted>\""]
+        {
+            assert!(redacted.contains(kept), "{kept} missing from {redacted}");
+        }
+        // Cut short inside the value, or before it.
+        assert_eq!(
+            redact_secrets(r#"{"errcode":0,"permanent_code":"PC-SEC"#),
+            r#"{"errcode":0,"permanent_code":"<redacted>"#
+        );
+        assert_eq!(redact_secrets(r#"{"permanent_code":"#), r#"{"permanent_code":"#);
+        assert_eq!(redact_secrets(r#"{"permanent_code"#), r#"{"permanent_code"#);
+        assert_eq!(redact_secrets(r#"{"code":123"#), r#"{"code":<redacted>"#);
+        // Query strings, as in an echoed URL.
+        assert_eq!(
+            redact_secrets("GET /cgi-bin/x?suite_access_token=SAT&code=C1&e=60020 failed"),
+            "GET /cgi-bin/x?suite_access_token=<redacted>&code=<redacted>&e=60020 failed"
+        );
+        // The excerpt is cut to 1 KiB and then redacted: a value cut in two is hidden.
+        let long = format!("{{\"pad\":\"{}\",\"permanent_code\":\"{}\"}}", "x".repeat(1000), "P".repeat(100));
+        let excerpt = body_excerpt(long.as_bytes());
+        assert!(!excerpt.contains("PP"), "{excerpt}");
+    }
+
+    #[test]
+    fn serde_messages_lose_the_values_they_quote() {
+        let err = serde_json::from_str::<i64>(r#""PC-SECRET""#).unwrap_err();
+        let redacted = redact_serde_error(err).to_string();
+        assert!(!redacted.contains("PC-SECRET") && redacted.contains("line 1"), "{redacted}");
+        let err = serde_json::from_str::<String>("12345").unwrap_err();
+        let redacted = redact_serde_error(err).to_string();
+        assert!(!redacted.contains("12345") && redacted.contains("integer"), "{redacted}");
+        let err = serde_json::from_str::<i64>("{").unwrap_err();
+        let message = err.to_string();
+        assert_eq!(redact_serde_error(err).to_string(), message, "no quoted value: unchanged");
+        assert_eq!(
+            redact_quoted("unknown variant `SEC`, expected `a`"),
+            "unknown variant `<redacted>`, expected `a`"
+        );
     }
 }

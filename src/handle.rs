@@ -6,12 +6,13 @@ use serde::Serialize;
 
 use crate::client::{Client, Payload};
 use crate::endpoint::{Endpoint, TokenKind};
-use crate::error::Error;
+use crate::error::{EndpointName, Error};
 use crate::ids::{CorpId, SuiteId};
 use crate::token::TokenScope;
 
-/// What every handle does with a call: pick the token scope for the
-/// endpoint's token kind, then let the client do the rest.
+/// What every handle does with a call: refuse it if the suite's kind may not
+/// make it, pick the token scope for the endpoint's token kind, then let the
+/// client do the rest.
 macro_rules! handle_calls {
     ($handle:ident) => {
         impl $handle {
@@ -31,6 +32,7 @@ macro_rules! handle_calls {
                 B: Serialize + ?Sized,
                 R: DeserializeOwned,
             {
+                self.check_app_kind(endpoint)?;
                 let scope = self.scope(endpoint)?;
                 self.client.call(endpoint, scope, query, body).await
             }
@@ -47,11 +49,25 @@ macro_rules! handle_calls {
                 B: Serialize + ?Sized,
                 R: DeserializeOwned,
             {
+                self.check_app_kind(endpoint)?;
                 let scope = self.scope(endpoint)?;
                 self.client.call_payload(endpoint, scope, query, body).await
             }
         }
     };
+}
+
+/// Refuses `endpoint` when `suite_id` is declared (see
+/// [`crate::ClientBuilder::app_kind`]) as a kind the endpoint is not for.
+fn app_kind_allows(client: &Client, endpoint: &'static Endpoint, suite_id: &SuiteId) -> Result<(), Error> {
+    match client.app_kind_of(suite_id) {
+        Some(kind) if !endpoint.allows(kind) => Err(Error::AppKindNotAllowed {
+            endpoint: EndpointName::Borrowed(endpoint.name),
+            suite_id: suite_id.clone(),
+            kind,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn unreachable_scope(endpoint: &Endpoint, handle: &str) -> Error {
@@ -78,6 +94,11 @@ impl Provider {
             TokenKind::Provider => Ok(Some(TokenScope::Provider)),
             _ => Err(unreachable_scope(endpoint, "provider")),
         }
+    }
+
+    /// The provider speaks for no suite: nothing to check.
+    fn check_app_kind(&self, _endpoint: &'static Endpoint) -> Result<(), Error> {
+        Ok(())
     }
 }
 
@@ -107,6 +128,10 @@ impl Suite {
             TokenKind::Suite => Ok(Some(TokenScope::Suite(self.suite_id.clone()))),
             _ => Err(unreachable_scope(endpoint, "suite")),
         }
+    }
+
+    fn check_app_kind(&self, endpoint: &'static Endpoint) -> Result<(), Error> {
+        app_kind_allows(&self.client, endpoint, &self.suite_id)
     }
 }
 
@@ -145,6 +170,10 @@ impl Corp {
             }
             TokenKind::Provider => Err(unreachable_scope(endpoint, "corp")),
         }
+    }
+
+    fn check_app_kind(&self, endpoint: &'static Endpoint) -> Result<(), Error> {
+        app_kind_allows(&self.client, endpoint, &self.suite_id)
     }
 }
 

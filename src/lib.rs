@@ -61,7 +61,8 @@ pub mod urls;
 mod xml;
 
 pub use app::{
-    AccessTokenHandle, Account, Application, ApplicationBuilder, CorpOAuth, OAuth, SuiteTicket, UntypedClient,
+    AccessTokenHandle, Account, Application, ApplicationBuilder, CorpOAuth, CorpOAuthUser,
+    CorpOAuthUserDetail, OAuth, SuiteTicket, UntypedClient,
 };
 pub use authorizations::{AppKind, Authorization};
 pub use client::{

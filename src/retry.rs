@@ -5,11 +5,26 @@ use std::time::Duration;
 use crate::error::Error;
 
 /// Back-off for calls that failed in a way that may pass: the configured HTTP
-/// statuses, transport errors, errcode −1, 45009 and 45033.
+/// statuses, transport errors and errcode −1; and the pause on WeCom's rate
+/// limits (45009, 45033).
 ///
 /// The n-th retry (from 0) waits `delay × multiplier^n`, capped at
 /// `max_delay`, spread by ± `jitter` (a fraction) so instances do not retry in
 /// step.
+///
+/// Rate limits are not retried on that schedule: WeCom blocks a limited caller
+/// for about a minute (the per-minute limits), so retrying after 1, 2, 4 s
+/// only meets the block again. Instead a call that meets 45009 or 45033
+/// waits `rate_limit_pause` **at most once**, then tries again; still
+/// limited, it fails with [`Error::RateLimited`]. The pause is separate from
+/// `max_retries`, but needs retries on (`max_retries > 0`) and a non-zero
+/// pause; else the call fails at once. Token fetches never pause (they run
+/// under the refresh lease): they fail at once. Either way, for
+/// `rate_limit_pause` after a refusal, further calls to that endpoint for the
+/// same token scope (or, for a token fetch, the same suite or corp) fail at
+/// once with [`Error::RateLimited`] (`attempts` 0) without reaching WeCom.
+/// This memory is per [`crate::Client`] (per process), not shared through
+/// the store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// HTTP statuses worth retrying.
@@ -24,10 +39,20 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// Random spread of each wait, as a fraction in `[0, 1]`.
     pub jitter: f64,
+    /// How long a rate-limited call waits before its one more try, and how
+    /// long the endpoint is then known to be limited. At least WeCom's block
+    /// (60 s for the per-minute limits); zero fails rate-limited calls at
+    /// once and remembers nothing.
+    pub rate_limit_pause: Duration,
 }
 
+/// Default [`RetryPolicy::rate_limit_pause`]: WeCom's per-minute limits
+/// block for 60 s.
+pub(crate) const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(60);
+
 impl Default for RetryPolicy {
-    /// 3 retries after 1 s, 2 s, 4 s (±10 %), on 429, 500, 502, 503 and 504.
+    /// 3 retries after 1 s, 2 s, 4 s (±10 %), on 429, 500, 502, 503 and 504;
+    /// a 60 s pause on a rate limit.
     fn default() -> Self {
         RetryPolicy {
             http_codes: vec![429, 500, 502, 503, 504],
@@ -36,14 +61,22 @@ impl Default for RetryPolicy {
             multiplier: 2.0,
             max_delay: Duration::from_secs(30),
             jitter: 0.1,
+            rate_limit_pause: DEFAULT_RATE_LIMIT_PAUSE,
         }
     }
 }
 
 impl RetryPolicy {
-    /// No retries at all.
+    /// No retries at all (a rate limit fails at once too).
     pub fn none() -> Self {
         RetryPolicy { max_retries: 0, ..RetryPolicy::default() }
+    }
+
+    /// Whether a call refused by a rate limit waits [`RetryPolicy::rate_limit_pause`]
+    /// and tries once more (rate limits come before WeCom acts, so this holds
+    /// for calls that consume a one-time code too).
+    pub fn pauses_on_rate_limit(&self) -> bool {
+        self.max_retries > 0 && !self.rate_limit_pause.is_zero()
     }
 
     /// The wait before retry `n` (0-based); `unit` is a random number in
@@ -56,16 +89,14 @@ impl RetryPolicy {
         Duration::from_secs_f64(spread.min(self.max_delay.as_secs_f64()).max(0.0))
     }
 
-    /// Whether `error` may be retried. A call that is not `retry_safe` (it
-    /// consumes a one-time code) is only retried when WeCom surely did not act
-    /// on it: a rate limit (429, 45009, 45033) or a connection never made.
+    /// Whether `error` may be retried after a back-off. A call that is not
+    /// `retry_safe` (it consumes a one-time code) is only retried when WeCom
+    /// surely did not act on it: HTTP 429 or a connection never made.
+    /// WeCom's rate limits (45009, 45033) are not retried on this schedule
+    /// but paused on once: see [`RetryPolicy::pauses_on_rate_limit`].
     pub fn should_retry(&self, error: &Error, retry_safe: bool) -> bool {
         match error {
-            Error::Api { code, .. } => match code {
-                45009 | 45033 => true,
-                -1 => retry_safe,
-                _ => false,
-            },
+            Error::Api { code: -1, .. } => retry_safe,
             Error::Status { status, .. } => {
                 self.http_codes.contains(status) && (retry_safe || *status == 429)
             }
@@ -111,7 +142,12 @@ mod tests {
             |status| Error::Status { endpoint: "x".into(), status, body: String::new(), attempts: 1 };
         assert!(policy.should_retry(&api(-1), true));
         assert!(!policy.should_retry(&api(-1), false));
-        assert!(policy.should_retry(&api(45009), false));
+        // Rate limits are paused on, not backed off.
+        assert!(!policy.should_retry(&api(45009), true) && !policy.should_retry(&api(45033), false));
+        assert!(policy.pauses_on_rate_limit());
+        assert!(!RetryPolicy::none().pauses_on_rate_limit());
+        let no_pause = RetryPolicy { rate_limit_pause: Duration::ZERO, ..RetryPolicy::default() };
+        assert!(!no_pause.pauses_on_rate_limit());
         assert!(policy.should_retry(&status(503), true));
         assert!(!policy.should_retry(&status(503), false));
         assert!(policy.should_retry(&status(429), false));

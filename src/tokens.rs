@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
-use crate::api::authorization::endpoints::GET_CORP_TOKEN;
-use crate::api::authorization::types::{CorpAccessToken, GetCorpTokenRequest};
+use crate::api::authorization::endpoints::{GET_CORP_TOKEN, GET_CUSTOMIZED_CORP_TOKEN};
+use crate::api::authorization::types::{CorpAccessToken, GetCorpTokenRequest, GetCustomizedCorpTokenQuery};
 use crate::api::provider::endpoints::GET_PROVIDER_TOKEN;
 use crate::api::provider::types::{GetProviderTokenRequest, ProviderAccessToken};
 use crate::api::suite::endpoints::GET_SUITE_TOKEN;
 use crate::api::suite::types::{GetSuiteTokenRequest, SuiteAccessToken};
-use crate::authorizations::Authorization;
+use crate::authorizations::{AppKind, Authorization, Cancellation};
 use crate::client::{decode_json, Client, Target, TokenUse};
 use crate::clock::{unix_ms, Clock};
 use crate::config::Config;
@@ -25,8 +25,13 @@ use crate::secret::Secret;
 use crate::store::{keys, store_error, CachedToken, Record, Store};
 use crate::token::{AccessToken, BoxFuture, TokenScope, TokenSource};
 
-/// WeCom's documented token lifetime, used when a reply omits `expires_in`.
-const DEFAULT_EXPIRES_IN: u64 = 7200;
+/// The longest token lifetime believed, in seconds: WeCom's tokens live
+/// 7200 s; a reply claiming more than a day is capped to a day.
+const MAX_EXPIRES_IN: u64 = 24 * 60 * 60;
+/// A token is not asked for again sooner than this after it was obtained
+/// (unless it expires first or WeCom refuses it), in ms: see
+/// [`TokenManager::refresh_at`].
+const MIN_REFETCH_INTERVAL_MS: u64 = 0;
 /// How often a caller checks whether another instance finished its refresh.
 const LEASE_POLL: Duration = Duration::from_millis(100);
 /// How often expired tokens are swept out of the near cache.
@@ -126,11 +131,22 @@ impl TokenManager {
 
     /// When a token enters the refresh margin: the configured margin, but at
     /// most half its lifetime, so a short-lived token is not refreshed on
-    /// every call.
+    /// every call; and not before [`MIN_REFETCH_INTERVAL_MS`] after it was
+    /// obtained, unless it expires first.
+    ///
+    /// Asked again before expiry, WeCom answers with the same token and its
+    /// remaining lifetime. A refetch inside the margin therefore gets a token
+    /// whose whole (remaining) life is inside the margin; by half-life alone
+    /// it would be asked for again at 1/2, 1/4, 1/8 … of what is left, ever
+    /// more often, until it dies. The floor stops that: such a token is asked
+    /// for at most once a minute, and one obtained with less than a minute
+    /// left is served until it expires (then a new one is fetched; a call
+    /// WeCom refuses as expired before that drops it and refetches once).
     fn refresh_at(&self, obtained_at: u64, expires_at: u64) -> u64 {
         let lifetime = expires_at.saturating_sub(obtained_at);
         let margin = self.config.tokens.refresh_margin.saturating_mul(1000).min(lifetime / 2);
-        expires_at.saturating_sub(margin)
+        let floor = obtained_at.saturating_add(MIN_REFETCH_INTERVAL_MS);
+        expires_at.saturating_sub(margin).max(floor).min(expires_at)
     }
 
     fn is_fresh(&self, token: &CachedToken, now: u64) -> bool {
@@ -434,10 +450,29 @@ impl TokenManager {
         issued(&format!("suite {suite_id}"), reply.suite_access_token, reply.expires_in)
     }
 
+    /// A corp token: for a third-party suite from `get_corp_token` (suite
+    /// token + permanent code); for a customized (代开发) suite from
+    /// `gettoken`, the permanent code being the app's secret. Either way an
+    /// authorization-gone error names the corp.
     async fn fetch_corp(&self, suite_id: &SuiteId, corp_id: &CorpId) -> Result<(AccessToken, u64), Error> {
         let code = self.permanent_code(suite_id, corp_id).await?.ok_or_else(|| {
             Error::PermanentCodeMissing { suite_id: suite_id.clone(), corp_id: corp_id.clone() }
         })?;
+        let kind = self.config.suite(suite_id).map(|s| s.kind).unwrap_or_default();
+        if kind == AppKind::Customized {
+            let query = GetCustomizedCorpTokenQuery {
+                corpid: corp_id.to_string(),
+                corpsecret: code.expose().to_owned(),
+            };
+            let target = Target::of(&GET_CUSTOMIZED_CORP_TOKEN);
+            let result: Result<CorpAccessToken, Error> =
+                self.client.run(target, TokenUse::Without, Some(&query), None::<&()>, decode_json).await;
+            return match result {
+                Ok(reply) => issued(&format!("corp {corp_id}"), reply.access_token, reply.expires_in),
+                Err(e) if e.is_authorization_gone() => Err(e.into_authorization_gone(suite_id, corp_id)),
+                Err(e) => Err(e),
+            };
+        }
         let request = GetCorpTokenRequest {
             auth_corpid: corp_id.to_string(),
             permanent_code: code.expose().to_owned(),
@@ -497,7 +532,8 @@ impl TokenManager {
         self.store.put_record(&keys::suite_ticket(suite_id), &record).await
     }
 
-    /// The stored authorization of `corp_id` for `suite_id`.
+    /// The stored authorization of `corp_id` for `suite_id` (none after a
+    /// cancel).
     pub(crate) async fn authorization(
         &self,
         suite_id: &SuiteId,
@@ -505,7 +541,14 @@ impl TokenManager {
     ) -> Result<Option<Authorization>, Error> {
         let key = keys::authorization(suite_id, corp_id);
         let Some(record) = self.store.get_record(&key).await? else { return Ok(None) };
-        serde_json::from_str(&record.value).map(Some).map_err(|e| {
+        self.parse_authorization(&key, &record.value)
+    }
+
+    fn parse_authorization(&self, key: &str, value: &str) -> Result<Option<Authorization>, Error> {
+        if serde_json::from_str::<Cancellation>(value).is_ok() {
+            return Ok(None);
+        }
+        serde_json::from_str(value).map(Some).map_err(|e| {
             store_error(&self.store.describe(), "get_record", format!("{key} is not an authorization: {e}"))
         })
     }
@@ -563,16 +606,19 @@ impl TokenManager {
         let mut all = Vec::new();
         for key in self.store.record_keys(keys::AUTHORIZATION_PREFIX).await? {
             let Some(record) = self.store.get_record(&key).await? else { continue };
-            match serde_json::from_str(&record.value) {
-                Ok(authorization) => all.push(authorization),
-                Err(e) => tracing::warn!(key = %key, error = %e, "a record that is not an authorization"),
+            match self.parse_authorization(&key, &record.value) {
+                Ok(Some(authorization)) => all.push(authorization),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "a record that is not an authorization"),
             }
         }
         Ok(all)
     }
 
-    /// Forgets a corp: its authorization (only if issued before `before`,
-    /// when given) and its token. Returns whether the authorization went.
+    /// Forgets a corp: its authorization and its token. With `before` (a
+    /// cancel's time), only an authorization issued earlier goes, and what
+    /// stays is the time of the cancel, so that an older authorization
+    /// arriving late cannot come back. Returns whether one went.
     pub(crate) async fn forget_corp(
         &self,
         suite_id: &SuiteId,
@@ -580,23 +626,67 @@ impl TokenManager {
         before: Option<SystemTime>,
     ) -> Result<bool, Error> {
         let key = keys::authorization(suite_id, corp_id);
-        let deleted = self.store.delete_record(&key, before.map(unix_ms)).await?;
-        if deleted {
+        let forgotten = match before.map(unix_ms) {
+            None => {
+                self.authorization(suite_id, corp_id).await?.is_some()
+                    && self.store.delete_record(&key, None).await?
+            }
+            Some(cancelled_at) => {
+                let current = self.store.get_record(&key).await?;
+                let older = current.as_ref().is_none_or(|r| r.version < cancelled_at);
+                if !older {
+                    return Ok(false);
+                }
+                let had = match &current {
+                    Some(record) => self.parse_authorization(&key, &record.value)?.is_some(),
+                    None => false,
+                };
+                let value = serde_json::to_string(&Cancellation { cancelled_at })
+                    .map_err(|e| store_error(&self.store.describe(), "put_record", e))?;
+                // A newer authorization written meanwhile wins the compare.
+                self.store.put_record(&key, &Record { value, version: cancelled_at }).await? && had
+            }
+        };
+        if forgotten {
             self.forget(&TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() }).await?;
         }
-        Ok(deleted)
+        Ok(forgotten)
     }
 }
 
-/// A token reply's token and lifetime, or an error saying the token is missing.
+/// A token reply's token and lifetime in seconds. A reply without a token,
+/// or whose `expires_in` is missing, zero or negative, is an error naming the
+/// scope: a token of unknown lifetime is neither served nor cached. A
+/// lifetime over [`MAX_EXPIRES_IN`] is capped to it.
 fn issued(what: &str, token: Option<String>, expires_in: Option<i64>) -> Result<(AccessToken, u64), Error> {
     let token = token.filter(|t| !t.is_empty()).ok_or_else(|| Error::Token {
         scope: what.to_owned(),
         message: "WeCom's reply carried no token".into(),
     })?;
-    let expires_in =
-        expires_in.and_then(|e| u64::try_from(e).ok()).filter(|e| *e > 0).unwrap_or(DEFAULT_EXPIRES_IN);
-    Ok((AccessToken::new(token), expires_in))
+    let expires_in = match expires_in.map(u64::try_from) {
+        Some(Ok(seconds)) if seconds > 0 => seconds,
+        other => {
+            let got = match other {
+                None => "none".to_owned(),
+                Some(_) => expires_in.unwrap_or_default().to_string(),
+            };
+            return Err(Error::Token {
+                scope: what.to_owned(),
+                message: format!(
+                    "WeCom's reply gave the token no usable lifetime (expires_in: {got}); it was not used"
+                ),
+            });
+        }
+    };
+    if expires_in > MAX_EXPIRES_IN {
+        tracing::warn!(
+            scope = what,
+            expires_in,
+            cap = MAX_EXPIRES_IN,
+            "WeCom claimed an implausible token lifetime; capping it"
+        );
+    }
+    Ok((AccessToken::new(token), expires_in.min(MAX_EXPIRES_IN)))
 }
 
 impl TokenSource for TokenManager {
@@ -631,6 +721,7 @@ mod tests {
                 suite_secret: "secret".into(),
                 token: "Token".into(),
                 aes_key: AES_KEY.into(),
+                ..Default::default()
             }],
             store: StoreConfig::memory(),
             ..Config::default()

@@ -3,26 +3,30 @@
 //! right name (none for token-less calls), the documented request JSON; and
 //! the documented reply decodes into its type and re-encodes without losing
 //! a field. Driven by the specs, so a new endpoint is covered with no new test.
+//! An endpoint only 代开发 apps may call is called through the customized
+//! suite, the others through a third-party one.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use common::{app_on_emulator, CORP, SUITE};
+use common::{app_on_emulator, CORP, CUSTOMIZED, SUITE};
 use serde_json::Value;
 use wecom_openwork::{Application, Payload};
-use wecom_openwork_codegen::spec::{HttpMethod, TokenKind};
+use wecom_openwork_codegen::spec::{AppKind, HttpMethod, TokenKind};
 
 include!(concat!(env!("OUT_DIR"), "/conformance.rs"));
 
 const TOKEN_PARAMS: [&str; 3] = ["provider_access_token", "suite_access_token", "access_token"];
 
-/// The current tokens of the three scopes the tests use.
+/// The current tokens of the scopes the tests use.
 struct Tokens {
     provider: String,
     suite: String,
     corp: String,
+    /// `CORP`'s token for the customized suite (from gettoken).
+    customized_corp: String,
 }
 
 async fn warm_tokens(app: &Application) -> Tokens {
@@ -34,14 +38,25 @@ async fn warm_tokens(app: &Application) -> Tokens {
             .get_token()
             .await
             .expect("corp token"),
+        customized_corp: app
+            .authorizer_access_token(CORP, "permanent-code-of-customized", CUSTOMIZED)
+            .get_token()
+            .await
+            .expect("customized corp token"),
     }
 }
 
 /// The token a call of this kind must carry: (query name, value).
-fn expected_token(tokens: &Tokens, kind: TokenKind, override_name: Option<&str>) -> Option<(String, String)> {
+fn expected_token(
+    tokens: &Tokens,
+    kind: TokenKind,
+    override_name: Option<&str>,
+    customized: bool,
+) -> Option<(String, String)> {
     let (name, value) = match kind {
         TokenKind::Provider => ("provider_access_token", &tokens.provider),
         TokenKind::Suite => ("suite_access_token", &tokens.suite),
+        TokenKind::Corp if customized => ("access_token", &tokens.customized_corp),
         TokenKind::Corp => ("access_token", &tokens.corp),
         TokenKind::None => return None,
     };
@@ -67,9 +82,10 @@ async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() 
         for e in &loaded.spec.endpoints {
             let label = format!("{}.{}", loaded.spec.group, e.name);
             emulator.clear_requests();
+            let customized = !e.allows(AppKind::ThirdParty);
             let reply = call_typed(
                 client,
-                SUITE,
+                if customized { CUSTOMIZED } else { SUITE },
                 CORP,
                 &loaded.spec.group,
                 &e.name,
@@ -92,7 +108,7 @@ async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() 
             let carried: Vec<(String, String)> =
                 sent.query.iter().filter(|(k, _)| TOKEN_PARAMS.contains(&k.as_str())).cloned().collect();
             let expected: Vec<(String, String)> =
-                expected_token(&tokens, e.token, e.token_param.as_deref()).into_iter().collect();
+                expected_token(&tokens, e.token, e.token_param.as_deref(), customized).into_iter().collect();
             assert_eq!(carried, expected, "{label}: token parameters");
 
             let other: BTreeMap<String, String> =

@@ -11,7 +11,6 @@ use common::{config, SUITE};
 use wecom_openwork::api::authorization::types::{
     GetPermanentCodeRequest, SessionInfo, SetSessionInfoRequest,
 };
-use wecom_openwork::api::oauth::types::GetUserInfoQuery;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::emulator::{Emulator, EmulatorConfig};
 use wecom_openwork::server::CallbackServer;
@@ -82,7 +81,7 @@ async fn tickets_authorization_tokens_and_cancellation_flow_end_to_end() {
 
     // Corp API with the corp token from that code.
     let corp = app.corp(SUITE, NEW_CORP);
-    corp.get_user_info(&GetUserInfoQuery { code: "CODE".into() }).await.expect("corp call");
+    corp.get_jsapi_ticket().await.expect("corp call");
     let token = emulator.requests().last().and_then(|r| r.token().map(str::to_owned)).expect("token");
     assert_eq!(emulator.token_owner(&token).map(|o| o.owner), Some(format!("{SUITE}/{NEW_CORP}")));
 
@@ -105,7 +104,7 @@ async fn tickets_authorization_tokens_and_cancellation_flow_end_to_end() {
     let cancel = emulator.cancel_authorization(SUITE, NEW_CORP).await.expect("pushed");
     assert!(cancel.acknowledged(), "{cancel:?}");
     assert!(app.permanent_code(SUITE, NEW_CORP).await.expect("store").is_none());
-    let err = corp.get_user_info(&GetUserInfoQuery { code: "CODE".into() }).await.unwrap_err();
+    let err = corp.get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::PermanentCodeMissing { .. }), "{err:?}");
 }
 
@@ -126,8 +125,7 @@ async fn a_revoked_permanent_code_is_authorization_gone() {
         .expect("set");
     other.set_permanent_code(SUITE, NEW_CORP, code.expose()).await.expect("set");
     emulator.cancel_authorization(SUITE, NEW_CORP).await.expect("pushed");
-    let err =
-        other.corp(SUITE, NEW_CORP).get_user_info(&GetUserInfoQuery { code: "C".into() }).await.unwrap_err();
+    let err = other.corp(SUITE, NEW_CORP).get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::AuthorizationGone { code: 40084, .. }), "{err:?}");
 }
 
@@ -178,13 +176,13 @@ async fn the_http_controls_serve_stats_faults_and_the_clock() {
     let stats = get_json(format!("{base}/__emulator/stats")).await;
     assert_eq!(stats["calls"]["/cgi-bin/service/get_provider_token"], 1);
 
-    let fault = serde_json::json!({"path": "/cgi-bin/service/get_provider_token", "times": 1, "fault": {"errcode": 45009}});
+    let fault = serde_json::json!({"path": "/cgi-bin/service/get_provider_token", "times": 1, "fault": {"errcode": -1}});
     let (status, _) = post_json(format!("{base}/__emulator/faults"), fault).await;
     assert_eq!(status, 200);
     let (_, now) =
         post_json(format!("{base}/__emulator/clock/advance"), serde_json::json!({"seconds": 7200})).await;
     assert!(now["now"].is_u64());
-    // The token expired on the shared clock; the refetch meets the 45009 and backs off once.
+    // The token expired on the shared clock; the refetch meets the -1 (busy) and backs off once.
     app.provider_access_token().get_token().await.expect("token after a back-off");
     assert_eq!(emulator.calls("/cgi-bin/service/get_provider_token"), 3);
 

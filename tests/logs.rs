@@ -7,7 +7,6 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::{app_on_emulator, AES_KEY, CORP, SUITE};
-use wecom_openwork::api::oauth::types::GetUserInfoQuery;
 use wecom_openwork::emulator::Fault;
 
 #[derive(Clone, Default)]
@@ -36,16 +35,15 @@ async fn traces_name_the_call_and_never_a_secret() {
 
     let (emulator, app, _clock) = app_on_emulator().await;
     let corp = app.corp(SUITE, CORP);
-    let query = GetUserInfoQuery { code: "CODE".into() };
-    corp.get_user_info(&query).await.expect("call");
-    emulator.inject(Some("/cgi-bin/auth/getuserinfo"), 1, Fault::Errcode(42001));
-    corp.get_user_info(&query).await.expect("call after a refetch");
-    emulator.inject(Some("/cgi-bin/auth/getuserinfo"), 1, Fault::Errcode(-1));
-    corp.get_user_info(&query).await.expect("call after a back-off");
+    corp.get_jsapi_ticket().await.expect("call");
+    emulator.inject(Some("/cgi-bin/get_jsapi_ticket"), 1, Fault::Errcode(42001));
+    corp.get_jsapi_ticket().await.expect("call after a refetch");
+    emulator.inject(Some("/cgi-bin/get_jsapi_ticket"), 1, Fault::Errcode(-1));
+    corp.get_jsapi_ticket().await.expect("call after a back-off");
 
     let logs = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("UTF-8");
     assert!(logs.contains("wecom.call"), "{logs}");
-    assert!(logs.contains("endpoint=get_user_info"), "{logs}");
+    assert!(logs.contains("endpoint=get_jsapi_ticket"), "{logs}");
     assert!(logs.contains(&format!("corp=\"{CORP}\"")) || logs.contains(&format!("corp={CORP}")), "{logs}");
     assert!(logs.contains("attempt=2"), "{logs}");
 

@@ -26,10 +26,23 @@ async fn serve(server: &CallbackServer) -> String {
     format!("http://{addr}")
 }
 
-/// An encrypted push, as WeCom sends it, for `receive_id`.
+/// The `timestamp` WeCom puts on a push sent now.
+fn now_timestamp() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        .to_string()
+}
+
+/// An encrypted push, as WeCom sends it now, for `receive_id`.
 fn push(message: &str, receive_id: &str, nonce: &str) -> (String, String) {
+    push_at(message, receive_id, nonce, &now_timestamp())
+}
+
+/// An encrypted push sent at `timestamp`.
+fn push_at(message: &str, receive_id: &str, nonce: &str, timestamp: &str) -> (String, String) {
     let crypt = MsgCrypt::new(SUITE_TOKEN, AES_KEY, receive_id).expect("key");
-    let timestamp = "1700000000";
     let sealed = crypt.encrypt(message, timestamp, nonce).expect("encrypts");
     let query = format!("msg_signature={}&timestamp={timestamp}&nonce={nonce}", sealed.msg_signature);
     let body = format!(
@@ -65,7 +78,8 @@ async fn pushes_are_verified_decoded_handled_and_acknowledged() {
 
     // suite_ticket: stored for the suite.
     let ticket = format!(
-        "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><InfoType> <![CDATA[suite_ticket]]></InfoType><TimeStamp>1800000000</TimeStamp><SuiteTicket><![CDATA[fresh-ticket]]></SuiteTicket></xml>"
+        "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><InfoType> <![CDATA[suite_ticket]]></InfoType><TimeStamp>{}</TimeStamp><SuiteTicket><![CDATA[fresh-ticket]]></SuiteTicket></xml>",
+        now_timestamp().parse::<u64>().expect("seconds") + 60 // newer than the set-up's
     );
     let (query, body) = push(&ticket, SUITE, "n1");
     assert_eq!(post(&http, &url, &query, body).await, (200, "success".into()));
@@ -122,10 +136,20 @@ async fn pushes_are_verified_decoded_handled_and_acknowledged() {
 
 #[tokio::test]
 async fn cancel_auth_forgets_the_corp() {
-    let (_emulator, app, _clock) = app_on_emulator().await;
+    let (_emulator, app, clock) = app_on_emulator().await;
     let server = app.server();
-    let cancel = format!(
+    // A cancel from before the authorization (WeCom's sample is from 2014) changes nothing.
+    let old_cancel = format!(
         "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><InfoType><![CDATA[cancel_auth]]></InfoType><TimeStamp>1403610513</TimeStamp><AuthCorpId><![CDATA[{CORP}]]></AuthCorpId></xml>"
+    );
+    let (query, body) = push(&old_cancel, SUITE, "n5a");
+    let url = wecom_openwork::server::CallbackUrl::Command(SUITE.into());
+    assert_eq!(server.serve(&url, "POST", &query, body.as_bytes()).await.status, 200);
+    assert!(app.permanent_code(SUITE, CORP).await.expect("store").is_some(), "an older cancel keeps it");
+    clock.advance(Duration::from_secs(5));
+    let cancel = format!(
+        "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><InfoType><![CDATA[cancel_auth]]></InfoType><TimeStamp>{}</TimeStamp><AuthCorpId><![CDATA[{CORP}]]></AuthCorpId></xml>",
+        clock_now_secs(&clock)
     );
     let (query, body) = push(&cancel, SUITE, "n5");
     let response = server
@@ -216,14 +240,16 @@ async fn bad_requests_are_refused_with_reasons() {
     let (q, b) = push(&text, "wwunknowncorp", "n10");
     assert_eq!(server.serve(&data, "POST", &q, b.as_bytes()).await.body, "-40005");
 
-    // Timestamp window and replay cache.
-    let strict =
-        app.server().timestamp_window(Duration::from_secs(300)).replay_cache(Duration::from_secs(300));
+    // Timestamp window and replay cache (both on by default).
+    let strict = app.server();
+    let (stale_query, stale_body) = push_at(&ticket, SUITE, "n7b", "1700000000");
     assert_eq!(
-        strict.serve(&url, "POST", &query, body.as_bytes()).await.status,
+        strict.serve(&url, "POST", &stale_query, stale_body.as_bytes()).await.status,
         403,
         "1700000000 is long past"
     );
+    let lenient = app.server().timestamp_window(None);
+    assert_eq!(lenient.serve(&url, "POST", &stale_query, stale_body.as_bytes()).await.status, 200);
     let now = clock_now_secs(&clock);
     let crypt = MsgCrypt::new(SUITE_TOKEN, AES_KEY, SUITE).expect("key");
     let sealed = crypt.encrypt(&ticket, &now, "n11").expect("encrypts");
@@ -257,7 +283,8 @@ async fn a_data_callback_can_answer_with_an_encrypted_message() {
     let data = wecom_openwork::server::CallbackUrl::Data(SUITE.into());
     let text =
         format!("<xml><ToUserName>{CORP}</ToUserName><MsgType>text</MsgType><Content>hi</Content></xml>");
-    let (query, body) = push(&text, CORP, "n12");
+    let timestamp = now_timestamp();
+    let (query, body) = push_at(&text, CORP, "n12", &timestamp);
     let response = server.serve(&data, "POST", &query, body.as_bytes()).await;
     assert_eq!(response.status, 200);
     let envelope =
@@ -270,7 +297,7 @@ async fn a_data_callback_can_answer_with_an_encrypted_message() {
         .expect("signed");
     let crypt = MsgCrypt::new(SUITE_TOKEN, AES_KEY, CORP).expect("key");
     let reply =
-        crypt.decrypt(signature, "1700000000", "n12", &envelope.encrypt).expect("decrypts for the corp");
+        crypt.decrypt(signature, &timestamp, "n12", &envelope.encrypt).expect("decrypts for the corp");
     assert_eq!(reply, "<xml><Content>echo hi</Content></xml>");
 }
 

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use common::{config, CORP, SUITE};
 use redis_server::RedisServer;
-use wecom_openwork::api::oauth::types::GetUserInfoQuery;
 use wecom_openwork::emulator::{Emulator, EmulatorConfig};
 use wecom_openwork::store::{keys, RedisOptions, RedisStore, SqliteStore, Store, DEFAULT_SQLITE_FILE};
 use wecom_openwork::{Application, Config, Secret, SuiteId};
@@ -91,7 +90,7 @@ async fn burst(app: &Application, corp_too: bool) -> String {
             tokio::spawn(async move {
                 app.suite(SUITE).get_pre_auth_code().await?;
                 if corp_too {
-                    app.corp(SUITE, CORP).get_user_info(&GetUserInfoQuery { code: "CODE".into() }).await?;
+                    app.corp(SUITE, CORP).get_jsapi_ticket().await?;
                 }
                 Ok::<_, wecom_openwork::Error>(())
             })

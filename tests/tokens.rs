@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use common::{app_on_emulator, config, CORP, PROVIDER, SUITE, SUITE_B};
 use wecom_openwork::api::authorization::types::GetPermanentCodeRequest;
-use wecom_openwork::api::oauth::types::GetUserInfoQuery;
 use wecom_openwork::clock::Clock;
 use wecom_openwork::emulator::{Emulator, Fault, TokenOwner};
 use wecom_openwork::store::{keys, MemoryStore, Store};
@@ -20,12 +19,9 @@ use wecom_openwork::{Application, CorpId, Error, StaticTokens, SuiteId, TokenKin
 const PROVIDER_TOKEN: &str = "/cgi-bin/service/get_provider_token";
 const SUITE_TOKEN: &str = "/cgi-bin/service/get_suite_token";
 const CORP_TOKEN: &str = "/cgi-bin/service/get_corp_token";
-const USER_INFO: &str = "/cgi-bin/auth/getuserinfo";
+/// A corp-token call any suite may make.
+const CORP_CALL: &str = "/cgi-bin/get_jsapi_ticket";
 const PRE_AUTH: &str = "/cgi-bin/service/get_pre_auth_code";
-
-fn query() -> GetUserInfoQuery {
-    GetUserInfoQuery { code: "CODE".into() }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_cold_callers_cause_one_fetch_and_one_more_after_expiry() {
@@ -83,7 +79,7 @@ async fn two_suites_and_a_hundred_corps_never_share_a_token() {
         .cloned()
         .map(|(suite, corp)| {
             let app = app.clone();
-            tokio::spawn(async move { app.corp(suite.as_str(), corp.as_str()).get_user_info(&query()).await })
+            tokio::spawn(async move { app.corp(suite.as_str(), corp.as_str()).get_jsapi_ticket().await })
         })
         .collect();
     for call in calls {
@@ -94,7 +90,7 @@ async fn two_suites_and_a_hundred_corps_never_share_a_token() {
 
     // Each corp call carried the token WeCom issued to that very corp.
     let mut seen = BTreeSet::new();
-    for request in emulator.requests().iter().filter(|r| r.path == USER_INFO) {
+    for request in emulator.requests().iter().filter(|r| r.path == CORP_CALL) {
         let token = request.token().expect("carried a token");
         let owner = emulator.token_owner(token).expect("issued by the emulator");
         assert_eq!(owner.kind, TokenKind::Corp);
@@ -118,19 +114,19 @@ async fn an_expired_token_mid_call_is_refetched_once_and_the_call_retried_once()
         app.authorizer_access_token(CORP, "permanent-code-of-corp", SUITE).get_token().await.expect("token");
     // WeCom drops the token early and says 42001 on the next call.
     emulator.revoke_token(&old);
-    emulator.inject(Some(USER_INFO), 1, Fault::Errcode(42001));
-    corp.get_user_info(&query()).await.expect("succeeds after one refetch");
-    assert_eq!(emulator.calls(USER_INFO), 2, "one failed attempt, one retry");
+    emulator.inject(Some(CORP_CALL), 1, Fault::Errcode(42001));
+    corp.get_jsapi_ticket().await.expect("succeeds after one refetch");
+    assert_eq!(emulator.calls(CORP_CALL), 2, "one failed attempt, one retry");
     assert_eq!(emulator.calls(CORP_TOKEN), 2, "one refetch");
     let new =
         app.authorizer_access_token(CORP, "permanent-code-of-corp", SUITE).get_token().await.expect("token");
     assert_ne!(new, old);
 
     // A second 42001 in a row is an error, not a loop.
-    emulator.inject(Some(USER_INFO), 2, Fault::Errcode(42001));
-    let err = corp.get_user_info(&query()).await.unwrap_err();
+    emulator.inject(Some(CORP_CALL), 2, Fault::Errcode(42001));
+    let err = corp.get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::Api { code: 42001, attempts: 2, .. }), "{err:?}");
-    assert_eq!(emulator.calls(USER_INFO), 4);
+    assert_eq!(emulator.calls(CORP_CALL), 4);
 }
 
 #[tokio::test]
@@ -189,13 +185,13 @@ async fn a_post_that_consumes_a_code_is_retried_only_when_wecom_surely_did_not_a
 async fn authorization_gone_drops_the_corp_token() {
     let (emulator, app, _clock) = app_on_emulator().await;
     let corp = app.corp(SUITE, CORP);
-    corp.get_user_info(&query()).await.expect("warm the corp token");
+    corp.get_jsapi_ticket().await.expect("warm the corp token");
     assert_eq!(emulator.calls(CORP_TOKEN), 1);
     let key = keys::corp_token(&SuiteId::new(SUITE), &CorpId::new(CORP));
     assert!(app.store().get_token(&key).await.expect("store").is_some());
 
-    emulator.inject(Some(USER_INFO), 1, Fault::Errcode(48004));
-    let err = corp.get_user_info(&query()).await.unwrap_err();
+    emulator.inject(Some(CORP_CALL), 1, Fault::Errcode(48004));
+    let err = corp.get_jsapi_ticket().await.unwrap_err();
     match &err {
         Error::AuthorizationGone { suite_id, corp_id, code, .. } => {
             assert_eq!((suite_id.as_str(), corp_id.as_str(), *code), (SUITE, CORP, 48004));
@@ -204,11 +200,11 @@ async fn authorization_gone_drops_the_corp_token() {
     }
     assert!(err.is_authorization_gone());
     assert!(app.store().get_token(&key).await.expect("store").is_none(), "the corp's token was dropped");
-    assert_eq!(emulator.calls(USER_INFO), 2, "not retried");
+    assert_eq!(emulator.calls(CORP_CALL), 2, "not retried");
 
     // The same from get_corp_token itself.
     emulator.inject(Some(CORP_TOKEN), 1, Fault::Errcode(40084));
-    let err = corp.get_user_info(&query()).await.unwrap_err();
+    let err = corp.get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::AuthorizationGone { code: 40084, .. }), "{err:?}");
 }
 
@@ -237,7 +233,7 @@ async fn a_missing_ticket_is_its_own_error_that_says_what_to_do() {
     assert!(text.contains("every 10 minutes") && text.contains("set_ticket"), "{text}");
     assert_eq!(emulator.requests().len(), 0, "nothing was sent");
 
-    let err = app.corp(SUITE, CORP).get_user_info(&query()).await.unwrap_err();
+    let err = app.corp(SUITE, CORP).get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::PermanentCodeMissing { .. }), "{err:?}");
 }
 

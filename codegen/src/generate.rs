@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use crate::error::SpecError;
 use crate::load::LoadedSpec;
-use crate::spec::{Endpoint, HandleKind, HttpMethod, ResponseFormat, SpecFile, SpecSchema, TokenKind};
+use crate::spec::{
+    AppKind, Endpoint, HandleKind, HttpMethod, ResponseFormat, SpecFile, SpecSchema, TokenKind,
+};
 use crate::validate::handle_of;
 
 /// One output file: its name inside the output directory and its text.
@@ -132,6 +134,10 @@ fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStrea
     };
     let example = serde_json::to_string(&e.example.response).expect("JSON values always serialize");
     let retry_safe = e.is_retry_safe();
+    let app_kinds = e.allowed_app_kinds().into_iter().map(|kind| match kind {
+        AppKind::ThirdParty => quote!(crate::AppKind::ThirdParty),
+        AppKind::Customized => quote!(crate::AppKind::Customized),
+    });
     let line = format!("`{} {}`: {}", method_str(e.method), e.path, e.summary);
     quote! {
         #[doc = #line]
@@ -146,6 +152,7 @@ fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStrea
             token_param: #token_param,
             response_format: #format,
             retry_safe: #retry_safe,
+            app_kinds: &[#(#app_kinds),*],
             required: &[#(#required),*],
             example_response: #example,
         };
@@ -175,6 +182,25 @@ fn token_sentence(e: &Endpoint) -> String {
     }
 }
 
+fn app_kinds_sentence(e: &Endpoint) -> Option<String> {
+    let kinds = e.allowed_app_kinds();
+    if kinds.len() == AppKind::ALL.len() {
+        return None;
+    }
+    let names: Vec<&str> = kinds
+        .iter()
+        .map(|k| match k {
+            AppKind::ThirdParty => "third-party apps",
+            AppKind::Customized => "代开发 (customized) apps",
+        })
+        .collect();
+    Some(format!(
+        " Only for {}: through a suite configured as another kind, the call is refused before \
+         it is sent ([`crate::Error::AppKindNotAllowed`]).",
+        names.join(" and ")
+    ))
+}
+
 fn doc_lines(text: &str) -> Vec<String> {
     text.trim_end().lines().map(|l| format!(" {l}").trim_end().to_owned()).collect()
 }
@@ -190,6 +216,10 @@ fn method(e: &Endpoint) -> TokenStream {
     }
     docs.push(String::new());
     docs.push(format!(" Sends `{} {}`. {}", method_str(e.method), e.path, token_sentence(e)));
+    if let Some(sentence) = app_kinds_sentence(e) {
+        docs.push(String::new());
+        docs.push(sentence);
+    }
     docs.push(String::new());
     docs.push(format!(" Official documentation: <{}>", e.doc));
     let mut params = Vec::new();

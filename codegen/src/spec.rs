@@ -68,6 +68,12 @@ pub struct Endpoint {
     /// one-time code (e.g. `get_permanent_code`) must never be repeated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_safe: Option<bool>,
+    /// The kinds of app that may make the call, e.g. `[third_party]` for
+    /// `getuserinfo3rd`, which 代开发 apps may not call. Defaults to both.
+    /// The runtime refuses a call through a suite of another kind before
+    /// sending it. Only for endpoints on the suite or corp handle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_kinds: Option<Vec<AppKind>>,
     /// The documented sample, checked against the schemas.
     pub example: Example,
 }
@@ -97,10 +103,38 @@ pub enum TokenKind {
     None,
 }
 
+/// A kind of app a suite is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AppKind {
+    /// A third-party app (第三方应用).
+    ThirdParty,
+    /// A 代开发 app, made from a template for one corp.
+    Customized,
+}
+
+impl AppKind {
+    /// Every kind, in order.
+    pub const ALL: [AppKind; 2] = [AppKind::ThirdParty, AppKind::Customized];
+}
+
 impl Endpoint {
     /// [`Endpoint::retry_safe`] with its default applied.
     pub fn is_retry_safe(&self) -> bool {
         self.retry_safe.unwrap_or(self.method == HttpMethod::Get)
+    }
+
+    /// [`Endpoint::app_kinds`] with its default (every kind) applied, sorted.
+    pub fn allowed_app_kinds(&self) -> Vec<AppKind> {
+        let mut kinds = self.app_kinds.clone().unwrap_or_else(|| AppKind::ALL.to_vec());
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
+
+    /// Whether an app of `kind` may make the call.
+    pub fn allows(&self, kind: AppKind) -> bool {
+        self.app_kinds.as_ref().is_none_or(|kinds| kinds.contains(&kind))
     }
 }
 

@@ -112,6 +112,21 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
         }
         _ => {}
     }
+    if let Some(kinds) = &e.app_kinds {
+        if kinds.is_empty() {
+            return refuse("app_kinds", "must name at least one app kind (leave it out to allow every kind)");
+        }
+        if kinds.iter().collect::<BTreeSet<_>>().len() != kinds.len() {
+            return refuse("app_kinds", "names an app kind twice");
+        }
+        if handle_of(e).is_none_or(|h| h == HandleKind::Provider) {
+            return refuse(
+                "app_kinds",
+                "only endpoints on the suite or corp handle can be limited to app kinds: \
+                 the provider handle speaks for no suite",
+            );
+        }
+    }
     if let Some(param) = &e.token_param {
         if e.token == TokenKind::None {
             return refuse("token_param", "an endpoint with token `none` carries no token");

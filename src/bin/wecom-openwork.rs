@@ -35,6 +35,54 @@ enum Command {
         #[arg(long)]
         config: Option<std::path::PathBuf>,
     },
+    /// Run the callback side as a service: the system, command and data
+    /// URLs under /callback, plus GET /healthz, with the token runtime and
+    /// the configured store. Resumes unfinished authorizations at start;
+    /// SIGTERM or Ctrl-C drains the background work and stops.
+    Serve {
+        /// The application's configuration (TOML, or JSON by extension).
+        #[arg(long)]
+        config: std::path::PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
+    /// The authorizations in the configured store. Secrets are never printed.
+    #[command(subcommand)]
+    Authorizations(AuthorizationsCommand),
+}
+
+#[derive(Subcommand)]
+enum AuthorizationsCommand {
+    /// Every (suite, corp) with its status: authorized, pending or failed.
+    List {
+        /// The application's configuration (TOML, or JSON by extension).
+        #[arg(long)]
+        config: std::path::PathBuf,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One corp's stored authorization, as JSON (without the permanent code).
+    Show {
+        /// The application's configuration.
+        #[arg(long)]
+        config: std::path::PathBuf,
+        /// The suite id.
+        suite: String,
+        /// The corp id.
+        corp: String,
+    },
+    /// Forget one corp: its authorization, token and failed exchanges.
+    Forget {
+        /// The application's configuration.
+        #[arg(long)]
+        config: std::path::PathBuf,
+        /// The suite id.
+        suite: String,
+        /// The corp id.
+        corp: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -118,6 +166,8 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Serve { config, listen } => finish(serve(&config, listen)),
+        Command::Authorizations(command) => finish(authorizations(command)),
         Command::Crypto(command) => match crypto(command) {
             Ok(output) => {
                 println!("{output}");
@@ -129,6 +179,133 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+fn finish(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads an application's configuration: JSON by extension, else TOML.
+fn load_config(path: &std::path::Path) -> Result<wecom_openwork::Config, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let parsed = if path.extension().is_some_and(|x| x == "json") {
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    } else {
+        toml::from_str(&text).map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn application(path: &std::path::Path) -> Result<wecom_openwork::Application, String> {
+    wecom_openwork::Application::new(load_config(path)?).map_err(|e| e.to_string())
+}
+
+fn serve(config: &std::path::Path, listen: std::net::SocketAddr) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let app = application(config)?;
+        let server = app.server();
+        let resumed = server.resume().await.map_err(|e| e.to_string())?;
+        let router = server.router().route("/healthz", axum::routing::get(|| async { "ok" }));
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("{listen}: {e}"))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        println!(
+            "serving callbacks on http://{local}/callback (resumed {resumed} unfinished authorizations)"
+        );
+        axum::serve(listener, router).with_graceful_shutdown(stopped()).await.map_err(|e| e.to_string())?;
+        server.drain().await;
+        println!("stopped");
+        Ok(())
+    })
+}
+
+/// SIGTERM or Ctrl-C.
+async fn stopped() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn authorizations(command: AuthorizationsCommand) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        match command {
+            AuthorizationsCommand::List { config, json } => {
+                let statuses =
+                    application(&config)?.authorization_statuses().await.map_err(|e| e.to_string())?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&statuses).map_err(|e| e.to_string())?);
+                    return Ok(());
+                }
+                println!(
+                    "{:<24} {:<24} {:<10} {:<12} AT (ms since epoch)",
+                    "SUITE", "CORP", "STATUS", "KIND"
+                );
+                for s in statuses {
+                    let corp = s.corp_id.as_ref().map_or("-", |c| c.as_str());
+                    let kind =
+                        serde_json::to_value(s.app_kind).ok().and_then(|v| v.as_str().map(str::to_owned));
+                    println!(
+                        "{:<24} {:<24} {:<10} {:<12} {}",
+                        s.suite_id.as_str(),
+                        corp,
+                        s.status,
+                        kind.unwrap_or_default(),
+                        s.at
+                    );
+                }
+                Ok(())
+            }
+            AuthorizationsCommand::Show { config, suite, corp } => {
+                let app = application(&config)?;
+                let record = app
+                    .authorization_record(suite.as_str(), corp.as_str())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let Some(record) = record else {
+                    return Err(format!("no authorization of suite {suite} by corp {corp}"));
+                };
+                let mut shown = serde_json::to_value(&record).map_err(|e| e.to_string())?;
+                if let Some(fields) = shown.as_object_mut() {
+                    fields.remove("permanent_code");
+                }
+                println!("{}", serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?);
+                Ok(())
+            }
+            AuthorizationsCommand::Forget { config, suite, corp } => {
+                let app = application(&config)?;
+                let forgotten = app
+                    .forget_authorization(suite.as_str(), corp.as_str())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if forgotten {
+                    println!("forgot corp {corp} of suite {suite}");
+                    Ok(())
+                } else {
+                    Err(format!("nothing stored for corp {corp} of suite {suite}"))
+                }
+            }
+        }
+    })
 }
 
 fn run_emulator(port: u16, config: Option<std::path::PathBuf>) -> Result<(), String> {

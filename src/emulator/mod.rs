@@ -8,6 +8,8 @@
 //! encrypted `create_auth` push to the suite's command URL, single-use auth
 //! codes, permanent codes, corp tokens; `cancel_auth` and `change_auth` too.
 //! Suite tickets are pushed on demand and every 10 minutes of emulator time.
+//! Registered suites have a kind: a call the kind may not make is answered
+//! with 48002, and a 代开发 suite's corps get their tokens from `gettoken`.
 //! Faults can be injected per path; every request is recorded. The same
 //! controls are served over HTTP under `/__emulator/` (see [`admin`]).
 //!
@@ -37,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use crate::authorizations::AppKind;
 use crate::clock::{Clock, ManualClock};
 use crate::endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
 use crate::tasks::Background;
@@ -64,7 +67,8 @@ const PNG_1X1: &[u8] = &[
 
 /// The provider and suites the emulator knows. Empty, it accepts any
 /// credentials; filled, it checks them and pushes to the suites' URLs.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `Debug` shows ids and URLs, never a secret, token or AES key.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmulatorConfig {
     /// The provider's corp id (checked by `get_provider_token` when set).
@@ -90,6 +94,22 @@ pub struct EmulatedSuite {
     /// Where command events (tickets, authorizations) are pushed.
     #[serde(default)]
     pub command_url: Option<String>,
+    /// A third-party app (the default) or a 代开发 template. Calls its kind
+    /// may not make are answered with 48002; a customized suite's corps get
+    /// their tokens from `gettoken`, a third-party suite's from
+    /// `get_corp_token`.
+    #[serde(default)]
+    pub kind: AppKind,
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("provider_corp_id", &self.provider_corp_id)
+            .field("provider_secret", &self.provider_secret.as_ref().map(|_| "<redacted>"))
+            .field("suites", &self.suites)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for EmulatedSuite {
@@ -97,6 +117,7 @@ impl std::fmt::Debug for EmulatedSuite {
         f.debug_struct("EmulatedSuite")
             .field("suite_id", &self.suite_id)
             .field("command_url", &self.command_url)
+            .field("kind", &self.kind)
             .finish_non_exhaustive()
     }
 }
@@ -119,6 +140,7 @@ impl EmulatorConfig {
                     aes_key: s.aes_key.expose().to_owned(),
                     command_url: callback_base
                         .map(|b| format!("{}/callback/command/{}", b.trim_end_matches('/'), s.suite_id)),
+                    kind: s.kind,
                 })
                 .collect(),
         }
@@ -126,6 +148,11 @@ impl EmulatorConfig {
 
     fn suite(&self, suite_id: &str) -> Option<&EmulatedSuite> {
         self.suites.iter().find(|s| s.suite_id == suite_id)
+    }
+
+    /// The kind of a registered suite.
+    fn kind_of(&self, suite_id: &str) -> Option<AppKind> {
+        self.suite(suite_id).map(|s| s.kind)
     }
 }
 
@@ -166,6 +193,9 @@ pub enum Fault {
     Delay(Duration),
     /// Break the connection instead of answering.
     Drop,
+    /// Answer with this JSON body (HTTP 200), e.g. a token reply without
+    /// `expires_in`.
+    Json(Value),
 }
 
 /// Who a token was issued to.
@@ -173,7 +203,8 @@ pub enum Fault {
 pub struct TokenOwner {
     /// Its kind.
     pub kind: TokenKind,
-    /// The provider corp id, the suite id, or `suite_id/corp_id`.
+    /// The provider corp id, the suite id, or `suite_id/corp_id` (`/corp_id`
+    /// for a 代开发 token got with a secret the emulator did not issue).
     pub owner: String,
 }
 
@@ -476,6 +507,7 @@ async fn handle(shared: &Shared, method: Method, uri: Uri, body: Bytes) -> Respo
             return Response::new(Body::from_stream(broken));
         }
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::Json(body)) => return json_reply(&body),
         None => {}
     }
     answer(shared, &request, !body.is_empty())
@@ -507,6 +539,14 @@ fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool) -> Respons
         Ok(caller) => caller,
         Err(reply) => return *reply,
     };
+    if let Some(kind) = caller.as_ref().and_then(|c| caller_kind(shared, c)) {
+        if !endpoint.allows(kind) {
+            return wecom_error(
+                48002,
+                &format!("api forbidden: a {kind} app may not call {}", endpoint.path),
+            );
+        }
+    }
     if endpoint.method == HttpMethod::Post
         && (!has_body || request.body.as_ref().is_none_or(|b| !b.is_object()))
     {
@@ -596,6 +636,16 @@ fn check_token(
     }
 }
 
+/// The kind of the registered suite a token was issued for, if known.
+fn caller_kind(shared: &Shared, caller: &TokenOwner) -> Option<AppKind> {
+    let suite = match caller.kind {
+        TokenKind::Suite => caller.owner.as_str(),
+        TokenKind::Corp => caller.owner.split_once('/').map_or("", |(suite, _)| suite),
+        _ => return None,
+    };
+    shared.config.kind_of(suite)
+}
+
 /// Endpoints whose answer depends on the emulator's state; `None` for the
 /// rest (they get their sample).
 fn stateful(
@@ -672,8 +722,37 @@ fn stateful(
             }
             Some(issue_token(shared, TokenKind::Corp, owner, "access_token"))
         }
+        ("authorization", "get_customized_corp_token") => {
+            customized_corp_token(shared, &text("corpid"), &text("corpsecret"))
+        }
         _ => None,
     }
+}
+
+/// `gettoken` for a 代开发 app: the secret is a permanent code issued to a
+/// customized suite for that corp, else 40001 (invalid secret). With no
+/// suites registered, a secret the emulator did not issue (a sample's) is
+/// accepted too, and the token's owner is `/corp_id`.
+fn customized_corp_token(shared: &Shared, corp: &str, secret: &str) -> Option<Response> {
+    if corp.is_empty() {
+        return Some(wecom_error(40013, "invalid corpid"));
+    }
+    let known = shared.state().permanent_codes.get(secret).cloned();
+    let owner = match known {
+        Some((suite, owner_corp)) if owner_corp == corp => {
+            if shared.config.kind_of(&suite) == Some(AppKind::ThirdParty) {
+                // A third-party app's permanent code is not an app secret.
+                return Some(wecom_error(40001, "invalid corpsecret"));
+            }
+            format!("{suite}/{corp}")
+        }
+        Some(_) => return Some(wecom_error(40001, "invalid corpsecret")),
+        None if looks_issued(secret) || !shared.config.suites.is_empty() || secret.is_empty() => {
+            return Some(wecom_error(40001, "invalid corpsecret"));
+        }
+        None => format!("/{corp}"),
+    };
+    Some(issue_token(shared, TokenKind::Corp, owner, "access_token"))
 }
 
 /// Permanent codes the emulator issues carry this prefix, so one it issued
@@ -717,7 +796,14 @@ fn permanent_code(shared: &Shared, endpoint: &Endpoint, auth_code: &str, suite: 
     reply["permanent_code"] = Value::from(code);
     reply["auth_corp_info"]["corpid"] = Value::from(corp);
     reply["errcode"] = Value::from(0);
-    if reply.get("access_token").is_some() {
+    if shared.config.kind_of(suite) == Some(AppKind::Customized) {
+        // A 代开发 template gets no corp token here: the code is the app's
+        // secret, for gettoken.
+        if let Some(map) = reply.as_object_mut() {
+            map.remove("access_token");
+            map.remove("expires_in");
+        }
+    } else if reply.get("access_token").is_some() {
         reply["access_token"] = Value::from(random_code(64));
     }
     Some(json_reply(&reply))
@@ -746,7 +832,10 @@ fn issue_token(shared: &Shared, kind: TokenKind, owner: String, field: &str) -> 
             (token, expires_at)
         }
     };
-    let remaining = expires_at.duration_since(now).unwrap_or_default().as_secs();
+    // The remaining lifetime, rounded up: a token asked for again comes back
+    // unchanged with what is left of its life, never with 0 while valid.
+    let left = expires_at.duration_since(now).unwrap_or_default();
+    let remaining = left.as_secs() + u64::from(left.subsec_nanos() > 0);
     json_reply(&serde_json::json!({ "errcode": 0, "errmsg": "ok", field: token, "expires_in": remaining }))
 }
 

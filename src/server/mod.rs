@@ -30,7 +30,13 @@
 
 #[cfg(feature = "axum")]
 mod axum_adapter;
+mod lifecycle;
 mod replay;
+
+pub use lifecycle::{
+    AuthorizationFailure, AuthorizationStatus, AuthorizedCorp, CancelledCorp, ChangedCorp, HookError,
+    AUTH_CODE_LIFETIME, WHAT_TO_DO_WHEN_LOST,
+};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -40,19 +46,25 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
-use crate::api::authorization::types::{GetPermanentCodeV2Request, PermanentCodeInfoV2};
 use crate::app::Application;
-use crate::authorizations::Authorization;
 use crate::crypto::{parse_envelope, reply_json, reply_xml, CryptoError, EnvelopeFormat, MsgCrypt};
 use crate::events::{fields_of, Event};
 use crate::ids::{CorpId, SuiteId};
 use crate::token::BoxFuture;
 
-use crate::tasks::Background;
+use lifecycle::{hook, ArrivedCode, Lifecycle, Origin};
 use replay::ReplayCache;
 
 /// Largest callback body accepted by default.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
+/// How far a push's `timestamp` may be from now by default: WeCom retries a
+/// push within seconds, so an older one is a replayed capture.
+pub const DEFAULT_TIMESTAMP_WINDOW: Duration = Duration::from_secs(300);
+
+/// How long a handled push is remembered by default, so WeCom's retries of
+/// it (3, each after a 5 s timeout) are acknowledged without a second run.
+pub const DEFAULT_REPLAY_WINDOW: Duration = Duration::from_secs(300);
 
 /// Which callback URL a request came to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -184,7 +196,7 @@ pub struct CallbackServer {
     timestamp_window: Option<Duration>,
     replay: Option<Arc<ReplayCache>>,
     check_data_receive_id: bool,
-    background: Arc<Background>,
+    lifecycle: Arc<Lifecycle>,
 }
 
 impl fmt::Debug for CallbackServer {
@@ -236,29 +248,89 @@ where
 
 impl CallbackServer {
     pub(crate) fn new(app: Application) -> Self {
+        let lifecycle = Lifecycle::new();
         let mut server = CallbackServer {
             app,
             middleware: Vec::new(),
             handlers: BTreeMap::new(),
             max_body: DEFAULT_MAX_BODY,
-            timestamp_window: None,
-            replay: None,
+            timestamp_window: Some(DEFAULT_TIMESTAMP_WINDOW),
+            replay: Some(Arc::new(ReplayCache::new(DEFAULT_REPLAY_WINDOW))),
             check_data_receive_id: true,
-            background: Arc::new(Background::default()),
+            lifecycle: lifecycle.clone(),
         };
         server.handlers.insert("suite_ticket".into(), boxed(store_suite_ticket));
-        let background = server.background.clone();
-        server.handlers.insert(
-            "create_auth".into(),
-            boxed(move |callback| exchange_auth_code(callback, background.clone())),
-        );
-        let background = server.background.clone();
-        server.handlers.insert(
-            "reset_permanent_code".into(),
-            boxed(move |callback| exchange_auth_code(callback, background.clone())),
-        );
-        server.handlers.insert("cancel_auth".into(), boxed(forget_corp));
+        for kind in ["create_auth", "reset_permanent_code", "cancel_auth", "change_auth"] {
+            let lifecycle = lifecycle.clone();
+            server
+                .handlers
+                .insert(kind.into(), boxed(move |callback| authorization_event(callback, lifecycle.clone())));
+        }
         server
+    }
+
+    /// Runs `hook` once the permanent code and the corp's authorization are
+    /// stored (`create_auth`, `reset_permanent_code`). It runs at least
+    /// once: a crash before it finished, or its own error, makes the next
+    /// [`CallbackServer::resume`] run it again.
+    #[must_use]
+    pub fn on_authorized<F, Fut>(self, hook_fn: F) -> Self
+    where
+        F: Fn(AuthorizedCorp) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), HookError>> + Send + 'static,
+    {
+        self.lifecycle.hooks.write().unwrap_or_else(std::sync::PoisonError::into_inner).authorized =
+            Some(hook(hook_fn));
+        self
+    }
+
+    /// Runs `hook` after `cancel_auth` forgot a corp (a cancel older than the
+    /// stored authorization forgets nothing and runs nothing).
+    #[must_use]
+    pub fn on_cancelled<F, Fut>(self, hook_fn: F) -> Self
+    where
+        F: Fn(CancelledCorp) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), HookError>> + Send + 'static,
+    {
+        self.lifecycle.hooks.write().unwrap_or_else(std::sync::PoisonError::into_inner).cancelled =
+            Some(hook(hook_fn));
+        self
+    }
+
+    /// Runs `hook` after `change_auth` refreshed the stored authorization
+    /// from `get_auth_info`.
+    #[must_use]
+    pub fn on_changed<F, Fut>(self, hook_fn: F) -> Self
+    where
+        F: Fn(ChangedCorp) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), HookError>> + Send + 'static,
+    {
+        self.lifecycle.hooks.write().unwrap_or_else(std::sync::PoisonError::into_inner).changed =
+            Some(hook(hook_fn));
+        self
+    }
+
+    /// Runs `hook` when an auth code can no longer be exchanged (expired, or
+    /// refused by WeCom). The failure is also kept in the store
+    /// (`authorizations list` shows it as `failed`).
+    #[must_use]
+    pub fn on_authorization_failed<F, Fut>(self, hook_fn: F) -> Self
+    where
+        F: Fn(AuthorizationFailure) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), HookError>> + Send + 'static,
+    {
+        self.lifecycle.hooks.write().unwrap_or_else(std::sync::PoisonError::into_inner).failed =
+            Some(hook(hook_fn));
+        self
+    }
+
+    /// Resumes what a previous run left unfinished: auth codes not yet
+    /// exchanged (whichever instance received them; a lease makes one
+    /// instance exchange each) and `on_authorized` hooks not yet delivered.
+    /// Call it at startup, after setting the hooks. Returns how many it
+    /// resumed; [`CallbackServer::drain`] awaits them.
+    pub async fn resume(&self) -> Result<usize, crate::Error> {
+        self.lifecycle.resume(&self.app).await
     }
 
     /// Adds middleware: `|callback, next| async move { next.run(callback).await }`.
@@ -317,19 +389,25 @@ impl CallbackServer {
         self
     }
 
-    /// Refuse callbacks whose `timestamp` is further than `window` from now
-    /// (off by default).
+    /// Refuse pushes whose `timestamp` is further than `window` from now
+    /// (default [`DEFAULT_TIMESTAMP_WINDOW`], 5 minutes; `None` turns the
+    /// check off). URL verification (GET) is not checked: it changes nothing.
     #[must_use]
-    pub fn timestamp_window(mut self, window: Duration) -> Self {
-        self.timestamp_window = Some(window);
+    pub fn timestamp_window(mut self, window: impl Into<Option<Duration>>) -> Self {
+        self.timestamp_window = window.into();
         self
     }
 
-    /// Acknowledge, without handling again, a callback seen within `window`
-    /// (same signature, timestamp and nonce). Off by default.
+    /// Acknowledge, without handling again, a push already handled within
+    /// `window`, recognised by the event's identity (`MsgId`; else
+    /// `FromUserName` and `CreateTime`; else the suite, `InfoType`,
+    /// `TimeStamp` and the corp or auth code it is about). A push is
+    /// remembered only once it was handled, so WeCom's retry of a push whose
+    /// handler failed is handled. Default [`DEFAULT_REPLAY_WINDOW`]; `None`
+    /// turns it off.
     #[must_use]
-    pub fn replay_cache(mut self, window: Duration) -> Self {
-        self.replay = Some(Arc::new(ReplayCache::new(window)));
+    pub fn replay_cache(mut self, window: impl Into<Option<Duration>>) -> Self {
+        self.replay = window.into().map(|w| Arc::new(ReplayCache::new(w)));
         self
     }
 
@@ -345,7 +423,7 @@ impl CallbackServer {
     /// Waits for the background work callbacks started (permanent-code
     /// exchanges). Call it before shutting down.
     pub async fn drain(&self) {
-        self.background.drain().await;
+        self.lifecycle.background.drain().await;
     }
 
     /// The crypt of a URL and the receive ids it accepts without a lookup.
@@ -397,7 +475,7 @@ impl CallbackServer {
         else {
             return CallbackResponse::refused(400, "msg_signature, timestamp and nonce are required");
         };
-        if let Some(window) = self.timestamp_window {
+        if let (Some(window), "POST") = (self.timestamp_window, method) {
             let now = self.app.clock().now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
             let fresh = timestamp.parse::<u64>().is_ok_and(|ts| now.abs_diff(ts) <= window.as_secs());
             if !fresh {
@@ -446,16 +524,17 @@ impl CallbackServer {
         if !self.receive_id_allowed(url, &opened.receive_id, false).await {
             return crypto_refused(&CryptoError::ValidateReceiveId { got: opened.receive_id });
         }
-        if let Some(replay) = &self.replay {
-            if replay.seen_before(format!("{signature}:{timestamp}:{nonce}"), self.app.clock().now()) {
-                tracing::info!("replayed callback acknowledged without handling it again");
-                return CallbackResponse::text(200, "success");
-            }
-        }
         let fields = match fields_of(&opened.message) {
             Ok(fields) => fields,
             Err(e) => return crypto_refused(&e),
         };
+        let identity = format!("{url:?}:{}:{}", opened.receive_id, replay::identity(&fields));
+        if let Some(replay) = &self.replay {
+            if replay.seen(&identity, self.app.clock().now()) {
+                tracing::info!("a push handled already (WeCom's retry, or a replay) acknowledged without handling it again");
+                return CallbackResponse::text(200, "success");
+            }
+        }
         let callback = Callback {
             event: Event::from_fields(fields.clone()),
             fields,
@@ -467,6 +546,9 @@ impl CallbackServer {
         let span = tracing::info_span!("wecom.callback", kind = callback.event.kind(), url = ?url);
         let chain = Arc::new(Chain { middleware: self.middleware.clone(), handlers: self.handlers.clone() });
         let result = tracing::Instrument::instrument(Next { chain, index: 0 }.run(callback), span).await;
+        if let (Some(replay), Ok(_)) = (&self.replay, &result) {
+            replay.remember(identity, self.app.clock().now());
+        }
         match result {
             Ok(Reply::Success) => CallbackResponse::text(200, "success"),
             Ok(Reply::Message(message)) => {
@@ -504,7 +586,11 @@ fn crypto_refused(error: &CryptoError) -> CallbackResponse {
 
 /// `suite_ticket`: store it, for the suite it names, if that suite is ours.
 async fn store_suite_ticket(callback: Callback) -> HandlerResult {
-    let (Some(suite_id), Some(ticket)) = (callback.field("SuiteId"), callback.field("SuiteTicket")) else {
+    let Event::SuiteTicket(event) = &callback.event else {
+        tracing::warn!("a suite_ticket push that did not decode; ignored");
+        return Ok(Reply::Success);
+    };
+    let (Some(suite_id), Some(ticket)) = (event.suite_id.as_deref(), event.suite_ticket.as_deref()) else {
         tracing::warn!("suite_ticket push without SuiteId or SuiteTicket");
         return Ok(Reply::Success);
     };
@@ -513,75 +599,120 @@ async fn store_suite_ticket(callback: Callback) -> HandlerResult {
         tracing::warn!(suite = %suite_id, "suite_ticket for a suite not in the configuration; ignored");
         return Ok(Reply::Success);
     }
-    let pushed_at = callback
-        .field("TimeStamp")
-        .and_then(|t| t.parse::<u64>().ok())
-        .map_or_else(|| callback.app.clock().now(), |t| UNIX_EPOCH + Duration::from_secs(t));
-    callback.app.suite_ticket(suite_id).set_ticket_pushed_at(ticket, pushed_at).await?;
+    let pushed_at = push_time(event.time_stamp, &callback)?;
+    callback.app.suite_ticket(suite_id).set_ticket_pushed_at(ticket.trim(), pushed_at).await?;
     Ok(Reply::Success)
 }
 
 /// The suite a command event is about: its `SuiteId`, else the URL's.
-fn event_suite(callback: &Callback) -> Option<SuiteId> {
-    callback.field("SuiteId").map(SuiteId::new).or_else(|| callback.url.suite().cloned())
+fn event_suite(suite_id: Option<&str>, callback: &Callback) -> Option<SuiteId> {
+    suite_id.map(SuiteId::new).or_else(|| callback.url.suite().cloned())
 }
 
-/// `create_auth` / `reset_permanent_code`: acknowledge now, exchange the auth
-/// code for the permanent code in the background, and store it.
-async fn exchange_auth_code(callback: Callback, background: Arc<Background>) -> HandlerResult {
-    let (Some(suite_id), Some(auth_code)) = (event_suite(&callback), callback.field("AuthCode")) else {
-        tracing::warn!(kind = callback.event.kind(), "authorization push without SuiteId or AuthCode");
-        return Ok(Reply::Success);
-    };
+/// A push's `TimeStamp` as a time. Negative, or more than a day ahead of
+/// our clock, it is absurd: an error (so WeCom retries), never a panic, and
+/// never a cancel that outranks every authorization.
+fn push_time(timestamp: Option<i64>, callback: &Callback) -> Result<std::time::SystemTime, HandlerError> {
+    let now = callback.app.clock().now();
+    let Some(ts) = timestamp else { return Ok(now) };
+    let latest = now.checked_add(Duration::from_secs(24 * 3600)).unwrap_or(now);
+    u64::try_from(ts)
+        .ok()
+        .and_then(|ts| UNIX_EPOCH.checked_add(Duration::from_secs(ts)))
+        .filter(|at| *at <= latest)
+        .ok_or_else(|| format!("TimeStamp {ts} is not a plausible time").into())
+}
+
+/// The authorization events: `create_auth` and `reset_permanent_code`
+/// journal the auth code durably before `success` and exchange it in the
+/// background; `cancel_auth` forgets the corp if the cancel is newer than
+/// its authorization; `change_auth` refreshes the stored authorization.
+async fn authorization_event(callback: Callback, lifecycle: Arc<Lifecycle>) -> HandlerResult {
     let app = callback.app.clone();
-    let auth_code = auth_code.to_owned();
-    background.spawn(async move {
-        let request = GetPermanentCodeV2Request { auth_code };
-        match app.suite(suite_id.clone()).get_permanent_code_v2(&request).await {
-            Ok(info) => {
-                let Some(authorization) = authorization_of(&suite_id, info, app.clock().now()) else {
-                    tracing::error!(suite = %suite_id, "get_permanent_code reply without corpid or permanent_code");
-                    return;
-                };
-                let corp = authorization.corp_id.clone();
-                match app.save_authorization(&authorization).await {
-                    Ok(_) => tracing::info!(suite = %suite_id, corp = %corp, "permanent code stored"),
-                    Err(e) => tracing::error!(suite = %suite_id, corp = %corp, error = %e, "could not store the permanent code"),
-                }
-            }
-            Err(e) => tracing::error!(suite = %suite_id, error = %e, "could not exchange the auth code"),
+    match &callback.event {
+        Event::CreateAuth(event) => {
+            let (Some(suite_id), Some(code)) =
+                (event_suite(event.suite_id.as_deref(), &callback), event.auth_code.as_deref())
+            else {
+                tracing::warn!("create_auth without SuiteId or AuthCode");
+                return Ok(Reply::Success);
+            };
+            let at = push_time(event.time_stamp, &callback)?;
+            let code = ArrivedCode {
+                suite_id,
+                auth_code: code,
+                origin: Origin::CreateAuth,
+                corp_id: None,
+                state: event.state.clone(),
+                pushed_at: at,
+            };
+            lifecycle.accept(&app, code).await?;
         }
-    });
-    Ok(Reply::Success)
-}
-
-/// The authorization a `get_permanent_code_v2` reply describes (the agent
-/// and the edition come later, with `get_auth_info`).
-fn authorization_of(
-    suite_id: &SuiteId,
-    info: PermanentCodeInfoV2,
-    now: std::time::SystemTime,
-) -> Option<Authorization> {
-    let corp = info.auth_corp_info.as_ref().and_then(|c| c.corpid.clone())?;
-    let code = info.permanent_code.filter(|c| !c.is_empty())?;
-    let authorization = Authorization::new(suite_id.clone(), corp, code, now);
-    Some(match info.auth_corp_info.and_then(|c| c.corp_name) {
-        Some(name) => authorization.with_corp_name(name),
-        None => authorization,
-    })
-}
-
-/// `cancel_auth`: forget the corp's token and permanent code.
-async fn forget_corp(callback: Callback) -> HandlerResult {
-    let (Some(suite_id), Some(corp_id)) = (event_suite(&callback), callback.field("AuthCorpId")) else {
-        tracing::warn!("cancel_auth push without SuiteId or AuthCorpId");
-        return Ok(Reply::Success);
-    };
-    callback.app.forget_corp(suite_id, corp_id).await?;
+        Event::ResetPermanentCode(event) => {
+            let (Some(suite_id), Some(code)) =
+                (event_suite(event.suite_id.as_deref(), &callback), event.auth_code.as_deref())
+            else {
+                tracing::warn!("reset_permanent_code without SuiteId or AuthCode");
+                return Ok(Reply::Success);
+            };
+            let at = push_time(event.time_stamp, &callback)?;
+            let corp = callback.field("AuthCorpId").map(CorpId::new);
+            let code = ArrivedCode {
+                suite_id,
+                auth_code: code,
+                origin: Origin::ResetPermanentCode,
+                corp_id: corp,
+                state: None,
+                pushed_at: at,
+            };
+            lifecycle.accept(&app, code).await?;
+        }
+        Event::CancelAuth(event) => {
+            let (Some(suite_id), Some(corp_id)) =
+                (event_suite(event.suite_id.as_deref(), &callback), event.auth_corp_id.as_deref())
+            else {
+                tracing::warn!("cancel_auth without SuiteId or AuthCorpId");
+                return Ok(Reply::Success);
+            };
+            let at = push_time(event.time_stamp, &callback)?;
+            lifecycle.cancel(&app, suite_id, CorpId::new(corp_id), at).await?;
+        }
+        Event::ChangeAuth(event) => {
+            let (Some(suite_id), Some(corp_id)) =
+                (event_suite(event.suite_id.as_deref(), &callback), event.auth_corp_id.as_deref())
+            else {
+                tracing::warn!("change_auth without SuiteId or AuthCorpId");
+                return Ok(Reply::Success);
+            };
+            lifecycle.change(&app, suite_id, CorpId::new(corp_id)).await?;
+        }
+        other => {
+            tracing::warn!(kind = other.kind(), "an authorization event that did not decode; acknowledged")
+        }
+    }
     Ok(Reply::Success)
 }
 
 impl Application {
+    /// Every authorization in the store with where it stands: `authorized`,
+    /// `pending` (an auth code being exchanged) or `failed`. Secrets are not
+    /// in it.
+    pub async fn authorization_statuses(&self) -> Result<Vec<AuthorizationStatus>, crate::Error> {
+        lifecycle::statuses(self).await
+    }
+
+    /// Forgets a corp: its authorization, its token, and its failed
+    /// exchanges. Returns whether anything was there.
+    pub async fn forget_authorization(
+        &self,
+        suite_id: impl Into<SuiteId>,
+        corp_id: impl Into<CorpId>,
+    ) -> Result<bool, crate::Error> {
+        let (suite_id, corp_id) = (suite_id.into(), corp_id.into());
+        let failures = lifecycle::forget_failures(self, &suite_id, &corp_id).await?;
+        Ok(self.forget_corp(suite_id, corp_id).await? || failures > 0)
+    }
+
     /// The callback server, with the built-in handlers.
     pub fn server(&self) -> CallbackServer {
         CallbackServer::new(self.clone())

@@ -180,6 +180,9 @@ pub mod keys {
         format!("suite_ticket:{suite_id}")
     }
 
+    /// Prefix of every auth-code exchange journal (`pending:{suite}:{digest}`).
+    pub const PENDING_PREFIX: &str = "pending:";
+
     /// Prefix of every authorization record.
     pub const AUTHORIZATION_PREFIX: &str = "authorization:";
 

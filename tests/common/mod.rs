@@ -8,12 +8,14 @@ use std::sync::Arc;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::config::{RetryConfig, RetrySetting, StoreConfig, SuiteConfig};
 use wecom_openwork::emulator::Emulator;
-use wecom_openwork::{Application, Config, Secret};
+use wecom_openwork::{AppKind, Application, Config, Secret};
 
 pub const PROVIDER: &str = "wwprovider0001";
 pub const SUITE: &str = "wwsuite0001";
 pub const SUITE_B: &str = "wwsuite0002";
 pub const CORP: &str = "wwcorp0001";
+/// A 代开发 template (customized suite).
+pub const CUSTOMIZED: &str = "dkcustomized0001";
 /// An EncodingAESKey from WeCom's official samples.
 pub const AES_KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
 
@@ -23,10 +25,16 @@ pub fn suite(id: &str) -> SuiteConfig {
         suite_secret: Secret::new(format!("secret-of-{id}")),
         token: "SuiteToken".into(),
         aes_key: AES_KEY.into(),
+        kind: AppKind::ThirdParty,
     }
 }
 
-/// Two suites, retries without jitter (100 ms, ×2, 3 retries), the
+/// A 代开发 template: its corp tokens come from `gettoken`.
+pub fn customized_suite(id: &str) -> SuiteConfig {
+    SuiteConfig { kind: AppKind::Customized, ..suite(id) }
+}
+
+/// Two third-party suites and a customized one, retries without jitter (100 ms, ×2, 3 retries), the
 /// in-memory store.
 pub fn config(base_uri: &str) -> Config {
     let mut config = Config {
@@ -34,7 +42,7 @@ pub fn config(base_uri: &str) -> Config {
         provider_secret: "provider-secret-value".into(),
         token: "ProviderToken".into(),
         aes_key: AES_KEY.into(),
-        suites: vec![suite(SUITE), suite(SUITE_B)],
+        suites: vec![suite(SUITE), suite(SUITE_B), customized_suite(CUSTOMIZED)],
         store: StoreConfig::memory(),
         ..Config::default()
     };
