@@ -31,7 +31,7 @@ const MAX_EXPIRES_IN: u64 = 24 * 60 * 60;
 /// A token is not asked for again sooner than this after it was obtained
 /// (unless it expires first or WeCom refuses it), in ms: see
 /// [`TokenManager::refresh_at`].
-const MIN_REFETCH_INTERVAL_MS: u64 = 0;
+const MIN_REFETCH_INTERVAL_MS: u64 = 60_000;
 /// How often a caller checks whether another instance finished its refresh.
 const LEASE_POLL: Duration = Duration::from_millis(100);
 /// How often expired tokens are swept out of the near cache.

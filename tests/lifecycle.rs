@@ -319,3 +319,27 @@ async fn stale_pushes_and_absurd_timestamps_are_refused_without_a_panic() {
     let (query, body) = command_push(&cancel, now_secs(&w.clock), "absurd-cancel");
     assert_eq!(w.server.serve(&url, "POST", &query, &body).await.status, 500);
 }
+
+#[tokio::test]
+async fn a_callback_debug_shows_no_ticket_or_auth_code() {
+    let w = world(5.0).await;
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let keep = shown.clone();
+    let server = w.app.server().with(move |callback, next| {
+        keep.lock().unwrap().push(format!("{callback:?}"));
+        next.run(callback)
+    });
+    let url = CallbackUrl::Command(SUITE.into());
+    let now = now_secs(&w.clock);
+    for (message, nonce) in [
+        (format!("<xml><SuiteId>{SUITE}</SuiteId><InfoType>suite_ticket</InfoType><TimeStamp>{now}</TimeStamp><SuiteTicket>TICKET-SECRET</SuiteTicket></xml>"), "d1"),
+        (format!("<xml><SuiteId>{SUITE}</SuiteId><InfoType>create_auth</InfoType><TimeStamp>{now}</TimeStamp><AuthCode>AUTHCODE-SECRET</AuthCode></xml>"), "d2"),
+    ] {
+        let (query, body) = command_push(&message, now, nonce);
+        assert_eq!(server.serve(&url, "POST", &query, &body).await.status, 200);
+    }
+    server.drain().await;
+    let shown = shown.lock().unwrap().join("\n");
+    assert!(shown.contains("suite_ticket") && shown.contains("create_auth"), "{shown}");
+    assert!(!shown.contains("TICKET-SECRET") && !shown.contains("AUTHCODE-SECRET"), "{shown}");
+}

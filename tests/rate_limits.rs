@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{app_on_emulator, config, CORP, SUITE, SUITE_B};
-use wecom_openwork::api::oauth::types::GetUserInfoQuery;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::config::RetrySetting;
 use wecom_openwork::emulator::{Emulator, Fault};
@@ -18,12 +17,8 @@ use wecom_openwork::{Application, Client, Error, StaticTokens};
 const PRE_AUTH: &str = "/cgi-bin/service/get_pre_auth_code";
 const PROVIDER_TOKEN: &str = "/cgi-bin/service/get_provider_token";
 const CORP_TOKEN: &str = "/cgi-bin/service/get_corp_token";
-const USER_INFO: &str = "/cgi-bin/auth/getuserinfo";
+const CORP_CALL: &str = "/cgi-bin/get_jsapi_ticket";
 const MINUTE: Duration = Duration::from_secs(60);
-
-fn query() -> GetUserInfoQuery {
-    GetUserInfoQuery { code: "CODE".into() }
-}
 
 /// An application on the emulator with `edit` applied to the common config.
 async fn app_with(edit: impl FnOnce(&mut wecom_openwork::Config)) -> (Emulator, Application, ManualClock) {
@@ -86,7 +81,7 @@ async fn still_limited_after_the_pause_fails_fast_and_wecom_is_left_alone_until_
 
     // Another scope, and another endpoint of the same scope, are not held back.
     app.suite(SUITE_B).get_pre_auth_code().await.expect("another suite is not limited");
-    app.corp(SUITE, CORP).get_user_info(&query()).await.expect("another endpoint is not limited");
+    app.corp(SUITE, CORP).get_jsapi_ticket().await.expect("another endpoint is not limited");
 
     // The block is over: the call goes through.
     clock.advance(Duration::from_secs(15));
@@ -99,9 +94,9 @@ async fn still_limited_after_the_pause_fails_fast_and_wecom_is_left_alone_until_
 async fn the_concurrency_limit_is_a_rate_limit_too() {
     let (emulator, app, clock) = app_on_emulator().await;
     let corp = app.corp(SUITE, CORP);
-    corp.get_user_info(&query()).await.expect("warm the corp token");
-    emulator.inject(Some(USER_INFO), 2, Fault::Errcode(45033));
-    let err = corp.get_user_info(&query()).await.unwrap_err();
+    corp.get_jsapi_ticket().await.expect("warm the corp token");
+    emulator.inject(Some(CORP_CALL), 2, Fault::Errcode(45033));
+    let err = corp.get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::RateLimited { code: 45033, attempts: 2, .. }), "{err:?}");
     assert_eq!(clock.sleeps(), [MINUTE]);
 }
@@ -174,13 +169,13 @@ async fn a_rate_limited_corp_token_fetch_holds_back_only_that_corp() {
     app.suite(SUITE).get_pre_auth_code().await.expect("warm the suite token");
 
     emulator.inject(Some(CORP_TOKEN), 1, Fault::Errcode(45009));
-    let err = app.corp(SUITE, CORP).get_user_info(&query()).await.unwrap_err();
+    let err = app.corp(SUITE, CORP).get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(&err, Error::RateLimited { endpoint, .. } if *endpoint == "get_corp_token"), "{err:?}");
-    let err = app.corp(SUITE, CORP).get_user_info(&query()).await.unwrap_err();
+    let err = app.corp(SUITE, CORP).get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::RateLimited { attempts: 0, .. }), "{err:?}");
     assert_eq!(emulator.calls(CORP_TOKEN), 1);
 
-    app.corp(SUITE, other).get_user_info(&query()).await.expect("another corp's token is fetched");
+    app.corp(SUITE, other).get_jsapi_ticket().await.expect("another corp's token is fetched");
     assert_eq!(emulator.calls(CORP_TOKEN), 2);
     assert!(clock.sleeps().is_empty());
 }

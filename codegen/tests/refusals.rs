@@ -204,3 +204,30 @@ fn known_values_are_documented_not_enforced() {
     assert!(demo.contains("/// - `1`: small"), "{demo}");
     assert!(demo.contains("pub size: ::std::option::Option<i64>"), "{demo}");
 }
+
+#[test]
+fn app_kinds_reach_the_descriptor_and_the_docs() {
+    let text = GOOD.replacen("    token: suite\n", "    token: suite\n    app_kinds: [customized]\n", 1);
+    let files = generate_from_texts(&[("demo.yaml", &text)]).expect("valid");
+    let demo = &files[1].contents;
+    assert!(demo.contains("app_kinds: &[crate::AppKind::Customized]"), "{demo}");
+    assert!(demo.contains("Only for 代开发 (customized) apps"), "{demo}");
+    // Without the field, both kinds, and no sentence.
+    let files = generate_from_texts(&[("demo.yaml", GOOD)]).expect("valid");
+    let demo = &files[1].contents;
+    assert!(demo.contains("app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized]"), "{demo}");
+    assert!(!demo.contains("Only for"), "{demo}");
+}
+
+#[test]
+fn bad_app_kinds() {
+    let with = |kinds: &str| {
+        GOOD.replacen("    token: suite\n", &format!("    token: suite\n    app_kinds: {kinds}\n"), 1)
+    };
+    assert_refusal(&refuse(&with("[]")), Some("get_thing"), "app_kinds", "at least one");
+    assert_refusal(&refuse(&with("[third_party, third_party]")), Some("get_thing"), "app_kinds", "twice");
+    assert_refusal(&refuse(&with("[partner]")), Some("get_thing"), "app_kinds", "unknown variant `partner`");
+    let provider =
+        GOOD.replacen("    token: suite\n", "    token: provider\n    app_kinds: [third_party]\n", 1);
+    assert_refusal(&refuse(&provider), Some("get_thing"), "app_kinds", "provider handle");
+}

@@ -398,13 +398,16 @@ impl Lifecycle {
             authorization = authorization.with_corp_name(name);
         }
         authorization.awaiting_on_authorized = true;
-        if !app.save_authorization(&authorization).await? {
-            tracing::info!(suite = %pending.suite_id, corp = %corp_id, "a newer authorization is stored already");
-        }
-        pending.stage = Stage::Done { corp_id };
+        let stored = app.save_authorization(&authorization).await?;
+        pending.stage = Stage::Done { corp_id: corp_id.clone() };
         write(app, key, &pending).await?;
-        let state = pending.state.clone();
-        self.deliver_authorized(app, authorization, state).await;
+        if stored {
+            let state = pending.state.clone();
+            self.deliver_authorized(app, authorization, state).await;
+        } else {
+            // A newer authorization (or cancel) is stored: its own flow reports it.
+            tracing::info!(suite = %pending.suite_id, corp = %corp_id, "a newer authorization or cancel is stored already");
+        }
         Ok(())
     }
 

@@ -87,8 +87,11 @@ impl CallbackUrl {
     }
 }
 
-/// A verified, decrypted callback, as middleware and handlers see it.
-#[derive(Debug, Clone)]
+/// A verified, decrypted callback, as middleware and handlers see it. Its
+/// `Debug` shows the kind, the URL and the field names with their values,
+/// except those that carry a secret (tickets, auth codes), and never the
+/// decrypted message.
+#[derive(Clone)]
 pub struct Callback {
     /// The decoded event.
     pub event: Event,
@@ -103,6 +106,31 @@ pub struct Callback {
     pub message: String,
     /// The application, for handlers that call WeCom or the store.
     pub app: Application,
+}
+
+/// Fields whose values are credentials: never printed.
+fn is_secret_field(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["ticket", "authcode", "code", "secret", "token", "password", "encrypt"].iter().any(|s| lower.contains(s))
+}
+
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields: BTreeMap<&str, &dyn fmt::Debug> = self
+            .fields
+            .iter()
+            .map(|(name, value)| {
+                let shown: &dyn fmt::Debug = if is_secret_field(name) { &"<redacted>" } else { value };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Callback")
+            .field("kind", &self.event.kind())
+            .field("url", &self.url)
+            .field("receive_id", &self.receive_id)
+            .field("fields", &fields)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Callback {
