@@ -74,7 +74,7 @@ impl crate::Corp {
     ///
     /// The corp's `jsapi_ticket` signs `wx.config` (see `wecom_openwork::crypto` for the
     /// signature). Third-party and 代开发 apps both get it with the corp token (the 代开发
-    /// page is https://developer.work.weixin.qq.com/document/path/96909). Valid for
+    /// page is <https://developer.work.weixin.qq.com/document/path/96909>). Valid for
     /// `expires_in` seconds (normally 7200) and strictly rate limited (at most 400 per hour
     /// per corp and 100 per app): cache it.
     ///

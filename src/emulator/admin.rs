@@ -5,7 +5,7 @@
 //! | `GET /__emulator/stats` | `{"calls": {path: n}, "requests": n, "pushes": n, "now": unix_seconds}` |
 //! | `GET /__emulator/requests` | every request received, oldest first |
 //! | `GET /__emulator/pushes` | every callback push and its answer |
-//! | `POST /__emulator/faults` | `{"path": "/cgi-bin/…" or null, "times": n, "fault": {"errcode": -1} or {"http_status": 503} or {"delay": {"secs": 1, "nanos": 0}} or "drop"}` |
+//! | `POST /__emulator/faults` | `{"path": "/cgi-bin/…" or null, "times": n, "fault": {"errcode": -1} or {"http_status": 503} or {"delay": {"secs": 1, "nanos": 0}} or "drop" or {"json": {…the reply…}}}` |
 //! | `POST /__emulator/clock/advance` | `{"seconds": 600}`: moves the clock (and pushes due tickets) |
 //! | `POST /__emulator/suite_ticket` | `{"suite_id": …}`: pushes a ticket now |
 //! | `POST /__emulator/authorize` | `{"suite_id": …, "corp_id": …}`: a corp authorizes; `{"auth_code": …}` |
