@@ -524,10 +524,10 @@ impl Client {
         if pause.is_zero() {
             return;
         }
-        let key = key.get_or_insert_with(|| Client::limit_key(target, tokens, body)).clone();
         let now = self.inner.clock.now();
-        let limited =
-            Limited { until: now + pause, code: *code, message: message.clone(), hint: hint.clone() };
+        let Some(until) = now.checked_add(pause) else { return };
+        let key = key.get_or_insert_with(|| Client::limit_key(target, tokens, body)).clone();
+        let limited = Limited { until, code: *code, message: message.clone(), hint: hint.clone() };
         let mut limits = self.limits();
         limits.retain(|_, l| l.until > now);
         limits.insert(key, limited);

@@ -70,7 +70,10 @@ pub use client::{
 };
 pub use config::Config;
 pub use endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
-pub use error::{EndpointName, Error, AUTHORIZATION_GONE_CODES, RETRYABLE_CODES, TOKEN_INVALID_CODES};
+pub use error::{
+    EndpointName, Error, AUTHORIZATION_GONE_CODES, IP_NOT_ALLOWED_CODE, RATE_LIMIT_CODES, RETRYABLE_CODES,
+    TOKEN_INVALID_CODES,
+};
 pub use handle::{Corp, Provider, Suite};
 pub use ids::{CorpId, SuiteId};
 pub use retry::RetryPolicy;

@@ -589,7 +589,9 @@ impl TokenManager {
                 return Ok(());
             }
         }
-        let authorization = Authorization::new(suite_id.clone(), corp_id.clone(), code, self.clock.now());
+        let kind = self.config.suite(suite_id).map(|s| s.kind).unwrap_or_default();
+        let authorization =
+            Authorization::new(suite_id.clone(), corp_id.clone(), code, self.clock.now()).with_app_kind(kind);
         self.save_authorization(&authorization).await.map(|_| ())
     }
 

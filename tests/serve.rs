@@ -111,6 +111,13 @@ aes_key = "{AES_KEY}"
 
 [http]
 base_uri = "http://127.0.0.1:{emulator_port}"
+timeout = 2.0
+retry = false
+
+# A process killed mid-exchange holds its lease until it lapses: keep it short
+# (it must still cover the slowest fetch: 2 × 2 s here).
+[tokens]
+refresh_lease = 5
 
 [store]
 url = "sqlite://{}"

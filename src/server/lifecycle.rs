@@ -397,6 +397,7 @@ impl Lifecycle {
         if let Some(name) = corp_name {
             authorization = authorization.with_corp_name(name);
         }
+        authorization.app_kind = app.config().suite(&pending.suite_id).map(|s| s.kind).unwrap_or_default();
         authorization.awaiting_on_authorized = true;
         let stored = app.save_authorization(&authorization).await?;
         pending.stage = Stage::Done { corp_id: corp_id.clone() };
@@ -609,7 +610,7 @@ pub(crate) async fn statuses(app: &Application) -> Result<Vec<AuthorizationStatu
             Stage::Failed { reason } => ("failed", Some(reason), pending.corp_id),
             Stage::Done { .. } => continue,
         };
-        let app_kind = app.config().suite(&pending.suite_id).map(|_| Default::default()).unwrap_or_default();
+        let app_kind = app.config().suite(&pending.suite_id).map(|s| s.kind).unwrap_or_default();
         all.push(AuthorizationStatus {
             suite_id: pending.suite_id,
             corp_id: corp,
