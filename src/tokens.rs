@@ -381,6 +381,9 @@ impl TokenManager {
             return source.invalidate(scope, token).await;
         }
         let key = self.key_of(scope);
+        // Wait for a refresh of this key in flight here: it may have read
+        // the refused token from the store and be about to keep it.
+        let _flight = self.flight(&key).await;
         self.near.remove(&key, Some(token.secret()));
         match self.store.drop_token(&key, Some(token.secret())).await {
             // Whoever drops it tells the others; the rest found it gone.
