@@ -429,7 +429,9 @@ impl Client {
                     {
                         tracing::warn!(code = error.code(), "authorization gone; dropping the corp's token");
                         self.inner.tokens.invalidate(scope, token).await;
-                        return Err(error.into_authorization_gone(suite_id, corp_id));
+                        let gone = error.into_authorization_gone(suite_id, corp_id);
+                        self.inner.tokens.authorization_gone(scope, &gone).await;
+                        return Err(gone);
                     }
                 }
                 if let Error::Api { code, .. } = &error {

@@ -254,11 +254,21 @@ pub struct TokenConfig {
     /// need a suite token first: twice the timeout × attempts plus back-off);
     /// [`Config::validate`] refuses a shorter one. Default 60.
     pub refresh_lease: u64,
+    /// How long a corp whose authorization is gone (40084, 48004, 301007,
+    /// 2000002) is answered `Error::AuthorizationGone` without asking WeCom
+    /// again, in seconds; a new permanent code ends it at once. 0 turns it
+    /// off. Default 300.
+    pub authorization_gone_ttl: u64,
 }
 
 impl Default for TokenConfig {
     fn default() -> Self {
-        TokenConfig { refresh_margin: 300, suite_ticket_ttl: 1800, refresh_lease: 60 }
+        TokenConfig {
+            refresh_margin: 300,
+            suite_ticket_ttl: 1800,
+            refresh_lease: 60,
+            authorization_gone_ttl: 300,
+        }
     }
 }
 
@@ -381,6 +391,12 @@ impl Config {
         }
         if tokens.refresh_margin >= 3600 {
             return Err(Error::Config("tokens.refresh_margin: must be under 3600 seconds".into()));
+        }
+        if tokens.authorization_gone_ttl > 24 * 3600 {
+            return Err(Error::Config("tokens.authorization_gone_ttl: at most a day (86400 s)".into()));
+        }
+        if tokens.suite_ticket_ttl > 7 * 24 * 3600 {
+            return Err(Error::Config("tokens.suite_ticket_ttl: at most a week".into()));
         }
         let slowest = self.slowest_token_fetch();
         if Duration::from_secs(tokens.refresh_lease) < slowest || tokens.refresh_lease > 24 * 3600 {

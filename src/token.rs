@@ -88,6 +88,15 @@ pub trait TokenSource: Send + Sync {
         let _ = (scope, token);
         Box::pin(std::future::ready(()))
     }
+
+    /// WeCom said the corp's authorization is gone (`error` is an
+    /// [`Error::AuthorizationGone`]): a source may answer that corp with the
+    /// same error for a while instead of asking again. The default does
+    /// nothing.
+    fn authorization_gone<'a>(&'a self, scope: &'a TokenScope, error: &'a Error) -> BoxFuture<'a, ()> {
+        let _ = (scope, error);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Fixed tokens, set by hand: for tests, scripts, and callers who obtain

@@ -59,6 +59,9 @@ pub(crate) struct TokenManager {
     store_failing: AtomicBool,
     /// When the near cache was last swept, in ms.
     last_sweep: AtomicU64,
+    /// Corps whose authorization WeCom said is gone, by token key: the error
+    /// and until when it is repeated without asking WeCom.
+    gone: Mutex<HashMap<String, (Error, u64)>>,
 }
 
 /// Holds a key's in-process refresh lock; removes the lock from the map
@@ -101,6 +104,7 @@ impl TokenManager {
             listening: AtomicBool::new(false),
             store_failing: AtomicBool::new(false),
             last_sweep: AtomicU64::new(0),
+            gone: Mutex::new(HashMap::new()),
         }
     }
 
@@ -173,7 +177,43 @@ impl TokenManager {
         if let Some(token) = self.near.fresh(key, now, |o, e| self.refresh_at(o, e)) {
             return Ok(token);
         }
-        self.refresh(scope, key).await
+        if let Some(error) = self.still_gone(key, now) {
+            return Err(error);
+        }
+        let result = self.refresh(scope, key).await;
+        if let Err(error @ Error::AuthorizationGone { .. }) = &result {
+            self.remember_gone(scope, error);
+        }
+        result
+    }
+
+    /// The remembered authorization-gone error of `key`, while it holds.
+    fn still_gone(&self, key: &str, now: u64) -> Option<Error> {
+        let mut gone = self.gone.lock().unwrap_or_else(PoisonError::into_inner);
+        match gone.get(key) {
+            Some((error, until)) if now < *until => Some(error.clone_gone()),
+            Some(_) => {
+                gone.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Remembers that `scope`'s corp authorization is gone.
+    fn remember_gone(&self, scope: &TokenScope, error: &Error) {
+        let ttl = self.config.tokens.authorization_gone_ttl.saturating_mul(1000);
+        if ttl == 0 || !matches!(scope, TokenScope::Corp { .. }) {
+            return;
+        }
+        let until = self.now_ms().saturating_add(ttl);
+        let mut gone = self.gone.lock().unwrap_or_else(PoisonError::into_inner);
+        gone.insert(self.key_of(scope), (error.clone_gone(), until));
+    }
+
+    /// Forgets that `scope`'s corp authorization was gone (a new code came).
+    fn clear_gone(&self, scope: &TokenScope) {
+        self.gone.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.key_of(scope));
     }
 
     async fn flight<'a>(&'a self, key: &'a str) -> Flight<'a> {
@@ -571,7 +611,9 @@ impl TokenManager {
         let new_code = previous.is_none_or(|p| p.permanent_code != authorization.permanent_code);
         if stored && new_code {
             // A token got with an older code belongs to an older authorization.
-            self.forget(&TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() }).await?;
+            let scope = TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() };
+            self.clear_gone(&scope);
+            self.forget(&scope).await?;
         }
         Ok(stored)
     }
@@ -701,6 +743,11 @@ impl TokenSource for TokenManager {
 
     fn invalidate<'a>(&'a self, scope: &'a TokenScope, token: &'a AccessToken) -> BoxFuture<'a, ()> {
         Box::pin(TokenManager::invalidate(self, scope, token))
+    }
+
+    fn authorization_gone<'a>(&'a self, scope: &'a TokenScope, error: &'a Error) -> BoxFuture<'a, ()> {
+        self.remember_gone(scope, error);
+        Box::pin(std::future::ready(()))
     }
 }
 

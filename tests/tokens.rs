@@ -182,8 +182,8 @@ async fn a_post_that_consumes_a_code_is_retried_only_when_wecom_surely_did_not_a
 }
 
 #[tokio::test]
-async fn authorization_gone_drops_the_corp_token() {
-    let (emulator, app, _clock) = app_on_emulator().await;
+async fn authorization_gone_drops_the_corp_token_and_is_remembered_until_a_new_code() {
+    let (emulator, app, clock) = app_on_emulator().await;
     let corp = app.corp(SUITE, CORP);
     corp.get_jsapi_ticket().await.expect("warm the corp token");
     assert_eq!(emulator.calls(CORP_TOKEN), 1);
@@ -202,10 +202,24 @@ async fn authorization_gone_drops_the_corp_token() {
     assert!(app.store().get_token(&key).await.expect("store").is_none(), "the corp's token was dropped");
     assert_eq!(emulator.calls(CORP_CALL), 2, "not retried");
 
-    // The same from get_corp_token itself.
+    // Remembered: the next calls for that corp do not ask WeCom again.
+    let requests = emulator.requests().len();
+    for _ in 0..3 {
+        let again = corp.get_jsapi_ticket().await.unwrap_err();
+        assert!(matches!(again, Error::AuthorizationGone { code: 48004, .. }), "{again:?}");
+    }
+    assert_eq!(emulator.requests().len(), requests, "nothing sent while the corp is known gone");
+
+    // Past the remembered time (default 300 s), the same from get_corp_token itself.
+    clock.advance(Duration::from_secs(300));
     emulator.inject(Some(CORP_TOKEN), 1, Fault::Errcode(40084));
     let err = corp.get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::AuthorizationGone { code: 40084, .. }), "{err:?}");
+    assert_eq!(emulator.calls(CORP_TOKEN), 2);
+
+    // A new permanent code (the corp authorized again) ends it at once.
+    app.set_permanent_code(SUITE, CORP, "a-new-permanent-code").await.expect("stored");
+    corp.get_jsapi_ticket().await.expect("authorized again");
 }
 
 #[tokio::test]
