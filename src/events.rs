@@ -9,6 +9,18 @@ use serde_json::{Map, Value};
 
 include!(concat!(env!("OUT_DIR"), "/events.rs"));
 
+/// One kind of event, as a type: what typed handler registration
+/// (`server.on::<events::CreateAuth, _, _>(..)`) is keyed by. Generated for
+/// every event type of `spec/events.yaml`.
+pub trait TypedEvent: Clone + Send + Sync + 'static {
+    /// The kind, as [`Event::kind`] names it (`create_auth`,
+    /// `change_contact.create_user`, `text`, `event.subscribe`, …).
+    const KIND: &'static str;
+
+    /// This event, if `event` is one.
+    fn from_event(event: &Event) -> Option<&Self>;
+}
+
 /// An event as it came, for kinds the specs do not (yet) list.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RawEvent {
