@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::token::BoxFuture;
+use crate::future::BoxFuture;
 
 /// Where the runtime gets the time and how it pauses.
 pub trait Clock: Send + Sync + fmt::Debug {

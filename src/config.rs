@@ -5,15 +5,14 @@
 
 use std::time::Duration;
 
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::authorizations::AppKind;
-use crate::client::{DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES};
+use crate::credentials::AppKind;
+use crate::crypto::decode_aes_key;
 use crate::error::Error;
+use crate::http::RetryPolicy;
+use crate::http::{DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES};
 use crate::ids::{CorpId, SuiteId};
-use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::store::DEFAULT_SQLITE_FILE;
 
@@ -294,26 +293,6 @@ impl std::fmt::Debug for StoreKind {
     }
 }
 
-/// Decodes an EncodingAESKey: 43 characters of `[A-Za-z0-9+/]` that decode,
-/// with one `=` appended, to a 32-byte AES key.
-pub(crate) fn decode_aes_key(key: &str) -> Result<[u8; 32], String> {
-    if key.len() != 43 {
-        return Err(format!("must be 43 characters, got {}", key.chars().count()));
-    }
-    if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/') {
-        return Err("must hold only letters, digits, `+` and `/`".into());
-    }
-    // WeCom keys are random: the last character's spare bits need not be zero.
-    let engine = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new()
-            .with_decode_allow_trailing_bits(true)
-            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
-    );
-    let bytes = engine.decode(format!("{key}=")).map_err(|e| format!("is not base64: {e}"))?;
-    bytes.try_into().map_err(|b: Vec<u8>| format!("must decode to 32 bytes, got {}", b.len()))
-}
-
 fn check_token(field: &str, token: &Secret) -> Result<(), Error> {
     let t = token.expose();
     if t.is_empty() || t.len() > 32 || !t.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -547,21 +526,5 @@ fn lists_from_indexed_maps(value: serde_json::Value) -> serde_json::Value {
             }
         }
         other => other,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn official_keys_decode_to_32_bytes() {
-        for key in
-            ["6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"]
-        {
-            assert_eq!(decode_aes_key(key).map(|k| k.len()), Ok(32), "{key}");
-        }
-        assert!(decode_aes_key("short").unwrap_err().contains("43 characters"));
-        assert!(decode_aes_key(&"-".repeat(43)).is_err());
     }
 }

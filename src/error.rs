@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use crate::authorizations::AppKind;
+use crate::credentials::AppKind;
 use crate::ids::{CorpId, SuiteId};
 
 /// How much of an unexpected response body an error keeps, for diagnosis.

@@ -1,6 +1,9 @@
-//! Typed identifiers, so a suite id and a corp id cannot be swapped.
+//! Typed identifiers, so a suite id and a corp id cannot be swapped, and the
+//! kind of app a suite is.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -69,3 +72,25 @@ id_type!(
     /// A corp id: the provider's own, or an authorizing corp's (`auth_corpid`).
     CorpId
 );
+
+/// What a suite is to WeCom: a third-party app, or a 代开发 (customized) app
+/// built from a template.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppKind {
+    /// A third-party app (第三方应用): the default.
+    #[default]
+    ThirdParty,
+    /// A 代开发 app, made from a template for one corp.
+    Customized,
+}
+
+impl AppKind {
+    /// `"third_party"` or `"customized"`, as in the configuration and specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppKind::ThirdParty => "third_party",
+            AppKind::Customized => "customized",
+        }
+    }
+}

@@ -37,48 +37,44 @@
 #![forbid(unsafe_code)]
 
 mod app;
-pub mod authorizations;
-mod client;
+pub mod callback;
 pub mod clock;
 pub mod config;
+mod credentials;
 pub mod crypto;
 #[cfg(feature = "emulator")]
 pub mod emulator;
-mod endpoint;
 mod error;
-pub mod events;
-mod handle;
+mod future;
+mod http;
 mod ids;
-mod near_cache;
-mod retry;
 mod secret;
-pub mod server;
 pub mod store;
 mod tasks;
-mod token;
-mod tokens;
 pub mod urls;
 mod xml;
 
 pub use app::{
-    AccessTokenHandle, Account, Application, ApplicationBuilder, CorpOAuth, CorpOAuthUser,
-    CorpOAuthUserDetail, OAuth, SuiteTicket, UntypedClient,
+    AccessTokenHandle, Account, Application, ApplicationBuilder, Corp, CorpOAuth, CorpOAuthUser,
+    CorpOAuthUserDetail, OAuth, Provider, Suite, SuiteTicket,
 };
-pub use authorizations::{AppKind, Authorization};
-pub use client::{
-    Client, ClientBuilder, Payload, DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
-};
+/// The callback server, under the name EasyWeChat users know (`app.server()`).
+pub use callback as server;
+pub use callback::events;
 pub use config::Config;
-pub use endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
+pub use credentials::Authorization;
 pub use error::{
     EndpointName, Error, AUTHORIZATION_GONE_CODES, IP_NOT_ALLOWED_CODE, RATE_LIMIT_CODES, RETRYABLE_CODES,
     TOKEN_INVALID_CODES,
 };
-pub use handle::{Corp, Provider, Suite};
-pub use ids::{CorpId, SuiteId};
-pub use retry::RetryPolicy;
+pub use future::BoxFuture;
+pub use http::{
+    AccessToken, Client, ClientBuilder, Endpoint, HttpMethod, Payload, ResponseFormat, RetryPolicy,
+    StaticTokens, TokenKind, TokenScope, TokenSource, UntypedClient, DEFAULT_BASE_URI,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+};
+pub use ids::{AppKind, CorpId, SuiteId};
 pub use secret::Secret;
-pub use token::{AccessToken, BoxFuture, StaticTokens, TokenScope, TokenSource};
 
 /// The generated API: one module per spec group, each with its `types`, its
 /// `endpoints` descriptors, and methods on [`Provider`], [`Suite`] and [`Corp`].

@@ -18,6 +18,7 @@
 mod envelope;
 mod error;
 mod jsapi;
+mod key;
 
 use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
 use sha1::{Digest, Sha1};
@@ -27,7 +28,7 @@ pub use envelope::{parse_envelope, reply_json, reply_xml, Envelope, EnvelopeForm
 pub use error::CryptoError;
 pub use jsapi::{jsapi_signature, AgentConfig, JsSdkConfig};
 
-use crate::config::decode_aes_key;
+pub(crate) use key::decode_aes_key;
 
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;

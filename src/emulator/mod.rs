@@ -39,9 +39,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use crate::authorizations::AppKind;
 use crate::clock::{Clock, ManualClock};
-use crate::endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
+use crate::credentials::AppKind;
+use crate::http::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
 use crate::tasks::Background;
 use crate::ENDPOINTS;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::{CachedToken, LeaseId, Record, Store};
 use crate::clock::{unix_ms, Clock, SystemClock};
 use crate::error::Error;
-use crate::token::BoxFuture;
+use crate::future::BoxFuture;
 
 /// An in-process [`Store`] (`memory:`): right for tests, demos and a single
 /// short-lived process. **Everything is lost on restart**, permanent codes

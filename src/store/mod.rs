@@ -27,8 +27,8 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::future::BoxFuture;
 use crate::ids::{CorpId, SuiteId};
-use crate::token::BoxFuture;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]

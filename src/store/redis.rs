@@ -29,7 +29,7 @@ use tokio::sync::{broadcast, OnceCell};
 
 use super::{store_error, CachedToken, LeaseId, Record, Store};
 use crate::error::Error;
-use crate::token::BoxFuture;
+use crate::future::BoxFuture;
 
 /// Stores a token unless the stored one was obtained later.
 /// KEYS[1] token; ARGV value, obtained_at, expires_at.

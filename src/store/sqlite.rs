@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::{store_error, CachedToken, LeaseId, Record, Store};
 use crate::clock::{unix_ms, Clock, SystemClock};
 use crate::error::Error;
-use crate::token::BoxFuture;
+use crate::future::BoxFuture;
 
 /// The file name of the default store, in the working directory.
 pub const DEFAULT_SQLITE_FILE: &str = "wecom-openwork.sqlite3";

@@ -8,22 +8,23 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
+use super::authorization::{Authorization, Cancellation};
+use super::near_cache::NearCache;
 use crate::api::authorization::endpoints::{GET_CORP_TOKEN, GET_CUSTOMIZED_CORP_TOKEN};
 use crate::api::authorization::types::{CorpAccessToken, GetCorpTokenRequest, GetCustomizedCorpTokenQuery};
 use crate::api::provider::endpoints::GET_PROVIDER_TOKEN;
 use crate::api::provider::types::{GetProviderTokenRequest, ProviderAccessToken};
 use crate::api::suite::endpoints::GET_SUITE_TOKEN;
 use crate::api::suite::types::{GetSuiteTokenRequest, SuiteAccessToken};
-use crate::authorizations::{AppKind, Authorization, Cancellation};
-use crate::client::{decode_json, Client, Target, TokenUse};
 use crate::clock::{unix_ms, Clock};
 use crate::config::Config;
 use crate::error::Error;
+use crate::http::{decode_json, Client, Target, TokenUse};
+use crate::http::{AccessToken, BoxFuture, TokenScope, TokenSource};
+use crate::ids::AppKind;
 use crate::ids::{CorpId, SuiteId};
-use crate::near_cache::NearCache;
 use crate::secret::Secret;
 use crate::store::{keys, store_error, CachedToken, Record, Store};
-use crate::token::{AccessToken, BoxFuture, TokenScope, TokenSource};
 
 /// The longest token lifetime believed, in seconds: WeCom's tokens live
 /// 7200 s; a reply claiming more than a day is capped to a day.

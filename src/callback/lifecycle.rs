@@ -18,13 +18,13 @@ use sha1::{Digest, Sha1};
 
 use crate::api::authorization::types::{CorpAuthInfo, GetAuthInfoRequest, GetPermanentCodeV2Request};
 use crate::app::Application;
-use crate::authorizations::Authorization;
 use crate::clock::unix_ms;
+use crate::credentials::Authorization;
 use crate::error::Error;
+use crate::future::BoxFuture;
 use crate::ids::{CorpId, SuiteId};
 use crate::store::{keys, Record};
 use crate::tasks::Background;
-use crate::token::BoxFuture;
 
 /// How long WeCom accepts an auth code after the push.
 pub const AUTH_CODE_LIFETIME: Duration = Duration::from_secs(600);
@@ -577,7 +577,7 @@ pub struct AuthorizationStatus {
     /// milliseconds since the Unix epoch.
     pub at: u64,
     /// Third-party app or 代开发.
-    pub app_kind: crate::authorizations::AppKind,
+    pub app_kind: crate::credentials::AppKind,
     /// The corp's name, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub corp_name: Option<String>,

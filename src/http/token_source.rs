@@ -3,14 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 
 use crate::error::Error;
 use crate::ids::{CorpId, SuiteId};
 
-/// A boxed, sendable future, as [`TokenSource`] returns.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use crate::future::BoxFuture;
 
 /// Which token: tokens of different scopes never share a cache entry.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]

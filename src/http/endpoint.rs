@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::authorizations::AppKind;
+use crate::credentials::AppKind;
 
 /// HTTP method of an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,6 +1,16 @@
 //! The HTTP side of a call: URL and token, request, limits, retries, the
 //! errcode envelope, and decoding.
 
+mod endpoint;
+mod retry;
+mod token_source;
+mod untyped;
+
+pub use endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
+pub use retry::RetryPolicy;
+pub use token_source::{AccessToken, BoxFuture, StaticTokens, TokenScope, TokenSource};
+pub use untyped::UntypedClient;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,14 +21,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
-use crate::authorizations::AppKind;
 use crate::clock::{Clock, SystemClock};
-use crate::endpoint::{Endpoint, HttpMethod};
 use crate::error::{api_error, body_excerpt, redact_serde_error, EndpointName, Error, RATE_LIMIT_CODES};
-use crate::handle::{Corp, Provider, Suite};
-use crate::ids::{CorpId, SuiteId};
-use crate::retry::RetryPolicy;
-use crate::token::{AccessToken, TokenScope, TokenSource};
+use crate::ids::AppKind;
+use crate::ids::SuiteId;
 
 /// WeCom's API host.
 pub const DEFAULT_BASE_URI: &str = "https://qyapi.weixin.qq.com";
@@ -300,22 +306,6 @@ impl Client {
     /// The declared kind of `suite_id` (see [`ClientBuilder::app_kind`]).
     pub fn app_kind_of(&self, suite_id: &SuiteId) -> Option<AppKind> {
         self.inner.app_kinds.get(suite_id).copied()
-    }
-
-    /// The handle for provider-level calls (provider token).
-    pub fn provider(&self) -> Provider {
-        Provider::new(self.clone())
-    }
-
-    /// The handle for one suite's calls (suite token): suite, authorization
-    /// and third-party OAuth methods.
-    pub fn suite(&self, suite_id: impl Into<SuiteId>) -> Suite {
-        Suite::new(self.clone(), suite_id.into())
-    }
-
-    /// The handle for one authorizing corp's calls through a suite (corp token).
-    pub fn corp(&self, suite_id: impl Into<SuiteId>, corp_id: impl Into<CorpId>) -> Corp {
-        Corp::new(self.clone(), suite_id.into(), corp_id.into())
     }
 
     /// Performs a spec'd call whose reply is JSON and decodes it into `R`.

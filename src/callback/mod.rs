@@ -30,6 +30,7 @@
 
 #[cfg(feature = "axum")]
 mod axum_adapter;
+pub mod events;
 mod lifecycle;
 mod replay;
 
@@ -49,8 +50,8 @@ use serde_json::{Map, Value};
 use crate::app::Application;
 use crate::crypto::{parse_envelope, reply_json, reply_xml, CryptoError, EnvelopeFormat, MsgCrypt};
 use crate::events::{fields_of, Event};
+use crate::future::BoxFuture;
 use crate::ids::{CorpId, SuiteId};
-use crate::token::BoxFuture;
 
 use lifecycle::{hook, ArrivedCode, Lifecycle, Origin};
 use replay::ReplayCache;

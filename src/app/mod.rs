@@ -1,31 +1,30 @@
 //! The [`Application`]: configuration, store, clock and token runtime in one
 //! place, and the handles everything else hangs on.
 
+mod handles;
+mod oauth;
+mod token_handle;
+
+pub use handles::{Corp, Provider, Suite};
+pub use oauth::{CorpOAuth, CorpOAuthUser, CorpOAuthUserDetail, OAuth};
+pub use token_handle::{AccessTokenHandle, SuiteTicket};
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
 use crate::api::authorization::types::{CorpAuthInfo, GetAuthInfoRequest};
-use crate::api::oauth::types::{
-    GetUserDetail3rdRequest, GetUserDetailRequest, GetUserInfo3rdQuery, GetUserInfoQuery, UserDetail,
-    UserDetail3rd, UserInfo, UserInfo3rd,
-};
-use crate::authorizations::{AppKind, Authorization};
-use crate::client::{decode_json, Client, Target, TokenUse};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, StoreKind};
-use crate::endpoint::HttpMethod;
+use crate::credentials::Authorization;
+use crate::credentials::TokenManager;
 use crate::error::Error;
-use crate::handle::{Corp, Provider, Suite};
+use crate::http::Client;
+use crate::http::UntypedClient;
+use crate::http::{StaticTokens, TokenScope, TokenSource};
 use crate::ids::{CorpId, SuiteId};
 use crate::secret::Secret;
 use crate::store::{MemoryStore, SqliteStore, Store};
-use crate::token::{StaticTokens, TokenScope, TokenSource};
-use crate::tokens::TokenManager;
-use crate::urls::{oauth_authorize_url, OAuthScope};
 
 /// An ISV backend's entry point: build it once from a [`Config`], share it
 /// (it is cheap to clone), and take handles from it.
@@ -410,308 +409,6 @@ impl Application {
     /// Calls to endpoints no spec covers yet, with the same tokens, retries
     /// and envelope rule.
     pub fn client(&self) -> UntypedClient {
-        UntypedClient { client: self.inner.client.clone() }
-    }
-}
-
-/// One token scope's access token (the PHP SDK's `getToken()`).
-#[derive(Clone)]
-pub struct AccessTokenHandle {
-    tokens: Arc<TokenManager>,
-    /// The scope's store key, made once.
-    key: Arc<str>,
-    scope: TokenScope,
-    permanent_code: Option<Secret>,
-    /// Whether `permanent_code` was stored: once per handle, not per call
-    /// (and never again after a cancel_auth forgot it).
-    code_stored: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl fmt::Debug for AccessTokenHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessTokenHandle").field("scope", &self.scope).finish_non_exhaustive()
-    }
-}
-
-impl AccessTokenHandle {
-    /// The scope.
-    pub fn scope(&self) -> &TokenScope {
-        &self.scope
-    }
-
-    async fn remember_code(&self) -> Result<(), Error> {
-        use std::sync::atomic::Ordering;
-        if self.code_stored.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        if let (Some(code), TokenScope::Corp { suite_id, corp_id }) = (&self.permanent_code, &self.scope) {
-            self.tokens.set_permanent_code(suite_id, corp_id, code.expose()).await?;
-        }
-        self.code_stored.store(true, Ordering::Release);
-        Ok(())
-    }
-
-    /// The current token, fetched or refreshed if needed.
-    pub async fn get_token(&self) -> Result<String, Error> {
-        self.remember_code().await?;
-        self.tokens.get_keyed(&self.scope, &self.key).await
-    }
-
-    /// Drops the stored token and fetches a new one.
-    pub async fn refresh(&self) -> Result<String, Error> {
-        self.remember_code().await?;
-        self.tokens.forget(&self.scope).await?;
-        self.tokens.get_keyed(&self.scope, &self.key).await
-    }
-}
-
-/// A suite's ticket (the PHP SDK's `getSuiteTicket()`).
-#[derive(Clone)]
-pub struct SuiteTicket {
-    tokens: Arc<TokenManager>,
-    clock: Arc<dyn Clock>,
-    suite_id: SuiteId,
-}
-
-impl fmt::Debug for SuiteTicket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SuiteTicket").field("suite_id", &self.suite_id).finish_non_exhaustive()
-    }
-}
-
-impl SuiteTicket {
-    /// The latest ticket, or [`Error::SuiteTicketMissing`].
-    pub async fn get_ticket(&self) -> Result<String, Error> {
-        self.tokens.ticket(&self.suite_id).await
-    }
-
-    /// Stores a ticket pushed now.
-    pub async fn set_ticket(&self, ticket: &str) -> Result<(), Error> {
-        self.set_ticket_pushed_at(ticket, self.clock.now()).await.map(|_| ())
-    }
-
-    /// Stores a ticket pushed at `pushed_at` (the push's `TimeStamp`), unless
-    /// a newer push is stored: the newest wins even when pushes arrive out of
-    /// order. Returns whether it was stored.
-    pub async fn set_ticket_pushed_at(&self, ticket: &str, pushed_at: SystemTime) -> Result<bool, Error> {
-        self.tokens.set_ticket(&self.suite_id, ticket, pushed_at).await
-    }
-}
-
-/// Third-party OAuth of a suite: the link, and a code into its user.
-#[derive(Clone, Debug)]
-pub struct OAuth {
-    suite: Suite,
-}
-
-impl OAuth {
-    /// The authorization link (`appid` = the suite id).
-    pub fn authorize_url(
-        &self,
-        redirect_uri: &str,
-        scope: OAuthScope,
-        state: Option<&str>,
-    ) -> Result<String, Error> {
-        oauth_authorize_url(self.suite.suite_id().as_str(), redirect_uri, scope, state, None)
-    }
-
-    /// The user a redirect's `code` belongs to (`get_user_info_3rd`).
-    pub async fn user_from_code(&self, code: &str) -> Result<UserInfo3rd, Error> {
-        self.suite.get_user_info_3rd(&GetUserInfo3rdQuery { code: code.to_owned() }).await
-    }
-
-    /// The user's details from a `user_ticket` (`get_user_detail_3rd`).
-    pub async fn user_detail(&self, user_ticket: &str) -> Result<UserDetail3rd, Error> {
-        self.suite.get_user_detail_3rd(&GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() }).await
-    }
-}
-
-/// OAuth of a corp's users through a suite's app, the way the suite's kind
-/// does it (see [`Application::corp_oauth`]).
-#[derive(Clone, Debug)]
-pub struct CorpOAuth {
-    kind: AppKind,
-    suite: Suite,
-    corp: Corp,
-}
-
-/// Who an OAuth code belongs to, as the endpoint the suite's kind uses
-/// answered.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum CorpOAuthUser {
-    /// A third-party suite's answer (`get_user_info_3rd`, suite token).
-    ThirdParty(UserInfo3rd),
-    /// A 代开发 suite's answer (`get_user_info`, corp token).
-    Customized(UserInfo),
-}
-
-impl CorpOAuthUser {
-    /// The member's userid, when the user is a member of the corp.
-    pub fn userid(&self) -> Option<&str> {
-        match self {
-            CorpOAuthUser::ThirdParty(u) => u.userid.as_deref(),
-            CorpOAuthUser::Customized(u) => u.userid.as_deref(),
-        }
-    }
-
-    /// The ticket for [`CorpOAuth::user_detail`], when the scope and the
-    /// app's visible range give one.
-    pub fn user_ticket(&self) -> Option<&str> {
-        match self {
-            CorpOAuthUser::ThirdParty(u) => u.user_ticket.as_deref(),
-            CorpOAuthUser::Customized(u) => u.user_ticket.as_deref(),
-        }
-    }
-
-    /// The identifier of a user who is not a member.
-    pub fn openid(&self) -> Option<&str> {
-        match self {
-            CorpOAuthUser::ThirdParty(u) => u.openid.as_deref(),
-            CorpOAuthUser::Customized(u) => u.openid.as_deref(),
-        }
-    }
-}
-
-/// A member's details from a `user_ticket`, as the endpoint the suite's
-/// kind uses answered.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum CorpOAuthUserDetail {
-    /// A third-party suite's answer (`get_user_detail_3rd`, suite token).
-    ThirdParty(UserDetail3rd),
-    /// A 代开发 suite's answer (`get_user_detail`, corp token).
-    Customized(UserDetail),
-}
-
-impl CorpOAuthUserDetail {
-    /// The member's userid.
-    pub fn userid(&self) -> Option<&str> {
-        match self {
-            CorpOAuthUserDetail::ThirdParty(d) => d.userid.as_deref(),
-            CorpOAuthUserDetail::Customized(d) => d.userid.as_deref(),
-        }
-    }
-}
-
-impl CorpOAuth {
-    /// The suite's kind, which decides the endpoints used.
-    pub fn kind(&self) -> AppKind {
-        self.kind
-    }
-
-    /// The authorization link (`appid` = the corp id; `agentid` is required
-    /// for [`OAuthScope::PrivateInfo`]).
-    pub fn authorize_url(
-        &self,
-        redirect_uri: &str,
-        scope: OAuthScope,
-        state: Option<&str>,
-        agentid: Option<i64>,
-    ) -> Result<String, Error> {
-        oauth_authorize_url(self.corp.corp_id().as_str(), redirect_uri, scope, state, agentid)
-    }
-
-    /// The user a redirect's `code` belongs to: `get_user_info_3rd` (suite
-    /// token) for a third-party suite, `get_user_info` (corp token) for a
-    /// 代开发 one. The code is single use: the call is never repeated.
-    pub async fn user_from_code(&self, code: &str) -> Result<CorpOAuthUser, Error> {
-        match self.kind {
-            AppKind::ThirdParty => self
-                .suite
-                .get_user_info_3rd(&GetUserInfo3rdQuery { code: code.to_owned() })
-                .await
-                .map(CorpOAuthUser::ThirdParty),
-            AppKind::Customized => self
-                .corp
-                .get_user_info(&GetUserInfoQuery { code: code.to_owned() })
-                .await
-                .map(CorpOAuthUser::Customized),
-        }
-    }
-
-    /// The user's details from a `user_ticket`: `get_user_detail_3rd` (suite
-    /// token) for a third-party suite, `get_user_detail` (corp token) for a
-    /// 代开发 one.
-    pub async fn user_detail(&self, user_ticket: &str) -> Result<CorpOAuthUserDetail, Error> {
-        match self.kind {
-            AppKind::ThirdParty => self
-                .suite
-                .get_user_detail_3rd(&GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() })
-                .await
-                .map(CorpOAuthUserDetail::ThirdParty),
-            AppKind::Customized => self
-                .corp
-                .get_user_detail(&GetUserDetailRequest { user_ticket: user_ticket.to_owned() })
-                .await
-                .map(CorpOAuthUserDetail::Customized),
-        }
-    }
-}
-
-/// Calls by path, for endpoints not (yet) in a spec. The token scope picks
-/// the token and its query name (`provider_access_token`,
-/// `suite_access_token`, `access_token`); `None` sends no token.
-#[derive(Clone, Debug)]
-pub struct UntypedClient {
-    client: Client,
-}
-
-impl UntypedClient {
-    /// `GET path?query` (retried on uncertain failures: a GET is safe to repeat).
-    pub async fn get<R: DeserializeOwned>(
-        &self,
-        path: &str,
-        scope: Option<TokenScope>,
-        query: &impl Serialize,
-    ) -> Result<R, Error> {
-        self.call(HttpMethod::Get, path, scope, Some(query), None::<&()>, true).await
-    }
-
-    /// `POST path` with a JSON body. Not repeated after an uncertain failure
-    /// (it may consume a one-time code); see [`UntypedClient::post_json_idempotent`].
-    pub async fn post_json<R: DeserializeOwned>(
-        &self,
-        path: &str,
-        scope: Option<TokenScope>,
-        body: &impl Serialize,
-    ) -> Result<R, Error> {
-        self.call(HttpMethod::Post, path, scope, None::<&()>, Some(body), false).await
-    }
-
-    /// `POST path` with a JSON body that is harmless to send twice, so it is
-    /// retried like a GET.
-    pub async fn post_json_idempotent<R: DeserializeOwned>(
-        &self,
-        path: &str,
-        scope: Option<TokenScope>,
-        body: &impl Serialize,
-    ) -> Result<R, Error> {
-        self.call(HttpMethod::Post, path, scope, None::<&()>, Some(body), true).await
-    }
-
-    async fn call<Q: Serialize + ?Sized, B: Serialize + ?Sized, R: DeserializeOwned>(
-        &self,
-        method: HttpMethod,
-        path: &str,
-        scope: Option<TokenScope>,
-        query: Option<&Q>,
-        body: Option<&B>,
-        retry_safe: bool,
-    ) -> Result<R, Error> {
-        if path.contains(['?', '#']) || path.chars().any(char::is_whitespace) {
-            return Err(Error::InvalidRequest(format!(
-                "path {path:?} must be a bare path; pass parameters as `query`"
-            )));
-        }
-        let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
-        let token_param = scope.as_ref().map(|s| match s {
-            TokenScope::Provider => "provider_access_token",
-            TokenScope::Suite(_) => "suite_access_token",
-            TokenScope::Corp { .. } => "access_token",
-        });
-        let target = Target { name: path.clone().into(), method, path: &path, token_param, retry_safe };
-        let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
-        self.client.run(target, tokens, query, body, decode_json).await
+        UntypedClient::new(self.inner.client.clone())
     }
 }

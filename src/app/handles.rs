@@ -4,11 +4,9 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::client::{Client, Payload};
-use crate::endpoint::{Endpoint, TokenKind};
 use crate::error::{EndpointName, Error};
+use crate::http::{Client, Endpoint, Payload, TokenKind, TokenScope};
 use crate::ids::{CorpId, SuiteId};
-use crate::token::TokenScope;
 
 /// What every handle does with a call: refuse it if the suite's kind may not
 /// make it, pick the token scope for the endpoint's token kind, then let the
@@ -178,3 +176,22 @@ impl Corp {
 }
 
 handle_calls!(Corp);
+
+/// Handles straight from a [`Client`] (without an [`crate::Application`]).
+impl Client {
+    /// The handle for provider-level calls (provider token).
+    pub fn provider(&self) -> Provider {
+        Provider::new(self.clone())
+    }
+
+    /// The handle for one suite's calls (suite token): suite, authorization
+    /// and third-party OAuth methods.
+    pub fn suite(&self, suite_id: impl Into<SuiteId>) -> Suite {
+        Suite::new(self.clone(), suite_id.into())
+    }
+
+    /// The handle for one authorizing corp's calls through a suite (corp token).
+    pub fn corp(&self, suite_id: impl Into<SuiteId>, corp_id: impl Into<CorpId>) -> Corp {
+        Corp::new(self.clone(), suite_id.into(), corp_id.into())
+    }
+}

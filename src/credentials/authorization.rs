@@ -8,30 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CorpId, SuiteId};
+use crate::ids::{AppKind, CorpId, SuiteId};
 use crate::secret::Secret;
-
-/// What a suite is to WeCom: a third-party app, or a 代开发 (customized) app
-/// built from a template.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AppKind {
-    /// A third-party app (第三方应用): the default.
-    #[default]
-    ThirdParty,
-    /// A 代开发 app, made from a template for one corp.
-    Customized,
-}
-
-impl AppKind {
-    /// `"third_party"` or `"customized"`, as in the configuration and specs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppKind::ThirdParty => "third_party",
-            AppKind::Customized => "customized",
-        }
-    }
-}
 
 impl fmt::Display for AppKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,0 +1,162 @@
+//! Web OAuth of a suite's and a corp's users: the link, and a code into
+//! its user, the way the suite's app kind does it.
+
+use crate::api::oauth::types::{
+    GetUserDetail3rdRequest, GetUserDetailRequest, GetUserInfo3rdQuery, GetUserInfoQuery, UserDetail,
+    UserDetail3rd, UserInfo, UserInfo3rd,
+};
+use crate::error::Error;
+use crate::ids::AppKind;
+use crate::urls::{oauth_authorize_url, OAuthScope};
+
+use super::handles::{Corp, Suite};
+/// Third-party OAuth of a suite: the link, and a code into its user.
+#[derive(Clone, Debug)]
+pub struct OAuth {
+    pub(super) suite: Suite,
+}
+
+impl OAuth {
+    /// The authorization link (`appid` = the suite id).
+    pub fn authorize_url(
+        &self,
+        redirect_uri: &str,
+        scope: OAuthScope,
+        state: Option<&str>,
+    ) -> Result<String, Error> {
+        oauth_authorize_url(self.suite.suite_id().as_str(), redirect_uri, scope, state, None)
+    }
+
+    /// The user a redirect's `code` belongs to (`get_user_info_3rd`).
+    pub async fn user_from_code(&self, code: &str) -> Result<UserInfo3rd, Error> {
+        self.suite.get_user_info_3rd(&GetUserInfo3rdQuery { code: code.to_owned() }).await
+    }
+
+    /// The user's details from a `user_ticket` (`get_user_detail_3rd`).
+    pub async fn user_detail(&self, user_ticket: &str) -> Result<UserDetail3rd, Error> {
+        self.suite.get_user_detail_3rd(&GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() }).await
+    }
+}
+
+/// OAuth of a corp's users through a suite's app, the way the suite's kind
+/// does it (see [`Application::corp_oauth`]).
+#[derive(Clone, Debug)]
+pub struct CorpOAuth {
+    pub(super) kind: AppKind,
+    pub(super) suite: Suite,
+    pub(super) corp: Corp,
+}
+
+/// Who an OAuth code belongs to, as the endpoint the suite's kind uses
+/// answered.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum CorpOAuthUser {
+    /// A third-party suite's answer (`get_user_info_3rd`, suite token).
+    ThirdParty(UserInfo3rd),
+    /// A 代开发 suite's answer (`get_user_info`, corp token).
+    Customized(UserInfo),
+}
+
+impl CorpOAuthUser {
+    /// The member's userid, when the user is a member of the corp.
+    pub fn userid(&self) -> Option<&str> {
+        match self {
+            CorpOAuthUser::ThirdParty(u) => u.userid.as_deref(),
+            CorpOAuthUser::Customized(u) => u.userid.as_deref(),
+        }
+    }
+
+    /// The ticket for [`CorpOAuth::user_detail`], when the scope and the
+    /// app's visible range give one.
+    pub fn user_ticket(&self) -> Option<&str> {
+        match self {
+            CorpOAuthUser::ThirdParty(u) => u.user_ticket.as_deref(),
+            CorpOAuthUser::Customized(u) => u.user_ticket.as_deref(),
+        }
+    }
+
+    /// The identifier of a user who is not a member.
+    pub fn openid(&self) -> Option<&str> {
+        match self {
+            CorpOAuthUser::ThirdParty(u) => u.openid.as_deref(),
+            CorpOAuthUser::Customized(u) => u.openid.as_deref(),
+        }
+    }
+}
+
+/// A member's details from a `user_ticket`, as the endpoint the suite's
+/// kind uses answered.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum CorpOAuthUserDetail {
+    /// A third-party suite's answer (`get_user_detail_3rd`, suite token).
+    ThirdParty(UserDetail3rd),
+    /// A 代开发 suite's answer (`get_user_detail`, corp token).
+    Customized(UserDetail),
+}
+
+impl CorpOAuthUserDetail {
+    /// The member's userid.
+    pub fn userid(&self) -> Option<&str> {
+        match self {
+            CorpOAuthUserDetail::ThirdParty(d) => d.userid.as_deref(),
+            CorpOAuthUserDetail::Customized(d) => d.userid.as_deref(),
+        }
+    }
+}
+
+impl CorpOAuth {
+    /// The suite's kind, which decides the endpoints used.
+    pub fn kind(&self) -> AppKind {
+        self.kind
+    }
+
+    /// The authorization link (`appid` = the corp id; `agentid` is required
+    /// for [`OAuthScope::PrivateInfo`]).
+    pub fn authorize_url(
+        &self,
+        redirect_uri: &str,
+        scope: OAuthScope,
+        state: Option<&str>,
+        agentid: Option<i64>,
+    ) -> Result<String, Error> {
+        oauth_authorize_url(self.corp.corp_id().as_str(), redirect_uri, scope, state, agentid)
+    }
+
+    /// The user a redirect's `code` belongs to: `get_user_info_3rd` (suite
+    /// token) for a third-party suite, `get_user_info` (corp token) for a
+    /// 代开发 one. The code is single use: the call is never repeated.
+    pub async fn user_from_code(&self, code: &str) -> Result<CorpOAuthUser, Error> {
+        match self.kind {
+            AppKind::ThirdParty => self
+                .suite
+                .get_user_info_3rd(&GetUserInfo3rdQuery { code: code.to_owned() })
+                .await
+                .map(CorpOAuthUser::ThirdParty),
+            AppKind::Customized => self
+                .corp
+                .get_user_info(&GetUserInfoQuery { code: code.to_owned() })
+                .await
+                .map(CorpOAuthUser::Customized),
+        }
+    }
+
+    /// The user's details from a `user_ticket`: `get_user_detail_3rd` (suite
+    /// token) for a third-party suite, `get_user_detail` (corp token) for a
+    /// 代开发 one.
+    pub async fn user_detail(&self, user_ticket: &str) -> Result<CorpOAuthUserDetail, Error> {
+        match self.kind {
+            AppKind::ThirdParty => self
+                .suite
+                .get_user_detail_3rd(&GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() })
+                .await
+                .map(CorpOAuthUserDetail::ThirdParty),
+            AppKind::Customized => self
+                .corp
+                .get_user_detail(&GetUserDetailRequest { user_ticket: user_ticket.to_owned() })
+                .await
+                .map(CorpOAuthUserDetail::Customized),
+        }
+    }
+}
