@@ -41,14 +41,14 @@ fn bench_store(c: &mut Criterion, runtime: &tokio::runtime::Runtime, name: &str,
         app.suite_ticket("wwsuite0001").set_ticket("ticket").await.expect("ticket");
         app.set_permanent_code("wwsuite0001", "wwcorp0001", "code").await.expect("code");
         app.provider_access_token().get_token().await.expect("warm");
-        app.corp_access_token("wwsuite0001", "wwcorp0001").get_token().await.expect("warm");
+        app.corp("wwsuite0001", "wwcorp0001").access_token().get_token().await.expect("warm");
         (emulator, app)
     });
     let provider = app.provider_access_token();
     c.bench_function(&format!("cached get_token (provider, {name})"), |b| {
         b.to_async(runtime).iter(|| async { provider.get_token().await.expect("token") })
     });
-    let corp = app.corp_access_token("wwsuite0001", "wwcorp0001");
+    let corp = app.corp("wwsuite0001", "wwcorp0001").access_token();
     c.bench_function(&format!("cached get_token (corp, {name})"), |b| {
         b.to_async(runtime).iter(|| async { corp.get_token().await.expect("token") })
     });

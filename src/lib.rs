@@ -56,7 +56,7 @@ mod xml;
 
 pub use app::{
     AccessTokenHandle, Account, Application, ApplicationBuilder, Corp, CorpOAuth, CorpOAuthUser,
-    CorpOAuthUserDetail, OAuth, Provider, Suite, SuiteTicket,
+    CorpOAuthUserDetail, OAuth, PermanentCodeHandle, Provider, Suite, TicketHandle,
 };
 /// The callback server, under the name EasyWeChat users know (`app.server()`).
 pub use callback as server;

@@ -276,7 +276,7 @@ async fn gets_that_consume_a_one_time_code_are_not_repeated_after_a_5xx() {
     let (app, emulator) = (&world.app, &world.emulator);
     // Warm the tokens, so that only the calls themselves are counted.
     app.suite_access_token(SUITE).get_token().await.expect("suite token");
-    app.corp_access_token(CUSTOMIZED, CORP).get_token().await.expect("corp token");
+    app.corp(CUSTOMIZED, CORP).access_token().get_token().await.expect("corp token");
 
     emulator.inject(Some(USER_INFO_3RD), 1, Fault::HttpStatus(503));
     let err =

@@ -246,7 +246,7 @@ async fn a_push_whose_handler_failed_is_handled_when_wecom_retries_it() {
     let w = world(5.0).await;
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = runs.clone();
-    let server = w.app.server().on("change_contact.create_user", move |_| {
+    let server = w.app.server().on_kind("change_contact.create_user", move |_| {
         let n = counted.fetch_add(1, Ordering::SeqCst);
         async move {
             if n == 0 {

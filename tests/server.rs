@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{app_on_emulator, AES_KEY, CORP, PROVIDER, SUITE};
 use wecom_openwork::crypto::MsgCrypt;
-use wecom_openwork::events::{ChangeContact, Event};
+use wecom_openwork::events::{ChangeContact, CreateAuth, Event, SuiteTicket};
 use wecom_openwork::server::{CallbackServer, Reply};
 use wecom_openwork::Application;
 
@@ -164,7 +164,7 @@ async fn a_user_handler_replaces_the_built_in_one() {
     let (emulator, app, _clock) = app_on_emulator().await;
     let called = Arc::new(Mutex::new(0));
     let count = called.clone();
-    let server = app.server().on_create_auth(move |event, _callback| {
+    let server = app.server().on::<CreateAuth, _, _>(move |event, _callback| {
         assert_eq!(event.auth_code.as_deref(), Some("X"));
         *count.lock().expect("lock") += 1;
         async { Ok(Reply::Success) }
@@ -257,7 +257,7 @@ async fn bad_requests_are_refused_with_reasons() {
     let b = format!("<xml><Encrypt><![CDATA[{}]]></Encrypt></xml>", sealed.encrypt);
     let seen = Arc::new(Mutex::new(0));
     let count = seen.clone();
-    let strict = strict.on_suite_ticket(move |_ticket, _callback| {
+    let strict = strict.on::<SuiteTicket, _, _>(move |_ticket, _callback| {
         *count.lock().expect("lock") += 1;
         async { Ok(Reply::Success) }
     });
@@ -274,7 +274,7 @@ fn clock_now_secs(clock: &wecom_openwork::clock::ManualClock) -> String {
 #[tokio::test]
 async fn a_data_callback_can_answer_with_an_encrypted_message() {
     let (_emulator, app, _clock) = app_on_emulator().await;
-    let server = app.server().on("text", |callback| async move {
+    let server = app.server().on_kind("text", |callback| async move {
         Ok(Reply::Message(format!(
             "<xml><Content>echo {}</Content></xml>",
             callback.field("Content").unwrap_or_default()

@@ -1,9 +1,15 @@
-//! Handles: a [`Client`] plus the scope its tokens are for. Generated methods
-//! hang on these (`impl Suite { pub async fn get_pre_auth_code(..) }`).
+//! Handles: a [`Client`] plus the scope its tokens are for, bound once.
+//! Generated methods hang on these, directly (the install flow:
+//! `suite.get_pre_auth_code()`) or through one accessor per spec group
+//! (`corp.jsapi().get_jsapi_ticket()`); the credentials of the scope too
+//! (`suite.access_token()`, `suite.ticket()`, `corp.permanent_code()`).
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use std::sync::Arc;
+
+use super::credential_handles::{AccessTokenHandle, PermanentCodeHandle, Runtime, TicketHandle};
 use crate::error::{EndpointName, Error};
 use crate::http::{Client, Endpoint, Payload, TokenKind, TokenScope};
 use crate::ids::{CorpId, SuiteId};
@@ -75,15 +81,38 @@ fn unreachable_scope(endpoint: &Endpoint, handle: &str) -> Error {
     ))
 }
 
-/// Provider-level calls, made with the provider access token.
-#[derive(Clone, Debug)]
+/// An access token handle of `scope`: the runtime's when there is one,
+/// else the client's token source.
+fn token_handle(client: &Client, runtime: Option<&Runtime>, scope: TokenScope) -> AccessTokenHandle {
+    match runtime {
+        Some(runtime) => AccessTokenHandle::managed(runtime.tokens.clone(), scope),
+        None => AccessTokenHandle::plain(client.token_source(), scope),
+    }
+}
+
+/// The provider's calls, made with the provider access token:
+/// `app.provider()`.
+#[derive(Clone)]
 pub struct Provider {
     client: Client,
+    runtime: Option<Runtime>,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider").finish_non_exhaustive()
+    }
 }
 
 impl Provider {
-    pub(crate) fn new(client: Client) -> Self {
-        Provider { client }
+    pub(crate) fn new(client: Client, runtime: Option<Runtime>) -> Self {
+        Provider { client, runtime }
+    }
+
+    /// The provider access token.
+    #[doc(alias = "provider_access_token")]
+    pub fn access_token(&self) -> AccessTokenHandle {
+        token_handle(&self.client, self.runtime.as_ref(), TokenScope::Provider)
     }
 
     fn scope(&self, endpoint: &Endpoint) -> Result<Option<TokenScope>, Error> {
@@ -102,22 +131,43 @@ impl Provider {
 
 handle_calls!(Provider);
 
-/// One suite's calls, made with its suite access token: suite credentials,
-/// the authorization flow, third-party OAuth.
-#[derive(Clone, Debug)]
+/// One suite's calls, made with its suite access token: `app.suite(id)`.
+/// The install flow hangs on it directly (`get_pre_auth_code`,
+/// `get_permanent_code`, …); its credentials are `access_token()` and
+/// `ticket()`.
+#[derive(Clone)]
 pub struct Suite {
     client: Client,
     suite_id: SuiteId,
+    runtime: Option<Runtime>,
+}
+
+impl std::fmt::Debug for Suite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Suite").field("suite_id", &self.suite_id).finish_non_exhaustive()
+    }
 }
 
 impl Suite {
-    pub(crate) fn new(client: Client, suite_id: SuiteId) -> Self {
-        Suite { client, suite_id }
+    pub(crate) fn new(client: Client, suite_id: SuiteId, runtime: Option<Runtime>) -> Self {
+        Suite { client, suite_id, runtime }
     }
 
     /// The suite this handle speaks for.
     pub fn suite_id(&self) -> &SuiteId {
         &self.suite_id
+    }
+
+    /// The suite access token.
+    #[doc(alias = "suite_access_token")]
+    pub fn access_token(&self) -> AccessTokenHandle {
+        token_handle(&self.client, self.runtime.as_ref(), TokenScope::Suite(self.suite_id.clone()))
+    }
+
+    /// The suite ticket WeCom pushes every 10 minutes.
+    #[doc(alias = "suite_ticket")]
+    pub fn ticket(&self) -> TicketHandle {
+        TicketHandle::new(self.runtime.clone(), self.suite_id.clone())
     }
 
     fn scope(&self, endpoint: &Endpoint) -> Result<Option<TokenScope>, Error> {
@@ -136,17 +186,54 @@ impl Suite {
 handle_calls!(Suite);
 
 /// One authorizing corp's calls through a suite, made with the corp's access
-/// token (which the token source obtains from the corp's permanent code).
-#[derive(Clone, Debug)]
+/// token (obtained from the corp's stored permanent code):
+/// `app.corp(suite_id, corp_id)`. Its credentials are `access_token()` and
+/// `permanent_code()`.
+#[derive(Clone)]
 pub struct Corp {
     client: Client,
     suite_id: SuiteId,
     corp_id: CorpId,
+    runtime: Option<Runtime>,
+    /// Why every call must fail at once (the ids look swapped).
+    misuse: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for Corp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Corp")
+            .field("suite_id", &self.suite_id)
+            .field("corp_id", &self.corp_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Corp {
-    pub(crate) fn new(client: Client, suite_id: SuiteId, corp_id: CorpId) -> Self {
-        Corp { client, suite_id, corp_id }
+    pub(crate) fn new(client: Client, suite_id: SuiteId, corp_id: CorpId, runtime: Option<Runtime>) -> Self {
+        Corp { client, suite_id, corp_id, runtime, misuse: None }
+    }
+
+    /// Makes every call of this handle fail with `why`, before sending.
+    pub(crate) fn refused(mut self, why: String) -> Self {
+        self.misuse = Some(why.into());
+        self
+    }
+
+    /// The corp's access token.
+    #[doc(alias = "authorizer_access_token")]
+    pub fn access_token(&self) -> AccessTokenHandle {
+        let scope = TokenScope::Corp { suite_id: self.suite_id.clone(), corp_id: self.corp_id.clone() };
+        token_handle(&self.client, self.runtime.as_ref(), scope)
+    }
+
+    /// The corp's permanent code: read, set, forget.
+    pub fn permanent_code(&self) -> PermanentCodeHandle {
+        PermanentCodeHandle::new(self.runtime.clone(), self.suite_id.clone(), self.corp_id.clone())
+    }
+
+    /// The handle of the suite the corp authorized.
+    pub fn suite(&self) -> Suite {
+        Suite::new(self.client.clone(), self.suite_id.clone(), self.runtime.clone())
     }
 
     /// The suite the corp authorized.
@@ -171,6 +258,9 @@ impl Corp {
     }
 
     fn check_app_kind(&self, endpoint: &'static Endpoint) -> Result<(), Error> {
+        if let Some(why) = &self.misuse {
+            return Err(Error::InvalidRequest(format!("{}: {why}", endpoint.name)));
+        }
         app_kind_allows(&self.client, endpoint, &self.suite_id)
     }
 }
@@ -181,17 +271,17 @@ handle_calls!(Corp);
 impl Client {
     /// The handle for provider-level calls (provider token).
     pub fn provider(&self) -> Provider {
-        Provider::new(self.clone())
+        Provider::new(self.clone(), None)
     }
 
     /// The handle for one suite's calls (suite token): suite, authorization
     /// and third-party OAuth methods.
     pub fn suite(&self, suite_id: impl Into<SuiteId>) -> Suite {
-        Suite::new(self.clone(), suite_id.into())
+        Suite::new(self.clone(), suite_id.into(), None)
     }
 
     /// The handle for one authorizing corp's calls through a suite (corp token).
     pub fn corp(&self, suite_id: impl Into<SuiteId>, corp_id: impl Into<CorpId>) -> Corp {
-        Corp::new(self.clone(), suite_id.into(), corp_id.into())
+        Corp::new(self.clone(), suite_id.into(), corp_id.into(), None)
     }
 }

@@ -1,13 +1,15 @@
 //! The [`Application`]: configuration, store, clock and token runtime in one
 //! place, and the handles everything else hangs on.
 
+mod credential_handles;
 mod handles;
 mod oauth;
-mod token_handle;
 
+pub use credential_handles::{AccessTokenHandle, PermanentCodeHandle, TicketHandle};
 pub use handles::{Corp, Provider, Suite};
 pub use oauth::{CorpOAuth, CorpOAuthUser, CorpOAuthUserDetail, OAuth};
-pub use token_handle::{AccessTokenHandle, SuiteTicket};
+
+use credential_handles::Runtime;
 
 use std::fmt;
 use std::sync::Arc;
@@ -216,71 +218,74 @@ impl Application {
         &self.inner.tokens
     }
 
-    /// The provider access token.
+    fn runtime(&self) -> Runtime {
+        Runtime { tokens: self.inner.tokens.clone(), clock: self.inner.clock.clone() }
+    }
+
+    /// The provider's handle: provider-token calls and the provider access
+    /// token (`app.provider().access_token()`).
+    pub fn provider(&self) -> Provider {
+        Provider::new(self.inner.client.clone(), Some(self.runtime()))
+    }
+
+    /// A suite's handle: the install flow, its groups, its access token and
+    /// its ticket, with the suite token obtained and refreshed for you.
+    pub fn suite(&self, suite_id: impl Into<SuiteId>) -> Suite {
+        Suite::new(self.inner.client.clone(), suite_id.into(), Some(self.runtime()))
+    }
+
+    /// An authorizing corp's handle, with its corp token obtained from the
+    /// stored permanent code and refreshed for you. The suite comes first.
+    /// A pair that looks swapped (the first id is not a configured suite but
+    /// the second is) gives a handle whose every call fails at once, saying
+    /// so, before anything is sent.
+    pub fn corp(&self, suite_id: impl Into<SuiteId>, corp_id: impl Into<CorpId>) -> Corp {
+        let (suite_id, corp_id) = (suite_id.into(), corp_id.into());
+        let config = &self.inner.config;
+        let swapped =
+            config.suite(&suite_id).is_none() && config.suite(&SuiteId::new(corp_id.as_str())).is_some();
+        let corp =
+            Corp::new(self.inner.client.clone(), suite_id.clone(), corp_id.clone(), Some(self.runtime()));
+        if swapped {
+            return corp.refused(format!(
+                "app.corp(suite, corp) was given ({suite_id}, {corp_id}): {corp_id} is a configured suite and \
+                 {suite_id} is not; the suite comes first"
+            ));
+        }
+        corp
+    }
+
+    /// The provider access token. EasyWeChat's name for
+    /// `app.provider().access_token()`.
+    #[doc(alias = "getProviderAccessToken")]
     pub fn provider_access_token(&self) -> AccessTokenHandle {
-        self.token_handle(TokenScope::Provider, None)
+        self.provider().access_token()
     }
 
-    /// A suite's access token.
+    /// A suite's access token. EasyWeChat's name for
+    /// `app.suite(id).access_token()`.
+    #[doc(alias = "getSuiteAccessToken")]
     pub fn suite_access_token(&self, suite_id: impl Into<SuiteId>) -> AccessTokenHandle {
-        self.token_handle(TokenScope::Suite(suite_id.into()), None)
+        self.suite(suite_id).access_token()
     }
 
-    /// An authorizing corp's access token, from its stored permanent code.
-    pub fn corp_access_token(
-        &self,
-        suite_id: impl Into<SuiteId>,
-        corp_id: impl Into<CorpId>,
-    ) -> AccessTokenHandle {
-        self.token_handle(TokenScope::Corp { suite_id: suite_id.into(), corp_id: corp_id.into() }, None)
-    }
-
-    /// An authorizing corp's access token, from `permanent_code` (stored for
-    /// later use by [`Application::corp`]). The PHP SDK's name.
+    /// An authorizing corp's access token, from `permanent_code` (stored
+    /// before the first use). EasyWeChat's name and argument order
+    /// (corp, code, suite) for `app.corp(suite, corp).access_token()`.
+    #[doc(alias = "getAuthorizerAccessToken")]
     pub fn authorizer_access_token(
         &self,
         corp_id: impl Into<CorpId>,
         permanent_code: impl Into<Secret>,
         suite_id: impl Into<SuiteId>,
     ) -> AccessTokenHandle {
-        let scope = TokenScope::Corp { suite_id: suite_id.into(), corp_id: corp_id.into() };
-        self.token_handle(scope, Some(permanent_code.into()))
+        self.corp(suite_id, corp_id).access_token().with_permanent_code(permanent_code.into())
     }
 
-    fn token_handle(&self, scope: TokenScope, permanent_code: Option<Secret>) -> AccessTokenHandle {
-        AccessTokenHandle {
-            tokens: self.inner.tokens.clone(),
-            key: self.inner.tokens.key_of(&scope).into(),
-            scope,
-            permanent_code,
-            code_stored: Arc::default(),
-        }
-    }
-
-    /// A suite's ticket: read it, or store a pushed one.
-    pub fn suite_ticket(&self, suite_id: impl Into<SuiteId>) -> SuiteTicket {
-        SuiteTicket {
-            tokens: self.inner.tokens.clone(),
-            clock: self.inner.clock.clone(),
-            suite_id: suite_id.into(),
-        }
-    }
-
-    /// The provider-token methods (`get_register_code`, `corpid_to_opencorpid`, …).
-    pub fn provider(&self) -> Provider {
-        self.inner.client.provider()
-    }
-
-    /// A suite's methods (suite, authorization, third-party OAuth), with its
-    /// suite token obtained and refreshed for you.
-    pub fn suite(&self, suite_id: impl Into<SuiteId>) -> Suite {
-        self.inner.client.suite(suite_id)
-    }
-
-    /// An authorizing corp's methods, with its corp token obtained from the
-    /// stored permanent code and refreshed for you.
-    pub fn corp(&self, suite_id: impl Into<SuiteId>, corp_id: impl Into<CorpId>) -> Corp {
-        self.inner.client.corp(suite_id, corp_id)
+    /// A suite's ticket. EasyWeChat's name for `app.suite(id).ticket()`.
+    #[doc(alias = "getSuiteTicket")]
+    pub fn suite_ticket(&self, suite_id: impl Into<SuiteId>) -> TicketHandle {
+        self.suite(suite_id).ticket()
     }
 
     /// The corp's authorization (`get_auth_info`). The PHP SDK's name.
@@ -298,6 +303,7 @@ impl Application {
     }
 
     /// Stores a corp's permanent code (as the create_auth handler does).
+    /// Also `app.corp(suite, corp).permanent_code().set(code)`.
     pub async fn set_permanent_code(
         &self,
         suite_id: impl Into<SuiteId>,
@@ -308,7 +314,8 @@ impl Application {
         self.inner.tokens.set_permanent_code(&suite_id.into(), &corp_id.into(), code.expose()).await
     }
 
-    /// A corp's stored permanent code.
+    /// A corp's stored permanent code. Also
+    /// `app.corp(suite, corp).permanent_code().get()`.
     pub async fn permanent_code(
         &self,
         suite_id: impl Into<SuiteId>,

@@ -12,7 +12,7 @@
 //!         tracing::info!(kind = callback.event.kind(), "callback");
 //!         next.run(callback).await
 //!     })
-//!     .on("change_contact.create_user", |callback| async move {
+//!     .on::<CreateUser, _, _>(|user, callback| async move {
 //!         // store the new member…
 //!         Ok(Reply::Success)
 //!     });
@@ -30,9 +30,17 @@
 
 #[cfg(feature = "axum")]
 mod axum_adapter;
+mod builtins;
+mod chain;
 pub mod events;
 mod lifecycle;
+mod message;
 mod replay;
+
+use builtins::{authorization_event, store_suite_ticket};
+use chain::{boxed, Chain, HandlerFn, MiddlewareFn};
+pub use chain::{HandlerError, HandlerResult, Next};
+pub use message::{Callback, CallbackResponse, CallbackUrl, Reply};
 
 pub use lifecycle::{
     AuthorizationFailure, AuthorizationStatus, AuthorizedCorp, CancelledCorp, ChangedCorp, HookError,
@@ -45,15 +53,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use serde_json::{Map, Value};
-
 use crate::app::Application;
 use crate::crypto::{parse_envelope, reply_json, reply_xml, CryptoError, EnvelopeFormat, MsgCrypt};
-use crate::events::{fields_of, Event};
-use crate::future::BoxFuture;
+use crate::events::{fields_of, Event, TypedEvent};
 use crate::ids::{CorpId, SuiteId};
 
-use lifecycle::{hook, ArrivedCode, Lifecycle, Origin};
+use lifecycle::{hook, Lifecycle};
 use replay::ReplayCache;
 
 /// Largest callback body accepted by default.
@@ -66,153 +71,6 @@ pub const DEFAULT_TIMESTAMP_WINDOW: Duration = Duration::from_secs(300);
 /// How long a handled push is remembered by default, so WeCom's retries of
 /// it (3, each after a 5 s timeout) are acknowledged without a second run.
 pub const DEFAULT_REPLAY_WINDOW: Duration = Duration::from_secs(300);
-
-/// Which callback URL a request came to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum CallbackUrl {
-    /// The provider's system-event URL (系统事件接收URL): receive id = the
-    /// provider's corp id.
-    System,
-    /// A suite's command URL (指令回调URL): receive id = the suite id.
-    Command(SuiteId),
-    /// A suite's data URL (数据回调URL): receive id = the authorizing corp.
-    Data(SuiteId),
-}
-
-impl CallbackUrl {
-    fn suite(&self) -> Option<&SuiteId> {
-        match self {
-            CallbackUrl::System => None,
-            CallbackUrl::Command(s) | CallbackUrl::Data(s) => Some(s),
-        }
-    }
-}
-
-/// A verified, decrypted callback, as middleware and handlers see it. Its
-/// `Debug` shows the kind, the URL and the field names with their values,
-/// except those that carry a secret (tickets, auth codes), and never the
-/// decrypted message.
-#[derive(Clone)]
-pub struct Callback {
-    /// The decoded event.
-    pub event: Event,
-    /// Every element of the message (text trimmed), for fields the event
-    /// type does not (yet) declare.
-    pub fields: Map<String, Value>,
-    /// The URL it came to.
-    pub url: CallbackUrl,
-    /// The receive id it was encrypted for.
-    pub receive_id: String,
-    /// The decrypted message, as sent.
-    pub message: String,
-    /// The application, for handlers that call WeCom or the store.
-    pub app: Application,
-}
-
-/// Fields whose values are credentials: never printed.
-fn is_secret_field(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    ["ticket", "authcode", "code", "secret", "token", "password", "encrypt"].iter().any(|s| lower.contains(s))
-}
-
-impl fmt::Debug for Callback {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fields: BTreeMap<&str, &dyn fmt::Debug> = self
-            .fields
-            .iter()
-            .map(|(name, value)| {
-                let shown: &dyn fmt::Debug = if is_secret_field(name) { &"<redacted>" } else { value };
-                (name.as_str(), shown)
-            })
-            .collect();
-        f.debug_struct("Callback")
-            .field("kind", &self.event.kind())
-            .field("url", &self.url)
-            .field("receive_id", &self.receive_id)
-            .field("fields", &fields)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Callback {
-    /// The text of element `name`.
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields.get(name).and_then(Value::as_str).map(str::trim)
-    }
-}
-
-/// What to answer WeCom.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    /// The bare word `success` (command callbacks must get exactly this).
-    Success,
-    /// A passive reply message (data callbacks), sent encrypted.
-    Message(String),
-}
-
-/// A handler's failure: the server answers HTTP 500 so WeCom retries later.
-pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
-/// What middleware and handlers return.
-pub type HandlerResult = Result<Reply, HandlerError>;
-
-type HandlerFn = dyn Fn(Callback) -> BoxFuture<'static, HandlerResult> + Send + Sync;
-type MiddlewareFn = dyn Fn(Callback, Next) -> BoxFuture<'static, HandlerResult> + Send + Sync;
-
-/// The rest of the chain, handed to middleware.
-pub struct Next {
-    chain: Arc<Chain>,
-    index: usize,
-}
-
-impl fmt::Debug for Next {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Next").field("index", &self.index).finish()
-    }
-}
-
-struct Chain {
-    middleware: Vec<Arc<MiddlewareFn>>,
-    handlers: BTreeMap<String, Arc<HandlerFn>>,
-}
-
-impl Next {
-    /// Passes the callback on: to the next middleware, or to the handler of
-    /// its kind (plain `success` when there is none).
-    pub async fn run(self, callback: Callback) -> HandlerResult {
-        match self.chain.middleware.get(self.index) {
-            Some(middleware) => {
-                let next = Next { chain: self.chain.clone(), index: self.index + 1 };
-                middleware(callback, next).await
-            }
-            None => match self.chain.handlers.get(callback.event.kind()) {
-                Some(handler) => handler(callback).await,
-                None => Ok(Reply::Success),
-            },
-        }
-    }
-}
-
-/// The HTTP answer, framework-free.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallbackResponse {
-    /// HTTP status.
-    pub status: u16,
-    /// `Content-Type`.
-    pub content_type: &'static str,
-    /// Body.
-    pub body: String,
-}
-
-impl CallbackResponse {
-    fn text(status: u16, body: impl Into<String>) -> Self {
-        CallbackResponse { status, content_type: "text/plain; charset=utf-8", body: body.into() }
-    }
-
-    fn refused(status: u16, what: &str) -> Self {
-        tracing::warn!(status, reason = what, "callback refused");
-        CallbackResponse::text(status, what)
-    }
-}
 
 /// The callback server of an [`Application`]; see the module docs. Cheap to
 /// clone; clones share their background tasks and replay cache.
@@ -237,42 +95,6 @@ impl fmt::Debug for CallbackServer {
             .field("timestamp_window", &self.timestamp_window)
             .finish_non_exhaustive()
     }
-}
-
-/// A handler helper that hands over the typed event with the callback.
-macro_rules! typed_handler {
-    ($(#[$doc:meta])* $method:ident, $kind:literal, $variant:ident) => {
-        $(#[$doc])*
-        #[must_use]
-        pub fn $method<F, Fut>(self, handler: F) -> Self
-        where
-            F: Fn(crate::events::$variant, Callback) -> Fut + Send + Sync + 'static,
-            Fut: Future<Output = HandlerResult> + Send + 'static,
-        {
-            let handler = Arc::new(handler);
-            self.on($kind, move |callback: Callback| {
-                let handler = handler.clone();
-                async move {
-                    match &callback.event {
-                        Event::$variant(event) => {
-                            let event = event.clone();
-                            handler(event, callback).await
-                        }
-                        // Its kind matched but it did not decode: leave it to `on`.
-                        _ => Ok(Reply::Success),
-                    }
-                }
-            })
-        }
-    };
-}
-
-fn boxed<F, Fut>(handler: F) -> Arc<HandlerFn>
-where
-    F: Fn(Callback) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = HandlerResult> + Send + 'static,
-{
-    Arc::new(move |callback| Box::pin(handler(callback)))
 }
 
 impl CallbackServer {
@@ -374,11 +196,36 @@ impl CallbackServer {
         self
     }
 
-    /// Sets the handler of one kind of event (see [`Event::kind`]), replacing
-    /// the built-in one if there is one: `suite_ticket`, `create_auth`,
-    /// `change_contact.create_user`, `text`, `event.subscribe`, `unknown`, …
+    /// Sets the handler of one kind of event, given the typed event:
+    /// `server.on::<events::CreateUser, _, _>(|user, callback| async move { … })`.
+    /// It replaces the built-in handler of that kind, if there is one
+    /// (`suite_ticket`, `create_auth`, `reset_permanent_code`, `cancel_auth`,
+    /// `change_auth`). A push of that kind that did not decode
+    /// is acknowledged, and middleware still sees it raw.
     #[must_use]
-    pub fn on<F, Fut>(mut self, kind: &str, handler: F) -> Self
+    pub fn on<E, F, Fut>(self, handler: F) -> Self
+    where
+        E: TypedEvent,
+        F: Fn(E, Callback) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        self.on_kind(E::KIND, move |callback: Callback| {
+            let handler = handler.clone();
+            async move {
+                match E::from_event(&callback.event).cloned() {
+                    Some(event) => handler(event, callback).await,
+                    None => Ok(Reply::Success),
+                }
+            }
+        })
+    }
+
+    /// Sets the handler of a kind named by its string (see [`Event::kind`]),
+    /// for kinds the specs do not list yet (`unknown`, or a kind WeCom added):
+    /// the handler gets the raw [`Callback`].
+    #[must_use]
+    pub fn on_kind<F, Fut>(mut self, kind: &str, handler: F) -> Self
     where
         F: Fn(Callback) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = HandlerResult> + Send + 'static,
@@ -386,30 +233,6 @@ impl CallbackServer {
         self.handlers.insert(kind.to_owned(), boxed(handler));
         self
     }
-
-    typed_handler!(
-        /// Replaces the built-in `suite_ticket` handler (which stores the
-        /// ticket) with one given the typed event.
-        on_suite_ticket, "suite_ticket", SuiteTicket
-    );
-    typed_handler!(
-        /// Replaces the built-in `create_auth` handler (which exchanges and
-        /// stores the permanent code). Answer within WeCom's 1 s budget.
-        on_create_auth, "create_auth", CreateAuth
-    );
-    typed_handler!(
-        /// Sets the `change_auth` handler (none by default).
-        on_change_auth, "change_auth", ChangeAuth
-    );
-    typed_handler!(
-        /// Replaces the built-in `cancel_auth` handler (which forgets the corp).
-        on_cancel_auth, "cancel_auth", CancelAuth
-    );
-    typed_handler!(
-        /// Replaces the built-in `reset_permanent_code` handler (which
-        /// re-exchanges the code).
-        on_reset_permanent_code, "reset_permanent_code", ResetPermanentCode
-    );
 
     /// Largest body accepted (default 1 MiB); larger ones get HTTP 413.
     #[must_use]
@@ -609,117 +432,6 @@ impl CallbackServer {
 fn crypto_refused(error: &CryptoError) -> CallbackResponse {
     tracing::warn!(code = error.code(), error = %error, "callback refused");
     CallbackResponse::text(400, format!("{}", error.code()))
-}
-
-// ------------------------------------------------------------ built-in handlers
-
-/// `suite_ticket`: store it, for the suite it names, if that suite is ours.
-async fn store_suite_ticket(callback: Callback) -> HandlerResult {
-    let Event::SuiteTicket(event) = &callback.event else {
-        tracing::warn!("a suite_ticket push that did not decode; ignored");
-        return Ok(Reply::Success);
-    };
-    let (Some(suite_id), Some(ticket)) = (event.suite_id.as_deref(), event.suite_ticket.as_deref()) else {
-        tracing::warn!("suite_ticket push without SuiteId or SuiteTicket");
-        return Ok(Reply::Success);
-    };
-    let suite_id = SuiteId::new(suite_id);
-    if callback.app.config().suite(&suite_id).is_none() {
-        tracing::warn!(suite = %suite_id, "suite_ticket for a suite not in the configuration; ignored");
-        return Ok(Reply::Success);
-    }
-    let pushed_at = push_time(event.time_stamp, &callback)?;
-    callback.app.suite_ticket(suite_id).set_ticket_pushed_at(ticket.trim(), pushed_at).await?;
-    Ok(Reply::Success)
-}
-
-/// The suite a command event is about: its `SuiteId`, else the URL's.
-fn event_suite(suite_id: Option<&str>, callback: &Callback) -> Option<SuiteId> {
-    suite_id.map(SuiteId::new).or_else(|| callback.url.suite().cloned())
-}
-
-/// A push's `TimeStamp` as a time. Negative, or more than a day ahead of
-/// our clock, it is absurd: an error (so WeCom retries), never a panic, and
-/// never a cancel that outranks every authorization.
-fn push_time(timestamp: Option<i64>, callback: &Callback) -> Result<std::time::SystemTime, HandlerError> {
-    let now = callback.app.clock().now();
-    let Some(ts) = timestamp else { return Ok(now) };
-    let latest = now.checked_add(Duration::from_secs(24 * 3600)).unwrap_or(now);
-    u64::try_from(ts)
-        .ok()
-        .and_then(|ts| UNIX_EPOCH.checked_add(Duration::from_secs(ts)))
-        .filter(|at| *at <= latest)
-        .ok_or_else(|| format!("TimeStamp {ts} is not a plausible time").into())
-}
-
-/// The authorization events: `create_auth` and `reset_permanent_code`
-/// journal the auth code durably before `success` and exchange it in the
-/// background; `cancel_auth` forgets the corp if the cancel is newer than
-/// its authorization; `change_auth` refreshes the stored authorization.
-async fn authorization_event(callback: Callback, lifecycle: Arc<Lifecycle>) -> HandlerResult {
-    let app = callback.app.clone();
-    match &callback.event {
-        Event::CreateAuth(event) => {
-            let (Some(suite_id), Some(code)) =
-                (event_suite(event.suite_id.as_deref(), &callback), event.auth_code.as_deref())
-            else {
-                tracing::warn!("create_auth without SuiteId or AuthCode");
-                return Ok(Reply::Success);
-            };
-            let at = push_time(event.time_stamp, &callback)?;
-            let code = ArrivedCode {
-                suite_id,
-                auth_code: code,
-                origin: Origin::CreateAuth,
-                corp_id: None,
-                state: event.state.clone(),
-                pushed_at: at,
-            };
-            lifecycle.accept(&app, code).await?;
-        }
-        Event::ResetPermanentCode(event) => {
-            let (Some(suite_id), Some(code)) =
-                (event_suite(event.suite_id.as_deref(), &callback), event.auth_code.as_deref())
-            else {
-                tracing::warn!("reset_permanent_code without SuiteId or AuthCode");
-                return Ok(Reply::Success);
-            };
-            let at = push_time(event.time_stamp, &callback)?;
-            let corp = callback.field("AuthCorpId").map(CorpId::new);
-            let code = ArrivedCode {
-                suite_id,
-                auth_code: code,
-                origin: Origin::ResetPermanentCode,
-                corp_id: corp,
-                state: None,
-                pushed_at: at,
-            };
-            lifecycle.accept(&app, code).await?;
-        }
-        Event::CancelAuth(event) => {
-            let (Some(suite_id), Some(corp_id)) =
-                (event_suite(event.suite_id.as_deref(), &callback), event.auth_corp_id.as_deref())
-            else {
-                tracing::warn!("cancel_auth without SuiteId or AuthCorpId");
-                return Ok(Reply::Success);
-            };
-            let at = push_time(event.time_stamp, &callback)?;
-            lifecycle.cancel(&app, suite_id, CorpId::new(corp_id), at).await?;
-        }
-        Event::ChangeAuth(event) => {
-            let (Some(suite_id), Some(corp_id)) =
-                (event_suite(event.suite_id.as_deref(), &callback), event.auth_corp_id.as_deref())
-            else {
-                tracing::warn!("change_auth without SuiteId or AuthCorpId");
-                return Ok(Reply::Success);
-            };
-            lifecycle.change(&app, suite_id, CorpId::new(corp_id)).await?;
-        }
-        other => {
-            tracing::warn!(kind = other.kind(), "an authorization event that did not decode; acknowledged")
-        }
-    }
-    Ok(Reply::Success)
 }
 
 impl Application {

@@ -53,6 +53,21 @@ impl TokenKind {
             TokenKind::None => "none",
         }
     }
+
+    /// The URL query parameter WeCom reads this kind of token from
+    /// (`provider_access_token`, `suite_access_token`, `access_token`); none
+    /// for [`TokenKind::None`]. The one table of these names.
+    pub fn query_name(self) -> Option<&'static str> {
+        match self {
+            TokenKind::Provider => Some("provider_access_token"),
+            TokenKind::Suite => Some("suite_access_token"),
+            TokenKind::Corp => Some("access_token"),
+            TokenKind::None => None,
+        }
+    }
+
+    /// Every kind that puts a token on the URL.
+    pub const WITH_TOKEN: [TokenKind; 3] = [TokenKind::Provider, TokenKind::Suite, TokenKind::Corp];
 }
 
 impl fmt::Display for TokenKind {

@@ -298,6 +298,11 @@ impl Client {
         &self.inner.base_uri
     }
 
+    /// The token source calls take their tokens from.
+    pub fn token_source(&self) -> Arc<dyn TokenSource> {
+        self.inner.tokens.clone()
+    }
+
     /// The retry policy in force.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry

@@ -25,6 +25,17 @@ pub enum TokenScope {
     },
 }
 
+impl TokenScope {
+    /// The kind of token this scope has.
+    pub fn kind(&self) -> crate::http::TokenKind {
+        match self {
+            TokenScope::Provider => crate::http::TokenKind::Provider,
+            TokenScope::Suite(_) => crate::http::TokenKind::Suite,
+            TokenScope::Corp { .. } => crate::http::TokenKind::Corp,
+        }
+    }
+}
+
 impl fmt::Display for TokenScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -67,11 +67,7 @@ impl UntypedClient {
             )));
         }
         let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
-        let token_param = scope.as_ref().map(|s| match s {
-            TokenScope::Provider => "provider_access_token",
-            TokenScope::Suite(_) => "suite_access_token",
-            TokenScope::Corp { .. } => "access_token",
-        });
+        let token_param = scope.as_ref().and_then(|s| s.kind().query_name());
         let target = Target { name: path.clone().into(), method, path: &path, token_param, retry_safe };
         let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
         self.client.run(target, tokens, query, body, decode_json).await

@@ -1,0 +1,96 @@
+//! What the emulator is told: the provider and the suites it knows.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::AppKind;
+
+/// The provider and suites the emulator knows. Empty, it accepts any
+/// credentials; filled, it checks them and pushes to the suites' URLs.
+/// `Debug` shows ids and URLs, never a secret, token or AES key.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmulatorConfig {
+    /// The provider's corp id (checked by `get_provider_token` when set).
+    pub provider_corp_id: Option<String>,
+    /// The provider secret (checked when set).
+    pub provider_secret: Option<String>,
+    /// Registered suites.
+    pub suites: Vec<EmulatedSuite>,
+}
+
+/// A suite registered with the emulator.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatedSuite {
+    /// The suite id.
+    pub suite_id: String,
+    /// Its secret (checked by `get_suite_token`).
+    pub suite_secret: String,
+    /// The callback token.
+    pub token: String,
+    /// The callback EncodingAESKey.
+    pub aes_key: String,
+    /// Where command events (tickets, authorizations) are pushed.
+    #[serde(default)]
+    pub command_url: Option<String>,
+    /// A third-party app (the default) or a 代开发 template. Calls its kind
+    /// may not make are answered with 48002; a customized suite's corps get
+    /// their tokens from `gettoken`, a third-party suite's from
+    /// `get_corp_token`.
+    #[serde(default)]
+    pub kind: AppKind,
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("provider_corp_id", &self.provider_corp_id)
+            .field("provider_secret", &self.provider_secret.as_ref().map(|_| "<redacted>"))
+            .field("suites", &self.suites)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for EmulatedSuite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatedSuite")
+            .field("suite_id", &self.suite_id)
+            .field("command_url", &self.command_url)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmulatorConfig {
+    /// The emulator side of an SDK configuration: the same provider and
+    /// suites, pushing to `callback_base` + `/callback/command/{suite_id}`
+    /// (the callback server's router) when given.
+    pub fn from_config(config: &crate::Config, callback_base: Option<&str>) -> Self {
+        EmulatorConfig {
+            provider_corp_id: Some(config.corp_id.to_string()),
+            provider_secret: Some(config.provider_secret.expose().to_owned()),
+            suites: config
+                .suites
+                .iter()
+                .map(|s| EmulatedSuite {
+                    suite_id: s.suite_id.to_string(),
+                    suite_secret: s.suite_secret.expose().to_owned(),
+                    token: s.token.expose().to_owned(),
+                    aes_key: s.aes_key.expose().to_owned(),
+                    command_url: callback_base
+                        .map(|b| format!("{}/callback/command/{}", b.trim_end_matches('/'), s.suite_id)),
+                    kind: s.kind,
+                })
+                .collect(),
+        }
+    }
+
+    pub(super) fn suite(&self, suite_id: &str) -> Option<&EmulatedSuite> {
+        self.suites.iter().find(|s| s.suite_id == suite_id)
+    }
+
+    /// The kind of a registered suite.
+    pub(super) fn kind_of(&self, suite_id: &str) -> Option<AppKind> {
+        self.suite(suite_id).map(|s| s.kind)
+    }
+}

@@ -1,0 +1,403 @@
+//! How the emulator answers a call: the token check, the required fields,
+//! injected faults, the stateful endpoints (tokens, the install flow), and
+//! the documented sample for the rest.
+
+use std::time::UNIX_EPOCH;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::state::{random_code, Fault, Issued, RecordedRequest, Shared, TokenOwner};
+use super::{is_token_param, PNG_1X1, PRE_AUTH_CODE_LIFETIME, TICKET_VALIDITY, TOKEN_LIFETIME};
+use crate::api::{
+    authorization::endpoints as authorization, provider::endpoints as provider, suite::endpoints as suite,
+};
+use crate::http::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
+use crate::ids::AppKind;
+use crate::ENDPOINTS;
+
+pub(super) fn json_reply(value: &Value) -> Response {
+    json_text(value.to_string())
+}
+
+pub(super) fn json_text(body: String) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"));
+    response
+}
+
+pub(super) fn wecom_error(code: i64, message: &str) -> Response {
+    json_reply(&serde_json::json!({ "errcode": code, "errmsg": message }))
+}
+
+pub(super) async fn handle(shared: &Shared, method: Method, uri: Uri, body: Bytes) -> Response {
+    let query = uri.query().map(crate::urls::parse_query).unwrap_or_default();
+    let json_body = if body.is_empty() { None } else { serde_json::from_slice(&body).ok() };
+    let request = RecordedRequest {
+        method: method.as_str().to_owned(),
+        path: uri.path().to_owned(),
+        query,
+        body: json_body,
+    };
+    let fault = {
+        let mut state = shared.state();
+        state.requests.push(request.clone());
+        take_fault(&mut state.faults, &request.path)
+    };
+    match fault {
+        Some(Fault::Errcode(code)) => return wecom_error(code, "injected by the emulator"),
+        Some(Fault::HttpStatus(status)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, "injected by the emulator").into_response();
+        }
+        Some(Fault::Drop) => {
+            let broken = futures_util::stream::once(async {
+                Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped by the emulator"))
+            });
+            return Response::new(Body::from_stream(broken));
+        }
+        Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::Json(body)) => return json_reply(&body),
+        None => {}
+    }
+    answer(shared, &request, !body.is_empty())
+}
+
+pub(super) fn take_fault(faults: &mut Vec<(Option<String>, usize, Fault)>, path: &str) -> Option<Fault> {
+    let index = faults.iter().position(|(p, n, _)| *n > 0 && p.as_deref().is_none_or(|p| p == path))?;
+    let entry = &mut faults[index];
+    entry.1 -= 1;
+    let fault = entry.2.clone();
+    if entry.1 == 0 {
+        faults.remove(index);
+    }
+    Some(fault)
+}
+
+pub(super) fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool) -> Response {
+    let Some(endpoint) = ENDPOINTS.iter().find(|e| e.path == request.path) else {
+        return (StatusCode::NOT_FOUND, "emulator: no such endpoint").into_response();
+    };
+    let expected_method = match endpoint.method {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+    };
+    if request.method != expected_method.as_str() {
+        return (StatusCode::METHOD_NOT_ALLOWED, "emulator: wrong HTTP method").into_response();
+    }
+    let caller = match check_token(shared, endpoint, request) {
+        Ok(caller) => caller,
+        Err(reply) => return *reply,
+    };
+    if let Some(kind) = caller.as_ref().and_then(|c| caller_kind(shared, c)) {
+        if !endpoint.allows(kind) {
+            return wecom_error(
+                48002,
+                &format!("api forbidden: a {kind} app may not call {}", endpoint.path),
+            );
+        }
+    }
+    if endpoint.method == HttpMethod::Post
+        && (!has_body || request.body.as_ref().is_none_or(|b| !b.is_object()))
+    {
+        return wecom_error(47001, "data format error: the body must be a JSON object");
+    }
+    let params = params_of(endpoint, request);
+    if let Some(missing) = endpoint.required.iter().find(|name| params.get(**name).is_none_or(is_blank)) {
+        return wecom_error(40058, &format!("invalid parameter: `{missing}` is required"));
+    }
+    if let Some(reply) = stateful(shared, endpoint, &params, caller.as_ref()) {
+        return reply;
+    }
+    let wants_image = endpoint.response_format == ResponseFormat::JsonOrBinary
+        && params.get("result_type").and_then(Value::as_i64) != Some(2);
+    if wants_image {
+        let mut response = Bytes::from_static(PNG_1X1).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+        return response;
+    }
+    json_text(endpoint.example_response.to_owned())
+}
+
+pub(super) fn is_blank(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+/// The request's parameters: the JSON body of a POST, the query of a GET.
+pub(super) fn params_of(endpoint: &Endpoint, request: &RecordedRequest) -> serde_json::Map<String, Value> {
+    match endpoint.method {
+        HttpMethod::Post => request.body.as_ref().and_then(Value::as_object).cloned().unwrap_or_default(),
+        HttpMethod::Get => request
+            .query
+            .iter()
+            .filter(|(k, _)| !is_token_param(k))
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    }
+}
+
+/// The codes WeCom gives for a missing, invalid and expired token of a kind.
+pub(super) fn token_codes(kind: TokenKind) -> (i64, i64, i64) {
+    match kind {
+        TokenKind::Suite => (41022, 40082, 42009),
+        _ => (41001, 40014, 42001),
+    }
+}
+
+/// Exactly the endpoint's token parameter, once, issued for its kind and not
+/// expired; no other token. Returns who the token belongs to.
+pub(super) fn check_token(
+    shared: &Shared,
+    endpoint: &Endpoint,
+    request: &RecordedRequest,
+) -> Result<Option<TokenOwner>, Box<Response>> {
+    let (missing, invalid, expired) = token_codes(endpoint.token);
+    let mut carried = None;
+    for name in TokenKind::WITH_TOKEN.iter().filter_map(|kind| kind.query_name()) {
+        let values = request.query_values(name);
+        let expected = endpoint.token_param == Some(name);
+        match (expected, values.as_slice()) {
+            (true, [value]) if !value.is_empty() => carried = Some(value.to_string()),
+            (true, []) => return Err(Box::new(wecom_error(missing, &format!("{name} missing")))),
+            (true, _) => return Err(Box::new(wecom_error(invalid, &format!("invalid {name}")))),
+            (false, []) => {}
+            (false, _) => {
+                let message = format!("unexpected {name} on this endpoint");
+                return Err(Box::new(wecom_error(invalid, &message)));
+            }
+        }
+    }
+    let Some(token) = carried else { return Ok(None) };
+    let now = shared.now();
+    let state = shared.state();
+    match state.issued.get(&token) {
+        Some(issued) if issued.owner.kind != endpoint.token => {
+            Err(Box::new(wecom_error(invalid, "invalid access token: issued for another kind")))
+        }
+        Some(issued) if issued.expires_at <= now => {
+            Err(Box::new(wecom_error(expired, "access token expired")))
+        }
+        Some(issued) => Ok(Some(issued.owner.clone())),
+        None => Err(Box::new(wecom_error(invalid, "invalid access token"))),
+    }
+}
+
+/// The kind of the registered suite a token was issued for, if known.
+pub(super) fn caller_kind(shared: &Shared, caller: &TokenOwner) -> Option<AppKind> {
+    let suite = match caller.kind {
+        TokenKind::Suite => caller.owner.as_str(),
+        TokenKind::Corp => caller.owner.split_once('/').map_or("", |(suite, _)| suite),
+        _ => return None,
+    };
+    shared.config.kind_of(suite)
+}
+
+/// Endpoints whose answer depends on the emulator's state; `None` for the
+/// rest (they get their sample).
+pub(super) fn stateful(
+    shared: &Shared,
+    endpoint: &Endpoint,
+    params: &serde_json::Map<String, Value>,
+    caller: Option<&TokenOwner>,
+) -> Option<Response> {
+    let text = |key: &str| params.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let suite_of_caller = caller.map(|c| c.owner.clone()).unwrap_or_default();
+    let is = |known: &Endpoint| std::ptr::eq(endpoint, known);
+    if is(&provider::GET_PROVIDER_TOKEN) {
+        let config = &shared.config;
+        let corp_ok = config.provider_corp_id.as_ref().is_none_or(|c| *c == text("corpid"));
+        let secret_ok = config.provider_secret.as_ref().is_none_or(|s| *s == text("provider_secret"));
+        if !corp_ok {
+            return Some(wecom_error(40013, "invalid corpid"));
+        }
+        if !secret_ok {
+            return Some(wecom_error(40001, "invalid provider_secret"));
+        }
+        return Some(issue_token(shared, TokenKind::Provider, text("corpid"), "provider_access_token"));
+    }
+    if is(&suite::GET_SUITE_TOKEN) {
+        let suite_id = text("suite_id");
+        if let Some(suite) = shared.config.suite(&suite_id) {
+            if suite.suite_secret != text("suite_secret") {
+                return Some(wecom_error(40080, "invalid suite_secret"));
+            }
+            if !ticket_valid(shared, &suite_id, &text("suite_ticket")) {
+                return Some(wecom_error(40085, "invalid suite_ticket"));
+            }
+        } else if !shared.config.suites.is_empty() {
+            return Some(wecom_error(40083, "invalid suite_id"));
+        }
+        return Some(issue_token(shared, TokenKind::Suite, suite_id, "suite_access_token"));
+    }
+    if is(&authorization::GET_PRE_AUTH_CODE) {
+        let code = random_code(64);
+        let expires = shared.now() + PRE_AUTH_CODE_LIFETIME;
+        shared.state().pre_auth_codes.insert(code.clone(), (suite_of_caller, expires));
+        let lifetime = PRE_AUTH_CODE_LIFETIME.as_secs();
+        return Some(json_reply(
+            &serde_json::json!({"errcode": 0, "errmsg": "ok", "pre_auth_code": code, "expires_in": lifetime}),
+        ));
+    }
+    if is(&authorization::SET_SESSION_INFO) {
+        let code = text("pre_auth_code");
+        let state = shared.state();
+        return match state.pre_auth_codes.get(&code) {
+            Some((_, expires)) if *expires <= shared.now() => {
+                Some(wecom_error(42007, "pre_auth_code expired"))
+            }
+            // Issued and valid, or never issued (a sample's code): accepted.
+            _ => None,
+        };
+    }
+    if is(&authorization::GET_PERMANENT_CODE) || is(&authorization::GET_PERMANENT_CODE_V2) {
+        return permanent_code(shared, endpoint, &text("auth_code"), &suite_of_caller);
+    }
+    if is(&authorization::GET_CORP_TOKEN) {
+        let (corp, code) = (text("auth_corpid"), text("permanent_code"));
+        let known = shared.state().permanent_codes.get(&code).cloned();
+        let issued_by_us = looks_issued(&code);
+        match known {
+            Some((suite, owner_corp)) if owner_corp == corp && suite == suite_of_caller => {}
+            Some(_) => return Some(wecom_error(40084, "invalid permanent_code")),
+            None if issued_by_us => return Some(wecom_error(40084, "invalid permanent_code")),
+            None => {}
+        }
+        let owner = format!("{suite_of_caller}/{corp}");
+        if corp.is_empty() {
+            return Some(wecom_error(40013, "invalid corpid"));
+        }
+        return Some(issue_token(shared, TokenKind::Corp, owner, "access_token"));
+    }
+    if is(&authorization::GET_CUSTOMIZED_CORP_TOKEN) {
+        return customized_corp_token(shared, &text("corpid"), &text("corpsecret"));
+    }
+    None
+}
+
+/// `gettoken` for a 代开发 app: the secret is a permanent code issued to a
+/// customized suite for that corp, else 40001 (invalid secret). With no
+/// suites registered, a secret the emulator did not issue (a sample's) is
+/// accepted too, and the token's owner is `/corp_id`.
+pub(super) fn customized_corp_token(shared: &Shared, corp: &str, secret: &str) -> Option<Response> {
+    if corp.is_empty() {
+        return Some(wecom_error(40013, "invalid corpid"));
+    }
+    let known = shared.state().permanent_codes.get(secret).cloned();
+    let owner = match known {
+        Some((suite, owner_corp)) if owner_corp == corp => {
+            if shared.config.kind_of(&suite) == Some(AppKind::ThirdParty) {
+                // A third-party app's permanent code is not an app secret.
+                return Some(wecom_error(40001, "invalid corpsecret"));
+            }
+            format!("{suite}/{corp}")
+        }
+        Some(_) => return Some(wecom_error(40001, "invalid corpsecret")),
+        None if looks_issued(secret) || !shared.config.suites.is_empty() || secret.is_empty() => {
+            return Some(wecom_error(40001, "invalid corpsecret"));
+        }
+        None => format!("/{corp}"),
+    };
+    Some(issue_token(shared, TokenKind::Corp, owner, "access_token"))
+}
+
+/// Permanent codes the emulator issues carry this prefix, so one it issued
+/// and then revoked is told apart from a sample's made-up code.
+pub(super) const PERMANENT_CODE_PREFIX: &str = "emu-pc-";
+
+pub(super) fn looks_issued(code: &str) -> bool {
+    code.starts_with(PERMANENT_CODE_PREFIX)
+}
+
+pub(super) fn ticket_valid(shared: &Shared, suite_id: &str, ticket: &str) -> bool {
+    let state = shared.state();
+    match state.tickets.get(suite_id) {
+        // Nothing was pushed for this suite: any non-empty ticket passes.
+        None => !ticket.is_empty(),
+        Some(pushed) => {
+            let now = shared.now();
+            pushed
+                .iter()
+                .any(|(t, at)| t == ticket && now.duration_since(*at).unwrap_or_default() < TICKET_VALIDITY)
+        }
+    }
+}
+
+pub(super) fn permanent_code(
+    shared: &Shared,
+    endpoint: &Endpoint,
+    auth_code: &str,
+    suite: &str,
+) -> Option<Response> {
+    let now = shared.now();
+    let mut state = shared.state();
+    let entry = state.auth_codes.get_mut(auth_code)?;
+    if entry.used || entry.expires_at <= now || entry.suite_id != suite {
+        return Some(wecom_error(40078, "invalid auth_code"));
+    }
+    entry.used = true;
+    let corp = entry.corp_id.clone();
+    let existing =
+        state.permanent_codes.iter().find(|(_, (s, c))| s == suite && *c == corp).map(|(k, _)| k.clone());
+    let code = existing.unwrap_or_else(|| format!("{PERMANENT_CODE_PREFIX}{}", random_code(32)));
+    state.permanent_codes.insert(code.clone(), (suite.to_owned(), corp.clone()));
+    drop(state);
+    let mut reply: Value =
+        serde_json::from_str(endpoint.example_response).unwrap_or_else(|_| serde_json::json!({}));
+    reply["permanent_code"] = Value::from(code);
+    reply["auth_corp_info"]["corpid"] = Value::from(corp);
+    reply["errcode"] = Value::from(0);
+    if shared.config.kind_of(suite) == Some(AppKind::Customized) {
+        // A 代开发 template gets no corp token here: the code is the app's
+        // secret, for gettoken.
+        if let Some(map) = reply.as_object_mut() {
+            map.remove("access_token");
+            map.remove("expires_in");
+        }
+    } else if reply.get("access_token").is_some() {
+        reply["access_token"] = Value::from(random_code(64));
+    }
+    Some(json_reply(&reply))
+}
+
+/// The token endpoints: a random token per owner, the same one while valid.
+pub(super) fn issue_token(shared: &Shared, kind: TokenKind, owner: String, field: &str) -> Response {
+    if owner.is_empty() {
+        return wecom_error(40013, "invalid corpid or suite_id");
+    }
+    let owner = TokenOwner { kind, owner };
+    let now = shared.now();
+    let mut state = shared.state();
+    let valid = state
+        .current
+        .get(&owner)
+        .and_then(|t| state.issued.get(t).map(|i| (t.clone(), i.expires_at)))
+        .filter(|(_, expires)| *expires > now);
+    let (token, expires_at) = match valid {
+        Some(found) => found,
+        None => {
+            let token = random_code(64);
+            let expires_at = now + TOKEN_LIFETIME;
+            state.issued.insert(token.clone(), Issued { owner: owner.clone(), expires_at });
+            state.current.insert(owner, token.clone());
+            (token, expires_at)
+        }
+    };
+    // The remaining lifetime, rounded up: a token asked for again comes back
+    // unchanged with what is left of its life, never with 0 while valid.
+    let left = expires_at.duration_since(now).unwrap_or_default();
+    let remaining = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    json_reply(&serde_json::json!({ "errcode": 0, "errmsg": "ok", field: token, "expires_in": remaining }))
+}
+
+/// Unix seconds of the emulator's clock.
+pub(super) fn unix_now(shared: &Shared) -> u64 {
+    shared.now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}

@@ -1,0 +1,118 @@
+//! What the emulator remembers: requests, faults, issued tokens and codes,
+//! tickets, all behind one lock.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::config::EmulatorConfig;
+use super::is_token_param;
+use super::push::PushRecord;
+use crate::clock::{Clock, ManualClock};
+use crate::http::TokenKind;
+use crate::tasks::Background;
+
+/// One request as the emulator received it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedRequest {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// Query parameters in order, decoded.
+    pub query: Vec<(String, String)>,
+    /// The JSON body, if there was one and it parsed.
+    pub body: Option<Value>,
+}
+
+impl RecordedRequest {
+    /// Values of query parameter `name`, in order.
+    pub fn query_values(&self, name: &str) -> Vec<&str> {
+        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// The access token the request carried, whatever its query name.
+    pub fn token(&self) -> Option<&str> {
+        self.query.iter().find(|(k, _)| is_token_param(k)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A fault the emulator answers with instead of the real reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// A WeCom error: `{"errcode": code, "errmsg": …}` with HTTP 200.
+    Errcode(i64),
+    /// An HTTP status with a short text body.
+    HttpStatus(u16),
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+    /// Break the connection instead of answering.
+    Drop,
+    /// Answer with this JSON body (HTTP 200), e.g. a token reply without
+    /// `expires_in`.
+    Json(Value),
+}
+
+/// Who a token was issued to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TokenOwner {
+    /// Its kind.
+    pub kind: TokenKind,
+    /// The provider corp id, the suite id, or `suite_id/corp_id` (`/corp_id`
+    /// for a 代开发 token got with a secret the emulator did not issue).
+    pub owner: String,
+}
+
+pub(super) struct Issued {
+    pub(super) owner: TokenOwner,
+    pub(super) expires_at: SystemTime,
+}
+
+pub(super) struct AuthCode {
+    pub(super) suite_id: String,
+    pub(super) corp_id: String,
+    pub(super) expires_at: SystemTime,
+    pub(super) used: bool,
+}
+
+#[derive(Default)]
+pub(super) struct State {
+    pub(super) requests: Vec<RecordedRequest>,
+    pub(super) faults: Vec<(Option<String>, usize, Fault)>,
+    pub(super) issued: HashMap<String, Issued>,
+    pub(super) current: HashMap<TokenOwner, String>,
+    /// Tickets pushed per suite, newest last, with their push time.
+    pub(super) tickets: HashMap<String, Vec<(String, SystemTime)>>,
+    pub(super) last_ticket_push: HashMap<String, SystemTime>,
+    pub(super) pre_auth_codes: HashMap<String, (String, SystemTime)>,
+    pub(super) auth_codes: HashMap<String, AuthCode>,
+    /// Permanent code → (suite, corp); removed when the corp cancels.
+    pub(super) permanent_codes: HashMap<String, (String, String)>,
+    pub(super) pushes: Vec<PushRecord>,
+}
+
+pub(crate) struct Shared {
+    pub(super) config: EmulatorConfig,
+    pub(super) clock: ManualClock,
+    pub(super) state: Mutex<State>,
+    pub(super) http: reqwest::Client,
+    pub(super) pending: Background,
+}
+
+impl Shared {
+    pub(super) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+}
+
+pub(super) fn random_code(len: usize) -> String {
+    std::iter::repeat_with(fastrand::alphanumeric).take(len).collect()
+}
