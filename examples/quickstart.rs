@@ -92,13 +92,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         masked(&pre_auth_code),
         pre.expires_in.unwrap_or_default()
     );
-    let session = SessionInfo { appid: vec![], auth_type: Some(1) };
-    suite
-        .set_session_info(&SetSessionInfoRequest {
-            pre_auth_code: pre_auth_code.clone(),
-            session_info: session,
-        })
-        .await?;
+    let session = SessionInfo::new().auth_type(1);
+    suite.set_session_info(&SetSessionInfoRequest::new(pre_auth_code.clone(), session)).await?;
     println!("    session set to test authorization (auth_type 1)");
 
     step(4, "install URL for the corp admin");
@@ -122,7 +117,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("    got {}", masked(&corp_token));
 
     step(8, "a corp API call; the corp token is put on the URL for you (get_jsapi_ticket)");
-    let ticket = app.corp(SUITE_ID, CORP_ID).get_jsapi_ticket().await?;
+    let ticket = app.corp(SUITE_ID, CORP_ID).jsapi().get_jsapi_ticket().await?;
     println!("    the corp's JS-SDK ticket lives {} s", ticket.expires_in.unwrap_or_default());
     let user = app.oauth(SUITE_ID).user_from_code("CODE").await?;
     println!("    an OAuth code belongs to user {:?} (get_user_info_3rd)", user.userid.unwrap_or_default());

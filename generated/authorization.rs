@@ -2,70 +2,21 @@
 
 /// Request and response types of this group.
 pub mod types {
-    /// Error types.
-    pub mod error {
-        /// Error from a `TryFrom` or `FromStr` implementation.
-        pub struct ConversionError(::std::borrow::Cow<'static, str>);
-        impl ::std::error::Error for ConversionError {}
-        impl ::std::fmt::Display for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Display::fmt(&self.0, f)
-            }
-        }
-        impl ::std::fmt::Debug for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Debug::fmt(&self.0, f)
-            }
-        }
-        impl From<&'static str> for ConversionError {
-            fn from(value: &'static str) -> Self {
-                Self(value.into())
-            }
-        }
-        impl From<String> for ConversionError {
-            fn from(value: String) -> Self {
-                Self(value.into())
-            }
-        }
-    }
-    /// Reply of `get_admin_list`.
+    pub use super::super::common::types::EmptyReply;
+    /// The admins of an app in a corp.
     ///
     /// Reply of [`Suite::get_admin_list`](crate::Suite::get_admin_list) (`POST /cgi-bin/service/get_admin_list`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90606>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct AdminList {
         /// Admins of the app, excluding external admins; system admins are left out under member authorization.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub admin: ::std::vec::Vec<AppAdmin>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub admin: Vec<AppAdmin>,
     }
     /// Contact permissions and visibility scope of an authorized app.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct AgentPrivilege {
-        /// Departments in the app's visibility scope.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub allow_party: ::std::vec::Vec<i64>,
-        /// Tags in the app's visibility scope.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub allow_tag: ::std::vec::Vec<i64>,
-        /// Members in the app's visibility scope.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub allow_user: ::std::vec::Vec<::std::string::String>,
-        /// Extra departments in the app's contacts scope.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub extra_party: ::std::vec::Vec<i64>,
-        /// Extra tags in the app's contacts scope.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub extra_tag: ::std::vec::Vec<i64>,
-        /// Extra members in the app's contacts scope.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub extra_user: ::std::vec::Vec<::std::string::String>,
         /// Contact permission level.
         ///
         /// Known values (WeCom may add others, which decode as well):
@@ -75,116 +26,119 @@ pub mod types {
         /// - `3`: all contact info, read-write
         /// - `4`: single member's basic info, read-only
         /// - `5`: all contact info, write-only (deprecated)
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub level: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub level: Option<i64>,
+        /// Departments in the app's visibility scope.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub allow_party: Vec<i64>,
+        /// Members in the app's visibility scope.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub allow_user: Vec<String>,
+        /// Tags in the app's visibility scope.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub allow_tag: Vec<i64>,
+        /// Extra departments in the app's contacts scope.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub extra_party: Vec<i64>,
+        /// Extra members in the app's contacts scope.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub extra_user: Vec<String>,
+        /// Extra tags in the app's contacts scope.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub extra_tag: Vec<i64>,
     }
     /// One admin of an app.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct AppAdmin {
+        /// The admin's userid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+        /// The admin's open_userid (unique per provider).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub open_userid: Option<String>,
         /// The admin's right on the app.
         ///
         /// Known values (WeCom may add others, which decode as well):
         /// - `0`: may send messages
         /// - `1`: may manage the app
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_type: ::std::option::Option<i64>,
-        /// The admin's open_userid (unique per provider).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub open_userid: ::std::option::Option<::std::string::String>,
-        /// The admin's userid.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub userid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_type: Option<i64>,
     }
     /// One authorized agent (app) in the corp.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct AuthAgent {
         /// Agent id of the app in the authorizing corp.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub agentid: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub agentid: Option<i64>,
+        /// Name of the app.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// URL of the app's round logo.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub round_logo_url: Option<String>,
+        /// URL of the app's square logo.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub square_logo_url: Option<String>,
         /// App id inside an old multi-app suite; new suites can ignore it.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<i64>,
-        /// Whether a 代开发 app was authorized through a link requested by a third-party app; only returned in that case.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_from_thirdapp: ::std::option::Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub appid: Option<i64>,
         /// Who authorized the app.
         ///
         /// Known values (WeCom may add others, which decode as well):
         /// - `0`: admin authorization
         /// - `1`: member authorization
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_mode: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_mode: Option<i64>,
         /// Whether this is a 代开发 (customized) app.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_customized_app: ::std::option::Option<bool>,
-        /// Name of the app.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub is_customized_app: Option<bool>,
+        /// Whether a 代开发 app was authorized through a link requested by a third-party app; only returned in that case.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_from_thirdapp: Option<bool>,
         /// Contact permissions and visibility scope of the app.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub privilege: ::std::option::Option<AgentPrivilege>,
-        /// URL of the app's round logo.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub round_logo_url: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub privilege: Option<AgentPrivilege>,
         /// The corp that shared the app; only when the install came from corp interconnection or an upstream/downstream network.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub shared_from: ::std::option::Option<SharedFrom>,
-        /// URL of the app's square logo.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub square_logo_url: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub shared_from: Option<SharedFrom>,
     }
     /// Profile of the authorizing corp.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct AuthCorpInfo {
-        /// Maximum number of apps of the corp (older replies only).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_agent_max: ::std::option::Option<i64>,
-        /// Other verified names of the corp; only returned by `get_auth_info_v2`, for verified corps.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_ex_name: ::std::option::Option<CorpExName>,
-        /// Full registered name of the corp (verified corps only); WeCom is phasing it out in favour of `corp_name`.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_full_name: ::std::option::Option<::std::string::String>,
-        /// Industry of the corp; empty when unset or under member authorization.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_industry: ::std::option::Option<::std::string::String>,
+        /// Id of the authorizing corp.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corpid: Option<String>,
         /// Short name of the corp.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_name: ::std::option::Option<::std::string::String>,
-        /// URL of the corp's round logo (older replies only).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_round_logo_url: ::std::option::Option<::std::string::String>,
-        /// Size bracket of the corp, e.g. `1-50人`; empty when unset or under member authorization.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_scale: ::std::option::Option<::std::string::String>,
-        /// URL of the corp's square logo.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_square_logo_url: ::std::option::Option<::std::string::String>,
-        /// Sub-industry of the corp; empty when unset or under member authorization.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_sub_industry: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_name: Option<String>,
         /// Verification status of the corp.
         ///
         /// Known values (WeCom may add others, which decode as well):
         /// - `unverified`: unverified corp
         /// - `verified`: verified corp
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_type: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_type: Option<String>,
+        /// URL of the corp's square logo.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_square_logo_url: Option<String>,
+        /// URL of the corp's round logo (older replies only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_round_logo_url: Option<String>,
         /// Maximum number of members of the corp.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_user_max: ::std::option::Option<i64>,
-        /// URL of the QR code for following the corp in WeChat (微信插件); not in the v2 auth-info sample.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_wxqrcode: ::std::option::Option<::std::string::String>,
-        /// Id of the authorizing corp.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corpid: ::std::option::Option<::std::string::String>,
-        /// Location of the corp, e.g. province and city (older replies only).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_user_max: Option<i64>,
+        /// Maximum number of apps of the corp (older replies only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_agent_max: Option<i64>,
+        /// Full registered name of the corp (verified corps only); WeCom is phasing it out in favour of `corp_name`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_full_name: Option<String>,
+        /// Unix time (seconds) when the verification expires.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub verified_end_time: Option<i64>,
         /// Kind of organisation.
         ///
         /// Known values (WeCom may add others, which decode as well):
@@ -192,99 +146,128 @@ pub mod types {
         /// - `2`: government or public institution
         /// - `3`: other organisation
         /// - `4`: team
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub subject_type: ::std::option::Option<i64>,
-        /// Unix time (seconds) when the verification expires.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub verified_end_time: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub subject_type: Option<i64>,
+        /// URL of the QR code for following the corp in WeChat (微信插件); not in the v2 auth-info sample.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_wxqrcode: Option<String>,
+        /// Size bracket of the corp, e.g. `1-50人`; empty when unset or under member authorization.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_scale: Option<String>,
+        /// Industry of the corp; empty when unset or under member authorization.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_industry: Option<String>,
+        /// Sub-industry of the corp; empty when unset or under member authorization.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_sub_industry: Option<String>,
+        /// Location of the corp, e.g. province and city (older replies only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub location: Option<String>,
+        /// Other verified names of the corp; only returned by `get_auth_info_v2`, for verified corps.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_ex_name: Option<CorpExName>,
     }
     /// What was authorized; absent for a contacts app without an entity app.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct AuthInfo {
         /// The authorized agents; only old multi-app suites return more than one.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub agent: ::std::vec::Vec<AuthAgent>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub agent: Vec<AuthAgent>,
     }
     /// The admin who installed the app; each field may be empty.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct AuthUserInfo {
-        /// URL of the admin's avatar.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub avatar: ::std::option::Option<::std::string::String>,
-        /// The admin's name.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
-        /// The admin's open_userid (unique per provider).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub open_userid: ::std::option::Option<::std::string::String>,
         /// The admin's userid.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub userid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+        /// The admin's open_userid (unique per provider).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub open_userid: Option<String>,
+        /// The admin's name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// URL of the admin's avatar.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub avatar: Option<String>,
     }
     /// An access token for an authorized corp and its lifetime.
     ///
     /// Reply of [`Suite::get_corp_token`](crate::Suite::get_corp_token) (`POST /cgi-bin/service/get_corp_token`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90605>).
     ///
     /// Reply of [`Corp::get_customized_corp_token`](crate::Corp::get_customized_corp_token) (`GET /cgi-bin/gettoken`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/97164>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct CorpAccessToken {
         /// The corp access token (at most 512 bytes).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub access_token: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub access_token: Option<String>,
         /// Lifetime in seconds, normally 7200.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in: Option<i64>,
     }
-    /// Reply of `get_auth_info` and `get_auth_info_v2`; the current authorization of a corp.
+    impl ::std::fmt::Debug for CorpAccessToken {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CorpAccessToken")
+                .field("access_token", &self.access_token.as_ref().map(|_| "<redacted>"))
+                .field("expires_in", &self.expires_in)
+                .finish()
+        }
+    }
+    /// The current authorization of a corp.
     ///
     /// Reply of [`Suite::get_auth_info`](crate::Suite::get_auth_info) (`POST /cgi-bin/service/get_auth_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90604>).
     ///
     /// Reply of [`Suite::get_auth_info_v2`](crate::Suite::get_auth_info_v2) (`POST /cgi-bin/service/v2/get_auth_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/100795>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct CorpAuthInfo {
-        /// Profile of the authorizing corp.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_corp_info: ::std::option::Option<AuthCorpInfo>,
-        /// The authorized agent(s) and their permissions.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_info: ::std::option::Option<AuthInfo>,
         /// The reseller (dealer) corp; only present when the app was sold through one.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub dealer_corp_info: ::std::option::Option<CorpBrief>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub dealer_corp_info: Option<CorpBrief>,
+        /// Profile of the authorizing corp.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_corp_info: Option<AuthCorpInfo>,
+        /// The authorized agent(s) and their permissions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_info: Option<AuthInfo>,
         /// Current paid edition of the app; only for apps using edition pricing.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub edition_info: ::std::option::Option<EditionInfo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub edition_info: Option<EditionInfo>,
     }
     /// A corp's id and short name.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct CorpBrief {
-        /// The corp's short name.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_name: ::std::option::Option<::std::string::String>,
         /// The corp id.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corpid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corpid: Option<String>,
+        /// The corp's short name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_name: Option<String>,
     }
     /// Other verified names of a corp.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct CorpExName {
         /// Other verified short names, not including `corp_name`.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub name_list: ::std::vec::Vec<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub name_list: Vec<String>,
     }
     /// Paid edition of one authorized agent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct EditionAgent {
         /// Agent id of the app in the authorizing corp.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub agentid: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub agentid: Option<i64>,
+        /// Edition id, as configured in the provider console.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub edition_id: Option<String>,
+        /// Edition name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub edition_name: Option<String>,
         /// Payment status.
         ///
         /// Known values (WeCom may add others, which decode as well):
@@ -296,236 +279,451 @@ pub mod types {
         /// - `5`: unlimited trial
         /// - `6`: paid, but over the seat limit for less than 7 days
         /// - `7`: paid, but over the seat limit for more than 7 days
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub app_status: ::std::option::Option<i64>,
-        /// Edition id, as configured in the provider console.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub edition_id: ::std::option::Option<::std::string::String>,
-        /// Edition name.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub edition_name: ::std::option::Option<::std::string::String>,
-        /// Unix time (seconds) when the edition or trial ends; not meaningful for an unlimited trial.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub expired_time: ::std::option::Option<i64>,
-        /// Whether the app was installed through sharing (corp interconnection or upstream/downstream).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_shared_from_other_corp: ::std::option::Option<bool>,
-        /// Whether this is a virtual edition.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_virtual_version: ::std::option::Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub app_status: Option<i64>,
         /// Seat limit; not meaningful for fixed-price purchases or trials (except an unlimited trial with a small-corp limit).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_limit: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub user_limit: Option<i64>,
+        /// Unix time (seconds) when the edition or trial ends; not meaningful for an unlimited trial.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expired_time: Option<i64>,
+        /// Whether this is a virtual edition.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub is_virtual_version: Option<bool>,
+        /// Whether the app was installed through sharing (corp interconnection or upstream/downstream).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub is_shared_from_other_corp: Option<bool>,
     }
     /// The paid edition currently in effect, for apps using edition pricing.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct EditionInfo {
         /// Edition per authorized agent; only old multi-app suites return more than one.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub agent: ::std::vec::Vec<EditionAgent>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub agent: Vec<EditionAgent>,
     }
-    /// A reply with no data; WeCom only returns `errcode` and `errmsg`, which the runtime checks.
-    ///
-    /// Reply of [`Suite::set_session_info`](crate::Suite::set_session_info) (`POST /cgi-bin/service/set_session_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90602>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
-    #[non_exhaustive]
-    pub struct EmptyReply {}
-    /// Body of `get_admin_list`.
+    /// The corp and the agent whose admins to list.
     ///
     /// Request body of [`Suite::get_admin_list`](crate::Suite::get_admin_list) (`POST /cgi-bin/service/get_admin_list`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90606>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetAdminListRequest {
+        /// Id of the authorizing corp.
+        pub auth_corpid: String,
         /// Agent id of the installed app in that corp.
         pub agentid: i64,
-        /// Id of the authorizing corp.
-        pub auth_corpid: ::std::string::String,
     }
-    /// Body of `get_auth_info`.
+    impl GetAdminListRequest {
+        /// A `GetAdminListRequest` with its required fields; the setters add the others.
+        ///
+        /// - `auth_corpid`: Id of the authorizing corp.
+        /// - `agentid`: Agent id of the installed app in that corp.
+        pub fn new(auth_corpid: impl Into<String>, agentid: i64) -> Self {
+            Self {
+                auth_corpid: auth_corpid.into(),
+                agentid,
+            }
+        }
+    }
+    /// The corp whose authorization to read, and its permanent code.
     ///
     /// Request body of [`Suite::get_auth_info`](crate::Suite::get_auth_info) (`POST /cgi-bin/service/get_auth_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90604>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetAuthInfoRequest {
         /// Id of the authorizing corp.
-        pub auth_corpid: ::std::string::String,
+        pub auth_corpid: String,
         /// The corp's permanent code from `get_permanent_code`.
-        pub permanent_code: ::std::string::String,
+        pub permanent_code: String,
     }
-    /// Body of `get_auth_info_v2`.
+    impl ::std::fmt::Debug for GetAuthInfoRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetAuthInfoRequest")
+                .field("auth_corpid", &self.auth_corpid)
+                .field("permanent_code", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetAuthInfoRequest {
+        /// A `GetAuthInfoRequest` with its required fields; the setters add the others.
+        ///
+        /// - `auth_corpid`: Id of the authorizing corp.
+        /// - `permanent_code`: The corp's permanent code from `get_permanent_code`.
+        pub fn new(
+            auth_corpid: impl Into<String>,
+            permanent_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                auth_corpid: auth_corpid.into(),
+                permanent_code: permanent_code.into(),
+            }
+        }
+    }
+    /// The corp whose authorization to read (v2), and its permanent code.
     ///
     /// Request body of [`Suite::get_auth_info_v2`](crate::Suite::get_auth_info_v2) (`POST /cgi-bin/service/v2/get_auth_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/100795>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetAuthInfoV2Request {
         /// Id of the authorizing corp.
-        pub auth_corpid: ::std::string::String,
+        pub auth_corpid: String,
         /// The corp's permanent code from `get_permanent_code`.
-        pub permanent_code: ::std::string::String,
+        pub permanent_code: String,
     }
-    /// Body of `get_corp_token`.
+    impl ::std::fmt::Debug for GetAuthInfoV2Request {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetAuthInfoV2Request")
+                .field("auth_corpid", &self.auth_corpid)
+                .field("permanent_code", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetAuthInfoV2Request {
+        /// A `GetAuthInfoV2Request` with its required fields; the setters add the others.
+        ///
+        /// - `auth_corpid`: Id of the authorizing corp.
+        /// - `permanent_code`: The corp's permanent code from `get_permanent_code`.
+        pub fn new(
+            auth_corpid: impl Into<String>,
+            permanent_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                auth_corpid: auth_corpid.into(),
+                permanent_code: permanent_code.into(),
+            }
+        }
+    }
+    /// The corp to get a token for, and its permanent code.
     ///
     /// Request body of [`Suite::get_corp_token`](crate::Suite::get_corp_token) (`POST /cgi-bin/service/get_corp_token`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90605>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetCorpTokenRequest {
         /// Id of the authorizing corp.
-        pub auth_corpid: ::std::string::String,
+        pub auth_corpid: String,
         /// The corp's permanent code from `get_permanent_code`.
-        pub permanent_code: ::std::string::String,
+        pub permanent_code: String,
     }
-    /// Query parameters of `get_customized_corp_token`.
+    impl ::std::fmt::Debug for GetCorpTokenRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetCorpTokenRequest")
+                .field("auth_corpid", &self.auth_corpid)
+                .field("permanent_code", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetCorpTokenRequest {
+        /// A `GetCorpTokenRequest` with its required fields; the setters add the others.
+        ///
+        /// - `auth_corpid`: Id of the authorizing corp.
+        /// - `permanent_code`: The corp's permanent code from `get_permanent_code`.
+        pub fn new(
+            auth_corpid: impl Into<String>,
+            permanent_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                auth_corpid: auth_corpid.into(),
+                permanent_code: permanent_code.into(),
+            }
+        }
+    }
+    /// The corp and the 代开发 app's secret.
     ///
     /// Query parameters of [`Corp::get_customized_corp_token`](crate::Corp::get_customized_corp_token) (`GET /cgi-bin/gettoken`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/97164>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetCustomizedCorpTokenQuery {
         /// Id of the authorizing corp.
-        pub corpid: ::std::string::String,
+        pub corpid: String,
         /// The 代开发 app's secret, which is the permanent code its template obtained.
-        pub corpsecret: ::std::string::String,
+        pub corpsecret: String,
     }
-    /// Body of `get_permanent_code`.
+    impl ::std::fmt::Debug for GetCustomizedCorpTokenQuery {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetCustomizedCorpTokenQuery")
+                .field("corpid", &self.corpid)
+                .field("corpsecret", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetCustomizedCorpTokenQuery {
+        /// A `GetCustomizedCorpTokenQuery` with its required fields; the setters add the others.
+        ///
+        /// - `corpid`: Id of the authorizing corp.
+        /// - `corpsecret`: The 代开发 app's secret, which is the permanent code its template obtained.
+        pub fn new(corpid: impl Into<String>, corpsecret: impl Into<String>) -> Self {
+            Self {
+                corpid: corpid.into(),
+                corpsecret: corpsecret.into(),
+            }
+        }
+    }
+    /// The temporary auth code to exchange for the permanent code.
     ///
     /// Request body of [`Suite::get_permanent_code`](crate::Suite::get_permanent_code) (`POST /cgi-bin/service/get_permanent_code`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90603>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetPermanentCodeRequest {
         /// The temporary auth code from the install redirect or the `create_auth` callback (64 to 512 bytes, single use, 10 minutes).
-        pub auth_code: ::std::string::String,
+        pub auth_code: String,
     }
-    /// Body of `get_permanent_code_v2`.
+    impl ::std::fmt::Debug for GetPermanentCodeRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetPermanentCodeRequest")
+                .field("auth_code", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetPermanentCodeRequest {
+        /// A `GetPermanentCodeRequest` with its required fields; the setters add the others.
+        ///
+        /// - `auth_code`: The temporary auth code from the install redirect or the `create_auth` callback (64 to 512 bytes, single use, 10 minutes).
+        pub fn new(auth_code: impl Into<String>) -> Self {
+            Self {
+                auth_code: auth_code.into(),
+            }
+        }
+    }
+    /// The temporary auth code to exchange for the permanent code (fast variant).
     ///
     /// Request body of [`Suite::get_permanent_code_v2`](crate::Suite::get_permanent_code_v2) (`POST /cgi-bin/service/v2/get_permanent_code`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/100776>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetPermanentCodeV2Request {
         /// The temporary auth code from the install redirect or the `create_auth` callback (64 to 512 bytes, single use, 10 minutes).
-        pub auth_code: ::std::string::String,
+        pub auth_code: String,
     }
-    /// Reply of `get_permanent_code`; the permanent code plus a corp token and the full authorization details.
+    impl ::std::fmt::Debug for GetPermanentCodeV2Request {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetPermanentCodeV2Request")
+                .field("auth_code", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetPermanentCodeV2Request {
+        /// A `GetPermanentCodeV2Request` with its required fields; the setters add the others.
+        ///
+        /// - `auth_code`: The temporary auth code from the install redirect or the `create_auth` callback (64 to 512 bytes, single use, 10 minutes).
+        pub fn new(auth_code: impl Into<String>) -> Self {
+            Self {
+                auth_code: auth_code.into(),
+            }
+        }
+    }
+    /// The permanent code plus a corp token and the full authorization details.
     ///
     /// Reply of [`Suite::get_permanent_code`](crate::Suite::get_permanent_code) (`POST /cgi-bin/service/get_permanent_code`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90603>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct PermanentCodeInfo {
         /// Access token of the authorizing corp (at most 512 bytes); not returned for 代开发 apps.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub access_token: ::std::option::Option<::std::string::String>,
-        /// Profile of the authorizing corp.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_corp_info: ::std::option::Option<AuthCorpInfo>,
-        /// The authorized agent(s) and their permissions.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_info: ::std::option::Option<AuthInfo>,
-        /// The admin who installed the app; may be absent.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_user_info: ::std::option::Option<AuthUserInfo>,
-        /// The reseller (dealer) corp; only present when the app was sold through one.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub dealer_corp_info: ::std::option::Option<CorpBrief>,
-        /// Current paid edition of the app; only for apps using edition pricing.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub edition_info: ::std::option::Option<EditionInfo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub access_token: Option<String>,
         /// Lifetime of `access_token` in seconds.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in: Option<i64>,
         /// The corp's permanent code (at most 512 bytes); store it. For 代开发 apps it serves as the app secret.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub permanent_code: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub permanent_code: Option<String>,
+        /// The reseller (dealer) corp; only present when the app was sold through one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub dealer_corp_info: Option<CorpBrief>,
+        /// Profile of the authorizing corp.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_corp_info: Option<AuthCorpInfo>,
+        /// The authorized agent(s) and their permissions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_info: Option<AuthInfo>,
+        /// The admin who installed the app; may be absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_user_info: Option<AuthUserInfo>,
         /// Present when the app was installed by scanning a promotion (register) QR code.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub register_code_info: ::std::option::Option<RegisterCodeInfo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub register_code_info: Option<RegisterCodeInfo>,
         /// The `state` carried by the install link or QR code.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
+        /// Current paid edition of the app; only for apps using edition pricing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub edition_info: Option<EditionInfo>,
     }
-    /// Reply of `get_permanent_code_v2`; the permanent code and a summary of the install.
+    impl ::std::fmt::Debug for PermanentCodeInfo {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("PermanentCodeInfo")
+                .field("access_token", &self.access_token.as_ref().map(|_| "<redacted>"))
+                .field("expires_in", &self.expires_in)
+                .field(
+                    "permanent_code",
+                    &self.permanent_code.as_ref().map(|_| "<redacted>"),
+                )
+                .field("dealer_corp_info", &self.dealer_corp_info)
+                .field("auth_corp_info", &self.auth_corp_info)
+                .field("auth_info", &self.auth_info)
+                .field("auth_user_info", &self.auth_user_info)
+                .field("register_code_info", &self.register_code_info)
+                .field("state", &self.state)
+                .field("edition_info", &self.edition_info)
+                .finish()
+        }
+    }
+    /// The permanent code and a summary of the install.
     ///
     /// Reply of [`Suite::get_permanent_code_v2`](crate::Suite::get_permanent_code_v2) (`POST /cgi-bin/service/v2/get_permanent_code`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/100776>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct PermanentCodeInfoV2 {
-        /// Id and short name of the authorizing corp.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_corp_info: ::std::option::Option<CorpBrief>,
-        /// The admin who installed the app; may be absent, and its fields may be empty.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_user_info: ::std::option::Option<AuthUserInfo>,
         /// The corp's permanent code (at most 512 bytes); store it.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub permanent_code: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub permanent_code: Option<String>,
+        /// Id and short name of the authorizing corp.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_corp_info: Option<CorpBrief>,
+        /// The admin who installed the app; may be absent, and its fields may be empty.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_user_info: Option<AuthUserInfo>,
         /// Present when the app was installed by scanning a promotion (register) QR code.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub register_code_info: ::std::option::Option<RegisterCodeInfo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub register_code_info: Option<RegisterCodeInfo>,
         /// The `state` carried by the install link or QR code.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
+    }
+    impl ::std::fmt::Debug for PermanentCodeInfoV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("PermanentCodeInfoV2")
+                .field(
+                    "permanent_code",
+                    &self.permanent_code.as_ref().map(|_| "<redacted>"),
+                )
+                .field("auth_corp_info", &self.auth_corp_info)
+                .field("auth_user_info", &self.auth_user_info)
+                .field("register_code_info", &self.register_code_info)
+                .field("state", &self.state)
+                .finish()
+        }
     }
     /// A pre-authorization code and its lifetime.
     ///
     /// Reply of [`Suite::get_pre_auth_code`](crate::Suite::get_pre_auth_code) (`GET /cgi-bin/service/get_pre_auth_code`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90601>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct PreAuthCode {
-        /// Lifetime of the code in seconds.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
         /// The pre-authorization code to put in the install URL (at most 512 bytes).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub pre_auth_code: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pre_auth_code: Option<String>,
+        /// Lifetime of the code in seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in: Option<i64>,
+    }
+    impl ::std::fmt::Debug for PreAuthCode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("PreAuthCode")
+                .field(
+                    "pre_auth_code",
+                    &self.pre_auth_code.as_ref().map(|_| "<redacted>"),
+                )
+                .field("expires_in", &self.expires_in)
+                .finish()
+        }
     }
     /// Details of an install made by scanning a promotion (register) QR code; not supported for member authorization.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct RegisterCodeInfo {
         /// The register code used.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub register_code: ::std::option::Option<::std::string::String>,
-        /// The `state` given when the register code was requested; only if one was given.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub register_code: Option<String>,
         /// Id of the promotion package (推广包).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub template_id: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub template_id: Option<String>,
+        /// The `state` given when the register code was requested; only if one was given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
     }
     /// Options of one install session.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct SessionInfo {
         /// Apps of an old multi-app suite that may be installed; omit or leave empty to allow all. New suites ignore it.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub appid: ::std::vec::Vec<i64>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub appid: Vec<i64>,
         /// Kind of install; published apps must use formal installs.
         ///
         /// Known values (WeCom may add others, which decode as well):
         /// - `0`: formal install (default)
         /// - `1`: test install (app not yet published)
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_type: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_type: Option<i64>,
     }
-    /// Body of `set_session_info`.
+    impl SessionInfo {
+        /// A `SessionInfo` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                appid: Default::default(),
+                auth_type: None,
+            }
+        }
+        /// Apps of an old multi-app suite that may be installed; omit or leave empty to allow all. New suites ignore it.
+        pub fn appid(mut self, value: Vec<i64>) -> Self {
+            self.appid = value;
+            self
+        }
+        /// Kind of install; published apps must use formal installs.
+        pub fn auth_type(mut self, value: impl Into<i64>) -> Self {
+            self.auth_type = Some(value.into());
+            self
+        }
+    }
+    /// A pre-authorization code and the options of its install session.
     ///
     /// Request body of [`Suite::set_session_info`](crate::Suite::set_session_info) (`POST /cgi-bin/service/set_session_info`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/90602>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct SetSessionInfoRequest {
         /// The pre-authorization code the options apply to.
-        pub pre_auth_code: ::std::string::String,
+        pub pre_auth_code: String,
         /// Options for this install session.
         pub session_info: SessionInfo,
     }
+    impl ::std::fmt::Debug for SetSessionInfoRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SetSessionInfoRequest")
+                .field("pre_auth_code", &"<redacted>")
+                .field("session_info", &self.session_info)
+                .finish()
+        }
+    }
+    impl SetSessionInfoRequest {
+        /// A `SetSessionInfoRequest` with its required fields; the setters add the others.
+        ///
+        /// - `pre_auth_code`: The pre-authorization code the options apply to.
+        /// - `session_info`: Options for this install session.
+        pub fn new(pre_auth_code: impl Into<String>, session_info: SessionInfo) -> Self {
+            Self {
+                pre_auth_code: pre_auth_code.into(),
+                session_info,
+            }
+        }
+    }
     /// The corp that shared an app with the authorizing corp.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct SharedFrom {
         /// Id of the corp that shared the app.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corpid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corpid: Option<String>,
         /// How the app was shared.
         ///
         /// Known values (WeCom may add others, which decode as well):
         /// - `0`: corp interconnection (企业互联)
         /// - `1`: upstream/downstream network (上下游)
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub share_type: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub share_type: Option<i64>,
     }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
-    ///`GET /cgi-bin/service/get_pre_auth_code`: Get a pre-authorization code (获取预授权码).
+    /// `GET /cgi-bin/service/get_pre_auth_code`: Get a pre-authorization code (获取预授权码).
     pub static GET_PRE_AUTH_CODE: crate::Endpoint = crate::Endpoint {
         group: "authorization",
         name: "get_pre_auth_code",
@@ -534,14 +732,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Get,
         path: "/cgi-bin/service/get_pre_auth_code",
         token: crate::TokenKind::Suite,
-        token_param: ::std::option::Option::Some("suite_access_token"),
+        token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &[],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":1200,\"pre_auth_code\":\"Cx_Dk6qiBE0Dmx4EmlT3oRfArPvwSQ-oa3NL_fwHM7VI08r52wazoZX2Rhpz1dEw\"}",
     };
-    ///`POST /cgi-bin/service/set_session_info`: Configure an install session (设置授权配置).
+    /// `POST /cgi-bin/service/set_session_info`: Configure an install session (设置授权配置).
     pub static SET_SESSION_INFO: crate::Endpoint = crate::Endpoint {
         group: "authorization",
         name: "set_session_info",
@@ -550,14 +748,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/set_session_info",
         token: crate::TokenKind::Suite,
-        token_param: ::std::option::Option::Some("suite_access_token"),
+        token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["pre_auth_code", "session_info"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
-    ///`POST /cgi-bin/service/get_permanent_code`: Exchange a temporary auth code for the permanent code (获取企业永久授权码).
+    /// `POST /cgi-bin/service/get_permanent_code`: Exchange a temporary auth code for the permanent code (获取企业永久授权码).
     pub static GET_PERMANENT_CODE: crate::Endpoint = crate::Endpoint {
         group: "authorization",
         name: "get_permanent_code",
@@ -566,14 +764,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/get_permanent_code",
         token: crate::TokenKind::Suite,
-        token_param: ::std::option::Option::Some("suite_access_token"),
+        token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_code"],
         example_response: "{\"access_token\":\"xxxxxx\",\"auth_corp_info\":{\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corp_wxqrcode\":\"zzzzz\",\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"auth_user_info\":{\"avatar\":\"http://xxx\",\"name\":\"xxx\",\"open_userid\":\"xxxxxx\",\"userid\":\"aa\"},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"edition_info\":{\"agent\":[{\"agentid\":1,\"app_status\":3,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"expired_time\":1541990791,\"is_shared_from_other_corp\":true,\"is_virtual_version\":false,\"user_limit\":200}]},\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"permanent_code\":\"xxxx\",\"register_code_info\":{\"register_code\":\"1111\",\"state\":\"state001\",\"template_id\":\"tpl111\"},\"state\":\"state001\"}",
     };
-    ///`POST /cgi-bin/service/v2/get_permanent_code`: Exchange a temporary auth code for the permanent code, fast variant (获取企业永久授权码 v2).
+    /// `POST /cgi-bin/service/v2/get_permanent_code`: Exchange a temporary auth code for the permanent code, fast variant (获取企业永久授权码 v2).
     pub static GET_PERMANENT_CODE_V2: crate::Endpoint = crate::Endpoint {
         group: "authorization",
         name: "get_permanent_code_v2",
@@ -582,14 +780,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/v2/get_permanent_code",
         token: crate::TokenKind::Suite,
-        token_param: ::std::option::Option::Some("suite_access_token"),
+        token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_code"],
         example_response: "{\"auth_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"auth_user_info\":{\"avatar\":\"http://xxx\",\"name\":\"xxx\",\"open_userid\":\"xxxxxx\",\"userid\":\"aa\"},\"errcode\":0,\"errmsg\":\"ok\",\"permanent_code\":\"xxxx\",\"register_code_info\":{\"register_code\":\"1111\",\"state\":\"state001\",\"template_id\":\"tpl111\"},\"state\":\"state001\"}",
     };
-    ///`POST /cgi-bin/service/get_auth_info`: Get a corp's authorization details (获取企业授权信息).
+    /// `POST /cgi-bin/service/get_auth_info`: Get a corp's authorization details (获取企业授权信息).
     pub static GET_AUTH_INFO: crate::Endpoint = crate::Endpoint {
         group: "authorization",
         name: "get_auth_info",
@@ -598,14 +796,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/get_auth_info",
         token: crate::TokenKind::Suite,
-        token_param: ::std::option::Option::Some("suite_access_token"),
+        token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_corpid", "permanent_code"],
         example_response: "{\"auth_corp_info\":{\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corp_wxqrcode\":\"zzzzz\",\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"edition_info\":{\"agent\":[{\"agentid\":1,\"app_status\":3,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"expired_time\":1541990791,\"is_shared_from_other_corp\":true,\"is_virtual_version\":false,\"user_limit\":200}]},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
-    ///`POST /cgi-bin/service/v2/get_auth_info`: Get a corp's authorization details, v2 (获取企业授权信息 v2).
+    /// `POST /cgi-bin/service/v2/get_auth_info`: Get a corp's authorization details, v2 (获取企业授权信息 v2).
     pub static GET_AUTH_INFO_V2: crate::Endpoint = crate::Endpoint {
         group: "authorization",
         name: "get_auth_info_v2",
@@ -614,14 +812,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/v2/get_auth_info",
         token: crate::TokenKind::Suite,
-        token_param: ::std::option::Option::Some("suite_access_token"),
+        token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_corpid", "permanent_code"],
         example_response: "{\"auth_corp_info\":{\"corp_ex_name\":{\"name_list\":[\"xx\"]},\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
-    ///`POST /cgi-bin/service/get_corp_token`: Get an authorized corp's access token (获取企业凭证).
+    /// `POST /cgi-bin/service/get_corp_token`: Get an authorized corp's access token (获取企业凭证).
     pub static GET_CORP_TOKEN: crate::Endpoint = crate::Endpoint {
         group: "authorization",
         name: "get_corp_token",
@@ -630,14 +828,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/get_corp_token",
         token: crate::TokenKind::Suite,
-        token_param: ::std::option::Option::Some("suite_access_token"),
+        token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty],
         required: &["auth_corpid", "permanent_code"],
         example_response: "{\"access_token\":\"xxxxxx\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
     };
-    ///`GET /cgi-bin/gettoken`: Get a 代开发 app's access token in an authorized corp (代开发授权应用access_token的获取).
+    /// `GET /cgi-bin/gettoken`: Get a 代开发 app's access token in an authorized corp (代开发授权应用access_token的获取).
     pub static GET_CUSTOMIZED_CORP_TOKEN: crate::Endpoint = crate::Endpoint {
         group: "authorization",
         name: "get_customized_corp_token",
@@ -646,14 +844,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Get,
         path: "/cgi-bin/gettoken",
         token: crate::TokenKind::None,
-        token_param: ::std::option::Option::None,
+        token_param: None,
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::Customized],
         required: &["corpid", "corpsecret"],
         example_response: "{\"access_token\":\"accesstoken000001\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
     };
-    ///`POST /cgi-bin/service/get_admin_list`: List the admins of the app in a corp (获取应用的管理员列表).
+    /// `POST /cgi-bin/service/get_admin_list`: List the admins of the app in a corp (获取应用的管理员列表).
     pub static GET_ADMIN_LIST: crate::Endpoint = crate::Endpoint {
         group: "authorization",
         name: "get_admin_list",
@@ -662,7 +860,7 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/get_admin_list",
         token: crate::TokenKind::Suite,
-        token_param: ::std::option::Option::Some("suite_access_token"),
+        token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
@@ -692,15 +890,8 @@ impl crate::Suite {
     /// Sends `GET /cgi-bin/service/get_pre_auth_code`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90601>
-    pub async fn get_pre_auth_code(
-        &self,
-    ) -> ::std::result::Result<types::PreAuthCode, crate::Error> {
-        self.call(
-                &endpoints::GET_PRE_AUTH_CODE,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::None::<&()>,
-            )
-            .await
+    pub async fn get_pre_auth_code(&self) -> Result<types::PreAuthCode, crate::Error> {
+        self.call(&endpoints::GET_PRE_AUTH_CODE, None::<&()>, None::<&()>).await
     }
     /// Configure an install session (设置授权配置).
     ///
@@ -714,13 +905,8 @@ impl crate::Suite {
     pub async fn set_session_info(
         &self,
         request: &types::SetSessionInfoRequest,
-    ) -> ::std::result::Result<types::EmptyReply, crate::Error> {
-        self.call(
-                &endpoints::SET_SESSION_INFO,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::EmptyReply, crate::Error> {
+        self.call(&endpoints::SET_SESSION_INFO, None::<&()>, Some(request)).await
     }
     /// Exchange a temporary auth code for the permanent code (获取企业永久授权码).
     ///
@@ -738,13 +924,8 @@ impl crate::Suite {
     pub async fn get_permanent_code(
         &self,
         request: &types::GetPermanentCodeRequest,
-    ) -> ::std::result::Result<types::PermanentCodeInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_PERMANENT_CODE,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::PermanentCodeInfo, crate::Error> {
+        self.call(&endpoints::GET_PERMANENT_CODE, None::<&()>, Some(request)).await
     }
     /// Exchange a temporary auth code for the permanent code, fast variant (获取企业永久授权码 v2).
     ///
@@ -759,13 +940,8 @@ impl crate::Suite {
     pub async fn get_permanent_code_v2(
         &self,
         request: &types::GetPermanentCodeV2Request,
-    ) -> ::std::result::Result<types::PermanentCodeInfoV2, crate::Error> {
-        self.call(
-                &endpoints::GET_PERMANENT_CODE_V2,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::PermanentCodeInfoV2, crate::Error> {
+        self.call(&endpoints::GET_PERMANENT_CODE_V2, None::<&()>, Some(request)).await
     }
     /// Get a corp's authorization details (获取企业授权信息).
     ///
@@ -780,13 +956,8 @@ impl crate::Suite {
     pub async fn get_auth_info(
         &self,
         request: &types::GetAuthInfoRequest,
-    ) -> ::std::result::Result<types::CorpAuthInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_AUTH_INFO,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::CorpAuthInfo, crate::Error> {
+        self.call(&endpoints::GET_AUTH_INFO, None::<&()>, Some(request)).await
     }
     /// Get a corp's authorization details, v2 (获取企业授权信息 v2).
     ///
@@ -801,13 +972,8 @@ impl crate::Suite {
     pub async fn get_auth_info_v2(
         &self,
         request: &types::GetAuthInfoV2Request,
-    ) -> ::std::result::Result<types::CorpAuthInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_AUTH_INFO_V2,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::CorpAuthInfo, crate::Error> {
+        self.call(&endpoints::GET_AUTH_INFO_V2, None::<&()>, Some(request)).await
     }
     /// Get an authorized corp's access token (获取企业凭证).
     ///
@@ -823,13 +989,8 @@ impl crate::Suite {
     pub async fn get_corp_token(
         &self,
         request: &types::GetCorpTokenRequest,
-    ) -> ::std::result::Result<types::CorpAccessToken, crate::Error> {
-        self.call(
-                &endpoints::GET_CORP_TOKEN,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::CorpAccessToken, crate::Error> {
+        self.call(&endpoints::GET_CORP_TOKEN, None::<&()>, Some(request)).await
     }
     /// List the admins of the app in a corp (获取应用的管理员列表).
     ///
@@ -845,13 +1006,8 @@ impl crate::Suite {
     pub async fn get_admin_list(
         &self,
         request: &types::GetAdminListRequest,
-    ) -> ::std::result::Result<types::AdminList, crate::Error> {
-        self.call(
-                &endpoints::GET_ADMIN_LIST,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::AdminList, crate::Error> {
+        self.call(&endpoints::GET_ADMIN_LIST, None::<&()>, Some(request)).await
     }
 }
 impl crate::Corp {
@@ -871,12 +1027,7 @@ impl crate::Corp {
     pub async fn get_customized_corp_token(
         &self,
         query: &types::GetCustomizedCorpTokenQuery,
-    ) -> ::std::result::Result<types::CorpAccessToken, crate::Error> {
-        self.call(
-                &endpoints::GET_CUSTOMIZED_CORP_TOKEN,
-                ::std::option::Option::Some(query),
-                ::std::option::Option::None::<&()>,
-            )
-            .await
+    ) -> Result<types::CorpAccessToken, crate::Error> {
+        self.call(&endpoints::GET_CUSTOMIZED_CORP_TOKEN, Some(query), None::<&()>).await
     }
 }

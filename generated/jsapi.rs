@@ -2,55 +2,54 @@
 
 /// Request and response types of this group.
 pub mod types {
-    /// Error types.
-    pub mod error {
-        /// Error from a `TryFrom` or `FromStr` implementation.
-        pub struct ConversionError(::std::borrow::Cow<'static, str>);
-        impl ::std::error::Error for ConversionError {}
-        impl ::std::fmt::Display for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Display::fmt(&self.0, f)
-            }
-        }
-        impl ::std::fmt::Debug for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Debug::fmt(&self.0, f)
-            }
-        }
-        impl From<&'static str> for ConversionError {
-            fn from(value: &'static str) -> Self {
-                Self(value.into())
-            }
-        }
-        impl From<String> for ConversionError {
-            fn from(value: String) -> Self {
-                Self(value.into())
-            }
+    /// Query parameters of `get_agent_config_ticket`.
+    ///
+    /// Query parameters of [`CorpJsapi::get_agent_config_ticket`](super::CorpJsapi::get_agent_config_ticket) (`GET /cgi-bin/ticket/get`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90506>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct GetAgentConfigTicketQuery {
+        /// The kind of ticket; always `agent_config`.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `agent_config`: the app's ticket, for `wx.agentConfig`
+        #[serde(rename = "type")]
+        pub type_: String,
+    }
+    impl GetAgentConfigTicketQuery {
+        /// A `GetAgentConfigTicketQuery` with its required fields; the setters add the others.
+        ///
+        /// - `type_`: The kind of ticket; always `agent_config`.
+        pub fn new(type_: impl Into<String>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     /// A JS-SDK ticket and its lifetime.
     ///
-    /// Reply of [`Corp::get_jsapi_ticket`](crate::Corp::get_jsapi_ticket) (`GET /cgi-bin/get_jsapi_ticket`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90506>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    /// Reply of [`CorpJsapi::get_jsapi_ticket`](super::CorpJsapi::get_jsapi_ticket) (`GET /cgi-bin/get_jsapi_ticket`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90506>).
+    ///
+    /// Reply of [`CorpJsapi::get_agent_config_ticket`](super::CorpJsapi::get_agent_config_ticket) (`GET /cgi-bin/ticket/get`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90506>).
+    #[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct JsapiTicket {
-        /// Lifetime in seconds, normally 7200.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
         /// The ticket (at most 512 bytes).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub ticket: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ticket: Option<String>,
+        /// Lifetime in seconds, normally 7200.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in: Option<i64>,
+    }
+    impl ::std::fmt::Debug for JsapiTicket {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("JsapiTicket")
+                .field("ticket", &self.ticket.as_ref().map(|_| "<redacted>"))
+                .field("expires_in", &self.expires_in)
+                .finish()
+        }
     }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
-    ///`GET /cgi-bin/get_jsapi_ticket`: Get the corp's JS-SDK ticket (获取企业的jsapi_ticket).
+    /// `GET /cgi-bin/get_jsapi_ticket`: Get the corp's JS-SDK ticket (获取企业的jsapi_ticket).
     pub static GET_JSAPI_TICKET: crate::Endpoint = crate::Endpoint {
         group: "jsapi",
         name: "get_jsapi_ticket",
@@ -59,17 +58,52 @@ pub mod endpoints {
         method: crate::HttpMethod::Get,
         path: "/cgi-bin/get_jsapi_ticket",
         token: crate::TokenKind::Corp,
-        token_param: ::std::option::Option::Some("access_token"),
+        token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &[],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"ticket\":\"bxLdikRXVbTPdHSM05e5u5sUoXNKd8-41ZO3MhKoyN5OfkWITDGgnr2fwJ0m9E8NYzWKVZvdVtaUgWvsdshFKA\"}",
     };
+    /// `GET /cgi-bin/ticket/get`: Get the app's JS-SDK ticket (获取应用的jsapi_ticket).
+    pub static GET_AGENT_CONFIG_TICKET: crate::Endpoint = crate::Endpoint {
+        group: "jsapi",
+        name: "get_agent_config_ticket",
+        summary: "Get the app's JS-SDK ticket (获取应用的jsapi_ticket).",
+        doc: "https://developer.work.weixin.qq.com/document/path/90506",
+        method: crate::HttpMethod::Get,
+        path: "/cgi-bin/ticket/get",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["type"],
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"ticket\":\"bxLdikRXVbTPdHSM05e5u5sUoXNKd8-41ZO3MhKoyN5OfkWITDGgnr2fwJ0m9E8NYzWKVZvdVtaUgWvsdshFKA\"}",
+    };
     /// Every endpoint of this group, in spec order.
-    pub static ALL: &[&crate::Endpoint] = &[&GET_JSAPI_TICKET];
+    pub static ALL: &[&crate::Endpoint] = &[&GET_JSAPI_TICKET, &GET_AGENT_CONFIG_TICKET];
 }
-impl crate::Corp {
+/// The `jsapi` calls made through a [`Corp`](crate::Corp): JS-SDK tickets of an authorized corp (corp token), for signing `wx.config` on the app's pages.
+///
+/// Get one with [`Corp::jsapi`](crate::Corp::jsapi); it borrows the handle, so it costs nothing to make.
+///
+/// ```no_run
+/// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
+/// let reply = corp.jsapi().get_jsapi_ticket().await?;
+/// println!("{reply:?}");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct CorpJsapi<'a> {
+    handle: &'a crate::Corp,
+}
+impl<'a> CorpJsapi<'a> {
+    /// The [`Corp`](crate::Corp) the calls go through.
+    pub fn handle(&self) -> &'a crate::Corp {
+        self.handle
+    }
     /// Get the corp's JS-SDK ticket (获取企业的jsapi_ticket).
     ///
     /// The corp's `jsapi_ticket` signs `wx.config` (see `wecom_openwork::crypto` for the
@@ -81,14 +115,34 @@ impl crate::Corp {
     /// Sends `GET /cgi-bin/get_jsapi_ticket`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90506>
-    pub async fn get_jsapi_ticket(
+    pub async fn get_jsapi_ticket(&self) -> Result<types::JsapiTicket, crate::Error> {
+        self.handle.call(&endpoints::GET_JSAPI_TICKET, None::<&()>, None::<&()>).await
+    }
+    /// Get the app's JS-SDK ticket (获取应用的jsapi_ticket).
+    ///
+    /// The app's ticket signs `wx.agentConfig`, which registers the app itself on a page
+    /// (needed by the contact-display components and other app-level JS APIs). The corp
+    /// token names the app, so there is one ticket per (suite, corp). Valid for `expires_in`
+    /// seconds (normally 7200) and counted against the same hourly limits as the corp
+    /// ticket: cache it.
+    ///
+    /// Sends `GET /cgi-bin/ticket/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90506>
+    pub async fn get_agent_config_ticket(
         &self,
-    ) -> ::std::result::Result<types::JsapiTicket, crate::Error> {
-        self.call(
-                &endpoints::GET_JSAPI_TICKET,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::None::<&()>,
-            )
+        query: &types::GetAgentConfigTicketQuery,
+    ) -> Result<types::JsapiTicket, crate::Error> {
+        self.handle
+            .call(&endpoints::GET_AGENT_CONFIG_TICKET, Some(query), None::<&()>)
             .await
+    }
+}
+impl crate::Corp {
+    /// The `jsapi` calls: JS-SDK tickets of an authorized corp (corp token), for signing `wx.config` on the app's pages.
+    ///
+    /// See [`CorpJsapi`] for the calls and an example.
+    pub fn jsapi(&self) -> CorpJsapi<'_> {
+        CorpJsapi { handle: self }
     }
 }

@@ -6,6 +6,12 @@
 pub mod authorization {
     include!("authorization.rs");
 }
+/// Shapes several groups share; other specs `$ref` them as `common.yaml#/definitions/Name`.
+///
+/// Generated from `spec/common.yaml`.
+pub mod common {
+    include!("common.rs");
+}
 /// JS-SDK tickets of an authorized corp (corp token), for signing `wx.config` on the app's pages.
 ///
 /// Generated from `spec/jsapi.yaml`.
@@ -42,6 +48,7 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &authorization::endpoints::GET_CUSTOMIZED_CORP_TOKEN,
     &authorization::endpoints::GET_ADMIN_LIST,
     &jsapi::endpoints::GET_JSAPI_TICKET,
+    &jsapi::endpoints::GET_AGENT_CONFIG_TICKET,
     &oauth::endpoints::GET_USER_INFO_3RD,
     &oauth::endpoints::GET_USER_DETAIL_3RD,
     &oauth::endpoints::GET_USER_INFO,

@@ -2,191 +2,242 @@
 
 /// Request and response types of this group.
 pub mod types {
-    /// Error types.
-    pub mod error {
-        /// Error from a `TryFrom` or `FromStr` implementation.
-        pub struct ConversionError(::std::borrow::Cow<'static, str>);
-        impl ::std::error::Error for ConversionError {}
-        impl ::std::fmt::Display for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Display::fmt(&self.0, f)
-            }
-        }
-        impl ::std::fmt::Debug for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Debug::fmt(&self.0, f)
-            }
-        }
-        impl From<&'static str> for ConversionError {
-            fn from(value: &'static str) -> Self {
-                Self(value.into())
-            }
-        }
-        impl From<String> for ConversionError {
-            fn from(value: String) -> Self {
-                Self(value.into())
-            }
-        }
-    }
-    /// Body of `get_user_detail_3rd`.
+    /// The member ticket to exchange for the member's details.
     ///
-    /// Request body of [`Suite::get_user_detail_3rd`](crate::Suite::get_user_detail_3rd) (`POST /cgi-bin/service/auth/getuserdetail3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91122>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    /// Request body of [`SuiteOauth::get_user_detail_3rd`](super::SuiteOauth::get_user_detail_3rd) (`POST /cgi-bin/service/auth/getuserdetail3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91122>).
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetUserDetail3rdRequest {
         /// The member ticket from `get_user_info_3rd`.
-        pub user_ticket: ::std::string::String,
+        pub user_ticket: String,
     }
-    /// Body of `get_user_detail`.
+    impl ::std::fmt::Debug for GetUserDetail3rdRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetUserDetail3rdRequest")
+                .field("user_ticket", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetUserDetail3rdRequest {
+        /// A `GetUserDetail3rdRequest` with its required fields; the setters add the others.
+        ///
+        /// - `user_ticket`: The member ticket from `get_user_info_3rd`.
+        pub fn new(user_ticket: impl Into<String>) -> Self {
+            Self {
+                user_ticket: user_ticket.into(),
+            }
+        }
+    }
+    /// The member ticket to exchange for the member's sensitive details.
     ///
-    /// Request body of [`Corp::get_user_detail`](crate::Corp::get_user_detail) (`POST /cgi-bin/auth/getuserdetail`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96443>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    /// Request body of [`CorpOauth::get_user_detail`](super::CorpOauth::get_user_detail) (`POST /cgi-bin/auth/getuserdetail`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96443>).
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetUserDetailRequest {
         /// The member ticket from `get_user_info`.
-        pub user_ticket: ::std::string::String,
+        pub user_ticket: String,
     }
-    /// Query parameters of `get_user_info_3rd`.
+    impl ::std::fmt::Debug for GetUserDetailRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetUserDetailRequest")
+                .field("user_ticket", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetUserDetailRequest {
+        /// A `GetUserDetailRequest` with its required fields; the setters add the others.
+        ///
+        /// - `user_ticket`: The member ticket from `get_user_info`.
+        pub fn new(user_ticket: impl Into<String>) -> Self {
+            Self {
+                user_ticket: user_ticket.into(),
+            }
+        }
+    }
+    /// The code the OAuth redirect carried.
     ///
-    /// Query parameters of [`Suite::get_user_info_3rd`](crate::Suite::get_user_info_3rd) (`GET /cgi-bin/service/auth/getuserinfo3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91121>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    /// Query parameters of [`SuiteOauth::get_user_info_3rd`](super::SuiteOauth::get_user_info_3rd) (`GET /cgi-bin/service/auth/getuserinfo3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91121>).
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetUserInfo3rdQuery {
         /// The OAuth or web-login code from the redirect (at most 512 bytes, single use, valid 5 minutes).
-        pub code: ::std::string::String,
+        pub code: String,
     }
-    /// Query parameters of `get_user_info`.
+    impl ::std::fmt::Debug for GetUserInfo3rdQuery {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetUserInfo3rdQuery").field("code", &"<redacted>").finish()
+        }
+    }
+    impl GetUserInfo3rdQuery {
+        /// A `GetUserInfo3rdQuery` with its required fields; the setters add the others.
+        ///
+        /// - `code`: The OAuth or web-login code from the redirect (at most 512 bytes, single use, valid 5 minutes).
+        pub fn new(code: impl Into<String>) -> Self {
+            Self { code: code.into() }
+        }
+    }
+    /// The code the OAuth redirect carried.
     ///
-    /// Query parameters of [`Corp::get_user_info`](crate::Corp::get_user_info) (`GET /cgi-bin/auth/getuserinfo`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96442>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    /// Query parameters of [`CorpOauth::get_user_info`](super::CorpOauth::get_user_info) (`GET /cgi-bin/auth/getuserinfo`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96442>).
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetUserInfoQuery {
         /// The OAuth code from the redirect (at most 512 bytes, single use, valid 5 minutes).
-        pub code: ::std::string::String,
+        pub code: String,
+    }
+    impl ::std::fmt::Debug for GetUserInfoQuery {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetUserInfoQuery").field("code", &"<redacted>").finish()
+        }
+    }
+    impl GetUserInfoQuery {
+        /// A `GetUserInfoQuery` with its required fields; the setters add the others.
+        ///
+        /// - `code`: The OAuth code from the redirect (at most 512 bytes, single use, valid 5 minutes).
+        pub fn new(code: impl Into<String>) -> Self {
+            Self { code: code.into() }
+        }
     }
     /// Sensitive details of the visiting member that the member consented to share.
     ///
-    /// Reply of [`Corp::get_user_detail`](crate::Corp::get_user_detail) (`POST /cgi-bin/auth/getuserdetail`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96443>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    /// Reply of [`CorpOauth::get_user_detail`](super::CorpOauth::get_user_detail) (`POST /cgi-bin/auth/getuserdetail`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96443>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct UserDetail {
-        /// Postal address; only with `snsapi_privateinfo` consent, never for third-party apps.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<::std::string::String>,
-        /// Avatar URL; the real one only with `snsapi_privateinfo` consent, otherwise a default image.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub avatar: ::std::option::Option<::std::string::String>,
-        /// Corporate mailbox address; only with `snsapi_privateinfo` consent, never for third-party apps.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub biz_mail: ::std::option::Option<::std::string::String>,
-        /// Email address; only with `snsapi_privateinfo` consent, never for third-party apps.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
+        /// The member's userid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
         /// Gender as a string; real only with `snsapi_privateinfo` consent, otherwise "0".
         ///
         /// Known values (WeCom may add others, which decode as well):
         /// - `0`: undefined
         /// - `1`: male
         /// - `2`: female
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub gender: ::std::option::Option<::std::string::String>,
-        /// Mobile number; only with `snsapi_privateinfo` consent, never for third-party apps.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub mobile: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub gender: Option<String>,
+        /// Avatar URL; the real one only with `snsapi_privateinfo` consent, otherwise a default image.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub avatar: Option<String>,
         /// The member's personal QR code URL (scan to add as external contact); only with `snsapi_privateinfo` consent.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub qr_code: ::std::option::Option<::std::string::String>,
-        /// The member's userid.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub userid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub qr_code: Option<String>,
+        /// Mobile number; only with `snsapi_privateinfo` consent, never for third-party apps.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub mobile: Option<String>,
+        /// Email address; only with `snsapi_privateinfo` consent, never for third-party apps.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub email: Option<String>,
+        /// Corporate mailbox address; only with `snsapi_privateinfo` consent, never for third-party apps.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub biz_mail: Option<String>,
+        /// Postal address; only with `snsapi_privateinfo` consent, never for third-party apps.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub address: Option<String>,
     }
     /// Details of the visiting member as seen by a third-party app.
     ///
-    /// Reply of [`Suite::get_user_detail_3rd`](crate::Suite::get_user_detail_3rd) (`POST /cgi-bin/service/auth/getuserdetail3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91122>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    /// Reply of [`SuiteOauth::get_user_detail_3rd`](super::SuiteOauth::get_user_detail_3rd) (`POST /cgi-bin/service/auth/getuserdetail3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91122>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct UserDetail3rd {
-        /// Avatar URL; the real one only with `snsapi_privateinfo` consent, otherwise a default image.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub avatar: ::std::option::Option<::std::string::String>,
         /// Corpid of the member's corp.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corpid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corpid: Option<String>,
+        /// The member's userid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+        /// No longer the real name for third-party apps (the userid is returned instead); show names with the contact display component.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
         /// Gender as a string; real only with `snsapi_privateinfo` consent, otherwise "0".
         ///
         /// Known values (WeCom may add others, which decode as well):
         /// - `0`: undefined
         /// - `1`: male
         /// - `2`: female
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub gender: ::std::option::Option<::std::string::String>,
-        /// No longer the real name for third-party apps (the userid is returned instead); show names with the contact display component.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub gender: Option<String>,
+        /// Avatar URL; the real one only with `snsapi_privateinfo` consent, otherwise a default image.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub avatar: Option<String>,
         /// The member's personal QR code URL (scan to add as external contact); only with `snsapi_privateinfo` consent.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub qr_code: ::std::option::Option<::std::string::String>,
-        /// The member's userid.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub userid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub qr_code: Option<String>,
     }
     /// Identity of the user who opened a self-built or 代开发 app page.
     ///
-    /// Reply of [`Corp::get_user_info`](crate::Corp::get_user_info) (`GET /cgi-bin/auth/getuserinfo`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96442>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    /// Reply of [`CorpOauth::get_user_info`](super::CorpOauth::get_user_info) (`GET /cgi-bin/auth/getuserinfo`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96442>).
+    #[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct UserInfo {
-        /// External-contact id of a non-member who is a customer of the corp whose follow-up member is in the app's visible range.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub external_userid: ::std::option::Option<::std::string::String>,
-        /// Identifier of a non-member, unique per corp (at most 64 bytes).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
-        /// Member ticket for `get_user_detail` (at most 512 bytes, valid 1800 s); only for `snsapi_privateinfo` and users in the app's visible range.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_ticket: ::std::option::Option<::std::string::String>,
         /// The member's userid; for interconnected or upstream/downstream corps in the form `CorpId/userid`.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub userid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+        /// Member ticket for `get_user_detail` (at most 512 bytes, valid 1800 s); only for `snsapi_privateinfo` and users in the app's visible range.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub user_ticket: Option<String>,
+        /// Identifier of a non-member, unique per corp (at most 64 bytes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub openid: Option<String>,
+        /// External-contact id of a non-member who is a customer of the corp whose follow-up member is in the app's visible range.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub external_userid: Option<String>,
+    }
+    impl ::std::fmt::Debug for UserInfo {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UserInfo")
+                .field("userid", &self.userid)
+                .field("user_ticket", &self.user_ticket.as_ref().map(|_| "<redacted>"))
+                .field("openid", &self.openid)
+                .field("external_userid", &self.external_userid)
+                .finish()
+        }
     }
     /// Identity of the user who opened a third-party app page.
     ///
-    /// Reply of [`Suite::get_user_info_3rd`](crate::Suite::get_user_info_3rd) (`GET /cgi-bin/service/auth/getuserinfo3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91121>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    /// Reply of [`SuiteOauth::get_user_info_3rd`](super::SuiteOauth::get_user_info_3rd) (`GET /cgi-bin/service/auth/getuserinfo3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91121>).
+    #[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct UserInfo3rd {
         /// Corpid of the user's corp (members only).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        #[serde(alias = "CorpId")]
-        pub corpid: ::std::option::Option<::std::string::String>,
-        /// Device id (legacy path only); random per installation, changes on reinstall.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        #[serde(alias = "DeviceId")]
-        pub deviceid: ::std::option::Option<::std::string::String>,
-        /// Lifetime of `user_ticket` in seconds; returned with it.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
-        /// The member's open_userid, the same across all of this provider's apps (at most 64 bytes).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub open_userid: ::std::option::Option<::std::string::String>,
-        /// Identifier of a non-member, unique per provider.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        #[serde(alias = "OpenId")]
-        pub openid: ::std::option::Option<::std::string::String>,
-        /// Member ticket for `get_user_detail_3rd` (at most 512 bytes); only for the userinfo/privateinfo scopes and users in the app's visible range.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_ticket: ::std::option::Option<::std::string::String>,
+        #[serde(alias = "CorpId", default, skip_serializing_if = "Option::is_none")]
+        pub corpid: Option<String>,
         /// The member's userid; encrypted unless the corp has authorized the app, otherwise per the upgraded ID rules.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        #[serde(alias = "UserId")]
-        pub userid: ::std::option::Option<::std::string::String>,
+        #[serde(alias = "UserId", default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+        /// Member ticket for `get_user_detail_3rd` (at most 512 bytes); only for the userinfo/privateinfo scopes and users in the app's visible range.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub user_ticket: Option<String>,
+        /// Lifetime of `user_ticket` in seconds; returned with it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in: Option<i64>,
+        /// The member's open_userid, the same across all of this provider's apps (at most 64 bytes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub open_userid: Option<String>,
+        /// Identifier of a non-member, unique per provider.
+        #[serde(alias = "OpenId", default, skip_serializing_if = "Option::is_none")]
+        pub openid: Option<String>,
+        /// Device id (legacy path only); random per installation, changes on reinstall.
+        #[serde(alias = "DeviceId", default, skip_serializing_if = "Option::is_none")]
+        pub deviceid: Option<String>,
+    }
+    impl ::std::fmt::Debug for UserInfo3rd {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UserInfo3rd")
+                .field("corpid", &self.corpid)
+                .field("userid", &self.userid)
+                .field("user_ticket", &self.user_ticket.as_ref().map(|_| "<redacted>"))
+                .field("expires_in", &self.expires_in)
+                .field("open_userid", &self.open_userid)
+                .field("openid", &self.openid)
+                .field("deviceid", &self.deviceid)
+                .finish()
+        }
     }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
-    ///`GET /cgi-bin/service/auth/getuserinfo3rd`: Get the visiting user's identity for a third-party app (获取访问用户身份).
+    /// `GET /cgi-bin/service/auth/getuserinfo3rd`: Get the visiting user's identity for a third-party app (获取访问用户身份).
     pub static GET_USER_INFO_3RD: crate::Endpoint = crate::Endpoint {
         group: "oauth",
         name: "get_user_info_3rd",
@@ -195,14 +246,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Get,
         path: "/cgi-bin/service/auth/getuserinfo3rd",
         token: crate::TokenKind::Suite,
-        token_param: ::std::option::Option::Some("suite_access_token"),
+        token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
         required: &["code"],
         example_response: "{\"corpid\":\"CORPID\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"open_userid\":\"wwxxxx\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
     };
-    ///`POST /cgi-bin/service/auth/getuserdetail3rd`: Get the visiting user's sensitive details for a third-party app (获取访问用户敏感信息).
+    /// `POST /cgi-bin/service/auth/getuserdetail3rd`: Get the visiting user's sensitive details for a third-party app (获取访问用户敏感信息).
     pub static GET_USER_DETAIL_3RD: crate::Endpoint = crate::Endpoint {
         group: "oauth",
         name: "get_user_detail_3rd",
@@ -211,14 +262,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/auth/getuserdetail3rd",
         token: crate::TokenKind::Suite,
-        token_param: ::std::option::Option::Some("suite_access_token"),
+        token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty],
         required: &["user_ticket"],
         example_response: "{\"avatar\":\"http://shp.qpic.cn/bizmp/xxxxxxxxxxx/0\",\"corpid\":\"wwxxxxxxyyyyy\",\"errcode\":0,\"errmsg\":\"ok\",\"gender\":\"1\",\"name\":\"李四\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=vcfc13b01dfs78e981c\",\"userid\":\"lisi\"}",
     };
-    ///`GET /cgi-bin/auth/getuserinfo`: Get the visiting user's identity with a corp token (获取访问用户身份).
+    /// `GET /cgi-bin/auth/getuserinfo`: Get the visiting user's identity with a corp token (获取访问用户身份).
     pub static GET_USER_INFO: crate::Endpoint = crate::Endpoint {
         group: "oauth",
         name: "get_user_info",
@@ -227,14 +278,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Get,
         path: "/cgi-bin/auth/getuserinfo",
         token: crate::TokenKind::Corp,
-        token_param: ::std::option::Option::Some("access_token"),
+        token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: false,
         app_kinds: &[crate::AppKind::Customized],
         required: &["code"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
     };
-    ///`POST /cgi-bin/auth/getuserdetail`: Get the visiting user's sensitive details with a corp token (获取访问用户敏感信息).
+    /// `POST /cgi-bin/auth/getuserdetail`: Get the visiting user's sensitive details with a corp token (获取访问用户敏感信息).
     pub static GET_USER_DETAIL: crate::Endpoint = crate::Endpoint {
         group: "oauth",
         name: "get_user_detail",
@@ -243,7 +294,7 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/auth/getuserdetail",
         token: crate::TokenKind::Corp,
-        token_param: ::std::option::Option::Some("access_token"),
+        token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::Customized],
@@ -258,7 +309,28 @@ pub mod endpoints {
         &GET_USER_DETAIL,
     ];
 }
-impl crate::Suite {
+/// The `oauth` calls made through a [`Suite`](crate::Suite): web OAuth identity (网页授权登录) for third-party apps (suite token) and self-built / 代开发 apps (corp token).
+///
+/// Get one with [`Suite::oauth`](crate::Suite::oauth); it borrows the handle, so it costs nothing to make.
+///
+/// ```no_run
+/// # async fn example(suite: wecom_openwork::Suite) -> Result<(), wecom_openwork::Error> {
+/// use wecom_openwork::api::oauth::types::GetUserInfo3rdQuery;
+///
+/// let reply = suite.oauth().get_user_info_3rd(&GetUserInfo3rdQuery::new("CODE")).await?;
+/// println!("{reply:?}");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct SuiteOauth<'a> {
+    handle: &'a crate::Suite,
+}
+impl<'a> SuiteOauth<'a> {
+    /// The [`Suite`](crate::Suite) the calls go through.
+    pub fn handle(&self) -> &'a crate::Suite {
+        self.handle
+    }
     /// Get the visiting user's identity for a third-party app (获取访问用户身份).
     ///
     /// Resolves the `code` that the OAuth redirect (or the WeCom web-login page for a
@@ -280,13 +352,8 @@ impl crate::Suite {
     pub async fn get_user_info_3rd(
         &self,
         query: &types::GetUserInfo3rdQuery,
-    ) -> ::std::result::Result<types::UserInfo3rd, crate::Error> {
-        self.call(
-                &endpoints::GET_USER_INFO_3RD,
-                ::std::option::Option::Some(query),
-                ::std::option::Option::None::<&()>,
-            )
-            .await
+    ) -> Result<types::UserInfo3rd, crate::Error> {
+        self.handle.call(&endpoints::GET_USER_INFO_3RD, Some(query), None::<&()>).await
     }
     /// Get the visiting user's sensitive details for a third-party app (获取访问用户敏感信息).
     ///
@@ -303,16 +370,42 @@ impl crate::Suite {
     pub async fn get_user_detail_3rd(
         &self,
         request: &types::GetUserDetail3rdRequest,
-    ) -> ::std::result::Result<types::UserDetail3rd, crate::Error> {
-        self.call(
-                &endpoints::GET_USER_DETAIL_3RD,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
+    ) -> Result<types::UserDetail3rd, crate::Error> {
+        self.handle
+            .call(&endpoints::GET_USER_DETAIL_3RD, None::<&()>, Some(request))
             .await
     }
 }
-impl crate::Corp {
+impl crate::Suite {
+    /// The `oauth` calls: web OAuth identity (网页授权登录) for third-party apps (suite token) and self-built / 代开发 apps (corp token).
+    ///
+    /// See [`SuiteOauth`] for the calls and an example.
+    pub fn oauth(&self) -> SuiteOauth<'_> {
+        SuiteOauth { handle: self }
+    }
+}
+/// The `oauth` calls made through a [`Corp`](crate::Corp): web OAuth identity (网页授权登录) for third-party apps (suite token) and self-built / 代开发 apps (corp token).
+///
+/// Get one with [`Corp::oauth`](crate::Corp::oauth); it borrows the handle, so it costs nothing to make.
+///
+/// ```no_run
+/// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
+/// use wecom_openwork::api::oauth::types::GetUserInfoQuery;
+///
+/// let reply = corp.oauth().get_user_info(&GetUserInfoQuery::new("CODE")).await?;
+/// println!("{reply:?}");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct CorpOauth<'a> {
+    handle: &'a crate::Corp,
+}
+impl<'a> CorpOauth<'a> {
+    /// The [`Corp`](crate::Corp) the calls go through.
+    pub fn handle(&self) -> &'a crate::Corp {
+        self.handle
+    }
     /// Get the visiting user's identity with a corp token (获取访问用户身份).
     ///
     /// For self-built and 代开发 apps: resolves an OAuth `code` (at most 512 bytes,
@@ -330,13 +423,8 @@ impl crate::Corp {
     pub async fn get_user_info(
         &self,
         query: &types::GetUserInfoQuery,
-    ) -> ::std::result::Result<types::UserInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_USER_INFO,
-                ::std::option::Option::Some(query),
-                ::std::option::Option::None::<&()>,
-            )
-            .await
+    ) -> Result<types::UserInfo, crate::Error> {
+        self.handle.call(&endpoints::GET_USER_INFO, Some(query), None::<&()>).await
     }
     /// Get the visiting user's sensitive details with a corp token (获取访问用户敏感信息).
     ///
@@ -353,12 +441,15 @@ impl crate::Corp {
     pub async fn get_user_detail(
         &self,
         request: &types::GetUserDetailRequest,
-    ) -> ::std::result::Result<types::UserDetail, crate::Error> {
-        self.call(
-                &endpoints::GET_USER_DETAIL,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::UserDetail, crate::Error> {
+        self.handle.call(&endpoints::GET_USER_DETAIL, None::<&()>, Some(request)).await
+    }
+}
+impl crate::Corp {
+    /// The `oauth` calls: web OAuth identity (网页授权登录) for third-party apps (suite token) and self-built / 代开发 apps (corp token).
+    ///
+    /// See [`CorpOauth`] for the calls and an example.
+    pub fn oauth(&self) -> CorpOauth<'_> {
+        CorpOauth { handle: self }
     }
 }

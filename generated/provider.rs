@@ -2,136 +2,215 @@
 
 /// Request and response types of this group.
 pub mod types {
-    /// Error types.
-    pub mod error {
-        /// Error from a `TryFrom` or `FromStr` implementation.
-        pub struct ConversionError(::std::borrow::Cow<'static, str>);
-        impl ::std::error::Error for ConversionError {}
-        impl ::std::fmt::Display for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Display::fmt(&self.0, f)
-            }
-        }
-        impl ::std::fmt::Debug for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Debug::fmt(&self.0, f)
-            }
-        }
-        impl From<&'static str> for ConversionError {
-            fn from(value: &'static str) -> Self {
-                Self(value.into())
-            }
-        }
-        impl From<String> for ConversionError {
-            fn from(value: String) -> Self {
-                Self(value.into())
-            }
-        }
-    }
-    /// Body of `corpid_to_opencorpid`.
+    /// The plaintext corpid to convert.
     ///
     /// Request body of [`Provider::corpid_to_opencorpid`](crate::Provider::corpid_to_opencorpid) (`POST /cgi-bin/service/corpid_to_opencorpid`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/95604>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct CorpidToOpencorpidRequest {
         /// Plaintext corpid of a corp that has authorized the provider.
-        pub corpid: ::std::string::String,
+        pub corpid: String,
+    }
+    impl CorpidToOpencorpidRequest {
+        /// A `CorpidToOpencorpidRequest` with its required fields; the setters add the others.
+        ///
+        /// - `corpid`: Plaintext corpid of a corp that has authorized the provider.
+        pub fn new(corpid: impl Into<String>) -> Self {
+            Self { corpid: corpid.into() }
+        }
     }
     /// A parameterized 代开发 authorization link.
     ///
     /// Reply of [`Provider::get_customized_auth_url`](crate::Provider::get_customized_auth_url) (`POST /cgi-bin/service/get_customized_auth_url`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/98744>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct CustomizedAuthUrl {
-        /// Lifetime in seconds (10 days).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
         /// Authorization URL; the provider turns it into a QR code.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub qrcode_url: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub qrcode_url: Option<String>,
+        /// Lifetime in seconds (10 days).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in: Option<i64>,
     }
-    /// Body of `get_customized_auth_url`.
+    /// The 代开发 templates to authorize, and the state to echo.
     ///
     /// Request body of [`Provider::get_customized_auth_url`](crate::Provider::get_customized_auth_url) (`POST /cgi-bin/service/get_customized_auth_url`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/98744>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetCustomizedAuthUrlRequest {
         /// Value of `[a-zA-Z0-9]`, at most 32 bytes, echoed by `get_permanent_code` after an authorization through this link.
-        pub state: ::std::string::String,
+        pub state: String,
         /// 代开发 template ids (`dk…`) to authorize, at most 9.
-        pub templateid_list: ::std::vec::Vec<::std::string::String>,
+        pub templateid_list: Vec<String>,
     }
-    /// Body of `get_login_info`.
+    impl GetCustomizedAuthUrlRequest {
+        /// A `GetCustomizedAuthUrlRequest` with its required fields; the setters add the others.
+        ///
+        /// - `state`: Value of `[a-zA-Z0-9]`, at most 32 bytes, echoed by `get_permanent_code` after an authorization through this link.
+        /// - `templateid_list`: 代开发 template ids (`dk…`) to authorize, at most 9.
+        pub fn new(state: impl Into<String>, templateid_list: Vec<String>) -> Self {
+            Self {
+                state: state.into(),
+                templateid_list,
+            }
+        }
+    }
+    /// The login code to resolve.
     ///
     /// Request body of [`Provider::get_login_info`](crate::Provider::get_login_info) (`POST /cgi-bin/service/get_login_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/91125>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetLoginInfoRequest {
         /// The login code from the redirect (at most 512 bytes, single use, valid 5 minutes).
-        pub auth_code: ::std::string::String,
+        pub auth_code: String,
     }
-    /// Body of `get_provider_token`.
+    impl ::std::fmt::Debug for GetLoginInfoRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetLoginInfoRequest")
+                .field("auth_code", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetLoginInfoRequest {
+        /// A `GetLoginInfoRequest` with its required fields; the setters add the others.
+        ///
+        /// - `auth_code`: The login code from the redirect (at most 512 bytes, single use, valid 5 minutes).
+        pub fn new(auth_code: impl Into<String>) -> Self {
+            Self {
+                auth_code: auth_code.into(),
+            }
+        }
+    }
+    /// The provider's corpid and secret.
     ///
     /// Request body of [`Provider::get_provider_token`](crate::Provider::get_provider_token) (`POST /cgi-bin/service/get_provider_token`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/91200>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetProviderTokenRequest {
         /// The provider's own corpid.
-        pub corpid: ::std::string::String,
+        pub corpid: String,
         /// The provider secret from the provider admin console (通用开发参数).
-        pub provider_secret: ::std::string::String,
+        pub provider_secret: String,
     }
-    /// Body of `get_register_code`.
+    impl ::std::fmt::Debug for GetProviderTokenRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetProviderTokenRequest")
+                .field("corpid", &self.corpid)
+                .field("provider_secret", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetProviderTokenRequest {
+        /// A `GetProviderTokenRequest` with its required fields; the setters add the others.
+        ///
+        /// - `corpid`: The provider's own corpid.
+        /// - `provider_secret`: The provider secret from the provider admin console (通用开发参数).
+        pub fn new(
+            corpid: impl Into<String>,
+            provider_secret: impl Into<String>,
+        ) -> Self {
+            Self {
+                corpid: corpid.into(),
+                provider_secret: provider_secret.into(),
+            }
+        }
+    }
+    /// The promotion package and the values to prefill the registration with.
     ///
     /// Request body of [`Provider::get_register_code`](crate::Provider::get_register_code) (`POST /cgi-bin/service/get_register_code`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/90581>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetRegisterCodeRequest {
-        /// Admin mobile number to prefill on the registration form.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub admin_mobile: ::std::option::Option<::std::string::String>,
-        /// Admin name to prefill on the registration form.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub admin_name: ::std::option::Option<::std::string::String>,
-        /// Corp name to prefill on the registration form.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_name: ::std::option::Option<::std::string::String>,
-        /// Userid of a member of the provider's own corp to record as the follow-up person for the new corp.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub follow_user: ::std::option::Option<::std::string::String>,
-        /// Caller-defined value (letters and digits, at most 128 bytes) echoed by `get_register_info` and the register_corp event.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<::std::string::String>,
         /// Registration promotion package id (at most 128 bytes), shown on the package's page in the provider admin console.
-        pub template_id: ::std::string::String,
+        pub template_id: String,
+        /// Corp name to prefill on the registration form.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_name: Option<String>,
+        /// Admin name to prefill on the registration form.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub admin_name: Option<String>,
+        /// Admin mobile number to prefill on the registration form.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub admin_mobile: Option<String>,
+        /// Caller-defined value (letters and digits, at most 128 bytes) echoed by `get_register_info` and the register_corp event.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
+        /// Userid of a member of the provider's own corp to record as the follow-up person for the new corp.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub follow_user: Option<String>,
     }
-    /// Body of `get_register_info`.
+    impl GetRegisterCodeRequest {
+        /// A `GetRegisterCodeRequest` with its required fields; the setters add the others.
+        ///
+        /// - `template_id`: Registration promotion package id (at most 128 bytes), shown on the package's page in the provider admin console.
+        pub fn new(template_id: impl Into<String>) -> Self {
+            Self {
+                template_id: template_id.into(),
+                corp_name: None,
+                admin_name: None,
+                admin_mobile: None,
+                state: None,
+                follow_user: None,
+            }
+        }
+        /// Corp name to prefill on the registration form.
+        pub fn corp_name(mut self, value: impl Into<String>) -> Self {
+            self.corp_name = Some(value.into());
+            self
+        }
+        /// Admin name to prefill on the registration form.
+        pub fn admin_name(mut self, value: impl Into<String>) -> Self {
+            self.admin_name = Some(value.into());
+            self
+        }
+        /// Admin mobile number to prefill on the registration form.
+        pub fn admin_mobile(mut self, value: impl Into<String>) -> Self {
+            self.admin_mobile = Some(value.into());
+            self
+        }
+        /// Caller-defined value (letters and digits, at most 128 bytes) echoed by `get_register_info` and the register_corp event.
+        pub fn state(mut self, value: impl Into<String>) -> Self {
+            self.state = Some(value.into());
+            self
+        }
+        /// Userid of a member of the provider's own corp to record as the follow-up person for the new corp.
+        pub fn follow_user(mut self, value: impl Into<String>) -> Self {
+            self.follow_user = Some(value.into());
+            self
+        }
+    }
+    /// The register code whose registration to look up.
     ///
     /// Request body of [`Provider::get_register_info`](crate::Provider::get_register_info) (`POST /cgi-bin/service/get_register_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/90582>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetRegisterInfoRequest {
         /// A code from `get_register_code` or the register_corp event; queryable for 24 hours.
-        pub register_code: ::std::string::String,
+        pub register_code: String,
+    }
+    impl ::std::fmt::Debug for GetRegisterInfoRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetRegisterInfoRequest")
+                .field("register_code", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetRegisterInfoRequest {
+        /// A `GetRegisterInfoRequest` with its required fields; the setters add the others.
+        ///
+        /// - `register_code`: A code from `get_register_code` or the register_corp event; queryable for 24 hours.
+        pub fn new(register_code: impl Into<String>) -> Self {
+            Self {
+                register_code: register_code.into(),
+            }
+        }
     }
     /// Identity of the user who logged in to the provider's site, with their corp and admin rights.
     ///
     /// Reply of [`Provider::get_login_info`](crate::Provider::get_login_info) (`POST /cgi-bin/service/get_login_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/91125>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct LoginInfo {
-        /// Apps of this provider the admin can use in the corp; returned for admins only.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub agent: ::std::vec::Vec<LoginInfoAgentItem>,
-        /// The admin's contact (directory) permissions; returned for admins only.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_info: ::std::option::Option<LoginInfoAuthInfo>,
-        /// The corp the user belongs to.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corp_info: ::std::option::Option<LoginInfoCorpInfo>,
-        /// The logged-in user.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_info: ::std::option::Option<LoginInfoUserInfo>,
         /// Kind of user who logged in.
         ///
         /// Known values (WeCom may add others, which decode as well):
@@ -140,149 +219,191 @@ pub mod types {
         /// - `3`: external system admin
         /// - `4`: delegated (department-level) admin
         /// - `5`: ordinary member
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub usertype: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub usertype: Option<i64>,
+        /// The logged-in user.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub user_info: Option<LoginInfoUserInfo>,
+        /// The corp the user belongs to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corp_info: Option<LoginInfoCorpInfo>,
+        /// Apps of this provider the admin can use in the corp; returned for admins only.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub agent: Vec<LoginInfoAgentItem>,
+        /// The admin's contact (directory) permissions; returned for admins only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_info: Option<LoginInfoAuthInfo>,
     }
     /// One app and the admin's right over it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct LoginInfoAgentItem {
         /// The app's agent id.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub agentid: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub agentid: Option<i64>,
         /// The admin's right over the app.
         ///
         /// Known values (WeCom may add others, which decode as well):
         /// - `0`: may use the app
         /// - `1`: may manage the app
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_type: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_type: Option<i64>,
     }
     /// The admin's contact (directory) permissions; returned for admins only.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct LoginInfoAuthInfo {
         /// Departments the admin has rights over.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub department: ::std::vec::Vec<LoginInfoAuthInfoDepartmentItem>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub department: Vec<LoginInfoAuthInfoDepartmentItem>,
     }
     /// One department and whether the admin may edit it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct LoginInfoAuthInfoDepartmentItem {
         /// Department id.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<i64>,
         /// True when the admin may edit the department, false for read-only.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub writable: ::std::option::Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub writable: Option<bool>,
     }
     /// The corp the user belongs to.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct LoginInfoCorpInfo {
         /// The authorizing corp's corpid.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corpid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corpid: Option<String>,
     }
     /// The logged-in user.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct LoginInfoUserInfo {
-        /// Avatar URL; present when the user is in the corp's contacts.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub avatar: ::std::option::Option<::std::string::String>,
-        /// No longer the real name (the userid is returned instead since 2020-06-30); show names with the contact display component.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
-        /// The user's open_userid, the same across all of this provider's apps.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub open_userid: ::std::option::Option<::std::string::String>,
         /// The user's userid; present when the user is in the corp's contacts.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub userid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+        /// The user's open_userid, the same across all of this provider's apps.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub open_userid: Option<String>,
+        /// No longer the real name (the userid is returned instead since 2020-06-30); show names with the contact display component.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// Avatar URL; present when the user is in the corp's contacts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub avatar: Option<String>,
     }
     /// The provider-specific encrypted corpid.
     ///
     /// Reply of [`Provider::corpid_to_opencorpid`](crate::Provider::corpid_to_opencorpid) (`POST /cgi-bin/service/corpid_to_opencorpid`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/95604>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct OpenCorpid {
         /// The corp's encrypted corpid as seen by this provider's apps.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub open_corpid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub open_corpid: Option<String>,
     }
     /// A provider access token and its lifetime.
     ///
     /// Reply of [`Provider::get_provider_token`](crate::Provider::get_provider_token) (`POST /cgi-bin/service/get_provider_token`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/91200>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct ProviderAccessToken {
-        /// Lifetime in seconds, normally 7200.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
         /// The provider access token (at most 512 bytes; reserve at least that much storage).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub provider_access_token: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub provider_access_token: Option<String>,
+        /// Lifetime in seconds, normally 7200.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in: Option<i64>,
+    }
+    impl ::std::fmt::Debug for ProviderAccessToken {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ProviderAccessToken")
+                .field(
+                    "provider_access_token",
+                    &self.provider_access_token.as_ref().map(|_| "<redacted>"),
+                )
+                .field("expires_in", &self.expires_in)
+                .finish()
+        }
     }
     /// A single-use register code.
     ///
     /// Reply of [`Provider::get_register_code`](crate::Provider::get_register_code) (`POST /cgi-bin/service/get_register_code`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/90581>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct RegisterCode {
-        /// Seconds within which the registration link must be opened.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
         /// The register code (at most 512 bytes), consumed when the registration link is opened.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub register_code: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub register_code: Option<String>,
+        /// Seconds within which the registration link must be opened.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in: Option<i64>,
+    }
+    impl ::std::fmt::Debug for RegisterCode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("RegisterCode")
+                .field(
+                    "register_code",
+                    &self.register_code.as_ref().map(|_| "<redacted>"),
+                )
+                .field("expires_in", &self.expires_in)
+                .finish()
+        }
     }
     /// Result of a registration made with a register code.
     ///
     /// Reply of [`Provider::get_register_info`](crate::Provider::get_register_info) (`POST /cgi-bin/service/get_register_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/90582>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct RegisterInfo {
-        /// The admin who authorized during registration.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub auth_user_info: ::std::option::Option<RegisterInfoAuthUserInfo>,
-        /// Contact-migration credentials; present only when the package enables contact migration.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_sync: ::std::option::Option<RegisterInfoContactSync>,
         /// Corpid of the newly registered corp.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub corpid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub corpid: Option<String>,
+        /// Contact-migration credentials; present only when the package enables contact migration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub contact_sync: Option<RegisterInfoContactSync>,
+        /// The admin who authorized during registration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_user_info: Option<RegisterInfoAuthUserInfo>,
         /// The `state` given to `get_register_code`; absent when none was given.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
         /// The registration promotion package id.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub template_id: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub template_id: Option<String>,
     }
     /// The admin who authorized during registration.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct RegisterInfoAuthUserInfo {
         /// The admin's userid.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub userid: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
     }
     /// Contact-migration credentials; present only when the package enables contact migration.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct RegisterInfoContactSync {
         /// Token with full read-write access to the new corp's contacts API (not a provider token).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub access_token: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub access_token: Option<String>,
         /// Lifetime of `access_token` in seconds.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in: Option<i64>,
+    }
+    impl ::std::fmt::Debug for RegisterInfoContactSync {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("RegisterInfoContactSync")
+                .field("access_token", &self.access_token.as_ref().map(|_| "<redacted>"))
+                .field("expires_in", &self.expires_in)
+                .finish()
+        }
     }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
-    ///`POST /cgi-bin/service/get_provider_token`: Get the provider access token (获取服务商凭证).
+    /// `POST /cgi-bin/service/get_provider_token`: Get the provider access token (获取服务商凭证).
     pub static GET_PROVIDER_TOKEN: crate::Endpoint = crate::Endpoint {
         group: "provider",
         name: "get_provider_token",
@@ -291,14 +412,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/get_provider_token",
         token: crate::TokenKind::None,
-        token_param: ::std::option::Option::None,
+        token_param: None,
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["corpid", "provider_secret"],
         example_response: "{\"expires_in\":7200,\"provider_access_token\":\"enLSZ5xxxxxxJRL\"}",
     };
-    ///`POST /cgi-bin/service/get_login_info`: Get the logged-in user's identity (获取登录用户信息).
+    /// `POST /cgi-bin/service/get_login_info`: Get the logged-in user's identity (获取登录用户信息).
     pub static GET_LOGIN_INFO: crate::Endpoint = crate::Endpoint {
         group: "provider",
         name: "get_login_info",
@@ -307,14 +428,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/get_login_info",
         token: crate::TokenKind::Provider,
-        token_param: ::std::option::Option::Some("access_token"),
+        token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_code"],
         example_response: "{\"agent\":[{\"agentid\":0,\"auth_type\":1},{\"agentid\":1,\"auth_type\":1},{\"agentid\":2,\"auth_type\":1}],\"auth_info\":{\"department\":[{\"id\":2,\"writable\":true}]},\"corp_info\":{\"corpid\":\"wxCorpId\"},\"errcode\":0,\"errmsg\":\"ok\",\"user_info\":{\"avatar\":\"xxxx\",\"name\":\"xxxx\",\"open_userid\":\"xxx\",\"userid\":\"xxxx\"},\"usertype\":1}",
     };
-    ///`POST /cgi-bin/service/get_register_code`: Get a register code for a registration promotion package (获取注册码).
+    /// `POST /cgi-bin/service/get_register_code`: Get a register code for a registration promotion package (获取注册码).
     pub static GET_REGISTER_CODE: crate::Endpoint = crate::Endpoint {
         group: "provider",
         name: "get_register_code",
@@ -323,14 +444,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/get_register_code",
         token: crate::TokenKind::Provider,
-        token_param: ::std::option::Option::Some("provider_access_token"),
+        token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["template_id"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":600,\"register_code\":\"pIKi3wRPNWCGF-pyP-YU5KWjDDD\"}",
     };
-    ///`POST /cgi-bin/service/get_register_info`: Query the registration status of a register code (查询注册状态).
+    /// `POST /cgi-bin/service/get_register_info`: Query the registration status of a register code (查询注册状态).
     pub static GET_REGISTER_INFO: crate::Endpoint = crate::Endpoint {
         group: "provider",
         name: "get_register_info",
@@ -339,14 +460,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/get_register_info",
         token: crate::TokenKind::Provider,
-        token_param: ::std::option::Option::Some("provider_access_token"),
+        token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["register_code"],
         example_response: "{\"auth_user_info\":{\"userid\":\"zhangshan\"},\"contact_sync\":{\"access_token\":\"accesstoken000001\",\"expires_in\":1800},\"corpid\":\"wwddddccc7775555aaa\",\"errcode\":0,\"errmsg\":\"ok\",\"state\":\"TestState123\",\"template_id\":\"tpltest\"}",
     };
-    ///`POST /cgi-bin/service/corpid_to_opencorpid`: Convert a plaintext corpid to the provider's encrypted corpid (明文corpid转换为加密corpid).
+    /// `POST /cgi-bin/service/corpid_to_opencorpid`: Convert a plaintext corpid to the provider's encrypted corpid (明文corpid转换为加密corpid).
     pub static CORPID_TO_OPENCORPID: crate::Endpoint = crate::Endpoint {
         group: "provider",
         name: "corpid_to_opencorpid",
@@ -355,14 +476,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/corpid_to_opencorpid",
         token: crate::TokenKind::Provider,
-        token_param: ::std::option::Option::Some("provider_access_token"),
+        token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["corpid"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"open_corpid\":\"AAAAAA\"}",
     };
-    ///`POST /cgi-bin/service/get_customized_auth_url`: Get a parameterized authorization link for 代开发 templates (获取带参授权链接).
+    /// `POST /cgi-bin/service/get_customized_auth_url`: Get a parameterized authorization link for 代开发 templates (获取带参授权链接).
     pub static GET_CUSTOMIZED_AUTH_URL: crate::Endpoint = crate::Endpoint {
         group: "provider",
         name: "get_customized_auth_url",
@@ -371,7 +492,7 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/get_customized_auth_url",
         token: crate::TokenKind::Provider,
-        token_param: ::std::option::Option::Some("provider_access_token"),
+        token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
@@ -405,13 +526,8 @@ impl crate::Provider {
     pub async fn get_provider_token(
         &self,
         request: &types::GetProviderTokenRequest,
-    ) -> ::std::result::Result<types::ProviderAccessToken, crate::Error> {
-        self.call(
-                &endpoints::GET_PROVIDER_TOKEN,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::ProviderAccessToken, crate::Error> {
+        self.call(&endpoints::GET_PROVIDER_TOKEN, None::<&()>, Some(request)).await
     }
     /// Get the logged-in user's identity (获取登录用户信息).
     ///
@@ -428,13 +544,8 @@ impl crate::Provider {
     pub async fn get_login_info(
         &self,
         request: &types::GetLoginInfoRequest,
-    ) -> ::std::result::Result<types::LoginInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_LOGIN_INFO,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::LoginInfo, crate::Error> {
+        self.call(&endpoints::GET_LOGIN_INFO, None::<&()>, Some(request)).await
     }
     /// Get a register code for a registration promotion package (获取注册码).
     ///
@@ -450,13 +561,8 @@ impl crate::Provider {
     pub async fn get_register_code(
         &self,
         request: &types::GetRegisterCodeRequest,
-    ) -> ::std::result::Result<types::RegisterCode, crate::Error> {
-        self.call(
-                &endpoints::GET_REGISTER_CODE,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::RegisterCode, crate::Error> {
+        self.call(&endpoints::GET_REGISTER_CODE, None::<&()>, Some(request)).await
     }
     /// Query the registration status of a register code (查询注册状态).
     ///
@@ -472,13 +578,8 @@ impl crate::Provider {
     pub async fn get_register_info(
         &self,
         request: &types::GetRegisterInfoRequest,
-    ) -> ::std::result::Result<types::RegisterInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_REGISTER_INFO,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::RegisterInfo, crate::Error> {
+        self.call(&endpoints::GET_REGISTER_INFO, None::<&()>, Some(request)).await
     }
     /// Convert a plaintext corpid to the provider's encrypted corpid (明文corpid转换为加密corpid).
     ///
@@ -492,13 +593,8 @@ impl crate::Provider {
     pub async fn corpid_to_opencorpid(
         &self,
         request: &types::CorpidToOpencorpidRequest,
-    ) -> ::std::result::Result<types::OpenCorpid, crate::Error> {
-        self.call(
-                &endpoints::CORPID_TO_OPENCORPID,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::OpenCorpid, crate::Error> {
+        self.call(&endpoints::CORPID_TO_OPENCORPID, None::<&()>, Some(request)).await
     }
     /// Get a parameterized authorization link for 代开发 templates (获取带参授权链接).
     ///
@@ -513,12 +609,7 @@ impl crate::Provider {
     pub async fn get_customized_auth_url(
         &self,
         request: &types::GetCustomizedAuthUrlRequest,
-    ) -> ::std::result::Result<types::CustomizedAuthUrl, crate::Error> {
-        self.call(
-                &endpoints::GET_CUSTOMIZED_AUTH_URL,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::CustomizedAuthUrl, crate::Error> {
+        self.call(&endpoints::GET_CUSTOMIZED_AUTH_URL, None::<&()>, Some(request)).await
     }
 }

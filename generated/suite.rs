@@ -2,101 +2,143 @@
 
 /// Request and response types of this group.
 pub mod types {
-    /// Error types.
-    pub mod error {
-        /// Error from a `TryFrom` or `FromStr` implementation.
-        pub struct ConversionError(::std::borrow::Cow<'static, str>);
-        impl ::std::error::Error for ConversionError {}
-        impl ::std::fmt::Display for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Display::fmt(&self.0, f)
-            }
-        }
-        impl ::std::fmt::Debug for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Debug::fmt(&self.0, f)
-            }
-        }
-        impl From<&'static str> for ConversionError {
-            fn from(value: &'static str) -> Self {
-                Self(value.into())
-            }
-        }
-        impl From<String> for ConversionError {
-            fn from(value: String) -> Self {
-                Self(value.into())
-            }
-        }
-    }
-    /// JSON reply of `get_app_qrcode` when `result_type` is 2.
+    /// The install QR code's URL (the JSON reply when `result_type` is 2).
     ///
     /// Reply of [`Suite::get_app_qrcode`](crate::Suite::get_app_qrcode) (`POST /cgi-bin/service/get_app_qrcode`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/95430>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct AppQrcode {
         /// URL of the QR code image.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub qrcode: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub qrcode: Option<String>,
     }
-    /// Body of `get_app_qrcode`.
+    /// The suite whose install QR code to get, and how.
     ///
     /// Request body of [`Suite::get_app_qrcode`](crate::Suite::get_app_qrcode) (`POST /cgi-bin/service/get_app_qrcode`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/95430>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetAppQrcodeRequest {
+        /// The suite whose install QR code is wanted.
+        pub suite_id: String,
         /// App id inside an old multi-app suite; omit for single-app suites.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub appid: Option<i64>,
+        /// Up to 32 bytes, echoed back by `get_permanent_code` after an install through this code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
+        /// Look of the QR code, 0 to 4 (the official page shows each style).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub style: Option<i64>,
         /// How the code is returned.
         ///
         /// Known values (WeCom may add others, which decode as well):
         /// - `1`: the PNG image as the response body (default)
         /// - `2`: a JSON body carrying the image URL in `qrcode`
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub result_type: ::std::option::Option<i64>,
-        /// Up to 32 bytes, echoed back by `get_permanent_code` after an install through this code.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<::std::string::String>,
-        /// Look of the QR code, 0 to 4 (the official page shows each style).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub style: ::std::option::Option<i64>,
-        /// The suite whose install QR code is wanted.
-        pub suite_id: ::std::string::String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub result_type: Option<i64>,
     }
-    /// Body of `get_suite_token`.
+    impl GetAppQrcodeRequest {
+        /// A `GetAppQrcodeRequest` with its required fields; the setters add the others.
+        ///
+        /// - `suite_id`: The suite whose install QR code is wanted.
+        pub fn new(suite_id: impl Into<String>) -> Self {
+            Self {
+                suite_id: suite_id.into(),
+                appid: None,
+                state: None,
+                style: None,
+                result_type: None,
+            }
+        }
+        /// App id inside an old multi-app suite; omit for single-app suites.
+        pub fn appid(mut self, value: impl Into<i64>) -> Self {
+            self.appid = Some(value.into());
+            self
+        }
+        /// Up to 32 bytes, echoed back by `get_permanent_code` after an install through this code.
+        pub fn state(mut self, value: impl Into<String>) -> Self {
+            self.state = Some(value.into());
+            self
+        }
+        /// Look of the QR code, 0 to 4 (the official page shows each style).
+        pub fn style(mut self, value: impl Into<i64>) -> Self {
+            self.style = Some(value.into());
+            self
+        }
+        /// How the code is returned.
+        pub fn result_type(mut self, value: impl Into<i64>) -> Self {
+            self.result_type = Some(value.into());
+            self
+        }
+    }
+    /// The suite's id, secret and latest ticket.
     ///
     /// Request body of [`Suite::get_suite_token`](crate::Suite::get_suite_token) (`POST /cgi-bin/service/get_suite_token`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/90600>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
     pub struct GetSuiteTokenRequest {
         /// The suite id (`ww…`/`wx…`; older suites `tj…`; 代开发 templates `dk…`).
-        pub suite_id: ::std::string::String,
+        pub suite_id: String,
         /// The suite secret from the provider admin console.
-        pub suite_secret: ::std::string::String,
+        pub suite_secret: String,
         /// The latest suite ticket WeCom pushed to the command callback URL.
-        pub suite_ticket: ::std::string::String,
+        pub suite_ticket: String,
+    }
+    impl ::std::fmt::Debug for GetSuiteTokenRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetSuiteTokenRequest")
+                .field("suite_id", &self.suite_id)
+                .field("suite_secret", &"<redacted>")
+                .field("suite_ticket", &"<redacted>")
+                .finish()
+        }
+    }
+    impl GetSuiteTokenRequest {
+        /// A `GetSuiteTokenRequest` with its required fields; the setters add the others.
+        ///
+        /// - `suite_id`: The suite id (`ww…`/`wx…`; older suites `tj…`; 代开发 templates `dk…`).
+        /// - `suite_secret`: The suite secret from the provider admin console.
+        /// - `suite_ticket`: The latest suite ticket WeCom pushed to the command callback URL.
+        pub fn new(
+            suite_id: impl Into<String>,
+            suite_secret: impl Into<String>,
+            suite_ticket: impl Into<String>,
+        ) -> Self {
+            Self {
+                suite_id: suite_id.into(),
+                suite_secret: suite_secret.into(),
+                suite_ticket: suite_ticket.into(),
+            }
+        }
     }
     /// A suite access token and its lifetime.
     ///
     /// Reply of [`Suite::get_suite_token`](crate::Suite::get_suite_token) (`POST /cgi-bin/service/get_suite_token`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/90600>).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct SuiteAccessToken {
-        /// Lifetime in seconds, normally 7200.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
         /// The suite access token (at most 512 bytes).
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub suite_access_token: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub suite_access_token: Option<String>,
+        /// Lifetime in seconds, normally 7200.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in: Option<i64>,
+    }
+    impl ::std::fmt::Debug for SuiteAccessToken {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SuiteAccessToken")
+                .field(
+                    "suite_access_token",
+                    &self.suite_access_token.as_ref().map(|_| "<redacted>"),
+                )
+                .field("expires_in", &self.expires_in)
+                .finish()
+        }
     }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
-    ///`POST /cgi-bin/service/get_suite_token`: Get the suite access token (获取第三方应用凭证).
+    /// `POST /cgi-bin/service/get_suite_token`: Get the suite access token (获取第三方应用凭证).
     pub static GET_SUITE_TOKEN: crate::Endpoint = crate::Endpoint {
         group: "suite",
         name: "get_suite_token",
@@ -105,14 +147,14 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/get_suite_token",
         token: crate::TokenKind::None,
-        token_param: ::std::option::Option::None,
+        token_param: None,
         response_format: crate::ResponseFormat::Json,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["suite_id", "suite_secret", "suite_ticket"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"suite_access_token\":\"61W3mEpU66027wgNZ_MhGHNQDHnFATkDa9-2llMBjUwxRSNPbVsMmyD-yq8wZETSoE5NQgecigDrSHkPtIYA\"}",
     };
-    ///`POST /cgi-bin/service/get_app_qrcode`: Get the suite's install QR code (获取应用二维码).
+    /// `POST /cgi-bin/service/get_app_qrcode`: Get the suite's install QR code (获取应用二维码).
     pub static GET_APP_QRCODE: crate::Endpoint = crate::Endpoint {
         group: "suite",
         name: "get_app_qrcode",
@@ -121,7 +163,7 @@ pub mod endpoints {
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/service/get_app_qrcode",
         token: crate::TokenKind::Suite,
-        token_param: ::std::option::Option::Some("suite_access_token"),
+        token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::JsonOrBinary,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
@@ -144,13 +186,8 @@ impl crate::Suite {
     pub async fn get_suite_token(
         &self,
         request: &types::GetSuiteTokenRequest,
-    ) -> ::std::result::Result<types::SuiteAccessToken, crate::Error> {
-        self.call(
-                &endpoints::GET_SUITE_TOKEN,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<types::SuiteAccessToken, crate::Error> {
+        self.call(&endpoints::GET_SUITE_TOKEN, None::<&()>, Some(request)).await
     }
     /// Get the suite's install QR code (获取应用二维码).
     ///
@@ -166,12 +203,7 @@ impl crate::Suite {
     pub async fn get_app_qrcode(
         &self,
         request: &types::GetAppQrcodeRequest,
-    ) -> ::std::result::Result<crate::Payload<types::AppQrcode>, crate::Error> {
-        self.call_payload(
-                &endpoints::GET_APP_QRCODE,
-                ::std::option::Option::None::<&()>,
-                ::std::option::Option::Some(request),
-            )
-            .await
+    ) -> Result<crate::Payload<types::AppQrcode>, crate::Error> {
+        self.call_payload(&endpoints::GET_APP_QRCODE, None::<&()>, Some(request)).await
     }
 }

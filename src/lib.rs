@@ -21,7 +21,7 @@
 //! let suite = client.suite("wwddddccc7775555aaa");
 //! let pre = suite.get_pre_auth_code().await?;
 //! println!("pre-auth code expires in {:?} s", pre.expires_in);
-//! let request = GetPermanentCodeRequest { auth_code: "AUTH_CODE".into() };
+//! let request = GetPermanentCodeRequest::new("AUTH_CODE");
 //! let info = suite.get_permanent_code(&request).await?;
 //! println!("{:?} authorized", info.auth_corp_info.and_then(|c| c.corp_name));
 //! # Ok(())

@@ -64,7 +64,7 @@ async fn install(world: &World, suite: &str) -> String {
 }
 
 fn user_info_query() -> GetUserInfoQuery {
-    GetUserInfoQuery { code: "CODE".into() }
+    GetUserInfoQuery::new("CODE")
 }
 
 #[tokio::test]
@@ -75,7 +75,7 @@ async fn a_customized_suite_gets_its_corp_token_from_gettoken_with_the_permanent
     emulator.clear_requests();
 
     let corp = world.app.corp(CUSTOMIZED, CORP);
-    corp.get_user_info(&user_info_query()).await.expect("a 代开发 app's OAuth call");
+    corp.oauth().get_user_info(&user_info_query()).await.expect("a 代开发 app's OAuth call");
 
     assert_eq!(emulator.calls(GETTOKEN), 1);
     assert_eq!(emulator.calls(CORP_TOKEN), 0, "not the third-party way");
@@ -93,7 +93,7 @@ async fn a_customized_suite_gets_its_corp_token_from_gettoken_with_the_permanent
     );
 
     // Cached: a second call fetches nothing.
-    corp.get_jsapi_ticket().await.expect("another corp call");
+    corp.jsapi().get_jsapi_ticket().await.expect("another corp call");
     assert_eq!(emulator.calls(GETTOKEN), 1);
 }
 
@@ -104,7 +104,7 @@ async fn a_third_party_suite_gets_its_corp_token_from_get_corp_token() {
     let emulator = &world.emulator;
     emulator.clear_requests();
 
-    world.app.corp(SUITE, CORP).get_jsapi_ticket().await.expect("a corp call");
+    world.app.corp(SUITE, CORP).jsapi().get_jsapi_ticket().await.expect("a corp call");
     assert_eq!(emulator.calls(CORP_TOKEN), 1);
     assert_eq!(emulator.calls(GETTOKEN), 0);
     let token = emulator
@@ -142,10 +142,20 @@ async fn a_call_the_suite_kind_may_not_make_is_refused_before_anything_is_sent()
 
     // A third-party suite: no corp-token OAuth, no gettoken.
     let corp = app.corp(SUITE, CORP);
-    assert_refused(corp.get_user_info(&user_info_query()).await, "get_user_info", SUITE, AppKind::ThirdParty);
-    let detail = GetUserDetailRequest { user_ticket: "T".into() };
-    assert_refused(corp.get_user_detail(&detail).await, "get_user_detail", SUITE, AppKind::ThirdParty);
-    let secret = GetCustomizedCorpTokenQuery { corpid: CORP.into(), corpsecret: "S".into() };
+    assert_refused(
+        corp.oauth().get_user_info(&user_info_query()).await,
+        "get_user_info",
+        SUITE,
+        AppKind::ThirdParty,
+    );
+    let detail = GetUserDetailRequest::new("T");
+    assert_refused(
+        corp.oauth().get_user_detail(&detail).await,
+        "get_user_detail",
+        SUITE,
+        AppKind::ThirdParty,
+    );
+    let secret = GetCustomizedCorpTokenQuery::new(CORP, "S");
     assert_refused(
         corp.get_customized_corp_token(&secret).await,
         "get_customized_corp_token",
@@ -155,14 +165,14 @@ async fn a_call_the_suite_kind_may_not_make_is_refused_before_anything_is_sent()
 
     // A 代开发 suite: no third-party OAuth, no get_corp_token.
     let suite = app.suite(CUSTOMIZED);
-    let code = GetUserInfo3rdQuery { code: "CODE".into() };
+    let code = GetUserInfo3rdQuery::new("CODE");
     assert_refused(
-        suite.get_user_info_3rd(&code).await,
+        suite.oauth().get_user_info_3rd(&code).await,
         "get_user_info_3rd",
         CUSTOMIZED,
         AppKind::Customized,
     );
-    let request = GetCorpTokenRequest { auth_corpid: CORP.into(), permanent_code: "P".into() };
+    let request = GetCorpTokenRequest::new(CORP, "P");
     assert_refused(suite.get_corp_token(&request).await, "get_corp_token", CUSTOMIZED, AppKind::Customized);
     assert_refused(
         app.oauth(CUSTOMIZED).user_from_code("CODE").await,
@@ -172,7 +182,7 @@ async fn a_call_the_suite_kind_may_not_make_is_refused_before_anything_is_sent()
     );
     // The typed client behind the application knows the kinds too.
     assert_refused(
-        app.api().corp(SUITE, CORP).get_user_info(&user_info_query()).await,
+        app.api().corp(SUITE, CORP).oauth().get_user_info(&user_info_query()).await,
         "get_user_info",
         SUITE,
         AppKind::ThirdParty,
@@ -181,8 +191,8 @@ async fn a_call_the_suite_kind_may_not_make_is_refused_before_anything_is_sent()
     assert_eq!(emulator.requests(), [], "nothing reached WeCom, not even a token fetch");
 
     // What each kind may call still goes through.
-    app.corp(CUSTOMIZED, CORP).get_user_info(&user_info_query()).await.expect("allowed");
-    app.suite(SUITE).get_user_info_3rd(&code).await.expect("allowed");
+    app.corp(CUSTOMIZED, CORP).oauth().get_user_info(&user_info_query()).await.expect("allowed");
+    app.suite(SUITE).oauth().get_user_info_3rd(&code).await.expect("allowed");
 }
 
 #[tokio::test]
@@ -196,14 +206,15 @@ async fn the_emulator_refuses_what_the_kind_may_not_call_as_wecom_does() {
         Client::new(emulator.base_uri(), StaticTokens::new().suite(CUSTOMIZED, suite_token)).expect("client");
     let err = client
         .suite(CUSTOMIZED)
-        .get_user_info_3rd(&GetUserInfo3rdQuery { code: "CODE".into() })
+        .oauth()
+        .get_user_info_3rd(&GetUserInfo3rdQuery::new("CODE"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(48002), "{err:?}");
 
     // gettoken takes only a permanent code issued to a 代开发 suite for that corp.
     for secret in [third_party_code.as_str(), "emu-pc-never-issued", "a-made-up-secret"] {
-        let query = GetCustomizedCorpTokenQuery { corpid: CORP.into(), corpsecret: secret.into() };
+        let query = GetCustomizedCorpTokenQuery::new(CORP, secret);
         let err = client.corp(CUSTOMIZED, CORP).get_customized_corp_token(&query).await.unwrap_err();
         assert_eq!(err.code(), Some(40001), "{secret}: {err:?}");
     }
@@ -217,7 +228,7 @@ async fn a_customized_corp_whose_secret_is_revoked_gets_no_token() {
     world.server.drain().await;
     // Say the cancel was missed: the code is stored again by hand.
     world.app.set_permanent_code(CUSTOMIZED, CORP, code).await.expect("stored");
-    let err = world.app.corp(CUSTOMIZED, CORP).get_jsapi_ticket().await.unwrap_err();
+    let err = world.app.corp(CUSTOMIZED, CORP).jsapi().get_jsapi_ticket().await.unwrap_err();
     assert_eq!(err.code(), Some(40001), "{err:?}");
     assert_eq!(world.emulator.calls(JSAPI_TICKET), 0, "no token, no call");
 }
@@ -280,17 +291,17 @@ async fn gets_that_consume_a_one_time_code_are_not_repeated_after_a_5xx() {
 
     emulator.inject(Some(USER_INFO_3RD), 1, Fault::HttpStatus(503));
     let err =
-        app.suite(SUITE).get_user_info_3rd(&GetUserInfo3rdQuery { code: "CODE".into() }).await.unwrap_err();
+        app.suite(SUITE).oauth().get_user_info_3rd(&GetUserInfo3rdQuery::new("CODE")).await.unwrap_err();
     assert!(matches!(err, Error::Status { status: 503, attempts: 1, .. }), "{err:?}");
     assert_eq!(emulator.calls(USER_INFO_3RD), 1, "the code may have been consumed: not sent again");
 
     emulator.inject(Some(USER_INFO), 1, Fault::HttpStatus(503));
-    let err = app.corp(CUSTOMIZED, CORP).get_user_info(&user_info_query()).await.unwrap_err();
+    let err = app.corp(CUSTOMIZED, CORP).oauth().get_user_info(&user_info_query()).await.unwrap_err();
     assert!(matches!(err, Error::Status { status: 503, attempts: 1, .. }), "{err:?}");
     assert_eq!(emulator.calls(USER_INFO), 1);
 
     // A GET that consumes nothing is retried after the same failure.
     emulator.inject(Some(JSAPI_TICKET), 1, Fault::HttpStatus(503));
-    app.corp(CUSTOMIZED, CORP).get_jsapi_ticket().await.expect("retried");
+    app.corp(CUSTOMIZED, CORP).jsapi().get_jsapi_ticket().await.expect("retried");
     assert_eq!(emulator.calls(JSAPI_TICKET), 2);
 }

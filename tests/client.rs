@@ -136,30 +136,30 @@ async fn unknown_fields_are_ignored_and_missing_ones_are_none() {
 #[tokio::test]
 async fn values_outside_the_documented_set_still_decode() {
     let base = json_server(r#"{"errcode":0,"admin":[{"userid":"u","auth_type":7}]}"#).await;
-    let request = GetAdminListRequest { auth_corpid: "wwcorp".into(), agentid: 1 };
+    let request = GetAdminListRequest::new("wwcorp", 1);
     let reply = client_for(&base).suite(SUITE).get_admin_list(&request).await.expect("decodes");
     assert_eq!(reply.admin[0].auth_type, Some(7));
 
     let base = json_server(r#"{"errcode":0,"userid":"u","gender":"9"}"#).await;
-    let request = GetUserDetail3rdRequest { user_ticket: "t".into() };
-    let reply = client_for(&base).suite(SUITE).get_user_detail_3rd(&request).await.expect("decodes");
+    let request = GetUserDetail3rdRequest::new("t");
+    let reply = client_for(&base).suite(SUITE).oauth().get_user_detail_3rd(&request).await.expect("decodes");
     assert_eq!(reply.gender.as_deref(), Some("9"));
 }
 
 #[tokio::test]
 async fn getuserinfo3rd_accepts_snake_case_and_legacy_pascal_case_keys() {
-    let query = GetUserInfo3rdQuery { code: "CODE".into() };
+    let query = GetUserInfo3rdQuery::new("CODE");
     let snake =
         json_server(r#"{"errcode":0,"corpid":"C","userid":"U","deviceid":"D","open_userid":"O"}"#).await;
     let pascal = json_server(r#"{"errcode":0,"errmsg":"ok","CorpId":"C","UserId":"U","DeviceId":"D"}"#).await;
     for base in [snake, pascal] {
-        let user = client_for(&base).suite(SUITE).get_user_info_3rd(&query).await.expect("decodes");
+        let user = client_for(&base).suite(SUITE).oauth().get_user_info_3rd(&query).await.expect("decodes");
         assert_eq!(user.corpid.as_deref(), Some("C"));
         assert_eq!(user.userid.as_deref(), Some("U"));
         assert_eq!(user.deviceid.as_deref(), Some("D"));
     }
     let base = json_server(r#"{"errcode":0,"OpenId":"X"}"#).await;
-    let visitor = client_for(&base).suite(SUITE).get_user_info_3rd(&query).await.expect("decodes");
+    let visitor = client_for(&base).suite(SUITE).oauth().get_user_info_3rd(&query).await.expect("decodes");
     assert_eq!(visitor.openid.as_deref(), Some("X"));
 }
 

@@ -74,7 +74,6 @@ fn scalar_text(value: &Value) -> String {
 async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() {
     let (emulator, app, _clock) = app_on_emulator().await;
     let tokens = warm_tokens(&app).await;
-    let client = app.api();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let specs = wecom_openwork_codegen::load_and_check(&root.join("spec")).expect("valid specs");
     let mut covered = 0;
@@ -83,17 +82,17 @@ async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() 
             let label = format!("{}.{}", loaded.spec.group, e.name);
             emulator.clear_requests();
             let customized = !e.allows(AppKind::ThirdParty);
-            let reply = call_typed(
-                client,
-                if customized { CUSTOMIZED } else { SUITE },
-                CORP,
-                &loaded.spec.group,
-                &e.name,
-                e.example.query.clone(),
-                e.example.request.clone(),
-            )
-            .await
-            .unwrap_or_else(|err| panic!("{label}: {err}"));
+            let suite = if customized { CUSTOMIZED } else { SUITE };
+            let handles =
+                Handles { provider: app.provider(), suite: app.suite(suite), corp: app.corp(suite, CORP) };
+            let endpoint = wecom_openwork::ENDPOINTS
+                .iter()
+                .find(|x| x.group == loaded.spec.group && x.name == e.name)
+                .unwrap_or_else(|| panic!("{label}: not in ENDPOINTS"));
+            let case = case(endpoint).unwrap_or_else(|| panic!("{label}: no conformance case"));
+            let reply = (case.call)(&handles, e.example.query.clone(), e.example.request.clone())
+                .await
+                .unwrap_or_else(|err| panic!("{label}: {err}"));
 
             let requests = emulator.requests();
             assert_eq!(requests.len(), 1, "{label}: one request");
@@ -131,13 +130,14 @@ async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() 
                 map.remove("errcode");
                 map.remove("errmsg");
             }
-            let again = roundtrip_response(&loaded.spec.group, &e.name, e.example.response.clone())
+            let again = (case.roundtrip_response)(e.example.response.clone())
                 .unwrap_or_else(|err| panic!("{label}: {err}"));
             assert_eq!(again, documented, "{label}: the example lost or changed a field");
             covered += 1;
         }
     }
     assert_eq!(covered, wecom_openwork::ENDPOINTS.len());
+    assert_eq!(CASES.len(), covered, "one conformance case per endpoint");
     assert!(covered >= 20, "only {covered} endpoints");
 }
 
@@ -146,7 +146,7 @@ async fn get_login_info_carries_the_provider_token_under_its_legacy_name() {
     use wecom_openwork::api::provider::types::GetLoginInfoRequest;
     let (emulator, app, _clock) = app_on_emulator().await;
     let provider_token = app.provider_access_token().get_token().await.expect("provider token");
-    let request = GetLoginInfoRequest { auth_code: "CODE".into() };
+    let request = GetLoginInfoRequest::new("CODE");
     app.provider().get_login_info(&request).await.expect("call succeeds");
     let sent = emulator.requests().pop().expect("recorded");
     assert_eq!(sent.path, "/cgi-bin/service/get_login_info");
@@ -157,13 +157,7 @@ async fn get_login_info_carries_the_provider_token_under_its_legacy_name() {
 async fn get_app_qrcode_returns_the_image_when_wecom_answers_with_one() {
     use wecom_openwork::api::suite::types::GetAppQrcodeRequest;
     let (_emulator, app, _clock) = app_on_emulator().await;
-    let request = GetAppQrcodeRequest {
-        suite_id: SUITE.into(),
-        appid: None,
-        state: Some("s1".into()),
-        style: None,
-        result_type: Some(1),
-    };
+    let request = GetAppQrcodeRequest::new(SUITE).state("s1").result_type(1);
     let reply = app.suite(SUITE).get_app_qrcode(&request).await.expect("call succeeds");
     match reply {
         Payload::Binary { content_type, bytes } => {
@@ -172,10 +166,6 @@ async fn get_app_qrcode_returns_the_image_when_wecom_answers_with_one() {
         }
         Payload::Json(json) => panic!("expected an image, got {json:?}"),
     }
-    let reply = app
-        .suite(SUITE)
-        .get_app_qrcode(&GetAppQrcodeRequest { result_type: Some(2), ..request })
-        .await
-        .expect("call succeeds");
+    let reply = app.suite(SUITE).get_app_qrcode(&request.result_type(2)).await.expect("call succeeds");
     assert!(matches!(reply, Payload::Json(ref q) if q.qrcode.is_some()), "{reply:?}");
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use wecom_openwork::events::{Event, RawEvent};
+use wecom_openwork::events::{self, Event, RawEvent, TypedEvent};
 
 #[test]
 fn every_documented_sample_decodes_into_its_kind() {
@@ -56,4 +56,84 @@ fn unknown_kinds_and_odd_values_are_kept_not_refused() {
     let event = Event::parse(r#"{"InfoType":"suite_ticket","SuiteTicket":"t","TimeStamp":1403610513}"#)
         .expect("parses");
     assert!(matches!(event, Event::SuiteTicket(ref t) if t.time_stamp == Some(1_403_610_513)), "{event:?}");
+}
+
+#[test]
+fn typed_events_find_themselves() {
+    let ticket = Event::parse("<xml><InfoType>suite_ticket</InfoType><SuiteTicket>t</SuiteTicket></xml>")
+        .expect("parses");
+    assert_eq!(events::SuiteTicket::KIND, ticket.kind());
+    assert!(events::SuiteTicket::from_event(&ticket).is_some());
+    assert!(events::CreateAuth::from_event(&ticket).is_none());
+    let user = Event::parse(
+        "<xml><InfoType>change_contact</InfoType><ChangeType>update_user</ChangeType><UserID>u</UserID></xml>",
+    )
+    .expect("parses");
+    assert_eq!(events::ChangeContactUpdateUser::KIND, "change_contact.update_user");
+    let found = events::ChangeContactUpdateUser::from_event(&user).expect("an update_user");
+    assert_eq!(found.user_id.as_deref(), Some("u"));
+    // Variants do not repeat the enum's name.
+    let subscribe =
+        Event::parse("<xml><MsgType>event</MsgType><Event>subscribe</Event></xml>").expect("parses");
+    assert!(matches!(subscribe, Event::Subscribe(_)));
+    assert_eq!(events::SubscribeEvent::KIND, "event.subscribe");
+}
+
+/// The text of every `<element>` named in `names`, CDATA or not.
+fn element_texts(xml: &str, names: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in names {
+        let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+        let mut rest = xml;
+        while let Some(start) = rest.find(&open) {
+            let after = &rest[start + open.len()..];
+            let Some(end) = after.find(&close) else { break };
+            let text = after[..end].trim().trim_start_matches("<![CDATA[").trim_end_matches("]]>").trim();
+            if !text.is_empty() {
+                out.push(text.to_owned());
+            }
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+fn sensitive_elements(fields: &wecom_openwork_codegen::events::Fields, out: &mut Vec<String>) {
+    for (name, field) in fields {
+        if field.sensitive {
+            out.push(name.clone());
+        }
+        if let Some(inner) = &field.fields {
+            sensitive_elements(inner, out);
+        }
+    }
+}
+
+#[test]
+fn debug_never_shows_a_sensitive_element() {
+    use wecom_openwork_codegen::events::{merged_fields, Fields};
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spec/events.yaml");
+    let spec = wecom_openwork_codegen::events::parse(&std::fs::read_to_string(path).expect("readable"))
+        .expect("valid");
+    let mut samples: Vec<(Fields, String)> = Vec::new();
+    for e in &spec.command {
+        let fields = merged_fields(&spec, &[(&e.include, &e.fields)]);
+        samples.extend(e.example.iter().map(|x| (fields.clone(), x.clone())));
+        for c in &e.changes {
+            let fields = merged_fields(&spec, &[(&e.include, &e.fields), (&c.include, &c.fields)]);
+            samples.extend(c.example.iter().map(|x| (fields.clone(), x.clone())));
+        }
+    }
+    let mut checked = 0;
+    for (fields, xml) in samples {
+        let mut names = Vec::new();
+        sensitive_elements(&fields, &mut names);
+        let event = Event::parse(&xml).expect("parses");
+        let shown = format!("{event:?}");
+        for secret in element_texts(&xml, &names) {
+            assert!(!shown.contains(&secret), "Debug shows `{secret}`: {shown}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} sensitive elements in the samples");
 }

@@ -35,3 +35,61 @@ fn the_library_exposes_every_spec_endpoint() {
         .collect();
     assert_eq!(compiled, from_specs);
 }
+
+#[test]
+fn generated_code_has_no_per_group_boilerplate() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(root.join("generated")).expect("generated/ exists") {
+        let path = entry.expect("readable").path();
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let name = path.display();
+        // typify's error module serves conversions the generated types never make.
+        assert!(!text.contains("ConversionError"), "{name} carries typify's ConversionError");
+        assert!(!text.contains("pub mod error"), "{name} carries an error module");
+        // Prelude names, not `::std::…` paths.
+        for long in
+            ["::std::option::Option", "::std::string::String", "::std::vec::Vec", "::std::result::Result"]
+        {
+            assert!(!text.contains(long), "{name} spells out {long}");
+        }
+    }
+}
+
+mod sensitive {
+    include!(concat!(env!("OUT_DIR"), "/conformance.rs"));
+}
+
+/// No `Debug` of a generated type shows a sensitive value: every endpoint's
+/// example (with its `x-sensitive` values replaced by markers) decodes into
+/// its types, whose `Debug` shows none of the markers, while serde still
+/// decodes and re-encodes them.
+#[test]
+fn debug_never_shows_a_sensitive_value() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let specs = wecom_openwork_codegen::load_and_check(&root.join("spec")).expect("valid");
+    let mut checked = 0;
+    for loaded in &specs {
+        for e in &loaded.spec.endpoints {
+            let label = format!("{}.{}", loaded.spec.group, e.name);
+            let endpoint = wecom_openwork::ENDPOINTS
+                .iter()
+                .find(|x| x.group == loaded.spec.group && x.name == e.name)
+                .expect("every spec'd endpoint is compiled");
+            let case = sensitive::case(endpoint).expect("a conformance case");
+            let marked = wecom_openwork_codegen::sensitive::mark_example(&specs, &loaded.file, e);
+            let text = (case.debug)(marked.query.clone(), marked.request.clone(), marked.response.clone())
+                .unwrap_or_else(|err| panic!("{label}: {err}"));
+            for marker in &marked.markers {
+                assert!(!text.contains(marker.as_str()), "{label}: Debug shows a sensitive value:\n{text}");
+                checked += 1;
+            }
+            let again = (case.roundtrip_response)(marked.response.clone()).expect("decodes");
+            assert_eq!(
+                again.to_string().matches("sensitive-value-").count(),
+                marked.response.to_string().matches("sensitive-value-").count(),
+                "{label}: serde keeps the sensitive values"
+            );
+        }
+    }
+    assert!(checked >= 20, "only {checked} sensitive values in the examples");
+}

@@ -58,10 +58,7 @@ async fn tickets_authorization_tokens_and_cancellation_flow_end_to_end() {
     let pre = suite.get_pre_auth_code().await.expect("suite token from the pushed ticket");
     let pre_auth_code = pre.pre_auth_code.expect("code");
     suite
-        .set_session_info(&SetSessionInfoRequest {
-            pre_auth_code,
-            session_info: SessionInfo { appid: vec![], auth_type: Some(1) },
-        })
+        .set_session_info(&SetSessionInfoRequest::new(pre_auth_code, SessionInfo::new().auth_type(1)))
         .await
         .expect("session set");
 
@@ -76,12 +73,12 @@ async fn tickets_authorization_tokens_and_cancellation_flow_end_to_end() {
     assert!(code.expose().starts_with("emu-pc-"), "the emulator's code, not a sample");
 
     // The auth code was single-use.
-    let again = suite.get_permanent_code(&GetPermanentCodeRequest { auth_code }).await.unwrap_err();
+    let again = suite.get_permanent_code(&GetPermanentCodeRequest::new(auth_code)).await.unwrap_err();
     assert_eq!(again.code(), Some(40078));
 
     // Corp API with the corp token from that code.
     let corp = app.corp(SUITE, NEW_CORP);
-    corp.get_jsapi_ticket().await.expect("corp call");
+    corp.jsapi().get_jsapi_ticket().await.expect("corp call");
     let token = emulator.requests().last().and_then(|r| r.token().map(str::to_owned)).expect("token");
     assert_eq!(emulator.token_owner(&token).map(|o| o.owner), Some(format!("{SUITE}/{NEW_CORP}")));
 
@@ -104,7 +101,7 @@ async fn tickets_authorization_tokens_and_cancellation_flow_end_to_end() {
     let cancel = emulator.cancel_authorization(SUITE, NEW_CORP).await.expect("pushed");
     assert!(cancel.acknowledged(), "{cancel:?}");
     assert!(app.permanent_code(SUITE, NEW_CORP).await.expect("store").is_none());
-    let err = corp.get_jsapi_ticket().await.unwrap_err();
+    let err = corp.jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::PermanentCodeMissing { .. }), "{err:?}");
 }
 
@@ -125,7 +122,7 @@ async fn a_revoked_permanent_code_is_authorization_gone() {
         .expect("set");
     other.set_permanent_code(SUITE, NEW_CORP, code.expose()).await.expect("set");
     emulator.cancel_authorization(SUITE, NEW_CORP).await.expect("pushed");
-    let err = other.corp(SUITE, NEW_CORP).get_jsapi_ticket().await.unwrap_err();
+    let err = other.corp(SUITE, NEW_CORP).jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::AuthorizationGone { code: 40084, .. }), "{err:?}");
 }
 

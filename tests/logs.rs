@@ -35,11 +35,11 @@ async fn traces_name_the_call_and_never_a_secret() {
 
     let (emulator, app, _clock) = app_on_emulator().await;
     let corp = app.corp(SUITE, CORP);
-    corp.get_jsapi_ticket().await.expect("call");
+    corp.jsapi().get_jsapi_ticket().await.expect("call");
     emulator.inject(Some("/cgi-bin/get_jsapi_ticket"), 1, Fault::Errcode(42001));
-    corp.get_jsapi_ticket().await.expect("call after a refetch");
+    corp.jsapi().get_jsapi_ticket().await.expect("call after a refetch");
     emulator.inject(Some("/cgi-bin/get_jsapi_ticket"), 1, Fault::Errcode(-1));
-    corp.get_jsapi_ticket().await.expect("call after a back-off");
+    corp.jsapi().get_jsapi_ticket().await.expect("call after a back-off");
 
     let logs = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("UTF-8");
     assert!(logs.contains("wecom.call"), "{logs}");

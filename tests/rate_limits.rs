@@ -81,7 +81,7 @@ async fn still_limited_after_the_pause_fails_fast_and_wecom_is_left_alone_until_
 
     // Another scope, and another endpoint of the same scope, are not held back.
     app.suite(SUITE_B).get_pre_auth_code().await.expect("another suite is not limited");
-    app.corp(SUITE, CORP).get_jsapi_ticket().await.expect("another endpoint is not limited");
+    app.corp(SUITE, CORP).jsapi().get_jsapi_ticket().await.expect("another endpoint is not limited");
 
     // The block is over: the call goes through.
     clock.advance(Duration::from_secs(15));
@@ -94,9 +94,9 @@ async fn still_limited_after_the_pause_fails_fast_and_wecom_is_left_alone_until_
 async fn the_concurrency_limit_is_a_rate_limit_too() {
     let (emulator, app, clock) = app_on_emulator().await;
     let corp = app.corp(SUITE, CORP);
-    corp.get_jsapi_ticket().await.expect("warm the corp token");
+    corp.jsapi().get_jsapi_ticket().await.expect("warm the corp token");
     emulator.inject(Some(CORP_CALL), 2, Fault::Errcode(45033));
-    let err = corp.get_jsapi_ticket().await.unwrap_err();
+    let err = corp.jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::RateLimited { code: 45033, attempts: 2, .. }), "{err:?}");
     assert_eq!(clock.sleeps(), [MINUTE]);
 }
@@ -169,13 +169,13 @@ async fn a_rate_limited_corp_token_fetch_holds_back_only_that_corp() {
     app.suite(SUITE).get_pre_auth_code().await.expect("warm the suite token");
 
     emulator.inject(Some(CORP_TOKEN), 1, Fault::Errcode(45009));
-    let err = app.corp(SUITE, CORP).get_jsapi_ticket().await.unwrap_err();
+    let err = app.corp(SUITE, CORP).jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(&err, Error::RateLimited { endpoint, .. } if *endpoint == "get_corp_token"), "{err:?}");
-    let err = app.corp(SUITE, CORP).get_jsapi_ticket().await.unwrap_err();
+    let err = app.corp(SUITE, CORP).jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::RateLimited { attempts: 0, .. }), "{err:?}");
     assert_eq!(emulator.calls(CORP_TOKEN), 1);
 
-    app.corp(SUITE, other).get_jsapi_ticket().await.expect("another corp's token is fetched");
+    app.corp(SUITE, other).jsapi().get_jsapi_ticket().await.expect("another corp's token is fetched");
     assert_eq!(emulator.calls(CORP_TOKEN), 2);
     assert!(clock.sleeps().is_empty());
 }

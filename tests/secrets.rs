@@ -56,7 +56,7 @@ fn assert_hidden(err: &Error, secrets: &[&str]) {
 
 #[tokio::test]
 async fn an_undecodable_reply_keeps_its_body_without_the_permanent_code() {
-    let request = GetPermanentCodeRequest { auth_code: "AUTH".into() };
+    let request = GetPermanentCodeRequest::new("AUTH");
     // `auth_corp_info` must be an object: the reply does not decode.
     let wrong_type = format!(
         r#"{{"errcode":0,"errmsg":"ok","access_token":"{ACCESS_TOKEN}","expires_in":7200,"permanent_code":"{PERMANENT_CODE}","auth_corp_info":"not-an-object"}}"#

@@ -90,7 +90,7 @@ async fn burst(app: &Application, corp_too: bool) -> String {
             tokio::spawn(async move {
                 app.suite(SUITE).get_pre_auth_code().await?;
                 if corp_too {
-                    app.corp(SUITE, CORP).get_jsapi_ticket().await?;
+                    app.corp(SUITE, CORP).jsapi().get_jsapi_ticket().await?;
                 }
                 Ok::<_, wecom_openwork::Error>(())
             })

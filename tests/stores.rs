@@ -195,17 +195,17 @@ async fn redis_killed_mid_run_gives_typed_errors_serves_valid_tokens_and_comes_b
     let emulator = Emulator::start_with_clock(clock.clone()).await.expect("emulator");
     let app = app_with(&redis.url(), &emulator, Some(&clock)).await;
     app.set_permanent_code(SUITE, "wwcorpcold", "code-of-cold").await.expect("code");
-    app.corp(SUITE, CORP).get_jsapi_ticket().await.expect("warm the corp token");
+    app.corp(SUITE, CORP).jsapi().get_jsapi_ticket().await.expect("warm the corp token");
     let provider = app.provider_access_token().get_token().await.expect("warm");
 
     redis.kill();
     // Valid tokens in hand keep working, also past the near cache's recheck.
     clock.advance(Duration::from_secs(31));
-    app.corp(SUITE, CORP).get_jsapi_ticket().await.expect("served from the near cache");
+    app.corp(SUITE, CORP).jsapi().get_jsapi_ticket().await.expect("served from the near cache");
     assert_eq!(app.provider_access_token().get_token().await.expect("served"), provider);
     // A call that needs the store fails fast with its typed error.
     let started = Instant::now();
-    let err = app.corp(SUITE, "wwcorpcold").get_jsapi_ticket().await.unwrap_err();
+    let err = app.corp(SUITE, "wwcorpcold").jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     match &err {
         Error::Store { store, operation, .. } => {
@@ -221,7 +221,7 @@ async fn redis_killed_mid_run_gives_typed_errors_serves_valid_tokens_and_comes_b
     // Service comes back by itself (the connection is re-made on use).
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        match app.corp(SUITE, "wwcorpcold").get_jsapi_ticket().await {
+        match app.corp(SUITE, "wwcorpcold").jsapi().get_jsapi_ticket().await {
             Ok(_) => break,
             Err(e) if Instant::now() < deadline => {
                 assert!(matches!(e, Error::Store { .. }), "{e:?}");

@@ -57,7 +57,7 @@ async fn a_customized_corp_token_without_a_lifetime_names_the_corp() {
         1,
         Fault::Json(json!({ "errcode": 0, "access_token": LEAKY, "expires_in": 0 })),
     );
-    let err = app.corp(CUSTOMIZED, CORP).get_jsapi_ticket().await.unwrap_err();
+    let err = app.corp(CUSTOMIZED, CORP).jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(&err, Error::Token { scope, .. } if scope == &format!("corp {CORP}")), "{err:?}");
     let key = keys::corp_token(&SuiteId::from(CUSTOMIZED), &CorpId::from(CORP));
     assert!(app.store().get_token(&key).await.expect("store").is_none());

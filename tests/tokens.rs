@@ -79,7 +79,9 @@ async fn two_suites_and_a_hundred_corps_never_share_a_token() {
         .cloned()
         .map(|(suite, corp)| {
             let app = app.clone();
-            tokio::spawn(async move { app.corp(suite.as_str(), corp.as_str()).get_jsapi_ticket().await })
+            tokio::spawn(
+                async move { app.corp(suite.as_str(), corp.as_str()).jsapi().get_jsapi_ticket().await },
+            )
         })
         .collect();
     for call in calls {
@@ -115,7 +117,7 @@ async fn an_expired_token_mid_call_is_refetched_once_and_the_call_retried_once()
     // WeCom drops the token early and says 42001 on the next call.
     emulator.revoke_token(&old);
     emulator.inject(Some(CORP_CALL), 1, Fault::Errcode(42001));
-    corp.get_jsapi_ticket().await.expect("succeeds after one refetch");
+    corp.jsapi().get_jsapi_ticket().await.expect("succeeds after one refetch");
     assert_eq!(emulator.calls(CORP_CALL), 2, "one failed attempt, one retry");
     assert_eq!(emulator.calls(CORP_TOKEN), 2, "one refetch");
     let new =
@@ -124,7 +126,7 @@ async fn an_expired_token_mid_call_is_refetched_once_and_the_call_retried_once()
 
     // A second 42001 in a row is an error, not a loop.
     emulator.inject(Some(CORP_CALL), 2, Fault::Errcode(42001));
-    let err = corp.get_jsapi_ticket().await.unwrap_err();
+    let err = corp.jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::Api { code: 42001, attempts: 2, .. }), "{err:?}");
     assert_eq!(emulator.calls(CORP_CALL), 4);
 }
@@ -164,7 +166,7 @@ async fn retries_follow_delay_multiplier_and_max_retries() {
 async fn a_post_that_consumes_a_code_is_retried_only_when_wecom_surely_did_not_act() {
     let (emulator, app, _clock) = app_on_emulator().await;
     let suite = app.suite(SUITE);
-    let request = GetPermanentCodeRequest { auth_code: "AUTH".into() };
+    let request = GetPermanentCodeRequest::new("AUTH");
     let path = "/cgi-bin/service/get_permanent_code";
     suite.get_pre_auth_code().await.expect("warm the suite token");
 
@@ -185,13 +187,13 @@ async fn a_post_that_consumes_a_code_is_retried_only_when_wecom_surely_did_not_a
 async fn authorization_gone_drops_the_corp_token_and_is_remembered_until_a_new_code() {
     let (emulator, app, clock) = app_on_emulator().await;
     let corp = app.corp(SUITE, CORP);
-    corp.get_jsapi_ticket().await.expect("warm the corp token");
+    corp.jsapi().get_jsapi_ticket().await.expect("warm the corp token");
     assert_eq!(emulator.calls(CORP_TOKEN), 1);
     let key = keys::corp_token(&SuiteId::new(SUITE), &CorpId::new(CORP));
     assert!(app.store().get_token(&key).await.expect("store").is_some());
 
     emulator.inject(Some(CORP_CALL), 1, Fault::Errcode(48004));
-    let err = corp.get_jsapi_ticket().await.unwrap_err();
+    let err = corp.jsapi().get_jsapi_ticket().await.unwrap_err();
     match &err {
         Error::AuthorizationGone { suite_id, corp_id, code, .. } => {
             assert_eq!((suite_id.as_str(), corp_id.as_str(), *code), (SUITE, CORP, 48004));
@@ -205,7 +207,7 @@ async fn authorization_gone_drops_the_corp_token_and_is_remembered_until_a_new_c
     // Remembered: the next calls for that corp do not ask WeCom again.
     let requests = emulator.requests().len();
     for _ in 0..3 {
-        let again = corp.get_jsapi_ticket().await.unwrap_err();
+        let again = corp.jsapi().get_jsapi_ticket().await.unwrap_err();
         assert!(matches!(again, Error::AuthorizationGone { code: 48004, .. }), "{again:?}");
     }
     assert_eq!(emulator.requests().len(), requests, "nothing sent while the corp is known gone");
@@ -213,13 +215,13 @@ async fn authorization_gone_drops_the_corp_token_and_is_remembered_until_a_new_c
     // Past the remembered time (default 300 s), the same from get_corp_token itself.
     clock.advance(Duration::from_secs(300));
     emulator.inject(Some(CORP_TOKEN), 1, Fault::Errcode(40084));
-    let err = corp.get_jsapi_ticket().await.unwrap_err();
+    let err = corp.jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::AuthorizationGone { code: 40084, .. }), "{err:?}");
     assert_eq!(emulator.calls(CORP_TOKEN), 2);
 
     // A new permanent code (the corp authorized again) ends it at once.
     app.set_permanent_code(SUITE, CORP, "a-new-permanent-code").await.expect("stored");
-    corp.get_jsapi_ticket().await.expect("authorized again");
+    corp.jsapi().get_jsapi_ticket().await.expect("authorized again");
 }
 
 #[tokio::test]
@@ -247,7 +249,7 @@ async fn a_missing_ticket_is_its_own_error_that_says_what_to_do() {
     assert!(text.contains("every 10 minutes") && text.contains("set_ticket"), "{text}");
     assert_eq!(emulator.requests().len(), 0, "nothing was sent");
 
-    let err = app.corp(SUITE, CORP).get_jsapi_ticket().await.unwrap_err();
+    let err = app.corp(SUITE, CORP).jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::PermanentCodeMissing { .. }), "{err:?}");
 }
 

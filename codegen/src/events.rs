@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use heck::ToSnakeCase;
+use indexmap::IndexMap;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use schemars::JsonSchema;
@@ -15,11 +16,19 @@ use crate::error::SpecError;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventsSpec {
+    /// Named sets of fields that events share, taken in with `include`.
+    /// Objects and lists inside a set become types named after their element
+    /// (`ExtAttr`, `SendPicsInfo`), shared by every event that includes it.
+    #[serde(default)]
+    pub field_sets: IndexMap<String, Fields>,
     /// Command and system events, dispatched on `InfoType`.
     pub command: Vec<CommandEvent>,
     /// User messages and events of the data callback URL.
     pub data: DataEvents,
 }
+
+/// Elements by name, in the order the generated fields keep.
+pub type Fields = IndexMap<String, Field>;
 
 /// Where a command event is delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -46,8 +55,13 @@ pub struct CommandEvent {
     pub doc: String,
     /// Which URL receives it.
     pub url: EventUrl,
-    /// Elements every variant has.
-    pub fields: BTreeMap<String, Field>,
+    /// Field sets (of `field_sets`) every variant has, before `fields`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// Elements every variant has; one named like a field of an included
+    /// set replaces it.
+    #[serde(default)]
+    pub fields: Fields,
     /// Further dispatch on `ChangeType`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
@@ -62,7 +76,8 @@ pub struct CommandEvent {
 pub struct Change {
     /// The exact `ChangeType` value.
     pub change_type: String,
-    /// Rust name suffix (the type is the parent's name + this).
+    /// Rust name suffix (the type is the parent's name + this; the variant of
+    /// the parent's enum is this).
     #[serde(rename = "type")]
     pub type_name: String,
     /// One line: what changed.
@@ -70,9 +85,12 @@ pub struct Change {
     /// Official documentation page, if it has its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
+    /// Field sets specific to this change, after the parent's fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
     /// Elements specific to this change.
     #[serde(default)]
-    pub fields: BTreeMap<String, Field>,
+    pub fields: Fields,
     /// The documented sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example: Option<String>,
@@ -82,8 +100,8 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataEvents {
-    /// Elements every data message has.
-    pub common: BTreeMap<String, Field>,
+    /// Field sets every data message and event has (`ToUserName`, `MsgType`, …).
+    pub include: Vec<String>,
     /// `MsgType` values other than `event`.
     pub messages: Vec<DataMessage>,
     /// `MsgType` `event`, by `Event`.
@@ -103,9 +121,12 @@ pub struct DataMessage {
     pub summary: String,
     /// Official documentation page.
     pub doc: String,
+    /// Field sets it has besides the data callback's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
     /// Its own elements.
     #[serde(default)]
-    pub fields: BTreeMap<String, Field>,
+    pub fields: Fields,
     /// The documented sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example: Option<String>,
@@ -117,16 +138,20 @@ pub struct DataMessage {
 pub struct DataEvent {
     /// The exact `Event` value.
     pub event: String,
-    /// Rust name.
+    /// Rust name; the variant of `Event` drops a trailing `Event`
+    /// (`SubscribeEvent` → `Event::Subscribe`).
     #[serde(rename = "type")]
     pub type_name: String,
     /// One line.
     pub summary: String,
     /// Official documentation page.
     pub doc: String,
+    /// Field sets it has besides the data callback's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
     /// Its own elements.
     #[serde(default)]
-    pub fields: BTreeMap<String, Field>,
+    pub fields: Fields,
     /// The documented sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example: Option<String>,
@@ -143,7 +168,7 @@ pub struct Field {
     pub description: String,
     /// Members of an `object`, or of each item of a `list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<BTreeMap<String, Field>>,
+    pub fields: Option<Fields>,
     /// Element name of a `list`'s items (e.g. `Item`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
@@ -151,6 +176,10 @@ pub struct Field {
     /// `<AccountList>` per account): decoded as a list.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub repeated: bool,
+    /// A secret (a ticket, an auth code, a token): `Debug` prints
+    /// `<redacted>` in its place. Only for `string` elements.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
 }
 
 /// Kinds of event elements.
@@ -172,11 +201,35 @@ const FILE: &str = "events.yaml";
 
 /// Parses and checks `events.yaml`.
 pub fn parse(text: &str) -> Result<EventsSpec, SpecError> {
-    let json = crate::load::yaml_text_to_json(text).map_err(|m| SpecError::new(FILE, m))?;
-    let spec: EventsSpec = serde_path_to_error::deserialize(&json)
+    crate::load::check_modeline(FILE, text, "events.schema.json")?;
+    let yaml = crate::load::yaml_text_to_value(text).map_err(|m| SpecError::new(FILE, m))?;
+    let spec: EventsSpec = serde_path_to_error::deserialize(yaml)
         .map_err(|e| SpecError::new(FILE, e.inner().to_string()).field(e.path().to_string()))?;
     check(&spec)?;
     Ok(spec)
+}
+
+/// The elements of an event: its included sets in order, then its own
+/// fields (which replace a set's field of the same name).
+pub fn merged_fields(spec: &EventsSpec, parts: &[(&[String], &Fields)]) -> Fields {
+    let mut out = Fields::new();
+    for (include, fields) in parts {
+        for set in include.iter() {
+            if let Some(set) = spec.field_sets.get(set) {
+                out.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+        out.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    out
+}
+
+/// The variant of `Event` for a data event type: without a trailing `Event`.
+pub fn event_variant(type_name: &str) -> &str {
+    match type_name.strip_suffix("Event") {
+        Some(rest) if !rest.is_empty() => rest,
+        _ => type_name,
+    }
 }
 
 fn is_pascal(name: &str) -> bool {
@@ -184,7 +237,7 @@ fn is_pascal(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
-fn check_fields(at: &str, fields: &BTreeMap<String, Field>) -> Result<(), SpecError> {
+fn check_fields(at: &str, fields: &Fields) -> Result<(), SpecError> {
     for (name, field) in fields {
         let here = format!("{at}.{name}");
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -195,6 +248,9 @@ fn check_fields(at: &str, fields: &BTreeMap<String, Field>) -> Result<(), SpecEr
         }
         if field.repeated && field.ty != FieldType::Object {
             return Err(SpecError::new(FILE, "only an object can be `repeated`").field(here));
+        }
+        if field.sensitive && field.ty != FieldType::String {
+            return Err(SpecError::new(FILE, "only a string can be `sensitive`").field(here));
         }
         match (field.ty, &field.fields, &field.item) {
             (FieldType::Object, Some(inner), None) if !inner.is_empty() => check_fields(&here, inner)?,
@@ -216,7 +272,7 @@ fn check_fields(at: &str, fields: &BTreeMap<String, Field>) -> Result<(), SpecEr
 }
 
 /// Every element an example uses is declared.
-fn check_example(at: &str, example: &str, fields: &[&BTreeMap<String, Field>]) -> Result<(), SpecError> {
+fn check_example(at: &str, example: &str, fields: &Fields) -> Result<(), SpecError> {
     let paths = crate::xml_sample::element_paths(example)
         .map_err(|m| SpecError::new(FILE, format!("example: {m}")).field(at))?;
     for path in paths {
@@ -230,12 +286,12 @@ fn check_example(at: &str, example: &str, fields: &[&BTreeMap<String, Field>]) -
 
 /// Whether an element path is declared; a list's item element stands
 /// between the list and the item's fields.
-fn declared(fields: &[&BTreeMap<String, Field>], path: &[String]) -> bool {
-    let mut level: Vec<&BTreeMap<String, Field>> = fields.to_vec();
+fn declared(fields: &Fields, path: &[String]) -> bool {
+    let mut level = Some(fields);
     let mut i = 0;
     while i < path.len() {
-        let Some(field) = level.iter().find_map(|m| m.get(&path[i])) else { return false };
-        level = field.fields.iter().collect();
+        let Some(field) = level.and_then(|m| m.get(&path[i])) else { return false };
+        level = field.fields.as_ref();
         i += 1;
         if field.ty == FieldType::List && i < path.len() {
             if Some(&path[i]) != field.item.as_ref() {
@@ -247,7 +303,30 @@ fn declared(fields: &[&BTreeMap<String, Field>], path: &[String]) -> bool {
     true
 }
 
+fn check_include(spec: &EventsSpec, at: &str, include: &[String]) -> Result<(), SpecError> {
+    for set in include {
+        if !spec.field_sets.contains_key(set) {
+            return Err(SpecError::new(FILE, format!("no field set `{set}` in `field_sets`"))
+                .field(format!("{at}.include")));
+        }
+    }
+    if include.iter().collect::<BTreeSet<_>>().len() != include.len() {
+        return Err(SpecError::new(FILE, "includes a field set twice").field(format!("{at}.include")));
+    }
+    Ok(())
+}
+
 fn check(spec: &EventsSpec) -> Result<(), SpecError> {
+    for (name, set) in &spec.field_sets {
+        let at = format!("field_sets.{name}");
+        if !crate::validate::is_snake_ident(name) {
+            return Err(SpecError::new(FILE, "field set names are snake_case").field(at));
+        }
+        if set.is_empty() {
+            return Err(SpecError::new(FILE, "a field set needs fields").field(at));
+        }
+        check_fields(&at, set)?;
+    }
     let mut names = BTreeSet::new();
     let mut name = |n: &str, at: &str| -> Result<(), SpecError> {
         if !is_pascal(n) {
@@ -258,58 +337,92 @@ fn check(spec: &EventsSpec) -> Result<(), SpecError> {
         }
         Ok(())
     };
+    let mut variants: BTreeMap<String, String> = BTreeMap::new();
+    let mut variant = |v: &str, at: &str| -> Result<(), SpecError> {
+        if v == "Unknown" {
+            return Err(
+                SpecError::new(FILE, "`Unknown` is the variant of unlisted kinds").field(at.to_owned())
+            );
+        }
+        if let Some(first) = variants.insert(v.to_owned(), at.to_owned()) {
+            return Err(SpecError::new(FILE, format!("variant `Event::{v}` is already used by {first}"))
+                .field(at.to_owned()));
+        }
+        Ok(())
+    };
     let mut info_types = BTreeSet::new();
     for e in &spec.command {
         let at = format!("command.{}", e.info_type);
         name(&e.type_name, &at)?;
+        variant(&e.type_name, &at)?;
         if !info_types.insert(&e.info_type) {
             return Err(SpecError::new(FILE, "InfoType listed twice").field(at));
         }
         if e.summary.trim().is_empty() || !e.doc.starts_with("https://") {
             return Err(SpecError::new(FILE, "needs a summary and an https doc link").field(at));
         }
+        check_include(spec, &at, &e.include)?;
         check_fields(&format!("{at}.fields"), &e.fields)?;
+        let fields = merged_fields(spec, &[(&e.include, &e.fields)]);
         if let Some(example) = &e.example {
-            check_example(&format!("{at}.example"), example, &[&e.fields])?;
+            check_example(&format!("{at}.example"), example, &fields)?;
         }
         let mut change_types = BTreeSet::new();
+        let mut change_variants = BTreeSet::new();
         for c in &e.changes {
             let at = format!("{at}.changes.{}", c.change_type);
             name(&format!("{}{}", e.type_name, c.type_name), &at)?;
             if !change_types.insert(&c.change_type) {
                 return Err(SpecError::new(FILE, "ChangeType listed twice").field(at));
             }
+            if c.type_name == "Unknown" || !change_variants.insert(&c.type_name) {
+                return Err(SpecError::new(
+                    FILE,
+                    format!("variant `{}` is used twice (or is `Unknown`)", c.type_name),
+                )
+                .field(at));
+            }
+            check_include(spec, &at, &c.include)?;
             check_fields(&format!("{at}.fields"), &c.fields)?;
             if let Some(example) = &c.example {
-                check_example(&format!("{at}.example"), example, &[&e.fields, &c.fields])?;
+                let fields = merged_fields(spec, &[(&e.include, &e.fields), (&c.include, &c.fields)]);
+                check_example(&format!("{at}.example"), example, &fields)?;
             }
         }
     }
-    check_fields("data.common", &spec.data.common)?;
+    check_include(spec, "data", &spec.data.include)?;
     let mut msg_types = BTreeSet::new();
     for m in &spec.data.messages {
         let at = format!("data.messages.{}", m.msg_type);
         name(&m.type_name, &at)?;
+        variant(&m.type_name, &at)?;
         if !msg_types.insert(&m.msg_type) || m.msg_type == "event" {
             return Err(
                 SpecError::new(FILE, "MsgType listed twice (or `event`, which `events` covers)").field(at)
             );
         }
+        check_include(spec, &at, &m.include)?;
         check_fields(&format!("{at}.fields"), &m.fields)?;
         if let Some(example) = &m.example {
-            check_example(&format!("{at}.example"), example, &[&spec.data.common, &m.fields])?;
+            let fields =
+                merged_fields(spec, &[(&spec.data.include, &Fields::new()), (&m.include, &m.fields)]);
+            check_example(&format!("{at}.example"), example, &fields)?;
         }
     }
     let mut events = BTreeSet::new();
     for d in &spec.data.events {
         let at = format!("data.events.{}", d.event);
         name(&d.type_name, &at)?;
-        if !events.insert(&d.event) {
+        variant(event_variant(&d.type_name), &at)?;
+        if !events.insert(d.event.to_ascii_lowercase()) {
             return Err(SpecError::new(FILE, "Event listed twice").field(at));
         }
+        check_include(spec, &at, &d.include)?;
         check_fields(&format!("{at}.fields"), &d.fields)?;
         if let Some(example) = &d.example {
-            check_example(&format!("{at}.example"), example, &[&spec.data.common, &d.fields])?;
+            let fields =
+                merged_fields(spec, &[(&spec.data.include, &Fields::new()), (&d.include, &d.fields)]);
+            check_example(&format!("{at}.example"), example, &fields)?;
         }
     }
     Ok(())
@@ -328,6 +441,18 @@ fn field_ident(element: &str) -> Ident {
     ident(&snake)
 }
 
+/// What `rename_all = "PascalCase"` makes of a field name.
+fn pascal_of(field: &str) -> String {
+    field
+        .trim_end_matches('_')
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
 fn doc_attrs(text: &str) -> Vec<TokenStream> {
     text.trim_end()
         .lines()
@@ -338,86 +463,158 @@ fn doc_attrs(text: &str) -> Vec<TokenStream> {
         .collect()
 }
 
-/// A struct for a set of fields, plus the structs its objects and lists need.
-fn structs(type_name: &str, docs: &str, groups: &[&BTreeMap<String, Field>], out: &mut Vec<TokenStream>) {
-    let mut merged: BTreeMap<&String, &Field> = BTreeMap::new();
-    for group in groups {
-        for (k, v) in *group {
-            merged.insert(k, v);
+/// The derives of every event type, the same as the API types'.
+fn derives(debug: bool) -> TokenStream {
+    let debug = debug.then(|| quote!(Debug,));
+    quote!(#[derive(Clone, #debug Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)])
+}
+
+/// The structs of the events, nested ones merged when they are the same.
+struct Types {
+    items: Vec<TokenStream>,
+    /// Nested types by their shape (the JSON of their fields): one type per shape.
+    by_shape: BTreeMap<String, String>,
+    /// Every type name taken.
+    names: BTreeSet<String>,
+}
+
+impl Types {
+    /// A struct named `name` for `fields`, or the struct already made for the
+    /// same fields when `nested`. Returns the name used.
+    fn structs(
+        &mut self,
+        name: &str,
+        docs: &str,
+        fields: &Fields,
+        nested: bool,
+    ) -> Result<String, SpecError> {
+        let shape = serde_json::to_string(fields).expect("fields serialize");
+        if nested {
+            if let Some(existing) = self.by_shape.get(&shape) {
+                return Ok(existing.clone());
+            }
         }
-    }
-    let mut members = Vec::new();
-    for (element, field) in merged {
-        let name = field_ident(element);
-        let doc = doc_attrs(&field.description);
-        let (ty, with) = match field.ty {
-            FieldType::String => (quote!(::std::string::String), "crate::events::de::string"),
-            FieldType::Integer => (quote!(i64), "crate::events::de::integer"),
-            FieldType::Object if field.repeated => {
-                let nested = format!("{type_name}{element}");
-                structs(&nested, &field.description, &[field.fields.as_ref().expect("checked")], out);
-                let nested = ident(&nested);
-                members.push(quote! {
-                    #(#doc)*
-                    #[serde(rename = #element, default, deserialize_with = "crate::events::de::one_or_many", skip_serializing_if = "::std::vec::Vec::is_empty")]
-                    pub #name: ::std::vec::Vec<#nested>,
-                });
-                continue;
-            }
-            FieldType::Object => {
-                let nested = format!("{type_name}{element}");
-                structs(&nested, &field.description, &[field.fields.as_ref().expect("checked")], out);
-                let nested = ident(&nested);
-                (quote!(#nested), "crate::events::de::object")
-            }
-            FieldType::List => {
-                let list = format!("{type_name}{element}");
-                let item_element = field.item.clone().unwrap_or_default();
-                let item_ty = match &field.fields {
-                    Some(fields) => {
-                        let item_type = format!("{list}Item");
-                        structs(
-                            &item_type,
-                            &format!("One `<{item_element}>` of `<{element}>`."),
-                            &[fields],
-                            out,
-                        );
-                        let item_ident = ident(&item_type);
-                        quote!(#item_ident)
+        if !self.names.insert(name.to_owned()) {
+            return Err(SpecError::new(
+                FILE,
+                format!("two different shapes would both be the type `{name}`; rename an element or a type"),
+            )
+            .field(name.to_owned()));
+        }
+        if nested {
+            self.by_shape.insert(shape, name.to_owned());
+        }
+        let mut members = Vec::new();
+        let mut redacted = Vec::new();
+        for (element, field) in fields {
+            let fname = field_ident(element);
+            let doc = doc_attrs(&field.description);
+            let rename = (pascal_of(&fname.to_string()) != *element).then(|| quote!(rename = #element,));
+            let label = fname.to_string();
+            redacted.push(if field.sensitive {
+                quote!(.field(#label, &self.#fname.as_ref().map(|_| "<redacted>")))
+            } else {
+                quote!(.field(#label, &self.#fname))
+            });
+            // Nested types of a shared set's field are named after the element.
+            let nested_name =
+                |suffix: &str| if name.is_empty() { suffix.to_owned() } else { format!("{name}{suffix}") };
+            let (ty, with) = match field.ty {
+                FieldType::String => (quote!(String), "crate::events::de::string"),
+                FieldType::Integer => (quote!(i64), "crate::events::de::integer"),
+                FieldType::Object => {
+                    let inner = field.fields.as_ref().expect("checked");
+                    let nested = self.structs(&nested_name(element), &field.description, inner, true)?;
+                    let nested = ident(&nested);
+                    if field.repeated {
+                        members.push(quote! {
+                            #(#doc)*
+                            #[serde(#rename deserialize_with = "crate::events::de::one_or_many")]
+                            pub #fname: Vec<#nested>,
+                        });
+                        continue;
                     }
-                    None => quote!(::std::string::String),
-                };
-                let list_ident = ident(&list);
-                let list_doc = format!(" The `<{item_element}>` items of `<{element}>`.");
-                out.push(quote! {
-                    #[doc = #list_doc]
-                    #[derive(::std::fmt::Debug, ::std::clone::Clone, ::std::cmp::PartialEq, ::std::default::Default, ::serde::Serialize, ::serde::Deserialize)]
-                    #[non_exhaustive]
-                    pub struct #list_ident {
-                        /// The items, in document order (one or many).
-                        #[serde(rename = #item_element, default, deserialize_with = "crate::events::de::one_or_many")]
-                        pub items: ::std::vec::Vec<#item_ty>,
-                    }
-                });
-                (quote!(#list_ident), "crate::events::de::object")
-            }
-        };
-        members.push(quote! {
+                    (quote!(#nested), "crate::events::de::object")
+                }
+                FieldType::List => {
+                    let list = self.list(&nested_name(element), element, field)?;
+                    let list = ident(&list);
+                    (quote!(#list), "crate::events::de::object")
+                }
+            };
+            members.push(quote! {
+                #(#doc)*
+                #[serde(#rename deserialize_with = #with)]
+                pub #fname: Option<#ty>,
+            });
+        }
+        let sensitive = fields.values().any(|f| f.sensitive);
+        let doc = doc_attrs(docs);
+        let type_ident = ident(name);
+        let derive = derives(!sensitive);
+        self.items.push(quote! {
             #(#doc)*
-            #[serde(rename = #element, default, deserialize_with = #with, skip_serializing_if = "::std::option::Option::is_none")]
-            pub #name: ::std::option::Option<#ty>,
+            #derive
+            #[serde(default, rename_all = "PascalCase")]
+            #[non_exhaustive]
+            pub struct #type_ident {
+                #(#members)*
+            }
         });
-    }
-    let doc = doc_attrs(docs);
-    let name = ident(type_name);
-    out.push(quote! {
-        #(#doc)*
-        #[derive(::std::fmt::Debug, ::std::clone::Clone, ::std::cmp::PartialEq, ::std::default::Default, ::serde::Serialize, ::serde::Deserialize)]
-        #[non_exhaustive]
-        pub struct #name {
-            #(#members)*
+        if sensitive {
+            self.items.push(quote! {
+                impl ::std::fmt::Debug for #type_ident {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.debug_struct(#name) #(#redacted)* .finish()
+                    }
+                }
+            });
         }
-    });
+        Ok(name.to_owned())
+    }
+}
+
+impl Types {
+    /// The type of a `list` element: a struct holding its items (and the
+    /// items' struct when they have fields), one per shape.
+    fn list(&mut self, list: &str, element: &str, field: &Field) -> Result<String, SpecError> {
+        let item_element = field.item.clone().unwrap_or_default();
+        let item_ty = match &field.fields {
+            Some(inner) => {
+                let doc = format!("One `<{item_element}>` of `<{element}>`.");
+                let item = ident(&self.structs(&format!("{list}Item"), &doc, inner, true)?);
+                quote!(#item)
+            }
+            None => quote!(String),
+        };
+        let shape = format!("list {item_element} {item_ty}");
+        if let Some(existing) = self.by_shape.get(&shape) {
+            return Ok(existing.clone());
+        }
+        if !self.names.insert(list.to_owned()) {
+            return Err(SpecError::new(
+                FILE,
+                format!("two different shapes would both be the type `{list}`"),
+            )
+            .field(list.to_owned()));
+        }
+        self.by_shape.insert(shape, list.to_owned());
+        let list_ident = ident(list);
+        let list_doc = format!(" The `<{item_element}>` items of `<{element}>`.");
+        let derive = derives(true);
+        self.items.push(quote! {
+            #[doc = #list_doc]
+            #derive
+            #[serde(default)]
+            #[non_exhaustive]
+            pub struct #list_ident {
+                /// The items, in document order (one or many).
+                #[serde(rename = #item_element, deserialize_with = "crate::events::de::one_or_many")]
+                pub items: Vec<#item_ty>,
+            }
+        });
+        Ok(list.to_owned())
+    }
 }
 
 fn event_docs(summary: &str, doc: Option<&str>, dispatch: &str) -> String {
@@ -428,14 +625,66 @@ fn event_docs(summary: &str, doc: Option<&str>, dispatch: &str) -> String {
     text
 }
 
+/// `impl TypedEvent` for an event type: its kind and how to find it in an [`Event`].
+fn typed_event(ty: &Ident, kind: &str, pattern: TokenStream) -> TokenStream {
+    quote! {
+        impl crate::events::TypedEvent for #ty {
+            const KIND: &'static str = #kind;
+
+            fn from_event(event: &Event) -> Option<&Self> {
+                match event {
+                    #pattern => Some(event),
+                    _ => None,
+                }
+            }
+        }
+    }
+}
+
 /// The Rust of `events.yaml`.
-pub fn generate(spec: &EventsSpec) -> TokenStream {
-    let mut items = Vec::new();
+pub fn generate(spec: &EventsSpec) -> Result<TokenStream, SpecError> {
+    let mut types = Types { items: Vec::new(), by_shape: BTreeMap::new(), names: BTreeSet::new() };
+    // Every event type's name is taken before nested types are named.
+    for e in &spec.command {
+        types.names.insert(e.type_name.clone());
+        for c in &e.changes {
+            types.names.insert(format!("{}{}", e.type_name, c.type_name));
+        }
+    }
+    for name in
+        spec.data.messages.iter().map(|m| &m.type_name).chain(spec.data.events.iter().map(|d| &d.type_name))
+    {
+        types.names.insert(name.clone());
+    }
+    // Objects of shared sets: one type each, named after the element.
+    for set in spec.field_sets.values() {
+        for (element, field) in set {
+            match field.ty {
+                FieldType::Object => {
+                    types.structs(
+                        element,
+                        &field.description,
+                        field.fields.as_ref().expect("checked"),
+                        true,
+                    )?;
+                }
+                FieldType::List => {
+                    types.list(element, element, field)?;
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut typed = Vec::new();
     let mut variants = Vec::new();
     let mut command_arms = Vec::new();
     let mut message_arms = Vec::new();
     let mut event_arms = Vec::new();
     let mut kinds = Vec::new();
+    let top = |types: &mut Types, name: &str, docs: &str, fields: &Fields| -> Result<(), SpecError> {
+        types.names.remove(name);
+        types.structs(name, docs, fields, false).map(|_| ())
+    };
     for e in &spec.command {
         let url = match e.url {
             EventUrl::Command => "the suite's command callback URL",
@@ -445,103 +694,102 @@ pub fn generate(spec: &EventsSpec) -> TokenStream {
         let name = ident(&e.type_name);
         let info = &e.info_type;
         let vdoc = doc_attrs(&e.summary);
+        let fields = merged_fields(spec, &[(&e.include, &e.fields)]);
         if e.changes.is_empty() {
-            structs(&e.type_name, &event_docs(&e.summary, Some(&e.doc), &dispatch), &[&e.fields], &mut items);
+            top(&mut types, &e.type_name, &event_docs(&e.summary, Some(&e.doc), &dispatch), &fields)?;
             command_arms.push(quote!(#info => decode(fields, Event::#name)));
-        } else {
-            let mut change_variants = Vec::new();
-            let mut change_arms = Vec::new();
-            let mut change_kinds = Vec::new();
-            for c in &e.changes {
-                let type_name = format!("{}{}", e.type_name, c.type_name);
-                let change_dispatch = format!("{dispatch} `ChangeType` `{}`.", c.change_type);
-                structs(
-                    &type_name,
-                    &event_docs(&c.summary, c.doc.as_deref().or(Some(&e.doc)), &change_dispatch),
-                    &[&e.fields, &c.fields],
-                    &mut items,
-                );
-                let (variant, ty) = (ident(&c.type_name), ident(&type_name));
-                let cdoc = doc_attrs(&c.summary);
-                let change = &c.change_type;
-                let kind = format!("{info}.{change}");
-                change_variants.push(quote!(#(#cdoc)* #variant(#ty),));
-                change_arms.push(quote!(#change => decode(fields, |v| Event::#name(#name::#variant(v)))));
-                change_kinds.push(quote!(#name::#variant(_) => #kind,));
-            }
-            let doc = doc_attrs(&event_docs(
-                &e.summary,
-                Some(&e.doc),
-                &format!("{dispatch} Further told apart by `ChangeType`."),
-            ));
-            let unknown_kind = info.to_string();
-            items.push(quote! {
-                #(#doc)*
-                #[derive(::std::fmt::Debug, ::std::clone::Clone, ::std::cmp::PartialEq)]
-                #[non_exhaustive]
-                #[allow(clippy::large_enum_variant)] // events are decoded once and read in place
-                pub enum #name {
-                    #(#change_variants)*
-                    /// A `ChangeType` not (yet) in `spec/events.yaml`, kept as it came.
-                    Unknown(RawEvent),
-                }
-            });
-            command_arms.push(quote! {
-                #info => match text(&fields, "ChangeType").as_deref().unwrap_or_default() {
-                    #(#change_arms,)*
-                    _ => Event::#name(#name::Unknown(RawEvent { fields })),
-                }
-            });
-            kinds.push(quote! {
-                Event::#name(change) => match change {
-                    #(#change_kinds)*
-                    #name::Unknown(_) => #unknown_kind,
-                },
-            });
+            typed.push(typed_event(&name, info, quote!(Event::#name(event))));
             variants.push(quote!(#(#vdoc)* #name(#name),));
+            kinds.push(quote!(Event::#name(_) => #info,));
             continue;
         }
+        let mut change_variants = Vec::new();
+        let mut change_arms = Vec::new();
+        let mut change_kinds = Vec::new();
+        for c in &e.changes {
+            let type_name = format!("{}{}", e.type_name, c.type_name);
+            let change_dispatch = format!("{dispatch} `ChangeType` `{}`.", c.change_type);
+            let fields = merged_fields(spec, &[(&e.include, &e.fields), (&c.include, &c.fields)]);
+            top(
+                &mut types,
+                &type_name,
+                &event_docs(&c.summary, c.doc.as_deref().or(Some(&e.doc)), &change_dispatch),
+                &fields,
+            )?;
+            let (variant, ty) = (ident(&c.type_name), ident(&type_name));
+            let cdoc = doc_attrs(&c.summary);
+            let change = &c.change_type;
+            let kind = format!("{info}.{change}");
+            change_variants.push(quote!(#(#cdoc)* #variant(#ty),));
+            change_arms.push(quote!(#change => decode(fields, |v| Event::#name(#name::#variant(v)))));
+            change_kinds.push(quote!(#name::#variant(_) => #kind,));
+            typed.push(typed_event(&ty, &kind, quote!(Event::#name(#name::#variant(event)))));
+        }
+        let doc = doc_attrs(&event_docs(
+            &e.summary,
+            Some(&e.doc),
+            &format!("{dispatch} Further told apart by `ChangeType`."),
+        ));
+        let unknown_kind = info.to_string();
+        types.items.push(quote! {
+            #(#doc)*
+            #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
+            #[allow(clippy::large_enum_variant)] // events are decoded once and read in place
+            pub enum #name {
+                #(#change_variants)*
+                /// A `ChangeType` not (yet) in `spec/events.yaml`, kept as it came.
+                Unknown(RawEvent),
+            }
+        });
+        command_arms.push(quote! {
+            #info => match text(&fields, "ChangeType").as_deref().unwrap_or_default() {
+                #(#change_arms,)*
+                _ => Event::#name(#name::Unknown(RawEvent { fields })),
+            }
+        });
+        kinds.push(quote! {
+            Event::#name(change) => match change {
+                #(#change_kinds)*
+                #name::Unknown(_) => #unknown_kind,
+            },
+        });
         variants.push(quote!(#(#vdoc)* #name(#name),));
-        kinds.push(quote!(Event::#name(_) => #info,));
     }
     for m in &spec.data.messages {
         let dispatch = format!("`MsgType` `{}`, pushed to the suite's data callback URL.", m.msg_type);
-        structs(
-            &m.type_name,
-            &event_docs(&m.summary, Some(&m.doc), &dispatch),
-            &[&spec.data.common, &m.fields],
-            &mut items,
-        );
+        let fields = merged_fields(spec, &[(&spec.data.include, &Fields::new()), (&m.include, &m.fields)]);
+        top(&mut types, &m.type_name, &event_docs(&m.summary, Some(&m.doc), &dispatch), &fields)?;
         let name = ident(&m.type_name);
         let msg = &m.msg_type;
         let vdoc = doc_attrs(&m.summary);
         variants.push(quote!(#(#vdoc)* #name(#name),));
         message_arms.push(quote!(#msg => decode(fields, Event::#name)));
         kinds.push(quote!(Event::#name(_) => #msg,));
+        typed.push(typed_event(&name, msg, quote!(Event::#name(event))));
     }
     for d in &spec.data.events {
         let dispatch =
             format!("`MsgType` `event`, `Event` `{}`, pushed to the suite's data callback URL.", d.event);
-        structs(
-            &d.type_name,
-            &event_docs(&d.summary, Some(&d.doc), &dispatch),
-            &[&spec.data.common, &d.fields],
-            &mut items,
-        );
+        let fields = merged_fields(spec, &[(&spec.data.include, &Fields::new()), (&d.include, &d.fields)]);
+        top(&mut types, &d.type_name, &event_docs(&d.summary, Some(&d.doc), &dispatch), &fields)?;
         let name = ident(&d.type_name);
+        let variant = ident(event_variant(&d.type_name));
         let event = d.event.to_ascii_lowercase();
         let vdoc = doc_attrs(&d.summary);
         let kind = format!("event.{}", d.event);
-        variants.push(quote!(#(#vdoc)* #name(#name),));
-        event_arms.push(quote!(#event => decode(fields, Event::#name)));
-        kinds.push(quote!(Event::#name(_) => #kind,));
+        variants.push(quote!(#(#vdoc)* #variant(#name),));
+        event_arms.push(quote!(#event => decode(fields, Event::#variant)));
+        kinds.push(quote!(Event::#variant(_) => #kind,));
+        typed.push(typed_event(&name, &kind, quote!(Event::#variant(event))));
     }
-    quote! {
+    let items = &types.items;
+    Ok(quote! {
         #(#items)*
 
         /// A decrypted callback, by what it is. Unknown kinds arrive as
         /// [`Event::Unknown`] with every field kept.
-        #[derive(::std::fmt::Debug, ::std::clone::Clone, ::std::cmp::PartialEq)]
+        #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
         #[allow(clippy::large_enum_variant)] // events are decoded once and read in place
         pub enum Event {
@@ -554,8 +802,8 @@ pub fn generate(spec: &EventsSpec) -> TokenStream {
             /// Tells the event apart by `InfoType` (command events), else by
             /// `MsgType` and `Event` (data callbacks), and decodes it. Never
             /// fails: what is not recognised is [`Event::Unknown`].
-            pub fn from_fields(fields: ::serde_json::Map<::std::string::String, ::serde_json::Value>) -> Event {
-                if let ::std::option::Option::Some(info_type) = text(&fields, "InfoType") {
+            pub fn from_fields(fields: ::serde_json::Map<String, ::serde_json::Value>) -> Event {
+                if let Some(info_type) = text(&fields, "InfoType") {
                     return match info_type.as_str() {
                         #(#command_arms,)*
                         _ => Event::Unknown(RawEvent { fields }),
@@ -582,5 +830,7 @@ pub fn generate(spec: &EventsSpec) -> TokenStream {
                 }
             }
         }
-    }
+
+        #(#typed)*
+    })
 }

@@ -9,11 +9,15 @@
 
 #![warn(missing_docs)]
 
+mod conformance;
 pub mod error;
 pub mod events;
 pub mod generate;
 pub mod load;
+pub mod sensitive;
 pub mod spec;
+mod tokens;
+mod types;
 pub mod validate;
 mod xml_sample;
 
@@ -49,7 +53,7 @@ pub fn generate_events(text: &str) -> Result<GeneratedFile, SpecError> {
     let spec = events::parse(text)?;
     Ok(GeneratedFile {
         name: "events.rs".into(),
-        contents: generate::format(events::generate(&spec), "spec/events.yaml"),
+        contents: generate::format(events::generate(&spec)?, "spec/events.yaml"),
     })
 }
 

@@ -61,10 +61,34 @@ fn collect_yaml(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Sp
     Ok(())
 }
 
+/// The first line every spec file carries, so that editors validate it
+/// against the format's JSON Schema (`schema` is `schema.json` or
+/// `events.schema.json`; `file` is relative to the spec directory).
+pub fn modeline(file: &str, schema: &str) -> String {
+    let up = "../".repeat(file.matches('/').count());
+    let dir = if up.is_empty() { "./".to_owned() } else { up };
+    format!("# yaml-language-server: $schema={dir}{schema}")
+}
+
+/// Refuses a file whose first line is not its [`modeline`].
+pub fn check_modeline(file: &str, text: &str, schema: &str) -> Result<(), SpecError> {
+    let expected = modeline(file, schema);
+    if text.lines().next().map(str::trim_end) != Some(expected.as_str()) {
+        return Err(SpecError::new(
+            file,
+            format!("the first line must be `{expected}` (editors validate the file against it)"),
+        )
+        .field("$schema"));
+    }
+    Ok(())
+}
+
 /// Parses one spec file's text. `file` is only used to label errors.
 pub fn parse(file: &str, text: &str) -> Result<SpecFile, SpecError> {
-    let json = yaml_text_to_json(text).map_err(|m| SpecError::new(file, m))?;
-    serde_path_to_error::deserialize::<_, SpecFile>(&json).map_err(|e| {
+    check_modeline(file, text, "schema.json")?;
+    let yaml = yaml_text_to_value(text).map_err(|m| SpecError::new(file, m))?;
+    let json = yaml_to_json(yaml.clone()).map_err(|m| SpecError::new(file, m))?;
+    serde_path_to_error::deserialize::<_, SpecFile>(yaml).map_err(|e| {
         let path = e.path().to_string();
         let (endpoint, mut field) = locate(&json, &path);
         let message = e.into_inner().to_string();
@@ -84,6 +108,36 @@ pub fn parse(file: &str, text: &str) -> Result<SpecFile, SpecError> {
             err = err.field(field);
         }
         err
+    })
+}
+
+/// A YAML document with every mapping key as text (`0: formal` → `"0"`), in
+/// the order the file lists them: what the spec types deserialize from.
+pub fn yaml_text_to_value(text: &str) -> Result<serde_norway::Value, String> {
+    let yaml: serde_norway::Value =
+        serde_norway::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    string_keys(yaml)
+}
+
+fn string_keys(value: serde_norway::Value) -> Result<serde_norway::Value, String> {
+    use serde_norway::Value as Y;
+    Ok(match value {
+        Y::Sequence(items) => Y::Sequence(items.into_iter().map(string_keys).collect::<Result<_, _>>()?),
+        Y::Mapping(map) => {
+            let mut out = serde_norway::Mapping::new();
+            for (k, v) in map {
+                let key = match k {
+                    Y::String(s) => s,
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    other => return Err(format!("unsupported mapping key {other:?}")),
+                };
+                out.insert(Y::String(key), string_keys(v)?);
+            }
+            Y::Mapping(out)
+        }
+        Y::Tagged(tagged) => return Err(format!("YAML tags are not supported ({})", tagged.tag)),
+        other => other,
     })
 }
 

@@ -1,17 +1,18 @@
-//! `wecom-openwork-codegen`: regenerates `generated/` and `spec/schema.json`
-//! from `spec/`, or checks that they are current.
+//! `wecom-openwork-codegen`: regenerates `generated/`, `spec/schema.json` and
+//! `spec/events.schema.json` from `spec/`, or checks that they are current.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use wecom_openwork_codegen::{generate_dir, spec::format_schema_json};
+use wecom_openwork_codegen::generate_dir;
+use wecom_openwork_codegen::spec::{events_schema_json, format_schema_json};
 
 const USAGE: &str = "usage: wecom-openwork-codegen [--check] [--spec DIR] [--out DIR]
 
 Reads the endpoint specs in DIR (default: spec/ of the workspace), writes the
-generated Rust to --out (default: generated/) and the spec format's JSON
-Schema to <spec>/schema.json. With --check, writes nothing and exits 1 when
-either is stale.";
+generated Rust to --out (default: generated/) and the JSON Schemas of the
+two spec formats to <spec>/schema.json and <spec>/events.schema.json. With
+--check, writes nothing and exits 1 when any of them is stale.";
 
 fn main() -> ExitCode {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
     let mut outputs: Vec<(PathBuf, String)> =
         files.into_iter().map(|f| (out_dir.join(f.name), f.contents)).collect();
     outputs.push((spec_dir.join("schema.json"), format_schema_json()));
+    outputs.push((spec_dir.join("events.schema.json"), events_schema_json()));
     let mut stale = Vec::new();
     for (path, contents) in &outputs {
         if std::fs::read_to_string(path).ok().as_deref() != Some(contents.as_str()) {

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,11 +19,29 @@ pub struct SpecFile {
     pub group: String,
     /// One line about the group; becomes the module's doc comment.
     pub summary: String,
-    /// The group's endpoints, in the order their methods are documented.
+    /// Name of the method that hands out the group's calls on each handle
+    /// (`suite.oauth().get_user_info_3rd(..)`); defaults to the group name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accessor: Option<String>,
+    /// Put the methods directly on the handles (`suite.get_pre_auth_code()`),
+    /// without an accessor.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flat: bool,
+    /// The group's endpoints, in the order their methods are documented. A
+    /// file without endpoints only holds shapes other files `$ref`.
+    #[serde(default)]
     pub endpoints: Vec<Endpoint>,
-    /// Named JSON Schemas, referenced as `#/definitions/Name`.
+    /// Named JSON Schemas, referenced as `#/definitions/Name` (from this
+    /// file) or `file.yaml#/definitions/Name` (from other files).
     #[serde(default)]
     pub definitions: BTreeMap<String, SpecSchema>,
+}
+
+impl SpecFile {
+    /// The name of the method that hands out the group's calls.
+    pub fn accessor_name(&self) -> &str {
+        self.accessor.as_deref().unwrap_or(&self.group)
+    }
 }
 
 /// One WeCom API call and the typed method generated for it.
@@ -204,7 +223,9 @@ pub struct Example {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpecSchema {
-    /// Reference to a definition of the same file: `#/definitions/Name`.
+    /// Reference to a definition: `#/definitions/Name` in the same file, or
+    /// `other.yaml#/definitions/Name` in another spec file (a path relative
+    /// to this file).
     #[serde(rename = "$ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// JSON type of the value.
@@ -219,9 +240,10 @@ pub struct SpecSchema {
     /// A JSON Schema format hint, e.g. `int64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
-    /// Object members.
+    /// Object members, in the order the generated fields keep (required
+    /// ones first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<BTreeMap<String, SpecSchema>>,
+    pub properties: Option<IndexMap<String, SpecSchema>>,
     /// Members a request must carry (not allowed in responses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<Vec<String>>,
@@ -238,6 +260,10 @@ pub struct SpecSchema {
     /// Other spellings of this property's key accepted when decoding.
     #[serde(rename = "x-aliases", default, skip_serializing_if = "Option::is_none")]
     pub aliases: Option<Vec<String>>,
+    /// A secret or credential (a token, a ticket, a code): sent and decoded
+    /// as usual, but `Debug` prints `<redacted>` in its place.
+    #[serde(rename = "x-sensitive", default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
 }
 
 /// `additionalProperties`: a flag or a schema.
@@ -269,15 +295,51 @@ pub enum JsonType {
 }
 
 impl SpecSchema {
-    /// The definition name of a `#/definitions/Name` reference.
+    /// The definition name of a `#/definitions/Name` reference (same file).
     pub fn ref_name(&self) -> Option<&str> {
         self.reference.as_deref().and_then(|r| r.strip_prefix("#/definitions/"))
     }
+
+    /// The target of a `$ref`: the file (`None` for this file) and the
+    /// definition name; `None` when there is no `$ref` or it has neither form.
+    pub fn ref_target(&self) -> Option<(Option<&str>, &str)> {
+        let reference = self.reference.as_deref()?;
+        let (file, name) = reference.split_once("#/definitions/")?;
+        if name.is_empty() || name.contains('/') {
+            return None;
+        }
+        Some(((!file.is_empty()).then_some(file), name))
+    }
+}
+
+/// The spec file a cross-file `$ref` names, relative to the spec directory:
+/// `target` is relative to the directory of `from` (`../common.yaml`).
+pub fn resolve_file(from: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = from.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// The JSON Schema of the spec format, as written to `spec/schema.json`.
 pub fn format_schema_json() -> String {
     let schema = schemars::schema_for!(SpecFile);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
+    text.push('\n');
+    text
+}
+
+/// The JSON Schema of `events.yaml`, as written to `spec/events.schema.json`.
+pub fn events_schema_json() -> String {
+    let schema = schemars::schema_for!(crate::events::EventsSpec);
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
     text.push('\n');
     text

@@ -14,13 +14,61 @@ use crate::spec::{
 /// Keys of the response envelope; the runtime consumes them.
 pub const ENVELOPE_KEYS: &[&str] = &["errcode", "errmsg"];
 
+/// Names the handles already use (or the runtime keeps for itself): no
+/// accessor or flat method may take them.
+pub const RESERVED_HANDLE_NAMES: &[&str] =
+    &["call", "call_payload", "check_app_kind", "client", "clone", "corp_id", "new", "scope", "suite_id"];
+
+/// Names generated code uses from the prelude; a definition may not shadow them.
+pub const PRELUDE_NAMES: &[&str] = &[
+    "Box",
+    "Clone",
+    "Debug",
+    "Default",
+    "Eq",
+    "Err",
+    "From",
+    "Into",
+    "None",
+    "Ok",
+    "Option",
+    "PartialEq",
+    "Result",
+    "Self",
+    "Some",
+    "String",
+    "Vec",
+];
+
+/// Every loaded spec file by its path (relative to the spec directory).
+pub type Index<'a> = BTreeMap<&'a str, &'a SpecFile>;
+
+/// Where a `$ref` in `from` leads: the defining file (as keyed in `index`),
+/// the definition's name and the definition.
+pub fn resolve<'a>(
+    index: &Index<'a>,
+    from: &str,
+    schema: &SpecSchema,
+) -> Option<(&'a str, &'a str, &'a SpecSchema)> {
+    let (file, name) = schema.ref_target()?;
+    let file = match file {
+        None => from.to_owned(),
+        Some(target) => crate::spec::resolve_file(from, target)?,
+    };
+    let (key, spec) = index.get_key_value(file.as_str())?;
+    let (name, def) = spec.definitions.get_key_value(name)?;
+    Some((key, name, def))
+}
+
 /// Checks every file, then the rules that span files (unique groups, unique
-/// method names per handle).
+/// method and accessor names per handle).
 pub fn check_all(specs: &[LoadedSpec]) -> Result<(), SpecError> {
+    let index: Index<'_> = specs.iter().map(|l| (l.file.as_str(), &l.spec)).collect();
     let mut groups: BTreeMap<&str, &str> = BTreeMap::new();
-    let mut methods: BTreeMap<(HandleKind, &str), &str> = BTreeMap::new();
+    // Names on each handle: flat methods and accessors, with the file that put them there.
+    let mut names: BTreeMap<(HandleKind, &str), (&str, &str)> = BTreeMap::new();
     for loaded in specs {
-        check_file(&loaded.file, &loaded.spec)?;
+        check_file_in(&index, &loaded.file, &loaded.spec)?;
         if let Some(first) = groups.insert(&loaded.spec.group, &loaded.file) {
             return Err(SpecError::new(
                 &loaded.file,
@@ -28,18 +76,39 @@ pub fn check_all(specs: &[LoadedSpec]) -> Result<(), SpecError> {
             )
             .field("group"));
         }
-        for endpoint in &loaded.spec.endpoints {
-            let handle = handle_of(endpoint).unwrap_or(HandleKind::Provider);
-            if let Some(first) = methods.insert((handle, &endpoint.name), &loaded.file) {
-                return Err(SpecError::new(
-                    &loaded.file,
-                    format!(
-                        "duplicate method name: the {handle:?} handle already has `{}` (spec/{first})",
-                        endpoint.name
-                    ),
-                )
-                .endpoint(&endpoint.name)
-                .field("name"));
+    }
+    for loaded in specs {
+        let spec = &loaded.spec;
+        let handles: BTreeSet<HandleKind> = spec.endpoints.iter().filter_map(handle_of).collect();
+        if spec.flat {
+            for endpoint in &spec.endpoints {
+                let handle = handle_of(endpoint).unwrap_or(HandleKind::Provider);
+                if let Some((first, what)) = names.insert((handle, &endpoint.name), (&loaded.file, "method"))
+                {
+                    return Err(SpecError::new(
+                        &loaded.file,
+                        format!(
+                            "duplicate method name: the {handle:?} handle already has {what} `{}` (spec/{first})",
+                            endpoint.name
+                        ),
+                    )
+                    .endpoint(&endpoint.name)
+                    .field("name"));
+                }
+            }
+        } else {
+            for handle in handles {
+                let accessor = spec.accessor_name();
+                if let Some((first, what)) = names.insert((handle, accessor), (&loaded.file, "accessor")) {
+                    return Err(SpecError::new(
+                        &loaded.file,
+                        format!(
+                            "the {handle:?} handle already has {what} `{accessor}` (spec/{first}); \
+                             set another `accessor`"
+                        ),
+                    )
+                    .field(if spec.accessor.is_some() { "accessor" } else { "group" }));
+                }
             }
         }
     }
@@ -56,15 +125,40 @@ pub fn handle_of(endpoint: &Endpoint) -> Option<HandleKind> {
     })
 }
 
-/// Checks one file on its own.
+/// Checks one file on its own (its cross-file `$ref`s cannot resolve).
 pub fn check_file(file: &str, spec: &SpecFile) -> Result<(), SpecError> {
+    let index: Index<'_> = [(file, spec)].into_iter().collect();
+    check_file_in(&index, file, spec)
+}
+
+fn check_file_in(index: &Index<'_>, file: &str, spec: &SpecFile) -> Result<(), SpecError> {
     if !is_snake_ident(&spec.group) {
         return Err(SpecError::new(file, "must be a snake_case Rust identifier").field("group"));
     }
     if spec.summary.trim().is_empty() {
         return Err(SpecError::new(file, "must not be empty").field("summary"));
     }
-    let checker = SchemaChecker { file, defs: &spec.definitions };
+    if let Some(accessor) = &spec.accessor {
+        if spec.flat {
+            return Err(
+                SpecError::new(file, "a flat group has no accessor: drop one of the two").field("accessor")
+            );
+        }
+        if !is_snake_ident(accessor) {
+            return Err(SpecError::new(file, "must be a snake_case Rust identifier").field("accessor"));
+        }
+    }
+    if !spec.flat && RESERVED_HANDLE_NAMES.contains(&spec.accessor_name()) {
+        return Err(SpecError::new(
+            file,
+            format!(
+                "`{}` is a name the handles keep for themselves; set another `accessor`",
+                spec.accessor_name()
+            ),
+        )
+        .field(if spec.accessor.is_some() { "accessor" } else { "group" }));
+    }
+    let checker = SchemaChecker { file, defs: &spec.definitions, index };
     for (name, def) in &spec.definitions {
         checker.definition(name, def)?;
     }
@@ -75,6 +169,12 @@ pub fn check_file(file: &str, spec: &SpecFile) -> Result<(), SpecError> {
         };
         if !seen.insert(endpoint.name.as_str()) {
             return Err(err("name", "duplicate method name in this file".into()));
+        }
+        if spec.flat && RESERVED_HANDLE_NAMES.contains(&endpoint.name.as_str()) {
+            return Err(err(
+                "name",
+                format!("`{}` is a name the handles keep for themselves", endpoint.name),
+            ));
         }
         check_endpoint(&checker, endpoint).map_err(|(field, message)| err(&field, message))?;
     }
@@ -144,14 +244,15 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
         ("response", Some(&e.response), true),
     ] {
         let Some(schema) = schema else { continue };
-        let name = checker.root_ref(field, schema)?;
+        let (root, name) = checker.root_ref(field, schema)?;
         if is_response {
-            checker.no_required(&format!("definitions.{name}"), name, &mut BTreeSet::new())?;
+            root.no_required(&format!("definitions.{name}"), name, &mut BTreeSet::new())?;
         }
     }
     if let Some(query) = &e.query {
-        let name = query.ref_name().unwrap_or_default();
-        if let Some(props) = checker.defs.get(name).and_then(|d| d.properties.as_ref()) {
+        if let Some((name, props)) =
+            checker.follow(query).and_then(|(_, name, d)| Some((name, d.properties.as_ref()?)))
+        {
             for (key, prop) in props {
                 let scalar = matches!(
                     prop.ty,
@@ -193,6 +294,7 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
 struct SchemaChecker<'a> {
     file: &'a str,
     defs: &'a BTreeMap<String, SpecSchema>,
+    index: &'a Index<'a>,
 }
 
 impl SchemaChecker<'_> {
@@ -204,6 +306,9 @@ impl SchemaChecker<'_> {
         {
             return Err(wrap((at, "definition names are PascalCase".into())));
         }
+        if PRELUDE_NAMES.contains(&name) {
+            return Err(wrap((at, format!("`{name}` would shadow the prelude name generated code uses"))));
+        }
         if def.reference.is_some() {
             return Err(wrap((at, "a definition must not be a bare `$ref`".into())));
         }
@@ -212,14 +317,14 @@ impl SchemaChecker<'_> {
 
     /// Structural rules for one schema node and everything under it.
     fn schema(&self, at: &str, s: &SpecSchema) -> Result<(), Refusal> {
+        if s.sensitive && (!at.contains(".properties.") || s.ty != Some(JsonType::String)) {
+            return refuse(
+                format!("{at}.x-sensitive"),
+                "only a string property can be sensitive (it is redacted from `Debug`)",
+            );
+        }
         if let Some(reference) = &s.reference {
-            let known = s.ref_name().is_some_and(|n| self.defs.contains_key(n));
-            if !known {
-                return refuse(
-                    format!("{at}.$ref"),
-                    format!("dangling $ref `{reference}`: no such definition in this file"),
-                );
-            }
+            self.reference(&format!("{at}.$ref"), reference, s)?;
             if s.ty.is_some() || s.properties.is_some() || s.items.is_some() {
                 return refuse(at, "`$ref` takes no other structure (only a description)");
             }
@@ -258,6 +363,12 @@ impl SchemaChecker<'_> {
             JsonType::Object => {
                 let props = s.properties.as_ref();
                 for (key, prop) in props.into_iter().flatten() {
+                    if heck::ToSnakeCase::to_snake_case(key.as_str()) == "new" {
+                        return refuse(
+                            format!("{at}.properties.{key}"),
+                            "a property named `new` would clash with the constructor `new`",
+                        );
+                    }
                     self.schema(&format!("{at}.properties.{key}"), prop)?;
                 }
                 for req in s.required.iter().flatten() {
@@ -278,26 +389,77 @@ impl SchemaChecker<'_> {
         Ok(())
     }
 
+    /// A `$ref`'s form and target: `#/definitions/Name` here, or
+    /// `file.yaml#/definitions/Name` (an object) in another spec file.
+    fn reference(&self, at: &str, reference: &str, s: &SpecSchema) -> Result<(), Refusal> {
+        let Some((file, name)) = s.ref_target() else {
+            return refuse(
+                at,
+                format!("`{reference}` is neither `#/definitions/Name` nor `file.yaml#/definitions/Name`"),
+            );
+        };
+        let Some(file) = file else {
+            if !self.defs.contains_key(name) {
+                return refuse(at, format!("dangling $ref `{reference}`: no such definition in this file"));
+            }
+            return Ok(());
+        };
+        let Some(path) = crate::spec::resolve_file(self.file, file) else {
+            return refuse(at, format!("`{reference}` leaves the spec directory"));
+        };
+        if path == self.file {
+            return refuse(at, format!("`{reference}` names this file: write `#/definitions/{name}`"));
+        }
+        let Some(spec) = self.index.get(path.as_str()) else {
+            return refuse(at, format!("dangling $ref `{reference}`: no spec file spec/{path}"));
+        };
+        let Some(def) = spec.definitions.get(name) else {
+            return refuse(
+                at,
+                format!("dangling $ref `{reference}`: spec/{path} has no definition `{name}`"),
+            );
+        };
+        if def.ty != Some(JsonType::Object) {
+            return refuse(at, format!("`{reference}` must be an object: only object shapes are shared"));
+        }
+        if self.defs.contains_key(name) {
+            return refuse(
+                at,
+                format!("`{reference}` has the name of a definition of this file; rename one of them"),
+            );
+        }
+        Ok(())
+    }
+
+    /// The definition a `$ref` leads to, with the checker of its file.
+    fn follow(&self, schema: &SpecSchema) -> Option<(SchemaChecker<'_>, &str, &SpecSchema)> {
+        let (file, name, def) = resolve(self.index, self.file, schema)?;
+        let spec = self.index.get(file)?;
+        Some((SchemaChecker { file, defs: &spec.definitions, index: self.index }, name, def))
+    }
+
     /// An endpoint's query/request/response must be a `$ref` to an object definition.
-    fn root_ref<'s>(&self, field: &str, schema: &'s SpecSchema) -> Result<&'s str, Refusal> {
-        let Some(name) = schema.ref_name() else {
+    fn root_ref<'s>(
+        &'s self,
+        field: &str,
+        schema: &'s SpecSchema,
+    ) -> Result<(SchemaChecker<'s>, &'s str), Refusal> {
+        let Some(reference) = schema.reference.as_deref() else {
             return refuse(field, "must be a `$ref: \"#/definitions/Name\"`");
         };
-        match self.defs.get(name) {
-            None => refuse(
-                format!("{field}.$ref"),
-                format!("dangling $ref `#/definitions/{name}`: no such definition in this file"),
-            ),
-            Some(def) if def.ty != Some(JsonType::Object) => {
-                refuse(format!("{field}.$ref"), format!("`{name}` must be an object"))
-            }
-            Some(_) => Ok(name),
+        self.reference(&format!("{field}.$ref"), reference, schema)?;
+        let Some((checker, name, def)) = self.follow(schema) else {
+            return refuse(format!("{field}.$ref"), format!("dangling $ref `{reference}`"));
+        };
+        if def.ty != Some(JsonType::Object) {
+            return refuse(format!("{field}.$ref"), format!("`{name}` must be an object"));
         }
+        Ok((checker, name))
     }
 
     /// Response data belongs to WeCom: a field it omits must still decode.
     fn no_required(&self, at: &str, name: &str, seen: &mut BTreeSet<String>) -> Result<(), Refusal> {
-        if !seen.insert(name.to_owned()) {
+        if !seen.insert(format!("{}#{name}", self.file)) {
             return Ok(());
         }
         let Some(def) = self.defs.get(name) else {
@@ -307,8 +469,16 @@ impl SchemaChecker<'_> {
     }
 
     fn no_required_in(&self, at: &str, s: &SpecSchema, seen: &mut BTreeSet<String>) -> Result<(), Refusal> {
-        if let Some(name) = s.ref_name() {
-            return self.no_required(&format!("definitions.{name}"), name, seen);
+        if s.reference.is_some() {
+            if let Some((checker, name, _)) = self.follow(s) {
+                let at = if checker.file == self.file {
+                    format!("definitions.{name}")
+                } else {
+                    format!("spec/{}: definitions.{name}", checker.file)
+                };
+                return checker.no_required(&at, name, seen);
+            }
+            return Ok(());
         }
         if s.required.as_ref().is_some_and(|r| !r.is_empty()) {
             return refuse(
@@ -336,11 +506,11 @@ impl SchemaChecker<'_> {
         schema: &SpecSchema,
         response_root: bool,
     ) -> Result<(), Refusal> {
-        if let Some(name) = schema.ref_name() {
-            let Some(def) = self.defs.get(name) else {
-                return refuse(at, format!("dangling $ref `#/definitions/{name}`"));
+        if let Some(reference) = &schema.reference {
+            let Some((checker, _, def)) = self.follow(schema) else {
+                return refuse(at, format!("dangling $ref `{reference}`"));
             };
-            return self.example(at, value, def, response_root);
+            return checker.example(at, value, def, response_root);
         }
         let mismatch = |expected: &str| {
             refuse::<()>(at, format!("example does not match its schema: expected {expected}, found {value}"))

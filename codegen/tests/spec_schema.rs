@@ -61,3 +61,25 @@ fn the_schema_refuses_what_the_generator_refuses() {
     assert!(errors.iter().any(|p| p.contains("token")), "{errors:?}");
     assert!(errors.iter().any(|p| p.contains("definitions")), "{errors:?}");
 }
+
+#[test]
+fn events_schema_json_is_fresh_and_events_yaml_validates_against_it() {
+    use wecom_openwork_codegen::spec::events_schema_json;
+    let committed = std::fs::read_to_string(spec_dir().join("events.schema.json"))
+        .expect("spec/events.schema.json exists");
+    assert!(
+        committed == events_schema_json(),
+        "spec/events.schema.json is stale: run `cargo run -p wecom-openwork-codegen`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&committed).expect("JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let text = std::fs::read_to_string(spec_dir().join("events.yaml")).expect("readable");
+    let json = yaml_text_to_json(&text).expect("YAML");
+    let errors: Vec<String> =
+        validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(
+        errors.is_empty(),
+        "spec/events.yaml does not match spec/events.schema.json:\n{}",
+        errors.join("\n")
+    );
+}

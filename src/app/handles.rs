@@ -231,6 +231,11 @@ impl Corp {
         PermanentCodeHandle::new(self.runtime.clone(), self.suite_id.clone(), self.corp_id.clone())
     }
 
+    /// The application's runtime, when the handle came from one.
+    pub(crate) fn runtime(&self) -> Option<&Runtime> {
+        self.runtime.as_ref()
+    }
+
     /// The handle of the suite the corp authorized.
     pub fn suite(&self) -> Suite {
         Suite::new(self.client.clone(), self.suite_id.clone(), self.runtime.clone())

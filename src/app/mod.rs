@@ -3,6 +3,7 @@
 
 mod credential_handles;
 mod handles;
+mod jssdk;
 mod oauth;
 
 pub use credential_handles::{AccessTokenHandle, PermanentCodeHandle, TicketHandle};

@@ -10,6 +10,7 @@ use crate::ids::AppKind;
 use crate::urls::{oauth_authorize_url, OAuthScope};
 
 use super::handles::{Corp, Suite};
+use crate::api::oauth::{CorpOauth, SuiteOauth};
 /// Third-party OAuth of a suite: the link, and a code into its user.
 #[derive(Clone, Debug)]
 pub struct OAuth {
@@ -29,17 +30,20 @@ impl OAuth {
 
     /// The user a redirect's `code` belongs to (`get_user_info_3rd`).
     pub async fn user_from_code(&self, code: &str) -> Result<UserInfo3rd, Error> {
-        self.suite.get_user_info_3rd(&GetUserInfo3rdQuery { code: code.to_owned() }).await
+        self.suite.oauth().get_user_info_3rd(&GetUserInfo3rdQuery { code: code.to_owned() }).await
     }
 
     /// The user's details from a `user_ticket` (`get_user_detail_3rd`).
     pub async fn user_detail(&self, user_ticket: &str) -> Result<UserDetail3rd, Error> {
-        self.suite.get_user_detail_3rd(&GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() }).await
+        self.suite
+            .oauth()
+            .get_user_detail_3rd(&GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() })
+            .await
     }
 }
 
 /// OAuth of a corp's users through a suite's app, the way the suite's kind
-/// does it (see [`Application::corp_oauth`]).
+/// does it (see [`crate::Application::corp_oauth`]).
 #[derive(Clone, Debug)]
 pub struct CorpOAuth {
     pub(super) kind: AppKind,
@@ -131,11 +135,13 @@ impl CorpOAuth {
         match self.kind {
             AppKind::ThirdParty => self
                 .suite
+                .oauth()
                 .get_user_info_3rd(&GetUserInfo3rdQuery { code: code.to_owned() })
                 .await
                 .map(CorpOAuthUser::ThirdParty),
             AppKind::Customized => self
                 .corp
+                .oauth()
                 .get_user_info(&GetUserInfoQuery { code: code.to_owned() })
                 .await
                 .map(CorpOAuthUser::Customized),
@@ -149,14 +155,63 @@ impl CorpOAuth {
         match self.kind {
             AppKind::ThirdParty => self
                 .suite
+                .oauth()
                 .get_user_detail_3rd(&GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() })
                 .await
                 .map(CorpOAuthUserDetail::ThirdParty),
             AppKind::Customized => self
                 .corp
+                .oauth()
                 .get_user_detail(&GetUserDetailRequest { user_ticket: user_ticket.to_owned() })
                 .await
                 .map(CorpOAuthUserDetail::Customized),
         }
+    }
+}
+
+/// The runtime's part of `suite.oauth()`: the link.
+impl SuiteOauth<'_> {
+    /// The authorization link (`appid` = the suite id).
+    pub fn authorize_url(
+        &self,
+        redirect_uri: &str,
+        scope: OAuthScope,
+        state: Option<&str>,
+    ) -> Result<String, Error> {
+        OAuth { suite: self.handle().clone() }.authorize_url(redirect_uri, scope, state)
+    }
+}
+
+/// The runtime's part of `corp.oauth()`: the link, and a code into its
+/// user the way the suite's kind does it.
+impl CorpOauth<'_> {
+    fn by_kind(&self) -> CorpOAuth {
+        let corp = self.handle();
+        let kind = corp.client().app_kind_of(corp.suite_id()).unwrap_or_default();
+        CorpOAuth { kind, suite: corp.suite(), corp: corp.clone() }
+    }
+
+    /// The authorization link (`appid` = the corp id; `agentid` is required
+    /// for [`OAuthScope::PrivateInfo`]).
+    pub fn authorize_url(
+        &self,
+        redirect_uri: &str,
+        scope: OAuthScope,
+        state: Option<&str>,
+        agentid: Option<i64>,
+    ) -> Result<String, Error> {
+        self.by_kind().authorize_url(redirect_uri, scope, state, agentid)
+    }
+
+    /// The user a redirect's `code` belongs to, through the endpoint the
+    /// suite's kind uses (see [`CorpOAuth::user_from_code`]).
+    pub async fn user_from_code(&self, code: &str) -> Result<CorpOAuthUser, Error> {
+        self.by_kind().user_from_code(code).await
+    }
+
+    /// The user's details from a `user_ticket`, through the endpoint the
+    /// suite's kind uses (see [`CorpOAuth::user_detail`]).
+    pub async fn user_detail(&self, user_ticket: &str) -> Result<CorpOAuthUserDetail, Error> {
+        self.by_kind().user_detail(user_ticket).await
     }
 }

@@ -83,6 +83,7 @@ fn decode<T: DeserializeOwned>(fields: Map<String, Value>, wrap: impl FnOnce(T) 
 
 /// Lenient field decoders the generated types use: a value of an unexpected
 /// shape becomes `None` (the raw message is still there), never an error.
+#[doc(hidden)]
 pub mod de {
     use serde::de::DeserializeOwned;
     use serde::{Deserialize, Deserializer};

@@ -4,6 +4,7 @@
 //!
 //! ```no_run
 //! # async fn run(app: wecom_openwork::Application) {
+//! use wecom_openwork::events::ChangeContactCreateUser;
 //! use wecom_openwork::server::{CallbackUrl, Reply};
 //!
 //! let server = app
@@ -12,7 +13,7 @@
 //!         tracing::info!(kind = callback.event.kind(), "callback");
 //!         next.run(callback).await
 //!     })
-//!     .on::<CreateUser, _, _>(|user, callback| async move {
+//!     .on::<ChangeContactCreateUser, _, _>(|user, callback| async move {
 //!         // store the new member…
 //!         Ok(Reply::Success)
 //!     });
@@ -197,7 +198,7 @@ impl CallbackServer {
     }
 
     /// Sets the handler of one kind of event, given the typed event:
-    /// `server.on::<events::CreateUser, _, _>(|user, callback| async move { … })`.
+    /// `server.on::<events::ChangeContactCreateUser, _, _>(|user, callback| async move { … })`.
     /// It replaces the built-in handler of that kind, if there is one
     /// (`suite_ticket`, `create_auth`, `reset_permanent_code`, `cancel_auth`,
     /// `change_auth`). A push of that kind that did not decode

@@ -12,6 +12,8 @@ use super::authorization::{Authorization, Cancellation};
 use super::near_cache::NearCache;
 use crate::api::authorization::endpoints::{GET_CORP_TOKEN, GET_CUSTOMIZED_CORP_TOKEN};
 use crate::api::authorization::types::{CorpAccessToken, GetCorpTokenRequest, GetCustomizedCorpTokenQuery};
+use crate::api::jsapi::endpoints::{GET_AGENT_CONFIG_TICKET, GET_JSAPI_TICKET};
+use crate::api::jsapi::types::{GetAgentConfigTicketQuery, JsapiTicket};
 use crate::api::provider::endpoints::GET_PROVIDER_TOKEN;
 use crate::api::provider::types::{GetProviderTokenRequest, ProviderAccessToken};
 use crate::api::suite::endpoints::GET_SUITE_TOKEN;
@@ -63,7 +65,43 @@ pub(crate) struct TokenManager {
     /// Corps whose authorization WeCom said is gone, by token key: the error
     /// and until when it is repeated without asking WeCom.
     gone: Mutex<HashMap<String, (Error, u64)>>,
+    /// When JS-SDK tickets were fetched in the last hour, per corp and per
+    /// app, to stay within WeCom's hourly limits.
+    ticket_fetches: Mutex<HashMap<String, std::collections::VecDeque<u64>>>,
 }
+
+/// What the manager keeps fresh: an access token, or a JS-SDK ticket of an
+/// authorized corp (refreshed early and single-flight the same way).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Credential {
+    /// An access token.
+    Token(TokenScope),
+    /// The corp's `jsapi_ticket` (signs `wx.config`), per (suite, corp).
+    CorpTicket { suite_id: SuiteId, corp_id: CorpId },
+    /// The app's `agent_config` ticket (signs `wx.agentConfig`), per (suite,
+    /// corp): the corp token names the app, so there is one per pair.
+    AgentTicket { suite_id: SuiteId, corp_id: CorpId },
+}
+
+impl std::fmt::Display for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Token(scope) => write!(f, "{scope} token"),
+            Credential::CorpTicket { suite_id, corp_id } => {
+                write!(f, "jsapi ticket of corp {corp_id} (suite {suite_id})")
+            }
+            Credential::AgentTicket { suite_id, corp_id } => {
+                write!(f, "agent_config ticket of corp {corp_id} (suite {suite_id})")
+            }
+        }
+    }
+}
+
+/// WeCom's limits on JS-SDK ticket fetches: per corp and per app, each hour.
+pub(crate) const TICKETS_PER_CORP_HOUR: usize = 400;
+/// See [`TICKETS_PER_CORP_HOUR`].
+pub(crate) const TICKETS_PER_APP_HOUR: usize = 100;
+const HOUR_MS: u64 = 3_600_000;
 
 /// Holds a key's in-process refresh lock; removes the lock from the map
 /// when nobody else waits for it.
@@ -106,6 +144,7 @@ impl TokenManager {
             store_failing: AtomicBool::new(false),
             last_sweep: AtomicU64::new(0),
             gone: Mutex::new(HashMap::new()),
+            ticket_fetches: Mutex::new(HashMap::new()),
         }
     }
 
@@ -181,7 +220,7 @@ impl TokenManager {
         if let Some(error) = self.still_gone(key, now) {
             return Err(error);
         }
-        let result = self.refresh(scope, key).await;
+        let result = self.refresh(&Credential::Token(scope.clone()), key).await;
         if let Err(error @ Error::AuthorizationGone { .. }) = &result {
             self.remember_gone(scope, error);
         }
@@ -259,7 +298,7 @@ impl TokenManager {
     /// until the store answers again), else fail with the store's error.
     fn serve_or_fail(
         &self,
-        scope: &TokenScope,
+        scope: &Credential,
         fallback: Option<String>,
         error: Error,
     ) -> Result<String, Error> {
@@ -282,7 +321,7 @@ impl TokenManager {
 
     /// The slow path: one caller per key in this process reads the store,
     /// and one instance among all refreshes under the store's lease.
-    async fn refresh(&self, scope: &TokenScope, key: &str) -> Result<String, Error> {
+    async fn refresh(&self, scope: &Credential, key: &str) -> Result<String, Error> {
         let _flight = self.flight(key).await;
         let now = self.now_ms();
         self.housekeeping(now);
@@ -316,7 +355,7 @@ impl TokenManager {
     /// never fetches without it.
     async fn refresh_under_lease(
         &self,
-        scope: &TokenScope,
+        scope: &Credential,
         key: &str,
         still_valid: Option<String>,
     ) -> Result<String, Error> {
@@ -372,7 +411,7 @@ impl TokenManager {
     /// A failed store write does not throw the fetched token away.
     async fn fetch_and_store(
         &self,
-        scope: &TokenScope,
+        scope: &Credential,
         key: &str,
         still_valid: Option<String>,
     ) -> Result<String, Error> {
@@ -415,6 +454,118 @@ impl TokenManager {
         Ok(record.value)
     }
 
+    /// A JS-SDK ticket, cached like a token: the near cache while fresh,
+    /// else the store's, else one fetch among all instances.
+    pub(crate) async fn ticket_of(&self, credential: &Credential) -> Result<String, Error> {
+        let key = match credential {
+            Credential::Token(scope) => return self.get(scope).await.map(|t| t.secret().to_owned()),
+            Credential::CorpTicket { suite_id, corp_id } => keys::jsapi_ticket(suite_id, corp_id),
+            Credential::AgentTicket { suite_id, corp_id } => keys::agent_ticket(suite_id, corp_id),
+        };
+        let now = self.now_ms();
+        if let Some(ticket) = self.near.fresh(&key, now, |o, e| self.refresh_at(o, e)) {
+            return Ok(ticket);
+        }
+        self.refresh(credential, &key).await
+    }
+
+    /// Counts a ticket fetch against WeCom's hourly limits (per corp, and per
+    /// app: the suite's app in that corp), refusing it with
+    /// [`Error::RateLimited`] when one would be passed.
+    fn count_ticket_fetch(&self, suite_id: &SuiteId, corp_id: &CorpId) -> Result<(), Error> {
+        let now = self.now_ms();
+        let corp_key = format!("corp:{corp_id}");
+        let app_key = format!("app:{suite_id}:{corp_id}");
+        let mut fetches = self.ticket_fetches.lock().unwrap_or_else(PoisonError::into_inner);
+        for (key, limit, who) in
+            [(&corp_key, TICKETS_PER_CORP_HOUR, "corp"), (&app_key, TICKETS_PER_APP_HOUR, "app")]
+        {
+            let times = fetches.entry(key.clone()).or_default();
+            while times.front().is_some_and(|t| now.saturating_sub(*t) >= HOUR_MS) {
+                times.pop_front();
+            }
+            if times.len() >= limit {
+                let retry_after =
+                    Duration::from_millis(times.front().map_or(0, |t| HOUR_MS - now.saturating_sub(*t)));
+                return Err(Error::RateLimited {
+                    endpoint: "jsapi ticket".into(),
+                    code: 45009,
+                    message: format!(
+                        "WeCom allows {limit} JS-SDK ticket fetches per {who} per hour; this {who} used them \
+                         (counted by this process): cache the ticket"
+                    ),
+                    hint: None,
+                    retry_after,
+                    attempts: 0,
+                });
+            }
+        }
+        for key in [corp_key, app_key] {
+            fetches.entry(key).or_default().push_back(now);
+        }
+        Ok(())
+    }
+
+    /// Asks WeCom for a JS-SDK ticket with the corp token (refetched once if
+    /// WeCom refuses it): the corp's (`get_jsapi_ticket`) or an agent's
+    /// (`ticket/get?type=agent_config`).
+    async fn fetch_ticket(
+        &self,
+        suite_id: &SuiteId,
+        corp_id: &CorpId,
+        agent: bool,
+    ) -> Result<(AccessToken, u64), Error> {
+        self.count_ticket_fetch(suite_id, corp_id)?;
+        let scope = TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() };
+        let (suite, corp) = (suite_id.clone(), corp_id.clone());
+        let what = if agent {
+            Credential::AgentTicket { suite_id: suite, corp_id: corp }
+        } else {
+            Credential::CorpTicket { suite_id: suite, corp_id: corp }
+        }
+        .to_string();
+        let mut refetched = false;
+        loop {
+            let token = self.get(&scope).await?;
+            let result: Result<JsapiTicket, Error> = match agent {
+                false => {
+                    self.client
+                        .run(
+                            Target::of(&GET_JSAPI_TICKET),
+                            TokenUse::Given(&token),
+                            None::<&()>,
+                            None::<&()>,
+                            decode_json,
+                        )
+                        .await
+                }
+                true => {
+                    let query = GetAgentConfigTicketQuery::new("agent_config");
+                    self.client
+                        .run(
+                            Target::of(&GET_AGENT_CONFIG_TICKET),
+                            TokenUse::Given(&token),
+                            Some(&query),
+                            None::<&()>,
+                            decode_json,
+                        )
+                        .await
+                }
+            };
+            match result {
+                Ok(reply) => return issued(&what, reply.ticket, reply.expires_in),
+                Err(e) if e.is_token_invalid() && !refetched => {
+                    self.invalidate(&scope, &token).await;
+                    refetched = true;
+                }
+                Err(e) if e.is_authorization_gone() => {
+                    return Err(e.into_authorization_gone(suite_id, corp_id))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Forgets `token` of `scope` if it is still the stored one, here and,
     /// through the store, in every other instance.
     pub(crate) async fn invalidate(&self, scope: &TokenScope, token: &AccessToken) {
@@ -454,8 +605,17 @@ impl TokenManager {
     }
 
     /// Asks WeCom for a new token of `scope`: the token and its lifetime in seconds.
-    fn fetch<'a>(&'a self, scope: &'a TokenScope) -> BoxFuture<'a, Result<(AccessToken, u64), Error>> {
+    fn fetch<'a>(&'a self, credential: &'a Credential) -> BoxFuture<'a, Result<(AccessToken, u64), Error>> {
         Box::pin(async move {
+            let scope = match credential {
+                Credential::Token(scope) => scope,
+                Credential::CorpTicket { suite_id, corp_id } => {
+                    return self.fetch_ticket(suite_id, corp_id, false).await
+                }
+                Credential::AgentTicket { suite_id, corp_id } => {
+                    return self.fetch_ticket(suite_id, corp_id, true).await
+                }
+            };
             match scope {
                 TokenScope::Provider => self.fetch_provider().await,
                 TokenScope::Suite(suite_id) => self.fetch_suite(suite_id).await,

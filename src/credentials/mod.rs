@@ -8,4 +8,4 @@ mod near_cache;
 
 pub use crate::ids::AppKind;
 pub use authorization::Authorization;
-pub(crate) use manager::TokenManager;
+pub(crate) use manager::{Credential, TokenManager};

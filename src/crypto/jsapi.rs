@@ -24,10 +24,14 @@ pub fn jsapi_signature(ticket: &str, noncestr: &str, timestamp: &str, url: &str)
     super::hex(&sha.finalize())
 }
 
-/// What `wx.config` takes: the page's signature with the corp's jsapi ticket.
+/// What `wx.config` takes: the page's signature with the corp's jsapi ticket
+/// (serializes to the object the page passes: `beta`, `appId`, `timestamp`,
+/// `nonceStr`, `signature`, `jsApiList`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JsSdkConfig {
+    /// Always `true`: WeCom's `wx.invoke` APIs need it.
+    pub beta: bool,
     /// The corp id.
     pub app_id: String,
     /// Unix seconds, as signed.
@@ -36,9 +40,13 @@ pub struct JsSdkConfig {
     pub nonce_str: String,
     /// The signature.
     pub signature: String,
+    /// The JS APIs the page will call.
+    pub js_api_list: Vec<String>,
 }
 
-/// What `wx.agentConfig` takes: the page's signature with the app's ticket.
+/// What `wx.agentConfig` takes: the page's signature with the app's ticket
+/// (serializes to `corpid`, `agentid`, `timestamp`, `nonceStr`, `signature`,
+/// `jsApiList`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentConfig {
@@ -52,12 +60,57 @@ pub struct AgentConfig {
     pub nonce_str: String,
     /// The signature.
     pub signature: String,
+    /// The JS APIs the page will call.
+    pub js_api_list: Vec<String>,
+}
+
+/// One signature, as `ww.register`'s `getConfigSignature` and
+/// `getAgentConfigSignature` callbacks return it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignatureSet {
+    /// Unix seconds, as signed.
+    pub timestamp: String,
+    /// The random string signed.
+    pub nonce_str: String,
+    /// The signature.
+    pub signature: String,
+}
+
+/// What `ww.register` takes (JS-SDK 2.x): the corp and app, the APIs, and
+/// the two signatures its callbacks hand back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterConfig {
+    /// The corp id.
+    pub corp_id: String,
+    /// The app's agent id.
+    pub agent_id: i64,
+    /// The JS APIs the page will call.
+    pub js_api_list: Vec<String>,
+    /// `getConfigSignature`'s answer (the corp's ticket).
+    pub config_signature: SignatureSet,
+    /// `getAgentConfigSignature`'s answer (the app's ticket).
+    pub agent_config_signature: SignatureSet,
+}
+
+impl SignatureSet {
+    /// Signs `url` with `ticket`.
+    pub fn new(ticket: &str, noncestr: &str, timestamp: &str, url: &str) -> Self {
+        SignatureSet {
+            timestamp: timestamp.to_owned(),
+            nonce_str: noncestr.to_owned(),
+            signature: jsapi_signature(ticket, noncestr, timestamp, url),
+        }
+    }
 }
 
 impl JsSdkConfig {
     /// Signs `url` for `wx.config` with the corp's `jsapi_ticket`.
     pub fn new(corp_id: &str, jsapi_ticket: &str, noncestr: &str, timestamp: &str, url: &str) -> Self {
         JsSdkConfig {
+            beta: true,
+            js_api_list: Vec::new(),
             app_id: corp_id.to_owned(),
             timestamp: timestamp.to_owned(),
             nonce_str: noncestr.to_owned(),
@@ -78,6 +131,7 @@ impl AgentConfig {
         url: &str,
     ) -> Self {
         AgentConfig {
+            js_api_list: Vec::new(),
             corpid: corp_id.to_owned(),
             agentid,
             timestamp: timestamp.to_owned(),

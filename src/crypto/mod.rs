@@ -26,7 +26,7 @@ use subtle::ConstantTimeEq;
 
 pub use envelope::{parse_envelope, reply_json, reply_xml, Envelope, EnvelopeFormat};
 pub use error::CryptoError;
-pub use jsapi::{jsapi_signature, AgentConfig, JsSdkConfig};
+pub use jsapi::{jsapi_signature, AgentConfig, JsSdkConfig, RegisterConfig, SignatureSet};
 
 pub(crate) use key::decode_aes_key;
 

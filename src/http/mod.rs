@@ -182,7 +182,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Declares what `suite_id` is: calls through its [`Suite`] and [`Corp`]
+    /// Declares what `suite_id` is: calls through its [`crate::Suite`] and [`crate::Corp`]
     /// handles to endpoints its kind may not make (see
     /// [`Endpoint::app_kinds`]) are refused before they are sent, with
     /// [`Error::AppKindNotAllowed`]. Calls for undeclared suites are not

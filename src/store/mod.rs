@@ -170,6 +170,18 @@ pub mod keys {
         format!("token:{{corp:{suite_id}:{corp_id}}}")
     }
 
+    /// The `jsapi_ticket` of corp `corp_id` (through `suite_id`): it signs
+    /// `wx.config`.
+    pub fn jsapi_ticket(suite_id: &SuiteId, corp_id: &CorpId) -> String {
+        format!("ticket:{{jsapi:{suite_id}:{corp_id}}}")
+    }
+
+    /// The `agent_config` ticket of the suite's app in corp `corp_id`: it
+    /// signs `wx.agentConfig`.
+    pub fn agent_ticket(suite_id: &SuiteId, corp_id: &CorpId) -> String {
+        format!("ticket:{{agent:{suite_id}:{corp_id}}}")
+    }
+
     /// The refresh lease of the token stored under `token_key`.
     pub fn refresh_lease(token_key: &str) -> String {
         format!("{token_key}:lease")
