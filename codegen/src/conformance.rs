@@ -5,9 +5,10 @@
 use proc_macro2::{Ident, Span};
 use quote::quote;
 
-use crate::generate::{format, static_ident, type_ident};
 use crate::load::LoadedSpec;
+use crate::names::{static_ident, type_ident};
 use crate::spec::{HandleKind, ResponseFormat};
+use crate::tokens::format;
 use crate::validate::handle_of;
 
 pub(crate) fn conformance_file(specs: &[LoadedSpec]) -> String {

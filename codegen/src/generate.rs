@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::error::SpecError;
 use crate::load::LoadedSpec;
+use crate::names::{static_ident, type_ident};
 use crate::spec::{
     AppKind, Endpoint, HandleKind, HttpMethod, JsonType, ResponseFormat, SpecFile, SpecSchema, TokenKind,
 };
@@ -265,16 +266,6 @@ pub(crate) fn handle_ident(handle: HandleKind) -> Ident {
         HandleKind::Suite => format_ident!("Suite"),
         HandleKind::Corp => format_ident!("Corp"),
     }
-}
-
-pub(crate) fn static_ident(endpoint: &Endpoint) -> Ident {
-    Ident::new(&endpoint.name.to_ascii_uppercase(), Span::call_site())
-}
-
-/// The type name a `$ref` names (local, or re-exported from its owner).
-pub(crate) fn type_ident(schema: &SpecSchema) -> Ident {
-    let (_, name) = schema.ref_target().expect("validated: endpoint schemas are $refs");
-    Ident::new(name, Span::call_site())
 }
 
 /// Top-level members the request body or query must carry.

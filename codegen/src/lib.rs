@@ -12,8 +12,10 @@
 mod conformance;
 pub mod error;
 pub mod events;
+mod events_spec;
 pub mod generate;
 pub mod load;
+mod names;
 pub mod sensitive;
 pub mod spec;
 mod tokens;

@@ -339,7 +339,7 @@ pub fn format_schema_json() -> String {
 
 /// The JSON Schema of `events.yaml`, as written to `spec/events.schema.json`.
 pub fn events_schema_json() -> String {
-    let schema = schemars::schema_for!(crate::events::EventsSpec);
+    let schema = schemars::schema_for!(crate::events_spec::EventsSpec);
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
     text.push('\n');
     text

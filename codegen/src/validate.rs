@@ -576,21 +576,4 @@ fn top_level_property(at: &str) -> bool {
     parts.len() == 4 && parts[0] == "definitions" && parts[2] == "properties"
 }
 
-/// Lowercase ASCII letters, digits and `_`, starting with a letter, not a keyword.
-pub fn is_snake_ident(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !is_keyword(s)
-}
-
-/// Whether `s` is a Rust keyword (strict, reserved or edition-specific).
-pub fn is_keyword(s: &str) -> bool {
-    const KEYWORDS: &[&str] = &[
-        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-        "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
-        "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
-        "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof",
-        "unsized", "virtual", "yield", "gen",
-    ];
-    KEYWORDS.contains(&s)
-}
+pub use crate::names::{is_keyword, is_snake_ident};
