@@ -1,32 +1,37 @@
 //! Typed Rust SDK for WeCom (企业微信) third-party service providers.
 //!
 //! The API surface is generated from the YAML specs in `spec/` (one module per
-//! group under [`api`]); the runtime here does the HTTP, the tokens and the
-//! envelope. Methods hang on three cheap handles, one per token scope:
+//! group under [`api`]); the runtime here does the HTTP, the tokens, the
+//! store and the callbacks. An [`Application`] hands out three cheap handles,
+//! each bound once to its token scope:
 //!
-//! - [`Provider`] (`client.provider()`): provider-token calls such as
-//!   `get_register_code`, `corpid_to_opencorpid`;
-//! - [`Suite`] (`client.suite(suite_id)`): suite-token calls: suite token, the
-//!   authorization flow (`get_pre_auth_code`, `get_permanent_code`, …) and
-//!   third-party OAuth;
-//! - [`Corp`] (`client.corp(suite_id, corp_id)`): calls with an authorizing
-//!   corp's access token.
+//! - [`Provider`] (`app.provider()`): provider-token calls and groups
+//!   (`get_register_code`, `corpid_to_opencorpid`, …), and its `access_token()`;
+//! - [`Suite`] (`app.suite(suite_id)`): the install flow (`get_pre_auth_code`,
+//!   `get_permanent_code`, …), `oauth()`, its `access_token()` and `ticket()`;
+//! - [`Corp`] (`app.corp(suite_id, corp_id)`): the authorizing corp's calls,
+//!   one accessor per group (`jsapi()`, `oauth()`, …), its `access_token()`
+//!   and `permanent_code()`.
 //!
 //! ```no_run
-//! use wecom_openwork::{api::authorization::types::GetPermanentCodeRequest, Client, StaticTokens};
+//! use wecom_openwork::api::authorization::types::GetPermanentCodeRequest;
+//! use wecom_openwork::{Application, Config};
 //!
-//! # async fn run() -> Result<(), wecom_openwork::Error> {
-//! let tokens = StaticTokens::new().suite("wwddddccc7775555aaa", "SUITE_ACCESS_TOKEN");
-//! let client = Client::new(wecom_openwork::DEFAULT_BASE_URI, tokens)?;
-//! let suite = client.suite("wwddddccc7775555aaa");
+//! # async fn run(config: Config) -> Result<(), wecom_openwork::Error> {
+//! let app = Application::new(config)?;
+//! let suite = app.suite("wwddddccc7775555aaa");
 //! let pre = suite.get_pre_auth_code().await?;
-//! println!("pre-auth code expires in {:?} s", pre.expires_in);
-//! let request = GetPermanentCodeRequest::new("AUTH_CODE");
-//! let info = suite.get_permanent_code(&request).await?;
-//! println!("{:?} authorized", info.auth_corp_info.and_then(|c| c.corp_name));
-//! # Ok(())
-//! # }
+//! let info = suite.get_permanent_code(&GetPermanentCodeRequest::new("AUTH_CODE")).await?;
+//! let corp = app.corp("wwddddccc7775555aaa", "wwcorp");
+//! let wx_config = corp.jsapi().config("https://isv.example.com/page", &["scanQRCode"]).await?;
+//! let token = corp.access_token().get_token().await?;
+//! // EasyWeChat's names are aliases: app.provider_access_token(), app.suite_ticket(id),
+//! // app.authorizer_access_token(corp, code, suite).
+//! # Ok(()) }
 //! ```
+//!
+//! The same handles come from a bare [`Client`] with tokens of your own
+//! ([`StaticTokens`], or any [`TokenSource`]): `client.suite(suite_id)`.
 //!
 //! Replies follow WeCom's envelope rule: `errcode` absent or 0 is success, any
 //! other is [`Error::Api`]. Decoding is forward compatible: unknown fields are
