@@ -4,11 +4,14 @@
 //! exchange went through; the restarted `serve` finishes it, and
 //! `wecom-openwork authorizations` shows all of it from outside.
 
-use std::io::{BufRead, BufReader};
+#[path = "common/child.rs"]
+mod child;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use child::Running;
 
 use serde_json::{json, Value};
 
@@ -21,48 +24,11 @@ fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wecom-openwork"))
 }
 
-/// A child process whose stdout lines arrive on a channel.
-struct Running {
-    child: Child,
-    lines: Receiver<String>,
-}
-
-impl Running {
-    fn start(args: &[&str]) -> Running {
-        let mut child =
-            binary().args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (send, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        Running { child, lines }
-    }
-
-    fn line_with(&self, words: &str) -> String {
-        loop {
-            let line = self.lines.recv_timeout(DEADLINE).expect("the process prints in time");
-            if line.contains(words) {
-                return line;
-            }
-        }
-    }
-
-    fn sigkill(mut self) {
-        self.child.kill().expect("killed");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `wecom-openwork ARGS…`, running.
+fn start(args: &[&str]) -> Running {
+    let mut command = binary();
+    command.args(args).stderr(Stdio::null());
+    Running::start(command, DEADLINE)
 }
 
 fn free_port() -> u16 {
@@ -136,7 +102,7 @@ async fn serve_survives_sigkill_and_authorizations_shows_it() {
     std::fs::create_dir_all(&dir).expect("dir");
     let (emulator_port, serve_port) = (free_port(), free_port());
     let (emulator_config, app_config) = write_configs(&dir, emulator_port, serve_port);
-    let emulator = Running::start(&[
+    let emulator = start(&[
         "emulator",
         "--port",
         &emulator_port.to_string(),
@@ -147,7 +113,7 @@ async fn serve_survives_sigkill_and_authorizations_shows_it() {
     let control = format!("http://127.0.0.1:{emulator_port}/__emulator");
     let listen = format!("127.0.0.1:{serve_port}");
     let serve_args = ["serve", "--config", app_config.to_str().expect("utf-8"), "--listen", &listen];
-    let serve = Running::start(&serve_args);
+    let serve = start(&serve_args);
     serve.line_with("serving callbacks");
     let http = reqwest::Client::new();
     let health = http.get(format!("http://{listen}/healthz")).send().await.expect("sent");
@@ -182,7 +148,7 @@ async fn serve_survives_sigkill_and_authorizations_shows_it() {
     assert_eq!(listed[0]["suite_id"], SUITE);
 
     // The restarted service resumes the exchange.
-    let serve = Running::start(&serve_args);
+    let serve = start(&serve_args);
     serve.line_with("resumed 1 unfinished");
     let deadline = Instant::now() + DEADLINE;
     let authorized = loop {

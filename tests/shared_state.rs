@@ -6,14 +6,17 @@
 //! The processes are this test binary run again as a child, with the
 //! ignored `worker` test selected and its role in the environment.
 
+#[path = "common/child.rs"]
+mod child;
 mod common;
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::time::Duration;
+
+use child::Running;
 
 use common::{config, CORP, SUITE};
 use redis_server::RedisServer;
@@ -109,12 +112,8 @@ async fn burst(app: &Application, corp_too: bool) -> String {
 
 // ------------------------------------------------------------------ parent side
 
-/// A running child and its stdout lines.
-struct Worker {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Receiver<String>,
-}
+/// A worker process, speaking its line protocol.
+struct Worker(Running);
 
 impl Worker {
     fn spawn(base_uri: &str, store_url: &str, callback_port: Option<u16>) -> Worker {
@@ -135,60 +134,28 @@ impl Worker {
             .args(["worker", "--exact", "--ignored", "--nocapture", "--test-threads=1", "--quiet"])
             .env("WORKER_BASE_URI", base_uri)
             .env("WORKER_STORE_URL", store_url)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if let Some(port) = callback_port {
             command.env("WORKER_CALLBACK_PORT", port.to_string());
         }
-        let mut child = command.spawn().expect("the test binary runs again");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (send, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut worker = Worker { child, stdin, lines };
+        let mut worker = Worker(Running::start(command, STEP_DEADLINE));
         worker.expect("ready");
         worker
     }
 
     fn send(&mut self, command: &str) {
-        writeln!(self.stdin, "{command}").expect("child reads");
-        self.stdin.flush().expect("flushed");
+        self.0.send(command);
     }
 
-    /// The next line the child's own protocol prints (test-harness lines
-    /// are skipped).
-    fn next(&mut self) -> String {
-        loop {
-            let line = self.lines.recv_timeout(STEP_DEADLINE).expect("the child answers in time");
-            let protocol = ["ready", "ok ", "error ", "panic ", "authorized", "unknown "];
-            if protocol.iter().any(|p| line.starts_with(p)) {
-                return line;
-            }
-        }
-    }
-
+    /// The next line of the worker's protocol (test-harness lines skipped).
     fn expect(&mut self, want: &str) {
-        let got = self.next();
+        let protocol = ["ready", "ok ", "error ", "panic ", "authorized", "unknown "];
+        let got = self.0.next_line(|line| protocol.iter().any(|p| line.starts_with(p)));
         assert_eq!(got, want, "child process answered");
     }
 
-    fn sigkill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn sigkill(self) {
+        self.0.sigkill();
     }
 }
 
