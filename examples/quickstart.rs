@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use wecom_openwork::api::authorization::types::{SessionInfo, SetSessionInfoRequest};
+use wecom_openwork::api::oauth::types::GetUserInfo3rdQuery;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::config::{StoreConfig, SuiteConfig};
 use wecom_openwork::emulator::{Emulator, EmulatorConfig};
@@ -78,7 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !push.acknowledged() {
         return Err(format!("the ticket push was answered {} {:?}", push.status, push.body).into());
     }
-    println!("    stored ticket {}", masked(&app.suite_ticket(SUITE_ID).get_ticket().await?));
+    println!("    stored ticket {}", masked(&app.suite(SUITE_ID).ticket().get_ticket().await?));
 
     step(2, "suite access token (fetched with the ticket, cached, refreshed early)");
     println!("    got {}", masked(&app.suite_access_token(SUITE_ID).get_token().await?));
@@ -109,20 +110,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     emulator.authorize_corp(SUITE_ID, CORP_ID).await?;
     server.drain().await; // the exchange runs after the `success` reply
     step(6, "the permanent code was exchanged and stored");
-    let code = app.permanent_code(SUITE_ID, CORP_ID).await?.ok_or("no permanent code was stored")?;
+    let corp = app.corp(SUITE_ID, CORP_ID); // the suite comes first
+    let code = corp.permanent_code().get().await?.ok_or("no permanent code was stored")?;
     println!("    corp {CORP_ID}: permanent code {}", masked(code.expose()));
 
     step(7, "corp access token (from the stored permanent code)");
-    let corp_token = app.authorizer_access_token(CORP_ID, code, SUITE_ID).get_token().await?;
+    let corp_token = corp.access_token().get_token().await?;
     println!("    got {}", masked(&corp_token));
 
     step(8, "a corp API call; the corp token is put on the URL for you (get_jsapi_ticket)");
-    let ticket = app.corp(SUITE_ID, CORP_ID).jsapi().get_jsapi_ticket().await?;
+    let ticket = corp.jsapi().get_jsapi_ticket().await?;
     println!("    the corp's JS-SDK ticket lives {} s", ticket.expires_in.unwrap_or_default());
-    let user = app.oauth(SUITE_ID).user_from_code("CODE").await?;
+    let oauth = app.suite(SUITE_ID);
+    let oauth = oauth.oauth();
+    let user = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new("CODE")).await?;
     println!("    an OAuth code belongs to user {:?} (get_user_info_3rd)", user.userid.unwrap_or_default());
-    let link =
-        app.oauth(SUITE_ID).authorize_url("https://isv.example.com/oauth", OAuthScope::Base, Some("q1"))?;
+    let link = oauth.authorize_url("https://isv.example.com/oauth", OAuthScope::Base, Some("q1"))?;
     println!("    (users reach such codes through {link})");
 
     let stats = emulator.stats();
