@@ -175,6 +175,194 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::contact::endpoints::ID_TRANSLATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.contact().id_translate(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::contact::types::IdTranslateJob,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::contact::types::IdTranslateRequest,
+            ::wecom_openwork::api::contact::types::IdTranslateJob,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::contact::endpoints::GET_RESULT,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.provider.contact().get_result(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::contact::types::BatchJobResult,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::contact::types::GetResultQuery,
+            (),
+            ::wecom_openwork::api::contact::types::BatchJobResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::contact::endpoints::SEARCH,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.contact().search(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::contact::types::ContactSearchResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::contact::types::ContactSearchRequest,
+            ::wecom_openwork::api::contact::types::ContactSearchResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::contact::endpoints::SORT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.contact().sort(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::contact::types::SortedUserids,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::contact::types::ContactSortRequest,
+            ::wecom_openwork::api::contact::types::SortedUserids,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::idconvert::endpoints::USERID_TO_OPENUSERID,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.idconvert().userid_to_openuserid(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::idconvert::types::OpenUseridList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::idconvert::types::UseridToOpenuseridRequest,
+            ::wecom_openwork::api::idconvert::types::OpenUseridList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::idconvert::endpoints::GET_NEW_EXTERNAL_USERID,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.idconvert().get_new_external_userid(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::idconvert::types::NewExternalUseridList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::idconvert::types::GetNewExternalUseridRequest,
+            ::wecom_openwork::api::idconvert::types::NewExternalUseridList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::idconvert::endpoints::GET_NEW_EXTERNAL_USERID_OF_GROUP_CHAT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles
+                    .corp
+                    .idconvert()
+                    .get_new_external_userid_of_group_chat(&request)
+                    .await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::idconvert::types::NewExternalUseridList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::idconvert::types::GetNewExternalUseridOfGroupChatRequest,
+            ::wecom_openwork::api::idconvert::types::NewExternalUseridList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::idconvert::endpoints::UNIONID_TO_EXTERNAL_USERID,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.idconvert().unionid_to_external_userid(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::idconvert::types::UnionidExternalUserid,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::idconvert::types::UnionidToExternalUseridRequest,
+            ::wecom_openwork::api::idconvert::types::UnionidExternalUserid,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::idconvert::endpoints::UNIONID_TO_EXTERNAL_USERID_3RD,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles.suite.idconvert().unionid_to_external_userid_3rd(&request).await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::idconvert::types::ExternalUseridInfoList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::idconvert::types::UnionidToExternalUserid3rdRequest,
+            ::wecom_openwork::api::idconvert::types::ExternalUseridInfoList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::idconvert::endpoints::TO_SERVICE_EXTERNAL_USERID,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.idconvert().to_service_external_userid(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::idconvert::types::ServiceExternalUserid,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::idconvert::types::ToServiceExternalUseridRequest,
+            ::wecom_openwork::api::idconvert::types::ServiceExternalUserid,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::idconvert::endpoints::CONVERT_TMP_EXTERNAL_USERID,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.idconvert().convert_tmp_external_userid(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::idconvert::types::TmpExternalUseridResults,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::idconvert::types::ConvertTmpExternalUseridRequest,
+            ::wecom_openwork::api::idconvert::types::TmpExternalUseridResults,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::idconvert::endpoints::FINISH_OPENID_MIGRATION,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.idconvert().finish_openid_migration(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::idconvert::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::idconvert::types::FinishOpenidMigrationRequest,
+            ::wecom_openwork::api::idconvert::types::EmptyReply,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::jsapi::endpoints::GET_JSAPI_TICKET,
         call: |handles, _query, _request| Box::pin(async move {
             encode(handles.corp.jsapi().get_jsapi_ticket().await)

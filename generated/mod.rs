@@ -12,6 +12,18 @@ pub mod authorization {
 pub mod common {
     include!("common.rs");
 }
+/// Contact (通讯录) services for third-party apps made with the provider token - ID translation of files, search and sorting of members.
+///
+/// Generated from `spec/contact.yaml`.
+pub mod contact {
+    include!("contact.rs");
+}
+/// Account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switch.
+///
+/// Generated from `spec/idconvert.yaml`.
+pub mod idconvert {
+    include!("idconvert.rs");
+}
 /// JS-SDK tickets of an authorized corp (corp token), for signing `wx.config` on the app's pages.
 ///
 /// Generated from `spec/jsapi.yaml`.
@@ -47,6 +59,18 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &authorization::endpoints::GET_CORP_TOKEN,
     &authorization::endpoints::GET_CUSTOMIZED_CORP_TOKEN,
     &authorization::endpoints::GET_ADMIN_LIST,
+    &contact::endpoints::ID_TRANSLATE,
+    &contact::endpoints::GET_RESULT,
+    &contact::endpoints::SEARCH,
+    &contact::endpoints::SORT,
+    &idconvert::endpoints::USERID_TO_OPENUSERID,
+    &idconvert::endpoints::GET_NEW_EXTERNAL_USERID,
+    &idconvert::endpoints::GET_NEW_EXTERNAL_USERID_OF_GROUP_CHAT,
+    &idconvert::endpoints::UNIONID_TO_EXTERNAL_USERID,
+    &idconvert::endpoints::UNIONID_TO_EXTERNAL_USERID_3RD,
+    &idconvert::endpoints::TO_SERVICE_EXTERNAL_USERID,
+    &idconvert::endpoints::CONVERT_TMP_EXTERNAL_USERID,
+    &idconvert::endpoints::FINISH_OPENID_MIGRATION,
     &jsapi::endpoints::GET_JSAPI_TICKET,
     &jsapi::endpoints::GET_AGENT_CONFIG_TICKET,
     &oauth::endpoints::GET_USER_INFO_3RD,
