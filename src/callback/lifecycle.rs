@@ -295,20 +295,28 @@ impl Lifecycle {
                 Stage::Exchanged { .. } => return self.finish(app, key, pending).await,
                 Stage::Done { .. } | Stage::Failed { .. } => return Ok(()),
             }
-            let now = unix_ms(app.clock().now());
-            if now >= pending.expires_at() {
-                let reason = format!(
-                    "the auth code expired before it could be exchanged (last error: {})",
-                    pending.last_error.as_deref().unwrap_or("none")
-                );
-                return self.fail(app, key, pending, reason).await;
-            }
             let Some(lease) = app.store().try_lease(&lease_key, lease_ttl).await? else {
-                // Another instance is exchanging it.
+                // Another instance is exchanging it (and is the one to say
+                // when it expired).
                 app.clock().sleep(Duration::from_millis(200)).await;
                 continue;
             };
-            let result = self.attempt(app, key, &mut pending).await;
+            let result = if unix_ms(app.clock().now()) >= pending.expires_at() {
+                Ok(Attempt::Failed(format!(
+                    "the auth code expired before it could be exchanged (last error: {})",
+                    pending.last_error.as_deref().unwrap_or("none")
+                )))
+            } else {
+                self.attempt(app, key, &mut pending).await
+            };
+            // A failure is written while the lease is held, so that no other
+            // instance tries the code in between.
+            let result = match result {
+                Ok(Attempt::Failed(reason)) => {
+                    self.fail(app, key, pending.clone(), reason).await.map(|()| Attempt::Settled)
+                }
+                other => other,
+            };
             if let Err(e) = app.store().release(&lease_key, &lease).await {
                 tracing::warn!(error = %e, "could not release an exchange lease; it expires by itself");
             }
