@@ -388,6 +388,377 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::CREATE_NEW_ORDER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().create_new_order(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::license::types::OrderId>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::CreateNewOrderRequest,
+            ::wecom_openwork::api::license::types::OrderId,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::CREATE_RENEW_ORDER_JOB,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().create_renew_order_job(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::RenewOrderJob,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::CreateRenewOrderJobRequest,
+            ::wecom_openwork::api::license::types::RenewOrderJob,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::SUBMIT_ORDER_JOB,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().submit_order_job(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::license::types::OrderId>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::SubmitOrderJobRequest,
+            ::wecom_openwork::api::license::types::OrderId,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::LIST_ORDER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().list_order(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::OrderList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::ListOrderRequest,
+            ::wecom_openwork::api::license::types::OrderList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::GET_ORDER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().get_order(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::OrderDetail,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::GetOrderRequest,
+            ::wecom_openwork::api::license::types::OrderDetail,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::LIST_ORDER_ACCOUNT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().list_order_account(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::OrderAccountList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::ListOrderAccountRequest,
+            ::wecom_openwork::api::license::types::OrderAccountList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::CANCEL_ORDER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().cancel_order(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::CancelOrderRequest,
+            ::wecom_openwork::api::license::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::CREATE_NEW_ORDER_JOB,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().create_new_order_job(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::NewOrderJob,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::CreateNewOrderJobRequest,
+            ::wecom_openwork::api::license::types::NewOrderJob,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::SUBMIT_NEW_ORDER_JOB,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().submit_new_order_job(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::SubmitNewOrderJobRequest,
+            ::wecom_openwork::api::license::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::NEW_ORDER_JOB_RESULT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().new_order_job_result(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::NewOrderJobResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::NewOrderJobResultRequest,
+            ::wecom_openwork::api::license::types::NewOrderJobResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::GET_UNION_ORDER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().get_union_order(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::UnionOrderDetail,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::GetUnionOrderRequest,
+            ::wecom_openwork::api::license::types::UnionOrderDetail,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::SUBMIT_PAY_JOB,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().submit_pay_job(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::license::types::PayJob>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::SubmitPayJobRequest,
+            ::wecom_openwork::api::license::types::PayJob,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::PAY_JOB_RESULT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().pay_job_result(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::PayJobResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::PayJobResultRequest,
+            ::wecom_openwork::api::license::types::PayJobResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::ACTIVE_ACCOUNT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().active_account(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::ActiveAccountRequest,
+            ::wecom_openwork::api::license::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::BATCH_ACTIVE_ACCOUNT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().batch_active_account(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::BatchActiveResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::BatchActiveAccountRequest,
+            ::wecom_openwork::api::license::types::BatchActiveResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::ACTIVE_ACCOUNT_BY_TYPE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().active_account_by_type(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::ActiveAccountByTypeRequest,
+            ::wecom_openwork::api::license::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::GET_ACTIVE_INFO_BY_CODE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().get_active_info_by_code(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::ActiveCodeInfo,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::GetActiveInfoByCodeRequest,
+            ::wecom_openwork::api::license::types::ActiveCodeInfo,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::BATCH_GET_ACTIVE_INFO_BY_CODE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles.provider.license().batch_get_active_info_by_code(&request).await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::ActiveCodeInfoList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::BatchGetActiveInfoByCodeRequest,
+            ::wecom_openwork::api::license::types::ActiveCodeInfoList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::LIST_ACTIVED_ACCOUNT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().list_actived_account(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::ActivedAccountList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::ListActivedAccountRequest,
+            ::wecom_openwork::api::license::types::ActivedAccountList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::GET_ACTIVE_INFO_BY_USER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().get_active_info_by_user(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::UserActiveInfo,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::GetActiveInfoByUserRequest,
+            ::wecom_openwork::api::license::types::UserActiveInfo,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::BATCH_TRANSFER_LICENSE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().batch_transfer_license(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::BatchTransferResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::BatchTransferLicenseRequest,
+            ::wecom_openwork::api::license::types::BatchTransferResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::BATCH_SHARE_ACTIVE_CODE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().batch_share_active_code(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::BatchShareResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::BatchShareActiveCodeRequest,
+            ::wecom_openwork::api::license::types::BatchShareResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::GET_APP_LICENSE_INFO,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().get_app_license_info(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::AppLicenseInfo,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::GetAppLicenseInfoRequest,
+            ::wecom_openwork::api::license::types::AppLicenseInfo,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::SET_AUTO_ACTIVE_STATUS,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().set_auto_active_status(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::SetAutoActiveStatusRequest,
+            ::wecom_openwork::api::license::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::license::endpoints::GET_AUTO_ACTIVE_STATUS,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.license().get_auto_active_status(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::license::types::AutoActiveStatus,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::license::types::GetAutoActiveStatusRequest,
+            ::wecom_openwork::api::license::types::AutoActiveStatus,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::oauth::endpoints::GET_USER_INFO_3RD,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;

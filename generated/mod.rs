@@ -30,6 +30,12 @@ pub mod idconvert {
 pub mod jsapi {
     include!("jsapi.rs");
 }
+/// The API-call license (接口调用许可) made with the provider access token (orders, payment, account activation, inheritance, sharing, auto-activation, app license status).
+///
+/// Generated from `spec/license.yaml`.
+pub mod license {
+    include!("license.rs");
+}
 /// Web OAuth identity (网页授权登录) for third-party apps (suite token) and self-built / 代开发 apps (corp token).
 ///
 /// Generated from `spec/oauth.yaml`.
@@ -73,6 +79,31 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &idconvert::endpoints::FINISH_OPENID_MIGRATION,
     &jsapi::endpoints::GET_JSAPI_TICKET,
     &jsapi::endpoints::GET_AGENT_CONFIG_TICKET,
+    &license::endpoints::CREATE_NEW_ORDER,
+    &license::endpoints::CREATE_RENEW_ORDER_JOB,
+    &license::endpoints::SUBMIT_ORDER_JOB,
+    &license::endpoints::LIST_ORDER,
+    &license::endpoints::GET_ORDER,
+    &license::endpoints::LIST_ORDER_ACCOUNT,
+    &license::endpoints::CANCEL_ORDER,
+    &license::endpoints::CREATE_NEW_ORDER_JOB,
+    &license::endpoints::SUBMIT_NEW_ORDER_JOB,
+    &license::endpoints::NEW_ORDER_JOB_RESULT,
+    &license::endpoints::GET_UNION_ORDER,
+    &license::endpoints::SUBMIT_PAY_JOB,
+    &license::endpoints::PAY_JOB_RESULT,
+    &license::endpoints::ACTIVE_ACCOUNT,
+    &license::endpoints::BATCH_ACTIVE_ACCOUNT,
+    &license::endpoints::ACTIVE_ACCOUNT_BY_TYPE,
+    &license::endpoints::GET_ACTIVE_INFO_BY_CODE,
+    &license::endpoints::BATCH_GET_ACTIVE_INFO_BY_CODE,
+    &license::endpoints::LIST_ACTIVED_ACCOUNT,
+    &license::endpoints::GET_ACTIVE_INFO_BY_USER,
+    &license::endpoints::BATCH_TRANSFER_LICENSE,
+    &license::endpoints::BATCH_SHARE_ACTIVE_CODE,
+    &license::endpoints::GET_APP_LICENSE_INFO,
+    &license::endpoints::SET_AUTO_ACTIVE_STATUS,
+    &license::endpoints::GET_AUTO_ACTIVE_STATUS,
     &oauth::endpoints::GET_USER_INFO_3RD,
     &oauth::endpoints::GET_USER_DETAIL_3RD,
     &oauth::endpoints::GET_USER_INFO,
