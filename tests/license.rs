@@ -71,3 +71,69 @@ async fn batch_share_active_code_lists_the_codes_that_were_not_shared() {
     assert_ne!(failed.errcode, Some(0));
     assert_eq!(failed.errmsg.as_deref(), Some("xxx"));
 }
+
+#[tokio::test]
+async fn a_license_order_is_paid_then_an_account_is_activated_for_a_member() {
+    use wecom_openwork::api::license::types::{
+        AccountCount, AccountDuration, ActiveAccountRequest, CreateNewOrderRequest,
+        GetActiveInfoByCodeRequest, GetActiveInfoByUserRequest, GetOrderRequest, ListOrderAccountRequest,
+    };
+    let (emulator, app, _clock) = app_on_emulator().await;
+    let license = app.provider();
+    let license = license.license();
+    let corp = "wwcorplicensed";
+    let order = CreateNewOrderRequest::new(
+        corp,
+        "buyer",
+        AccountCount::new().base_count(2).external_contact_count(1),
+        AccountDuration::new().months(12),
+    );
+    let order_id = license.create_new_order(&order).await.expect("ordered").order_id.expect("an order id");
+
+    let unpaid =
+        license.get_order(&GetOrderRequest::new(&order_id)).await.expect("order").order.expect("order");
+    assert_eq!(unpaid.order_status, Some(0), "not paid yet");
+    let accounts =
+        license.list_order_account(&ListOrderAccountRequest::new(&order_id)).await.expect("listed");
+    assert!(accounts.account_list.is_empty(), "no accounts before payment");
+
+    emulator.pay_license_order(&order_id).expect("paid");
+    assert!(emulator.pay_license_order(&order_id).is_err(), "paid once");
+    let paid =
+        license.get_order(&GetOrderRequest::new(&order_id)).await.expect("order").order.expect("order");
+    assert_eq!(paid.order_status, Some(1));
+    let accounts =
+        license.list_order_account(&ListOrderAccountRequest::new(&order_id)).await.expect("listed");
+    assert_eq!(
+        accounts.account_list.iter().map(|a| a.type_).collect::<Vec<_>>(),
+        [Some(1), Some(1), Some(2)]
+    );
+    let code = accounts.account_list[0].active_code.clone().expect("a code");
+
+    let activate = ActiveAccountRequest::new(&code, corp, "zhangsan");
+    license.active_account(&activate).await.expect("activated");
+    let again = license.active_account(&activate).await.unwrap_err();
+    assert_eq!(again.code(), Some(40058), "a code activates once");
+    let wrong_corp = license.active_account(&ActiveAccountRequest::new(&code, "wwother", "lisi")).await;
+    assert!(wrong_corp.is_err(), "a code is bought for one corp");
+
+    let by_user = license
+        .get_active_info_by_user(&GetActiveInfoByUserRequest::new(corp, "zhangsan"))
+        .await
+        .expect("read back");
+    assert_eq!(by_user.active_status, Some(1));
+    assert_eq!(by_user.active_info_list.len(), 1);
+    assert_eq!(by_user.active_info_list[0].active_code.as_deref(), Some(code.as_str()));
+    let by_code = license
+        .get_active_info_by_code(&GetActiveInfoByCodeRequest::new(corp, &code))
+        .await
+        .expect("read back")
+        .active_info
+        .expect("info");
+    assert_eq!((by_code.status, by_code.userid.as_deref()), (Some(2), Some("zhangsan")));
+    let nobody = license
+        .get_active_info_by_user(&GetActiveInfoByUserRequest::new(corp, "nobody"))
+        .await
+        .expect("read back");
+    assert_eq!(nobody.active_status, Some(0));
+}

@@ -42,6 +42,11 @@ struct SuiteRequest {
 }
 
 #[derive(Deserialize)]
+struct OrderRequest {
+    order_id: String,
+}
+
+#[derive(Deserialize)]
 struct CorpRequest {
     suite_id: String,
     corp_id: String,
@@ -110,6 +115,15 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             post(|State(shared): State<Arc<Shared>>, Json(request): Json<CorpRequest>| async move {
                 match super::push::cancel(&shared, &request.suite_id, &request.corp_id).await {
                     Ok(record) => Json(json!(record)).into_response(),
+                    Err(e) => failed(e),
+                }
+            }),
+        )
+        .route(
+            "/__emulator/license/pay",
+            post(|State(shared): State<Arc<Shared>>, Json(request): Json<OrderRequest>| async move {
+                match super::license::pay(&shared, &request.order_id) {
+                    Ok(()) => Json(json!({ "ok": true })).into_response(),
                     Err(e) => failed(e),
                 }
             }),

@@ -26,6 +26,7 @@
 
 pub mod admin;
 mod config;
+mod license;
 mod push;
 mod routes;
 mod state;
@@ -209,6 +210,12 @@ impl Emulator {
     /// issued and pushed in `create_auth`. Returns the auth code.
     pub async fn authorize_corp(&self, suite_id: &str, corp_id: &str) -> Result<String, String> {
         push::authorize(&self.shared, suite_id, corp_id).await
+    }
+
+    /// Pays license order `order_id` (as the provider would in the admin
+    /// console): its accounts appear, one active code each.
+    pub fn pay_license_order(&self, order_id: &str) -> Result<(), String> {
+        license::pay(&self.shared, order_id)
     }
 
     /// The corp cancels its authorization: its permanent code and tokens stop

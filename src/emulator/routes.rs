@@ -276,6 +276,9 @@ pub(super) fn stateful(
         }
         return Some(issue_token(shared, TokenKind::Corp, owner, "access_token"));
     }
+    if let Some(answer) = super::license::answer(shared, endpoint, params) {
+        return Some(answer);
+    }
     if is(&authorization::GET_CUSTOMIZED_CORP_TOKEN) {
         return customized_corp_token(shared, &text("corpid"), &text("corpsecret"));
     }

@@ -93,6 +93,9 @@ pub(super) struct State {
     /// Permanent code → (suite, corp); removed when the corp cancels.
     pub(super) permanent_codes: HashMap<String, (String, String)>,
     pub(super) pushes: Vec<PushRecord>,
+    /// License orders by id, and active codes' activations.
+    pub(super) license_orders: HashMap<String, super::license::LicenseOrder>,
+    pub(super) activations: HashMap<String, super::license::Activation>,
 }
 
 pub(crate) struct Shared {
