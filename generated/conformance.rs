@@ -235,6 +235,51 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::customized::endpoints::GET_PERMISSIONS,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customized().get_permissions(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customized::types::AppPermissions,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customized::types::EmptyRequest,
+            ::wecom_openwork::api::customized::types::AppPermissions,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customized::endpoints::GET_APP_ADMIN_LIST,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customized().get_app_admin_list(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customized::types::AgentAdminList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customized::types::EmptyRequest,
+            ::wecom_openwork::api::customized::types::AgentAdminList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customized::endpoints::CLAIM_CUSTOMIZED_APP,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customized().claim_customized_app(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customized::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customized::types::ClaimCustomizedAppRequest,
+            ::wecom_openwork::api::customized::types::EmptyReply,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::idconvert::endpoints::USERID_TO_OPENUSERID,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
@@ -759,6 +804,31 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::miniprogram::endpoints::JSCODE2SESSION,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.suite.miniprogram().jscode2session(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::miniprogram::types::MiniprogramSession,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::miniprogram::types::Jscode2sessionQuery,
+            (),
+            ::wecom_openwork::api::miniprogram::types::MiniprogramSession,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::miniprogram::endpoints::APPLY_MASS_CALL_TICKET,
+        call: |handles, _query, _request| Box::pin(async move {
+            encode(handles.corp.miniprogram().apply_mass_call_ticket().await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::miniprogram::types::MassCallTicket,
+        >,
+        debug: debug::<(), (), ::wecom_openwork::api::miniprogram::types::MassCallTicket>,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::oauth::endpoints::GET_USER_INFO_3RD,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
@@ -812,6 +882,49 @@ pub static CASES: &[Case] = &[
             (),
             ::wecom_openwork::api::oauth::types::GetUserDetailRequest,
             ::wecom_openwork::api::oauth::types::UserDetail,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::order::endpoints::GET_APP_ORDER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.suite.order().get_app_order(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::order::types::AppOrder>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::order::types::GetOrderRequest,
+            ::wecom_openwork::api::order::types::AppOrder,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::order::endpoints::GET_APP_ORDER_LIST,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.suite.order().get_app_order_list(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::order::types::AppOrderList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::order::types::GetOrderListRequest,
+            ::wecom_openwork::api::order::types::AppOrderList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::order::endpoints::PROLONG_TRY,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.suite.order().prolong_try(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::order::types::ProlongTryResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::order::types::ProlongTryRequest,
+            ::wecom_openwork::api::order::types::ProlongTryResult,
         >,
     },
     Case {

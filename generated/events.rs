@@ -1350,6 +1350,34 @@ pub struct ShareAgentChange {
     #[serde(deserialize_with = "crate::events::de::integer")]
     pub agent_id: Option<i64>,
 }
+/// An upstream corp shared the app with a downstream corp of its chain (上下游), or stopped sharing it (上下游共享应用事件回调).
+///
+/// `InfoType` `share_chain_change`, pushed to the suite's command callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/93373>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ShareChainChange {
+    /// The suite (third-party app) id; for 代开发 apps the template id (`dk…`).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub suite_id: Option<String>,
+    /// The kind of event: its `InfoType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub info_type: Option<String>,
+    /// When WeCom pushed it (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub time_stamp: Option<i64>,
+    /// App id within an old multi-app suite; new suites can ignore it.
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub app_id: Option<i64>,
+    /// The upstream corp's corpid (the official sample writes it as literal `![CDATA[…]]` text).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub corp_id: Option<String>,
+    /// The app's agentid in the upstream corp.
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+}
 /// A corp granted the app its organization-structure (组织架构) permission in the admin console (授权组织架构权限通知).
 ///
 /// `InfoType` `corp_arch_auth`, pushed to the suite's command callback URL.
@@ -2373,6 +2401,8 @@ pub enum Event {
     EnterRegisterPackage(EnterRegisterPackage),
     /// A parent corp shared the app with a member corp of its group, or stopped sharing it (企业互联共享应用事件回调).
     ShareAgentChange(ShareAgentChange),
+    /// An upstream corp shared the app with a downstream corp of its chain (上下游), or stopped sharing it (上下游共享应用事件回调).
+    ShareChainChange(ShareChainChange),
     /// A corp granted the app its organization-structure (组织架构) permission in the admin console (授权组织架构权限通知).
     CorpArchAuth(CorpArchAuth),
     /// A corp admin confirmed a special permission such as 获客助手 for the app (获客助手权限确认事件).
@@ -2624,6 +2654,7 @@ impl Event {
                 "register_corp" => decode(fields, Event::RegisterCorp),
                 "enter_register_package" => decode(fields, Event::EnterRegisterPackage),
                 "share_agent_change" => decode(fields, Event::ShareAgentChange),
+                "share_chain_change" => decode(fields, Event::ShareChainChange),
                 "corp_arch_auth" => decode(fields, Event::CorpArchAuth),
                 "approve_special_auth" => decode(fields, Event::ApproveSpecialAuth),
                 "cancel_special_auth" => decode(fields, Event::CancelSpecialAuth),
@@ -2738,6 +2769,7 @@ impl Event {
             Event::RegisterCorp(_) => "register_corp",
             Event::EnterRegisterPackage(_) => "enter_register_package",
             Event::ShareAgentChange(_) => "share_agent_change",
+            Event::ShareChainChange(_) => "share_chain_change",
             Event::CorpArchAuth(_) => "corp_arch_auth",
             Event::ApproveSpecialAuth(_) => "approve_special_auth",
             Event::CancelSpecialAuth(_) => "cancel_special_auth",
@@ -3042,6 +3074,15 @@ impl crate::events::TypedEvent for ShareAgentChange {
     fn from_event(event: &Event) -> Option<&Self> {
         match event {
             Event::ShareAgentChange(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ShareChainChange {
+    const KIND: &'static str = "share_chain_change";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ShareChainChange(event) => Some(event),
             _ => None,
         }
     }

@@ -18,6 +18,12 @@ pub mod common {
 pub mod contact {
     include!("contact.rs");
 }
+/// App-level calls with the corp token of an installed 代开发 (customized) or third-party app (permissions, admins), and claiming a self-built app for a 代开发 template.
+///
+/// Generated from `spec/customized.yaml`.
+pub mod customized {
+    include!("customized.rs");
+}
 /// Account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switch.
 ///
 /// Generated from `spec/idconvert.yaml`.
@@ -36,11 +42,23 @@ pub mod jsapi {
 pub mod license {
     include!("license.rs");
 }
+/// Mini-program login for third-party apps (suite token), and the high-frequency call ticket for initializing a newly authorized corp.
+///
+/// Generated from `spec/miniprogram.yaml`.
+pub mod miniprogram {
+    include!("miniprogram.rs");
+}
 /// Web OAuth identity (网页授权登录) for third-party apps (suite token) and self-built / 代开发 apps (corp token).
 ///
 /// Generated from `spec/oauth.yaml`.
 pub mod oauth {
     include!("oauth.rs");
+}
+/// Paid editions of an app (应用版本付费, 收银台) with the suite token; orders and trial extensions.
+///
+/// Generated from `spec/order.yaml`.
+pub mod order {
+    include!("order.rs");
 }
 /// Provider-level calls made with the provider access token (login, register codes, ID conversion, 代开发 auth links).
 ///
@@ -69,6 +87,9 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &contact::endpoints::GET_RESULT,
     &contact::endpoints::SEARCH,
     &contact::endpoints::SORT,
+    &customized::endpoints::GET_PERMISSIONS,
+    &customized::endpoints::GET_APP_ADMIN_LIST,
+    &customized::endpoints::CLAIM_CUSTOMIZED_APP,
     &idconvert::endpoints::USERID_TO_OPENUSERID,
     &idconvert::endpoints::GET_NEW_EXTERNAL_USERID,
     &idconvert::endpoints::GET_NEW_EXTERNAL_USERID_OF_GROUP_CHAT,
@@ -104,10 +125,15 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &license::endpoints::GET_APP_LICENSE_INFO,
     &license::endpoints::SET_AUTO_ACTIVE_STATUS,
     &license::endpoints::GET_AUTO_ACTIVE_STATUS,
+    &miniprogram::endpoints::JSCODE2SESSION,
+    &miniprogram::endpoints::APPLY_MASS_CALL_TICKET,
     &oauth::endpoints::GET_USER_INFO_3RD,
     &oauth::endpoints::GET_USER_DETAIL_3RD,
     &oauth::endpoints::GET_USER_INFO,
     &oauth::endpoints::GET_USER_DETAIL,
+    &order::endpoints::GET_APP_ORDER,
+    &order::endpoints::GET_APP_ORDER_LIST,
+    &order::endpoints::PROLONG_TRY,
     &provider::endpoints::GET_PROVIDER_TOKEN,
     &provider::endpoints::GET_LOGIN_INFO,
     &provider::endpoints::GET_REGISTER_CODE,
