@@ -12,7 +12,10 @@ fn endpoints_lists_every_endpoint_with_its_token() {
     for e in wecom_openwork::ENDPOINTS {
         let line = lines
             .iter()
-            .find(|l| l.split_whitespace().nth(1) == Some(e.name))
+            .find(|l| {
+                let mut cells = l.split_whitespace();
+                (cells.next(), cells.next()) == (Some(e.group), Some(e.name))
+            })
             .unwrap_or_else(|| panic!("{} missing:\n{text}", e.name));
         let cells: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(&cells[..5], [e.group, e.name, e.method.as_str(), e.path, e.token.as_str()], "{line}");
