@@ -175,6 +175,75 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::batch::endpoints::INVITE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.batch().invite(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::batch::types::InviteResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::batch::types::InviteRequest,
+            ::wecom_openwork::api::batch::types::InviteResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::batch::endpoints::SYNC_USER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.batch().sync_user(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::batch::types::BatchJob>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::batch::types::SyncUserRequest,
+            ::wecom_openwork::api::batch::types::BatchJob,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::batch::endpoints::REPLACE_USER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.batch().replace_user(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::batch::types::BatchJob>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::batch::types::SyncUserRequest,
+            ::wecom_openwork::api::batch::types::BatchJob,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::batch::endpoints::REPLACE_PARTY,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.batch().replace_party(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::batch::types::BatchJob>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::batch::types::ReplacePartyRequest,
+            ::wecom_openwork::api::batch::types::BatchJob,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::batch::endpoints::GET_RESULT,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.batch().get_result(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::batch::types::BatchJobResult,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::batch::types::JobIdQuery,
+            (),
+            ::wecom_openwork::api::batch::types::BatchJobResult,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::contact::endpoints::ID_TRANSLATE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
@@ -277,6 +346,96 @@ pub static CASES: &[Case] = &[
             (),
             ::wecom_openwork::api::customized::types::ClaimCustomizedAppRequest,
             ::wecom_openwork::api::customized::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::department::endpoints::CREATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.department().create(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::department::types::CreatedDepartment,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::department::types::CreateDepartmentRequest,
+            ::wecom_openwork::api::department::types::CreatedDepartment,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::department::endpoints::UPDATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.department().update(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::department::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::department::types::UpdateDepartmentRequest,
+            ::wecom_openwork::api::department::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::department::endpoints::DELETE,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.department().delete(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::department::types::EmptyReply,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::department::types::DepartmentIdQuery,
+            (),
+            ::wecom_openwork::api::department::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::department::endpoints::LIST,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.department().list(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::department::types::DepartmentList,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::department::types::DepartmentListQuery,
+            (),
+            ::wecom_openwork::api::department::types::DepartmentList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::department::endpoints::SIMPLE_LIST,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.department().simple_list(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::department::types::DepartmentIdList,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::department::types::DepartmentListQuery,
+            (),
+            ::wecom_openwork::api::department::types::DepartmentIdList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::department::endpoints::GET,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.department().get(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::department::types::DepartmentDetail,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::department::types::DepartmentIdQuery,
+            (),
+            ::wecom_openwork::api::department::types::DepartmentDetail,
         >,
     },
     Case {
@@ -1043,6 +1202,243 @@ pub static CASES: &[Case] = &[
             (),
             ::wecom_openwork::api::suite::types::GetAppQrcodeRequest,
             ::wecom_openwork::api::suite::types::AppQrcode,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::tag::endpoints::CREATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.tag().create(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::tag::types::CreatedTag>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::tag::types::CreateTagRequest,
+            ::wecom_openwork::api::tag::types::CreatedTag,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::tag::endpoints::UPDATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.tag().update(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::tag::types::EmptyReply>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::tag::types::UpdateTagRequest,
+            ::wecom_openwork::api::tag::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::tag::endpoints::DELETE,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.tag().delete(&query).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::tag::types::EmptyReply>,
+        debug: debug::<
+            ::wecom_openwork::api::tag::types::TagIdQuery,
+            (),
+            ::wecom_openwork::api::tag::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::tag::endpoints::GET,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.tag().get(&query).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::tag::types::TagMembers>,
+        debug: debug::<
+            ::wecom_openwork::api::tag::types::TagIdQuery,
+            (),
+            ::wecom_openwork::api::tag::types::TagMembers,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::tag::endpoints::ADD_USERS,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.tag().add_users(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::tag::types::TagUsersResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::tag::types::TagUsersRequest,
+            ::wecom_openwork::api::tag::types::TagUsersResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::tag::endpoints::DELETE_USERS,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.tag().delete_users(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::tag::types::TagUsersResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::tag::types::TagUsersRequest,
+            ::wecom_openwork::api::tag::types::TagUsersResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::tag::endpoints::LIST,
+        call: |handles, _query, _request| Box::pin(async move {
+            encode(handles.corp.tag().list().await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::tag::types::TagList>,
+        debug: debug::<(), (), ::wecom_openwork::api::tag::types::TagList>,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::user::endpoints::GET,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.user().get(&query).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::User>,
+        debug: debug::<
+            ::wecom_openwork::api::user::types::UseridQuery,
+            (),
+            ::wecom_openwork::api::user::types::User,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::user::endpoints::CREATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.user().create(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::EmptyReply>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::user::types::CreateUserRequest,
+            ::wecom_openwork::api::user::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::user::endpoints::UPDATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.user().update(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::EmptyReply>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::user::types::UpdateUserRequest,
+            ::wecom_openwork::api::user::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::user::endpoints::DELETE,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.user().delete(&query).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::EmptyReply>,
+        debug: debug::<
+            ::wecom_openwork::api::user::types::UseridQuery,
+            (),
+            ::wecom_openwork::api::user::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::user::endpoints::BATCH_DELETE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.user().batch_delete(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::EmptyReply>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::user::types::BatchDeleteUsersRequest,
+            ::wecom_openwork::api::user::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::user::endpoints::SIMPLE_LIST,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.user().simple_list(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::user::types::SimpleUserList,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::user::types::DepartmentUsersQuery,
+            (),
+            ::wecom_openwork::api::user::types::SimpleUserList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::user::endpoints::LIST,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.user().list(&query).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::UserList>,
+        debug: debug::<
+            ::wecom_openwork::api::user::types::DepartmentUsersQuery,
+            (),
+            ::wecom_openwork::api::user::types::UserList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::user::endpoints::LIST_ID,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.user().list_id(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::user::types::DeptUserPage,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::user::types::ListIdRequest,
+            ::wecom_openwork::api::user::types::DeptUserPage,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::user::endpoints::CONVERT_TO_OPENID,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.user().convert_to_openid(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::Openid>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::user::types::ConvertToOpenidRequest,
+            ::wecom_openwork::api::user::types::Openid,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::user::endpoints::GET_USERID_BY_MOBILE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.user().get_userid_by_mobile(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::Userid>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::user::types::GetUseridByMobileRequest,
+            ::wecom_openwork::api::user::types::Userid,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::user::endpoints::GET_USERID_BY_EMAIL,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.user().get_userid_by_email(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::Userid>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::user::types::GetUseridByEmailRequest,
+            ::wecom_openwork::api::user::types::Userid,
         >,
     },
 ];

@@ -6,6 +6,12 @@
 pub mod authorization {
     include!("authorization.rs");
 }
+/// Batch contact jobs of an authorized corp (通讯录 - 异步批量接口 and 邀请成员), with the corp token; the imports are only for the third-party contacts app.
+///
+/// Generated from `spec/batch.yaml`.
+pub mod batch {
+    include!("batch.rs");
+}
 /// Shapes several groups share; other specs `$ref` them as `common.yaml#/definitions/Name`.
 ///
 /// Generated from `spec/common.yaml`.
@@ -23,6 +29,12 @@ pub mod contact {
 /// Generated from `spec/customized.yaml`.
 pub mod customized {
     include!("customized.rs");
+}
+/// Departments of an authorized corp's contacts (通讯录 - 部门管理), with the corp token - read them; writes only for the third-party contacts app.
+///
+/// Generated from `spec/department.yaml`.
+pub mod department {
+    include!("department.rs");
 }
 /// Account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switch.
 ///
@@ -72,6 +84,18 @@ pub mod provider {
 pub mod suite {
     include!("suite.rs");
 }
+/// Tags of an authorized corp's contacts (通讯录 - 标签管理), with the corp token; a tag belongs to the app that created it.
+///
+/// Generated from `spec/tag.yaml`.
+pub mod tag {
+    include!("tag.rs");
+}
+/// Members of an authorized corp's contacts (通讯录 - 成员管理), with the corp token - read, look up and convert ids; writes only for the third-party contacts app.
+///
+/// Generated from `spec/user.yaml`.
+pub mod user {
+    include!("user.rs");
+}
 /// Every spec'd endpoint: groups in spec-file order, endpoints in spec order.
 pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &authorization::endpoints::GET_PRE_AUTH_CODE,
@@ -83,6 +107,11 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &authorization::endpoints::GET_CORP_TOKEN,
     &authorization::endpoints::GET_CUSTOMIZED_CORP_TOKEN,
     &authorization::endpoints::GET_ADMIN_LIST,
+    &batch::endpoints::INVITE,
+    &batch::endpoints::SYNC_USER,
+    &batch::endpoints::REPLACE_USER,
+    &batch::endpoints::REPLACE_PARTY,
+    &batch::endpoints::GET_RESULT,
     &contact::endpoints::ID_TRANSLATE,
     &contact::endpoints::GET_RESULT,
     &contact::endpoints::SEARCH,
@@ -90,6 +119,12 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &customized::endpoints::GET_PERMISSIONS,
     &customized::endpoints::GET_APP_ADMIN_LIST,
     &customized::endpoints::CLAIM_CUSTOMIZED_APP,
+    &department::endpoints::CREATE,
+    &department::endpoints::UPDATE,
+    &department::endpoints::DELETE,
+    &department::endpoints::LIST,
+    &department::endpoints::SIMPLE_LIST,
+    &department::endpoints::GET,
     &idconvert::endpoints::USERID_TO_OPENUSERID,
     &idconvert::endpoints::GET_NEW_EXTERNAL_USERID,
     &idconvert::endpoints::GET_NEW_EXTERNAL_USERID_OF_GROUP_CHAT,
@@ -142,4 +177,22 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &provider::endpoints::GET_CUSTOMIZED_AUTH_URL,
     &suite::endpoints::GET_SUITE_TOKEN,
     &suite::endpoints::GET_APP_QRCODE,
+    &tag::endpoints::CREATE,
+    &tag::endpoints::UPDATE,
+    &tag::endpoints::DELETE,
+    &tag::endpoints::GET,
+    &tag::endpoints::ADD_USERS,
+    &tag::endpoints::DELETE_USERS,
+    &tag::endpoints::LIST,
+    &user::endpoints::GET,
+    &user::endpoints::CREATE,
+    &user::endpoints::UPDATE,
+    &user::endpoints::DELETE,
+    &user::endpoints::BATCH_DELETE,
+    &user::endpoints::SIMPLE_LIST,
+    &user::endpoints::LIST,
+    &user::endpoints::LIST_ID,
+    &user::endpoints::CONVERT_TO_OPENID,
+    &user::endpoints::GET_USERID_BY_MOBILE,
+    &user::endpoints::GET_USERID_BY_EMAIL,
 ];
