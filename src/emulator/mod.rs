@@ -26,6 +26,7 @@
 
 pub mod admin;
 mod config;
+mod contacts;
 mod license;
 mod push;
 mod routes;

@@ -279,6 +279,9 @@ pub(super) fn stateful(
     if let Some(answer) = super::license::answer(shared, endpoint, params) {
         return Some(answer);
     }
+    if let Some(answer) = super::contacts::answer(shared, endpoint, params, caller) {
+        return Some(answer);
+    }
     if is(&authorization::GET_CUSTOMIZED_CORP_TOKEN) {
         return customized_corp_token(shared, &text("corpid"), &text("corpsecret"));
     }

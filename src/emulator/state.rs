@@ -96,6 +96,8 @@ pub(super) struct State {
     /// License orders by id, and active codes' activations.
     pub(super) license_orders: HashMap<String, super::license::LicenseOrder>,
     pub(super) activations: HashMap<String, super::license::Activation>,
+    /// Members created per corp, by userid, as they were sent.
+    pub(super) members: HashMap<String, HashMap<String, serde_json::Map<String, Value>>>,
 }
 
 pub(crate) struct Shared {
