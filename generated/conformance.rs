@@ -45,6 +45,29 @@ pub struct Case {
 #[allow(dead_code)]
 pub static CASES: &[Case] = &[
     Case {
+        endpoint: &::wecom_openwork::api::agent::endpoints::GET,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.agent().get(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::agent::types::AgentDetail,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::agent::types::GetAgentQuery,
+            (),
+            ::wecom_openwork::api::agent::types::AgentDetail,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::agent::endpoints::LIST,
+        call: |handles, _query, _request| Box::pin(async move {
+            encode(handles.corp.agent().list().await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::agent::types::AgentList>,
+        debug: debug::<(), (), ::wecom_openwork::api::agent::types::AgentList>,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::authorization::endpoints::GET_PRE_AUTH_CODE,
         call: |handles, _query, _request| Box::pin(async move {
             encode(handles.suite.get_pre_auth_code().await)
@@ -436,6 +459,245 @@ pub static CASES: &[Case] = &[
             ::wecom_openwork::api::department::types::DepartmentIdQuery,
             (),
             ::wecom_openwork::api::department::types::DepartmentDetail,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::GET_FOLLOW_USER_LIST,
+        call: |handles, _query, _request| Box::pin(async move {
+            encode(handles.corp.external_contact().get_follow_user_list().await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::FollowUserList,
+        >,
+        debug: debug::<
+            (),
+            (),
+            ::wecom_openwork::api::externalcontact::types::FollowUserList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::LIST,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.external_contact().list(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::ExternalUseridList,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::externalcontact::types::ListQuery,
+            (),
+            ::wecom_openwork::api::externalcontact::types::ExternalUseridList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::GET,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.external_contact().get(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::ExternalContactDetail,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::externalcontact::types::GetQuery,
+            (),
+            ::wecom_openwork::api::externalcontact::types::ExternalContactDetail,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::BATCH_GET_BY_USER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.external_contact().batch_get_by_user(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::ExternalContactBatch,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::externalcontact::types::BatchGetByUserRequest,
+            ::wecom_openwork::api::externalcontact::types::ExternalContactBatch,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::REMARK,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.external_contact().remark(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::externalcontact::types::RemarkRequest,
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::GET_CORP_TAG_LIST,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.external_contact().get_corp_tag_list(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::CorpTagGroupList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::externalcontact::types::GetCorpTagListRequest,
+            ::wecom_openwork::api::externalcontact::types::CorpTagGroupList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::ADD_CORP_TAG,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.external_contact().add_corp_tag(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::AddedCorpTagGroup,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::externalcontact::types::AddCorpTagRequest,
+            ::wecom_openwork::api::externalcontact::types::AddedCorpTagGroup,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::EDIT_CORP_TAG,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.external_contact().edit_corp_tag(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::externalcontact::types::EditCorpTagRequest,
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::DEL_CORP_TAG,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.external_contact().del_corp_tag(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::externalcontact::types::DelCorpTagRequest,
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::MARK_TAG,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.external_contact().mark_tag(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::externalcontact::types::MarkTagRequest,
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::ADD_CONTACT_WAY,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.external_contact().add_contact_way(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::AddedContactWay,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::externalcontact::types::AddContactWayRequest,
+            ::wecom_openwork::api::externalcontact::types::AddedContactWay,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::GET_CONTACT_WAY,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.external_contact().get_contact_way(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::ContactWayDetail,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::externalcontact::types::ContactWayIdRequest,
+            ::wecom_openwork::api::externalcontact::types::ContactWayDetail,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::UPDATE_CONTACT_WAY,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.external_contact().update_contact_way(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::externalcontact::types::UpdateContactWayRequest,
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::externalcontact::endpoints::DEL_CONTACT_WAY,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.external_contact().del_contact_way(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::externalcontact::types::ContactWayIdRequest,
+            ::wecom_openwork::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::groupchat::endpoints::LIST,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.group_chat().list(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::groupchat::types::GroupChatList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::groupchat::types::GroupChatListRequest,
+            ::wecom_openwork::api::groupchat::types::GroupChatList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::groupchat::endpoints::GET,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.group_chat().get(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::groupchat::types::GroupChatDetail,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::groupchat::types::GroupChatGetRequest,
+            ::wecom_openwork::api::groupchat::types::GroupChatDetail,
         >,
     },
     Case {
@@ -963,6 +1225,76 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::menu::endpoints::CREATE,
+        call: |handles, query, request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            let request = decode(request, "request")?;
+            encode(handles.corp.menu().create(&query, &request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::menu::types::EmptyReply>,
+        debug: debug::<
+            ::wecom_openwork::api::menu::types::MenuCreateQuery,
+            ::wecom_openwork::api::menu::types::Menu,
+            ::wecom_openwork::api::menu::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::menu::endpoints::GET,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.menu().get(&query).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::menu::types::MenuReply>,
+        debug: debug::<
+            ::wecom_openwork::api::menu::types::MenuAgentQuery,
+            (),
+            ::wecom_openwork::api::menu::types::MenuReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::menu::endpoints::DELETE,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.menu().delete(&query).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::menu::types::EmptyReply>,
+        debug: debug::<
+            ::wecom_openwork::api::menu::types::MenuAgentQuery,
+            (),
+            ::wecom_openwork::api::menu::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::message::endpoints::RECALL,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.message().recall(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::message::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::message::types::RecallMessageRequest,
+            ::wecom_openwork::api::message::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::message::endpoints::UPDATE_TEMPLATE_CARD,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.message().update_template_card(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::message::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::message::types::UpdateTemplateCardRequest,
+            ::wecom_openwork::api::message::types::EmptyReply,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::miniprogram::endpoints::JSCODE2SESSION,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
@@ -986,6 +1318,94 @@ pub static CASES: &[Case] = &[
             ::wecom_openwork::api::miniprogram::types::MassCallTicket,
         >,
         debug: debug::<(), (), ::wecom_openwork::api::miniprogram::types::MassCallTicket>,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::oa::endpoints::GET_TEMPLATE_DETAIL,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.oa().get_template_detail(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::oa::types::ApprovalTemplateDetail,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::oa::types::GetTemplateDetailRequest,
+            ::wecom_openwork::api::oa::types::ApprovalTemplateDetail,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::oa::endpoints::APPLY_EVENT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.oa().apply_event(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::oa::types::ApplyEventReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::oa::types::ApplyEventRequest,
+            ::wecom_openwork::api::oa::types::ApplyEventReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::oa::endpoints::GET_APPROVAL_INFO,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.oa().get_approval_info(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::oa::types::ApprovalNumbers,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::oa::types::GetApprovalInfoRequest,
+            ::wecom_openwork::api::oa::types::ApprovalNumbers,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::oa::endpoints::GET_APPROVAL_DETAIL,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.oa().get_approval_detail(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::oa::types::ApprovalDetailReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::oa::types::GetApprovalDetailRequest,
+            ::wecom_openwork::api::oa::types::ApprovalDetailReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::oa::endpoints::GET_CHECKIN_DATA,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.oa().get_checkin_data(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::oa::types::CheckinData>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::oa::types::GetCheckinDataRequest,
+            ::wecom_openwork::api::oa::types::CheckinData,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::oa::endpoints::GET_CHECKIN_OPTION,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.oa().get_checkin_option(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::oa::types::CheckinOptions,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::oa::types::GetCheckinOptionRequest,
+            ::wecom_openwork::api::oa::types::CheckinOptions,
+        >,
     },
     Case {
         endpoint: &::wecom_openwork::api::oauth::endpoints::GET_USER_INFO_3RD,
