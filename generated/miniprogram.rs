@@ -201,7 +201,7 @@ impl<'a> CorpMiniprogram<'a> {
     /// calls that accept it, such as unionid-to-external_userid conversion, while it
     /// initializes the corp's data. The ticket is valid 7 days. Third-party and 代开发
     /// apps may call it with their corp token (an upstream app also for its chain).
-    /// The third-party edition of the page is https://developer.work.weixin.qq.com/document/path/96168.
+    /// The third-party edition of the page is <https://developer.work.weixin.qq.com/document/path/96168>.
     ///
     /// Sends `GET /cgi-bin/corp/apply_mass_call_ticket`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
