@@ -4,13 +4,10 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use common::{config, CORP, CUSTOMIZED, SUITE};
+use common::{config, pushing_emulator, serve_callbacks, CORP, CUSTOMIZED, SUITE};
 use wecom_openwork::api::authorization::types::{GetCorpTokenRequest, GetCustomizedCorpTokenQuery};
 use wecom_openwork::api::oauth::types::{GetUserDetailRequest, GetUserInfo3rdQuery, GetUserInfoQuery};
-use wecom_openwork::clock::ManualClock;
-use wecom_openwork::emulator::{Emulator, EmulatorConfig, Fault, TokenOwner};
+use wecom_openwork::emulator::{Emulator, Fault, TokenOwner};
 use wecom_openwork::server::CallbackServer;
 use wecom_openwork::urls::OAuthScope;
 use wecom_openwork::{
@@ -34,22 +31,12 @@ struct World {
 /// An emulator that knows the suites and their kinds and pushes to the
 /// application's callback server; one clock for all; tickets stored.
 async fn world() -> World {
-    let clock = ManualClock::starting_now();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let callback_base = format!("http://{}", listener.local_addr().expect("addr"));
-    let mut app_config = config("http://placeholder.invalid");
-    let emulator_config = EmulatorConfig::from_config(&app_config, Some(&callback_base));
-    let emulator = Emulator::bind("127.0.0.1:0".parse().expect("addr"), clock.clone(), emulator_config)
-        .await
-        .expect("emulator");
-    app_config.http.base_uri = emulator.base_uri();
-    let app = Application::builder(app_config).clock(Arc::new(clock)).build().expect("valid");
+    let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
     for suite in [SUITE, CUSTOMIZED] {
         app.suite_ticket(suite).set_ticket("a-ticket").await.expect("stored");
     }
     let server = app.server();
-    let router = server.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
+    serve_callbacks(&server, listener);
     World { emulator, app, server }
 }
 

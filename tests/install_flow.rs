@@ -4,15 +4,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{config, SUITE};
+use common::{config, pushing_emulator, serve_callbacks, SUITE};
 use wecom_openwork::api::authorization::types::{
     GetPermanentCodeRequest, SessionInfo, SetSessionInfoRequest,
 };
-use wecom_openwork::clock::ManualClock;
-use wecom_openwork::emulator::{Emulator, EmulatorConfig};
+use wecom_openwork::emulator::Emulator;
 use wecom_openwork::server::CallbackServer;
 use wecom_openwork::{Application, Error};
 
@@ -27,19 +25,9 @@ struct World {
 /// Callback server on a loopback port, an emulator that pushes to it, an
 /// application that calls the emulator; one clock for all.
 async fn world() -> World {
-    let clock = ManualClock::starting_now();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let callback_base = format!("http://{}", listener.local_addr().expect("addr"));
-    let mut app_config = config("http://placeholder.invalid");
-    let emulator_config = EmulatorConfig::from_config(&app_config, Some(&callback_base));
-    let emulator = Emulator::bind("127.0.0.1:0".parse().expect("addr"), clock.clone(), emulator_config)
-        .await
-        .expect("emulator");
-    app_config.http.base_uri = emulator.base_uri();
-    let app = Application::builder(app_config).clock(Arc::new(clock.clone())).build().expect("valid");
+    let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
     let server = app.server();
-    let router = server.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
+    serve_callbacks(&server, listener);
     World { emulator, app, server }
 }
 

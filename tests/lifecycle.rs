@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
-use common::{config, AES_KEY, SUITE};
+use common::{config, pushing_emulator, serve_callbacks, AES_KEY, SUITE};
 use wecom_openwork::clock::{Clock, ManualClock};
 use wecom_openwork::crypto::MsgCrypt;
 use wecom_openwork::emulator::{Emulator, EmulatorConfig, Fault};
@@ -31,17 +31,9 @@ struct World {
 
 /// The emulator pushes to a callback server with counting hooks; one clock.
 async fn world(timeout: f64) -> World {
-    let clock = ManualClock::starting_now();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let callback_base = format!("http://{}", listener.local_addr().expect("addr"));
     let mut app_config = config("http://placeholder.invalid");
     app_config.http.timeout = timeout;
-    let emulator_config = EmulatorConfig::from_config(&app_config, Some(&callback_base));
-    let emulator = Emulator::bind("127.0.0.1:0".parse().expect("addr"), clock.clone(), emulator_config)
-        .await
-        .expect("emulator");
-    app_config.http.base_uri = emulator.base_uri();
-    let app = Application::builder(app_config).clock(Arc::new(clock.clone())).build().expect("valid");
+    let (emulator, app, clock, listener) = pushing_emulator(app_config).await;
     let (authorized, cancelled) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let failures = Arc::new(Mutex::new(Vec::new()));
     let (a, c, f) = (authorized.clone(), cancelled.clone(), failures.clone());
@@ -69,8 +61,7 @@ async fn world(timeout: f64) -> World {
                 Ok(())
             }
         });
-    let router = server.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
+    serve_callbacks(&server, listener);
     emulator.push_suite_ticket(SUITE).await.expect("ticket pushed");
     World { emulator, app, clock, authorized, cancelled, failures, server }
 }

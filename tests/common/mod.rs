@@ -71,3 +71,28 @@ pub async fn app_on_emulator() -> (Emulator, Application, ManualClock) {
     app.set_permanent_code(SUITE, CORP, "permanent-code-of-corp").await.expect("stored");
     (emulator, app, clock)
 }
+
+/// An emulator that pushes to a callback listener on a loopback port, and
+/// an application on `config` calling it; one manual clock for both. The
+/// caller serves its callback server on the returned listener.
+pub async fn pushing_emulator(
+    mut app_config: Config,
+) -> (Emulator, Application, ManualClock, tokio::net::TcpListener) {
+    let clock = ManualClock::starting_now();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let callback_base = format!("http://{}", listener.local_addr().expect("addr"));
+    let emulator_config =
+        wecom_openwork::emulator::EmulatorConfig::from_config(&app_config, Some(&callback_base));
+    let emulator = Emulator::bind("127.0.0.1:0".parse().expect("addr"), clock.clone(), emulator_config)
+        .await
+        .expect("emulator");
+    app_config.http.base_uri = emulator.base_uri();
+    let app = Application::builder(app_config).clock(Arc::new(clock.clone())).build().expect("valid");
+    (emulator, app, clock, listener)
+}
+
+/// Serves `server` on `listener` in the background.
+pub fn serve_callbacks(server: &wecom_openwork::server::CallbackServer, listener: tokio::net::TcpListener) {
+    let router = server.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
+}
