@@ -29,3 +29,34 @@ async fn a_created_member_is_read_back_updated_and_deleted() {
     let created = emulator.requests().into_iter().find(|r| r.path == "/cgi-bin/user/create").expect("sent");
     assert_eq!(created.query_values("access_token").len(), 1, "the corp token, once");
 }
+
+#[tokio::test]
+async fn a_cursor_paged_list_streams_every_page() {
+    use futures_util::StreamExt;
+    let (emulator, app, _clock) = app_on_emulator().await;
+    let corp = app.corp(SUITE, CORP);
+    let users = corp.user();
+    for i in 0..5 {
+        users
+            .create(&CreateUserRequest::new(format!("member{i}"), format!("成员{i}")).department(vec![1]))
+            .await
+            .expect("created");
+    }
+    let pages: Vec<_> = users.list_id_pages(2).collect().await;
+    assert_eq!(pages.len(), 3, "2 + 2 + 1 members");
+    let mut seen = Vec::new();
+    for page in pages {
+        let page = page.expect("a page");
+        seen.extend(page.dept_user.into_iter().filter_map(|d| d.open_userid));
+    }
+    assert_eq!(seen, ["member0", "member1", "member2", "member3", "member4"]);
+    let cursors: Vec<Option<String>> = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/cgi-bin/user/list_id")
+        .map(|r| r.body.and_then(|b| b.get("cursor").and_then(|c| c.as_str()).map(str::to_owned)))
+        .collect();
+    assert_eq!(cursors.len(), 3);
+    assert_eq!(cursors[0], None, "the first page carries no cursor");
+    assert!(cursors[1].is_some() && cursors[2].is_some() && cursors[1] != cursors[2]);
+}

@@ -5,6 +5,7 @@ mod credential_handles;
 mod handles;
 mod jssdk;
 mod oauth;
+mod paging;
 
 pub use credential_handles::{AccessTokenHandle, PermanentCodeHandle, TicketHandle};
 pub use handles::{Corp, Provider, Suite};

@@ -23,6 +23,9 @@ pub(super) fn answer(
     caller: Option<&TokenOwner>,
 ) -> Option<Response> {
     let is = |known: &Endpoint| std::ptr::eq(endpoint, known);
+    if is(&user::LIST_ID) {
+        return list_id(shared, params, caller);
+    }
     if !(is(&user::CREATE) || is(&user::GET) || is(&user::UPDATE) || is(&user::DELETE)) {
         return None;
     }
@@ -58,4 +61,39 @@ pub(super) fn answer(
     }
     members.remove(&userid);
     Some(json_reply(&json!({"errcode": 0, "errmsg": "deleted"})))
+}
+
+/// `list_id` over the members created in the caller's corp, `limit` at a
+/// time: the cursor is where the next page starts; the last page has none.
+fn list_id(shared: &Shared, params: &Map<String, Value>, caller: Option<&TokenOwner>) -> Option<Response> {
+    let corp = corp_of(caller)?;
+    let state = shared.state();
+    let members = state.members.get(&corp)?;
+    let mut userids: Vec<&String> = members.keys().collect();
+    userids.sort();
+    let start: usize = match params.get("cursor").and_then(Value::as_str).filter(|c| !c.is_empty()) {
+        None => 0,
+        // A cursor the emulator did not issue (a sample's) gets the sample.
+        Some(cursor) => match cursor.strip_prefix("emu-cursor-") {
+            None => return None,
+            Some(n) => match n.parse() {
+                Ok(start) if start <= userids.len() => start,
+                _ => return Some(wecom_error(40058, "invalid cursor")),
+            },
+        },
+    };
+    let limit = params.get("limit").and_then(Value::as_u64).filter(|l| *l > 0).unwrap_or(10_000) as usize;
+    let end = start.saturating_add(limit).min(userids.len());
+    let dept_user: Vec<Value> = userids[start..end]
+        .iter()
+        .flat_map(|userid| {
+            let departments =
+                members[*userid].get("department").and_then(Value::as_array).cloned().unwrap_or_default();
+            departments.into_iter().map(move |d| json!({"open_userid": userid, "department": d}))
+        })
+        .collect();
+    let next_cursor = if end < userids.len() { format!("emu-cursor-{end}") } else { String::new() };
+    Some(json_reply(
+        &json!({"errcode": 0, "errmsg": "ok", "next_cursor": next_cursor, "dept_user": dept_user}),
+    ))
 }

@@ -2,11 +2,13 @@
 //! errcode envelope, and decoding.
 
 mod endpoint;
+mod paging;
 mod retry;
 mod token_source;
 mod untyped;
 
 pub use endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
+pub use paging::{cursor_pages, CursorPage};
 pub use retry::RetryPolicy;
 pub use token_source::{AccessToken, BoxFuture, StaticTokens, TokenScope, TokenSource};
 pub use untyped::UntypedClient;
