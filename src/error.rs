@@ -292,23 +292,6 @@ impl Error {
         }
     }
 
-    /// A copy of an [`Error::AuthorizationGone`], to repeat it (other
-    /// errors become a plain description, which never happens here).
-    pub(crate) fn clone_gone(&self) -> Error {
-        match self {
-            Error::AuthorizationGone { endpoint, suite_id, corp_id, code, message } => {
-                Error::AuthorizationGone {
-                    endpoint: endpoint.clone(),
-                    suite_id: suite_id.clone(),
-                    corp_id: corp_id.clone(),
-                    code: *code,
-                    message: message.clone(),
-                }
-            }
-            other => Error::InvalidRequest(other.to_string()),
-        }
-    }
-
     /// This WeCom error, restated as the loss of `corp_id`'s authorization.
     pub(crate) fn into_authorization_gone(self, suite_id: &SuiteId, corp_id: &CorpId) -> Error {
         match self {

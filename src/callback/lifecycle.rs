@@ -322,12 +322,12 @@ impl Lifecycle {
             }
             match result? {
                 Attempt::Exchanged => return self.finish(app, key, pending).await,
-                Attempt::Failed(reason) => return self.fail(app, key, pending, reason).await,
                 Attempt::Again => {
                     app.clock().sleep(pause).await;
                     pause = (pause * 2).min(LONGEST_PAUSE);
                 }
-                Attempt::Settled => return Ok(()),
+                // A failure was written above, under the lease.
+                Attempt::Failed(_) | Attempt::Settled => return Ok(()),
             }
         }
     }

@@ -62,9 +62,9 @@ pub(crate) struct TokenManager {
     store_failing: AtomicBool,
     /// When the near cache was last swept, in ms.
     last_sweep: AtomicU64,
-    /// Corps whose authorization WeCom said is gone, by token key: the error
-    /// and until when it is repeated without asking WeCom.
-    gone: Mutex<HashMap<String, (Error, u64)>>,
+    /// Corps whose authorization WeCom said is gone, by token key: what
+    /// WeCom said, repeated without asking it again until it expires.
+    gone: Mutex<HashMap<String, Gone>>,
     /// When JS-SDK tickets were fetched in the last hour, per corp and per
     /// app, to stay within WeCom's hourly limits.
     ticket_fetches: Mutex<HashMap<String, std::collections::VecDeque<u64>>>,
@@ -95,6 +95,14 @@ impl std::fmt::Display for Credential {
             }
         }
     }
+}
+
+/// A remembered "authorization gone": WeCom's answer and until when (ms).
+struct Gone {
+    endpoint: crate::error::EndpointName,
+    code: i64,
+    message: String,
+    until: u64,
 }
 
 /// WeCom's limits on JS-SDK ticket fetches: per corp and per app, each hour.
@@ -200,9 +208,6 @@ impl TokenManager {
     /// The token of `scope`: the near-cached one while fresh, else the
     /// store's, else one refresh for everyone.
     pub(crate) async fn get(&self, scope: &TokenScope) -> Result<AccessToken, Error> {
-        if let Some(source) = self.override_for(scope) {
-            return source.token(scope).await;
-        }
         let key = self.key_of(scope);
         self.get_keyed(scope, &key).await.map(AccessToken::from)
     }
@@ -217,7 +222,7 @@ impl TokenManager {
         if let Some(token) = self.near.fresh(key, now, |o, e| self.refresh_at(o, e)) {
             return Ok(token);
         }
-        if let Some(error) = self.still_gone(key, now) {
+        if let Some(error) = self.still_gone(scope, key, now) {
             return Err(error);
         }
         let result = self.refresh(&Credential::Token(scope.clone()), key).await;
@@ -227,11 +232,18 @@ impl TokenManager {
         result
     }
 
-    /// The remembered authorization-gone error of `key`, while it holds.
-    fn still_gone(&self, key: &str, now: u64) -> Option<Error> {
+    /// The remembered authorization-gone error of `scope`, while it holds.
+    fn still_gone(&self, scope: &TokenScope, key: &str, now: u64) -> Option<Error> {
+        let TokenScope::Corp { suite_id, corp_id } = scope else { return None };
         let mut gone = self.gone.lock().unwrap_or_else(PoisonError::into_inner);
         match gone.get(key) {
-            Some((error, until)) if now < *until => Some(error.clone_gone()),
+            Some(g) if now < g.until => Some(Error::AuthorizationGone {
+                endpoint: g.endpoint.clone(),
+                suite_id: suite_id.clone(),
+                corp_id: corp_id.clone(),
+                code: g.code,
+                message: g.message.clone(),
+            }),
             Some(_) => {
                 gone.remove(key);
                 None
@@ -243,12 +255,17 @@ impl TokenManager {
     /// Remembers that `scope`'s corp authorization is gone.
     fn remember_gone(&self, scope: &TokenScope, error: &Error) {
         let ttl = self.config.tokens.authorization_gone_ttl.saturating_mul(1000);
-        if ttl == 0 || !matches!(scope, TokenScope::Corp { .. }) {
+        let (TokenScope::Corp { .. }, Error::AuthorizationGone { endpoint, code, message, .. }) =
+            (scope, error)
+        else {
+            return;
+        };
+        if ttl == 0 {
             return;
         }
         let until = self.now_ms().saturating_add(ttl);
-        let mut gone = self.gone.lock().unwrap_or_else(PoisonError::into_inner);
-        gone.insert(self.key_of(scope), (error.clone_gone(), until));
+        let gone = Gone { endpoint: endpoint.clone(), code: *code, message: message.clone(), until };
+        self.gone.lock().unwrap_or_else(PoisonError::into_inner).insert(self.key_of(scope), gone);
     }
 
     /// Forgets that `scope`'s corp authorization was gone (a new code came).
@@ -458,7 +475,7 @@ impl TokenManager {
     /// else the store's, else one fetch among all instances.
     pub(crate) async fn ticket_of(&self, credential: &Credential) -> Result<String, Error> {
         let key = match credential {
-            Credential::Token(scope) => return self.get(scope).await.map(|t| t.secret().to_owned()),
+            Credential::Token(scope) => return self.get_keyed(scope, &self.key_of(scope)).await,
             Credential::CorpTicket { suite_id, corp_id } => keys::jsapi_ticket(suite_id, corp_id),
             Credential::AgentTicket { suite_id, corp_id } => keys::agent_ticket(suite_id, corp_id),
         };
@@ -524,44 +541,51 @@ impl TokenManager {
             Credential::CorpTicket { suite_id: suite, corp_id: corp }
         }
         .to_string();
+        let reply: JsapiTicket = if agent {
+            let query = GetAgentConfigTicketQuery::new("agent_config");
+            self.call_with_token(&scope, &GET_AGENT_CONFIG_TICKET, Some(&query), None::<&()>).await
+        } else {
+            self.call_with_token(&scope, &GET_JSAPI_TICKET, None::<&()>, None::<&()>).await
+        }
+        .map_err(|e| {
+            if e.is_authorization_gone() {
+                e.into_authorization_gone(suite_id, corp_id)
+            } else {
+                e
+            }
+        })?;
+        issued(&what, reply.ticket, reply.expires_in)
+    }
+
+    /// Calls `endpoint` with `scope`'s token from this manager; if WeCom
+    /// refuses that token, drops it and tries once more with a fresh one.
+    /// (The fetching client has no token source of its own: it must not
+    /// wait on the manager that waits on it.)
+    async fn call_with_token<Q, B, R>(
+        &self,
+        scope: &TokenScope,
+        endpoint: &'static crate::http::Endpoint,
+        query: Option<&Q>,
+        body: Option<&B>,
+    ) -> Result<R, Error>
+    where
+        Q: serde::Serialize + ?Sized,
+        B: serde::Serialize + ?Sized,
+        R: serde::de::DeserializeOwned,
+    {
         let mut refetched = false;
         loop {
-            let token = self.get(&scope).await?;
-            let result: Result<JsapiTicket, Error> = match agent {
-                false => {
-                    self.client
-                        .run(
-                            Target::of(&GET_JSAPI_TICKET),
-                            TokenUse::Given(&token),
-                            None::<&()>,
-                            None::<&()>,
-                            decode_json,
-                        )
-                        .await
-                }
-                true => {
-                    let query = GetAgentConfigTicketQuery::new("agent_config");
-                    self.client
-                        .run(
-                            Target::of(&GET_AGENT_CONFIG_TICKET),
-                            TokenUse::Given(&token),
-                            Some(&query),
-                            None::<&()>,
-                            decode_json,
-                        )
-                        .await
-                }
-            };
-            match result {
-                Ok(reply) => return issued(&what, reply.ticket, reply.expires_in),
+            let token = self.get(scope).await?;
+            match self
+                .client
+                .run(Target::of(endpoint), TokenUse::Given(&token), query, body, decode_json)
+                .await
+            {
                 Err(e) if e.is_token_invalid() && !refetched => {
-                    self.invalidate(&scope, &token).await;
+                    self.invalidate(scope, &token).await;
                     refetched = true;
                 }
-                Err(e) if e.is_authorization_gone() => {
-                    return Err(e.into_authorization_gone(suite_id, corp_id))
-                }
-                Err(e) => return Err(e),
+                result => return result,
             }
         }
     }
@@ -682,31 +706,11 @@ impl TokenManager {
             permanent_code: code.expose().to_owned(),
         };
         let suite_scope = TokenScope::Suite(suite_id.clone());
-        let mut refetched = false;
-        loop {
-            let suite_token = self.get(&suite_scope).await?;
-            let result: Result<CorpAccessToken, Error> = self
-                .client
-                .run(
-                    Target::of(&GET_CORP_TOKEN),
-                    TokenUse::Given(&suite_token),
-                    None::<&()>,
-                    Some(&request),
-                    decode_json,
-                )
-                .await;
-            match result {
-                Ok(reply) => return issued(&format!("corp {corp_id}"), reply.access_token, reply.expires_in),
-                Err(e) if e.is_token_invalid() && !refetched => {
-                    self.invalidate(&suite_scope, &suite_token).await;
-                    refetched = true;
-                }
-                Err(e) if e.is_authorization_gone() => {
-                    return Err(e.into_authorization_gone(suite_id, corp_id))
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let reply: CorpAccessToken =
+            self.call_with_token(&suite_scope, &GET_CORP_TOKEN, None::<&()>, Some(&request)).await.map_err(
+                |e| if e.is_authorization_gone() { e.into_authorization_gone(suite_id, corp_id) } else { e },
+            )?;
+        issued(&format!("corp {corp_id}"), reply.access_token, reply.expires_in)
     }
 
     /// The latest suite ticket of `suite_id`, while younger than the
@@ -760,11 +764,21 @@ impl TokenManager {
     /// Stores an authorization unless a newer one is stored; returns whether
     /// it was stored. A new permanent code makes the corp's token stale.
     pub(crate) async fn save_authorization(&self, authorization: &Authorization) -> Result<bool, Error> {
+        let previous =
+            self.authorization(&authorization.suite_id, &authorization.corp_id).await.ok().flatten();
+        self.save_authorization_over(authorization, previous).await
+    }
+
+    /// [`TokenManager::save_authorization`], `previous` being what is stored.
+    async fn save_authorization_over(
+        &self,
+        authorization: &Authorization,
+        previous: Option<Authorization>,
+    ) -> Result<bool, Error> {
         if authorization.permanent_code.is_empty() {
             return Err(Error::InvalidRequest("a permanent code must not be empty".into()));
         }
         let (suite_id, corp_id) = (&authorization.suite_id, &authorization.corp_id);
-        let previous = self.authorization(suite_id, corp_id).await.ok().flatten();
         let value = serde_json::to_string(authorization)
             .map_err(|e| store_error(&self.store.describe(), "put_record", e))?;
         let record = Record { value, version: authorization.authorized_at };
@@ -790,15 +804,14 @@ impl TokenManager {
         if code.is_empty() {
             return Err(Error::InvalidRequest("a permanent code must not be empty".into()));
         }
-        if let Some(existing) = self.authorization(suite_id, corp_id).await? {
-            if existing.permanent_code.expose() == code {
-                return Ok(());
-            }
+        let existing = self.authorization(suite_id, corp_id).await?;
+        if existing.as_ref().is_some_and(|e| e.permanent_code.expose() == code) {
+            return Ok(());
         }
         let kind = self.config.suite(suite_id).map(|s| s.kind).unwrap_or_default();
         let authorization =
             Authorization::new(suite_id.clone(), corp_id.clone(), code, self.clock.now()).with_app_kind(kind);
-        self.save_authorization(&authorization).await.map(|_| ())
+        self.save_authorization_over(&authorization, existing).await.map(|_| ())
     }
 
     pub(crate) async fn permanent_code(

@@ -148,6 +148,9 @@ pub(super) fn answer(shared: &Shared, endpoint: &Endpoint, params: &Map<String, 
     if is(&license::GET_ACTIVE_INFO_BY_USER) {
         let (corpid, userid) = (text(params, "corpid"), text(params, "userid"));
         let state = shared.state();
+        if state.license_orders.is_empty() {
+            return None; // nothing was bought here: the sample
+        }
         let list: Vec<Value> = state
             .activations
             .iter()
@@ -157,9 +160,6 @@ pub(super) fn answer(shared: &Shared, endpoint: &Endpoint, params: &Map<String, 
                 "active_time": secs(a.active_time), "expire_time": secs(a.expire_time)})
             })
             .collect();
-        if state.license_orders.is_empty() {
-            return None; // nothing was bought here: the sample
-        }
         let status = if list.is_empty() { 0 } else { 1 };
         return Some(json_reply(
             &json!({"errcode": 0, "errmsg": "ok", "active_status": status, "active_info_list": list}),
