@@ -178,7 +178,7 @@ impl SuiteOauth<'_> {
         scope: OAuthScope,
         state: Option<&str>,
     ) -> Result<String, Error> {
-        OAuth { suite: self.handle().clone() }.authorize_url(redirect_uri, scope, state)
+        oauth_authorize_url(self.handle().suite_id().as_str(), redirect_uri, scope, state, None)
     }
 }
 
@@ -200,7 +200,7 @@ impl CorpOauth<'_> {
         state: Option<&str>,
         agentid: Option<i64>,
     ) -> Result<String, Error> {
-        self.by_kind().authorize_url(redirect_uri, scope, state, agentid)
+        oauth_authorize_url(self.handle().corp_id().as_str(), redirect_uri, scope, state, agentid)
     }
 
     /// The user a redirect's `code` belongs to, through the endpoint the
