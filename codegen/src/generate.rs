@@ -18,6 +18,7 @@ use crate::load::LoadedSpec;
 use crate::names::{static_ident, type_ident};
 use crate::spec::{
     AppKind, Endpoint, HandleKind, HttpMethod, JsonType, ResponseFormat, SpecFile, SpecSchema, TokenKind,
+    UnionContent,
 };
 use crate::types::{self, GroupTypes};
 use crate::validate::{handle_of, resolve, Index};
@@ -272,8 +273,14 @@ pub(crate) fn handle_ident(handle: HandleKind) -> Ident {
 fn required_members(index: &Index<'_>, file: &str, e: &Endpoint) -> Vec<String> {
     let mut out = Vec::new();
     for schema in [&e.query, &e.request].into_iter().flatten() {
-        if let Some((_, _, def)) = resolve(index, file, schema) {
-            out.extend(def.required.iter().flatten().cloned());
+        let Some((owner, _, def)) = resolve(index, file, schema) else { continue };
+        for key in def.required.iter().flatten() {
+            let prop = def.properties.as_ref().and_then(|p| p.get(key));
+            match prop.filter(|p| p.flatten).and_then(|p| resolve(index, owner, p)) {
+                // A flattened union's members sit beside the others: its tag is required.
+                Some((_, _, union)) => out.extend(union.tag.clone()),
+                None => out.push(key.clone()),
+            }
         }
     }
     out
@@ -486,6 +493,9 @@ fn build_expr(
     value: &Value,
     used: &mut BTreeSet<String>,
 ) -> Option<String> {
+    if schema.is_union() {
+        return union_expr(index, groups, file, name, schema, value, used);
+    }
     let props = schema.properties.as_ref();
     let required: BTreeSet<&str> = schema.required.iter().flatten().map(String::as_str).collect();
     let mut args = Vec::new();
@@ -493,11 +503,39 @@ fn build_expr(
         if !required.contains(key.as_str()) {
             continue;
         }
-        let member = value.get(key)?;
+        // A flattened union reads its members from this very object.
+        let member = if prop.flatten { value } else { value.get(key)? };
         args.push(value_expr(index, groups, file, name, key, prop, member, used, false)?);
     }
     used.insert(name.to_owned());
     Some(format!("{name}::new({})", args.join(", ")))
+}
+
+/// Rust that builds `value` as the union `name`: the variant its tag names.
+fn union_expr(
+    index: &Index<'_>,
+    groups: &BTreeMap<String, GroupTypes>,
+    file: &str,
+    name: &str,
+    union: &SpecSchema,
+    value: &Value,
+    used: &mut BTreeSet<String>,
+) -> Option<String> {
+    let tag = value.get(union.tag.as_deref()?)?.as_str()?;
+    let variant = union.variants.as_ref()?.get(tag)?;
+    let (owner, content, def) = resolve(index, file, variant)?;
+    let ident = crate::names::variant_ident(tag);
+    used.insert(name.to_owned());
+    Some(match union.content? {
+        UnionContent::Keyed => {
+            let inner = build_expr(index, groups, owner, content, def, value.get(tag)?, used)?;
+            format!("{name}::{ident} {{ {}: {inner} }}", crate::names::member_ident(tag))
+        }
+        UnionContent::Inline => {
+            let inner = build_expr(index, groups, owner, content, def, value, used)?;
+            format!("{name}::{ident}({inner})")
+        }
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

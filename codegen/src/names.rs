@@ -34,3 +34,19 @@ pub fn is_keyword(s: &str) -> bool {
     ];
     KEYWORDS.contains(&s)
 }
+
+/// The enum variant a union's tag value becomes (`miniprogram_notice` →
+/// `MiniprogramNotice`).
+pub(crate) fn variant_ident(tag_value: &str) -> Ident {
+    Ident::new(&heck::ToUpperCamelCase::to_upper_camel_case(tag_value), Span::call_site())
+}
+
+/// The field a JSON key becomes (`r#type` for a keyword).
+pub(crate) fn member_ident(key: &str) -> Ident {
+    let snake = heck::ToSnakeCase::to_snake_case(key);
+    if is_keyword(&snake) {
+        Ident::new_raw(&snake, Span::call_site())
+    } else {
+        Ident::new(&snake, Span::call_site())
+    }
+}

@@ -264,6 +264,33 @@ pub struct SpecSchema {
     /// as usual, but `Debug` prints `<redacted>` in its place.
     #[serde(rename = "x-sensitive", default, skip_serializing_if = "std::ops::Not::not")]
     pub sensitive: bool,
+    /// Makes a definition a tagged union (a Rust enum, one variant per kind):
+    /// the member whose value names the variant, e.g. `msgtype`. Needs
+    /// `x-content` and `x-variants`, and takes no `type` or `properties`.
+    #[serde(rename = "x-tag", default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Where a union's variant content sits: under a key named after the tag
+    /// value (`keyed`), or beside the tag (`inline`).
+    #[serde(rename = "x-content", default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<UnionContent>,
+    /// A union's variants: tag value → `$ref` to the object definition (in
+    /// this file) of its content, with a description.
+    #[serde(rename = "x-variants", default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<IndexMap<String, SpecSchema>>,
+    /// On a required property that `$ref`s a union: its members sit in the
+    /// parent object itself (`serde(flatten)`), not under the property's key.
+    #[serde(rename = "x-flatten", default, skip_serializing_if = "std::ops::Not::not")]
+    pub flatten: bool,
+}
+
+/// Where the content of a union's variant sits in the JSON object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnionContent {
+    /// Under a key named after the tag value: `{"msgtype": "text", "text": {...}}`.
+    Keyed,
+    /// Beside the tag: `{"card_type": "text_notice", "main_title": {...}}`.
+    Inline,
 }
 
 /// `additionalProperties`: a flag or a schema.
@@ -298,6 +325,11 @@ impl SpecSchema {
     /// The definition name of a `#/definitions/Name` reference (same file).
     pub fn ref_name(&self) -> Option<&str> {
         self.reference.as_deref().and_then(|r| r.strip_prefix("#/definitions/"))
+    }
+
+    /// Whether this is a tagged union (`x-tag`).
+    pub fn is_union(&self) -> bool {
+        self.tag.is_some()
     }
 
     /// The target of a `$ref`: the file (`None` for this file) and the

@@ -10,7 +10,8 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::error::SpecError;
-use crate::spec::{AdditionalProperties, JsonType, SpecSchema};
+use crate::names::{member_ident, variant_ident};
+use crate::spec::{AdditionalProperties, JsonType, SpecSchema, UnionContent};
 use crate::validate::{resolve, Index};
 
 /// One group's types after typify, before the pass that needs every group
@@ -27,8 +28,10 @@ pub(crate) struct GroupTypes {
     pub schemas: BTreeMap<String, SpecSchema>,
     /// (struct, property key) → the struct typify made of an inline object there.
     pub nested: BTreeMap<(String, String), String>,
-    /// For each struct, the generated types its fields mention.
+    /// For each struct or union, the generated types its fields mention.
     pub edges: BTreeMap<String, BTreeSet<String>>,
+    /// The tagged unions (`x-tag`) of this file: enums, made here, not by typify.
+    pub unions: BTreeSet<String>,
 }
 
 /// The typify settings every group uses.
@@ -54,9 +57,16 @@ pub(crate) fn typify_group(index: &Index<'_>, file: &str) -> Result<GroupTypes, 
             collect_imports(index, file, schema, &mut imports);
         }
     }
+    let unions: BTreeSet<String> =
+        spec.definitions.iter().filter(|(_, d)| d.is_union()).map(|(n, _)| n.clone()).collect();
     let mut defs = Vec::new();
     for (name, def) in &spec.definitions {
-        let json = to_typify_json(def);
+        // A union stands as an empty object for typify; its enum is made below.
+        let json = if def.is_union() {
+            serde_json::json!({ "type": "object", "additionalProperties": false })
+        } else {
+            to_typify_json(def)
+        };
         let schema: schemars::schema::Schema = serde_json::from_value(json)
             .map_err(|e| SpecError::new(file, e.to_string()).field(format!("definitions.{name}")))?;
         defs.push((name.clone(), schema));
@@ -83,7 +93,7 @@ pub(crate) fn typify_group(index: &Index<'_>, file: &str) -> Result<GroupTypes, 
     });
     let names = struct_names(&items);
     for name in spec.definitions.keys() {
-        if !names.contains(name) {
+        if !names.contains(name) && !unions.contains(name) {
             return Err(SpecError::new(
                 file,
                 "this name does not survive as a Rust type name; use plain PascalCase (e.g. `Info3rd` → `Info3Rd`)",
@@ -91,14 +101,102 @@ pub(crate) fn typify_group(index: &Index<'_>, file: &str) -> Result<GroupTypes, 
             .field(format!("definitions.{name}")));
         }
     }
+    items.retain(|item| match item {
+        syn::Item::Struct(s) => !unions.contains(&s.ident.to_string()),
+        syn::Item::Impl(imp) => self_name(imp).is_none_or(|n| !unions.contains(&n)),
+        _ => true,
+    });
     derive_defaults(&mut items);
     for item in &mut items {
         strip_schema_docs(item);
         allow_unknown_fields(item);
     }
+    for name in &unions {
+        let union = union_items(name, &spec.definitions[name], &spec.definitions);
+        let parsed: syn::File = syn::parse2(union)
+            .map_err(|e| SpecError::new(file, format!("union `{name}` does not parse: {e}")))?;
+        items.extend(parsed.items);
+    }
     let (schemas, nested) = map_schemas(&items, &spec.definitions);
     let edges = type_edges(&items, &imports);
-    Ok(GroupTypes { file: file.to_owned(), items, imports, schemas, nested, edges })
+    Ok(GroupTypes { file: file.to_owned(), items, imports, schemas, nested, edges, unions })
+}
+
+/// The enum of a tagged union (`x-tag`): one variant per tag value, its
+/// content under a key named after the value (`keyed`) or beside the tag
+/// (`inline`); and `From` each variant's content, where that is unambiguous.
+fn union_items(name: &str, def: &SpecSchema, defs: &BTreeMap<String, SpecSchema>) -> TokenStream {
+    let ident = format_ident!("{name}");
+    let tag = def.tag.as_deref().unwrap_or_default();
+    let keyed = def.content == Some(UnionContent::Keyed);
+    let variants = def.variants.clone().unwrap_or_default();
+    let mut counts = BTreeMap::new();
+    for variant in variants.values() {
+        *counts.entry(variant.ref_name().unwrap_or_default().to_owned()).or_insert(0) += 1;
+    }
+    let mut arms = Vec::new();
+    let mut froms = Vec::new();
+    for (value, variant) in &variants {
+        let content_name = variant.ref_name().unwrap_or_default();
+        let content = format_ident!("{content_name}");
+        let described = variant.description.clone().or_else(|| defs.get(content_name)?.description.clone());
+        let docs = doc_lines_of(described.as_deref().unwrap_or_default());
+        let v = variant_ident(value);
+        let (arm, build) = if keyed {
+            let field = member_ident(value);
+            let field_doc = format!(" The `{value}` member.");
+            (
+                quote! {
+                    #(#[doc = #docs])*
+                    #[serde(rename = #value)]
+                    #v {
+                        #[doc = #field_doc]
+                        #field: #content,
+                    },
+                },
+                quote!(#ident::#v { #field: content }),
+            )
+        } else {
+            (
+                quote! {
+                    #(#[doc = #docs])*
+                    #[serde(rename = #value)]
+                    #v(#content),
+                },
+                quote!(#ident::#v(content)),
+            )
+        };
+        arms.push(arm);
+        if counts.get(content_name) == Some(&1) {
+            let doc = format!(" A `{value}` {name}.");
+            froms.push(quote! {
+                impl ::std::convert::From<#content> for #ident {
+                    #[doc = #doc]
+                    fn from(content: #content) -> Self {
+                        #build
+                    }
+                }
+            });
+        }
+    }
+    let mut docs = doc_lines_of(def.description.as_deref().unwrap_or_default());
+    docs.push(String::new());
+    docs.push(format!(" The member `{tag}` says which variant it is."));
+    quote! {
+        #(#[doc = #docs])*
+        #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+        #[serde(tag = #tag)]
+        #[non_exhaustive]
+        pub enum #ident {
+            #(#arms)*
+        }
+        #(#froms)*
+    }
+}
+
+/// One doc line per line of text, with the usual leading space.
+fn doc_lines_of(text: &str) -> Vec<String> {
+    text.trim_end().lines().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") }).collect()
 }
 
 fn collect_imports(
@@ -140,6 +238,7 @@ fn to_typify_json(schema: &SpecSchema) -> Value {
 fn fold_extensions(schema: &mut SpecSchema) {
     schema.aliases = None;
     schema.sensitive = false;
+    schema.flatten = false;
     if let Some((Some(_), name)) = schema.ref_target() {
         schema.reference = Some(format!("#/definitions/{name}"));
     }
@@ -352,11 +451,23 @@ fn type_edges(
 ) -> BTreeMap<String, BTreeSet<String>> {
     let mut names = struct_names(items);
     names.extend(imports.keys().cloned());
+    names.extend(items.iter().filter_map(|item| match item {
+        syn::Item::Enum(e) => Some(e.ident.to_string()),
+        _ => None,
+    }));
     let mut edges = BTreeMap::new();
     for item in items {
-        if let syn::Item::Struct(s) = item {
-            let out = s.fields.iter().flat_map(|f| type_words(&f.ty, &names)).cloned().collect();
-            edges.insert(s.ident.to_string(), out);
+        match item {
+            syn::Item::Struct(s) => {
+                let out = s.fields.iter().flat_map(|f| type_words(&f.ty, &names)).cloned().collect();
+                edges.insert(s.ident.to_string(), out);
+            }
+            syn::Item::Enum(e) => {
+                let fields = e.variants.iter().flat_map(|v| v.fields.iter());
+                let out = fields.flat_map(|f| type_words(&f.ty, &names)).cloned().collect();
+                edges.insert(e.ident.to_string(), out);
+            }
+            _ => {}
         }
     }
     edges
@@ -372,7 +483,7 @@ pub(crate) struct Finish<'a> {
 
 /// The `types` module of one group, in its final shape.
 pub(crate) fn finish(group: GroupTypes, finish: &Finish<'_>) -> TokenStream {
-    let GroupTypes { file, mut items, imports, schemas, .. } = group;
+    let GroupTypes { file, mut items, imports, schemas, unions, .. } = group;
     for (name, schema) in &schemas {
         if let Some(item) = find_struct(&mut items, name) {
             shape_struct(item, schema);
@@ -405,7 +516,7 @@ pub(crate) fn finish(group: GroupTypes, finish: &Finish<'_>) -> TokenStream {
         }
         if finish.built.contains(&(file.clone(), name)) {
             if let Some(schema) = schema {
-                extra.push(builder(s, schema));
+                extra.push(builder(s, schema, &unions));
             }
         }
         out.push(quote!(#item));
@@ -447,6 +558,10 @@ fn shape_struct(item: &mut syn::ItemStruct, schema: &SpecSchema) {
                 let text = format!(" {text}");
                 field.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
             }
+        }
+        if prop.flatten {
+            field.attrs.retain(|a| !a.path().is_ident("serde"));
+            field.attrs.push(syn::parse_quote!(#[serde(flatten)]));
         }
         let aliases: Vec<&String> = prop.aliases.iter().flatten().collect();
         if !aliases.is_empty() {
@@ -582,7 +697,7 @@ fn redacted_debug(s: &syn::ItemStruct, sensitive: &BTreeSet<String>) -> TokenStr
 }
 
 /// `new` with the required fields, and a setter per optional one.
-fn builder(s: &syn::ItemStruct, schema: &SpecSchema) -> TokenStream {
+fn builder(s: &syn::ItemStruct, schema: &SpecSchema, unions: &BTreeSet<String>) -> TokenStream {
     let name = &s.ident;
     let required: BTreeSet<&str> = schema.required.iter().flatten().map(String::as_str).collect();
     let props = schema.properties.clone().unwrap_or_default();
@@ -599,6 +714,9 @@ fn builder(s: &syn::ItemStruct, schema: &SpecSchema) -> TokenStream {
         if required.contains(key.as_str()) {
             if is_string(ty) {
                 params.push(quote!(#ident: impl Into<String>));
+                inits.push(quote!(#ident: #ident.into()));
+            } else if !type_words(ty, unions).is_empty() {
+                params.push(quote!(#ident: impl Into<#ty>));
                 inits.push(quote!(#ident: #ident.into()));
             } else {
                 params.push(quote!(#ident: #ty));

@@ -9,6 +9,7 @@ use crate::error::SpecError;
 use crate::load::LoadedSpec;
 use crate::spec::{
     AdditionalProperties, Endpoint, HandleKind, HttpMethod, JsonType, SpecFile, SpecSchema, TokenKind,
+    UnionContent,
 };
 
 /// Keys of the response envelope; the runtime consumes them.
@@ -312,11 +313,87 @@ impl SchemaChecker<'_> {
         if def.reference.is_some() {
             return Err(wrap((at, "a definition must not be a bare `$ref`".into())));
         }
+        if def.is_union() {
+            return self.union(&at, def).map_err(wrap);
+        }
         self.schema(&at, def).map_err(wrap)
+    }
+
+    /// A tagged union: a tag, where the content sits, and variants that are
+    /// object definitions of this file.
+    fn union(&self, at: &str, def: &SpecSchema) -> Result<(), Refusal> {
+        if def.description.as_deref().is_none_or(|d| d.trim().is_empty()) {
+            return refuse(at, "missing `description` (every definition and property is documented)");
+        }
+        let structural = def.ty.is_some()
+            || def.properties.is_some()
+            || def.items.is_some()
+            || def.required.is_some()
+            || def.additional_properties.is_some()
+            || def.known_values.is_some()
+            || def.flatten;
+        if structural {
+            return refuse(at, "a union (`x-tag`) takes only `description`, `x-content` and `x-variants`");
+        }
+        let tag = def.tag.as_deref().unwrap_or_default();
+        if tag.is_empty() {
+            return refuse(format!("{at}.x-tag"), "must name the member that says which variant it is");
+        }
+        let Some(content) = def.content else {
+            return refuse(format!("{at}.x-content"), "missing: `keyed` or `inline`");
+        };
+        let Some(variants) = def.variants.as_ref().filter(|v| !v.is_empty()) else {
+            return refuse(format!("{at}.x-variants"), "a union needs at least one variant");
+        };
+        let mut idents = BTreeSet::new();
+        for (value, variant) in variants {
+            let at = format!("{at}.x-variants.{value}");
+            let plain = value.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !plain {
+                return refuse(at, "a tag value must be lowercase letters, digits and `_`");
+            }
+            if !idents.insert(heck::ToUpperCamelCase::to_upper_camel_case(value.as_str())) {
+                return refuse(at, "two tag values make the same variant name");
+            }
+            let target = variant.ref_name().and_then(|name| Some((name, self.defs.get(name)?)));
+            let Some((name, target)) = target else {
+                return refuse(at, "a variant is a `$ref` to an object definition of this file");
+            };
+            let extra = variant.ty.is_some() || variant.properties.is_some() || variant.items.is_some();
+            let shape_ok = target.ty == Some(JsonType::Object)
+                || (content == UnionContent::Keyed && target.is_union());
+            if extra || !shape_ok {
+                return refuse(
+                    at,
+                    format!("a variant is a `$ref` to an object definition (or, keyed, a union), not `{name}`"),
+                );
+            }
+            let declares_tag = target.properties.as_ref().is_some_and(|p| p.contains_key(tag));
+            if content == UnionContent::Inline && declares_tag {
+                return refuse(
+                    at,
+                    format!("`{name}` declares the tag `{tag}`; the union writes it, so leave it out"),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Structural rules for one schema node and everything under it.
     fn schema(&self, at: &str, s: &SpecSchema) -> Result<(), Refusal> {
+        if s.is_union() || s.variants.is_some() || s.content.is_some() {
+            return refuse(at, "a union (`x-tag`, `x-content`, `x-variants`) must be a definition of its own");
+        }
+        if s.flatten {
+            let target = s.ref_name().and_then(|name| self.defs.get(name));
+            if !at.contains(".properties.") || !target.is_some_and(SpecSchema::is_union) {
+                return refuse(
+                    format!("{at}.x-flatten"),
+                    "only a property that `$ref`s a union of this file can be flattened",
+                );
+            }
+        }
         if s.sensitive && (!at.contains(".properties.") || s.ty != Some(JsonType::String)) {
             return refuse(
                 format!("{at}.x-sensitive"),
@@ -374,6 +451,14 @@ impl SchemaChecker<'_> {
                 for req in s.required.iter().flatten() {
                     if !props.is_some_and(|p| p.contains_key(req)) {
                         return refuse(format!("{at}.required"), format!("`{req}` is not a property"));
+                    }
+                }
+                for key in props.into_iter().flatten().filter(|(_, p)| p.flatten).map(|(k, _)| k) {
+                    if !s.required.iter().flatten().any(|r| r == key) {
+                        return refuse(
+                            format!("{at}.properties.{key}"),
+                            "a flattened union is required (it carries the tag)",
+                        );
                     }
                 }
                 if let Some(AdditionalProperties::Schema(extra)) = &s.additional_properties {
@@ -492,6 +577,9 @@ impl SchemaChecker<'_> {
         for (key, prop) in s.properties.iter().flatten() {
             self.no_required_in(&format!("{at}.properties.{key}"), prop, seen)?;
         }
+        for (value, variant) in s.variants.iter().flatten() {
+            self.no_required_in(&format!("{at}.x-variants.{value}"), variant, seen)?;
+        }
         if let Some(AdditionalProperties::Schema(extra)) = s.additional_properties.as_ref() {
             self.no_required_in(&format!("{at}.additionalProperties"), extra, seen)?;
         }
@@ -515,6 +603,19 @@ impl SchemaChecker<'_> {
         let mismatch = |expected: &str| {
             refuse::<()>(at, format!("example does not match its schema: expected {expected}, found {value}"))
         };
+        if schema.is_union() {
+            let Some(map) = value.as_object() else {
+                return mismatch("an object");
+            };
+            let consumed = self.union_example(at, map, schema)?;
+            if let Some(key) = map.keys().find(|k| !consumed.contains(*k)) {
+                return refuse(
+                    format!("{at}.{key}"),
+                    "example uses a key its schema does not declare (it would be lost when decoded)",
+                );
+            }
+            return Ok(());
+        }
         match schema.ty {
             Some(JsonType::String) if !value.is_string() => return mismatch("a string"),
             Some(JsonType::Integer) if !(value.is_i64() || value.is_u64()) => return mismatch("an integer"),
@@ -534,7 +635,16 @@ impl SchemaChecker<'_> {
                 let Some(map) = value.as_object() else {
                     return mismatch("an object");
                 };
+                let mut flattened = BTreeSet::new();
+                for prop in schema.properties.iter().flat_map(|p| p.values()).filter(|p| p.flatten) {
+                    let Some((checker, _, union)) = self.follow(prop) else { continue };
+                    flattened.extend(checker.union_example(at, map, union)?);
+                }
+                let props = schema.properties.as_ref();
                 for req in schema.required.iter().flatten() {
+                    if props.and_then(|p| p.get(req)).is_some_and(|p| p.flatten) {
+                        continue;
+                    }
                     if !map.contains_key(req) {
                         return refuse(
                             at,
@@ -542,10 +652,9 @@ impl SchemaChecker<'_> {
                         );
                     }
                 }
-                let props = schema.properties.as_ref();
                 for (key, member) in map {
                     let at = format!("{at}.{key}");
-                    if response_root && ENVELOPE_KEYS.contains(&key.as_str()) {
+                    if flattened.contains(key) || (response_root && ENVELOPE_KEYS.contains(&key.as_str())) {
                         continue;
                     }
                     if let Some(prop) = props.and_then(|p| p.get(key)) {
@@ -567,6 +676,46 @@ impl SchemaChecker<'_> {
             _ => {}
         }
         Ok(())
+    }
+}
+
+impl SchemaChecker<'_> {
+    /// Checks the members of `map` that belong to `union` (its tag and the
+    /// chosen variant's content) and returns their keys.
+    fn union_example(
+        &self,
+        at: &str,
+        map: &serde_json::Map<String, Value>,
+        union: &SpecSchema,
+    ) -> Result<BTreeSet<String>, Refusal> {
+        let tag = union.tag.as_deref().unwrap_or_default();
+        let Some(value) = map.get(tag).and_then(Value::as_str) else {
+            return refuse(at, format!("example does not match its schema: the tag `{tag}` is missing"));
+        };
+        let Some(variant) = union.variants.as_ref().and_then(|v| v.get(value)) else {
+            return refuse(format!("{at}.{tag}"), format!("example names `{value}`, which is not a variant"));
+        };
+        let mut consumed = BTreeSet::from([tag.to_owned()]);
+        match union.content {
+            Some(UnionContent::Keyed) => {
+                let Some(content) = map.get(value) else {
+                    return refuse(at, format!("example does not match its schema: `{value}` is missing"));
+                };
+                self.example(&format!("{at}.{value}"), content, variant, false)?;
+                consumed.insert(value.to_owned());
+            }
+            _ => {
+                let Some((checker, _, def)) = self.follow(variant) else {
+                    return refuse(at, format!("dangling variant `{value}`"));
+                };
+                let declared = def.properties.as_ref();
+                let mut rest = map.clone();
+                rest.retain(|k, _| k != tag && declared.is_some_and(|p| p.contains_key(k)));
+                checker.example(at, &Value::Object(rest.clone()), def, false)?;
+                consumed.extend(rest.keys().cloned());
+            }
+        }
+        Ok(consumed)
     }
 }
 
