@@ -267,6 +267,21 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::contact::endpoints::UPLOAD_MEDIA,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.provider.contact().upload_media(&query, example_file()).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::contact::types::UploadMediaReply,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::contact::types::ProviderUploadQuery,
+            (),
+            ::wecom_openwork::api::contact::types::UploadMediaReply,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::contact::endpoints::ID_TRANSLATE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
@@ -1225,6 +1240,89 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::media::endpoints::UPLOAD,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.media().upload(&query, example_file()).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::media::types::UploadMediaReply,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::media::types::UploadMediaQuery,
+            (),
+            ::wecom_openwork::api::media::types::UploadMediaReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::media::endpoints::UPLOAD_IMAGE,
+        call: |handles, _query, _request| Box::pin(async move {
+            encode(handles.corp.media().upload_image(example_file()).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::media::types::UploadImageReply,
+        >,
+        debug: debug::<(), (), ::wecom_openwork::api::media::types::UploadImageReply>,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::media::endpoints::GET,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode_download(handles.corp.media().get(&query).await).await
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::media::types::EmptyReply>,
+        debug: debug::<
+            ::wecom_openwork::api::media::types::GetMediaQuery,
+            (),
+            ::wecom_openwork::api::media::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::media::endpoints::UPLOAD_BY_URL,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.media().upload_by_url(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::media::types::UploadByUrlReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::media::types::UploadByUrlRequest,
+            ::wecom_openwork::api::media::types::UploadByUrlReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::media::endpoints::GET_UPLOAD_BY_URL_RESULT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.media().get_upload_by_url_result(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::media::types::UploadByUrlResultReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::media::types::UploadByUrlResultRequest,
+            ::wecom_openwork::api::media::types::UploadByUrlResultReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::media::endpoints::UPLOAD_ATTACHMENT,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.media().upload_attachment(&query, example_file()).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::media::types::UploadMediaReplyNumeric,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::media::types::UploadAttachmentQuery,
+            (),
+            ::wecom_openwork::api::media::types::UploadMediaReplyNumeric,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::menu::endpoints::CREATE,
         call: |handles, query, request| Box::pin(async move {
             let query = decode(query, "query")?;
@@ -1889,6 +1987,31 @@ fn encode_payload<R: ::serde::Serialize>(
         }
         ::wecom_openwork::Payload::Binary { .. } => Err("binary reply".to_owned()),
     }
+}
+/// The file every upload case sends: small, within every limit.
+#[allow(dead_code)]
+pub fn example_file() -> ::wecom_openwork::UploadFile {
+    ::wecom_openwork::UploadFile::new(
+        "example.txt",
+        "text/plain",
+        &b"an example file"[..],
+    )
+}
+/// A download, read to its end: its headers as JSON.
+#[allow(dead_code)]
+async fn encode_download(
+    reply: Result<::wecom_openwork::Download, ::wecom_openwork::Error>,
+) -> Result<::serde_json::Value, String> {
+    let download = reply.map_err(|e| e.to_string())?;
+    let content_type = download.content_type().to_owned();
+    let file_name = download.file_name().map(str::to_owned);
+    let bytes = download.bytes(1 << 20).await.map_err(|e| e.to_string())?;
+    Ok(
+        ::serde_json::json!(
+            { "content_type" : content_type, "file_name" : file_name, "size" : bytes
+            .len() }
+        ),
+    )
 }
 fn roundtrip<R: ::serde::de::DeserializeOwned + ::serde::Serialize>(
     value: ::serde_json::Value,

@@ -2,6 +2,7 @@
 
 /// Request and response types of this group.
 pub mod types {
+    pub use super::super::media::types::UploadMediaReply;
     /// State and, once finished, result of an asynchronous job.
     ///
     /// Reply of [`ProviderContact::get_result`](super::ProviderContact::get_result) (`GET /cgi-bin/service/batch/getresult`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/91882>).
@@ -328,6 +329,44 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub open_userid: Vec<String>,
     }
+    /// The kind of file, and the scene it is for.
+    ///
+    /// Query parameters of [`ProviderContact::upload_media`](super::ProviderContact::upload_media) (`POST /cgi-bin/service/media/upload`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/99310>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ProviderUploadQuery {
+        /// The file's kind.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `file`: any file (what `id_translate` takes)
+        /// - `image`: an image
+        /// - `video`: a video
+        /// - `voice`: a voice
+        #[serde(rename = "type")]
+        pub type_: String,
+        /// The special scene the file serves; left out for ordinary uploads.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `3`: 收银台 (the paytool checkout)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub attachment_type: Option<i64>,
+    }
+    impl ProviderUploadQuery {
+        /// A `ProviderUploadQuery` with its required fields; the setters add the others.
+        ///
+        /// - `type_`: The file's kind.
+        pub fn new(type_: impl Into<String>) -> Self {
+            Self {
+                type_: type_.into(),
+                attachment_type: None,
+            }
+        }
+        /// The special scene the file serves; left out for ordinary uploads.
+        pub fn attachment_type(mut self, value: impl Into<i64>) -> Self {
+            self.attachment_type = Some(value.into());
+            self
+        }
+    }
     /// The userids in sorted order.
     ///
     /// Reply of [`ProviderContact::sort`](super::ProviderContact::sort) (`POST /cgi-bin/service/contact/sort`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/92093>).
@@ -341,6 +380,29 @@ pub mod types {
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
+    /// `POST /cgi-bin/service/media/upload`: Upload a file as the service provider (服务商上传临时素材).
+    pub static UPLOAD_MEDIA: crate::Endpoint = crate::Endpoint {
+        group: "contact",
+        name: "upload_media",
+        summary: "Upload a file as the service provider (服务商上传临时素材).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99310",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/service/media/upload",
+        token: crate::TokenKind::Provider,
+        token_param: Some("provider_access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: Some(crate::UploadRule {
+            field: "media",
+            min_bytes: 6u64,
+            max_bytes: 20971520u64,
+            limit_by: None,
+            limits: &[],
+        }),
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["type"],
+        example_response: "{\"created_at\":\"1380000000\",\"errcode\":0,\"errmsg\":\"\",\"media_id\":\"1G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0\",\"type\":\"image\"}",
+    };
     /// `POST /cgi-bin/service/contact/id_translate`: Start translating the contact ids inside files (异步通讯录id转译).
     pub static ID_TRANSLATE: crate::Endpoint = crate::Endpoint {
         group: "contact",
@@ -352,6 +414,7 @@ pub mod endpoints {
         token: crate::TokenKind::Provider,
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
+        upload: None,
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_corpid", "media_id_list"],
@@ -368,6 +431,7 @@ pub mod endpoints {
         token: crate::TokenKind::Provider,
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
+        upload: None,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["jobid"],
@@ -384,6 +448,7 @@ pub mod endpoints {
         token: crate::TokenKind::Provider,
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
+        upload: None,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_corpid", "query_word"],
@@ -400,13 +465,20 @@ pub mod endpoints {
         token: crate::TokenKind::Provider,
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
+        upload: None,
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
         required: &["auth_corpid", "useridlist"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"useridlist\":[\"lisi\",\"zhangshan\"]}",
     };
     /// Every endpoint of this group, in spec order.
-    pub static ALL: &[&crate::Endpoint] = &[&ID_TRANSLATE, &GET_RESULT, &SEARCH, &SORT];
+    pub static ALL: &[&crate::Endpoint] = &[
+        &UPLOAD_MEDIA,
+        &ID_TRANSLATE,
+        &GET_RESULT,
+        &SEARCH,
+        &SORT,
+    ];
 }
 /// The `contact` calls made through a [`Provider`](crate::Provider): contact (通讯录) services for third-party apps made with the provider token - ID translation of files, search and sorting of members.
 ///
@@ -414,9 +486,9 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(provider: wecom_openwork::Provider) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::contact::types::IdTranslateRequest;
+/// use wecom_openwork::api::contact::types::ProviderUploadQuery;
 ///
-/// let reply = provider.contact().id_translate(&IdTranslateRequest::new("wwxxxx", vec!["1G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0".to_owned()])).await?;
+/// let reply = provider.contact().upload_media(&ProviderUploadQuery::new("file"), wecom_openwork::UploadFile::from_path("report.pdf").await?).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }
@@ -429,6 +501,25 @@ impl<'a> ProviderContact<'a> {
     /// The [`Provider`](crate::Provider) the calls go through.
     pub fn handle(&self) -> &'a crate::Provider {
         self.handle
+    }
+    /// Upload a file as the service provider (服务商上传临时素材).
+    ///
+    /// Uploads a file with the provider token, as `multipart/form-data`: the source
+    /// files of `id_translate`, and (with `attachment_type` 3) the 收银台 attachments.
+    /// The `media_id` is valid for three days. The file name may not start with `/`
+    /// nor contain `\\` or `:`. Files of more than 5 bytes and up to 20 MB are sent.
+    ///
+    /// Sends `POST /cgi-bin/service/media/upload`. Token: the provider access token, as `provider_access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99310>
+    ///
+    /// Sends `file` as `multipart/form-data` (field `media`); a file of the wrong size is refused before sending, with [`crate::Error::UploadSize`].
+    pub async fn upload_media(
+        &self,
+        query: &types::ProviderUploadQuery,
+        file: crate::UploadFile,
+    ) -> Result<types::UploadMediaReply, crate::Error> {
+        self.handle.call_upload(&endpoints::UPLOAD_MEDIA, Some(query), file).await
     }
     /// Start translating the contact ids inside files (异步通讯录id转译).
     ///

@@ -72,6 +72,12 @@ pub mod jsapi {
 pub mod license {
     include!("license.rs");
 }
+/// Media (素材管理) - uploading files for messages and contacts, and downloading them again, streamed.
+///
+/// Generated from `spec/media.yaml`.
+pub mod media {
+    include!("media.rs");
+}
 /// The custom menu of an app's conversation (自定义菜单); WeCom reserves these calls for corp apps, so only 代开发 apps may use them.
 ///
 /// Generated from `spec/menu.yaml`.
@@ -150,6 +156,7 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &batch::endpoints::REPLACE_USER,
     &batch::endpoints::REPLACE_PARTY,
     &batch::endpoints::GET_RESULT,
+    &contact::endpoints::UPLOAD_MEDIA,
     &contact::endpoints::ID_TRANSLATE,
     &contact::endpoints::GET_RESULT,
     &contact::endpoints::SEARCH,
@@ -214,6 +221,12 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &license::endpoints::GET_APP_LICENSE_INFO,
     &license::endpoints::SET_AUTO_ACTIVE_STATUS,
     &license::endpoints::GET_AUTO_ACTIVE_STATUS,
+    &media::endpoints::UPLOAD,
+    &media::endpoints::UPLOAD_IMAGE,
+    &media::endpoints::GET,
+    &media::endpoints::UPLOAD_BY_URL,
+    &media::endpoints::GET_UPLOAD_BY_URL_RESULT,
+    &media::endpoints::UPLOAD_ATTACHMENT,
     &menu::endpoints::CREATE,
     &menu::endpoints::GET,
     &menu::endpoints::DELETE,

@@ -193,6 +193,21 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A file to upload is outside the sizes WeCom accepts for it; it was
+    /// not sent.
+    #[error(
+        "{endpoint}: a file of {size} bytes cannot be uploaded here: WeCom accepts {min} to {max} bytes"
+    )]
+    UploadSize {
+        /// The upload endpoint.
+        endpoint: EndpointName,
+        /// The file's size, in bytes.
+        size: u64,
+        /// The smallest size accepted, in bytes.
+        min: u64,
+        /// The largest size accepted (for this kind of file), in bytes.
+        max: u64,
+    },
     /// The request could not be built (a parameter that cannot be encoded, a
     /// value outside what WeCom accepts).
     #[error("invalid request: {0}")]

@@ -74,9 +74,9 @@ pub use error::{
 };
 pub use future::BoxFuture;
 pub use http::{
-    cursor_pages, AccessToken, Client, ClientBuilder, CursorPage, Endpoint, HttpMethod, Payload,
-    ResponseFormat, RetryPolicy, StaticTokens, TokenKind, TokenScope, TokenSource, UntypedClient,
-    DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+    cursor_pages, AccessToken, Client, ClientBuilder, CursorPage, Download, Endpoint, HttpMethod, Payload,
+    ResponseFormat, RetryPolicy, StaticTokens, TokenKind, TokenScope, TokenSource, UntypedClient, UploadFile,
+    UploadRule, DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
 };
 pub use ids::{AppKind, CorpId, SuiteId};
 pub use secret::Secret;

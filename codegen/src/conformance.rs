@@ -48,18 +48,23 @@ pub(crate) fn conformance_file(specs: &[LoadedSpec]) -> String {
                     args.push(quote!(&#ident));
                 }
             }
+            if e.upload.is_some() {
+                args.push(quote!(example_file()));
+            }
             let query_param = if e.query.is_some() { quote!(query) } else { quote!(_query) };
             let request_param = if e.request.is_some() { quote!(request) } else { quote!(_request) };
             let encode = match e.response_format {
                 ResponseFormat::Json => quote!(encode),
                 ResponseFormat::JsonOrBinary => quote!(encode_payload),
+                ResponseFormat::Download => quote!(encode_download),
             };
+            let awaited = (e.response_format == ResponseFormat::Download).then(|| quote!(.await));
             quote! {
                 Case {
                     endpoint: &::wecom_openwork::api::#group::endpoints::#endpoint,
                     call: |handles, #query_param, #request_param| Box::pin(async move {
                         #(#lets)*
-                        #encode(#target.#name(#(#args),*).await)
+                        #encode(#target.#name(#(#args),*).await)#awaited
                     }),
                     roundtrip_response: roundtrip::<#response_ty>,
                     debug: debug::<#query_ty, #request_ty, #response_ty>,
@@ -127,6 +132,24 @@ pub(crate) fn conformance_file(specs: &[LoadedSpec]) -> String {
                 ::wecom_openwork::Payload::Json(json) => ::serde_json::to_value(json).map_err(|e| e.to_string()),
                 ::wecom_openwork::Payload::Binary { .. } => Err("binary reply".to_owned()),
             }
+        }
+
+        /// The file every upload case sends: small, within every limit.
+        #[allow(dead_code)]
+        pub fn example_file() -> ::wecom_openwork::UploadFile {
+            ::wecom_openwork::UploadFile::new("example.txt", "text/plain", &b"an example file"[..])
+        }
+
+        /// A download, read to its end: its headers as JSON.
+        #[allow(dead_code)]
+        async fn encode_download(
+            reply: Result<::wecom_openwork::Download, ::wecom_openwork::Error>,
+        ) -> Result<::serde_json::Value, String> {
+            let download = reply.map_err(|e| e.to_string())?;
+            let content_type = download.content_type().to_owned();
+            let file_name = download.file_name().map(str::to_owned);
+            let bytes = download.bytes(1 << 20).await.map_err(|e| e.to_string())?;
+            Ok(::serde_json::json!({ "content_type": content_type, "file_name": file_name, "size": bytes.len() }))
         }
 
         fn roundtrip<R: ::serde::de::DeserializeOwned + ::serde::Serialize>(value: ::serde_json::Value) -> Result<::serde_json::Value, String> {

@@ -309,6 +309,26 @@ fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStrea
     let format = match e.response_format {
         ResponseFormat::Json => quote!(crate::ResponseFormat::Json),
         ResponseFormat::JsonOrBinary => quote!(crate::ResponseFormat::JsonOrBinary),
+        ResponseFormat::Download => quote!(crate::ResponseFormat::Download),
+    };
+    let upload = match &e.upload {
+        Some(u) => {
+            let field = &u.field;
+            let (min, max) = (u.min_bytes, u.max_bytes);
+            let limit_by = match &u.limit_by {
+                Some(param) => quote!(Some(#param)),
+                None => quote!(None),
+            };
+            let limits = u.limits.iter().map(|(value, limit)| quote!((#value, #limit)));
+            quote!(Some(crate::UploadRule {
+                field: #field,
+                min_bytes: #min,
+                max_bytes: #max,
+                limit_by: #limit_by,
+                limits: &[#(#limits),*],
+            }))
+        }
+        None => quote!(None),
     };
     let example = serde_json::to_string(&e.example.response).expect("JSON values always serialize");
     let retry_safe = e.is_retry_safe();
@@ -329,6 +349,7 @@ fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStrea
             token: #token,
             token_param: #token_param,
             response_format: #format,
+            upload: #upload,
             retry_safe: #retry_safe,
             app_kinds: &[#(#app_kinds),*],
             required: &[#(#required),*],
@@ -418,7 +439,31 @@ fn method(e: &Endpoint, receiver: TokenStream) -> TokenStream {
         }
         None => quote!(None::<&()>),
     };
+    if let Some(upload) = &e.upload {
+        params.push(quote!(file: crate::UploadFile));
+        docs.push(String::new());
+        docs.push(format!(
+            " Sends `file` as `multipart/form-data` (field `{}`); a file of the wrong size is refused \
+             before sending, with [`crate::Error::UploadSize`].",
+            upload.field
+        ));
+        return quote! {
+            #(#[doc = #docs])*
+            pub async fn #name(&self, #(#params),*) -> Result<types::#response, crate::Error> {
+                #receiver.call_upload(&endpoints::#endpoint, #query_arg, file).await
+            }
+        };
+    }
     let (ret, call) = match e.response_format {
+        ResponseFormat::Download => {
+            docs.push(String::new());
+            docs.push(
+                " Returns the file as a [`crate::Download`], read as it arrives; a JSON body in its \
+                 place is WeCom's error."
+                    .into(),
+            );
+            (quote!(crate::Download), quote!(call_download))
+        }
         ResponseFormat::Json => (quote!(types::#response), quote!(call)),
         ResponseFormat::JsonOrBinary => {
             docs.push(String::new());
@@ -460,6 +505,9 @@ fn accessor_example(
                 "&{}",
                 build_expr(index, groups, owner, name, def, value.as_ref()?, &mut used)?
             ));
+        }
+        if e.upload.is_some() {
+            args.push("wecom_openwork::UploadFile::from_path(\"report.pdf\").await?".to_owned());
         }
         Some(format!("{var}.{accessor}().{}({})", e.name, args.join(", ")))
     });

@@ -81,6 +81,11 @@ pub struct Endpoint {
     /// What the response body can be.
     #[serde(default)]
     pub response_format: ResponseFormat,
+    /// A POST whose body is one file, sent as `multipart/form-data` (no
+    /// `request`): the form field and the sizes WeCom accepts. The method
+    /// takes a `crate::UploadFile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<Upload>,
     /// Whether sending the request twice is harmless, so the runtime may
     /// retry it after an uncertain failure (a timeout, a 5xx, errcode -1).
     /// Defaults to `true` for GET and `false` for POST: a POST that consumes a
@@ -203,6 +208,30 @@ pub enum ResponseFormat {
     Json,
     /// Binary content (an image, a file) on success, JSON otherwise.
     JsonOrBinary,
+    /// A file, streamed to the caller as it arrives (`crate::Download`);
+    /// a JSON body in its place is WeCom's error. `response` then describes
+    /// that JSON body.
+    Download,
+}
+
+/// How an upload endpoint takes its file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Upload {
+    /// The form-data field WeCom reads the file from, e.g. `media`.
+    pub field: String,
+    /// The smallest file WeCom accepts, in bytes.
+    #[serde(default)]
+    pub min_bytes: u64,
+    /// The largest file WeCom accepts, in bytes, whatever its kind.
+    pub max_bytes: u64,
+    /// A query parameter whose value picks a smaller limit from `limits`
+    /// (e.g. `type`: an image may be smaller than a file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_by: Option<String>,
+    /// Limits by the value of `limit_by`, in bytes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<String, u64>,
 }
 
 /// The documented sample of an endpoint.

@@ -187,6 +187,9 @@ fn union_items(name: &str, def: &SpecSchema, defs: &BTreeMap<String, SpecSchema>
         #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
         #[serde(tag = #tag)]
         #[non_exhaustive]
+        // Built once per call and sent: boxing the larger kinds would only
+        // make them harder to write.
+        #[allow(clippy::large_enum_variant)]
         pub enum #ident {
             #(#arms)*
         }

@@ -9,7 +9,7 @@ use crate::error::SpecError;
 use crate::load::LoadedSpec;
 use crate::spec::{
     AdditionalProperties, Endpoint, HandleKind, HttpMethod, JsonType, SpecFile, SpecSchema, TokenKind,
-    UnionContent,
+    UnionContent, Upload,
 };
 
 /// Keys of the response envelope; the runtime consumes them.
@@ -239,6 +239,9 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
     if e.method == HttpMethod::Get && e.request.is_some() {
         return refuse("request", "a GET request carries no body; use `query`");
     }
+    if let Some(upload) = &e.upload {
+        check_upload(checker, e, upload)?;
+    }
     for (field, schema, is_response) in [
         ("query", e.query.as_ref(), false),
         ("request", e.request.as_ref(), false),
@@ -289,6 +292,41 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
         }
     }
     checker.example("example.response", &e.example.response, &e.response, true)?;
+    Ok(())
+}
+
+/// An upload is a POST whose body is the file; its limits are consistent
+/// and keyed by a query parameter.
+fn check_upload(checker: &SchemaChecker<'_>, e: &Endpoint, upload: &Upload) -> Result<(), Refusal> {
+    if e.method != HttpMethod::Post || e.request.is_some() {
+        return refuse("upload", "an upload is a POST whose body is the file: no `request`");
+    }
+    if upload.field.is_empty() || !upload.field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return refuse("upload.field", "must be a plain form field name");
+    }
+    if upload.max_bytes == 0 || upload.min_bytes > upload.max_bytes {
+        return refuse("upload.max_bytes", "must be positive and at least `min_bytes`");
+    }
+    match (&upload.limit_by, upload.limits.is_empty()) {
+        (None, true) => {}
+        (Some(param), false) => {
+            let declared = e
+                .query
+                .as_ref()
+                .and_then(|q| checker.follow(q))
+                .and_then(|(_, _, def)| def.properties.as_ref())
+                .is_some_and(|p| p.contains_key(param));
+            if !declared {
+                return refuse("upload.limit_by", format!("`{param}` is not a query parameter"));
+            }
+            if let Some((value, _)) =
+                upload.limits.iter().find(|(_, l)| **l > upload.max_bytes || **l < upload.min_bytes)
+            {
+                return refuse(format!("upload.limits.{value}"), "must lie within min_bytes..=max_bytes");
+            }
+        }
+        _ => return refuse("upload", "`limit_by` and `limits` go together"),
+    }
     Ok(())
 }
 
@@ -361,12 +399,14 @@ impl SchemaChecker<'_> {
                 return refuse(at, "a variant is a `$ref` to an object definition of this file");
             };
             let extra = variant.ty.is_some() || variant.properties.is_some() || variant.items.is_some();
-            let shape_ok = target.ty == Some(JsonType::Object)
-                || (content == UnionContent::Keyed && target.is_union());
+            let shape_ok =
+                target.ty == Some(JsonType::Object) || (content == UnionContent::Keyed && target.is_union());
             if extra || !shape_ok {
                 return refuse(
                     at,
-                    format!("a variant is a `$ref` to an object definition (or, keyed, a union), not `{name}`"),
+                    format!(
+                        "a variant is a `$ref` to an object definition (or, keyed, a union), not `{name}`"
+                    ),
                 );
             }
             let declares_tag = target.properties.as_ref().is_some_and(|p| p.contains_key(tag));
@@ -383,7 +423,10 @@ impl SchemaChecker<'_> {
     /// Structural rules for one schema node and everything under it.
     fn schema(&self, at: &str, s: &SpecSchema) -> Result<(), Refusal> {
         if s.is_union() || s.variants.is_some() || s.content.is_some() {
-            return refuse(at, "a union (`x-tag`, `x-content`, `x-variants`) must be a definition of its own");
+            return refuse(
+                at,
+                "a union (`x-tag`, `x-content`, `x-variants`) must be a definition of its own",
+            );
         }
         if s.flatten {
             let target = s.ref_name().and_then(|name| self.defs.get(name));

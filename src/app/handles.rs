@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::credential_handles::{AccessTokenHandle, PermanentCodeHandle, Runtime, TicketHandle};
 use crate::error::{EndpointName, Error};
-use crate::http::{Client, Endpoint, Payload, TokenKind, TokenScope};
+use crate::http::{Client, Download, Endpoint, Payload, TokenKind, TokenScope, UploadFile};
 use crate::ids::{CorpId, SuiteId};
 
 /// What every handle does with a call: refuse it if the suite's kind may not
@@ -56,6 +56,38 @@ macro_rules! handle_calls {
                 self.check_app_kind(endpoint)?;
                 let scope = self.scope(endpoint)?;
                 self.client.call_payload(endpoint, scope, query, body).await
+            }
+
+            #[allow(dead_code)]
+            pub(crate) async fn call_upload<Q, R>(
+                &self,
+                endpoint: &'static Endpoint,
+                query: Option<&Q>,
+                file: UploadFile,
+            ) -> Result<R, Error>
+            where
+                Q: Serialize + ?Sized,
+                R: DeserializeOwned,
+            {
+                self.check_app_kind(endpoint)?;
+                let scope = self.scope(endpoint)?;
+                self.client.call_upload(endpoint, scope, query, file).await
+            }
+
+            #[allow(dead_code)]
+            pub(crate) async fn call_download<Q, B>(
+                &self,
+                endpoint: &'static Endpoint,
+                query: Option<&Q>,
+                body: Option<&B>,
+            ) -> Result<Download, Error>
+            where
+                Q: Serialize + ?Sized,
+                B: Serialize + ?Sized,
+            {
+                self.check_app_kind(endpoint)?;
+                let scope = self.scope(endpoint)?;
+                self.client.call_download(endpoint, scope, query, body).await
             }
         }
     };

@@ -28,11 +28,14 @@ pub mod admin;
 mod config;
 mod contacts;
 mod license;
+mod media;
 mod push;
 mod routes;
 mod state;
+mod tags;
 
 pub use config::{EmulatedSuite, EmulatorConfig};
+pub use media::{RecordedUpload, SAMPLE_MEDIA_ID};
 use routes::{handle, unix_now};
 use state::{random_code, AuthCode, Shared, State};
 pub use state::{Fault, RecordedRequest, TokenOwner};
@@ -43,7 +46,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::http::{Method, Uri};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, Method, Uri};
 use tokio::sync::oneshot;
 
 use crate::clock::ManualClock;
@@ -62,6 +66,9 @@ pub const TOKEN_LIFETIME: Duration = Duration::from_secs(7200);
 /// How often suite tickets are pushed, and how long one stays valid.
 pub const TICKET_INTERVAL: Duration = Duration::from_secs(600);
 const TICKET_VALIDITY: Duration = Duration::from_secs(1800);
+/// The largest request the emulator reads: above WeCom's 20 MB file limit,
+/// so that the client's own size check is what refuses a larger file.
+pub const MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
 const PRE_AUTH_CODE_LIFETIME: Duration = Duration::from_secs(1200);
 const AUTH_CODE_LIFETIME: Duration = Duration::from_secs(600);
 
@@ -112,13 +119,15 @@ impl Emulator {
             http,
             pending: Background::default(),
         });
-        let router = admin::router(shared.clone()).fallback({
-            let shared = shared.clone();
-            move |method: Method, uri: Uri, body: Bytes| {
+        let router = admin::router(shared.clone())
+            .fallback({
                 let shared = shared.clone();
-                async move { handle(&shared, method, uri, body).await }
-            }
-        });
+                move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                    let shared = shared.clone();
+                    async move { handle(&shared, method, uri, headers, body).await }
+                }
+            })
+            .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES));
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let server = axum::serve(listener, router).with_graceful_shutdown(async {

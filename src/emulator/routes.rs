@@ -5,7 +5,7 @@
 use std::time::UNIX_EPOCH;
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -34,14 +34,24 @@ pub(super) fn wecom_error(code: i64, message: &str) -> Response {
     json_reply(&serde_json::json!({ "errcode": code, "errmsg": message }))
 }
 
-pub(super) async fn handle(shared: &Shared, method: Method, uri: Uri, body: Bytes) -> Response {
+pub(super) async fn handle(
+    shared: &Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let query = uri.query().map(crate::urls::parse_query).unwrap_or_default();
-    let json_body = if body.is_empty() { None } else { serde_json::from_slice(&body).ok() };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let upload = super::media::parse(content_type, &body);
+    let json_body =
+        if body.is_empty() || upload.is_some() { None } else { serde_json::from_slice(&body).ok() };
     let request = RecordedRequest {
         method: method.as_str().to_owned(),
         path: uri.path().to_owned(),
         query,
         body: json_body,
+        upload,
     };
     let fault = {
         let mut state = shared.state();
@@ -101,6 +111,10 @@ pub(super) fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool)
             );
         }
     }
+    if endpoint.upload.is_some() {
+        let params = params_of(endpoint, request);
+        return super::media::upload(shared, endpoint, &params, request.upload.as_ref());
+    }
     if endpoint.method == HttpMethod::Post
         && (!has_body || request.body.as_ref().is_none_or(|b| !b.is_object()))
     {
@@ -111,6 +125,9 @@ pub(super) fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool)
         return wecom_error(40058, &format!("invalid parameter: `{missing}` is required"));
     }
     if let Some(reply) = stateful(shared, endpoint, &params, caller.as_ref()) {
+        return reply;
+    }
+    if let Some(reply) = super::media::download(shared, endpoint, &params) {
         return reply;
     }
     let wants_image = endpoint.response_format == ResponseFormat::JsonOrBinary
@@ -134,8 +151,11 @@ pub(super) fn is_blank(value: &Value) -> bool {
 /// The request's parameters: the JSON body of a POST, the query of a GET.
 pub(super) fn params_of(endpoint: &Endpoint, request: &RecordedRequest) -> serde_json::Map<String, Value> {
     match endpoint.method {
-        HttpMethod::Post => request.body.as_ref().and_then(Value::as_object).cloned().unwrap_or_default(),
-        HttpMethod::Get => request
+        HttpMethod::Post if endpoint.upload.is_none() => {
+            request.body.as_ref().and_then(Value::as_object).cloned().unwrap_or_default()
+        }
+        // A GET, or an upload: its parameters are in the query.
+        _ => request
             .query
             .iter()
             .filter(|(k, _)| !is_token_param(k))
@@ -280,6 +300,9 @@ pub(super) fn stateful(
         return Some(answer);
     }
     if let Some(answer) = super::contacts::answer(shared, endpoint, params, caller) {
+        return Some(answer);
+    }
+    if let Some(answer) = super::tags::answer(shared, endpoint, params, caller) {
         return Some(answer);
     }
     if is(&authorization::GET_CUSTOMIZED_CORP_TOKEN) {

@@ -26,6 +26,8 @@ pub struct RecordedRequest {
     pub query: Vec<(String, String)>,
     /// The JSON body, if there was one and it parsed.
     pub body: Option<Value>,
+    /// The file of a `multipart/form-data` upload.
+    pub upload: Option<super::media::RecordedUpload>,
 }
 
 impl RecordedRequest {
@@ -98,6 +100,10 @@ pub(super) struct State {
     pub(super) activations: HashMap<String, super::license::Activation>,
     /// Members created per corp, by userid, as they were sent.
     pub(super) members: HashMap<String, HashMap<String, serde_json::Map<String, Value>>>,
+    /// Tags created per corp, by tag id.
+    pub(super) tags: HashMap<String, std::collections::BTreeMap<i64, super::tags::Tag>>,
+    /// Uploaded files by media id.
+    pub(super) media: HashMap<String, super::media::StoredMedia>,
 }
 
 pub(crate) struct Shared {

@@ -83,6 +83,35 @@ pub enum ResponseFormat {
     Json,
     /// Binary content (e.g. a PNG) on success, JSON otherwise; see [`crate::Payload`].
     JsonOrBinary,
+    /// A file, streamed to the caller as it arrives ([`crate::Download`]); a
+    /// JSON body in its place is WeCom's error.
+    Download,
+}
+
+/// How an upload endpoint takes its file: the form field, and the sizes
+/// WeCom accepts (checked before sending, so a refused file costs no call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct UploadRule {
+    /// The `multipart/form-data` field WeCom reads the file from.
+    pub field: &'static str,
+    /// The smallest file accepted, in bytes.
+    pub min_bytes: u64,
+    /// The largest file accepted, in bytes, whatever its kind.
+    pub max_bytes: u64,
+    /// The query parameter whose value picks a limit from `limits`.
+    pub limit_by: Option<&'static str>,
+    /// Limits by the value of `limit_by` (e.g. `("voice", 2 MiB)`).
+    pub limits: &'static [(&'static str, u64)],
+}
+
+impl UploadRule {
+    /// The largest file accepted, given the call's query parameters.
+    pub fn max_for(&self, query: &[(String, String)]) -> u64 {
+        let Some(param) = self.limit_by else { return self.max_bytes };
+        let value = query.iter().find(|(k, _)| k == param).map(|(_, v)| v.as_str());
+        self.limits.iter().find(|(v, _)| Some(*v) == value).map_or(self.max_bytes, |(_, limit)| *limit)
+    }
 }
 
 /// A spec'd endpoint, as generated from `spec/<group>.yaml`.
@@ -107,6 +136,8 @@ pub struct Endpoint {
     pub token_param: Option<&'static str>,
     /// What the response body can be.
     pub response_format: ResponseFormat,
+    /// For an upload (`multipart/form-data`), its field and size limits.
+    pub upload: Option<UploadRule>,
     /// Whether repeating the request is harmless, so it may be retried after
     /// an uncertain failure. One-time codes make some POSTs unsafe.
     pub retry_safe: bool,

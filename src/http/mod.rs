@@ -1,17 +1,23 @@
 //! The HTTP side of a call: URL and token, request, limits, retries, the
 //! errcode envelope, and decoding.
 
+mod download;
 mod endpoint;
 mod paging;
 mod retry;
 mod token_source;
 mod untyped;
+mod upload;
 
-pub use endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
+pub use download::Download;
+pub use endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind, UploadRule};
 pub use paging::{cursor_pages, CursorPage};
 pub use retry::RetryPolicy;
 pub use token_source::{AccessToken, BoxFuture, StaticTokens, TokenScope, TokenSource};
 pub use untyped::UntypedClient;
+pub use upload::UploadFile;
+
+use upload::Multipart;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -244,11 +250,34 @@ struct Envelope {
     errmsg: Option<String>,
 }
 
-/// A raw reply: content type and body.
+/// A raw reply: content type and body; or, for a download, the file still
+/// arriving.
 pub(crate) struct Reply {
     content_type: String,
     body: Bytes,
+    download: Option<Download>,
 }
+
+/// What a call sends as its body.
+enum RequestBody {
+    None,
+    Json(Vec<u8>),
+    Multipart(Multipart),
+}
+
+impl RequestBody {
+    /// The JSON body, if that is what it is.
+    fn json(&self) -> Option<&[u8]> {
+        match self {
+            RequestBody::Json(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+}
+
+/// Downloads at most this large are read whole, to tell WeCom's JSON error
+/// from the file.
+const SMALL_DOWNLOAD: u64 = 64 * 1024;
 
 /// Where one call goes: a spec'd [`Endpoint`] or an untyped path.
 #[derive(Debug, Clone)]
@@ -258,6 +287,8 @@ pub(crate) struct Target<'a> {
     pub(crate) path: &'a str,
     pub(crate) token_param: Option<&'a str>,
     pub(crate) retry_safe: bool,
+    /// Whether the reply is a file handed over as it arrives.
+    pub(crate) download: bool,
 }
 
 impl Target<'static> {
@@ -268,6 +299,7 @@ impl Target<'static> {
             path: endpoint.path,
             token_param: endpoint.token_param,
             retry_safe: endpoint.retry_safe,
+            download: endpoint.response_format == ResponseFormat::Download,
         }
     }
 }
@@ -349,6 +381,54 @@ impl Client {
         self.run(Target::of(endpoint), tokens, query, body, decode_payload).await
     }
 
+    /// Performs a spec'd upload: `file` as `multipart/form-data`, after
+    /// checking its size against what WeCom accepts.
+    pub(crate) async fn call_upload<Q, R>(
+        &self,
+        endpoint: &'static Endpoint,
+        scope: Option<TokenScope>,
+        query: Option<&Q>,
+        file: UploadFile,
+    ) -> Result<R, Error>
+    where
+        Q: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        let target = Target::of(endpoint);
+        let query = query.map(query_pairs).transpose()?.unwrap_or_default();
+        let rule = endpoint
+            .upload
+            .ok_or_else(|| Error::InvalidRequest(format!("{}: not an upload endpoint", endpoint.name)))?;
+        let max = rule.max_for(&query);
+        if file.len() < rule.min_bytes || file.len() > max {
+            return Err(Error::UploadSize {
+                endpoint: target.name,
+                size: file.len(),
+                min: rule.min_bytes,
+                max,
+            });
+        }
+        let body = RequestBody::Multipart(Multipart::new(rule.field, &file)?);
+        let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
+        self.run_body(target, tokens, query, body, decode_json).await
+    }
+
+    /// Performs a spec'd download: the file, handed over as it arrives.
+    pub(crate) async fn call_download<Q, B>(
+        &self,
+        endpoint: &'static Endpoint,
+        scope: Option<TokenScope>,
+        query: Option<&Q>,
+        body: Option<&B>,
+    ) -> Result<Download, Error>
+    where
+        Q: Serialize + ?Sized,
+        B: Serialize + ?Sized,
+    {
+        let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
+        self.run(Target::of(endpoint), tokens, query, body, decode_download).await
+    }
+
     /// The call loop: token, attempt, envelope; then one refetch on an
     /// invalid token, back-off on retryable failures, one pause on a rate
     /// limit (see [`RetryPolicy`]), and "authorization gone" for a corp WeCom
@@ -370,6 +450,19 @@ impl Client {
             .map(|b| serde_json::to_vec(b))
             .transpose()
             .map_err(|e| Error::InvalidRequest(format!("{}: cannot encode the body: {e}", target.name)))?;
+        let body = body.map_or(RequestBody::None, RequestBody::Json);
+        self.run_body(target, tokens, query, body, decode).await
+    }
+
+    /// [`Client::run`] with the query and body already encoded.
+    async fn run_body<T>(
+        &self,
+        target: Target<'_>,
+        tokens: TokenUse<'_>,
+        query: Vec<(String, String)>,
+        body: RequestBody,
+        decode: fn(&Target<'_>, Reply) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let (suite, corp) = match tokens {
             TokenUse::Scope(TokenScope::Suite(s)) => (Some(s.as_str()), None),
             TokenUse::Scope(TokenScope::Corp { suite_id, corp_id }) => {
@@ -392,9 +485,7 @@ impl Client {
             let mut paused = false;
             let mut limit_key = None;
             loop {
-                if let Some(error) =
-                    self.known_limit(&target, tokens, body.as_deref(), &mut limit_key, attempt)
-                {
+                if let Some(error) = self.known_limit(&target, tokens, body.json(), &mut limit_key, attempt) {
                     tracing::debug!(error = %error, "rate-limited lately; not calling");
                     return Err(error);
                 }
@@ -405,7 +496,7 @@ impl Client {
                     (TokenUse::Given(token), _) => Some(token.clone()),
                     (TokenUse::Scope(scope), _) => Some(self.inner.tokens.token(scope).await?),
                 };
-                let outcome = match self.send(&target, token.as_ref(), &query, body.as_deref()).await {
+                let outcome = match self.send(&target, token.as_ref(), &query, &body).await {
                     Ok(reply) => decode(&target, reply),
                     Err(e) => Err(e),
                 };
@@ -434,7 +525,7 @@ impl Client {
                 if let Error::Api { code, .. } = &error {
                     if RATE_LIMIT_CODES.contains(code) {
                         let pause = policy.rate_limit_pause;
-                        self.remember_limit(&target, tokens, body.as_deref(), &mut limit_key, &error, pause);
+                        self.remember_limit(&target, tokens, body.json(), &mut limit_key, &error, pause);
                         // Token fetches hold the refresh lease: they fail at once.
                         let may_pause = matches!(tokens, TokenUse::Scope(_)) && policy.pauses_on_rate_limit();
                         if may_pause && !paused {
@@ -538,7 +629,7 @@ impl Client {
         target: &Target<'_>,
         token: Option<&AccessToken>,
         query: &[(String, String)],
-        body: Option<&[u8]>,
+        body: &RequestBody,
     ) -> Result<Reply, Error> {
         let inner = &self.inner;
         let url = format!("{}{}", inner.base_uri, target.path);
@@ -546,17 +637,38 @@ impl Client {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
         };
-        let mut request = inner.http.request(method, url).timeout(inner.timeout);
+        let mut request = inner.http.request(method, url);
+        if !target.download {
+            // A download may take longer than one timeout as a whole; each of
+            // its steps is limited instead.
+            request = request.timeout(inner.timeout);
+        }
         if let (Some(param), Some(token)) = (target.token_param, token) {
             request = request.query(&[(param, token.secret())]);
         }
         if !query.is_empty() {
             request = request.query(query);
         }
-        if let Some(body) = body {
-            request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_vec());
+        match body {
+            RequestBody::None => {}
+            RequestBody::Json(body) => {
+                request =
+                    request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
+            }
+            RequestBody::Multipart(form) => {
+                let parts = form.parts.clone().map(Ok::<_, std::io::Error>);
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, form.content_type.as_str())
+                    .header(reqwest::header::CONTENT_LENGTH, form.len())
+                    .body(reqwest::Body::wrap_stream(futures_util::stream::iter(parts)));
+            }
         }
-        let response = request.send().await.map_err(|e| transport(target, inner.timeout, e))?;
+        let timed_out =
+            || Error::Timeout { endpoint: target.name.clone(), timeout: inner.timeout, attempts: 1 };
+        let response = tokio::time::timeout(inner.timeout, request.send())
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(|e| transport(target, inner.timeout, e))?;
         let status = response.status();
         let content_type = response
             .headers()
@@ -564,7 +676,13 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        let body = read_limited(target, response, inner.max_response_bytes, inner.timeout).await?;
+        let small = response.content_length().is_some_and(|len| len <= SMALL_DOWNLOAD);
+        if target.download && status.is_success() && !small && !content_type.contains("json") {
+            let download = Download::live(target.name.clone(), response, inner.timeout);
+            return Ok(Reply { content_type, body: Bytes::new(), download: Some(download) });
+        }
+        let read = read_limited(target, response, inner.max_response_bytes, inner.timeout);
+        let body = tokio::time::timeout(inner.timeout, read).await.map_err(|_| timed_out())??;
         if inner.throw && !status.is_success() {
             return Err(Error::Status {
                 endpoint: target.name.clone(),
@@ -573,7 +691,7 @@ impl Client {
                 attempts: 1,
             });
         }
-        Ok(Reply { content_type, body })
+        Ok(Reply { content_type, body, download: None })
     }
 }
 
@@ -634,6 +752,25 @@ fn decode_payload<R: DeserializeOwned>(target: &Target<'_>, reply: Reply) -> Res
     } else {
         Ok(Payload::Binary { content_type: reply.content_type, bytes: reply.body })
     }
+}
+
+/// The file as it arrives; or, read whole, WeCom's error when the body is
+/// its JSON envelope with a non-zero `errcode`, else the file.
+fn decode_download(target: &Target<'_>, reply: Reply) -> Result<Download, Error> {
+    if let Some(download) = reply.download {
+        return Ok(download);
+    }
+    let looks_json = reply.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if looks_json {
+        if let Ok(Envelope { errcode: Some(code), errmsg }) = serde_json::from_slice::<Envelope>(&reply.body)
+        {
+            if code != 0 {
+                tracing::debug!(code, "WeCom error");
+                return Err(api_error(target.name.clone(), code, errmsg.unwrap_or_default()));
+            }
+        }
+    }
+    Ok(Download::buffered(target.name.clone(), reply.content_type, reply.body))
 }
 
 /// Query parameters as name/value pairs; `None` fields are left out.

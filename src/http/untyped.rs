@@ -68,7 +68,14 @@ impl UntypedClient {
         }
         let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
         let token_param = scope.as_ref().and_then(|s| s.kind().query_name());
-        let target = Target { name: path.clone().into(), method, path: &path, token_param, retry_safe };
+        let target = Target {
+            name: path.clone().into(),
+            method,
+            path: &path,
+            token_param,
+            retry_safe,
+            download: false,
+        };
         let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
         self.client.run(target, tokens, query, body, decode_json).await
     }
