@@ -1363,6 +1363,21 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::message::endpoints::SEND,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.message().send(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::message::types::SendMessageReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::message::types::SendMessageRequest,
+            ::wecom_openwork::api::message::types::SendMessageReply,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::message::endpoints::RECALL,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;

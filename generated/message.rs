@@ -3,6 +3,1261 @@
 /// Request and response types of this group.
 pub mod types {
     pub use super::super::common::types::EmptyReply;
+    /// A button template card (`card_type` button_interaction): text plus up to six
+    /// buttons and an optional drop-down; clicks call the app back with `task_id` and
+    /// the button's key.
+    ///
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ButtonInteractionCard {
+        /// The card's title and its subtitle.
+        pub main_title: CardMainTitle,
+        /// Task id, unique per app, of digits, letters and `_-@`, at most 128 bytes; returned in the callbacks.
+        pub task_id: String,
+        /// The buttons, at most 6.
+        pub button_list: Vec<CardButton>,
+        /// The source line at the top of the card; optional.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub source: Option<CardSource>,
+        /// The "more" menu at the card's top right.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub action_menu: Option<CardActionMenu>,
+        /// A quotation block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub quote_area: Option<CardQuoteArea>,
+        /// Secondary plain text, best within 160 characters; id translation applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sub_title_text: Option<String>,
+        /// Label-value lines, at most 6; may be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub horizontal_content_list: Vec<CardHorizontalContent>,
+        /// What a click on the card body opens; optional for this card type.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub card_action: Option<CardAction>,
+        /// A drop-down shown above the buttons; its choice is reported with the click.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub button_selection: Option<CardSelection>,
+    }
+    impl ButtonInteractionCard {
+        /// A `ButtonInteractionCard` with its required fields; the setters add the others.
+        ///
+        /// - `main_title`: The card's title and its subtitle.
+        /// - `task_id`: Task id, unique per app, of digits, letters and `_-@`, at most 128 bytes; returned in the callbacks.
+        /// - `button_list`: The buttons, at most 6.
+        pub fn new(
+            main_title: CardMainTitle,
+            task_id: impl Into<String>,
+            button_list: Vec<CardButton>,
+        ) -> Self {
+            Self {
+                main_title,
+                task_id: task_id.into(),
+                button_list,
+                source: None,
+                action_menu: None,
+                quote_area: None,
+                sub_title_text: None,
+                horizontal_content_list: Default::default(),
+                card_action: None,
+                button_selection: None,
+            }
+        }
+        /// The source line at the top of the card; optional.
+        pub fn source(mut self, value: impl Into<CardSource>) -> Self {
+            self.source = Some(value.into());
+            self
+        }
+        /// The "more" menu at the card's top right.
+        pub fn action_menu(mut self, value: impl Into<CardActionMenu>) -> Self {
+            self.action_menu = Some(value.into());
+            self
+        }
+        /// A quotation block.
+        pub fn quote_area(mut self, value: impl Into<CardQuoteArea>) -> Self {
+            self.quote_area = Some(value.into());
+            self
+        }
+        /// Secondary plain text, best within 160 characters; id translation applies.
+        pub fn sub_title_text(mut self, value: impl Into<String>) -> Self {
+            self.sub_title_text = Some(value.into());
+            self
+        }
+        /// Label-value lines, at most 6; may be empty.
+        pub fn horizontal_content_list(
+            mut self,
+            value: Vec<CardHorizontalContent>,
+        ) -> Self {
+            self.horizontal_content_list = value;
+            self
+        }
+        /// What a click on the card body opens; optional for this card type.
+        pub fn card_action(mut self, value: impl Into<CardAction>) -> Self {
+            self.card_action = Some(value.into());
+            self
+        }
+        /// A drop-down shown above the buttons; its choice is reported with the click.
+        pub fn button_selection(mut self, value: impl Into<CardSelection>) -> Self {
+            self.button_selection = Some(value.into());
+            self
+        }
+    }
+    /// What a click on the whole card opens. Text and news notice cards require it, with `type` 1 or 2.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardAction {
+        /// The click's target; required whenever `card_action` is given.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: open `url`
+        /// - `2`: open the mini program `appid` at `pagepath`
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// Link opened on click; required when `type` is 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub url: Option<String>,
+        /// Appid of a mini program linked to the app; required when `type` is 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub appid: Option<String>,
+        /// Page of that mini program; optional when `type` is 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pagepath: Option<String>,
+    }
+    impl CardAction {
+        /// A `CardAction` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                type_: None,
+                url: None,
+                appid: None,
+                pagepath: None,
+            }
+        }
+        /// The click's target; required whenever `card_action` is given.
+        pub fn type_(mut self, value: impl Into<i64>) -> Self {
+            self.type_ = Some(value.into());
+            self
+        }
+        /// Link opened on click; required when `type` is 1.
+        pub fn url(mut self, value: impl Into<String>) -> Self {
+            self.url = Some(value.into());
+            self
+        }
+        /// Appid of a mini program linked to the app; required when `type` is 2.
+        pub fn appid(mut self, value: impl Into<String>) -> Self {
+            self.appid = Some(value.into());
+            self
+        }
+        /// Page of that mini program; optional when `type` is 2.
+        pub fn pagepath(mut self, value: impl Into<String>) -> Self {
+            self.pagepath = Some(value.into());
+            self
+        }
+    }
+    /// The "more" menu at a card's top right; a choice is called back as an event carrying the item's key.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardActionMenu {
+        /// The menu items, 1 to 3.
+        pub action_list: Vec<CardActionMenuItem>,
+        /// Text shown at the top of the menu.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub desc: Option<String>,
+    }
+    impl CardActionMenu {
+        /// A `CardActionMenu` with its required fields; the setters add the others.
+        ///
+        /// - `action_list`: The menu items, 1 to 3.
+        pub fn new(action_list: Vec<CardActionMenuItem>) -> Self {
+            Self { action_list, desc: None }
+        }
+        /// Text shown at the top of the menu.
+        pub fn desc(mut self, value: impl Into<String>) -> Self {
+            self.desc = Some(value.into());
+            self
+        }
+    }
+    /// One item of a card's "more" menu.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardActionMenuItem {
+        /// The item's label.
+        pub text: String,
+        /// Key reported as the callback's EventKey when chosen; unique within the menu, at most 1024 bytes.
+        pub key: String,
+    }
+    impl CardActionMenuItem {
+        /// A `CardActionMenuItem` with its required fields; the setters add the others.
+        ///
+        /// - `text`: The item's label.
+        /// - `key`: Key reported as the callback's EventKey when chosen; unique within the menu, at most 1024 bytes.
+        pub fn new(text: impl Into<String>, key: impl Into<String>) -> Self {
+            Self {
+                text: text.into(),
+                key: key.into(),
+            }
+        }
+    }
+    /// One button of a button card; it either calls the app back with its key or opens a link.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardButton {
+        /// The label, best within 10 characters.
+        pub text: String,
+        /// What a click does.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: call the app back with `key` (also when absent)
+        /// - `1`: open `url`
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// The button's look, 1 to 4; 1 when absent or out of range.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub style: Option<i64>,
+        /// Key reported as the callback's EventKey; required when `type` is 0; at most 1024 bytes, unique within the card.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub key: Option<String>,
+        /// Link opened on click; required when `type` is 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub url: Option<String>,
+    }
+    impl CardButton {
+        /// A `CardButton` with its required fields; the setters add the others.
+        ///
+        /// - `text`: The label, best within 10 characters.
+        pub fn new(text: impl Into<String>) -> Self {
+            Self {
+                text: text.into(),
+                type_: None,
+                style: None,
+                key: None,
+                url: None,
+            }
+        }
+        /// What a click does.
+        pub fn type_(mut self, value: impl Into<i64>) -> Self {
+            self.type_ = Some(value.into());
+            self
+        }
+        /// The button's look, 1 to 4; 1 when absent or out of range.
+        pub fn style(mut self, value: impl Into<i64>) -> Self {
+            self.style = Some(value.into());
+            self
+        }
+        /// Key reported as the callback's EventKey; required when `type` is 0; at most 1024 bytes, unique within the card.
+        pub fn key(mut self, value: impl Into<String>) -> Self {
+            self.key = Some(value.into());
+            self
+        }
+        /// Link opened on click; required when `type` is 1.
+        pub fn url(mut self, value: impl Into<String>) -> Self {
+            self.url = Some(value.into());
+            self
+        }
+    }
+    /// The question of a vote card.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardCheckbox {
+        /// Key identifying the question in the callback; at most 1024 bytes.
+        pub question_key: String,
+        /// The options, 1 to 20.
+        pub option_list: Vec<CardCheckboxOption>,
+        /// How many options may be chosen.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: one (also when absent)
+        /// - `1`: several
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub mode: Option<i64>,
+    }
+    impl CardCheckbox {
+        /// A `CardCheckbox` with its required fields; the setters add the others.
+        ///
+        /// - `question_key`: Key identifying the question in the callback; at most 1024 bytes.
+        /// - `option_list`: The options, 1 to 20.
+        pub fn new(
+            question_key: impl Into<String>,
+            option_list: Vec<CardCheckboxOption>,
+        ) -> Self {
+            Self {
+                question_key: question_key.into(),
+                option_list,
+                mode: None,
+            }
+        }
+        /// How many options may be chosen.
+        pub fn mode(mut self, value: impl Into<i64>) -> Self {
+            self.mode = Some(value.into());
+            self
+        }
+    }
+    /// One option of a vote card's question.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardCheckboxOption {
+        /// Option id reported in the callback; at most 128 bytes, unique within the question.
+        pub id: String,
+        /// Option label, best within 17 characters.
+        pub text: String,
+        /// Show the option as chosen at first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub is_checked: Option<bool>,
+    }
+    impl CardCheckboxOption {
+        /// A `CardCheckboxOption` with its required fields; the setters add the others.
+        ///
+        /// - `id`: Option id reported in the callback; at most 128 bytes, unique within the question.
+        /// - `text`: Option label, best within 17 characters.
+        pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
+            Self {
+                id: id.into(),
+                text: text.into(),
+                is_checked: None,
+            }
+        }
+        /// Show the option as chosen at first.
+        pub fn is_checked(mut self, value: impl Into<bool>) -> Self {
+            self.is_checked = Some(value.into());
+            self
+        }
+    }
+    /// A highlighted key figure of a card.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardEmphasisContent {
+        /// The figure itself, best within 14 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
+        /// Its caption, best within 22 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub desc: Option<String>,
+    }
+    impl CardEmphasisContent {
+        /// A `CardEmphasisContent` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self { title: None, desc: None }
+        }
+        /// The figure itself, best within 14 characters.
+        pub fn title(mut self, value: impl Into<String>) -> Self {
+            self.title = Some(value.into());
+            self
+        }
+        /// Its caption, best within 22 characters.
+        pub fn desc(mut self, value: impl Into<String>) -> Self {
+            self.desc = Some(value.into());
+            self
+        }
+    }
+    /// One label-value line of a card; the value may be a link, a file download or a member profile.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardHorizontalContent {
+        /// The label, best within 5 characters.
+        pub keyname: String,
+        /// What the value links to.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: nothing (also when absent)
+        /// - `1`: open `url`
+        /// - `2`: download the file `media_id`
+        /// - `3`: open the profile of member `userid`
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// The value (for `type` 2 the file name with its extension), best within 30 characters; id translation applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub value: Option<String>,
+        /// Link opened on click; required when `type` is 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub url: Option<String>,
+        /// Media id of the file to download; required when `type` is 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub media_id: Option<String>,
+        /// The member whose profile opens; required when `type` is 3.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+    }
+    impl CardHorizontalContent {
+        /// A `CardHorizontalContent` with its required fields; the setters add the others.
+        ///
+        /// - `keyname`: The label, best within 5 characters.
+        pub fn new(keyname: impl Into<String>) -> Self {
+            Self {
+                keyname: keyname.into(),
+                type_: None,
+                value: None,
+                url: None,
+                media_id: None,
+                userid: None,
+            }
+        }
+        /// What the value links to.
+        pub fn type_(mut self, value: impl Into<i64>) -> Self {
+            self.type_ = Some(value.into());
+            self
+        }
+        /// The value (for `type` 2 the file name with its extension), best within 30 characters; id translation applies.
+        pub fn value(mut self, value: impl Into<String>) -> Self {
+            self.value = Some(value.into());
+            self
+        }
+        /// Link opened on click; required when `type` is 1.
+        pub fn url(mut self, value: impl Into<String>) -> Self {
+            self.url = Some(value.into());
+            self
+        }
+        /// Media id of the file to download; required when `type` is 2.
+        pub fn media_id(mut self, value: impl Into<String>) -> Self {
+            self.media_id = Some(value.into());
+            self
+        }
+        /// The member whose profile opens; required when `type` is 3.
+        pub fn userid(mut self, value: impl Into<String>) -> Self {
+            self.userid = Some(value.into());
+            self
+        }
+    }
+    /// The large picture of a news notice card.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardImage {
+        /// Link of the picture.
+        pub url: String,
+        /// Width divided by height, between 1.3 and 2.25; 1.3 when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub aspect_ratio: Option<f64>,
+    }
+    impl CardImage {
+        /// A `CardImage` with its required fields; the setters add the others.
+        ///
+        /// - `url`: Link of the picture.
+        pub fn new(url: impl Into<String>) -> Self {
+            Self {
+                url: url.into(),
+                aspect_ratio: None,
+            }
+        }
+        /// Width divided by height, between 1.3 and 2.25; 1.3 when absent.
+        pub fn aspect_ratio(mut self, value: impl Into<f64>) -> Self {
+            self.aspect_ratio = Some(value.into());
+            self
+        }
+    }
+    /// A picture-left, text-right block of a news notice card, optionally clickable.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardImageTextArea {
+        /// Link of the picture.
+        pub image_url: String,
+        /// What a click on the block does.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: nothing (also when absent)
+        /// - `1`: open `url`
+        /// - `2`: open the mini program `appid` at `pagepath`
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// Link opened on click; required when `type` is 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub url: Option<String>,
+        /// Appid of a mini program linked to the app; required when `type` is 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub appid: Option<String>,
+        /// Page of that mini program; optional when `type` is 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pagepath: Option<String>,
+        /// Title of the block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
+        /// Text of the block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub desc: Option<String>,
+    }
+    impl CardImageTextArea {
+        /// A `CardImageTextArea` with its required fields; the setters add the others.
+        ///
+        /// - `image_url`: Link of the picture.
+        pub fn new(image_url: impl Into<String>) -> Self {
+            Self {
+                image_url: image_url.into(),
+                type_: None,
+                url: None,
+                appid: None,
+                pagepath: None,
+                title: None,
+                desc: None,
+            }
+        }
+        /// What a click on the block does.
+        pub fn type_(mut self, value: impl Into<i64>) -> Self {
+            self.type_ = Some(value.into());
+            self
+        }
+        /// Link opened on click; required when `type` is 1.
+        pub fn url(mut self, value: impl Into<String>) -> Self {
+            self.url = Some(value.into());
+            self
+        }
+        /// Appid of a mini program linked to the app; required when `type` is 2.
+        pub fn appid(mut self, value: impl Into<String>) -> Self {
+            self.appid = Some(value.into());
+            self
+        }
+        /// Page of that mini program; optional when `type` is 2.
+        pub fn pagepath(mut self, value: impl Into<String>) -> Self {
+            self.pagepath = Some(value.into());
+            self
+        }
+        /// Title of the block.
+        pub fn title(mut self, value: impl Into<String>) -> Self {
+            self.title = Some(value.into());
+            self
+        }
+        /// Text of the block.
+        pub fn desc(mut self, value: impl Into<String>) -> Self {
+            self.desc = Some(value.into());
+            self
+        }
+    }
+    /// One link line at the bottom of a card.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardJump {
+        /// The link text, best within 18 characters.
+        pub title: String,
+        /// What the link opens.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: nothing (also when absent)
+        /// - `1`: open `url`
+        /// - `2`: open the mini program `appid` at `pagepath`
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// Link opened on click; required when `type` is 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub url: Option<String>,
+        /// Appid of a mini program linked to the app; required when `type` is 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub appid: Option<String>,
+        /// Page of that mini program; optional when `type` is 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pagepath: Option<String>,
+    }
+    impl CardJump {
+        /// A `CardJump` with its required fields; the setters add the others.
+        ///
+        /// - `title`: The link text, best within 18 characters.
+        pub fn new(title: impl Into<String>) -> Self {
+            Self {
+                title: title.into(),
+                type_: None,
+                url: None,
+                appid: None,
+                pagepath: None,
+            }
+        }
+        /// What the link opens.
+        pub fn type_(mut self, value: impl Into<i64>) -> Self {
+            self.type_ = Some(value.into());
+            self
+        }
+        /// Link opened on click; required when `type` is 1.
+        pub fn url(mut self, value: impl Into<String>) -> Self {
+            self.url = Some(value.into());
+            self
+        }
+        /// Appid of a mini program linked to the app; required when `type` is 2.
+        pub fn appid(mut self, value: impl Into<String>) -> Self {
+            self.appid = Some(value.into());
+            self
+        }
+        /// Page of that mini program; optional when `type` is 2.
+        pub fn pagepath(mut self, value: impl Into<String>) -> Self {
+            self.pagepath = Some(value.into());
+            self
+        }
+    }
+    /// A card's title line and the line under it.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardMainTitle {
+        /// The title, best within 36 characters; id translation applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
+        /// The line under the title, best within 44 characters; id translation applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub desc: Option<String>,
+    }
+    impl CardMainTitle {
+        /// A `CardMainTitle` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self { title: None, desc: None }
+        }
+        /// The title, best within 36 characters; id translation applies.
+        pub fn title(mut self, value: impl Into<String>) -> Self {
+            self.title = Some(value.into());
+            self
+        }
+        /// The line under the title, best within 44 characters; id translation applies.
+        pub fn desc(mut self, value: impl Into<String>) -> Self {
+            self.desc = Some(value.into());
+            self
+        }
+    }
+    /// A quotation block of a card, optionally clickable.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardQuoteArea {
+        /// What a click on the block does.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: nothing (also when absent)
+        /// - `1`: open `url`
+        /// - `2`: open the mini program `appid` at `pagepath`
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// Link opened on click; required when `type` is 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub url: Option<String>,
+        /// Appid of a mini program linked to the app; required when `type` is 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub appid: Option<String>,
+        /// Page of that mini program; optional when `type` is 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pagepath: Option<String>,
+        /// Title of the quotation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
+        /// The quoted text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub quote_text: Option<String>,
+    }
+    impl CardQuoteArea {
+        /// A `CardQuoteArea` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                type_: None,
+                url: None,
+                appid: None,
+                pagepath: None,
+                title: None,
+                quote_text: None,
+            }
+        }
+        /// What a click on the block does.
+        pub fn type_(mut self, value: impl Into<i64>) -> Self {
+            self.type_ = Some(value.into());
+            self
+        }
+        /// Link opened on click; required when `type` is 1.
+        pub fn url(mut self, value: impl Into<String>) -> Self {
+            self.url = Some(value.into());
+            self
+        }
+        /// Appid of a mini program linked to the app; required when `type` is 2.
+        pub fn appid(mut self, value: impl Into<String>) -> Self {
+            self.appid = Some(value.into());
+            self
+        }
+        /// Page of that mini program; optional when `type` is 2.
+        pub fn pagepath(mut self, value: impl Into<String>) -> Self {
+            self.pagepath = Some(value.into());
+            self
+        }
+        /// Title of the quotation.
+        pub fn title(mut self, value: impl Into<String>) -> Self {
+            self.title = Some(value.into());
+            self
+        }
+        /// The quoted text.
+        pub fn quote_text(mut self, value: impl Into<String>) -> Self {
+            self.quote_text = Some(value.into());
+            self
+        }
+    }
+    /// One option of a card drop-down.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardSelectOption {
+        /// Option id reported in the callback; at most 128 bytes, unique within the drop-down.
+        pub id: String,
+        /// Option label, best within 16 characters.
+        pub text: String,
+    }
+    impl CardSelectOption {
+        /// A `CardSelectOption` with its required fields; the setters add the others.
+        ///
+        /// - `id`: Option id reported in the callback; at most 128 bytes, unique within the drop-down.
+        /// - `text`: Option label, best within 16 characters.
+        pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
+            Self {
+                id: id.into(),
+                text: text.into(),
+            }
+        }
+    }
+    /// A drop-down of a card (`button_selection` of a button card, each entry of `select_list` of a multiple-selection card); the choice is called back under `question_key`.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardSelection {
+        /// Key identifying this drop-down in the callback; at most 1024 bytes, unique within the card.
+        pub question_key: String,
+        /// The options, 1 to 10.
+        pub option_list: Vec<CardSelectOption>,
+        /// Label shown beside the drop-down.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
+        /// Id of the option chosen at first; the first option when absent or unknown.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub selected_id: Option<String>,
+    }
+    impl CardSelection {
+        /// A `CardSelection` with its required fields; the setters add the others.
+        ///
+        /// - `question_key`: Key identifying this drop-down in the callback; at most 1024 bytes, unique within the card.
+        /// - `option_list`: The options, 1 to 10.
+        pub fn new(
+            question_key: impl Into<String>,
+            option_list: Vec<CardSelectOption>,
+        ) -> Self {
+            Self {
+                question_key: question_key.into(),
+                option_list,
+                title: None,
+                selected_id: None,
+            }
+        }
+        /// Label shown beside the drop-down.
+        pub fn title(mut self, value: impl Into<String>) -> Self {
+            self.title = Some(value.into());
+            self
+        }
+        /// Id of the option chosen at first; the first option when absent or unknown.
+        pub fn selected_id(mut self, value: impl Into<String>) -> Self {
+            self.selected_id = Some(value.into());
+            self
+        }
+    }
+    /// The source line of a template card - a small icon and a caption.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardSource {
+        /// Link of the icon, best 72*72.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub icon_url: Option<String>,
+        /// The caption, best within 20 characters; id translation applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub desc: Option<String>,
+        /// Colour of the caption.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: grey (default)
+        /// - `1`: black
+        /// - `2`: red
+        /// - `3`: green
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub desc_color: Option<i64>,
+    }
+    impl CardSource {
+        /// A `CardSource` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                icon_url: None,
+                desc: None,
+                desc_color: None,
+            }
+        }
+        /// Link of the icon, best 72*72.
+        pub fn icon_url(mut self, value: impl Into<String>) -> Self {
+            self.icon_url = Some(value.into());
+            self
+        }
+        /// The caption, best within 20 characters; id translation applies.
+        pub fn desc(mut self, value: impl Into<String>) -> Self {
+            self.desc = Some(value.into());
+            self
+        }
+        /// Colour of the caption.
+        pub fn desc_color(mut self, value: impl Into<i64>) -> Self {
+            self.desc_color = Some(value.into());
+            self
+        }
+    }
+    /// The submit button of a vote or multiple-selection card.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardSubmitButton {
+        /// The label, best within 10 characters.
+        pub text: String,
+        /// Key reported as the callback's EventKey on submit; at most 1024 bytes.
+        pub key: String,
+    }
+    impl CardSubmitButton {
+        /// A `CardSubmitButton` with its required fields; the setters add the others.
+        ///
+        /// - `text`: The label, best within 10 characters.
+        /// - `key`: Key reported as the callback's EventKey on submit; at most 1024 bytes.
+        pub fn new(text: impl Into<String>, key: impl Into<String>) -> Self {
+            Self {
+                text: text.into(),
+                key: key.into(),
+            }
+        }
+    }
+    /// One stacked title-text block of a news notice card.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CardVerticalContent {
+        /// The block's title, best within 38 characters.
+        pub title: String,
+        /// The block's text, best within 160 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub desc: Option<String>,
+    }
+    impl CardVerticalContent {
+        /// A `CardVerticalContent` with its required fields; the setters add the others.
+        ///
+        /// - `title`: The block's title, best within 38 characters.
+        pub fn new(title: impl Into<String>) -> Self {
+            Self {
+                title: title.into(),
+                desc: None,
+            }
+        }
+        /// The block's text, best within 160 characters.
+        pub fn desc(mut self, value: impl Into<String>) -> Self {
+            self.desc = Some(value.into());
+            self
+        }
+    }
+    /// A file message (`msgtype` file).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct FileContent {
+        /// The file's media id, from the temporary media upload.
+        pub media_id: String,
+    }
+    impl FileContent {
+        /// A `FileContent` with its required fields; the setters add the others.
+        ///
+        /// - `media_id`: The file's media id, from the temporary media upload.
+        pub fn new(media_id: impl Into<String>) -> Self {
+            Self { media_id: media_id.into() }
+        }
+    }
+    /// An image message (`msgtype` image).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ImageContent {
+        /// The image's media id, from the temporary media upload.
+        pub media_id: String,
+    }
+    impl ImageContent {
+        /// A `ImageContent` with its required fields; the setters add the others.
+        ///
+        /// - `media_id`: The image's media id, from the temporary media upload.
+        pub fn new(media_id: impl Into<String>) -> Self {
+            Self { media_id: media_id.into() }
+        }
+    }
+    /// A markdown message (`msgtype` markdown), shown only in the WeCom client, in WeCom's markdown subset.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MarkdownContent {
+        /// The markdown text, UTF-8, at most 2048 bytes.
+        pub content: String,
+    }
+    impl MarkdownContent {
+        /// A `MarkdownContent` with its required fields; the setters add the others.
+        ///
+        /// - `content`: The markdown text, UTF-8, at most 2048 bytes.
+        pub fn new(content: impl Into<String>) -> Self {
+            Self { content: content.into() }
+        }
+    }
+    /// A mini-program notice (`msgtype` miniprogram_notice), delivered through the
+    /// mini-program notice channel. Only apps of the mini-program kind may send it, and
+    /// not to `@all`.
+    ///
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MiniprogramNoticeContent {
+        /// Appid of the mini program linked to the sending app.
+        pub appid: String,
+        /// Notice title, 4 to 12 Chinese characters; id translation applies.
+        pub title: String,
+        /// Page of that mini program opened on click (at most 1024 bytes); without it the notice does not open anything.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub page: Option<String>,
+        /// Notice subtitle, 4 to 12 Chinese characters; id translation applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// Show the first `content_item` enlarged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub emphasis_first_item: Option<bool>,
+        /// Key-value lines of the notice, at most 10.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub content_item: Vec<MiniprogramNoticeItem>,
+    }
+    impl MiniprogramNoticeContent {
+        /// A `MiniprogramNoticeContent` with its required fields; the setters add the others.
+        ///
+        /// - `appid`: Appid of the mini program linked to the sending app.
+        /// - `title`: Notice title, 4 to 12 Chinese characters; id translation applies.
+        pub fn new(appid: impl Into<String>, title: impl Into<String>) -> Self {
+            Self {
+                appid: appid.into(),
+                title: title.into(),
+                page: None,
+                description: None,
+                emphasis_first_item: None,
+                content_item: Default::default(),
+            }
+        }
+        /// Page of that mini program opened on click (at most 1024 bytes); without it the notice does not open anything.
+        pub fn page(mut self, value: impl Into<String>) -> Self {
+            self.page = Some(value.into());
+            self
+        }
+        /// Notice subtitle, 4 to 12 Chinese characters; id translation applies.
+        pub fn description(mut self, value: impl Into<String>) -> Self {
+            self.description = Some(value.into());
+            self
+        }
+        /// Show the first `content_item` enlarged.
+        pub fn emphasis_first_item(mut self, value: impl Into<bool>) -> Self {
+            self.emphasis_first_item = Some(value.into());
+            self
+        }
+        /// Key-value lines of the notice, at most 10.
+        pub fn content_item(mut self, value: Vec<MiniprogramNoticeItem>) -> Self {
+            self.content_item = value;
+            self
+        }
+    }
+    /// One key-value line of a mini-program notice; a line whose key and value are both empty is skipped.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MiniprogramNoticeItem {
+        /// The label, at most 10 Chinese characters.
+        pub key: String,
+        /// The value, at most 30 Chinese characters; id translation applies.
+        pub value: String,
+    }
+    impl MiniprogramNoticeItem {
+        /// A `MiniprogramNoticeItem` with its required fields; the setters add the others.
+        ///
+        /// - `key`: The label, at most 10 Chinese characters.
+        /// - `value`: The value, at most 30 Chinese characters; id translation applies.
+        pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+            Self {
+                key: key.into(),
+                value: value.into(),
+            }
+        }
+    }
+    /// One article of an mpnews message.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MpnewsArticle {
+        /// Article title, at most 128 bytes (longer is cut); id translation applies.
+        pub title: String,
+        /// Media id of the cover thumbnail, from the media upload.
+        pub thumb_media_id: String,
+        /// Article body; HTML tags allowed, at most 666 KB; id translation applies.
+        pub content: String,
+        /// Author name, at most 64 bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub author: Option<String>,
+        /// Page opened by the article's "read the original" link.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub content_source_url: Option<String>,
+        /// Summary, at most 512 bytes (longer is cut); id translation applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub digest: Option<String>,
+    }
+    impl MpnewsArticle {
+        /// A `MpnewsArticle` with its required fields; the setters add the others.
+        ///
+        /// - `title`: Article title, at most 128 bytes (longer is cut); id translation applies.
+        /// - `thumb_media_id`: Media id of the cover thumbnail, from the media upload.
+        /// - `content`: Article body; HTML tags allowed, at most 666 KB; id translation applies.
+        pub fn new(
+            title: impl Into<String>,
+            thumb_media_id: impl Into<String>,
+            content: impl Into<String>,
+        ) -> Self {
+            Self {
+                title: title.into(),
+                thumb_media_id: thumb_media_id.into(),
+                content: content.into(),
+                author: None,
+                content_source_url: None,
+                digest: None,
+            }
+        }
+        /// Author name, at most 64 bytes.
+        pub fn author(mut self, value: impl Into<String>) -> Self {
+            self.author = Some(value.into());
+            self
+        }
+        /// Page opened by the article's "read the original" link.
+        pub fn content_source_url(mut self, value: impl Into<String>) -> Self {
+            self.content_source_url = Some(value.into());
+            self
+        }
+        /// Summary, at most 512 bytes (longer is cut); id translation applies.
+        pub fn digest(mut self, value: impl Into<String>) -> Self {
+            self.digest = Some(value.into());
+            self
+        }
+    }
+    /// An article message stored in WeCom (`msgtype` mpnews): like `news`, but the
+    /// article bodies live on WeCom's side, and every send counts as new articles for
+    /// read and like statistics.
+    ///
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MpnewsContent {
+        /// The articles, 1 to 8.
+        pub articles: Vec<MpnewsArticle>,
+    }
+    impl MpnewsContent {
+        /// A `MpnewsContent` with its required fields; the setters add the others.
+        ///
+        /// - `articles`: The articles, 1 to 8.
+        pub fn new(articles: Vec<MpnewsArticle>) -> Self {
+            Self { articles }
+        }
+    }
+    /// A multiple-selection template card (`card_type` multiple_interaction): up to
+    /// three drop-downs and a submit button; the choices are called back with `task_id`.
+    ///
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MultipleInteractionCard {
+        /// The card's title and its subtitle.
+        pub main_title: CardMainTitle,
+        /// Task id, unique per app, of digits, letters and `_-@`, at most 128 bytes; returned in the callbacks.
+        pub task_id: String,
+        /// The drop-downs, 1 to 3; must not be empty.
+        pub select_list: Vec<CardSelection>,
+        /// The submit button.
+        pub submit_button: CardSubmitButton,
+        /// The source line at the top of the card; optional.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub source: Option<CardSource>,
+    }
+    impl MultipleInteractionCard {
+        /// A `MultipleInteractionCard` with its required fields; the setters add the others.
+        ///
+        /// - `main_title`: The card's title and its subtitle.
+        /// - `task_id`: Task id, unique per app, of digits, letters and `_-@`, at most 128 bytes; returned in the callbacks.
+        /// - `select_list`: The drop-downs, 1 to 3; must not be empty.
+        /// - `submit_button`: The submit button.
+        pub fn new(
+            main_title: CardMainTitle,
+            task_id: impl Into<String>,
+            select_list: Vec<CardSelection>,
+            submit_button: CardSubmitButton,
+        ) -> Self {
+            Self {
+                main_title,
+                task_id: task_id.into(),
+                select_list,
+                submit_button,
+                source: None,
+            }
+        }
+        /// The source line at the top of the card; optional.
+        pub fn source(mut self, value: impl Into<CardSource>) -> Self {
+            self.source = Some(value.into());
+            self
+        }
+    }
+    /// One article of a news message; it opens either `url` or a mini-program page (`appid` with `pagepath`).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct NewsArticle {
+        /// Article title, at most 128 bytes (longer is cut); id translation applies.
+        pub title: String,
+        /// Article summary, at most 512 bytes (longer is cut); id translation applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// Link opened on click, with its http/https scheme, at most 2048 bytes. Either this or a mini-program page must be given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub url: Option<String>,
+        /// Picture link (JPG or PNG, at most 2048 bytes); 1068*455 suits the large picture, 150*150 the small one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub picurl: Option<String>,
+        /// Appid of a mini program linked to the app; set together with `pagepath`, and then `url` is ignored.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub appid: Option<String>,
+        /// Page of that mini program opened on click, at most 128 bytes; set together with `appid`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pagepath: Option<String>,
+    }
+    impl NewsArticle {
+        /// A `NewsArticle` with its required fields; the setters add the others.
+        ///
+        /// - `title`: Article title, at most 128 bytes (longer is cut); id translation applies.
+        pub fn new(title: impl Into<String>) -> Self {
+            Self {
+                title: title.into(),
+                description: None,
+                url: None,
+                picurl: None,
+                appid: None,
+                pagepath: None,
+            }
+        }
+        /// Article summary, at most 512 bytes (longer is cut); id translation applies.
+        pub fn description(mut self, value: impl Into<String>) -> Self {
+            self.description = Some(value.into());
+            self
+        }
+        /// Link opened on click, with its http/https scheme, at most 2048 bytes. Either this or a mini-program page must be given.
+        pub fn url(mut self, value: impl Into<String>) -> Self {
+            self.url = Some(value.into());
+            self
+        }
+        /// Picture link (JPG or PNG, at most 2048 bytes); 1068*455 suits the large picture, 150*150 the small one.
+        pub fn picurl(mut self, value: impl Into<String>) -> Self {
+            self.picurl = Some(value.into());
+            self
+        }
+        /// Appid of a mini program linked to the app; set together with `pagepath`, and then `url` is ignored.
+        pub fn appid(mut self, value: impl Into<String>) -> Self {
+            self.appid = Some(value.into());
+            self
+        }
+        /// Page of that mini program opened on click, at most 128 bytes; set together with `appid`.
+        pub fn pagepath(mut self, value: impl Into<String>) -> Self {
+            self.pagepath = Some(value.into());
+            self
+        }
+    }
+    /// A link-article message (`msgtype` news) of one to eight articles.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct NewsContent {
+        /// The articles, 1 to 8.
+        pub articles: Vec<NewsArticle>,
+    }
+    impl NewsContent {
+        /// A `NewsContent` with its required fields; the setters add the others.
+        ///
+        /// - `articles`: The articles, 1 to 8.
+        pub fn new(articles: Vec<NewsArticle>) -> Self {
+            Self { articles }
+        }
+    }
+    /// A news-notice template card (`card_type` news_notice): like the text notice, with
+    /// a picture. At least one of `card_image` and `image_text_area` must be set.
+    ///
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct NewsNoticeCard {
+        /// The card's title (required for this card type) and its subtitle.
+        pub main_title: CardMainTitle,
+        /// What a click on the card opens; required for this card type (`type` 1 or 2).
+        pub card_action: CardAction,
+        /// The source line at the top of the card; optional.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub source: Option<CardSource>,
+        /// The "more" menu at the card's top right; requires `task_id`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub action_menu: Option<CardActionMenu>,
+        /// Task id, unique per app, of digits, letters and `_-@`, at most 128 bytes; required when `action_menu` is set.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub task_id: Option<String>,
+        /// A quotation block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub quote_area: Option<CardQuoteArea>,
+        /// A picture-left, text-right block; this or `card_image` is required.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub image_text_area: Option<CardImageTextArea>,
+        /// A large picture; this or `image_text_area` is required.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub card_image: Option<CardImage>,
+        /// Stacked title-text blocks, at most 4; may be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub vertical_content_list: Vec<CardVerticalContent>,
+        /// Label-value lines, at most 6; may be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub horizontal_content_list: Vec<CardHorizontalContent>,
+        /// Link lines at the bottom of the card, at most 3; may be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub jump_list: Vec<CardJump>,
+    }
+    impl NewsNoticeCard {
+        /// A `NewsNoticeCard` with its required fields; the setters add the others.
+        ///
+        /// - `main_title`: The card's title (required for this card type) and its subtitle.
+        /// - `card_action`: What a click on the card opens; required for this card type (`type` 1 or 2).
+        pub fn new(main_title: CardMainTitle, card_action: CardAction) -> Self {
+            Self {
+                main_title,
+                card_action,
+                source: None,
+                action_menu: None,
+                task_id: None,
+                quote_area: None,
+                image_text_area: None,
+                card_image: None,
+                vertical_content_list: Default::default(),
+                horizontal_content_list: Default::default(),
+                jump_list: Default::default(),
+            }
+        }
+        /// The source line at the top of the card; optional.
+        pub fn source(mut self, value: impl Into<CardSource>) -> Self {
+            self.source = Some(value.into());
+            self
+        }
+        /// The "more" menu at the card's top right; requires `task_id`.
+        pub fn action_menu(mut self, value: impl Into<CardActionMenu>) -> Self {
+            self.action_menu = Some(value.into());
+            self
+        }
+        /// Task id, unique per app, of digits, letters and `_-@`, at most 128 bytes; required when `action_menu` is set.
+        pub fn task_id(mut self, value: impl Into<String>) -> Self {
+            self.task_id = Some(value.into());
+            self
+        }
+        /// A quotation block.
+        pub fn quote_area(mut self, value: impl Into<CardQuoteArea>) -> Self {
+            self.quote_area = Some(value.into());
+            self
+        }
+        /// A picture-left, text-right block; this or `card_image` is required.
+        pub fn image_text_area(mut self, value: impl Into<CardImageTextArea>) -> Self {
+            self.image_text_area = Some(value.into());
+            self
+        }
+        /// A large picture; this or `image_text_area` is required.
+        pub fn card_image(mut self, value: impl Into<CardImage>) -> Self {
+            self.card_image = Some(value.into());
+            self
+        }
+        /// Stacked title-text blocks, at most 4; may be empty.
+        pub fn vertical_content_list(mut self, value: Vec<CardVerticalContent>) -> Self {
+            self.vertical_content_list = value;
+            self
+        }
+        /// Label-value lines, at most 6; may be empty.
+        pub fn horizontal_content_list(
+            mut self,
+            value: Vec<CardHorizontalContent>,
+        ) -> Self {
+            self.horizontal_content_list = value;
+            self
+        }
+        /// Link lines at the bottom of the card, at most 3; may be empty.
+        pub fn jump_list(mut self, value: Vec<CardJump>) -> Self {
+            self.jump_list = value;
+            self
+        }
+    }
     /// The message to recall.
     ///
     /// Request body of [`CorpMessage::recall`](super::CorpMessage::recall) (`POST /cgi-bin/message/recall`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94947>).
@@ -20,6 +1275,146 @@ pub mod types {
             Self { msgid: msgid.into() }
         }
     }
+    /// What WeCom reports after accepting an app message. The `invalid*` and
+    /// `unlicenseduser` members are single strings of ids joined with `|`
+    /// (e.g. `"userid1|userid2"`), exactly as WeCom sends them, not arrays; they list
+    /// the recipients that were skipped while the rest still received the message. If
+    /// every recipient is skipped, the call fails with errcode 81013 instead.
+    ///
+    ///
+    /// Reply of [`CorpMessage::send`](super::CorpMessage::send) (`POST /cgi-bin/message/send`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90372>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct SendMessageReply {
+        /// The `|`-separated userids that were not valid recipients (unknown, or outside the app's visible range); WeCom lowercases them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub invaliduser: Option<String>,
+        /// The `|`-separated department ids that were not valid recipients.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub invalidparty: Option<String>,
+        /// The `|`-separated tag ids that were not valid recipients.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub invalidtag: Option<String>,
+        /// The `|`-separated userids inside the visible range that hold no (or an expired) basic interface licence, so got nothing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub unlicenseduser: Option<String>,
+        /// The id of the sent message; pass it to `recall` to withdraw the message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub msgid: Option<String>,
+        /// Only for template cards that can call back (button, vote and multiple-choice
+        /// cards, and text or news cards with an `action_menu`): a one-time code for
+        /// `update_template_card`, valid for 72 hours.
+        ///
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub response_code: Option<String>,
+    }
+    /// Who receives the message, from which app, with which delivery options, and the
+    /// message itself. At least one of `touser`, `toparty` and `totag` must be set.
+    ///
+    ///
+    /// Request body of [`CorpMessage::send`](super::CorpMessage::send) (`POST /cgi-bin/message/send`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90372>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct SendMessageRequest {
+        /// The message; its `msgtype` and content sit beside the members above.
+        #[serde(flatten)]
+        pub message: AppMessage,
+        /// Recipient userids joined with `|`, at most 1000; `@all` sends to every member in the app's visible range (and then `toparty` and `totag` are ignored).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub touser: Option<String>,
+        /// Recipient department ids joined with `|`, at most 100; ignored when `touser` is `@all`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub toparty: Option<String>,
+        /// Recipient tag ids joined with `|`, at most 100; ignored when `touser` is `@all`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub totag: Option<String>,
+        /// The sending app's agentid in the authorising corp (from the corp's authorisation info); required for every kind but `miniprogram_notice`, which names its mini program by `appid`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub agentid: Option<i64>,
+        /// Confidentiality of the message; documented for text, image, video, file and mpnews messages.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: may be shared outside (default)
+        /// - `1`: may not be shared, shown with a watermark
+        /// - `2`: may be shared only within the corp (mpnews only)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub safe: Option<i64>,
+        /// Translate userid and department-id placeholders into names in the fields that support it.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: no (default)
+        /// - `1`: yes
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub enable_id_trans: Option<i64>,
+        /// Drop a message whose request JSON repeats one sent within `duplicate_check_interval`.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: no (default)
+        /// - `1`: yes
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub enable_duplicate_check: Option<i64>,
+        /// Window of the duplicate check in seconds; 1800 when absent, at most 4 hours (14400).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub duplicate_check_interval: Option<i64>,
+    }
+    impl SendMessageRequest {
+        /// A `SendMessageRequest` with its required fields; the setters add the others.
+        ///
+        /// - `message`: The message; its `msgtype` and content sit beside the members above.
+        pub fn new(message: impl Into<AppMessage>) -> Self {
+            Self {
+                message: message.into(),
+                touser: None,
+                toparty: None,
+                totag: None,
+                agentid: None,
+                safe: None,
+                enable_id_trans: None,
+                enable_duplicate_check: None,
+                duplicate_check_interval: None,
+            }
+        }
+        /// Recipient userids joined with `|`, at most 1000; `@all` sends to every member in the app's visible range (and then `toparty` and `totag` are ignored).
+        pub fn touser(mut self, value: impl Into<String>) -> Self {
+            self.touser = Some(value.into());
+            self
+        }
+        /// Recipient department ids joined with `|`, at most 100; ignored when `touser` is `@all`.
+        pub fn toparty(mut self, value: impl Into<String>) -> Self {
+            self.toparty = Some(value.into());
+            self
+        }
+        /// Recipient tag ids joined with `|`, at most 100; ignored when `touser` is `@all`.
+        pub fn totag(mut self, value: impl Into<String>) -> Self {
+            self.totag = Some(value.into());
+            self
+        }
+        /// The sending app's agentid in the authorising corp (from the corp's authorisation info); required for every kind but `miniprogram_notice`, which names its mini program by `appid`.
+        pub fn agentid(mut self, value: impl Into<i64>) -> Self {
+            self.agentid = Some(value.into());
+            self
+        }
+        /// Confidentiality of the message; documented for text, image, video, file and mpnews messages.
+        pub fn safe(mut self, value: impl Into<i64>) -> Self {
+            self.safe = Some(value.into());
+            self
+        }
+        /// Translate userid and department-id placeholders into names in the fields that support it.
+        pub fn enable_id_trans(mut self, value: impl Into<i64>) -> Self {
+            self.enable_id_trans = Some(value.into());
+            self
+        }
+        /// Drop a message whose request JSON repeats one sent within `duplicate_check_interval`.
+        pub fn enable_duplicate_check(mut self, value: impl Into<i64>) -> Self {
+            self.enable_duplicate_check = Some(value.into());
+            self
+        }
+        /// Window of the duplicate check in seconds; 1800 when absent, at most 4 hours (14400).
+        pub fn duplicate_check_interval(mut self, value: impl Into<i64>) -> Self {
+            self.duplicate_check_interval = Some(value.into());
+            self
+        }
+    }
     /// The replacement for the card's buttons, which become unclickable.
     #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -35,6 +1430,169 @@ pub mod types {
             Self {
                 replace_name: replace_name.into(),
             }
+        }
+    }
+    /// A text card (`msgtype` textcard) - a title, a short description and a link button.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct TextCardContent {
+        /// Card title, at most 128 characters (longer is cut); id translation applies.
+        pub title: String,
+        /// Card body, at most 512 characters (longer is cut); id translation applies.
+        /// Accepts `<br>` and `<div class="gray|normal|highlight">` for line breaks and
+        /// the three built-in text colours.
+        ///
+        pub description: String,
+        /// Link opened on click, with its http/https scheme, at most 2048 bytes.
+        pub url: String,
+        /// Button label, at most 4 characters; WeCom shows its default ("详情") when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub btntxt: Option<String>,
+    }
+    impl TextCardContent {
+        /// A `TextCardContent` with its required fields; the setters add the others.
+        ///
+        /// - `title`: Card title, at most 128 characters (longer is cut); id translation applies.
+        /// - `description`: Card body, at most 512 characters (longer is cut); id translation applies.
+        /// - `url`: Link opened on click, with its http/https scheme, at most 2048 bytes.
+        pub fn new(
+            title: impl Into<String>,
+            description: impl Into<String>,
+            url: impl Into<String>,
+        ) -> Self {
+            Self {
+                title: title.into(),
+                description: description.into(),
+                url: url.into(),
+                btntxt: None,
+            }
+        }
+        /// Button label, at most 4 characters; WeCom shows its default ("详情") when absent.
+        pub fn btntxt(mut self, value: impl Into<String>) -> Self {
+            self.btntxt = Some(value.into());
+            self
+        }
+    }
+    /// A plain text message (`msgtype` text).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct TextContent {
+        /// The text, at most 2048 bytes (longer text is cut). Line breaks (`\n`) and `<a href>` links are allowed; id translation applies.
+        pub content: String,
+    }
+    impl TextContent {
+        /// A `TextContent` with its required fields; the setters add the others.
+        ///
+        /// - `content`: The text, at most 2048 bytes (longer text is cut). Line breaks (`\n`) and `<a href>` links are allowed; id translation applies.
+        pub fn new(content: impl Into<String>) -> Self {
+            Self { content: content.into() }
+        }
+    }
+    /// A text-notice template card (`card_type` text_notice): titles, key data, text
+    /// lines and links, opened as a whole through `card_action`. Either
+    /// `main_title.title` or `sub_title_text` must be set.
+    ///
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct TextNoticeCard {
+        /// What a click on the card opens; required for this card type (`type` 1 or 2).
+        pub card_action: CardAction,
+        /// The source line at the top of the card; optional.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub source: Option<CardSource>,
+        /// The "more" menu at the card's top right; requires `task_id`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub action_menu: Option<CardActionMenu>,
+        /// Task id, unique per app, of digits, letters and `_-@`, at most 128 bytes; required when `action_menu` is set.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub task_id: Option<String>,
+        /// The card's title and its subtitle.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub main_title: Option<CardMainTitle>,
+        /// A quotation block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub quote_area: Option<CardQuoteArea>,
+        /// A highlighted key figure with its caption.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub emphasis_content: Option<CardEmphasisContent>,
+        /// Secondary plain text, best within 160 characters; id translation applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sub_title_text: Option<String>,
+        /// Label-value lines, at most 6; may be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub horizontal_content_list: Vec<CardHorizontalContent>,
+        /// Link lines at the bottom of the card, at most 3; may be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub jump_list: Vec<CardJump>,
+    }
+    impl TextNoticeCard {
+        /// A `TextNoticeCard` with its required fields; the setters add the others.
+        ///
+        /// - `card_action`: What a click on the card opens; required for this card type (`type` 1 or 2).
+        pub fn new(card_action: CardAction) -> Self {
+            Self {
+                card_action,
+                source: None,
+                action_menu: None,
+                task_id: None,
+                main_title: None,
+                quote_area: None,
+                emphasis_content: None,
+                sub_title_text: None,
+                horizontal_content_list: Default::default(),
+                jump_list: Default::default(),
+            }
+        }
+        /// The source line at the top of the card; optional.
+        pub fn source(mut self, value: impl Into<CardSource>) -> Self {
+            self.source = Some(value.into());
+            self
+        }
+        /// The "more" menu at the card's top right; requires `task_id`.
+        pub fn action_menu(mut self, value: impl Into<CardActionMenu>) -> Self {
+            self.action_menu = Some(value.into());
+            self
+        }
+        /// Task id, unique per app, of digits, letters and `_-@`, at most 128 bytes; required when `action_menu` is set.
+        pub fn task_id(mut self, value: impl Into<String>) -> Self {
+            self.task_id = Some(value.into());
+            self
+        }
+        /// The card's title and its subtitle.
+        pub fn main_title(mut self, value: impl Into<CardMainTitle>) -> Self {
+            self.main_title = Some(value.into());
+            self
+        }
+        /// A quotation block.
+        pub fn quote_area(mut self, value: impl Into<CardQuoteArea>) -> Self {
+            self.quote_area = Some(value.into());
+            self
+        }
+        /// A highlighted key figure with its caption.
+        pub fn emphasis_content(
+            mut self,
+            value: impl Into<CardEmphasisContent>,
+        ) -> Self {
+            self.emphasis_content = Some(value.into());
+            self
+        }
+        /// Secondary plain text, best within 160 characters; id translation applies.
+        pub fn sub_title_text(mut self, value: impl Into<String>) -> Self {
+            self.sub_title_text = Some(value.into());
+            self
+        }
+        /// Label-value lines, at most 6; may be empty.
+        pub fn horizontal_content_list(
+            mut self,
+            value: Vec<CardHorizontalContent>,
+        ) -> Self {
+            self.horizontal_content_list = value;
+            self
+        }
+        /// Link lines at the bottom of the card, at most 3; may be empty.
+        pub fn jump_list(mut self, value: Vec<CardJump>) -> Self {
+            self.jump_list = value;
+            self
         }
     }
     /// Whose copy of which card to update, and how.
@@ -66,9 +1624,9 @@ pub mod types {
         /// Grey out the card's buttons; not together with `template_card`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub button: Option<TemplateCardButtonUpdate>,
-        /// The new card, in the template-card shape of the send call (`card_type` and the fields of that type); not together with `button`.
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub template_card: ::serde_json::Map<String, ::serde_json::Value>,
+        /// The new card, any card type, as the send call takes it; not together with `button`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub template_card: Option<TemplateCard>,
     }
     impl ::std::fmt::Debug for UpdateTemplateCardRequest {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -98,7 +1656,7 @@ pub mod types {
                 tagids: Default::default(),
                 atall: None,
                 button: None,
-                template_card: Default::default(),
+                template_card: None,
             }
         }
         /// Members whose card is updated, at most 1000.
@@ -126,18 +1684,338 @@ pub mod types {
             self.button = Some(value.into());
             self
         }
-        /// The new card, in the template-card shape of the send call (`card_type` and the fields of that type); not together with `button`.
-        pub fn template_card(
-            mut self,
-            value: ::serde_json::Map<String, ::serde_json::Value>,
-        ) -> Self {
-            self.template_card = value;
+        /// The new card, any card type, as the send call takes it; not together with `button`.
+        pub fn template_card(mut self, value: impl Into<TemplateCard>) -> Self {
+            self.template_card = Some(value.into());
             self
+        }
+    }
+    /// A video message (`msgtype` video).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct VideoContent {
+        /// The video's media id, from the temporary media upload.
+        pub media_id: String,
+        /// Title shown with the video, at most 128 bytes (longer is cut).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
+        /// Description shown with the video, at most 512 bytes (longer is cut).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+    }
+    impl VideoContent {
+        /// A `VideoContent` with its required fields; the setters add the others.
+        ///
+        /// - `media_id`: The video's media id, from the temporary media upload.
+        pub fn new(media_id: impl Into<String>) -> Self {
+            Self {
+                media_id: media_id.into(),
+                title: None,
+                description: None,
+            }
+        }
+        /// Title shown with the video, at most 128 bytes (longer is cut).
+        pub fn title(mut self, value: impl Into<String>) -> Self {
+            self.title = Some(value.into());
+            self
+        }
+        /// Description shown with the video, at most 512 bytes (longer is cut).
+        pub fn description(mut self, value: impl Into<String>) -> Self {
+            self.description = Some(value.into());
+            self
+        }
+    }
+    /// A voice message (`msgtype` voice).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct VoiceContent {
+        /// The voice file's media id, from the temporary media upload.
+        pub media_id: String,
+    }
+    impl VoiceContent {
+        /// A `VoiceContent` with its required fields; the setters add the others.
+        ///
+        /// - `media_id`: The voice file's media id, from the temporary media upload.
+        pub fn new(media_id: impl Into<String>) -> Self {
+            Self { media_id: media_id.into() }
+        }
+    }
+    /// A vote template card (`card_type` vote_interaction): one single- or multiple-choice
+    /// question and a submit button; the choice is called back with `task_id`.
+    ///
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct VoteInteractionCard {
+        /// The card's title and its subtitle.
+        pub main_title: CardMainTitle,
+        /// Task id, unique per app, of digits, letters and `_-@`, at most 128 bytes; returned in the callbacks.
+        pub task_id: String,
+        /// The question and its options.
+        pub checkbox: CardCheckbox,
+        /// The submit button.
+        pub submit_button: CardSubmitButton,
+        /// The source line at the top of the card; optional.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub source: Option<CardSource>,
+    }
+    impl VoteInteractionCard {
+        /// A `VoteInteractionCard` with its required fields; the setters add the others.
+        ///
+        /// - `main_title`: The card's title and its subtitle.
+        /// - `task_id`: Task id, unique per app, of digits, letters and `_-@`, at most 128 bytes; returned in the callbacks.
+        /// - `checkbox`: The question and its options.
+        /// - `submit_button`: The submit button.
+        pub fn new(
+            main_title: CardMainTitle,
+            task_id: impl Into<String>,
+            checkbox: CardCheckbox,
+            submit_button: CardSubmitButton,
+        ) -> Self {
+            Self {
+                main_title,
+                task_id: task_id.into(),
+                checkbox,
+                submit_button,
+                source: None,
+            }
+        }
+        /// The source line at the top of the card; optional.
+        pub fn source(mut self, value: impl Into<CardSource>) -> Self {
+            self.source = Some(value.into());
+            self
+        }
+    }
+    /// One variant per `msgtype`.
+    ///
+    /// The member `msgtype` says which variant it is.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[serde(tag = "msgtype")]
+    #[non_exhaustive]
+    #[allow(clippy::large_enum_variant)]
+    pub enum AppMessage {
+        /// Plain text, with line breaks and links.
+        #[serde(rename = "text")]
+        Text {
+            /// The `text` member.
+            text: TextContent,
+        },
+        /// An uploaded image.
+        #[serde(rename = "image")]
+        Image {
+            /// The `image` member.
+            image: ImageContent,
+        },
+        /// An uploaded voice file.
+        #[serde(rename = "voice")]
+        Voice {
+            /// The `voice` member.
+            voice: VoiceContent,
+        },
+        /// An uploaded video with an optional title and description.
+        #[serde(rename = "video")]
+        Video {
+            /// The `video` member.
+            video: VideoContent,
+        },
+        /// An uploaded file.
+        #[serde(rename = "file")]
+        File {
+            /// The `file` member.
+            file: FileContent,
+        },
+        /// A card with a title, a short HTML-styled text and a link button.
+        #[serde(rename = "textcard")]
+        Textcard {
+            /// The `textcard` member.
+            textcard: TextCardContent,
+        },
+        /// One to eight link articles.
+        #[serde(rename = "news")]
+        News {
+            /// The `news` member.
+            news: NewsContent,
+        },
+        /// One to eight articles stored in WeCom.
+        #[serde(rename = "mpnews")]
+        Mpnews {
+            /// The `mpnews` member.
+            mpnews: MpnewsContent,
+        },
+        /// Markdown text, shown only in the WeCom client.
+        #[serde(rename = "markdown")]
+        Markdown {
+            /// The `markdown` member.
+            markdown: MarkdownContent,
+        },
+        /// A mini-program notice; mini-program apps only.
+        #[serde(rename = "miniprogram_notice")]
+        MiniprogramNotice {
+            /// The `miniprogram_notice` member.
+            miniprogram_notice: MiniprogramNoticeContent,
+        },
+        /// A template card, one of five card types.
+        #[serde(rename = "template_card")]
+        TemplateCard {
+            /// The `template_card` member.
+            template_card: TemplateCard,
+        },
+    }
+    impl ::std::convert::From<TextContent> for AppMessage {
+        /// A `text` AppMessage.
+        fn from(content: TextContent) -> Self {
+            AppMessage::Text { text: content }
+        }
+    }
+    impl ::std::convert::From<ImageContent> for AppMessage {
+        /// A `image` AppMessage.
+        fn from(content: ImageContent) -> Self {
+            AppMessage::Image {
+                image: content,
+            }
+        }
+    }
+    impl ::std::convert::From<VoiceContent> for AppMessage {
+        /// A `voice` AppMessage.
+        fn from(content: VoiceContent) -> Self {
+            AppMessage::Voice {
+                voice: content,
+            }
+        }
+    }
+    impl ::std::convert::From<VideoContent> for AppMessage {
+        /// A `video` AppMessage.
+        fn from(content: VideoContent) -> Self {
+            AppMessage::Video {
+                video: content,
+            }
+        }
+    }
+    impl ::std::convert::From<FileContent> for AppMessage {
+        /// A `file` AppMessage.
+        fn from(content: FileContent) -> Self {
+            AppMessage::File { file: content }
+        }
+    }
+    impl ::std::convert::From<TextCardContent> for AppMessage {
+        /// A `textcard` AppMessage.
+        fn from(content: TextCardContent) -> Self {
+            AppMessage::Textcard {
+                textcard: content,
+            }
+        }
+    }
+    impl ::std::convert::From<NewsContent> for AppMessage {
+        /// A `news` AppMessage.
+        fn from(content: NewsContent) -> Self {
+            AppMessage::News { news: content }
+        }
+    }
+    impl ::std::convert::From<MpnewsContent> for AppMessage {
+        /// A `mpnews` AppMessage.
+        fn from(content: MpnewsContent) -> Self {
+            AppMessage::Mpnews {
+                mpnews: content,
+            }
+        }
+    }
+    impl ::std::convert::From<MarkdownContent> for AppMessage {
+        /// A `markdown` AppMessage.
+        fn from(content: MarkdownContent) -> Self {
+            AppMessage::Markdown {
+                markdown: content,
+            }
+        }
+    }
+    impl ::std::convert::From<MiniprogramNoticeContent> for AppMessage {
+        /// A `miniprogram_notice` AppMessage.
+        fn from(content: MiniprogramNoticeContent) -> Self {
+            AppMessage::MiniprogramNotice {
+                miniprogram_notice: content,
+            }
+        }
+    }
+    impl ::std::convert::From<TemplateCard> for AppMessage {
+        /// A `template_card` AppMessage.
+        fn from(content: TemplateCard) -> Self {
+            AppMessage::TemplateCard {
+                template_card: content,
+            }
+        }
+    }
+    /// One variant per `card_type`.
+    ///
+    /// The member `card_type` says which variant it is.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[serde(tag = "card_type")]
+    #[non_exhaustive]
+    #[allow(clippy::large_enum_variant)]
+    pub enum TemplateCard {
+        /// Titles, key data, text lines and links; opens a link or mini program on click.
+        #[serde(rename = "text_notice")]
+        TextNotice(TextNoticeCard),
+        /// Like the text notice, with a large picture or a picture-text block.
+        #[serde(rename = "news_notice")]
+        NewsNotice(NewsNoticeCard),
+        /// Text with up to six buttons that call the app back.
+        #[serde(rename = "button_interaction")]
+        ButtonInteraction(ButtonInteractionCard),
+        /// One single- or multiple-choice question with a submit button.
+        #[serde(rename = "vote_interaction")]
+        VoteInteraction(VoteInteractionCard),
+        /// Up to three drop-downs with a submit button.
+        #[serde(rename = "multiple_interaction")]
+        MultipleInteraction(MultipleInteractionCard),
+    }
+    impl ::std::convert::From<TextNoticeCard> for TemplateCard {
+        /// A `text_notice` TemplateCard.
+        fn from(content: TextNoticeCard) -> Self {
+            TemplateCard::TextNotice(content)
+        }
+    }
+    impl ::std::convert::From<NewsNoticeCard> for TemplateCard {
+        /// A `news_notice` TemplateCard.
+        fn from(content: NewsNoticeCard) -> Self {
+            TemplateCard::NewsNotice(content)
+        }
+    }
+    impl ::std::convert::From<ButtonInteractionCard> for TemplateCard {
+        /// A `button_interaction` TemplateCard.
+        fn from(content: ButtonInteractionCard) -> Self {
+            TemplateCard::ButtonInteraction(content)
+        }
+    }
+    impl ::std::convert::From<VoteInteractionCard> for TemplateCard {
+        /// A `vote_interaction` TemplateCard.
+        fn from(content: VoteInteractionCard) -> Self {
+            TemplateCard::VoteInteraction(content)
+        }
+    }
+    impl ::std::convert::From<MultipleInteractionCard> for TemplateCard {
+        /// A `multiple_interaction` TemplateCard.
+        fn from(content: MultipleInteractionCard) -> Self {
+            TemplateCard::MultipleInteraction(content)
         }
     }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
+    /// `POST /cgi-bin/message/send`: Send an app message (发送应用消息).
+    pub static SEND: crate::Endpoint = crate::Endpoint {
+        group: "message",
+        name: "send",
+        summary: "Send an app message (发送应用消息).",
+        doc: "https://developer.work.weixin.qq.com/document/path/90372",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/message/send",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["msgtype"],
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalidparty\":\"partyid1|partyid2\",\"invalidtag\":\"tagid1|tagid2\",\"invaliduser\":\"userid1|userid2\",\"msgid\":\"xxxx\",\"response_code\":\"xyzxyz\",\"unlicenseduser\":\"userid3|userid4\"}",
+    };
     /// `POST /cgi-bin/message/recall`: Recall an app message (撤回应用消息).
     pub static RECALL: crate::Endpoint = crate::Endpoint {
         group: "message",
@@ -173,17 +2051,17 @@ pub mod endpoints {
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
-    pub static ALL: &[&crate::Endpoint] = &[&RECALL, &UPDATE_TEMPLATE_CARD];
+    pub static ALL: &[&crate::Endpoint] = &[&SEND, &RECALL, &UPDATE_TEMPLATE_CARD];
 }
-/// The `message` calls made through a [`Corp`](crate::Corp): follow-up calls on app messages (消息推送) - recalling a sent message and updating a template card.
+/// The `message` calls made through a [`Corp`](crate::Corp): app messages (消息推送) - sending every message kind, recalling a sent message and updating a template card.
 ///
 /// Get one with [`Corp::message`](crate::Corp::message); it borrows the handle, so it costs nothing to make.
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::message::types::RecallMessageRequest;
+/// use wecom_openwork::api::message::types::{AppMessage, SendMessageRequest, TextContent};
 ///
-/// let reply = corp.message().recall(&RecallMessageRequest::new("vcT8gGc-7dFb4bxT35ONjBDz901sLlXPZw1DAMC_Gc26qRpK-AK5sTJkkb0128t")).await?;
+/// let reply = corp.message().send(&SendMessageRequest::new(AppMessage::Text { text: TextContent::new("你的快递已到，请携带工卡前往邮件中心领取。\n出发前可查看<a href=\"https://work.weixin.qq.com\">邮件中心视频实况</a>，聪明避开排队。") })).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }
@@ -196,6 +2074,46 @@ impl<'a> CorpMessage<'a> {
     /// The [`Corp`](crate::Corp) the calls go through.
     pub fn handle(&self) -> &'a crate::Corp {
         self.handle
+    }
+    /// Send an app message (发送应用消息).
+    ///
+    /// Pushes a message from the app to members, departments and tags of the
+    /// authorised corp. One call carries one message of one `msgtype`: text, image,
+    /// voice, video, file, textcard, news, mpnews, markdown, miniprogram_notice or
+    /// template_card (text notice, news notice, button, vote or multiple-selection
+    /// card).
+    ///
+    /// Third-party and 代开发 apps may call it with the corp token of the authorising
+    /// corp (third-party page
+    /// <https://developer.work.weixin.qq.com/document/path/90372>; corps' own apps use
+    /// <https://developer.work.weixin.qq.com/document/path/90236>). Only recipients
+    /// inside the app's visible range receive it; under interface licensing, members
+    /// without a basic licence are skipped and listed in `unlicenseduser`.
+    /// `miniprogram_notice` is only for apps of the mini-program kind (and not to
+    /// `@all`). Third-party apps may set `enable_id_trans` to have WeCom render
+    /// `$userName=…$` / `$departmentName=…$` placeholders as names in the fields that
+    /// support it.
+    ///
+    /// Limits: at most 1000 users in `touser` (or `@all`), 100 departments in
+    /// `toparty` and 100 tags in `totag`. Each app may reach at most (the corp's
+    /// account limit × 200) recipients a day, counting every recipient of every call;
+    /// and each app may send the same member at most 30 messages a minute and 1000 an
+    /// hour - WeCom drops the excess silently. WeCom advises against sending exactly
+    /// on the hour or half hour, when load peaks.
+    ///
+    /// Recipients that cannot be reached are reported in the reply while the others
+    /// still get the message; if none can be reached the call fails with 81013. Template
+    /// cards that can call back return a `response_code` for `update_template_card`;
+    /// `msgid` is what `recall` takes.
+    ///
+    /// Sends `POST /cgi-bin/message/send`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90372>
+    pub async fn send(
+        &self,
+        request: &types::SendMessageRequest,
+    ) -> Result<types::SendMessageReply, crate::Error> {
+        self.handle.call(&endpoints::SEND, None::<&()>, Some(request)).await
     }
     /// Recall an app message (撤回应用消息).
     ///
@@ -238,7 +2156,7 @@ impl<'a> CorpMessage<'a> {
     }
 }
 impl crate::Corp {
-    /// The `message` calls: follow-up calls on app messages (消息推送) - recalling a sent message and updating a template card.
+    /// The `message` calls: app messages (消息推送) - sending every message kind, recalling a sent message and updating a template card.
     ///
     /// See [`CorpMessage`] for the calls and an example.
     pub fn message(&self) -> CorpMessage<'_> {

@@ -84,7 +84,7 @@ pub mod media {
 pub mod menu {
     include!("menu.rs");
 }
-/// Follow-up calls on app messages (消息推送) - recalling a sent message and updating a template card.
+/// App messages (消息推送) - sending every message kind, recalling a sent message and updating a template card.
 ///
 /// Generated from `spec/message.yaml`.
 pub mod message {
@@ -230,6 +230,7 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &menu::endpoints::CREATE,
     &menu::endpoints::GET,
     &menu::endpoints::DELETE,
+    &message::endpoints::SEND,
     &message::endpoints::RECALL,
     &message::endpoints::UPDATE_TEMPLATE_CARD,
     &miniprogram::endpoints::JSCODE2SESSION,

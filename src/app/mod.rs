@@ -4,6 +4,7 @@
 mod credential_handles;
 mod handles;
 mod jssdk;
+mod messages;
 mod oauth;
 mod paging;
 
