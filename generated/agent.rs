@@ -209,7 +209,7 @@ impl<'a> CorpAgent<'a> {
     /// to, and its reply also carries `customized_publish_status`. The same call is
     /// documented for 代开发 apps on <https://developer.work.weixin.qq.com/document/path/96448>.
     /// Setting an app (`/cgi-bin/agent/set`) is left out: WeCom forbids it to
-    /// third-party and 代开发 apps.
+    /// third-party and 代开发 apps (<https://developer.work.weixin.qq.com/document/path/90228>).
     ///
     /// Sends `GET /cgi-bin/agent/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///

@@ -342,6 +342,480 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::LIST_LINK,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_acquisition().list_link(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_acquisition::types::LinkIdList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_acquisition::types::ListLinkRequest,
+            ::wecom_openwork::api::customer_acquisition::types::LinkIdList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::GET,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_acquisition().get(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_acquisition::types::LinkDetail,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_acquisition::types::LinkIdRequest,
+            ::wecom_openwork::api::customer_acquisition::types::LinkDetail,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::CREATE_LINK,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_acquisition().create_link(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_acquisition::types::CreatedLink,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_acquisition::types::CreateLinkRequest,
+            ::wecom_openwork::api::customer_acquisition::types::CreatedLink,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::UPDATE_LINK,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_acquisition().update_link(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_acquisition::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_acquisition::types::UpdateLinkRequest,
+            ::wecom_openwork::api::customer_acquisition::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::DELETE_LINK,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_acquisition().delete_link(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_acquisition::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_acquisition::types::LinkIdRequest,
+            ::wecom_openwork::api::customer_acquisition::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::CUSTOMER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_acquisition().customer(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_acquisition::types::LinkCustomerList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_acquisition::types::LinkCustomerRequest,
+            ::wecom_openwork::api::customer_acquisition::types::LinkCustomerList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::CUSTOMER_ACQUISITION_QUOTA,
+        call: |handles, _query, _request| Box::pin(async move {
+            encode(
+                handles.corp.customer_acquisition().customer_acquisition_quota().await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_acquisition::types::AcquisitionQuota,
+        >,
+        debug: debug::<
+            (),
+            (),
+            ::wecom_openwork::api::customer_acquisition::types::AcquisitionQuota,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::STATISTIC,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_acquisition().statistic(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_acquisition::types::LinkStatistic,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_acquisition::types::StatisticRequest,
+            ::wecom_openwork::api::customer_acquisition::types::LinkStatistic,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_message::endpoints::ADD_MSG_TEMPLATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_message().add_msg_template(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_message::types::AddedMsgTemplate,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_message::types::AddMsgTemplateRequest,
+            ::wecom_openwork::api::customer_message::types::AddedMsgTemplate,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_message::endpoints::GET_GROUPMSG_LIST_V2,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_message().get_groupmsg_list_v2(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_message::types::GroupMsgList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_message::types::GetGroupmsgListV2Request,
+            ::wecom_openwork::api::customer_message::types::GroupMsgList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_message::endpoints::GET_GROUPMSG_TASK,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_message().get_groupmsg_task(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_message::types::GroupMsgTaskList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_message::types::GetGroupmsgTaskRequest,
+            ::wecom_openwork::api::customer_message::types::GroupMsgTaskList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_message::endpoints::GET_GROUPMSG_SEND_RESULT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles.corp.customer_message().get_groupmsg_send_result(&request).await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_message::types::GroupMsgSendResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_message::types::GetGroupmsgSendResultRequest,
+            ::wecom_openwork::api::customer_message::types::GroupMsgSendResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_message::endpoints::SEND_WELCOME_MSG,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_message().send_welcome_msg(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_message::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_message::types::SendWelcomeMsgRequest,
+            ::wecom_openwork::api::customer_message::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_message::endpoints::CANCEL_GROUPMSG_SEND,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_message().cancel_groupmsg_send(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_message::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_message::types::GroupMsgIdRequest,
+            ::wecom_openwork::api::customer_message::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_message::endpoints::REMIND_GROUPMSG_SEND,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_message().remind_groupmsg_send(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_message::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_message::types::GroupMsgIdRequest,
+            ::wecom_openwork::api::customer_message::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_message::endpoints::ADD_GROUP_WELCOME_TEMPLATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles
+                    .corp
+                    .customer_message()
+                    .add_group_welcome_template(&request)
+                    .await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_message::types::AddedGroupWelcomeTemplate,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_message::types::AddGroupWelcomeTemplateRequest,
+            ::wecom_openwork::api::customer_message::types::AddedGroupWelcomeTemplate,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_message::endpoints::EDIT_GROUP_WELCOME_TEMPLATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles
+                    .corp
+                    .customer_message()
+                    .edit_group_welcome_template(&request)
+                    .await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_message::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_message::types::EditGroupWelcomeTemplateRequest,
+            ::wecom_openwork::api::customer_message::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_message::endpoints::GET_GROUP_WELCOME_TEMPLATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles
+                    .corp
+                    .customer_message()
+                    .get_group_welcome_template(&request)
+                    .await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_message::types::GroupWelcomeTemplate,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_message::types::GroupWelcomeTemplateIdRequest,
+            ::wecom_openwork::api::customer_message::types::GroupWelcomeTemplate,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_message::endpoints::DEL_GROUP_WELCOME_TEMPLATE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles
+                    .corp
+                    .customer_message()
+                    .del_group_welcome_template(&request)
+                    .await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_message::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_message::types::DelGroupWelcomeTemplateRequest,
+            ::wecom_openwork::api::customer_message::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_statistics::endpoints::GET_USER_BEHAVIOR_DATA,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles.corp.customer_statistics().get_user_behavior_data(&request).await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_statistics::types::UserBehaviorData,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_statistics::types::GetUserBehaviorDataRequest,
+            ::wecom_openwork::api::customer_statistics::types::UserBehaviorData,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_statistics::endpoints::STATISTIC,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_statistics().statistic(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_statistics::types::GroupChatStatistic,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_statistics::types::GroupChatStatisticRequest,
+            ::wecom_openwork::api::customer_statistics::types::GroupChatStatistic,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_statistics::endpoints::STATISTIC_GROUP_BY_DAY,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles.corp.customer_statistics().statistic_group_by_day(&request).await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_statistics::types::GroupChatDailyStatistic,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_statistics::types::GroupChatStatisticByDayRequest,
+            ::wecom_openwork::api::customer_statistics::types::GroupChatDailyStatistic,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_transfer::endpoints::TRANSFER_CUSTOMER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_transfer().transfer_customer(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_transfer::types::TransferCustomerResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_transfer::types::TransferCustomerRequest,
+            ::wecom_openwork::api::customer_transfer::types::TransferCustomerResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_transfer::endpoints::TRANSFER_RESULT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_transfer().transfer_result(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_transfer::types::TransferResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_transfer::types::TransferResultRequest,
+            ::wecom_openwork::api::customer_transfer::types::TransferResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_transfer::endpoints::GET_UNASSIGNED_LIST,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_transfer().get_unassigned_list(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_transfer::types::UnassignedList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_transfer::types::GetUnassignedListRequest,
+            ::wecom_openwork::api::customer_transfer::types::UnassignedList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_transfer::endpoints::RESIGNED_TRANSFER_CUSTOMER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles
+                    .corp
+                    .customer_transfer()
+                    .resigned_transfer_customer(&request)
+                    .await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_transfer::types::TransferCustomerResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_transfer::types::ResignedTransferCustomerRequest,
+            ::wecom_openwork::api::customer_transfer::types::TransferCustomerResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_transfer::endpoints::RESIGNED_TRANSFER_RESULT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles.corp.customer_transfer().resigned_transfer_result(&request).await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_transfer::types::TransferResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_transfer::types::TransferResultRequest,
+            ::wecom_openwork::api::customer_transfer::types::TransferResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_transfer::endpoints::TRANSFER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_transfer().transfer(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_transfer::types::GroupChatTransferResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_transfer::types::GroupChatTransferRequest,
+            ::wecom_openwork::api::customer_transfer::types::GroupChatTransferResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::customer_transfer::endpoints::ONJOB_TRANSFER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.customer_transfer().onjob_transfer(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::customer_transfer::types::GroupChatTransferResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::customer_transfer::types::GroupChatTransferRequest,
+            ::wecom_openwork::api::customer_transfer::types::GroupChatTransferResult,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::customized::endpoints::GET_PERMISSIONS,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
@@ -716,6 +1190,21 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::groupchat::endpoints::OPENGID_TO_CHATID,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.group_chat().opengid_to_chatid(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::groupchat::types::OpengidToChatidReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::groupchat::types::OpengidToChatidRequest,
+            ::wecom_openwork::api::groupchat::types::OpengidToChatidReply,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::idconvert::endpoints::USERID_TO_OPENUSERID,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
@@ -840,6 +1329,27 @@ pub static CASES: &[Case] = &[
         debug: debug::<
             (),
             ::wecom_openwork::api::idconvert::types::FinishOpenidMigrationRequest,
+            ::wecom_openwork::api::idconvert::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::idconvert::endpoints::FINISH_EXTERNAL_USERID_MIGRATION,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles
+                    .provider
+                    .idconvert()
+                    .finish_external_userid_migration(&request)
+                    .await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::idconvert::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::idconvert::types::FinishExternalUseridMigrationRequest,
             ::wecom_openwork::api::idconvert::types::EmptyReply,
         >,
     },
@@ -1433,6 +1943,126 @@ pub static CASES: &[Case] = &[
         debug: debug::<(), (), ::wecom_openwork::api::miniprogram::types::MassCallTicket>,
     },
     Case {
+        endpoint: &::wecom_openwork::api::moment::endpoints::ADD_MOMENT_TASK,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.moment().add_moment_task(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::moment::types::AddMomentTaskReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::moment::types::AddMomentTaskRequest,
+            ::wecom_openwork::api::moment::types::AddMomentTaskReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_TASK_RESULT,
+        call: |handles, query, _request| Box::pin(async move {
+            let query = decode(query, "query")?;
+            encode(handles.corp.moment().get_moment_task_result(&query).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::moment::types::MomentTaskResult,
+        >,
+        debug: debug::<
+            ::wecom_openwork::api::moment::types::GetMomentTaskResultQuery,
+            (),
+            ::wecom_openwork::api::moment::types::MomentTaskResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::moment::endpoints::CANCEL_MOMENT_TASK,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.moment().cancel_moment_task(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::moment::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::moment::types::CancelMomentTaskRequest,
+            ::wecom_openwork::api::moment::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_LIST,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.moment().get_moment_list(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::moment::types::MomentList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::moment::types::GetMomentListRequest,
+            ::wecom_openwork::api::moment::types::MomentList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_TASK,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.moment().get_moment_task(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::moment::types::MomentTaskList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::moment::types::GetMomentTaskRequest,
+            ::wecom_openwork::api::moment::types::MomentTaskList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_CUSTOMER_LIST,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.moment().get_moment_customer_list(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::moment::types::MomentCustomerList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::moment::types::GetMomentCustomerListRequest,
+            ::wecom_openwork::api::moment::types::MomentCustomerList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_SEND_RESULT,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.moment().get_moment_send_result(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::moment::types::MomentSendResult,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::moment::types::GetMomentSendResultRequest,
+            ::wecom_openwork::api::moment::types::MomentSendResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_COMMENTS,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.moment().get_moment_comments(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::moment::types::MomentComments,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::moment::types::GetMomentCommentsRequest,
+            ::wecom_openwork::api::moment::types::MomentComments,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::oa::endpoints::GET_TEMPLATE_DETAIL,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
@@ -1518,6 +2148,79 @@ pub static CASES: &[Case] = &[
             (),
             ::wecom_openwork::api::oa::types::GetCheckinOptionRequest,
             ::wecom_openwork::api::oa::types::CheckinOptions,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::oa::endpoints::GET_CHECKIN_DAY_DATA,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.oa().get_checkin_day_data(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::oa::types::CheckinDayReports,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::oa::types::CheckinReportRequest,
+            ::wecom_openwork::api::oa::types::CheckinDayReports,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::oa::endpoints::GET_CHECKIN_MONTH_DATA,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.oa().get_checkin_month_data(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::oa::types::CheckinMonthReports,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::oa::types::CheckinReportRequest,
+            ::wecom_openwork::api::oa::types::CheckinMonthReports,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::oa::endpoints::GET_CORP_CHECKIN_OPTION,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.oa().get_corp_checkin_option(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::oa::types::CorpCheckinOptions,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::oa::types::GetCorpCheckinOptionRequest,
+            ::wecom_openwork::api::oa::types::CorpCheckinOptions,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::oa::endpoints::GET_CHECKIN_SCHEDULE_LIST,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.oa().get_checkin_schedule_list(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::oa::types::CheckinScheduleList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::oa::types::GetCheckinScheduleListRequest,
+            ::wecom_openwork::api::oa::types::CheckinScheduleList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::oa::endpoints::SET_CHECKIN_SCHEDULE_LIST,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.oa().set_checkin_schedule_list(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::oa::types::EmptyReply>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::oa::types::SetCheckinScheduleListRequest,
+            ::wecom_openwork::api::oa::types::EmptyReply,
         >,
     },
     Case {
@@ -1617,6 +2320,184 @@ pub static CASES: &[Case] = &[
             (),
             ::wecom_openwork::api::order::types::ProlongTryRequest,
             ::wecom_openwork::api::order::types::ProlongTryResult,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::order::endpoints::CREATE_ADVANCED_API_ORDER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.order().create_advanced_api_order(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::order::types::AdvancedApiOrderId,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::order::types::CreateAdvancedApiOrderRequest,
+            ::wecom_openwork::api::order::types::AdvancedApiOrderId,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::order::endpoints::CANCEL_ADVANCED_API_ORDER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.order().cancel_advanced_api_order(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::order::types::EmptyReply>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::order::types::AdvancedApiOrderIdRequest,
+            ::wecom_openwork::api::order::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::order::endpoints::SUBMIT_ADVANCED_API_PAY,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.order().submit_advanced_api_pay(&request).await)
+        }),
+        roundtrip_response: roundtrip::<::wecom_openwork::api::order::types::EmptyReply>,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::order::types::SubmitAdvancedApiPayRequest,
+            ::wecom_openwork::api::order::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::order::endpoints::LIST_ADVANCED_API_ORDERS,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.order().list_advanced_api_orders(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::order::types::AdvancedApiOrderList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::order::types::ListAdvancedApiOrdersRequest,
+            ::wecom_openwork::api::order::types::AdvancedApiOrderList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::order::endpoints::GET_ADVANCED_API_ORDER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.order().get_advanced_api_order(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::order::types::AdvancedApiOrderDetail,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::order::types::AdvancedApiOrderIdRequest,
+            ::wecom_openwork::api::order::types::AdvancedApiOrderDetail,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::order::endpoints::GET_ADVANCED_API_CORP_BUY_INFO,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles.provider.order().get_advanced_api_corp_buy_info(&request).await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::order::types::AdvancedApiCorpBuyInfo,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::order::types::GetAdvancedApiCorpBuyInfoRequest,
+            ::wecom_openwork::api::order::types::AdvancedApiCorpBuyInfo,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::paytool::endpoints::OPEN_ORDER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.paytool().open_order(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::paytool::types::OpenedOrder,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::paytool::types::OpenOrderRequest,
+            ::wecom_openwork::api::paytool::types::OpenedOrder,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::paytool::endpoints::CLOSE_ORDER,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.paytool().close_order(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::paytool::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::paytool::types::CloseOrderRequest,
+            ::wecom_openwork::api::paytool::types::EmptyReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::paytool::endpoints::GET_ORDER_LIST,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.paytool().get_order_list(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::paytool::types::PayOrderList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::paytool::types::GetOrderListRequest,
+            ::wecom_openwork::api::paytool::types::PayOrderList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::paytool::endpoints::GET_ORDER_DETAIL,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.paytool().get_order_detail(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::paytool::types::PayOrderDetail,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::paytool::types::GetOrderDetailRequest,
+            ::wecom_openwork::api::paytool::types::PayOrderDetail,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::paytool::endpoints::GET_INVOICE_LIST,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.paytool().get_invoice_list(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::paytool::types::InvoiceList,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::paytool::types::GetInvoiceListRequest,
+            ::wecom_openwork::api::paytool::types::InvoiceList,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::paytool::endpoints::MARK_INVOICE_STATUS,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.provider.paytool().mark_invoice_status(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::paytool::types::EmptyReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::paytool::types::MarkInvoiceStatusRequest,
+            ::wecom_openwork::api::paytool::types::EmptyReply,
         >,
     },
     Case {

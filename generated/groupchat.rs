@@ -209,6 +209,33 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub status: Option<i64>,
     }
+    /// The customer group chat matching an opengid.
+    ///
+    /// Reply of [`CorpGroupchat::opengid_to_chatid`](super::CorpGroupchat::opengid_to_chatid) (`POST /cgi-bin/externalcontact/opengid_to_chatid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96339>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct OpengidToChatidReply {
+        /// Id of the customer group chat.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chat_id: Option<String>,
+    }
+    /// The group id a mini program obtained.
+    ///
+    /// Request body of [`CorpGroupchat::opengid_to_chatid`](super::CorpGroupchat::opengid_to_chatid) (`POST /cgi-bin/externalcontact/opengid_to_chatid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96339>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct OpengidToChatidRequest {
+        /// The group's opengid, as obtained by the mini program in WeChat.
+        pub opengid: String,
+    }
+    impl OpengidToChatidRequest {
+        /// A `OpengidToChatidRequest` with its required fields; the setters add the others.
+        ///
+        /// - `opengid`: The group's opengid, as obtained by the mini program in WeChat.
+        pub fn new(opengid: impl Into<String>) -> Self {
+            Self { opengid: opengid.into() }
+        }
+    }
     /// Owners to filter group chats by.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -267,8 +294,25 @@ pub mod endpoints {
         required: &["chat_id"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"group_chat\":{\"admin_list\":[{\"userid\":\"sam\"},{\"userid\":\"pony\"}],\"chat_id\":\"wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA\",\"create_time\":1572505490,\"member_list\":[{\"group_nickname\":\"客服小张\",\"invitor\":{\"userid\":\"jack\"},\"join_scene\":1,\"join_time\":1572505491,\"name\":\"张三丰\",\"type\":1,\"userid\":\"abel\"},{\"group_nickname\":\"顾客老王\",\"join_scene\":1,\"join_time\":1572505491,\"name\":\"王语嫣\",\"type\":2,\"unionid\":\"ozynqsulJFCZ2z1aYeS8h-nuasdAAA\",\"userid\":\"wmOgQhDgAAuXFJGwbve4g4iXknfOAAAA\"}],\"member_version\":\"71217227bbd112ecfe3a49c482195cb4\",\"name\":\"销售客服群\",\"notice\":\"文明沟通,拒绝脏话\",\"owner\":\"ZhuShengBen\"}}",
     };
+    /// `POST /cgi-bin/externalcontact/opengid_to_chatid`: Convert a mini-program group opengid to a chat_id (客户群opengid转换).
+    pub static OPENGID_TO_CHATID: crate::Endpoint = crate::Endpoint {
+        group: "groupchat",
+        name: "opengid_to_chatid",
+        summary: "Convert a mini-program group opengid to a chat_id (客户群opengid转换).",
+        doc: "https://developer.work.weixin.qq.com/document/path/96339",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/opengid_to_chatid",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["opengid"],
+        example_response: "{\"chat_id\":\"ooAAAAAAAAAAA\",\"errcode\":0,\"errmsg\":\"ok\"}",
+    };
     /// Every endpoint of this group, in spec order.
-    pub static ALL: &[&crate::Endpoint] = &[&LIST, &GET];
+    pub static ALL: &[&crate::Endpoint] = &[&LIST, &GET, &OPENGID_TO_CHATID];
 }
 /// The `groupchat` calls made through a [`Corp`](crate::Corp): customer group chats (客户群) of an authorized corp with the corp token - listing them and reading their members.
 ///
@@ -328,6 +372,23 @@ impl<'a> CorpGroupchat<'a> {
         request: &types::GroupChatGetRequest,
     ) -> Result<types::GroupChatDetail, crate::Error> {
         self.handle.call(&endpoints::GET, None::<&()>, Some(request)).await
+    }
+    /// Convert a mini-program group opengid to a chat_id (客户群opengid转换).
+    ///
+    /// Turns the opengid a mini program obtains in a WeChat group (see
+    /// `wx.getGroupEnterInfo`) into the chat_id of the corp's customer group chat, for
+    /// `get`. Only chats created by the corp's service members, of this corp, whose
+    /// owner is in the app's visible range, can be converted. Third-party apps need the
+    /// 「客户基础信息」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/opengid_to_chatid`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96339>
+    pub async fn opengid_to_chatid(
+        &self,
+        request: &types::OpengidToChatidRequest,
+    ) -> Result<types::OpengidToChatidReply, crate::Error> {
+        self.handle.call(&endpoints::OPENGID_TO_CHATID, None::<&()>, Some(request)).await
     }
 }
 impl crate::Corp {

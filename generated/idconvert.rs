@@ -66,6 +66,23 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub external_userid: Option<String>,
     }
+    /// The corp whose external_userid migration is finished.
+    ///
+    /// Request body of [`ProviderIdconvert::finish_external_userid_migration`](super::ProviderIdconvert::finish_external_userid_migration) (`POST /cgi-bin/service/externalcontact/finish_external_userid_migration`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/96516>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct FinishExternalUseridMigrationRequest {
+        /// The corp, which has authorized one of the provider's third-party apps.
+        pub corpid: String,
+    }
+    impl FinishExternalUseridMigrationRequest {
+        /// A `FinishExternalUseridMigrationRequest` with its required fields; the setters add the others.
+        ///
+        /// - `corpid`: The corp, which has authorized one of the provider's third-party apps.
+        pub fn new(corpid: impl Into<String>) -> Self {
+            Self { corpid: corpid.into() }
+        }
+    }
     /// The corp (and optionally the 代开发 app) and the id types to mark as migrated.
     ///
     /// Request body of [`ProviderIdconvert::finish_openid_migration`](super::ProviderIdconvert::finish_openid_migration) (`POST /cgi-bin/service/finish_openid_migration`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/99375>).
@@ -484,6 +501,23 @@ pub mod endpoints {
         required: &["corpid", "openid_type"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
+    /// `POST /cgi-bin/service/externalcontact/finish_external_userid_migration`: Mark a corp's external_userid migration as finished (设置迁移完成, legacy).
+    pub static FINISH_EXTERNAL_USERID_MIGRATION: crate::Endpoint = crate::Endpoint {
+        group: "idconvert",
+        name: "finish_external_userid_migration",
+        summary: "Mark a corp's external_userid migration as finished (设置迁移完成, legacy).",
+        doc: "https://developer.work.weixin.qq.com/document/path/96516",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/service/externalcontact/finish_external_userid_migration",
+        token: crate::TokenKind::Provider,
+        token_param: Some("provider_access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["corpid"],
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &USERID_TO_OPENUSERID,
@@ -494,9 +528,10 @@ pub mod endpoints {
         &TO_SERVICE_EXTERNAL_USERID,
         &CONVERT_TMP_EXTERNAL_USERID,
         &FINISH_OPENID_MIGRATION,
+        &FINISH_EXTERNAL_USERID_MIGRATION,
     ];
 }
-/// The `idconvert` calls made through a [`Provider`](crate::Provider): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switch.
+/// The `idconvert` calls made through a [`Provider`](crate::Provider): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
 ///
 /// Get one with [`Provider::idconvert`](crate::Provider::idconvert); it borrows the handle, so it costs nothing to make.
 ///
@@ -541,16 +576,43 @@ impl<'a> ProviderIdconvert<'a> {
             .call(&endpoints::FINISH_OPENID_MIGRATION, None::<&()>, Some(request))
             .await
     }
+    /// Mark a corp's external_userid migration as finished (设置迁移完成, legacy).
+    ///
+    /// The first-generation switch of the account-ID upgrade (企业微信账号ID安全性全面升级,
+    /// section 3.3): once the provider has converted the external_userids of all its
+    /// third-party apps in a corp (see `get_new_external_userid`), this marks the corp's
+    /// external_userid migration finished, so its third-party apps get the upgraded
+    /// external_userids from then on and may no longer call `get_new_external_userid`. The
+    /// corp must have authorized one of the provider's third-party apps; a provider that
+    /// authorized its own apps to itself need not call it. `finish_openid_migration`
+    /// supersedes it (its type 3 covers external_userid, and it also switches userid and
+    /// corpid or a single 代开发 app).
+    ///
+    /// Sends `POST /cgi-bin/service/externalcontact/finish_external_userid_migration`. Token: the provider access token, as `provider_access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96516>
+    pub async fn finish_external_userid_migration(
+        &self,
+        request: &types::FinishExternalUseridMigrationRequest,
+    ) -> Result<types::EmptyReply, crate::Error> {
+        self.handle
+            .call(
+                &endpoints::FINISH_EXTERNAL_USERID_MIGRATION,
+                None::<&()>,
+                Some(request),
+            )
+            .await
+    }
 }
 impl crate::Provider {
-    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switch.
+    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
     ///
     /// See [`ProviderIdconvert`] for the calls and an example.
     pub fn idconvert(&self) -> ProviderIdconvert<'_> {
         ProviderIdconvert { handle: self }
     }
 }
-/// The `idconvert` calls made through a [`Suite`](crate::Suite): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switch.
+/// The `idconvert` calls made through a [`Suite`](crate::Suite): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
 ///
 /// Get one with [`Suite::idconvert`](crate::Suite::idconvert); it borrows the handle, so it costs nothing to make.
 ///
@@ -599,14 +661,14 @@ impl<'a> SuiteIdconvert<'a> {
     }
 }
 impl crate::Suite {
-    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switch.
+    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
     ///
     /// See [`SuiteIdconvert`] for the calls and an example.
     pub fn idconvert(&self) -> SuiteIdconvert<'_> {
         SuiteIdconvert { handle: self }
     }
 }
-/// The `idconvert` calls made through a [`Corp`](crate::Corp): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switch.
+/// The `idconvert` calls made through a [`Corp`](crate::Corp): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
 ///
 /// Get one with [`Corp::idconvert`](crate::Corp::idconvert); it borrows the handle, so it costs nothing to make.
 ///
@@ -757,7 +819,7 @@ impl<'a> CorpIdconvert<'a> {
     }
 }
 impl crate::Corp {
-    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switch.
+    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
     ///
     /// See [`CorpIdconvert`] for the calls and an example.
     pub fn idconvert(&self) -> CorpIdconvert<'_> {

@@ -30,6 +30,30 @@ pub mod common {
 pub mod contact {
     include!("contact.rs");
 }
+/// Customer acquisition links (获客助手) of an authorized corp with the corp token - links that let WeChat users add members, the customers they brought, usage statistics and the remaining quota.
+///
+/// Generated from `spec/customer_acquisition.yaml`.
+pub mod customer_acquisition {
+    include!("customer_acquisition.rs");
+}
+/// Customer messaging (客户联系 消息推送) of an authorized corp with the corp token - corp mass messages (企业群发) to customers and customer group chats, new-customer welcome messages and group-chat welcome templates (欢迎语).
+///
+/// Generated from `spec/customer_message.yaml`.
+pub mod customer_message {
+    include!("customer_message.rs");
+}
+/// Customer-contact statistics (统计管理) of an authorized corp - members' contact activity and customer group chat figures per day.
+///
+/// Generated from `spec/customer_statistics.yaml`.
+pub mod customer_statistics {
+    include!("customer_statistics.rs");
+}
+/// Customer inheritance (在职继承 / 离职继承) of an authorized corp with the corp token - handing the customers and customer group chats of active or departed members over to other members.
+///
+/// Generated from `spec/customer_transfer.yaml`.
+pub mod customer_transfer {
+    include!("customer_transfer.rs");
+}
 /// App-level calls with the corp token of an installed 代开发 (customized) or third-party app (permissions, admins), and claiming a self-built app for a 代开发 template.
 ///
 /// Generated from `spec/customized.yaml`.
@@ -54,7 +78,7 @@ pub mod externalcontact {
 pub mod groupchat {
     include!("groupchat.rs");
 }
-/// Account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switch.
+/// Account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
 ///
 /// Generated from `spec/idconvert.yaml`.
 pub mod idconvert {
@@ -96,6 +120,12 @@ pub mod message {
 pub mod miniprogram {
     include!("miniprogram.rs");
 }
+/// Customer Moments (客户朋友圈) of an authorized corp - publishing tasks for members and reading what was posted, to whom, and the reactions.
+///
+/// Generated from `spec/moment.yaml`.
+pub mod moment {
+    include!("moment.rs");
+}
 /// Office automation of an authorized corp - approvals of the WeCom 审批 app and check-in (打卡) records and rules.
 ///
 /// Generated from `spec/oa.yaml`.
@@ -108,11 +138,17 @@ pub mod oa {
 pub mod oauth {
     include!("oauth.rs");
 }
-/// Paid editions of an app (应用版本付费, 收银台) with the suite token; orders and trial extensions.
+/// Paid editions of an app (应用版本付费, 收银台) with the suite token, orders and trial extensions; and, with the provider token, orders for the 数据与智能专区 advanced APIs (高级接口, the chat-archive data API).
 ///
 /// Generated from `spec/order.yaml`.
 pub mod order {
     include!("order.rs");
+}
+/// The provider's checkout (收银台) with the provider access token; collection orders (收款订单) for third-party apps, 代开发 apps and industry solutions, and the invoices customers request for them.
+///
+/// Generated from `spec/paytool.yaml`.
+pub mod paytool {
+    include!("paytool.rs");
 }
 /// Provider-level calls made with the provider access token (login, register codes, ID conversion, 代开发 auth links).
 ///
@@ -161,6 +197,35 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &contact::endpoints::GET_RESULT,
     &contact::endpoints::SEARCH,
     &contact::endpoints::SORT,
+    &customer_acquisition::endpoints::LIST_LINK,
+    &customer_acquisition::endpoints::GET,
+    &customer_acquisition::endpoints::CREATE_LINK,
+    &customer_acquisition::endpoints::UPDATE_LINK,
+    &customer_acquisition::endpoints::DELETE_LINK,
+    &customer_acquisition::endpoints::CUSTOMER,
+    &customer_acquisition::endpoints::CUSTOMER_ACQUISITION_QUOTA,
+    &customer_acquisition::endpoints::STATISTIC,
+    &customer_message::endpoints::ADD_MSG_TEMPLATE,
+    &customer_message::endpoints::GET_GROUPMSG_LIST_V2,
+    &customer_message::endpoints::GET_GROUPMSG_TASK,
+    &customer_message::endpoints::GET_GROUPMSG_SEND_RESULT,
+    &customer_message::endpoints::SEND_WELCOME_MSG,
+    &customer_message::endpoints::CANCEL_GROUPMSG_SEND,
+    &customer_message::endpoints::REMIND_GROUPMSG_SEND,
+    &customer_message::endpoints::ADD_GROUP_WELCOME_TEMPLATE,
+    &customer_message::endpoints::EDIT_GROUP_WELCOME_TEMPLATE,
+    &customer_message::endpoints::GET_GROUP_WELCOME_TEMPLATE,
+    &customer_message::endpoints::DEL_GROUP_WELCOME_TEMPLATE,
+    &customer_statistics::endpoints::GET_USER_BEHAVIOR_DATA,
+    &customer_statistics::endpoints::STATISTIC,
+    &customer_statistics::endpoints::STATISTIC_GROUP_BY_DAY,
+    &customer_transfer::endpoints::TRANSFER_CUSTOMER,
+    &customer_transfer::endpoints::TRANSFER_RESULT,
+    &customer_transfer::endpoints::GET_UNASSIGNED_LIST,
+    &customer_transfer::endpoints::RESIGNED_TRANSFER_CUSTOMER,
+    &customer_transfer::endpoints::RESIGNED_TRANSFER_RESULT,
+    &customer_transfer::endpoints::TRANSFER,
+    &customer_transfer::endpoints::ONJOB_TRANSFER,
     &customized::endpoints::GET_PERMISSIONS,
     &customized::endpoints::GET_APP_ADMIN_LIST,
     &customized::endpoints::CLAIM_CUSTOMIZED_APP,
@@ -186,6 +251,7 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &externalcontact::endpoints::DEL_CONTACT_WAY,
     &groupchat::endpoints::LIST,
     &groupchat::endpoints::GET,
+    &groupchat::endpoints::OPENGID_TO_CHATID,
     &idconvert::endpoints::USERID_TO_OPENUSERID,
     &idconvert::endpoints::GET_NEW_EXTERNAL_USERID,
     &idconvert::endpoints::GET_NEW_EXTERNAL_USERID_OF_GROUP_CHAT,
@@ -194,6 +260,7 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &idconvert::endpoints::TO_SERVICE_EXTERNAL_USERID,
     &idconvert::endpoints::CONVERT_TMP_EXTERNAL_USERID,
     &idconvert::endpoints::FINISH_OPENID_MIGRATION,
+    &idconvert::endpoints::FINISH_EXTERNAL_USERID_MIGRATION,
     &jsapi::endpoints::GET_JSAPI_TICKET,
     &jsapi::endpoints::GET_AGENT_CONFIG_TICKET,
     &license::endpoints::CREATE_NEW_ORDER,
@@ -235,12 +302,25 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &message::endpoints::UPDATE_TEMPLATE_CARD,
     &miniprogram::endpoints::JSCODE2SESSION,
     &miniprogram::endpoints::APPLY_MASS_CALL_TICKET,
+    &moment::endpoints::ADD_MOMENT_TASK,
+    &moment::endpoints::GET_MOMENT_TASK_RESULT,
+    &moment::endpoints::CANCEL_MOMENT_TASK,
+    &moment::endpoints::GET_MOMENT_LIST,
+    &moment::endpoints::GET_MOMENT_TASK,
+    &moment::endpoints::GET_MOMENT_CUSTOMER_LIST,
+    &moment::endpoints::GET_MOMENT_SEND_RESULT,
+    &moment::endpoints::GET_MOMENT_COMMENTS,
     &oa::endpoints::GET_TEMPLATE_DETAIL,
     &oa::endpoints::APPLY_EVENT,
     &oa::endpoints::GET_APPROVAL_INFO,
     &oa::endpoints::GET_APPROVAL_DETAIL,
     &oa::endpoints::GET_CHECKIN_DATA,
     &oa::endpoints::GET_CHECKIN_OPTION,
+    &oa::endpoints::GET_CHECKIN_DAY_DATA,
+    &oa::endpoints::GET_CHECKIN_MONTH_DATA,
+    &oa::endpoints::GET_CORP_CHECKIN_OPTION,
+    &oa::endpoints::GET_CHECKIN_SCHEDULE_LIST,
+    &oa::endpoints::SET_CHECKIN_SCHEDULE_LIST,
     &oauth::endpoints::GET_USER_INFO_3RD,
     &oauth::endpoints::GET_USER_DETAIL_3RD,
     &oauth::endpoints::GET_USER_INFO,
@@ -248,6 +328,18 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &order::endpoints::GET_APP_ORDER,
     &order::endpoints::GET_APP_ORDER_LIST,
     &order::endpoints::PROLONG_TRY,
+    &order::endpoints::CREATE_ADVANCED_API_ORDER,
+    &order::endpoints::CANCEL_ADVANCED_API_ORDER,
+    &order::endpoints::SUBMIT_ADVANCED_API_PAY,
+    &order::endpoints::LIST_ADVANCED_API_ORDERS,
+    &order::endpoints::GET_ADVANCED_API_ORDER,
+    &order::endpoints::GET_ADVANCED_API_CORP_BUY_INFO,
+    &paytool::endpoints::OPEN_ORDER,
+    &paytool::endpoints::CLOSE_ORDER,
+    &paytool::endpoints::GET_ORDER_LIST,
+    &paytool::endpoints::GET_ORDER_DETAIL,
+    &paytool::endpoints::GET_INVOICE_LIST,
+    &paytool::endpoints::MARK_INVOICE_STATUS,
     &provider::endpoints::GET_PROVIDER_TOKEN,
     &provider::endpoints::GET_LOGIN_INFO,
     &provider::endpoints::GET_REGISTER_CODE,

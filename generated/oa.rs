@@ -2,6 +2,7 @@
 
 /// Request and response types of this group.
 pub mod types {
+    pub use super::super::common::types::EmptyReply;
     /// The filled controls of a request.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -736,7 +737,7 @@ pub mod types {
         /// Check-in time slots of those days.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub checkintime: Vec<CheckinTime>,
-        /// Allowed lateness (milliseconds).
+        /// Flexible time (milliseconds); only used when the two flex duty times are -1.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub flex_time: Option<i64>,
         /// Whether no off-duty check-in is needed.
@@ -745,14 +746,137 @@ pub mod types {
         /// How early one may check in (milliseconds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit_aheadtime: Option<i64>,
-        /// Flexible on-duty allowance of the rule.
+        /// Allowed lateness (seconds); -1 means `flex_time` applies.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub flex_on_duty_time: Option<i64>,
-        /// Flexible off-duty allowance of the rule.
+        /// Allowed early leave (seconds); -1 means `flex_time` applies.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub flex_off_duty_time: Option<i64>,
     }
-    /// A check-in rule (the main fields; the official page lists more, such as locations, Wi-Fi, schedules and overtime settings).
+    /// Overtime of one day (durations in seconds).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinDayOvertime {
+        /// Overtime status.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: no overtime
+        /// - `1`: normal
+        /// - `2`: short of the required length
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_status: Option<i64>,
+        /// Overtime worked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_duration: Option<i64>,
+        /// How much was missing when `ot_status` is 2.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub exception_duration: Vec<i64>,
+        /// Working-day overtime turned into time off.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub workday_over_as_vacation: Option<i64>,
+        /// Working-day overtime paid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub workday_over_as_money: Option<i64>,
+        /// Rest-day overtime turned into time off.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub restday_over_as_vacation: Option<i64>,
+        /// Rest-day overtime paid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub restday_over_as_money: Option<i64>,
+        /// Holiday overtime turned into time off.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub holiday_over_as_vacation: Option<i64>,
+        /// Holiday overtime paid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub holiday_over_as_money: Option<i64>,
+    }
+    /// One member's check-in report for one day.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinDayReport {
+        /// Who, which day, and under which rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub base_info: Option<CheckinReportBaseInfo>,
+        /// Check-in counts and worked time of the day.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub summary_info: Option<CheckinDaySummary>,
+        /// 假勤 requests (leave, overtime, ...) linked to the day.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub holiday_infos: Vec<CheckinHolidayInfo>,
+        /// Anomalies of the day.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub exception_infos: Vec<CheckinExceptionStat>,
+        /// Overtime of the day.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_info: Option<CheckinDayOvertime>,
+        /// 假勤 statistics of the day.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub sp_items: Vec<CheckinSpItem>,
+    }
+    /// Daily check-in reports.
+    ///
+    /// Reply of [`CorpOa::get_checkin_day_data`](super::CorpOa::get_checkin_day_data) (`POST /cgi-bin/checkin/getcheckin_daydata`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94206>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinDayReports {
+        /// One report per member and day.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub datas: Vec<CheckinDayReport>,
+    }
+    /// Check-in counts and worked time of one day.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinDaySummary {
+        /// Number of check-ins that day.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub checkin_count: Option<i64>,
+        /// Time actually worked (seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub regular_work_sec: Option<i64>,
+        /// Standard working time (seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub standard_work_sec: Option<i64>,
+        /// Earliest check-in of the day (seconds after midnight).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub earliest_time: Option<i64>,
+        /// Latest check-in of the day (seconds after midnight).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lastest_time: Option<i64>,
+    }
+    /// One kind of check-in anomaly, counted over the report's period.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinExceptionStat {
+        /// Kind of anomaly.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: late
+        /// - `2`: left early
+        /// - `3`: missing check-in
+        /// - `4`: absent
+        /// - `5`: wrong place
+        /// - `6`: wrong device
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub exception: Option<i64>,
+        /// How many times it happened.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub count: Option<i64>,
+        /// How long it lasted (seconds; only for late, left early and absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub duration: Option<i64>,
+    }
+    /// A fixed rest period, as seconds after midnight.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinFixedRest {
+        /// Start of the rest.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fix_time_begin_sec: Option<i64>,
+        /// End of the rest.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fix_time_end_sec: Option<i64>,
+    }
+    /// A check-in rule (打卡规则) with its configuration.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct CheckinGroup {
@@ -760,7 +884,7 @@ pub mod types {
         ///
         /// Known values (WeCom may add others, which decode as well):
         /// - `1`: fixed hours
-        /// - `2`: custom schedule
+        /// - `2`: custom schedule (按班次上下班)
         /// - `3`: free check-in
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub grouptype: Option<i64>,
@@ -773,16 +897,16 @@ pub mod types {
         /// Whether check-in through approvals (审批打卡) is enabled.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub open_sp_checkin: Option<bool>,
-        /// Working days and their check-in times (fixed-hours rules).
+        /// Working days and their check-in times (not meaningful for custom schedules).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub checkindate: Vec<CheckinDate>,
-        /// Special dates that require check-in.
+        /// Special dates on which check-in is required.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub spe_workdays: Vec<::serde_json::Map<String, ::serde_json::Value>>,
-        /// Special dates that need no check-in.
+        pub spe_workdays: Vec<CheckinSpecialDay>,
+        /// Special dates on which no check-in is needed.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub spe_offdays: Vec<::serde_json::Map<String, ::serde_json::Value>>,
-        /// Whether public holidays are followed.
+        pub spe_offdays: Vec<CheckinSpecialDay>,
+        /// Whether public holidays are followed (not supported for custom schedules).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sync_holidays: Option<bool>,
         /// Whether a photo is required to check in.
@@ -794,21 +918,211 @@ pub mod types {
         /// Whether checking in on non-working days is allowed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub allow_checkin_offworkday: Option<bool>,
-        /// Whether requests (申请) are allowed for non-working days.
+        /// Whether correction requests (补卡申请) are allowed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub allow_apply_offworkday: Option<bool>,
         /// Wi-Fi networks accepted for checking in.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub wifimac_infos: Vec<::serde_json::Map<String, ::serde_json::Value>>,
+        pub wifimac_infos: Vec<CheckinWifi>,
         /// Places accepted for checking in.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub loc_infos: Vec<::serde_json::Map<String, ::serde_json::Value>>,
+        pub loc_infos: Vec<CheckinLocation>,
+        /// The members, departments and tags the rule applies to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub range: Option<CheckinRange>,
+        /// When the rule was created (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub create_time: Option<i64>,
+        /// Userids exempt from checking in (only shown when such a list is set).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub white_users: Vec<String>,
+        /// How members check in.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: phone
+        /// - `2`: smart attendance machine
+        /// - `3`: phone and attendance machine
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// Whom the check-in results are reported to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reporterinfo: Option<CheckinReporterInfo>,
+        /// Overtime settings (only returned once configured).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_info: Option<CheckinOvertimeRule>,
+        /// Corrections (补卡) allowed per month; -1 means unlimited.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub allow_apply_bk_cnt: Option<i64>,
+        /// How a check-in outside the allowed range is treated.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: counted as an out-of-range anomaly (default)
+        /// - `1`: counted as normal field work (外勤)
+        /// - `2`: not allowed
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub option_out_range: Option<i64>,
+        /// Userid of the rule's creator.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub create_userid: Option<String>,
+        /// Whether face recognition is used to check in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub use_face_detect: Option<bool>,
+        /// Days within which a correction may be requested; -1 means unlimited.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub allow_apply_bk_day_limit: Option<i64>,
+        /// Userid of the member who last edited the rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub update_userid: Option<String>,
         /// Shifts of a custom-schedule rule.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub schedulelist: Vec<::serde_json::Map<String, ::serde_json::Value>>,
-        /// Off-duty check-in interval setting of the rule (seconds).
+        pub schedulelist: Vec<CheckinSchedule>,
+        /// For free check-in, seconds after the on-duty check-in before the off-duty one is accepted.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offwork_interval_time: Option<i64>,
+        /// Anomaly kinds that may not be corrected, as bits from the lowest: missing check-in, late, early, other; a set bit disables that kind, 0 allows all.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub buka_restriction: Option<i64>,
+    }
+    /// A 假勤 request linked to a day.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinHolidayInfo {
+        /// Number of the approval request.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sp_number: Option<String>,
+        /// Title of the request's summary.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sp_title: Option<CheckinSpText>,
+        /// Description of the request's summary.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sp_description: Option<CheckinSpText>,
+    }
+    /// Leave-late-arrive-late rules of a shift.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinLateRule {
+        /// Whether leaving late lets one arrive late the next day; `timerules` only apply when true.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub allow_offwork_after_time: Option<bool>,
+        /// The rules.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub timerules: Vec<CheckinLateTimeRule>,
+    }
+    /// One leave-late-arrive-late rule (seconds).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinLateTimeRule {
+        /// How long after the last off-duty time one left.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub offwork_after_time: Option<i64>,
+        /// How late one may then arrive for the first shift of the next day.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub onwork_flex_time: Option<i64>,
+    }
+    /// A place accepted for checking in.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinLocation {
+        /// Latitude multiplied by 1000000 (GCJ-02, as Tencent Maps).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lat: Option<i64>,
+        /// Longitude multiplied by 1000000 (GCJ-02, as Tencent Maps).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lng: Option<i64>,
+        /// Name of the place.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub loc_title: Option<String>,
+        /// Address of the place.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub loc_detail: Option<String>,
+        /// Allowed distance from the place (meters).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub distance: Option<i64>,
+    }
+    /// Overtime over a period (seconds).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinMonthOvertime {
+        /// Overtime on working days.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub workday_over_sec: Option<i64>,
+        /// Overtime on holidays.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub holidays_over_sec: Option<i64>,
+        /// Overtime on rest days.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub restdays_over_sec: Option<i64>,
+        /// Working-day overtime turned into time off.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub workdays_over_as_vacation: Option<i64>,
+        /// Working-day overtime paid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub workdays_over_as_money: Option<i64>,
+        /// Rest-day overtime turned into time off.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub restdays_over_as_vacation: Option<i64>,
+        /// Rest-day overtime paid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub restdays_over_as_money: Option<i64>,
+        /// Holiday overtime turned into time off.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub holidays_over_as_vacation: Option<i64>,
+        /// Holiday overtime paid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub holidays_over_as_money: Option<i64>,
+    }
+    /// One member's check-in report over the period.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinMonthReport {
+        /// Who, and under which rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub base_info: Option<CheckinReportBaseInfo>,
+        /// Days and worked time over the period.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub summary_info: Option<CheckinMonthSummary>,
+        /// Anomalies, summed over the period's days.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub exception_infos: Vec<CheckinExceptionStat>,
+        /// 假勤 statistics, summed over the period's days.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub sp_items: Vec<CheckinSpItem>,
+        /// Overtime over the period.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub overwork_info: Option<CheckinMonthOvertime>,
+    }
+    /// Check-in reports summed over a period.
+    ///
+    /// Reply of [`CorpOa::get_checkin_month_data`](super::CorpOa::get_checkin_month_data) (`POST /cgi-bin/checkin/getcheckin_monthdata`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94207>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinMonthReports {
+        /// One report per member.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub datas: Vec<CheckinMonthReport>,
+    }
+    /// Days and worked time over a period.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinMonthSummary {
+        /// Days on which check-in was due.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub work_days: Option<i64>,
+        /// Normal days.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub regular_days: Option<i64>,
+        /// Days with anomalies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub except_days: Option<i64>,
+        /// Rest days.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub rest_days: Option<i64>,
+        /// Time actually worked, summed over the days (seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub regular_work_sec: Option<i64>,
+        /// Standard working time, summed over the days (seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub standard_work_sec: Option<i64>,
     }
     /// The check-in rule of one member.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
@@ -830,6 +1144,119 @@ pub mod types {
         /// One entry per member.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub info: Vec<CheckinOptionInfo>,
+    }
+    /// Rules for counting overtime from check-in times (durations in seconds).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinOvertimeByCheckin {
+        /// Working days - overtime starts this long after the latest off-duty time (default 30 minutes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_workingday_time_start: Option<i64>,
+        /// Working days - shorter overtime is not counted (default 30 minutes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_workingday_time_min: Option<i64>,
+        /// Working days - longer overtime is capped at this (default 240 minutes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_workingday_time_max: Option<i64>,
+        /// Non-working days - shorter overtime is not counted (default 30 minutes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_nonworkingday_time_min: Option<i64>,
+        /// Non-working days - longer overtime is capped at this (default 240 minutes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_nonworkingday_time_max: Option<i64>,
+        /// Non-working days - the time of day (seconds after midnight) at which overtime rolls over to the next day.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_nonworkingday_spanday_time: Option<i64>,
+        /// Rest deducted from working-day overtime.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_workingday_restinfo: Option<CheckinOvertimeRest>,
+        /// Rest deducted from non-working-day overtime.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_nonworkingday_restinfo: Option<CheckinOvertimeRest>,
+    }
+    /// Rules for counting overtime from overtime requests.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinOvertimeByRequest {
+        /// Whether overtime on working days is allowed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub allow_ot_workingday: Option<bool>,
+        /// Whether overtime on non-working days is allowed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub allow_ot_nonworkingday: Option<bool>,
+        /// When the rules were last changed (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub uptime: Option<i64>,
+        /// Rest deducted from working-day overtime.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_workingday_restinfo: Option<CheckinOvertimeRest>,
+        /// Rest deducted from non-working-day overtime.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_nonworkingday_restinfo: Option<CheckinOvertimeRest>,
+        /// Non-working days - the time of day (seconds after midnight) at which overtime rolls over to the next day.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_nonworkingday_spanday_time: Option<i64>,
+    }
+    /// Rest deducted from overtime.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinOvertimeRest {
+        /// How rest is deducted.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: no deduction
+        /// - `1`: a fixed rest period (`fix_time_rule`)
+        /// - `2`: by overtime length (`cal_ottime_rule`)
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// The fixed rest period (when `type` is 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fix_time_rule: Option<CheckinFixedRest>,
+        /// Deductions by overtime length (when `type` is 2).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cal_ottime_rule: Option<CheckinRestByLength>,
+    }
+    /// Overtime settings of a check-in rule.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinOvertimeRule {
+        /// How overtime is counted.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: from check-ins checked against overtime requests
+        /// - `1`: from check-in times
+        /// - `2`: from approved overtime requests only
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// Whether overtime on working days is allowed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub allow_ot_workingday: Option<bool>,
+        /// Whether overtime on non-working days is allowed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub allow_ot_nonworkingday: Option<bool>,
+        /// Rules for counting overtime from check-in times.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub otcheckinfo: Option<CheckinOvertimeByCheckin>,
+        /// When the settings were last changed (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub uptime: Option<i64>,
+        /// Rules for counting overtime from overtime requests (only when so configured).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub otapplyinfo: Option<CheckinOvertimeByRequest>,
+    }
+    /// Whom a check-in rule applies to.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinRange {
+        /// Department ids.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub party_id: Vec<String>,
+        /// Userids of single members.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub userid: Vec<String>,
+        /// Tag ids.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub tagid: Vec<i64>,
     }
     /// One check-in record.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
@@ -890,6 +1317,311 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub timeline_id: Option<i64>,
     }
+    /// Who a check-in report is about, and under which rule.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinReportBaseInfo {
+        /// The day of a daily report (Unix seconds); not in monthly reports.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub date: Option<i64>,
+        /// Kind of rule the record falls under.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: fixed hours
+        /// - `2`: outing (never in these reports)
+        /// - `3`: custom schedule
+        /// - `4`: free check-in
+        /// - `5`: overtime
+        /// - `7`: no rule
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub record_type: Option<i64>,
+        /// The member's name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// The member's alias.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name_ex: Option<String>,
+        /// All the member's departments (paths separated by `;`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub departs_name: Option<String>,
+        /// The member's userid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub acctid: Option<String>,
+        /// The member's check-in rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub rule_info: Option<CheckinReportRuleInfo>,
+        /// Kind of day of a daily report.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: working day
+        /// - `1`: rest day
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub day_type: Option<i64>,
+    }
+    /// Whose check-in reports, over which days.
+    ///
+    /// Request body of [`CorpOa::get_checkin_day_data`](super::CorpOa::get_checkin_day_data) (`POST /cgi-bin/checkin/getcheckin_daydata`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94206>).
+    ///
+    /// Request body of [`CorpOa::get_checkin_month_data`](super::CorpOa::get_checkin_month_data) (`POST /cgi-bin/checkin/getcheckin_monthdata`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94207>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinReportRequest {
+        /// First day, as the Unix time of its midnight.
+        pub starttime: i64,
+        /// Last day, as the Unix time of its midnight.
+        pub endtime: i64,
+        /// Userids (1 to 100, each 1 to 64 bytes).
+        pub useridlist: Vec<String>,
+    }
+    impl CheckinReportRequest {
+        /// A `CheckinReportRequest` with its required fields; the setters add the others.
+        ///
+        /// - `starttime`: First day, as the Unix time of its midnight.
+        /// - `endtime`: Last day, as the Unix time of its midnight.
+        /// - `useridlist`: Userids (1 to 100, each 1 to 64 bytes).
+        pub fn new(starttime: i64, endtime: i64, useridlist: Vec<String>) -> Self {
+            Self {
+                starttime,
+                endtime,
+                useridlist,
+            }
+        }
+    }
+    /// The check-in rule in a report.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinReportRuleInfo {
+        /// Id of the rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub groupid: Option<i64>,
+        /// Name of the rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub groupname: Option<String>,
+        /// Daily reports - id of the day's shift (custom schedules only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub scheduleid: Option<i64>,
+        /// Daily reports - name of the day's shift (custom schedules only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub schedulename: Option<String>,
+        /// Daily reports - the day's check-in times (fixed-hours rules only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub checkintime: Vec<CheckinTime>,
+    }
+    /// One reporter.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinReporter {
+        /// The reporter's userid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+    }
+    /// The reporters of a check-in rule.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinReporterInfo {
+        /// The members the results are reported to.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub reporters: Vec<CheckinReporter>,
+        /// When the reporters were last changed (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub updatetime: Option<i64>,
+    }
+    /// Rest deducted according to the overtime length.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinRestByLength {
+        /// The deduction steps.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub items: Vec<CheckinRestStep>,
+    }
+    /// One deduction step.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinRestStep {
+        /// Overtime of at least this long (seconds)...
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ot_time: Option<i64>,
+        /// ...has this much rest deducted (seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub rest_time: Option<i64>,
+    }
+    /// A shift of a custom-schedule rule (times in seconds after midnight unless noted).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinSchedule {
+        /// Id of the shift.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub schedule_id: Option<i64>,
+        /// Name of the shift.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub schedule_name: Option<String>,
+        /// The shift's on/off-duty time slots.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub time_section: Vec<CheckinTimeSection>,
+        /// How early one may check in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit_aheadtime: Option<i64>,
+        /// Whether no off-duty check-in is needed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub noneed_offwork: Option<bool>,
+        /// Seconds after the off-duty time past which the off-duty check-in is refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit_offtime: Option<i64>,
+        /// Allowed lateness (seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub flex_on_duty_time: Option<i64>,
+        /// Allowed early leave (seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub flex_off_duty_time: Option<i64>,
+        /// Whether flexible time is allowed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub allow_flex: Option<bool>,
+        /// Leave-late-arrive-late rules.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub late_rule: Option<CheckinLateRule>,
+        /// Earliest check-in limit; exclusive with the flex times (the unused pair is 0).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub max_allow_arrive_early: Option<i64>,
+        /// Latest check-in limit; exclusive with the flex times (the unused pair is 0).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub max_allow_arrive_late: Option<i64>,
+    }
+    /// One member's shift on one day.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinScheduleAssignment {
+        /// The member's userid.
+        pub userid: String,
+        /// Day of the month (1 to 31), combined with `yearmonth`.
+        pub day: i64,
+        /// Id of a shift of the rule; 0 is a rest day.
+        pub schedule_id: i64,
+    }
+    impl CheckinScheduleAssignment {
+        /// A `CheckinScheduleAssignment` with its required fields; the setters add the others.
+        ///
+        /// - `userid`: The member's userid.
+        /// - `day`: Day of the month (1 to 31), combined with `yearmonth`.
+        /// - `schedule_id`: Id of a shift of the rule; 0 is a rest day.
+        pub fn new(userid: impl Into<String>, day: i64, schedule_id: i64) -> Self {
+            Self {
+                userid: userid.into(),
+                day,
+                schedule_id,
+            }
+        }
+    }
+    /// The shift of one day.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinScheduleDay {
+        /// Day of the month.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub day: Option<i64>,
+        /// The shift.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub schedule_info: Option<CheckinScheduleInfo>,
+    }
+    /// A shift assigned to a day.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinScheduleInfo {
+        /// Id of the shift (also found in the rule); 0 is a rest day.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub schedule_id: Option<i64>,
+        /// Name of the shift.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub schedule_name: Option<String>,
+        /// The shift's time slots.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub time_section: Vec<CheckinScheduleTimeSection>,
+    }
+    /// Members' shift schedules.
+    ///
+    /// Reply of [`CorpOa::get_checkin_schedule_list`](super::CorpOa::get_checkin_schedule_list) (`POST /cgi-bin/checkin/getcheckinschedulist`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94208>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinScheduleList {
+        /// One entry per member and month.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub schedule_list: Vec<CheckinUserSchedule>,
+    }
+    /// One time slot of a scheduled shift, as seconds after midnight.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinScheduleTimeSection {
+        /// Id of the slot within the shift.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<i64>,
+        /// On-duty time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub work_sec: Option<i64>,
+        /// Off-duty time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub off_work_sec: Option<i64>,
+        /// On-duty reminder time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remind_work_sec: Option<i64>,
+        /// Off-duty reminder time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remind_off_work_sec: Option<i64>,
+    }
+    /// One 假勤 statistic, over the report's period.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinSpItem {
+        /// Kind of 假勤.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: leave
+        /// - `100`: field work
+        /// - `2`: check-in correction
+        /// - `3`: business trip
+        /// - `4`: outing
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// Kind of leave when `type` is 1 (see the approval APIs for the leave kinds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub vacation_id: Option<i64>,
+        /// How many times.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub count: Option<i64>,
+        /// How long, in seconds (divide by 86400 for days or 3600 for hours, per `time_type`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub duration: Option<i64>,
+        /// Unit the duration is counted in.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: days
+        /// - `1`: hours
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_type: Option<i64>,
+        /// Name of the statistic.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+    }
+    /// A text of a 假勤 summary, per language.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinSpText {
+        /// The text per language (currently Chinese only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub data: Vec<LangText>,
+    }
+    /// A special date of a check-in rule.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinSpecialDay {
+        /// The date (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub timestamp: Option<i64>,
+        /// The note on the date.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub notes: Option<String>,
+        /// Check-in time slots of that date (empty for dates without check-in).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub checkintime: Vec<CheckinTime>,
+    }
     /// One check-in time slot, as seconds after midnight.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -906,6 +1638,84 @@ pub mod types {
         /// Off-duty reminder time.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remind_off_work_sec: Option<i64>,
+    }
+    /// One time slot of a shift, as seconds after midnight.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinTimeSection {
+        /// Id of the slot within the shift.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_id: Option<i64>,
+        /// On-duty time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub work_sec: Option<i64>,
+        /// Off-duty time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub off_work_sec: Option<i64>,
+        /// On-duty reminder time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remind_work_sec: Option<i64>,
+        /// Off-duty reminder time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remind_off_work_sec: Option<i64>,
+        /// Start of the rest (single-slot shifts only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub rest_begin_time: Option<i64>,
+        /// End of the rest (single-slot shifts only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub rest_end_time: Option<i64>,
+        /// Whether a rest is allowed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub allow_rest: Option<bool>,
+    }
+    /// One member's shift schedule for one month.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinUserSchedule {
+        /// The member's userid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+        /// The month, as yyyymm (such as 202011).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub yearmonth: Option<i64>,
+        /// Id of the check-in rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub groupid: Option<i64>,
+        /// Name of the check-in rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub groupname: Option<String>,
+        /// The schedule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub schedule: Option<CheckinUserScheduleTable>,
+    }
+    /// A member's shifts by day.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinUserScheduleTable {
+        /// The scheduled days.
+        #[serde(rename = "scheduleList", default, skip_serializing_if = "Vec::is_empty")]
+        pub schedule_list: Vec<CheckinScheduleDay>,
+    }
+    /// A Wi-Fi network accepted for checking in.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckinWifi {
+        /// Name of the network.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub wifiname: Option<String>,
+        /// MAC address (BSSID) of the network.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub wifimac: Option<String>,
+    }
+    /// All check-in rules of the corp.
+    ///
+    /// Reply of [`CorpOa::get_corp_checkin_option`](super::CorpOa::get_corp_checkin_option) (`POST /cgi-bin/checkin/getcorpcheckinoption`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/93384>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CorpCheckinOptions {
+        /// The rules.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub group: Vec<CheckinGroup>,
     }
     /// The request to read.
     ///
@@ -1035,6 +1845,45 @@ pub mod types {
             Self { datetime, useridlist }
         }
     }
+    /// Whose shift schedules, over which period.
+    ///
+    /// Request body of [`CorpOa::get_checkin_schedule_list`](super::CorpOa::get_checkin_schedule_list) (`POST /cgi-bin/checkin/getcheckinschedulist`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94208>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct GetCheckinScheduleListRequest {
+        /// Start of the period (Unix seconds).
+        pub starttime: i64,
+        /// End of the period (Unix seconds), at most one month after `starttime`.
+        pub endtime: i64,
+        /// Userids, at most 100.
+        pub useridlist: Vec<String>,
+    }
+    impl GetCheckinScheduleListRequest {
+        /// A `GetCheckinScheduleListRequest` with its required fields; the setters add the others.
+        ///
+        /// - `starttime`: Start of the period (Unix seconds).
+        /// - `endtime`: End of the period (Unix seconds), at most one month after `starttime`.
+        /// - `useridlist`: Userids, at most 100.
+        pub fn new(starttime: i64, endtime: i64, useridlist: Vec<String>) -> Self {
+            Self {
+                starttime,
+                endtime,
+                useridlist,
+            }
+        }
+    }
+    /// The body of `get_corp_checkin_option`, an empty object.
+    ///
+    /// Request body of [`CorpOa::get_corp_checkin_option`](super::CorpOa::get_corp_checkin_option) (`POST /cgi-bin/checkin/getcorpcheckinoption`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/93384>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct GetCorpCheckinOptionRequest {}
+    impl GetCorpCheckinOptionRequest {
+        /// A `GetCorpCheckinOptionRequest` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {}
+        }
+    }
     /// The template to read.
     ///
     /// Request body of [`CorpOa::get_template_detail`](super::CorpOa::get_template_detail) (`POST /cgi-bin/oa/gettemplatedetail`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/92631>).
@@ -1079,6 +1928,33 @@ pub mod types {
         pub fn lang(mut self, value: impl Into<String>) -> Self {
             self.lang = Some(value.into());
             self
+        }
+    }
+    /// Shifts to assign for one rule and month.
+    ///
+    /// Request body of [`CorpOa::set_checkin_schedule_list`](super::CorpOa::set_checkin_schedule_list) (`POST /cgi-bin/checkin/setcheckinschedulist`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94209>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct SetCheckinScheduleListRequest {
+        /// Id of the custom-schedule rule (from the rule, check-in data or schedule calls).
+        pub groupid: i64,
+        /// The assignments.
+        pub items: Vec<CheckinScheduleAssignment>,
+        /// The month, as yyyymm (such as 202011).
+        pub yearmonth: i64,
+    }
+    impl SetCheckinScheduleListRequest {
+        /// A `SetCheckinScheduleListRequest` with its required fields; the setters add the others.
+        ///
+        /// - `groupid`: Id of the custom-schedule rule (from the rule, check-in data or schedule calls).
+        /// - `items`: The assignments.
+        /// - `yearmonth`: The month, as yyyymm (such as 202011).
+        pub fn new(
+            groupid: i64,
+            items: Vec<CheckinScheduleAssignment>,
+            yearmonth: i64,
+        ) -> Self {
+            Self { groupid, items, yearmonth }
         }
     }
 }
@@ -1191,6 +2067,91 @@ pub mod endpoints {
         required: &["datetime", "useridlist"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"info\":[{\"group\":{\"allow_apply_offworkday\":true,\"allow_checkin_offworkday\":true,\"checkindate\":[{\"checkintime\":[{\"off_work_sec\":43200,\"remind_off_work_sec\":43200,\"remind_work_sec\":35400,\"work_sec\":36000}],\"flex_off_duty_time\":0,\"flex_on_duty_time\":0,\"flex_time\":300000,\"limit_aheadtime\":10800000,\"noneed_offwork\":true,\"workdays\":[1,2,3,4,5]}],\"groupid\":69,\"groupname\":\"打卡规则1\",\"grouptype\":1,\"need_photo\":true,\"note_can_use_local_pic\":false,\"offwork_interval_time\":300,\"open_sp_checkin\":true,\"sync_holidays\":true},\"userid\":\"james\"}]}",
     };
+    /// `POST /cgi-bin/checkin/getcheckin_daydata`: Get daily check-in reports (获取打卡日报数据).
+    pub static GET_CHECKIN_DAY_DATA: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "get_checkin_day_data",
+        summary: "Get daily check-in reports (获取打卡日报数据).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94206",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/checkin/getcheckin_daydata",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["starttime", "endtime", "useridlist"],
+        example_response: "{\"datas\":[{\"base_info\":{\"acctid\":\"ZhangSan\",\"date\":1599062400,\"day_type\":0,\"departs_name\":\"有家企业/realempty;有家企业;有家企业/部门A4\",\"name\":\"张三\",\"name_ex\":\"Three Zhang\",\"record_type\":1,\"rule_info\":{\"checkintime\":[{\"off_work_sec\":38880,\"work_sec\":38760}],\"groupid\":10,\"groupname\":\"规则测试\",\"scheduleid\":0,\"schedulename\":\"\"}},\"exception_infos\":[{\"count\":1,\"duration\":60,\"exception\":1},{\"count\":1,\"duration\":60,\"exception\":2}],\"holiday_infos\":[{\"sp_description\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"09/03 10:00~09/03 10:01\"}]},\"sp_number\":\"202009030002\",\"sp_title\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"请假0.1小时\"}]}},{\"sp_description\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"08/25 14:37~09/10 14:37\"}]},\"sp_number\":\"202008270004\",\"sp_title\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"加班17.0小时\"}]}}],\"ot_info\":{\"ot_duration\":3600,\"ot_status\":1,\"workday_over_as_money\":54000},\"sp_items\":[{\"count\":1,\"duration\":360,\"name\":\"年假\",\"time_type\":0,\"type\":1,\"vacation_id\":2},{\"count\":0,\"duration\":0,\"name\":\"外勤次数\",\"time_type\":0,\"type\":100,\"vacation_id\":0}],\"summary_info\":{\"checkin_count\":2,\"earliest_time\":38827,\"lastest_time\":38858,\"regular_work_sec\":31,\"standard_work_sec\":120}}],\"errcode\":0,\"errmsg\":\"ok\"}",
+    };
+    /// `POST /cgi-bin/checkin/getcheckin_monthdata`: Get monthly check-in reports (获取打卡月报数据).
+    pub static GET_CHECKIN_MONTH_DATA: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "get_checkin_month_data",
+        summary: "Get monthly check-in reports (获取打卡月报数据).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94207",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/checkin/getcheckin_monthdata",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["starttime", "endtime", "useridlist"],
+        example_response: "{\"datas\":[{\"base_info\":{\"acctid\":\"ZhangSan\",\"departs_name\":\"有家企业/realempty;有家企业;有家企业/部门A4\",\"name\":\"张三\",\"name_ex\":\"Three Zhang\",\"record_type\":1,\"rule_info\":{\"groupid\":10,\"groupname\":\"规则测试\"}},\"exception_infos\":[{\"count\":2,\"duration\":28920,\"exception\":4},{\"count\":1,\"duration\":60,\"exception\":1},{\"count\":1,\"duration\":60,\"exception\":2}],\"overwork_info\":{\"holidays_over_as_money\":0,\"holidays_over_as_vacation\":0,\"restdays_over_as_money\":172800,\"restdays_over_as_vacation\":0,\"restdays_over_sec\":205560,\"workday_over_sec\":54000,\"workdays_over_as_money\":54000,\"workdays_over_as_vacation\":0},\"sp_items\":[{\"count\":0,\"duration\":0,\"name\":\"外勤次数\",\"time_type\":0,\"type\":100,\"vacation_id\":0},{\"count\":1,\"duration\":0,\"name\":\"年假\",\"time_type\":0,\"type\":1,\"vacation_id\":2}],\"summary_info\":{\"except_days\":3,\"regular_work_sec\":31,\"rest_days\":0,\"standard_work_sec\":29040,\"work_days\":3}}],\"errcode\":0,\"errmsg\":\"ok\"}",
+    };
+    /// `POST /cgi-bin/checkin/getcorpcheckinoption`: Get all check-in rules of the corp (获取企业所有打卡规则).
+    pub static GET_CORP_CHECKIN_OPTION: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "get_corp_checkin_option",
+        summary: "Get all check-in rules of the corp (获取企业所有打卡规则).",
+        doc: "https://developer.work.weixin.qq.com/document/path/93384",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/checkin/getcorpcheckinoption",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::Customized],
+        required: &[],
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"group\":[{\"allow_apply_bk_cnt\":-1,\"allow_apply_bk_day_limit\":-1,\"allow_apply_offworkday\":true,\"allow_checkin_offworkday\":true,\"checkindate\":[{\"checkintime\":[{\"off_work_sec\":43200,\"remind_off_work_sec\":43200,\"remind_work_sec\":35400,\"work_sec\":36000},{\"off_work_sec\":72000,\"remind_off_work_sec\":72000,\"remind_work_sec\":49800,\"work_sec\":50400}],\"flex_off_duty_time\":0,\"flex_on_duty_time\":0,\"limit_aheadtime\":10800000,\"noneed_offwork\":true,\"workdays\":[1,2,3,4,5]}],\"create_time\":1606204343,\"create_userid\":\"gaogao\",\"groupid\":69,\"groupname\":\"打卡规则1\",\"grouptype\":1,\"loc_infos\":[{\"distance\":300,\"lat\":30547030,\"lng\":104062890,\"loc_detail\":\"四川省成都市武侯区高新南区天府三街\",\"loc_title\":\"腾讯成都大厦\"},{\"distance\":300,\"lat\":23097490,\"lng\":113323750,\"loc_detail\":\"广东省广州市海珠区新港中路397号\",\"loc_title\":\"T.I.T创意园\"}],\"need_photo\":true,\"note_can_use_local_pic\":false,\"offwork_interval_time\":300,\"open_sp_checkin\":true,\"option_out_range\":0,\"ot_info\":{\"allow_ot_nonworkingday\":false,\"allow_ot_workingday\":true,\"otapplyinfo\":{\"allow_ot_nonworkingday\":true,\"allow_ot_workingday\":true,\"ot_nonworkingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"ot_nonworkingday_spanday_time\":0,\"ot_workingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"uptime\":1606275664},\"otcheckinfo\":{\"ot_nonworkingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"ot_nonworkingday_spanday_time\":0,\"ot_nonworkingday_time_max\":14400,\"ot_nonworkingday_time_min\":1800,\"ot_workingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"ot_workingday_time_max\":14400,\"ot_workingday_time_min\":1800,\"ot_workingday_time_start\":1800},\"type\":2,\"uptime\":1606275664},\"range\":{\"tagid\":[2],\"userid\":[\"icef\",\"LiJingZhong\"]},\"reporterinfo\":{\"reporters\":[{\"userid\":\"brant\"}],\"updatetime\":1606305508},\"schedulelist\":[{\"allow_flex\":false,\"flex_off_duty_time\":0,\"flex_on_duty_time\":0,\"late_rule\":{\"allow_offwork_after_time\":false,\"timerules\":[{\"offwork_after_time\":3600,\"onwork_flex_time\":3600}]},\"limit_aheadtime\":14400000,\"limit_offtime\":14400,\"max_allow_arrive_early\":0,\"max_allow_arrive_late\":0,\"noneed_offwork\":false,\"schedule_id\":221,\"schedule_name\":\"2\",\"time_section\":[{\"allow_rest\":false,\"off_work_sec\":61200,\"remind_off_work_sec\":61200,\"remind_work_sec\":31800,\"rest_begin_time\":43200,\"rest_end_time\":46800,\"time_id\":1,\"work_sec\":32400}]}],\"spe_offdays\":[{\"notes\":\"不需要打卡的日期\",\"timestamp\":1512057600}],\"spe_workdays\":[{\"checkintime\":[{\"off_work_sec\":61200,\"remind_off_work_sec\":61200,\"remind_work_sec\":31800,\"work_sec\":32400}],\"notes\":\"必须打卡的日期\",\"timestamp\":1512144000}],\"sync_holidays\":true,\"type\":0,\"update_userid\":\"sandy\",\"use_face_detect\":false,\"white_users\":[\"canno\"],\"wifimac_infos\":[{\"wifimac\":\"c0:7b:bc:37:f8:d3\",\"wifiname\":\"Tencent-WiFi-1\"},{\"wifimac\":\"70:10:5c:7d:f6:d5\",\"wifiname\":\"Tencent-WiFi-2\"}]}]}",
+    };
+    /// `POST /cgi-bin/checkin/getcheckinschedulist`: Get members' shift schedules (获取打卡人员排班信息).
+    pub static GET_CHECKIN_SCHEDULE_LIST: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "get_checkin_schedule_list",
+        summary: "Get members' shift schedules (获取打卡人员排班信息).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94208",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/checkin/getcheckinschedulist",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["starttime", "endtime", "useridlist"],
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"schedule_list\":[{\"groupid\":11,\"groupname\":\"排班\",\"schedule\":{\"scheduleList\":[{\"day\":25,\"schedule_info\":{\"schedule_id\":229,\"schedule_name\":\"早班\",\"time_section\":[{\"id\":1,\"off_work_sec\":43200,\"remind_off_work_sec\":43200,\"remind_work_sec\":32400,\"work_sec\":32400}]}},{\"day\":26,\"schedule_info\":{\"schedule_id\":171,\"schedule_name\":\"晚班\",\"time_section\":[{\"id\":2,\"off_work_sec\":79200,\"remind_off_work_sec\":79200,\"remind_work_sec\":64800,\"work_sec\":64800}]}},{\"day\":30,\"schedule_info\":{\"schedule_id\":0,\"schedule_name\":\"休息\"}}]},\"userid\":\"james\",\"yearmonth\":202011}]}",
+    };
+    /// `POST /cgi-bin/checkin/setcheckinschedulist`: Assign shifts to members (为打卡人员排班).
+    pub static SET_CHECKIN_SCHEDULE_LIST: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "set_checkin_schedule_list",
+        summary: "Assign shifts to members (为打卡人员排班).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94209",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/checkin/setcheckinschedulist",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["groupid", "items", "yearmonth"],
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &GET_TEMPLATE_DETAIL,
@@ -1199,6 +2160,11 @@ pub mod endpoints {
         &GET_APPROVAL_DETAIL,
         &GET_CHECKIN_DATA,
         &GET_CHECKIN_OPTION,
+        &GET_CHECKIN_DAY_DATA,
+        &GET_CHECKIN_MONTH_DATA,
+        &GET_CORP_CHECKIN_OPTION,
+        &GET_CHECKIN_SCHEDULE_LIST,
+        &SET_CHECKIN_SCHEDULE_LIST,
     ];
 }
 /// The `oa` calls made through a [`Corp`](crate::Corp): office automation of an authorized corp - approvals of the WeCom 审批 app and check-in (打卡) records and rules.
@@ -1318,7 +2284,7 @@ impl<'a> CorpOa<'a> {
     /// Returns, for up to 100 members in the app's visible range, the check-in rule
     /// that applies to them on one day (rules may differ from day to day: ask per day).
     /// Third-party and 代开发 apps need the 打卡 permission. The corp-wide rule list
-    /// (`getcorpcheckinoption`) is left out: third-party apps may not call it.
+    /// (`get_corp_checkin_option`) is open to 代开发 apps only.
     ///
     /// Sends `POST /cgi-bin/checkin/getcheckinoption`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
@@ -1329,6 +2295,101 @@ impl<'a> CorpOa<'a> {
     ) -> Result<types::CheckinOptions, crate::Error> {
         self.handle
             .call(&endpoints::GET_CHECKIN_OPTION, None::<&()>, Some(request))
+            .await
+    }
+    /// Get daily check-in reports (获取打卡日报数据).
+    ///
+    /// Returns, per member and day, the daily check-in report: the rule and shift that
+    /// applied, check-in counts and worked time, leave and other 假勤 requests, anomalies
+    /// (late, early, missing, absent, ...) and overtime. Up to 100 members of the app's
+    /// visible range per call; `starttime` and `endtime` are midnights (Unix seconds).
+    /// Third-party and 代开发 apps need the 打卡 permission. At most 100 calls a minute.
+    ///
+    /// Sends `POST /cgi-bin/checkin/getcheckin_daydata`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94206>
+    pub async fn get_checkin_day_data(
+        &self,
+        request: &types::CheckinReportRequest,
+    ) -> Result<types::CheckinDayReports, crate::Error> {
+        self.handle
+            .call(&endpoints::GET_CHECKIN_DAY_DATA, None::<&()>, Some(request))
+            .await
+    }
+    /// Get monthly check-in reports (获取打卡月报数据).
+    ///
+    /// Returns, per member, the check-in report summed over a period: days to work,
+    /// normal and abnormal days, worked time, anomaly counts, 假勤 statistics and
+    /// overtime. Up to 100 members of the app's visible range per call; `starttime`
+    /// and `endtime` are midnights (Unix seconds). Third-party and 代开发 apps need the
+    /// 打卡 permission. At most 60 calls a minute.
+    ///
+    /// Sends `POST /cgi-bin/checkin/getcheckin_monthdata`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94207>
+    pub async fn get_checkin_month_data(
+        &self,
+        request: &types::CheckinReportRequest,
+    ) -> Result<types::CheckinMonthReports, crate::Error> {
+        self.handle
+            .call(&endpoints::GET_CHECKIN_MONTH_DATA, None::<&()>, Some(request))
+            .await
+    }
+    /// Get all check-in rules of the corp (获取企业所有打卡规则).
+    ///
+    /// Returns every check-in rule of the corp with its full configuration: working
+    /// days and times, special dates, Wi-Fi and places, the members it covers, the
+    /// reporters, overtime settings and the shifts of custom-schedule rules. Only 代开发
+    /// apps may call it (with the 打卡 permission); third-party apps cannot. The body
+    /// is an empty object. At most 60 calls a minute.
+    ///
+    /// Sends `POST /cgi-bin/checkin/getcorpcheckinoption`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/93384>
+    pub async fn get_corp_checkin_option(
+        &self,
+        request: &types::GetCorpCheckinOptionRequest,
+    ) -> Result<types::CorpCheckinOptions, crate::Error> {
+        self.handle
+            .call(&endpoints::GET_CORP_CHECKIN_OPTION, None::<&()>, Some(request))
+            .await
+    }
+    /// Get members' shift schedules (获取打卡人员排班信息).
+    ///
+    /// Returns the shift assigned to each day for up to 100 members of the app's
+    /// visible range whose rule is a custom schedule (按班次上下班), over a period of at
+    /// most one month. Third-party and 代开发 apps need the 打卡 permission. At most 60
+    /// calls a minute.
+    ///
+    /// Sends `POST /cgi-bin/checkin/getcheckinschedulist`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94208>
+    pub async fn get_checkin_schedule_list(
+        &self,
+        request: &types::GetCheckinScheduleListRequest,
+    ) -> Result<types::CheckinScheduleList, crate::Error> {
+        self.handle
+            .call(&endpoints::GET_CHECKIN_SCHEDULE_LIST, None::<&()>, Some(request))
+            .await
+    }
+    /// Assign shifts to members (为打卡人员排班).
+    ///
+    /// Sets, for members under one custom-schedule (按班次上下班) rule, which shift they
+    /// work on given days of a month (`schedule_id` 0 is a rest day). Only rules of that
+    /// kind can be scheduled. Third-party and 代开发 apps need the 打卡 permission. At
+    /// most 60 calls a minute.
+    ///
+    /// Sends `POST /cgi-bin/checkin/setcheckinschedulist`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94209>
+    pub async fn set_checkin_schedule_list(
+        &self,
+        request: &types::SetCheckinScheduleListRequest,
+    ) -> Result<types::EmptyReply, crate::Error> {
+        self.handle
+            .call(&endpoints::SET_CHECKIN_SCHEDULE_LIST, None::<&()>, Some(request))
             .await
     }
 }

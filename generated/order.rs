@@ -3,6 +3,176 @@
 /// Request and response types of this group.
 pub mod types {
     pub use super::super::authorization::types::CorpBrief;
+    pub use super::super::common::types::EmptyReply;
+    /// What a corp bought of the advanced APIs.
+    ///
+    /// Reply of [`ProviderOrder::get_advanced_api_corp_buy_info`](super::ProviderOrder::get_advanced_api_corp_buy_info) (`POST /cgi-bin/advanced_api/get_corp_buy_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/101400>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AdvancedApiCorpBuyInfo {
+        /// Purchases of the chat-archive data API.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chat_archive_api_buy_info: Option<ChatArchiveApiBuyInfo>,
+    }
+    /// The period of an edition bought (both ends together).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AdvancedApiEditionPeriod {
+        /// Start of the period (Unix seconds).
+        pub begin_time: i64,
+        /// End of the period (Unix seconds).
+        pub end_time: i64,
+    }
+    impl AdvancedApiEditionPeriod {
+        /// A `AdvancedApiEditionPeriod` with its required fields; the setters add the others.
+        ///
+        /// - `begin_time`: Start of the period (Unix seconds).
+        /// - `end_time`: End of the period (Unix seconds).
+        pub fn new(begin_time: i64, end_time: i64) -> Self {
+            Self { begin_time, end_time }
+        }
+    }
+    /// An advanced-API order in full.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AdvancedApiOrder {
+        /// The advanced API bought.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: chat-archive data API (会话内容数据接口)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub advanced_api_type: Option<i64>,
+        /// The order id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order_id: Option<String>,
+        /// Kind of order.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: new purchase (新购)
+        /// - `1`: more seats (增购)
+        /// - `2`: renewal (续期)
+        /// - `3`: upgrade (升级)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order_type: Option<i64>,
+        /// State of the order.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: awaiting payment
+        /// - `1`: paid
+        /// - `2`: cancelled
+        /// - `3`: unpaid and expired
+        /// - `4`: refund requested
+        /// - `5`: refunded
+        /// - `6`: refund refused
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order_status: Option<i64>,
+        /// The customer corp, encrypted (the provider's open corpid).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub custom_corpid: Option<String>,
+        /// When the order was created (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub create_time: Option<i64>,
+        /// Userid of who placed the order.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub buyer_userid: Option<String>,
+        /// Amount payable, in fen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub paid_price: Option<i64>,
+        /// What was bought of the chat-archive data API; present when `advanced_api_type` is 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chat_archive_api: Option<ChatArchiveApiOrder>,
+    }
+    /// One advanced-API order.
+    ///
+    /// Reply of [`ProviderOrder::get_advanced_api_order`](super::ProviderOrder::get_advanced_api_order) (`POST /cgi-bin/advanced_api/get_order`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/101399>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AdvancedApiOrderDetail {
+        /// The order.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order: Option<AdvancedApiOrder>,
+    }
+    /// The new order.
+    ///
+    /// Reply of [`ProviderOrder::create_advanced_api_order`](super::ProviderOrder::create_advanced_api_order) (`POST /cgi-bin/advanced_api/create_order`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/100257>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AdvancedApiOrderId {
+        /// The order id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order_id: Option<String>,
+    }
+    /// The advanced-API order.
+    ///
+    /// Request body of [`ProviderOrder::cancel_advanced_api_order`](super::ProviderOrder::cancel_advanced_api_order) (`POST /cgi-bin/advanced_api/cancel_order`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/100298>).
+    ///
+    /// Request body of [`ProviderOrder::get_advanced_api_order`](super::ProviderOrder::get_advanced_api_order) (`POST /cgi-bin/advanced_api/get_order`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/101399>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AdvancedApiOrderIdRequest {
+        /// The order id.
+        pub order_id: String,
+    }
+    impl AdvancedApiOrderIdRequest {
+        /// A `AdvancedApiOrderIdRequest` with its required fields; the setters add the others.
+        ///
+        /// - `order_id`: The order id.
+        pub fn new(order_id: impl Into<String>) -> Self {
+            Self { order_id: order_id.into() }
+        }
+    }
+    /// One page of advanced-API orders.
+    ///
+    /// Reply of [`ProviderOrder::list_advanced_api_orders`](super::ProviderOrder::list_advanced_api_orders) (`POST /cgi-bin/advanced_api/list_order`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/101398>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AdvancedApiOrderList {
+        /// Cursor for the next page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_cursor: Option<String>,
+        /// Whether more pages follow.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: no
+        /// - `1`: yes
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub has_more: Option<i64>,
+        /// The orders of this page.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub order_list: Vec<AdvancedApiOrderSummary>,
+    }
+    /// An advanced-API order as listed.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AdvancedApiOrderSummary {
+        /// The order id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order_id: Option<String>,
+        /// Kind of order.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: new purchase (新购)
+        /// - `1`: more seats (增购)
+        /// - `2`: renewal (续期)
+        /// - `3`: upgrade (升级)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order_type: Option<i64>,
+        /// State of the order.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: awaiting payment
+        /// - `1`: paid
+        /// - `2`: cancelled
+        /// - `3`: unpaid and expired
+        /// - `4`: refund requested
+        /// - `5`: refunded
+        /// - `6`: refund refused
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order_status: Option<i64>,
+        /// When the order was created (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub create_time: Option<i64>,
+    }
     /// An order for a paid edition of the app.
     ///
     /// Reply of [`SuiteOrder::get_app_order`](super::SuiteOrder::get_app_order) (`POST /cgi-bin/service/get_order`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91909>).
@@ -106,6 +276,229 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub order_list: Vec<AppOrder>,
     }
+    /// The chat-archive data API editions a corp bought.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ChatArchiveApiBuyInfo {
+        /// Editions bought, trials excluded (see the endpoint doc for which purchases are listed).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub edition_list: Vec<ChatArchiveApiEditionBought>,
+    }
+    /// One edition purchase of the chat-archive data API.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ChatArchiveApiEditionBought {
+        /// The edition bought.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: internal chats (内部会话, bought in the past)
+        /// - `2`: internal and external chats (内外部会话)
+        /// - `3`: internal and external chats with voice calls (内外部会话及语音通话)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub edition: Option<i64>,
+        /// Seats bought.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub purchase_count: Option<i64>,
+        /// When it takes effect (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub begin_time: Option<i64>,
+        /// When it expires (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<i64>,
+    }
+    /// The chat-archive data API edition, seats and period of an order.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ChatArchiveApiOrder {
+        /// The edition bought.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `2`: internal and external chats (内外部会话)
+        /// - `3`: internal and external chats with voice calls (内外部会话及语音通话)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub edition: Option<i64>,
+        /// Seats bought.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub purchase_count: Option<i64>,
+        /// Days bought.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub purchase_duration_days: Option<i64>,
+        /// When it takes effect (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub take_effect_time: Option<i64>,
+        /// When it expires (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<i64>,
+        /// List price in fen; only returned for upgrade orders so far.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub original_price: Option<i64>,
+    }
+    /// The chat-archive data API edition, seats and dates of an order.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ChatArchiveApiOrderRequest {
+        /// The edition to buy; for an upgrade, the target edition.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `2`: internal and external chats (内外部会话)
+        /// - `3`: internal and external chats with voice calls (内外部会话及语音通话)
+        pub edition: i64,
+        /// For an upgrade, the edition upgraded from; only 2 so far, and 2 when left out.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `2`: internal and external chats (内外部会话)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub old_edition: Option<i64>,
+        /// Seats, 1 to 1,000,000; required for a new purchase, more seats and an upgrade (no more than the seats of the edition upgraded). For a renewal, the seats renewed; the current seats when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub purchase_count: Option<i64>,
+        /// When the purchase takes effect (Unix seconds), for a new purchase or the renewal of an expired edition; today when left out. Other orders have a default date (more seats today; renewal of an unexpired edition at its expiry; an upgrade when the target edition starts, or today) and ignore it. When given, from today 0:00 up to 90 days ahead.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub take_effect_time: Option<i64>,
+        /// Period of the existing edition the order adds to or upgrades.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub old_edition_info: Option<AdvancedApiEditionPeriod>,
+        /// Period of the target edition of an upgrade.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub target_edition_info: Option<AdvancedApiEditionPeriod>,
+    }
+    impl ChatArchiveApiOrderRequest {
+        /// A `ChatArchiveApiOrderRequest` with its required fields; the setters add the others.
+        ///
+        /// - `edition`: The edition to buy; for an upgrade, the target edition.
+        pub fn new(edition: i64) -> Self {
+            Self {
+                edition,
+                old_edition: None,
+                purchase_count: None,
+                take_effect_time: None,
+                old_edition_info: None,
+                target_edition_info: None,
+            }
+        }
+        /// For an upgrade, the edition upgraded from; only 2 so far, and 2 when left out.
+        pub fn old_edition(mut self, value: impl Into<i64>) -> Self {
+            self.old_edition = Some(value.into());
+            self
+        }
+        /// Seats, 1 to 1,000,000; required for a new purchase, more seats and an upgrade (no more than the seats of the edition upgraded). For a renewal, the seats renewed; the current seats when left out.
+        pub fn purchase_count(mut self, value: impl Into<i64>) -> Self {
+            self.purchase_count = Some(value.into());
+            self
+        }
+        /// When the purchase takes effect (Unix seconds), for a new purchase or the renewal of an expired edition; today when left out. Other orders have a default date (more seats today; renewal of an unexpired edition at its expiry; an upgrade when the target edition starts, or today) and ignore it. When given, from today 0:00 up to 90 days ahead.
+        pub fn take_effect_time(mut self, value: impl Into<i64>) -> Self {
+            self.take_effect_time = Some(value.into());
+            self
+        }
+        /// Period of the existing edition the order adds to or upgrades.
+        pub fn old_edition_info(
+            mut self,
+            value: impl Into<AdvancedApiEditionPeriod>,
+        ) -> Self {
+            self.old_edition_info = Some(value.into());
+            self
+        }
+        /// Period of the target edition of an upgrade.
+        pub fn target_edition_info(
+            mut self,
+            value: impl Into<AdvancedApiEditionPeriod>,
+        ) -> Self {
+            self.target_edition_info = Some(value.into());
+            self
+        }
+    }
+    /// The customer corp, the buyer and what to buy.
+    ///
+    /// Request body of [`ProviderOrder::create_advanced_api_order`](super::ProviderOrder::create_advanced_api_order) (`POST /cgi-bin/advanced_api/create_order`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/100257>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CreateAdvancedApiOrderRequest {
+        /// The customer corp.
+        pub custom_corpid: String,
+        /// Plaintext userid of the member of the provider's own corp who places the order; needs the 购买高级接口 or 高级接口管理 right.
+        pub buyer_userid: String,
+        /// The advanced API bought; only 1 so far, and 1 when left out.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: chat-archive data API (会话内容数据接口)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub advanced_api_type: Option<i64>,
+        /// Kind of order; a new purchase when the corp never bought before.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: new purchase (新购)
+        /// - `1`: more seats (增购)
+        /// - `2`: renewal (续期)
+        /// - `3`: upgrade (升级)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order_type: Option<i64>,
+        /// What to buy of the chat-archive data API; required when `advanced_api_type` is 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chat_archive_api: Option<ChatArchiveApiOrderRequest>,
+    }
+    impl CreateAdvancedApiOrderRequest {
+        /// A `CreateAdvancedApiOrderRequest` with its required fields; the setters add the others.
+        ///
+        /// - `custom_corpid`: The customer corp.
+        /// - `buyer_userid`: Plaintext userid of the member of the provider's own corp who places the order; needs the 购买高级接口 or 高级接口管理 right.
+        pub fn new(
+            custom_corpid: impl Into<String>,
+            buyer_userid: impl Into<String>,
+        ) -> Self {
+            Self {
+                custom_corpid: custom_corpid.into(),
+                buyer_userid: buyer_userid.into(),
+                advanced_api_type: None,
+                order_type: None,
+                chat_archive_api: None,
+            }
+        }
+        /// The advanced API bought; only 1 so far, and 1 when left out.
+        pub fn advanced_api_type(mut self, value: impl Into<i64>) -> Self {
+            self.advanced_api_type = Some(value.into());
+            self
+        }
+        /// Kind of order; a new purchase when the corp never bought before.
+        pub fn order_type(mut self, value: impl Into<i64>) -> Self {
+            self.order_type = Some(value.into());
+            self
+        }
+        /// What to buy of the chat-archive data API; required when `advanced_api_type` is 1.
+        pub fn chat_archive_api(
+            mut self,
+            value: impl Into<ChatArchiveApiOrderRequest>,
+        ) -> Self {
+            self.chat_archive_api = Some(value.into());
+            self
+        }
+    }
+    /// The advanced API and the customer corp.
+    ///
+    /// Request body of [`ProviderOrder::get_advanced_api_corp_buy_info`](super::ProviderOrder::get_advanced_api_corp_buy_info) (`POST /cgi-bin/advanced_api/get_corp_buy_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/101400>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct GetAdvancedApiCorpBuyInfoRequest {
+        /// The advanced API; always 1 so far.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: chat-archive data API (会话内容数据接口)
+        pub advanced_api_type: i64,
+        /// The customer corp.
+        pub custom_corpid: String,
+    }
+    impl GetAdvancedApiCorpBuyInfoRequest {
+        /// A `GetAdvancedApiCorpBuyInfoRequest` with its required fields; the setters add the others.
+        ///
+        /// - `advanced_api_type`: The advanced API; always 1 so far.
+        /// - `custom_corpid`: The customer corp.
+        pub fn new(advanced_api_type: i64, custom_corpid: impl Into<String>) -> Self {
+            Self {
+                advanced_api_type,
+                custom_corpid: custom_corpid.into(),
+            }
+        }
+    }
     /// The time range, and whether to list test orders.
     ///
     /// Request body of [`SuiteOrder::get_app_order_list`](super::SuiteOrder::get_app_order_list) (`POST /cgi-bin/service/get_order_list`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91910>).
@@ -159,6 +552,77 @@ pub mod types {
             Self { orderid: orderid.into() }
         }
     }
+    /// The corp, order-time range and page of orders to list; every field is optional.
+    ///
+    /// Request body of [`ProviderOrder::list_advanced_api_orders`](super::ProviderOrder::list_advanced_api_orders) (`POST /cgi-bin/advanced_api/list_order`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/101398>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ListAdvancedApiOrdersRequest {
+        /// Only this customer corp's orders.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub custom_corpid: Option<String>,
+        /// Start of the order-time range (Unix seconds, inclusive); only together with `end_time`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<i64>,
+        /// End of the order-time range (Unix seconds, exclusive); only together with `start_time`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<i64>,
+        /// The advanced API; only 1 so far.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: chat-archive data API (会话内容数据接口)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub advanced_api_type: Option<i64>,
+        /// The `next_cursor` of the previous page; left out for the first page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cursor: Option<String>,
+        /// Most orders per page, at most 1000; 500 when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i64>,
+    }
+    impl ListAdvancedApiOrdersRequest {
+        /// A `ListAdvancedApiOrdersRequest` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                custom_corpid: None,
+                start_time: None,
+                end_time: None,
+                advanced_api_type: None,
+                cursor: None,
+                limit: None,
+            }
+        }
+        /// Only this customer corp's orders.
+        pub fn custom_corpid(mut self, value: impl Into<String>) -> Self {
+            self.custom_corpid = Some(value.into());
+            self
+        }
+        /// Start of the order-time range (Unix seconds, inclusive); only together with `end_time`.
+        pub fn start_time(mut self, value: impl Into<i64>) -> Self {
+            self.start_time = Some(value.into());
+            self
+        }
+        /// End of the order-time range (Unix seconds, exclusive); only together with `start_time`.
+        pub fn end_time(mut self, value: impl Into<i64>) -> Self {
+            self.end_time = Some(value.into());
+            self
+        }
+        /// The advanced API; only 1 so far.
+        pub fn advanced_api_type(mut self, value: impl Into<i64>) -> Self {
+            self.advanced_api_type = Some(value.into());
+            self
+        }
+        /// The `next_cursor` of the previous page; left out for the first page.
+        pub fn cursor(mut self, value: impl Into<String>) -> Self {
+            self.cursor = Some(value.into());
+            self
+        }
+        /// Most orders per page, at most 1000; 500 when left out.
+        pub fn limit(mut self, value: impl Into<i64>) -> Self {
+            self.limit = Some(value.into());
+            self
+        }
+    }
     /// The corp whose trial to extend, and by how much.
     ///
     /// Request body of [`SuiteOrder::prolong_try`](super::SuiteOrder::prolong_try) (`POST /cgi-bin/service/prolong_try`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91913>).
@@ -200,6 +664,32 @@ pub mod types {
         /// When the extended trial ends (Unix seconds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub try_end_time: Option<i64>,
+    }
+    /// Who pays and the order to pay from the recharge balance.
+    ///
+    /// Request body of [`ProviderOrder::submit_advanced_api_pay`](super::ProviderOrder::submit_advanced_api_pay) (`POST /cgi-bin/advanced_api/submit_pay`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/101397>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct SubmitAdvancedApiPayRequest {
+        /// Plaintext userid of the paying member of the provider's own corp (recorded in the recharge account's history); needs the 购买高级接口 or 高级接口管理 right.
+        pub payer_userid: String,
+        /// The order to pay.
+        pub order_id: String,
+    }
+    impl SubmitAdvancedApiPayRequest {
+        /// A `SubmitAdvancedApiPayRequest` with its required fields; the setters add the others.
+        ///
+        /// - `payer_userid`: Plaintext userid of the paying member of the provider's own corp (recorded in the recharge account's history); needs the 购买高级接口 or 高级接口管理 right.
+        /// - `order_id`: The order to pay.
+        pub fn new(
+            payer_userid: impl Into<String>,
+            order_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                payer_userid: payer_userid.into(),
+                order_id: order_id.into(),
+            }
+        }
     }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
@@ -255,14 +745,259 @@ pub mod endpoints {
         required: &["buyer_corpid", "prolong_days"],
         example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"try_end_time\":1565152189}",
     };
+    /// `POST /cgi-bin/advanced_api/create_order`: Order an advanced API for a customer corp (下单购买, 数据与智能专区).
+    pub static CREATE_ADVANCED_API_ORDER: crate::Endpoint = crate::Endpoint {
+        group: "order",
+        name: "create_advanced_api_order",
+        summary: "Order an advanced API for a customer corp (下单购买, 数据与智能专区).",
+        doc: "https://developer.work.weixin.qq.com/document/path/100257",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/advanced_api/create_order",
+        token: crate::TokenKind::Provider,
+        token_param: Some("provider_access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["custom_corpid", "buyer_userid"],
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order_id\":\"xxxxx\"}",
+    };
+    /// `POST /cgi-bin/advanced_api/cancel_order`: Cancel an unpaid advanced-API order (取消订单, 数据与智能专区).
+    pub static CANCEL_ADVANCED_API_ORDER: crate::Endpoint = crate::Endpoint {
+        group: "order",
+        name: "cancel_advanced_api_order",
+        summary: "Cancel an unpaid advanced-API order (取消订单, 数据与智能专区).",
+        doc: "https://developer.work.weixin.qq.com/document/path/100298",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/advanced_api/cancel_order",
+        token: crate::TokenKind::Provider,
+        token_param: Some("provider_access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["order_id"],
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+    };
+    /// `POST /cgi-bin/advanced_api/submit_pay`: Pay an advanced-API order from the recharge balance (使用余额支付订单).
+    pub static SUBMIT_ADVANCED_API_PAY: crate::Endpoint = crate::Endpoint {
+        group: "order",
+        name: "submit_advanced_api_pay",
+        summary: "Pay an advanced-API order from the recharge balance (使用余额支付订单).",
+        doc: "https://developer.work.weixin.qq.com/document/path/101397",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/advanced_api/submit_pay",
+        token: crate::TokenKind::Provider,
+        token_param: Some("provider_access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["payer_userid", "order_id"],
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+    };
+    /// `POST /cgi-bin/advanced_api/list_order`: List the provider's advanced-API orders (获取订单列表, 数据与智能专区).
+    pub static LIST_ADVANCED_API_ORDERS: crate::Endpoint = crate::Endpoint {
+        group: "order",
+        name: "list_advanced_api_orders",
+        summary: "List the provider's advanced-API orders (获取订单列表, 数据与智能专区).",
+        doc: "https://developer.work.weixin.qq.com/document/path/101398",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/advanced_api/list_order",
+        token: crate::TokenKind::Provider,
+        token_param: Some("provider_access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &[],
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"xxx\",\"order_list\":[{\"create_time\":1704038400,\"order_id\":\"xxx\",\"order_status\":1,\"order_type\":1}]}",
+    };
+    /// `POST /cgi-bin/advanced_api/get_order`: Get one advanced-API order's details (获取订单详情, 数据与智能专区).
+    pub static GET_ADVANCED_API_ORDER: crate::Endpoint = crate::Endpoint {
+        group: "order",
+        name: "get_advanced_api_order",
+        summary: "Get one advanced-API order's details (获取订单详情, 数据与智能专区).",
+        doc: "https://developer.work.weixin.qq.com/document/path/101399",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/advanced_api/get_order",
+        token: crate::TokenKind::Provider,
+        token_param: Some("provider_access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["order_id"],
+        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order\":{\"advanced_api_type\":1,\"buyer_userid\":\"xxx\",\"chat_archive_api\":{\"edition\":2,\"end_time\":150000000,\"original_price\":10010,\"purchase_count\":100,\"purchase_duration_days\":90,\"take_effect_time\":150000000},\"create_time\":150000000,\"custom_corpid\":\"wpxxxx\",\"order_id\":\"xxxxx\",\"order_status\":1,\"order_type\":1,\"paid_price\":10000}}",
+    };
+    /// `POST /cgi-bin/advanced_api/get_corp_buy_info`: Get what a customer corp bought of an advanced API (获取企业已购信息).
+    pub static GET_ADVANCED_API_CORP_BUY_INFO: crate::Endpoint = crate::Endpoint {
+        group: "order",
+        name: "get_advanced_api_corp_buy_info",
+        summary: "Get what a customer corp bought of an advanced API (获取企业已购信息).",
+        doc: "https://developer.work.weixin.qq.com/document/path/101400",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/advanced_api/get_corp_buy_info",
+        token: crate::TokenKind::Provider,
+        token_param: Some("provider_access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+        required: &["advanced_api_type", "custom_corpid"],
+        example_response: "{\"chat_archive_api_buy_info\":{\"edition_list\":[{\"begin_time\":1726588800,\"edition\":2,\"end_time\":1729180800,\"purchase_count\":100},{\"begin_time\":1726588800,\"edition\":3,\"end_time\":1729180800,\"purchase_count\":100}]},\"errcode\":0,\"errmsg\":\"ok\"}",
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &GET_APP_ORDER,
         &GET_APP_ORDER_LIST,
         &PROLONG_TRY,
+        &CREATE_ADVANCED_API_ORDER,
+        &CANCEL_ADVANCED_API_ORDER,
+        &SUBMIT_ADVANCED_API_PAY,
+        &LIST_ADVANCED_API_ORDERS,
+        &GET_ADVANCED_API_ORDER,
+        &GET_ADVANCED_API_CORP_BUY_INFO,
     ];
 }
-/// The `order` calls made through a [`Suite`](crate::Suite): paid editions of an app (应用版本付费, 收银台) with the suite token; orders and trial extensions.
+/// The `order` calls made through a [`Provider`](crate::Provider): paid editions of an app (应用版本付费, 收银台) with the suite token, orders and trial extensions; and, with the provider token, orders for the 数据与智能专区 advanced APIs (高级接口, the chat-archive data API).
+///
+/// Get one with [`Provider::order`](crate::Provider::order); it borrows the handle, so it costs nothing to make.
+///
+/// ```no_run
+/// # async fn example(provider: wecom_openwork::Provider) -> Result<(), wecom_openwork::Error> {
+/// use wecom_openwork::api::order::types::CreateAdvancedApiOrderRequest;
+///
+/// let reply = provider.order().create_advanced_api_order(&CreateAdvancedApiOrderRequest::new("wwxxx", "xxxx")).await?;
+/// println!("{reply:?}");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ProviderOrder<'a> {
+    handle: &'a crate::Provider,
+}
+impl<'a> ProviderOrder<'a> {
+    /// The [`Provider`](crate::Provider) the calls go through.
+    pub fn handle(&self) -> &'a crate::Provider {
+        self.handle
+    }
+    /// Order an advanced API for a customer corp (下单购买, 数据与智能专区).
+    ///
+    /// Places an order for the 数据与智能专区 chat-archive data API (会话内容数据接口, the only
+    /// `advanced_api_type` so far) for one customer corp: a new purchase, more seats, a renewal
+    /// or an upgrade. `buyer_userid` is a plaintext userid of the provider's own corp with the
+    /// 购买高级接口 or 高级接口管理 right; someone else may pay. Pay from the recharge balance with
+    /// `submit_advanced_api_pay`. Only an unexpired edition can get more seats; renewal opens 60
+    /// days before expiry; only an unexpired 内外部会话 edition can be upgraded.
+    ///
+    /// Sends `POST /cgi-bin/advanced_api/create_order`. Token: the provider access token, as `provider_access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/100257>
+    pub async fn create_advanced_api_order(
+        &self,
+        request: &types::CreateAdvancedApiOrderRequest,
+    ) -> Result<types::AdvancedApiOrderId, crate::Error> {
+        self.handle
+            .call(&endpoints::CREATE_ADVANCED_API_ORDER, None::<&()>, Some(request))
+            .await
+    }
+    /// Cancel an unpaid advanced-API order (取消订单, 数据与智能专区).
+    ///
+    /// Cancels a chat-archive data API order that is neither paid nor expired.
+    ///
+    /// Sends `POST /cgi-bin/advanced_api/cancel_order`. Token: the provider access token, as `provider_access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/100298>
+    pub async fn cancel_advanced_api_order(
+        &self,
+        request: &types::AdvancedApiOrderIdRequest,
+    ) -> Result<types::EmptyReply, crate::Error> {
+        self.handle
+            .call(&endpoints::CANCEL_ADVANCED_API_ORDER, None::<&()>, Some(request))
+            .await
+    }
+    /// Pay an advanced-API order from the recharge balance (使用余额支付订单).
+    ///
+    /// Creates a payment task that pays the order from the provider's recharge account; once
+    /// submitted, the order's payment method cannot change. Payment is deducted automatically
+    /// and the provider receives the payment-success callback. `payer_userid` is a plaintext
+    /// userid of the provider's own corp with the 购买高级接口 or 高级接口管理 right, recorded in
+    /// the recharge account's history. WeCom answers 90432 when the recharge account is not
+    /// opened, 90433 when the balance is too low, 48001 when the payer lacks the right, 701084
+    /// when the order is not awaiting payment and 701147 above the single-payment limit.
+    ///
+    /// Sends `POST /cgi-bin/advanced_api/submit_pay`. Token: the provider access token, as `provider_access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/101397>
+    pub async fn submit_advanced_api_pay(
+        &self,
+        request: &types::SubmitAdvancedApiPayRequest,
+    ) -> Result<types::EmptyReply, crate::Error> {
+        self.handle
+            .call(&endpoints::SUBMIT_ADVANCED_API_PAY, None::<&()>, Some(request))
+            .await
+    }
+    /// List the provider's advanced-API orders (获取订单列表, 数据与智能专区).
+    ///
+    /// Pages through the provider's platform-capability orders, optionally for one customer
+    /// corp and an order-time range `[start_time, end_time)` (both or neither).
+    ///
+    /// Sends `POST /cgi-bin/advanced_api/list_order`. Token: the provider access token, as `provider_access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/101398>
+    pub async fn list_advanced_api_orders(
+        &self,
+        request: &types::ListAdvancedApiOrdersRequest,
+    ) -> Result<types::AdvancedApiOrderList, crate::Error> {
+        self.handle
+            .call(&endpoints::LIST_ADVANCED_API_ORDERS, None::<&()>, Some(request))
+            .await
+    }
+    /// Get one advanced-API order's details (获取订单详情, 数据与智能专区).
+    ///
+    /// Returns an order's kind, status, customer corp, buyer, price and, for the chat-archive
+    /// data API, the edition, seats and period bought.
+    ///
+    /// Sends `POST /cgi-bin/advanced_api/get_order`. Token: the provider access token, as `provider_access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/101399>
+    pub async fn get_advanced_api_order(
+        &self,
+        request: &types::AdvancedApiOrderIdRequest,
+    ) -> Result<types::AdvancedApiOrderDetail, crate::Error> {
+        self.handle
+            .call(&endpoints::GET_ADVANCED_API_ORDER, None::<&()>, Some(request))
+            .await
+    }
+    /// Get what a customer corp bought of an advanced API (获取企业已购信息).
+    ///
+    /// Lists the chat-archive data API editions a corp bought, trials excluded: for each
+    /// edition the newest pending, active or expired purchase; when an edition has both an
+    /// expired purchase and an active or pending one, only the latter, and an active and a
+    /// pending purchase of the same edition are both returned.
+    ///
+    /// Sends `POST /cgi-bin/advanced_api/get_corp_buy_info`. Token: the provider access token, as `provider_access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/101400>
+    pub async fn get_advanced_api_corp_buy_info(
+        &self,
+        request: &types::GetAdvancedApiCorpBuyInfoRequest,
+    ) -> Result<types::AdvancedApiCorpBuyInfo, crate::Error> {
+        self.handle
+            .call(&endpoints::GET_ADVANCED_API_CORP_BUY_INFO, None::<&()>, Some(request))
+            .await
+    }
+}
+impl crate::Provider {
+    /// The `order` calls: paid editions of an app (应用版本付费, 收银台) with the suite token, orders and trial extensions; and, with the provider token, orders for the 数据与智能专区 advanced APIs (高级接口, the chat-archive data API).
+    ///
+    /// See [`ProviderOrder`] for the calls and an example.
+    pub fn order(&self) -> ProviderOrder<'_> {
+        ProviderOrder { handle: self }
+    }
+}
+/// The `order` calls made through a [`Suite`](crate::Suite): paid editions of an app (应用版本付费, 收银台) with the suite token, orders and trial extensions; and, with the provider token, orders for the 数据与智能专区 advanced APIs (高级接口, the chat-archive data API).
 ///
 /// Get one with [`Suite::order`](crate::Suite::order); it borrows the handle, so it costs nothing to make.
 ///
@@ -332,7 +1067,7 @@ impl<'a> SuiteOrder<'a> {
     }
 }
 impl crate::Suite {
-    /// The `order` calls: paid editions of an app (应用版本付费, 收银台) with the suite token; orders and trial extensions.
+    /// The `order` calls: paid editions of an app (应用版本付费, 收银台) with the suite token, orders and trial extensions; and, with the provider token, orders for the 数据与智能专区 advanced APIs (高级接口, the chat-archive data API).
     ///
     /// See [`SuiteOrder`] for the calls and an example.
     pub fn order(&self) -> SuiteOrder<'_> {
