@@ -10,6 +10,8 @@ pub struct Handles {
     pub suite: ::wecom_openwork::Suite,
     /// For corp-token calls.
     pub corp: ::wecom_openwork::Corp,
+    /// The one-time token registration calls carry.
+    pub registration_token: String,
 }
 /// What a typed call answered, encoded back to JSON.
 #[allow(dead_code)]
@@ -2589,6 +2591,43 @@ pub static CASES: &[Case] = &[
             ::wecom_openwork::api::provider::types::GetCustomizedAuthUrlRequest,
             ::wecom_openwork::api::provider::types::CustomizedAuthUrl,
         >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::registration::endpoints::SET_SCOPE,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(
+                handles
+                    .provider
+                    .registration()
+                    .set_scope(&handles.registration_token, &request)
+                    .await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::registration::types::SetScopeReply,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::registration::types::SetScopeRequest,
+            ::wecom_openwork::api::registration::types::SetScopeReply,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::registration::endpoints::CONTACT_SYNC_SUCCESS,
+        call: |handles, _query, _request| Box::pin(async move {
+            encode(
+                handles
+                    .provider
+                    .registration()
+                    .contact_sync_success(&handles.registration_token)
+                    .await,
+            )
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::registration::types::EmptyReply,
+        >,
+        debug: debug::<(), (), ::wecom_openwork::api::registration::types::EmptyReply>,
     },
     Case {
         endpoint: &::wecom_openwork::api::suite::endpoints::GET_SUITE_TOKEN,

@@ -156,6 +156,12 @@ pub mod paytool {
 pub mod provider {
     include!("provider.rs");
 }
+/// After a corp registers through the provider's registration link (推广二维码) - setting the app's visible range and ending the contact migration, with the registration's one-time token.
+///
+/// Generated from `spec/registration.yaml`.
+pub mod registration {
+    include!("registration.rs");
+}
 /// Third-party app (suite) credentials and the app's install QR code.
 ///
 /// Generated from `spec/suite.yaml`.
@@ -346,6 +352,8 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &provider::endpoints::GET_REGISTER_INFO,
     &provider::endpoints::CORPID_TO_OPENCORPID,
     &provider::endpoints::GET_CUSTOMIZED_AUTH_URL,
+    &registration::endpoints::SET_SCOPE,
+    &registration::endpoints::CONTACT_SYNC_SUCCESS,
     &suite::endpoints::GET_SUITE_TOKEN,
     &suite::endpoints::GET_APP_QRCODE,
     &tag::endpoints::CREATE,

@@ -27,6 +27,8 @@ struct Tokens {
     corp: String,
     /// `CORP`'s token for the customized suite (from gettoken).
     customized_corp: String,
+    /// A registered corp's one-time token (from get_register_info).
+    registration: String,
 }
 
 async fn warm_tokens(app: &Application) -> Tokens {
@@ -43,6 +45,14 @@ async fn warm_tokens(app: &Application) -> Tokens {
             .get_token()
             .await
             .expect("customized corp token"),
+        registration: {
+            use wecom_openwork::api::provider::types::GetRegisterInfoRequest;
+            let info = app.provider().get_register_info(&GetRegisterInfoRequest::new("REGISTER_CODE")).await;
+            info.expect("register info")
+                .contact_sync
+                .and_then(|s| s.access_token)
+                .expect("a registration token")
+        },
     }
 }
 
@@ -58,6 +68,7 @@ fn expected_token(
         TokenKind::Suite => ("suite_access_token", &tokens.suite),
         TokenKind::Corp if customized => ("access_token", &tokens.customized_corp),
         TokenKind::Corp => ("access_token", &tokens.corp),
+        TokenKind::Registration => ("access_token", &tokens.registration),
         TokenKind::None => return None,
     };
     Some((override_name.unwrap_or(name).to_owned(), value.clone()))
@@ -83,8 +94,12 @@ async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() 
             emulator.clear_requests();
             let customized = !e.allows(AppKind::ThirdParty);
             let suite = if customized { CUSTOMIZED } else { SUITE };
-            let handles =
-                Handles { provider: app.provider(), suite: app.suite(suite), corp: app.corp(suite, CORP) };
+            let handles = Handles {
+                provider: app.provider(),
+                suite: app.suite(suite),
+                corp: app.corp(suite, CORP),
+                registration_token: tokens.registration.clone(),
+            };
             let endpoint = wecom_openwork::ENDPOINTS
                 .iter()
                 .find(|x| x.group == loaded.spec.group && x.name == e.name)

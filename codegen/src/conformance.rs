@@ -51,6 +51,9 @@ pub(crate) fn conformance_file(specs: &[LoadedSpec]) -> String {
             if e.upload.is_some() {
                 args.push(quote!(example_file()));
             }
+            if e.token == crate::spec::TokenKind::Registration {
+                args.insert(0, quote!(&handles.registration_token));
+            }
             let query_param = if e.query.is_some() { quote!(query) } else { quote!(_query) };
             let request_param = if e.request.is_some() { quote!(request) } else { quote!(_request) };
             let encode = match e.response_format {
@@ -83,6 +86,8 @@ pub(crate) fn conformance_file(specs: &[LoadedSpec]) -> String {
             pub suite: ::wecom_openwork::Suite,
             /// For corp-token calls.
             pub corp: ::wecom_openwork::Corp,
+            /// The one-time token registration calls carry.
+            pub registration_token: String,
         }
 
         /// What a typed call answered, encoded back to JSON.

@@ -241,6 +241,7 @@ fn token_name(token: TokenKind) -> &'static str {
         TokenKind::Provider => "provider",
         TokenKind::Suite => "suite",
         TokenKind::Corp => "corp",
+        TokenKind::Registration => "registration",
         TokenKind::None => "none",
     }
 }
@@ -300,6 +301,7 @@ fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStrea
         TokenKind::Provider => quote!(crate::TokenKind::Provider),
         TokenKind::Suite => quote!(crate::TokenKind::Suite),
         TokenKind::Corp => quote!(crate::TokenKind::Corp),
+        TokenKind::Registration => quote!(crate::TokenKind::Registration),
         TokenKind::None => quote!(crate::TokenKind::None),
     };
     let token_param = match e.token_param.as_deref().or(e.token.default_param()) {
@@ -378,6 +380,10 @@ fn token_sentence(e: &Endpoint) -> String {
         (TokenKind::Corp, Some(p)) => {
             format!("Token: the authorizing corp's access token, as `{p}` on the URL.")
         }
+        (TokenKind::Registration, Some(p)) => format!(
+            "Token: `access_token`, the registered corp's one-time token from the `register_corp` \
+             callback or `get_register_info` (`contact_sync.access_token`), passed by the caller as `{p}` on the URL."
+        ),
     }
 }
 
@@ -423,6 +429,9 @@ fn method(e: &Endpoint, receiver: TokenStream) -> TokenStream {
     docs.push(String::new());
     docs.push(format!(" Official documentation: <{}>", e.doc));
     let mut params = Vec::new();
+    if e.token == TokenKind::Registration {
+        params.push(quote!(access_token: &str));
+    }
     let query_arg = match &e.query {
         Some(schema) => {
             let ty = type_ident(schema);
@@ -451,6 +460,14 @@ fn method(e: &Endpoint, receiver: TokenStream) -> TokenStream {
             #(#[doc = #docs])*
             pub async fn #name(&self, #(#params),*) -> Result<types::#response, crate::Error> {
                 #receiver.call_upload(&endpoints::#endpoint, #query_arg, file).await
+            }
+        };
+    }
+    if e.token == TokenKind::Registration {
+        return quote! {
+            #(#[doc = #docs])*
+            pub async fn #name(&self, #(#params),*) -> Result<types::#response, crate::Error> {
+                #receiver.call_with_token(&endpoints::#endpoint, access_token, #query_arg, #body_arg).await
             }
         };
     }
@@ -508,6 +525,9 @@ fn accessor_example(
         }
         if e.upload.is_some() {
             args.push("wecom_openwork::UploadFile::from_path(\"report.pdf\").await?".to_owned());
+        }
+        if e.token == TokenKind::Registration {
+            args.insert(0, "\"REGISTRATION_ACCESS_TOKEN\"".to_owned());
         }
         Some(format!("{var}.{accessor}().{}({})", e.name, args.join(", ")))
     });

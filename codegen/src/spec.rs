@@ -123,6 +123,10 @@ pub enum TokenKind {
     Suite,
     /// `access_token` of an authorizing corp, from its permanent code.
     Corp,
+    /// The one-time `access_token` of a corp registered through the
+    /// provider's registration link (推广二维码), handed over by the
+    /// `register_corp` callback and `get_register_info`: the caller passes it.
+    Registration,
     /// No token: the call that obtains one.
     None,
 }
@@ -168,7 +172,7 @@ impl TokenKind {
         match self {
             TokenKind::Provider => Some("provider_access_token"),
             TokenKind::Suite => Some("suite_access_token"),
-            TokenKind::Corp => Some("access_token"),
+            TokenKind::Corp | TokenKind::Registration => Some("access_token"),
             TokenKind::None => None,
         }
     }
@@ -192,7 +196,7 @@ impl HandleKind {
         matches!(
             (self, token),
             (_, TokenKind::None)
-                | (HandleKind::Provider, TokenKind::Provider)
+                | (HandleKind::Provider, TokenKind::Provider | TokenKind::Registration)
                 | (HandleKind::Suite, TokenKind::Suite)
                 | (HandleKind::Corp, TokenKind::Corp | TokenKind::Suite)
         )

@@ -122,6 +122,7 @@ pub fn handle_of(endpoint: &Endpoint) -> Option<HandleKind> {
         TokenKind::Provider => Some(HandleKind::Provider),
         TokenKind::Suite => Some(HandleKind::Suite),
         TokenKind::Corp => Some(HandleKind::Corp),
+        TokenKind::Registration => Some(HandleKind::Provider),
         TokenKind::None => None,
     })
 }

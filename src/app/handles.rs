@@ -58,6 +58,24 @@ macro_rules! handle_calls {
                 self.client.call_payload(endpoint, scope, query, body).await
             }
 
+            /// A call with a token the caller holds (`registration` endpoints).
+            #[allow(dead_code)]
+            pub(crate) async fn call_with_token<Q, B, R>(
+                &self,
+                endpoint: &'static Endpoint,
+                access_token: &str,
+                query: Option<&Q>,
+                body: Option<&B>,
+            ) -> Result<R, Error>
+            where
+                Q: Serialize + ?Sized,
+                B: Serialize + ?Sized,
+                R: DeserializeOwned,
+            {
+                self.check_app_kind(endpoint)?;
+                self.client.call_with_token(endpoint, access_token, query, body).await
+            }
+
             #[allow(dead_code)]
             pub(crate) async fn call_upload<Q, R>(
                 &self,
@@ -290,7 +308,7 @@ impl Corp {
             TokenKind::Corp => {
                 Ok(Some(TokenScope::Corp { suite_id: self.suite_id.clone(), corp_id: self.corp_id.clone() }))
             }
-            TokenKind::Provider => Err(unreachable_scope(endpoint, "corp")),
+            TokenKind::Provider | TokenKind::Registration => Err(unreachable_scope(endpoint, "corp")),
         }
     }
 

@@ -181,7 +181,9 @@ pub(super) fn check_token(
 ) -> Result<Option<TokenOwner>, Box<Response>> {
     let (missing, invalid, expired) = token_codes(endpoint.token);
     let mut carried = None;
-    for name in TokenKind::WITH_TOKEN.iter().filter_map(|kind| kind.query_name()) {
+    let mut names: Vec<&str> = TokenKind::WITH_TOKEN.iter().filter_map(|kind| kind.query_name()).collect();
+    names.dedup();
+    for name in names {
         let values = request.query_values(name);
         let expected = endpoint.token_param == Some(name);
         match (expected, values.as_slice()) {
@@ -305,10 +307,29 @@ pub(super) fn stateful(
     if let Some(answer) = super::tags::answer(shared, endpoint, params, caller) {
         return Some(answer);
     }
+    if is(&provider::GET_REGISTER_INFO) {
+        return Some(register_info(shared, endpoint));
+    }
     if is(&authorization::GET_CUSTOMIZED_CORP_TOKEN) {
         return customized_corp_token(shared, &text("corpid"), &text("corpsecret"));
     }
     None
+}
+
+/// `get_register_info`: the sample, with a working one-time registration
+/// token (for `set_scope` and `contact_sync_success`) in `contact_sync`.
+fn register_info(shared: &Shared, endpoint: &Endpoint) -> Response {
+    let mut reply: Value = serde_json::from_str(endpoint.example_response).unwrap_or_default();
+    let corp = reply.get("corpid").and_then(Value::as_str).unwrap_or("registered-corp").to_owned();
+    let token = random_code(64);
+    let lifetime = reply.pointer("/contact_sync/expires_in").and_then(Value::as_u64).unwrap_or(1800);
+    let owner = TokenOwner { kind: TokenKind::Registration, owner: corp };
+    let expires_at = shared.now() + std::time::Duration::from_secs(lifetime);
+    shared.state().issued.insert(token.clone(), Issued { owner, expires_at });
+    if let Some(sync) = reply.get_mut("contact_sync").and_then(Value::as_object_mut) {
+        sync.insert("access_token".into(), Value::from(token));
+    }
+    json_reply(&reply)
 }
 
 /// `gettoken` for a 代开发 app: the secret is a permanent code issued to a

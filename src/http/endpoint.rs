@@ -39,6 +39,11 @@ pub enum TokenKind {
     Suite,
     /// An authorizing corp's access token (obtained with its permanent code).
     Corp,
+    /// The one-time `access_token` of a corp registered through the
+    /// provider's registration link, from the `register_corp` callback or
+    /// `get_register_info`: the caller passes it; the runtime does not
+    /// fetch or keep it.
+    Registration,
     /// No token: the calls that obtain tokens.
     None,
 }
@@ -50,6 +55,7 @@ impl TokenKind {
             TokenKind::Provider => "provider",
             TokenKind::Suite => "suite",
             TokenKind::Corp => "corp",
+            TokenKind::Registration => "registration",
             TokenKind::None => "none",
         }
     }
@@ -61,13 +67,14 @@ impl TokenKind {
         match self {
             TokenKind::Provider => Some("provider_access_token"),
             TokenKind::Suite => Some("suite_access_token"),
-            TokenKind::Corp => Some("access_token"),
+            TokenKind::Corp | TokenKind::Registration => Some("access_token"),
             TokenKind::None => None,
         }
     }
 
     /// Every kind that puts a token on the URL.
-    pub const WITH_TOKEN: [TokenKind; 3] = [TokenKind::Provider, TokenKind::Suite, TokenKind::Corp];
+    pub const WITH_TOKEN: [TokenKind; 4] =
+        [TokenKind::Provider, TokenKind::Suite, TokenKind::Corp, TokenKind::Registration];
 }
 
 impl fmt::Display for TokenKind {

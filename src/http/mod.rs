@@ -381,6 +381,27 @@ impl Client {
         self.run(Target::of(endpoint), tokens, query, body, decode_payload).await
     }
 
+    /// Performs a spec'd call with a token the caller holds; an empty one is
+    /// refused before sending.
+    pub(crate) async fn call_with_token<Q, B, R>(
+        &self,
+        endpoint: &'static Endpoint,
+        access_token: &str,
+        query: Option<&Q>,
+        body: Option<&B>,
+    ) -> Result<R, Error>
+    where
+        Q: Serialize + ?Sized,
+        B: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        if access_token.trim().is_empty() {
+            return Err(Error::InvalidRequest(format!("{}: the access_token is empty", endpoint.name)));
+        }
+        let token = AccessToken::new(access_token);
+        self.run(Target::of(endpoint), TokenUse::Given(&token), query, body, decode_json).await
+    }
+
     /// Performs a spec'd upload: `file` as `multipart/form-data`, after
     /// checking its size against what WeCom accepts.
     pub(crate) async fn call_upload<Q, R>(
