@@ -377,6 +377,11 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub useridlist: Vec<String>,
     }
+    impl crate::CursorPage for ContactSearchResult {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -576,6 +581,23 @@ impl<'a> ProviderContact<'a> {
         request: &types::ContactSearchRequest,
     ) -> Result<types::ContactSearchResult, crate::Error> {
         self.handle.call(&endpoints::SEARCH, None::<&()>, Some(request)).await
+    }
+    /// Every page of [`Self::search`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn search_pages(
+        &self,
+        input: types::ContactSearchRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::ContactSearchResult, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.search(&input).await }
+        })
     }
     /// Sort userids by name or alias (通讯录userid排序).
     ///

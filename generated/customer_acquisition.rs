@@ -435,6 +435,16 @@ pub mod types {
             self
         }
     }
+    impl crate::CursorPage for LinkIdList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for LinkCustomerList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -624,6 +634,23 @@ impl<'a> CorpCustomerAcquisition<'a> {
     ) -> Result<types::LinkIdList, crate::Error> {
         self.handle.call(&endpoints::LIST_LINK, None::<&()>, Some(request)).await
     }
+    /// Every page of [`Self::list_link`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn list_link_pages(
+        &self,
+        input: types::ListLinkRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::LinkIdList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.list_link(&input).await }
+        })
+    }
     /// Get an acquisition link's settings (获取获客链接详情).
     ///
     /// Returns the name, URL, member range and assignment options of one link created by
@@ -698,6 +725,23 @@ impl<'a> CorpCustomerAcquisition<'a> {
         request: &types::LinkCustomerRequest,
     ) -> Result<types::LinkCustomerList, crate::Error> {
         self.handle.call(&endpoints::CUSTOMER, None::<&()>, Some(request)).await
+    }
+    /// Every page of [`Self::customer`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn customer_pages(
+        &self,
+        input: types::LinkCustomerRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::LinkCustomerList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.customer(&input).await }
+        })
     }
     /// Get the corp's remaining acquisition quota (查询剩余使用量).
     ///

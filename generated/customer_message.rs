@@ -968,6 +968,21 @@ pub mod types {
             self
         }
     }
+    impl crate::CursorPage for GroupMsgList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for GroupMsgTaskList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for GroupMsgSendResult {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -1235,6 +1250,23 @@ impl<'a> CorpCustomerMessage<'a> {
             .call(&endpoints::GET_GROUPMSG_LIST_V2, None::<&()>, Some(request))
             .await
     }
+    /// Every page of [`Self::get_groupmsg_list_v2`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_groupmsg_list_v2_pages(
+        &self,
+        input: types::GetGroupmsgListV2Request,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::GroupMsgList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_groupmsg_list_v2(&input).await }
+        })
+    }
     /// List the members' send tasks of a mass message (获取群发成员发送任务列表).
     ///
     /// Returns, for one mass message, every member asked to send it and whether they
@@ -1250,6 +1282,23 @@ impl<'a> CorpCustomerMessage<'a> {
         request: &types::GetGroupmsgTaskRequest,
     ) -> Result<types::GroupMsgTaskList, crate::Error> {
         self.handle.call(&endpoints::GET_GROUPMSG_TASK, None::<&()>, Some(request)).await
+    }
+    /// Every page of [`Self::get_groupmsg_task`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_groupmsg_task_pages(
+        &self,
+        input: types::GetGroupmsgTaskRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::GroupMsgTaskList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_groupmsg_task(&input).await }
+        })
     }
     /// Get one member's delivery results of a mass message (获取企业群发成员执行结果).
     ///
@@ -1268,6 +1317,23 @@ impl<'a> CorpCustomerMessage<'a> {
         self.handle
             .call(&endpoints::GET_GROUPMSG_SEND_RESULT, None::<&()>, Some(request))
             .await
+    }
+    /// Every page of [`Self::get_groupmsg_send_result`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_groupmsg_send_result_pages(
+        &self,
+        input: types::GetGroupmsgSendResultRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::GroupMsgSendResult, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_groupmsg_send_result(&input).await }
+        })
     }
     /// Send a welcome message to a newly added customer (发送新客户欢迎语).
     ///

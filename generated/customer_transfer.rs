@@ -281,6 +281,16 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub next_cursor: Option<String>,
     }
+    impl crate::CursorPage for TransferResult {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for UnassignedList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -472,6 +482,23 @@ impl<'a> CorpCustomerTransfer<'a> {
     ) -> Result<types::TransferResult, crate::Error> {
         self.handle.call(&endpoints::TRANSFER_RESULT, None::<&()>, Some(request)).await
     }
+    /// Every page of [`Self::transfer_result`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn transfer_result_pages(
+        &self,
+        input: types::TransferResultRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::TransferResult, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.transfer_result(&input).await }
+        })
+    }
     /// List the departed members' customers awaiting assignment (获取待分配的离职成员列表).
     ///
     /// Returns the customers of departed members that have not been handed over yet,
@@ -490,6 +517,23 @@ impl<'a> CorpCustomerTransfer<'a> {
         self.handle
             .call(&endpoints::GET_UNASSIGNED_LIST, None::<&()>, Some(request))
             .await
+    }
+    /// Every page of [`Self::get_unassigned_list`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_unassigned_list_pages(
+        &self,
+        input: types::GetUnassignedListRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::UnassignedList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_unassigned_list(&input).await }
+        })
     }
     /// Hand a departed member's customers over to another member (分配离职成员的客户).
     ///
@@ -529,6 +573,23 @@ impl<'a> CorpCustomerTransfer<'a> {
         self.handle
             .call(&endpoints::RESIGNED_TRANSFER_RESULT, None::<&()>, Some(request))
             .await
+    }
+    /// Every page of [`Self::resigned_transfer_result`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn resigned_transfer_result_pages(
+        &self,
+        input: types::TransferResultRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::TransferResult, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.resigned_transfer_result(&input).await }
+        })
     }
     /// Hand a departed member's customer group chats to a new owner (分配离职成员的客户群).
     ///

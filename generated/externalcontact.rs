@@ -1286,6 +1286,16 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub nickname: Option<String>,
     }
+    impl crate::CursorPage for ExternalContactDetail {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for ExternalContactBatch {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -1616,6 +1626,23 @@ impl<'a> CorpExternalcontact<'a> {
     ) -> Result<types::ExternalContactDetail, crate::Error> {
         self.handle.call(&endpoints::GET, Some(query), None::<&()>).await
     }
+    /// Every page of [`Self::get`], as a stream: `query` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_pages(
+        &self,
+        input: types::GetQuery,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::ExternalContactDetail, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get(&input).await }
+        })
+    }
     /// Get the customers of several members with details (批量获取客户详情).
     ///
     /// Returns one entry per (customer, member) relation for up to 100 members, each with
@@ -1631,6 +1658,23 @@ impl<'a> CorpExternalcontact<'a> {
         request: &types::BatchGetByUserRequest,
     ) -> Result<types::ExternalContactBatch, crate::Error> {
         self.handle.call(&endpoints::BATCH_GET_BY_USER, None::<&()>, Some(request)).await
+    }
+    /// Every page of [`Self::batch_get_by_user`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn batch_get_by_user_pages(
+        &self,
+        input: types::BatchGetByUserRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::ExternalContactBatch, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.batch_get_by_user(&input).await }
+        })
     }
     /// Change a member's remark on a customer (修改客户备注信息).
     ///

@@ -257,6 +257,11 @@ pub mod types {
             self
         }
     }
+    impl crate::CursorPage for GroupChatList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -354,6 +359,23 @@ impl<'a> CorpGroupchat<'a> {
         request: &types::GroupChatListRequest,
     ) -> Result<types::GroupChatList, crate::Error> {
         self.handle.call(&endpoints::LIST, None::<&()>, Some(request)).await
+    }
+    /// Every page of [`Self::list`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn list_pages(
+        &self,
+        input: types::GroupChatListRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::GroupChatList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.list(&input).await }
+        })
     }
     /// Get a customer group chat's details and members (获取客户群详情).
     ///

@@ -1646,6 +1646,26 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub active_info_list: Vec<ActiveInfo>,
     }
+    impl crate::CursorPage for OrderList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for OrderAccountList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for UnionOrderDetail {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for ActivedAccountList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -2196,6 +2216,23 @@ impl<'a> ProviderLicense<'a> {
     ) -> Result<types::OrderList, crate::Error> {
         self.handle.call(&endpoints::LIST_ORDER, None::<&()>, Some(request)).await
     }
+    /// Every page of [`Self::list_order`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn list_order_pages(
+        &self,
+        input: types::ListOrderRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::OrderList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.list_order(&input).await }
+        })
+    }
     /// Get one license order's details (获取订单详情).
     ///
     /// Returns the status, type, price, account counts and length of one single-corp order.
@@ -2228,6 +2265,23 @@ impl<'a> ProviderLicense<'a> {
         self.handle
             .call(&endpoints::LIST_ORDER_ACCOUNT, None::<&()>, Some(request))
             .await
+    }
+    /// Every page of [`Self::list_order_account`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn list_order_account_pages(
+        &self,
+        input: types::ListOrderAccountRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::OrderAccountList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.list_order_account(&input).await }
+        })
     }
     /// Cancel an unpaid license order (取消订单).
     ///
@@ -2307,6 +2361,23 @@ impl<'a> ProviderLicense<'a> {
         request: &types::GetUnionOrderRequest,
     ) -> Result<types::UnionOrderDetail, crate::Error> {
         self.handle.call(&endpoints::GET_UNION_ORDER, None::<&()>, Some(request)).await
+    }
+    /// Every page of [`Self::get_union_order`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_union_order_pages(
+        &self,
+        input: types::GetUnionOrderRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::UnionOrderDetail, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_union_order(&input).await }
+        })
     }
     /// Pay an order from the recharge balance (提交余额支付订单任务).
     ///
@@ -2437,6 +2508,23 @@ impl<'a> ProviderLicense<'a> {
         self.handle
             .call(&endpoints::LIST_ACTIVED_ACCOUNT, None::<&()>, Some(request))
             .await
+    }
+    /// Every page of [`Self::list_actived_account`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn list_actived_account_pages(
+        &self,
+        input: types::ListActivedAccountRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::ActivedAccountList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.list_actived_account(&input).await }
+        })
     }
     /// Get a member's activated accounts (获取成员的激活详情).
     ///

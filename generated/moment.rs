@@ -749,6 +749,26 @@ pub mod types {
             self
         }
     }
+    impl crate::CursorPage for MomentList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for MomentTaskList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for MomentCustomerList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for MomentSendResult {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -993,6 +1013,23 @@ impl<'a> CorpMoment<'a> {
     ) -> Result<types::MomentList, crate::Error> {
         self.handle.call(&endpoints::GET_MOMENT_LIST, None::<&()>, Some(request)).await
     }
+    /// Every page of [`Self::get_moment_list`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_moment_list_pages(
+        &self,
+        input: types::GetMomentListRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::MomentList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_moment_list(&input).await }
+        })
+    }
     /// List the members' publishing status of a corp Moment (获取客户朋友圈企业发表的列表).
     ///
     /// For a corp-created Moment, returns each member asked to post it and whether
@@ -1008,6 +1045,23 @@ impl<'a> CorpMoment<'a> {
         request: &types::GetMomentTaskRequest,
     ) -> Result<types::MomentTaskList, crate::Error> {
         self.handle.call(&endpoints::GET_MOMENT_TASK, None::<&()>, Some(request)).await
+    }
+    /// Every page of [`Self::get_moment_task`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_moment_task_pages(
+        &self,
+        input: types::GetMomentTaskRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::MomentTaskList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_moment_task(&input).await }
+        })
     }
     /// List the customers a Moment was meant for (获取客户朋友圈发表时选择的可见范围).
     ///
@@ -1028,6 +1082,23 @@ impl<'a> CorpMoment<'a> {
             .call(&endpoints::GET_MOMENT_CUSTOMER_LIST, None::<&()>, Some(request))
             .await
     }
+    /// Every page of [`Self::get_moment_customer_list`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_moment_customer_list_pages(
+        &self,
+        input: types::GetMomentCustomerListRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::MomentCustomerList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_moment_customer_list(&input).await }
+        })
+    }
     /// List the customers a member's Moment reached (获取客户朋友圈发表后的可见客户列表).
     ///
     /// Returns the customers to whom a member's Moment was delivered. Cursor-paged: pass
@@ -1045,6 +1116,23 @@ impl<'a> CorpMoment<'a> {
         self.handle
             .call(&endpoints::GET_MOMENT_SEND_RESULT, None::<&()>, Some(request))
             .await
+    }
+    /// Every page of [`Self::get_moment_send_result`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_moment_send_result_pages(
+        &self,
+        input: types::GetMomentSendResultRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::MomentSendResult, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_moment_send_result(&input).await }
+        })
     }
     /// Get the comments and likes on a member's Moment (获取客户朋友圈的互动数据).
     ///

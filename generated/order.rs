@@ -691,6 +691,11 @@ pub mod types {
             }
         }
     }
+    impl crate::CursorPage for AdvancedApiOrderList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -953,6 +958,23 @@ impl<'a> ProviderOrder<'a> {
         self.handle
             .call(&endpoints::LIST_ADVANCED_API_ORDERS, None::<&()>, Some(request))
             .await
+    }
+    /// Every page of [`Self::list_advanced_api_orders`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn list_advanced_api_orders_pages(
+        &self,
+        input: types::ListAdvancedApiOrdersRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::AdvancedApiOrderList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.list_advanced_api_orders(&input).await }
+        })
     }
     /// Get one advanced-API order's details (获取订单详情, 数据与智能专区).
     ///

@@ -1160,6 +1160,11 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub take_effect_date: Option<String>,
     }
+    impl crate::CursorPage for InvoiceList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -1391,6 +1396,23 @@ impl<'a> ProviderPaytool<'a> {
         request: &types::GetInvoiceListRequest,
     ) -> Result<types::InvoiceList, crate::Error> {
         self.handle.call(&endpoints::GET_INVOICE_LIST, None::<&()>, Some(request)).await
+    }
+    /// Every page of [`Self::get_invoice_list`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_invoice_list_pages(
+        &self,
+        input: types::GetInvoiceListRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::InvoiceList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_invoice_list(&input).await }
+        })
     }
     /// Mark the invoicing state of an app order (标记开票状态).
     ///

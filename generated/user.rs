@@ -985,6 +985,11 @@ pub mod types {
             Self { userid: userid.into() }
         }
     }
+    impl crate::CursorPage for DeptUserPage {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -1348,6 +1353,23 @@ impl<'a> CorpUser<'a> {
         request: &types::ListIdRequest,
     ) -> Result<types::DeptUserPage, crate::Error> {
         self.handle.call(&endpoints::LIST_ID, None::<&()>, Some(request)).await
+    }
+    /// Every page of [`Self::list_id`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn list_id_pages(
+        &self,
+        input: types::ListIdRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::DeptUserPage, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.list_id(&input).await }
+        })
     }
     /// Convert a userid to an openid (userid转openid).
     ///

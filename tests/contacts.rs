@@ -4,7 +4,7 @@
 mod common;
 
 use common::{app_on_emulator, CORP, SUITE};
-use wecom_openwork::api::user::types::{CreateUserRequest, UpdateUserRequest, UseridQuery};
+use wecom_openwork::api::user::types::{CreateUserRequest, ListIdRequest, UpdateUserRequest, UseridQuery};
 
 #[tokio::test]
 async fn a_created_member_is_read_back_updated_and_deleted() {
@@ -42,7 +42,7 @@ async fn a_cursor_paged_list_streams_every_page() {
             .await
             .expect("created");
     }
-    let pages: Vec<_> = users.list_id_pages(2).collect().await;
+    let pages: Vec<_> = users.list_id_pages(ListIdRequest::new().limit(2)).collect().await;
     assert_eq!(pages.len(), 3, "2 + 2 + 1 members");
     let mut seen = Vec::new();
     for page in pages {
@@ -59,4 +59,49 @@ async fn a_cursor_paged_list_streams_every_page() {
     assert_eq!(cursors.len(), 3);
     assert_eq!(cursors[0], None, "the first page carries no cursor");
     assert!(cursors[1].is_some() && cursors[2].is_some() && cursors[1] != cursors[2]);
+}
+
+#[tokio::test]
+async fn a_created_tag_holds_its_members_until_it_is_deleted() {
+    use wecom_openwork::api::tag::types::{CreateTagRequest, TagIdQuery, TagUsersRequest, UpdateTagRequest};
+    let (_emulator, app, _clock) = app_on_emulator().await;
+    let corp = app.corp(SUITE, CORP);
+    for userid in ["alice", "bob"] {
+        corp.user()
+            .create(&CreateUserRequest::new(userid, userid).department(vec![1]))
+            .await
+            .expect("created");
+    }
+    let tags = corp.tag();
+    let created = tags.create(&CreateTagRequest::new("on-call")).await.expect("created");
+    let tagid = created.tagid.expect("a tag id");
+    let taken = tags.create(&CreateTagRequest::new("on-call")).await.unwrap_err();
+    assert_eq!(taken.code(), Some(40071), "{taken:?}");
+
+    let add = TagUsersRequest::new(tagid)
+        .userlist(vec!["alice".into(), "bob".into(), "nobody".into()])
+        .partylist(vec![2]);
+    let added = tags.add_users(&add).await.expect("added");
+    assert_eq!(added.invalidlist.as_deref(), Some("nobody"), "the unknown member is reported");
+    tags.update(&UpdateTagRequest::new(tagid, "on-call (nights)")).await.expect("renamed");
+    let removed = TagUsersRequest::new(tagid).userlist(vec!["bob".into()]);
+    tags.delete_users(&removed).await.expect("removed");
+
+    let read = tags.get(&TagIdQuery::new(tagid)).await.expect("read back");
+    assert_eq!(read.tagname.as_deref(), Some("on-call (nights)"));
+    let members: Vec<_> = read.userlist.iter().filter_map(|u| u.userid.as_deref()).collect();
+    assert_eq!(members, ["alice"]);
+    assert_eq!(read.partylist, vec![2]);
+    let list = tags.list().await.expect("listed");
+    assert_eq!(list.taglist.len(), 1);
+
+    tags.delete(&TagIdQuery::new(tagid)).await.expect("deleted");
+    let gone = tags.update(&UpdateTagRequest::new(tagid, "again")).await;
+    // Without tags the corp is back to the samples, which answer `ok`;
+    // a second tag keeps the state, and the deleted id is then unknown.
+    assert!(gone.is_ok(), "{gone:?}");
+    let other = tags.create(&CreateTagRequest::new("other")).await.expect("created").tagid.expect("id");
+    assert_ne!(other, tagid, "ids are not reused");
+    let error = tags.get(&TagIdQuery::new(tagid)).await.unwrap_err();
+    assert_eq!(error.code(), Some(40068), "{error:?}");
 }

@@ -174,7 +174,14 @@ fn group_file(
             let methods = endpoints.iter().map(|e| method(e, quote!(self)));
             return quote! { impl crate::#h { #(#methods)* } };
         }
-        let methods = endpoints.iter().map(|e| method(e, quote!(self.handle)));
+        let methods: Vec<TokenStream> = endpoints
+            .iter()
+            .map(|e| {
+                let call = method(e, quote!(self.handle));
+                let pages = cursor_paging(index, file, e).map(|paging| pages_method(e, &paging));
+                quote!(#call #pages)
+            })
+            .collect();
         let calls = calls_ident(spec, handle);
         let accessor = Ident::new(spec.accessor_name(), Span::call_site());
         let handle_name = handle_ident(handle).to_string();
@@ -217,10 +224,30 @@ fn group_file(
             }
         }
     });
+    let mut paged = BTreeSet::new();
+    let page_impls: Vec<TokenStream> = spec
+        .endpoints
+        .iter()
+        .filter(|_| !spec.flat)
+        .filter_map(|e| cursor_paging(index, file, e))
+        .filter(|paging| paging.local_reply && paged.insert(paging.reply.to_string()))
+        .map(|paging| {
+            let reply = &paging.reply;
+            quote! {
+                impl crate::CursorPage for #reply {
+                    fn next_cursor(&self) -> Option<&str> {
+                        self.next_cursor.as_deref()
+                    }
+                }
+            }
+        })
+        .collect();
     let tokens = quote! {
         /// Request and response types of this group.
         pub mod types {
             #types
+
+            #(#page_impls)*
         }
 
         /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
@@ -411,6 +438,81 @@ pub(crate) fn doc_lines(text: &str) -> Vec<String> {
 }
 
 /// One typed method: docs, then one call through `receiver` (the handle).
+/// How a cursor-paged list endpoint pages: its input type (request body or
+/// query) has an optional `cursor`, its reply a `next_cursor`.
+struct CursorPaging {
+    /// The type that carries `cursor`.
+    input: Ident,
+    /// Whether `input` is the query (else the request body).
+    in_query: bool,
+    /// The reply type.
+    reply: Ident,
+    /// Whether the reply type is defined in this group (it then gets the
+    /// `CursorPage` impl here).
+    local_reply: bool,
+}
+
+fn cursor_paging(index: &Index<'_>, file: &str, e: &Endpoint) -> Option<CursorPaging> {
+    let other_shape =
+        e.upload.is_some() || e.response_format != ResponseFormat::Json || e.token == TokenKind::Registration;
+    if other_shape || e.pages == Some(false) {
+        return None;
+    }
+    let has_optional_string = |schema: &SpecSchema, key: &str| {
+        let (_, _, def) = resolve(index, file, schema)?;
+        let prop = def.properties.as_ref()?.get(key)?;
+        let optional = !def.required.iter().flatten().any(|r| r == key);
+        (prop.ty == Some(JsonType::String) && optional).then_some(())
+    };
+    let (input, in_query) = match (&e.request, &e.query) {
+        (Some(request), _) if has_optional_string(request, "cursor").is_some() => (request, false),
+        (None, Some(query)) if has_optional_string(query, "cursor").is_some() => (query, true),
+        _ => return None,
+    };
+    let reply = resolve(index, file, &e.response)?.2;
+    let next = reply.properties.as_ref()?.get("next_cursor")?;
+    if next.ty != Some(JsonType::String) {
+        return None;
+    }
+    Some(CursorPaging {
+        input: type_ident(input),
+        in_query,
+        reply: type_ident(&e.response),
+        local_reply: e.response.ref_target().is_some_and(|(f, _)| f.is_none()),
+    })
+}
+
+/// `{name}_pages`: every page of a cursor-paged list, as a stream.
+fn pages_method(e: &Endpoint, paging: &CursorPaging) -> TokenStream {
+    let name = Ident::new(&e.name, Span::call_site());
+    let pages = format_ident!("{}_pages", e.name);
+    let (input, reply) = (&paging.input, &paging.reply);
+    let docs = [
+        format!(
+            " Every page of [`Self::{}`], as a stream: `{}` is the first page's",
+            e.name,
+            if paging.in_query { "query" } else { "request" }
+        ),
+        " filters and limit; each following page repeats it with the previous page's".to_owned(),
+        " `next_cursor`. The stream ends after the last page or the first error.".to_owned(),
+    ];
+    quote! {
+        #(#[doc = #docs])*
+        pub fn #pages(
+            &self,
+            input: types::#input,
+        ) -> impl ::futures_util::Stream<Item = Result<types::#reply, crate::Error>> + '_ {
+            crate::cursor_pages(move |cursor| {
+                let input = match cursor {
+                    Some(cursor) => input.clone().cursor(cursor),
+                    None => input.clone(),
+                };
+                async move { self.#name(&input).await }
+            })
+        }
+    }
+}
+
 fn method(e: &Endpoint, receiver: TokenStream) -> TokenStream {
     let name = Ident::new(&e.name, Span::call_site());
     let endpoint = static_ident(e);

@@ -81,6 +81,12 @@ pub struct Endpoint {
     /// What the response body can be.
     #[serde(default)]
     pub response_format: ResponseFormat,
+    /// Whether a cursor-paged list (an optional `cursor` in, a `next_cursor`
+    /// out) also gets a `{name}_pages` stream. Default: yes; say `false` when
+    /// a page cannot simply repeat the first request with a new cursor (a
+    /// signed body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<bool>,
     /// A POST whose body is one file, sent as `multipart/form-data` (no
     /// `request`): the form field and the sizes WeCom accepts. The method
     /// takes a `crate::UploadFile`.

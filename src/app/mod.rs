@@ -6,7 +6,6 @@ mod handles;
 mod jssdk;
 mod messages;
 mod oauth;
-mod paging;
 
 pub use credential_handles::{AccessTokenHandle, PermanentCodeHandle, TicketHandle};
 pub use handles::{Corp, Provider, Suite};

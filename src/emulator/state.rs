@@ -100,6 +100,8 @@ pub(super) struct State {
     pub(super) activations: HashMap<String, super::license::Activation>,
     /// Members created per corp, by userid, as they were sent.
     pub(super) members: HashMap<String, HashMap<String, serde_json::Map<String, Value>>>,
+    /// The last tag id handed out (ids are never reused).
+    pub(super) last_tag_id: i64,
     /// Tags created per corp, by tag id.
     pub(super) tags: HashMap<String, std::collections::BTreeMap<i64, super::tags::Tag>>,
     /// Uploaded files by media id.

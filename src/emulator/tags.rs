@@ -63,6 +63,7 @@ pub(super) fn answer(
     let members: BTreeSet<String> =
         state.members.get(&corp).map(|m| m.keys().cloned().collect()).unwrap_or_default();
     let corp_key = corp.clone();
+    let state = &mut *state;
     let tags: &mut BTreeMap<i64, Tag> = state.tags.entry(corp).or_default();
     let name = params.get("tagname").and_then(Value::as_str).unwrap_or_default().to_owned();
     if is(&tag::CREATE) {
@@ -72,8 +73,9 @@ pub(super) fn answer(
         let id = match integer(params, "tagid") {
             Some(id) if tags.contains_key(&id) => return Some(wecom_error(40068, "invalid tagid: taken")),
             Some(id) => id,
-            None => tags.keys().next_back().map_or(1, |last| last + 1),
+            None => state.last_tag_id + 1,
         };
+        state.last_tag_id = state.last_tag_id.max(id);
         tags.insert(id, Tag { name, ..Tag::default() });
         return Some(json_reply(&json!({"errcode": 0, "errmsg": "created", "tagid": id})));
     }
