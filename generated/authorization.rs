@@ -56,7 +56,7 @@ pub mod types {
         pub userid: Option<String>,
         /// The admin's open_userid (unique per provider).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub open_userid: Option<String>,
+        pub open_userid: Option<crate::OpenUserId>,
         /// The admin's right on the app.
         ///
         /// Known values (WeCom may add others, which decode as well):
@@ -184,7 +184,7 @@ pub mod types {
         pub userid: Option<String>,
         /// The admin's open_userid (unique per provider).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub open_userid: Option<String>,
+        pub open_userid: Option<crate::OpenUserId>,
         /// The admin's name.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,

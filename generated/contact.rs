@@ -327,7 +327,7 @@ pub mod types {
         pub userid: Vec<String>,
         /// The members' open_userids, in the same order.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub open_userid: Vec<String>,
+        pub open_userid: Vec<crate::OpenUserId>,
     }
     /// The kind of file, and the scene it is for.
     ///

@@ -203,7 +203,7 @@ pub mod types {
         pub userid: Option<String>,
         /// The provider-subject encrypted userid.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub open_userid: Option<String>,
+        pub open_userid: Option<crate::OpenUserId>,
     }
     /// The id the provider's third-party app sees for the same external contact.
     ///

@@ -73,7 +73,7 @@ pub mod types {
         pub session_key: Option<String>,
         /// The user's open_userid, the same across this provider's apps (at most 64 bytes); differs between providers.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub open_userid: Option<String>,
+        pub open_userid: Option<crate::OpenUserId>,
     }
     impl ::std::fmt::Debug for MiniprogramSession {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {

@@ -213,7 +213,7 @@ pub mod types {
         pub expires_in: Option<i64>,
         /// The member's open_userid, the same across all of this provider's apps (at most 64 bytes).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub open_userid: Option<String>,
+        pub open_userid: Option<crate::OpenUserId>,
         /// Identifier of a non-member, unique per provider.
         #[serde(alias = "OpenId", default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,

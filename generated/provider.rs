@@ -285,7 +285,7 @@ pub mod types {
         pub userid: Option<String>,
         /// The user's open_userid, the same across all of this provider's apps.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub open_userid: Option<String>,
+        pub open_userid: Option<crate::OpenUserId>,
         /// No longer the real name (the userid is returned instead since 2020-06-30); show names with the contact display component.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
@@ -301,7 +301,7 @@ pub mod types {
     pub struct OpenCorpid {
         /// The corp's encrypted corpid as seen by this provider's apps.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub open_corpid: Option<String>,
+        pub open_corpid: Option<crate::OpenCorpId>,
     }
     /// A provider access token and its lifetime.
     ///

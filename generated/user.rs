@@ -282,7 +282,7 @@ pub mod types {
         pub userid: Option<String>,
         /// The member's open_userid (what third-party apps receive).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub open_userid: Option<String>,
+        pub open_userid: Option<crate::OpenUserId>,
         /// A department of the member.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub department: Option<i64>,
@@ -641,7 +641,7 @@ pub mod types {
         pub department: Vec<i64>,
         /// The member's open_userid; third-party apps only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub open_userid: Option<String>,
+        pub open_userid: Option<crate::OpenUserId>,
     }
     /// The members of a department.
     ///
@@ -912,7 +912,7 @@ pub mod types {
         pub address: Option<String>,
         /// The member's id unique across the provider's apps (at most 64 bytes); third-party apps only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub open_userid: Option<String>,
+        pub open_userid: Option<crate::OpenUserId>,
         /// Main department; only when the app may see it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub main_department: Option<i64>,

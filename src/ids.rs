@@ -59,6 +59,20 @@ macro_rules! id_type {
                 &self.0
             }
         }
+
+        /// Compares exactly, case included.
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        /// Compares exactly, case included.
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
     };
 }
 
@@ -71,6 +85,20 @@ id_type!(
 id_type!(
     /// A corp id: the provider's own, or an authorizing corp's (`auth_corpid`).
     CorpId
+);
+
+id_type!(
+    /// A corp's `open_corpid`: its id as this provider's apps see it after
+    /// the ID upgrade. Kept exactly as WeCom sent it (case included); compare
+    /// it as it is.
+    OpenCorpId
+);
+
+id_type!(
+    /// A member's `open_userid`: the same across all of this provider's apps
+    /// in a corp. Kept exactly as WeCom sent it (case included); compare it as
+    /// it is.
+    OpenUserId
 );
 
 /// What a suite is to WeCom: a third-party app, or a 代开发 (customized) app

@@ -78,7 +78,7 @@ pub use http::{
     ResponseFormat, RetryPolicy, StaticTokens, TokenKind, TokenScope, TokenSource, UntypedClient, UploadFile,
     UploadRule, DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
 };
-pub use ids::{AppKind, CorpId, SuiteId};
+pub use ids::{AppKind, CorpId, OpenCorpId, OpenUserId, SuiteId};
 pub use secret::Secret;
 
 /// The generated API: one module per spec group, each with its `types`, its

@@ -566,6 +566,16 @@ fn shape_struct(item: &mut syn::ItemStruct, schema: &SpecSchema) {
             field.attrs.retain(|a| !a.path().is_ident("serde"));
             field.attrs.push(syn::parse_quote!(#[serde(flatten)]));
         }
+        if let Some(id_type) = id_type_of(prop) {
+            let ty = &field.ty;
+            let text = quote!(#ty)
+                .to_string()
+                .replace(":: std :: string :: String", "String")
+                .replace("String", &format!("crate :: {id_type}"));
+            if let Ok(typed) = syn::parse_str::<syn::Type>(&text) {
+                field.ty = typed;
+            }
+        }
         let aliases: Vec<&String> = prop.aliases.iter().flatten().collect();
         if !aliases.is_empty() {
             // Into the field's `#[serde(...)]`, when it has one.
@@ -582,6 +592,20 @@ fn shape_struct(item: &mut syn::ItemStruct, schema: &SpecSchema) {
     }
     fields.named = list.into_iter().collect();
 }
+
+/// The id newtype a string property (or a list of them) is made of, by its
+/// `format`: `open_corpid` → `OpenCorpId`, `open_userid` → `OpenUserId`.
+pub(crate) fn id_type_of(prop: &SpecSchema) -> Option<&'static str> {
+    let format = match prop.ty {
+        Some(JsonType::Array) => prop.items.as_ref()?.format.as_deref(),
+        _ => prop.format.as_deref(),
+    };
+    ID_FORMATS.iter().find(|(f, _)| Some(*f) == format).map(|(_, ty)| *ty)
+}
+
+/// The string formats that become id newtypes.
+pub(crate) const ID_FORMATS: &[(&str, &str)] =
+    &[("open_corpid", "OpenCorpId"), ("open_userid", "OpenUserId")];
 
 /// One `///` line per line of text, with the usual leading space.
 fn tidy_docs(s: &mut syn::ItemStruct) {
@@ -672,6 +696,11 @@ pub(crate) fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
     }
 }
 
+/// Whether `ty` is one of the id newtypes of [`ID_FORMATS`].
+fn is_id_type(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| ID_FORMATS.iter().any(|(_, t)| s.ident == t)))
+}
+
 fn is_string(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "String" && s.arguments.is_none()))
 }
@@ -718,7 +747,7 @@ fn builder(s: &syn::ItemStruct, schema: &SpecSchema, unions: &BTreeSet<String>) 
             if is_string(ty) {
                 params.push(quote!(#ident: impl Into<String>));
                 inits.push(quote!(#ident: #ident.into()));
-            } else if !type_words(ty, unions).is_empty() {
+            } else if !type_words(ty, unions).is_empty() || is_id_type(ty) {
                 params.push(quote!(#ident: impl Into<#ty>));
                 inits.push(quote!(#ident: #ident.into()));
             } else {

@@ -471,6 +471,15 @@ impl SchemaChecker<'_> {
                 return refuse(format!("{at}.x-aliases"), "an alias must not be empty");
             }
         }
+        if let Some(format) = s.format.as_deref().filter(|f| f.starts_with("open_")) {
+            let known = crate::types::ID_FORMATS.iter().any(|(f, _)| *f == format);
+            if !known || ty != JsonType::String {
+                return refuse(
+                    format!("{at}.format"),
+                    "`open_corpid` and `open_userid` are the id formats, on strings only",
+                );
+            }
+        }
         if s.known_values.is_some() && matches!(ty, JsonType::Array | JsonType::Object) {
             return refuse(format!("{at}.x-known-values"), "only scalars have known values");
         }
