@@ -92,6 +92,16 @@ pub mod api {
 
 pub use api::ENDPOINTS;
 
+/// The OpenAPI 3.1 document of every endpoint in [`ENDPOINTS`], as JSON text:
+/// paths with their query parameters, JSON bodies (or `multipart/form-data`
+/// for uploads), replies, examples and token (security scheme), and one
+/// component schema per spec definition, named `{group}.{Name}`.
+///
+/// Generated from `spec/` with the rest of the API; the committed copy is
+/// `generated/openapi.json`, and `wecom-openwork openapi` prints it. It is
+/// made from this SDK's specs, not published by WeCom.
+pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
+
 /// The README's examples compile (they run as doctests).
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: everything CI checks, on a fresh machine too.
 # Installs what is missing (clippy/rustfmt, and the interop peers: the
-# official @wecom/crypto from npm and wechatpy from PyPI, and redis-server
+# official @wecom/crypto from npm, wechatpy and openapi-spec-validator from
+# PyPI, and redis-server
 # from Debian), then runs the
 # linters, the docs build and the tests.
 set -euo pipefail
@@ -34,7 +35,7 @@ if ! command -v redis-server >/dev/null; then
         exit 1
     fi
 fi
-echo "== interop peers (@wecom/crypto from npm, wechatpy from PyPI)"
+echo "== interop peers (@wecom/crypto from npm, wechatpy and openapi-spec-validator from PyPI)"
 bash tests/interop/setup.sh
 echo "== cargo test"
 log="$(mktemp)"

@@ -30,12 +30,13 @@ pub(crate) use crate::tokens::format;
 pub struct GeneratedFile {
     /// File name, e.g. `suite.rs`.
     pub name: String,
-    /// Formatted Rust source.
+    /// The file's text: formatted Rust source, or JSON for `openapi.json`.
     pub contents: String,
 }
 
-/// Generates `mod.rs`, one `<group>.rs` per spec and `conformance.rs` (the
-/// test table), sorted by name. The specs must have passed
+/// Generates `mod.rs`, one `<group>.rs` per spec, `conformance.rs` (the
+/// test table) and `openapi.json` (the OpenAPI 3.1 document of every
+/// endpoint, see [`crate::openapi`]), sorted by name. The specs must have passed
 /// [`crate::validate::check_all`].
 pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
     let index: Index<'_> = specs.iter().map(|l| (l.file.as_str(), &l.spec)).collect();
@@ -66,6 +67,7 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
         name: "conformance.rs".into(),
         contents: crate::conformance::conformance_file(specs),
     });
+    files.push(GeneratedFile { name: "openapi.json".into(), contents: crate::openapi::openapi_json(specs) });
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }

@@ -3,7 +3,8 @@
 //! YAML endpoint specs (see `spec/README.md`) go in; formatted Rust comes out:
 //! one module per group with its request/response types (made by typify),
 //! endpoint descriptors, and typed methods on the `Provider`, `Suite` and
-//! `Corp` handles. The library's `build.rs` calls [`generate_dir`] on every
+//! `Corp` handles, and an OpenAPI 3.1 document of every endpoint
+//! ([`openapi::openapi_json`]). The library's `build.rs` calls [`generate_dir`] on every
 //! build; the `wecom-openwork-codegen` binary writes the same output to
 //! `generated/` for people to read and review.
 
@@ -16,6 +17,7 @@ mod events_spec;
 pub mod generate;
 pub mod load;
 mod names;
+pub mod openapi;
 pub mod sensitive;
 pub mod spec;
 mod tokens;

@@ -1,5 +1,6 @@
-//! `wecom-openwork-codegen`: regenerates `generated/`, `spec/schema.json` and
-//! `spec/events.schema.json` from `spec/`, or checks that they are current.
+//! `wecom-openwork-codegen`: regenerates `generated/` (the Rust and
+//! `openapi.json`), `spec/schema.json` and `spec/events.schema.json` from
+//! `spec/`, or checks that they are current.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,9 +11,10 @@ use wecom_openwork_codegen::spec::{events_schema_json, format_schema_json};
 const USAGE: &str = "usage: wecom-openwork-codegen [--check] [--spec DIR] [--out DIR]
 
 Reads the endpoint specs in DIR (default: spec/ of the workspace), writes the
-generated Rust to --out (default: generated/) and the JSON Schemas of the
-two spec formats to <spec>/schema.json and <spec>/events.schema.json. With
---check, writes nothing and exits 1 when any of them is stale.";
+generated Rust and the OpenAPI 3.1 document openapi.json to --out (default:
+generated/) and the JSON Schemas of the two spec formats to <spec>/schema.json
+and <spec>/events.schema.json. With --check, writes nothing and exits 1 when
+any of them is stale.";
 
 fn main() -> ExitCode {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

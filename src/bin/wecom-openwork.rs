@@ -22,6 +22,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the OpenAPI 3.1 document of every spec'd endpoint (JSON, as
+    /// committed in generated/openapi.json).
+    Openapi,
     /// WXBizMsgCrypt and JS-SDK signatures.
     #[command(subcommand)]
     Crypto(CryptoCommand),
@@ -159,6 +162,7 @@ fn main() -> ExitCode {
             print_endpoints(json);
             ExitCode::SUCCESS
         }
+        Command::Openapi => print_openapi(),
         Command::Emulator { port, config } => match run_emulator(port, config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
@@ -371,6 +375,21 @@ fn parse_random(hex: &str) -> Result<[u8; 16], String> {
         *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
     }
     Ok(out)
+}
+
+/// Writes [`wecom_openwork::OPENAPI_JSON`] to stdout; a reader that stops
+/// early (`| head`) is not an error.
+fn print_openapi() -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(wecom_openwork::OPENAPI_JSON.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write the document: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn print_endpoints(json: bool) {

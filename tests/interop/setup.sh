@@ -2,7 +2,9 @@
 # Installs the peers that tests/interop.rs checks our WXBizMsgCrypt against:
 #   - the official npm package @wecom/crypto (pinned in package.json and
 #     package-lock.json) into tests/interop/node_modules, and
-#   - PyPI's wechatpy with the cryptography backend, into python3's site-packages.
+#   - PyPI's wechatpy with the cryptography backend, into python3's site-packages,
+# and the independent validator tests/openapi.rs checks generated/openapi.json
+# with: PyPI's openapi-spec-validator (it brings openapi-schema-validator).
 # Idempotent and quiet: what is already there is left alone. Any failure stops
 # it with a message.
 set -euo pipefail
@@ -11,6 +13,7 @@ cd "$(dirname "$0")"
 WECOM_CRYPTO_VERSION=1.0.1 # also in package.json / package-lock.json
 WECHATPY_VERSION=1.8.18
 CRYPTOGRAPHY_VERSION=48.0.0
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0 # also in tests/openapi.rs
 
 die() {
     echo "tests/interop/setup.sh: $*" >&2
@@ -41,13 +44,15 @@ if [ "$installed" != "$WECOM_CRYPTO_VERSION" ]; then
         die "@wecom/crypto $WECOM_CRYPTO_VERSION expected in node_modules, found '${installed:-nothing}'"
 fi
 
-# --- wechatpy + cryptography ----------------------------------------------
+# --- wechatpy + cryptography, openapi-spec-validator ----------------------
 command -v python3 >/dev/null || die "python3 is needed"
 python3 -m pip --version >/dev/null 2>&1 || die "pip is needed for python3 (Debian: apt-get install python3-pip)"
 want=()
 have_wechatpy="$(python3 -c 'import wechatpy; print(wechatpy.__version__)' 2>/dev/null || true)"
 [ "$have_wechatpy" = "$WECHATPY_VERSION" ] || want+=("wechatpy==$WECHATPY_VERSION")
 python3 -c 'import cryptography.hazmat.primitives.ciphers' 2>/dev/null || want+=("cryptography==$CRYPTOGRAPHY_VERSION")
+have_validator="$(python3 -c 'import importlib.metadata as m; print(m.version("openapi-spec-validator"))' 2>/dev/null || true)"
+[ "$have_validator" = "$OPENAPI_SPEC_VALIDATOR_VERSION" ] || want+=("openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION")
 if [ "${#want[@]}" -gt 0 ]; then
     pip_args=(--quiet --disable-pip-version-check --no-input)
     # A Debian-managed python3 refuses plain installs (PEP 668).
@@ -64,3 +69,5 @@ if [ "${#want[@]}" -gt 0 ]; then
 fi
 python3 -c 'from wechatpy.enterprise.crypto import WeChatCrypto; import wechatpy, sys; sys.exit(wechatpy.__version__ != sys.argv[1])' "$WECHATPY_VERSION" ||
     die "wechatpy $WECHATPY_VERSION with a crypto backend is not importable after installing"
+python3 -c 'import openapi_spec_validator, openapi_schema_validator, importlib.metadata as m, sys; sys.exit(m.version("openapi-spec-validator") != sys.argv[1])' "$OPENAPI_SPEC_VALIDATOR_VERSION" ||
+    die "openapi-spec-validator $OPENAPI_SPEC_VALIDATOR_VERSION is not importable after installing"
