@@ -128,6 +128,9 @@ fn token_description(kind: TokenKind) -> &'static str {
         TokenKind::Provider => "The provider access token (from the provider corpid and provider secret).",
         TokenKind::Suite => "The suite access token (from the suite secret and the latest suite ticket).",
         TokenKind::Corp => "An authorizing corp's access token (from its permanent code).",
+        TokenKind::Registration => {
+            "A registered corp's one-time token, from the register_corp callback or get_register_info."
+        }
         TokenKind::None => "No token.",
     }
 }
