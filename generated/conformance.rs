@@ -344,6 +344,36 @@ pub static CASES: &[Case] = &[
         >,
     },
     Case {
+        endpoint: &::wecom_openwork::api::corpgroup::endpoints::GET_TOKEN,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.corpgroup().get_token(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::corpgroup::types::DownstreamToken,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::corpgroup::types::DownstreamTokenRequest,
+            ::wecom_openwork::api::corpgroup::types::DownstreamToken,
+        >,
+    },
+    Case {
+        endpoint: &::wecom_openwork::api::corpgroup::endpoints::LIST_APP_SHARE_INFO,
+        call: |handles, _query, request| Box::pin(async move {
+            let request = decode(request, "request")?;
+            encode(handles.corp.corpgroup().list_app_share_info(&request).await)
+        }),
+        roundtrip_response: roundtrip::<
+            ::wecom_openwork::api::corpgroup::types::AppShareInfoPage,
+        >,
+        debug: debug::<
+            (),
+            ::wecom_openwork::api::corpgroup::types::ListAppShareInfoRequest,
+            ::wecom_openwork::api::corpgroup::types::AppShareInfoPage,
+        >,
+    },
+    Case {
         endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::LIST_LINK,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;

@@ -2053,7 +2053,7 @@ pub mod endpoints {
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&SEND, &RECALL, &UPDATE_TEMPLATE_CARD];
 }
-/// The `message` calls made through a [`Corp`](crate::Corp): app messages (消息推送) - sending every message kind, recalling a sent message and updating a template card.
+/// The `message` calls made through a [`Corp`](crate::Corp): app messages (消息推送) - sending every message kind, recalling a sent message and updating a template card. The group-chat calls (`appchat/*`) are left out - WeCom lets only a corp's own apps make them, not third-party or 代开发 apps.
 ///
 /// Get one with [`Corp::message`](crate::Corp::message); it borrows the handle, so it costs nothing to make.
 ///
@@ -2156,7 +2156,7 @@ impl<'a> CorpMessage<'a> {
     }
 }
 impl crate::Corp {
-    /// The `message` calls: app messages (消息推送) - sending every message kind, recalling a sent message and updating a template card.
+    /// The `message` calls: app messages (消息推送) - sending every message kind, recalling a sent message and updating a template card. The group-chat calls (`appchat/*`) are left out - WeCom lets only a corp's own apps make them, not third-party or 代开发 apps.
     ///
     /// See [`CorpMessage`] for the calls and an example.
     pub fn message(&self) -> CorpMessage<'_> {

@@ -30,6 +30,12 @@ pub mod common {
 pub mod contact {
     include!("contact.rs");
 }
+/// Upstream and downstream corps (上下游) - the apps an upstream corp shares, and the downstream corps' tokens.
+///
+/// Generated from `spec/corpgroup.yaml`.
+pub mod corpgroup {
+    include!("corpgroup.rs");
+}
 /// Customer acquisition links (获客助手) of an authorized corp with the corp token - links that let WeChat users add members, the customers they brought, usage statistics and the remaining quota.
 ///
 /// Generated from `spec/customer_acquisition.yaml`.
@@ -108,7 +114,7 @@ pub mod media {
 pub mod menu {
     include!("menu.rs");
 }
-/// App messages (消息推送) - sending every message kind, recalling a sent message and updating a template card.
+/// App messages (消息推送) - sending every message kind, recalling a sent message and updating a template card. The group-chat calls (`appchat/*`) are left out - WeCom lets only a corp's own apps make them, not third-party or 代开发 apps.
 ///
 /// Generated from `spec/message.yaml`.
 pub mod message {
@@ -203,6 +209,8 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &contact::endpoints::GET_RESULT,
     &contact::endpoints::SEARCH,
     &contact::endpoints::SORT,
+    &corpgroup::endpoints::GET_TOKEN,
+    &corpgroup::endpoints::LIST_APP_SHARE_INFO,
     &customer_acquisition::endpoints::LIST_LINK,
     &customer_acquisition::endpoints::GET,
     &customer_acquisition::endpoints::CREATE_LINK,

@@ -247,6 +247,9 @@ pub struct Corp {
     runtime: Option<Runtime>,
     /// Why every call must fail at once (the ids look swapped).
     misuse: Option<Arc<str>>,
+    /// For a downstream corp (上下游): the upstream corp it is reached through,
+    /// and the shared app's agentid in the downstream corp.
+    upstream: Option<(CorpId, i64)>,
 }
 
 impl std::fmt::Debug for Corp {
@@ -254,13 +257,48 @@ impl std::fmt::Debug for Corp {
         f.debug_struct("Corp")
             .field("suite_id", &self.suite_id)
             .field("corp_id", &self.corp_id)
+            .field("upstream", &self.upstream)
             .finish_non_exhaustive()
     }
 }
 
 impl Corp {
     pub(crate) fn new(client: Client, suite_id: SuiteId, corp_id: CorpId, runtime: Option<Runtime>) -> Self {
-        Corp { client, suite_id, corp_id, runtime, misuse: None }
+        Corp { client, suite_id, corp_id, runtime, misuse: None, upstream: None }
+    }
+
+    /// The calls of the app this corp shares with a downstream corp (上下游),
+    /// made in that corp with its own token: the runtime gets it with this
+    /// corp's token (`corpgroup/corp/gettoken`, 代开发 apps only), caches it
+    /// and refreshes it like any token. WeCom lets that token read the
+    /// downstream corp's contacts only. `agentid` is the shared app's id in
+    /// the downstream corp.
+    pub fn downstream(&self, downstream_corp_id: impl Into<CorpId>, agentid: i64) -> Corp {
+        Corp {
+            corp_id: downstream_corp_id.into(),
+            upstream: Some((self.corp_id.clone(), agentid)),
+            ..self.clone()
+        }
+    }
+
+    /// For a downstream corp's handle: the upstream corp it is reached
+    /// through and the shared app's agentid there.
+    pub fn upstream(&self) -> Option<(&CorpId, i64)> {
+        self.upstream.as_ref().map(|(corp, agentid)| (corp, *agentid))
+    }
+
+    /// The scope of this corp's token: the authorizing corp's, or a
+    /// downstream corp's through its upstream corp.
+    fn corp_scope(&self) -> TokenScope {
+        match &self.upstream {
+            Some((upstream, agentid)) => TokenScope::Downstream {
+                suite_id: self.suite_id.clone(),
+                corp_id: upstream.clone(),
+                downstream_corp_id: self.corp_id.clone(),
+                agentid: *agentid,
+            },
+            None => TokenScope::Corp { suite_id: self.suite_id.clone(), corp_id: self.corp_id.clone() },
+        }
     }
 
     /// Makes every call of this handle fail with `why`, before sending.
@@ -272,8 +310,7 @@ impl Corp {
     /// The corp's access token.
     #[doc(alias = "authorizer_access_token")]
     pub fn access_token(&self) -> AccessTokenHandle {
-        let scope = TokenScope::Corp { suite_id: self.suite_id.clone(), corp_id: self.corp_id.clone() };
-        token_handle(&self.client, self.runtime.as_ref(), scope)
+        token_handle(&self.client, self.runtime.as_ref(), self.corp_scope())
     }
 
     /// The corp's permanent code: read, set, forget.
@@ -305,9 +342,7 @@ impl Corp {
         match endpoint.token {
             TokenKind::None => Ok(None),
             TokenKind::Suite => Ok(Some(TokenScope::Suite(self.suite_id.clone()))),
-            TokenKind::Corp => {
-                Ok(Some(TokenScope::Corp { suite_id: self.suite_id.clone(), corp_id: self.corp_id.clone() }))
-            }
+            TokenKind::Corp => Ok(Some(self.corp_scope())),
             TokenKind::Provider | TokenKind::Registration => Err(unreachable_scope(endpoint, "corp")),
         }
     }

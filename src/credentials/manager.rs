@@ -12,6 +12,8 @@ use super::authorization::{Authorization, Cancellation};
 use super::near_cache::NearCache;
 use crate::api::authorization::endpoints::{GET_CORP_TOKEN, GET_CUSTOMIZED_CORP_TOKEN};
 use crate::api::authorization::types::{CorpAccessToken, GetCorpTokenRequest, GetCustomizedCorpTokenQuery};
+use crate::api::corpgroup::endpoints::GET_TOKEN as DOWNSTREAM_GET_TOKEN;
+use crate::api::corpgroup::types::{DownstreamToken, DownstreamTokenRequest};
 use crate::api::jsapi::endpoints::{GET_AGENT_CONFIG_TICKET, GET_JSAPI_TICKET};
 use crate::api::jsapi::types::{GetAgentConfigTicketQuery, JsapiTicket};
 use crate::api::provider::endpoints::GET_PROVIDER_TOKEN;
@@ -178,6 +180,9 @@ impl TokenManager {
             TokenScope::Provider => keys::provider_token(&self.config.corp_id),
             TokenScope::Suite(suite) => keys::suite_token(suite),
             TokenScope::Corp { suite_id, corp_id } => keys::corp_token(suite_id, corp_id),
+            TokenScope::Downstream { suite_id, corp_id, downstream_corp_id, agentid } => {
+                keys::downstream_token(suite_id, corp_id, downstream_corp_id, *agentid)
+            }
         }
     }
 
@@ -644,8 +649,44 @@ impl TokenManager {
                 TokenScope::Provider => self.fetch_provider().await,
                 TokenScope::Suite(suite_id) => self.fetch_suite(suite_id).await,
                 TokenScope::Corp { suite_id, corp_id } => self.fetch_corp(suite_id, corp_id).await,
+                TokenScope::Downstream { suite_id, corp_id, downstream_corp_id, agentid } => {
+                    self.fetch_downstream(suite_id, corp_id, downstream_corp_id, *agentid).await
+                }
             }
         })
+    }
+
+    /// A downstream corp's token (上下游), asked for with the upstream corp's
+    /// token (refetched once if WeCom refuses that one).
+    async fn fetch_downstream(
+        &self,
+        suite_id: &SuiteId,
+        corp_id: &CorpId,
+        downstream: &CorpId,
+        agentid: i64,
+    ) -> Result<(AccessToken, u64), Error> {
+        if let Some(kind) = self.config.suite(suite_id).map(|s| s.kind) {
+            if !DOWNSTREAM_GET_TOKEN.allows(kind) {
+                return Err(Error::AppKindNotAllowed {
+                    endpoint: crate::error::EndpointName::Borrowed(DOWNSTREAM_GET_TOKEN.name),
+                    suite_id: suite_id.clone(),
+                    kind,
+                });
+            }
+        }
+        let upstream = TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() };
+        let request = DownstreamTokenRequest::new(downstream.as_str(), agentid).business_type(1);
+        let reply: DownstreamToken = self
+            .call_with_token(&upstream, &DOWNSTREAM_GET_TOKEN, None::<&()>, Some(&request))
+            .await
+            .map_err(|e| {
+                if e.is_authorization_gone() {
+                    e.into_authorization_gone(suite_id, corp_id)
+                } else {
+                    e
+                }
+            })?;
+        issued(&format!("downstream corp {downstream}"), reply.access_token, reply.expires_in)
     }
 
     async fn fetch_provider(&self) -> Result<(AccessToken, u64), Error> {

@@ -307,6 +307,16 @@ pub(super) fn stateful(
     if let Some(answer) = super::tags::answer(shared, endpoint, params, caller) {
         return Some(answer);
     }
+    if is(&crate::api::corpgroup::endpoints::GET_TOKEN) {
+        // A downstream corp's token, issued to the calling suite for that corp.
+        let suite = suite_of_caller.split_once('/').map_or(suite_of_caller.as_str(), |(suite, _)| suite);
+        return Some(issue_token(
+            shared,
+            TokenKind::Corp,
+            format!("{suite}/{}", text("corpid")),
+            "access_token",
+        ));
+    }
     if is(&provider::GET_REGISTER_INFO) {
         return Some(register_info(shared, endpoint));
     }

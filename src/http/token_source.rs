@@ -23,6 +23,19 @@ pub enum TokenScope {
         /// The authorizing corp.
         corp_id: CorpId,
     },
+    /// A downstream corp's access token (上下游), obtained with the token of
+    /// the upstream corp that shares an app with it; it reads the downstream
+    /// corp's contacts only.
+    Downstream {
+        /// The suite (a 代开发 app) the upstream corp authorized.
+        suite_id: SuiteId,
+        /// The upstream corp.
+        corp_id: CorpId,
+        /// The downstream corp.
+        downstream_corp_id: CorpId,
+        /// The shared app's agentid in the downstream corp.
+        agentid: i64,
+    },
 }
 
 impl TokenScope {
@@ -31,7 +44,7 @@ impl TokenScope {
         match self {
             TokenScope::Provider => crate::http::TokenKind::Provider,
             TokenScope::Suite(_) => crate::http::TokenKind::Suite,
-            TokenScope::Corp { .. } => crate::http::TokenKind::Corp,
+            TokenScope::Corp { .. } | TokenScope::Downstream { .. } => crate::http::TokenKind::Corp,
         }
     }
 }
@@ -43,6 +56,9 @@ impl fmt::Display for TokenScope {
             TokenScope::Suite(suite) => write!(f, "suite {suite}"),
             TokenScope::Corp { suite_id, corp_id } => {
                 write!(f, "corp {corp_id} (suite {suite_id})")
+            }
+            TokenScope::Downstream { suite_id, corp_id, downstream_corp_id, agentid } => {
+                write!(f, "downstream corp {downstream_corp_id} (app {agentid}; upstream corp {corp_id}, suite {suite_id})")
             }
         }
     }

@@ -170,6 +170,17 @@ pub mod keys {
         format!("token:{{corp:{suite_id}:{corp_id}}}")
     }
 
+    /// The token of downstream corp `downstream` for app `agentid`, through
+    /// upstream corp `corp_id` (上下游). Tagged with the upstream corp's token.
+    pub fn downstream_token(
+        suite_id: &SuiteId,
+        corp_id: &CorpId,
+        downstream: &CorpId,
+        agentid: i64,
+    ) -> String {
+        format!("token:{{corp:{suite_id}:{corp_id}}}:downstream:{downstream}:{agentid}")
+    }
+
     /// The `jsapi_ticket` of corp `corp_id` (through `suite_id`): it signs
     /// `wx.config`.
     pub fn jsapi_ticket(suite_id: &SuiteId, corp_id: &CorpId) -> String {
