@@ -143,7 +143,7 @@ fn root_docs(index: &Index<'_>) -> BTreeMap<String, BTreeMap<String, Vec<String>
                 let (text, target) = method_link(spec, e, true);
                 let line = format!(
                     " {role} of [`{text}`]({target}) (`{verb} {path}`, token: {token}; official documentation: <{doc}>).",
-                    verb = method_str(e.method),
+                    verb = e.method.as_str(),
                     path = e.path,
                     token = token_name(e.token),
                     doc = e.doc,
@@ -367,7 +367,7 @@ fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStrea
         AppKind::ThirdParty => quote!(crate::AppKind::ThirdParty),
         AppKind::Customized => quote!(crate::AppKind::Customized),
     });
-    let line = format!(" `{} {}`: {}", method_str(e.method), e.path, e.summary);
+    let line = format!(" `{} {}`: {}", e.method.as_str(), e.path, e.summary);
     quote! {
         #[doc = #line]
         pub static #ident: crate::Endpoint = crate::Endpoint {
@@ -386,13 +386,6 @@ fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStrea
             required: &[#(#required),*],
             example_response: #example,
         };
-    }
-}
-
-pub(crate) fn method_str(method: HttpMethod) -> &'static str {
-    match method {
-        HttpMethod::Get => "GET",
-        HttpMethod::Post => "POST",
     }
 }
 
@@ -525,7 +518,7 @@ fn method(e: &Endpoint, receiver: TokenStream) -> TokenStream {
         docs.extend(doc_lines(description));
     }
     docs.push(String::new());
-    docs.push(format!(" Sends `{} {}`. {}", method_str(e.method), e.path, token_sentence(e)));
+    docs.push(format!(" Sends `{} {}`. {}", e.method.as_str(), e.path, token_sentence(e)));
     if let Some(sentence) = app_kinds_sentence(e) {
         docs.push(String::new());
         docs.push(sentence);

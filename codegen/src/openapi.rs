@@ -142,7 +142,7 @@ fn token_param(e: &Endpoint) -> Option<&str> {
 }
 
 fn method_key(e: &Endpoint) -> String {
-    crate::generate::method_str(e.method).to_lowercase()
+    e.method.as_str().to_lowercase()
 }
 
 /// The name of a definition's component schema.

@@ -119,6 +119,16 @@ pub enum HttpMethod {
     Post,
 }
 
+impl HttpMethod {
+    /// `"GET"` or `"POST"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+        }
+    }
+}
+
 /// Which access token an endpoint's URL carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -371,6 +381,16 @@ impl SpecSchema {
         self.tag.is_some()
     }
 
+    /// The id newtype a string property (or a list of them) is made of, by
+    /// its `format` (see [`ID_FORMATS`]).
+    pub fn id_type(&self) -> Option<&'static str> {
+        let format = match self.ty {
+            Some(JsonType::Array) => self.items.as_ref()?.format.as_deref(),
+            _ => self.format.as_deref(),
+        };
+        ID_FORMATS.iter().find(|(f, _)| Some(*f) == format).map(|(_, ty)| *ty)
+    }
+
     /// The target of a `$ref`: the file (`None` for this file) and the
     /// definition name; `None` when there is no `$ref` or it has neither form.
     pub fn ref_target(&self) -> Option<(Option<&str>, &str)> {
@@ -382,6 +402,10 @@ impl SpecSchema {
         Some(((!file.is_empty()).then_some(file), name))
     }
 }
+
+/// The string formats that become id newtypes of the runtime:
+/// `open_corpid` → `OpenCorpId`, `open_userid` → `OpenUserId`.
+pub const ID_FORMATS: &[(&str, &str)] = &[("open_corpid", "OpenCorpId"), ("open_userid", "OpenUserId")];
 
 /// The spec file a cross-file `$ref` names, relative to the spec directory:
 /// `target` is relative to the directory of `from` (`../common.yaml`).

@@ -566,7 +566,7 @@ fn shape_struct(item: &mut syn::ItemStruct, schema: &SpecSchema) {
             field.attrs.retain(|a| !a.path().is_ident("serde"));
             field.attrs.push(syn::parse_quote!(#[serde(flatten)]));
         }
-        if let Some(id_type) = id_type_of(prop) {
+        if let Some(id_type) = prop.id_type() {
             let ty = &field.ty;
             let text = quote!(#ty)
                 .to_string()
@@ -592,20 +592,6 @@ fn shape_struct(item: &mut syn::ItemStruct, schema: &SpecSchema) {
     }
     fields.named = list.into_iter().collect();
 }
-
-/// The id newtype a string property (or a list of them) is made of, by its
-/// `format`: `open_corpid` → `OpenCorpId`, `open_userid` → `OpenUserId`.
-pub(crate) fn id_type_of(prop: &SpecSchema) -> Option<&'static str> {
-    let format = match prop.ty {
-        Some(JsonType::Array) => prop.items.as_ref()?.format.as_deref(),
-        _ => prop.format.as_deref(),
-    };
-    ID_FORMATS.iter().find(|(f, _)| Some(*f) == format).map(|(_, ty)| *ty)
-}
-
-/// The string formats that become id newtypes.
-pub(crate) const ID_FORMATS: &[(&str, &str)] =
-    &[("open_corpid", "OpenCorpId"), ("open_userid", "OpenUserId")];
 
 /// One `///` line per line of text, with the usual leading space.
 fn tidy_docs(s: &mut syn::ItemStruct) {
@@ -698,7 +684,7 @@ pub(crate) fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
 
 /// Whether `ty` is one of the id newtypes of [`ID_FORMATS`].
 fn is_id_type(ty: &syn::Type) -> bool {
-    matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| ID_FORMATS.iter().any(|(_, t)| s.ident == t)))
+    matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| crate::spec::ID_FORMATS.iter().any(|(_, t)| s.ident == t)))
 }
 
 fn is_string(ty: &syn::Type) -> bool {

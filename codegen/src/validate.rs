@@ -472,7 +472,7 @@ impl SchemaChecker<'_> {
             }
         }
         if let Some(format) = s.format.as_deref().filter(|f| f.starts_with("open_")) {
-            let known = crate::types::ID_FORMATS.iter().any(|(f, _)| *f == format);
+            let known = crate::spec::ID_FORMATS.iter().any(|(f, _)| *f == format);
             if !known || ty != JsonType::String {
                 return refuse(
                     format!("{at}.format"),

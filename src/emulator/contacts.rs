@@ -5,7 +5,7 @@
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::routes::{json_reply, wecom_error};
+use super::reply::{json_reply, wecom_error};
 use super::state::{Shared, TokenOwner};
 use crate::api::user::endpoints as user;
 use crate::http::Endpoint;

@@ -10,32 +10,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::routes::{json_reply, wecom_error};
+use super::records::{Activation, LicenseOrder};
+use super::reply::{json_reply, wecom_error};
 use super::state::{random_code, Shared};
 use crate::api::license::endpoints as license;
 use crate::http::Endpoint;
-
-/// An order as the emulator keeps it.
-pub(super) struct LicenseOrder {
-    corpid: String,
-    base_count: u64,
-    external_contact_count: u64,
-    months: u64,
-    created: SystemTime,
-    /// When it was paid; its accounts exist from then on.
-    paid: Option<SystemTime>,
-    /// One active code per account, with its type (1 base, 2 external contact).
-    accounts: Vec<(String, u64)>,
-}
-
-/// An active code's activation.
-pub(super) struct Activation {
-    corpid: String,
-    userid: String,
-    kind: u64,
-    active_time: SystemTime,
-    expire_time: SystemTime,
-}
 
 /// Order ids and active codes the emulator issues carry these prefixes.
 const ORDER_PREFIX: &str = "emu-order-";

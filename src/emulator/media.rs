@@ -9,10 +9,10 @@ use std::time::UNIX_EPOCH;
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::routes::{json_reply, wecom_error};
+use super::records::{RecordedUpload, StoredMedia};
+use super::reply::{json_reply, wecom_error};
 use super::state::{random_code, Shared};
 use crate::http::{Endpoint, ResponseFormat};
 
@@ -20,31 +20,6 @@ use crate::http::{Endpoint, ResponseFormat};
 /// sample file, so the sample call works as documented.
 pub const SAMPLE_MEDIA_ID: &str = "MEDIA_ID";
 const SAMPLE_FILE: &[u8] = b"a sample file kept by the emulator\n";
-
-/// The file part of an upload, as the emulator received it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RecordedUpload {
-    /// The form field it came in.
-    pub field: String,
-    /// The `filename` of its `Content-Disposition`.
-    pub file_name: String,
-    /// The `filelength` of its `Content-Disposition`, if given.
-    pub file_length: Option<u64>,
-    /// Its `Content-Type`.
-    pub content_type: String,
-    /// Its size in bytes.
-    pub size: u64,
-    /// The bytes themselves (not serialized).
-    #[serde(skip)]
-    pub bytes: Bytes,
-}
-
-/// A kept file.
-pub(super) struct StoredMedia {
-    pub(super) file_name: String,
-    pub(super) content_type: String,
-    pub(super) bytes: Bytes,
-}
 
 /// The first part of a `multipart/form-data` body; `None` when the body is
 /// not one. The part's bytes share the body's memory.

@@ -30,12 +30,15 @@ mod contacts;
 mod license;
 mod media;
 mod push;
+mod records;
+mod reply;
 mod routes;
 mod state;
 mod tags;
 
 pub use config::{EmulatedSuite, EmulatorConfig};
-pub use media::{RecordedUpload, SAMPLE_MEDIA_ID};
+pub use media::SAMPLE_MEDIA_ID;
+pub use records::RecordedUpload;
 use routes::{handle, unix_now};
 use state::{random_code, AuthCode, Shared, State};
 pub use state::{Fault, RecordedRequest, TokenOwner};

@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::reply::{json_reply, json_text, wecom_error};
 use super::state::{random_code, Fault, Issued, RecordedRequest, Shared, TokenOwner};
 use super::{is_token_param, PNG_1X1, PRE_AUTH_CODE_LIFETIME, TICKET_VALIDITY, TOKEN_LIFETIME};
 use crate::api::{
@@ -17,22 +18,6 @@ use crate::api::{
 use crate::http::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
 use crate::ids::AppKind;
 use crate::ENDPOINTS;
-
-pub(super) fn json_reply(value: &Value) -> Response {
-    json_text(value.to_string())
-}
-
-pub(super) fn json_text(body: String) -> Response {
-    let mut response = (StatusCode::OK, body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"));
-    response
-}
-
-pub(super) fn wecom_error(code: i64, message: &str) -> Response {
-    json_reply(&serde_json::json!({ "errcode": code, "errmsg": message }))
-}
 
 pub(super) async fn handle(
     shared: &Shared,

@@ -27,7 +27,7 @@ pub struct RecordedRequest {
     /// The JSON body, if there was one and it parsed.
     pub body: Option<Value>,
     /// The file of a `multipart/form-data` upload.
-    pub upload: Option<super::media::RecordedUpload>,
+    pub upload: Option<super::records::RecordedUpload>,
 }
 
 impl RecordedRequest {
@@ -96,16 +96,16 @@ pub(super) struct State {
     pub(super) permanent_codes: HashMap<String, (String, String)>,
     pub(super) pushes: Vec<PushRecord>,
     /// License orders by id, and active codes' activations.
-    pub(super) license_orders: HashMap<String, super::license::LicenseOrder>,
-    pub(super) activations: HashMap<String, super::license::Activation>,
+    pub(super) license_orders: HashMap<String, super::records::LicenseOrder>,
+    pub(super) activations: HashMap<String, super::records::Activation>,
     /// Members created per corp, by userid, as they were sent.
     pub(super) members: HashMap<String, HashMap<String, serde_json::Map<String, Value>>>,
     /// The last tag id handed out (ids are never reused).
     pub(super) last_tag_id: i64,
     /// Tags created per corp, by tag id.
-    pub(super) tags: HashMap<String, std::collections::BTreeMap<i64, super::tags::Tag>>,
+    pub(super) tags: HashMap<String, std::collections::BTreeMap<i64, super::records::Tag>>,
     /// Uploaded files by media id.
-    pub(super) media: HashMap<String, super::media::StoredMedia>,
+    pub(super) media: HashMap<String, super::records::StoredMedia>,
 }
 
 pub(crate) struct Shared {

@@ -8,18 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::routes::{json_reply, wecom_error};
+use super::records::Tag;
+use super::reply::{json_reply, wecom_error};
 use super::state::{Shared, TokenOwner};
 use crate::api::tag::endpoints as tag;
 use crate::http::Endpoint;
-
-/// One tag as the emulator keeps it.
-#[derive(Default)]
-pub(super) struct Tag {
-    name: String,
-    users: BTreeSet<String>,
-    parties: BTreeSet<i64>,
-}
 
 /// The corp a corp token was issued for (`suite_id/corp_id`).
 fn corp_of(caller: Option<&TokenOwner>) -> Option<String> {

@@ -1,0 +1,64 @@
+//! What the emulator's stateful features keep, as plain data: license
+//! orders and activations, tags, uploaded files. The features own the logic;
+//! the state holds these.
+
+use std::collections::BTreeSet;
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use serde::Serialize;
+
+/// An order as the emulator keeps it.
+pub(super) struct LicenseOrder {
+    pub(super) corpid: String,
+    pub(super) base_count: u64,
+    pub(super) external_contact_count: u64,
+    pub(super) months: u64,
+    pub(super) created: SystemTime,
+    /// When it was paid; its accounts exist from then on.
+    pub(super) paid: Option<SystemTime>,
+    /// One active code per account, with its type (1 base, 2 external contact).
+    pub(super) accounts: Vec<(String, u64)>,
+}
+
+/// An active code's activation.
+pub(super) struct Activation {
+    pub(super) corpid: String,
+    pub(super) userid: String,
+    pub(super) kind: u64,
+    pub(super) active_time: SystemTime,
+    pub(super) expire_time: SystemTime,
+}
+
+/// One tag as the emulator keeps it.
+#[derive(Default)]
+pub(super) struct Tag {
+    pub(super) name: String,
+    pub(super) users: BTreeSet<String>,
+    pub(super) parties: BTreeSet<i64>,
+}
+
+/// The file part of an upload, as the emulator received it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedUpload {
+    /// The form field it came in.
+    pub field: String,
+    /// The `filename` of its `Content-Disposition`.
+    pub file_name: String,
+    /// The `filelength` of its `Content-Disposition`, if given.
+    pub file_length: Option<u64>,
+    /// Its `Content-Type`.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The bytes themselves (not serialized).
+    #[serde(skip)]
+    pub bytes: Bytes,
+}
+
+/// A kept file.
+pub(super) struct StoredMedia {
+    pub(super) file_name: String,
+    pub(super) content_type: String,
+    pub(super) bytes: Bytes,
+}
