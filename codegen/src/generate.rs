@@ -361,6 +361,7 @@ fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStrea
         }
         None => quote!(None),
     };
+    let legacy_paths = &e.legacy_paths;
     let example = serde_json::to_string(&e.example.response).expect("JSON values always serialize");
     let retry_safe = e.is_retry_safe();
     let app_kinds = e.allowed_app_kinds().into_iter().map(|kind| match kind {
@@ -381,6 +382,7 @@ fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStrea
             token_param: #token_param,
             response_format: #format,
             upload: #upload,
+            legacy_paths: &[#(#legacy_paths),*],
             retry_safe: #retry_safe,
             app_kinds: &[#(#app_kinds),*],
             required: &[#(#required),*],

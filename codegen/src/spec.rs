@@ -81,6 +81,11 @@ pub struct Endpoint {
     /// What the response body can be.
     #[serde(default)]
     pub response_format: ResponseFormat,
+    /// Older paths WeCom still answers for this endpoint (e.g.
+    /// `/cgi-bin/service/getuserinfo3rd`). The client never uses them; the
+    /// emulator routes them to this endpoint, for clients that do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub legacy_paths: Vec<String>,
     /// Whether a cursor-paged list (an optional `cursor` in, a `next_cursor`
     /// out) also gets a `{name}_pages` stream. Default: yes; say `false` when
     /// a page cannot simply repeat the first request with a new cursor (a

@@ -113,6 +113,23 @@ pub fn check_all(specs: &[LoadedSpec]) -> Result<(), SpecError> {
             }
         }
     }
+    // One endpoint per path, legacy paths included: the emulator routes by path.
+    let mut paths: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    for loaded in specs {
+        for endpoint in &loaded.spec.endpoints {
+            let all = std::iter::once(&endpoint.path).chain(&endpoint.legacy_paths);
+            for path in all {
+                if let Some((file, name)) = paths.insert(path, (&loaded.file, &endpoint.name)) {
+                    return Err(SpecError::new(
+                        &loaded.file,
+                        format!("path `{path}` is already taken by `{name}` (spec/{file})"),
+                    )
+                    .endpoint(&endpoint.name)
+                    .field("path"));
+                }
+            }
+        }
+    }
     Ok(())
 }
 
@@ -242,6 +259,14 @@ fn check_endpoint(checker: &SchemaChecker<'_>, e: &Endpoint) -> Result<(), Refus
     }
     if let Some(upload) = &e.upload {
         check_upload(checker, e, upload)?;
+    }
+    for legacy in &e.legacy_paths {
+        if !legacy.starts_with('/') || legacy.contains(['?', '#', ' ']) || *legacy == e.path {
+            return refuse(
+                "legacy_paths",
+                "each is another path: starting with `/`, without query or fragment",
+            );
+        }
     }
     for (field, schema, is_response) in [
         ("query", e.query.as_ref(), false),

@@ -16,6 +16,11 @@ pub struct EmulatorConfig {
     pub provider_secret: Option<String>,
     /// Registered suites.
     pub suites: Vec<EmulatedSuite>,
+    /// Refuse calls that break the SDK's own rules (a token parameter of
+    /// another kind, a token given twice) instead of only recording them as
+    /// violations (`GET /__emulator/violations`). WeCom itself ignores such
+    /// extras, so the default is off; the SDK's own tests run strict.
+    pub strict: bool,
 }
 
 /// A suite registered with the emulator.
@@ -47,6 +52,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("provider_corp_id", &self.provider_corp_id)
             .field("provider_secret", &self.provider_secret.as_ref().map(|_| "<redacted>"))
             .field("suites", &self.suites)
+            .field("strict", &self.strict)
             .finish()
     }
 }
@@ -64,7 +70,8 @@ impl std::fmt::Debug for EmulatedSuite {
 impl EmulatorConfig {
     /// The emulator side of an SDK configuration: the same provider and
     /// suites, pushing to `callback_base` + `/callback/command/{suite_id}`
-    /// (the callback server's router) when given.
+    /// (the callback server's router) when given. Strict: the SDK is what
+    /// calls it, and must keep its own rules.
     pub fn from_config(config: &crate::Config, callback_base: Option<&str>) -> Self {
         EmulatorConfig {
             provider_corp_id: Some(config.corp_id.to_string()),
@@ -82,6 +89,7 @@ impl EmulatorConfig {
                     kind: s.kind,
                 })
                 .collect(),
+            strict: true,
         }
     }
 

@@ -38,7 +38,7 @@ mod tags;
 
 pub use config::{EmulatedSuite, EmulatorConfig};
 pub use media::SAMPLE_MEDIA_ID;
-pub use records::RecordedUpload;
+pub use records::{RecordedUpload, Violation};
 use routes::{handle, unix_now};
 use state::{random_code, AuthCode, Shared, State};
 pub use state::{Fault, RecordedRequest, TokenOwner};
@@ -49,7 +49,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
 use axum::http::{HeaderMap, Method, Uri};
 use tokio::sync::oneshot;
 
@@ -98,9 +98,11 @@ impl Emulator {
     }
 
     /// Starts on a free loopback port, on `clock` (share it with the
-    /// application so both see the same time).
+    /// application so both see the same time). Strict (see
+    /// [`EmulatorConfig::strict`]): this is how the SDK tests itself.
     pub async fn start_with_clock(clock: ManualClock) -> std::io::Result<Emulator> {
-        Emulator::bind(SocketAddr::from(([127, 0, 0, 1], 0)), clock, EmulatorConfig::default()).await
+        let config = EmulatorConfig { strict: true, ..EmulatorConfig::default() };
+        Emulator::bind(SocketAddr::from(([127, 0, 0, 1], 0)), clock, config).await
     }
 
     /// Starts on `addr` (port 0 picks a free one) with `config`.
@@ -125,15 +127,21 @@ impl Emulator {
         let router = admin::router(shared.clone())
             .fallback({
                 let shared = shared.clone();
-                move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                      method: Method,
+                      uri: Uri,
+                      headers: HeaderMap,
+                      body: Bytes| {
                     let shared = shared.clone();
-                    async move { handle(&shared, method, uri, headers, body).await }
+                    reply::PEER
+                        .scope(peer.ip(), async move { handle(&shared, method, uri, headers, body).await })
                 }
             })
             .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES));
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
-            let server = axum::serve(listener, router).with_graceful_shutdown(async {
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            let server = axum::serve(listener, service).with_graceful_shutdown(async {
                 let _ = rx.await;
             });
             if let Err(e) = server.await {
@@ -168,6 +176,11 @@ impl Emulator {
     /// Waits for the pushes started so far.
     pub async fn settle(&self) {
         settle(&self.shared).await;
+    }
+
+    /// The calls that broke the SDK's own rules (recorded when not strict).
+    pub fn violations(&self) -> Vec<Violation> {
+        self.shared.state().violations.clone()
     }
 
     /// Every request received so far, oldest first.

@@ -62,3 +62,16 @@ pub(super) struct StoredMedia {
     pub(super) content_type: String,
     pub(super) bytes: Bytes,
 }
+
+/// A call that broke one of the SDK's own rules, which WeCom tolerates: the
+/// emulator answered it as WeCom would and noted it here (or refused it, when
+/// strict).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// The path called.
+    pub path: String,
+    /// The rule broken, e.g. `exactly-one-token`.
+    pub rule: String,
+    /// What was wrong.
+    pub detail: String,
+}

@@ -17,6 +17,24 @@ pub(super) fn json_text(body: String) -> Response {
     response
 }
 
+tokio::task_local! {
+    /// The address of the client being answered, for `from ip` in errors.
+    pub(super) static PEER: std::net::IpAddr;
+}
+
+/// WeCom's error: `errmsg` is the text, then `, hint: [...], from ip: ...,
+/// more info at https://open.work.weixin.qq.com/devtool/query?e=N`, the way
+/// WeCom writes it (the hint is a fresh random id, as WeCom's are).
 pub(super) fn wecom_error(code: i64, message: &str) -> Response {
-    json_reply(&serde_json::json!({ "errcode": code, "errmsg": message }))
+    let seconds =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let hex: String = std::iter::repeat_with(|| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
+        .take(32)
+        .collect();
+    let hint = format!("{seconds}_{}_{hex}", fastrand::u16(1..1000));
+    let ip = PEER.try_with(|ip| ip.to_string()).unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let errmsg = format!(
+        "{message}, hint: [{hint}], from ip: {ip}, more info at https://open.work.weixin.qq.com/devtool/query?e={code}"
+    );
+    json_reply(&serde_json::json!({ "errcode": code, "errmsg": errmsg }))
 }

@@ -74,15 +74,15 @@ pub(super) fn take_fault(faults: &mut Vec<(Option<String>, usize, Fault)>, path:
 }
 
 pub(super) fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool) -> Response {
-    let Some(endpoint) = ENDPOINTS.iter().find(|e| e.path == request.path) else {
-        return (StatusCode::NOT_FOUND, "emulator: no such endpoint").into_response();
+    let path = request.path.as_str();
+    let Some(endpoint) = ENDPOINTS.iter().find(|e| e.path == path || e.legacy_paths.contains(&path)) else {
+        return wecom_error(40066, "invalid url");
     };
-    let expected_method = match endpoint.method {
-        HttpMethod::Get => Method::GET,
-        HttpMethod::Post => Method::POST,
-    };
-    if request.method != expected_method.as_str() {
-        return (StatusCode::METHOD_NOT_ALLOWED, "emulator: wrong HTTP method").into_response();
+    if request.method != endpoint.method.as_str() {
+        return match endpoint.method {
+            HttpMethod::Get => wecom_error(43001, "require GET method"),
+            HttpMethod::Post => wecom_error(43002, "require POST method"),
+        };
     }
     let caller = match check_token(shared, endpoint, request) {
         Ok(caller) => caller,
@@ -165,21 +165,41 @@ pub(super) fn check_token(
     request: &RecordedRequest,
 ) -> Result<Option<TokenOwner>, Box<Response>> {
     let (missing, invalid, expired) = token_codes(endpoint.token);
+    let strict = shared.config.strict;
+    // Older paths took every token as `access_token`.
+    let legacy = endpoint.path != request.path;
+    let mut expected_name = endpoint.token_param;
+    if legacy
+        && expected_name.is_some_and(|n| request.query_values(n).is_empty())
+        && !request.query_values("access_token").is_empty()
+    {
+        expected_name = Some("access_token");
+    }
     let mut carried = None;
     let mut names: Vec<&str> = TokenKind::WITH_TOKEN.iter().filter_map(|kind| kind.query_name()).collect();
     names.dedup();
+    let violation = |detail: String| -> Result<(), Box<Response>> {
+        if strict {
+            return Err(Box::new(wecom_error(invalid, &detail)));
+        }
+        let rule = "exactly-one-token".to_owned();
+        let path = request.path.clone();
+        shared.state().violations.push(super::records::Violation { path, rule, detail });
+        Ok(())
+    };
     for name in names {
         let values = request.query_values(name);
-        let expected = endpoint.token_param == Some(name);
+        let expected = expected_name == Some(name);
         match (expected, values.as_slice()) {
             (true, [value]) if !value.is_empty() => carried = Some(value.to_string()),
             (true, []) => return Err(Box::new(wecom_error(missing, &format!("{name} missing")))),
+            (true, [value, ..]) if !value.is_empty() => {
+                violation(format!("{name} given {} times", values.len()))?;
+                carried = Some(value.to_string());
+            }
             (true, _) => return Err(Box::new(wecom_error(invalid, &format!("invalid {name}")))),
             (false, []) => {}
-            (false, _) => {
-                let message = format!("unexpected {name} on this endpoint");
-                return Err(Box::new(wecom_error(invalid, &message)));
-            }
+            (false, _) => violation(format!("unexpected {name} on this endpoint"))?,
         }
     }
     let Some(token) = carried else { return Ok(None) };

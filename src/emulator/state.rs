@@ -104,6 +104,8 @@ pub(super) struct State {
     pub(super) last_tag_id: i64,
     /// Tags created per corp, by tag id.
     pub(super) tags: HashMap<String, std::collections::BTreeMap<i64, super::records::Tag>>,
+    /// Calls that broke the SDK's own rules, in order.
+    pub(super) violations: Vec<super::records::Violation>,
     /// Uploaded files by media id.
     pub(super) media: HashMap<String, super::records::StoredMedia>,
 }

@@ -145,6 +145,9 @@ pub struct Endpoint {
     pub response_format: ResponseFormat,
     /// For an upload (`multipart/form-data`), its field and size limits.
     pub upload: Option<UploadRule>,
+    /// Older paths WeCom still answers for this endpoint; the client never
+    /// calls them, the emulator routes them here.
+    pub legacy_paths: &'static [&'static str],
     /// Whether repeating the request is harmless, so it may be retried after
     /// an uncertain failure. One-time codes make some POSTs unsafe.
     pub retry_safe: bool,
