@@ -176,3 +176,35 @@ async fn the_http_controls_serve_stats_faults_and_the_clock() {
     assert_eq!(status, 200);
     assert!(authorized["auth_code"].is_string(), "{authorized}");
 }
+
+#[tokio::test]
+async fn after_the_install_the_answers_come_from_the_emulators_state() {
+    use wecom_openwork::api::authorization::types::GetAuthInfoRequest;
+    use wecom_openwork::events::CreateAuth;
+    use wecom_openwork::server::Reply;
+    let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
+    // This server keeps the auth code for the test instead of exchanging it.
+    let server = app.server().on::<CreateAuth, _, _>(|_event, _callback| async { Ok(Reply::Success) });
+    serve_callbacks(&server, listener);
+    emulator.push_suite_ticket(SUITE).await.expect("pushed");
+    server.drain().await;
+    let auth_code = emulator.authorize_corp(SUITE, NEW_CORP).await.expect("authorized");
+    let suite = app.suite(SUITE);
+    let info = suite.get_permanent_code(&GetPermanentCodeRequest::new(auth_code)).await.expect("exchanged");
+    let code = info.permanent_code.clone().expect("a permanent code");
+    assert_eq!(info.auth_corp_info.as_ref().and_then(|c| c.corpid.as_deref()), Some(NEW_CORP));
+
+    // The corp token that came with it works for the corp's calls.
+    let token = info.access_token.expect("a corp token");
+    let url = format!("{}/cgi-bin/user/get?access_token={token}&userid=zhangsan", emulator.base_uri());
+    let reply: serde_json::Value =
+        serde_json::from_str(&reqwest::get(url).await.expect("sent").text().await.expect("body"))
+            .expect("JSON");
+    assert_eq!(reply["errcode"], 0, "{reply}");
+
+    // Auth info is the corp's, and a made-up code is WeCom's 40084.
+    let auth = suite.get_auth_info(&GetAuthInfoRequest::new(NEW_CORP, code)).await.expect("auth info");
+    assert_eq!(auth.auth_corp_info.and_then(|c| c.corpid).as_deref(), Some(NEW_CORP));
+    let made_up = suite.get_auth_info(&GetAuthInfoRequest::new(NEW_CORP, "made-up-code")).await.unwrap_err();
+    assert_eq!(made_up.code(), Some(40084), "{made_up:?}");
+}

@@ -217,7 +217,10 @@ async fn a_refused_ip_is_a_typed_error_and_is_not_retried() {
     emulator.inject(Some(PRE_AUTH), 1, Fault::Errcode(60020));
     let err = suite.get_pre_auth_code().await.unwrap_err();
     // The emulator writes `from ip:` as WeCom does; the error carries it.
-    assert!(matches!(&err, Error::IpNotAllowed { ip: Some(ip), attempts: 1, .. } if ip == "127.0.0.1"), "{err:?}");
+    assert!(
+        matches!(&err, Error::IpNotAllowed { ip: Some(ip), attempts: 1, .. } if ip == "127.0.0.1"),
+        "{err:?}"
+    );
     assert_eq!(err.code(), Some(60020));
     assert!(!err.is_retryable());
     assert_eq!(emulator.calls(PRE_AUTH), before + 1);

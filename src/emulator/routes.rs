@@ -289,13 +289,8 @@ pub(super) fn stateful(
     }
     if is(&authorization::GET_CORP_TOKEN) {
         let (corp, code) = (text("auth_corpid"), text("permanent_code"));
-        let known = shared.state().permanent_codes.get(&code).cloned();
-        let issued_by_us = looks_issued(&code);
-        match known {
-            Some((suite, owner_corp)) if owner_corp == corp && suite == suite_of_caller => {}
-            Some(_) => return Some(wecom_error(40084, "invalid permanent_code")),
-            None if issued_by_us => return Some(wecom_error(40084, "invalid permanent_code")),
-            None => {}
+        if let Some(refused) = check_permanent_code(shared, &suite_of_caller, &corp, &code) {
+            return Some(refused);
         }
         let owner = format!("{suite_of_caller}/{corp}");
         if corp.is_empty() {
@@ -321,6 +316,19 @@ pub(super) fn stateful(
             format!("{suite}/{}", text("corpid")),
             "access_token",
         ));
+    }
+    if is(&authorization::GET_AUTH_INFO) || is(&authorization::GET_AUTH_INFO_V2) {
+        let (corp, code) = (text("auth_corpid"), text("permanent_code"));
+        if let Some(refused) = check_permanent_code(shared, &suite_of_caller, &corp, &code) {
+            return Some(refused);
+        }
+        if shared.state().permanent_codes.contains_key(&code) {
+            // The authorized corp's own id, not the sample's.
+            let mut reply: Value = serde_json::from_str(endpoint.example_response).unwrap_or_default();
+            reply["auth_corp_info"]["corpid"] = Value::from(corp);
+            return Some(json_reply(&reply));
+        }
+        return None;
     }
     if is(&provider::GET_REGISTER_INFO) {
         return Some(register_info(shared, endpoint));
@@ -377,6 +385,19 @@ pub(super) fn customized_corp_token(shared: &Shared, corp: &str, secret: &str) -
 /// and then revoked is told apart from a sample's made-up code.
 pub(super) const PERMANENT_CODE_PREFIX: &str = "emu-pc-";
 
+/// A permanent code the emulator does not know for (suite, corp) gets
+/// WeCom's 40084: always when it looks like one the emulator issued (or
+/// was cancelled), and for any code once suites are registered. With no
+/// suites registered, a code it never issued (a sample's) is accepted.
+fn check_permanent_code(shared: &Shared, suite: &str, corp: &str, code: &str) -> Option<Response> {
+    let known = shared.state().permanent_codes.get(code).cloned();
+    let refused = match known {
+        Some((owner_suite, owner_corp)) => owner_corp != corp || owner_suite != suite,
+        None => looks_issued(code) || !shared.config.suites.is_empty(),
+    };
+    refused.then(|| wecom_error(40084, "invalid permanent_code"))
+}
+
 pub(super) fn looks_issued(code: &str) -> bool {
     code.starts_with(PERMANENT_CODE_PREFIX)
 }
@@ -417,7 +438,7 @@ pub(super) fn permanent_code(
     let mut reply: Value =
         serde_json::from_str(endpoint.example_response).unwrap_or_else(|_| serde_json::json!({}));
     reply["permanent_code"] = Value::from(code);
-    reply["auth_corp_info"]["corpid"] = Value::from(corp);
+    reply["auth_corp_info"]["corpid"] = Value::from(corp.clone());
     reply["errcode"] = Value::from(0);
     if shared.config.kind_of(suite) == Some(AppKind::Customized) {
         // A 代开发 template gets no corp token here: the code is the app's
@@ -427,7 +448,11 @@ pub(super) fn permanent_code(
             map.remove("expires_in");
         }
     } else if reply.get("access_token").is_some() {
-        reply["access_token"] = Value::from(random_code(64));
+        // A working corp token, the one get_corp_token would give.
+        let owner = TokenOwner { kind: TokenKind::Corp, owner: format!("{suite}/{corp}") };
+        let (token, remaining) = current_token(shared, owner);
+        reply["access_token"] = Value::from(token);
+        reply["expires_in"] = Value::from(remaining);
     }
     Some(json_reply(&reply))
 }
@@ -437,7 +462,13 @@ pub(super) fn issue_token(shared: &Shared, kind: TokenKind, owner: String, field
     if owner.is_empty() {
         return wecom_error(40013, "invalid corpid or suite_id");
     }
-    let owner = TokenOwner { kind, owner };
+    let (token, remaining) = current_token(shared, TokenOwner { kind, owner });
+    json_reply(&serde_json::json!({ "errcode": 0, "errmsg": "ok", field: token, "expires_in": remaining }))
+}
+
+/// The owner's valid token, or a new one: the token and its remaining
+/// lifetime in whole seconds.
+fn current_token(shared: &Shared, owner: TokenOwner) -> (String, u64) {
     let now = shared.now();
     let mut state = shared.state();
     let valid = state
@@ -459,7 +490,7 @@ pub(super) fn issue_token(shared: &Shared, kind: TokenKind, owner: String, field
     // unchanged with what is left of its life, never with 0 while valid.
     let left = expires_at.duration_since(now).unwrap_or_default();
     let remaining = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-    json_reply(&serde_json::json!({ "errcode": 0, "errmsg": "ok", field: token, "expires_in": remaining }))
+    (token, remaining)
 }
 
 /// Unix seconds of the emulator's clock.
