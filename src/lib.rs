@@ -88,6 +88,22 @@ pub use secret::Secret;
 /// is the same text, for reading and review.
 pub mod api {
     include!(concat!(env!("OUT_DIR"), "/mod.rs"));
+
+    /// Any spec'd endpoint called by its descriptor with JSON in and JSON
+    /// out, through the same typed method as above: [`call_json`] decodes
+    /// the JSON into the endpoint's query and request types (refusing a
+    /// wrong field type before anything is sent), calls the method on the
+    /// handle it hangs on and encodes the typed reply back to JSON;
+    /// [`dispatch::redact`] hides the reply's tokens, tickets, codes and
+    /// secrets. What `wecom-openwork call` runs.
+    ///
+    /// Generated from `spec/` (one arm per endpoint); the committed copy
+    /// is `generated/dispatch.rs`.
+    pub mod dispatch {
+        include!(concat!(env!("OUT_DIR"), "/dispatch.rs"));
+    }
+
+    pub use dispatch::call_json;
 }
 
 pub use api::ENDPOINTS;

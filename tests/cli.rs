@@ -1,4 +1,6 @@
-//! `wecom-openwork endpoints` lists every spec'd endpoint.
+//! `wecom-openwork endpoints` lists every spec'd endpoint; `crypto` and `emulator`
+//! work from the command line; `call` calls any endpoint against a running
+//! `wecom-openwork emulator`.
 
 use std::process::Command;
 
@@ -183,4 +185,319 @@ fn the_emulator_command_serves_until_stopped() {
     let _ = child.wait();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(reply.contains("\"calls\""), "{reply}");
+}
+
+// `wecom-openwork call`, against `wecom-openwork emulator` run as a child
+// process, with a config file and an SQLite store seeded by the library.
+
+#[path = "common/child.rs"]
+mod child;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+const SUITE: &str = "wwsuitecall01";
+const CORP: &str = "wwcorpcall01";
+const TICKET: &str = "suite-ticket-of-the-call-tests";
+const PERMANENT_CODE: &str = "permanent-code-of-the-call-tests";
+
+/// A running emulator, a config file pointing at it and a seeded store.
+struct CallWorld {
+    _emulator: child::Running,
+    base: String,
+    config: PathBuf,
+    dir: PathBuf,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl CallWorld {
+    fn start(name: &str) -> CallWorld {
+        let dir = std::env::temp_dir().join(format!("wecom-openwork-call-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wecom-openwork"));
+        command.args(["emulator", "--port", "0"]).stderr(std::process::Stdio::null());
+        let emulator = child::Running::start(command, Duration::from_secs(60));
+        let line = emulator.line_with("emulator listening on");
+        let base = line.trim().rsplit(' ').next().expect("address").to_owned();
+        let text = format!(
+            r#"corp_id = "wwprovidercall"
+provider_secret = "provider-secret-of-the-call-tests"
+token = "ProviderToken"
+aes_key = "{KEY}"
+
+[[suites]]
+suite_id = "{SUITE}"
+suite_secret = "suite-secret-of-the-call-tests"
+token = "SuiteToken"
+aes_key = "{KEY}"
+
+[http]
+base_uri = "{base}"
+timeout = 5.0
+retry = false
+
+[store]
+url = "sqlite://{}"
+"#,
+            dir.join("state.sqlite3").display()
+        );
+        let config = dir.join("app.toml");
+        std::fs::write(&config, &text).expect("written");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        runtime.block_on(async {
+            let config: wecom_openwork::Config = toml::from_str(&text).expect("a valid config");
+            let app = wecom_openwork::Application::new(config).expect("the application");
+            app.suite_ticket(SUITE).set_ticket(TICKET).await.expect("ticket stored");
+            app.set_permanent_code(SUITE, CORP, PERMANENT_CODE).await.expect("code stored");
+        });
+        CallWorld { _emulator: emulator, base, config, dir, runtime }
+    }
+
+    /// `wecom-openwork call ARGS… --config FILE`.
+    fn call(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_wecom-openwork"))
+            .arg("call")
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .output()
+            .expect("runs")
+    }
+
+    /// The emulator's request log.
+    fn requests(&self) -> Vec<Value> {
+        let url = format!("{}/__emulator/requests", self.base);
+        self.runtime.block_on(async {
+            let reply = reqwest::get(url).await.expect("the emulator answers");
+            let text = reply.text().await.expect("a body");
+            serde_json::from_str(&text).expect("a JSON list")
+        })
+    }
+
+    fn inject(&self, fault: Value) {
+        let url = format!("{}/__emulator/faults", self.base);
+        self.runtime.block_on(async {
+            let reply = reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/json")
+                .body(fault.to_string())
+                .send()
+                .await
+                .expect("sent");
+            assert!(reply.status().is_success(), "{}", reply.text().await.unwrap_or_default());
+        });
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+impl Drop for CallWorld {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The printed reply of a call that succeeded.
+fn printed(out: &std::process::Output) -> Value {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn calls_to(requests: &[Value], path: &str) -> Vec<Value> {
+    requests.iter().filter(|r| r["path"] == path).cloned().collect()
+}
+
+#[test]
+fn call_reaches_provider_suite_and_corp_endpoints_with_the_typed_reply() {
+    let world = CallWorld::start("scopes");
+
+    let reply =
+        printed(&world.call(&["provider.corpid_to_opencorpid", "--json", r#"{"corpid": "wwsomecorp"}"#]));
+    assert!(reply["open_corpid"].as_str().is_some_and(|id| !id.is_empty()), "{reply}");
+    // The typed reply: WeCom's envelope is not part of it.
+    assert!(reply.get("errcode").is_none(), "{reply}");
+    let requests = world.requests();
+    let sent = calls_to(&requests, "/cgi-bin/service/corpid_to_opencorpid");
+    assert_eq!(sent.len(), 1, "{requests:?}");
+    assert_eq!(sent[0]["body"], json!({"corpid": "wwsomecorp"}));
+    assert!(!calls_to(&requests, "/cgi-bin/service/get_provider_token").is_empty(), "{requests:?}");
+
+    let reply = printed(&world.call(&["authorization.get_pre_auth_code", "--suite", SUITE]));
+    assert_eq!(reply["pre_auth_code"], "<redacted>", "x-sensitive: {reply}");
+    assert!(reply["expires_in"].as_i64().is_some_and(|s| s > 0), "{reply}");
+    // The suite token was fetched with the seeded ticket.
+    let requests = world.requests();
+    let fetch = calls_to(&requests, "/cgi-bin/service/get_suite_token");
+    assert_eq!(fetch.len(), 1, "{requests:?}");
+    assert_eq!(fetch[0]["body"]["suite_ticket"], TICKET);
+
+    let qrcode = json!({"suite_id": SUITE, "appid": 1, "state": "s", "style": 0, "result_type": 2});
+    let reply =
+        printed(&world.call(&["suite.get_app_qrcode", "--suite", SUITE, "--json", &qrcode.to_string()]));
+    assert!(reply["qrcode"].as_str().is_some_and(|url| url.starts_with("https://")), "{reply}");
+
+    let reply = printed(&world.call(&[
+        "user.get",
+        "--suite",
+        SUITE,
+        "--corp",
+        CORP,
+        "--json",
+        r#"{"userid": "zhangsan"}"#,
+    ]));
+    assert_eq!(reply["userid"], "zhangsan", "{reply}");
+    assert!(reply["name"].as_str().is_some_and(|n| !n.is_empty()), "{reply}");
+    let requests = world.requests();
+    let fetch = calls_to(&requests, "/cgi-bin/service/get_corp_token");
+    assert_eq!(fetch.len(), 1, "{requests:?}");
+    assert_eq!(fetch[0]["body"], json!({"auth_corpid": CORP, "permanent_code": PERMANENT_CODE}));
+    let got = calls_to(&requests, "/cgi-bin/user/get");
+    assert_eq!(got.len(), 1, "{requests:?}");
+    assert!(got[0]["query"].to_string().contains("zhangsan"), "{}", got[0]);
+}
+
+#[test]
+fn call_errors_exit_1_with_the_errcode_and_bad_input_exits_2_sending_nothing() {
+    let world = CallWorld::start("errors");
+    let user = ["user.get", "--suite", SUITE, "--corp", CORP, "--json"];
+
+    world.inject(json!({
+        "path": "/cgi-bin/user/get",
+        "times": 1,
+        "fault": {"json": {"errcode": 60111, "errmsg": "userid not found, hint: [1700000000_7_abc]"}}
+    }));
+    let out = world.call(&[&user[..], &[r#"{"userid": "nobody"}"#]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("errcode 60111: userid not found"), "{stderr}");
+    assert!(stderr.contains("(hint: 1700000000_7_abc)"), "{stderr}");
+    assert!(out.stdout.is_empty());
+
+    let before = world.requests().len();
+    // A wrong field type, JSON that does not parse, a missing handle, a name
+    // not spec'd: exit 2, nothing sent.
+    let out = world.call(&[&user[..], &[r#"{"userid": 42}"#]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid type") && stderr.contains("expected a string"), "{stderr}");
+    let out = world.call(&[&user[..], &["{\"userid\": "]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
+    let out = world.call(&["user.get", "--suite", SUITE, "--json", r#"{"userid": "zhangsan"}"#]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--corp"));
+    let out =
+        world.call(&["provider.get_register_code", "--suite", SUITE, "--json", r#"{"template_id": "t"}"#]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = world.call(&["user.gett", "--suite", SUITE, "--corp", CORP]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did you mean") && stderr.contains("user.get"), "{stderr}");
+    let out = world.call(&["get_pre_auth_code", "--suite", SUITE]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("authorization.get_pre_auth_code"));
+    let after = world.requests();
+    assert_eq!(after.len(), before, "sent: {:?}", &after[before..]);
+}
+
+#[test]
+fn call_prints_no_token_ticket_code_or_secret() {
+    let world = CallWorld::start("secrets");
+    let mut outputs = Vec::new();
+    let out =
+        world.call(&["user.get", "--suite", SUITE, "--corp", CORP, "--json", r#"{"userid": "zhangsan"}"#]);
+    printed(&out);
+    outputs.push(out);
+    let body = json!({"auth_corpid": CORP, "permanent_code": PERMANENT_CODE});
+    let out = world.call(&["authorization.get_corp_token", "--suite", SUITE, "--json", &body.to_string()]);
+    let reply = printed(&out);
+    assert_eq!(reply["access_token"], "<redacted>", "{reply}");
+    assert!(reply["expires_in"].as_i64().is_some_and(|s| s > 0), "{reply}");
+    outputs.push(out);
+    let out = world.call(&["provider.get_register_code", "--json", r#"{"template_id": "tpl"}"#]);
+    assert_eq!(printed(&out)["register_code"], "<redacted>");
+    outputs.push(out);
+    world.inject(json!({"path": "/cgi-bin/user/get", "times": 1, "fault": {"errcode": 60011}}));
+    let out =
+        world.call(&["user.get", "--suite", SUITE, "--corp", CORP, "--json", r#"{"userid": "zhangsan"}"#]);
+    assert_eq!(out.status.code(), Some(1));
+    outputs.push(out);
+
+    // Every token the emulator saw (it issued them), the corp token above
+    // among them: none is printed, nor the ticket, the code or a secret.
+    let requests = world.requests();
+    let mut secrets: Vec<String> = requests
+        .iter()
+        .flat_map(|r| r["query"].as_array().cloned().unwrap_or_default())
+        .filter(|pair| pair[0].as_str().is_some_and(|name| name.ends_with("token")))
+        .filter_map(|pair| pair[1].as_str().map(str::to_owned))
+        .collect();
+    let corp_tokens = calls_to(&requests, "/cgi-bin/user/get").len();
+    assert!(corp_tokens >= 2 && secrets.len() >= 3, "{requests:?}");
+    secrets.extend(
+        [TICKET, PERMANENT_CODE, "provider-secret-of-the-call-tests", "suite-secret-of-the-call-tests"]
+            .map(String::from),
+    );
+    for out in &outputs {
+        let shown =
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        for secret in &secrets {
+            assert!(!shown.contains(secret.as_str()), "{secret} printed:\n{shown}");
+        }
+    }
+}
+
+#[test]
+fn call_uploads_a_file_and_writes_a_download() {
+    let world = CallWorld::start("files");
+    let file = world.path("note.txt");
+    std::fs::write(&file, b"an example file to upload").expect("written");
+    let corp = ["--suite", SUITE, "--corp", CORP];
+    let out = world.call(
+        &[
+            &["media.upload"][..],
+            &corp,
+            &["--json", r#"{"type": "file"}"#, "--file"],
+            &[file.to_str().expect("UTF-8")],
+        ]
+        .concat(),
+    );
+    let reply = printed(&out);
+    let media_id = reply["media_id"].as_str().expect("a media id").to_owned();
+    let requests = world.requests();
+    let upload = calls_to(&requests, "/cgi-bin/media/upload");
+    assert_eq!(upload.len(), 1, "{requests:?}");
+    assert!(upload[0]["upload"].to_string().contains("note.txt"), "{}", upload[0]);
+
+    let saved = world.path("saved.bin");
+    let query = json!({"media_id": media_id}).to_string();
+    let out = world.call(
+        &[&["media.get"][..], &corp, &["--json", &query, "--out"], &[saved.to_str().expect("UTF-8")]]
+            .concat(),
+    );
+    let shown = printed(&out);
+    let bytes = std::fs::read(&saved).expect("the download was written");
+    assert_eq!(shown["size"], bytes.len(), "{shown}");
+    assert!(!bytes.is_empty());
+
+    // A download needs --out, an upload --file: refused before sending.
+    let before = world.requests().len();
+    let out = world.call(&[&["media.get"][..], &corp, &["--json", &query]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--out"));
+    let out = world.call(&[&["media.upload"][..], &corp, &["--json", r#"{"type": "file"}"#]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--file"));
+    assert_eq!(world.requests().len(), before);
 }

@@ -67,6 +67,7 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
         name: "conformance.rs".into(),
         contents: crate::conformance::conformance_file(specs),
     });
+    files.push(GeneratedFile { name: "dispatch.rs".into(), contents: crate::dispatch::dispatch_file(specs) });
     files.push(GeneratedFile { name: "openapi.json".into(), contents: crate::openapi::openapi_json(specs) });
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)

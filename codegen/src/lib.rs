@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 mod conformance;
+mod dispatch;
 pub mod error;
 pub mod events;
 mod events_spec;
