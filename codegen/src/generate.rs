@@ -35,8 +35,9 @@ pub struct GeneratedFile {
 }
 
 /// Generates `mod.rs`, one `<group>.rs` per spec, `conformance.rs` (the
-/// test table) and `openapi.json` (the OpenAPI 3.1 document of every
-/// endpoint, see [`crate::openapi`]), sorted by name. The specs must have passed
+/// test table), `dispatch.rs` (every endpoint callable by name with JSON,
+/// for the CLI's `call`) and `openapi.json` (the OpenAPI 3.1 document of
+/// every endpoint, see [`crate::openapi`]), sorted by name. The specs must have passed
 /// [`crate::validate::check_all`].
 pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
     let index: Index<'_> = specs.iter().map(|l| (l.file.as_str(), &l.spec)).collect();

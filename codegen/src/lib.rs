@@ -3,7 +3,8 @@
 //! YAML endpoint specs (see `spec/README.md`) go in; formatted Rust comes out:
 //! one module per group with its request/response types (made by typify),
 //! endpoint descriptors, and typed methods on the `Provider`, `Suite` and
-//! `Corp` handles, and an OpenAPI 3.1 document of every endpoint
+//! `Corp` handles, a table that calls any endpoint by name with JSON (for the
+//! CLI's `call`), and an OpenAPI 3.1 document of every endpoint
 //! ([`openapi::openapi_json`]). The library's `build.rs` calls [`generate_dir`] on every
 //! build; the `wecom-openwork-codegen` binary writes the same output to
 //! `generated/` for people to read and review.
