@@ -37,6 +37,15 @@ enum Command {
         /// (TOML or JSON; see `wecom_openwork::emulator::EmulatorConfig`).
         #[arg(long)]
         config: Option<std::path::PathBuf>,
+        /// Let the clock follow the wall clock: a suite ticket is pushed at
+        /// start and every 10 minutes (as `realtime = true` in the config).
+        #[arg(long)]
+        realtime: bool,
+        /// Refuse calls that break the SDK's own rules (a token parameter of
+        /// another kind, a token given twice) instead of recording them as
+        /// violations (`GET /__emulator/violations`); as `strict = true`.
+        #[arg(long)]
+        strict: bool,
     },
     /// Run the callback side as a service: the system, command and data
     /// URLs under /callback, plus GET /healthz, with the token runtime and
@@ -219,7 +228,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Openapi => print_openapi(),
-        Command::Emulator { port, config } => match run_emulator(port, config) {
+        Command::Emulator { port, config, realtime, strict } => match run_emulator(port, config, realtime, strict) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
                 eprintln!("error: {message}");
@@ -555,10 +564,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn run_emulator(port: u16, config: Option<std::path::PathBuf>) -> Result<(), String> {
+fn run_emulator(
+    port: u16,
+    config: Option<std::path::PathBuf>,
+    realtime: bool,
+    strict: bool,
+) -> Result<(), String> {
     use wecom_openwork::clock::ManualClock;
     use wecom_openwork::emulator::{Emulator, EmulatorConfig};
-    let config = match config {
+    let mut config = match config {
         None => EmulatorConfig::default(),
         Some(path) => {
             let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -570,6 +584,8 @@ fn run_emulator(port: u16, config: Option<std::path::PathBuf>) -> Result<(), Str
             parsed.map_err(|e| format!("{}: {e}", path.display()))?
         }
     };
+    config.realtime |= realtime;
+    config.strict |= strict;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
@@ -577,7 +593,7 @@ fn run_emulator(port: u16, config: Option<std::path::PathBuf>) -> Result<(), Str
             Emulator::bind(addr, ManualClock::starting_now(), config).await.map_err(|e| e.to_string())?;
         println!("emulator listening on {}", emulator.base_uri());
         println!(
-            "controls: {}/__emulator/stats (and faults, clock/advance, suite_ticket, authorize, cancel)",
+            "controls: {}/__emulator/openapi.json (stats, faults, clock/advance, suite_ticket, authorize, events, reset, …)",
             emulator.base_uri()
         );
         tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;

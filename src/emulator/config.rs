@@ -21,6 +21,11 @@ pub struct EmulatorConfig {
     /// violations (`GET /__emulator/violations`). WeCom itself ignores such
     /// extras, so the default is off; the SDK's own tests run strict.
     pub strict: bool,
+    /// The clock follows the wall clock: a ticket is pushed to every suite
+    /// with a command URL at start and every 10 minutes after, by a
+    /// background task that stops with the emulator. Off, the clock moves
+    /// only with `advance`.
+    pub realtime: bool,
 }
 
 /// A suite registered with the emulator.
@@ -38,6 +43,11 @@ pub struct EmulatedSuite {
     /// Where command events (tickets, authorizations) are pushed.
     #[serde(default)]
     pub command_url: Option<String>,
+    /// Where data events (a corp's messages, contact changes, …) are pushed,
+    /// encrypted for the corp id; `$CORPID$` in it is replaced by the corp
+    /// id, as WeCom does.
+    #[serde(default)]
+    pub data_url: Option<String>,
     /// A third-party app (the default) or a 代开发 template. Calls its kind
     /// may not make are answered with 48002; a customized suite's corps get
     /// their tokens from `gettoken`, a third-party suite's from
@@ -53,6 +63,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("provider_secret", &self.provider_secret.as_ref().map(|_| "<redacted>"))
             .field("suites", &self.suites)
             .field("strict", &self.strict)
+            .field("realtime", &self.realtime)
             .finish()
     }
 }
@@ -62,6 +73,7 @@ impl std::fmt::Debug for EmulatedSuite {
         f.debug_struct("EmulatedSuite")
             .field("suite_id", &self.suite_id)
             .field("command_url", &self.command_url)
+            .field("data_url", &self.data_url)
             .field("kind", &self.kind)
             .finish_non_exhaustive()
     }
@@ -70,8 +82,8 @@ impl std::fmt::Debug for EmulatedSuite {
 impl EmulatorConfig {
     /// The emulator side of an SDK configuration: the same provider and
     /// suites, pushing to `callback_base` + `/callback/command/{suite_id}`
-    /// (the callback server's router) when given. Strict: the SDK is what
-    /// calls it, and must keep its own rules.
+    /// and `/callback/data/{suite_id}` (the callback server's router) when
+    /// given. Strict: the SDK is what calls it, and must keep its own rules.
     pub fn from_config(config: &crate::Config, callback_base: Option<&str>) -> Self {
         EmulatorConfig {
             provider_corp_id: Some(config.corp_id.to_string()),
@@ -86,10 +98,13 @@ impl EmulatorConfig {
                     aes_key: s.aes_key.expose().to_owned(),
                     command_url: callback_base
                         .map(|b| format!("{}/callback/command/{}", b.trim_end_matches('/'), s.suite_id)),
+                    data_url: callback_base
+                        .map(|b| format!("{}/callback/data/{}", b.trim_end_matches('/'), s.suite_id)),
                     kind: s.kind,
                 })
                 .collect(),
             strict: true,
+            realtime: false,
         }
     }
 

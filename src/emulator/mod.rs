@@ -7,11 +7,16 @@
 //! stateful: pre-auth codes, an emulated admin who authorizes a corp, the
 //! encrypted `create_auth` push to the suite's command URL, single-use auth
 //! codes, permanent codes, corp tokens; `cancel_auth` and `change_auth` too.
-//! Suite tickets are pushed on demand and every 10 minutes of emulator time.
+//! Suite tickets are pushed on demand and every 10 minutes of emulator time
+//! (of wall-clock time with [`EmulatorConfig::realtime`]). Pushes are made as
+//! WeCom makes them: its incoming envelope (`ToUserName`, `Encrypt`,
+//! `AgentID`) as `text/xml`, retried until answered `success`, 3 attempts in
+//! all; any event can be pushed to a suite's data URL ([`Emulator::push_event`]).
 //! Registered suites have a kind: a call the kind may not make is answered
 //! with 48002, and a 代开发 suite's corps get their tokens from `gettoken`.
 //! Faults can be injected per path; every request is recorded. The same
-//! controls are served over HTTP under `/__emulator/` (see [`admin`]).
+//! controls are served over HTTP under `/__emulator/` (see [`admin`]), with
+//! their OpenAPI document at `/__emulator/openapi.json`.
 //!
 //! Codes the emulator did not issue (a sample's `auth_code_value`, say) get
 //! the endpoint's documented sample, so every endpoint answers out of the box.
@@ -46,18 +51,34 @@ pub use state::{Fault, RecordedRequest, TokenOwner};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit};
 use axum::http::{HeaderMap, Method, Uri};
 use tokio::sync::oneshot;
 
-use crate::clock::ManualClock;
+use crate::clock::{Clock, ManualClock};
 use crate::http::TokenKind;
 use crate::tasks::Background;
 
-pub use push::PushRecord;
+pub use push::{PermanentCodeReset, PushError, PushRecord, PushTarget, PUSH_ATTEMPTS, PUSH_TIMEOUT};
+
+/// At most this many tickets per suite are pushed for one advance of the
+/// clock (a week's worth); earlier ones of a longer span are skipped.
+pub const MAX_TICKETS_PER_ADVANCE: u64 = 7 * 24 * 6;
+
+/// A suite ticket issued because its time came while the clock advanced.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScheduledTicket {
+    /// The suite it is for.
+    pub suite_id: String,
+    /// The ticket.
+    pub ticket: String,
+    /// When it was due (Unix seconds): its `TimeStamp`, and the start of its
+    /// 30 minutes of validity.
+    pub timestamp: u64,
+}
 
 /// Whether `name` is a token's query parameter (of any kind).
 fn is_token_param(name: &str) -> bool {
@@ -88,6 +109,8 @@ pub struct Emulator {
     addr: SocketAddr,
     shared: Arc<Shared>,
     shutdown: Option<oneshot::Sender<()>>,
+    /// The task moving the clock with the wall clock (realtime mode).
+    realtime: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Emulator {
@@ -105,7 +128,9 @@ impl Emulator {
         Emulator::bind(SocketAddr::from(([127, 0, 0, 1], 0)), clock, config).await
     }
 
-    /// Starts on `addr` (port 0 picks a free one) with `config`.
+    /// Starts on `addr` (port 0 picks a free one) with `config`. With
+    /// `config.realtime`, a ticket is pushed to every suite with a command
+    /// URL now and the clock then follows the wall clock.
     pub async fn bind(
         addr: SocketAddr,
         clock: ManualClock,
@@ -113,14 +138,12 @@ impl Emulator {
     ) -> std::io::Result<Emulator> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .map_err(std::io::Error::other)?;
+        let http = reqwest::Client::builder().timeout(PUSH_TIMEOUT).build().map_err(std::io::Error::other)?;
+        let epoch = clock.now();
         let shared = Arc::new(Shared {
             config,
             clock,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State { ticket_epoch: Some(epoch), ..State::default() }),
             http,
             pending: Background::default(),
         });
@@ -148,7 +171,8 @@ impl Emulator {
                 tracing::warn!(error = %e, "emulator stopped");
             }
         });
-        Ok(Emulator { addr, shared, shutdown: Some(tx) })
+        let realtime = shared.config.realtime.then(|| tokio::spawn(follow_wall_clock(shared.clone())));
+        Ok(Emulator { addr, shared, shutdown: Some(tx), realtime })
     }
 
     /// The base URI to give a client, e.g. `http://127.0.0.1:41234`.
@@ -167,10 +191,13 @@ impl Emulator {
     }
 
     /// Moves the emulator's clock forward: tokens and codes expire on it, and
-    /// suites with a command URL get a new ticket when 10 minutes have passed
-    /// since the last (await [`Emulator::settle`] for those pushes).
-    pub fn advance(&self, by: Duration) {
-        advance(&self.shared, by);
+    /// suites with a command URL get every ticket that falls due in the span,
+    /// one each 10 minutes after the last (after the start when none was
+    /// pushed), each issued at its own due time and pushed in order (await
+    /// [`Emulator::settle`] for those pushes). Returns the tickets issued; a
+    /// span that would overflow the clock is ignored.
+    pub fn advance(&self, by: Duration) -> Vec<ScheduledTicket> {
+        advance(&self.shared, by).unwrap_or_default()
     }
 
     /// Waits for the pushes started so far.
@@ -203,6 +230,19 @@ impl Emulator {
         self.shared.state().requests.clear();
     }
 
+    /// Removes every injected fault not yet used up. Returns how many.
+    pub fn clear_faults(&self) -> usize {
+        clear_faults(&self.shared)
+    }
+
+    /// Waits for the pushes under way, then forgets the recorded requests and
+    /// pushes, the faults and everything issued (tokens, tickets, codes,
+    /// permanent codes, orders, members, tags, media). The configuration and
+    /// the clock stay; the ticket schedule restarts from now.
+    pub async fn reset(&self) {
+        reset(&self.shared).await;
+    }
+
     /// Answers the next `times` calls to `path` (every path when `None`) with
     /// `fault`. Faults queue in the order injected.
     pub fn inject(&self, path: Option<&str>, times: usize, fault: Fault) {
@@ -227,15 +267,22 @@ impl Emulator {
         self.shared.state().pushes.clone()
     }
 
-    /// Pushes a new suite ticket to the suite's command URL now.
-    pub async fn push_suite_ticket(&self, suite_id: &str) -> Result<PushRecord, String> {
-        push::suite_ticket(&self.shared, suite_id).await
+    /// Pushes a new suite ticket to the suite's command URL now. Returns
+    /// the last attempt ([`Emulator::suite_ticket`] has the ticket).
+    pub async fn push_suite_ticket(&self, suite_id: &str) -> Result<PushRecord, PushError> {
+        push::suite_ticket(&self.shared, suite_id).await.map(|(_, record)| record)
+    }
+
+    /// The newest ticket issued for `suite_id`, if any.
+    pub fn suite_ticket(&self, suite_id: &str) -> Option<String> {
+        let state = self.shared.state();
+        state.tickets.get(suite_id)?.iter().max_by_key(|(_, at)| *at).map(|(ticket, _)| ticket.clone())
     }
 
     /// An emulated admin of `corp_id` authorizes the suite: an auth code is
     /// issued and pushed in `create_auth`. Returns the auth code.
-    pub async fn authorize_corp(&self, suite_id: &str, corp_id: &str) -> Result<String, String> {
-        push::authorize(&self.shared, suite_id, corp_id).await
+    pub async fn authorize_corp(&self, suite_id: &str, corp_id: &str) -> Result<String, PushError> {
+        push::authorize(&self.shared, suite_id, corp_id).await.map(|(code, _)| code)
     }
 
     /// Pays license order `order_id` (as the provider would in the admin
@@ -246,14 +293,40 @@ impl Emulator {
 
     /// The corp cancels its authorization: its permanent code and tokens stop
     /// working and `cancel_auth` is pushed.
-    pub async fn cancel_authorization(&self, suite_id: &str, corp_id: &str) -> Result<PushRecord, String> {
+    pub async fn cancel_authorization(&self, suite_id: &str, corp_id: &str) -> Result<PushRecord, PushError> {
         push::cancel(&self.shared, suite_id, corp_id).await
     }
 
     /// The corp changes its authorization (visible range, permissions):
     /// `change_auth` is pushed.
-    pub async fn change_authorization(&self, suite_id: &str, corp_id: &str) -> Result<PushRecord, String> {
+    pub async fn change_authorization(&self, suite_id: &str, corp_id: &str) -> Result<PushRecord, PushError> {
         push::change(&self.shared, suite_id, corp_id).await
+    }
+
+    /// The provider resets the permanent code of a corp that authorized the
+    /// suite (a 代开发 app's secret): a new code replaces the old one, which
+    /// stops working at once, and `reset_permanent_code` is pushed with an
+    /// auth code that `get_permanent_code` exchanges for the new code.
+    pub async fn reset_permanent_code(
+        &self,
+        suite_id: &str,
+        corp_id: &str,
+    ) -> Result<PermanentCodeReset, PushError> {
+        push::reset_permanent_code(&self.shared, suite_id, corp_id).await
+    }
+
+    /// Pushes the plain event `xml` (any event: a message, a contact change,
+    /// …) for `corp_id`: to the suite's data URL encrypted for the corp id
+    /// (with the event's `AgentID` in the envelope), or to its command URL
+    /// encrypted for the suite id. Returns the last attempt.
+    pub async fn push_event(
+        &self,
+        suite_id: &str,
+        corp_id: &str,
+        xml: &str,
+        target: PushTarget,
+    ) -> Result<PushRecord, PushError> {
+        push::event(&self.shared, suite_id, corp_id, xml, target).await
     }
 }
 
@@ -262,36 +335,92 @@ impl Drop for Emulator {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        if let Some(task) = self.realtime.take() {
+            task.abort();
+        }
     }
 }
 
-pub(crate) fn advance(shared: &Arc<Shared>, by: Duration) {
+/// Moves the clock by `by` and issues every ticket due in the span (pushed
+/// in the background); `None`, and no move, when the clock would overflow.
+pub(crate) fn advance(shared: &Arc<Shared>, by: Duration) -> Option<Vec<ScheduledTicket>> {
+    shared.now().checked_add(by)?;
     shared.clock.advance(by);
     let now = shared.now();
-    let due: Vec<String> = {
-        let state = shared.state();
-        shared
-            .config
-            .suites
-            .iter()
-            .filter(|s| s.command_url.is_some())
-            .filter(|s| {
-                state
-                    .last_ticket_push
-                    .get(&s.suite_id)
-                    .is_none_or(|at| now.duration_since(*at).unwrap_or_default() >= TICKET_INTERVAL)
-            })
-            .map(|s| s.suite_id.clone())
-            .collect()
-    };
-    for suite_id in due {
+    let mut due: Vec<(String, Vec<(String, SystemTime)>)> = Vec::new();
+    {
+        let mut state = shared.state();
+        for suite in shared.config.suites.iter().filter(|s| s.command_url.is_some()) {
+            let suite_id = suite.suite_id.as_str();
+            let Some(mut at) = state.last_ticket_push.get(suite_id).copied().or(state.ticket_epoch) else {
+                continue;
+            };
+            let span = now.duration_since(at).unwrap_or_default().as_secs();
+            let count = span / TICKET_INTERVAL.as_secs();
+            let skipped = count.saturating_sub(MAX_TICKETS_PER_ADVANCE);
+            if skipped > 0 {
+                let jump = Duration::from_secs(TICKET_INTERVAL.as_secs().saturating_mul(skipped));
+                at = at.checked_add(jump).unwrap_or(now);
+            }
+            let mut tickets = Vec::new();
+            while let Some(next) = at.checked_add(TICKET_INTERVAL).filter(|next| *next <= now) {
+                tickets.push((push::issue_ticket(&mut state, suite_id, next), next));
+                at = next;
+            }
+            if !tickets.is_empty() {
+                due.push((suite_id.to_owned(), tickets));
+            }
+        }
+    }
+    let mut issued = Vec::new();
+    for (suite_id, tickets) in due {
+        issued.extend(tickets.iter().map(|(ticket, at)| ScheduledTicket {
+            suite_id: suite_id.clone(),
+            ticket: ticket.clone(),
+            timestamp: at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs(),
+        }));
         let shared_for_task = shared.clone();
         shared.pending.spawn(async move {
-            if let Err(e) = push::suite_ticket(&shared_for_task, &suite_id).await {
-                tracing::warn!(suite = %suite_id, error = %e, "scheduled suite_ticket push failed");
+            for (ticket, at) in tickets {
+                if let Err(e) = push::push_ticket(&shared_for_task, &suite_id, &ticket, at).await {
+                    tracing::warn!(suite = %suite_id, error = %e, "scheduled suite_ticket push failed");
+                }
             }
         });
     }
+    Some(issued)
+}
+
+/// Realtime mode: a ticket for every suite with a command URL now, then the
+/// clock moved with the wall clock every second (pushing tickets as they
+/// fall due). Runs until aborted.
+async fn follow_wall_clock(shared: Arc<Shared>) {
+    let suites: Vec<String> =
+        shared.config.suites.iter().filter(|s| s.command_url.is_some()).map(|s| s.suite_id.clone()).collect();
+    for suite_id in suites {
+        if let Err(e) = push::suite_ticket(&shared, &suite_id).await {
+            tracing::warn!(suite = %suite_id, error = %e, "first suite_ticket push failed");
+        }
+    }
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last = tokio::time::Instant::now();
+    loop {
+        ticks.tick().await;
+        let now = tokio::time::Instant::now();
+        advance(&shared, now.duration_since(last));
+        last = now;
+    }
+}
+
+pub(crate) fn clear_faults(shared: &Shared) -> usize {
+    std::mem::take(&mut shared.state().faults).len()
+}
+
+pub(crate) async fn reset(shared: &Shared) {
+    settle(shared).await;
+    let now = shared.now();
+    *shared.state() = State { ticket_epoch: Some(now), ..State::default() };
 }
 
 pub(crate) async fn settle(shared: &Shared) {

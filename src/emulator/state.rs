@@ -90,6 +90,9 @@ pub(super) struct State {
     /// Tickets pushed per suite, newest last, with their push time.
     pub(super) tickets: HashMap<String, Vec<(String, SystemTime)>>,
     pub(super) last_ticket_push: HashMap<String, SystemTime>,
+    /// Where the ticket schedule of a suite never pushed to starts: the
+    /// emulator's start, or its last reset.
+    pub(super) ticket_epoch: Option<SystemTime>,
     pub(super) pre_auth_codes: HashMap<String, (String, SystemTime)>,
     pub(super) auth_codes: HashMap<String, AuthCode>,
     /// Permanent code → (suite, corp); removed when the corp cancels.
