@@ -70,6 +70,9 @@ async fn an_extra_token_parameter_is_recorded_not_refused_unless_strict() {
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert_eq!(violations[0].path, "/cgi-bin/service/get_pre_auth_code");
     assert!(violations[0].detail.contains("access_token"), "{violations:?}");
+    let served = get(&format!("{base}/__emulator/violations")).await;
+    assert_eq!(served[0]["path"], "/cgi-bin/service/get_pre_auth_code", "{served}");
+    assert_eq!(served[0]["rule"], "exactly-one-token");
 
     let strict = Emulator::start().await.expect("strict emulator");
     let base = strict.base_uri();

@@ -228,13 +228,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Openapi => print_openapi(),
-        Command::Emulator { port, config, realtime, strict } => match run_emulator(port, config, realtime, strict) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("error: {message}");
-                ExitCode::FAILURE
+        Command::Emulator { port, config, realtime, strict } => {
+            match run_emulator(port, config, realtime, strict) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
         Command::Serve { config, listen } => finish(serve(&config, listen)),
         Command::Authorizations(command) => finish(authorizations(command)),
         Command::Call(args) => call(args),

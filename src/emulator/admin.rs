@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `GET /__emulator/stats` | `{"calls": {path: n}, "requests": n, "pushes": n, "now": unix_seconds}` |
 //! | `GET /__emulator/requests` | every request received, oldest first |
+//! | `GET /__emulator/violations` | the calls that broke the SDK's own rules (recorded when not strict) |
 //! | `GET /__emulator/pushes` | every push attempt and its answer |
 //! | `POST /__emulator/faults` | `{"path": "/cgi-bin/…" or null, "times": n, "fault": {"errcode": -1} or {"http_status": 503} or {"delay": {"secs": 1, "nanos": 0}} or "drop" or {"json": {…the reply…}}}` |
 //! | `DELETE /__emulator/faults` | clears the injected faults; `{"cleared": n}` |
@@ -126,6 +127,10 @@ async fn get_stats(State(shared): Control) -> Response {
 
 async fn get_requests(State(shared): Control) -> Response {
     Json(shared.state().requests.clone()).into_response()
+}
+
+async fn get_violations(State(shared): Control) -> Response {
+    Json(shared.state().violations.clone()).into_response()
 }
 
 async fn get_pushes(State(shared): Control) -> Response {
@@ -249,6 +254,7 @@ fn table() -> Vec<(&'static str, &'static str, MethodRouter<Arc<Shared>>)> {
     vec![
         ("GET", "/__emulator/stats", get(get_stats)),
         ("GET", "/__emulator/requests", get(get_requests)),
+        ("GET", "/__emulator/violations", get(get_violations)),
         ("GET", "/__emulator/pushes", get(get_pushes)),
         ("POST", "/__emulator/faults", post(post_fault)),
         ("DELETE", "/__emulator/faults", delete(delete_faults)),
