@@ -501,3 +501,19 @@ fn call_uploads_a_file_and_writes_a_download() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--file"));
     assert_eq!(world.requests().len(), before);
 }
+
+/// A test in another language drives the emulator: the Python script in
+/// `tests/interop/emulator_from_python.py` (standard library only) installs a
+/// corp through WeCom's endpoints and the control API, and calls it.
+#[test]
+fn a_python_test_drives_the_emulator() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/emulator_from_python.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_wecom-openwork"))
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("emulator_from_python: ok"), "{stdout}");
+}
