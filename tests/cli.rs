@@ -517,3 +517,44 @@ fn a_python_test_drives_the_emulator() {
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("emulator_from_python: ok"), "{stdout}");
 }
+
+/// A real client drives the emulator: PyPI's wechatpy 2 (2.0.0a26), as its
+/// users drive it, runs the install flow in
+/// `tests/interop/wechatpy2_flow.py` (provider token, suite token, pre-auth
+/// code, session info, permanent code, auth info, corp token, admin list,
+/// OAuth user info, a corp call), each answered as WeCom answers it.
+/// `bash tests/interop/setup.sh` installs wechatpy 2 into
+/// `tests/interop/.wechatpy2` (wechatpy 1 stays the system's); without it
+/// this test fails with that instruction, it is not skipped.
+#[test]
+fn wechatpy2_runs_the_install_flow_against_the_emulator() {
+    const WECHATPY2_VERSION: &str = "2.0.0a26"; // also in tests/interop/setup.sh
+    let interop = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
+    let target = format!("{interop}/.wechatpy2");
+    let installed = Command::new("python3")
+        .env("PYTHONPATH", &target)
+        .args([
+            "-c",
+            "import importlib.metadata as m, os, sys, wechatpy.work.services, wechatpy.work.client\n\
+             found = (m.version('wechatpy'), os.path.realpath(os.path.dirname(os.path.dirname(wechatpy.__file__))))\n\
+             sys.exit(None if found == (sys.argv[1], os.path.realpath(sys.argv[2])) else f'found {found}')",
+            WECHATPY2_VERSION,
+            &target,
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        installed.status.success(),
+        "wechatpy {WECHATPY2_VERSION} missing from {target} ({}); run `bash tests/interop/setup.sh` first",
+        String::from_utf8_lossy(&installed.stderr).trim()
+    );
+    let out = Command::new("python3")
+        .env("PYTHONPATH", &target)
+        .arg(format!("{interop}/wechatpy2_flow.py"))
+        .arg(env!("CARGO_BIN_EXE_wecom-openwork"))
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("wechatpy2_flow: ok"), "{stdout}");
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: everything CI checks, on a fresh machine too.
 # Installs what is missing (clippy/rustfmt, and the interop peers: the
-# official @wecom/crypto from npm, wechatpy and openapi-spec-validator from
+# official @wecom/crypto from npm, wechatpy 1 and 2 and openapi-spec-validator from
 # PyPI, and redis-server
 # from Debian), then runs the
 # linters, the docs build and the tests.

@@ -4,7 +4,11 @@
 #     package-lock.json) into tests/interop/node_modules, and
 #   - PyPI's wechatpy with the cryptography backend, into python3's site-packages,
 # and the independent validator tests/openapi.rs checks generated/openapi.json
-# with: PyPI's openapi-spec-validator (it brings openapi-schema-validator).
+# with: PyPI's openapi-spec-validator (it brings openapi-schema-validator);
+# and PyPI's wechatpy 2 (a pre-release), the service-provider client that
+# tests/interop/wechatpy2_flow.py drives against the emulator, into its own
+# directory tests/interop/.wechatpy2 (run with PYTHONPATH=tests/interop/.wechatpy2)
+# so that it does not replace wechatpy 1 above.
 # Idempotent and quiet: what is already there is left alone. Any failure stops
 # it with a message.
 set -euo pipefail
@@ -14,6 +18,8 @@ WECOM_CRYPTO_VERSION=1.0.1 # also in package.json / package-lock.json
 WECHATPY_VERSION=1.8.18
 CRYPTOGRAPHY_VERSION=48.0.0
 OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0 # also in tests/openapi.rs
+WECHATPY2_VERSION=2.0.0a26            # also in tests/cli.rs
+WECHATPY2_DIR=.wechatpy2              # in .gitignore
 
 die() {
     echo "tests/interop/setup.sh: $*" >&2
@@ -71,3 +77,24 @@ python3 -c 'from wechatpy.enterprise.crypto import WeChatCrypto; import wechatpy
     die "wechatpy $WECHATPY_VERSION with a crypto backend is not importable after installing"
 python3 -c 'import openapi_spec_validator, openapi_schema_validator, importlib.metadata as m, sys; sys.exit(m.version("openapi-spec-validator") != sys.argv[1])' "$OPENAPI_SPEC_VALIDATOR_VERSION" ||
     die "openapi-spec-validator $OPENAPI_SPEC_VALIDATOR_VERSION is not importable after installing"
+
+# --- wechatpy 2, in its own directory -------------------------------------
+# What `import wechatpy` finds with PYTHONPATH=.wechatpy2, and its version.
+wechatpy2_check='import importlib.metadata as m, os, sys, wechatpy
+sys.exit(m.version("wechatpy") != sys.argv[1] or not wechatpy.__file__.startswith(os.path.abspath(sys.argv[2])))'
+if ! PYTHONPATH="$WECHATPY2_DIR" python3 -c "$wechatpy2_check" "$WECHATPY2_VERSION" "$WECHATPY2_DIR" 2>/dev/null; then
+    log="$(mktemp)"
+    # --target installs wechatpy 2 and its dependencies into the directory
+    # only; --upgrade replaces what an earlier, partial install left there.
+    if ! PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-input \
+        --upgrade --target "$WECHATPY2_DIR" "wechatpy==$WECHATPY2_VERSION" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        die "pip install --target $WECHATPY2_DIR wechatpy==$WECHATPY2_VERSION failed"
+    fi
+    rm -f "$log"
+fi
+PYTHONPATH="$WECHATPY2_DIR" python3 -c "from wechatpy.work.services import WeChatServiceClient
+from wechatpy.work.client import WeChatClient
+$wechatpy2_check" "$WECHATPY2_VERSION" "$WECHATPY2_DIR" ||
+    die "wechatpy $WECHATPY2_VERSION is not importable from tests/interop/$WECHATPY2_DIR after installing"
