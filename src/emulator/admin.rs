@@ -21,6 +21,7 @@
 //! | `POST /__emulator/reset_permanent_code` | `{"suite_id": …, "corp_id": …}`: a new permanent code, the old one invalid; the push, `"auth_code"` and `"permanent_code"` |
 //! | `POST /__emulator/events` | `{"suite_id": …, "corp_id": …, "xml": "<xml>…</xml>", "url": "data" or "command"}`: pushes any event; the push |
 //! | `POST /__emulator/license/pay` | `{"order_id": …}`: pays a license order |
+//! | `POST /__emulator/oauth_code` | `{suite_id, corp_id, userid}` → `{code, expires_in}`: the code an OAuth redirect would hand over; once, 5 minutes |
 //! | `POST /__emulator/reset` | forgets requests, pushes, faults and everything issued; keeps the configuration |
 //! | `GET /__emulator/openapi.json` | the OpenAPI 3.1 document of these routes |
 
@@ -185,6 +186,26 @@ async fn post_authorize(State(shared): Control, body: Bytes) -> Response {
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OAuthCodeRequest {
+    suite_id: String,
+    corp_id: String,
+    userid: String,
+}
+
+async fn post_oauth_code(State(shared): Control, body: Bytes) -> Response {
+    let request = match parse::<OAuthCodeRequest>(&body) {
+        Ok(request) => request,
+        Err(e) => return failed(e),
+    };
+    match super::oauth::issue_code(&shared, &request.suite_id, &request.corp_id, &request.userid) {
+        Ok(code) => Json(json!({ "code": code, "expires_in": super::oauth::OAUTH_CODE_LIFETIME.as_secs() }))
+            .into_response(),
+        Err(e) => failed(e),
+    }
+}
+
 async fn post_cancel(State(shared): Control, body: Bytes) -> Response {
     let request = match parse::<CorpRequest>(&body) {
         Ok(request) => request,
@@ -261,6 +282,7 @@ fn table() -> Vec<(&'static str, &'static str, MethodRouter<Arc<Shared>>)> {
         ("POST", "/__emulator/clock/advance", post(post_advance)),
         ("POST", "/__emulator/suite_ticket", post(post_suite_ticket)),
         ("POST", "/__emulator/authorize", post(post_authorize)),
+        ("POST", "/__emulator/oauth_code", post(post_oauth_code)),
         ("POST", "/__emulator/cancel", post(post_cancel)),
         ("POST", "/__emulator/change_auth", post(post_change_auth)),
         ("POST", "/__emulator/reset_permanent_code", post(post_reset_permanent_code)),

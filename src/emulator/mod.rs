@@ -34,6 +34,7 @@ mod config;
 mod contacts;
 mod license;
 mod media;
+mod oauth;
 mod push;
 mod records;
 mod reply;
@@ -43,6 +44,7 @@ mod tags;
 
 pub use config::{EmulatedSuite, EmulatorConfig};
 pub use media::SAMPLE_MEDIA_ID;
+pub use oauth::OAUTH_CODE_LIFETIME;
 pub use records::{RecordedUpload, Violation};
 use routes::{handle, unix_now};
 use state::{random_code, AuthCode, Shared, State};
@@ -283,6 +285,13 @@ impl Emulator {
     /// issued and pushed in `create_auth`. Returns the auth code.
     pub async fn authorize_corp(&self, suite_id: &str, corp_id: &str) -> Result<String, PushError> {
         push::authorize(&self.shared, suite_id, corp_id).await.map(|(code, _)| code)
+    }
+
+    /// An OAuth code for member `userid` of `corp_id`, as WeCom's OAuth
+    /// redirect would hand it to the app of `suite_id`: it works once, within
+    /// 5 minutes, with that suite's token (or, for a 代开发 app, that corp's).
+    pub fn oauth_code(&self, suite_id: &str, corp_id: &str, userid: &str) -> Result<String, String> {
+        oauth::issue_code(&self.shared, suite_id, corp_id, userid)
     }
 
     /// Pays license order `order_id` (as the provider would in the admin

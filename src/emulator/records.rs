@@ -75,3 +75,20 @@ pub struct Violation {
     /// What was wrong.
     pub detail: String,
 }
+
+/// An OAuth code the emulator issued for a member: single-use, short-lived.
+pub(super) struct OAuthCode {
+    pub(super) suite_id: String,
+    pub(super) corp_id: String,
+    pub(super) userid: String,
+    pub(super) expires_at: SystemTime,
+    pub(super) used: bool,
+}
+
+/// A `user_ticket` handed out with an OAuth code's user info.
+pub(super) struct UserTicket {
+    pub(super) suite_id: String,
+    pub(super) corp_id: String,
+    pub(super) userid: String,
+    pub(super) expires_at: SystemTime,
+}

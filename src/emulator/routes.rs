@@ -307,6 +307,9 @@ pub(super) fn stateful(
     if let Some(answer) = super::tags::answer(shared, endpoint, params, caller) {
         return Some(answer);
     }
+    if let Some(answer) = super::oauth::answer(shared, endpoint, params, caller) {
+        return Some(answer);
+    }
     if is(&crate::api::corpgroup::endpoints::GET_TOKEN) {
         // A downstream corp's token, issued to the calling suite for that corp.
         let suite = suite_of_caller.split_once('/').map_or(suite_of_caller.as_str(), |(suite, _)| suite);

@@ -109,6 +109,9 @@ pub(super) struct State {
     pub(super) tags: HashMap<String, std::collections::BTreeMap<i64, super::records::Tag>>,
     /// Calls that broke the SDK's own rules, in order.
     pub(super) violations: Vec<super::records::Violation>,
+    /// OAuth codes and user tickets issued, by value.
+    pub(super) oauth_codes: HashMap<String, super::records::OAuthCode>,
+    pub(super) user_tickets: HashMap<String, super::records::UserTicket>,
     /// Uploaded files by media id.
     pub(super) media: HashMap<String, super::records::StoredMedia>,
 }

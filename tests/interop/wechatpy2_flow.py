@@ -311,12 +311,16 @@ def drive(base):
     # with the suite token on service/auth/getuserinfo3rd instead, and WeCom
     # refuses the corp-token call to a third-party app's token: 48002 (api
     # forbidden), which is what the emulator answers.
-    code = "CODE"  # the code WeCom's OAuth redirect hands over (the emulator issues none; any is taken)
+    # The code WeCom's OAuth redirect hands over, here from the control API;
+    # it works once, with this suite's token.
+    code = control(base, "/__emulator/oauth_code", {"suite_id": SUITE_ID, "corp_id": CORP, "userid": "lisi"})["code"]
     refused(lambda: corp.oauth.get_user_info(code), 48002, "wechatpy 2's oauth.get_user_info for a third-party app")
     # ADAPTATION 8: so users call the third-party path through the suite's
     # client (it puts the suite token on the URL).
     user = suite.get("service/auth/getuserinfo3rd", params={"code": code})
-    expect(user["errcode"] == 0 and user["userid"], f"OAuth user info: {user}")
+    expect(user["errcode"] == 0 and user["userid"] == "lisi" and user["corpid"] == CORP, f"OAuth user info: {user}")
+    refused(lambda: suite.get("service/auth/getuserinfo3rd", params={"code": code}), 40029, "a used OAuth code")
+    refused(lambda: suite.get("service/auth/getuserinfo3rd", params={"code": "made-up"}), 40029, "a made-up OAuth code")
 
     # --- A corp call, with the corp token ----------------------------------------
     member = corp.user.get("zhangsan")

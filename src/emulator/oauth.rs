@@ -1,0 +1,170 @@
+//! OAuth with state: a code issued for a member of an authorized corp
+//! (`Emulator::oauth_code`, `POST /__emulator/oauth_code`) works once,
+//! within 5 minutes, with the suite it was issued for — through the suite
+//! token (`getuserinfo3rd`) or, for a 代开发 app, the corp token
+//! (`auth/getuserinfo`) — and its `user_ticket` then reads that member's
+//! details. A used, expired or foreign code is WeCom's 40029. The official
+//! samples' own `CODE` and `USER_TICKET` get the samples; any other code the
+//! emulator did not issue is refused once suites are registered.
+
+use std::time::Duration;
+
+use axum::response::Response;
+use serde_json::{Map, Value};
+
+use super::records::{OAuthCode, UserTicket};
+use super::reply::{json_reply, wecom_error};
+use super::state::{random_code, Shared, TokenOwner};
+use crate::api::oauth::endpoints as oauth;
+use crate::http::{Endpoint, TokenKind};
+
+/// How long a code lives (WeCom: 5 minutes).
+pub const OAUTH_CODE_LIFETIME: Duration = Duration::from_secs(300);
+/// How long a `user_ticket` lives.
+const USER_TICKET_LIFETIME: Duration = Duration::from_secs(1800);
+const CODE_PREFIX: &str = "emu-oauth-";
+const TICKET_PREFIX: &str = "emu-ticket-";
+/// The official samples' values, answered with the samples.
+const SAMPLE_CODE: &str = "CODE";
+const SAMPLE_TICKET: &str = "USER_TICKET";
+
+/// Issues a code for `userid` of `corp_id` through `suite_id`.
+pub(super) fn issue_code(
+    shared: &Shared,
+    suite_id: &str,
+    corp_id: &str,
+    userid: &str,
+) -> Result<String, String> {
+    if !shared.config.suites.is_empty() && shared.config.suite(suite_id).is_none() {
+        return Err(format!("suite {suite_id} is not registered"));
+    }
+    if corp_id.is_empty() || userid.is_empty() {
+        return Err("corp_id and userid are required".into());
+    }
+    let code = format!("{CODE_PREFIX}{}", random_code(32));
+    let entry = OAuthCode {
+        suite_id: suite_id.to_owned(),
+        corp_id: corp_id.to_owned(),
+        userid: userid.to_owned(),
+        expires_at: shared.now() + OAUTH_CODE_LIFETIME,
+        used: false,
+    };
+    shared.state().oauth_codes.insert(code.clone(), entry);
+    Ok(code)
+}
+
+/// The answer of an OAuth endpoint whose answer depends on state.
+pub(super) fn answer(
+    shared: &Shared,
+    endpoint: &Endpoint,
+    params: &Map<String, Value>,
+    caller: Option<&TokenOwner>,
+) -> Option<Response> {
+    let is = |known: &Endpoint| std::ptr::eq(endpoint, known);
+    let text = |key: &str| params.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let (suite, corp) = caller_scope(caller?);
+    if is(&oauth::GET_USER_INFO_3RD) || is(&oauth::GET_USER_INFO) {
+        let code = text("code");
+        if code == SAMPLE_CODE {
+            return None;
+        }
+        return Some(user_info(shared, endpoint, &code, &suite, corp.as_deref()));
+    }
+    if is(&oauth::GET_USER_DETAIL_3RD) || is(&oauth::GET_USER_DETAIL) {
+        let ticket = text("user_ticket");
+        if ticket == SAMPLE_TICKET {
+            return None;
+        }
+        return Some(user_detail(shared, endpoint, &ticket, &suite, corp.as_deref()));
+    }
+    None
+}
+
+/// The suite, and for a corp token the corp, the caller's token is for.
+fn caller_scope(caller: &TokenOwner) -> (String, Option<String>) {
+    match (caller.kind, caller.owner.split_once('/')) {
+        (TokenKind::Corp, Some((suite, corp))) => (suite.to_owned(), Some(corp.to_owned())),
+        _ => (caller.owner.clone(), None),
+    }
+}
+
+fn refuse_unknown(shared: &Shared, value: &str, prefix: &str) -> Option<Response> {
+    (value.starts_with(prefix) || !shared.config.suites.is_empty())
+        .then(|| wecom_error(40029, "invalid code"))
+}
+
+fn user_info(shared: &Shared, endpoint: &Endpoint, code: &str, suite: &str, corp: Option<&str>) -> Response {
+    let now = shared.now();
+    let mut state = shared.state();
+    let Some(entry) = state.oauth_codes.get_mut(code) else {
+        drop(state);
+        return refuse_unknown(shared, code, CODE_PREFIX).unwrap_or_else(|| sample(endpoint));
+    };
+    let foreign = entry.suite_id != suite || corp.is_some_and(|c| c != entry.corp_id);
+    if entry.used || entry.expires_at <= now || foreign {
+        return wecom_error(40029, "invalid code");
+    }
+    entry.used = true;
+    let (corp_id, userid) = (entry.corp_id.clone(), entry.userid.clone());
+    let ticket = format!("{TICKET_PREFIX}{}", random_code(32));
+    let expires_at = now + USER_TICKET_LIFETIME;
+    let record = UserTicket {
+        suite_id: suite.to_owned(),
+        corp_id: corp_id.clone(),
+        userid: userid.clone(),
+        expires_at,
+    };
+    state.user_tickets.insert(ticket.clone(), record);
+    drop(state);
+    let mut reply: Value = serde_json::from_str(endpoint.example_response).unwrap_or_default();
+    if let Some(map) = reply.as_object_mut() {
+        map.insert("userid".into(), Value::from(userid.clone()));
+        map.insert("user_ticket".into(), Value::from(ticket));
+        map.insert("expires_in".into(), Value::from(USER_TICKET_LIFETIME.as_secs()));
+        if map.contains_key("corpid") {
+            map.insert("corpid".into(), Value::from(corp_id));
+        }
+        if map.contains_key("open_userid") {
+            map.insert("open_userid".into(), Value::from(userid));
+        }
+    }
+    json_reply(&reply)
+}
+
+fn user_detail(
+    shared: &Shared,
+    endpoint: &Endpoint,
+    ticket: &str,
+    suite: &str,
+    corp: Option<&str>,
+) -> Response {
+    let now = shared.now();
+    let state = shared.state();
+    let Some(entry) = state.user_tickets.get(ticket) else {
+        drop(state);
+        return refuse_unknown(shared, ticket, TICKET_PREFIX).unwrap_or_else(|| sample(endpoint));
+    };
+    let foreign = entry.suite_id != suite || corp.is_some_and(|c| c != entry.corp_id);
+    if entry.expires_at <= now || foreign {
+        return wecom_error(40029, "invalid user_ticket");
+    }
+    let (corp_id, userid) = (entry.corp_id.clone(), entry.userid.clone());
+    // A member created in the emulator's contacts answers with its own name.
+    let name = state.members.get(&corp_id).and_then(|m| m.get(&userid)).and_then(|m| m.get("name")).cloned();
+    drop(state);
+    let mut reply: Value = serde_json::from_str(endpoint.example_response).unwrap_or_default();
+    if let Some(map) = reply.as_object_mut() {
+        map.insert("userid".into(), Value::from(userid));
+        if map.contains_key("corpid") {
+            map.insert("corpid".into(), Value::from(corp_id));
+        }
+        if let (Some(name), true) = (name, map.contains_key("name")) {
+            map.insert("name".into(), name);
+        }
+    }
+    json_reply(&reply)
+}
+
+fn sample(endpoint: &Endpoint) -> Response {
+    super::reply::json_text(endpoint.example_response.to_owned())
+}

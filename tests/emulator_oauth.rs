@@ -1,0 +1,65 @@
+//! OAuth codes with state in the emulator: a code issued for a member works
+//! once, with the suite it was issued for, and its user ticket reads that
+//! member; anything else is WeCom's 40029.
+
+mod common;
+
+use common::{config, pushing_emulator, serve_callbacks, SUITE, SUITE_B};
+use wecom_openwork::api::oauth::types::{GetUserDetail3rdRequest, GetUserInfo3rdQuery};
+
+const CORP: &str = "wwcorpoauth01";
+
+#[tokio::test]
+async fn a_code_names_its_member_once_and_its_ticket_reads_the_member() {
+    let (emulator, app, clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
+    let server = app.server();
+    serve_callbacks(&server, listener);
+    for suite in [SUITE, SUITE_B] {
+        emulator.push_suite_ticket(suite).await.expect("pushed");
+    }
+    server.drain().await;
+    let suite = app.suite(SUITE);
+    let oauth = suite.oauth();
+
+    let code = emulator.oauth_code(SUITE, CORP, "lisi").expect("a code");
+    let user = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code.clone())).await.expect("user info");
+    assert_eq!(user.corpid.as_deref(), Some(CORP));
+    assert_eq!(user.userid.as_deref(), Some("lisi"));
+    let ticket = user.user_ticket.expect("a user ticket");
+    let again = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code)).await.unwrap_err();
+    assert_eq!(again.code(), Some(40029), "a code works once: {again:?}");
+
+    let detail =
+        oauth.get_user_detail_3rd(&GetUserDetail3rdRequest::new(ticket.clone())).await.expect("detail");
+    assert_eq!((detail.corpid.as_deref(), detail.userid.as_deref()), (Some(CORP), Some("lisi")));
+
+    // Another suite's token, a made-up code or ticket, an expired code: 40029.
+    let suite_b = app.suite(SUITE_B);
+    let other = suite_b.oauth();
+    let code = emulator.oauth_code(SUITE, CORP, "lisi").expect("a code");
+    let foreign = other.get_user_info_3rd(&GetUserInfo3rdQuery::new(code.clone())).await.unwrap_err();
+    assert_eq!(foreign.code(), Some(40029), "{foreign:?}");
+    let foreign = other.get_user_detail_3rd(&GetUserDetail3rdRequest::new(ticket)).await.unwrap_err();
+    assert_eq!(foreign.code(), Some(40029), "{foreign:?}");
+    let made_up = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new("made-up")).await.unwrap_err();
+    assert_eq!(made_up.code(), Some(40029), "{made_up:?}");
+    clock.advance(wecom_openwork::emulator::OAUTH_CODE_LIFETIME);
+    let expired = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code)).await.unwrap_err();
+    assert_eq!(expired.code(), Some(40029), "{expired:?}");
+}
+
+#[tokio::test]
+async fn the_control_api_hands_out_codes_too() {
+    let (emulator, _app, _clock, _listener) = pushing_emulator(config("http://placeholder.invalid")).await;
+    let url = format!("{}/__emulator/oauth_code", emulator.base_uri());
+    let client = reqwest::Client::new();
+    let body = serde_json::json!({"suite_id": SUITE, "corp_id": CORP, "userid": "lisi"});
+    let reply = client.post(&url).body(body.to_string()).send().await.expect("sent");
+    assert_eq!(reply.status().as_u16(), 200);
+    let reply: serde_json::Value = serde_json::from_str(&reply.text().await.expect("body")).expect("JSON");
+    assert!(reply["code"].as_str().is_some_and(|c| c.starts_with("emu-oauth-")), "{reply}");
+    assert_eq!(reply["expires_in"], 300);
+    let unknown = serde_json::json!({"suite_id": "wwnosuchsuite", "corp_id": CORP, "userid": "lisi"});
+    let reply = client.post(&url).body(unknown.to_string()).send().await.expect("sent");
+    assert_eq!(reply.status().as_u16(), 400, "an unregistered suite is refused");
+}
