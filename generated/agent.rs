@@ -220,7 +220,9 @@ impl<'a> CorpAgent<'a> {
         &self,
         query: &types::GetAgentQuery,
     ) -> Result<types::AgentDetail, crate::Error> {
-        self.handle.call(&endpoints::GET, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
     /// List the apps the corp token can see (获取access_token对应的应用列表).
     ///
@@ -231,7 +233,9 @@ impl<'a> CorpAgent<'a> {
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90363>
     pub async fn list(&self) -> Result<types::AgentList, crate::Error> {
-        self.handle.call(&endpoints::LIST, None::<&()>, None::<&()>).await
+        self.handle
+            .call(&endpoints::LIST, None::<&()>, None::<&()>, crate::http::decode_json)
+            .await
     }
 }
 impl crate::Corp {

@@ -909,7 +909,13 @@ impl crate::Suite {
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90601>
     pub async fn get_pre_auth_code(&self) -> Result<types::PreAuthCode, crate::Error> {
-        self.call(&endpoints::GET_PRE_AUTH_CODE, None::<&()>, None::<&()>).await
+        self.call(
+                &endpoints::GET_PRE_AUTH_CODE,
+                None::<&()>,
+                None::<&()>,
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Configure an install session (设置授权配置).
     ///
@@ -924,7 +930,13 @@ impl crate::Suite {
         &self,
         request: &types::SetSessionInfoRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.call(&endpoints::SET_SESSION_INFO, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::SET_SESSION_INFO,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Exchange a temporary auth code for the permanent code (获取企业永久授权码).
     ///
@@ -943,7 +955,13 @@ impl crate::Suite {
         &self,
         request: &types::GetPermanentCodeRequest,
     ) -> Result<types::PermanentCodeInfo, crate::Error> {
-        self.call(&endpoints::GET_PERMANENT_CODE, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_PERMANENT_CODE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Exchange a temporary auth code for the permanent code, fast variant (获取企业永久授权码 v2).
     ///
@@ -959,7 +977,13 @@ impl crate::Suite {
         &self,
         request: &types::GetPermanentCodeV2Request,
     ) -> Result<types::PermanentCodeInfoV2, crate::Error> {
-        self.call(&endpoints::GET_PERMANENT_CODE_V2, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_PERMANENT_CODE_V2,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get a corp's authorization details (获取企业授权信息).
     ///
@@ -975,7 +999,13 @@ impl crate::Suite {
         &self,
         request: &types::GetAuthInfoRequest,
     ) -> Result<types::CorpAuthInfo, crate::Error> {
-        self.call(&endpoints::GET_AUTH_INFO, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_AUTH_INFO,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get a corp's authorization details, v2 (获取企业授权信息 v2).
     ///
@@ -991,7 +1021,13 @@ impl crate::Suite {
         &self,
         request: &types::GetAuthInfoV2Request,
     ) -> Result<types::CorpAuthInfo, crate::Error> {
-        self.call(&endpoints::GET_AUTH_INFO_V2, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_AUTH_INFO_V2,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get an authorized corp's access token (获取企业凭证).
     ///
@@ -1008,7 +1044,13 @@ impl crate::Suite {
         &self,
         request: &types::GetCorpTokenRequest,
     ) -> Result<types::CorpAccessToken, crate::Error> {
-        self.call(&endpoints::GET_CORP_TOKEN, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_CORP_TOKEN,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List the admins of the app in a corp (获取应用的管理员列表).
     ///
@@ -1025,7 +1067,13 @@ impl crate::Suite {
         &self,
         request: &types::GetAdminListRequest,
     ) -> Result<types::AdminList, crate::Error> {
-        self.call(&endpoints::GET_ADMIN_LIST, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_ADMIN_LIST,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
 }
 impl crate::Corp {
@@ -1046,6 +1094,12 @@ impl crate::Corp {
         &self,
         query: &types::GetCustomizedCorpTokenQuery,
     ) -> Result<types::CorpAccessToken, crate::Error> {
-        self.call(&endpoints::GET_CUSTOMIZED_CORP_TOKEN, Some(query), None::<&()>).await
+        self.call(
+                &endpoints::GET_CUSTOMIZED_CORP_TOKEN,
+                Some(query),
+                None::<&()>,
+                crate::http::decode_json,
+            )
+            .await
     }
 }

@@ -410,7 +410,14 @@ impl<'a> CorpBatch<'a> {
         &self,
         request: &types::InviteRequest,
     ) -> Result<types::InviteResult, crate::Error> {
-        self.handle.call(&endpoints::INVITE, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::INVITE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Import members incrementally from a CSV file (增量更新成员).
     ///
@@ -429,7 +436,14 @@ impl<'a> CorpBatch<'a> {
         &self,
         request: &types::SyncUserRequest,
     ) -> Result<types::BatchJob, crate::Error> {
-        self.handle.call(&endpoints::SYNC_USER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::SYNC_USER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Replace all members from a CSV file (全量覆盖成员).
     ///
@@ -448,7 +462,14 @@ impl<'a> CorpBatch<'a> {
         &self,
         request: &types::SyncUserRequest,
     ) -> Result<types::BatchJob, crate::Error> {
-        self.handle.call(&endpoints::REPLACE_USER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::REPLACE_USER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Replace all departments from a CSV file (全量覆盖部门).
     ///
@@ -466,7 +487,14 @@ impl<'a> CorpBatch<'a> {
         &self,
         request: &types::ReplacePartyRequest,
     ) -> Result<types::BatchJob, crate::Error> {
-        self.handle.call(&endpoints::REPLACE_PARTY, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::REPLACE_PARTY,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the result of a batch contact job (获取异步任务结果).
     ///
@@ -481,7 +509,14 @@ impl<'a> CorpBatch<'a> {
         &self,
         query: &types::JobIdQuery,
     ) -> Result<types::BatchJobResult, crate::Error> {
-        self.handle.call(&endpoints::GET_RESULT, Some(query), None::<&()>).await
+        self.handle
+            .call(
+                &endpoints::GET_RESULT,
+                Some(query),
+                None::<&()>,
+                crate::http::decode_json,
+            )
+            .await
     }
 }
 impl crate::Corp {

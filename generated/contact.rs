@@ -549,7 +549,14 @@ impl<'a> ProviderContact<'a> {
         &self,
         request: &types::IdTranslateRequest,
     ) -> Result<types::IdTranslateJob, crate::Error> {
-        self.handle.call(&endpoints::ID_TRANSLATE, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::ID_TRANSLATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the result of an asynchronous contact job (获取异步任务结果).
     ///
@@ -566,7 +573,14 @@ impl<'a> ProviderContact<'a> {
         &self,
         query: &types::GetResultQuery,
     ) -> Result<types::BatchJobResult, crate::Error> {
-        self.handle.call(&endpoints::GET_RESULT, Some(query), None::<&()>).await
+        self.handle
+            .call(
+                &endpoints::GET_RESULT,
+                Some(query),
+                None::<&()>,
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Search an authorizing corp's contacts by name (通讯录单个搜索).
     ///
@@ -585,7 +599,14 @@ impl<'a> ProviderContact<'a> {
         &self,
         request: &types::ContactSearchRequest,
     ) -> Result<types::ContactSearchResult, crate::Error> {
-        self.handle.call(&endpoints::SEARCH, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::SEARCH,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::search`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -618,7 +639,9 @@ impl<'a> ProviderContact<'a> {
         &self,
         request: &types::ContactSortRequest,
     ) -> Result<types::SortedUserids, crate::Error> {
-        self.handle.call(&endpoints::SORT, None::<&()>, Some(request)).await
+        self.handle
+            .call(&endpoints::SORT, None::<&()>, Some(request), crate::http::decode_json)
+            .await
     }
 }
 impl crate::Provider {

@@ -238,7 +238,14 @@ impl<'a> CorpCorpgroup<'a> {
         &self,
         request: &types::DownstreamTokenRequest,
     ) -> Result<types::DownstreamToken, crate::Error> {
-        self.handle.call(&endpoints::GET_TOKEN, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_TOKEN,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List the corps an app is shared with (获取应用共享信息).
     ///
@@ -259,7 +266,12 @@ impl<'a> CorpCorpgroup<'a> {
         request: &types::ListAppShareInfoRequest,
     ) -> Result<types::AppShareInfoPage, crate::Error> {
         self.handle
-            .call(&endpoints::LIST_APP_SHARE_INFO, None::<&()>, Some(request))
+            .call(
+                &endpoints::LIST_APP_SHARE_INFO,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Every page of [`Self::list_app_share_info`], as a stream: `request` is the first page's

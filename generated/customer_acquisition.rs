@@ -640,7 +640,14 @@ impl<'a> CorpCustomerAcquisition<'a> {
         &self,
         request: &types::ListLinkRequest,
     ) -> Result<types::LinkIdList, crate::Error> {
-        self.handle.call(&endpoints::LIST_LINK, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::LIST_LINK,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::list_link`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -671,7 +678,9 @@ impl<'a> CorpCustomerAcquisition<'a> {
         &self,
         request: &types::LinkIdRequest,
     ) -> Result<types::LinkDetail, crate::Error> {
-        self.handle.call(&endpoints::GET, None::<&()>, Some(request)).await
+        self.handle
+            .call(&endpoints::GET, None::<&()>, Some(request), crate::http::decode_json)
+            .await
     }
     /// Create an acquisition link (创建获客链接).
     ///
@@ -687,7 +696,14 @@ impl<'a> CorpCustomerAcquisition<'a> {
         &self,
         request: &types::CreateLinkRequest,
     ) -> Result<types::CreatedLink, crate::Error> {
-        self.handle.call(&endpoints::CREATE_LINK, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::CREATE_LINK,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Edit an acquisition link (编辑获客链接).
     ///
@@ -702,7 +718,14 @@ impl<'a> CorpCustomerAcquisition<'a> {
         &self,
         request: &types::UpdateLinkRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::UPDATE_LINK, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::UPDATE_LINK,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Delete an acquisition link (删除获客链接).
     ///
@@ -716,7 +739,14 @@ impl<'a> CorpCustomerAcquisition<'a> {
         &self,
         request: &types::LinkIdRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::DELETE_LINK, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::DELETE_LINK,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List the customers added through an acquisition link (获取获客客户列表).
     ///
@@ -732,7 +762,14 @@ impl<'a> CorpCustomerAcquisition<'a> {
         &self,
         request: &types::LinkCustomerRequest,
     ) -> Result<types::LinkCustomerList, crate::Error> {
-        self.handle.call(&endpoints::CUSTOMER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::CUSTOMER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::customer`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -763,7 +800,12 @@ impl<'a> CorpCustomerAcquisition<'a> {
         &self,
     ) -> Result<types::AcquisitionQuota, crate::Error> {
         self.handle
-            .call(&endpoints::CUSTOMER_ACQUISITION_QUOTA, None::<&()>, None::<&()>)
+            .call(
+                &endpoints::CUSTOMER_ACQUISITION_QUOTA,
+                None::<&()>,
+                None::<&()>,
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get an acquisition link's usage in a period (查询链接使用详情).
@@ -780,7 +822,14 @@ impl<'a> CorpCustomerAcquisition<'a> {
         &self,
         request: &types::StatisticRequest,
     ) -> Result<types::LinkStatistic, crate::Error> {
-        self.handle.call(&endpoints::STATISTIC, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::STATISTIC,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
 }
 impl crate::Corp {

@@ -1239,7 +1239,14 @@ impl<'a> CorpCustomerMessage<'a> {
         &self,
         request: &types::AddMsgTemplateRequest,
     ) -> Result<types::AddedMsgTemplate, crate::Error> {
-        self.handle.call(&endpoints::ADD_MSG_TEMPLATE, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::ADD_MSG_TEMPLATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List the corp's mass-message records (获取群发记录列表).
     ///
@@ -1258,7 +1265,12 @@ impl<'a> CorpCustomerMessage<'a> {
         request: &types::GetGroupmsgListV2Request,
     ) -> Result<types::GroupMsgList, crate::Error> {
         self.handle
-            .call(&endpoints::GET_GROUPMSG_LIST_V2, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_GROUPMSG_LIST_V2,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Every page of [`Self::get_groupmsg_list_v2`], as a stream: `request` is the first page's
@@ -1292,7 +1304,14 @@ impl<'a> CorpCustomerMessage<'a> {
         &self,
         request: &types::GetGroupmsgTaskRequest,
     ) -> Result<types::GroupMsgTaskList, crate::Error> {
-        self.handle.call(&endpoints::GET_GROUPMSG_TASK, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_GROUPMSG_TASK,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::get_groupmsg_task`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1326,7 +1345,12 @@ impl<'a> CorpCustomerMessage<'a> {
         request: &types::GetGroupmsgSendResultRequest,
     ) -> Result<types::GroupMsgSendResult, crate::Error> {
         self.handle
-            .call(&endpoints::GET_GROUPMSG_SEND_RESULT, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_GROUPMSG_SEND_RESULT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Every page of [`Self::get_groupmsg_send_result`], as a stream: `request` is the first page's
@@ -1361,7 +1385,14 @@ impl<'a> CorpCustomerMessage<'a> {
         &self,
         request: &types::SendWelcomeMsgRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::SEND_WELCOME_MSG, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::SEND_WELCOME_MSG,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Stop a corp mass message (停止企业群发).
     ///
@@ -1377,7 +1408,12 @@ impl<'a> CorpCustomerMessage<'a> {
         request: &types::GroupMsgIdRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::CANCEL_GROUPMSG_SEND, None::<&()>, Some(request))
+            .call(
+                &endpoints::CANCEL_GROUPMSG_SEND,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Remind members to send a corp mass message (提醒成员群发).
@@ -1394,7 +1430,12 @@ impl<'a> CorpCustomerMessage<'a> {
         request: &types::GroupMsgIdRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::REMIND_GROUPMSG_SEND, None::<&()>, Some(request))
+            .call(
+                &endpoints::REMIND_GROUPMSG_SEND,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Add a group-chat welcome template (添加入群欢迎语素材).
@@ -1413,7 +1454,12 @@ impl<'a> CorpCustomerMessage<'a> {
         request: &types::AddGroupWelcomeTemplateRequest,
     ) -> Result<types::AddedGroupWelcomeTemplate, crate::Error> {
         self.handle
-            .call(&endpoints::ADD_GROUP_WELCOME_TEMPLATE, None::<&()>, Some(request))
+            .call(
+                &endpoints::ADD_GROUP_WELCOME_TEMPLATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Edit a group-chat welcome template (编辑入群欢迎语素材).
@@ -1429,7 +1475,12 @@ impl<'a> CorpCustomerMessage<'a> {
         request: &types::EditGroupWelcomeTemplateRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::EDIT_GROUP_WELCOME_TEMPLATE, None::<&()>, Some(request))
+            .call(
+                &endpoints::EDIT_GROUP_WELCOME_TEMPLATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get a group-chat welcome template (获取入群欢迎语素材).
@@ -1444,7 +1495,12 @@ impl<'a> CorpCustomerMessage<'a> {
         request: &types::GroupWelcomeTemplateIdRequest,
     ) -> Result<types::GroupWelcomeTemplate, crate::Error> {
         self.handle
-            .call(&endpoints::GET_GROUP_WELCOME_TEMPLATE, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_GROUP_WELCOME_TEMPLATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Delete a group-chat welcome template (删除入群欢迎语素材).
@@ -1459,7 +1515,12 @@ impl<'a> CorpCustomerMessage<'a> {
         request: &types::DelGroupWelcomeTemplateRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::DEL_GROUP_WELCOME_TEMPLATE, None::<&()>, Some(request))
+            .call(
+                &endpoints::DEL_GROUP_WELCOME_TEMPLATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }

@@ -385,7 +385,12 @@ impl<'a> CorpCustomerStatistics<'a> {
         request: &types::GetUserBehaviorDataRequest,
     ) -> Result<types::UserBehaviorData, crate::Error> {
         self.handle
-            .call(&endpoints::GET_USER_BEHAVIOR_DATA, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_USER_BEHAVIOR_DATA,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get customer group chat statistics by owner (获取「群聊数据统计」数据 - 按群主聚合).
@@ -406,7 +411,14 @@ impl<'a> CorpCustomerStatistics<'a> {
         &self,
         request: &types::GroupChatStatisticRequest,
     ) -> Result<types::GroupChatStatistic, crate::Error> {
-        self.handle.call(&endpoints::STATISTIC, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::STATISTIC,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get customer group chat statistics by day (获取「群聊数据统计」数据 - 按自然日聚合).
     ///
@@ -424,7 +436,12 @@ impl<'a> CorpCustomerStatistics<'a> {
         request: &types::GroupChatStatisticByDayRequest,
     ) -> Result<types::GroupChatDailyStatistic, crate::Error> {
         self.handle
-            .call(&endpoints::STATISTIC_GROUP_BY_DAY, None::<&()>, Some(request))
+            .call(
+                &endpoints::STATISTIC_GROUP_BY_DAY,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }

@@ -470,7 +470,14 @@ impl<'a> CorpCustomerTransfer<'a> {
         &self,
         request: &types::TransferCustomerRequest,
     ) -> Result<types::TransferCustomerResult, crate::Error> {
-        self.handle.call(&endpoints::TRANSFER_CUSTOMER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::TRANSFER_CUSTOMER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the hand-over status of an active member's customers (查询客户接替状态).
     ///
@@ -487,7 +494,14 @@ impl<'a> CorpCustomerTransfer<'a> {
         &self,
         request: &types::TransferResultRequest,
     ) -> Result<types::TransferResult, crate::Error> {
-        self.handle.call(&endpoints::TRANSFER_RESULT, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::TRANSFER_RESULT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::transfer_result`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -522,7 +536,12 @@ impl<'a> CorpCustomerTransfer<'a> {
         request: &types::GetUnassignedListRequest,
     ) -> Result<types::UnassignedList, crate::Error> {
         self.handle
-            .call(&endpoints::GET_UNASSIGNED_LIST, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_UNASSIGNED_LIST,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Every page of [`Self::get_unassigned_list`], as a stream: `request` is the first page's
@@ -560,7 +579,12 @@ impl<'a> CorpCustomerTransfer<'a> {
         request: &types::ResignedTransferCustomerRequest,
     ) -> Result<types::TransferCustomerResult, crate::Error> {
         self.handle
-            .call(&endpoints::RESIGNED_TRANSFER_CUSTOMER, None::<&()>, Some(request))
+            .call(
+                &endpoints::RESIGNED_TRANSFER_CUSTOMER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get the hand-over status of a departed member's customers (查询客户接替状态).
@@ -578,7 +602,12 @@ impl<'a> CorpCustomerTransfer<'a> {
         request: &types::TransferResultRequest,
     ) -> Result<types::TransferResult, crate::Error> {
         self.handle
-            .call(&endpoints::RESIGNED_TRANSFER_RESULT, None::<&()>, Some(request))
+            .call(
+                &endpoints::RESIGNED_TRANSFER_RESULT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Every page of [`Self::resigned_transfer_result`], as a stream: `request` is the first page's
@@ -615,7 +644,14 @@ impl<'a> CorpCustomerTransfer<'a> {
         &self,
         request: &types::GroupChatTransferRequest,
     ) -> Result<types::GroupChatTransferResult, crate::Error> {
-        self.handle.call(&endpoints::TRANSFER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::TRANSFER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Hand an active member's customer group chats to a new owner (分配在职成员的客户群).
     ///
@@ -633,7 +669,14 @@ impl<'a> CorpCustomerTransfer<'a> {
         &self,
         request: &types::GroupChatTransferRequest,
     ) -> Result<types::GroupChatTransferResult, crate::Error> {
-        self.handle.call(&endpoints::ONJOB_TRANSFER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::ONJOB_TRANSFER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
 }
 impl crate::Corp {

@@ -179,7 +179,14 @@ impl<'a> CorpCustomized<'a> {
         &self,
         request: &types::EmptyRequest,
     ) -> Result<types::AppPermissions, crate::Error> {
-        self.handle.call(&endpoints::GET_PERMISSIONS, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_PERMISSIONS,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List the admins of the calling app (获取应用管理员列表).
     ///
@@ -197,7 +204,12 @@ impl<'a> CorpCustomized<'a> {
         request: &types::EmptyRequest,
     ) -> Result<types::AgentAdminList, crate::Error> {
         self.handle
-            .call(&endpoints::GET_APP_ADMIN_LIST, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_APP_ADMIN_LIST,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Migrate a self-built app to a 代开发 app (自建应用迁移成代开发应用).
@@ -223,7 +235,12 @@ impl<'a> CorpCustomized<'a> {
         request: &types::ClaimCustomizedAppRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::CLAIM_CUSTOMIZED_APP, None::<&()>, Some(request))
+            .call(
+                &endpoints::CLAIM_CUSTOMIZED_APP,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }

@@ -387,7 +387,14 @@ impl<'a> CorpDepartment<'a> {
         &self,
         request: &types::CreateDepartmentRequest,
     ) -> Result<types::CreatedDepartment, crate::Error> {
-        self.handle.call(&endpoints::CREATE, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::CREATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Update a department (更新部门).
     ///
@@ -405,7 +412,14 @@ impl<'a> CorpDepartment<'a> {
         &self,
         request: &types::UpdateDepartmentRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::UPDATE, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::UPDATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Delete a department (删除部门).
     ///
@@ -422,7 +436,9 @@ impl<'a> CorpDepartment<'a> {
         &self,
         query: &types::DepartmentIdQuery,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::DELETE, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::DELETE, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
     /// List departments with their details (获取部门列表).
     ///
@@ -439,7 +455,9 @@ impl<'a> CorpDepartment<'a> {
         &self,
         query: &types::DepartmentListQuery,
     ) -> Result<types::DepartmentList, crate::Error> {
-        self.handle.call(&endpoints::LIST, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::LIST, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
     /// List sub-department ids (获取子部门ID列表).
     ///
@@ -454,7 +472,14 @@ impl<'a> CorpDepartment<'a> {
         &self,
         query: &types::DepartmentListQuery,
     ) -> Result<types::DepartmentIdList, crate::Error> {
-        self.handle.call(&endpoints::SIMPLE_LIST, Some(query), None::<&()>).await
+        self.handle
+            .call(
+                &endpoints::SIMPLE_LIST,
+                Some(query),
+                None::<&()>,
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get one department (获取单个部门详情).
     ///
@@ -468,7 +493,9 @@ impl<'a> CorpDepartment<'a> {
         &self,
         query: &types::DepartmentIdQuery,
     ) -> Result<types::DepartmentDetail, crate::Error> {
-        self.handle.call(&endpoints::GET, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
 }
 impl crate::Corp {

@@ -1602,7 +1602,12 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
     ) -> Result<types::FollowUserList, crate::Error> {
         self.handle
-            .call(&endpoints::GET_FOLLOW_USER_LIST, None::<&()>, None::<&()>)
+            .call(
+                &endpoints::GET_FOLLOW_USER_LIST,
+                None::<&()>,
+                None::<&()>,
+                crate::http::decode_json,
+            )
             .await
     }
     /// List the customers a member has added (获取客户列表).
@@ -1620,7 +1625,9 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         query: &types::ListQuery,
     ) -> Result<types::ExternalUseridList, crate::Error> {
-        self.handle.call(&endpoints::LIST, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::LIST, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
     /// Get a customer's details and follow-up members (获取客户详情).
     ///
@@ -1638,7 +1645,9 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         query: &types::GetQuery,
     ) -> Result<types::ExternalContactDetail, crate::Error> {
-        self.handle.call(&endpoints::GET, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
     /// Every page of [`Self::get`], as a stream: `query` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1671,7 +1680,14 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         request: &types::BatchGetByUserRequest,
     ) -> Result<types::ExternalContactBatch, crate::Error> {
-        self.handle.call(&endpoints::BATCH_GET_BY_USER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::BATCH_GET_BY_USER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::batch_get_by_user`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1705,7 +1721,14 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         request: &types::RemarkRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::REMARK, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::REMARK,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the corp's customer tag library (获取企业标签库).
     ///
@@ -1720,7 +1743,14 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         request: &types::GetCorpTagListRequest,
     ) -> Result<types::CorpTagGroupList, crate::Error> {
-        self.handle.call(&endpoints::GET_CORP_TAG_LIST, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_CORP_TAG_LIST,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Add customer tags to the corp's library (添加企业客户标签).
     ///
@@ -1735,7 +1765,14 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         request: &types::AddCorpTagRequest,
     ) -> Result<types::AddedCorpTagGroup, crate::Error> {
-        self.handle.call(&endpoints::ADD_CORP_TAG, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::ADD_CORP_TAG,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Rename or reorder a customer tag or tag group (编辑企业客户标签).
     ///
@@ -1749,7 +1786,14 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         request: &types::EditCorpTagRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::EDIT_CORP_TAG, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::EDIT_CORP_TAG,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Delete customer tags or whole tag groups (删除企业客户标签).
     ///
@@ -1764,7 +1808,14 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         request: &types::DelCorpTagRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::DEL_CORP_TAG, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::DEL_CORP_TAG,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Add or remove corp tags on a member's customer (编辑客户企业标签).
     ///
@@ -1781,7 +1832,14 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         request: &types::MarkTagRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::MARK_TAG, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::MARK_TAG,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Create a 「联系我」 contact way for members (配置客户联系「联系我」方式).
     ///
@@ -1803,7 +1861,14 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         request: &types::AddContactWayRequest,
     ) -> Result<types::AddedContactWay, crate::Error> {
-        self.handle.call(&endpoints::ADD_CONTACT_WAY, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::ADD_CONTACT_WAY,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get a 「联系我」 contact way (获取企业已配置的「联系我」方式).
     ///
@@ -1817,7 +1882,14 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         request: &types::ContactWayIdRequest,
     ) -> Result<types::ContactWayDetail, crate::Error> {
-        self.handle.call(&endpoints::GET_CONTACT_WAY, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_CONTACT_WAY,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Update a 「联系我」 contact way (更新企业已配置的「联系我」方式).
     ///
@@ -1833,7 +1905,12 @@ impl<'a> CorpExternalcontact<'a> {
         request: &types::UpdateContactWayRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::UPDATE_CONTACT_WAY, None::<&()>, Some(request))
+            .call(
+                &endpoints::UPDATE_CONTACT_WAY,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Delete a 「联系我」 contact way (删除企业已配置的「联系我」方式).
@@ -1848,7 +1925,14 @@ impl<'a> CorpExternalcontact<'a> {
         &self,
         request: &types::ContactWayIdRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::DEL_CONTACT_WAY, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::DEL_CONTACT_WAY,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
 }
 impl crate::Corp {

@@ -361,7 +361,9 @@ impl<'a> CorpGroupchat<'a> {
         &self,
         request: &types::GroupChatListRequest,
     ) -> Result<types::GroupChatList, crate::Error> {
-        self.handle.call(&endpoints::LIST, None::<&()>, Some(request)).await
+        self.handle
+            .call(&endpoints::LIST, None::<&()>, Some(request), crate::http::decode_json)
+            .await
     }
     /// Every page of [`Self::list`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -396,7 +398,9 @@ impl<'a> CorpGroupchat<'a> {
         &self,
         request: &types::GroupChatGetRequest,
     ) -> Result<types::GroupChatDetail, crate::Error> {
-        self.handle.call(&endpoints::GET, None::<&()>, Some(request)).await
+        self.handle
+            .call(&endpoints::GET, None::<&()>, Some(request), crate::http::decode_json)
+            .await
     }
     /// Convert a mini-program group opengid to a chat_id (客户群opengid转换).
     ///
@@ -413,7 +417,14 @@ impl<'a> CorpGroupchat<'a> {
         &self,
         request: &types::OpengidToChatidRequest,
     ) -> Result<types::OpengidToChatidReply, crate::Error> {
-        self.handle.call(&endpoints::OPENGID_TO_CHATID, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::OPENGID_TO_CHATID,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
 }
 impl crate::Corp {

@@ -582,7 +582,12 @@ impl<'a> ProviderIdconvert<'a> {
         request: &types::FinishOpenidMigrationRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::FINISH_OPENID_MIGRATION, None::<&()>, Some(request))
+            .call(
+                &endpoints::FINISH_OPENID_MIGRATION,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Mark a corp's external_userid migration as finished (设置迁移完成, legacy).
@@ -609,6 +614,7 @@ impl<'a> ProviderIdconvert<'a> {
                 &endpoints::FINISH_EXTERNAL_USERID_MIGRATION,
                 None::<&()>,
                 Some(request),
+                crate::http::decode_json,
             )
             .await
     }
@@ -665,7 +671,12 @@ impl<'a> SuiteIdconvert<'a> {
         request: &types::UnionidToExternalUserid3rdRequest,
     ) -> Result<types::ExternalUseridInfoList, crate::Error> {
         self.handle
-            .call(&endpoints::UNIONID_TO_EXTERNAL_USERID_3RD, None::<&()>, Some(request))
+            .call(
+                &endpoints::UNIONID_TO_EXTERNAL_USERID_3RD,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }
@@ -716,7 +727,12 @@ impl<'a> CorpIdconvert<'a> {
         request: &types::UseridToOpenuseridRequest,
     ) -> Result<types::OpenUseridList, crate::Error> {
         self.handle
-            .call(&endpoints::USERID_TO_OPENUSERID, None::<&()>, Some(request))
+            .call(
+                &endpoints::USERID_TO_OPENUSERID,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Convert corp-subject external_userids to provider-subject ones (转换客户external_userid).
@@ -738,7 +754,12 @@ impl<'a> CorpIdconvert<'a> {
         request: &types::GetNewExternalUseridRequest,
     ) -> Result<types::NewExternalUseridList, crate::Error> {
         self.handle
-            .call(&endpoints::GET_NEW_EXTERNAL_USERID, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_NEW_EXTERNAL_USERID,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Convert the external_userids of a customer group chat's members (转换客户群成员external_userid).
@@ -759,6 +780,7 @@ impl<'a> CorpIdconvert<'a> {
                 &endpoints::GET_NEW_EXTERNAL_USERID_OF_GROUP_CHAT,
                 None::<&()>,
                 Some(request),
+                crate::http::decode_json,
             )
             .await
     }
@@ -781,7 +803,12 @@ impl<'a> CorpIdconvert<'a> {
         request: &types::UnionidToExternalUseridRequest,
     ) -> Result<types::UnionidExternalUserid, crate::Error> {
         self.handle
-            .call(&endpoints::UNIONID_TO_EXTERNAL_USERID, None::<&()>, Some(request))
+            .call(
+                &endpoints::UNIONID_TO_EXTERNAL_USERID,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Convert a 代开发 app's external_userid to the third-party app's one (代开发应用external_userid转换).
@@ -803,7 +830,12 @@ impl<'a> CorpIdconvert<'a> {
         request: &types::ToServiceExternalUseridRequest,
     ) -> Result<types::ServiceExternalUserid, crate::Error> {
         self.handle
-            .call(&endpoints::TO_SERVICE_EXTERNAL_USERID, None::<&()>, Some(request))
+            .call(
+                &endpoints::TO_SERVICE_EXTERNAL_USERID,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Convert temporary external-user ids to external_userid or corp member ids (tmp_external_userid的转换).
@@ -823,7 +855,12 @@ impl<'a> CorpIdconvert<'a> {
         request: &types::ConvertTmpExternalUseridRequest,
     ) -> Result<types::TmpExternalUseridResults, crate::Error> {
         self.handle
-            .call(&endpoints::CONVERT_TMP_EXTERNAL_USERID, None::<&()>, Some(request))
+            .call(
+                &endpoints::CONVERT_TMP_EXTERNAL_USERID,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }

@@ -120,7 +120,14 @@ impl<'a> CorpJsapi<'a> {
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90506>
     pub async fn get_jsapi_ticket(&self) -> Result<types::JsapiTicket, crate::Error> {
-        self.handle.call(&endpoints::GET_JSAPI_TICKET, None::<&()>, None::<&()>).await
+        self.handle
+            .call(
+                &endpoints::GET_JSAPI_TICKET,
+                None::<&()>,
+                None::<&()>,
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the app's JS-SDK ticket (获取应用的jsapi_ticket).
     ///
@@ -138,7 +145,12 @@ impl<'a> CorpJsapi<'a> {
         query: &types::GetAgentConfigTicketQuery,
     ) -> Result<types::JsapiTicket, crate::Error> {
         self.handle
-            .call(&endpoints::GET_AGENT_CONFIG_TICKET, Some(query), None::<&()>)
+            .call(
+                &endpoints::GET_AGENT_CONFIG_TICKET,
+                Some(query),
+                None::<&()>,
+                crate::http::decode_json,
+            )
             .await
     }
 }

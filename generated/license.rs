@@ -2187,7 +2187,14 @@ impl<'a> ProviderLicense<'a> {
         &self,
         request: &types::CreateNewOrderRequest,
     ) -> Result<types::OrderId, crate::Error> {
-        self.handle.call(&endpoints::CREATE_NEW_ORDER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::CREATE_NEW_ORDER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Create or extend a renewal job for activated members (创建续期任务).
     ///
@@ -2206,7 +2213,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::CreateRenewOrderJobRequest,
     ) -> Result<types::RenewOrderJob, crate::Error> {
         self.handle
-            .call(&endpoints::CREATE_RENEW_ORDER_JOB, None::<&()>, Some(request))
+            .call(
+                &endpoints::CREATE_RENEW_ORDER_JOB,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Submit a renewal job as an order (提交续期订单).
@@ -2224,7 +2236,14 @@ impl<'a> ProviderLicense<'a> {
         &self,
         request: &types::SubmitOrderJobRequest,
     ) -> Result<types::OrderId, crate::Error> {
-        self.handle.call(&endpoints::SUBMIT_ORDER_JOB, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::SUBMIT_ORDER_JOB,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List the provider's license orders (获取订单列表).
     ///
@@ -2239,7 +2258,14 @@ impl<'a> ProviderLicense<'a> {
         &self,
         request: &types::ListOrderRequest,
     ) -> Result<types::OrderList, crate::Error> {
-        self.handle.call(&endpoints::LIST_ORDER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::LIST_ORDER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::list_order`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -2271,7 +2297,14 @@ impl<'a> ProviderLicense<'a> {
         &self,
         request: &types::GetOrderRequest,
     ) -> Result<types::OrderDetail, crate::Error> {
-        self.handle.call(&endpoints::GET_ORDER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_ORDER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List the accounts of an order (获取订单中的账号列表).
     ///
@@ -2288,7 +2321,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::ListOrderAccountRequest,
     ) -> Result<types::OrderAccountList, crate::Error> {
         self.handle
-            .call(&endpoints::LIST_ORDER_ACCOUNT, None::<&()>, Some(request))
+            .call(
+                &endpoints::LIST_ORDER_ACCOUNT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Every page of [`Self::list_order_account`], as a stream: `request` is the first page's
@@ -2320,7 +2358,14 @@ impl<'a> ProviderLicense<'a> {
         &self,
         request: &types::CancelOrderRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::CANCEL_ORDER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::CANCEL_ORDER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Create or extend a multi-corp purchase job (创建多企业新购任务).
     ///
@@ -2338,7 +2383,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::CreateNewOrderJobRequest,
     ) -> Result<types::NewOrderJob, crate::Error> {
         self.handle
-            .call(&endpoints::CREATE_NEW_ORDER_JOB, None::<&()>, Some(request))
+            .call(
+                &endpoints::CREATE_NEW_ORDER_JOB,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Submit a multi-corp purchase job (提交多企业新购订单).
@@ -2354,7 +2404,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::SubmitNewOrderJobRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::SUBMIT_NEW_ORDER_JOB, None::<&()>, Some(request))
+            .call(
+                &endpoints::SUBMIT_NEW_ORDER_JOB,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get the result of a submitted multi-corp purchase job (获取多企业新购订单提交结果).
@@ -2370,7 +2425,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::NewOrderJobResultRequest,
     ) -> Result<types::NewOrderJobResult, crate::Error> {
         self.handle
-            .call(&endpoints::NEW_ORDER_JOB_RESULT, None::<&()>, Some(request))
+            .call(
+                &endpoints::NEW_ORDER_JOB_RESULT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get a multi-corp order's details (获取多企业订单详情).
@@ -2385,7 +2445,14 @@ impl<'a> ProviderLicense<'a> {
         &self,
         request: &types::GetUnionOrderRequest,
     ) -> Result<types::UnionOrderDetail, crate::Error> {
-        self.handle.call(&endpoints::GET_UNION_ORDER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_UNION_ORDER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::get_union_order`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -2417,7 +2484,14 @@ impl<'a> ProviderLicense<'a> {
         &self,
         request: &types::SubmitPayJobRequest,
     ) -> Result<types::PayJob, crate::Error> {
-        self.handle.call(&endpoints::SUBMIT_PAY_JOB, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::SUBMIT_PAY_JOB,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the result of a balance payment job (获取订单支付结果).
     ///
@@ -2432,7 +2506,14 @@ impl<'a> ProviderLicense<'a> {
         &self,
         request: &types::PayJobResultRequest,
     ) -> Result<types::PayJobResult, crate::Error> {
-        self.handle.call(&endpoints::PAY_JOB_RESULT, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::PAY_JOB_RESULT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Bind an activation code to a member (激活账号).
     ///
@@ -2449,7 +2530,14 @@ impl<'a> ProviderLicense<'a> {
         &self,
         request: &types::ActiveAccountRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::ACTIVE_ACCOUNT, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::ACTIVE_ACCOUNT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Bind activation codes to several members of one corp (批量激活账号).
     ///
@@ -2467,7 +2555,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::BatchActiveAccountRequest,
     ) -> Result<types::BatchActiveResult, crate::Error> {
         self.handle
-            .call(&endpoints::BATCH_ACTIVE_ACCOUNT, None::<&()>, Some(request))
+            .call(
+                &endpoints::BATCH_ACTIVE_ACCOUNT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Activate a member with the corp's earliest-expiring free code of a type (指定账号类型激活).
@@ -2484,7 +2577,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::ActiveAccountByTypeRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::ACTIVE_ACCOUNT_BY_TYPE, None::<&()>, Some(request))
+            .call(
+                &endpoints::ACTIVE_ACCOUNT_BY_TYPE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get an activation code's status and binding (获取激活码详情).
@@ -2497,7 +2595,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::GetActiveInfoByCodeRequest,
     ) -> Result<types::ActiveCodeInfo, crate::Error> {
         self.handle
-            .call(&endpoints::GET_ACTIVE_INFO_BY_CODE, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_ACTIVE_INFO_BY_CODE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get the status and binding of several activation codes (批量获取激活码详情).
@@ -2513,7 +2616,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::BatchGetActiveInfoByCodeRequest,
     ) -> Result<types::ActiveCodeInfoList, crate::Error> {
         self.handle
-            .call(&endpoints::BATCH_GET_ACTIVE_INFO_BY_CODE, None::<&()>, Some(request))
+            .call(
+                &endpoints::BATCH_GET_ACTIVE_INFO_BY_CODE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// List a corp's activated members (获取企业的账号列表).
@@ -2531,7 +2639,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::ListActivedAccountRequest,
     ) -> Result<types::ActivedAccountList, crate::Error> {
         self.handle
-            .call(&endpoints::LIST_ACTIVED_ACCOUNT, None::<&()>, Some(request))
+            .call(
+                &endpoints::LIST_ACTIVED_ACCOUNT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Every page of [`Self::list_actived_account`], as a stream: `request` is the first page's
@@ -2561,7 +2674,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::GetActiveInfoByUserRequest,
     ) -> Result<types::UserActiveInfo, crate::Error> {
         self.handle
-            .call(&endpoints::GET_ACTIVE_INFO_BY_USER, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_ACTIVE_INFO_BY_USER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Hand members' accounts over to other members (账号继承).
@@ -2583,7 +2701,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::BatchTransferLicenseRequest,
     ) -> Result<types::BatchTransferResult, crate::Error> {
         self.handle
-            .call(&endpoints::BATCH_TRANSFER_LICENSE, None::<&()>, Some(request))
+            .call(
+                &endpoints::BATCH_TRANSFER_LICENSE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Share activation codes with a downstream or subordinate corp (分配激活码给下游/下级企业).
@@ -2604,7 +2727,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::BatchShareActiveCodeRequest,
     ) -> Result<types::BatchShareResult, crate::Error> {
         self.handle
-            .call(&endpoints::BATCH_SHARE_ACTIVE_CODE, None::<&()>, Some(request))
+            .call(
+                &endpoints::BATCH_SHARE_ACTIVE_CODE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get an app's license status and free trial in a corp (获取应用的接口许可状态).
@@ -2622,7 +2750,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::GetAppLicenseInfoRequest,
     ) -> Result<types::AppLicenseInfo, crate::Error> {
         self.handle
-            .call(&endpoints::GET_APP_LICENSE_INFO, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_APP_LICENSE_INFO,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Turn license auto-activation on or off for a corp (设置企业的许可自动激活状态).
@@ -2639,7 +2772,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::SetAutoActiveStatusRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::SET_AUTO_ACTIVE_STATUS, None::<&()>, Some(request))
+            .call(
+                &endpoints::SET_AUTO_ACTIVE_STATUS,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get a corp's license auto-activation setting (查询企业的许可自动激活状态).
@@ -2654,7 +2792,12 @@ impl<'a> ProviderLicense<'a> {
         request: &types::GetAutoActiveStatusRequest,
     ) -> Result<types::AutoActiveStatus, crate::Error> {
         self.handle
-            .call(&endpoints::GET_AUTO_ACTIVE_STATUS, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_AUTO_ACTIVE_STATUS,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }

@@ -450,7 +450,14 @@ impl<'a> CorpMedia<'a> {
         &self,
         query: &types::GetMediaQuery,
     ) -> Result<crate::Download, crate::Error> {
-        self.handle.call_download(&endpoints::GET, Some(query), None::<&()>).await
+        self.handle
+            .call(
+                &endpoints::GET,
+                Some(query),
+                None::<&()>,
+                crate::http::decode_download,
+            )
+            .await
     }
     /// Start an asynchronous upload from a URL (生成异步上传任务).
     ///
@@ -467,7 +474,14 @@ impl<'a> CorpMedia<'a> {
         &self,
         request: &types::UploadByUrlRequest,
     ) -> Result<types::UploadByUrlReply, crate::Error> {
-        self.handle.call(&endpoints::UPLOAD_BY_URL, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::UPLOAD_BY_URL,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the result of an asynchronous upload (查询异步任务结果).
     ///
@@ -479,7 +493,12 @@ impl<'a> CorpMedia<'a> {
         request: &types::UploadByUrlResultRequest,
     ) -> Result<types::UploadByUrlResultReply, crate::Error> {
         self.handle
-            .call(&endpoints::GET_UPLOAD_BY_URL_RESULT, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_UPLOAD_BY_URL_RESULT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Upload an attachment for moments and product albums (上传附件资源).

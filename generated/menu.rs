@@ -326,7 +326,14 @@ impl<'a> CorpMenu<'a> {
         query: &types::MenuCreateQuery,
         request: &types::Menu,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::CREATE, Some(query), Some(request)).await
+        self.handle
+            .call(
+                &endpoints::CREATE,
+                Some(query),
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the app's custom menu (获取菜单).
     ///
@@ -342,7 +349,9 @@ impl<'a> CorpMenu<'a> {
         &self,
         query: &types::MenuAgentQuery,
     ) -> Result<types::MenuReply, crate::Error> {
-        self.handle.call(&endpoints::GET, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
     /// Delete the app's custom menu (删除菜单).
     ///
@@ -357,7 +366,9 @@ impl<'a> CorpMenu<'a> {
         &self,
         query: &types::MenuAgentQuery,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::DELETE, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::DELETE, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
 }
 impl crate::Corp {

@@ -2116,7 +2116,9 @@ impl<'a> CorpMessage<'a> {
         &self,
         request: &types::SendMessageRequest,
     ) -> Result<types::SendMessageReply, crate::Error> {
-        self.handle.call(&endpoints::SEND, None::<&()>, Some(request)).await
+        self.handle
+            .call(&endpoints::SEND, None::<&()>, Some(request), crate::http::decode_json)
+            .await
     }
     /// Recall an app message (撤回应用消息).
     ///
@@ -2133,7 +2135,14 @@ impl<'a> CorpMessage<'a> {
         &self,
         request: &types::RecallMessageRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::RECALL, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::RECALL,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Update a sent template card (更新模版卡片消息).
     ///
@@ -2154,7 +2163,12 @@ impl<'a> CorpMessage<'a> {
         request: &types::UpdateTemplateCardRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::UPDATE_TEMPLATE_CARD, None::<&()>, Some(request))
+            .call(
+                &endpoints::UPDATE_TEMPLATE_CARD,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }

@@ -167,7 +167,14 @@ impl<'a> SuiteMiniprogram<'a> {
         &self,
         query: &types::Jscode2sessionQuery,
     ) -> Result<types::MiniprogramSession, crate::Error> {
-        self.handle.call(&endpoints::JSCODE2SESSION, Some(query), None::<&()>).await
+        self.handle
+            .call(
+                &endpoints::JSCODE2SESSION,
+                Some(query),
+                None::<&()>,
+                crate::http::decode_json,
+            )
+            .await
     }
 }
 impl crate::Suite {
@@ -214,7 +221,12 @@ impl<'a> CorpMiniprogram<'a> {
         &self,
     ) -> Result<types::MassCallTicket, crate::Error> {
         self.handle
-            .call(&endpoints::APPLY_MASS_CALL_TICKET, None::<&()>, None::<&()>)
+            .call(
+                &endpoints::APPLY_MASS_CALL_TICKET,
+                None::<&()>,
+                None::<&()>,
+                crate::http::decode_json,
+            )
             .await
     }
 }

@@ -967,7 +967,14 @@ impl<'a> CorpMoment<'a> {
         &self,
         request: &types::AddMomentTaskRequest,
     ) -> Result<types::AddMomentTaskReply, crate::Error> {
-        self.handle.call(&endpoints::ADD_MOMENT_TASK, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::ADD_MOMENT_TASK,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the result of creating a Moments task (获取任务创建结果).
     ///
@@ -984,7 +991,12 @@ impl<'a> CorpMoment<'a> {
         query: &types::GetMomentTaskResultQuery,
     ) -> Result<types::MomentTaskResult, crate::Error> {
         self.handle
-            .call(&endpoints::GET_MOMENT_TASK_RESULT, Some(query), None::<&()>)
+            .call(
+                &endpoints::GET_MOMENT_TASK_RESULT,
+                Some(query),
+                None::<&()>,
+                crate::http::decode_json,
+            )
             .await
     }
     /// Stop publishing a corp Moment (停止发表企业朋友圈).
@@ -1001,7 +1013,12 @@ impl<'a> CorpMoment<'a> {
         request: &types::CancelMomentTaskRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::CANCEL_MOMENT_TASK, None::<&()>, Some(request))
+            .call(
+                &endpoints::CANCEL_MOMENT_TASK,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// List the corp's Moments (获取企业全部的发表列表).
@@ -1019,7 +1036,14 @@ impl<'a> CorpMoment<'a> {
         &self,
         request: &types::GetMomentListRequest,
     ) -> Result<types::MomentList, crate::Error> {
-        self.handle.call(&endpoints::GET_MOMENT_LIST, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_MOMENT_LIST,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::get_moment_list`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1052,7 +1076,14 @@ impl<'a> CorpMoment<'a> {
         &self,
         request: &types::GetMomentTaskRequest,
     ) -> Result<types::MomentTaskList, crate::Error> {
-        self.handle.call(&endpoints::GET_MOMENT_TASK, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_MOMENT_TASK,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::get_moment_task`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1087,7 +1118,12 @@ impl<'a> CorpMoment<'a> {
         request: &types::GetMomentCustomerListRequest,
     ) -> Result<types::MomentCustomerList, crate::Error> {
         self.handle
-            .call(&endpoints::GET_MOMENT_CUSTOMER_LIST, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_MOMENT_CUSTOMER_LIST,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Every page of [`Self::get_moment_customer_list`], as a stream: `request` is the first page's
@@ -1122,7 +1158,12 @@ impl<'a> CorpMoment<'a> {
         request: &types::GetMomentSendResultRequest,
     ) -> Result<types::MomentSendResult, crate::Error> {
         self.handle
-            .call(&endpoints::GET_MOMENT_SEND_RESULT, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_MOMENT_SEND_RESULT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Every page of [`Self::get_moment_send_result`], as a stream: `request` is the first page's
@@ -1156,7 +1197,12 @@ impl<'a> CorpMoment<'a> {
         request: &types::GetMomentCommentsRequest,
     ) -> Result<types::MomentComments, crate::Error> {
         self.handle
-            .call(&endpoints::GET_MOMENT_COMMENTS, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_MOMENT_COMMENTS,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }

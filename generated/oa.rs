@@ -2216,7 +2216,12 @@ impl<'a> CorpOa<'a> {
         request: &types::GetTemplateDetailRequest,
     ) -> Result<types::ApprovalTemplateDetail, crate::Error> {
         self.handle
-            .call(&endpoints::GET_TEMPLATE_DETAIL, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_TEMPLATE_DETAIL,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Submit an approval request (提交审批申请).
@@ -2235,7 +2240,14 @@ impl<'a> CorpOa<'a> {
         &self,
         request: &types::ApplyEventRequest,
     ) -> Result<types::ApplyEventReply, crate::Error> {
-        self.handle.call(&endpoints::APPLY_EVENT, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::APPLY_EVENT,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List approval request numbers (批量获取审批单号).
     ///
@@ -2255,7 +2267,14 @@ impl<'a> CorpOa<'a> {
         &self,
         request: &types::GetApprovalInfoRequest,
     ) -> Result<types::ApprovalNumbers, crate::Error> {
-        self.handle.call(&endpoints::GET_APPROVAL_INFO, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_APPROVAL_INFO,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the detail of an approval request (获取审批申请详情).
     ///
@@ -2271,7 +2290,12 @@ impl<'a> CorpOa<'a> {
         request: &types::GetApprovalDetailRequest,
     ) -> Result<types::ApprovalDetailReply, crate::Error> {
         self.handle
-            .call(&endpoints::GET_APPROVAL_DETAIL, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_APPROVAL_DETAIL,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get check-in records (获取打卡记录数据).
@@ -2288,7 +2312,14 @@ impl<'a> CorpOa<'a> {
         &self,
         request: &types::GetCheckinDataRequest,
     ) -> Result<types::CheckinData, crate::Error> {
-        self.handle.call(&endpoints::GET_CHECKIN_DATA, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_CHECKIN_DATA,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get members' check-in rules (获取员工打卡规则).
     ///
@@ -2305,7 +2336,12 @@ impl<'a> CorpOa<'a> {
         request: &types::GetCheckinOptionRequest,
     ) -> Result<types::CheckinOptions, crate::Error> {
         self.handle
-            .call(&endpoints::GET_CHECKIN_OPTION, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_CHECKIN_OPTION,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get daily check-in reports (获取打卡日报数据).
@@ -2324,7 +2360,12 @@ impl<'a> CorpOa<'a> {
         request: &types::CheckinReportRequest,
     ) -> Result<types::CheckinDayReports, crate::Error> {
         self.handle
-            .call(&endpoints::GET_CHECKIN_DAY_DATA, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_CHECKIN_DAY_DATA,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get monthly check-in reports (获取打卡月报数据).
@@ -2343,7 +2384,12 @@ impl<'a> CorpOa<'a> {
         request: &types::CheckinReportRequest,
     ) -> Result<types::CheckinMonthReports, crate::Error> {
         self.handle
-            .call(&endpoints::GET_CHECKIN_MONTH_DATA, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_CHECKIN_MONTH_DATA,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get all check-in rules of the corp (获取企业所有打卡规则).
@@ -2364,7 +2410,12 @@ impl<'a> CorpOa<'a> {
         request: &types::GetCorpCheckinOptionRequest,
     ) -> Result<types::CorpCheckinOptions, crate::Error> {
         self.handle
-            .call(&endpoints::GET_CORP_CHECKIN_OPTION, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_CORP_CHECKIN_OPTION,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get members' shift schedules (获取打卡人员排班信息).
@@ -2382,7 +2433,12 @@ impl<'a> CorpOa<'a> {
         request: &types::GetCheckinScheduleListRequest,
     ) -> Result<types::CheckinScheduleList, crate::Error> {
         self.handle
-            .call(&endpoints::GET_CHECKIN_SCHEDULE_LIST, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_CHECKIN_SCHEDULE_LIST,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Assign shifts to members (为打卡人员排班).
@@ -2400,7 +2456,12 @@ impl<'a> CorpOa<'a> {
         request: &types::SetCheckinScheduleListRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::SET_CHECKIN_SCHEDULE_LIST, None::<&()>, Some(request))
+            .call(
+                &endpoints::SET_CHECKIN_SCHEDULE_LIST,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }

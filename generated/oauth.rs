@@ -361,7 +361,14 @@ impl<'a> SuiteOauth<'a> {
         &self,
         query: &types::GetUserInfo3rdQuery,
     ) -> Result<types::UserInfo3rd, crate::Error> {
-        self.handle.call(&endpoints::GET_USER_INFO_3RD, Some(query), None::<&()>).await
+        self.handle
+            .call(
+                &endpoints::GET_USER_INFO_3RD,
+                Some(query),
+                None::<&()>,
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the visiting user's sensitive details for a third-party app (获取访问用户敏感信息).
     ///
@@ -380,7 +387,12 @@ impl<'a> SuiteOauth<'a> {
         request: &types::GetUserDetail3rdRequest,
     ) -> Result<types::UserDetail3rd, crate::Error> {
         self.handle
-            .call(&endpoints::GET_USER_DETAIL_3RD, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_USER_DETAIL_3RD,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }
@@ -432,7 +444,14 @@ impl<'a> CorpOauth<'a> {
         &self,
         query: &types::GetUserInfoQuery,
     ) -> Result<types::UserInfo, crate::Error> {
-        self.handle.call(&endpoints::GET_USER_INFO, Some(query), None::<&()>).await
+        self.handle
+            .call(
+                &endpoints::GET_USER_INFO,
+                Some(query),
+                None::<&()>,
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the visiting user's sensitive details with a corp token (获取访问用户敏感信息).
     ///
@@ -450,7 +469,14 @@ impl<'a> CorpOauth<'a> {
         &self,
         request: &types::GetUserDetailRequest,
     ) -> Result<types::UserDetail, crate::Error> {
-        self.handle.call(&endpoints::GET_USER_DETAIL, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_USER_DETAIL,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
 }
 impl crate::Corp {

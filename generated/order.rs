@@ -913,7 +913,12 @@ impl<'a> ProviderOrder<'a> {
         request: &types::CreateAdvancedApiOrderRequest,
     ) -> Result<types::AdvancedApiOrderId, crate::Error> {
         self.handle
-            .call(&endpoints::CREATE_ADVANCED_API_ORDER, None::<&()>, Some(request))
+            .call(
+                &endpoints::CREATE_ADVANCED_API_ORDER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Cancel an unpaid advanced-API order (取消订单, 数据与智能专区).
@@ -928,7 +933,12 @@ impl<'a> ProviderOrder<'a> {
         request: &types::AdvancedApiOrderIdRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::CANCEL_ADVANCED_API_ORDER, None::<&()>, Some(request))
+            .call(
+                &endpoints::CANCEL_ADVANCED_API_ORDER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Pay an advanced-API order from the recharge balance (使用余额支付订单).
@@ -949,7 +959,12 @@ impl<'a> ProviderOrder<'a> {
         request: &types::SubmitAdvancedApiPayRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::SUBMIT_ADVANCED_API_PAY, None::<&()>, Some(request))
+            .call(
+                &endpoints::SUBMIT_ADVANCED_API_PAY,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// List the provider's advanced-API orders (获取订单列表, 数据与智能专区).
@@ -965,7 +980,12 @@ impl<'a> ProviderOrder<'a> {
         request: &types::ListAdvancedApiOrdersRequest,
     ) -> Result<types::AdvancedApiOrderList, crate::Error> {
         self.handle
-            .call(&endpoints::LIST_ADVANCED_API_ORDERS, None::<&()>, Some(request))
+            .call(
+                &endpoints::LIST_ADVANCED_API_ORDERS,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Every page of [`Self::list_advanced_api_orders`], as a stream: `request` is the first page's
@@ -998,7 +1018,12 @@ impl<'a> ProviderOrder<'a> {
         request: &types::AdvancedApiOrderIdRequest,
     ) -> Result<types::AdvancedApiOrderDetail, crate::Error> {
         self.handle
-            .call(&endpoints::GET_ADVANCED_API_ORDER, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_ADVANCED_API_ORDER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Get what a customer corp bought of an advanced API (获取企业已购信息).
@@ -1016,7 +1041,12 @@ impl<'a> ProviderOrder<'a> {
         request: &types::GetAdvancedApiCorpBuyInfoRequest,
     ) -> Result<types::AdvancedApiCorpBuyInfo, crate::Error> {
         self.handle
-            .call(&endpoints::GET_ADVANCED_API_CORP_BUY_INFO, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_ADVANCED_API_CORP_BUY_INFO,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }
@@ -1063,7 +1093,14 @@ impl<'a> SuiteOrder<'a> {
         &self,
         request: &types::GetOrderRequest,
     ) -> Result<types::AppOrder, crate::Error> {
-        self.handle.call(&endpoints::GET_APP_ORDER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_APP_ORDER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List the app's orders in a time range (获取订单列表).
     ///
@@ -1078,7 +1115,12 @@ impl<'a> SuiteOrder<'a> {
         request: &types::GetOrderListRequest,
     ) -> Result<types::AppOrderList, crate::Error> {
         self.handle
-            .call(&endpoints::GET_APP_ORDER_LIST, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_APP_ORDER_LIST,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Extend a corp's trial of the app (延长试用期).
@@ -1094,7 +1136,14 @@ impl<'a> SuiteOrder<'a> {
         &self,
         request: &types::ProlongTryRequest,
     ) -> Result<types::ProlongTryResult, crate::Error> {
-        self.handle.call(&endpoints::PROLONG_TRY, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::PROLONG_TRY,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
 }
 impl crate::Suite {

@@ -1339,7 +1339,14 @@ impl<'a> ProviderPaytool<'a> {
         &self,
         request: &types::OpenOrderRequest,
     ) -> Result<types::OpenedOrder, crate::Error> {
-        self.handle.call(&endpoints::OPEN_ORDER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::OPEN_ORDER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Cancel a collection order (取消收款订单).
     ///
@@ -1354,7 +1361,14 @@ impl<'a> ProviderPaytool<'a> {
         &self,
         request: &types::CloseOrderRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::CLOSE_ORDER, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::CLOSE_ORDER,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List collection orders created in a time range (获取收款订单列表).
     ///
@@ -1370,7 +1384,14 @@ impl<'a> ProviderPaytool<'a> {
         &self,
         request: &types::GetOrderListRequest,
     ) -> Result<types::PayOrderList, crate::Error> {
-        self.handle.call(&endpoints::GET_ORDER_LIST, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_ORDER_LIST,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get one collection order's details (获取收款订单详情).
     ///
@@ -1386,7 +1407,14 @@ impl<'a> ProviderPaytool<'a> {
         &self,
         request: &types::GetOrderDetailRequest,
     ) -> Result<types::PayOrderDetail, crate::Error> {
-        self.handle.call(&endpoints::GET_ORDER_DETAIL, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_ORDER_DETAIL,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List the invoices customers requested for app orders (获取发票列表).
     ///
@@ -1401,7 +1429,14 @@ impl<'a> ProviderPaytool<'a> {
         &self,
         request: &types::GetInvoiceListRequest,
     ) -> Result<types::InvoiceList, crate::Error> {
-        self.handle.call(&endpoints::GET_INVOICE_LIST, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::GET_INVOICE_LIST,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::get_invoice_list`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1435,7 +1470,12 @@ impl<'a> ProviderPaytool<'a> {
         request: &types::MarkInvoiceStatusRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
         self.handle
-            .call(&endpoints::MARK_INVOICE_STATUS, None::<&()>, Some(request))
+            .call(
+                &endpoints::MARK_INVOICE_STATUS,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }

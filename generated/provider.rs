@@ -539,7 +539,13 @@ impl crate::Provider {
         &self,
         request: &types::GetProviderTokenRequest,
     ) -> Result<types::ProviderAccessToken, crate::Error> {
-        self.call(&endpoints::GET_PROVIDER_TOKEN, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_PROVIDER_TOKEN,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the logged-in user's identity (获取登录用户信息).
     ///
@@ -557,7 +563,13 @@ impl crate::Provider {
         &self,
         request: &types::GetLoginInfoRequest,
     ) -> Result<types::LoginInfo, crate::Error> {
-        self.call(&endpoints::GET_LOGIN_INFO, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_LOGIN_INFO,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get a register code for a registration promotion package (获取注册码).
     ///
@@ -574,7 +586,13 @@ impl crate::Provider {
         &self,
         request: &types::GetRegisterCodeRequest,
     ) -> Result<types::RegisterCode, crate::Error> {
-        self.call(&endpoints::GET_REGISTER_CODE, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_REGISTER_CODE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Query the registration status of a register code (查询注册状态).
     ///
@@ -591,7 +609,13 @@ impl crate::Provider {
         &self,
         request: &types::GetRegisterInfoRequest,
     ) -> Result<types::RegisterInfo, crate::Error> {
-        self.call(&endpoints::GET_REGISTER_INFO, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_REGISTER_INFO,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Convert a plaintext corpid to the provider's encrypted corpid (明文corpid转换为加密corpid).
     ///
@@ -606,7 +630,13 @@ impl crate::Provider {
         &self,
         request: &types::CorpidToOpencorpidRequest,
     ) -> Result<types::OpenCorpid, crate::Error> {
-        self.call(&endpoints::CORPID_TO_OPENCORPID, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::CORPID_TO_OPENCORPID,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get a parameterized authorization link for 代开发 templates (获取带参授权链接).
     ///
@@ -622,6 +652,12 @@ impl crate::Provider {
         &self,
         request: &types::GetCustomizedAuthUrlRequest,
     ) -> Result<types::CustomizedAuthUrl, crate::Error> {
-        self.call(&endpoints::GET_CUSTOMIZED_AUTH_URL, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_CUSTOMIZED_AUTH_URL,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
 }

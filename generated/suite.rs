@@ -191,7 +191,13 @@ impl crate::Suite {
         &self,
         request: &types::GetSuiteTokenRequest,
     ) -> Result<types::SuiteAccessToken, crate::Error> {
-        self.call(&endpoints::GET_SUITE_TOKEN, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_SUITE_TOKEN,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Get the suite's install QR code (获取应用二维码).
     ///
@@ -208,6 +214,12 @@ impl crate::Suite {
         &self,
         request: &types::GetAppQrcodeRequest,
     ) -> Result<crate::Payload<types::AppQrcode>, crate::Error> {
-        self.call_payload(&endpoints::GET_APP_QRCODE, None::<&()>, Some(request)).await
+        self.call(
+                &endpoints::GET_APP_QRCODE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_payload,
+            )
+            .await
     }
 }

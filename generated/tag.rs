@@ -361,7 +361,14 @@ impl<'a> CorpTag<'a> {
         &self,
         request: &types::CreateTagRequest,
     ) -> Result<types::CreatedTag, crate::Error> {
-        self.handle.call(&endpoints::CREATE, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::CREATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Rename a tag (更新标签名字).
     ///
@@ -374,7 +381,14 @@ impl<'a> CorpTag<'a> {
         &self,
         request: &types::UpdateTagRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::UPDATE, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::UPDATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Delete a tag (删除标签).
     ///
@@ -387,7 +401,9 @@ impl<'a> CorpTag<'a> {
         &self,
         query: &types::TagIdQuery,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::DELETE, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::DELETE, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
     /// Get a tag's members (获取标签成员).
     ///
@@ -402,7 +418,9 @@ impl<'a> CorpTag<'a> {
         &self,
         query: &types::TagIdQuery,
     ) -> Result<types::TagMembers, crate::Error> {
-        self.handle.call(&endpoints::GET, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
     /// Add members to a tag (增加标签成员).
     ///
@@ -419,7 +437,14 @@ impl<'a> CorpTag<'a> {
         &self,
         request: &types::TagUsersRequest,
     ) -> Result<types::TagUsersResult, crate::Error> {
-        self.handle.call(&endpoints::ADD_USERS, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::ADD_USERS,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Remove members from a tag (删除标签成员).
     ///
@@ -434,7 +459,14 @@ impl<'a> CorpTag<'a> {
         &self,
         request: &types::TagUsersRequest,
     ) -> Result<types::TagUsersResult, crate::Error> {
-        self.handle.call(&endpoints::DELETE_USERS, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::DELETE_USERS,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List tags (获取标签列表).
     ///
@@ -444,7 +476,9 @@ impl<'a> CorpTag<'a> {
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90352>
     pub async fn list(&self) -> Result<types::TagList, crate::Error> {
-        self.handle.call(&endpoints::LIST, None::<&()>, None::<&()>).await
+        self.handle
+            .call(&endpoints::LIST, None::<&()>, None::<&()>, crate::http::decode_json)
+            .await
     }
 }
 impl crate::Corp {

@@ -1246,7 +1246,9 @@ impl<'a> CorpUser<'a> {
         &self,
         query: &types::UseridQuery,
     ) -> Result<types::User, crate::Error> {
-        self.handle.call(&endpoints::GET, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
     /// Create a member (创建成员).
     ///
@@ -1265,7 +1267,14 @@ impl<'a> CorpUser<'a> {
         &self,
         request: &types::CreateUserRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::CREATE, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::CREATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Update a member (更新成员).
     ///
@@ -1282,7 +1291,14 @@ impl<'a> CorpUser<'a> {
         &self,
         request: &types::UpdateUserRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::UPDATE, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::UPDATE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Delete a member (删除成员).
     ///
@@ -1299,7 +1315,9 @@ impl<'a> CorpUser<'a> {
         &self,
         query: &types::UseridQuery,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::DELETE, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::DELETE, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
     /// Delete several members (批量删除成员).
     ///
@@ -1316,7 +1334,14 @@ impl<'a> CorpUser<'a> {
         &self,
         request: &types::BatchDeleteUsersRequest,
     ) -> Result<types::EmptyReply, crate::Error> {
-        self.handle.call(&endpoints::BATCH_DELETE, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::BATCH_DELETE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List the members of a department (获取部门成员).
     ///
@@ -1331,7 +1356,14 @@ impl<'a> CorpUser<'a> {
         &self,
         query: &types::DepartmentUsersQuery,
     ) -> Result<types::SimpleUserList, crate::Error> {
-        self.handle.call(&endpoints::SIMPLE_LIST, Some(query), None::<&()>).await
+        self.handle
+            .call(
+                &endpoints::SIMPLE_LIST,
+                Some(query),
+                None::<&()>,
+                crate::http::decode_json,
+            )
+            .await
     }
     /// List the members of a department with details (获取部门成员详情).
     ///
@@ -1345,7 +1377,9 @@ impl<'a> CorpUser<'a> {
         &self,
         query: &types::DepartmentUsersQuery,
     ) -> Result<types::UserList, crate::Error> {
-        self.handle.call(&endpoints::LIST, Some(query), None::<&()>).await
+        self.handle
+            .call(&endpoints::LIST, Some(query), None::<&()>, crate::http::decode_json)
+            .await
     }
     /// List the ids of all members, page by page (获取成员ID列表).
     ///
@@ -1363,7 +1397,14 @@ impl<'a> CorpUser<'a> {
         &self,
         request: &types::ListIdRequest,
     ) -> Result<types::DeptUserPage, crate::Error> {
-        self.handle.call(&endpoints::LIST_ID, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::LIST_ID,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Every page of [`Self::list_id`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1395,7 +1436,14 @@ impl<'a> CorpUser<'a> {
         &self,
         request: &types::ConvertToOpenidRequest,
     ) -> Result<types::Openid, crate::Error> {
-        self.handle.call(&endpoints::CONVERT_TO_OPENID, None::<&()>, Some(request)).await
+        self.handle
+            .call(
+                &endpoints::CONVERT_TO_OPENID,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
+            .await
     }
     /// Find a member's userid by mobile number (手机号获取userid).
     ///
@@ -1411,7 +1459,12 @@ impl<'a> CorpUser<'a> {
         request: &types::GetUseridByMobileRequest,
     ) -> Result<types::Userid, crate::Error> {
         self.handle
-            .call(&endpoints::GET_USERID_BY_MOBILE, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_USERID_BY_MOBILE,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
     /// Find a member's userid by email (邮箱获取userid).
@@ -1429,7 +1482,12 @@ impl<'a> CorpUser<'a> {
         request: &types::GetUseridByEmailRequest,
     ) -> Result<types::Userid, crate::Error> {
         self.handle
-            .call(&endpoints::GET_USERID_BY_EMAIL, None::<&()>, Some(request))
+            .call(
+                &endpoints::GET_USERID_BY_EMAIL,
+                None::<&()>,
+                Some(request),
+                crate::http::decode_json,
+            )
             .await
     }
 }

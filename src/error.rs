@@ -307,8 +307,13 @@ impl Error {
         }
     }
 
-    /// This WeCom error, restated as the loss of `corp_id`'s authorization.
+    /// When this is WeCom saying the authorization is gone (see
+    /// [`Error::is_authorization_gone`]), the same error restated as the loss
+    /// of `corp_id`'s authorization; any other error unchanged.
     pub(crate) fn into_authorization_gone(self, suite_id: &SuiteId, corp_id: &CorpId) -> Error {
+        if !self.is_authorization_gone() {
+            return self;
+        }
         match self {
             Error::Api { endpoint, code, message, .. } => Error::AuthorizationGone {
                 endpoint,

@@ -572,7 +572,7 @@ fn method(e: &Endpoint, receiver: TokenStream) -> TokenStream {
             }
         };
     }
-    let (ret, call) = match e.response_format {
+    let (ret, decode) = match e.response_format {
         ResponseFormat::Download => {
             docs.push(String::new());
             docs.push(
@@ -580,21 +580,21 @@ fn method(e: &Endpoint, receiver: TokenStream) -> TokenStream {
                  place is WeCom's error."
                     .into(),
             );
-            (quote!(crate::Download), quote!(call_download))
+            (quote!(crate::Download), quote!(decode_download))
         }
-        ResponseFormat::Json => (quote!(types::#response), quote!(call)),
+        ResponseFormat::Json => (quote!(types::#response), quote!(decode_json)),
         ResponseFormat::JsonOrBinary => {
             docs.push(String::new());
             docs.push(
                 " Returns [`crate::Payload::Binary`] when WeCom answers with content other than JSON.".into(),
             );
-            (quote!(crate::Payload<types::#response>), quote!(call_payload))
+            (quote!(crate::Payload<types::#response>), quote!(decode_payload))
         }
     };
     quote! {
         #(#[doc = #docs])*
         pub async fn #name(&self, #(#params),*) -> Result<#ret, crate::Error> {
-            #receiver.#call(&endpoints::#endpoint, #query_arg, #body_arg).await
+            #receiver.call(&endpoints::#endpoint, #query_arg, #body_arg, crate::http::#decode).await
         }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::credential_handles::{AccessTokenHandle, PermanentCodeHandle, Runtime, TicketHandle};
 use crate::error::{EndpointName, Error};
-use crate::http::{Client, Download, Endpoint, Payload, TokenKind, TokenScope, UploadFile};
+use crate::http::{Client, Decode, Endpoint, TokenKind, TokenScope, UploadFile};
 use crate::ids::{CorpId, SuiteId};
 
 /// What every handle does with a call: refuse it if the suite's kind may not
@@ -25,37 +25,22 @@ macro_rules! handle_calls {
                 &self.client
             }
 
-            pub(crate) async fn call<Q, B, R>(
+            /// A spec'd call through this handle's scope; `decode` makes the
+            /// reply what the endpoint answers (JSON, JSON or binary, a file).
+            pub(crate) async fn call<Q, B, T>(
                 &self,
                 endpoint: &'static Endpoint,
                 query: Option<&Q>,
                 body: Option<&B>,
-            ) -> Result<R, Error>
+                decode: Decode<T>,
+            ) -> Result<T, Error>
             where
                 Q: Serialize + ?Sized,
                 B: Serialize + ?Sized,
-                R: DeserializeOwned,
             {
                 self.check_app_kind(endpoint)?;
                 let scope = self.scope(endpoint)?;
-                self.client.call(endpoint, scope, query, body).await
-            }
-
-            #[allow(dead_code)]
-            pub(crate) async fn call_payload<Q, B, R>(
-                &self,
-                endpoint: &'static Endpoint,
-                query: Option<&Q>,
-                body: Option<&B>,
-            ) -> Result<Payload<R>, Error>
-            where
-                Q: Serialize + ?Sized,
-                B: Serialize + ?Sized,
-                R: DeserializeOwned,
-            {
-                self.check_app_kind(endpoint)?;
-                let scope = self.scope(endpoint)?;
-                self.client.call_payload(endpoint, scope, query, body).await
+                self.client.call(endpoint, scope, query, body, decode).await
             }
 
             /// A call with a token the caller holds (`registration` endpoints).
@@ -90,22 +75,6 @@ macro_rules! handle_calls {
                 self.check_app_kind(endpoint)?;
                 let scope = self.scope(endpoint)?;
                 self.client.call_upload(endpoint, scope, query, file).await
-            }
-
-            #[allow(dead_code)]
-            pub(crate) async fn call_download<Q, B>(
-                &self,
-                endpoint: &'static Endpoint,
-                query: Option<&Q>,
-                body: Option<&B>,
-            ) -> Result<Download, Error>
-            where
-                Q: Serialize + ?Sized,
-                B: Serialize + ?Sized,
-            {
-                self.check_app_kind(endpoint)?;
-                let scope = self.scope(endpoint)?;
-                self.client.call_download(endpoint, scope, query, body).await
             }
         }
     };

@@ -552,13 +552,7 @@ impl TokenManager {
         } else {
             self.call_with_token(&scope, &GET_JSAPI_TICKET, None::<&()>, None::<&()>).await
         }
-        .map_err(|e| {
-            if e.is_authorization_gone() {
-                e.into_authorization_gone(suite_id, corp_id)
-            } else {
-                e
-            }
-        })?;
+        .map_err(|e| e.into_authorization_gone(suite_id, corp_id))?;
         issued(&what, reply.ticket, reply.expires_in)
     }
 
@@ -679,13 +673,7 @@ impl TokenManager {
         let reply: DownstreamToken = self
             .call_with_token(&upstream, &DOWNSTREAM_GET_TOKEN, None::<&()>, Some(&request))
             .await
-            .map_err(|e| {
-                if e.is_authorization_gone() {
-                    e.into_authorization_gone(suite_id, corp_id)
-                } else {
-                    e
-                }
-            })?;
+            .map_err(|e| e.into_authorization_gone(suite_id, corp_id))?;
         issued(&format!("downstream corp {downstream}"), reply.access_token, reply.expires_in)
     }
 
@@ -736,21 +724,18 @@ impl TokenManager {
             let target = Target::of(&GET_CUSTOMIZED_CORP_TOKEN);
             let result: Result<CorpAccessToken, Error> =
                 self.client.run(target, TokenUse::Without, Some(&query), None::<&()>, decode_json).await;
-            return match result {
-                Ok(reply) => issued(&format!("corp {corp_id}"), reply.access_token, reply.expires_in),
-                Err(e) if e.is_authorization_gone() => Err(e.into_authorization_gone(suite_id, corp_id)),
-                Err(e) => Err(e),
-            };
+            let reply = result.map_err(|e| e.into_authorization_gone(suite_id, corp_id))?;
+            return issued(&format!("corp {corp_id}"), reply.access_token, reply.expires_in);
         }
         let request = GetCorpTokenRequest {
             auth_corpid: corp_id.to_string(),
             permanent_code: code.expose().to_owned(),
         };
         let suite_scope = TokenScope::Suite(suite_id.clone());
-        let reply: CorpAccessToken =
-            self.call_with_token(&suite_scope, &GET_CORP_TOKEN, None::<&()>, Some(&request)).await.map_err(
-                |e| if e.is_authorization_gone() { e.into_authorization_gone(suite_id, corp_id) } else { e },
-            )?;
+        let reply: CorpAccessToken = self
+            .call_with_token(&suite_scope, &GET_CORP_TOKEN, None::<&()>, Some(&request))
+            .await
+            .map_err(|e| e.into_authorization_gone(suite_id, corp_id))?;
         issued(&format!("corp {corp_id}"), reply.access_token, reply.expires_in)
     }
 

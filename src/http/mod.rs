@@ -250,6 +250,9 @@ struct Envelope {
     errmsg: Option<String>,
 }
 
+/// Turns a reply into what a call answers.
+pub(crate) type Decode<T> = fn(&Target<'_>, Reply) -> Result<T, Error>;
+
 /// A raw reply: content type and body; or, for a download, the file still
 /// arriving.
 pub(crate) struct Reply {
@@ -347,38 +350,22 @@ impl Client {
         self.inner.app_kinds.get(suite_id).copied()
     }
 
-    /// Performs a spec'd call whose reply is JSON and decodes it into `R`.
-    pub(crate) async fn call<Q, B, R>(
+    /// Performs a spec'd call; `decode` makes the reply what the endpoint
+    /// answers: [`decode_json`], [`decode_payload`] or [`decode_download`].
+    pub(crate) async fn call<Q, B, T>(
         &self,
         endpoint: &'static Endpoint,
         scope: Option<TokenScope>,
         query: Option<&Q>,
         body: Option<&B>,
-    ) -> Result<R, Error>
+        decode: Decode<T>,
+    ) -> Result<T, Error>
     where
         Q: Serialize + ?Sized,
         B: Serialize + ?Sized,
-        R: DeserializeOwned,
     {
         let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
-        self.run(Target::of(endpoint), tokens, query, body, decode_json).await
-    }
-
-    /// Performs a spec'd call whose reply is JSON or binary content.
-    pub(crate) async fn call_payload<Q, B, R>(
-        &self,
-        endpoint: &'static Endpoint,
-        scope: Option<TokenScope>,
-        query: Option<&Q>,
-        body: Option<&B>,
-    ) -> Result<Payload<R>, Error>
-    where
-        Q: Serialize + ?Sized,
-        B: Serialize + ?Sized,
-        R: DeserializeOwned,
-    {
-        let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
-        self.run(Target::of(endpoint), tokens, query, body, decode_payload).await
+        self.run(Target::of(endpoint), tokens, query, body, decode).await
     }
 
     /// Performs a spec'd call with a token the caller holds; an empty one is
@@ -434,22 +421,6 @@ impl Client {
         self.run_body(target, tokens, query, body, decode_json).await
     }
 
-    /// Performs a spec'd download: the file, handed over as it arrives.
-    pub(crate) async fn call_download<Q, B>(
-        &self,
-        endpoint: &'static Endpoint,
-        scope: Option<TokenScope>,
-        query: Option<&Q>,
-        body: Option<&B>,
-    ) -> Result<Download, Error>
-    where
-        Q: Serialize + ?Sized,
-        B: Serialize + ?Sized,
-    {
-        let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
-        self.run(Target::of(endpoint), tokens, query, body, decode_download).await
-    }
-
     /// The call loop: token, attempt, envelope; then one refetch on an
     /// invalid token, back-off on retryable failures, one pause on a rate
     /// limit (see [`RetryPolicy`]), and "authorization gone" for a corp WeCom
@@ -460,7 +431,7 @@ impl Client {
         tokens: TokenUse<'_>,
         query: Option<&Q>,
         body: Option<&B>,
-        decode: fn(&Target<'_>, Reply) -> Result<T, Error>,
+        decode: Decode<T>,
     ) -> Result<T, Error>
     where
         Q: Serialize + ?Sized,
@@ -482,7 +453,7 @@ impl Client {
         tokens: TokenUse<'_>,
         query: Vec<(String, String)>,
         body: RequestBody,
-        decode: fn(&Target<'_>, Reply) -> Result<T, Error>,
+        decode: Decode<T>,
     ) -> Result<T, Error> {
         let (suite, corp) = match tokens {
             TokenUse::Scope(TokenScope::Suite(s)) => (Some(s.as_str()), None),
@@ -755,17 +726,24 @@ pub(crate) fn decode_json<R: DeserializeOwned>(target: &Target<'_>, reply: Reply
         body: body_excerpt(body),
     };
     let envelope: Envelope = serde_json::from_slice(body).map_err(decode_error)?;
-    match envelope.errcode {
-        None | Some(0) => serde_json::from_slice(body).map_err(decode_error),
-        Some(code) => {
-            tracing::debug!(code, "WeCom error");
-            Err(api_error(target.name.clone(), code, envelope.errmsg.unwrap_or_default()))
-        }
+    match refusal(target, envelope) {
+        None => serde_json::from_slice(body).map_err(decode_error),
+        Some(error) => Err(error),
     }
 }
 
+/// WeCom's error when the envelope carries a non-zero `errcode`.
+fn refusal(target: &Target<'_>, envelope: Envelope) -> Option<Error> {
+    let code = envelope.errcode.filter(|code| *code != 0)?;
+    tracing::debug!(code, "WeCom error");
+    Some(api_error(target.name.clone(), code, envelope.errmsg.unwrap_or_default()))
+}
+
 /// JSON (with the envelope rule) when the reply is JSON, the bytes otherwise.
-fn decode_payload<R: DeserializeOwned>(target: &Target<'_>, reply: Reply) -> Result<Payload<R>, Error> {
+pub(crate) fn decode_payload<R: DeserializeOwned>(
+    target: &Target<'_>,
+    reply: Reply,
+) -> Result<Payload<R>, Error> {
     let looks_json = reply.content_type.contains("json")
         || reply.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     if looks_json {
@@ -777,19 +755,16 @@ fn decode_payload<R: DeserializeOwned>(target: &Target<'_>, reply: Reply) -> Res
 
 /// The file as it arrives; or, read whole, WeCom's error when the body is
 /// its JSON envelope with a non-zero `errcode`, else the file.
-fn decode_download(target: &Target<'_>, reply: Reply) -> Result<Download, Error> {
+pub(crate) fn decode_download(target: &Target<'_>, reply: Reply) -> Result<Download, Error> {
     if let Some(download) = reply.download {
         return Ok(download);
     }
-    let looks_json = reply.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if looks_json {
-        if let Ok(Envelope { errcode: Some(code), errmsg }) = serde_json::from_slice::<Envelope>(&reply.body)
-        {
-            if code != 0 {
-                tracing::debug!(code, "WeCom error");
-                return Err(api_error(target.name.clone(), code, errmsg.unwrap_or_default()));
-            }
-        }
+    // A JSON body that parses as WeCom's envelope with an errcode is its
+    // refusal; anything else is the file itself.
+    let looks_object = reply.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let envelope = looks_object.then(|| serde_json::from_slice(&reply.body).ok()).flatten();
+    if let Some(error) = envelope.and_then(|e| refusal(target, e)) {
+        return Err(error);
     }
     Ok(Download::buffered(target.name.clone(), reply.content_type, reply.body))
 }
