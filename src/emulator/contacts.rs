@@ -10,11 +10,6 @@ use super::state::{Shared, TokenOwner};
 use crate::api::user::endpoints as user;
 use crate::http::Endpoint;
 
-/// The corp a corp token was issued for (`suite_id/corp_id`).
-fn corp_of(caller: Option<&TokenOwner>) -> Option<String> {
-    caller.and_then(|c| c.owner.rsplit_once('/')).map(|(_, corp)| corp.to_owned())
-}
-
 /// The answer of a member endpoint whose answer depends on state.
 pub(super) fn answer(
     shared: &Shared,
@@ -29,7 +24,7 @@ pub(super) fn answer(
     if !(is(&user::CREATE) || is(&user::GET) || is(&user::UPDATE) || is(&user::DELETE)) {
         return None;
     }
-    let corp = corp_of(caller)?;
+    let corp = caller?.suite_and_corp()?.1.to_owned();
     let userid = params.get("userid").and_then(Value::as_str).unwrap_or_default().to_owned();
     let mut state = shared.state();
     // A corp that never created a member gets the samples.
@@ -66,7 +61,7 @@ pub(super) fn answer(
 /// `list_id` over the members created in the caller's corp, `limit` at a
 /// time: the cursor is where the next page starts; the last page has none.
 fn list_id(shared: &Shared, params: &Map<String, Value>, caller: Option<&TokenOwner>) -> Option<Response> {
-    let corp = corp_of(caller)?;
+    let corp = caller?.suite_and_corp()?.1.to_owned();
     let state = shared.state();
     let members = state.members.get(&corp)?;
     let mut userids: Vec<&String> = members.keys().collect();

@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::records::{RecordedUpload, StoredMedia};
-use super::reply::{json_reply, wecom_error};
+use super::reply::{sample_with, wecom_error};
 use super::state::{random_code, Shared};
 use crate::http::{Endpoint, ResponseFormat};
 
@@ -100,8 +100,13 @@ pub(super) fn upload(
     }
     let media_id = format!("emu-media-{}", random_code(40));
     let created_at = shared.now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    let mut reply: Value = serde_json::from_str(endpoint.example_response).unwrap_or_default();
-    if let Some(map) = reply.as_object_mut() {
+    let stored = StoredMedia {
+        file_name: file.file_name.clone(),
+        content_type: file.content_type.clone(),
+        bytes: file.bytes.clone(),
+    };
+    shared.state().media.insert(media_id.clone(), stored);
+    sample_with(endpoint, |map| {
         for (key, value) in map.iter_mut() {
             *value = match (key.as_str(), &*value) {
                 ("media_id", _) => Value::from(media_id.clone()),
@@ -112,14 +117,7 @@ pub(super) fn upload(
                 _ => continue,
             };
         }
-    }
-    let stored = StoredMedia {
-        file_name: file.file_name.clone(),
-        content_type: file.content_type.clone(),
-        bytes: file.bytes.clone(),
-    };
-    shared.state().media.insert(media_id, stored);
-    json_reply(&reply)
+    })
 }
 
 /// The answer of a download: the kept file with WeCom's headers, or 40007.

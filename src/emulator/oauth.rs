@@ -13,10 +13,10 @@ use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::records::{OAuthCode, UserTicket};
-use super::reply::{json_reply, wecom_error};
+use super::reply::{sample, sample_with, wecom_error};
 use super::state::{random_code, Shared, TokenOwner};
 use crate::api::oauth::endpoints as oauth;
-use crate::http::{Endpoint, TokenKind};
+use crate::http::Endpoint;
 
 /// How long a code lives (WeCom: 5 minutes).
 pub const OAUTH_CODE_LIFETIME: Duration = Duration::from_secs(300);
@@ -82,9 +82,16 @@ pub(super) fn answer(
 
 /// The suite, and for a corp token the corp, the caller's token is for.
 fn caller_scope(caller: &TokenOwner) -> (String, Option<String>) {
-    match (caller.kind, caller.owner.split_once('/')) {
-        (TokenKind::Corp, Some((suite, corp))) => (suite.to_owned(), Some(corp.to_owned())),
-        _ => (caller.owner.clone(), None),
+    match caller.suite_and_corp() {
+        Some((suite, corp)) => (suite.to_owned(), Some(corp.to_owned())),
+        None => (caller.owner.clone(), None),
+    }
+}
+
+/// Sets `key` to `value` where the sample has that member.
+fn replace(map: &mut Map<String, Value>, key: &str, value: impl Into<Value>) {
+    if let Some(member) = map.get_mut(key) {
+        *member = value.into();
     }
 }
 
@@ -116,19 +123,13 @@ fn user_info(shared: &Shared, endpoint: &Endpoint, code: &str, suite: &str, corp
     };
     state.user_tickets.insert(ticket.clone(), record);
     drop(state);
-    let mut reply: Value = serde_json::from_str(endpoint.example_response).unwrap_or_default();
-    if let Some(map) = reply.as_object_mut() {
+    sample_with(endpoint, |map| {
         map.insert("userid".into(), Value::from(userid.clone()));
         map.insert("user_ticket".into(), Value::from(ticket));
         map.insert("expires_in".into(), Value::from(USER_TICKET_LIFETIME.as_secs()));
-        if map.contains_key("corpid") {
-            map.insert("corpid".into(), Value::from(corp_id));
-        }
-        if map.contains_key("open_userid") {
-            map.insert("open_userid".into(), Value::from(userid));
-        }
-    }
-    json_reply(&reply)
+        replace(map, "corpid", corp_id);
+        replace(map, "open_userid", userid);
+    })
 }
 
 fn user_detail(
@@ -152,19 +153,11 @@ fn user_detail(
     // A member created in the emulator's contacts answers with its own name.
     let name = state.members.get(&corp_id).and_then(|m| m.get(&userid)).and_then(|m| m.get("name")).cloned();
     drop(state);
-    let mut reply: Value = serde_json::from_str(endpoint.example_response).unwrap_or_default();
-    if let Some(map) = reply.as_object_mut() {
+    sample_with(endpoint, |map| {
         map.insert("userid".into(), Value::from(userid));
-        if map.contains_key("corpid") {
-            map.insert("corpid".into(), Value::from(corp_id));
+        replace(map, "corpid", corp_id);
+        if let Some(name) = name {
+            replace(map, "name", name);
         }
-        if let (Some(name), true) = (name, map.contains_key("name")) {
-            map.insert("name".into(), name);
-        }
-    }
-    json_reply(&reply)
-}
-
-fn sample(endpoint: &Endpoint) -> Response {
-    super::reply::json_text(endpoint.example_response.to_owned())
+    })
 }

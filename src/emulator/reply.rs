@@ -9,6 +9,25 @@ pub(super) fn json_reply(value: &Value) -> Response {
     json_text(value.to_string())
 }
 
+/// The endpoint's documented sample, as it is.
+pub(super) fn sample(endpoint: &crate::http::Endpoint) -> Response {
+    json_text(endpoint.example_response.to_owned())
+}
+
+/// The endpoint's documented sample with `patch` applied to its members
+/// (an empty object if the sample is not one).
+pub(super) fn sample_with(
+    endpoint: &crate::http::Endpoint,
+    patch: impl FnOnce(&mut serde_json::Map<String, Value>),
+) -> Response {
+    let mut reply = match serde_json::from_str(endpoint.example_response) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    patch(&mut reply);
+    json_reply(&Value::Object(reply))
+}
+
 pub(super) fn json_text(body: String) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     response

@@ -9,8 +9,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::reply::{json_reply, json_text, wecom_error};
-use super::state::{random_code, Fault, Issued, RecordedRequest, Shared, TokenOwner};
+use super::reply::{json_reply, sample, sample_with, wecom_error};
+use super::state::{random_code, Fault, Issued, RecordedRequest, Shared, State, TokenOwner};
 use super::{is_token_param, PNG_1X1, PRE_AUTH_CODE_LIFETIME, TICKET_VALIDITY, TOKEN_LIFETIME};
 use crate::api::{
     authorization::endpoints as authorization, provider::endpoints as provider, suite::endpoints as suite,
@@ -122,7 +122,7 @@ pub(super) fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool)
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
         return response;
     }
-    json_text(endpoint.example_response.to_owned())
+    sample(endpoint)
 }
 
 pub(super) fn is_blank(value: &Value) -> bool {
@@ -289,7 +289,7 @@ pub(super) fn stateful(
     }
     if is(&authorization::GET_CORP_TOKEN) {
         let (corp, code) = (text("auth_corpid"), text("permanent_code"));
-        if let Some(refused) = check_permanent_code(shared, &suite_of_caller, &corp, &code) {
+        if let Err(refused) = check_permanent_code(shared, &suite_of_caller, &corp, &code) {
             return Some(refused);
         }
         let owner = format!("{suite_of_caller}/{corp}");
@@ -322,16 +322,16 @@ pub(super) fn stateful(
     }
     if is(&authorization::GET_AUTH_INFO) || is(&authorization::GET_AUTH_INFO_V2) {
         let (corp, code) = (text("auth_corpid"), text("permanent_code"));
-        if let Some(refused) = check_permanent_code(shared, &suite_of_caller, &corp, &code) {
-            return Some(refused);
-        }
-        if shared.state().permanent_codes.contains_key(&code) {
+        return match check_permanent_code(shared, &suite_of_caller, &corp, &code) {
+            Err(refused) => Some(refused),
             // The authorized corp's own id, not the sample's.
-            let mut reply: Value = serde_json::from_str(endpoint.example_response).unwrap_or_default();
-            reply["auth_corp_info"]["corpid"] = Value::from(corp);
-            return Some(json_reply(&reply));
-        }
-        return None;
+            Ok(true) => Some(sample_with(endpoint, |map| {
+                if let Some(info) = map.get_mut("auth_corp_info") {
+                    info["corpid"] = Value::from(corp);
+                }
+            })),
+            Ok(false) => None,
+        };
     }
     if is(&provider::GET_REGISTER_INFO) {
         return Some(register_info(shared, endpoint));
@@ -392,13 +392,17 @@ pub(super) const PERMANENT_CODE_PREFIX: &str = "emu-pc-";
 /// WeCom's 40084: always when it looks like one the emulator issued (or
 /// was cancelled), and for any code once suites are registered. With no
 /// suites registered, a code it never issued (a sample's) is accepted.
-fn check_permanent_code(shared: &Shared, suite: &str, corp: &str, code: &str) -> Option<Response> {
+/// Answers whether the emulator knows the code (accepted either way).
+fn check_permanent_code(shared: &Shared, suite: &str, corp: &str, code: &str) -> Result<bool, Response> {
     let known = shared.state().permanent_codes.get(code).cloned();
-    let refused = match known {
+    let refused = match &known {
         Some((owner_suite, owner_corp)) => owner_corp != corp || owner_suite != suite,
         None => looks_issued(code) || !shared.config.suites.is_empty(),
     };
-    refused.then(|| wecom_error(40084, "invalid permanent_code"))
+    if refused {
+        return Err(wecom_error(40084, "invalid permanent_code"));
+    }
+    Ok(known.is_some())
 }
 
 pub(super) fn looks_issued(code: &str) -> bool {
@@ -426,6 +430,12 @@ pub(super) fn permanent_code(
     suite: &str,
 ) -> Option<Response> {
     let now = shared.now();
+    let mut reply: Value =
+        serde_json::from_str(endpoint.example_response).unwrap_or_else(|_| serde_json::json!({}));
+    // A 代开发 template gets no corp token here: the code is the app's
+    // secret, for gettoken.
+    let customized = shared.config.kind_of(suite) == Some(AppKind::Customized);
+    let with_token = !customized && reply.get("access_token").is_some();
     let mut state = shared.state();
     let entry = state.auth_codes.get_mut(auth_code)?;
     if entry.used || entry.expires_at <= now || entry.suite_id != suite {
@@ -437,23 +447,24 @@ pub(super) fn permanent_code(
         state.permanent_codes.iter().find(|(_, (s, c))| s == suite && *c == corp).map(|(k, _)| k.clone());
     let code = existing.unwrap_or_else(|| format!("{PERMANENT_CODE_PREFIX}{}", random_code(32)));
     state.permanent_codes.insert(code.clone(), (suite.to_owned(), corp.clone()));
+    // The corp token that comes with the code, issued under the same lock,
+    // so a cancel in between cannot leave a token for a cancelled corp.
+    let token = with_token.then(|| {
+        let owner = TokenOwner { kind: TokenKind::Corp, owner: format!("{suite}/{corp}") };
+        current_token(&mut state, now, owner)
+    });
     drop(state);
-    let mut reply: Value =
-        serde_json::from_str(endpoint.example_response).unwrap_or_else(|_| serde_json::json!({}));
     reply["permanent_code"] = Value::from(code);
     reply["auth_corp_info"]["corpid"] = Value::from(corp.clone());
     reply["errcode"] = Value::from(0);
-    if shared.config.kind_of(suite) == Some(AppKind::Customized) {
-        // A 代开发 template gets no corp token here: the code is the app's
-        // secret, for gettoken.
+    if customized {
         if let Some(map) = reply.as_object_mut() {
             map.remove("access_token");
             map.remove("expires_in");
         }
-    } else if reply.get("access_token").is_some() {
-        // A working corp token, the one get_corp_token would give.
-        let owner = TokenOwner { kind: TokenKind::Corp, owner: format!("{suite}/{corp}") };
-        let (token, remaining) = current_token(shared, owner);
+    }
+    // A working corp token, the one get_corp_token would give.
+    if let Some((token, remaining)) = token {
         reply["access_token"] = Value::from(token);
         reply["expires_in"] = Value::from(remaining);
     }
@@ -465,15 +476,13 @@ pub(super) fn issue_token(shared: &Shared, kind: TokenKind, owner: String, field
     if owner.is_empty() {
         return wecom_error(40013, "invalid corpid or suite_id");
     }
-    let (token, remaining) = current_token(shared, TokenOwner { kind, owner });
+    let (token, remaining) = current_token(&mut shared.state(), shared.now(), TokenOwner { kind, owner });
     json_reply(&serde_json::json!({ "errcode": 0, "errmsg": "ok", field: token, "expires_in": remaining }))
 }
 
 /// The owner's valid token, or a new one: the token and its remaining
 /// lifetime in whole seconds.
-fn current_token(shared: &Shared, owner: TokenOwner) -> (String, u64) {
-    let now = shared.now();
-    let mut state = shared.state();
+fn current_token(state: &mut State, now: std::time::SystemTime, owner: TokenOwner) -> (String, u64) {
     let valid = state
         .current
         .get(&owner)

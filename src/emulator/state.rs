@@ -69,6 +69,13 @@ pub struct TokenOwner {
     pub owner: String,
 }
 
+impl TokenOwner {
+    /// For a corp token, the suite and the corp it was issued for.
+    pub(super) fn suite_and_corp(&self) -> Option<(&str, &str)> {
+        (self.kind == TokenKind::Corp).then(|| self.owner.rsplit_once('/')).flatten()
+    }
+}
+
 pub(super) struct Issued {
     pub(super) owner: TokenOwner,
     pub(super) expires_at: SystemTime,

@@ -3,21 +3,16 @@
 //! read back, listed and deleted. A corp without tags (none created, or the
 //! last one deleted) gets the endpoints' samples.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::records::Tag;
 use super::reply::{json_reply, wecom_error};
-use super::state::{Shared, TokenOwner};
+use super::state::{Shared, State, TokenOwner};
 use crate::api::tag::endpoints as tag;
 use crate::http::Endpoint;
-
-/// The corp a corp token was issued for (`suite_id/corp_id`).
-fn corp_of(caller: Option<&TokenOwner>) -> Option<String> {
-    caller.and_then(|c| c.owner.rsplit_once('/')).map(|(_, corp)| corp.to_owned())
-}
 
 /// An integer parameter, whether it came in JSON or in the query.
 fn integer(params: &Map<String, Value>, key: &str) -> Option<i64> {
@@ -48,16 +43,14 @@ pub(super) fn answer(
     if !known.iter().any(|k| is(k)) {
         return None;
     }
-    let corp = corp_of(caller)?;
+    let corp = caller?.suite_and_corp()?.1.to_owned();
     let mut state = shared.state();
     if !is(&tag::CREATE) && !state.tags.contains_key(&corp) {
         return None;
     }
-    let members: BTreeSet<String> =
-        state.members.get(&corp).map(|m| m.keys().cloned().collect()).unwrap_or_default();
-    let corp_key = corp.clone();
-    let state = &mut *state;
-    let tags: &mut BTreeMap<i64, Tag> = state.tags.entry(corp).or_default();
+    let State { tags: all_tags, members, last_tag_id, .. } = &mut *state;
+    let members = members.get(&corp);
+    let tags: &mut BTreeMap<i64, Tag> = all_tags.entry(corp.clone()).or_default();
     let name = params.get("tagname").and_then(Value::as_str).unwrap_or_default().to_owned();
     if is(&tag::CREATE) {
         if tags.values().any(|t| t.name == name) {
@@ -66,9 +59,9 @@ pub(super) fn answer(
         let id = match integer(params, "tagid") {
             Some(id) if tags.contains_key(&id) => return Some(wecom_error(40068, "invalid tagid: taken")),
             Some(id) => id,
-            None => state.last_tag_id + 1,
+            None => *last_tag_id + 1,
         };
-        state.last_tag_id = state.last_tag_id.max(id);
+        *last_tag_id = (*last_tag_id).max(id);
         tags.insert(id, Tag { name, ..Tag::default() });
         return Some(json_reply(&json!({"errcode": 0, "errmsg": "created", "tagid": id})));
     }
@@ -97,7 +90,7 @@ pub(super) fn answer(
         tags.remove(&id);
         if tags.is_empty() {
             // Without tags the corp is back to the samples.
-            state.tags.remove(&corp_key);
+            all_tags.remove(&corp);
         }
         return Some(json_reply(&json!({"errcode": 0, "errmsg": "deleted"})));
     }
@@ -116,7 +109,8 @@ pub(super) fn answer(
     if users.is_empty() && parties.is_empty() {
         return Some(wecom_error(40031, "invalid user list: userlist and partylist are both empty"));
     }
-    let (valid, invalid): (Vec<String>, Vec<String>) = users.into_iter().partition(|u| members.contains(u));
+    let (valid, invalid): (Vec<String>, Vec<String>) =
+        users.into_iter().partition(|u| members.is_some_and(|m| m.contains_key(u)));
     if valid.is_empty() && parties.is_empty() {
         return Some(wecom_error(40070, "all the listed users are invalid"));
     }
