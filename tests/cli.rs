@@ -489,7 +489,7 @@ fn call_uploads_a_file_and_writes_a_download() {
     let shown = printed(&out);
     let bytes = std::fs::read(&saved).expect("the download was written");
     assert_eq!(shown["size"], bytes.len(), "{shown}");
-    assert!(!bytes.is_empty());
+    assert_eq!(bytes, b"an example file to upload", "the file that was uploaded");
 
     // A download needs --out, an upload --file: refused before sending.
     let before = world.requests().len();

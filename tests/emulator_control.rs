@@ -259,6 +259,8 @@ async fn the_openapi_document_has_every_control_route_and_no_other() {
         assert!(matches!(status, 200 | 400), "{method} {path}: {status} {text}");
         let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         assert!(answer.is_object() || answer.is_array(), "{method} {path}: JSON answer, got {text}");
+        // An unrouted path would reach the WeCom routes and get their 40066.
+        assert!(answer.get("errcode").is_none(), "{method} {path}: not a control route: {text}");
         if status == 400 {
             assert!(answer["error"].is_string(), "{method} {path}: {text}");
         }

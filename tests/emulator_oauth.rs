@@ -50,15 +50,23 @@ async fn a_code_names_its_member_once_and_its_ticket_reads_the_member() {
 
 #[tokio::test]
 async fn the_control_api_hands_out_codes_too() {
-    let (emulator, _app, _clock, _listener) = pushing_emulator(config("http://placeholder.invalid")).await;
+    let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
+    let server = app.server();
+    serve_callbacks(&server, listener);
+    emulator.push_suite_ticket(SUITE).await.expect("pushed");
+    server.drain().await;
     let url = format!("{}/__emulator/oauth_code", emulator.base_uri());
     let client = reqwest::Client::new();
     let body = serde_json::json!({"suite_id": SUITE, "corp_id": CORP, "userid": "lisi"});
     let reply = client.post(&url).body(body.to_string()).send().await.expect("sent");
     assert_eq!(reply.status().as_u16(), 200);
     let reply: serde_json::Value = serde_json::from_str(&reply.text().await.expect("body")).expect("JSON");
-    assert!(reply["code"].as_str().is_some_and(|c| c.starts_with("emu-oauth-")), "{reply}");
     assert_eq!(reply["expires_in"], 300);
+    let code = reply["code"].as_str().expect("a code");
+    let suite = app.suite(SUITE);
+    let user =
+        suite.oauth().get_user_info_3rd(&GetUserInfo3rdQuery::new(code)).await.expect("the code works");
+    assert_eq!((user.corpid.as_deref(), user.userid.as_deref()), (Some(CORP), Some("lisi")));
     let unknown = serde_json::json!({"suite_id": "wwnosuchsuite", "corp_id": CORP, "userid": "lisi"});
     let reply = client.post(&url).body(unknown.to_string()).send().await.expect("sent");
     assert_eq!(reply.status().as_u16(), 400, "an unregistered suite is refused");

@@ -97,6 +97,9 @@ async fn the_legacy_paths_older_sdks_call_are_answered() {
     )
     .await;
     assert_eq!(reply["errcode"], 0, "{reply}");
+    // The token is still checked there: a made-up one is refused.
+    let bogus = get(&format!("{base}/cgi-bin/service/getuserinfo3rd?access_token=bogus&code=CODE")).await;
+    assert_eq!(bogus["errcode"], 40082, "{bogus}");
     let recorded = emulator.requests();
     assert!(recorded.iter().any(|r| r.path == "/cgi-bin/service/getuserinfo3rd"));
 }

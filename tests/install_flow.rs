@@ -197,9 +197,7 @@ async fn after_the_install_the_answers_come_from_the_emulators_state() {
     // The corp token that came with it works for the corp's calls.
     let token = info.access_token.expect("a corp token");
     let url = format!("{}/cgi-bin/user/get?access_token={token}&userid=zhangsan", emulator.base_uri());
-    let reply: serde_json::Value =
-        serde_json::from_str(&reqwest::get(url).await.expect("sent").text().await.expect("body"))
-            .expect("JSON");
+    let reply = get_json(url).await;
     assert_eq!(reply["errcode"], 0, "{reply}");
 
     // Auth info is the corp's, and a made-up code is WeCom's 40084.

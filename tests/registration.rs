@@ -20,8 +20,12 @@ async fn the_registration_token_sets_the_scope_and_ends_the_migration() {
     let token = registration_token(&app).await;
     let provider = app.provider();
     let request = SetScopeRequest::new(1).allow_user(vec!["zhangsan".to_owned()]).allow_party(vec![1]);
-    let reply = provider.registration().set_scope(&token, &request).await.expect("scope set");
-    assert_eq!(reply.invaliduser, vec!["zhangshan".to_owned(), "lisi".to_owned()], "the sample's answer");
+    provider.registration().set_scope(&token, &request).await.expect("scope set");
+    let sent = emulator.requests().pop().expect("recorded");
+    assert_eq!(sent.path, "/cgi-bin/agent/set_scope");
+    assert_eq!(sent.query, vec![("access_token".to_owned(), token.clone())]);
+    let body = sent.body.expect("a JSON body");
+    assert_eq!(body, serde_json::json!({"agentid": 1, "allow_user": ["zhangsan"], "allow_party": [1]}));
     provider.registration().contact_sync_success(&token).await.expect("migration done");
     let sent = emulator.requests();
     let last = sent.last().expect("recorded");
