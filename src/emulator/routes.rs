@@ -290,7 +290,7 @@ pub(super) fn stateful(
     if is(&authorization::GET_CORP_TOKEN) {
         let (corp, code) = (text("auth_corpid"), text("permanent_code"));
         if let Err(refused) = check_permanent_code(shared, &suite_of_caller, &corp, &code) {
-            return Some(refused);
+            return Some(*refused);
         }
         let owner = format!("{suite_of_caller}/{corp}");
         if corp.is_empty() {
@@ -323,7 +323,7 @@ pub(super) fn stateful(
     if is(&authorization::GET_AUTH_INFO) || is(&authorization::GET_AUTH_INFO_V2) {
         let (corp, code) = (text("auth_corpid"), text("permanent_code"));
         return match check_permanent_code(shared, &suite_of_caller, &corp, &code) {
-            Err(refused) => Some(refused),
+            Err(refused) => Some(*refused),
             // The authorized corp's own id, not the sample's.
             Ok(true) => Some(sample_with(endpoint, |map| {
                 if let Some(info) = map.get_mut("auth_corp_info") {
@@ -393,14 +393,14 @@ pub(super) const PERMANENT_CODE_PREFIX: &str = "emu-pc-";
 /// was cancelled), and for any code once suites are registered. With no
 /// suites registered, a code it never issued (a sample's) is accepted.
 /// Answers whether the emulator knows the code (accepted either way).
-fn check_permanent_code(shared: &Shared, suite: &str, corp: &str, code: &str) -> Result<bool, Response> {
+fn check_permanent_code(shared: &Shared, suite: &str, corp: &str, code: &str) -> Result<bool, Box<Response>> {
     let known = shared.state().permanent_codes.get(code).cloned();
     let refused = match &known {
         Some((owner_suite, owner_corp)) => owner_corp != corp || owner_suite != suite,
         None => looks_issued(code) || !shared.config.suites.is_empty(),
     };
     if refused {
-        return Err(wecom_error(40084, "invalid permanent_code"));
+        return Err(Box::new(wecom_error(40084, "invalid permanent_code")));
     }
     Ok(known.is_some())
 }
