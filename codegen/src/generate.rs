@@ -114,15 +114,14 @@ pub(crate) fn calls_ident(spec: &SpecFile, handle: HandleKind) -> Ident {
 
 /// How a method is named in docs: `SuiteOauth::x` (path from the group
 /// module) or, for a flat group, `Suite::x` (`crate::Suite::x`).
-fn method_link(spec: &SpecFile, e: &Endpoint, from_types: bool) -> (String, String) {
+fn method_link(spec: &SpecFile, e: &Endpoint) -> (String, String) {
     let handle = handle_of(e).expect("validated: every endpoint has a handle");
     if spec.flat {
         let h = handle_ident(handle);
         (format!("{h}::{}", e.name), format!("crate::{h}::{}", e.name))
     } else {
         let calls = calls_ident(spec, handle);
-        let prefix = if from_types { "super::" } else { "" };
-        (format!("{calls}::{}", e.name), format!("{prefix}{calls}::{}", e.name))
+        (format!("{calls}::{}", e.name), format!("super::{calls}::{}", e.name))
     }
 }
 
@@ -142,7 +141,7 @@ fn root_docs(index: &Index<'_>) -> BTreeMap<String, BTreeMap<String, Vec<String>
                 if owner != *file {
                     continue;
                 }
-                let (text, target) = method_link(spec, e, true);
+                let (text, target) = method_link(spec, e);
                 let line = format!(
                     " {role} of [`{text}`]({target}) (`{verb} {path}`, token: {token}; official documentation: <{doc}>).",
                     verb = e.method.as_str(),
@@ -167,6 +166,12 @@ fn group_file(
     let endpoint_statics =
         spec.endpoints.iter().map(|e| endpoint_static(&spec.group, e, &required_members(index, file, e)));
     let all = spec.endpoints.iter().map(static_ident);
+    // Worked out once: the method and the reply's `CursorPage` impl both use it.
+    let paging: BTreeMap<&str, CursorPaging> = spec
+        .endpoints
+        .iter()
+        .filter_map(|e| Some((e.name.as_str(), cursor_paging(index, file, e)?)))
+        .collect();
     let mut by_handle: BTreeMap<HandleKind, Vec<&Endpoint>> = BTreeMap::new();
     for endpoint in &spec.endpoints {
         let handle = handle_of(endpoint).expect("validated: every endpoint has a handle");
@@ -182,7 +187,7 @@ fn group_file(
             .iter()
             .map(|e| {
                 let call = method(e, quote!(self.handle));
-                let pages = cursor_paging(index, file, e).map(|paging| pages_method(e, &paging));
+                let pages = paging.get(e.name.as_str()).map(|paging| pages_method(e, paging));
                 quote!(#call #pages)
             })
             .collect();
@@ -233,7 +238,7 @@ fn group_file(
         .endpoints
         .iter()
         .filter(|_| !spec.flat)
-        .filter_map(|e| cursor_paging(index, file, e))
+        .filter_map(|e| paging.get(e.name.as_str()))
         .filter(|paging| paging.local_reply && paged.insert(paging.reply.to_string()))
         .map(|paging| {
             let reply = &paging.reply;
@@ -335,7 +340,7 @@ fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStrea
         TokenKind::Registration => quote!(crate::TokenKind::Registration),
         TokenKind::None => quote!(crate::TokenKind::None),
     };
-    let token_param = match e.token_param.as_deref().or(e.token.default_param()) {
+    let token_param = match e.token_param_name() {
         Some(p) => quote!(Some(#p)),
         None => quote!(None),
     };
@@ -394,7 +399,7 @@ fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStrea
 }
 
 fn token_sentence(e: &Endpoint) -> String {
-    let param = e.token_param.as_deref().or(e.token.default_param());
+    let param = e.token_param_name();
     match (e.token, param) {
         (TokenKind::None, _) | (_, None) => "Carries no access token: this call obtains one.".into(),
         (TokenKind::Provider, Some(p)) => {

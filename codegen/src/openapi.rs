@@ -70,7 +70,7 @@ fn document(specs: &[LoadedSpec]) -> Value {
             tags.push(json!({ "name": spec.group, "description": spec.summary }));
         }
         for e in &spec.endpoints {
-            if let Some(param) = token_param(e) {
+            if let Some(param) = e.token_param_name() {
                 let kinds = schemes.entry(param.to_owned()).or_default();
                 if !kinds.contains(&e.token) {
                     kinds.push(e.token);
@@ -135,12 +135,6 @@ fn token_description(kind: TokenKind) -> &'static str {
     }
 }
 
-/// The URL query name of the endpoint's token, `None` when it takes none
-/// (as the endpoint's descriptor has it).
-fn token_param(e: &Endpoint) -> Option<&str> {
-    e.token_param.as_deref().or(e.token.default_param())
-}
-
 fn method_key(e: &Endpoint) -> String {
     e.method.as_str().to_lowercase()
 }
@@ -189,7 +183,7 @@ fn operation(index: &Index<'_>, file: &str, group: &str, e: &Endpoint) -> Value 
         op.insert("requestBody".into(), body);
     }
     op.insert("responses".into(), json!({ "200": response(index, file, e) }));
-    let security = match token_param(e) {
+    let security = match e.token_param_name() {
         Some(param) => json!([{ param: [] }]),
         None => json!([]),
     };

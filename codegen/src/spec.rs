@@ -168,6 +168,12 @@ impl AppKind {
 }
 
 impl Endpoint {
+    /// The URL query name of the endpoint's token ([`Endpoint::token_param`]
+    /// or the kind's default); `None` when it takes none.
+    pub fn token_param_name(&self) -> Option<&str> {
+        self.token_param.as_deref().or(self.token.default_param())
+    }
+
     /// [`Endpoint::retry_safe`] with its default applied.
     pub fn is_retry_safe(&self) -> bool {
         self.retry_safe.unwrap_or(self.method == HttpMethod::Get)

@@ -81,7 +81,10 @@ fn the_good_spec_generates() {
     assert!(demo.contains("pub fn demo(&self) -> SuiteDemo<'_>"), "{demo}");
     assert!(demo.contains("pub fn handle(&self) -> &'a crate::Suite"), "{demo}");
     assert!(
-        demo.contains("self.handle.call(&endpoints::GET_THING, None::<&()>, Some(request)).await"),
+        demo.contains(
+            "            .call(\n                &endpoints::GET_THING,\n                None::<&()>,\n                \
+             Some(request),\n                crate::http::decode_json,\n            )\n"
+        ),
         "{demo}"
     );
     assert!(
@@ -99,7 +102,7 @@ fn a_flat_group_puts_its_methods_on_the_handle() {
     let files = generate_from_texts(&[("demo.yaml", &text)]).expect("valid");
     let demo = &files[1].contents;
     assert!(demo.contains("impl crate::Suite {\n    /// Get a thing."), "{demo}");
-    assert!(demo.contains("self.call(&endpoints::GET_THING"), "{demo}");
+    assert!(demo.contains("self.call(\n                &endpoints::GET_THING,"), "{demo}");
     assert!(!demo.contains("SuiteDemo"), "{demo}");
 }
 
