@@ -5,6 +5,8 @@
 //! accepts it).
 
 mod emulator_listener;
+#[path = "common/http.rs"]
+mod http;
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -36,20 +38,6 @@ async fn world() -> World {
     World { listener, emulator, control }
 }
 
-/// Posts `body` (JSON, no Content-Type, as a minimal client would).
-async fn post(url: String, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new().post(url).body(body.to_string()).send().await.expect("sent");
-    let status = response.status().as_u16();
-    (status, serde_json::from_str(&response.text().await.expect("body")).expect("JSON"))
-}
-
-async fn send(method: reqwest::Method, url: String) -> (u16, Value) {
-    let response = reqwest::Client::new().request(method, url).send().await.expect("sent");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
-
 /// An application on the emulator with SUITE's credentials (no callback
 /// server: the test learns tickets and codes from the control answers).
 fn application(emulator: &Emulator) -> Application {
@@ -75,7 +63,8 @@ fn application(emulator: &Emulator) -> Application {
 #[tokio::test]
 async fn answers_that_push_carry_the_ticket_and_the_auth_code() {
     let w = world().await;
-    let (status, ticket) = post(format!("{}/suite_ticket", w.control), json!({ "suite_id": SUITE })).await;
+    let (status, ticket) =
+        http::post(&format!("{}/suite_ticket", w.control), &json!({ "suite_id": SUITE })).await;
     assert_eq!(status, 200, "{ticket}");
     assert_eq!((ticket["body"].as_str(), ticket["attempt"].as_u64()), (Some("success"), Some(1)), "{ticket}");
     let pushed = w.listener.received()[0].open(SUITE).2.expect("decrypts");
@@ -86,7 +75,7 @@ async fn answers_that_push_carry_the_ticket_and_the_auth_code() {
     );
 
     let body = json!({ "suite_id": SUITE, "corp_id": CORP });
-    let (status, authorized) = post(format!("{}/authorize", w.control), body).await;
+    let (status, authorized) = http::post(&format!("{}/authorize", w.control), &body).await;
     assert_eq!(status, 200, "{authorized}");
     assert_eq!(authorized["info_type"], "create_auth");
     let pushed = w.listener.received()[1].open(SUITE).2.expect("decrypts");
@@ -100,13 +89,14 @@ async fn answers_that_push_carry_the_ticket_and_the_auth_code() {
     assert!(info.permanent_code.is_some_and(|c| c.starts_with("emu-pc-")));
 
     // The advance answer lists the tickets pushed.
-    let (status, advanced) = post(format!("{}/clock/advance", w.control), json!({ "seconds": 1800 })).await;
+    let (status, advanced) =
+        http::post(&format!("{}/clock/advance", w.control), &json!({ "seconds": 1800 })).await;
     assert_eq!(status, 200, "{advanced}");
     let tickets = advanced["tickets"].as_array().expect("tickets");
     assert_eq!(tickets.len(), 3, "{advanced}");
     assert_eq!(w.listener.received().len(), 5, "answered once the pushes were made");
     let (status, refused) =
-        post(format!("{}/clock/advance", w.control), json!({ "seconds": u64::MAX })).await;
+        http::post(&format!("{}/clock/advance", w.control), &json!({ "seconds": u64::MAX })).await;
     assert_eq!(status, 400, "{refused}");
     assert!(refused["error"].is_string());
 }
@@ -115,26 +105,26 @@ async fn answers_that_push_carry_the_ticket_and_the_auth_code() {
 async fn change_auth_is_pushed_and_reset_permanent_code_replaces_the_code() {
     let w = world().await;
     let app = application(&w.emulator);
-    let (_, ticket) = post(format!("{}/suite_ticket", w.control), json!({ "suite_id": SUITE })).await;
+    let (_, ticket) = http::post(&format!("{}/suite_ticket", w.control), &json!({ "suite_id": SUITE })).await;
     app.suite_ticket(SUITE).set_ticket(ticket["ticket"].as_str().expect("ticket")).await.expect("set");
     let corp = json!({ "suite_id": SUITE, "corp_id": CORP });
 
     // Not authorized yet: nothing to reset.
-    let (status, refused) = post(format!("{}/reset_permanent_code", w.control), corp.clone()).await;
+    let (status, refused) = http::post(&format!("{}/reset_permanent_code", w.control), &corp.clone()).await;
     assert_eq!(status, 400, "{refused}");
 
-    let (_, authorized) = post(format!("{}/authorize", w.control), corp.clone()).await;
+    let (_, authorized) = http::post(&format!("{}/authorize", w.control), &corp.clone()).await;
     let suite = app.suite(SUITE);
     let request = GetPermanentCodeRequest::new(authorized["auth_code"].as_str().expect("code"));
     let old = suite.get_permanent_code(&request).await.expect("exchanged").permanent_code.expect("code");
 
-    let (status, changed) = post(format!("{}/change_auth", w.control), corp.clone()).await;
+    let (status, changed) = http::post(&format!("{}/change_auth", w.control), &corp.clone()).await;
     assert_eq!((status, changed["info_type"].as_str()), (200, Some("change_auth")), "{changed}");
     let pushed = w.listener.received().last().expect("pushed").open(SUITE).2.expect("decrypts");
     assert_eq!(element(&pushed, "InfoType").as_deref(), Some("change_auth"));
     assert_eq!(element(&pushed, "AuthCorpId").as_deref(), Some(CORP));
 
-    let (status, reset) = post(format!("{}/reset_permanent_code", w.control), corp).await;
+    let (status, reset) = http::post(&format!("{}/reset_permanent_code", w.control), &corp).await;
     assert_eq!(status, 200, "{reset}");
     assert_eq!(reset["info_type"], "reset_permanent_code");
     let new = reset["permanent_code"].as_str().expect("new code").to_owned();
@@ -157,9 +147,9 @@ async fn delete_faults_clears_them_and_reset_forgets_all_but_the_config() {
     let w = world().await;
     let fault =
         json!({ "path": "/cgi-bin/service/get_provider_token", "times": 5, "fault": { "errcode": -1 } });
-    assert_eq!(post(format!("{}/faults", w.control), fault).await.0, 200);
+    assert_eq!(http::post(&format!("{}/faults", w.control), &fault).await.0, 200);
     w.emulator.inject(None, 1, Fault::HttpStatus(503));
-    let (status, cleared) = send(reqwest::Method::DELETE, format!("{}/faults", w.control)).await;
+    let (status, cleared) = http::send(reqwest::Method::DELETE, &format!("{}/faults", w.control), None).await;
     assert_eq!((status, cleared["cleared"].as_u64()), (200, Some(2)), "{cleared}");
     let app = application(&w.emulator);
     app.provider_access_token().get_token().await.expect("no fault left");
@@ -168,12 +158,12 @@ async fn delete_faults_clears_them_and_reset_forgets_all_but_the_config() {
     // Issue some state, then reset.
     let token = app.provider_access_token().get_token().await.expect("cached");
     assert!(w.emulator.token_owner(&token).is_some(), "issued by the emulator");
-    post(format!("{}/suite_ticket", w.control), json!({ "suite_id": SUITE })).await;
+    http::post(&format!("{}/suite_ticket", w.control), &json!({ "suite_id": SUITE })).await;
     w.emulator.inject(None, 1, Fault::Errcode(-1));
-    let (status, reset) = post(format!("{}/reset", w.control), json!({})).await;
+    let (status, reset) = http::post(&format!("{}/reset", w.control), &json!({})).await;
     assert_eq!((status, reset["ok"].as_bool()), (200, Some(true)), "{reset}");
     assert!(w.emulator.requests().is_empty() && w.emulator.pushes().is_empty());
-    let (_, stats) = send(reqwest::Method::GET, format!("{}/stats", w.control)).await;
+    let (_, stats) = http::send(reqwest::Method::GET, &format!("{}/stats", w.control), None).await;
     assert_eq!((stats["requests"].as_u64(), stats["pushes"].as_u64()), (Some(0), Some(0)), "{stats}");
     assert!(w.emulator.suite_ticket(SUITE).is_none(), "tickets forgotten");
     assert!(w.emulator.token_owner(&token).is_none(), "tokens forgotten");
@@ -182,7 +172,8 @@ async fn delete_faults_clears_them_and_reset_forgets_all_but_the_config() {
     application(&w.emulator).provider_access_token().get_token().await.expect("token");
     assert_eq!(w.emulator.calls("/cgi-bin/service/get_provider_token"), 1, "no fault answered first");
     // The configuration stays: it still pushes.
-    let (status, again) = post(format!("{}/suite_ticket", w.control), json!({ "suite_id": SUITE })).await;
+    let (status, again) =
+        http::post(&format!("{}/suite_ticket", w.control), &json!({ "suite_id": SUITE })).await;
     assert_eq!((status, again["body"].as_str()), (200, Some("success")), "{again}");
 }
 
@@ -193,7 +184,7 @@ async fn events_push_to_the_data_url_and_bad_requests_are_400_json() {
         "<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><FromUserName><![CDATA[lisi]]></FromUserName><CreateTime>1348831860</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[enter_agent]]></Event><AgentID>1000005</AgentID></xml>"
     );
     let body = json!({ "suite_id": SUITE, "corp_id": CORP, "xml": xml });
-    let (status, pushed) = post(format!("{}/events", w.control), body).await;
+    let (status, pushed) = http::post(&format!("{}/events", w.control), &body).await;
     assert_eq!(status, 200, "{pushed}");
     assert_eq!(
         (pushed["receive_id"].as_str(), pushed["info_type"].as_str()),
@@ -205,16 +196,16 @@ async fn events_push_to_the_data_url_and_bad_requests_are_400_json() {
     assert_eq!((to.as_str(), agent.as_str(), opened.as_deref()), (CORP, "1000005", Ok(xml.as_str())));
 
     let body = json!({ "suite_id": SUITE, "corp_id": CORP, "xml": xml, "url": "command" });
-    let (_, pushed) = post(format!("{}/events", w.control), body).await;
+    let (_, pushed) = http::post(&format!("{}/events", w.control), &body).await;
     assert_eq!(pushed["receive_id"], SUITE);
     assert_eq!(w.listener.received()[1].path, "/command");
 
     for bad in [json!({ "suite_id": SUITE }), json!({ "suite_id": SUITE, "corp_id": CORP, "xml": "<oops" })] {
-        let (status, answer) = post(format!("{}/events", w.control), bad).await;
+        let (status, answer) = http::post(&format!("{}/events", w.control), &bad).await;
         assert_eq!(status, 400, "{answer}");
         assert!(answer["error"].is_string(), "{answer}");
     }
-    let (status, answer) = post(format!("{}/authorize", w.control), json!("not an object")).await;
+    let (status, answer) = http::post(&format!("{}/authorize", w.control), &json!("not an object")).await;
     assert_eq!((status, answer["error"].is_string()), (400, true));
 }
 
@@ -231,7 +222,7 @@ fn document_routes(doc: &Value) -> BTreeSet<(String, String)> {
 #[tokio::test]
 async fn the_openapi_document_has_every_control_route_and_no_other() {
     let w = world().await;
-    let (status, doc) = send(reqwest::Method::GET, format!("{}/openapi.json", w.control)).await;
+    let (status, doc) = http::send(reqwest::Method::GET, &format!("{}/openapi.json", w.control), None).await;
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.1.0");
     assert_eq!(doc, serde_json::from_str::<Value>(admin::OPENAPI_JSON).expect("JSON"), "the served document");
@@ -266,7 +257,7 @@ async fn the_openapi_document_has_every_control_route_and_no_other() {
         }
     }
     // A method the router does not have for a path is refused.
-    let (status, _) = send(reqwest::Method::PUT, format!("{}/faults", w.control)).await;
+    let (status, _) = http::send(reqwest::Method::PUT, &format!("{}/faults", w.control), None).await;
     assert_eq!(status, 405);
 }
 

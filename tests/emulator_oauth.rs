@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{config, pushing_emulator, serve_callbacks, SUITE, SUITE_B};
+use common::{config, http, pushing_emulator, serve_callbacks, SUITE, SUITE_B};
 use wecom_openwork::api::oauth::types::{GetUserDetail3rdRequest, GetUserInfo3rdQuery};
 
 const CORP: &str = "wwcorpoauth01";
@@ -56,11 +56,9 @@ async fn the_control_api_hands_out_codes_too() {
     emulator.push_suite_ticket(SUITE).await.expect("pushed");
     server.drain().await;
     let url = format!("{}/__emulator/oauth_code", emulator.base_uri());
-    let client = reqwest::Client::new();
     let body = serde_json::json!({"suite_id": SUITE, "corp_id": CORP, "userid": "lisi"});
-    let reply = client.post(&url).body(body.to_string()).send().await.expect("sent");
-    assert_eq!(reply.status().as_u16(), 200);
-    let reply: serde_json::Value = serde_json::from_str(&reply.text().await.expect("body")).expect("JSON");
+    let (status, reply) = http::post(&url, &body).await;
+    assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["expires_in"], 300);
     let code = reply["code"].as_str().expect("a code");
     let suite = app.suite(SUITE);
@@ -68,6 +66,6 @@ async fn the_control_api_hands_out_codes_too() {
         suite.oauth().get_user_info_3rd(&GetUserInfo3rdQuery::new(code)).await.expect("the code works");
     assert_eq!((user.corpid.as_deref(), user.userid.as_deref()), (Some(CORP), Some("lisi")));
     let unknown = serde_json::json!({"suite_id": "wwnosuchsuite", "corp_id": CORP, "userid": "lisi"});
-    let reply = client.post(&url).body(unknown.to_string()).send().await.expect("sent");
-    assert_eq!(reply.status().as_u16(), 400, "an unregistered suite is refused");
+    let (status, reply) = http::post(&url, &unknown).await;
+    assert_eq!(status, 400, "an unregistered suite is refused: {reply}");
 }

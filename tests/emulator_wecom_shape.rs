@@ -5,9 +5,10 @@
 
 mod common;
 
+use common::http;
+
 use std::net::SocketAddr;
 
-use serde_json::Value;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::emulator::{Emulator, EmulatorConfig};
 
@@ -16,24 +17,13 @@ async fn lenient() -> Emulator {
     Emulator::bind(addr, ManualClock::starting_now(), EmulatorConfig::default()).await.expect("emulator")
 }
 
-async fn get(url: &str) -> Value {
-    let text = reqwest::get(url).await.expect("answered").text().await.expect("a body");
-    serde_json::from_str(&text).expect("JSON")
-}
-
-async fn post(url: &str, body: Value) -> Value {
-    let client = reqwest::Client::new();
-    let request = client.post(url).header("content-type", "application/json").body(body.to_string());
-    let text = request.send().await.expect("answered").text().await.expect("a body");
-    serde_json::from_str(&text).expect("JSON")
-}
-
 async fn suite_token(base: &str) -> String {
-    let reply = post(
+    let reply = http::post(
         &format!("{base}/cgi-bin/service/get_suite_token"),
-        serde_json::json!({"suite_id": "wwsuite", "suite_secret": "s", "suite_ticket": "t"}),
+        &serde_json::json!({"suite_id": "wwsuite", "suite_secret": "s", "suite_ticket": "t"}),
     )
-    .await;
+    .await
+    .1;
     reply["suite_access_token"].as_str().expect("a suite token").to_owned()
 }
 
@@ -41,7 +31,7 @@ async fn suite_token(base: &str) -> String {
 async fn unknown_paths_and_wrong_methods_get_wecoms_json_errors() {
     let emulator = lenient().await;
     let base = emulator.base_uri();
-    let unknown = get(&format!("{base}/cgi-bin/no/such/api")).await;
+    let unknown = http::get(&format!("{base}/cgi-bin/no/such/api")).await.1;
     assert_eq!(unknown["errcode"], 40066);
     let errmsg = unknown["errmsg"].as_str().expect("errmsg");
     assert!(errmsg.starts_with("invalid url, hint: ["), "{errmsg}");
@@ -51,9 +41,10 @@ async fn unknown_paths_and_wrong_methods_get_wecoms_json_errors() {
         "{errmsg}"
     );
 
-    let wrong = get(&format!("{base}/cgi-bin/service/get_suite_token")).await;
+    let wrong = http::get(&format!("{base}/cgi-bin/service/get_suite_token")).await.1;
     assert_eq!(wrong["errcode"], 43002, "{wrong}");
-    let wrong = post(&format!("{base}/cgi-bin/service/get_pre_auth_code"), serde_json::json!({})).await;
+    let wrong =
+        http::post(&format!("{base}/cgi-bin/service/get_pre_auth_code"), &serde_json::json!({})).await.1;
     assert_eq!(wrong["errcode"], 43001, "{wrong}");
 }
 
@@ -64,13 +55,13 @@ async fn an_extra_token_parameter_is_recorded_not_refused_unless_strict() {
     let token = suite_token(&base).await;
     // wechatpy adds `access_token=` to every call; WeCom ignores it.
     let url = format!("{base}/cgi-bin/service/get_pre_auth_code?suite_access_token={token}&access_token=x");
-    let reply = get(&url).await;
+    let reply = http::get(&url).await.1;
     assert_eq!(reply["errcode"], 0, "{reply}");
     let violations = emulator.violations();
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert_eq!(violations[0].path, "/cgi-bin/service/get_pre_auth_code");
     assert!(violations[0].detail.contains("access_token"), "{violations:?}");
-    let served = get(&format!("{base}/__emulator/violations")).await;
+    let served = http::get(&format!("{base}/__emulator/violations")).await.1;
     assert_eq!(served[0]["path"], "/cgi-bin/service/get_pre_auth_code", "{served}");
     assert_eq!(served[0]["rule"], "exactly-one-token");
 
@@ -78,7 +69,7 @@ async fn an_extra_token_parameter_is_recorded_not_refused_unless_strict() {
     let base = strict.base_uri();
     let token = suite_token(&base).await;
     let url = format!("{base}/cgi-bin/service/get_pre_auth_code?suite_access_token={token}&access_token=x");
-    let reply = get(&url).await;
+    let reply = http::get(&url).await.1;
     assert_eq!(reply["errcode"], 40082, "strict refuses: {reply}");
     assert!(strict.violations().is_empty());
 }
@@ -89,16 +80,19 @@ async fn the_legacy_paths_older_sdks_call_are_answered() {
     let base = emulator.base_uri();
     let token = suite_token(&base).await;
     // The old path took the suite token as `access_token`.
-    let reply = get(&format!("{base}/cgi-bin/service/getuserinfo3rd?access_token={token}&code=CODE")).await;
+    let reply =
+        http::get(&format!("{base}/cgi-bin/service/getuserinfo3rd?access_token={token}&code=CODE")).await.1;
     assert_eq!(reply["errcode"], 0, "{reply}");
-    let reply = post(
+    let reply = http::post(
         &format!("{base}/cgi-bin/service/getuserdetail3rd?access_token={token}"),
-        serde_json::json!({"user_ticket": "USER_TICKET"}),
+        &serde_json::json!({"user_ticket": "USER_TICKET"}),
     )
-    .await;
+    .await
+    .1;
     assert_eq!(reply["errcode"], 0, "{reply}");
     // The token is still checked there: a made-up one is refused.
-    let bogus = get(&format!("{base}/cgi-bin/service/getuserinfo3rd?access_token=bogus&code=CODE")).await;
+    let bogus =
+        http::get(&format!("{base}/cgi-bin/service/getuserinfo3rd?access_token=bogus&code=CODE")).await.1;
     assert_eq!(bogus["errcode"], 40082, "{bogus}");
     let recorded = emulator.requests();
     assert!(recorded.iter().any(|r| r.path == "/cgi-bin/service/getuserinfo3rd"));

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::http;
+
 use std::time::Duration;
 
 use common::{config, pushing_emulator, serve_callbacks, SUITE};
@@ -136,43 +138,26 @@ async fn wrong_credentials_and_missing_fields_get_wecom_errors() {
     assert_eq!(reply.unwrap_err().code(), Some(40058));
 }
 
-async fn get_json(url: String) -> serde_json::Value {
-    let text = reqwest::get(url).await.expect("sent").text().await.expect("body");
-    serde_json::from_str(&text).expect("JSON")
-}
-
-async fn post_json(url: String, body: serde_json::Value) -> (u16, serde_json::Value) {
-    let response = reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("sent");
-    let status = response.status().as_u16();
-    (status, serde_json::from_str(&response.text().await.expect("body")).expect("JSON"))
-}
-
 #[tokio::test]
 async fn the_http_controls_serve_stats_faults_and_the_clock() {
     let World { emulator, app, .. } = world().await;
     let base = emulator.base_uri();
     app.provider_access_token().get_token().await.expect("token");
-    let stats = get_json(format!("{base}/__emulator/stats")).await;
+    let stats = http::get(&format!("{base}/__emulator/stats")).await.1;
     assert_eq!(stats["calls"]["/cgi-bin/service/get_provider_token"], 1);
 
     let fault = serde_json::json!({"path": "/cgi-bin/service/get_provider_token", "times": 1, "fault": {"errcode": -1}});
-    let (status, _) = post_json(format!("{base}/__emulator/faults"), fault).await;
+    let (status, _) = http::post(&format!("{base}/__emulator/faults"), &fault).await;
     assert_eq!(status, 200);
     let (_, now) =
-        post_json(format!("{base}/__emulator/clock/advance"), serde_json::json!({"seconds": 7200})).await;
+        http::post(&format!("{base}/__emulator/clock/advance"), &serde_json::json!({"seconds": 7200})).await;
     assert!(now["now"].is_u64());
     // The token expired on the shared clock; the refetch meets the -1 (busy) and backs off once.
     app.provider_access_token().get_token().await.expect("token after a back-off");
     assert_eq!(emulator.calls("/cgi-bin/service/get_provider_token"), 3);
 
     let body = serde_json::json!({"suite_id": SUITE, "corp_id": NEW_CORP});
-    let (status, authorized) = post_json(format!("{base}/__emulator/authorize"), body).await;
+    let (status, authorized) = http::post(&format!("{base}/__emulator/authorize"), &body).await;
     assert_eq!(status, 200);
     assert!(authorized["auth_code"].is_string(), "{authorized}");
 }
@@ -197,7 +182,7 @@ async fn after_the_install_the_answers_come_from_the_emulators_state() {
     // The corp token that came with it works for the corp's calls.
     let token = info.access_token.expect("a corp token");
     let url = format!("{}/cgi-bin/user/get?access_token={token}&userid=zhangsan", emulator.base_uri());
-    let reply = get_json(url).await;
+    let reply = http::get(&url).await.1;
     assert_eq!(reply["errcode"], 0, "{reply}");
 
     // Auth info is the corp's, and a made-up code is WeCom's 40084.

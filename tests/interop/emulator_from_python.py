@@ -71,7 +71,12 @@ def main(binary):
             [binary, "emulator", "--port", "0", "--config", path], stdout=subprocess.PIPE, text=True
         )
         try:
-            first = emulator.stdout.readline().strip()  # "emulator listening on http://…"
+            # "emulator listening on http://…", within 60 s (a hung start fails, never hangs).
+            lines = []
+            reader = threading.Thread(target=lambda: lines.append(emulator.stdout.readline()), daemon=True)
+            reader.start()
+            reader.join(timeout=60)
+            first = (lines[0] if lines else "").strip()
             base = first.rsplit(" ", 1)[-1]
             expect(base.startswith("http://127.0.0.1:"), f"no address in {first!r}")
             drive(base)
