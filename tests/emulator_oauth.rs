@@ -1,6 +1,7 @@
 //! OAuth codes with state in the emulator: a code issued for a member works
 //! once, with the suite it was issued for, and its user ticket reads that
-//! member; anything else is WeCom's 40029.
+//! member; any other code is WeCom's 40029, any other ticket 84015, and an
+//! expired ticket 84014.
 
 mod common;
 
@@ -33,19 +34,28 @@ async fn a_code_names_its_member_once_and_its_ticket_reads_the_member() {
         oauth.get_user_detail_3rd(&GetUserDetail3rdRequest::new(ticket.clone())).await.expect("detail");
     assert_eq!((detail.corpid.as_deref(), detail.userid.as_deref()), (Some(CORP), Some("lisi")));
 
-    // Another suite's token, a made-up code or ticket, an expired code: 40029.
+    // Another suite's token, a made-up code, an expired code: 40029.
     let suite_b = app.suite(SUITE_B);
     let other = suite_b.oauth();
     let code = emulator.oauth_code(SUITE, CORP, "lisi").expect("a code");
     let foreign = other.get_user_info_3rd(&GetUserInfo3rdQuery::new(code.clone())).await.unwrap_err();
-    assert_eq!(foreign.code(), Some(40029), "{foreign:?}");
-    let foreign = other.get_user_detail_3rd(&GetUserDetail3rdRequest::new(ticket)).await.unwrap_err();
     assert_eq!(foreign.code(), Some(40029), "{foreign:?}");
     let made_up = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new("made-up")).await.unwrap_err();
     assert_eq!(made_up.code(), Some(40029), "{made_up:?}");
     clock.advance(wecom_openwork::emulator::OAUTH_CODE_LIFETIME);
     let expired = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code)).await.unwrap_err();
     assert_eq!(expired.code(), Some(40029), "{expired:?}");
+
+    // A ticket through another suite, or made up: 84015 (成员票据无效);
+    // past its life: 84014 (成员票据过期).
+    let foreign = other.get_user_detail_3rd(&GetUserDetail3rdRequest::new(ticket.clone())).await.unwrap_err();
+    assert_eq!(foreign.code(), Some(84015), "{foreign:?}");
+    let made_up = oauth.get_user_detail_3rd(&GetUserDetail3rdRequest::new("made-up")).await.unwrap_err();
+    assert_eq!(made_up.code(), Some(84015), "{made_up:?}");
+    oauth.get_user_detail_3rd(&GetUserDetail3rdRequest::new(ticket.clone())).await.expect("still valid");
+    clock.advance(std::time::Duration::from_secs(1800));
+    let expired = oauth.get_user_detail_3rd(&GetUserDetail3rdRequest::new(ticket)).await.unwrap_err();
+    assert_eq!(expired.code(), Some(84014), "{expired:?}");
 }
 
 #[tokio::test]

@@ -190,4 +190,15 @@ async fn after_the_install_the_answers_come_from_the_emulators_state() {
     assert_eq!(auth.auth_corp_info.and_then(|c| c.corpid).as_deref(), Some(NEW_CORP));
     let made_up = suite.get_auth_info(&GetAuthInfoRequest::new(NEW_CORP, "made-up-code")).await.unwrap_err();
     assert_eq!(made_up.code(), Some(40084), "{made_up:?}");
+
+    // The admin list answers for the corp that authorized the suite, and
+    // WeCom's 48004 for one that did not, or that cancelled.
+    use wecom_openwork::api::authorization::types::GetAdminListRequest;
+    let admins = suite.get_admin_list(&GetAdminListRequest::new(NEW_CORP, 1)).await.expect("admins");
+    assert!(!admins.admin.is_empty());
+    let stranger = suite.get_admin_list(&GetAdminListRequest::new("wwstranger01", 1)).await.unwrap_err();
+    assert_eq!(stranger.code(), Some(48004), "{stranger:?}");
+    emulator.cancel_authorization(SUITE, NEW_CORP).await.expect("cancelled");
+    let cancelled = suite.get_admin_list(&GetAdminListRequest::new(NEW_CORP, 1)).await.unwrap_err();
+    assert_eq!(cancelled.code(), Some(48004), "{cancelled:?}");
 }

@@ -3,7 +3,8 @@
 //! within 5 minutes, with the suite it was issued for — through the suite
 //! token (`getuserinfo3rd`) or, for a 代开发 app, the corp token
 //! (`auth/getuserinfo`) — and its `user_ticket` then reads that member's
-//! details. A used, expired or foreign code is WeCom's 40029. The official
+//! details. A used, expired or foreign code is WeCom's 40029; a foreign or
+//! unknown ticket is 84015 (成员票据无效) and an expired one 84014. The official
 //! samples' own `CODE` and `USER_TICKET` get the samples; any other code the
 //! emulator did not issue is refused once suites are registered.
 
@@ -95,9 +96,18 @@ fn replace(map: &mut Map<String, Value>, key: &str, value: impl Into<Value>) {
     }
 }
 
-fn refuse_unknown(shared: &Shared, value: &str, prefix: &str) -> Option<Response> {
-    (value.starts_with(prefix) || !shared.config.suites.is_empty())
-        .then(|| wecom_error(40029, "invalid code"))
+/// A value the emulator did not issue is refused when it looks issued, and
+/// any once suites are registered; else it is a sample's, answered so.
+fn unknown_is_refused(shared: &Shared, value: &str, prefix: &str) -> bool {
+    value.starts_with(prefix) || !shared.config.suites.is_empty()
+}
+
+fn refuse_unknown_code(shared: &Shared, code: &str) -> Option<Response> {
+    unknown_is_refused(shared, code, CODE_PREFIX).then(|| wecom_error(40029, "invalid code"))
+}
+
+fn refuse_unknown_ticket(shared: &Shared, ticket: &str) -> Option<Response> {
+    unknown_is_refused(shared, ticket, TICKET_PREFIX).then(|| wecom_error(84015, "invalid user_ticket"))
 }
 
 fn user_info(shared: &Shared, endpoint: &Endpoint, code: &str, suite: &str, corp: Option<&str>) -> Response {
@@ -105,7 +115,7 @@ fn user_info(shared: &Shared, endpoint: &Endpoint, code: &str, suite: &str, corp
     let mut state = shared.state();
     let Some(entry) = state.oauth_codes.get_mut(code) else {
         drop(state);
-        return refuse_unknown(shared, code, CODE_PREFIX).unwrap_or_else(|| sample(endpoint));
+        return refuse_unknown_code(shared, code).unwrap_or_else(|| sample(endpoint));
     };
     let foreign = entry.suite_id != suite || corp.is_some_and(|c| c != entry.corp_id);
     if entry.used || entry.expires_at <= now || foreign {
@@ -143,11 +153,13 @@ fn user_detail(
     let state = shared.state();
     let Some(entry) = state.user_tickets.get(ticket) else {
         drop(state);
-        return refuse_unknown(shared, ticket, TICKET_PREFIX).unwrap_or_else(|| sample(endpoint));
+        return refuse_unknown_ticket(shared, ticket).unwrap_or_else(|| sample(endpoint));
     };
-    let foreign = entry.suite_id != suite || corp.is_some_and(|c| c != entry.corp_id);
-    if entry.expires_at <= now || foreign {
-        return wecom_error(40029, "invalid user_ticket");
+    if entry.suite_id != suite || corp.is_some_and(|c| c != entry.corp_id) {
+        return wecom_error(84015, "invalid user_ticket");
+    }
+    if entry.expires_at <= now {
+        return wecom_error(84014, "user_ticket expired");
     }
     let (corp_id, userid) = (entry.corp_id.clone(), entry.userid.clone());
     // A member created in the emulator's contacts answers with its own name.

@@ -333,6 +333,9 @@ pub(super) fn stateful(
             Ok(false) => None,
         };
     }
+    if is(&authorization::GET_ADMIN_LIST) {
+        return admin_list(shared, &suite_of_caller, &text("auth_corpid"));
+    }
     if is(&provider::GET_REGISTER_INFO) {
         return Some(register_info(shared, endpoint));
     }
@@ -340,6 +343,14 @@ pub(super) fn stateful(
         return customized_corp_token(shared, &text("corpid"), &text("corpsecret"));
     }
     None
+}
+
+/// `get_admin_list` (suite token): a corp that has not authorized the
+/// calling suite, or has cancelled, is WeCom's 48004 (授权关系无效) once
+/// suites are registered; an authorized corp gets the sample's admins.
+fn admin_list(shared: &Shared, suite: &str, corp: &str) -> Option<Response> {
+    let authorized = shared.state().permanent_codes.values().any(|(s, c)| s == suite && c == corp);
+    (!authorized && !shared.config.suites.is_empty()).then(|| wecom_error(48004, "authorization invalid"))
 }
 
 /// `get_register_info`: the sample, with a working one-time registration

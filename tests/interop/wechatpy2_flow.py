@@ -308,6 +308,11 @@ def drive(base):
     # --- Admin list (ADAPTATION 7: not in wechatpy 2; posted through the client)
     admins = suite.post("service/get_admin_list", data={"auth_corpid": CORP, "agentid": agentid})
     expect(admins["errcode"] == 0 and isinstance(admins["admin"], list), f"admin list: {admins}")
+    refused(
+        lambda: suite.post("service/get_admin_list", data={"auth_corpid": "wwstranger01", "agentid": agentid}),
+        48004,
+        "the admin list of a corp that did not authorize the suite",
+    )
 
     # --- OAuth user info ------------------------------------------------------
     # wechatpy 2's only OAuth call is WeChatClient.oauth.get_user_info:
