@@ -125,6 +125,8 @@ where
 pub(crate) enum Origin {
     CreateAuth,
     ResetPermanentCode,
+    /// The install page's redirect to the ISV's `redirect_uri`.
+    InstallRedirect,
 }
 
 /// Where an exchange stands.
@@ -132,9 +134,32 @@ pub(crate) enum Origin {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub(crate) enum Stage {
     Pending,
-    Exchanged { corp_id: CorpId, permanent_code: String, corp_name: Option<String> },
-    Done { corp_id: CorpId },
-    Failed { reason: String },
+    Exchanged {
+        #[serde(rename = "authorized_corp_id")]
+        corp_id: CorpId,
+        permanent_code: String,
+        corp_name: Option<String>,
+    },
+    Done {
+        #[serde(rename = "authorized_corp_id")]
+        corp_id: CorpId,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+/// The stage's corp under the name journals written before it had its own
+/// (`corp_id`, written twice with the push's own `corp_id`, the stage's
+/// last) is given its own name, so those journals still read.
+fn upgrade_journal(value: &mut serde_json::Value) {
+    let Some(map) = value.as_object_mut() else { return };
+    let settled = matches!(map.get("status").and_then(|s| s.as_str()), Some("exchanged" | "done"));
+    if settled && !map.contains_key("authorized_corp_id") {
+        if let Some(corp) = map.get("corp_id").cloned() {
+            map.insert("authorized_corp_id".into(), corp);
+        }
+    }
 }
 
 /// The journal of one auth code's exchange, as stored.
@@ -202,11 +227,75 @@ pub(crate) struct ArrivedCode<'a> {
 pub(crate) struct Lifecycle {
     pub(crate) hooks: RwLock<Hooks>,
     pub(crate) background: Arc<Background>,
+    /// Woken whenever a journal in this process is done or failed, for
+    /// [`Lifecycle::wait_settled`].
+    settled: tokio::sync::Notify,
+}
+
+/// How often a waiter re-reads a journal that another instance may settle.
+const OTHER_INSTANCE_POLL: Duration = Duration::from_millis(250);
+
+/// How a journal ended, for a waiter.
+pub(crate) enum Settled {
+    /// The authorization is stored.
+    Authorized(Authorization),
+    /// The code could not be exchanged: the reason.
+    Failed(String),
+    /// Not settled within the wait.
+    StillPending,
 }
 
 impl Lifecycle {
     pub(crate) fn new() -> Arc<Lifecycle> {
-        Arc::new(Lifecycle { hooks: RwLock::default(), background: Arc::new(Background::default()) })
+        Arc::new(Lifecycle {
+            hooks: RwLock::default(),
+            background: Arc::new(Background::default()),
+            settled: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// The journal key of an arrived code, for [`Lifecycle::wait_settled`].
+    pub(crate) fn key_of(code: &ArrivedCode<'_>) -> String {
+        pending_key(&code.suite_id, code.auth_code)
+    }
+
+    /// Waits (at most `limit`, in real time) until journal `key` is done or
+    /// failed, by this instance or another: a waiter in this process is
+    /// woken at once, another instance's result is seen within
+    /// [`OTHER_INSTANCE_POLL`].
+    pub(crate) async fn wait_settled(
+        &self,
+        app: &Application,
+        key: &str,
+        limit: Duration,
+    ) -> Result<Settled, Error> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.settled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match read(app, key).await?.map(|p| (p.suite_id, p.stage)) {
+                Some((suite_id, Stage::Done { corp_id })) => {
+                    let corp = app.corp(suite_id, corp_id);
+                    return Ok(match corp.permanent_code().authorization().await? {
+                        Some(authorization) => Settled::Authorized(authorization),
+                        None => Settled::Failed("the corp cancelled right after authorizing".into()),
+                    });
+                }
+                Some((_, Stage::Failed { reason })) => return Ok(Settled::Failed(reason)),
+                Some(_) => {}
+                None => return Ok(Settled::Failed("the auth code's journal is gone".into())),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(Settled::StillPending);
+            }
+            let poll =
+                OTHER_INSTANCE_POLL.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+            tokio::select! {
+                () = &mut notified => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
     }
 
     fn hooks(&self) -> Hooks {
@@ -220,27 +309,41 @@ impl Lifecycle {
         app: &Application,
         code: ArrivedCode<'_>,
     ) -> Result<(), Error> {
-        let key = pending_key(&code.suite_id, code.auth_code);
-        if app.store().get_record(&key).await?.is_none() {
-            let pending = PendingExchange {
-                suite_id: code.suite_id,
-                auth_code: code.auth_code.to_owned(),
-                origin: code.origin,
-                corp_id: code.corp_id,
-                state: code.state,
-                received_at: unix_ms(app.clock().now()),
-                pushed_at: unix_ms(code.pushed_at),
-                attempts: 0,
-                uncertain: false,
-                last_error: None,
-                stage: Stage::Pending,
-            };
-            write(app, &key, &pending).await?;
+        let key = Lifecycle::key_of(&code);
+        self.journal(app, code).await?;
+        self.start(app, key);
+        Ok(())
+    }
+
+    /// Writes an auth code's journal unless one exists; answers whether it
+    /// wrote it.
+    pub(crate) async fn journal(&self, app: &Application, code: ArrivedCode<'_>) -> Result<bool, Error> {
+        let key = Lifecycle::key_of(&code);
+        if app.store().get_record(&key).await?.is_some() {
+            return Ok(false);
         }
+        let pending = PendingExchange {
+            suite_id: code.suite_id,
+            auth_code: code.auth_code.to_owned(),
+            origin: code.origin,
+            corp_id: code.corp_id,
+            state: code.state,
+            received_at: unix_ms(app.clock().now()),
+            pushed_at: unix_ms(code.pushed_at),
+            attempts: 0,
+            uncertain: false,
+            last_error: None,
+            stage: Stage::Pending,
+        };
+        write(app, &key, &pending).await?;
+        Ok(true)
+    }
+
+    /// Drives journal `key` to its end in the background.
+    pub(crate) fn start(self: &Arc<Self>, app: &Application, key: String) {
         let lifecycle = self.clone();
         let app = app.clone();
         self.background.spawn(async move { lifecycle.run(&app, &key).await });
-        Ok(())
     }
 
     /// Resumes every unfinished exchange and every undelivered
@@ -410,6 +513,7 @@ impl Lifecycle {
         let stored = app.save_authorization(&authorization).await?;
         pending.stage = Stage::Done { corp_id: corp_id.clone() };
         write(app, key, &pending).await?;
+        self.settled.notify_waiters();
         if stored {
             let state = pending.state.clone();
             self.deliver_authorized(app, authorization, state).await;
@@ -460,6 +564,7 @@ impl Lifecycle {
         tracing::error!(suite = %pending.suite_id, corp = ?pending.corp_id, reason = %reason, "an authorization could not be completed: {WHAT_TO_DO_WHEN_LOST}");
         pending.stage = Stage::Failed { reason: reason.clone() };
         write(app, key, &pending).await?;
+        self.settled.notify_waiters();
         if let Some(hook) = self.hooks().failed {
             let failure = AuthorizationFailure {
                 suite_id: pending.suite_id.clone(),
@@ -554,13 +659,19 @@ async fn refresh_from_auth_info(
 
 async fn read(app: &Application, key: &str) -> Result<Option<PendingExchange>, Error> {
     let Some(record) = app.store().get_record(key).await? else { return Ok(None) };
-    match serde_json::from_str(&record.value) {
+    match parse_journal(&record.value) {
         Ok(pending) => Ok(Some(pending)),
         Err(e) => {
             tracing::error!(key, error = %e, "an unreadable exchange journal; left as it is");
             Ok(None)
         }
     }
+}
+
+fn parse_journal(text: &str) -> Result<PendingExchange, serde_json::Error> {
+    let mut value: serde_json::Value = serde_json::from_str(text)?;
+    upgrade_journal(&mut value);
+    serde_json::from_value(value)
 }
 
 async fn write(app: &Application, key: &str, pending: &PendingExchange) -> Result<(), Error> {
@@ -647,4 +758,58 @@ pub(crate) async fn forget_failures(
         }
     }
     Ok(forgotten)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal(stage: Stage, corp_id: Option<&str>) -> PendingExchange {
+        PendingExchange {
+            suite_id: SuiteId::new("wwsuite"),
+            auth_code: "code".into(),
+            origin: Origin::ResetPermanentCode,
+            corp_id: corp_id.map(CorpId::new),
+            state: None,
+            received_at: 1,
+            pushed_at: 1,
+            attempts: 1,
+            uncertain: false,
+            last_error: None,
+            stage,
+        }
+    }
+
+    /// Every stage reads back as written: an exchanged journal holds a
+    /// permanent code that a restart must still find.
+    #[test]
+    fn every_stage_reads_back() {
+        let corp = || CorpId::new("wwcorp");
+        for (stage, push_corp) in [
+            (Stage::Pending, Some("wwpushed")),
+            (Stage::Exchanged { corp_id: corp(), permanent_code: "pc".into(), corp_name: None }, None),
+            (
+                Stage::Exchanged { corp_id: corp(), permanent_code: "pc".into(), corp_name: None },
+                Some("wwpushed"),
+            ),
+            (Stage::Done { corp_id: corp() }, None),
+            (Stage::Failed { reason: "r".into() }, Some("wwpushed")),
+        ] {
+            let written = journal(stage.clone(), push_corp);
+            let text = serde_json::to_string(&written).expect("serializes");
+            let read = parse_journal(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert!(read.stage == stage && read.corp_id == written.corp_id, "{text}");
+        }
+    }
+
+    /// A journal written before the stage's corp had its own name carries
+    /// `corp_id` twice; it still reads, with the stage's corp.
+    #[test]
+    fn an_older_journal_with_corp_id_twice_still_reads() {
+        let text = r#"{"suite_id":"wwsuite","auth_code":"code","origin":"create_auth","corp_id":null,"state":null,"received_at":1,"pushed_at":1,"attempts":1,"uncertain":false,"last_error":null,"status":"exchanged","corp_id":"wwcorp","permanent_code":"pc","corp_name":null}"#;
+        let read = parse_journal(text).expect("reads");
+        assert!(
+            matches!(read.stage, Stage::Exchanged { ref corp_id, ref permanent_code, .. } if corp_id.as_str() == "wwcorp" && permanent_code == "pc")
+        );
+    }
 }
