@@ -15,6 +15,7 @@ use crate::http::{DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES};
 use crate::ids::{CorpId, SuiteId};
 use crate::secret::Secret;
 use crate::store::DEFAULT_SQLITE_FILE;
+use crate::urls::BrowserUrls;
 
 /// Everything an ISV backend is configured with. `Debug` redacts the secrets.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -40,6 +41,59 @@ pub struct Config {
     /// Where tokens, tickets and permanent codes are kept.
     #[serde(default)]
     pub store: StoreConfig,
+    /// Where the browser pages (install, OAuth, web login) are: WeCom's
+    /// unless set.
+    #[serde(default)]
+    pub browser: BrowserConfig,
+}
+
+/// Where users' browsers are sent: `[browser] base = "http://127.0.0.1:8080"`
+/// puts every page on one host at WeCom's paths (the emulator), and a page's
+/// own key overrides it. Unset, the links go to WeCom.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrowserConfig {
+    /// One host for every page (env `WECOM_BROWSER__BASE`).
+    pub base: Option<String>,
+    /// The install page's full URL.
+    pub install: Option<String>,
+    /// The OAuth authorization page's full URL.
+    pub oauth_authorize: Option<String>,
+    /// The web login page's full URL.
+    pub web_login: Option<String>,
+    /// The provider login (`3rd_qrConnect`) page's full URL.
+    pub provider_login: Option<String>,
+}
+
+impl BrowserConfig {
+    /// The pages' URLs: each page's own key, else `base` with WeCom's path,
+    /// else WeCom's.
+    pub fn urls(&self) -> Result<BrowserUrls, Error> {
+        let mut urls = match &self.base {
+            Some(base) => BrowserUrls::at(base).map_err(|e| browser_error(&e))?,
+            None => BrowserUrls::default(),
+        };
+        for (page, set) in [
+            (&mut urls.install, &self.install),
+            (&mut urls.oauth_authorize, &self.oauth_authorize),
+            (&mut urls.web_login, &self.web_login),
+            (&mut urls.provider_login, &self.provider_login),
+        ] {
+            if let Some(url) = set {
+                page.clone_from(url);
+            }
+        }
+        urls.validate().map_err(|e| browser_error(&e))?;
+        Ok(urls)
+    }
+}
+
+/// A bad page URL as a configuration error naming the field.
+fn browser_error(e: &Error) -> Error {
+    match e {
+        Error::InvalidRequest(m) => Error::Config(format!("browser.{m}")),
+        other => Error::Config(format!("browser: {other}")),
+    }
 }
 
 /// Where state is kept: `[store] url = "…"` (env `WECOM_STORE__URL`).
@@ -396,6 +450,7 @@ impl Config {
         if self.store.key_prefix.contains(['{', '}']) {
             return Err(Error::Config("store.key_prefix: must not contain `{` or `}`".into()));
         }
+        self.browser.urls()?;
         Ok(())
     }
 

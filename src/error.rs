@@ -215,6 +215,20 @@ pub enum Error {
     /// The configuration is unusable; the message names the field.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// An install redirect's auth code did not become a stored
+    /// authorization: WeCom refused it (`pending` false: the corp must
+    /// authorize again, or the provider reset its permanent code), or the
+    /// exchange was still running when the wait ended (`pending` true:
+    /// `on_authorized` reports it).
+    #[error("the install of suite {suite_id} did not complete: {reason}")]
+    InstallIncomplete {
+        /// The suite being installed.
+        suite_id: SuiteId,
+        /// What happened.
+        reason: String,
+        /// Whether the exchange is still going on in the background.
+        pending: bool,
+    },
     /// The suite is of a kind that may not make this call (a 代开发 suite
     /// calling `get_user_info_3rd`, a third-party suite calling
     /// `get_user_info`, …): it was refused before it was sent.

@@ -189,6 +189,20 @@ impl Suite {
         TicketHandle::new(self.runtime.clone(), self.suite_id.clone())
     }
 
+    /// The install page of this suite for a pre-auth code (after
+    /// `get_pre_auth_code` and, for a test install, `set_session_info`), on
+    /// the configured install page (WeCom's by default). The admin is
+    /// redirected to `redirect_uri?auth_code=…&expires_in=600&state=…`;
+    /// hand that query to [`crate::server::CallbackServer::complete_install`].
+    pub fn install_url(
+        &self,
+        pre_auth_code: &str,
+        redirect_uri: &str,
+        state: Option<&str>,
+    ) -> Result<String, Error> {
+        self.client.browser_urls().install_url(&self.suite_id, pre_auth_code, redirect_uri, state)
+    }
+
     fn scope(&self, endpoint: &Endpoint) -> Result<Option<TokenScope>, Error> {
         match endpoint.token {
             TokenKind::None => Ok(None),

@@ -101,8 +101,10 @@ impl ApplicationBuilder {
             Some(store) => store,
             None => open_store(&config, &self.clock)?,
         };
+        let browser = config.browser.urls()?;
         let client_builder = || {
             let mut builder = Client::builder()
+                .browser_urls(browser.clone())
                 .base_uri(config.http.base_uri.clone())
                 .timeout(config.timeout())
                 .max_response_bytes(config.http.max_response_bytes)
@@ -193,6 +195,20 @@ impl Application {
     /// A builder, to choose the store or the clock.
     pub fn builder(config: Config) -> ApplicationBuilder {
         ApplicationBuilder { config, store: None, clock: Arc::new(SystemClock), http: None }
+    }
+
+    /// The provider login page (`3rd_qrConnect`) for the provider's corp,
+    /// on the configured page (WeCom's by default). The browser comes back
+    /// to `redirect_uri?auth_code=…&state=…`; the code goes to
+    /// `app.provider().get_login_info`, once, within 5 minutes.
+    pub fn provider_login_url(
+        &self,
+        redirect_uri: &str,
+        state: Option<&str>,
+        usertype: crate::urls::LoginUserType,
+    ) -> Result<String, Error> {
+        let urls = self.inner.client.browser_urls();
+        urls.provider_login_url(&self.inner.config.corp_id, redirect_uri, state, usertype)
     }
 
     /// The configuration.

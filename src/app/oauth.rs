@@ -1,5 +1,6 @@
-//! Web OAuth of a suite's and a corp's users: the link, and a code into
-//! its user, the way the suite's app kind does it.
+//! Web OAuth of a suite's and a corp's users: the link (to the configured
+//! OAuth page, WeCom's by default), and a code into its user, the way the
+//! suite's app kind does it.
 
 use crate::api::oauth::types::{
     GetUserDetail3rdRequest, GetUserDetailRequest, GetUserInfo3rdQuery, GetUserInfoQuery, UserDetail,
@@ -7,7 +8,7 @@ use crate::api::oauth::types::{
 };
 use crate::error::Error;
 use crate::ids::AppKind;
-use crate::urls::{oauth_authorize_url, OAuthScope};
+use crate::urls::OAuthScope;
 
 use super::handles::{Corp, Suite};
 use crate::api::oauth::{CorpOauth, SuiteOauth};
@@ -25,7 +26,8 @@ impl OAuth {
         scope: OAuthScope,
         state: Option<&str>,
     ) -> Result<String, Error> {
-        oauth_authorize_url(self.suite.suite_id().as_str(), redirect_uri, scope, state, None)
+        let urls = self.suite.client().browser_urls();
+        urls.oauth_authorize_url(self.suite.suite_id().as_str(), redirect_uri, scope, state, None)
     }
 
     /// The user a redirect's `code` belongs to (`get_user_info_3rd`).
@@ -125,7 +127,8 @@ impl CorpOAuth {
         state: Option<&str>,
         agentid: Option<i64>,
     ) -> Result<String, Error> {
-        oauth_authorize_url(self.corp.corp_id().as_str(), redirect_uri, scope, state, agentid)
+        let urls = self.corp.client().browser_urls();
+        urls.oauth_authorize_url(self.corp.corp_id().as_str(), redirect_uri, scope, state, agentid)
     }
 
     /// The user a redirect's `code` belongs to: `get_user_info_3rd` (suite
@@ -178,7 +181,8 @@ impl SuiteOauth<'_> {
         scope: OAuthScope,
         state: Option<&str>,
     ) -> Result<String, Error> {
-        oauth_authorize_url(self.handle().suite_id().as_str(), redirect_uri, scope, state, None)
+        let urls = self.handle().client().browser_urls();
+        urls.oauth_authorize_url(self.handle().suite_id().as_str(), redirect_uri, scope, state, None)
     }
 }
 
@@ -200,7 +204,8 @@ impl CorpOauth<'_> {
         state: Option<&str>,
         agentid: Option<i64>,
     ) -> Result<String, Error> {
-        oauth_authorize_url(self.handle().corp_id().as_str(), redirect_uri, scope, state, agentid)
+        let urls = self.handle().client().browser_urls();
+        urls.oauth_authorize_url(self.handle().corp_id().as_str(), redirect_uri, scope, state, agentid)
     }
 
     /// The user a redirect's `code` belongs to, through the endpoint the

@@ -34,6 +34,7 @@ mod axum_adapter;
 mod builtins;
 mod chain;
 pub mod events;
+mod install;
 mod lifecycle;
 mod message;
 mod replay;
@@ -41,6 +42,7 @@ mod replay;
 use builtins::{authorization_event, store_suite_ticket};
 use chain::{boxed, Chain, HandlerFn, MiddlewareFn};
 pub use chain::{HandlerError, HandlerResult, Next};
+pub use install::InstallRedirect;
 pub use message::{Callback, CallbackResponse, CallbackUrl, Reply};
 
 pub use lifecycle::{

@@ -33,6 +33,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{api_error, body_excerpt, redact_serde_error, EndpointName, Error, RATE_LIMIT_CODES};
 use crate::ids::AppKind;
 use crate::ids::SuiteId;
+use crate::urls::BrowserUrls;
 
 /// WeCom's API host.
 pub const DEFAULT_BASE_URI: &str = "https://qyapi.weixin.qq.com";
@@ -78,6 +79,8 @@ struct Inner {
     tokens: Arc<dyn TokenSource>,
     /// What each declared suite is, for refusing calls its kind may not make.
     app_kinds: HashMap<SuiteId, AppKind>,
+    /// Where the links the handles build send browsers.
+    browser: BrowserUrls,
 }
 
 impl fmt::Debug for Client {
@@ -127,6 +130,7 @@ pub struct ClientBuilder {
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
     app_kinds: HashMap<SuiteId, AppKind>,
+    browser: BrowserUrls,
 }
 
 impl Default for ClientBuilder {
@@ -140,6 +144,7 @@ impl Default for ClientBuilder {
             clock: Arc::new(SystemClock),
             http: None,
             app_kinds: HashMap::new(),
+            browser: BrowserUrls::default(),
         }
     }
 }
@@ -200,6 +205,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Where the install, OAuth and login links built by the handles send
+    /// browsers. Default: WeCom's pages.
+    pub fn browser_urls(mut self, urls: BrowserUrls) -> Self {
+        self.browser = urls;
+        self
+    }
+
     /// Builds the client; `tokens` supplies every token a call needs.
     pub fn build(self, tokens: impl TokenSource + 'static) -> Result<Client, Error> {
         self.build_shared(Arc::new(tokens))
@@ -236,6 +248,7 @@ impl ClientBuilder {
                 clock: self.clock,
                 tokens,
                 app_kinds: self.app_kinds,
+                browser: self.browser,
             }),
         })
     }
@@ -348,6 +361,12 @@ impl Client {
     /// The declared kind of `suite_id` (see [`ClientBuilder::app_kind`]).
     pub fn app_kind_of(&self, suite_id: &SuiteId) -> Option<AppKind> {
         self.inner.app_kinds.get(suite_id).copied()
+    }
+
+    /// Where the links built by the handles send browsers (see
+    /// [`ClientBuilder::browser_urls`]).
+    pub fn browser_urls(&self) -> &BrowserUrls {
+        &self.inner.browser
     }
 
     /// Performs a spec'd call; `decode` makes the reply what the endpoint

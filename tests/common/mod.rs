@@ -89,6 +89,8 @@ pub async fn pushing_emulator(
         .await
         .expect("emulator");
     app_config.http.base_uri = emulator.base_uri();
+    // The links the handles build go to the emulator's pages.
+    app_config.browser.base = Some(emulator.base_uri());
     let app = Application::builder(app_config).clock(Arc::new(clock.clone())).build().expect("valid");
     (emulator, app, clock, listener)
 }
