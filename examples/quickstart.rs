@@ -6,16 +6,25 @@
 //!
 //! Run it with `cargo run --example quickstart`. Every step prints what it
 //! did; any failure stops it with a non-zero exit.
+//!
+//! With `cargo run --example quickstart -- --browser` it prints the local
+//! install link and waits while you click through the emulator's install
+//! page in a browser on this machine: pick or create a corp, confirm, and
+//! the ISV's redirect handler below completes the install.
 
 use std::sync::Arc;
 
+use axum::extract::{RawQuery, State};
+use axum::response::Html;
+use tokio::sync::mpsc;
 use wecom_openwork::api::authorization::types::{SessionInfo, SetSessionInfoRequest};
 use wecom_openwork::api::oauth::types::GetUserInfo3rdQuery;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::config::{StoreConfig, SuiteConfig};
 use wecom_openwork::emulator::{Emulator, EmulatorConfig};
-use wecom_openwork::urls::{install_url, OAuthScope};
-use wecom_openwork::{Application, Config, SuiteId};
+use wecom_openwork::server::{CallbackServer, InstallRedirect};
+use wecom_openwork::urls::OAuthScope;
+use wecom_openwork::{Application, Config, CorpId};
 
 const PROVIDER_CORP_ID: &str = "wwprovider000001";
 const SUITE_ID: &str = "wwddddccc7775555aaa";
@@ -33,8 +42,28 @@ fn step(n: u32, what: &str) {
     println!("\n[{n}] {what}");
 }
 
+/// The ISV's page WeCom's install page redirects the admin to: it completes
+/// the install and tells `main` which corp it was.
+async fn installed(
+    State((server, done)): State<(CallbackServer, mpsc::Sender<CorpId>)>,
+    RawQuery(query): RawQuery,
+) -> Html<String> {
+    let result = match InstallRedirect::from_query(query.as_deref().unwrap_or_default()) {
+        Ok(redirect) => server.complete_install(SUITE_ID, &redirect).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(authorization) => {
+            let _ = done.send(authorization.corp_id.clone()).await;
+            Html(format!("<h1>Installed for corp {}</h1><p>Back to the terminal.</p>", authorization.corp_id))
+        }
+        Err(e) => Html(format!("<h1>The install did not complete</h1><p>{e}</p>")),
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let click_through = std::env::args().any(|arg| arg == "--browser");
     let mut config = Config {
         corp_id: PROVIDER_CORP_ID.into(),
         provider_secret: "provider-secret".into(),
@@ -66,12 +95,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("emulated WeCom at {}; callback server at {callback_base}/callback", emulator.base_uri());
 
     config.http.base_uri = emulator.base_uri();
+    // Install, OAuth and login links go to the emulator's pages.
+    config.browser.base = Some(emulator.base_uri());
     let app = Application::builder(config).clock(Arc::new(clock)).build()?;
     let server = app.server().with(|callback, next| async move {
         println!("    <- callback {} (receive id {})", callback.event.kind(), callback.receive_id);
         next.run(callback).await
     });
-    let router = server.router();
+    let (done, mut installs) = mpsc::channel(1);
+    let site = axum::Router::new()
+        .route("/installed", axum::routing::get(installed))
+        .with_state((server.clone(), done));
+    let router = server.router().merge(site);
     tokio::spawn(async move { axum::serve(listener, router).await });
 
     step(1, "WeCom pushes the suite ticket; the callback server stores it");
@@ -97,22 +132,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     suite.set_session_info(&SetSessionInfoRequest::new(pre_auth_code.clone(), session)).await?;
     println!("    session set to test authorization (auth_type 1)");
 
-    step(4, "install URL for the corp admin");
-    let url = install_url(
-        &SuiteId::new(SUITE_ID),
-        &pre_auth_code,
-        "https://isv.example.com/installed",
-        Some("quickstart"),
-    )?;
+    step(4, "install URL for the corp admin (the emulator's install page)");
+    let url = suite.install_url(&pre_auth_code, &format!("{callback_base}/installed"), Some("quickstart"))?;
     println!("    {url}");
 
-    step(5, "a corp admin authorizes; WeCom pushes create_auth");
-    emulator.authorize_corp(SUITE_ID, CORP_ID).await?;
+    let corp_id = if click_through {
+        step(5, "open the install URL above in a browser on this machine, pick a corp and confirm; waiting");
+        let corp_id = installs.recv().await.ok_or("the ISV's site stopped")?;
+        println!("    the admin of {corp_id} confirmed; WeCom pushed create_auth and redirected to the ISV");
+        corp_id
+    } else {
+        step(5, "a corp admin authorizes; WeCom pushes create_auth (add --browser to click through the page)");
+        emulator.authorize_corp(SUITE_ID, CORP_ID).await?;
+        CorpId::new(CORP_ID)
+    };
     server.drain().await; // the exchange runs after the `success` reply
     step(6, "the permanent code was exchanged and stored");
-    let corp = app.corp(SUITE_ID, CORP_ID); // the suite comes first
+    let corp = app.corp(SUITE_ID, corp_id.clone()); // the suite comes first
     let code = corp.permanent_code().get().await?.ok_or("no permanent code was stored")?;
-    println!("    corp {CORP_ID}: permanent code {}", masked(code.expose()));
+    println!("    corp {corp_id}: permanent code {}", masked(code.expose()));
 
     step(7, "corp access token (from the stored permanent code)");
     let corp_token = corp.access_token().get_token().await?;

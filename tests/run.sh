@@ -2,7 +2,7 @@
 # The README's test command: everything CI checks, on a fresh machine too.
 # Installs what is missing (clippy/rustfmt, and the interop peers: the
 # official @wecom/crypto from npm, wechatpy 1 and 2 and openapi-spec-validator from
-# PyPI, and redis-server
+# PyPI, and redis-server, chromium and chromium-driver
 # from Debian), then runs the
 # linters, the docs build and the tests.
 set -euo pipefail
@@ -23,15 +23,19 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
-echo "== redis-server (the Redis store's tests start their own)"
-if ! command -v redis-server >/dev/null; then
+echo "== Debian packages: redis-server (the Redis store's tests start their own), chromium and chromium-driver (the browser tests)"
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null; then
         export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
-        # The package starts a system-wide server; the tests want only their own.
+        apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+        # The redis package starts a system-wide server; the tests want only their own.
         (service redis-server stop || true) >/dev/null 2>&1
     else
-        echo "redis-server is needed (Debian: apt-get install redis-server)" >&2
+        echo "needed: ${missing[*]} (Debian: apt-get install ${missing[*]})" >&2
         exit 1
     fi
 fi
