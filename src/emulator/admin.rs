@@ -180,7 +180,7 @@ async fn post_authorize(State(shared): Control, body: Bytes) -> Response {
         Ok(request) => request,
         Err(e) => return failed(e),
     };
-    match super::push::authorize(&shared, &request.suite_id, &request.corp_id).await {
+    match super::push::authorize(&shared, &request.suite_id, &request.corp_id, "").await {
         Ok((code, record)) => with(&record, &[("auth_code", Value::from(code))]),
         Err(e) => push_failed(e),
     }

@@ -26,6 +26,14 @@ pub struct EmulatorConfig {
     /// background task that stops with the emulator. Off, the clock moves
     /// only with `advance`.
     pub realtime: bool,
+    /// The host a web-login page's (`/wwopen/sso/3rd_qrConnect`)
+    /// `redirect_uri` must have, or a subdomain of it, as WeCom checks the
+    /// login's trusted domain; `None` accepts any http(s) URL.
+    pub login_redirect_domain: Option<String>,
+    /// A member the OAuth page signs in at once: `snsapi_base` redirects
+    /// without a page, and the consent page preselects them. `None` shows
+    /// the member choice.
+    pub oauth_user: Option<String>,
 }
 
 /// A suite registered with the emulator.
@@ -54,6 +62,11 @@ pub struct EmulatedSuite {
     /// `get_corp_token`.
     #[serde(default)]
     pub kind: AppKind,
+    /// The host a `redirect_uri` of its install and OAuth links must have,
+    /// or a subdomain of it (WeCom's trusted domain, else 50001); `None`
+    /// accepts any http(s) URL.
+    #[serde(default)]
+    pub redirect_domain: Option<String>,
 }
 
 impl std::fmt::Debug for EmulatorConfig {
@@ -64,6 +77,8 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("suites", &self.suites)
             .field("strict", &self.strict)
             .field("realtime", &self.realtime)
+            .field("login_redirect_domain", &self.login_redirect_domain)
+            .field("oauth_user", &self.oauth_user)
             .finish()
     }
 }
@@ -75,6 +90,7 @@ impl std::fmt::Debug for EmulatedSuite {
             .field("command_url", &self.command_url)
             .field("data_url", &self.data_url)
             .field("kind", &self.kind)
+            .field("redirect_domain", &self.redirect_domain)
             .finish_non_exhaustive()
     }
 }
@@ -101,10 +117,13 @@ impl EmulatorConfig {
                     data_url: callback_base
                         .map(|b| format!("{}/callback/data/{}", b.trim_end_matches('/'), s.suite_id)),
                     kind: s.kind,
+                    redirect_domain: None,
                 })
                 .collect(),
             strict: true,
             realtime: false,
+            login_redirect_domain: None,
+            oauth_user: None,
         }
     }
 

@@ -33,6 +33,7 @@ pub mod admin;
 mod config;
 mod contacts;
 mod license;
+mod login;
 mod media;
 mod oauth;
 mod push;
@@ -44,6 +45,7 @@ mod tags;
 
 pub use config::{EmulatedSuite, EmulatorConfig};
 pub use media::SAMPLE_MEDIA_ID;
+pub use login::LOGIN_CODE_LIFETIME;
 pub use oauth::OAUTH_CODE_LIFETIME;
 pub use records::{RecordedUpload, Violation};
 use routes::{handle, unix_now};
@@ -284,7 +286,7 @@ impl Emulator {
     /// An emulated admin of `corp_id` authorizes the suite: an auth code is
     /// issued and pushed in `create_auth`. Returns the auth code.
     pub async fn authorize_corp(&self, suite_id: &str, corp_id: &str) -> Result<String, PushError> {
-        push::authorize(&self.shared, suite_id, corp_id).await.map(|(code, _)| code)
+        push::authorize(&self.shared, suite_id, corp_id, "").await.map(|(code, _)| code)
     }
 
     /// An OAuth code for member `userid` of `corp_id`, as WeCom's OAuth

@@ -29,12 +29,25 @@ const TICKET_PREFIX: &str = "emu-ticket-";
 const SAMPLE_CODE: &str = "CODE";
 const SAMPLE_TICKET: &str = "USER_TICKET";
 
-/// Issues a code for `userid` of `corp_id` through `suite_id`.
+/// Issues a code for `userid` of `corp_id` through `suite_id`, whose user
+/// info carries a `user_ticket` (the control API's codes do).
 pub(super) fn issue_code(
     shared: &Shared,
     suite_id: &str,
     corp_id: &str,
     userid: &str,
+) -> Result<String, String> {
+    issue_scoped_code(shared, suite_id, corp_id, userid, true)
+}
+
+/// Issues a code as the OAuth page does: with a `user_ticket` only for
+/// `snsapi_privateinfo` (`with_ticket`), as WeCom gives it.
+pub(super) fn issue_scoped_code(
+    shared: &Shared,
+    suite_id: &str,
+    corp_id: &str,
+    userid: &str,
+    with_ticket: bool,
 ) -> Result<String, String> {
     if !shared.config.suites.is_empty() && shared.config.suite(suite_id).is_none() {
         return Err(format!("suite {suite_id} is not registered"));
@@ -49,6 +62,7 @@ pub(super) fn issue_code(
         userid: userid.to_owned(),
         expires_at: shared.now() + OAUTH_CODE_LIFETIME,
         used: false,
+        user_ticket: with_ticket,
     };
     shared.state().oauth_codes.insert(code.clone(), entry);
     Ok(code)
@@ -123,20 +137,30 @@ fn user_info(shared: &Shared, endpoint: &Endpoint, code: &str, suite: &str, corp
     }
     entry.used = true;
     let (corp_id, userid) = (entry.corp_id.clone(), entry.userid.clone());
-    let ticket = format!("{TICKET_PREFIX}{}", random_code(32));
-    let expires_at = now + USER_TICKET_LIFETIME;
-    let record = UserTicket {
-        suite_id: suite.to_owned(),
-        corp_id: corp_id.clone(),
-        userid: userid.clone(),
-        expires_at,
-    };
-    state.user_tickets.insert(ticket.clone(), record);
+    let ticket = entry.user_ticket.then(|| format!("{TICKET_PREFIX}{}", random_code(32)));
+    if let Some(ticket) = &ticket {
+        let record = UserTicket {
+            suite_id: suite.to_owned(),
+            corp_id: corp_id.clone(),
+            userid: userid.clone(),
+            expires_at: now + USER_TICKET_LIFETIME,
+        };
+        state.user_tickets.insert(ticket.clone(), record);
+    }
     drop(state);
     sample_with(endpoint, |map| {
         map.insert("userid".into(), Value::from(userid.clone()));
-        map.insert("user_ticket".into(), Value::from(ticket));
-        map.insert("expires_in".into(), Value::from(USER_TICKET_LIFETIME.as_secs()));
+        match ticket {
+            Some(ticket) => {
+                map.insert("user_ticket".into(), Value::from(ticket));
+                map.insert("expires_in".into(), Value::from(USER_TICKET_LIFETIME.as_secs()));
+            }
+            // snsapi_base: WeCom gives no ticket.
+            None => {
+                map.remove("user_ticket");
+                map.remove("expires_in");
+            }
+        }
         replace(map, "corpid", corp_id);
         replace(map, "open_userid", userid);
     })

@@ -272,7 +272,7 @@ pub(crate) async fn suite_ticket(shared: &Shared, suite_id: &str) -> Result<(Str
 }
 
 /// A single-use auth code for `corp_id`, valid 10 minutes.
-fn issue_auth_code(shared: &Shared, suite_id: &str, corp_id: &str) -> String {
+pub(super) fn issue_auth_code(shared: &Shared, suite_id: &str, corp_id: &str) -> String {
     let code = random_code(64);
     let expires_at = shared.now() + AUTH_CODE_LIFETIME;
     shared.state().auth_codes.insert(
@@ -282,12 +282,14 @@ fn issue_auth_code(shared: &Shared, suite_id: &str, corp_id: &str) -> String {
     code
 }
 
-/// An admin authorizes: a single-use auth code, pushed in create_auth.
+/// An admin authorizes: a single-use auth code, pushed in create_auth with
+/// the install link's `state` (empty when authorized another way).
 /// Returns the code and the push.
 pub(crate) async fn authorize(
     shared: &Shared,
     suite_id: &str,
     corp_id: &str,
+    state: &str,
 ) -> Result<(String, PushRecord), PushError> {
     if corp_id.is_empty() {
         return Err(PushError::MissingCorp);
@@ -295,9 +297,10 @@ pub(crate) async fn authorize(
     url_of(shared, suite_id, PushTarget::Command, corp_id)?;
     let code = issue_auth_code(shared, suite_id, corp_id);
     let message = format!(
-        "<xml><SuiteId><![CDATA[{}]]></SuiteId><AuthCode><![CDATA[{code}]]></AuthCode><InfoType><![CDATA[create_auth]]></InfoType><TimeStamp>{}</TimeStamp><State><![CDATA[]]></State><ExtraInfo></ExtraInfo></xml>",
+        "<xml><SuiteId><![CDATA[{}]]></SuiteId><AuthCode><![CDATA[{code}]]></AuthCode><InfoType><![CDATA[create_auth]]></InfoType><TimeStamp>{}</TimeStamp><State><![CDATA[{}]]></State><ExtraInfo></ExtraInfo></xml>",
         cdata(suite_id),
-        unix_now(shared)
+        unix_now(shared),
+        cdata(state)
     );
     let record = command(shared, suite_id, "create_auth", &message).await?;
     Ok((code, record))

@@ -83,6 +83,9 @@ pub(super) struct OAuthCode {
     pub(super) userid: String,
     pub(super) expires_at: SystemTime,
     pub(super) used: bool,
+    /// Whether its user info carries a `user_ticket`: WeCom gives one for
+    /// `snsapi_privateinfo` only.
+    pub(super) user_ticket: bool,
 }
 
 /// A `user_ticket` handed out with an OAuth code's user info.
@@ -91,4 +94,34 @@ pub(super) struct UserTicket {
     pub(super) corp_id: String,
     pub(super) userid: String,
     pub(super) expires_at: SystemTime,
+}
+
+/// A pre-auth code the emulator issued (`get_pre_auth_code`): it opens the
+/// install page once, for its suite, within 20 minutes.
+pub(super) struct PreAuthCode {
+    pub(super) suite_id: String,
+    pub(super) expires_at: SystemTime,
+    /// Spent by an install through the page.
+    pub(super) used: bool,
+    /// `set_session_info` asked for a test installation (`auth_type` 1).
+    pub(super) test_install: bool,
+}
+
+/// The visible range an admin chose on the install page, for one corp's
+/// authorization of a suite.
+#[derive(Clone, Default)]
+pub(super) struct VisibleRange {
+    pub(super) users: Vec<String>,
+    pub(super) parties: Vec<i64>,
+}
+
+/// A web-login code (`3rd_qrConnect`): single-use, 5 minutes, read by
+/// `get_login_info`.
+pub(super) struct LoginCode {
+    pub(super) corp_id: String,
+    pub(super) userid: String,
+    /// WeCom's `usertype`: 1 for an admin (创建者), 5 for a member.
+    pub(super) usertype: i64,
+    pub(super) expires_at: SystemTime,
+    pub(super) used: bool,
 }

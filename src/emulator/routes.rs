@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::records::{PreAuthCode, VisibleRange};
 use super::reply::{json_reply, sample, sample_with, wecom_error};
 use super::state::{random_code, Fault, Issued, RecordedRequest, Shared, State, TokenOwner};
 use super::{is_token_param, PNG_1X1, PRE_AUTH_CODE_LIFETIME, TICKET_VALIDITY, TOKEN_LIFETIME};
@@ -267,7 +268,8 @@ pub(super) fn stateful(
     if is(&authorization::GET_PRE_AUTH_CODE) {
         let code = random_code(64);
         let expires = shared.now() + PRE_AUTH_CODE_LIFETIME;
-        shared.state().pre_auth_codes.insert(code.clone(), (suite_of_caller, expires));
+        let record = PreAuthCode { suite_id: suite_of_caller, expires_at: expires, used: false, test_install: false };
+        shared.state().pre_auth_codes.insert(code.clone(), record);
         let lifetime = PRE_AUTH_CODE_LIFETIME.as_secs();
         return Some(json_reply(
             &serde_json::json!({"errcode": 0, "errmsg": "ok", "pre_auth_code": code, "expires_in": lifetime}),
@@ -275,13 +277,19 @@ pub(super) fn stateful(
     }
     if is(&authorization::SET_SESSION_INFO) {
         let code = text("pre_auth_code");
-        let state = shared.state();
-        return match state.pre_auth_codes.get(&code) {
-            Some((_, expires)) if *expires <= shared.now() => {
-                Some(wecom_error(42007, "pre_auth_code expired"))
+        let test_install =
+            params.get("session_info").and_then(|s| s.get("auth_type")).and_then(Value::as_i64) == Some(1);
+        let now = shared.now();
+        let mut state = shared.state();
+        return match state.pre_auth_codes.get_mut(&code) {
+            Some(issued) if issued.expires_at <= now => Some(wecom_error(42007, "pre_auth_code expired")),
+            // The install page shows a test installation as such.
+            Some(issued) => {
+                issued.test_install = test_install;
+                None
             }
-            // Issued and valid, or never issued (a sample's code): accepted.
-            _ => None,
+            // Never issued (a sample's code): accepted.
+            None => None,
         };
     }
     if is(&authorization::GET_PERMANENT_CODE) || is(&authorization::GET_PERMANENT_CODE_V2) {
@@ -310,6 +318,9 @@ pub(super) fn stateful(
     if let Some(answer) = super::oauth::answer(shared, endpoint, params, caller) {
         return Some(answer);
     }
+    if let Some(answer) = super::login::answer(shared, endpoint, params) {
+        return Some(answer);
+    }
     if is(&crate::api::corpgroup::endpoints::GET_TOKEN) {
         // A downstream corp's token, issued to the calling suite for that corp.
         let suite = suite_of_caller.split_once('/').map_or(suite_of_caller.as_str(), |(suite, _)| suite);
@@ -325,11 +336,17 @@ pub(super) fn stateful(
         return match check_permanent_code(shared, &suite_of_caller, &corp, &code) {
             Err(refused) => Some(*refused),
             // The authorized corp's own id, not the sample's.
-            Ok(true) => Some(sample_with(endpoint, |map| {
-                if let Some(info) = map.get_mut("auth_corp_info") {
-                    info["corpid"] = Value::from(corp);
-                }
-            })),
+            Ok(true) => {
+                let range = shared.state().visible_ranges.get(&(suite_of_caller.clone(), corp.clone())).cloned();
+                Some(sample_with(endpoint, |map| {
+                    if let Some(Value::Object(info)) = map.get_mut("auth_corp_info") {
+                        info.insert("corpid".into(), Value::from(corp));
+                    }
+                    if let Some(info) = map.get_mut("auth_info") {
+                        with_visible_range(info, range);
+                    }
+                }))
+            }
             Ok(false) => None,
         };
     }
@@ -343,6 +360,22 @@ pub(super) fn stateful(
         return customized_corp_token(shared, &text("corpid"), &text("corpsecret"));
     }
     None
+}
+
+/// The visible range chosen on the install page, in the first agent's
+/// `privilege` of an `auth_info` (or of a reply holding one), where the
+/// sample has `allow_user` / `allow_party`.
+fn with_visible_range(reply: &mut Value, range: Option<VisibleRange>) {
+    let Some(range) = range else { return };
+    let pointer = if reply.get("auth_info").is_some() { "/auth_info/agent/0/privilege" } else { "/agent/0/privilege" };
+    if let Some(Value::Object(privilege)) = reply.pointer_mut(pointer) {
+        if privilege.contains_key("allow_user") {
+            privilege.insert("allow_user".into(), Value::from(range.users));
+        }
+        if privilege.contains_key("allow_party") {
+            privilege.insert("allow_party".into(), Value::from(range.parties));
+        }
+    }
 }
 
 /// `get_admin_list` (suite token): a corp that has not authorized the
@@ -464,7 +497,9 @@ pub(super) fn permanent_code(
         let owner = TokenOwner { kind: TokenKind::Corp, owner: format!("{suite}/{corp}") };
         current_token(&mut state, now, owner)
     });
+    let range = state.visible_ranges.get(&(suite.to_owned(), corp.clone())).cloned();
     drop(state);
+    with_visible_range(&mut reply, range);
     reply["permanent_code"] = Value::from(code);
     reply["auth_corp_info"]["corpid"] = Value::from(corp.clone());
     reply["errcode"] = Value::from(0);

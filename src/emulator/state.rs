@@ -100,7 +100,7 @@ pub(super) struct State {
     /// Where the ticket schedule of a suite never pushed to starts: the
     /// emulator's start, or its last reset.
     pub(super) ticket_epoch: Option<SystemTime>,
-    pub(super) pre_auth_codes: HashMap<String, (String, SystemTime)>,
+    pub(super) pre_auth_codes: HashMap<String, super::records::PreAuthCode>,
     pub(super) auth_codes: HashMap<String, AuthCode>,
     /// Permanent code → (suite, corp); removed when the corp cancels.
     pub(super) permanent_codes: HashMap<String, (String, String)>,
@@ -119,6 +119,10 @@ pub(super) struct State {
     /// OAuth codes and user tickets issued, by value.
     pub(super) oauth_codes: HashMap<String, super::records::OAuthCode>,
     pub(super) user_tickets: HashMap<String, super::records::UserTicket>,
+    /// Visible ranges chosen on the install page, by (suite, corp).
+    pub(super) visible_ranges: HashMap<(String, String), super::records::VisibleRange>,
+    /// Web-login codes issued, by value.
+    pub(super) login_codes: HashMap<String, super::records::LoginCode>,
     /// Uploaded files by media id.
     pub(super) media: HashMap<String, super::records::StoredMedia>,
 }
