@@ -36,6 +36,7 @@ mod license;
 mod login;
 mod media;
 mod oauth;
+mod pages;
 mod push;
 mod records;
 mod reply;
@@ -152,6 +153,7 @@ impl Emulator {
             pending: Background::default(),
         });
         let router = admin::router(shared.clone())
+            .merge(pages::router(shared.clone()))
             .fallback({
                 let shared = shared.clone();
                 move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
