@@ -45,8 +45,8 @@ mod state;
 mod tags;
 
 pub use config::{EmulatedSuite, EmulatorConfig};
-pub use media::SAMPLE_MEDIA_ID;
 pub use login::LOGIN_CODE_LIFETIME;
+pub use media::SAMPLE_MEDIA_ID;
 pub use oauth::OAUTH_CODE_LIFETIME;
 pub use records::{RecordedUpload, Violation};
 use routes::{handle, unix_now};

@@ -268,7 +268,8 @@ pub(super) fn stateful(
     if is(&authorization::GET_PRE_AUTH_CODE) {
         let code = random_code(64);
         let expires = shared.now() + PRE_AUTH_CODE_LIFETIME;
-        let record = PreAuthCode { suite_id: suite_of_caller, expires_at: expires, used: false, test_install: false };
+        let record =
+            PreAuthCode { suite_id: suite_of_caller, expires_at: expires, used: false, test_install: false };
         shared.state().pre_auth_codes.insert(code.clone(), record);
         let lifetime = PRE_AUTH_CODE_LIFETIME.as_secs();
         return Some(json_reply(
@@ -337,7 +338,8 @@ pub(super) fn stateful(
             Err(refused) => Some(*refused),
             // The authorized corp's own id, not the sample's.
             Ok(true) => {
-                let range = shared.state().visible_ranges.get(&(suite_of_caller.clone(), corp.clone())).cloned();
+                let range =
+                    shared.state().visible_ranges.get(&(suite_of_caller.clone(), corp.clone())).cloned();
                 Some(sample_with(endpoint, |map| {
                     if let Some(Value::Object(info)) = map.get_mut("auth_corp_info") {
                         info.insert("corpid".into(), Value::from(corp));
@@ -367,7 +369,8 @@ pub(super) fn stateful(
 /// sample has `allow_user` / `allow_party`.
 fn with_visible_range(reply: &mut Value, range: Option<VisibleRange>) {
     let Some(range) = range else { return };
-    let pointer = if reply.get("auth_info").is_some() { "/auth_info/agent/0/privilege" } else { "/agent/0/privilege" };
+    let pointer =
+        if reply.get("auth_info").is_some() { "/auth_info/agent/0/privilege" } else { "/agent/0/privilege" };
     if let Some(Value::Object(privilege)) = reply.pointer_mut(pointer) {
         if privilege.contains_key("allow_user") {
             privilege.insert("allow_user".into(), Value::from(range.users));

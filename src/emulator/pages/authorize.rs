@@ -44,7 +44,8 @@ struct Link<'a> {
 fn resolve(shared: &Shared, appid: &str) -> Result<(String, Vec<String>), Refusal> {
     let state = shared.state();
     let unknown = || Refusal::new(40013, "不合法的corpid或appid / invalid corpid or appid");
-    let is_suite = shared.config.suite(appid).is_some() || state.permanent_codes.values().any(|(s, _)| s == appid);
+    let is_suite =
+        shared.config.suite(appid).is_some() || state.permanent_codes.values().any(|(s, _)| s == appid);
     if is_suite {
         let corps = authorized_corps(&state, appid);
         if corps.is_empty() {
@@ -115,8 +116,11 @@ pub(super) async fn show(State(shared): State<Arc<Shared>>, uri: Uri) -> Respons
 fn render(shared: &Shared, link: &Link<'_>, preset: Option<&str>) -> Response {
     let users = with_preset(members(&shared.state(), &link.corps), preset);
     let corp_options: Vec<(String, String)> = link.corps.iter().map(|c| (c.clone(), c.clone())).collect();
-    let (title, button) =
-        if link.private_info { ("授权 / Allow", "允许 / Allow") } else { ("登录 / Sign in", "确定 / Confirm") };
+    let (title, button) = if link.private_info {
+        ("授权 / Allow", "允许 / Allow")
+    } else {
+        ("登录 / Sign in", "确定 / Confirm")
+    };
     let app = escape(&link.suite_id);
     let mut body = format!("<h1>{title}</h1>");
     if link.private_info {
@@ -131,7 +135,10 @@ fn render(shared: &Shared, link: &Link<'_>, preset: Option<&str>) -> Response {
     body.push_str(&hidden("appid", Some(link.appid)));
     body.push_str(&hidden("redirect_uri", Some(link.redirect_uri)));
     body.push_str(&hidden("response_type", Some("code")));
-    body.push_str(&hidden("scope", Some(if link.private_info { "snsapi_privateinfo" } else { "snsapi_base" })));
+    body.push_str(&hidden(
+        "scope",
+        Some(if link.private_info { "snsapi_privateinfo" } else { "snsapi_base" }),
+    ));
     body.push_str(&hidden("state", link.state));
     body.push_str(&hidden("agentid", link.agentid));
     body.push_str("<label for=\"corp_id\">选择企业 / Choose a corp</label>");

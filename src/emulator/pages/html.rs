@@ -163,23 +163,30 @@ pub(super) fn check_state(state: Option<&str>) -> Result<(), Refusal> {
 
 /// A `redirect_uri`: given (41010), an absolute http(s) URL of sane length
 /// (40035), on `domain` or a subdomain of it when one is configured (50001).
-pub(super) fn check_redirect<'a>(redirect: Option<&'a str>, domain: Option<&str>) -> Result<&'a str, Refusal> {
+pub(super) fn check_redirect<'a>(
+    redirect: Option<&'a str>,
+    domain: Option<&str>,
+) -> Result<&'a str, Refusal> {
     let Some(redirect) = redirect else {
         return Err(Refusal::new(41010, "缺少redirect_uri参数 / redirect_uri is missing"));
     };
-    let invalid = || Refusal::new(40035, "不合法的redirect_uri / redirect_uri must be an absolute http(s) URL");
+    let invalid =
+        || Refusal::new(40035, "不合法的redirect_uri / redirect_uri must be an absolute http(s) URL");
     if redirect.len() > MAX_REDIRECT_BYTES {
         return Err(invalid());
     }
     let url = reqwest::Url::parse(redirect).map_err(|_| invalid())?;
     let host = match url.host_str() {
-        Some(host) if matches!(url.scheme(), "http" | "https") && !host.is_empty() => host.to_ascii_lowercase(),
+        Some(host) if matches!(url.scheme(), "http" | "https") && !host.is_empty() => {
+            host.to_ascii_lowercase()
+        }
         _ => return Err(invalid()),
     };
     if let Some(domain) = domain {
         let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
         let host = host.trim_end_matches('.');
-        let within = host == domain || host.strip_suffix(domain.as_str()).is_some_and(|rest| rest.ends_with('.'));
+        let within =
+            host == domain || host.strip_suffix(domain.as_str()).is_some_and(|rest| rest.ends_with('.'));
         if !within {
             return Err(Refusal::new(
                 50001,

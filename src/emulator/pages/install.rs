@@ -13,7 +13,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 
-use super::html::{check_redirect, check_state, error_page, escape, hidden, page, redirect, select, Params, Refusal};
+use super::html::{
+    check_redirect, check_state, error_page, escape, hidden, page, redirect, select, Params, Refusal,
+};
 use super::people::{chosen_corp, departments, known_corps, members};
 use crate::emulator::records::VisibleRange;
 use crate::emulator::state::Shared;
@@ -36,15 +38,19 @@ struct Link<'a> {
 /// The link's checks, in WeCom's order; the pre-auth code must be one this
 /// emulator issued for the suite, unused and unexpired.
 fn check<'a>(shared: &Shared, params: &'a Params) -> Result<Link<'a>, Refusal> {
-    let suite_id = params.get("suite_id").ok_or_else(|| Refusal::new(41021, "缺少suite_id参数 / suite_id is missing"))?;
+    let suite_id = params
+        .get("suite_id")
+        .ok_or_else(|| Refusal::new(41021, "缺少suite_id参数 / suite_id is missing"))?;
     let invalid_suite = || Refusal::new(40083, "不合法的suite_id / invalid suite_id");
     let suite = shared.config.suite(suite_id);
     if !super::html::is_id(suite_id) || (suite.is_none() && !shared.config.suites.is_empty()) {
         return Err(invalid_suite());
     }
     let invalid_code = || Refusal::new(40077, "不合法的pre_auth_code / invalid pre_auth_code");
-    let pre_auth_code = params.get("pre_auth_code").filter(|c| c.len() <= MAX_CODE_BYTES).ok_or_else(invalid_code)?;
-    let redirect_uri = check_redirect(params.get("redirect_uri"), suite.and_then(|s| s.redirect_domain.as_deref()))?;
+    let pre_auth_code =
+        params.get("pre_auth_code").filter(|c| c.len() <= MAX_CODE_BYTES).ok_or_else(invalid_code)?;
+    let redirect_uri =
+        check_redirect(params.get("redirect_uri"), suite.and_then(|s| s.redirect_domain.as_deref()))?;
     let state = params.get("state");
     check_state(state)?;
     let now = shared.now();
@@ -169,7 +175,8 @@ async fn authorize(shared: &Shared, params: &Params) -> Result<Response, Refusal
         }
         state.visible_ranges.insert((link.suite_id.to_owned(), corp.clone()), range);
     }
-    let auth_code = match push::authorize(shared, link.suite_id, &corp, link.state.unwrap_or_default()).await {
+    let auth_code = match push::authorize(shared, link.suite_id, &corp, link.state.unwrap_or_default()).await
+    {
         Ok((code, _)) => code,
         // No command URL (or none registered): WeCom redirects all the same.
         Err(e) => {

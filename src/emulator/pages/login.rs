@@ -12,7 +12,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 
-use super::html::{check_redirect, check_state, error_page, hidden, is_id, page, redirect, select, Params, Refusal};
+use super::html::{
+    check_redirect, check_state, error_page, hidden, is_id, page, redirect, select, Params, Refusal,
+};
 use super::people::{chosen_corp, chosen_member, known_corps, members};
 use crate::emulator::login::{issue_code, ADMIN, MEMBER};
 use crate::emulator::state::Shared;
@@ -42,7 +44,8 @@ fn check<'a>(shared: &Shared, params: &'a Params) -> Result<Link<'a>, Refusal> {
         Some("admin") => true,
         Some(_) => return Err(Refusal::new(40035, "不合法的usertype / usertype must be member or admin")),
     };
-    let redirect_uri = check_redirect(params.get("redirect_uri"), shared.config.login_redirect_domain.as_deref())?;
+    let redirect_uri =
+        check_redirect(params.get("redirect_uri"), shared.config.login_redirect_domain.as_deref())?;
     let state = params.get("state");
     check_state(state)?;
     Ok(Link { appid, redirect_uri, state, admin_only })

@@ -28,8 +28,12 @@ pub(super) fn known_corps(state: &State) -> Vec<String> {
 
 /// The corps that authorized `suite_id` and have not cancelled; sorted.
 pub(super) fn authorized_corps(state: &State, suite_id: &str) -> Vec<String> {
-    let corps: BTreeSet<String> =
-        state.permanent_codes.values().filter(|(suite, _)| suite == suite_id).map(|(_, c)| c.clone()).collect();
+    let corps: BTreeSet<String> = state
+        .permanent_codes
+        .values()
+        .filter(|(suite, _)| suite == suite_id)
+        .map(|(_, c)| c.clone())
+        .collect();
     corps.into_iter().collect()
 }
 
@@ -48,7 +52,8 @@ pub(super) fn members(state: &State, corps: &[String]) -> Vec<(String, String)> 
         .into_iter()
         .collect();
     if found.is_empty() {
-        found = SAMPLE_MEMBERS.iter().map(|(id, name)| ((*id).to_owned(), format!("{name} ({id})"))).collect();
+        found =
+            SAMPLE_MEMBERS.iter().map(|(id, name)| ((*id).to_owned(), format!("{name} ({id})"))).collect();
     }
     found
 }
