@@ -216,7 +216,9 @@ mod tests {
 
     #[test]
     fn redirect_domains_match_the_host_or_a_subdomain() {
-        let ok = |uri: &str| check_redirect(Some(uri), Some("example.com")).map_err(|r| r.errcode);
+        fn ok(uri: &str) -> Result<&str, i64> {
+            check_redirect(Some(uri), Some("example.com")).map_err(|r| r.errcode)
+        }
         assert_eq!(ok("https://example.com/cb"), Ok("https://example.com/cb"));
         assert!(ok("http://app.Example.com/cb").is_ok());
         assert_eq!(ok("https://badexample.com/cb"), Err(50001));
