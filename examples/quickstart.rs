@@ -142,7 +142,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("    the admin of {corp_id} confirmed; WeCom pushed create_auth and redirected to the ISV");
         corp_id
     } else {
-        step(5, "a corp admin authorizes; WeCom pushes create_auth (add --browser to click through the page)");
+        step(
+            5,
+            "a corp admin authorizes; WeCom pushes create_auth (add --browser to click through the page)",
+        );
         emulator.authorize_corp(SUITE_ID, CORP_ID).await?;
         CorpId::new(CORP_ID)
     };

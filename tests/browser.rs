@@ -9,11 +9,11 @@
 //! installs them). The same flows run without a browser in
 //! `tests/emulator_pages.rs`.
 
-mod common;
 #[path = "common/browser.rs"]
 mod browser;
 #[path = "common/child.rs"]
 mod child;
+mod common;
 #[path = "common/isv_site.rs"]
 mod isv_site;
 
@@ -27,7 +27,12 @@ async fn install_oauth_and_login_click_through_in_headless_chromium() {
     let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let server = app.server();
-    let site = isv_site::Site { app: app.clone(), server: server.clone(), suite_id: SUITE.into(), base: base.clone() };
+    let site = isv_site::Site {
+        app: app.clone(),
+        server: server.clone(),
+        suite_id: SUITE.into(),
+        base: base.clone(),
+    };
     let router = isv_site::router(site);
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
     emulator.push_suite_ticket(SUITE).await.expect("the ticket is pushed");
@@ -43,11 +48,12 @@ async fn install_oauth_and_login_click_through_in_headless_chromium() {
     assert!(!browser.text("#test-install").await.is_empty(), "a test install says so");
     browser.shot("01-install").await;
     let install_page = browser.url().await;
-    let new_corp = browser.client.find(fantoccini::Locator::Css("input[name=new_corp_id]")).await.expect("field");
+    let new_corp =
+        browser.client.find(fantoccini::Locator::Css("input[name=new_corp_id]")).await.expect("field");
     new_corp.send_keys(CORP).await.expect("typed");
     browser.click("#confirm").await;
-    assert_eq!(browser.text("#installed").await, CORP, "the ISV's handler stored the authorization");
-    assert_eq!(browser.text("#state").await, "fromsite");
+    assert_eq!(browser.text("#site-installed").await, CORP, "the ISV's handler stored the authorization");
+    assert_eq!(browser.text("#site-state").await, "fromsite");
     browser.shot("02-installed").await;
     let stored = app.corp(SUITE, CORP).permanent_code().get().await.expect("reads");
     assert!(stored.is_some(), "the permanent code is stored");
@@ -65,11 +71,11 @@ async fn install_oauth_and_login_click_through_in_headless_chromium() {
     browser.shot("04-oauth-consent").await;
     browser.select("select[name=corp_id]", CORP).await;
     browser.click("#confirm").await;
-    let userid = browser.text("#userid").await;
+    let userid = browser.text("#site-userid").await;
     assert!(!userid.is_empty(), "the code named a member");
-    assert_eq!(browser.text("#corpid").await, CORP);
-    assert_eq!(browser.text("#detail-userid").await, userid, "the user ticket read the same member");
-    assert_eq!(browser.text("#state").await, "o1");
+    assert_eq!(browser.text("#site-corpid").await, CORP);
+    assert_eq!(browser.text("#site-detail-userid").await, userid, "the user ticket read the same member");
+    assert_eq!(browser.text("#site-state").await, "o1");
     browser.shot("05-oauth-signed-in").await;
 
     // Web login on the provider login page, as an admin → get_login_info.
@@ -77,11 +83,12 @@ async fn install_oauth_and_login_click_through_in_headless_chromium() {
     assert!(browser.url().await.starts_with(&format!("{}/wwopen/sso/3rd_qrConnect?", emulator.base_uri())));
     browser.shot("06-login").await;
     browser.select("select[name=corp_id]", CORP).await;
-    browser.click("input[name=as_admin]").await;
+    let as_admin = browser.client.find(fantoccini::Locator::Css("input[name=as_admin]")).await.expect("box");
+    assert_eq!(as_admin.prop("checked").await.expect("reads").as_deref(), Some("true"), "an admin link");
     browser.click("#confirm").await;
-    assert!(!browser.text("#login-userid").await.is_empty());
-    assert_eq!(browser.text("#login-corpid").await, CORP);
-    assert_eq!(browser.text("#usertype").await, "1", "an admin logged in");
+    assert!(!browser.text("#site-login-userid").await.is_empty());
+    assert_eq!(browser.text("#site-login-corpid").await, CORP);
+    assert_eq!(browser.text("#site-usertype").await, "1", "an admin logged in");
     browser.shot("07-logged-in").await;
 
     browser.close().await;

@@ -23,11 +23,13 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
-echo "== Debian packages: redis-server (the Redis store's tests start their own), chromium and chromium-driver (the browser tests)"
+echo "== Debian packages: redis-server (the Redis store's tests start their own), chromium, chromium-driver and a Chinese font (the browser tests)"
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+# A Chinese font, so that the pages' screenshots show their labels.
+[ -d /usr/share/fonts/truetype/wqy ] || missing+=(fonts-wqy-zenhei)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null; then
         export DEBIAN_FRONTEND=noninteractive

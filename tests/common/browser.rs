@@ -19,6 +19,8 @@ use crate::child::Running;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long a page may take to show an element.
+const ELEMENT_WAIT: Duration = Duration::from_secs(20);
 
 /// A browser session; chromedriver and Chromium stop when it is dropped.
 pub struct Browser {
@@ -43,7 +45,8 @@ impl Browser {
         command.arg(format!("--port={port}")).arg("--allowed-ips=127.0.0.1");
         let driver = Running::start(command, Duration::from_secs(30));
         driver.line_with("started successfully");
-        let profile = std::env::temp_dir().join(format!("wecom-openwork-chromium-{}-{test}", std::process::id()));
+        let profile =
+            std::env::temp_dir().join(format!("wecom-openwork-chromium-{}-{test}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         let args = [
             "--headless=new".to_owned(),
@@ -59,10 +62,8 @@ impl Browser {
             format!("--user-data-dir={}", profile.display()),
         ];
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "binary": CHROMIUM, "args": args }),
-        );
+        capabilities
+            .insert("goog:chromeOptions".into(), serde_json::json!({ "binary": CHROMIUM, "args": args }));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(capabilities)
@@ -80,14 +81,29 @@ impl Browser {
         std::fs::write(self.shots.join(format!("{name}.png")), png).expect("saved");
     }
 
-    /// The text of the element `css`.
+    /// The text of the element `css`, once the page has it (a form's
+    /// answer arrives after the click returns): WebDriver's explicit wait,
+    /// at most [`ELEMENT_WAIT`].
     pub async fn text(&self, css: &str) -> String {
-        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
+        let element = self
+            .client
+            .wait()
+            .at_most(ELEMENT_WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        element.text().await.expect("text")
     }
 
     /// Clicks the element `css` (a link, a checkbox, a button).
     pub async fn click(&self, css: &str) {
-        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("clicked");
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .expect("clicked");
     }
 
     /// Picks the option `value` of the select `css`.

@@ -2,6 +2,8 @@
 //! routes: it sends browsers to the install, OAuth and login pages with the
 //! SDK's own link builders and finishes each flow with the SDK's own calls.
 //! The tests drive it with a browser or plain HTTP against the emulator.
+//! Its elements' ids start with `site-`, so that none is mistaken for one
+//! of the emulator's pages.
 
 use axum::extract::{Query, RawQuery, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -39,7 +41,8 @@ pub fn router(site: Site) -> Router {
 }
 
 fn failed(e: &Error) -> Response {
-    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, Html(format!("<p id=\"error\">{e}</p>"))).into_response()
+    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, Html(format!("<p id=\"site-error\">{e}</p>")))
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -76,7 +79,7 @@ async fn installed(State(site): State<Site>, RawQuery(query): RawQuery) -> Respo
     .await;
     match result {
         Ok((authorization, state)) => Html(format!(
-            "<h1>Installed</h1><p id=\"installed\">{}</p><p id=\"state\">{}</p>",
+            "<h1>Installed</h1><p id=\"site-installed\">{}</p><p id=\"site-state\">{}</p>",
             authorization.corp_id,
             state.unwrap_or_default()
         ))
@@ -92,7 +95,8 @@ struct OAuthQuery {
 
 /// "Sign in with WeCom" inside the app: the OAuth page.
 async fn oauth(State(site): State<Site>, Query(query): Query<OAuthQuery>) -> Response {
-    let scope = if query.scope.as_deref() == Some("base") { OAuthScope::Base } else { OAuthScope::PrivateInfo };
+    let scope =
+        if query.scope.as_deref() == Some("base") { OAuthScope::Base } else { OAuthScope::PrivateInfo };
     let suite = site.app.suite(site.suite_id.as_str());
     match suite.oauth().authorize_url(&format!("{}/oauth/cb", site.base), scope, Some("o1")) {
         Ok(url) => Redirect::to(&url).into_response(),
@@ -111,15 +115,19 @@ struct CodeQuery {
 async fn oauth_done(State(site): State<Site>, Query(query): Query<CodeQuery>) -> Response {
     let suite = site.app.suite(site.suite_id.as_str());
     let result = async {
-        let user = suite.oauth().get_user_info_3rd(&wecom_openwork::api::oauth::types::GetUserInfo3rdQuery::new(
-            query.code.clone().unwrap_or_default(),
-        ))
-        .await?;
+        let user = suite
+            .oauth()
+            .get_user_info_3rd(&wecom_openwork::api::oauth::types::GetUserInfo3rdQuery::new(
+                query.code.clone().unwrap_or_default(),
+            ))
+            .await?;
         let detail = match user.user_ticket.as_deref() {
             Some(ticket) => Some(
                 suite
                     .oauth()
-                    .get_user_detail_3rd(&wecom_openwork::api::oauth::types::GetUserDetail3rdRequest::new(ticket))
+                    .get_user_detail_3rd(&wecom_openwork::api::oauth::types::GetUserDetail3rdRequest::new(
+                        ticket,
+                    ))
                     .await?,
             ),
             None => None,
@@ -129,7 +137,7 @@ async fn oauth_done(State(site): State<Site>, Query(query): Query<CodeQuery>) ->
     .await;
     match result {
         Ok((user, detail)) => Html(format!(
-            "<h1>Signed in</h1><p id=\"userid\">{}</p><p id=\"corpid\">{}</p><p id=\"detail-userid\">{}</p><p id=\"state\">{}</p>",
+            "<h1>Signed in</h1><p id=\"site-userid\">{}</p><p id=\"site-corpid\">{}</p><p id=\"site-detail-userid\">{}</p><p id=\"site-state\">{}</p>",
             user.userid.unwrap_or_default(),
             user.corpid.unwrap_or_default(),
             detail.and_then(|d| d.userid).unwrap_or_default(),
@@ -153,7 +161,7 @@ async fn login_done(State(site): State<Site>, Query(query): Query<CodeQuery>) ->
     let request = GetLoginInfoRequest::new(query.auth_code.clone().unwrap_or_default());
     match site.app.provider().get_login_info(&request).await {
         Ok(info) => Html(format!(
-            "<h1>Logged in</h1><p id=\"login-userid\">{}</p><p id=\"login-corpid\">{}</p><p id=\"usertype\">{}</p><p id=\"state\">{}</p>",
+            "<h1>Logged in</h1><p id=\"site-login-userid\">{}</p><p id=\"site-login-corpid\">{}</p><p id=\"site-usertype\">{}</p><p id=\"site-state\">{}</p>",
             info.user_info.and_then(|u| u.userid).unwrap_or_default(),
             info.corp_info.and_then(|c| c.corpid).unwrap_or_default(),
             info.usertype.unwrap_or_default(),
