@@ -8,6 +8,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::pages::{form, no_redirects, read, Page};
 use common::{config, serve_callbacks, CUSTOMIZED, PROVIDER, SUITE};
 use wecom_openwork::api::authorization::types::{SessionInfo, SetSessionInfoRequest};
 use wecom_openwork::api::oauth::types::{GetUserDetail3rdRequest, GetUserInfo3rdQuery};
@@ -15,7 +16,6 @@ use wecom_openwork::api::provider::types::GetLoginInfoRequest;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::emulator::{Emulator, EmulatorConfig};
 use wecom_openwork::server::{AuthorizedCorp, CallbackServer};
-use wecom_openwork::urls::encode;
 use wecom_openwork::Application;
 
 const REDIRECT: &str = "https://app.example.com/installed?from=wecom";
@@ -58,75 +58,8 @@ async fn world(tweak: impl FnOnce(&mut EmulatorConfig)) -> World {
         emulator.push_suite_ticket(suite).await.expect("pushed");
     }
     server.drain().await;
-    let browser =
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let browser = no_redirects();
     World { emulator, app, server, clock, authorized, browser }
-}
-
-/// A page as the browser sees it.
-struct Page {
-    status: u16,
-    location: Option<String>,
-    html: String,
-}
-
-impl Page {
-    /// The errcode of an error page.
-    fn errcode(&self) -> Option<i64> {
-        let start = self.html.find("<span id=\"errcode\">")? + "<span id=\"errcode\">".len();
-        let end = start + self.html[start..].find('<')?;
-        self.html[start..end].parse().ok()
-    }
-
-    /// Asserts WeCom's error page with `code`: 400, no redirect.
-    fn assert_refused(&self, code: i64) {
-        assert_eq!(self.status, 400, "{}", self.html);
-        assert!(self.location.is_none(), "an error never redirects: {:?}", self.location);
-        assert!(self.html.contains("<h1 id=\"error\">"), "{}", self.html);
-        assert_eq!(self.errcode(), Some(code), "{}", self.html);
-    }
-
-    /// The hidden inputs of the form, decoded.
-    fn hidden(&self) -> Vec<(String, String)> {
-        let mut found = Vec::new();
-        let marker = "<input type=\"hidden\" name=\"";
-        let mut rest = self.html.as_str();
-        while let Some(at) = rest.find(marker) {
-            rest = &rest[at + marker.len()..];
-            let name_end = rest.find('"').expect("name ends");
-            let name = rest[..name_end].to_owned();
-            let value_start = rest.find("value=\"").expect("a value") + "value=\"".len();
-            let value_end = value_start + rest[value_start..].find('"').expect("value ends");
-            found.push((name, unescape(&rest[value_start..value_end])));
-        }
-        found
-    }
-
-    /// The query parameters of the redirect.
-    fn redirect_params(&self) -> Vec<(String, String)> {
-        let location = self.location.as_deref().expect("a redirect");
-        let url = reqwest::Url::parse(location).expect("an absolute URL");
-        url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-    }
-
-    fn redirect_param(&self, name: &str) -> Option<String> {
-        self.redirect_params().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
-    }
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-async fn read(response: reqwest::Response) -> Page {
-    let status = response.status().as_u16();
-    let location = response.headers().get("location").map(|v| v.to_str().expect("ASCII location").to_owned());
-    let html = response.text().await.expect("a body");
-    Page { status, location, html }
 }
 
 impl World {
@@ -177,10 +110,6 @@ impl World {
         self.server.drain().await;
         done
     }
-}
-
-fn form(params: &[(&str, &str)]) -> String {
-    params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
 
 #[tokio::test]

@@ -3,7 +3,10 @@
 //! exchanged once and the authorization stored.
 
 mod common;
+#[path = "common/isv_site.rs"]
+mod isv_site;
 
+use common::pages::{no_redirects, read};
 use common::{config, pushing_emulator, serve_callbacks, SUITE};
 use wecom_openwork::events::CreateAuth;
 use wecom_openwork::server::{InstallRedirect, Reply};
@@ -62,6 +65,87 @@ async fn the_redirect_alone_completes_the_install() {
     let again = server.complete_install(SUITE, &redirect).await.expect("still installed");
     assert_eq!(again.corp_id.as_str(), NEW_CORP);
     assert_eq!(exchanges(&emulator), 1, "a reload does not exchange again");
+}
+
+/// The ISV's site and WeCom's install page without a browser: the same
+/// links and forms the browser test clicks, followed by hand.
+#[tokio::test]
+async fn the_sites_install_link_the_page_and_the_redirect_without_a_browser() {
+    let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = app.server();
+    let site = isv_site::Site {
+        app: app.clone(),
+        server: server.clone(),
+        suite_id: SUITE.into(),
+        base: base.clone(),
+    };
+    let router = isv_site::router(site);
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
+    emulator.push_suite_ticket(SUITE).await.expect("pushed");
+    server.drain().await;
+    let http = no_redirects();
+
+    let to_page = read(http.get(format!("{base}/install")).send().await.expect("the site answers")).await;
+    let page_url = to_page.location.expect("the site redirects to the install page");
+    assert!(page_url.starts_with(&format!("{}/3rdapp/install?", emulator.base_uri())), "{page_url}");
+    let page = read(http.get(&page_url).send().await.expect("the page")).await;
+    assert_eq!(page.status, 200);
+    let mut form = page.hidden();
+    form.push(("new_corp_id".into(), NEW_CORP.into()));
+    let install = format!("{}/3rdapp/install", emulator.base_uri());
+    let confirmed = read(http.post(install).form(&form).send().await.expect("posted")).await;
+    assert_eq!(confirmed.status, 302);
+    let back = confirmed.location.expect("redirected to the site");
+    assert!(back.starts_with(&format!("{base}/installed?")), "{back}");
+    let done = read(http.get(&back).send().await.expect("the site's handler")).await;
+    assert!(done.html.contains(&format!("<p id=\"site-installed\">{NEW_CORP}</p>")), "{}", done.html);
+    assert!(done.html.contains("<p id=\"site-state\">fromsite</p>"), "{}", done.html);
+    server.drain().await;
+    assert_eq!(exchanges(&emulator), 1, "the push and the redirect exchanged the code once");
+}
+
+#[tokio::test]
+async fn the_permanent_code_answer_carries_the_links_state() {
+    let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
+    let server = app.server().on::<CreateAuth, _, _>(|_event, _callback| async { Ok(Reply::Success) });
+    serve_callbacks(&server, listener);
+    emulator.push_suite_ticket(SUITE).await.expect("pushed");
+    let suite = app.suite(SUITE);
+    let pre = suite.get_pre_auth_code().await.expect("pre-auth code").pre_auth_code.expect("code");
+    let url = suite.install_url(&pre, "http://127.0.0.1:9/installed", Some("st1")).expect("url");
+    let http = no_redirects();
+    let page = read(http.get(&url).send().await.expect("the page")).await;
+    let mut form = page.hidden();
+    form.push(("new_corp_id".into(), NEW_CORP.into()));
+    let install = format!("{}/3rdapp/install", emulator.base_uri());
+    let confirmed = read(http.post(install).form(&form).send().await.expect("posted")).await;
+    let location = confirmed.location.expect("redirected");
+    let redirect = InstallRedirect::from_query(location.split_once('?').expect("a query").1).expect("reads");
+    assert_eq!(redirect.state.as_deref(), Some("st1"));
+    let request =
+        wecom_openwork::api::authorization::types::GetPermanentCodeV2Request::new(redirect.auth_code);
+    let info = suite.get_permanent_code_v2(&request).await.expect("exchanged");
+    assert_eq!(info.state.as_deref(), Some("st1"));
+}
+
+#[tokio::test]
+async fn a_code_wecom_refuses_is_a_typed_error_and_recorded_as_failed() {
+    let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
+    let server = app.server();
+    serve_callbacks(&server, listener);
+    emulator.push_suite_ticket(SUITE).await.expect("pushed");
+    let redirect = InstallRedirect::from_query("auth_code=madeup0123456789&state=x").expect("reads");
+    let err = server.complete_install(SUITE, &redirect).await.unwrap_err();
+    match &err {
+        wecom_openwork::Error::InstallIncomplete { pending: false, reason, .. } => {
+            assert!(reason.contains("40078"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let statuses = app.authorization_statuses().await.expect("reads");
+    assert_eq!(statuses.iter().map(|s| s.status).collect::<Vec<_>>(), ["failed"], "{statuses:?}");
+    assert!(app.authorizations().await.expect("reads").is_empty());
 }
 
 #[tokio::test]

@@ -272,13 +272,17 @@ pub(crate) async fn suite_ticket(shared: &Shared, suite_id: &str) -> Result<(Str
 }
 
 /// A single-use auth code for `corp_id`, valid 10 minutes.
-pub(super) fn issue_auth_code(shared: &Shared, suite_id: &str, corp_id: &str) -> String {
+pub(super) fn issue_auth_code(shared: &Shared, suite_id: &str, corp_id: &str, state: &str) -> String {
     let code = random_code(64);
     let expires_at = shared.now() + AUTH_CODE_LIFETIME;
-    shared.state().auth_codes.insert(
-        code.clone(),
-        AuthCode { suite_id: suite_id.to_owned(), corp_id: corp_id.to_owned(), expires_at, used: false },
-    );
+    let entry = AuthCode {
+        suite_id: suite_id.to_owned(),
+        corp_id: corp_id.to_owned(),
+        expires_at,
+        used: false,
+        state: state.to_owned(),
+    };
+    shared.state().auth_codes.insert(code.clone(), entry);
     code
 }
 
@@ -295,7 +299,7 @@ pub(crate) async fn authorize(
         return Err(PushError::MissingCorp);
     }
     url_of(shared, suite_id, PushTarget::Command, corp_id)?;
-    let code = issue_auth_code(shared, suite_id, corp_id);
+    let code = issue_auth_code(shared, suite_id, corp_id, state);
     let message = format!(
         "<xml><SuiteId><![CDATA[{}]]></SuiteId><AuthCode><![CDATA[{code}]]></AuthCode><InfoType><![CDATA[create_auth]]></InfoType><TimeStamp>{}</TimeStamp><State><![CDATA[{}]]></State><ExtraInfo></ExtraInfo></xml>",
         cdata(suite_id),
@@ -370,7 +374,7 @@ pub(crate) async fn reset_permanent_code(
         state.permanent_codes.insert(code.clone(), (suite_id.to_owned(), corp_id.to_owned()));
         code
     };
-    let auth_code = issue_auth_code(shared, suite_id, corp_id);
+    let auth_code = issue_auth_code(shared, suite_id, corp_id, "");
     let message = format!(
         "<xml><SuiteId><![CDATA[{}]]></SuiteId><AuthCode><![CDATA[{auth_code}]]></AuthCode><InfoType><![CDATA[reset_permanent_code]]></InfoType><TimeStamp>{}</TimeStamp></xml>",
         cdata(suite_id),

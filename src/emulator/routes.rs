@@ -484,12 +484,17 @@ pub(super) fn permanent_code(
     let customized = shared.config.kind_of(suite) == Some(AppKind::Customized);
     let with_token = !customized && reply.get("access_token").is_some();
     let mut state = shared.state();
-    let entry = state.auth_codes.get_mut(auth_code)?;
+    let Some(entry) = state.auth_codes.get_mut(auth_code) else {
+        // A code it never issued: WeCom's 40078 once suites are registered;
+        // else a sample's, answered with the sample.
+        return (!shared.config.suites.is_empty()).then(|| wecom_error(40078, "invalid auth_code"));
+    };
     if entry.used || entry.expires_at <= now || entry.suite_id != suite {
         return Some(wecom_error(40078, "invalid auth_code"));
     }
     entry.used = true;
     let corp = entry.corp_id.clone();
+    let link_state = entry.state.clone();
     let existing =
         state.permanent_codes.iter().find(|(_, (s, c))| s == suite && *c == corp).map(|(k, _)| k.clone());
     let code = existing.unwrap_or_else(|| format!("{PERMANENT_CODE_PREFIX}{}", random_code(32)));
@@ -505,6 +510,13 @@ pub(super) fn permanent_code(
     with_visible_range(&mut reply, range);
     reply["permanent_code"] = Value::from(code);
     reply["auth_corp_info"]["corpid"] = Value::from(corp.clone());
+    if let Some(map) = reply.as_object_mut() {
+        if link_state.is_empty() {
+            map.remove("state");
+        } else {
+            map.insert("state".into(), Value::from(link_state));
+        }
+    }
     reply["errcode"] = Value::from(0);
     if customized {
         if let Some(map) = reply.as_object_mut() {

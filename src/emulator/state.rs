@@ -86,6 +86,8 @@ pub(super) struct AuthCode {
     pub(super) corp_id: String,
     pub(super) expires_at: SystemTime,
     pub(super) used: bool,
+    /// The install link's `state`, which `get_permanent_code` answers with.
+    pub(super) state: String,
 }
 
 #[derive(Default)]

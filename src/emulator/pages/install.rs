@@ -181,7 +181,7 @@ async fn authorize(shared: &Shared, params: &Params) -> Result<Response, Refusal
         // No command URL (or none registered): WeCom redirects all the same.
         Err(e) => {
             tracing::warn!(suite = %link.suite_id, error = %e, "create_auth not pushed");
-            push::issue_auth_code(shared, link.suite_id, &corp)
+            push::issue_auth_code(shared, link.suite_id, &corp, link.state.unwrap_or_default())
         }
     };
     let expires_in = AUTH_CODE_LIFETIME.as_secs().to_string();
