@@ -508,3 +508,50 @@ async fn values_written_into_pages_are_escaped() {
     assert!(!page.html.contains("<script>"), "{}", page.html);
     assert!(page.hidden().iter().any(|(k, v)| k == "redirect_uri" && v == redirect));
 }
+
+/// Whatever arrives (no parameters, unknown ones, bad percent-encoding,
+/// bytes that are not UTF-8, a huge value, a body of another kind or over
+/// the limit), every page answers its error page: never a redirect, never a
+/// server error, and the emulator keeps answering.
+#[tokio::test]
+async fn garbage_to_every_page_gets_the_error_page() {
+    let w = world(|_| {}).await;
+    let huge = "x".repeat(16 * 1024);
+    let queries = [
+        String::new(),
+        "unknown=1".to_owned(),
+        "suite_id=%zz&appid=%zz&redirect_uri=%zz".to_owned(),
+        "suite_id=%ff%fe&appid=%ff&redirect_uri=%c3".to_owned(),
+        format!("suite_id={SUITE}&appid={SUITE}&pre_auth_code={huge}&redirect_uri=https://a.b/"),
+        format!("suite_id={SUITE}&suite_id={SUITE}&appid=&redirect_uri=javascript:alert(1)"),
+        "&&&==&=&a".to_owned(),
+    ];
+    let bodies: [(&str, Vec<u8>); 5] = [
+        ("application/x-www-form-urlencoded", Vec::new()),
+        ("application/x-www-form-urlencoded", b"suite_id=%ff&appid=\xff\xfe".to_vec()),
+        ("application/json", br#"{"suite_id": "x"}"#.to_vec()),
+        ("application/x-www-form-urlencoded", format!("appid={}", "y".repeat(100 * 1024)).into_bytes()),
+        ("multipart/form-data; boundary=x", b"--x\r\n\r\n--x--".to_vec()),
+    ];
+    for path in ["/3rdapp/install", "/connect/oauth2/authorize", "/wwopen/sso/3rd_qrConnect"] {
+        for query in &queries {
+            let url = format!("{}{path}?{query}", w.emulator.base_uri());
+            let page = read(w.browser.get(url).send().await.expect("answered")).await;
+            assert_eq!((page.status, page.location.as_deref()), (400, None), "GET {path}?{query:.80}");
+            assert!(page.errcode().is_some(), "GET {path}?{query:.80}: {}", page.html);
+        }
+        for (kind, body) in &bodies {
+            let url = format!("{}{path}", w.emulator.base_uri());
+            let sent = w.browser.post(url).header("content-type", *kind).body(body.clone()).send().await;
+            let page = read(sent.expect("answered")).await;
+            assert_eq!((page.status, page.location.as_deref()), (400, None), "POST {path} {kind}");
+            assert!(page.errcode().is_some(), "POST {path} {kind}: {}", page.html);
+        }
+    }
+    // Still serving: a good link shows its page.
+    let code = w.pre_auth_code(false).await;
+    let page = w
+        .get("/3rdapp/install", &[("suite_id", SUITE), ("pre_auth_code", &code), ("redirect_uri", REDIRECT)])
+        .await;
+    assert_eq!(page.status, 200);
+}
