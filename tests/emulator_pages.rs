@@ -509,6 +509,58 @@ async fn values_written_into_pages_are_escaped() {
     assert!(page.hidden().iter().any(|(k, v)| k == "redirect_uri" && v == redirect));
 }
 
+/// WeCom's newer web login, reached through the SDK's own `web_login_url`
+/// on the emulator: the code names the member once, for `getuserinfo3rd`,
+/// and brings no user ticket.
+#[tokio::test]
+async fn the_newer_web_login_hands_a_code_that_getuserinfo3rd_reads_once() {
+    use wecom_openwork::urls::{BrowserUrls, WebLogin};
+    let w = world(|_| {}).await;
+    w.install("wwssocorp01").await;
+    let urls = BrowserUrls::at(&w.emulator.base_uri()).expect("a base");
+    let login = WebLogin::ServiceApp { suite_id: SUITE.into() };
+    let link = urls.web_login_url(&login, LOGIN_CB, Some("w1"), None).expect("a link");
+    let page = read(w.browser.get(&link).send().await.expect("the page")).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let done = w.submit("/wwlogin/sso/login", &page, &[("corp_id", "wwssocorp01"), ("userid", "lisi")]).await;
+    assert_eq!(done.status, 302, "{}", done.html);
+    assert!(done.location.as_deref().is_some_and(|l| l.starts_with(LOGIN_CB)), "{:?}", done.location);
+    assert_eq!(done.redirect_param("state").as_deref(), Some("w1"));
+    let code = done.redirect_param("code").expect("a code");
+    let oauth = w.app.suite(SUITE);
+    let oauth = oauth.oauth();
+    let user = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code.clone())).await.expect("read");
+    assert_eq!((user.corpid.as_deref(), user.userid.as_deref()), (Some("wwssocorp01"), Some("lisi")));
+    assert!(user.user_ticket.is_none(), "a login code brings no user ticket");
+    let again = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code)).await.unwrap_err();
+    assert_eq!(again.code(), Some(40029));
+
+    let sso = "/wwlogin/sso/login";
+    w.get(sso, &[("appid", SUITE), ("redirect_uri", LOGIN_CB)]).await.assert_refused(40035);
+    w.get(sso, &[("login_type", "ServiceApp"), ("appid", "wwnobody"), ("redirect_uri", LOGIN_CB)])
+        .await
+        .assert_refused(40013);
+    w.get(sso, &[("login_type", "CorpApp"), ("appid", SUITE), ("agentid", "1"), ("redirect_uri", LOGIN_CB)])
+        .await
+        .assert_refused(40013);
+    w.get(sso, &[("login_type", "CorpApp"), ("appid", "wwssocorp01"), ("redirect_uri", LOGIN_CB)])
+        .await
+        .assert_refused(41011);
+    w.get(sso, &[("login_type", "ServiceApp"), ("appid", SUITE)]).await.assert_refused(41010);
+    w.post(
+        sso,
+        &[
+            ("login_type", "ServiceApp"),
+            ("appid", SUITE),
+            ("redirect_uri", LOGIN_CB),
+            ("corp_id", "wwnotoffered"),
+            ("userid", "lisi"),
+        ],
+    )
+    .await
+    .assert_refused(40013);
+}
+
 /// Whatever arrives (no parameters, unknown ones, bad percent-encoding,
 /// bytes that are not UTF-8, a huge value, a body of another kind or over
 /// the limit), every page answers its error page: never a redirect, never a
@@ -533,7 +585,9 @@ async fn garbage_to_every_page_gets_the_error_page() {
         ("application/x-www-form-urlencoded", format!("appid={}", "y".repeat(100 * 1024)).into_bytes()),
         ("multipart/form-data; boundary=x", b"--x\r\n\r\n--x--".to_vec()),
     ];
-    for path in ["/3rdapp/install", "/connect/oauth2/authorize", "/wwopen/sso/3rd_qrConnect"] {
+    for path in
+        ["/3rdapp/install", "/connect/oauth2/authorize", "/wwopen/sso/3rd_qrConnect", "/wwlogin/sso/login"]
+    {
         for query in &queries {
             let url = format!("{}{path}?{query}", w.emulator.base_uri());
             let page = read(w.browser.get(url).send().await.expect("answered")).await;

@@ -41,7 +41,7 @@ struct Link<'a> {
 }
 
 /// The suite and candidate corps `appid` stands for, or 40013.
-fn resolve(shared: &Shared, appid: &str) -> Result<(String, Vec<String>), Refusal> {
+pub(super) fn resolve(shared: &Shared, appid: &str) -> Result<(String, Vec<String>), Refusal> {
     let state = shared.state();
     let unknown = || Refusal::new(40013, "不合法的corpid或appid / invalid corpid or appid");
     let is_suite =

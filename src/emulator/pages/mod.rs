@@ -1,12 +1,12 @@
 //! The browser side of WeCom, served as plain HTML forms (no script): the
 //! install page (`/3rdapp/install`), the OAuth page
-//! (`/connect/oauth2/authorize`) and the web login page
-//! (`/wwopen/sso/3rd_qrConnect`). Each page checks its link as WeCom does
-//! and answers a bad one with a 400 error page naming WeCom's errcode, never
-//! a redirect; its form carries the link's parameters as hidden inputs and
-//! the POST checks everything again, so a forged form gets no further than
-//! the link would. A confirmed form answers `302 Found` to the app's
-//! `redirect_uri`.
+//! (`/connect/oauth2/authorize`) and the two web login pages (the provider
+//! login `/wwopen/sso/3rd_qrConnect`, and `/wwlogin/sso/login`). Each page
+//! checks its link as WeCom does and answers a bad one with a 400 error
+//! page naming WeCom's errcode, never a redirect; its form carries the
+//! link's parameters as hidden inputs and the POST checks everything again,
+//! so a forged form gets no further than the link would. A confirmed form
+//! answers `302 Found` to the app's `redirect_uri`.
 //!
 //! Stable hooks for browser tests: the form is `#form`, its button
 //! `#confirm`; the corp is `select[name=corp_id]` or `input[name=new_corp_id]`
@@ -20,6 +20,7 @@ mod html;
 mod install;
 mod login;
 mod people;
+mod sso_login;
 
 use std::sync::Arc;
 
@@ -35,5 +36,6 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route(install::PATH, get(install::show).post(install::submit))
         .route(authorize::PATH, get(authorize::show).post(authorize::submit))
         .route(login::PATH, get(login::show).post(login::submit))
+        .route(sso_login::PATH, get(sso_login::show).post(sso_login::submit))
         .with_state(shared)
 }
