@@ -20,8 +20,9 @@
 //!
 //! The browser side is served too, as plain HTML forms: the install page
 //! (`/3rdapp/install`), the OAuth page (`/connect/oauth2/authorize`) and the
-//! web login page (`/wwopen/sso/3rd_qrConnect`), each redirecting to the
-//! app with the code WeCom would hand over (see the `pages` module).
+//! web login pages (`/wwopen/sso/3rd_qrConnect`, `/wwlogin/sso/login`), each
+//! redirecting to the app with the code WeCom would hand over (see the
+//! `pages` module).
 //!
 //! Codes the emulator did not issue (a sample's `auth_code_value`, say) get
 //! the endpoint's documented sample, so every endpoint answers out of the box.
