@@ -54,9 +54,9 @@ pub use config::{EmulatedSuite, EmulatorConfig};
 pub use login::LOGIN_CODE_LIFETIME;
 pub use media::SAMPLE_MEDIA_ID;
 pub use oauth::OAUTH_CODE_LIFETIME;
-pub use records::{RecordedUpload, Violation};
-use routes::{handle, unix_now};
-use state::{random_code, AuthCode, Shared, State};
+pub use records::{PushRecord, RecordedUpload, Violation};
+use routes::handle;
+use state::{random_code, unix_now, AuthCode, Shared, State};
 pub use state::{Fault, RecordedRequest, TokenOwner};
 
 use std::collections::HashMap;
@@ -73,7 +73,7 @@ use crate::clock::{Clock, ManualClock};
 use crate::http::TokenKind;
 use crate::tasks::Background;
 
-pub use push::{PermanentCodeReset, PushError, PushRecord, PushTarget, PUSH_ATTEMPTS, PUSH_TIMEOUT};
+pub use push::{PermanentCodeReset, PushError, PushTarget, PUSH_ATTEMPTS, PUSH_TIMEOUT};
 
 /// At most this many tickets per suite are pushed for one advance of the
 /// clock (a week's worth); earlier ones of a longer span are skipped.

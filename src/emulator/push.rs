@@ -12,40 +12,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::{random_code, unix_now, AuthCode, Shared, AUTH_CODE_LIFETIME, TICKET_VALIDITY};
+use super::records::PushRecord;
+use super::state::{unix_now, PERMANENT_CODE_PREFIX};
+use super::{random_code, AuthCode, Shared, AUTH_CODE_LIFETIME, TICKET_VALIDITY};
 use crate::crypto::{CryptoError, MsgCrypt};
 
 /// How many times a push is tried before it is given up.
 pub const PUSH_ATTEMPTS: u32 = 3;
 /// How long one attempt may take.
 pub const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// One attempt of a push and how the ISV answered it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PushRecord {
-    /// The suite pushed for.
-    pub suite_id: String,
-    /// The `InfoType` (or a data event's `Event`, else its `MsgType`).
-    pub info_type: String,
-    /// The URL pushed to (without the signature query).
-    pub url: String,
-    /// The receive id it was encrypted for, also its `ToUserName`: the suite
-    /// id on the command URL, the corp id on the data URL.
-    pub receive_id: String,
-    /// Which attempt this was, from 1 to [`PUSH_ATTEMPTS`].
-    pub attempt: u32,
-    /// The HTTP status of the answer (0 when the connection failed or timed out).
-    pub status: u16,
-    /// The answer's body (`success` is what WeCom expects).
-    pub body: String,
-}
-
-impl PushRecord {
-    /// Whether the ISV answered exactly `success`.
-    pub fn acknowledged(&self) -> bool {
-        self.status == 200 && self.body == "success"
-    }
-}
 
 /// Which of a suite's callback URLs a push goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -370,7 +345,7 @@ pub(crate) async fn reset_permanent_code(
                 corp_id: corp_id.to_owned(),
             });
         }
-        let code = format!("{}{}", super::routes::PERMANENT_CODE_PREFIX, random_code(32));
+        let code = format!("{PERMANENT_CODE_PREFIX}{}", random_code(32));
         state.permanent_codes.insert(code.clone(), (suite_id.to_owned(), corp_id.to_owned()));
         code
     };

@@ -125,3 +125,30 @@ pub(super) struct LoginCode {
     pub(super) expires_at: SystemTime,
     pub(super) used: bool,
 }
+
+/// One attempt of a push and how the ISV answered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PushRecord {
+    /// The suite pushed for.
+    pub suite_id: String,
+    /// The `InfoType` (or a data event's `Event`, else its `MsgType`).
+    pub info_type: String,
+    /// The URL pushed to (without the signature query).
+    pub url: String,
+    /// The receive id it was encrypted for, also its `ToUserName`: the suite
+    /// id on the command URL, the corp id on the data URL.
+    pub receive_id: String,
+    /// Which attempt this was, counting from 1.
+    pub attempt: u32,
+    /// The HTTP status of the answer (0 when the connection failed or timed out).
+    pub status: u16,
+    /// The answer's body (`success` is what WeCom expects).
+    pub body: String,
+}
+
+impl PushRecord {
+    /// Whether the ISV answered exactly `success`.
+    pub fn acknowledged(&self) -> bool {
+        self.status == 200 && self.body == "success"
+    }
+}

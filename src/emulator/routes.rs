@@ -2,8 +2,6 @@
 //! injected faults, the stateful endpoints (tokens, the install flow), and
 //! the documented sample for the rest.
 
-use std::time::UNIX_EPOCH;
-
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +9,9 @@ use serde_json::Value;
 
 use super::records::{PreAuthCode, VisibleRange};
 use super::reply::{json_reply, sample, sample_with, wecom_error};
-use super::state::{random_code, Fault, Issued, RecordedRequest, Shared, State, TokenOwner};
+use super::state::{
+    random_code, Fault, Issued, RecordedRequest, Shared, State, TokenOwner, PERMANENT_CODE_PREFIX,
+};
 use super::{is_token_param, PNG_1X1, PRE_AUTH_CODE_LIFETIME, TICKET_VALIDITY, TOKEN_LIFETIME};
 use crate::api::{
     authorization::endpoints as authorization, provider::endpoints as provider, suite::endpoints as suite,
@@ -431,10 +431,6 @@ pub(super) fn customized_corp_token(shared: &Shared, corp: &str, secret: &str) -
     Some(issue_token(shared, TokenKind::Corp, owner, "access_token"))
 }
 
-/// Permanent codes the emulator issues carry this prefix, so one it issued
-/// and then revoked is told apart from a sample's made-up code.
-pub(super) const PERMANENT_CODE_PREFIX: &str = "emu-pc-";
-
 /// A permanent code the emulator does not know for (suite, corp) gets
 /// WeCom's 40084: always when it looks like one the emulator issued (or
 /// was cancelled), and for any code once suites are registered. With no
@@ -564,9 +560,4 @@ fn current_token(state: &mut State, now: std::time::SystemTime, owner: TokenOwne
     let left = expires_at.duration_since(now).unwrap_or_default();
     let remaining = left.as_secs() + u64::from(left.subsec_nanos() > 0);
     (token, remaining)
-}
-
-/// Unix seconds of the emulator's clock.
-pub(super) fn unix_now(shared: &Shared) -> u64 {
-    shared.now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }

@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::config::EmulatorConfig;
 use super::is_token_param;
-use super::push::PushRecord;
+use super::records::PushRecord;
 use crate::clock::{Clock, ManualClock};
 use crate::http::TokenKind;
 use crate::tasks::Background;
@@ -150,3 +150,12 @@ impl Shared {
 pub(super) fn random_code(len: usize) -> String {
     std::iter::repeat_with(fastrand::alphanumeric).take(len).collect()
 }
+
+/// Unix seconds of the emulator's clock.
+pub(super) fn unix_now(shared: &Shared) -> u64 {
+    shared.now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// Permanent codes the emulator issues carry this prefix, so one it issued
+/// and then revoked is told apart from a sample's made-up code.
+pub(super) const PERMANENT_CODE_PREFIX: &str = "emu-pc-";
