@@ -95,11 +95,9 @@ async fn a_push_is_given_up_after_three_attempts() {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried_too() {
-    let closed = {
-        let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        socket.local_addr().expect("addr")
-    };
-    let emulator = emulator_with(emulator_config(&format!("http://{closed}"))).await;
+    // Nothing ever listens on port 0: every connection is refused. (A port
+    // bound and released here could be handed to another test meanwhile.)
+    let emulator = emulator_with(emulator_config("http://127.0.0.1:0")).await;
     let record = emulator.push_suite_ticket(SUITE).await.expect("pushed");
     assert_eq!((record.attempt, record.status), (3, 0), "{record:?}");
     let pushes = emulator.pushes();

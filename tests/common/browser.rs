@@ -8,7 +8,6 @@
 //! `#[path = "common/child.rs"] mod child;` and
 //! `#[path = "common/browser.rs"] mod browser;`.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -40,11 +39,17 @@ impl Browser {
                 "{needed} is missing: run `bash tests/run.sh` (it installs Debian's chromium and chromium-driver)"
             );
         }
-        let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+        // Port 0: chromedriver takes a free port itself and says which.
         let mut command = Command::new(CHROMEDRIVER);
-        command.arg(format!("--port={port}")).arg("--allowed-ips=127.0.0.1");
+        command.arg("--port=0").arg("--allowed-ips=127.0.0.1");
         let driver = Running::start(command, Duration::from_secs(30));
-        driver.line_with("started successfully");
+        let started = driver.line_with("started successfully on port");
+        let port: u16 = started
+            .trim_end_matches('.')
+            .rsplit(' ')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {started:?}"));
         let profile =
             std::env::temp_dir().join(format!("wecom-openwork-chromium-{}-{test}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
