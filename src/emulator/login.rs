@@ -48,8 +48,7 @@ pub(super) fn answer(shared: &Shared, endpoint: &Endpoint, params: &Map<String, 
     let now = shared.now();
     let mut state = shared.state();
     let Some(entry) = state.login_codes.get_mut(code) else {
-        let refused = code.starts_with(CODE_PREFIX) || !shared.config.suites.is_empty();
-        return refused.then(|| wecom_error(40029, "invalid code"));
+        return shared.refuses_unknown(code, Some(CODE_PREFIX)).then(|| wecom_error(40029, "invalid code"));
     };
     if entry.used || entry.expires_at <= now {
         return Some(wecom_error(40029, "invalid code"));

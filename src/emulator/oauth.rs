@@ -110,18 +110,12 @@ fn replace(map: &mut Map<String, Value>, key: &str, value: impl Into<Value>) {
     }
 }
 
-/// A value the emulator did not issue is refused when it looks issued, and
-/// any once suites are registered; else it is a sample's, answered so.
-fn unknown_is_refused(shared: &Shared, value: &str, prefix: &str) -> bool {
-    value.starts_with(prefix) || !shared.config.suites.is_empty()
-}
-
 fn refuse_unknown_code(shared: &Shared, code: &str) -> Option<Response> {
-    unknown_is_refused(shared, code, CODE_PREFIX).then(|| wecom_error(40029, "invalid code"))
+    shared.refuses_unknown(code, Some(CODE_PREFIX)).then(|| wecom_error(40029, "invalid code"))
 }
 
 fn refuse_unknown_ticket(shared: &Shared, ticket: &str) -> Option<Response> {
-    unknown_is_refused(shared, ticket, TICKET_PREFIX).then(|| wecom_error(84015, "invalid user_ticket"))
+    shared.refuses_unknown(ticket, Some(TICKET_PREFIX)).then(|| wecom_error(84015, "invalid user_ticket"))
 }
 
 fn user_info(shared: &Shared, endpoint: &Endpoint, code: &str, suite: &str, corp: Option<&str>) -> Response {

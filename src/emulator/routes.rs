@@ -423,7 +423,7 @@ pub(super) fn customized_corp_token(shared: &Shared, corp: &str, secret: &str) -
             format!("{suite}/{corp}")
         }
         Some(_) => return Some(wecom_error(40001, "invalid corpsecret")),
-        None if looks_issued(secret) || !shared.config.suites.is_empty() || secret.is_empty() => {
+        None if secret.is_empty() || shared.refuses_unknown(secret, Some(PERMANENT_CODE_PREFIX)) => {
             return Some(wecom_error(40001, "invalid corpsecret"));
         }
         None => format!("/{corp}"),
@@ -440,16 +440,12 @@ fn check_permanent_code(shared: &Shared, suite: &str, corp: &str, code: &str) ->
     let known = shared.state().permanent_codes.get(code).cloned();
     let refused = match &known {
         Some((owner_suite, owner_corp)) => owner_corp != corp || owner_suite != suite,
-        None => looks_issued(code) || !shared.config.suites.is_empty(),
+        None => shared.refuses_unknown(code, Some(PERMANENT_CODE_PREFIX)),
     };
     if refused {
         return Err(Box::new(wecom_error(40084, "invalid permanent_code")));
     }
     Ok(known.is_some())
-}
-
-pub(super) fn looks_issued(code: &str) -> bool {
-    code.starts_with(PERMANENT_CODE_PREFIX)
 }
 
 pub(super) fn ticket_valid(shared: &Shared, suite_id: &str, ticket: &str) -> bool {
@@ -483,7 +479,7 @@ pub(super) fn permanent_code(
     let Some(entry) = state.auth_codes.get_mut(auth_code) else {
         // A code it never issued: WeCom's 40078 once suites are registered;
         // else a sample's, answered with the sample.
-        return (!shared.config.suites.is_empty()).then(|| wecom_error(40078, "invalid auth_code"));
+        return shared.refuses_unknown(auth_code, None).then(|| wecom_error(40078, "invalid auth_code"));
     };
     if entry.used || entry.expires_at <= now || entry.suite_id != suite {
         return Some(wecom_error(40078, "invalid auth_code"));

@@ -145,6 +145,14 @@ impl Shared {
     pub(super) fn now(&self) -> SystemTime {
         self.clock.now()
     }
+
+    /// Whether a code, ticket or secret the emulator does not know is
+    /// refused: when it carries `issued_prefix` (one it issued and has since
+    /// revoked, used or let expire), and any once suites are registered.
+    /// Otherwise it is a documented sample's value, answered with the sample.
+    pub(super) fn refuses_unknown(&self, value: &str, issued_prefix: Option<&str>) -> bool {
+        issued_prefix.is_some_and(|prefix| value.starts_with(prefix)) || !self.config.suites.is_empty()
+    }
 }
 
 pub(super) fn random_code(len: usize) -> String {

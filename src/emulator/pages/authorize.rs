@@ -16,7 +16,8 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 
 use super::html::{
-    check_redirect, check_state, error_page, escape, hidden, is_id, page, redirect, select, Params, Refusal,
+    check_agentid, check_redirect, check_state, escape, hidden, is_id, or_error_page, page, redirect, select,
+    Params, Refusal,
 };
 use super::people::{authorized_corps, chosen_corp, chosen_member, members, with_preset};
 use crate::emulator::oauth::issue_scoped_code;
@@ -25,8 +26,6 @@ use crate::ids::AppKind;
 
 /// Where the page and its form are served.
 pub(super) const PATH: &str = "/connect/oauth2/authorize";
-/// The longest `agentid` accepted.
-const MAX_AGENTID_DIGITS: usize = 20;
 
 /// An OAuth link that passed every check.
 struct Link<'a> {
@@ -85,10 +84,7 @@ fn check<'a>(shared: &Shared, params: &'a Params) -> Result<Link<'a>, Refusal> {
     let redirect_uri = check_redirect(params.get("redirect_uri"), domain)?;
     let state = params.get("state");
     check_state(state)?;
-    let agentid = params.get("agentid");
-    if agentid.is_some_and(|a| a.len() > MAX_AGENTID_DIGITS || !a.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(Refusal::new(40056, "不合法的agentid / invalid agentid"));
-    }
+    let agentid = check_agentid(params.get("agentid"))?;
     if private_info && appid != suite_id && agentid.is_none() {
         return Err(Refusal::new(41011, "缺少agentid参数 / agentid is missing"));
     }
@@ -99,18 +95,21 @@ fn check<'a>(shared: &Shared, params: &'a Params) -> Result<Link<'a>, Refusal> {
 /// preset member), the sign-in or consent page, or WeCom's error page.
 pub(super) async fn show(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     let params = Params::of_query(&uri);
-    let link = match check(&shared, &params) {
-        Ok(link) => link,
-        Err(refusal) => return error_page(&refusal),
-    };
-    let preset = shared.config.oauth_user.as_deref();
-    match (preset, link.corps.first()) {
-        (Some(userid), Some(corp)) if !link.private_info => match code_for(&shared, &link, corp, userid) {
-            Ok(response) => response,
-            Err(refusal) => error_page(&refusal),
-        },
-        _ => render(&shared, &link, preset),
-    }
+    or_error_page(check(&shared, &params).and_then(|link| {
+        let preset = shared.config.oauth_user.as_deref();
+        match (preset, link.corps.first()) {
+            (Some(userid), Some(corp)) if !link.private_info => redirect_with_code(
+                &shared,
+                &link.suite_id,
+                corp,
+                userid,
+                false,
+                link.redirect_uri,
+                link.state,
+            ),
+            _ => Ok(render(&shared, &link, preset)),
+        }
+    }))
 }
 
 fn render(shared: &Shared, link: &Link<'_>, preset: Option<&str>) -> Response {
@@ -149,25 +148,38 @@ fn render(shared: &Shared, link: &Link<'_>, preset: Option<&str>) -> Response {
     page(StatusCode::OK, title, &body)
 }
 
-/// Issues the code and redirects with it.
-fn code_for(shared: &Shared, link: &Link<'_>, corp: &str, userid: &str) -> Result<Response, Refusal> {
-    let code = issue_scoped_code(shared, &link.suite_id, corp, userid, link.private_info)
+/// Issues an OAuth code for the member (with a `user_ticket` when asked)
+/// and redirects with it and the link's `state`.
+pub(super) fn redirect_with_code(
+    shared: &Shared,
+    suite_id: &str,
+    corp: &str,
+    userid: &str,
+    with_ticket: bool,
+    redirect_uri: &str,
+    state: Option<&str>,
+) -> Result<Response, Refusal> {
+    let code = issue_scoped_code(shared, suite_id, corp, userid, with_ticket)
         .map_err(|e| Refusal::new(40013, format!("不合法的appid / {e}")))?;
-    Ok(redirect(link.redirect_uri, &[("code", &code), ("state", link.state.unwrap_or_default())]))
+    Ok(redirect(redirect_uri, &[("code", &code), ("state", state.unwrap_or_default())]))
 }
 
 /// `POST /connect/oauth2/authorize`: checks everything again, then issues
 /// the code and redirects; WeCom's error page otherwise.
 pub(super) async fn submit(State(shared): State<Arc<Shared>>, body: Body) -> Response {
-    let params = match Params::of_form(body).await {
-        Ok(params) => params,
-        Err(refusal) => return error_page(&refusal),
-    };
-    let answer = check(&shared, &params).and_then(|link| {
+    or_error_page(Params::of_form(body).await.and_then(|params| {
+        let link = check(&shared, &params)?;
         let corp = chosen_corp(&params, &link.corps, false)?;
         let users = members(&shared.state(), std::slice::from_ref(&corp));
         let userid = chosen_member(&params, &users, shared.config.oauth_user.as_deref())?;
-        code_for(&shared, &link, &corp, &userid)
-    });
-    answer.unwrap_or_else(|refusal| error_page(&refusal))
+        redirect_with_code(
+            &shared,
+            &link.suite_id,
+            &corp,
+            &userid,
+            link.private_info,
+            link.redirect_uri,
+            link.state,
+        )
+    }))
 }

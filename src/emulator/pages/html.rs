@@ -12,6 +12,8 @@ pub(super) const MAX_FORM_BYTES: usize = 64 * 1024;
 const MAX_REDIRECT_BYTES: usize = 2048;
 /// WeCom's limit on `state`.
 const MAX_STATE_BYTES: usize = 128;
+/// The longest `agentid` accepted.
+const MAX_AGENTID_DIGITS: usize = 20;
 /// The longest corp id, userid or app id accepted.
 const MAX_ID_BYTES: usize = 64;
 
@@ -80,6 +82,11 @@ pub(super) fn error_page(refusal: &Refusal) -> Response {
         escape(&refusal.message)
     );
     page(StatusCode::BAD_REQUEST, "出错了 / Something went wrong", &body)
+}
+
+/// A page's answer, or WeCom's error page for its refusal.
+pub(super) fn or_error_page(answer: Result<Response, Refusal>) -> Response {
+    answer.unwrap_or_else(|refusal| error_page(&refusal))
 }
 
 /// `302 Found` to `redirect_uri` with `params` added to its query (values
@@ -195,6 +202,16 @@ pub(super) fn check_redirect<'a>(
         }
     }
     Ok(redirect)
+}
+
+/// An `agentid`, when given: digits only, at most 20 (40056).
+pub(super) fn check_agentid(agentid: Option<&str>) -> Result<Option<&str>, Refusal> {
+    match agentid {
+        Some(a) if a.len() > MAX_AGENTID_DIGITS || !a.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(Refusal::new(40056, "不合法的agentid / invalid agentid"))
+        }
+        _ => Ok(agentid),
+    }
 }
 
 /// A well-formed id (corp id, userid, app id): 1 to 64 bytes of letters,

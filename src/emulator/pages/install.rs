@@ -14,7 +14,8 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 
 use super::html::{
-    check_redirect, check_state, error_page, escape, hidden, page, redirect, select, Params, Refusal,
+    check_redirect, check_state, error_page, escape, hidden, or_error_page, page, redirect, select, Params,
+    Refusal,
 };
 use super::people::{chosen_corp, departments, known_corps, members};
 use crate::emulator::records::VisibleRange;
@@ -68,10 +69,7 @@ fn check<'a>(shared: &Shared, params: &'a Params) -> Result<Link<'a>, Refusal> {
 /// `GET /3rdapp/install`: the authorization page, or WeCom's error page.
 pub(super) async fn show(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     let params = Params::of_query(&uri);
-    match check(&shared, &params) {
-        Ok(link) => render(&shared, &link),
-        Err(refusal) => error_page(&refusal),
-    }
+    or_error_page(check(&shared, &params).map(|link| render(&shared, &link)))
 }
 
 fn render(shared: &Shared, link: &Link<'_>) -> Response {
@@ -151,12 +149,8 @@ fn chosen_range(shared: &Shared, params: &Params) -> Result<VisibleRange, Refusa
 /// `POST /3rdapp/install`: checks everything again, then authorizes and
 /// redirects; WeCom's error page otherwise.
 pub(super) async fn submit(State(shared): State<Arc<Shared>>, body: Body) -> Response {
-    let params = match Params::of_form(body).await {
-        Ok(params) => params,
-        Err(refusal) => return error_page(&refusal),
-    };
-    match authorize(&shared, &params).await {
-        Ok(response) => response,
+    match Params::of_form(body).await {
+        Ok(params) => or_error_page(authorize(&shared, &params).await),
         Err(refusal) => error_page(&refusal),
     }
 }

@@ -13,9 +13,9 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 
 use super::html::{
-    check_redirect, check_state, error_page, hidden, is_id, page, redirect, select, Params, Refusal,
+    check_redirect, check_state, hidden, is_id, or_error_page, page, redirect, select, Params, Refusal,
 };
-use super::people::{chosen_corp, chosen_member, known_corps, members};
+use super::people::{chosen_corp, chosen_member, everyone};
 use crate::emulator::login::{issue_code, ADMIN, MEMBER};
 use crate::emulator::state::Shared;
 
@@ -54,19 +54,11 @@ fn check<'a>(shared: &Shared, params: &'a Params) -> Result<Link<'a>, Refusal> {
 /// `GET /wwopen/sso/3rd_qrConnect`: the login page, or WeCom's error page.
 pub(super) async fn show(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     let params = Params::of_query(&uri);
-    match check(&shared, &params) {
-        Ok(link) => render(&shared, &link),
-        Err(refusal) => error_page(&refusal),
-    }
+    or_error_page(check(&shared, &params).map(|link| render(&shared, &link)))
 }
 
 fn render(shared: &Shared, link: &Link<'_>) -> Response {
-    let (corps, users) = {
-        let state = shared.state();
-        let corps = known_corps(&state);
-        let users = members(&state, &corps);
-        (corps, users)
-    };
+    let (corps, users) = everyone(&shared.state());
     let corp_options: Vec<(String, String)> = corps.iter().map(|c| (c.clone(), c.clone())).collect();
     let mut body = String::from(
         "<h1>企业微信登录 / Log in with WeCom</h1>\
@@ -97,17 +89,9 @@ fn render(shared: &Shared, link: &Link<'_>) -> Response {
 /// `POST /wwopen/sso/3rd_qrConnect`: checks everything again, then issues
 /// the login code and redirects; WeCom's error page otherwise.
 pub(super) async fn submit(State(shared): State<Arc<Shared>>, body: Body) -> Response {
-    let params = match Params::of_form(body).await {
-        Ok(params) => params,
-        Err(refusal) => return error_page(&refusal),
-    };
-    let answer = check(&shared, &params).and_then(|link| {
-        let (corps, users) = {
-            let state = shared.state();
-            let corps = known_corps(&state);
-            let users = members(&state, &corps);
-            (corps, users)
-        };
+    or_error_page(Params::of_form(body).await.and_then(|params| {
+        let link = check(&shared, &params)?;
+        let (corps, users) = everyone(&shared.state());
         let corp = chosen_corp(&params, &corps, true)?;
         let userid = chosen_member(&params, &users, None)?;
         let as_admin = params.get("as_admin") == Some("1");
@@ -116,6 +100,5 @@ pub(super) async fn submit(State(shared): State<Arc<Shared>>, body: Body) -> Res
         }
         let code = issue_code(&shared, &corp, &userid, if as_admin { ADMIN } else { MEMBER });
         Ok(redirect(link.redirect_uri, &[("auth_code", &code), ("state", link.state.unwrap_or_default())]))
-    });
-    answer.unwrap_or_else(|refusal| error_page(&refusal))
+    }))
 }

@@ -26,6 +26,14 @@ pub(super) fn known_corps(state: &State) -> Vec<String> {
     corps.into_iter().collect()
 }
 
+/// Every known corp and the members of them all, as the install and login
+/// pages offer them.
+pub(super) fn everyone(state: &State) -> (Vec<String>, Vec<(String, String)>) {
+    let corps = known_corps(state);
+    let users = members(state, &corps);
+    (corps, users)
+}
+
 /// The corps that authorized `suite_id` and have not cancelled; sorted.
 pub(super) fn authorized_corps(state: &State, suite_id: &str) -> Vec<String> {
     let corps: BTreeSet<String> = state

@@ -13,12 +13,11 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 
-use super::authorize::resolve;
+use super::authorize::{redirect_with_code, resolve};
 use super::html::{
-    check_redirect, check_state, error_page, escape, hidden, page, redirect, select, Params, Refusal,
+    check_agentid, check_redirect, check_state, escape, hidden, or_error_page, page, select, Params, Refusal,
 };
 use super::people::{chosen_corp, chosen_member, members};
-use crate::emulator::oauth::issue_scoped_code;
 use crate::emulator::state::Shared;
 
 /// Where the page and its form are served.
@@ -54,12 +53,9 @@ fn check<'a>(shared: &Shared, params: &'a Params) -> Result<Link<'a>, Refusal> {
         // A suite id given as a corp app, or a corp id as a service.
         return Err(Refusal::new(40013, "appid与login_type不符 / appid does not match login_type"));
     }
-    let agentid = params.get("agentid");
+    let agentid = check_agentid(params.get("agentid"))?;
     if corp_app && agentid.is_none() {
         return Err(Refusal::new(41011, "缺少agentid参数 / agentid is missing"));
-    }
-    if agentid.is_some_and(|a| a.len() > 20 || !a.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(Refusal::new(40056, "不合法的agentid / invalid agentid"));
     }
     let domain = shared.config.suite(&suite_id).and_then(|s| s.redirect_domain.as_deref());
     let redirect_uri = check_redirect(params.get("redirect_uri"), domain)?;
@@ -71,10 +67,7 @@ fn check<'a>(shared: &Shared, params: &'a Params) -> Result<Link<'a>, Refusal> {
 /// `GET /wwlogin/sso/login`: the login page, or WeCom's error page.
 pub(super) async fn show(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     let params = Params::of_query(&uri);
-    match check(&shared, &params) {
-        Ok(link) => render(&shared, &link),
-        Err(refusal) => error_page(&refusal),
-    }
+    or_error_page(check(&shared, &params).map(|link| render(&shared, &link)))
 }
 
 fn render(shared: &Shared, link: &Link<'_>) -> Response {
@@ -102,17 +95,11 @@ fn render(shared: &Shared, link: &Link<'_>) -> Response {
 /// `POST /wwlogin/sso/login`: checks everything again, then issues the code
 /// and redirects; WeCom's error page otherwise.
 pub(super) async fn submit(State(shared): State<Arc<Shared>>, body: Body) -> Response {
-    let params = match Params::of_form(body).await {
-        Ok(params) => params,
-        Err(refusal) => return error_page(&refusal),
-    };
-    let answer = check(&shared, &params).and_then(|link| {
+    or_error_page(Params::of_form(body).await.and_then(|params| {
+        let link = check(&shared, &params)?;
         let corp = chosen_corp(&params, &link.corps, false)?;
         let users = members(&shared.state(), std::slice::from_ref(&corp));
         let userid = chosen_member(&params, &users, None)?;
-        let code = issue_scoped_code(&shared, &link.suite_id, &corp, &userid, false)
-            .map_err(|e| Refusal::new(40013, format!("不合法的appid / {e}")))?;
-        Ok(redirect(link.redirect_uri, &[("code", &code), ("state", link.state.unwrap_or_default())]))
-    });
-    answer.unwrap_or_else(|refusal| error_page(&refusal))
+        redirect_with_code(&shared, &link.suite_id, &corp, &userid, false, link.redirect_uri, link.state)
+    }))
 }
