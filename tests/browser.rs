@@ -18,25 +18,14 @@ mod common;
 mod isv_site;
 
 use browser::Browser;
-use common::{config, pushing_emulator, SUITE};
+use common::SUITE;
 
 const CORP: &str = "wwbrowsercorp01";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn install_oauth_and_login_click_through_in_headless_chromium() {
-    let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server = app.server();
-    let site = isv_site::Site {
-        app: app.clone(),
-        server: server.clone(),
-        suite_id: SUITE.into(),
-        base: base.clone(),
-    };
-    let router = isv_site::router(site);
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
-    emulator.push_suite_ticket(SUITE).await.expect("the ticket is pushed");
-    server.drain().await;
+    let (emulator, site) = isv_site::start().await;
+    let (app, server, base) = (site.app, site.server, site.base);
 
     let browser = Browser::start("flows").await;
 

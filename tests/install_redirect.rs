@@ -71,19 +71,8 @@ async fn the_redirect_alone_completes_the_install() {
 /// links and forms the browser test clicks, followed by hand.
 #[tokio::test]
 async fn the_sites_install_link_the_page_and_the_redirect_without_a_browser() {
-    let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server = app.server();
-    let site = isv_site::Site {
-        app: app.clone(),
-        server: server.clone(),
-        suite_id: SUITE.into(),
-        base: base.clone(),
-    };
-    let router = isv_site::router(site);
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
-    emulator.push_suite_ticket(SUITE).await.expect("pushed");
-    server.drain().await;
+    let (emulator, site) = isv_site::start().await;
+    let (server, base) = (site.server, site.base);
     let http = no_redirects();
 
     let to_page = read(http.get(format!("{base}/install")).send().await.expect("the site answers")).await;

@@ -26,6 +26,22 @@ pub struct Site {
     pub base: String,
 }
 
+/// An emulator and the site, the site (with the callback routes) served on
+/// the listener the emulator pushes to, for suite `SUITE` with its ticket
+/// in: the emulator, the site, and where the site is.
+pub async fn start() -> (wecom_openwork::emulator::Emulator, Site) {
+    use crate::common::{config, pushing_emulator, SUITE};
+    let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = app.server();
+    let site = Site { app, server: server.clone(), suite_id: SUITE.into(), base };
+    let routes = router(site.clone());
+    tokio::spawn(async move { axum::serve(listener, routes).await.expect("serves") });
+    emulator.push_suite_ticket(SUITE).await.expect("the ticket is pushed");
+    server.drain().await;
+    (emulator, site)
+}
+
 /// The site's routes and the callback server's, on one router.
 pub fn router(site: Site) -> Router {
     let callbacks = site.server.router();
