@@ -116,7 +116,10 @@ pub enum Error {
         endpoint: EndpointName,
         /// The underlying error, with the URL (which carries the token) removed.
         #[source]
-        source: reqwest::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
+        /// Whether the request may have reached WeCom (`false`: the
+        /// connection was never made, so nothing was spent).
+        request_sent: bool,
         /// Attempts made.
         attempts: u32,
     },

@@ -75,8 +75,9 @@ pub use error::{
 pub use future::BoxFuture;
 pub use http::{
     cursor_pages, AccessToken, Client, ClientBuilder, CursorPage, Download, Endpoint, HttpMethod, Payload,
-    ResponseFormat, RetryPolicy, StaticTokens, TokenKind, TokenScope, TokenSource, UntypedClient, UploadFile,
-    UploadRule, DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+    ResponseFormat, RetryPolicy, StaticTokens, TokenKind, TokenScope, TokenSource, Transport, TransportError,
+    TransportRequest, TransportResponse, UntypedClient, UploadFile, UploadRule, DEFAULT_BASE_URI,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
 };
 pub use ids::{AppKind, CorpId, OpenCorpId, OpenUserId, SuiteId};
 pub use secret::Secret;

@@ -236,3 +236,84 @@ fn a_bad_configuration_is_refused() {
     let err = Client::builder().timeout(Duration::ZERO).build(StaticTokens::new()).unwrap_err();
     assert!(matches!(err, Error::Config(_)));
 }
+
+/// A transport that answers from a script and records what it was sent.
+#[derive(Debug, Default)]
+struct Scripted {
+    answers: std::sync::Mutex<std::collections::VecDeque<Result<(u16, &'static str), bool>>>,
+    seen: std::sync::Mutex<Vec<(String, String, Vec<u8>)>>,
+}
+
+impl wecom_openwork::Transport for Scripted {
+    fn send(
+        &self,
+        request: wecom_openwork::TransportRequest,
+    ) -> wecom_openwork::BoxFuture<
+        'static,
+        Result<wecom_openwork::TransportResponse, wecom_openwork::TransportError>,
+    > {
+        let (parts, body) = request.into_parts();
+        self.seen.lock().unwrap().push((parts.method.to_string(), parts.uri.to_string(), body.to_vec()));
+        let answer = self.answers.lock().unwrap().pop_front().expect("a scripted answer");
+        Box::pin(async move {
+            match answer {
+                Ok((status, json)) => Ok(http::Response::builder()
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .body(bytes::Bytes::from_static(json.as_bytes()))
+                    .expect("response")),
+                Err(true) => Err(wecom_openwork::TransportError::after_sending("reset after sending")),
+                Err(false) => Err(wecom_openwork::TransportError::before_sending("connection refused")),
+            }
+        })
+    }
+}
+
+fn scripted_client(answers: Vec<Result<(u16, &'static str), bool>>) -> (Client, Arc<Scripted>) {
+    let transport =
+        Arc::new(Scripted { answers: std::sync::Mutex::new(answers.into()), ..Scripted::default() });
+    let client = built(Client::builder().base_uri("https://wecom.invalid").transport(transport.clone()));
+    (client, transport)
+}
+
+#[tokio::test]
+async fn a_custom_transport_gets_the_token_query_and_body_and_the_client_keeps_its_rules() {
+    let (client, transport) = scripted_client(vec![
+        Ok((200, r#"{"errcode":0,"admin":[{"userid":"zhangsan","auth_type":1}]}"#)),
+        Ok((200, r#"{"errcode":60011,"errmsg":"no privilege to access/modify contact/party/agent"}"#)),
+        Ok((502, "bad gateway")),
+    ]);
+    let request = GetAdminListRequest::new("wwcorp", 1000);
+    let admins = client.suite(SUITE).get_admin_list(&request).await.expect("answered");
+    assert_eq!(admins.admin.len(), 1);
+    let (method, uri, body) = transport.seen.lock().unwrap()[0].clone();
+    assert_eq!(method, "POST");
+    assert_eq!(
+        uri,
+        format!("https://wecom.invalid/cgi-bin/service/get_admin_list?suite_access_token={SECRET_TOKEN}")
+    );
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["auth_corpid"], "wwcorp");
+    let err = client.suite(SUITE).get_admin_list(&request).await.unwrap_err();
+    assert_eq!(err.code(), Some(60011), "the envelope rule applies: {err:?}");
+    // A POST that is not safe to repeat is not retried on a 502.
+    let err = client.suite(SUITE).get_admin_list(&request).await.unwrap_err();
+    assert!(matches!(err, Error::Status { status: 502, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_one_time_code_is_retried_only_when_the_transport_never_sent_it() {
+    use wecom_openwork::api::authorization::types::GetPermanentCodeV2Request;
+    let ok = r#"{"errcode":0,"permanent_code":"pc","auth_corp_info":{"corpid":"wwcorp"}}"#;
+    let (client, transport) = scripted_client(vec![Err(false), Ok((200, ok)), Err(true)]);
+    let request = GetPermanentCodeV2Request::new("code");
+    let info = client
+        .suite(SUITE)
+        .get_permanent_code_v2(&request)
+        .await
+        .expect("retried after a refused connection");
+    assert_eq!(info.permanent_code.as_deref(), Some("pc"));
+    assert_eq!(transport.seen.lock().unwrap().len(), 2);
+    let err = client.suite(SUITE).get_permanent_code_v2(&request).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { request_sent: true, .. }), "{err:?}");
+    assert_eq!(transport.seen.lock().unwrap().len(), 3, "a code that may have been spent is not sent again");
+}

@@ -25,7 +25,7 @@ use crate::credentials::TokenManager;
 use crate::error::Error;
 use crate::http::Client;
 use crate::http::UntypedClient;
-use crate::http::{StaticTokens, TokenScope, TokenSource};
+use crate::http::{StaticTokens, TokenScope, TokenSource, Transport};
 use crate::ids::{CorpId, SuiteId};
 use crate::secret::Secret;
 use crate::store::{MemoryStore, SqliteStore, Store};
@@ -70,6 +70,7 @@ pub struct ApplicationBuilder {
     store: Option<Arc<dyn Store>>,
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
+    transport: Option<Arc<dyn Transport>>,
 }
 
 impl ApplicationBuilder {
@@ -93,6 +94,13 @@ impl ApplicationBuilder {
         self
     }
 
+    /// Where requests go instead of the network (see [`Transport`]): an
+    /// in-process WeCom for tests and simulations.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
     /// Validates the configuration and builds the application.
     pub fn build(self) -> Result<Application, Error> {
         self.config.validate()?;
@@ -113,6 +121,9 @@ impl ApplicationBuilder {
                 .clock(self.clock.clone());
             if let Some(http) = &self.http {
                 builder = builder.http_client(http.clone());
+            }
+            if let Some(transport) = &self.transport {
+                builder = builder.transport(transport.clone());
             }
             for suite in &config.suites {
                 builder = builder.app_kind(suite.suite_id.clone(), suite.kind);
@@ -194,7 +205,7 @@ impl Application {
 
     /// A builder, to choose the store or the clock.
     pub fn builder(config: Config) -> ApplicationBuilder {
-        ApplicationBuilder { config, store: None, clock: Arc::new(SystemClock), http: None }
+        ApplicationBuilder { config, store: None, clock: Arc::new(SystemClock), http: None, transport: None }
     }
 
     /// The provider login page (`3rd_qrConnect`) for the provider's corp,

@@ -84,7 +84,8 @@ impl Download {
                     }),
                     Ok(Err(e)) => Err(Error::Transport {
                         endpoint: self.endpoint.clone(),
-                        source: e.without_url(),
+                        request_sent: true,
+                        source: Box::new(e.without_url()),
                         attempts: 1,
                     }),
                     Ok(Ok(chunk)) => Ok(chunk),

@@ -6,6 +6,7 @@ mod endpoint;
 mod paging;
 mod retry;
 mod token_source;
+mod transport;
 mod untyped;
 mod upload;
 
@@ -14,6 +15,7 @@ pub use endpoint::{Endpoint, HttpMethod, ResponseFormat, TokenKind, UploadRule};
 pub use paging::{cursor_pages, CursorPage};
 pub use retry::RetryPolicy;
 pub use token_source::{AccessToken, BoxFuture, StaticTokens, TokenScope, TokenSource};
+pub use transport::{Transport, TransportError, TransportRequest, TransportResponse};
 pub use untyped::UntypedClient;
 pub use upload::UploadFile;
 
@@ -68,6 +70,8 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// Where requests go instead of `http`, when one was set.
+    transport: Option<Arc<dyn Transport>>,
     /// Endpoints WeCom rate-limited lately, per caller, until the pause ends.
     limited: Mutex<HashMap<LimitKey, Limited>>,
     base_uri: String,
@@ -129,6 +133,7 @@ pub struct ClientBuilder {
     throw: bool,
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
+    transport: Option<Arc<dyn Transport>>,
     app_kinds: HashMap<SuiteId, AppKind>,
     browser: BrowserUrls,
 }
@@ -143,6 +148,7 @@ impl Default for ClientBuilder {
             throw: true,
             clock: Arc::new(SystemClock),
             http: None,
+            transport: None,
             app_kinds: HashMap::new(),
             browser: BrowserUrls::default(),
         }
@@ -195,6 +201,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Send every request through `transport` instead of the network (see
+    /// [`Transport`]). The timeout, retries and limits set here still apply.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
     /// Declares what `suite_id` is: calls through its [`crate::Suite`] and [`crate::Corp`]
     /// handles to endpoints its kind may not make (see
     /// [`Endpoint::app_kinds`]) are refused before they are sent, with
@@ -239,6 +252,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                transport: self.transport,
                 limited: Mutex::new(HashMap::new()),
                 base_uri,
                 timeout: self.timeout,
@@ -644,6 +658,9 @@ impl Client {
     ) -> Result<Reply, Error> {
         let inner = &self.inner;
         let url = format!("{}{}", inner.base_uri, target.path);
+        if let Some(transport) = &inner.transport {
+            return self.send_through(transport.as_ref(), target, url, token, query, body).await;
+        }
         let method = match target.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
@@ -704,13 +721,97 @@ impl Client {
         }
         Ok(Reply { content_type, body, download: None })
     }
+
+    /// [`Client::send`] through a [`Transport`] of the user's: the same URL,
+    /// token, query and body; the same timeout, status rule and size limit.
+    async fn send_through(
+        &self,
+        transport: &dyn Transport,
+        target: &Target<'_>,
+        url: String,
+        token: Option<&AccessToken>,
+        query: &[(String, String)],
+        body: &RequestBody,
+    ) -> Result<Reply, Error> {
+        let inner = &self.inner;
+        let mut url = reqwest::Url::parse(&url)
+            .map_err(|e| Error::InvalidRequest(format!("{}: not a URL: {e}", target.name)))?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            if let (Some(param), Some(token)) = (target.token_param, token) {
+                pairs.append_pair(param, token.secret());
+            }
+            for (name, value) in query {
+                pairs.append_pair(name, value);
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        let method = match target.method {
+            HttpMethod::Get => ::http::Method::GET,
+            HttpMethod::Post => ::http::Method::POST,
+        };
+        let (content_type, bytes) = match body {
+            RequestBody::None => (None, Bytes::new()),
+            RequestBody::Json(json) => (Some("application/json".to_owned()), Bytes::from(json.clone())),
+            RequestBody::Multipart(form) => {
+                (Some(form.content_type.clone()), form.parts.iter().flatten().copied().collect())
+            }
+        };
+        let mut request = ::http::Request::builder().method(method).uri(url.as_str());
+        if let Some(content_type) = content_type {
+            request = request.header(::http::header::CONTENT_TYPE, content_type);
+        }
+        let request = request
+            .body(bytes)
+            .map_err(|e| Error::InvalidRequest(format!("{}: cannot build the request: {e}", target.name)))?;
+        let answer = tokio::time::timeout(inner.timeout, transport.send(request))
+            .await
+            .map_err(|_| Error::Timeout {
+                endpoint: target.name.clone(),
+                timeout: inner.timeout,
+                attempts: 1,
+            })?
+            .map_err(|e| Error::Transport {
+                endpoint: target.name.clone(),
+                source: e.source,
+                request_sent: e.request_sent,
+                attempts: 1,
+            })?;
+        let status = answer.status();
+        let content_type = answer
+            .headers()
+            .get(::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = answer.into_body();
+        if body.len() > inner.max_response_bytes {
+            return Err(Error::TooLarge { endpoint: target.name.clone(), limit: inner.max_response_bytes });
+        }
+        if inner.throw && !status.is_success() {
+            return Err(Error::Status {
+                endpoint: target.name.clone(),
+                status: status.as_u16(),
+                body: body_excerpt(&body),
+                attempts: 1,
+            });
+        }
+        Ok(Reply { content_type, body, download: None })
+    }
 }
 
 fn transport(target: &Target<'_>, timeout: Duration, error: reqwest::Error) -> Error {
     if error.is_timeout() {
         Error::Timeout { endpoint: target.name.clone(), timeout, attempts: 1 }
     } else {
-        Error::Transport { endpoint: target.name.clone(), source: error.without_url(), attempts: 1 }
+        Error::Transport {
+            endpoint: target.name.clone(),
+            request_sent: !error.is_connect(),
+            source: Box::new(error.without_url()),
+            attempts: 1,
+        }
     }
 }
 

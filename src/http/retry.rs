@@ -100,7 +100,7 @@ impl RetryPolicy {
             Error::Status { status, .. } => {
                 self.http_codes.contains(status) && (retry_safe || *status == 429)
             }
-            Error::Transport { source, .. } => retry_safe || source.is_connect(),
+            Error::Transport { request_sent, .. } => retry_safe || !request_sent,
             Error::Timeout { .. } => retry_safe,
             _ => false,
         }
