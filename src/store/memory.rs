@@ -129,6 +129,25 @@ impl Store for MemoryStore {
         done(())
     }
 
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        lease: &'a LeaseId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let now = self.now();
+        let expires = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+        let mut state = self.state();
+        // Ours (live or lapsed), or free (absent or lapsed): ours from now
+        // on. Only another holder's live lease refuses.
+        let taken_by_another =
+            state.leases.get(key).is_some_and(|(holder, until)| *holder != lease.0 && *until > now);
+        if !taken_by_another {
+            state.leases.insert(key.to_owned(), (lease.0.clone(), expires));
+        }
+        done(!taken_by_another)
+    }
+
     fn get_record<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>> {
         done(self.state().records.get(key).cloned())
     }
@@ -140,6 +159,20 @@ impl Store for MemoryStore {
             state.records.insert(key.to_owned(), record.clone());
         }
         done(!newer_stored)
+    }
+
+    fn replace_record<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<u64>,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let mut state = self.state();
+        let matches = state.records.get(key).map(|r| r.version) == expected;
+        if matches {
+            state.records.insert(key.to_owned(), record.clone());
+        }
+        done(matches)
     }
 
     fn delete_record<'a>(&'a self, key: &'a str, before: Option<u64>) -> BoxFuture<'a, Result<bool, Error>> {

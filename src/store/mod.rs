@@ -103,6 +103,21 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Gives a lease back early; only its holder's id releases it.
     fn release<'a>(&'a self, key: &'a str, lease: &'a LeaseId) -> BoxFuture<'a, Result<(), Error>>;
 
+    /// Extends lease `key` to `ttl` from now for its holder `lease`, so work
+    /// that outlasts the lease's first term keeps it. Returns whether `lease`
+    /// holds it now: true when it still held it, or when it had lapsed and
+    /// nobody took it since (then it is taken again); false when another
+    /// holder has it.
+    ///
+    /// Required, with no default: a check of the holder followed by a
+    /// separate write could extend a lease another instance took in between.
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        lease: &'a LeaseId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>>;
+
     // ---------------------------------------------------------------- records
 
     /// The record under `key`.
@@ -111,6 +126,23 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Writes `record` under `key` unless a newer version is stored. Returns
     /// whether it was written. Records never expire.
     fn put_record<'a>(&'a self, key: &'a str, record: &'a Record) -> BoxFuture<'a, Result<bool, Error>>;
+
+    /// Writes `record` under `key` only if the stored record's version is
+    /// exactly `expected` (`None`: only if no record is stored under `key`).
+    /// Returns whether it was written. The compare and the write are one
+    /// atomic step for every instance sharing the store: this is what fences
+    /// writers (two instances that read the same version cannot both write).
+    /// Unlike [`put_record`](Self::put_record) the comparison is exact, so
+    /// the new version may be lower than the stored one. Records never expire.
+    ///
+    /// Required, with no default: [`get_record`](Self::get_record) then
+    /// [`put_record`](Self::put_record) would let two writers both win.
+    fn replace_record<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<u64>,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool, Error>>;
 
     /// Deletes the record under `key` if its version is older than `before`
     /// (whatever its version when `None`). Returns whether one was deleted.

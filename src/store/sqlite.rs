@@ -219,6 +219,31 @@ impl Store for SqliteStore {
         })
     }
 
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        lease: &'a LeaseId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let key = key.to_owned();
+        let holder = lease.0.clone();
+        let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        self.run("renew_lease", move |c, now| {
+            immediate(c, |t| {
+                // Taken when absent; extended when ours (live or lapsed) or
+                // when another holder's lapsed.
+                let changed = t
+                    .prepare_cached(
+                        "INSERT INTO leases (key, holder, expires_at) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                         WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4",
+                    )?
+                    .execute(params![key, holder, int(now.saturating_add(ttl)), int(now)])?;
+                Ok(changed == 1)
+            })
+        })
+    }
+
     fn get_record<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>> {
         let key = key.to_owned();
         self.run("get_record", move |c, _| {
@@ -240,6 +265,40 @@ impl Store for SqliteStore {
                          WHERE excluded.version >= records.version",
                     )?
                     .execute(params![key, record.value, int(record.version)])?;
+                Ok(changed == 1)
+            })
+        })
+    }
+
+    fn replace_record<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<u64>,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let key = key.to_owned();
+        let record = record.clone();
+        self.run("replace_record", move |c, _| {
+            immediate(c, |t| {
+                let changed = match expected {
+                    None => t
+                        .prepare_cached(
+                            "INSERT INTO records (key, value, version) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (key) DO NOTHING",
+                        )?
+                        .execute(params![key, record.value, int(record.version)])?,
+                    // A version past i64::MAX is never read back as stored
+                    // (`get_record` reads at most i64::MAX), so it matches
+                    // nothing: saturating it could match another record.
+                    Some(expected) => match i64::try_from(expected) {
+                        Ok(expected) => t
+                            .prepare_cached(
+                                "UPDATE records SET value = ?2, version = ?3 WHERE key = ?1 AND version = ?4",
+                            )?
+                            .execute(params![key, record.value, int(record.version), expected])?,
+                        Err(_) => 0,
+                    },
+                };
                 Ok(changed == 1)
             })
         })
