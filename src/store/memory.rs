@@ -221,4 +221,35 @@ mod tests {
         clock.advance(Duration::from_secs(10));
         assert!(store.try_lease("l", Duration::from_secs(10)).await.unwrap().is_some(), "expired lease");
     }
+
+    #[tokio::test]
+    async fn a_renewed_lease_outlasts_its_first_term() {
+        let clock = ManualClock::starting_now();
+        let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+        let ttl = Duration::from_secs(10);
+        let held = store.try_lease("l", ttl).await.unwrap().expect("free");
+        clock.advance(Duration::from_secs(8));
+        assert!(store.renew_lease("l", &held, ttl).await.unwrap());
+        clock.advance(Duration::from_secs(5));
+        assert!(store.try_lease("l", ttl).await.unwrap().is_none(), "13 s in: held by the renewal");
+        clock.advance(Duration::from_secs(5));
+        assert!(store.try_lease("l", ttl).await.unwrap().is_some(), "18 s in: the renewal lapsed too");
+    }
+
+    #[tokio::test]
+    async fn a_lapsed_lease_is_renewed_unless_another_took_it() {
+        let clock = ManualClock::starting_now();
+        let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+        let ttl = Duration::from_secs(10);
+        let first = store.try_lease("l", ttl).await.unwrap().expect("free");
+        clock.advance(Duration::from_secs(11));
+        assert!(store.renew_lease("l", &first, ttl).await.unwrap(), "lapsed, nobody took it");
+        assert!(store.try_lease("l", ttl).await.unwrap().is_none(), "taken again");
+        clock.advance(Duration::from_secs(11));
+        let second = store.try_lease("l", ttl).await.unwrap().expect("lapsed");
+        assert!(!store.renew_lease("l", &first, ttl).await.unwrap(), "another took it");
+        assert!(store.renew_lease("l", &second, ttl).await.unwrap());
+        store.release("l", &first).await.unwrap();
+        assert!(store.try_lease("l", ttl).await.unwrap().is_none(), "still the second holder's");
+    }
 }
