@@ -8,7 +8,9 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use redis_server::RedisServer;
-use wecom_openwork::store::{conformance, keys, CachedToken, Record, RedisOptions, RedisStore, Store};
+use wecom_openwork::store::{
+    conformance, keys, CachedToken, LeaseId, Record, RedisOptions, RedisStore, Store,
+};
 use wecom_openwork::Error;
 
 /// A bound on anything that should take well under it: not a pause.
@@ -73,6 +75,91 @@ async fn passes_the_conformance_check() {
     conformance::check(&store).await;
     assert_eq!(store.describe(), server.url());
     assert_eq!(store.near_cache_ttl(), Duration::from_secs(30));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_connections_racing_a_replace_have_exactly_one_winner() {
+    let server = RedisServer::start();
+    // Two stores: two connections, as two instances would have.
+    let first = std::sync::Arc::new(store(&server, Duration::from_secs(2)));
+    let second = std::sync::Arc::new(store(&server, Duration::from_secs(2)));
+    let key = "authorization:s:c";
+    assert!(first.replace_record(key, None, &record("start", 1)).await.unwrap());
+    for round in 1..=50u64 {
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let race = |store: std::sync::Arc<RedisStore>, name: &'static str| {
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.replace_record(key, Some(round), &record(name, round + 1)).await.unwrap()
+            })
+        };
+        let a = race(first.clone(), "first");
+        let b = race(second.clone(), "second");
+        let (a, b) = (a.await.expect("joined"), b.await.expect("joined"));
+        assert!(a ^ b, "round {round}: exactly one winner, got {a} and {b}");
+        let winner = if a { "first" } else { "second" };
+        assert_eq!(second.get_record(key).await.unwrap(), Some(record(winner, round + 1)));
+    }
+}
+
+#[tokio::test]
+async fn replace_compares_versions_past_2_53_exactly_and_keeps_records_persistent() {
+    let server = RedisServer::start();
+    let store = store(&server, Duration::from_secs(2));
+    let key = "suite_ticket:s";
+    let redis_key = "wecom-openwork:record:suite_ticket:s";
+    // 2^53 + 1 is the first integer a double cannot hold: as doubles,
+    // 9007199254740993 and 9007199254740992 are equal.
+    assert!(store.put_record(key, &record("at 2^53", 9_007_199_254_740_992)).await.unwrap());
+    assert!(!store.replace_record(key, Some(9_007_199_254_740_993), &record("x", 1)).await.unwrap());
+    assert!(!store.replace_record(key, Some(9_007_199_254_740_991), &record("x", 1)).await.unwrap());
+    assert_eq!(store.get_record(key).await.unwrap(), Some(record("at 2^53", 9_007_199_254_740_992)));
+    assert!(store.replace_record(key, Some(9_007_199_254_740_992), &record("max", u64::MAX)).await.unwrap());
+    assert!(!store.replace_record(key, Some(u64::MAX - 1), &record("x", 1)).await.unwrap());
+    assert_eq!(store.get_record(key).await.unwrap(), Some(record("max", u64::MAX)));
+
+    // The hash put_record writes (value and version, nothing more), without
+    // a TTL even when one was set on the key by hand.
+    assert_eq!(server.command(&["EXPIRE", redis_key, "1000"]), ":1");
+    assert!(store.replace_record(key, Some(u64::MAX), &record("persisted", 7)).await.unwrap());
+    assert_eq!(server.command(&["TTL", redis_key]), ":-1");
+    assert_eq!(server.command(&["HLEN", redis_key]), ":2");
+    assert_eq!(server.command(&["HGET", redis_key, "version"]), "$1");
+    assert_eq!(store.get_record(key).await.unwrap(), Some(record("persisted", 7)));
+    // And put_record reads what replace_record wrote.
+    assert!(!store.put_record(key, &record("older", 6)).await.unwrap());
+    assert!(store.put_record(key, &record("newer", 8)).await.unwrap());
+    assert_eq!(server.command(&["TTL", redis_key]), ":-1");
+}
+
+#[tokio::test]
+async fn renew_sets_a_new_ttl_under_the_prefix() {
+    let server = RedisServer::start();
+    let store = store(&server, Duration::from_secs(2));
+    let lease = "token:{suite:s}:lease";
+    let redis_key = "wecom-openwork:cache:token:{suite:s}:lease";
+    let pttl = || {
+        let reply = server.command(&["PTTL", redis_key]);
+        reply.trim_start_matches(':').parse::<i64>().expect(&reply)
+    };
+    let held = store.try_lease(lease, Duration::from_secs(10)).await.unwrap().expect("free");
+    assert!((1..=10_000).contains(&pttl()));
+    assert!(store.renew_lease(lease, &held, Duration::from_secs(3600)).await.unwrap());
+    assert!(pttl() > 10_000, "renewed to an hour: {}", pttl());
+    let stranger = LeaseId("someone else".into());
+    assert!(!store.renew_lease(lease, &stranger, Duration::from_secs(7200)).await.unwrap());
+    assert!((10_001..=3_600_000).contains(&pttl()), "a refused renewal changes nothing");
+    // Lapsed (gone from Redis), nobody took it: taken again, with its ttl.
+    assert_eq!(server.command(&["DEL", redis_key]), ":1");
+    assert!(store.renew_lease(lease, &held, Duration::from_secs(10)).await.unwrap());
+    assert!((1..=10_000).contains(&pttl()));
+    assert!(store.try_lease(lease, Duration::from_secs(10)).await.unwrap().is_none());
+    // Taken by another since: refused, and the other keeps it.
+    assert_eq!(server.command(&["SET", redis_key, "other"]), "+OK");
+    assert!(!store.renew_lease(lease, &held, Duration::from_secs(10)).await.unwrap());
+    assert_eq!(server.command(&["GET", redis_key]), "$5");
+    assert_eq!(server.command(&["PTTL", redis_key]), ":-1", "the other's lease untouched");
 }
 
 #[tokio::test]
@@ -149,6 +236,13 @@ async fn an_outage_fails_fast_and_heals_by_itself() {
         let started = Instant::now();
         let lease = store.try_lease(&keys::refresh_lease(key), Duration::from_secs(5)).await;
         assert_store_error(lease, started, &store, "try_lease");
+        let started = Instant::now();
+        let replaced = store.replace_record("suite_ticket:s", None, &record("t", 1)).await;
+        assert_store_error(replaced, started, &store, "replace_record");
+        let started = Instant::now();
+        let holder = LeaseId("holder".into());
+        let renewed = store.renew_lease(&keys::refresh_lease(key), &holder, Duration::from_secs(5)).await;
+        assert_store_error(renewed, started, &store, "renew_lease");
         let _ = round;
     }
     // No secret in the errors.

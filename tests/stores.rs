@@ -83,11 +83,27 @@ impl Store for Flaky {
     fn release<'a>(&'a self, key: &'a str, lease: &'a LeaseId) -> BoxFuture<'a, Result<(), Error>> {
         pass!(self, "release", self.inner.release(key, lease))
     }
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        lease: &'a LeaseId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        pass!(self, "renew_lease", self.inner.renew_lease(key, lease, ttl))
+    }
     fn get_record<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>> {
         pass!(self, "get_record", self.inner.get_record(key))
     }
     fn put_record<'a>(&'a self, key: &'a str, record: &'a Record) -> BoxFuture<'a, Result<bool, Error>> {
         pass!(self, "put_record", self.inner.put_record(key, record))
+    }
+    fn replace_record<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<u64>,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        pass!(self, "replace_record", self.inner.replace_record(key, expected, record))
     }
     fn delete_record<'a>(&'a self, key: &'a str, before: Option<u64>) -> BoxFuture<'a, Result<bool, Error>> {
         pass!(self, "delete_record", self.inner.delete_record(key, before))

@@ -129,6 +129,25 @@ impl Store for MemoryStore {
         done(())
     }
 
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        lease: &'a LeaseId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let now = self.now();
+        let expires = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+        let mut state = self.state();
+        // Ours (live or lapsed), or free (absent or lapsed): ours from now
+        // on. Only another holder's live lease refuses.
+        let taken_by_another =
+            state.leases.get(key).is_some_and(|(holder, until)| *holder != lease.0 && *until > now);
+        if !taken_by_another {
+            state.leases.insert(key.to_owned(), (lease.0.clone(), expires));
+        }
+        done(!taken_by_another)
+    }
+
     fn get_record<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>> {
         done(self.state().records.get(key).cloned())
     }
@@ -140,6 +159,20 @@ impl Store for MemoryStore {
             state.records.insert(key.to_owned(), record.clone());
         }
         done(!newer_stored)
+    }
+
+    fn replace_record<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<u64>,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let mut state = self.state();
+        let matches = state.records.get(key).map(|r| r.version) == expected;
+        if matches {
+            state.records.insert(key.to_owned(), record.clone());
+        }
+        done(matches)
     }
 
     fn delete_record<'a>(&'a self, key: &'a str, before: Option<u64>) -> BoxFuture<'a, Result<bool, Error>> {
@@ -187,5 +220,36 @@ mod tests {
         assert!(store.try_lease("l", Duration::from_secs(10)).await.unwrap().is_some());
         clock.advance(Duration::from_secs(10));
         assert!(store.try_lease("l", Duration::from_secs(10)).await.unwrap().is_some(), "expired lease");
+    }
+
+    #[tokio::test]
+    async fn a_renewed_lease_outlasts_its_first_term() {
+        let clock = ManualClock::starting_now();
+        let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+        let ttl = Duration::from_secs(10);
+        let held = store.try_lease("l", ttl).await.unwrap().expect("free");
+        clock.advance(Duration::from_secs(8));
+        assert!(store.renew_lease("l", &held, ttl).await.unwrap());
+        clock.advance(Duration::from_secs(5));
+        assert!(store.try_lease("l", ttl).await.unwrap().is_none(), "13 s in: held by the renewal");
+        clock.advance(Duration::from_secs(5));
+        assert!(store.try_lease("l", ttl).await.unwrap().is_some(), "18 s in: the renewal lapsed too");
+    }
+
+    #[tokio::test]
+    async fn a_lapsed_lease_is_renewed_unless_another_took_it() {
+        let clock = ManualClock::starting_now();
+        let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+        let ttl = Duration::from_secs(10);
+        let first = store.try_lease("l", ttl).await.unwrap().expect("free");
+        clock.advance(Duration::from_secs(11));
+        assert!(store.renew_lease("l", &first, ttl).await.unwrap(), "lapsed, nobody took it");
+        assert!(store.try_lease("l", ttl).await.unwrap().is_none(), "taken again");
+        clock.advance(Duration::from_secs(11));
+        let second = store.try_lease("l", ttl).await.unwrap().expect("lapsed");
+        assert!(!store.renew_lease("l", &first, ttl).await.unwrap(), "another took it");
+        assert!(store.renew_lease("l", &second, ttl).await.unwrap());
+        store.release("l", &first).await.unwrap();
+        assert!(store.try_lease("l", ttl).await.unwrap().is_none(), "still the second holder's");
     }
 }

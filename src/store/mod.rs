@@ -103,6 +103,21 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Gives a lease back early; only its holder's id releases it.
     fn release<'a>(&'a self, key: &'a str, lease: &'a LeaseId) -> BoxFuture<'a, Result<(), Error>>;
 
+    /// Extends lease `key` to `ttl` from now for its holder `lease`, so work
+    /// that outlasts the lease's first term keeps it. Returns whether `lease`
+    /// holds it now: true when it still held it, or when it had lapsed and
+    /// nobody took it since (then it is taken again); false when another
+    /// holder has it.
+    ///
+    /// Required, with no default: a check of the holder followed by a
+    /// separate write could extend a lease another instance took in between.
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        lease: &'a LeaseId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>>;
+
     // ---------------------------------------------------------------- records
 
     /// The record under `key`.
@@ -111,6 +126,23 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Writes `record` under `key` unless a newer version is stored. Returns
     /// whether it was written. Records never expire.
     fn put_record<'a>(&'a self, key: &'a str, record: &'a Record) -> BoxFuture<'a, Result<bool, Error>>;
+
+    /// Writes `record` under `key` only if the stored record's version is
+    /// exactly `expected` (`None`: only if no record is stored under `key`).
+    /// Returns whether it was written. The compare and the write are one
+    /// atomic step for every instance sharing the store: this is what fences
+    /// writers (two instances that read the same version cannot both write).
+    /// Unlike [`put_record`](Self::put_record) the comparison is exact, so
+    /// the new version may be lower than the stored one. Records never expire.
+    ///
+    /// Required, with no default: [`get_record`](Self::get_record) then
+    /// [`put_record`](Self::put_record) would let two writers both win.
+    fn replace_record<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<u64>,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool, Error>>;
 
     /// Deletes the record under `key` if its version is older than `before`
     /// (whatever its version when `None`). Returns whether one was deleted.
@@ -231,8 +263,10 @@ pub mod conformance {
     }
 
     /// Checks `store`, which must be empty: tokens (compare-and-set, drop,
-    /// expiry), the lease, and records (versions, ordered deletes, listing).
-    /// Leaves records behind.
+    /// expiry), the lease and its renewal, and records (versions, ordered
+    /// deletes, listing, exact compare-and-set). Sleeps 3 ms once, so a
+    /// renewed lease is seen to outlast its first term. Leaves records
+    /// behind.
     pub async fn check(store: &dyn Store) {
         let t0 = now();
         let key = "token:{corp:s:c}";
@@ -260,6 +294,39 @@ pub mod conformance {
         assert_ne!(first, second);
         store.release(lease, &second).await.unwrap();
 
+        // Renewal: only the holder extends its lease, past its first term.
+        let lease = "token:{suite:s}:lease";
+        let ttl = Duration::from_secs(10);
+        let held = store.try_lease(lease, Duration::from_millis(1)).await.unwrap().expect("free");
+        assert!(
+            store.renew_lease(lease, &held, Duration::from_secs(3600)).await.unwrap(),
+            "the holder renews"
+        );
+        // Not a pause for a race: time has to pass the first 1 ms term.
+        std::thread::sleep(Duration::from_millis(3));
+        assert!(
+            store.try_lease(lease, ttl).await.unwrap().is_none(),
+            "the renewed lease outlasts its first term"
+        );
+        let stranger = LeaseId("someone else".into());
+        assert!(!store.renew_lease(lease, &stranger, ttl).await.unwrap(), "held by another: refused");
+        assert!(store.try_lease(lease, ttl).await.unwrap().is_none(), "a refused renewal takes nothing");
+        store.release(lease, &stranger).await.unwrap();
+        assert!(store.try_lease(lease, ttl).await.unwrap().is_none(), "the stranger never held it");
+        store.release(lease, &held).await.unwrap();
+        assert!(store.renew_lease(lease, &held, ttl).await.unwrap(), "nobody took it since: taken again");
+        assert!(store.try_lease(lease, ttl).await.unwrap().is_none(), "taken again for real");
+        store.release(lease, &held).await.unwrap();
+        let next = store.try_lease(lease, ttl).await.unwrap().expect("released again");
+        assert_ne!(next, held);
+        assert!(!store.renew_lease(lease, &held, ttl).await.unwrap(), "taken by another since: refused");
+        assert!(store.renew_lease(lease, &next, ttl).await.unwrap(), "its new holder renews");
+        store.release(lease, &next).await.unwrap();
+        assert!(
+            store.try_lease(lease, ttl).await.unwrap().is_some(),
+            "the renewed lease is released by its holder's id"
+        );
+
         let rec = |value: &str, version| Record { value: value.to_owned(), version };
         let key = "authorization:s:c";
         assert_eq!(store.get_record(key).await.unwrap(), None);
@@ -282,6 +349,49 @@ pub mod conformance {
         // Records and tokens never share a key space.
         assert!(store.put_record("token:{corp:s:c}", &rec("r", 1)).await.unwrap());
         assert_eq!(store.get_token("token:{corp:s:c}").await.unwrap(), None);
+
+        // Exact compare-and-set: two writers that read the same version
+        // cannot both write, and "newer wins" does not apply.
+        let key = "suite_ticket:cas";
+        assert!(
+            !store.replace_record(key, Some(1), &rec("a", 1)).await.unwrap(),
+            "absent: no version matches"
+        );
+        assert!(!store.replace_record(key, Some(0), &rec("a", 1)).await.unwrap(), "absent: not even 0");
+        assert_eq!(store.get_record(key).await.unwrap(), None);
+        assert!(store.replace_record(key, None, &rec("a", 5)).await.unwrap(), "absent: written");
+        assert!(!store.replace_record(key, None, &rec("b", 9)).await.unwrap(), "present: refused");
+        assert!(!store.replace_record(key, Some(4), &rec("b", 9)).await.unwrap(), "expected one lower");
+        assert!(!store.replace_record(key, Some(6), &rec("b", 9)).await.unwrap(), "expected one higher");
+        assert_eq!(store.get_record(key).await.unwrap(), Some(rec("a", 5)), "refusals change nothing");
+        assert!(store.replace_record(key, Some(5), &rec("b", 6)).await.unwrap());
+        assert_eq!(store.get_record(key).await.unwrap(), Some(rec("b", 6)));
+        assert!(!store.replace_record(key, Some(5), &rec("c", 7)).await.unwrap(), "the second writer loses");
+        assert_eq!(store.get_record(key).await.unwrap(), Some(rec("b", 6)));
+        assert!(store.replace_record(key, Some(6), &rec("lower", 3)).await.unwrap(), "exact, not newer-wins");
+        assert_eq!(store.get_record(key).await.unwrap(), Some(rec("lower", 3)));
+        assert!(store.replace_record(key, Some(3), &rec("same", 3)).await.unwrap(), "the same version");
+        assert_eq!(store.get_record(key).await.unwrap(), Some(rec("same", 3)));
+        assert!(store.delete_record(key, None).await.unwrap());
+        assert!(!store.replace_record(key, Some(3), &rec("gone", 4)).await.unwrap(), "deleted: absent");
+        assert!(store.replace_record(key, None, &rec("again", 4)).await.unwrap(), "deleted: written anew");
+        // Versions past 2^53 (where doubles stop being exact) compare exactly.
+        let big = 1u64 << 53;
+        assert!(store.replace_record(key, Some(4), &rec("big", big)).await.unwrap());
+        assert!(
+            !store.replace_record(key, Some(big + 1), &rec("x", 1)).await.unwrap(),
+            "2^53 + 1 is not 2^53"
+        );
+        assert!(
+            !store.replace_record(key, Some(big - 1), &rec("x", 1)).await.unwrap(),
+            "2^53 - 1 is not 2^53"
+        );
+        assert!(store.replace_record(key, Some(big), &rec("bigger", big + 1)).await.unwrap());
+        assert!(!store.replace_record(key, Some(big), &rec("x", 1)).await.unwrap(), "2^53 is not 2^53 + 1");
+        assert_eq!(store.get_record(key).await.unwrap(), Some(rec("bigger", big + 1)));
+        // Records written by CAS are records like any other, in their own space.
+        assert!(store.record_keys("suite_ticket:").await.unwrap().contains(&key.to_owned()));
+        assert_eq!(store.get_token(key).await.unwrap(), None);
         assert!(!store.describe().is_empty());
     }
 }

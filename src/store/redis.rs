@@ -7,7 +7,8 @@
 //! (`SET NX PX`) is what lets exactly one instance fetch a token while the
 //! others wait, and the compare-and-set scripts (on `obtained_at` for tokens,
 //! on `version` for records) are what keep a late, older write from
-//! overwriting a newer one. Dropped tokens are announced on a pub/sub channel
+//! overwriting a newer one; an exact compare-and-set on `version` fences
+//! writers that read the same record. Dropped tokens are announced on a pub/sub channel
 //! so the other instances' near caches forget them.
 //!
 //! Records never carry a TTL. Redis must still be configured not to evict
@@ -63,6 +64,38 @@ if cur and gt(cur, ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[1], 'value', ARGV[1], 'version', ARGV[2])
 redis.call('PERSIST', KEYS[1])
 return 1
+";
+
+/// Writes a record only if the stored version is exactly the expected one
+/// (an empty expected: only if no record is stored); never a TTL.
+/// KEYS[1] record; ARGV value, version, expected.
+///
+/// Versions are compared as decimal strings, never as Lua numbers (doubles,
+/// exact only up to 2^53); both sides are written by `u64::to_string`, so
+/// equal versions are equal strings.
+const REPLACE_RECORD: &str = r"
+local cur = redis.call('HGET', KEYS[1], 'version')
+if ARGV[3] == '' then
+  if cur then return 0 end
+elseif cur ~= ARGV[3] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'value', ARGV[1], 'version', ARGV[2])
+redis.call('PERSIST', KEYS[1])
+return 1
+";
+
+/// Extends a lease held by the given id, or takes it again when nobody
+/// holds it. KEYS[1] lease; ARGV id, ttl in ms.
+const RENEW_LEASE: &str = r"
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if cur then return 0 end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
 ";
 
 /// Deletes a record older than a version. KEYS[1] record; ARGV before.
@@ -145,6 +178,8 @@ struct Scripts {
     drop_token: Script,
     release: Script,
     put_record: Script,
+    replace_record: Script,
+    renew_lease: Script,
     delete_record: Script,
 }
 
@@ -206,6 +241,8 @@ impl RedisStore {
                 drop_token: Script::new(DROP_TOKEN),
                 release: Script::new(RELEASE),
                 put_record: Script::new(PUT_RECORD),
+                replace_record: Script::new(REPLACE_RECORD),
+                renew_lease: Script::new(RENEW_LEASE),
                 delete_record: Script::new(DELETE_RECORD),
             },
             subscription: Mutex::new(None),
@@ -600,6 +637,27 @@ impl Store for RedisStore {
         })
     }
 
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        lease: &'a LeaseId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let redis_key = self.cache_key(key);
+            let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+            // Tried again after a dropped connection: a second run finds the
+            // lease its own and extends it once more, from a moment later,
+            // which is what one renewal then would have done.
+            let renewed: i64 = self
+                .run("renew_lease", Retry::IfDropped, |c| {
+                    eval(c, &self.scripts.renew_lease, &redis_key, [lease.0.clone(), ttl_ms.to_string()])
+                })
+                .await?;
+            Ok(renewed == 1)
+        })
+    }
+
     fn get_record<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>> {
         Box::pin(async move {
             let redis_key = self.record_key(key);
@@ -631,6 +689,29 @@ impl Store for RedisStore {
                 .run("put_record", Retry::IfDropped, |c| {
                     let args = [record.value.clone(), record.version.to_string()];
                     eval(c, &self.scripts.put_record, &redis_key, args)
+                })
+                .await?;
+            Ok(written == 1)
+        })
+    }
+
+    fn replace_record<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<u64>,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let redis_key = self.record_key(key);
+            let expected = expected.map(|v| v.to_string()).unwrap_or_default();
+            // Not tried again after a dropped connection, unlike put_record:
+            // had the first run written, the second would find the new
+            // version instead of the expected one and answer "not written"
+            // for a write that happened.
+            let written: i64 = self
+                .run("replace_record", Retry::IfRefused, |c| {
+                    let args = [record.value.clone(), record.version.to_string(), expected.clone()];
+                    eval(c, &self.scripts.replace_record, &redis_key, args)
                 })
                 .await?;
             Ok(written == 1)

@@ -219,6 +219,31 @@ impl Store for SqliteStore {
         })
     }
 
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        lease: &'a LeaseId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let key = key.to_owned();
+        let holder = lease.0.clone();
+        let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        self.run("renew_lease", move |c, now| {
+            immediate(c, |t| {
+                // Taken when absent; extended when ours (live or lapsed) or
+                // when another holder's lapsed.
+                let changed = t
+                    .prepare_cached(
+                        "INSERT INTO leases (key, holder, expires_at) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                         WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4",
+                    )?
+                    .execute(params![key, holder, int(now.saturating_add(ttl)), int(now)])?;
+                Ok(changed == 1)
+            })
+        })
+    }
+
     fn get_record<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>> {
         let key = key.to_owned();
         self.run("get_record", move |c, _| {
@@ -240,6 +265,40 @@ impl Store for SqliteStore {
                          WHERE excluded.version >= records.version",
                     )?
                     .execute(params![key, record.value, int(record.version)])?;
+                Ok(changed == 1)
+            })
+        })
+    }
+
+    fn replace_record<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<u64>,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let key = key.to_owned();
+        let record = record.clone();
+        self.run("replace_record", move |c, _| {
+            immediate(c, |t| {
+                let changed = match expected {
+                    None => t
+                        .prepare_cached(
+                            "INSERT INTO records (key, value, version) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (key) DO NOTHING",
+                        )?
+                        .execute(params![key, record.value, int(record.version)])?,
+                    // A version past i64::MAX is never read back as stored
+                    // (`get_record` reads at most i64::MAX), so it matches
+                    // nothing: saturating it could match another record.
+                    Some(expected) => match i64::try_from(expected) {
+                        Ok(expected) => t
+                            .prepare_cached(
+                                "UPDATE records SET value = ?2, version = ?3 WHERE key = ?1 AND version = ?4",
+                            )?
+                            .execute(params![key, record.value, int(record.version), expected])?,
+                        Err(_) => 0,
+                    },
+                };
                 Ok(changed == 1)
             })
         })
@@ -271,6 +330,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
 
     fn temp_file(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("wecom-openwork-sqlite-{}-{name}", std::process::id()));
@@ -299,6 +359,91 @@ mod tests {
         assert!(second.try_lease("l", Duration::from_secs(30)).await.unwrap().is_none(), "held by the first");
         drop(first);
         drop(second);
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
+
+    fn on_clock(path: &Path, clock: &ManualClock) -> SqliteStore {
+        SqliteStore::open_with(path, DEFAULT_BUSY_TIMEOUT, Arc::new(clock.clone())).expect("opens")
+    }
+
+    #[tokio::test]
+    async fn a_renewed_lease_outlasts_its_first_term_for_every_handle() {
+        let path = temp_file("renew");
+        let clock = ManualClock::starting_now();
+        let (first, second) = (on_clock(&path, &clock), on_clock(&path, &clock));
+        let ttl = Duration::from_secs(10);
+        let held = first.try_lease("l", ttl).await.unwrap().expect("free");
+        clock.advance(Duration::from_secs(8));
+        assert!(first.renew_lease("l", &held, ttl).await.unwrap());
+        clock.advance(Duration::from_secs(5));
+        assert!(second.try_lease("l", ttl).await.unwrap().is_none(), "13 s in: held by the renewal");
+        assert!(!second.renew_lease("l", &LeaseId("other".into()), ttl).await.unwrap());
+        clock.advance(Duration::from_secs(5));
+        assert!(second.try_lease("l", ttl).await.unwrap().is_some(), "18 s in: the renewal lapsed too");
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
+
+    #[tokio::test]
+    async fn a_lapsed_lease_is_renewed_unless_another_took_it() {
+        let path = temp_file("lapsed");
+        let clock = ManualClock::starting_now();
+        let (first, second) = (on_clock(&path, &clock), on_clock(&path, &clock));
+        let ttl = Duration::from_secs(10);
+        let old = first.try_lease("l", ttl).await.unwrap().expect("free");
+        clock.advance(Duration::from_secs(11));
+        assert!(first.renew_lease("l", &old, ttl).await.unwrap(), "lapsed, nobody took it");
+        assert!(second.try_lease("l", ttl).await.unwrap().is_none(), "taken again");
+        clock.advance(Duration::from_secs(11));
+        let new = second.try_lease("l", ttl).await.unwrap().expect("lapsed");
+        assert!(!first.renew_lease("l", &old, ttl).await.unwrap(), "another took it");
+        assert!(second.renew_lease("l", &new, ttl).await.unwrap());
+        first.release("l", &old).await.unwrap();
+        assert!(first.try_lease("l", ttl).await.unwrap().is_none(), "still the new holder's");
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_handles_racing_a_replace_have_exactly_one_winner() {
+        let path = temp_file("race");
+        let first = SqliteStore::open(&path).expect("opens");
+        let second = SqliteStore::open(&path).expect("opens again");
+        let key = "authorization:s:c";
+        assert!(first
+            .replace_record(key, None, &Record { value: "start".into(), version: 1 })
+            .await
+            .unwrap());
+        for round in 1..=20u64 {
+            let barrier = Arc::new(tokio::sync::Barrier::new(2));
+            let race = |store: SqliteStore, name: &'static str| {
+                let barrier = barrier.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let record = Record { value: name.into(), version: round + 1 };
+                    store.replace_record(key, Some(round), &record).await.unwrap()
+                })
+            };
+            let a = race(first.clone(), "first");
+            let b = race(second.clone(), "second");
+            let (a, b) = (a.await.expect("joined"), b.await.expect("joined"));
+            assert!(a ^ b, "round {round}: exactly one winner, got {a} and {b}");
+            let stored = first.get_record(key).await.unwrap().expect("stored");
+            assert_eq!(stored.version, round + 1);
+            assert_eq!(stored.value, if a { "first" } else { "second" });
+        }
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
+
+    #[tokio::test]
+    async fn an_expected_version_past_i64_max_matches_nothing() {
+        let path = temp_file("huge");
+        let store = SqliteStore::open(&path).expect("opens");
+        let max = Record { value: "max".into(), version: u64::MAX };
+        assert!(store.replace_record("k", None, &max).await.unwrap());
+        // Stored saturated: read back as i64::MAX, which is what matches.
+        let stored = store.get_record("k").await.unwrap().expect("stored");
+        assert_eq!(stored.version, i64::MAX as u64);
+        assert!(!store.replace_record("k", Some(u64::MAX), &max).await.unwrap());
+        assert!(store.replace_record("k", Some(stored.version), &max).await.unwrap());
         let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
     }
 
