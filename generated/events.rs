@@ -1507,7 +1507,7 @@ pub struct LicenseRefund {
     pub order_status: Option<i64>,
 }
 /// The activated license accounts, one `<AccountList>` element each.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
 #[serde(default, rename_all = "PascalCase")]
 #[non_exhaustive]
 pub struct AutoActivateAccountList {
@@ -1529,6 +1529,21 @@ pub struct AutoActivateAccountList {
     /// The member's previous activation code, when one was active.
     #[serde(deserialize_with = "crate::events::de::string")]
     pub previous_active_code: Option<String>,
+}
+impl ::std::fmt::Debug for AutoActivateAccountList {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AutoActivateAccountList")
+            .field("active_code", &self.active_code.as_ref().map(|_| "<redacted>"))
+            .field("type_", &self.type_)
+            .field("expire_time", &self.expire_time)
+            .field("user_id", &self.user_id)
+            .field("previous_status", &self.previous_status)
+            .field(
+                "previous_active_code",
+                &self.previous_active_code.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 /// Members got interface licenses activated automatically (自动激活回调通知).
 ///

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::credentials::AppKind;
 use crate::ids::{CorpId, SuiteId};
+use crate::secret::is_secret_name;
 
 /// How much of an unexpected response body an error keeps, for diagnosis.
 pub(crate) const KEPT_BODY_BYTES: usize = 1024;
@@ -387,22 +388,6 @@ pub(crate) fn body_excerpt(body: &[u8]) -> String {
 /// What stands in for a redacted value.
 const REDACTED: &str = "<redacted>";
 
-/// Whether a JSON key or query parameter names a secret: a token, ticket,
-/// code, secret, key or password (`access_token`, `suite_ticket`,
-/// `permanent_code`, `auth_code`, `corpsecret`, `aes_key`, `AuthCode`, …).
-/// `errcode` and the like are not secrets.
-fn is_secret_key(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    const EXACT: &[&str] =
-        &["code", "key", "authcode", "permanentcode", "preauthcode", "aeskey", "encodingaeskey"];
-    const SUFFIXES: &[&str] = &["token", "secret", "ticket", "password", "passwd", "_code", "_key"];
-    EXACT.contains(&lower.as_str())
-        || SUFFIXES.iter().any(|s| lower.ends_with(s))
-        // PascalCase, as in callback fields: AuthCode, PermanentCode, EncodingAESKey.
-        || key.ends_with("Code")
-        || key.ends_with("Key")
-}
-
 /// The end (exclusive) of the JSON string whose opening quote is at
 /// `start`, and whether it was closed before the text ran out.
 fn string_end(bytes: &[u8], start: usize) -> (usize, bool) {
@@ -450,7 +435,7 @@ fn redact_json_values(text: &str) -> String {
         }
         let key = text.get(i + 1..key_end - 1).unwrap_or_default();
         let colon = skip_whitespace(bytes, key_end);
-        if colon >= bytes.len() || bytes[colon] != b':' || !is_secret_key(key) {
+        if colon >= bytes.len() || bytes[colon] != b':' || !is_secret_name(key) {
             // Not a member name, or not a secret's: go on after the string.
             i = key_end;
             continue;
@@ -513,7 +498,7 @@ fn redact_query_values(text: &str) -> String {
             .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
             .map_or(bytes.len(), |n| i + n);
         let name = text.get(i..name_end).unwrap_or_default();
-        if name_end >= bytes.len() || bytes[name_end] != b'=' || !is_secret_key(name) {
+        if name_end >= bytes.len() || bytes[name_end] != b'=' || !is_secret_name(name) {
             i = name_end.max(i + 1);
             continue;
         }

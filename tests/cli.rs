@@ -558,3 +558,31 @@ fn wechatpy2_runs_the_install_flow_against_the_emulator() {
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("wechatpy2_flow: ok"), "{stdout}");
 }
+
+#[test]
+fn a_config_file_that_does_not_parse_is_reported_without_its_secrets() {
+    const SECRET: &str = "PS-secret-on-a-broken-line";
+    let dir = std::env::temp_dir().join(format!("wecom-openwork-broken-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("app.toml");
+    // The line holding the secret does not parse: a missing closing quote, or text after the value.
+    for broken in [format!("provider_secret = \"{SECRET}"), format!("provider_secret = \"{SECRET}\" oops")] {
+        std::fs::write(&path, format!("corp_id = \"ww1\"\n{broken}\ntoken = \"t\"\n")).expect("written");
+        let config = path.to_str().expect("UTF-8 path");
+        for args in [
+            &["authorizations", "list", "--config", config][..],
+            &["emulator", "--port", "0", "--config", config],
+        ] {
+            let out = run(args);
+            assert!(!out.status.success(), "{args:?}");
+            let shown =
+                format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(
+                !shown.contains(SECRET) && !shown.contains("PS-secret"),
+                "{args:?} printed the secret: {shown}"
+            );
+            assert!(shown.contains("app.toml") && shown.contains("line 2"), "{args:?} says where: {shown}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

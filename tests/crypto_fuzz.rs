@@ -6,7 +6,7 @@
 use aes::cipher::{block_padding::NoPadding, BlockEncryptMut, KeyIvInit};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use wecom_openwork::crypto::{parse_envelope, CryptoError, MsgCrypt};
+use wecom_openwork::crypto::{parse_envelope, CryptoError, EnvelopeFormat, MsgCrypt};
 use wecom_openwork::events::Event;
 
 const TOKEN: &str = "QDG6eK";
@@ -171,4 +171,114 @@ fn a_hundred_thousand_mutations_never_panic() {
     let err =
         crypt.decrypt(&foreign.msg_signature, "1409659813", "1372623149", &foreign.encrypt).unwrap_err();
     assert!(matches!(err, CryptoError::ValidateReceiveId { .. }));
+}
+
+/// Random bytes, biased towards the pieces the body scan looks for.
+fn arbitrary_body(rng: &mut Rng) -> Vec<u8> {
+    const PIECES: &[&[u8]] = &[
+        b"<",
+        b">",
+        b"/",
+        b"</",
+        b"/>",
+        b"<!--",
+        b"-->",
+        b"<![CDATA[",
+        b"]]>",
+        b"<?",
+        b"?>",
+        b"<!",
+        b"\"",
+        b"'",
+        b"=",
+        b"&",
+        b"&amp;",
+        b";",
+        b"Encrypt",
+        b"encrypt",
+        b"<Encrypt>",
+        b"</Encrypt>",
+        b"<xml>",
+        b"</xml>",
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b":",
+        b",",
+        b"\\",
+        b"\\u00",
+        b"\"encrypt\":\"",
+        b" ",
+        b"\n",
+        b"\xef\xbb\xbf",
+        b"\xff",
+        b"\xc3",
+        b"QUJD",
+        b"=",
+    ];
+    let mut out = Vec::new();
+    if rng.below(2) == 0 {
+        out.push(if rng.below(2) == 0 { b'{' } else { b'<' });
+    }
+    for _ in 0..rng.below(48) {
+        if rng.below(3) == 0 {
+            out.push(rng.next() as u8);
+        } else {
+            out.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+        }
+    }
+    out
+}
+
+#[test]
+fn open_body_takes_any_body_without_panicking() {
+    let crypt = MsgCrypt::new(TOKEN, KEY, RECEIVER).expect("key");
+    let lenient = MsgCrypt::new(TOKEN, KEY, "wwother").expect("key").without_receive_id_check();
+    let (timestamp, nonce) = ("1409659813", "1372623149");
+    let sealed = crypt.encrypt(MESSAGE, timestamp, nonce).expect("encrypt");
+    let xml_body = format!("<xml><ToUserName><![CDATA[{RECEIVER}]]></ToUserName><Encrypt><![CDATA[{}]]></Encrypt><AgentID><![CDATA[]]></AgentID></xml>", sealed.encrypt);
+    let json_body = format!(r#"{{"tousername":"{RECEIVER}","encrypt":"{}","agentid":""}}"#, sealed.encrypt);
+    for (body, format) in [(&xml_body, EnvelopeFormat::Xml), (&json_body, EnvelopeFormat::Json)] {
+        let opened =
+            crypt.open_body(&sealed.msg_signature, timestamp, nonce, body.as_bytes()).expect("opens");
+        assert_eq!((opened.format, opened.opened.message.as_str()), (format, MESSAGE));
+    }
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut refused = 0usize;
+    for round in 0..100_000 {
+        let body = match round % 3 {
+            0 => mutate(&mut rng, xml_body.as_bytes()),
+            1 => mutate(&mut rng, json_body.as_bytes()),
+            _ => arbitrary_body(&mut rng),
+        };
+        for c in [&crypt, &lenient] {
+            match c.open_body(&sealed.msg_signature, timestamp, nonce, &body) {
+                // Only the signed ciphertext opens, and only to the message.
+                Ok(opened) => assert_eq!(opened.opened.message, MESSAGE),
+                Err(e) => {
+                    assert!(
+                        matches!(e, CryptoError::ParseXml(_) | CryptoError::ParseJson(_))
+                            || e == CryptoError::ValidateSignature
+                            || is_decrypt_kind(&e),
+                        "{e:?}"
+                    );
+                    refused += 1;
+                }
+            }
+        }
+        // Re-signed, whatever it is: when the scan finds the ciphertext the
+        // parser reads, it opens as that ciphertext does.
+        if let Ok(envelope) = parse_envelope(&body) {
+            let signature = crypt.signature(timestamp, nonce, &envelope.encrypt);
+            match crypt.open_body(&signature, timestamp, nonce, &body) {
+                Err(CryptoError::ValidateSignature) => {} // it found another one
+                other => assert_eq!(
+                    other.map(|o| o.opened),
+                    crypt.open(&signature, timestamp, nonce, &envelope.encrypt)
+                ),
+            }
+        }
+    }
+    assert!(refused > 100_000, "most bodies must be refused ({refused})");
 }

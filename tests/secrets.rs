@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{app_on_emulator, config, AES_KEY, CORP, SUITE};
+use common::{app_on_emulator, config, AES_KEY, CORP, PROVIDER, SUITE};
 use wecom_openwork::api::authorization::types::GetPermanentCodeRequest;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::emulator::EmulatorConfig;
@@ -171,4 +171,87 @@ fn the_emulator_config_debug_hides_secrets_tokens_and_keys() {
     }
     assert!(shown.contains("wwprovider0001") && shown.contains("wwsuite0001"), "ids stay visible: {shown}");
     assert!(shown.contains("/callback/command/wwsuite0001"), "{shown}");
+}
+
+/// A push of `message` to the provider's system-event URL, sent now by `clock`.
+fn system_push(message: &str, clock: &wecom_openwork::clock::ManualClock, nonce: &str) -> (String, String) {
+    use wecom_openwork::clock::Clock;
+    let timestamp =
+        clock.now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs().to_string();
+    let crypt = wecom_openwork::crypto::MsgCrypt::new("ProviderToken", AES_KEY, PROVIDER).expect("key");
+    let sealed = crypt.encrypt(message, &timestamp, nonce).expect("encrypts");
+    let query = format!("msg_signature={}&timestamp={timestamp}&nonce={nonce}", sealed.msg_signature);
+    (query, format!("<xml><Encrypt><![CDATA[{}]]></Encrypt></xml>", sealed.encrypt))
+}
+
+#[tokio::test]
+async fn callbacks_and_events_hide_secrets_at_every_depth_in_debug() {
+    use std::sync::Mutex;
+    use wecom_openwork::events::{AutoActivate, RawEvent, RegisterCorp};
+    use wecom_openwork::server::{CallbackUrl, Reply};
+
+    let (_emulator, app, clock) = app_on_emulator().await;
+    let shown = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (on_register, on_activate, on_unknown) = (shown.clone(), shown.clone(), shown.clone());
+    let server = app
+        .server()
+        .on::<RegisterCorp, _, _>(move |event, callback| {
+            let raw = RawEvent { fields: callback.fields.clone() };
+            on_register
+                .lock()
+                .expect("lock")
+                .push(format!("{callback:?}\n{callback:#?}\n{event:?}\n{event:#?}\n{raw:?}\n{raw:#?}"));
+            async { Ok(Reply::Success) }
+        })
+        .on::<AutoActivate, _, _>(move |event, callback| {
+            on_activate.lock().expect("lock").push(format!("{callback:?}\n{event:?}\n{:?}", callback.event));
+            async { Ok(Reply::Success) }
+        })
+        .on_kind("unknown", move |callback| {
+            on_unknown.lock().expect("lock").push(format!("{callback:?}\n{:?}", callback.event));
+            async { Ok(Reply::Success) }
+        });
+    let register = format!(
+        "<xml><ServiceCorpId><![CDATA[{PROVIDER}]]></ServiceCorpId><InfoType><![CDATA[register_corp]]></InfoType>\
+         <TimeStamp>1502682173</TimeStamp><RegisterCode><![CDATA[RC-REGISTER-SECRET]]></RegisterCode>\
+         <AuthCorpId><![CDATA[wwnewcorp01]]></AuthCorpId><ContactSync><AccessToken><![CDATA[AT-NESTED-SECRET]]></AccessToken>\
+         <ExpiresIn><![CDATA[1800]]></ExpiresIn></ContactSync><AuthUserInfo><UserId><![CDATA[admin01]]></UserId></AuthUserInfo>\
+         <State><![CDATA[state01]]></State></xml>"
+    );
+    let activate = format!(
+        "<xml><ServiceCorpId><![CDATA[{PROVIDER}]]></ServiceCorpId><InfoType><![CDATA[auto_activate]]></InfoType>\
+         <AuthCorpId><![CDATA[wwnewcorp01]]></AuthCorpId><Scene>1</Scene><TimeStamp>1403610513</TimeStamp>\
+         <AccountList><ActiveCode><![CDATA[AC-ACTIVE-SECRET]]></ActiveCode><Type>1</Type><UserId><![CDATA[user01]]></UserId>\
+         <PreviousActiveCode><![CDATA[AC-PREVIOUS-SECRET]]></PreviousActiveCode></AccountList></xml>"
+    );
+    // A kind nobody declared, a secret two levels down in a list.
+    let unknown = format!(
+        "<xml><ServiceCorpId><![CDATA[{PROVIDER}]]></ServiceCorpId><InfoType><![CDATA[from_the_future]]></InfoType>\
+         <TimeStamp>1403610514</TimeStamp><Grants><Grant><Name>first</Name><SuiteTicket>ST-LISTED-SECRET</SuiteTicket></Grant>\
+         <Grant><Name>second</Name><Inner><CorpSecret>CS-DEEP-SECRET</CorpSecret></Inner></Grant></Grants></xml>"
+    );
+    for (i, message) in [register, activate, unknown].iter().enumerate() {
+        let (query, body) = system_push(message, &clock, &format!("nonce{i}"));
+        let response = server.serve(&CallbackUrl::System, "POST", &query, body.as_bytes()).await;
+        assert_eq!((response.status, response.body.as_str()), (200, "success"), "push {i}");
+    }
+    let shown = shown.lock().expect("lock").join("\n");
+    for kind in ["register_corp", "auto_activate", "unknown"] {
+        assert!(shown.contains(&format!("kind: \"{kind}\"")), "the {kind} handler ran: {shown}");
+    }
+    for secret in [
+        "RC-REGISTER-SECRET",
+        "AT-NESTED-SECRET",
+        "AC-ACTIVE-SECRET",
+        "AC-PREVIOUS-SECRET",
+        "ST-LISTED-SECRET",
+        "CS-DEEP-SECRET",
+    ] {
+        assert!(!shown.contains(secret), "{secret} shown in:\n{shown}");
+    }
+    assert!(shown.contains("<redacted>"), "{shown}");
+    for kept in ["wwnewcorp01", "admin01", "1800", "state01", "user01", "first", "second", "from_the_future"]
+    {
+        assert!(shown.contains(kept), "{kept} hidden too:\n{shown}");
+    }
 }

@@ -328,3 +328,99 @@ async fn create_auth_is_acknowledged_before_a_slow_exchange_and_the_exchange_is_
         "the exchange finished and was stored"
     );
 }
+
+/// ~1 MiB of nesting no parser accepts, after an `Encrypt` element.
+fn garbage_after(encrypt: &str) -> String {
+    let head =
+        format!("<xml><ToUserName><![CDATA[{SUITE}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt>");
+    let mut body = head;
+    let limit = wecom_openwork::server::DEFAULT_MAX_BODY - 16;
+    while body.len() + 12 < limit {
+        body.push_str("<a><b x='>'>");
+    }
+    body
+}
+
+#[tokio::test]
+async fn the_signature_is_checked_before_the_body_is_parsed() {
+    let (_emulator, app, _clock) = app_on_emulator().await;
+    let server = app.server();
+    let url = wecom_openwork::server::CallbackUrl::Command(SUITE.into());
+    let ticket = format!(
+        "<xml><SuiteId>{SUITE}</SuiteId><InfoType>suite_ticket</InfoType><SuiteTicket>t</SuiteTicket></xml>"
+    );
+    let timestamp = now_timestamp();
+    let crypt = MsgCrypt::new(SUITE_TOKEN, AES_KEY, SUITE).expect("key");
+    let sealed = crypt.encrypt(&ticket, &timestamp, "n14").expect("encrypts");
+    let body = garbage_after(&sealed.encrypt);
+    assert!(body.len() > 1_000_000 && body.len() <= wecom_openwork::server::DEFAULT_MAX_BODY);
+
+    // Unsigned (a signature of something else): refused for the signature,
+    // not for the megabyte of nesting that follows.
+    let forged = format!("msg_signature={}&timestamp={timestamp}&nonce=n14", "0".repeat(40));
+    let response = server.serve(&url, "POST", &forged, body.as_bytes()).await;
+    assert_eq!((response.status, response.body.as_str()), (400, "-40001"));
+    // The same in JSON, garbage after the member.
+    let json =
+        format!(r#"{{"tousername":"{SUITE}","encrypt":"{}","x":{}"#, sealed.encrypt, "[".repeat(500_000));
+    let response = server.serve(&url, "POST", &forged, json.as_bytes()).await;
+    assert_eq!((response.status, response.body.as_str()), (400, "-40001"));
+    // No ciphertext at all: nothing to check a signature against.
+    let response = server.serve(&url, "POST", &forged, b"<xml><ToUserName>x</ToUserName></xml>").await;
+    assert_eq!((response.status, response.body.as_str()), (400, "-40002"));
+    let response = server.serve(&url, "POST", &forged, br#"{"tousername":"x"}"#).await;
+    assert_eq!((response.status, response.body.as_str()), (400, "-40012"));
+}
+
+#[tokio::test]
+async fn signed_pushes_open_in_xml_and_json_and_replies_keep_the_format() {
+    let (_emulator, app, _clock) = app_on_emulator().await;
+    let server = app.server().on_kind("text", |callback| async move {
+        Ok(Reply::Message(format!(
+            "<xml><Content>echo {}</Content></xml>",
+            callback.field("Content").unwrap_or_default()
+        )))
+    });
+    let data = wecom_openwork::server::CallbackUrl::Data(SUITE.into());
+    let crypt = MsgCrypt::new(SUITE_TOKEN, AES_KEY, CORP).expect("key");
+    for (i, json) in [false, true].into_iter().enumerate() {
+        let text = format!(
+            "<xml><ToUserName>{CORP}</ToUserName><MsgType>text</MsgType><Content>hi</Content><MsgId>{i}</MsgId></xml>"
+        );
+        let (timestamp, nonce) = (now_timestamp(), format!("n15-{i}"));
+        let sealed = crypt.encrypt(&text, &timestamp, &nonce).expect("encrypts");
+        let query = format!("msg_signature={}&timestamp={timestamp}&nonce={nonce}", sealed.msg_signature);
+        let body = if json {
+            format!(
+                r#"{{"tousername":"{CORP}","encrypt":"{}","agentid":1}}"#,
+                sealed.encrypt.replace('/', "\\/")
+            )
+        } else {
+            format!(
+                "\u{feff}<?xml version=\"1.0\"?>\n<xml>\n <ToUserName><![CDATA[{CORP}]]></ToUserName>\n <Encrypt>\n{}\n</Encrypt>\n</xml>",
+                sealed.encrypt
+            )
+        };
+        let response = server.serve(&data, "POST", &query, body.as_bytes()).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let content_type =
+            if json { "application/json; charset=utf-8" } else { "application/xml; charset=utf-8" };
+        assert_eq!(response.content_type, content_type);
+        let envelope =
+            wecom_openwork::crypto::parse_envelope(response.body.as_bytes()).expect("an encrypted reply");
+        let signature = if json {
+            let reply: serde_json::Value = serde_json::from_str(&response.body).expect("JSON");
+            reply["msgsignature"].as_str().expect("signed").to_owned()
+        } else {
+            response
+                .body
+                .split("<MsgSignature><![CDATA[")
+                .nth(1)
+                .and_then(|s| s.split("]]>").next())
+                .expect("signed")
+                .to_owned()
+        };
+        let reply = crypt.decrypt(&signature, &timestamp, &nonce, &envelope.encrypt).expect("decrypts");
+        assert_eq!(reply, "<xml><Content>echo hi</Content></xml>");
+    }
+}

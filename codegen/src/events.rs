@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::SpecError;
 pub use crate::events_spec::*;
+use crate::sensitive::is_secret_name;
 use heck::ToSnakeCase;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -275,6 +276,12 @@ fn doc_attrs(text: &str) -> Vec<TokenStream> {
         .collect()
 }
 
+/// Whether a field is shown as `<redacted>` by `Debug`: marked `sensitive`,
+/// or named like a secret ([`is_secret_name`] of its element name).
+fn hidden(element: &str, field: &Field) -> bool {
+    field.sensitive || is_secret_name(element)
+}
+
 /// The derives of every event type, the same as the API types'.
 fn derives(debug: bool) -> TokenStream {
     let debug = debug.then(|| quote!(Debug,));
@@ -323,10 +330,12 @@ impl Types {
             let doc = doc_attrs(&field.description);
             let rename = (pascal_of(&fname.to_string()) != *element).then(|| quote!(rename = #element,));
             let label = fname.to_string();
-            redacted.push(if field.sensitive {
-                quote!(.field(#label, &self.#fname.as_ref().map(|_| "<redacted>")))
-            } else {
-                quote!(.field(#label, &self.#fname))
+            redacted.push(match (hidden(element, field), field.repeated) {
+                (false, _) => quote!(.field(#label, &self.#fname)),
+                (true, false) => quote!(.field(#label, &self.#fname.as_ref().map(|_| "<redacted>"))),
+                (true, true) => {
+                    quote!(.field(#label, &self.#fname.iter().map(|_| "<redacted>").collect::<Vec<_>>()))
+                }
             });
             // Nested types of a shared set's field are named after the element.
             let nested_name =
@@ -360,7 +369,7 @@ impl Types {
                 pub #fname: Option<#ty>,
             });
         }
-        let sensitive = fields.values().any(|f| f.sensitive);
+        let sensitive = fields.iter().any(|(element, f)| hidden(element, f));
         let doc = doc_attrs(docs);
         let type_ident = ident(name);
         let derive = derives(!sensitive);
@@ -413,7 +422,9 @@ impl Types {
         self.by_shape.insert(shape, list.to_owned());
         let list_ident = ident(list);
         let list_doc = format!(" The `<{item_element}>` items of `<{element}>`.");
-        let derive = derives(true);
+        // Items that are text with a secret's name are hidden from `Debug`.
+        let secret_items = field.fields.is_none() && is_secret_name(&item_element);
+        let derive = derives(!secret_items);
         self.items.push(quote! {
             #[doc = #list_doc]
             #derive
@@ -425,6 +436,17 @@ impl Types {
                 pub items: Vec<#item_ty>,
             }
         });
+        if secret_items {
+            self.items.push(quote! {
+                impl ::std::fmt::Debug for #list_ident {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.debug_struct(#list)
+                            .field("items", &self.items.iter().map(|_| "<redacted>").collect::<Vec<_>>())
+                            .finish()
+                    }
+                }
+            });
+        }
         Ok(list.to_owned())
     }
 }

@@ -181,3 +181,37 @@ fn the_first_line_names_the_schema() {
     assert!(err.message.contains("$schema=./events.schema.json"), "{err}");
     assert_eq!(err.file, "events.yaml");
 }
+
+#[test]
+fn secret_named_elements_are_redacted_from_debug_sensitive_or_not() {
+    let extra = "
+          ActiveCode: { type: string, description: Not marked sensitive. }
+          ErrCode: { type: integer, description: A result code. }
+          Grants:
+            type: object
+            repeated: true
+            description: Grants.
+            fields:
+              CorpSecret: { type: string, description: A secret. }
+          SuiteTicket: { type: object, description: An object named like a secret., fields: { Id: { type: string, description: Id. } } }
+          Codes: { type: list, item: AuthCode, description: Codes. }
+          SyncToken: { type: object, repeated: true, description: Tokens., fields: { Id: { type: string, description: Id. } } }";
+    let new_user_id = "          NewUserID: { type: string, description: The new userid. }";
+    assert!(GOOD.contains(new_user_id));
+    let spec = GOOD.replace(new_user_id, &format!("{new_user_id}{extra}"));
+    let rust = generate_events(&spec).expect("valid").contents;
+    for needle in [
+        ".field(\"active_code\", &self.active_code.as_ref().map(|_| \"<redacted>\"))",
+        ".field(\"err_code\", &self.err_code)",
+        ".field(\"grants\", &self.grants)",
+        ".field(\"corp_secret\", &self.corp_secret.as_ref().map(|_| \"<redacted>\"))",
+        ".field(\"suite_ticket\", &self.suite_ticket.as_ref().map(|_| \"<redacted>\"))",
+        "&self.sync_token.iter().map(|_| \"<redacted>\").collect::<Vec<_>>()",
+        "impl ::std::fmt::Debug for ChangeContactUpdateUserCodes",
+        "&self.items.iter().map(|_| \"<redacted>\").collect::<Vec<_>>()",
+    ] {
+        assert!(rust.contains(needle), "{needle} missing");
+    }
+    let plain = generate_events(GOOD).expect("valid").contents;
+    assert!(!plain.contains("impl ::std::fmt::Debug for ChangeContactUpdateUser "), "nothing to hide there");
+}

@@ -269,9 +269,22 @@ fn load_config(path: &std::path::Path) -> Result<wecom_openwork::Config, String>
     let parsed = if path.extension().is_some_and(|x| x == "json") {
         serde_json::from_str(&text).map_err(|e| e.to_string())
     } else {
-        toml::from_str(&text).map_err(|e| e.to_string())
+        toml::from_str(&text).map_err(|e| toml_error(&e, &text))
     };
     parsed.map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A TOML error as its message and where it is, without the source line
+/// toml's `Display` quotes (it may hold a secret).
+fn toml_error(error: &toml::de::Error, text: &str) -> String {
+    let Some(start) = error.span().map(|span| span.start.min(text.len())) else {
+        return error.message().trim_end().to_owned();
+    };
+    let before = text.as_bytes().get(..start).unwrap_or_default();
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    format!("TOML parse error at line {line}, column {column}: {}", error.message().trim_end())
 }
 
 fn application(path: &std::path::Path) -> Result<wecom_openwork::Application, String> {
@@ -581,7 +594,7 @@ fn run_emulator(
             let parsed = if path.extension().is_some_and(|x| x == "json") {
                 serde_json::from_str(&text).map_err(|e| e.to_string())
             } else {
-                toml::from_str(&text).map_err(|e| e.to_string())
+                toml::from_str(&text).map_err(|e| toml_error(&e, &text))
             };
             parsed.map_err(|e| format!("{}: {e}", path.display()))?
         }

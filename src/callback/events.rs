@@ -21,12 +21,20 @@ pub trait TypedEvent: Clone + Send + Sync + 'static {
     fn from_event(event: &Event) -> Option<&Self>;
 }
 
-/// An event as it came, for kinds the specs do not (yet) list.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// An event as it came, for kinds the specs do not (yet) list. Its `Debug`
+/// shows the values of secret-named fields (tickets, tokens, codes), at any
+/// depth, as `<redacted>`.
+#[derive(Clone, PartialEq, Default)]
 pub struct RawEvent {
     /// Every element of the message, by name (text trimmed; nested elements
     /// as objects, repeated ones as arrays).
     pub fields: Map<String, Value>,
+}
+
+impl std::fmt::Debug for RawEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawEvent").field("fields", &crate::secret::RedactedMembers(&self.fields)).finish()
+    }
 }
 
 impl RawEvent {

@@ -1,7 +1,6 @@
 //! What a handler sees of a push ([`Callback`]), what it answers
 //! ([`Reply`]), and the HTTP answer the server makes of it.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -9,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::app::Application;
 use crate::events::Event;
 use crate::ids::SuiteId;
+use crate::secret::RedactedMembers;
 
 /// Which callback URL a request came to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -33,8 +33,8 @@ impl CallbackUrl {
 
 /// A verified, decrypted callback, as middleware and handlers see it. Its
 /// `Debug` shows the kind, the URL and the field names with their values,
-/// except those that carry a secret (tickets, auth codes), and never the
-/// decrypted message.
+/// except those of secret-named fields (tickets, tokens, auth codes) at any
+/// depth, shown as `<redacted>`, and never the decrypted message.
 #[derive(Clone)]
 pub struct Callback {
     /// The decoded event.
@@ -52,27 +52,13 @@ pub struct Callback {
     pub app: Application,
 }
 
-/// Fields whose values are credentials: never printed.
-fn is_secret_field(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    ["ticket", "authcode", "code", "secret", "token", "password", "encrypt"].iter().any(|s| lower.contains(s))
-}
-
 impl fmt::Debug for Callback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fields: BTreeMap<&str, &dyn fmt::Debug> = self
-            .fields
-            .iter()
-            .map(|(name, value)| {
-                let shown: &dyn fmt::Debug = if is_secret_field(name) { &"<redacted>" } else { value };
-                (name.as_str(), shown)
-            })
-            .collect();
         f.debug_struct("Callback")
             .field("kind", &self.event.kind())
             .field("url", &self.url)
             .field("receive_id", &self.receive_id)
-            .field("fields", &fields)
+            .field("fields", &RedactedMembers(&self.fields))
             .finish_non_exhaustive()
     }
 }

@@ -57,7 +57,7 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::app::Application;
-use crate::crypto::{parse_envelope, reply_json, reply_xml, CryptoError, EnvelopeFormat, MsgCrypt};
+use crate::crypto::{reply_json, reply_xml, CryptoError, EnvelopeFormat, MsgCrypt};
 use crate::events::{fields_of, Event, TypedEvent};
 use crate::ids::{CorpId, SuiteId};
 
@@ -368,14 +368,12 @@ impl CallbackServer {
         nonce: &str,
         body: &[u8],
     ) -> CallbackResponse {
-        let envelope = match parse_envelope(body) {
+        // The signature is checked before the body is read past its ciphertext.
+        let envelope = match crypt.open_body_any(signature, timestamp, nonce, body) {
             Ok(envelope) => envelope,
             Err(e) => return crypto_refused(&e),
         };
-        let opened = match crypt.open_any(signature, timestamp, nonce, &envelope.encrypt) {
-            Ok(opened) => opened,
-            Err(e) => return crypto_refused(&e),
-        };
+        let opened = envelope.opened;
         if !self.receive_id_allowed(url, &opened.receive_id, false).await {
             return crypto_refused(&CryptoError::ValidateReceiveId { got: opened.receive_id });
         }

@@ -95,6 +95,15 @@ pub struct Opened {
     pub receive_id: String,
 }
 
+/// A posted callback body, verified and decrypted by [`MsgCrypt::open_body`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedBody {
+    /// The body's format: XML or JSON (a reply uses the same).
+    pub format: EnvelopeFormat,
+    /// The decrypted message and the receive id it carried.
+    pub opened: Opened,
+}
+
 /// The WXBizMsgCrypt of one callback URL: its token, its EncodingAESKey and
 /// the receive ids it accepts. `Debug` shows neither the token nor the key.
 #[derive(Clone)]
@@ -223,10 +232,65 @@ impl MsgCrypt {
         encrypt: &str,
     ) -> Result<Opened, CryptoError> {
         let opened = self.open_any(msg_signature, timestamp, nonce, encrypt)?;
+        self.check_receive_id(&opened)?;
+        Ok(opened)
+    }
+
+    /// Opens a posted callback body (XML or JSON), checking the signature
+    /// before reading anything of the body but its ciphertext: the
+    /// ciphertext is found by a scan that builds no tree and stops at it (the
+    /// first `<Encrypt>` of the root element, or the first top-level
+    /// `encrypt` member of a JSON object), then the signature is checked (in
+    /// constant time), then the ciphertext is decrypted and its receive id
+    /// checked as [`MsgCrypt::open`] does. The rest of the body (which the
+    /// signature does not cover) is not read.
+    ///
+    /// Errors: [`CryptoError::ParseXml`] (−40002) or [`CryptoError::ParseJson`]
+    /// (−40012) when no ciphertext is found, [`CryptoError::ValidateSignature`]
+    /// (−40001), then those of [`MsgCrypt::open`]. Never panics.
+    ///
+    /// ```
+    /// use wecom_openwork::crypto::{EnvelopeFormat, MsgCrypt};
+    ///
+    /// let crypt = MsgCrypt::new("QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wx5823bf96d3bd56c7")?;
+    /// let sealed = crypt.encrypt("<xml>hi</xml>", "1409659813", "1372623149")?;
+    /// let body = format!("<xml><Encrypt><![CDATA[{}]]></Encrypt></xml>", sealed.encrypt);
+    /// let opened = crypt.open_body(&sealed.msg_signature, "1409659813", "1372623149", body.as_bytes())?;
+    /// assert_eq!((opened.format, opened.opened.message.as_str()), (EnvelopeFormat::Xml, "<xml>hi</xml>"));
+    /// # Ok::<(), wecom_openwork::crypto::CryptoError>(())
+    /// ```
+    pub fn open_body(
+        &self,
+        msg_signature: &str,
+        timestamp: &str,
+        nonce: &str,
+        body: &[u8],
+    ) -> Result<OpenedBody, CryptoError> {
+        let opened = self.open_body_any(msg_signature, timestamp, nonce, body)?;
+        self.check_receive_id(&opened.opened)?;
+        Ok(opened)
+    }
+
+    /// [`MsgCrypt::open_body`], leaving the receive id for the caller to
+    /// judge (the callback server checks it against stored authorizations).
+    pub(crate) fn open_body_any(
+        &self,
+        msg_signature: &str,
+        timestamp: &str,
+        nonce: &str,
+        body: &[u8],
+    ) -> Result<OpenedBody, CryptoError> {
+        let (format, encrypt) = envelope::find_encrypt(body)?;
+        let opened = self.open_any(msg_signature, timestamp, nonce, &encrypt)?;
+        Ok(OpenedBody { format, opened })
+    }
+
+    /// Whether this crypt accepts the receive id `opened` carries.
+    fn check_receive_id(&self, opened: &Opened) -> Result<(), CryptoError> {
         match &self.accepted {
-            ReceiveIds::Any => Ok(opened),
-            ReceiveIds::Only(list) if list.contains(&opened.receive_id) => Ok(opened),
-            ReceiveIds::Only(_) => Err(CryptoError::ValidateReceiveId { got: opened.receive_id }),
+            ReceiveIds::Any => Ok(()),
+            ReceiveIds::Only(list) if list.contains(&opened.receive_id) => Ok(()),
+            ReceiveIds::Only(_) => Err(CryptoError::ValidateReceiveId { got: opened.receive_id.clone() }),
         }
     }
 
