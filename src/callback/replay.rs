@@ -24,12 +24,14 @@ use super::message::CallbackUrl;
 
 /// How many pushes a [`ReplayWindow`] remembers at most by default.
 ///
-/// An entry takes about 20 to 40 bytes (a 16-byte id and a control byte in
-/// a hash table between 7/16 and 7/8 full), so the default bound holds
-/// 20 to 40 MB at most. It covers a sustained 3,300 pushes a second over the
-/// default 5-minute window ([`DEFAULT_REPLAY_WINDOW`](super::DEFAULT_REPLAY_WINDOW)),
-/// and a burst of a million; past it, the oldest pushes are forgotten early
-/// (with a warning).
+/// A push takes 20 to 40 bytes: 17 a hash-table bucket (its 16-byte id and
+/// a control byte), in tables between 7/16 and 7/8 full (about 27 bytes at
+/// a steady rate). Once the bound is reached, generations fill their tables:
+/// about 18 MB for the million pushes (22 MB at most). It covers a sustained
+/// 3,300 pushes a second over the default 5-minute window
+/// ([`DEFAULT_REPLAY_WINDOW`](super::DEFAULT_REPLAY_WINDOW)), or a burst of
+/// a million; past it, the oldest pushes are forgotten early (with a
+/// warning).
 pub const DEFAULT_MAX_REPLAY_ENTRIES: usize = 1_000_000;
 
 /// How many spans a window is cut into: an entry lives in a generation of
@@ -145,10 +147,14 @@ impl BuildHasher for BuildIdHasher {
 /// however many the window holds (a lookup in at most a few hash sets), and
 /// forgetting drops a whole generation.
 ///
-/// Memory is bounded: at most `max_entries` pushes are held (each about 20
-/// to 40 bytes; see [`DEFAULT_MAX_REPLAY_ENTRIES`]). When a push would go
-/// past it, the oldest generation is forgotten early, with a warning at most
-/// once a span: a WeCom retry of those pushes would be handled again.
+/// Memory is bounded: at most `max_entries` pushes are held (each 20 to 40
+/// bytes; see [`DEFAULT_MAX_REPLAY_ENTRIES`]). When a push would go past
+/// it, the oldest generation (a quarter of the bound at most) is forgotten
+/// early, with a warning at most once a span: a WeCom retry of those pushes
+/// would be handled again.
+///
+/// The clock going back (skew, a manual clock) forgets nothing: pushes
+/// handled "earlier" join the newest generation, and are kept longer.
 ///
 /// Handling is in two phases, [`ReplayWindow::begin`] and [`Claim::done`],
 /// because a push is remembered only once its handler succeeded: a retry of
@@ -156,7 +162,7 @@ impl BuildHasher for BuildIdHasher {
 pub struct ReplayWindow {
     window: Duration,
     /// The length of a generation, in nanoseconds (at least 1).
-    span: u128,
+    span: u64,
     max_entries: usize,
     /// The most pushes one generation holds.
     per_generation: usize,
@@ -196,7 +202,7 @@ pub enum Admission<'a> {
 /// A push being handled. Duplicates of it wait in [`ReplayWindow::begin`]
 /// until it is [done](Claim::done) (they are then acknowledged) or dropped
 /// (one of them runs).
-#[must_use = "dropping a claim forgets that the push was handled"]
+#[must_use = "a claim dropped without `done` lets the push run again"]
 pub struct Claim<'a> {
     window: &'a ReplayWindow,
     id: PushId,
@@ -243,7 +249,8 @@ impl ReplayWindow {
     /// holding at most `max_entries` (at least 1). A zero `window` remembers
     /// nothing, but still makes duplicates wait for a push being handled.
     pub fn new(window: Duration, max_entries: usize) -> ReplayWindow {
-        let span = window.as_nanos().div_ceil(u128::from(SPANS_PER_WINDOW)).max(1);
+        let span = window.as_nanos().div_ceil(u128::from(SPANS_PER_WINDOW));
+        let span = u64::try_from(span).unwrap_or(u64::MAX).max(1);
         let max_entries = max_entries.max(1);
         ReplayWindow {
             window,
@@ -263,7 +270,11 @@ impl ReplayWindow {
     /// Decides about a push received at `now`: [`Admission::Handled`] if it
     /// was handled within the window, else [`Admission::Run`] with a claim
     /// on it. While another claim on the same push is alive, waits until it
-    /// is done (then `Handled`) or dropped (then decides again).
+    /// is done (then `Handled`) or dropped (then decides again): as long as
+    /// that push's handler runs.
+    ///
+    /// The claim borrows the window. Cancel safe: dropping the future while
+    /// it waits leaves nothing behind.
     pub async fn begin(&self, id: PushId, now: SystemTime) -> Admission<'_> {
         let slot = self.slot(now);
         loop {
@@ -329,27 +340,44 @@ impl ReplayWindow {
     /// The span `now` falls in (0 before 1970).
     fn slot(&self, now: SystemTime) -> u64 {
         let since = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos();
-        u64::try_from(since / self.span).unwrap_or(u64::MAX)
+        match u64::try_from(since) {
+            // Until 2554; a 64-bit division is several times cheaper.
+            Ok(since) => since / self.span,
+            Err(_) => u64::try_from(since / u128::from(self.span)).unwrap_or(u64::MAX),
+        }
     }
 
     /// Ends a claim: remembers the push if it was handled, and wakes its
     /// duplicates.
     fn settle(&self, id: u128, handled_at: Option<SystemTime>) {
-        let waiters = {
+        let (waiters, forgotten_early) = {
             let mut state = self.lock();
+            let mut forgotten_early = None;
             if let (Some(now), false) = (handled_at, self.window.is_zero()) {
                 let slot = self.slot(now);
                 state.expire(slot);
-                self.remember(&mut state, id, slot);
+                forgotten_early = self.remember(&mut state, id, slot);
             }
-            state.in_flight.remove(&id).flatten()
+            (state.in_flight.remove(&id).flatten(), forgotten_early)
         };
         if let Some(waiters) = waiters {
             waiters.notify_waiters();
         }
+        if let Some(forgotten) = forgotten_early {
+            tracing::warn!(
+                forgotten,
+                max_entries = self.max_entries,
+                window = ?self.window,
+                "replay window full: pushes handled within the window were forgotten early; \
+                 a WeCom retry of one of them would be handled again"
+            );
+        }
     }
 
-    fn remember(&self, state: &mut State, id: u128, slot: u64) {
+    /// Remembers `id`, handled in `slot`. Returns how many pushes were
+    /// forgotten early since the last warning, when it is time to warn
+    /// again (at most once a span).
+    fn remember(&self, state: &mut State, id: u128, slot: u64) -> Option<usize> {
         let back = state.generations.back().map(|g| (g.slot, g.ids.len()));
         let slot = match back {
             Some((newest, len)) if newest >= slot && len < self.per_generation => newest,
@@ -375,16 +403,11 @@ impl ReplayWindow {
                 forgotten += oldest.ids.len();
             }
         }
+        let mut warning = None;
         if forgotten > 0 {
             state.forgotten_early += forgotten;
             if state.warned_at != Some(slot) {
-                tracing::warn!(
-                    forgotten = state.forgotten_early,
-                    max_entries = self.max_entries,
-                    window = ?self.window,
-                    "replay window full: pushes handled within the window were forgotten early; \
-                     a WeCom retry of one of them would be handled again"
-                );
+                warning = Some(state.forgotten_early);
                 state.warned_at = Some(slot);
                 state.forgotten_early = 0;
             }
@@ -394,6 +417,7 @@ impl ReplayWindow {
                 state.len += 1;
             }
         }
+        warning
     }
 }
 
@@ -579,6 +603,22 @@ mod tests {
             handle(&window, id(n), at(n as u64 / 10)).await;
             assert!(window.len() <= 100);
         }
+    }
+
+    #[test]
+    fn forgetting_early_warns_once_a_span() {
+        let window = ReplayWindow::new(WINDOW, 8);
+        let mut warnings = Vec::new();
+        let mut state = window.lock();
+        for n in 0..100u128 {
+            let slot = 170_000_000 + (n / 40) as u64; // 40 pushes a span: 5 times the bound
+            if let Some(forgotten) = window.remember(&mut state, n, slot) {
+                warnings.push((slot, forgotten));
+            }
+        }
+        assert_eq!(state.len, 8);
+        // The first drop is told at once; the rest of a span's at its next drop.
+        assert_eq!(warnings, [(170_000_000, 2), (170_000_001, 30 + 2), (170_000_002, 38 + 2)]);
     }
 
     #[test]
