@@ -471,7 +471,8 @@ mod tests {
         let suite = || SuiteId::new("wwsuite");
         let message = "<xml><InfoType>suite_ticket</InfoType><SuiteTicket>t1</SuiteTicket></xml>";
         let a = PushId::of(&CallbackUrl::Command(suite()), "wwsuite", message);
-        assert_eq!(a, PushId::of(&CallbackUrl::Command(suite()), "wwsuite", &message.to_owned()));
+        let same = String::from(message);
+        assert_eq!(a, PushId::of(&CallbackUrl::Command(suite()), "wwsuite", &same));
         let b = PushId::of(&CallbackUrl::Command(suite()), "wwsuite", &message.replace("t1", "t2"));
         assert_ne!(a, b, "one byte apart");
         assert_ne!(a, PushId::of(&CallbackUrl::Command(suite()), "wwsuite", &format!("{message} ")));
