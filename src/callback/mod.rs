@@ -44,6 +44,7 @@ use chain::{boxed, Chain, HandlerFn, MiddlewareFn};
 pub use chain::{HandlerError, HandlerResult, Next};
 pub use install::InstallRedirect;
 pub use message::{Callback, CallbackResponse, CallbackUrl, Reply};
+pub use replay::{Admission, Claim, PushId, ReplayWindow, DEFAULT_MAX_REPLAY_ENTRIES};
 
 pub use lifecycle::{
     AuthorizationFailure, AuthorizationStatus, AuthorizedCorp, CancelledCorp, ChangedCorp, HookError,
@@ -62,7 +63,6 @@ use crate::events::{fields_of, Event, TypedEvent};
 use crate::ids::{CorpId, SuiteId};
 
 use lifecycle::{hook, Lifecycle};
-use replay::ReplayCache;
 
 /// Largest callback body accepted by default.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
@@ -84,7 +84,7 @@ pub struct CallbackServer {
     handlers: BTreeMap<String, Arc<HandlerFn>>,
     max_body: usize,
     timestamp_window: Option<Duration>,
-    replay: Option<Arc<ReplayCache>>,
+    replay: Option<Arc<ReplayWindow>>,
     check_data_receive_id: bool,
     lifecycle: Arc<Lifecycle>,
 }
@@ -109,7 +109,7 @@ impl CallbackServer {
             handlers: BTreeMap::new(),
             max_body: DEFAULT_MAX_BODY,
             timestamp_window: Some(DEFAULT_TIMESTAMP_WINDOW),
-            replay: Some(Arc::new(ReplayCache::new(DEFAULT_REPLAY_WINDOW))),
+            replay: Some(Arc::new(ReplayWindow::new(DEFAULT_REPLAY_WINDOW, DEFAULT_MAX_REPLAY_ENTRIES))),
             check_data_receive_id: true,
             lifecycle: lifecycle.clone(),
         };
@@ -254,15 +254,14 @@ impl CallbackServer {
     }
 
     /// Acknowledge, without handling again, a push already handled within
-    /// `window`, recognised by the event's identity (`MsgId`; else
-    /// `FromUserName` and `CreateTime`; else the suite, `InfoType`,
-    /// `TimeStamp` and the corp or auth code it is about). A push is
-    /// remembered only once it was handled, so WeCom's retry of a push whose
-    /// handler failed is handled. Default [`DEFAULT_REPLAY_WINDOW`]; `None`
-    /// turns it off.
+    /// `window`, recognised by its [`PushId`] (the URL, the receive id and
+    /// the decrypted message). A push is remembered only once it was
+    /// handled, so WeCom's retry of a push whose handler failed is handled.
+    /// Default [`DEFAULT_REPLAY_WINDOW`], holding at most
+    /// [`DEFAULT_MAX_REPLAY_ENTRIES`]; `None` turns it off.
     #[must_use]
     pub fn replay_cache(mut self, window: impl Into<Option<Duration>>) -> Self {
-        self.replay = window.into().map(|w| Arc::new(ReplayCache::new(w)));
+        self.replay = window.into().map(|w| Arc::new(ReplayWindow::new(w, DEFAULT_MAX_REPLAY_ENTRIES)));
         self
     }
 
@@ -381,13 +380,17 @@ impl CallbackServer {
             Ok(fields) => fields,
             Err(e) => return crypto_refused(&e),
         };
-        let identity = format!("{url:?}:{}:{}", opened.receive_id, replay::identity(&fields));
-        if let Some(replay) = &self.replay {
-            if replay.seen(&identity, self.app.clock().now()) {
-                tracing::info!("a push handled already (WeCom's retry, or a replay) acknowledged without handling it again");
-                return CallbackResponse::text(200, "success");
-            }
-        }
+        let id = PushId::of(url, &opened.receive_id, &opened.message);
+        let claim = match &self.replay {
+            Some(replay) => match replay.begin(id, self.app.clock().now()).await {
+                Admission::Handled => {
+                    tracing::info!("a push handled already (WeCom's retry, or a replay) acknowledged without handling it again");
+                    return CallbackResponse::text(200, "success");
+                }
+                Admission::Run(claim) => Some(claim),
+            },
+            None => None,
+        };
         let callback = Callback {
             event: Event::from_fields(fields.clone()),
             fields,
@@ -399,8 +402,8 @@ impl CallbackServer {
         let span = tracing::info_span!("wecom.callback", kind = callback.event.kind(), url = ?url);
         let chain = Arc::new(Chain { middleware: self.middleware.clone(), handlers: self.handlers.clone() });
         let result = tracing::Instrument::instrument(Next { chain, index: 0 }.run(callback), span).await;
-        if let (Some(replay), Ok(_)) = (&self.replay, &result) {
-            replay.remember(identity, self.app.clock().now());
+        if let (Some(claim), Ok(_)) = (claim, &result) {
+            claim.done(self.app.clock().now());
         }
         match result {
             Ok(Reply::Success) => CallbackResponse::text(200, "success"),
