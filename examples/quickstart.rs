@@ -53,9 +53,10 @@ async fn installed(
         Err(e) => Err(e),
     };
     match result {
-        Ok(authorization) => {
-            let _ = done.send(authorization.corp_id.clone()).await;
-            Html(format!("<h1>Installed for corp {}</h1><p>Back to the terminal.</p>", authorization.corp_id))
+        Ok(installed) => {
+            let corp = installed.authorization.corp_id;
+            let _ = done.send(corp.clone()).await;
+            Html(format!("<h1>Installed for corp {corp}</h1><p>Back to the terminal.</p>"))
         }
         Err(e) => Html(format!("<h1>The install did not complete</h1><p>{e}</p>")),
     }

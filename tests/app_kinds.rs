@@ -213,7 +213,11 @@ async fn a_customized_corp_whose_secret_is_revoked_gets_no_token() {
     let code = install(&world, CUSTOMIZED).await;
     world.emulator.cancel_authorization(CUSTOMIZED, CORP).await.expect("pushed");
     world.server.drain().await;
-    // Say the cancel was missed: the code is stored again by hand.
+    // A code set by hand never brings back a cancelled corp…
+    let refused = world.app.set_permanent_code(CUSTOMIZED, CORP, code.clone()).await.unwrap_err();
+    assert!(refused.to_string().contains("cancel"), "{refused}");
+    // …unless the ISV forgets the corp first (say the cancel was missed).
+    world.app.forget_corp(CUSTOMIZED, CORP).await.expect("forgotten");
     world.app.set_permanent_code(CUSTOMIZED, CORP, code).await.expect("stored");
     let err = world.app.corp(CUSTOMIZED, CORP).jsapi().get_jsapi_ticket().await.unwrap_err();
     assert_eq!(err.code(), Some(40001), "{err:?}");

@@ -20,11 +20,17 @@ fn app_with(browser: BrowserConfig) -> Result<Application, Error> {
 fn by_default_the_links_go_to_wecom() {
     let app = app_with(BrowserConfig::default()).expect("valid");
     let url = app.suite(SUITE).install_url("PRE", "https://isv.example.com/done", Some("s1")).expect("url");
+    let (page, state) = url.split_once("&state=").expect("a state");
     assert_eq!(
-        url,
+        page,
         "https://open.work.weixin.qq.com/3rdapp/install?suite_id=wwsuite0001&pre_auth_code=PRE\
-         &redirect_uri=https%3A%2F%2Fisv.example.com%2Fdone&state=s1"
+         &redirect_uri=https%3A%2F%2Fisv.example.com%2Fdone"
     );
+    // The state is the ISV's own, signed with the suite secret.
+    let secret = app.config().suites[0].suite_secret.expose().to_owned();
+    let own =
+        wecom_openwork::crypto::install_state::verify(&secret, SUITE, state, std::time::SystemTime::now());
+    assert_eq!(own.as_deref(), Some("s1"), "{state}");
     let login =
         app.provider_login_url("https://isv.example.com/login", None, LoginUserType::Admin).expect("url");
     assert_eq!(

@@ -10,8 +10,17 @@ use common::pages::{no_redirects, read};
 use common::{config, pushing_emulator, serve_callbacks, SUITE};
 use wecom_openwork::events::CreateAuth;
 use wecom_openwork::server::{InstallRedirect, Reply};
+use wecom_openwork::Application;
 
 const NEW_CORP: &str = "wwcorpredirect01";
+
+/// The `state` `suite.install_url` puts on a link for `own`: signed.
+fn signed_state(app: &Application, own: &str) -> String {
+    let link =
+        app.suite(SUITE).install_url("PRE", "https://isv.example.com/done", Some(own)).expect("a link");
+    let (_, state) = link.split_once("state=").expect("a state");
+    state.to_owned()
+}
 
 fn exchanges(emulator: &wecom_openwork::emulator::Emulator) -> usize {
     emulator.requests().iter().filter(|r| r.path.ends_with("/get_permanent_code")).count()
@@ -24,10 +33,12 @@ async fn the_redirect_after_the_push_finds_the_authorization_the_push_made() {
     serve_callbacks(&server, listener);
     emulator.push_suite_ticket(SUITE).await.expect("pushed");
     let code = emulator.authorize_corp(SUITE, NEW_CORP).await.expect("authorized");
-    let redirect =
-        InstallRedirect::from_query(&format!("auth_code={code}&expires_in=600&state=s1")).expect("reads");
-    let authorization = server.complete_install(SUITE, &redirect).await.expect("installed");
-    assert_eq!(authorization.corp_id.as_str(), NEW_CORP);
+    let state = signed_state(&app, "s1");
+    let redirect = InstallRedirect::from_query(&format!("auth_code={code}&expires_in=600&state={state}"))
+        .expect("reads");
+    let installed = server.complete_install(SUITE, &redirect).await.expect("installed");
+    assert_eq!(installed.authorization.corp_id.as_str(), NEW_CORP);
+    assert_eq!(installed.state.as_deref(), Some("s1"), "the ISV's own state, without its signature");
     server.drain().await;
     assert_eq!(exchanges(&emulator), 1, "the code is exchanged once");
     let stored = app.corp(SUITE, NEW_CORP).permanent_code().get().await.expect("reads");
@@ -55,15 +66,16 @@ async fn the_redirect_alone_completes_the_install() {
     emulator.push_suite_ticket(SUITE).await.expect("pushed");
     let code = emulator.authorize_corp(SUITE, NEW_CORP).await.expect("authorized");
     assert!(app.corp(SUITE, NEW_CORP).permanent_code().get().await.expect("reads").is_none());
-    let redirect = InstallRedirect::from_query(&format!("auth_code={code}&state=fromlink")).expect("reads");
-    let authorization = server.complete_install(SUITE, &redirect).await.expect("installed");
-    assert_eq!(authorization.corp_id.as_str(), NEW_CORP);
+    let state = signed_state(&app, "fromlink");
+    let redirect = InstallRedirect::from_query(&format!("auth_code={code}&state={state}")).expect("reads");
+    let installed = server.complete_install(SUITE, &redirect).await.expect("installed");
+    assert_eq!(installed.authorization.corp_id.as_str(), NEW_CORP);
     server.drain().await;
     assert_eq!(exchanges(&emulator), 1);
     assert_eq!(*authorized.lock().expect("lock"), vec![(NEW_CORP.to_owned(), Some("fromlink".to_owned()))]);
     // The same redirect again (a reload) finds the finished journal.
     let again = server.complete_install(SUITE, &redirect).await.expect("still installed");
-    assert_eq!(again.corp_id.as_str(), NEW_CORP);
+    assert_eq!(again.authorization.corp_id.as_str(), NEW_CORP);
     assert_eq!(exchanges(&emulator), 1, "a reload does not exchange again");
 }
 
@@ -111,11 +123,15 @@ async fn the_permanent_code_answer_carries_the_links_state() {
     let confirmed = read(http.post(install).form(&form).send().await.expect("posted")).await;
     let location = confirmed.location.expect("redirected");
     let redirect = InstallRedirect::from_query(location.split_once('?').expect("a query").1).expect("reads");
-    assert_eq!(redirect.state.as_deref(), Some("st1"));
+    let signed = redirect.state.clone().expect("the link's state comes back");
+    let secret = app.config().suites[0].suite_secret.expose().to_owned();
+    let own =
+        wecom_openwork::crypto::install_state::verify(&secret, SUITE, &signed, std::time::SystemTime::now());
+    assert_eq!(own.as_deref(), Some("st1"), "the link's state, signed by the SDK: {signed}");
     let request =
         wecom_openwork::api::authorization::types::GetPermanentCodeV2Request::new(redirect.auth_code);
     let info = suite.get_permanent_code_v2(&request).await.expect("exchanged");
-    assert_eq!(info.state.as_deref(), Some("st1"));
+    assert_eq!(info.state, Some(signed));
 }
 
 #[tokio::test]
@@ -124,7 +140,9 @@ async fn a_code_wecom_refuses_is_a_typed_error_and_recorded_as_failed() {
     let server = app.server();
     serve_callbacks(&server, listener);
     emulator.push_suite_ticket(SUITE).await.expect("pushed");
-    let redirect = InstallRedirect::from_query("auth_code=madeup0123456789&state=x").expect("reads");
+    let state = signed_state(&app, "x");
+    let redirect =
+        InstallRedirect::from_query(&format!("auth_code=madeup0123456789&state={state}")).expect("reads");
     let err = server.complete_install(SUITE, &redirect).await.unwrap_err();
     match &err {
         wecom_openwork::Error::InstallIncomplete { pending: false, reason, .. } => {

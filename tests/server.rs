@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{app_on_emulator, AES_KEY, CORP, PROVIDER, SUITE};
+use wecom_openwork::clock::Clock;
 use wecom_openwork::crypto::MsgCrypt;
 use wecom_openwork::events::{ChangeContact, CreateAuth, Event, SuiteTicket};
 use wecom_openwork::server::{CallbackServer, Reply};
@@ -138,6 +139,10 @@ async fn pushes_are_verified_decoded_handled_and_acknowledged() {
 async fn cancel_auth_forgets_the_corp() {
     let (_emulator, app, clock) = app_on_emulator().await;
     let server = app.server();
+    // An authorization WeCom issued now (a code set by hand is older than any cancel).
+    app.forget_corp(SUITE, CORP).await.expect("forgotten");
+    let issued = wecom_openwork::Authorization::new(SUITE, CORP, "permanent-code-of-corp", clock.now());
+    assert!(app.save_authorization(&issued).await.expect("stored"));
     // A cancel from before the authorization (WeCom's sample is from 2014) changes nothing.
     let old_cancel = format!(
         "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><InfoType><![CDATA[cancel_auth]]></InfoType><TimeStamp>1403610513</TimeStamp><AuthCorpId><![CDATA[{CORP}]]></AuthCorpId></xml>"

@@ -94,7 +94,11 @@ impl AccessTokenHandle {
             return Ok(());
         }
         if let (Some(code), TokenScope::Corp { suite_id, corp_id }) = (&self.permanent_code, &self.scope) {
-            tokens.set_permanent_code(suite_id, corp_id, code.expose()).await?;
+            // A code held since before a reset or a cancel is not stored:
+            // the token comes from what WeCom issued last (or not at all).
+            if let Some(what) = tokens.offer_permanent_code(suite_id, corp_id, code.expose()).await? {
+                tracing::debug!(suite = %suite_id, corp = %corp_id, "the given permanent code was not stored: {what} is");
+            }
         }
         self.code_stored.store(true, Ordering::Release);
         Ok(())

@@ -194,13 +194,45 @@ impl Suite {
     /// the configured install page (WeCom's by default). The admin is
     /// redirected to `redirect_uri?auth_code=…&expires_in=600&state=…`;
     /// hand that query to [`crate::server::CallbackServer::complete_install`].
+    ///
+    /// On a handle from an [`crate::Application`], `state` (yours, letters
+    /// and digits, at most 102 bytes) is signed with the suite secret (see
+    /// [`crate::crypto::install_state`]): `complete_install` accepts a
+    /// redirect only with a state so signed, less than an hour old, and
+    /// hands yours back to `on_authorized`. On a bare client's handle it is
+    /// used as given.
     pub fn install_url(
         &self,
         pre_auth_code: &str,
         redirect_uri: &str,
         state: Option<&str>,
     ) -> Result<String, Error> {
-        self.client.browser_urls().install_url(&self.suite_id, pre_auth_code, redirect_uri, state)
+        let urls = self.client.browser_urls();
+        let Some(runtime) = &self.runtime else {
+            return urls.install_url(&self.suite_id, pre_auth_code, redirect_uri, state);
+        };
+        let secret = runtime
+            .tokens
+            .config()
+            .suite(&self.suite_id)
+            .ok_or_else(|| Error::InvalidRequest(format!("suite {} is not configured", self.suite_id)))?
+            .suite_secret
+            .clone();
+        let own = state.unwrap_or_default();
+        let room = 128 - crate::crypto::install_state::INSTALL_STATE_OVERHEAD;
+        if own.len() > room {
+            return Err(Error::InvalidRequest(format!(
+                "state is {} bytes; with its signature WeCom's limit leaves {room}",
+                own.len()
+            )));
+        }
+        let signed = crate::crypto::install_state::sign(
+            secret.expose(),
+            self.suite_id.as_str(),
+            own,
+            runtime.clock.now(),
+        );
+        urls.install_url(&self.suite_id, pre_auth_code, redirect_uri, Some(&signed))
     }
 
     fn scope(&self, endpoint: &Endpoint) -> Result<Option<TokenScope>, Error> {

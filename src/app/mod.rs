@@ -13,8 +13,9 @@ pub use oauth::{CorpOAuth, CorpOAuthUser, CorpOAuthUserDetail, OAuth};
 
 use credential_handles::Runtime;
 
+use std::any::Any;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::api::authorization::types::{CorpAuthInfo, GetAuthInfoRequest};
@@ -55,6 +56,21 @@ struct Inner {
     clock: Arc<dyn Clock>,
     tokens: Arc<TokenManager>,
     client: Client,
+    /// What the callback servers of this application share (their hooks
+    /// and background work), kept here without this module knowing its type.
+    callback_state: OnceLock<Arc<dyn Any + Send + Sync>>,
+}
+
+/// An [`Application`] held without keeping it alive (for periodic work
+/// that should end with it).
+#[derive(Clone)]
+pub(crate) struct WeakApplication(std::sync::Weak<Inner>);
+
+impl WeakApplication {
+    /// The application, if it is still alive.
+    pub(crate) fn upgrade(&self) -> Option<Application> {
+        self.0.upgrade().map(|inner| Application { inner })
+    }
 }
 
 impl fmt::Debug for Application {
@@ -133,7 +149,16 @@ impl ApplicationBuilder {
         let fetcher = client_builder().build(StaticTokens::new())?;
         let tokens = Arc::new(TokenManager::new(config.clone(), store.clone(), self.clock.clone(), fetcher));
         let client = client_builder().build_shared(tokens.clone())?;
-        Ok(Application { inner: Arc::new(Inner { config, store, clock: self.clock, tokens, client }) })
+        Ok(Application {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                clock: self.clock,
+                tokens,
+                client,
+                callback_state: OnceLock::new(),
+            }),
+        })
     }
 }
 
@@ -245,6 +270,21 @@ impl Application {
     #[cfg(test)]
     pub(crate) fn token_manager(&self) -> &TokenManager {
         &self.inner.tokens
+    }
+
+    /// The token runtime, with the authorization records.
+    pub(crate) fn tokens(&self) -> &TokenManager {
+        &self.inner.tokens
+    }
+
+    /// The slot the callback servers keep their shared state in.
+    pub(crate) fn callback_state(&self) -> &OnceLock<Arc<dyn Any + Send + Sync>> {
+        &self.inner.callback_state
+    }
+
+    /// This application, held weakly.
+    pub(crate) fn downgrade(&self) -> WeakApplication {
+        WeakApplication(Arc::downgrade(&self.inner))
     }
 
     fn runtime(&self) -> Runtime {

@@ -50,6 +50,15 @@ fn push_time(timestamp: Option<i64>, callback: &Callback) -> Result<std::time::S
         .ok_or_else(|| format!("TimeStamp {ts} is not a plausible time").into())
 }
 
+/// The ISV's own part of a `State` its install link signed (see
+/// [`crate::crypto::install_state`]); a state it did not sign, as it came.
+fn own_state(callback: &Callback, suite_id: &SuiteId, state: &str) -> String {
+    let secret = callback.app.config().suite(suite_id).map(|s| s.suite_secret.expose().to_owned());
+    secret
+        .and_then(|secret| crate::crypto::install_state::open(&secret, suite_id.as_str(), state))
+        .map_or_else(|| state.to_owned(), |(own, _)| own)
+}
+
 /// The authorization events: `create_auth` and `reset_permanent_code`
 /// journal the auth code durably before `success` and exchange it in the
 /// background; `cancel_auth` forgets the corp if the cancel is newer than
@@ -65,13 +74,14 @@ pub(crate) async fn authorization_event(callback: Callback, lifecycle: Arc<Lifec
                 return Ok(Reply::Success);
             };
             let at = push_time(event.time_stamp, &callback)?;
+            let state = event.state.as_deref().map(|s| own_state(&callback, &suite_id, s));
             let code = ArrivedCode {
                 suite_id,
                 auth_code: code,
                 origin: Origin::CreateAuth,
                 corp_id: None,
-                state: event.state.clone(),
-                pushed_at: at,
+                state: state.filter(|s| !s.is_empty()),
+                pushed_at: Some(at),
             };
             lifecycle.accept(&app, code).await?;
         }
@@ -90,7 +100,7 @@ pub(crate) async fn authorization_event(callback: Callback, lifecycle: Arc<Lifec
                 origin: Origin::ResetPermanentCode,
                 corp_id: corp,
                 state: None,
-                pushed_at: at,
+                pushed_at: Some(at),
             };
             lifecycle.accept(&app, code).await?;
         }

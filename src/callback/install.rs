@@ -6,9 +6,10 @@
 
 use std::fmt;
 
-use super::lifecycle::{ArrivedCode, Lifecycle, Origin, Settled};
+use super::lifecycle::{ArrivedCode, Origin, Settled};
 use super::CallbackServer;
 use crate::credentials::Authorization;
+use crate::crypto::install_state;
 use crate::error::Error;
 use crate::ids::SuiteId;
 use crate::urls::parse_query;
@@ -61,11 +62,25 @@ impl InstallRedirect {
     }
 }
 
+/// An install the redirect completed: the corp's stored authorization, and
+/// your own `state` from the link (without its signature).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Installed {
+    /// The stored authorization (`Debug` hides the permanent code).
+    pub authorization: Authorization,
+    /// The state you gave [`crate::Suite::install_url`], if any.
+    pub state: Option<String>,
+}
+
 impl CallbackServer {
-    /// Completes an install from the page's redirect: the auth code is
-    /// journaled durably and exchanged for the permanent code (once, even
-    /// if `create_auth` brings the same code), the authorization is stored,
-    /// and `on_authorized` runs. Returns the stored authorization.
+    /// Completes an install from the page's redirect: the redirect's
+    /// `state` must be one [`crate::Suite::install_url`] signed (less than
+    /// an hour ago), else it is refused before anything is asked of WeCom
+    /// or written. Then the auth code is journaled durably and exchanged for
+    /// the permanent code (once, even if `create_auth` brings the same
+    /// code), the authorization is stored, and `on_authorized` runs with
+    /// your own state. Returns the stored authorization and your state.
     ///
     /// Waits at most [`crate::Config::slowest_token_fetch`]; an exchange
     /// still running then goes on in the background and the error says so.
@@ -73,29 +88,38 @@ impl CallbackServer {
         &self,
         suite_id: impl Into<SuiteId>,
         redirect: &InstallRedirect,
-    ) -> Result<Authorization, Error> {
+    ) -> Result<Installed, Error> {
         let suite_id = suite_id.into();
-        if self.app.config().suite(&suite_id).is_none() {
+        let Some(suite) = self.app.config().suite(&suite_id) else {
             return Err(Error::InvalidRequest(format!("suite {suite_id} is not configured")));
-        }
+        };
+        let now = self.app.clock().now();
+        let signed = redirect.state.as_deref().unwrap_or_default();
+        let Some(state) = install_state::verify(suite.suite_secret.expose(), suite_id.as_str(), signed, now)
+        else {
+            tracing::warn!(suite = %suite_id, "an install redirect whose state this application did not issue (or issued over an hour ago); refused without asking WeCom");
+            return Err(Error::InvalidRequest(
+                "the install redirect's state was not issued by this application's install link, or is over an \
+                 hour old: nothing was asked of WeCom (build links with suite.install_url)"
+                    .into(),
+            ));
+        };
+        let state = Some(state).filter(|s| !s.is_empty());
         let code = ArrivedCode {
             suite_id: suite_id.clone(),
             auth_code: &redirect.auth_code,
             origin: Origin::InstallRedirect,
             corp_id: None,
-            state: redirect.state.clone(),
-            pushed_at: self.app.clock().now(),
+            state: state.clone(),
+            pushed_at: None,
         };
-        let key = Lifecycle::key_of(&code);
         // A code `create_auth` brought first is being exchanged already
         // (here, or by the instance that took the push, or by the next
-        // `resume()` if that one stopped): it is waited for, not raced.
-        if self.lifecycle.journal(&self.app, code).await? {
-            self.lifecycle.start(&self.app, key.clone());
-        }
+        // sweep if that one stopped): it is waited for, not raced.
+        let key = self.lifecycle.accept(&self.app, code).await?;
         let limit = self.app.config().slowest_token_fetch();
         match self.lifecycle.wait_settled(&self.app, &key, limit).await? {
-            Settled::Authorized(authorization) => Ok(authorization),
+            Settled::Authorized(authorization) => Ok(Installed { authorization, state }),
             Settled::Failed(reason) => Err(Error::InstallIncomplete { suite_id, reason, pending: false }),
             Settled::StillPending => Err(Error::InstallIncomplete {
                 suite_id,

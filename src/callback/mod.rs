@@ -42,7 +42,7 @@ mod replay;
 use builtins::{authorization_event, store_suite_ticket};
 use chain::{boxed, Chain, HandlerFn, MiddlewareFn};
 pub use chain::{HandlerError, HandlerResult, Next};
-pub use install::InstallRedirect;
+pub use install::{InstallRedirect, Installed};
 pub use message::{Callback, CallbackResponse, CallbackUrl, Reply};
 pub use replay::{Admission, Claim, PushId, ReplayWindow, DEFAULT_MAX_REPLAY_ENTRIES};
 
@@ -102,7 +102,7 @@ impl fmt::Debug for CallbackServer {
 
 impl CallbackServer {
     pub(crate) fn new(app: Application) -> Self {
-        let lifecycle = Lifecycle::new();
+        let lifecycle = Lifecycle::of(&app);
         let mut server = CallbackServer {
             app,
             middleware: Vec::new(),
@@ -124,30 +124,36 @@ impl CallbackServer {
     }
 
     /// Runs `hook` once the permanent code and the corp's authorization are
-    /// stored (`create_auth`, `reset_permanent_code`). It runs at least
-    /// once: a crash before it finished, or its own error, makes the next
-    /// [`CallbackServer::resume`] run it again.
+    /// stored (`create_auth`, `reset_permanent_code`, an install's
+    /// redirect). It runs at least once: a crash before it finished, or its
+    /// own error, makes the next sweep (see [`CallbackServer::resume`]) run
+    /// it again.
+    ///
+    /// Hooks belong to the application: every server taken from it runs
+    /// them, whichever finished the work. An authorization finished by a
+    /// process with no hook set stays marked until a process with one
+    /// sweeps.
     #[must_use]
     pub fn on_authorized<F, Fut>(self, hook_fn: F) -> Self
     where
         F: Fn(AuthorizedCorp) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), HookError>> + Send + 'static,
     {
-        self.lifecycle.hooks.write().unwrap_or_else(std::sync::PoisonError::into_inner).authorized =
-            Some(hook(hook_fn));
+        self.lifecycle.set_hooks(|hooks| hooks.authorized = Some(hook(hook_fn)));
         self
     }
 
     /// Runs `hook` after `cancel_auth` forgot a corp (a cancel older than the
-    /// stored authorization forgets nothing and runs nothing).
+    /// stored authorization forgets nothing and runs nothing). It runs at
+    /// least once: its failure fails the push, which WeCom retries, and a
+    /// crash before it finished leaves the cancel marked for the next sweep.
     #[must_use]
     pub fn on_cancelled<F, Fut>(self, hook_fn: F) -> Self
     where
         F: Fn(CancelledCorp) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), HookError>> + Send + 'static,
     {
-        self.lifecycle.hooks.write().unwrap_or_else(std::sync::PoisonError::into_inner).cancelled =
-            Some(hook(hook_fn));
+        self.lifecycle.set_hooks(|hooks| hooks.cancelled = Some(hook(hook_fn)));
         self
     }
 
@@ -159,8 +165,7 @@ impl CallbackServer {
         F: Fn(ChangedCorp) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), HookError>> + Send + 'static,
     {
-        self.lifecycle.hooks.write().unwrap_or_else(std::sync::PoisonError::into_inner).changed =
-            Some(hook(hook_fn));
+        self.lifecycle.set_hooks(|hooks| hooks.changed = Some(hook(hook_fn)));
         self
     }
 
@@ -173,16 +178,20 @@ impl CallbackServer {
         F: Fn(AuthorizationFailure) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), HookError>> + Send + 'static,
     {
-        self.lifecycle.hooks.write().unwrap_or_else(std::sync::PoisonError::into_inner).failed =
-            Some(hook(hook_fn));
+        self.lifecycle.set_hooks(|hooks| hooks.failed = Some(hook(hook_fn)));
         self
     }
 
-    /// Resumes what a previous run left unfinished: auth codes not yet
-    /// exchanged (whichever instance received them; a lease makes one
-    /// instance exchange each) and `on_authorized` hooks not yet delivered.
-    /// Call it at startup, after setting the hooks. Returns how many it
-    /// resumed; [`CallbackServer::drain`] awaits them.
+    /// Resumes what any instance left unfinished: auth codes not yet
+    /// exchanged (a lease makes one instance exchange each), and
+    /// `on_authorized` / `on_cancelled` hooks not yet delivered (where this
+    /// application has them). Call it at startup, after setting the hooks.
+    /// It also starts the periodic sweep: every 30 s, whichever instance
+    /// holds the sweep's lease resumes the exchanges nobody advanced for two
+    /// minutes and the undelivered hooks, and drops journals past their
+    /// keeping time (a day once done; 30 days, and 1000 per suite, once
+    /// failed). Returns how much it resumed now; [`CallbackServer::drain`]
+    /// awaits it.
     pub async fn resume(&self) -> Result<usize, crate::Error> {
         self.lifecycle.resume(&self.app).await
     }
@@ -275,9 +284,17 @@ impl CallbackServer {
     }
 
     /// Waits for the background work callbacks started (permanent-code
-    /// exchanges). Call it before shutting down.
+    /// exchanges, hooks). See [`CallbackServer::shutdown`] for a bounded wait.
     pub async fn drain(&self) {
         self.lifecycle.background.drain().await;
+    }
+
+    /// Waits at most `limit` for the background work, then stops what is
+    /// left, and the periodic sweep. What was stopped is in the store and
+    /// resumes with the next sweep on any instance (or `resume()` at the
+    /// next start). Returns whether everything finished within `limit`.
+    pub async fn shutdown(&self, limit: Duration) -> bool {
+        self.lifecycle.shutdown(limit).await
     }
 
     /// The crypt of a URL and the receive ids it accepts without a lookup.
@@ -296,24 +313,27 @@ impl CallbackServer {
         crypt.map_err(|e| CallbackResponse::refused(500, &format!("misconfigured callback key: {e}")))
     }
 
-    /// Whether `receive_id` may send to `url`.
-    async fn receive_id_allowed(&self, url: &CallbackUrl, receive_id: &str, verify: bool) -> bool {
+    /// Whether `receive_id` may send to `url`; the store's error when it
+    /// could not be told (a data push for a corp needs the store).
+    async fn receive_id_allowed(
+        &self,
+        url: &CallbackUrl,
+        receive_id: &str,
+        verify: bool,
+    ) -> Result<bool, crate::Error> {
         let provider = self.app.config().corp_id.as_str();
         if receive_id == provider {
-            return true;
+            return Ok(true);
         }
-        match url {
+        Ok(match url {
             CallbackUrl::System => false,
             CallbackUrl::Command(suite) => receive_id == suite.as_str(),
             CallbackUrl::Data(suite) if verify => receive_id == suite.as_str(),
             CallbackUrl::Data(suite) => {
                 !self.check_data_receive_id
-                    || matches!(
-                        self.app.permanent_code(suite.clone(), CorpId::new(receive_id)).await,
-                        Ok(Some(_))
-                    )
+                    || self.app.permanent_code(suite.clone(), CorpId::new(receive_id)).await?.is_some()
             }
-        }
+        })
     }
 
     /// Handles one request: `method` (`GET` to verify the URL, `POST` for a
@@ -346,10 +366,11 @@ impl CallbackServer {
                     return CallbackResponse::refused(400, "echostr is required");
                 };
                 match crypt.open_any(signature, timestamp, nonce, echostr) {
-                    Ok(opened) if self.receive_id_allowed(url, &opened.receive_id, true).await => {
-                        CallbackResponse::text(200, opened.message)
-                    }
-                    Ok(_) => crypto_refused(&CryptoError::ValidateReceiveId { got: String::new() }),
+                    Ok(opened) => match self.receive_id_allowed(url, &opened.receive_id, true).await {
+                        Ok(true) => CallbackResponse::text(200, opened.message),
+                        Ok(false) => crypto_refused(&CryptoError::ValidateReceiveId { got: String::new() }),
+                        Err(e) => store_unavailable(&e),
+                    },
                     Err(e) => crypto_refused(&e),
                 }
             }
@@ -373,8 +394,10 @@ impl CallbackServer {
             Err(e) => return crypto_refused(&e),
         };
         let opened = envelope.opened;
-        if !self.receive_id_allowed(url, &opened.receive_id, false).await {
-            return crypto_refused(&CryptoError::ValidateReceiveId { got: opened.receive_id });
+        match self.receive_id_allowed(url, &opened.receive_id, false).await {
+            Ok(true) => {}
+            Ok(false) => return crypto_refused(&CryptoError::ValidateReceiveId { got: opened.receive_id }),
+            Err(e) => return store_unavailable(&e),
         }
         let fields = match fields_of(&opened.message) {
             Ok(fields) => fields,
@@ -433,6 +456,13 @@ impl CallbackServer {
     }
 }
 
+/// A push that cannot be checked now because the store failed: a 503, so
+/// WeCom retries it, never a refusal it would not retry.
+fn store_unavailable(error: &crate::Error) -> CallbackResponse {
+    tracing::error!(error = %error, "the store failed while checking a push; answered 503 so that WeCom retries");
+    CallbackResponse::text(503, "store unavailable")
+}
+
 fn crypto_refused(error: &CryptoError) -> CallbackResponse {
     tracing::warn!(code = error.code(), error = %error, "callback refused");
     CallbackResponse::text(400, format!("{}", error.code()))
@@ -454,8 +484,15 @@ impl Application {
         corp_id: impl Into<CorpId>,
     ) -> Result<bool, crate::Error> {
         let (suite_id, corp_id) = (suite_id.into(), corp_id.into());
-        let failures = lifecycle::forget_failures(self, &suite_id, &corp_id).await?;
+        let failures = lifecycle::forget_failures(self, &suite_id, Some(&corp_id)).await?;
         Ok(self.forget_corp(suite_id, corp_id).await? || failures > 0)
+    }
+
+    /// Forgets every failed exchange of a suite, also those whose corp was
+    /// never known (a `create_auth` that could not be exchanged, a forged
+    /// redirect). Returns how many went.
+    pub async fn forget_failed_exchanges(&self, suite_id: impl Into<SuiteId>) -> Result<usize, crate::Error> {
+        lifecycle::forget_failures(self, &suite_id.into(), None).await
     }
 
     /// The callback server, with the built-in handlers.

@@ -126,9 +126,15 @@ impl fmt::Debug for Authorization {
 /// What stays of an authorization after `cancel_auth`: when it was
 /// cancelled, so that an older authorization arriving late (a delayed
 /// exchange, a replayed push) cannot come back.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Cancellation {
+    /// The cancel's `TimeStamp`, in milliseconds since the Unix epoch.
     pub(crate) cancelled_at: u64,
+    /// Whether `on_cancelled` has yet to run for it (the cancel removed an
+    /// authorization): WeCom's retry of the push, and the callback server's
+    /// resume, run it until it succeeds.
+    #[serde(default)]
+    pub(crate) awaiting_on_cancelled: bool,
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
-use super::authorization::{Authorization, Cancellation};
 use super::near_cache::NearCache;
 use crate::api::authorization::endpoints::{GET_CORP_TOKEN, GET_CUSTOMIZED_CORP_TOKEN};
 use crate::api::authorization::types::{CorpAccessToken, GetCorpTokenRequest, GetCustomizedCorpTokenQuery};
@@ -27,8 +26,7 @@ use crate::http::{decode_json, Client, Target, TokenUse};
 use crate::http::{AccessToken, BoxFuture, TokenScope, TokenSource};
 use crate::ids::AppKind;
 use crate::ids::{CorpId, SuiteId};
-use crate::secret::Secret;
-use crate::store::{keys, store_error, CachedToken, Record, Store};
+use crate::store::{keys, renewing, CachedToken, Record, Store};
 
 /// The longest token lifetime believed, in seconds: WeCom's tokens live
 /// 7200 s; a reply claiming more than a day is capped to a day.
@@ -44,9 +42,9 @@ const SWEEP_EVERY_MS: u64 = 10 * 60 * 1000;
 
 /// Obtains, caches and refreshes every token of an application.
 pub(crate) struct TokenManager {
-    config: Arc<Config>,
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
+    pub(super) config: Arc<Config>,
+    pub(super) store: Arc<dyn Store>,
+    pub(super) clock: Arc<dyn Clock>,
     /// Token-less calls (the fetches themselves).
     client: Client,
     /// Tokens kept in process, in front of the store.
@@ -105,6 +103,8 @@ struct Gone {
     code: i64,
     message: String,
     until: u64,
+    /// The version of the stored authorization WeCom refused.
+    version: Option<u64>,
 }
 
 /// WeCom's limits on JS-SDK ticket fetches: per corp and per app, each hour.
@@ -170,6 +170,11 @@ impl TokenManager {
         self.overrides.read().unwrap_or_else(PoisonError::into_inner).get(scope).cloned()
     }
 
+    /// The configuration.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
     fn now_ms(&self) -> u64 {
         unix_ms(self.clock.now())
     }
@@ -227,38 +232,57 @@ impl TokenManager {
         if let Some(token) = self.near.fresh(key, now, |o, e| self.refresh_at(o, e)) {
             return Ok(token);
         }
-        if let Some(error) = self.still_gone(scope, key, now) {
+        if let Some(error) = self.still_gone(scope, key, now).await {
             return Err(error);
         }
         let result = self.refresh(&Credential::Token(scope.clone()), key).await;
         if let Err(error @ Error::AuthorizationGone { .. }) = &result {
-            self.remember_gone(scope, error);
+            self.remember_gone(scope, error).await;
         }
         result
     }
 
-    /// The remembered authorization-gone error of `scope`, while it holds.
-    fn still_gone(&self, scope: &TokenScope, key: &str, now: u64) -> Option<Error> {
+    /// The version of the stored authorization of a corp scope, if any: what
+    /// "gone" is remembered against.
+    async fn authorization_version(&self, scope: &TokenScope) -> Option<u64> {
         let TokenScope::Corp { suite_id, corp_id } = scope else { return None };
-        let mut gone = self.gone.lock().unwrap_or_else(PoisonError::into_inner);
-        match gone.get(key) {
-            Some(g) if now < g.until => Some(Error::AuthorizationGone {
-                endpoint: g.endpoint.clone(),
-                suite_id: suite_id.clone(),
-                corp_id: corp_id.clone(),
-                code: g.code,
-                message: g.message.clone(),
-            }),
-            Some(_) => {
-                gone.remove(key);
-                None
-            }
-            None => None,
-        }
+        self.stored_authorization(suite_id, corp_id).await.ok().flatten().map(|r| r.version)
     }
 
-    /// Remembers that `scope`'s corp authorization is gone.
-    fn remember_gone(&self, scope: &TokenScope, error: &Error) {
+    /// The remembered authorization-gone error of `scope`, while it holds:
+    /// until it expires, or until the store holds another authorization of
+    /// the corp than the one WeCom refused (a reinstall stored by any
+    /// instance ends it at once).
+    async fn still_gone(&self, scope: &TokenScope, key: &str, now: u64) -> Option<Error> {
+        let TokenScope::Corp { suite_id, corp_id } = scope else { return None };
+        let remembered = {
+            let mut gone = self.gone.lock().unwrap_or_else(PoisonError::into_inner);
+            match gone.get(key) {
+                Some(g) if now < g.until => Some((g.version, g.endpoint.clone(), g.code, g.message.clone())),
+                Some(_) => {
+                    gone.remove(key);
+                    None
+                }
+                None => None,
+            }
+        };
+        let (version, endpoint, code, message) = remembered?;
+        if self.authorization_version(scope).await != version {
+            self.clear_gone(scope);
+            return None;
+        }
+        Some(Error::AuthorizationGone {
+            endpoint,
+            suite_id: suite_id.clone(),
+            corp_id: corp_id.clone(),
+            code,
+            message,
+        })
+    }
+
+    /// Remembers that `scope`'s corp authorization is gone, with the version
+    /// of the stored authorization WeCom refused.
+    async fn remember_gone(&self, scope: &TokenScope, error: &Error) {
         let ttl = self.config.tokens.authorization_gone_ttl.saturating_mul(1000);
         let (TokenScope::Corp { .. }, Error::AuthorizationGone { endpoint, code, message, .. }) =
             (scope, error)
@@ -268,13 +292,14 @@ impl TokenManager {
         if ttl == 0 {
             return;
         }
+        let version = self.authorization_version(scope).await;
         let until = self.now_ms().saturating_add(ttl);
-        let gone = Gone { endpoint: endpoint.clone(), code: *code, message: message.clone(), until };
+        let gone = Gone { endpoint: endpoint.clone(), code: *code, message: message.clone(), until, version };
         self.gone.lock().unwrap_or_else(PoisonError::into_inner).insert(self.key_of(scope), gone);
     }
 
     /// Forgets that `scope`'s corp authorization was gone (a new code came).
-    fn clear_gone(&self, scope: &TokenScope) {
+    pub(super) fn clear_gone(&self, scope: &TokenScope) {
         self.gone.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.key_of(scope));
     }
 
@@ -398,7 +423,13 @@ impl TokenManager {
                         self.near.put(key, &token, self.now_ms());
                         Ok(token.value)
                     }
-                    _ => self.fetch_and_store(scope, key, still_valid).await,
+                    // The lease is renewed while the fetch runs: a corp's
+                    // JS ticket may need its corp token, which may need the
+                    // suite token, each with its retries.
+                    _ => {
+                        let fetch = self.fetch_and_store(scope, key, still_valid);
+                        renewing(self.store.as_ref(), &lease_key, &lease, lease_ttl, fetch).await
+                    }
                 };
                 if let Err(error) = self.store.release(&lease_key, &lease).await {
                     tracing::warn!(scope = %scope, error = %error, "could not release the refresh lease; it expires by itself");
@@ -765,140 +796,6 @@ impl TokenManager {
         let record = Record { value: ticket.to_owned(), version: unix_ms(pushed_at) };
         self.store.put_record(&keys::suite_ticket(suite_id), &record).await
     }
-
-    /// The stored authorization of `corp_id` for `suite_id` (none after a
-    /// cancel).
-    pub(crate) async fn authorization(
-        &self,
-        suite_id: &SuiteId,
-        corp_id: &CorpId,
-    ) -> Result<Option<Authorization>, Error> {
-        let key = keys::authorization(suite_id, corp_id);
-        let Some(record) = self.store.get_record(&key).await? else { return Ok(None) };
-        self.parse_authorization(&key, &record.value)
-    }
-
-    fn parse_authorization(&self, key: &str, value: &str) -> Result<Option<Authorization>, Error> {
-        if serde_json::from_str::<Cancellation>(value).is_ok() {
-            return Ok(None);
-        }
-        serde_json::from_str(value).map(Some).map_err(|e| {
-            store_error(&self.store.describe(), "get_record", format!("{key} is not an authorization: {e}"))
-        })
-    }
-
-    /// Stores an authorization unless a newer one is stored; returns whether
-    /// it was stored. A new permanent code makes the corp's token stale.
-    pub(crate) async fn save_authorization(&self, authorization: &Authorization) -> Result<bool, Error> {
-        let previous =
-            self.authorization(&authorization.suite_id, &authorization.corp_id).await.ok().flatten();
-        self.save_authorization_over(authorization, previous).await
-    }
-
-    /// [`TokenManager::save_authorization`], `previous` being what is stored.
-    async fn save_authorization_over(
-        &self,
-        authorization: &Authorization,
-        previous: Option<Authorization>,
-    ) -> Result<bool, Error> {
-        if authorization.permanent_code.is_empty() {
-            return Err(Error::InvalidRequest("a permanent code must not be empty".into()));
-        }
-        let (suite_id, corp_id) = (&authorization.suite_id, &authorization.corp_id);
-        let value = serde_json::to_string(authorization)
-            .map_err(|e| store_error(&self.store.describe(), "put_record", e))?;
-        let record = Record { value, version: authorization.authorized_at };
-        let stored = self.store.put_record(&keys::authorization(suite_id, corp_id), &record).await?;
-        let new_code = previous.is_none_or(|p| p.permanent_code != authorization.permanent_code);
-        if stored && new_code {
-            // A token got with an older code belongs to an older authorization.
-            let scope = TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() };
-            self.clear_gone(&scope);
-            self.forget(&scope).await?;
-        }
-        Ok(stored)
-    }
-
-    /// Stores a permanent code given by hand, keeping what else is known of
-    /// the authorization when the code is the same.
-    pub(crate) async fn set_permanent_code(
-        &self,
-        suite_id: &SuiteId,
-        corp_id: &CorpId,
-        code: &str,
-    ) -> Result<(), Error> {
-        if code.is_empty() {
-            return Err(Error::InvalidRequest("a permanent code must not be empty".into()));
-        }
-        let existing = self.authorization(suite_id, corp_id).await?;
-        if existing.as_ref().is_some_and(|e| e.permanent_code.expose() == code) {
-            return Ok(());
-        }
-        let kind = self.config.suite(suite_id).map(|s| s.kind).unwrap_or_default();
-        let authorization =
-            Authorization::new(suite_id.clone(), corp_id.clone(), code, self.clock.now()).with_app_kind(kind);
-        self.save_authorization_over(&authorization, existing).await.map(|_| ())
-    }
-
-    pub(crate) async fn permanent_code(
-        &self,
-        suite_id: &SuiteId,
-        corp_id: &CorpId,
-    ) -> Result<Option<Secret>, Error> {
-        Ok(self.authorization(suite_id, corp_id).await?.map(|a| a.permanent_code))
-    }
-
-    /// Every stored authorization, in key order.
-    pub(crate) async fn authorizations(&self) -> Result<Vec<Authorization>, Error> {
-        let mut all = Vec::new();
-        for key in self.store.record_keys(keys::AUTHORIZATION_PREFIX).await? {
-            let Some(record) = self.store.get_record(&key).await? else { continue };
-            match self.parse_authorization(&key, &record.value) {
-                Ok(Some(authorization)) => all.push(authorization),
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "a record that is not an authorization"),
-            }
-        }
-        Ok(all)
-    }
-
-    /// Forgets a corp: its authorization and its token. With `before` (a
-    /// cancel's time), only an authorization issued earlier goes, and what
-    /// stays is the time of the cancel, so that an older authorization
-    /// arriving late cannot come back. Returns whether one went.
-    pub(crate) async fn forget_corp(
-        &self,
-        suite_id: &SuiteId,
-        corp_id: &CorpId,
-        before: Option<SystemTime>,
-    ) -> Result<bool, Error> {
-        let key = keys::authorization(suite_id, corp_id);
-        let forgotten = match before.map(unix_ms) {
-            None => {
-                self.authorization(suite_id, corp_id).await?.is_some()
-                    && self.store.delete_record(&key, None).await?
-            }
-            Some(cancelled_at) => {
-                let current = self.store.get_record(&key).await?;
-                let older = current.as_ref().is_none_or(|r| r.version < cancelled_at);
-                if !older {
-                    return Ok(false);
-                }
-                let had = match &current {
-                    Some(record) => self.parse_authorization(&key, &record.value)?.is_some(),
-                    None => false,
-                };
-                let value = serde_json::to_string(&Cancellation { cancelled_at })
-                    .map_err(|e| store_error(&self.store.describe(), "put_record", e))?;
-                // A newer authorization written meanwhile wins the compare.
-                self.store.put_record(&key, &Record { value, version: cancelled_at }).await? && had
-            }
-        };
-        if forgotten {
-            self.forget(&TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() }).await?;
-        }
-        Ok(forgotten)
-    }
 }
 
 /// A token reply's token and lifetime in seconds. A reply without a token,
@@ -946,8 +843,7 @@ impl TokenSource for TokenManager {
     }
 
     fn authorization_gone<'a>(&'a self, scope: &'a TokenScope, error: &'a Error) -> BoxFuture<'a, ()> {
-        self.remember_gone(scope, error);
-        Box::pin(std::future::ready(()))
+        Box::pin(self.remember_gone(scope, error))
     }
 }
 

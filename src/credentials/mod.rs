@@ -5,7 +5,10 @@
 pub(crate) mod authorization;
 mod manager;
 mod near_cache;
+mod records;
 
 pub use crate::ids::AppKind;
 pub use authorization::Authorization;
+pub(crate) use authorization::Cancellation;
 pub(crate) use manager::{Credential, TokenManager};
+pub(crate) use records::{Stored, Versioned};

@@ -17,6 +17,7 @@
 
 mod envelope;
 mod error;
+pub mod install_state;
 mod jsapi;
 mod key;
 

@@ -18,6 +18,7 @@
 //!
 //! Keys name a scope and never contain a secret (see [`keys`]).
 
+mod fencing;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -30,6 +31,7 @@ use crate::error::Error;
 use crate::future::BoxFuture;
 use crate::ids::{CorpId, SuiteId};
 
+pub(crate) use fencing::{renewing, replace_landed};
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::{RedisOptions, RedisStore};
@@ -245,6 +247,18 @@ pub mod keys {
     /// permanent code.
     pub fn authorization(suite_id: &SuiteId, corp_id: &CorpId) -> String {
         format!("{AUTHORIZATION_PREFIX}{suite_id}:{corp_id}")
+    }
+
+    /// The suite and corp of an [`authorization`] key.
+    pub fn authorization_ids(key: &str) -> Option<(SuiteId, CorpId)> {
+        let (suite, corp) = key.strip_prefix(AUTHORIZATION_PREFIX)?.split_once(':')?;
+        Some((SuiteId::new(suite), CorpId::new(corp)))
+    }
+
+    /// The record that orders the lifecycle pushes of `suite_id` arriving
+    /// within one second of WeCom's clock.
+    pub fn arrivals(suite_id: &SuiteId) -> String {
+        format!("arrivals:{suite_id}")
     }
 }
 

@@ -89,8 +89,8 @@ async fn install(State(site): State<Site>, Query(query): Query<InstallQuery>) ->
 async fn installed(State(site): State<Site>, RawQuery(query): RawQuery) -> Response {
     let result = async {
         let redirect = InstallRedirect::from_query(query.as_deref().unwrap_or_default())?;
-        let authorization = site.server.complete_install(site.suite_id.as_str(), &redirect).await?;
-        Ok::<_, Error>((authorization, redirect.state))
+        let installed = site.server.complete_install(site.suite_id.as_str(), &redirect).await?;
+        Ok::<_, Error>((installed.authorization, installed.state))
     }
     .await;
     match result {
