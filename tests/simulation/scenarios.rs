@@ -1,0 +1,1 @@
+//! Named scenarios, each a hand-written schedule run in the simulated world.
