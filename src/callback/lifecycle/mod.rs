@@ -243,40 +243,30 @@ impl Lifecycle {
         code: ArrivedCode<'_>,
     ) -> Result<String, Error> {
         let key = journal::key(&code.suite_id, code.auth_code);
-        let existing = journal::read(app, &key).await?;
-        match (existing, code.pushed_at) {
-            (Some(entry), Some(pushed_at)) if entry.pending.version.is_none() => {
-                let version = arrival_version(app, &code.suite_id, pushed_at).await?;
+        let version = match code.pushed_at {
+            Some(at) => Some(arrival_version(app, &code.suite_id, at).await?),
+            None => None,
+        };
+        let now = crate::clock::unix_ms(app.clock().now());
+        let pending = journal::PendingExchange {
+            suite_id: code.suite_id.clone(),
+            auth_code: code.auth_code.to_owned(),
+            origin: code.origin,
+            corp_id: code.corp_id,
+            state: code.state,
+            received_at: now,
+            updated_at: now,
+            version,
+            attempts: 0,
+            uncertain: false,
+            last_error: None,
+            stage: Stage::Pending,
+        };
+        // Journaled already (WeCom's retry, the redirect and the push
+        // racing): its exchange runs; a push still owes it its version.
+        if !journal::create(app, &key, &pending).await? {
+            if let Some(version) = version {
                 self.confirm(app, &key, version).await?;
-            }
-            (Some(_), _) => {}
-            (None, pushed_at) => {
-                let version = match pushed_at {
-                    Some(at) => Some(arrival_version(app, &code.suite_id, at).await?),
-                    None => None,
-                };
-                let now = crate::clock::unix_ms(app.clock().now());
-                let pending = journal::PendingExchange {
-                    suite_id: code.suite_id.clone(),
-                    auth_code: code.auth_code.to_owned(),
-                    origin: code.origin,
-                    corp_id: code.corp_id,
-                    state: code.state,
-                    received_at: now,
-                    updated_at: now,
-                    version,
-                    attempts: 0,
-                    uncertain: false,
-                    last_error: None,
-                    stage: Stage::Pending,
-                };
-                if !journal::create(app, &key, &pending).await? {
-                    // Another instance journaled it meanwhile: its exchange
-                    // is running; a push still owes it its version.
-                    if let Some(version) = version {
-                        self.confirm(app, &key, version).await?;
-                    }
-                }
             }
         }
         self.start(app, key.clone());
@@ -424,6 +414,22 @@ impl Lifecycle {
                 None
             }
         };
+        // The refresh may have taken long (a rate-limit pause): the hook runs
+        // only for what is still stored, not for a code a cancel or a reset
+        // replaced meanwhile (its own flow reports that).
+        let still = app.tokens().stored_authorization(&authorization.suite_id, &authorization.corp_id).await;
+        match still {
+            Ok(Some(Versioned { value: Stored::Authorized(current), version: v }))
+                if v == version && current.permanent_code == authorization.permanent_code => {}
+            Ok(_) => {
+                tracing::info!(suite = %authorization.suite_id, corp = %authorization.corp_id, "the authorization was replaced before on_authorized ran; its successor reports it");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not check the authorization before on_authorized; it runs with the next sweep");
+                return;
+            }
+        }
         let corp = AuthorizedCorp { authorization: authorization.clone(), auth_info, state };
         if let Err(e) = hook(corp).await {
             tracing::error!(suite = %authorization.suite_id, corp = %authorization.corp_id, error = %e, "on_authorized failed; it runs again with the next sweep");
