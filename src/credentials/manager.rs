@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use super::near_cache::NearCache;
+use super::records::{Stored, Versioned};
 use crate::api::authorization::endpoints::{GET_CORP_TOKEN, GET_CUSTOMIZED_CORP_TOKEN};
 use crate::api::authorization::types::{CorpAccessToken, GetCorpTokenRequest, GetCustomizedCorpTokenQuery};
 use crate::api::corpgroup::endpoints::GET_TOKEN as DOWNSTREAM_GET_TOKEN;
@@ -65,6 +66,9 @@ pub(crate) struct TokenManager {
     /// Corps whose authorization WeCom said is gone, by token key: what
     /// WeCom said, repeated without asking it again until it expires.
     gone: Mutex<HashMap<String, Gone>>,
+    /// The version of the authorization each corp token was last fetched
+    /// with, by token key: what a "gone" from WeCom is about.
+    fetched_with: Mutex<HashMap<String, u64>>,
     /// When JS-SDK tickets were fetched in the last hour, per corp and per
     /// app, to stay within WeCom's hourly limits.
     ticket_fetches: Mutex<HashMap<String, std::collections::VecDeque<u64>>>,
@@ -154,6 +158,7 @@ impl TokenManager {
             store_failing: AtomicBool::new(false),
             last_sweep: AtomicU64::new(0),
             gone: Mutex::new(HashMap::new()),
+            fetched_with: Mutex::new(HashMap::new()),
             ticket_fetches: Mutex::new(HashMap::new()),
         }
     }
@@ -283,6 +288,9 @@ impl TokenManager {
     /// Remembers that `scope`'s corp authorization is gone, with the version
     /// of the stored authorization WeCom refused.
     async fn remember_gone(&self, scope: &TokenScope, error: &Error) {
+        let key = self.key_of(scope);
+        let fetched_with =
+            self.fetched_with.lock().unwrap_or_else(PoisonError::into_inner).get(&key).copied();
         let ttl = self.config.tokens.authorization_gone_ttl.saturating_mul(1000);
         let (TokenScope::Corp { .. }, Error::AuthorizationGone { endpoint, code, message, .. }) =
             (scope, error)
@@ -292,10 +300,13 @@ impl TokenManager {
         if ttl == 0 {
             return;
         }
-        let version = self.authorization_version(scope).await;
+        let version = match fetched_with {
+            Some(version) => Some(version),
+            None => self.authorization_version(scope).await,
+        };
         let until = self.now_ms().saturating_add(ttl);
         let gone = Gone { endpoint: endpoint.clone(), code: *code, message: message.clone(), until, version };
-        self.gone.lock().unwrap_or_else(PoisonError::into_inner).insert(self.key_of(scope), gone);
+        self.gone.lock().unwrap_or_else(PoisonError::into_inner).insert(key, gone);
     }
 
     /// Forgets that `scope`'s corp authorization was gone (a new code came).
@@ -743,9 +754,16 @@ impl TokenManager {
     /// `gettoken`, the permanent code being the app's secret. Either way an
     /// authorization-gone error names the corp.
     async fn fetch_corp(&self, suite_id: &SuiteId, corp_id: &CorpId) -> Result<(AccessToken, u64), Error> {
-        let code = self.permanent_code(suite_id, corp_id).await?.ok_or_else(|| {
-            Error::PermanentCodeMissing { suite_id: suite_id.clone(), corp_id: corp_id.clone() }
-        })?;
+        let missing = || Error::PermanentCodeMissing { suite_id: suite_id.clone(), corp_id: corp_id.clone() };
+        let stored = self.stored_authorization(suite_id, corp_id).await?;
+        let Some(Versioned { value: Stored::Authorized(authorization), version }) = stored else {
+            return Err(missing());
+        };
+        let code = authorization.permanent_code;
+        // "Gone" from WeCom is about this authorization, not whatever the
+        // store holds by the time the answer comes.
+        let key = keys::corp_token(suite_id, corp_id);
+        self.fetched_with.lock().unwrap_or_else(PoisonError::into_inner).insert(key, version);
         let kind = self.config.suite(suite_id).map(|s| s.kind).unwrap_or_default();
         if kind == AppKind::Customized {
             let query = GetCustomizedCorpTokenQuery {
