@@ -8,6 +8,13 @@
 //! time (a third of the window): a push costs the same whether the window
 //! holds a thousand pushes or a million, and forgetting old pushes drops a
 //! whole generation at once.
+//!
+//! The memory is per instance: a retry that reaches another instance is
+//! handled there again (handlers bear a second run; the built-in ones write
+//! versioned records). And two messages that are the same byte for byte are
+//! one push: WeCom stamps them to the second, so only the same action twice
+//! in one second (a second cancel right after a reinstall) would be taken
+//! for a retry.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet, VecDeque};
