@@ -6,6 +6,8 @@
 
 #[path = "common/child.rs"]
 mod child;
+#[path = "common/redis_server.rs"]
+mod redis_server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -43,6 +45,11 @@ fn authorizations(config: &Path) -> Vec<Value> {
 }
 
 fn write_configs(dir: &Path, emulator_port: u16, serve_port: u16) -> (PathBuf, PathBuf) {
+    let store = format!("sqlite://{}", dir.join("state.sqlite3").display());
+    write_configs_with(dir, emulator_port, serve_port, &store)
+}
+
+fn write_configs_with(dir: &Path, emulator_port: u16, serve_port: u16, store: &str) -> (PathBuf, PathBuf) {
     let emulator = dir.join("emulator.toml");
     std::fs::write(
         &emulator,
@@ -86,9 +93,8 @@ retry = false
 refresh_lease = 5
 
 [store]
-url = "sqlite://{}"
-"#,
-            dir.join("state.sqlite3").display()
+url = "{store}"
+"#
         ),
     )
     .expect("written");
@@ -184,6 +190,72 @@ async fn serve_survives_sigkill_and_authorizations_shows_it() {
         .expect("runs");
     assert!(forgot.status.success(), "{}", String::from_utf8_lossy(&forgot.stderr));
     assert!(authorizations(&app_config).is_empty());
+    drop(emulator);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `serve` on Redis, Redis down for 8 s while an exchange is retrying
+/// WeCom's errors: once Redis is back, the same process stores the corp (the
+/// exchange used to stop at the first store error until a restart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_redis_finishes_an_exchange_after_an_outage_without_a_restart() {
+    let mut redis = redis_server::RedisServer::start();
+    let dir = std::env::temp_dir().join(format!("wecom-openwork-serve-redis-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (emulator_port, serve_port) = (free_port(), free_port());
+    let (emulator_config, app_config) = write_configs_with(&dir, emulator_port, serve_port, &redis.url());
+    let emulator = start(&[
+        "emulator",
+        "--port",
+        &emulator_port.to_string(),
+        "--config",
+        emulator_config.to_str().expect("utf-8"),
+    ]);
+    emulator.line_with("emulator listening on");
+    let listen = format!("127.0.0.1:{serve_port}");
+    let serve = start(&["serve", "--config", app_config.to_str().expect("utf-8"), "--listen", &listen]);
+    serve.line_with("serving callbacks");
+    let control = format!("http://127.0.0.1:{emulator_port}/__emulator");
+    let http = reqwest::Client::new();
+    let post = |path: &'static str, body: Value| {
+        let request = http
+            .post(format!("{control}/{path}"))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        async move {
+            let response = request.send().await.expect("sent");
+            assert!(response.status().is_success(), "{path}: {}", response.status());
+            serde_json::from_str::<Value>(&response.text().await.expect("body")).expect("json")
+        }
+    };
+    assert_eq!(post("suite_ticket", json!({ "suite_id": SUITE })).await["body"], "success");
+    // WeCom is busy for the first attempts: the exchange is retrying when
+    // Redis goes away.
+    post(
+        "faults",
+        json!({ "path": "/cgi-bin/service/v2/get_permanent_code", "times": 2, "fault": { "errcode": -1 } }),
+    )
+    .await;
+    let pushed = post("authorize", json!({ "suite_id": SUITE, "corp_id": CORP })).await;
+    assert_eq!(pushed["body"], "success", "{pushed}");
+    redis.kill();
+    // The outage itself, as long as the scenario says.
+    std::thread::sleep(Duration::from_secs(8));
+    redis.restart();
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let listed = authorizations(&app_config);
+        if listed.iter().any(|a| a["status"] == "authorized" && a["corp_id"] == CORP) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never authorized after the outage, without a restart: {listed:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    drop(serve);
     drop(emulator);
     let _ = std::fs::remove_dir_all(&dir);
 }

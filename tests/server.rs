@@ -429,3 +429,70 @@ async fn signed_pushes_open_in_xml_and_json_and_replies_keep_the_format() {
         assert_eq!(reply, "<xml><Content>echo hi</Content></xml>");
     }
 }
+
+/// Eight different pushes WeCom sends within one second (a busy corp adding
+/// customers, two corps paying, a bulk import, two batch jobs) are eight
+/// pushes, each handled once; WeCom's retry of one (the same message, sealed
+/// again) is acknowledged without handling it again.
+#[tokio::test]
+async fn distinct_pushes_in_one_second_are_all_handled_and_a_retry_is_not() {
+    let (_emulator, app, _clock) = app_on_emulator().await;
+    let handled = Arc::new(Mutex::new(Vec::new()));
+    let record = handled.clone();
+    let server = app.server().with(move |callback, next| {
+        let record = record.clone();
+        async move {
+            let message = callback.message.clone();
+            let result = next.run(callback).await;
+            if result.is_ok() {
+                record.lock().expect("lock").push(message);
+            }
+            result
+        }
+    });
+    let second = now_timestamp();
+    let command = |rest: &str| {
+        format!("<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><TimeStamp>{second}</TimeStamp>{rest}</xml>")
+    };
+    let messages = [
+        command(&format!("<AuthCorpId><![CDATA[{CORP}]]></AuthCorpId><InfoType><![CDATA[change_external_contact]]></InfoType><ChangeType><![CDATA[add_external_contact]]></ChangeType><UserID><![CDATA[zhangsan]]></UserID><ExternalUserID><![CDATA[wmAAAA]]></ExternalUserID>")),
+        command(&format!("<AuthCorpId><![CDATA[{CORP}]]></AuthCorpId><InfoType><![CDATA[change_external_contact]]></InfoType><ChangeType><![CDATA[add_external_contact]]></ChangeType><UserID><![CDATA[zhangsan]]></UserID><ExternalUserID><![CDATA[wmBBBB]]></ExternalUserID>")),
+        command("<PaidCorpId><![CDATA[wwpaidcorp1]]></PaidCorpId><InfoType><![CDATA[pay_for_app_success]]></InfoType><OrderId><![CDATA[ORDER1]]></OrderId>"),
+        command("<PaidCorpId><![CDATA[wwpaidcorp2]]></PaidCorpId><InfoType><![CDATA[pay_for_app_success]]></InfoType><OrderId><![CDATA[ORDER2]]></OrderId>"),
+        command(&format!("<AuthCorpId><![CDATA[{CORP}]]></AuthCorpId><InfoType><![CDATA[change_contact]]></InfoType><ChangeType><![CDATA[create_party]]></ChangeType><Id>2</Id><Name><![CDATA[Sales]]></Name>")),
+        command(&format!("<AuthCorpId><![CDATA[{CORP}]]></AuthCorpId><InfoType><![CDATA[change_contact]]></InfoType><ChangeType><![CDATA[create_party]]></ChangeType><Id>3</Id><Name><![CDATA[Support]]></Name>")),
+        command("<InfoType><![CDATA[batch_job_result]]></InfoType><BatchJob><JobId><![CDATA[job-1]]></JobId><JobType><![CDATA[sync_user]]></JobType><ErrCode>0</ErrCode></BatchJob>"),
+        command("<InfoType><![CDATA[batch_job_result]]></InfoType><BatchJob><JobId><![CDATA[job-2]]></JobId><JobType><![CDATA[sync_user]]></JobType><ErrCode>0</ErrCode></BatchJob>"),
+    ];
+    let url = wecom_openwork::server::CallbackUrl::Command(SUITE.into());
+    for (i, message) in messages.iter().enumerate() {
+        let (query, body) = push(message, SUITE, &format!("n{i}"));
+        let response = server.serve(&url, "POST", &query, body.as_bytes()).await;
+        assert_eq!((response.status, response.body.as_str()), (200, "success"), "push {i}");
+    }
+    assert_eq!(*handled.lock().expect("lock"), messages.to_vec(), "eight pushes, each handled once");
+    // WeCom's retry of the fourth: the same message, sealed again.
+    let (query, body) = push(&messages[3], SUITE, "retry");
+    let response = server.serve(&url, "POST", &query, body.as_bytes()).await;
+    assert_eq!((response.status, response.body.as_str()), (200, "success"));
+    assert_eq!(handled.lock().expect("lock").len(), 8, "the retry is acknowledged, not handled again");
+}
+
+/// A data push whose corp cannot be looked up because the store failed is
+/// answered 503, which WeCom retries, never refused as a receive-id
+/// mismatch (−40005), which it does not.
+#[tokio::test]
+async fn a_store_error_on_the_data_url_is_a_503_not_a_refusal() {
+    let app = Application::builder(common::config("http://127.0.0.1:9"))
+        .store(common::scripted_store::ScriptedStore::broken(Arc::new(wecom_openwork::clock::SystemClock)))
+        .build()
+        .expect("valid");
+    let event = format!(
+        "<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_contact]]></Event><ChangeType><![CDATA[create_party]]></ChangeType><Id>2</Id></xml>",
+        now_timestamp()
+    );
+    let (query, body) = push(&event, CORP, "data");
+    let url = wecom_openwork::server::CallbackUrl::Data(SUITE.into());
+    let response = app.server().serve(&url, "POST", &query, body.as_bytes()).await;
+    assert_eq!(response.status, 503, "{}", response.body);
+}

@@ -5,6 +5,7 @@
 
 pub mod http;
 pub mod pages;
+pub mod scripted_store;
 
 use std::sync::Arc;
 

@@ -78,6 +78,8 @@ pub struct Plan {
     pub steps: Vec<Planned>,
     /// How long the schedule runs before the world settles.
     pub minutes: u64,
+    /// WeCom's rate limit pauses a call (120 s) past the exchange lease (60 s).
+    pub long_rate_limit_pause: bool,
 }
 
 impl fmt::Display for Plan {
@@ -124,14 +126,18 @@ impl Plan {
             let mut at = rng.between(5_000, 600_000);
             let mut authorized = true;
             let mut after_lifecycle = true;
+            let mut previous_tie = false;
             steps.push(Planned {
                 at_ms: at,
                 step: Step::Install { corp: corp.clone(), redirect: rng.chance(0.5) },
                 tie: false,
             });
             for _ in 0..rng.between(0, 5) {
-                // A tie shares the second of the lifecycle push just before.
-                let tie = rng.chance(0.2) && after_lifecycle;
+                // A tie shares the second of the lifecycle push just before
+                // (at most two actions in one second: a third, such as a
+                // second cancel, would repeat a message byte for byte, which
+                // is WeCom's retry).
+                let tie = rng.chance(0.2) && after_lifecycle && !previous_tie;
                 at += if tie { 0 } else { rng.between(30_000, 600_000) };
                 if at >= end - 60_000 {
                     break;
@@ -159,6 +165,7 @@ impl Plan {
                 };
                 after_lifecycle = !matches!(step, Step::Data { .. });
                 let tie = tie && after_lifecycle;
+                previous_tie = tie;
                 steps.push(Planned { at_ms: at, step, tie });
             }
         }
@@ -196,7 +203,8 @@ impl Plan {
             }
         }
         steps.sort_by_key(|p| p.at_ms);
-        Plan { seed, instances, faults, skews, steps, minutes }
+        let long_rate_limit_pause = rng.chance(0.5);
+        Plan { seed, instances, faults, skews, steps, minutes, long_rate_limit_pause }
     }
 }
 
@@ -211,7 +219,7 @@ fn corp_of(step: &Step) -> Option<&str> {
     }
 }
 
-fn command(info_type: &str, second: u64, extra: &str) -> String {
+pub fn command(info_type: &str, second: u64, extra: &str) -> String {
     format!(
         "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><InfoType><![CDATA[{info_type}]]></InfoType><TimeStamp>{second}</TimeStamp>{extra}</xml>"
     )
@@ -252,6 +260,9 @@ pub fn data_messages(
 /// Runs the schedule on `world`, then lets it settle with the faults off
 /// until every push, exchange and hook is through.
 pub async fn run(world: &Arc<World>, plan: &Plan) {
+    if plan.long_rate_limit_pause {
+        world.tweak_config(|config| config.http.rate_limit_pause = 120.0);
+    }
     for instance in 0..plan.instances {
         world.start_instance(instance).await;
     }

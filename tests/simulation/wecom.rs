@@ -94,6 +94,8 @@ pub enum WeComFate {
     ActThenHang,
     /// The connection is refused: nothing reaches WeCom.
     Refused,
+    /// No answer ever (WeCom does not act).
+    Hang,
     /// The instance is dead.
     Frozen,
 }
@@ -129,6 +131,19 @@ impl WeCom {
         }
         self.code_changes.push((corp.to_owned(), now_ms));
         self.authorize(corp, second, now_ms)
+    }
+
+    /// An install whose code was exchanged elsewhere (by an ISV system
+    /// before this one): the permanent code it holds.
+    pub fn installed_elsewhere(&mut self, corp: &str, second: u64, now_ms: u64) -> String {
+        let auth_code = self.authorize(corp, second, now_ms);
+        let code = self.codes.get_mut(&auth_code).expect("just issued");
+        code.used = true;
+        let permanent = code.permanent_code.clone();
+        if let Some(c) = self.corps.get_mut(corp) {
+            c.current_code = Some(permanent.clone());
+        }
+        permanent
     }
 
     fn authorize(&mut self, corp: &str, second: u64, now_ms: u64) -> String {
@@ -301,7 +316,7 @@ impl Transport for SimTransport {
             tokio::time::sleep(std::time::Duration::from_millis(world.latency_ms())).await;
             let fate = world.wecom_fate(instance, incarnation, &path);
             match fate {
-                WeComFate::Frozen => std::future::pending().await,
+                WeComFate::Frozen | WeComFate::Hang => std::future::pending().await,
                 WeComFate::Refused => Err(TransportError::before_sending("connection refused")),
                 WeComFate::Status(status) => Ok(reply(status, &json!({"error": "bad gateway"}))),
                 WeComFate::Errcode(code) => Ok(reply(200, &error(code, "simulated"))),

@@ -115,6 +115,8 @@ pub struct Ledger {
     /// (corp, at ms) of every `on_cancelled`.
     pub cancelled: Vec<(String, u64)>,
     pub pushes: Vec<PushRecord>,
+    /// The auth codes an install redirect brought to an instance.
+    pub redirected: Vec<String>,
 }
 
 /// One running incarnation of an instance.
@@ -136,7 +138,16 @@ pub struct Slot {
     pub crash_after_ops: Option<u64>,
 }
 
+/// A fate forced on the next requests to WeCom (scenarios).
+struct Forced {
+    instance: Option<usize>,
+    path_suffix: &'static str,
+    fate: WeComFate,
+    times: usize,
+}
+
 struct State {
+    forced: Vec<Forced>,
     faults: Faults,
     injected: Injected,
     instances: Vec<Slot>,
@@ -147,6 +158,8 @@ struct State {
 }
 
 pub struct World {
+    /// Changes a scenario makes to the instances' configuration.
+    tweak: Mutex<Option<fn(&mut Config)>>,
     pub seed: u64,
     pub base: SystemTime,
     pub start: tokio::time::Instant,
@@ -186,6 +199,7 @@ impl World {
             })
             .collect();
         Arc::new(World {
+            tweak: Mutex::new(None),
             seed,
             base,
             start,
@@ -193,6 +207,7 @@ impl World {
             wecom: Mutex::new(WeCom::default()),
             store,
             state: Mutex::new(State {
+                forced: Vec::new(),
                 faults,
                 injected: Injected::default(),
                 instances: slots,
@@ -278,6 +293,18 @@ impl World {
         }
     }
 
+    /// The next `times` requests of `instance` (any when `None`) whose path
+    /// ends with `path_suffix` meet `fate`.
+    pub fn force_wecom(
+        &self,
+        instance: Option<usize>,
+        path_suffix: &'static str,
+        fate: WeComFate,
+        times: usize,
+    ) {
+        lock(&self.state).forced.push(Forced { instance, path_suffix, fate, times });
+    }
+
     pub fn set_outage(&self, until_ms: u64) {
         lock(&self.state).faults.outage_until_ms = until_ms;
         self.trace(format!("the store is down until {:.3}s", until_ms as f64 / 1000.0));
@@ -346,6 +373,17 @@ impl World {
             let mut rng = lock(&self.rng);
             let mut guard = lock(&self.state);
             let state = &mut *guard;
+            let forced = state.forced.iter_mut().find(|f| {
+                f.times > 0 && path.ends_with(f.path_suffix) && f.instance.is_none_or(|i| i == instance)
+            });
+            if let Some(forced) = forced {
+                forced.times -= 1;
+                let fate = forced.fate;
+                drop(guard);
+                drop(rng);
+                self.trace(format!("inst {instance}: forced {fate:?} on {path}"));
+                return fate;
+            }
             let f = &state.faults;
             if !f.enabled {
                 return WeComFate::Answer;
@@ -430,7 +468,15 @@ impl World {
             jitter: 0.0,
             ..RetryConfig::default()
         });
+        if let Some(tweak) = *lock(&self.tweak) {
+            tweak(&mut config);
+        }
         config
+    }
+
+    /// Instances started from now on get `tweak`'s configuration.
+    pub fn tweak_config(&self, tweak: fn(&mut Config)) {
+        *lock(&self.tweak) = Some(tweak);
     }
 
     /// Starts (or restarts) `instance` from the store, and resumes.
@@ -699,6 +745,18 @@ impl World {
         message: String,
         corp: Option<String>,
     ) -> bool {
+        self.push_to(None, url, kind, message, corp).await
+    }
+
+    /// [`World::push`], its first attempt to `target` when it is up.
+    pub async fn push_to(
+        self: &Arc<Self>,
+        target: Option<usize>,
+        url: CallbackUrl,
+        kind: &str,
+        message: String,
+        corp: Option<String>,
+    ) -> bool {
         let index = {
             let mut state = lock(&self.state);
             state.ledger.pushes.push(PushRecord {
@@ -712,7 +770,12 @@ impl World {
         for attempt in 0..PUSH_ATTEMPTS {
             let delay = self.rng(|r| r.between(10, 1500));
             tokio::time::sleep(Duration::from_millis(delay)).await;
-            let live = self.live_instances();
+            let mut live = self.live_instances();
+            if attempt == 0 {
+                if let Some(target) = target {
+                    live.retain(|(i, _)| *i == target);
+                }
+            }
             let Some(&(instance, incarnation)) = self.rng(|r| r.pick(&live).copied()).as_ref() else {
                 self.trace(format!("push #{index} {kind}: no instance up"));
                 tokio::time::sleep(PUSH_TIMEOUT).await;
@@ -796,7 +859,14 @@ impl World {
     /// `complete_install`, with a state its own link signed.
     pub async fn redirect(self: &Arc<Self>, auth_code: String) {
         let live = self.live_instances();
-        let Some(&(instance, incarnation)) = self.rng(|r| r.pick(&live).copied()).as_ref() else { return };
+        if let Some(&(instance, _)) = self.rng(|r| r.pick(&live).copied()).as_ref() {
+            self.redirect_to(instance, auth_code).await;
+        }
+    }
+
+    /// The install redirect reaching `instance`.
+    pub async fn redirect_to(self: &Arc<Self>, instance: usize, auth_code: String) {
+        let Some(incarnation) = self.app_of(instance).map(|(_, _, inc)| inc) else { return };
         let Some((app, server, _)) = self.app_of(instance) else { return };
         let link = match app.suite(SUITE).install_url("PREAUTH", "https://isv.sim/installed", Some("sim")) {
             Ok(link) => link,
@@ -811,6 +881,10 @@ impl World {
         self.spawn_request(instance, incarnation, async move {
             let Ok(redirect) = InstallRedirect::from_query(&query) else { return };
             let result = server.complete_install(SUITE, &redirect).await;
+            // Journaled: the redirect brought the code to the ISV.
+            if matches!(result, Ok(_) | Err(wecom_openwork::Error::InstallIncomplete { .. })) {
+                lock(&world.state).ledger.redirected.push(redirect.auth_code.clone());
+            }
             match result {
                 Ok(a) => {
                     world.trace(format!("inst {instance}: redirect completed {}", a.authorization.corp_id))
@@ -832,12 +906,87 @@ impl World {
             let Ok(authorizations) = app.authorizations().await else { return };
             for a in authorizations {
                 let corp = app.corp(a.suite_id.clone(), a.corp_id.clone());
+                let current = |world: &World| {
+                    let wecom = world.wecom.lock().expect("wecom");
+                    wecom.corps.get(a.corp_id.as_str()).and_then(|c| c.current_code.clone())
+                };
+                // WeCom accepts the stored code before the call and after it.
+                let valid_before = current(&world).as_deref() == Some(a.permanent_code.expose());
                 let token = corp.access_token().get_token().await.map(|_| ());
                 let ticket = corp.jsapi().ticket().await.map(|_| ());
                 if let (Err(e), _) | (_, Err(e)) = (&token, &ticket) {
                     world.trace(format!("inst {instance}: workload {}: {e}", a.corp_id));
+                    let valid_after = current(&world).as_deref() == Some(a.permanent_code.expose());
+                    if matches!(e, wecom_openwork::Error::AuthorizationGone { .. })
+                        && valid_before
+                        && valid_after
+                    {
+                        world.violation(format!(
+                            "inst {instance}: corp {} refused as gone although WeCom accepts its stored code",
+                            a.corp_id
+                        ));
+                    }
                 }
             }
         });
+    }
+}
+
+/// Writes the SDK's own log lines (INFO and above) into `world`'s trace,
+/// on this thread, until the guard is dropped.
+pub fn capture_logs(world: &Arc<World>) -> tracing::subscriber::DefaultGuard {
+    let world = Arc::downgrade(world);
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .event_format(EventOnly)
+        .with_writer(move || LogLine { world: world.clone(), line: Vec::new() })
+        .finish();
+    tracing::subscriber::set_default(subscriber)
+}
+
+/// A log line as its level, message and fields, without the spans around
+/// it (which tests running in parallel would make differ from run to run).
+struct EventOnly;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for EventOnly
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        write!(writer, "{} ", event.metadata().level())?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+/// One formatted log line on its way into the trace.
+struct LogLine {
+    world: std::sync::Weak<World>,
+    line: Vec<u8>,
+}
+
+impl std::io::Write for LogLine {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.line.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        if let Some(world) = self.world.upgrade() {
+            let text = String::from_utf8_lossy(&self.line);
+            world.trace(format!("  sdk: {}", text.trim_end()));
+        }
     }
 }
