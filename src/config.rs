@@ -45,6 +45,78 @@ pub struct Config {
     /// unless set.
     #[serde(default)]
     pub browser: BrowserConfig,
+    /// The callback server's own HTTP listener (`wecom-openwork serve`,
+    /// `CallbackServer::listen`): its timeouts and limits.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// What `wecom-openwork` logs. The library logs through `tracing` and
+    /// installs no subscriber of its own.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// The callback listener's limits. Each bounds what one slow or hostile
+/// client can hold: a connection that sends half a header, a body that
+/// never ends, a request that never gets its answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Seconds a connection may take to send a request's headers (also
+    /// while idle between requests). Default 10.
+    pub header_timeout: f64,
+    /// Seconds a request may take to send its body. Default 10.
+    pub body_timeout: f64,
+    /// Seconds from a request's headers to its answer; past it the request
+    /// gets 503, which WeCom retries. Default 30.
+    pub request_timeout: f64,
+    /// Connections served at once; more wait in the kernel's queue until one
+    /// ends. Default 1024.
+    pub max_connections: usize,
+    /// Seconds the first SIGTERM (or Ctrl-C) waits for requests in flight
+    /// and background work; what is left then resumes from the store (the
+    /// sweep, or the next start). A second signal exits at once. Default 30.
+    pub drain: f64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            header_timeout: 10.0,
+            body_timeout: 10.0,
+            request_timeout: 30.0,
+            max_connections: 1024,
+            drain: 30.0,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// A field's seconds as a duration.
+    pub fn seconds(value: f64) -> Duration {
+        Duration::from_secs_f64(value.clamp(0.0, 86_400.0))
+    }
+}
+
+/// How `wecom-openwork` logs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A `tracing` filter (`info`, `wecom_openwork=debug,info`); `RUST_LOG`
+    /// wins when set. Default `info`.
+    pub level: Option<String>,
+    /// `text` (the default) or `json`, one object per line; the command
+    /// line's `--log-format` wins.
+    pub format: Option<LogFormat>,
+}
+
+/// The shape of log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Where users' browsers are sent: `[browser] base = "http://127.0.0.1:8080"`
@@ -337,6 +409,21 @@ pub enum StoreKind {
     Redis(String),
 }
 
+impl std::fmt::Display for StoreKind {
+    /// Where the store is, as an operator needs to see it: an SQLite file by
+    /// its absolute path, a Redis URL without its password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreKind::Memory => f.write_str("memory: (nothing survives the process)"),
+            StoreKind::Sqlite(path) => {
+                let absolute = std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.clone());
+                write!(f, "sqlite://{}", absolute.display())
+            }
+            StoreKind::Redis(url) => f.write_str(&redact_userinfo(url)),
+        }
+    }
+}
+
 impl std::fmt::Debug for StoreKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -451,6 +538,25 @@ impl Config {
             return Err(Error::Config("store.key_prefix: must not contain `{` or `}`".into()));
         }
         self.browser.urls()?;
+        let server = &self.server;
+        for (field, value) in [
+            ("server.header_timeout", server.header_timeout),
+            ("server.body_timeout", server.body_timeout),
+            ("server.request_timeout", server.request_timeout),
+            ("server.drain", server.drain),
+        ] {
+            if !(value.is_finite() && value > 0.0 && value <= 3600.0) {
+                return Err(Error::Config(format!(
+                    "{field}: must be between 0 and 3600 seconds, got {value}"
+                )));
+            }
+        }
+        if !(1..=1_000_000).contains(&server.max_connections) {
+            return Err(Error::Config(format!(
+                "server.max_connections: must be between 1 and 1000000, got {}",
+                server.max_connections
+            )));
+        }
         Ok(())
     }
 

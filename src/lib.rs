@@ -53,6 +53,7 @@ mod error;
 mod future;
 mod http;
 mod ids;
+pub mod metrics;
 mod secret;
 pub mod store;
 mod tasks;

@@ -168,7 +168,7 @@ fn crypto_jsapi_signature_matches_the_official_sample() {
 fn the_emulator_command_serves_until_stopped() {
     use std::io::{BufRead, BufReader, Read, Write};
     let mut child = Command::new(env!("CARGO_BIN_EXE_wecom-openwork"))
-        .args(["emulator", "--port", "0"])
+        .args(["emulator", "--port", "0", "--manual-clock"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
@@ -218,7 +218,7 @@ impl CallWorld {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
         let mut command = Command::new(env!("CARGO_BIN_EXE_wecom-openwork"));
-        command.args(["emulator", "--port", "0"]).stderr(std::process::Stdio::null());
+        command.args(["emulator", "--port", "0", "--manual-clock"]).stderr(std::process::Stdio::null());
         let emulator = child::Running::start(command, Duration::from_secs(60));
         let line = emulator.line_with("emulator listening on");
         let base = line.trim().rsplit(' ').next().expect("address").to_owned();
@@ -571,7 +571,7 @@ fn a_config_file_that_does_not_parse_is_reported_without_its_secrets() {
         let config = path.to_str().expect("UTF-8 path");
         for args in [
             &["authorizations", "list", "--config", config][..],
-            &["emulator", "--port", "0", "--config", config],
+            &["emulator", "--port", "0", "--manual-clock", "--config", config],
         ] {
             let out = run(args);
             assert!(!out.status.success(), "{args:?}");

@@ -110,6 +110,7 @@ async fn serve_survives_sigkill_and_authorizations_shows_it() {
     let (emulator_config, app_config) = write_configs(&dir, emulator_port, serve_port);
     let emulator = start(&[
         "emulator",
+        "--manual-clock",
         "--port",
         &emulator_port.to_string(),
         "--config",
@@ -207,6 +208,7 @@ async fn serve_on_redis_finishes_an_exchange_after_an_outage_without_a_restart()
     let (emulator_config, app_config) = write_configs_with(&dir, emulator_port, serve_port, &redis.url());
     let emulator = start(&[
         "emulator",
+        "--manual-clock",
         "--port",
         &emulator_port.to_string(),
         "--config",

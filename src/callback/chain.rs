@@ -29,6 +29,7 @@ impl fmt::Debug for Next {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Chain {
     pub(crate) middleware: Vec<Arc<MiddlewareFn>>,
     pub(crate) handlers: BTreeMap<String, Arc<HandlerFn>>,

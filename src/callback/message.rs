@@ -23,6 +23,15 @@ pub enum CallbackUrl {
 }
 
 impl CallbackUrl {
+    /// `system`, `command` or `data`: what metrics and logs name it by.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallbackUrl::System => "system",
+            CallbackUrl::Command(_) => "command",
+            CallbackUrl::Data(_) => "data",
+        }
+    }
+
     pub(crate) fn suite(&self) -> Option<&SuiteId> {
         match self {
             CallbackUrl::System => None,
@@ -93,10 +102,5 @@ pub struct CallbackResponse {
 impl CallbackResponse {
     pub(crate) fn text(status: u16, body: impl Into<String>) -> Self {
         CallbackResponse { status, content_type: "text/plain; charset=utf-8", body: body.into() }
-    }
-
-    pub(crate) fn refused(status: u16, what: &str) -> Self {
-        tracing::warn!(status, reason = what, "callback refused");
-        CallbackResponse::text(status, what)
     }
 }

@@ -36,13 +36,17 @@ mod chain;
 pub mod events;
 mod install;
 mod lifecycle;
+#[cfg(feature = "axum")]
+mod listener;
 mod message;
 mod replay;
 
 use builtins::{authorization_event, store_suite_ticket};
-use chain::{boxed, Chain, HandlerFn, MiddlewareFn};
+use chain::{boxed, Chain, MiddlewareFn};
 pub use chain::{HandlerError, HandlerResult, Next};
 pub use install::{InstallRedirect, Installed};
+#[cfg(feature = "axum")]
+pub use listener::{MetricsText, Stopped};
 pub use message::{Callback, CallbackResponse, CallbackUrl, Reply};
 pub use replay::{Admission, Claim, PushId, ReplayWindow, DEFAULT_MAX_REPLAY_ENTRIES};
 
@@ -80,8 +84,10 @@ pub const DEFAULT_REPLAY_WINDOW: Duration = Duration::from_secs(300);
 #[derive(Clone)]
 pub struct CallbackServer {
     app: Application,
-    middleware: Vec<Arc<MiddlewareFn>>,
-    handlers: BTreeMap<String, Arc<HandlerFn>>,
+    /// Middleware and handlers, built once (not per push).
+    chain: Arc<Chain>,
+    /// Each URL's crypt, made once from the configuration.
+    crypts: Arc<Crypts>,
     max_body: usize,
     timestamp_window: Option<Duration>,
     replay: Option<Arc<ReplayWindow>>,
@@ -92,8 +98,8 @@ pub struct CallbackServer {
 impl fmt::Debug for CallbackServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallbackServer")
-            .field("middleware", &self.middleware.len())
-            .field("handlers", &self.handlers.keys().collect::<Vec<_>>())
+            .field("middleware", &self.chain.middleware.len())
+            .field("handlers", &self.chain.handlers.keys().collect::<Vec<_>>())
             .field("max_body", &self.max_body)
             .field("timestamp_window", &self.timestamp_window)
             .finish_non_exhaustive()
@@ -103,20 +109,22 @@ impl fmt::Debug for CallbackServer {
 impl CallbackServer {
     pub(crate) fn new(app: Application) -> Self {
         let lifecycle = Lifecycle::of(&app);
+        let crypts = Arc::new(Crypts::of(app.config()));
         let mut server = CallbackServer {
             app,
-            middleware: Vec::new(),
-            handlers: BTreeMap::new(),
+            chain: Arc::new(Chain { middleware: Vec::new(), handlers: BTreeMap::new() }),
+            crypts,
             max_body: DEFAULT_MAX_BODY,
             timestamp_window: Some(DEFAULT_TIMESTAMP_WINDOW),
             replay: Some(Arc::new(ReplayWindow::new(DEFAULT_REPLAY_WINDOW, DEFAULT_MAX_REPLAY_ENTRIES))),
             check_data_receive_id: true,
             lifecycle: lifecycle.clone(),
         };
-        server.handlers.insert("suite_ticket".into(), boxed(store_suite_ticket));
+        let chain = Arc::make_mut(&mut server.chain);
+        chain.handlers.insert("suite_ticket".into(), boxed(store_suite_ticket));
         for kind in ["create_auth", "reset_permanent_code", "cancel_auth", "change_auth"] {
             let lifecycle = lifecycle.clone();
-            server
+            chain
                 .handlers
                 .insert(kind.into(), boxed(move |callback| authorization_event(callback, lifecycle.clone())));
         }
@@ -204,7 +212,9 @@ impl CallbackServer {
         F: Fn(Callback, Next) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = HandlerResult> + Send + 'static,
     {
-        self.middleware.push(Arc::new(move |callback, next| Box::pin(middleware(callback, next))));
+        let middleware: Arc<MiddlewareFn> =
+            Arc::new(move |callback, next| Box::pin(middleware(callback, next)));
+        Arc::make_mut(&mut self.chain).middleware.push(middleware);
         self
     }
 
@@ -242,7 +252,7 @@ impl CallbackServer {
         F: Fn(Callback) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = HandlerResult> + Send + 'static,
     {
-        self.handlers.insert(kind.to_owned(), boxed(handler));
+        Arc::make_mut(&mut self.chain).handlers.insert(kind.to_owned(), boxed(handler));
         self
     }
 
@@ -298,19 +308,14 @@ impl CallbackServer {
     }
 
     /// The crypt of a URL and the receive ids it accepts without a lookup.
-    fn crypt_for(&self, url: &CallbackUrl) -> Result<MsgCrypt, CallbackResponse> {
-        let config = self.app.config();
-        let provider = config.corp_id.as_str();
-        let crypt = match url {
-            CallbackUrl::System => MsgCrypt::new(config.token.expose(), config.aes_key.expose(), provider),
+    fn crypt_for(&self, url: &CallbackUrl) -> Result<&MsgCrypt, Refusal> {
+        let made = match url {
+            CallbackUrl::System => &self.crypts.system,
             CallbackUrl::Command(suite_id) | CallbackUrl::Data(suite_id) => {
-                let suite =
-                    config.suite(suite_id).ok_or_else(|| CallbackResponse::refused(404, "unknown suite"))?;
-                MsgCrypt::new(suite.token.expose(), suite.aes_key.expose(), suite_id.as_str())
-                    .map(|c| c.allow_receive_ids([provider]))
+                self.crypts.suites.get(suite_id).ok_or(Refusal::Http(404, "unknown suite"))?
             }
         };
-        crypt.map_err(|e| CallbackResponse::refused(500, &format!("misconfigured callback key: {e}")))
+        made.as_ref().map_err(|_| Refusal::Http(500, "misconfigured callback key"))
     }
 
     /// Whether `receive_id` may send to `url`; the store's error when it
@@ -337,45 +342,63 @@ impl CallbackServer {
     }
 
     /// Handles one request: `method` (`GET` to verify the URL, `POST` for a
-    /// push), the raw query string and the body.
+    /// push), the raw query string and the body. Every request is counted
+    /// (see [`crate::metrics`]); a refused one is logged at WARN with why
+    /// and which URL, never its body.
     pub async fn serve(&self, url: &CallbackUrl, method: &str, query: &str, body: &[u8]) -> CallbackResponse {
+        let started = std::time::Instant::now();
+        let (response, kind, outcome) = match self.answer(url, method, query, body).await {
+            Ok(handled) => handled,
+            Err(refusal) => {
+                let (response, outcome) = refusal.answer(url);
+                (response, "unknown", outcome)
+            }
+        };
+        crate::metrics::push(url.kind(), kind, outcome, started.elapsed());
+        response
+    }
+
+    /// [`CallbackServer::serve`]'s work: the answer, the event's kind and the
+    /// outcome; or why the request was refused.
+    async fn answer(
+        &self,
+        url: &CallbackUrl,
+        method: &str,
+        query: &str,
+        body: &[u8],
+    ) -> Result<(CallbackResponse, &'static str, &'static str), Refusal> {
         if body.len() > self.max_body {
-            return CallbackResponse::refused(413, "body too large");
+            return Err(Refusal::Http(413, "body too large"));
         }
-        let params: BTreeMap<String, String> = crate::urls::parse_query(query).into_iter().collect();
-        let param = |name: &str| params.get(name).map(String::as_str);
+        let params = crate::urls::parse_query(query);
+        let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         let (Some(signature), Some(timestamp), Some(nonce)) =
             (param("msg_signature"), param("timestamp"), param("nonce"))
         else {
-            return CallbackResponse::refused(400, "msg_signature, timestamp and nonce are required");
+            return Err(Refusal::Http(400, "msg_signature, timestamp and nonce are required"));
         };
         if let (Some(window), "POST") = (self.timestamp_window, method) {
             let now = self.app.clock().now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
             let fresh = timestamp.parse::<u64>().is_ok_and(|ts| now.abs_diff(ts) <= window.as_secs());
             if !fresh {
-                return CallbackResponse::refused(403, "timestamp outside the accepted window");
+                return Err(Refusal::Http(403, "timestamp outside the accepted window"));
             }
         }
-        let crypt = match self.crypt_for(url) {
-            Ok(crypt) => crypt,
-            Err(response) => return response,
-        };
+        let crypt = self.crypt_for(url)?;
         match method {
             "GET" => {
-                let Some(echostr) = param("echostr") else {
-                    return CallbackResponse::refused(400, "echostr is required");
-                };
-                match crypt.open_any(signature, timestamp, nonce, echostr) {
-                    Ok(opened) => match self.receive_id_allowed(url, &opened.receive_id, true).await {
-                        Ok(true) => CallbackResponse::text(200, opened.message),
-                        Ok(false) => crypto_refused(&CryptoError::ValidateReceiveId { got: String::new() }),
-                        Err(e) => store_unavailable(&e),
-                    },
-                    Err(e) => crypto_refused(&e),
+                let echostr = param("echostr").ok_or(Refusal::Http(400, "echostr is required"))?;
+                let opened = crypt.open_any(signature, timestamp, nonce, echostr).map_err(Refusal::Crypto)?;
+                match self.receive_id_allowed(url, &opened.receive_id, true).await {
+                    Ok(true) => Ok((CallbackResponse::text(200, opened.message), "verify_url", "verified")),
+                    Ok(false) => {
+                        Err(Refusal::Crypto(CryptoError::ValidateReceiveId { got: opened.receive_id }))
+                    }
+                    Err(e) => Err(Refusal::Store(e)),
                 }
             }
-            "POST" => self.push(url, &crypt, signature, timestamp, nonce, body).await,
-            _ => CallbackResponse::refused(405, "GET or POST"),
+            "POST" => self.push(url, crypt, signature, timestamp, nonce, body).await,
+            _ => Err(Refusal::Http(405, "GET or POST")),
         }
     }
 
@@ -387,85 +410,137 @@ impl CallbackServer {
         timestamp: &str,
         nonce: &str,
         body: &[u8],
-    ) -> CallbackResponse {
+    ) -> Result<(CallbackResponse, &'static str, &'static str), Refusal> {
         // The signature is checked before the body is read past its ciphertext.
-        let envelope = match crypt.open_body_any(signature, timestamp, nonce, body) {
-            Ok(envelope) => envelope,
-            Err(e) => return crypto_refused(&e),
-        };
+        let envelope = crypt.open_body_any(signature, timestamp, nonce, body).map_err(Refusal::Crypto)?;
         let opened = envelope.opened;
         match self.receive_id_allowed(url, &opened.receive_id, false).await {
             Ok(true) => {}
-            Ok(false) => return crypto_refused(&CryptoError::ValidateReceiveId { got: opened.receive_id }),
-            Err(e) => return store_unavailable(&e),
+            Ok(false) => {
+                return Err(Refusal::Crypto(CryptoError::ValidateReceiveId { got: opened.receive_id }))
+            }
+            Err(e) => return Err(Refusal::Store(e)),
         }
-        let fields = match fields_of(&opened.message) {
-            Ok(fields) => fields,
-            Err(e) => return crypto_refused(&e),
-        };
+        let fields = fields_of(&opened.message).map_err(Refusal::Crypto)?;
+        let event = Event::from_fields(fields.clone());
+        let kind = event.kind();
         let id = PushId::of(url, &opened.receive_id, &opened.message);
         let claim = match &self.replay {
             Some(replay) => match replay.begin(id, self.app.clock().now()).await {
                 Admission::Handled => {
-                    tracing::info!("a push handled already (WeCom's retry, or a replay) acknowledged without handling it again");
-                    return CallbackResponse::text(200, "success");
+                    tracing::debug!(kind, url = ?url, "a push handled already (WeCom's retry, or a replay) acknowledged without handling it again");
+                    crate::metrics::replay_hit(url.kind());
+                    return Ok((CallbackResponse::text(200, "success"), kind, "replayed"));
                 }
                 Admission::Run(claim) => Some(claim),
             },
             None => None,
         };
         let callback = Callback {
-            event: Event::from_fields(fields.clone()),
+            event,
             fields,
             url: url.clone(),
             receive_id: opened.receive_id.clone(),
             message: opened.message,
             app: self.app.clone(),
         };
-        let span = tracing::info_span!("wecom.callback", kind = callback.event.kind(), url = ?url);
-        let chain = Arc::new(Chain { middleware: self.middleware.clone(), handlers: self.handlers.clone() });
-        let result = tracing::Instrument::instrument(Next { chain, index: 0 }.run(callback), span).await;
+        let next = Next { chain: self.chain.clone(), index: 0 };
+        let result = next.run(callback).await;
         if let (Some(claim), Ok(_)) = (claim, &result) {
             claim.done(self.app.clock().now());
         }
         match result {
-            Ok(Reply::Success) => CallbackResponse::text(200, "success"),
+            Ok(Reply::Success) => Ok((CallbackResponse::text(200, "success"), kind, "success")),
             Ok(Reply::Message(message)) => {
                 let reply_crypt = crypt.clone().with_receive_id(&opened.receive_id);
-                match reply_crypt.encrypt(&message, timestamp, nonce) {
-                    Ok(sealed) => match envelope.format {
-                        EnvelopeFormat::Xml => CallbackResponse {
-                            status: 200,
-                            content_type: "application/xml; charset=utf-8",
-                            body: reply_xml(&sealed, timestamp, nonce),
-                        },
-                        EnvelopeFormat::Json => CallbackResponse {
-                            status: 200,
-                            content_type: "application/json; charset=utf-8",
-                            body: reply_json(&sealed, timestamp, nonce),
-                        },
+                let sealed = reply_crypt.encrypt(&message, timestamp, nonce).map_err(Refusal::Crypto)?;
+                let response = match envelope.format {
+                    EnvelopeFormat::Xml => CallbackResponse {
+                        status: 200,
+                        content_type: "application/xml; charset=utf-8",
+                        body: reply_xml(&sealed, timestamp, nonce),
                     },
-                    Err(e) => crypto_refused(&e),
-                }
+                    EnvelopeFormat::Json => CallbackResponse {
+                        status: 200,
+                        content_type: "application/json; charset=utf-8",
+                        body: reply_json(&sealed, timestamp, nonce),
+                    },
+                };
+                Ok((response, kind, "reply"))
             }
             Err(e) => {
-                tracing::error!(error = %e, "callback handler failed; WeCom will retry");
-                CallbackResponse::text(500, "handler failed")
+                tracing::error!(kind, url = ?url, error = %e, "callback handler failed; WeCom will retry");
+                Ok((CallbackResponse::text(500, "handler failed"), kind, "handler_failed"))
             }
         }
     }
 }
 
-/// A push that cannot be checked now because the store failed: a 503, so
-/// WeCom retries it, never a refusal it would not retry.
-fn store_unavailable(error: &crate::Error) -> CallbackResponse {
-    tracing::error!(error = %error, "the store failed while checking a push; answered 503 so that WeCom retries");
-    CallbackResponse::text(503, "store unavailable")
+/// Each callback URL's crypt, made from the configuration once.
+struct Crypts {
+    system: Result<MsgCrypt, CryptoError>,
+    suites: std::collections::HashMap<SuiteId, Result<MsgCrypt, CryptoError>>,
 }
 
-fn crypto_refused(error: &CryptoError) -> CallbackResponse {
-    tracing::warn!(code = error.code(), error = %error, "callback refused");
-    CallbackResponse::text(400, format!("{}", error.code()))
+impl Crypts {
+    fn of(config: &crate::Config) -> Crypts {
+        let provider = config.corp_id.as_str();
+        let system = MsgCrypt::new(config.token.expose(), config.aes_key.expose(), provider);
+        let suites = config
+            .suites
+            .iter()
+            .map(|suite| {
+                let crypt =
+                    MsgCrypt::new(suite.token.expose(), suite.aes_key.expose(), suite.suite_id.as_str())
+                        .map(|c| c.allow_receive_ids([provider]));
+                (suite.suite_id.clone(), crypt)
+            })
+            .collect();
+        Crypts { system, suites }
+    }
+}
+
+/// Why a request was not handled.
+enum Refusal {
+    /// An HTTP answer of ours: status and reason.
+    Http(u16, &'static str),
+    /// WeCom's crypto rules (signature, decryption, receive id, parsing).
+    Crypto(CryptoError),
+    /// The store could not tell whether the push may be taken.
+    Store(crate::Error),
+}
+
+impl Refusal {
+    /// The answer, logged (never the body), and the outcome to count.
+    fn answer(self, url: &CallbackUrl) -> (CallbackResponse, &'static str) {
+        match self {
+            Refusal::Http(status, reason) => {
+                tracing::warn!(status, reason, url = ?url, "callback refused");
+                let outcome = match status {
+                    403 => "refused_timestamp",
+                    404 => "refused_unknown_suite",
+                    413 => "refused_too_large",
+                    500 => "misconfigured",
+                    _ => "refused_request",
+                };
+                (CallbackResponse::text(status, reason), outcome)
+            }
+            Refusal::Crypto(error) => {
+                tracing::warn!(code = error.code(), error = %error, url = ?url, "callback refused");
+                let outcome = match error {
+                    CryptoError::ValidateSignature => "refused_signature",
+                    CryptoError::ValidateReceiveId { .. } => "refused_receive_id",
+                    _ => "refused_crypto",
+                };
+                (CallbackResponse::text(400, error.code().to_string()), outcome)
+            }
+            // A 503, so WeCom retries it: never a refusal it would not retry.
+            Refusal::Store(error) => {
+                tracing::error!(error = %error, url = ?url, "the store failed while checking a push; answered 503 so that WeCom retries");
+                (CallbackResponse::text(503, "store unavailable"), "store_unavailable")
+            }
+        }
+    }
 }
 
 impl Application {

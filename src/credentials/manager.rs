@@ -87,6 +87,20 @@ pub(crate) enum Credential {
     AgentTicket { suite_id: SuiteId, corp_id: CorpId },
 }
 
+impl Credential {
+    /// What kind of credential it is, for metrics (no ids).
+    fn kind(&self) -> &'static str {
+        match self {
+            Credential::Token(TokenScope::Provider) => "provider",
+            Credential::Token(TokenScope::Suite(_)) => "suite",
+            Credential::Token(TokenScope::Corp { .. }) => "corp",
+            Credential::Token(TokenScope::Downstream { .. }) => "downstream",
+            Credential::CorpTicket { .. } => "jsapi_ticket",
+            Credential::AgentTicket { .. } => "agent_ticket",
+        }
+    }
+}
+
 impl std::fmt::Display for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -482,7 +496,9 @@ impl TokenManager {
         // A token's life is counted from before it was asked for: never
         // longer than WeCom's, and a fetch that started earlier is older.
         let started = self.now_ms();
-        let (token, expires_in) = match self.fetch(scope).await {
+        let fetched = self.fetch(scope).await;
+        crate::metrics::token_fetch(scope.kind(), fetched.is_ok());
+        let (token, expires_in) = match fetched {
             Ok(fetched) => fetched,
             Err(error) => {
                 return match still_valid {

@@ -529,6 +529,9 @@ impl Client {
                     Ok(value) => return Ok(value),
                     Err(error) => error,
                 };
+                if let Error::Api { code, .. } = &error {
+                    crate::metrics::api_error(target.name.as_ref(), *code);
+                }
                 error.set_attempts(attempt);
                 if let (TokenUse::Scope(scope), Some(token)) = (tokens, token.as_ref()) {
                     if error.is_token_invalid() && !refetched {

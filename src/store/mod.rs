@@ -19,6 +19,7 @@
 //! Keys name a scope and never contain a secret (see [`keys`]).
 
 mod fencing;
+mod measured;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -32,6 +33,7 @@ use crate::future::BoxFuture;
 use crate::ids::{CorpId, SuiteId};
 
 pub(crate) use fencing::{renewing, replace_landed};
+pub(crate) use measured::Measured;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::{RedisOptions, RedisStore};

@@ -188,7 +188,7 @@ def main(binary):
         with open(path, "w") as f:
             json.dump(config, f)
         emulator = subprocess.Popen(
-            [binary, "emulator", "--port", "0", "--config", path], stdout=subprocess.PIPE, text=True
+            [binary, "emulator", "--port", "0", "--manual-clock", "--config", path], stdout=subprocess.PIPE, text=True
         )
         try:
             # "emulator listening on http://…", within 60 s (a hung start fails, never hangs).

@@ -7,6 +7,7 @@ mod config;
 mod crypto;
 mod emulator;
 mod listing;
+mod logs;
 mod serve;
 
 use std::process::ExitCode;
@@ -15,10 +16,12 @@ use clap::{Parser, Subcommand};
 
 use authorizations::{authorizations, AuthorizationsCommand};
 use call::{call, CallArgs, CALL_ABOUT};
+use config::{check, ConfigCommand};
 use crypto::{crypto, CryptoCommand};
 use emulator::run_emulator;
 use listing::{print_endpoints, print_openapi};
 use serve::serve;
+use wecom_openwork::config::LogFormat;
 
 /// Tools for WeCom third-party service providers, built on the wecom-openwork SDK.
 #[derive(Parser)]
@@ -51,9 +54,15 @@ enum Command {
         /// (TOML or JSON; see `wecom_openwork::emulator::EmulatorConfig`).
         #[arg(long)]
         config: Option<std::path::PathBuf>,
-        /// Let the clock follow the wall clock: a suite ticket is pushed at
-        /// start and every 10 minutes (as `realtime = true` in the config).
+        /// Keep the clock still until moved through the control API
+        /// (`POST /__emulator/clock/advance`), as tests want: by default it
+        /// follows the wall clock like WeCom (a suite ticket at start and
+        /// every 10 minutes, each push stamped with the time it is sent),
+        /// unless the config says `realtime = false`.
         #[arg(long)]
+        manual_clock: bool,
+        /// The wall clock (the default now; kept for older scripts).
+        #[arg(long, hide = true)]
         realtime: bool,
         /// Refuse calls that break the SDK's own rules (a token parameter of
         /// another kind, a token given twice) instead of recording them as
@@ -72,7 +81,20 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// The store's URL, over the configuration's `[store] url`
+        /// (`sqlite:///var/lib/isv/wecom.sqlite3`, `redis://host:6379/0`).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+        /// Log lines as `text` or `json` (one object per line), over the
+        /// configuration's `[log] format`; the level is `RUST_LOG`, else
+        /// `[log] level`, else `info`.
+        #[arg(long, value_name = "FORMAT", value_parser = parse_log_format)]
+        log_format: Option<LogFormat>,
     },
+    /// Check a configuration as `serve` would read it, and print what it
+    /// would use (secrets redacted). Exits 1 naming the first bad field.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// The authorizations in the configured store. Secrets are never printed.
     #[command(subcommand)]
     Authorizations(AuthorizationsCommand),
@@ -90,8 +112,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Openapi => print_openapi(),
-        Command::Emulator { port, config, realtime, strict } => {
-            match run_emulator(port, config, realtime, strict) {
+        Command::Emulator { port, config, manual_clock, realtime: _, strict } => {
+            match run_emulator(port, config, manual_clock, strict) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(message) => {
                     eprintln!("error: {message}");
@@ -99,7 +121,10 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { config, listen } => finish(serve(&config, listen)),
+        Command::Serve { config, listen, store, log_format } => {
+            finish(serve(&config, listen, store, log_format))
+        }
+        Command::Config(ConfigCommand::Check { config, store }) => finish(check(&config, store)),
         Command::Authorizations(command) => finish(authorizations(command)),
         Command::Call(args) => call(args),
         Command::Crypto(command) => match crypto(command) {
@@ -122,5 +147,13 @@ fn finish(result: Result<(), String>) -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn parse_log_format(text: &str) -> Result<LogFormat, String> {
+    match text {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(format!("`{other}`: text or json")),
     }
 }

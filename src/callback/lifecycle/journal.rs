@@ -52,6 +52,18 @@ pub(crate) enum Stage {
     },
 }
 
+impl Stage {
+    /// The stage's name, as stored and counted.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Stage::Pending => "pending",
+            Stage::Exchanged { .. } => "exchanged",
+            Stage::Done { .. } => "done",
+            Stage::Failed { .. } => "failed",
+        }
+    }
+}
+
 /// The journal of one auth code's exchange.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct PendingExchange {
@@ -164,7 +176,11 @@ fn record(app: &Application, pending: &PendingExchange, version: u64) -> Result<
 
 /// Writes a new journal unless one exists; answers whether it wrote it.
 pub(crate) async fn create(app: &Application, key: &str, pending: &PendingExchange) -> Result<bool, Error> {
-    replace_landed(app.store().as_ref(), key, None, &record(app, pending, 1)?).await
+    let written = replace_landed(app.store().as_ref(), key, None, &record(app, pending, 1)?).await?;
+    if written {
+        crate::metrics::journal_write(pending.stage.name());
+    }
+    Ok(written)
 }
 
 /// Writes `next` over `current` if nobody wrote the journal since it was
@@ -179,6 +195,9 @@ pub(crate) async fn advance(
     let version = current.version.saturating_add(1);
     let record = record(app, &next, version)?;
     let written = replace_landed(app.store().as_ref(), key, Some(current.version), &record).await?;
+    if written {
+        crate::metrics::journal_write(next.stage.name());
+    }
     Ok(written.then_some(Entry { pending: next, version }))
 }
 

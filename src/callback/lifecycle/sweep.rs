@@ -98,9 +98,12 @@ impl Lifecycle {
         let now = unix_ms(app.clock().now());
         let mut resumed = 0;
         let mut failed: BTreeMap<SuiteId, Vec<(u64, String, u64)>> = BTreeMap::new();
+        let mut by_stage: BTreeMap<&'static str, usize> =
+            ["pending", "exchanged", "done", "failed"].into_iter().map(|s| (s, 0)).collect();
         for key in app.store().record_keys(keys::PENDING_PREFIX).await? {
             let Some(entry) = journal::read(app, &key).await? else { continue };
             let pending = &entry.pending;
+            *by_stage.entry(pending.stage.name()).or_default() += 1;
             let age = Duration::from_millis(now.saturating_sub(pending.received_at));
             match &pending.stage {
                 Stage::Pending | Stage::Exchanged { .. } => {
@@ -120,6 +123,9 @@ impl Lifecycle {
                     entry.version,
                 )),
             }
+        }
+        for (stage, count) in by_stage {
+            crate::metrics::journals(stage, count);
         }
         for (_, mut journals) in failed {
             journals.sort();
