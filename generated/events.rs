@@ -2488,7 +2488,17 @@ impl Event {
     /// `MsgType` and `Event` (data callbacks), and decodes it. Never
     /// fails: what is not recognised is [`Event::Unknown`].
     pub fn from_fields(fields: ::serde_json::Map<String, ::serde_json::Value>) -> Event {
-        if let Some(info_type) = text(&fields, "InfoType") {
+        Event::decode_fields(fields)
+    }
+    /// [`Event::from_fields`], borrowing the fields: they are copied
+    /// only into an [`Event::Unknown`].
+    pub fn from_field_map(
+        fields: &::serde_json::Map<String, ::serde_json::Value>,
+    ) -> Event {
+        Event::decode_fields(fields)
+    }
+    fn decode_fields<F: FieldSource>(fields: F) -> Event {
+        if let Some(info_type) = text(fields.fields(), "InfoType") {
             return match info_type.as_str() {
                 "suite_ticket" => decode(fields, Event::SuiteTicket),
                 "create_auth" => decode(fields, Event::CreateAuth),
@@ -2496,7 +2506,10 @@ impl Event {
                 "cancel_auth" => decode(fields, Event::CancelAuth),
                 "reset_permanent_code" => decode(fields, Event::ResetPermanentCode),
                 "change_contact" => {
-                    match text(&fields, "ChangeType").as_deref().unwrap_or_default() {
+                    match text(fields.fields(), "ChangeType")
+                        .as_deref()
+                        .unwrap_or_default()
+                    {
                         "create_user" => {
                             decode(
                                 fields,
@@ -2541,13 +2554,16 @@ impl Event {
                         }
                         _ => {
                             Event::ChangeContact(
-                                ChangeContact::Unknown(RawEvent { fields }),
+                                ChangeContact::Unknown(fields.into_raw()),
                             )
                         }
                     }
                 }
                 "change_external_contact" => {
-                    match text(&fields, "ChangeType").as_deref().unwrap_or_default() {
+                    match text(fields.fields(), "ChangeType")
+                        .as_deref()
+                        .unwrap_or_default()
+                    {
                         "add_external_contact" => {
                             decode(
                                 fields,
@@ -2598,13 +2614,16 @@ impl Event {
                         }
                         _ => {
                             Event::ChangeExternalContact(
-                                ChangeExternalContact::Unknown(RawEvent { fields }),
+                                ChangeExternalContact::Unknown(fields.into_raw()),
                             )
                         }
                     }
                 }
                 "change_external_chat" => {
-                    match text(&fields, "ChangeType").as_deref().unwrap_or_default() {
+                    match text(fields.fields(), "ChangeType")
+                        .as_deref()
+                        .unwrap_or_default()
+                    {
                         "create" => {
                             decode(
                                 fields,
@@ -2627,13 +2646,16 @@ impl Event {
                         }
                         _ => {
                             Event::ChangeExternalChat(
-                                ChangeExternalChat::Unknown(RawEvent { fields }),
+                                ChangeExternalChat::Unknown(fields.into_raw()),
                             )
                         }
                     }
                 }
                 "change_external_tag" => {
-                    match text(&fields, "ChangeType").as_deref().unwrap_or_default() {
+                    match text(fields.fields(), "ChangeType")
+                        .as_deref()
+                        .unwrap_or_default()
+                    {
                         "create" => {
                             decode(
                                 fields,
@@ -2660,7 +2682,7 @@ impl Event {
                         }
                         _ => {
                             Event::ChangeExternalTag(
-                                ChangeExternalTag::Unknown(RawEvent { fields }),
+                                ChangeExternalTag::Unknown(fields.into_raw()),
                             )
                         }
                     }
@@ -2681,12 +2703,12 @@ impl Event {
                 "pay_for_app_success" => decode(fields, Event::PayForAppSuccess),
                 "refund" => decode(fields, Event::Refund),
                 "change_editon" => decode(fields, Event::ChangeEdition),
-                _ => Event::Unknown(RawEvent { fields }),
+                _ => Event::Unknown(fields.into_raw()),
             };
         }
-        match text(&fields, "MsgType").as_deref().unwrap_or_default() {
+        match text(fields.fields(), "MsgType").as_deref().unwrap_or_default() {
             "event" => {
-                match text(&fields, "Event")
+                match text(fields.fields(), "Event")
                     .unwrap_or_default()
                     .to_ascii_lowercase()
                     .as_str()
@@ -2705,7 +2727,7 @@ impl Event {
                     "pic_photo_or_album" => decode(fields, Event::PicPhotoOrAlbum),
                     "pic_weixin" => decode(fields, Event::PicWeixin),
                     "location_select" => decode(fields, Event::LocationSelect),
-                    _ => Event::Unknown(RawEvent { fields }),
+                    _ => Event::Unknown(fields.into_raw()),
                 }
             }
             "text" => decode(fields, Event::TextMessage),
@@ -2714,7 +2736,7 @@ impl Event {
             "video" => decode(fields, Event::VideoMessage),
             "location" => decode(fields, Event::LocationMessage),
             "link" => decode(fields, Event::LinkMessage),
-            _ => Event::Unknown(RawEvent { fields }),
+            _ => Event::Unknown(fields.into_raw()),
         }
     }
     /// The kind as WeCom names it: the `InfoType` (`suite_ticket`),

@@ -76,6 +76,10 @@ pub struct ServerConfig {
     /// and background work; what is left then resumes from the store (the
     /// sweep, or the next start). A second signal exits at once. Default 30.
     pub drain: f64,
+    /// Event-loop threads the connections are spread over (each keeps its
+    /// connections on one thread); 0, the default, takes one per core, and
+    /// 1 serves them on the caller's runtime.
+    pub workers: usize,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +90,7 @@ impl Default for ServerConfig {
             request_timeout: 30.0,
             max_connections: 1024,
             drain: 30.0,
+            workers: 0,
         }
     }
 }
@@ -550,6 +555,9 @@ impl Config {
                     "{field}: must be between 0 and 3600 seconds, got {value}"
                 )));
             }
+        }
+        if server.workers > 1024 {
+            return Err(Error::Config(format!("server.workers: at most 1024, got {}", server.workers)));
         }
         if !(1..=1_000_000).contains(&server.max_connections) {
             return Err(Error::Config(format!(

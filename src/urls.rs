@@ -117,8 +117,13 @@ pub fn encode(component: &str) -> String {
 
 /// Decodes a query string (`a=1&b=x%20y`, `+` as space) into its pairs, in order.
 pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
-    let decode =
-        |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+    let decode = |s: &str| {
+        // Most components need no decoding (a signature, a timestamp).
+        if !s.contains(['%', '+']) {
+            return s.to_owned();
+        }
+        percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
+    };
     query
         .trim_start_matches('?')
         .split('&')

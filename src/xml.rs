@@ -21,12 +21,17 @@ impl Open {
         Open { name, children: Map::new(), text: String::new() }
     }
 
-    fn into_value(self) -> Value {
-        if self.children.is_empty() {
-            Value::String(self.text.trim().to_owned())
-        } else {
+    /// Its name and its value: the children, else the text, trimmed (in
+    /// place when there is nothing to trim).
+    fn into_named_value(self) -> (String, Value) {
+        let value = if !self.children.is_empty() {
             Value::Object(self.children)
-        }
+        } else if self.text.trim().len() == self.text.len() {
+            Value::String(self.text)
+        } else {
+            Value::String(self.text.trim().to_owned())
+        };
+        (self.name, value)
     }
 }
 
@@ -40,6 +45,14 @@ fn add_child(parent: &mut Map<String, Value>, name: String, value: Value) {
             let first = existing.take();
             *existing = Value::Array(vec![first, value]);
         }
+    }
+}
+
+/// An element's name as text (WeCom's are ASCII; anything else, lossily).
+fn name_of(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(name) => name.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
@@ -59,11 +72,10 @@ pub(crate) fn to_json(text: &str) -> Result<Map<String, Value>, String> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(format!("nested deeper than {MAX_DEPTH} levels"));
                 }
-                let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
-                stack.push(Open::new(name));
+                stack.push(Open::new(name_of(start.name().as_ref())));
             }
             Event::Empty(empty) => {
-                let name = String::from_utf8_lossy(empty.name().as_ref()).into_owned();
+                let name = name_of(empty.name().as_ref());
                 match stack.last_mut() {
                     Some(parent) => add_child(&mut parent.children, name, Value::String(String::new())),
                     None if root.is_none() => root = Some(Map::new()),
@@ -74,8 +86,8 @@ pub(crate) fn to_json(text: &str) -> Result<Map<String, Value>, String> {
                 let done = stack.pop().ok_or("a closing tag without an opening one")?;
                 match stack.last_mut() {
                     Some(parent) => {
-                        let name = done.name.clone();
-                        add_child(&mut parent.children, name, done.into_value());
+                        let (name, value) = done.into_named_value();
+                        add_child(&mut parent.children, name, value);
                     }
                     None => root = Some(done.children),
                 }
@@ -91,7 +103,13 @@ pub(crate) fn to_json(text: &str) -> Result<Map<String, Value>, String> {
             }
             Event::CData(data) => {
                 let open = stack.last_mut().ok_or("CDATA outside the root element")?;
-                open.text.push_str(std::str::from_utf8(data.as_ref()).map_err(|e| e.to_string())?);
+                let data = std::str::from_utf8(data.as_ref()).map_err(|e| e.to_string())?;
+                if open.text.is_empty() {
+                    // The usual case, one CDATA section: one allocation, sized.
+                    open.text = data.to_owned();
+                } else {
+                    open.text.push_str(data);
+                }
             }
             Event::GeneralRef(reference) => {
                 let open = stack.last_mut().ok_or("an entity outside the root element")?;

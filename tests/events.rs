@@ -137,3 +137,27 @@ fn debug_never_shows_a_sensitive_element() {
     }
     assert!(checked >= 5, "only {checked} sensitive elements in the samples");
 }
+
+/// Decoding borrowed fields gives the same event as decoding owned ones,
+/// known kinds and unknown alike.
+#[test]
+fn borrowed_fields_decode_as_owned_ones() {
+    let cases = [
+        serde_json::json!({"SuiteId": "ww1", "InfoType": "create_auth", "AuthCode": "A", "TimeStamp": "1"}),
+        serde_json::json!({"SuiteId": "ww1", "InfoType": "change_contact", "ChangeType": "create_user", "UserID": "u"}),
+        serde_json::json!({"SuiteId": "ww1", "InfoType": "change_contact", "ChangeType": "a_new_one"}),
+        serde_json::json!({"ToUserName": "c", "MsgType": "event", "Event": "subscribe"}),
+        serde_json::json!({"Foo": "bar"}),
+    ];
+    let mut kinds = Vec::new();
+    for case in cases {
+        let serde_json::Value::Object(fields) = case else { unreachable!("objects") };
+        let borrowed = Event::from_field_map(&fields);
+        assert_eq!(borrowed, Event::from_fields(fields.clone()), "{fields:?}");
+        kinds.push(borrowed.kind());
+    }
+    assert_eq!(
+        kinds,
+        ["create_auth", "change_contact.create_user", "change_contact", "event.subscribe", "unknown"]
+    );
+}

@@ -577,9 +577,9 @@ pub fn generate(spec: &EventsSpec) -> Result<TokenStream, SpecError> {
             }
         });
         command_arms.push(quote! {
-            #info => match text(&fields, "ChangeType").as_deref().unwrap_or_default() {
+            #info => match text(fields.fields(), "ChangeType").as_deref().unwrap_or_default() {
                 #(#change_arms,)*
-                _ => Event::#name(#name::Unknown(RawEvent { fields })),
+                _ => Event::#name(#name::Unknown(fields.into_raw())),
             }
         });
         kinds.push(quote! {
@@ -637,19 +637,29 @@ pub fn generate(spec: &EventsSpec) -> Result<TokenStream, SpecError> {
             /// `MsgType` and `Event` (data callbacks), and decodes it. Never
             /// fails: what is not recognised is [`Event::Unknown`].
             pub fn from_fields(fields: ::serde_json::Map<String, ::serde_json::Value>) -> Event {
-                if let Some(info_type) = text(&fields, "InfoType") {
+                Event::decode_fields(fields)
+            }
+
+            /// [`Event::from_fields`], borrowing the fields: they are copied
+            /// only into an [`Event::Unknown`].
+            pub fn from_field_map(fields: &::serde_json::Map<String, ::serde_json::Value>) -> Event {
+                Event::decode_fields(fields)
+            }
+
+            fn decode_fields<F: FieldSource>(fields: F) -> Event {
+                if let Some(info_type) = text(fields.fields(), "InfoType") {
                     return match info_type.as_str() {
                         #(#command_arms,)*
-                        _ => Event::Unknown(RawEvent { fields }),
+                        _ => Event::Unknown(fields.into_raw()),
                     };
                 }
-                match text(&fields, "MsgType").as_deref().unwrap_or_default() {
-                    "event" => match text(&fields, "Event").unwrap_or_default().to_ascii_lowercase().as_str() {
+                match text(fields.fields(), "MsgType").as_deref().unwrap_or_default() {
+                    "event" => match text(fields.fields(), "Event").unwrap_or_default().to_ascii_lowercase().as_str() {
                         #(#event_arms,)*
-                        _ => Event::Unknown(RawEvent { fields }),
+                        _ => Event::Unknown(fields.into_raw()),
                     },
                     #(#message_arms,)*
-                    _ => Event::Unknown(RawEvent { fields }),
+                    _ => Event::Unknown(fields.into_raw()),
                 }
             }
 

@@ -76,16 +76,39 @@ fn text(fields: &Map<String, Value>, name: &str) -> Option<String> {
     }
 }
 
+/// Where an event's fields come from: owned (moved into a raw event) or
+/// borrowed (copied only into one).
+trait FieldSource {
+    fn fields(&self) -> &Map<String, Value>;
+    fn into_raw(self) -> RawEvent;
+}
+
+impl FieldSource for Map<String, Value> {
+    fn fields(&self) -> &Map<String, Value> {
+        self
+    }
+
+    fn into_raw(self) -> RawEvent {
+        RawEvent { fields: self }
+    }
+}
+
+impl FieldSource for &Map<String, Value> {
+    fn fields(&self) -> &Map<String, Value> {
+        self
+    }
+
+    fn into_raw(self) -> RawEvent {
+        RawEvent { fields: self.clone() }
+    }
+}
+
 /// Decodes `fields` as `T` and wraps it; keeps them raw if that fails.
-fn decode<T: DeserializeOwned>(fields: Map<String, Value>, wrap: impl FnOnce(T) -> Event) -> Event {
-    let value = Value::Object(fields);
-    // Decoding borrows the value, so the fields need no copy to stay raw.
-    match T::deserialize(&value) {
+fn decode<T: DeserializeOwned, F: FieldSource>(fields: F, wrap: impl FnOnce(T) -> Event) -> Event {
+    // Decoding borrows the fields, so they need no copy to stay raw.
+    match T::deserialize(fields.fields()) {
         Ok(decoded) => wrap(decoded),
-        Err(_) => match value {
-            Value::Object(fields) => Event::Unknown(RawEvent { fields }),
-            _ => Event::Unknown(RawEvent::default()),
-        },
+        Err(_) => Event::Unknown(fields.into_raw()),
     }
 }
 

@@ -422,7 +422,7 @@ impl CallbackServer {
             Err(e) => return Err(Refusal::Store(e)),
         }
         let fields = fields_of(&opened.message).map_err(Refusal::Crypto)?;
-        let event = Event::from_fields(fields.clone());
+        let event = Event::from_field_map(&fields);
         let kind = event.kind();
         let id = PushId::of(url, &opened.receive_id, &opened.message);
         let claim = match &self.replay {

@@ -89,10 +89,11 @@ fn trim_start(body: &[u8]) -> &[u8] {
 /// Where `needle` next occurs in `haystack` at or after `from`.
 fn find(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     let rest = haystack.get(from..)?;
-    if needle.len() == 1 {
-        return rest.iter().position(|&b| b == needle[0]).map(|i| from + i);
+    match needle {
+        [byte] => memchr::memchr(*byte, rest),
+        _ => memchr::memmem::find(rest, needle),
     }
-    rest.windows(needle.len()).position(|w| w == needle).map(|i| from + i)
+    .map(|i| from + i)
 }
 
 /// The format of a posted body and its ciphertext (trimmed), found by a
