@@ -714,10 +714,22 @@ impl Client {
         }
         let read = read_limited(target, response, inner.max_response_bytes, inner.timeout);
         let body = tokio::time::timeout(inner.timeout, read).await.map_err(|_| timed_out())??;
-        if inner.throw && !status.is_success() {
+        self.status_rule(target, status.as_u16(), content_type, body)
+    }
+
+    /// An answer read whole: an error status is [`Error::Status`] when the
+    /// client throws on them, else the reply.
+    fn status_rule(
+        &self,
+        target: &Target<'_>,
+        status: u16,
+        content_type: String,
+        body: Bytes,
+    ) -> Result<Reply, Error> {
+        if self.inner.throw && !(200..300).contains(&status) {
             return Err(Error::Status {
                 endpoint: target.name.clone(),
-                status: status.as_u16(),
+                status,
                 body: body_excerpt(&body),
                 attempts: 1,
             });
@@ -793,15 +805,7 @@ impl Client {
         if body.len() > inner.max_response_bytes {
             return Err(Error::TooLarge { endpoint: target.name.clone(), limit: inner.max_response_bytes });
         }
-        if inner.throw && !status.is_success() {
-            return Err(Error::Status {
-                endpoint: target.name.clone(),
-                status: status.as_u16(),
-                body: body_excerpt(&body),
-                attempts: 1,
-            });
-        }
-        Ok(Reply { content_type, body, download: None })
+        self.status_rule(target, status.as_u16(), content_type, body)
     }
 }
 
