@@ -5,15 +5,18 @@
 
 #[path = "common/child.rs"]
 mod child;
+#[path = "common/service.rs"]
+mod service;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use child::Running;
 use serde_json::{json, Value};
+use service::{authorizations, binary, control, emulator, free_port, sigterm, Names, Scratch, DEADLINE};
 
 const SUITE: &str = "wwsuiteops01";
 const CORP: &str = "wwcorpops01";
@@ -21,129 +24,29 @@ const AES_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 const PROVIDER_SECRET: &str = "provider-secret-ops-7f3a";
 const SUITE_SECRET: &str = "suite-secret-ops-91bc";
 const TOKEN: &str = "SuiteTokenOps";
-const DEADLINE: Duration = Duration::from_secs(60);
+const NAMES: Names = Names {
+    provider: "wwproviderops",
+    provider_secret: PROVIDER_SECRET,
+    suite: SUITE,
+    suite_secret: SUITE_SECRET,
+    token: TOKEN,
+    aes_key: AES_KEY,
+};
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_wecom-openwork"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("wecom-openwork-ops-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if std::env::var_os("KEEP_SCRATCH").is_none() { let _ = std::fs::remove_dir_all(&self.0); }
-    }
-}
-
-/// The emulator's and the application's configurations; `extra` is added
-/// to the application's.
-fn write_configs(dir: &Path, emulator_port: u16, serve_port: u16, extra: &str) -> (PathBuf, PathBuf) {
-    let emulator = dir.join("emulator.toml");
-    std::fs::write(
-        &emulator,
-        format!(
-            r#"provider_corp_id = "wwproviderops"
-provider_secret = "{PROVIDER_SECRET}"
-
-[[suites]]
-suite_id = "{SUITE}"
-suite_secret = "{SUITE_SECRET}"
-token = "{TOKEN}"
-aes_key = "{AES_KEY}"
-command_url = "http://127.0.0.1:{serve_port}/callback/command/{SUITE}"
-"#
-        ),
-    )
-    .expect("written");
-    let app = dir.join("app.toml");
-    std::fs::write(
-        &app,
-        format!(
-            r#"corp_id = "wwproviderops"
-provider_secret = "{PROVIDER_SECRET}"
-token = "ProviderTokenOps"
-aes_key = "{AES_KEY}"
-
-[[suites]]
-suite_id = "{SUITE}"
-suite_secret = "{SUITE_SECRET}"
-token = "{TOKEN}"
-aes_key = "{AES_KEY}"
-
-[http]
-base_uri = "http://127.0.0.1:{emulator_port}"
-timeout = 2.0
-retry = false
-
-[tokens]
-refresh_lease = 5
-
-[store]
-url = "sqlite://{}"
-{extra}"#,
-            dir.join("state.sqlite3").display()
-        ),
-    )
-    .expect("written");
-    (emulator, app)
-}
-
-fn emulator(config: &Path, port: u16) -> Running {
-    let mut command = binary();
-    command
-        .args(["emulator", "--manual-clock", "--port", &port.to_string(), "--config"])
-        .arg(config)
-        .stderr(Stdio::null());
-    let running = Running::start(command, DEADLINE);
-    running.line_with("emulator listening on");
-    running
+/// The emulator's and the application's configurations, on SQLite in
+/// `dir`; `extra` is added to the application's.
+fn write_configs(
+    dir: &Scratch,
+    emulator_port: u16,
+    serve_port: u16,
+    extra: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    service::write_configs(&dir.0, &NAMES, emulator_port, serve_port, &dir.sqlite(), extra)
 }
 
 /// `serve`, its log (stderr) going to `log`.
 fn serve(config: &Path, port: u16, log: &Path, args: &[&str]) -> Running {
-    let mut command = binary();
-    let file = std::fs::File::create(log).expect("log file");
-    command
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--config"])
-        .arg(config)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stderr(file);
-    let running = Running::start(command, DEADLINE);
-    running.line_with("serving callbacks");
-    running
-}
-
-async fn control(port: u16, path: &str, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/__emulator/{path}"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("sent");
-    assert!(response.status().is_success(), "{path}: {}", response.status());
-    serde_json::from_str(&response.text().await.expect("body")).expect("json")
-}
-
-fn sigterm(running: &Running) {
-    let status =
-        Command::new("kill").args(["-TERM", &running.child.id().to_string()]).status().expect("kill");
-    assert!(status.success());
+    service::serve(config, port, Some(log), args)
 }
 
 /// Waits for the child to exit, at most `limit`; its exit code.
@@ -164,9 +67,9 @@ fn exits_within(running: &mut Running, limit: Duration) -> Option<i32> {
 /// the authorization, in JSON lines, and not one secret the run used.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_log_shows_what_happened_and_no_secret() {
-    let dir = Scratch::new("log");
+    let dir = Scratch::new("ops-log");
     let (emulator_port, serve_port) = (free_port(), free_port());
-    let (emulator_config, app_config) = write_configs(&dir.0, emulator_port, serve_port, "");
+    let (emulator_config, app_config) = write_configs(&dir, emulator_port, serve_port, "");
     let _emulator = emulator(&emulator_config, emulator_port);
     let log = dir.0.join("serve.log");
     let mut running = serve(&app_config, serve_port, &log, &["--log-format", "json"]);
@@ -241,13 +144,6 @@ async fn the_log_shows_what_happened_and_no_secret() {
     assert!(metrics.contains("wecom_store_operations_total"), "{metrics}");
 }
 
-fn authorizations(config: &Path) -> Vec<Value> {
-    let out =
-        binary().args(["authorizations", "list", "--json", "--config"]).arg(config).output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("a JSON array")
-}
-
 /// The permanent codes in the SQLite store, read as the store holds them.
 async fn stored_permanent_codes(path: &Path) -> Vec<String> {
     let store = wecom_openwork::store::SqliteStore::open(path).expect("opens");
@@ -269,10 +165,10 @@ async fn stored_permanent_codes(path: &Path) -> Vec<String> {
 /// header timeout, and the server goes on serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_sent_headers_are_closed_within_the_header_timeout() {
-    let dir = Scratch::new("slow");
+    let dir = Scratch::new("ops-slow");
     let (emulator_port, serve_port) = (free_port(), free_port());
     let extra = "\n[server]\nheader_timeout = 1.0\nmax_connections = 64\n";
-    let (_, app_config) = write_configs(&dir.0, emulator_port, serve_port, extra);
+    let (_, app_config) = write_configs(&dir, emulator_port, serve_port, extra);
     let log = dir.0.join("serve.log");
     let _running = serve(&app_config, serve_port, &log, &[]);
     let started = Instant::now();
@@ -301,10 +197,10 @@ async fn half_sent_headers_are_closed_within_the_header_timeout() {
 /// left to resume; a second signal exits at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_within_its_bound_and_a_second_signal_exits_at_once() {
-    let dir = Scratch::new("drain");
+    let dir = Scratch::new("ops-drain");
     let (emulator_port, serve_port) = (free_port(), free_port());
     let (emulator_config, app_config) =
-        write_configs(&dir.0, emulator_port, serve_port, "\n[server]\ndrain = 2.0\n");
+        write_configs(&dir, emulator_port, serve_port, "\n[server]\ndrain = 2.0\n");
     let _emulator = emulator(&emulator_config, emulator_port);
     let log = dir.0.join("serve.log");
     let busy = json!({ "path": "/cgi-bin/service/v2/get_permanent_code", "times": 1000, "fault": { "errcode": -1 } });
@@ -338,8 +234,8 @@ async fn sigterm_drains_within_its_bound_and_a_second_signal_exits_at_once() {
 /// its absolute place (said to be the default when it is), no secret.
 #[test]
 fn config_check_shows_the_store_and_hides_the_secrets() {
-    let dir = Scratch::new("check");
-    let (_, app_config) = write_configs(&dir.0, 1, 2, "");
+    let dir = Scratch::new("ops-check");
+    let (_, app_config) = write_configs(&dir, 1, 2, "");
     let text = std::fs::read_to_string(&app_config).expect("config");
     let without_store: String = text
         .lines()

@@ -59,6 +59,16 @@ async fn post(http: &reqwest::Client, url: &str, query: &str, body: String) -> (
     (status, response.text().await.expect("body"))
 }
 
+/// A server whose handler of text messages answers with an encrypted echo.
+fn echoing(app: &Application) -> CallbackServer {
+    app.server().on_kind("text", |callback| async move {
+        Ok(Reply::Message(format!(
+            "<xml><Content>echo {}</Content></xml>",
+            callback.field("Content").unwrap_or_default()
+        )))
+    })
+}
+
 fn recording(app: &Application) -> (CallbackServer, Arc<Mutex<Vec<Event>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
@@ -279,12 +289,7 @@ fn clock_now_secs(clock: &wecom_openwork::clock::ManualClock) -> String {
 #[tokio::test]
 async fn a_data_callback_can_answer_with_an_encrypted_message() {
     let (_emulator, app, _clock) = app_on_emulator().await;
-    let server = app.server().on_kind("text", |callback| async move {
-        Ok(Reply::Message(format!(
-            "<xml><Content>echo {}</Content></xml>",
-            callback.field("Content").unwrap_or_default()
-        )))
-    });
+    let server = echoing(&app);
     let data = wecom_openwork::server::CallbackUrl::Data(SUITE.into());
     let text =
         format!("<xml><ToUserName>{CORP}</ToUserName><MsgType>text</MsgType><Content>hi</Content></xml>");
@@ -380,12 +385,7 @@ async fn the_signature_is_checked_before_the_body_is_parsed() {
 #[tokio::test]
 async fn signed_pushes_open_in_xml_and_json_and_replies_keep_the_format() {
     let (_emulator, app, _clock) = app_on_emulator().await;
-    let server = app.server().on_kind("text", |callback| async move {
-        Ok(Reply::Message(format!(
-            "<xml><Content>echo {}</Content></xml>",
-            callback.field("Content").unwrap_or_default()
-        )))
-    });
+    let server = echoing(&app);
     let data = wecom_openwork::server::CallbackUrl::Data(SUITE.into());
     let crypt = MsgCrypt::new(SUITE_TOKEN, AES_KEY, CORP).expect("key");
     for (i, json) in [false, true].into_iter().enumerate() {
