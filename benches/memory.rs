@@ -4,11 +4,12 @@
 //! live heap bytes; the budget is 30 MB above the baseline. Run with
 //! `cargo bench --bench memory`; it fails if the budget is exceeded.
 
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+
 #[path = "../tests/common/redis_server.rs"]
 mod redis_server;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -16,27 +17,8 @@ use wecom_openwork::config::{StoreConfig, SuiteConfig};
 use wecom_openwork::store::{keys, CachedToken, RedisOptions, RedisStore, Store};
 use wecom_openwork::{Application, Authorization, Config, CorpId, Secret, SuiteId};
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: counting_alloc::Counting = counting_alloc::Counting;
 
 const CORPS: usize = 100_000;
 const BUDGET: isize = 30 * 1000 * 1000;
@@ -112,7 +94,7 @@ fn main() {
         let app = Application::new(config).expect("valid");
         app.corp(SUITE, corp(0)).access_token().get_token().await.expect("warm the connection");
         tokio::time::sleep(Duration::from_millis(200)).await; // let the listener settle
-        let baseline = LIVE.load(Ordering::Relaxed);
+        let baseline = counting_alloc::live();
         let reads: Vec<_> = (0..64)
             .map(|worker| {
                 let app = app.clone();
@@ -126,7 +108,7 @@ fn main() {
         for task in reads {
             task.await.expect("read");
         }
-        let used = LIVE.load(Ordering::Relaxed) - baseline;
+        let used = counting_alloc::live() - baseline;
         // Every token is now served from process memory.
         let started = std::time::Instant::now();
         for i in 0..CORPS {

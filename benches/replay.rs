@@ -8,36 +8,18 @@
 //! `benches/memory.rs`) and printed next to `approximate_bytes()`.
 //! Run with `cargo bench --bench replay`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+
 use std::hint::black_box;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use tokio::runtime::Runtime;
 use wecom_openwork::server::{Admission, CallbackUrl, PushId, ReplayWindow, DEFAULT_MAX_REPLAY_ENTRIES};
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: counting_alloc::Counting = counting_alloc::Counting;
 
 /// The server's default replay window.
 const WINDOW: Duration = Duration::from_secs(300);
@@ -81,7 +63,7 @@ async fn admit(window: &ReplayWindow, id: PushId, now: SystemTime) {
 /// A window holding the stream's first `held` pushes (a window's worth at
 /// the stream's rate), and the heap it holds.
 fn filled(runtime: &Runtime, stream: &mut Stream, held: usize, max_entries: usize) -> (ReplayWindow, isize) {
-    let baseline = LIVE.load(Ordering::Relaxed);
+    let baseline = counting_alloc::live();
     let window = ReplayWindow::new(WINDOW, max_entries);
     runtime.block_on(async {
         for _ in 0..held {
@@ -89,7 +71,7 @@ fn filled(runtime: &Runtime, stream: &mut Stream, held: usize, max_entries: usiz
             admit(&window, id, now).await;
         }
     });
-    let used = LIVE.load(Ordering::Relaxed) - baseline;
+    let used = counting_alloc::live() - baseline;
     (window, used)
 }
 
