@@ -46,16 +46,25 @@ enum Step {
 
 impl Lifecycle {
     /// Drives journal `key` to its end; store failures are retried.
+    ///
+    /// WeCom's refusals and the store's failures back off separately: an
+    /// outage of the store does not lengthen the wait before the next
+    /// exchange attempt once it is over.
     pub(crate) async fn run(self: &Arc<Self>, app: &Application, key: &str) {
         let mut pause = FIRST_PAUSE;
+        let mut store_pause = FIRST_PAUSE;
         let mut failing_since: Option<u64> = None;
         loop {
-            match self.step(app, key).await {
+            let step = self.step(app, key).await;
+            if step.is_ok() {
+                failing_since = None;
+                store_pause = FIRST_PAUSE;
+            }
+            match step {
                 Ok(Step::Done) => return,
                 Ok(Step::Now) => continue,
                 Ok(Step::Wait) => app.clock().sleep(LEASE_WAIT).await,
                 Ok(Step::Again) => {
-                    failing_since = None;
                     app.clock().sleep(pause).await;
                     pause = (pause * 2).min(LONGEST_PAUSE);
                 }
@@ -67,8 +76,8 @@ impl Lifecycle {
                         return;
                     }
                     tracing::error!(key, error = %e, "the store failed during an authorization exchange; trying again");
-                    app.clock().sleep(pause).await;
-                    pause = (pause * 2).min(LONGEST_PAUSE);
+                    app.clock().sleep(store_pause).await;
+                    store_pause = (store_pause * 2).min(LONGEST_PAUSE);
                 }
             }
         }
