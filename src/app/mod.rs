@@ -125,7 +125,7 @@ impl ApplicationBuilder {
             Some(store) => store,
             None => open_store(&config, &self.clock)?,
         };
-        let store: Arc<dyn Store> = Arc::new(crate::store::Measured(store));
+        let store: Arc<dyn Store> = Arc::new(crate::store::Measured::new(store, self.clock.clone()));
         let browser = config.browser.urls()?;
         let client_builder = || {
             let mut builder = Client::builder()

@@ -7,37 +7,56 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{CachedToken, LeaseId, Record, Store};
+use crate::clock::{unix_ms, Clock};
 use crate::error::Error;
 use crate::future::BoxFuture;
 
 /// A store whose operations are counted.
-pub(crate) struct Measured(pub(crate) Arc<dyn Store>);
+pub(crate) struct Measured {
+    inner: Arc<dyn Store>,
+    failures: Arc<FailureLog>,
+}
 
-/// When a store failure was last logged, in ms of the process's clock: an
-/// outage is logged once a second, not once per operation.
-static LAST_LOGGED: AtomicU64 = AtomicU64::new(0);
-static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
+impl Measured {
+    /// Counts `inner`'s operations; failures are logged by `clock`'s time.
+    pub(crate) fn new(inner: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        let failures = FailureLog { clock, last_logged: AtomicU64::new(0), suppressed: AtomicU64::new(0) };
+        Measured { inner, failures: Arc::new(failures) }
+    }
+}
 
-fn log_failure(operation: &'static str, error: &Error) {
-    let now = crate::clock::unix_ms(std::time::SystemTime::now());
-    let last = LAST_LOGGED.load(Ordering::Relaxed);
-    if now.saturating_sub(last) >= 1000
-        && LAST_LOGGED.compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed).is_ok()
-    {
-        let suppressed = SUPPRESSED.swap(0, Ordering::AcqRel);
-        tracing::error!(operation, error = %error, suppressed, "a store operation failed");
-    } else {
-        SUPPRESSED.fetch_add(1, Ordering::Relaxed);
+/// An outage is logged once a second, not once per operation. The second is
+/// the application's clock's, so a run on a simulated clock logs the same
+/// lines each time.
+struct FailureLog {
+    clock: Arc<dyn Clock>,
+    last_logged: AtomicU64,
+    suppressed: AtomicU64,
+}
+
+impl FailureLog {
+    fn log(&self, operation: &'static str, error: &Error) {
+        let now = unix_ms(self.clock.now());
+        let last = self.last_logged.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= 1000
+            && self.last_logged.compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed).is_ok()
+        {
+            let suppressed = self.suppressed.swap(0, Ordering::AcqRel);
+            tracing::error!(operation, error = %error, suppressed, "a store operation failed");
+        } else {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
 impl fmt::Debug for Measured {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        self.inner.fmt(f)
     }
 }
 
 fn counted<'a, T: Send + 'a>(
+    failures: &'a FailureLog,
     operation: &'static str,
     work: BoxFuture<'a, Result<T, Error>>,
 ) -> BoxFuture<'a, Result<T, Error>> {
@@ -45,7 +64,7 @@ fn counted<'a, T: Send + 'a>(
         let result = work.await;
         crate::metrics::store_operation(operation, result.is_ok());
         if let Err(e) = &result {
-            log_failure(operation, e);
+            failures.log(operation, e);
         }
         result
     })
@@ -53,23 +72,23 @@ fn counted<'a, T: Send + 'a>(
 
 impl Store for Measured {
     fn describe(&self) -> String {
-        self.0.describe()
+        self.inner.describe()
     }
 
     fn get_token<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<CachedToken>, Error>> {
-        counted("get_token", self.0.get_token(key))
+        counted(&self.failures, "get_token", self.inner.get_token(key))
     }
 
     fn put_token<'a>(&'a self, key: &'a str, token: &'a CachedToken) -> BoxFuture<'a, Result<bool, Error>> {
-        counted("put_token", self.0.put_token(key, token))
+        counted(&self.failures, "put_token", self.inner.put_token(key, token))
     }
 
     fn drop_token<'a>(&'a self, key: &'a str, value: Option<&'a str>) -> BoxFuture<'a, Result<bool, Error>> {
-        counted("drop_token", self.0.drop_token(key, value))
+        counted(&self.failures, "drop_token", self.inner.drop_token(key, value))
     }
 
     fn try_lease<'a>(&'a self, key: &'a str, ttl: Duration) -> BoxFuture<'a, Result<Option<LeaseId>, Error>> {
-        counted("try_lease", self.0.try_lease(key, ttl))
+        counted(&self.failures, "try_lease", self.inner.try_lease(key, ttl))
     }
 
     fn renew_lease<'a>(
@@ -78,19 +97,19 @@ impl Store for Measured {
         lease: &'a LeaseId,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, Error>> {
-        counted("renew_lease", self.0.renew_lease(key, lease, ttl))
+        counted(&self.failures, "renew_lease", self.inner.renew_lease(key, lease, ttl))
     }
 
     fn release<'a>(&'a self, key: &'a str, lease: &'a LeaseId) -> BoxFuture<'a, Result<(), Error>> {
-        counted("release", self.0.release(key, lease))
+        counted(&self.failures, "release", self.inner.release(key, lease))
     }
 
     fn get_record<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>> {
-        counted("get_record", self.0.get_record(key))
+        counted(&self.failures, "get_record", self.inner.get_record(key))
     }
 
     fn put_record<'a>(&'a self, key: &'a str, record: &'a Record) -> BoxFuture<'a, Result<bool, Error>> {
-        counted("put_record", self.0.put_record(key, record))
+        counted(&self.failures, "put_record", self.inner.put_record(key, record))
     }
 
     fn replace_record<'a>(
@@ -99,26 +118,26 @@ impl Store for Measured {
         expected: Option<u64>,
         record: &'a Record,
     ) -> BoxFuture<'a, Result<bool, Error>> {
-        counted("replace_record", self.0.replace_record(key, expected, record))
+        counted(&self.failures, "replace_record", self.inner.replace_record(key, expected, record))
     }
 
     fn delete_record<'a>(&'a self, key: &'a str, before: Option<u64>) -> BoxFuture<'a, Result<bool, Error>> {
-        counted("delete_record", self.0.delete_record(key, before))
+        counted(&self.failures, "delete_record", self.inner.delete_record(key, before))
     }
 
     fn record_keys<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>, Error>> {
-        counted("record_keys", self.0.record_keys(prefix))
+        counted(&self.failures, "record_keys", self.inner.record_keys(prefix))
     }
 
     fn publish_invalidation<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        counted("publish_invalidation", self.0.publish_invalidation(key))
+        counted(&self.failures, "publish_invalidation", self.inner.publish_invalidation(key))
     }
 
     fn invalidations(&self) -> Option<tokio::sync::broadcast::Receiver<String>> {
-        self.0.invalidations()
+        self.inner.invalidations()
     }
 
     fn near_cache_ttl(&self) -> Duration {
-        self.0.near_cache_ttl()
+        self.inner.near_cache_ttl()
     }
 }
