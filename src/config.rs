@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::AppKind;
 use crate::crypto::decode_aes_key;
 use crate::error::Error;
 use crate::http::RetryPolicy;
 use crate::http::{DEFAULT_BASE_URI, DEFAULT_MAX_RESPONSE_BYTES};
+use crate::ids::AppKind;
 use crate::ids::{CorpId, SuiteId};
 use crate::secret::Secret;
 use crate::store::DEFAULT_SQLITE_FILE;

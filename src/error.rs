@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use crate::credentials::AppKind;
+use crate::ids::AppKind;
 use crate::ids::{CorpId, SuiteId};
 use crate::secret::is_secret_name;
 

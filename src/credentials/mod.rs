@@ -3,12 +3,16 @@
 //! hold the permanent codes. What is kept goes through [`crate::store`].
 
 pub(crate) mod authorization;
+mod credential;
+mod fetch;
+mod gone;
 mod manager;
 mod near_cache;
 mod records;
+mod ticket_budget;
 
-pub use crate::ids::AppKind;
 pub use authorization::Authorization;
 pub(crate) use authorization::Cancellation;
-pub(crate) use manager::{Credential, TokenManager};
+pub(crate) use credential::Credential;
+pub(crate) use manager::TokenManager;
 pub(crate) use records::{Stored, Versioned};

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::credentials::AppKind;
+use crate::ids::AppKind;
 
 /// HTTP method of an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

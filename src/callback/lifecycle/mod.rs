@@ -555,7 +555,7 @@ pub struct AuthorizationStatus {
     /// milliseconds since the Unix epoch.
     pub at: u64,
     /// Third-party app or 代开发.
-    pub app_kind: crate::credentials::AppKind,
+    pub app_kind: crate::ids::AppKind,
     /// The corp's name, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub corp_name: Option<String>,
