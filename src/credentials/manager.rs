@@ -6,32 +6,18 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use super::credential::Credential;
+use super::gone::{Gone, GoneMemory};
 use super::near_cache::NearCache;
-use super::records::{Stored, Versioned};
-use crate::api::authorization::endpoints::{GET_CORP_TOKEN, GET_CUSTOMIZED_CORP_TOKEN};
-use crate::api::authorization::types::{CorpAccessToken, GetCorpTokenRequest, GetCustomizedCorpTokenQuery};
-use crate::api::corpgroup::endpoints::GET_TOKEN as DOWNSTREAM_GET_TOKEN;
-use crate::api::corpgroup::types::{DownstreamToken, DownstreamTokenRequest};
-use crate::api::jsapi::endpoints::{GET_AGENT_CONFIG_TICKET, GET_JSAPI_TICKET};
-use crate::api::jsapi::types::{GetAgentConfigTicketQuery, JsapiTicket};
-use crate::api::provider::endpoints::GET_PROVIDER_TOKEN;
-use crate::api::provider::types::{GetProviderTokenRequest, ProviderAccessToken};
-use crate::api::suite::endpoints::GET_SUITE_TOKEN;
-use crate::api::suite::types::{GetSuiteTokenRequest, SuiteAccessToken};
+use super::ticket_budget::TicketBudget;
 use crate::clock::{unix_ms, Clock};
 use crate::config::Config;
 use crate::error::Error;
-use crate::http::{decode_json, Client, Target, TokenUse};
-use crate::http::{AccessToken, BoxFuture, TokenScope, TokenSource};
-use crate::ids::AppKind;
-use crate::ids::{CorpId, SuiteId};
-use crate::store::{keys, renewing, CachedToken, Record, Store};
+use crate::http::{AccessToken, BoxFuture, Client, TokenScope, TokenSource};
+use crate::store::{keys, renewing, CachedToken, Store};
 
-/// The longest token lifetime believed, in seconds: WeCom's tokens live
-/// 7200 s; a reply claiming more than a day is capped to a day.
-const MAX_EXPIRES_IN: u64 = 24 * 60 * 60;
 /// A token is not asked for again sooner than this after it was obtained
 /// (unless it expires first or WeCom refuses it), in ms: see
 /// [`TokenManager::refresh_at`].
@@ -47,7 +33,7 @@ pub(crate) struct TokenManager {
     pub(super) store: Arc<dyn Store>,
     pub(super) clock: Arc<dyn Clock>,
     /// Token-less calls (the fetches themselves).
-    client: Client,
+    pub(super) client: Client,
     /// Tokens kept in process, in front of the store.
     near: Arc<NearCache>,
     /// One lock per store key while someone refreshes it: callers of one
@@ -63,73 +49,11 @@ pub(crate) struct TokenManager {
     store_failing: AtomicBool,
     /// When the near cache was last swept, in ms.
     last_sweep: AtomicU64,
-    /// Corps whose authorization WeCom said is gone, by token key: what
-    /// WeCom said, repeated without asking it again until it expires.
-    gone: Mutex<HashMap<String, Gone>>,
-    /// The version of the authorization each corp token was last fetched
-    /// with, by token key: what a "gone" from WeCom is about.
-    fetched_with: Mutex<HashMap<String, u64>>,
-    /// When JS-SDK tickets were fetched in the last hour, per corp and per
-    /// app, to stay within WeCom's hourly limits.
-    ticket_fetches: Mutex<HashMap<String, std::collections::VecDeque<u64>>>,
+    /// Corps whose authorization WeCom said is gone.
+    pub(super) gone: GoneMemory,
+    /// JS-SDK ticket fetches in the last hour, within WeCom's limits.
+    pub(super) tickets: TicketBudget,
 }
-
-/// What the manager keeps fresh: an access token, or a JS-SDK ticket of an
-/// authorized corp (refreshed early and single-flight the same way).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Credential {
-    /// An access token.
-    Token(TokenScope),
-    /// The corp's `jsapi_ticket` (signs `wx.config`), per (suite, corp).
-    CorpTicket { suite_id: SuiteId, corp_id: CorpId },
-    /// The app's `agent_config` ticket (signs `wx.agentConfig`), per (suite,
-    /// corp): the corp token names the app, so there is one per pair.
-    AgentTicket { suite_id: SuiteId, corp_id: CorpId },
-}
-
-impl Credential {
-    /// What kind of credential it is, for metrics (no ids).
-    fn kind(&self) -> &'static str {
-        match self {
-            Credential::Token(TokenScope::Provider) => "provider",
-            Credential::Token(TokenScope::Suite(_)) => "suite",
-            Credential::Token(TokenScope::Corp { .. }) => "corp",
-            Credential::Token(TokenScope::Downstream { .. }) => "downstream",
-            Credential::CorpTicket { .. } => "jsapi_ticket",
-            Credential::AgentTicket { .. } => "agent_ticket",
-        }
-    }
-}
-
-impl std::fmt::Display for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Credential::Token(scope) => write!(f, "{scope} token"),
-            Credential::CorpTicket { suite_id, corp_id } => {
-                write!(f, "jsapi ticket of corp {corp_id} (suite {suite_id})")
-            }
-            Credential::AgentTicket { suite_id, corp_id } => {
-                write!(f, "agent_config ticket of corp {corp_id} (suite {suite_id})")
-            }
-        }
-    }
-}
-
-/// A remembered "authorization gone": WeCom's answer and until when (ms).
-struct Gone {
-    endpoint: crate::error::EndpointName,
-    code: i64,
-    message: String,
-    until: u64,
-    /// The version of the stored authorization WeCom refused.
-    version: Option<u64>,
-}
-
-/// WeCom's limits on JS-SDK ticket fetches: per corp and per app, each hour.
-pub(crate) const TICKETS_PER_CORP_HOUR: usize = 400;
-/// See [`TICKETS_PER_CORP_HOUR`].
-pub(crate) const TICKETS_PER_APP_HOUR: usize = 100;
-const HOUR_MS: u64 = 3_600_000;
 
 /// Holds a key's in-process refresh lock; removes the lock from the map
 /// when nobody else waits for it.
@@ -171,9 +95,8 @@ impl TokenManager {
             listening: AtomicBool::new(false),
             store_failing: AtomicBool::new(false),
             last_sweep: AtomicU64::new(0),
-            gone: Mutex::new(HashMap::new()),
-            fetched_with: Mutex::new(HashMap::new()),
-            ticket_fetches: Mutex::new(HashMap::new()),
+            gone: GoneMemory::default(),
+            tickets: TicketBudget::default(),
         }
     }
 
@@ -194,7 +117,7 @@ impl TokenManager {
         &self.config
     }
 
-    fn now_ms(&self) -> u64 {
+    pub(super) fn now_ms(&self) -> u64 {
         unix_ms(self.clock.now())
     }
 
@@ -274,18 +197,7 @@ impl TokenManager {
     /// instance ends it at once).
     async fn still_gone(&self, scope: &TokenScope, key: &str, now: u64) -> Option<Error> {
         let TokenScope::Corp { suite_id, corp_id } = scope else { return None };
-        let remembered = {
-            let mut gone = self.gone.lock().unwrap_or_else(PoisonError::into_inner);
-            match gone.get(key) {
-                Some(g) if now < g.until => Some((g.version, g.endpoint.clone(), g.code, g.message.clone())),
-                Some(_) => {
-                    gone.remove(key);
-                    None
-                }
-                None => None,
-            }
-        };
-        let (version, endpoint, code, message) = remembered?;
+        let Gone { version, endpoint, code, message, .. } = self.gone.remembered(key, now)?;
         if self.authorization_version(scope).await != version {
             self.clear_gone(scope);
             return None;
@@ -303,8 +215,7 @@ impl TokenManager {
     /// of the stored authorization WeCom refused.
     async fn remember_gone(&self, scope: &TokenScope, error: &Error) {
         let key = self.key_of(scope);
-        let fetched_with =
-            self.fetched_with.lock().unwrap_or_else(PoisonError::into_inner).get(&key).copied();
+        let fetched_with = self.gone.fetched_with(&key);
         let ttl = self.config.tokens.authorization_gone_ttl.saturating_mul(1000);
         let (TokenScope::Corp { .. }, Error::AuthorizationGone { endpoint, code, message, .. }) =
             (scope, error)
@@ -320,12 +231,12 @@ impl TokenManager {
         };
         let until = self.now_ms().saturating_add(ttl);
         let gone = Gone { endpoint: endpoint.clone(), code: *code, message: message.clone(), until, version };
-        self.gone.lock().unwrap_or_else(PoisonError::into_inner).insert(key, gone);
+        self.gone.remember(key, gone);
     }
 
     /// Forgets that `scope`'s corp authorization was gone (a new code came).
     pub(super) fn clear_gone(&self, scope: &TokenScope) {
-        self.gone.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.key_of(scope));
+        self.gone.forget(&self.key_of(scope));
     }
 
     async fn flight<'a>(&'a self, key: &'a str) -> Flight<'a> {
@@ -549,104 +460,6 @@ impl TokenManager {
         self.refresh(credential, &key).await
     }
 
-    /// Counts a ticket fetch against WeCom's hourly limits (per corp, and per
-    /// app: the suite's app in that corp), refusing it with
-    /// [`Error::RateLimited`] when one would be passed.
-    fn count_ticket_fetch(&self, suite_id: &SuiteId, corp_id: &CorpId) -> Result<(), Error> {
-        let now = self.now_ms();
-        let corp_key = format!("corp:{corp_id}");
-        let app_key = format!("app:{suite_id}:{corp_id}");
-        let mut fetches = self.ticket_fetches.lock().unwrap_or_else(PoisonError::into_inner);
-        for (key, limit, who) in
-            [(&corp_key, TICKETS_PER_CORP_HOUR, "corp"), (&app_key, TICKETS_PER_APP_HOUR, "app")]
-        {
-            let times = fetches.entry(key.clone()).or_default();
-            while times.front().is_some_and(|t| now.saturating_sub(*t) >= HOUR_MS) {
-                times.pop_front();
-            }
-            if times.len() >= limit {
-                let retry_after =
-                    Duration::from_millis(times.front().map_or(0, |t| HOUR_MS - now.saturating_sub(*t)));
-                return Err(Error::RateLimited {
-                    endpoint: "jsapi ticket".into(),
-                    code: 45009,
-                    message: format!(
-                        "WeCom allows {limit} JS-SDK ticket fetches per {who} per hour; this {who} used them \
-                         (counted by this process): cache the ticket"
-                    ),
-                    hint: None,
-                    retry_after,
-                    attempts: 0,
-                });
-            }
-        }
-        for key in [corp_key, app_key] {
-            fetches.entry(key).or_default().push_back(now);
-        }
-        Ok(())
-    }
-
-    /// Asks WeCom for a JS-SDK ticket with the corp token (refetched once if
-    /// WeCom refuses it): the corp's (`get_jsapi_ticket`) or an agent's
-    /// (`ticket/get?type=agent_config`).
-    async fn fetch_ticket(
-        &self,
-        suite_id: &SuiteId,
-        corp_id: &CorpId,
-        agent: bool,
-    ) -> Result<(AccessToken, u64), Error> {
-        self.count_ticket_fetch(suite_id, corp_id)?;
-        let scope = TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() };
-        let (suite, corp) = (suite_id.clone(), corp_id.clone());
-        let what = if agent {
-            Credential::AgentTicket { suite_id: suite, corp_id: corp }
-        } else {
-            Credential::CorpTicket { suite_id: suite, corp_id: corp }
-        }
-        .to_string();
-        let reply: JsapiTicket = if agent {
-            let query = GetAgentConfigTicketQuery::new("agent_config");
-            self.call_with_token(&scope, &GET_AGENT_CONFIG_TICKET, Some(&query), None::<&()>).await
-        } else {
-            self.call_with_token(&scope, &GET_JSAPI_TICKET, None::<&()>, None::<&()>).await
-        }
-        .map_err(|e| e.into_authorization_gone(suite_id, corp_id))?;
-        issued(&what, reply.ticket, reply.expires_in)
-    }
-
-    /// Calls `endpoint` with `scope`'s token from this manager; if WeCom
-    /// refuses that token, drops it and tries once more with a fresh one.
-    /// (The fetching client has no token source of its own: it must not
-    /// wait on the manager that waits on it.)
-    async fn call_with_token<Q, B, R>(
-        &self,
-        scope: &TokenScope,
-        endpoint: &'static crate::http::Endpoint,
-        query: Option<&Q>,
-        body: Option<&B>,
-    ) -> Result<R, Error>
-    where
-        Q: serde::Serialize + ?Sized,
-        B: serde::Serialize + ?Sized,
-        R: serde::de::DeserializeOwned,
-    {
-        let mut refetched = false;
-        loop {
-            let token = self.get(scope).await?;
-            match self
-                .client
-                .run(Target::of(endpoint), TokenUse::Given(&token), query, body, decode_json)
-                .await
-            {
-                Err(e) if e.is_token_invalid() && !refetched => {
-                    self.invalidate(scope, &token).await;
-                    refetched = true;
-                }
-                result => return result,
-            }
-        }
-    }
-
     /// Forgets `token` of `scope` if it is still the stored one, here and,
     /// through the store, in every other instance.
     pub(crate) async fn invalidate(&self, scope: &TokenScope, token: &AccessToken) {
@@ -684,187 +497,6 @@ impl TokenManager {
     pub(crate) fn sizes(&self) -> (usize, usize) {
         (self.near.len(), self.flights.lock().unwrap_or_else(PoisonError::into_inner).len())
     }
-
-    /// Asks WeCom for a new token of `scope`: the token and its lifetime in seconds.
-    fn fetch<'a>(&'a self, credential: &'a Credential) -> BoxFuture<'a, Result<(AccessToken, u64), Error>> {
-        Box::pin(async move {
-            let scope = match credential {
-                Credential::Token(scope) => scope,
-                Credential::CorpTicket { suite_id, corp_id } => {
-                    return self.fetch_ticket(suite_id, corp_id, false).await
-                }
-                Credential::AgentTicket { suite_id, corp_id } => {
-                    return self.fetch_ticket(suite_id, corp_id, true).await
-                }
-            };
-            match scope {
-                TokenScope::Provider => self.fetch_provider().await,
-                TokenScope::Suite(suite_id) => self.fetch_suite(suite_id).await,
-                TokenScope::Corp { suite_id, corp_id } => self.fetch_corp(suite_id, corp_id).await,
-                TokenScope::Downstream { suite_id, corp_id, downstream_corp_id, agentid } => {
-                    self.fetch_downstream(suite_id, corp_id, downstream_corp_id, *agentid).await
-                }
-            }
-        })
-    }
-
-    /// A downstream corp's token (上下游), asked for with the upstream corp's
-    /// token (refetched once if WeCom refuses that one).
-    async fn fetch_downstream(
-        &self,
-        suite_id: &SuiteId,
-        corp_id: &CorpId,
-        downstream: &CorpId,
-        agentid: i64,
-    ) -> Result<(AccessToken, u64), Error> {
-        if let Some(kind) = self.config.suite(suite_id).map(|s| s.kind) {
-            if !DOWNSTREAM_GET_TOKEN.allows(kind) {
-                return Err(Error::AppKindNotAllowed {
-                    endpoint: crate::error::EndpointName::Borrowed(DOWNSTREAM_GET_TOKEN.name),
-                    suite_id: suite_id.clone(),
-                    kind,
-                });
-            }
-        }
-        let upstream = TokenScope::Corp { suite_id: suite_id.clone(), corp_id: corp_id.clone() };
-        let request = DownstreamTokenRequest::new(downstream.as_str(), agentid).business_type(1);
-        let reply: DownstreamToken = self
-            .call_with_token(&upstream, &DOWNSTREAM_GET_TOKEN, None::<&()>, Some(&request))
-            .await
-            .map_err(|e| e.into_authorization_gone(suite_id, corp_id))?;
-        issued(&format!("downstream corp {downstream}"), reply.access_token, reply.expires_in)
-    }
-
-    async fn fetch_provider(&self) -> Result<(AccessToken, u64), Error> {
-        let request = GetProviderTokenRequest {
-            corpid: self.config.corp_id.to_string(),
-            provider_secret: self.config.provider_secret.expose().to_owned(),
-        };
-        let reply: ProviderAccessToken = self
-            .client
-            .run(Target::of(&GET_PROVIDER_TOKEN), TokenUse::Without, None::<&()>, Some(&request), decode_json)
-            .await?;
-        issued("provider", reply.provider_access_token, reply.expires_in)
-    }
-
-    async fn fetch_suite(&self, suite_id: &SuiteId) -> Result<(AccessToken, u64), Error> {
-        let suite = self
-            .config
-            .suite(suite_id)
-            .ok_or_else(|| Error::Config(format!("suites: suite {suite_id} is not configured")))?;
-        let ticket = self.ticket(suite_id).await?;
-        let request = GetSuiteTokenRequest {
-            suite_id: suite_id.to_string(),
-            suite_secret: suite.suite_secret.expose().to_owned(),
-            suite_ticket: ticket,
-        };
-        let reply: SuiteAccessToken = self
-            .client
-            .run(Target::of(&GET_SUITE_TOKEN), TokenUse::Without, None::<&()>, Some(&request), decode_json)
-            .await?;
-        issued(&format!("suite {suite_id}"), reply.suite_access_token, reply.expires_in)
-    }
-
-    /// A corp token: for a third-party suite from `get_corp_token` (suite
-    /// token + permanent code); for a customized (代开发) suite from
-    /// `gettoken`, the permanent code being the app's secret. Either way an
-    /// authorization-gone error names the corp.
-    async fn fetch_corp(&self, suite_id: &SuiteId, corp_id: &CorpId) -> Result<(AccessToken, u64), Error> {
-        let missing = || Error::PermanentCodeMissing { suite_id: suite_id.clone(), corp_id: corp_id.clone() };
-        let stored = self.stored_authorization(suite_id, corp_id).await?;
-        let Some(Versioned { value: Stored::Authorized(authorization), version }) = stored else {
-            return Err(missing());
-        };
-        let code = authorization.permanent_code;
-        // "Gone" from WeCom is about this authorization, not whatever the
-        // store holds by the time the answer comes.
-        let key = keys::corp_token(suite_id, corp_id);
-        self.fetched_with.lock().unwrap_or_else(PoisonError::into_inner).insert(key, version);
-        let kind = self.config.suite(suite_id).map(|s| s.kind).unwrap_or_default();
-        if kind == AppKind::Customized {
-            let query = GetCustomizedCorpTokenQuery {
-                corpid: corp_id.to_string(),
-                corpsecret: code.expose().to_owned(),
-            };
-            let target = Target::of(&GET_CUSTOMIZED_CORP_TOKEN);
-            let result: Result<CorpAccessToken, Error> =
-                self.client.run(target, TokenUse::Without, Some(&query), None::<&()>, decode_json).await;
-            let reply = result.map_err(|e| e.into_authorization_gone(suite_id, corp_id))?;
-            return issued(&format!("corp {corp_id}"), reply.access_token, reply.expires_in);
-        }
-        let request = GetCorpTokenRequest {
-            auth_corpid: corp_id.to_string(),
-            permanent_code: code.expose().to_owned(),
-        };
-        let suite_scope = TokenScope::Suite(suite_id.clone());
-        let reply: CorpAccessToken = self
-            .call_with_token(&suite_scope, &GET_CORP_TOKEN, None::<&()>, Some(&request))
-            .await
-            .map_err(|e| e.into_authorization_gone(suite_id, corp_id))?;
-        issued(&format!("corp {corp_id}"), reply.access_token, reply.expires_in)
-    }
-
-    /// The latest suite ticket of `suite_id`, while younger than the
-    /// configured ticket lifetime.
-    pub(crate) async fn ticket(&self, suite_id: &SuiteId) -> Result<String, Error> {
-        let record = self.store.get_record(&keys::suite_ticket(suite_id)).await?;
-        let max_age = self.config.tokens.suite_ticket_ttl.saturating_mul(1000);
-        let now = self.now_ms();
-        record
-            .filter(|r| now < r.version.saturating_add(max_age) && !r.value.is_empty())
-            .map(|r| r.value)
-            .ok_or_else(|| Error::SuiteTicketMissing { suite_id: suite_id.clone() })
-    }
-
-    /// Stores a pushed ticket unless a newer push is already stored; returns
-    /// whether it was stored.
-    pub(crate) async fn set_ticket(
-        &self,
-        suite_id: &SuiteId,
-        ticket: &str,
-        pushed_at: SystemTime,
-    ) -> Result<bool, Error> {
-        if ticket.is_empty() {
-            return Err(Error::InvalidRequest("a suite ticket must not be empty".into()));
-        }
-        let record = Record { value: ticket.to_owned(), version: unix_ms(pushed_at) };
-        self.store.put_record(&keys::suite_ticket(suite_id), &record).await
-    }
-}
-
-/// A token reply's token and lifetime in seconds. A reply without a token,
-/// or whose `expires_in` is missing, zero or negative, is an error naming the
-/// scope: a token of unknown lifetime is neither served nor cached. A
-/// lifetime over [`MAX_EXPIRES_IN`] is capped to it.
-fn issued(what: &str, token: Option<String>, expires_in: Option<i64>) -> Result<(AccessToken, u64), Error> {
-    let token = token.filter(|t| !t.is_empty()).ok_or_else(|| Error::Token {
-        scope: what.to_owned(),
-        message: "WeCom's reply carried no token".into(),
-    })?;
-    let expires_in = match expires_in.map(u64::try_from) {
-        Some(Ok(seconds)) if seconds > 0 => seconds,
-        other => {
-            let got = match other {
-                None => "none".to_owned(),
-                Some(_) => expires_in.unwrap_or_default().to_string(),
-            };
-            return Err(Error::Token {
-                scope: what.to_owned(),
-                message: format!(
-                    "WeCom's reply gave the token no usable lifetime (expires_in: {got}); it was not used"
-                ),
-            });
-        }
-    };
-    if expires_in > MAX_EXPIRES_IN {
-        tracing::warn!(
-            scope = what,
-            expires_in,
-            cap = MAX_EXPIRES_IN,
-            "WeCom claimed an implausible token lifetime; capping it"
-        );
-    }
-    Ok((AccessToken::new(token), expires_in.min(MAX_EXPIRES_IN)))
 }
 
 impl TokenSource for TokenManager {

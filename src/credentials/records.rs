@@ -283,4 +283,31 @@ impl TokenManager {
         }
         Ok(forgotten)
     }
+
+    /// The latest suite ticket of `suite_id`, while younger than the
+    /// configured ticket lifetime.
+    pub(crate) async fn ticket(&self, suite_id: &SuiteId) -> Result<String, Error> {
+        let record = self.store.get_record(&keys::suite_ticket(suite_id)).await?;
+        let max_age = self.config.tokens.suite_ticket_ttl.saturating_mul(1000);
+        let now = self.now_ms();
+        record
+            .filter(|r| now < r.version.saturating_add(max_age) && !r.value.is_empty())
+            .map(|r| r.value)
+            .ok_or_else(|| Error::SuiteTicketMissing { suite_id: suite_id.clone() })
+    }
+
+    /// Stores a pushed ticket unless a newer push is already stored; returns
+    /// whether it was stored.
+    pub(crate) async fn set_ticket(
+        &self,
+        suite_id: &SuiteId,
+        ticket: &str,
+        pushed_at: SystemTime,
+    ) -> Result<bool, Error> {
+        if ticket.is_empty() {
+            return Err(Error::InvalidRequest("a suite ticket must not be empty".into()));
+        }
+        let record = Record { value: ticket.to_owned(), version: unix_ms(pushed_at) };
+        self.store.put_record(&keys::suite_ticket(suite_id), &record).await
+    }
 }
