@@ -5,6 +5,9 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The file errors name: the events spec has one fixed name.
+pub(crate) const FILE: &str = "events.yaml";
+
 /// The whole catalogue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -188,4 +191,27 @@ pub enum FieldType {
     /// Repeated `item` elements inside this element: with `fields`, each
     /// an object; without, each a text.
     List,
+}
+
+/// The elements of an event: its included sets in order, then its own
+/// fields (which replace a set's field of the same name).
+pub fn merged_fields(spec: &EventsSpec, parts: &[(&[String], &Fields)]) -> Fields {
+    let mut out = Fields::new();
+    for (include, fields) in parts {
+        for set in include.iter() {
+            if let Some(set) = spec.field_sets.get(set) {
+                out.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+        out.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    out
+}
+
+/// The variant of `Event` for a data event type: without a trailing `Event`.
+pub fn event_variant(type_name: &str) -> &str {
+    match type_name.strip_suffix("Event") {
+        Some(rest) if !rest.is_empty() => rest,
+        _ => type_name,
+    }
 }

@@ -59,7 +59,7 @@ pub fn generate_events(text: &str) -> Result<GeneratedFile, SpecError> {
     let spec = events::parse(text)?;
     Ok(GeneratedFile {
         name: "events.rs".into(),
-        contents: generate::format(events::generate(&spec)?, "spec/events.yaml"),
+        contents: tokens::format(events::generate(&spec)?, "spec/events.yaml"),
     })
 }
 

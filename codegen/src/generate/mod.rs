@@ -1,0 +1,106 @@
+//! Specs to Rust: typify for the types, quote for endpoints and methods,
+//! prettyplease for the layout. The output depends on nothing but the specs.
+//!
+//! A group file holds, in this order: `types`, `endpoints`, then per handle
+//! the group's calls: a `{Handle}{Group}` struct with one three-line method
+//! per endpoint and the accessor that hands it out (`suite.oauth()`), or,
+//! for a `flat` group, the methods on the handle itself.
+
+mod descriptor;
+mod example;
+mod group_file;
+mod method;
+mod mod_file;
+mod naming;
+mod paging;
+mod roots;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::SpecError;
+use crate::load::LoadedSpec;
+use crate::types::{self, GroupTypes};
+use crate::validate::{resolve, Index};
+
+use example::accessor_example;
+use group_file::group_file;
+use mod_file::mod_file;
+use naming::handles_of;
+use roots::root_docs;
+
+/// One output file: its name inside the output directory and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// File name, e.g. `suite.rs`.
+    pub name: String,
+    /// The file's text: formatted Rust source, or JSON for `openapi.json`.
+    pub contents: String,
+}
+
+/// Generates `mod.rs`, one `<group>.rs` per spec, `conformance.rs` (the
+/// test table), `dispatch.rs` (every endpoint callable by name with JSON,
+/// for the CLI's `call`) and `openapi.json` (the OpenAPI 3.1 document of
+/// every endpoint, see [`crate::openapi`]), sorted by name. The specs must have passed
+/// [`crate::validate::check_all`].
+pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
+    let index: Index<'_> = specs.iter().map(|l| (l.file.as_str(), &l.spec)).collect();
+    let mut groups = BTreeMap::new();
+    for loaded in specs {
+        groups.insert(loaded.file.clone(), types::typify_group(&index, &loaded.file)?);
+    }
+    let built = built_types(&index, &groups);
+    let roots = root_docs(&index);
+    let mut examples = BTreeMap::new();
+    for loaded in specs {
+        for handle in handles_of(&loaded.spec) {
+            let example = accessor_example(&index, &groups, &loaded.file, handle);
+            examples.insert((loaded.file.clone(), handle), example);
+        }
+    }
+    let mut files = Vec::new();
+    for loaded in specs {
+        let group = groups.remove(&loaded.file).expect("typified above");
+        let finish =
+            types::Finish { built: &built, roots: roots.get(&loaded.file).cloned().unwrap_or_default() };
+        let types = types::finish(group, &finish);
+        let contents = group_file(&loaded.file, &loaded.spec, types, &index, &examples);
+        files.push(GeneratedFile { name: format!("{}.rs", loaded.spec.group), contents });
+    }
+    files.push(GeneratedFile { name: "mod.rs".into(), contents: mod_file(specs) });
+    files.push(GeneratedFile {
+        name: "conformance.rs".into(),
+        contents: crate::conformance::conformance_file(specs),
+    });
+    files.push(GeneratedFile { name: "dispatch.rs".into(), contents: crate::dispatch::dispatch_file(specs) });
+    files.push(GeneratedFile { name: "openapi.json".into(), contents: crate::openapi::openapi_json(specs) });
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
+/// Every type users build: reachable from a request or a query, across files.
+fn built_types(index: &Index<'_>, groups: &BTreeMap<String, GroupTypes>) -> BTreeSet<(String, String)> {
+    let mut todo = Vec::new();
+    for (file, spec) in index {
+        for e in &spec.endpoints {
+            for schema in [&e.query, &e.request].into_iter().flatten() {
+                if let Some((owner, name, _)) = resolve(index, file, schema) {
+                    todo.push((owner.to_owned(), name.to_owned()));
+                }
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    while let Some((file, name)) = todo.pop() {
+        if !seen.insert((file.clone(), name.clone())) {
+            continue;
+        }
+        let Some(group) = groups.get(&file) else { continue };
+        for word in group.edges.get(&name).into_iter().flatten() {
+            match group.imports.get(word) {
+                Some((owner, _)) => todo.push((owner.clone(), word.clone())),
+                None => todo.push((file.clone(), word.clone())),
+            }
+        }
+    }
+    seen
+}

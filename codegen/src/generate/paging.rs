@@ -1,0 +1,84 @@
+//! Cursor-paged lists: which endpoints page, and their `{name}_pages` streams.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::names::type_ident;
+use crate::spec::{Endpoint, JsonType, ResponseFormat, SpecSchema, TokenKind};
+use crate::validate::{resolve, Index};
+
+/// How a cursor-paged list endpoint pages: its input type (request body or
+/// query) has an optional `cursor`, its reply a `next_cursor`.
+pub(super) struct CursorPaging {
+    /// The type that carries `cursor`.
+    pub(super) input: Ident,
+    /// Whether `input` is the query (else the request body).
+    pub(super) in_query: bool,
+    /// The reply type.
+    pub(super) reply: Ident,
+    /// Whether the reply type is defined in this group (it then gets the
+    /// `CursorPage` impl here).
+    pub(super) local_reply: bool,
+}
+
+/// How `e` pages, if it is a cursor-paged list the spec does not opt out of.
+pub(super) fn cursor_paging(index: &Index<'_>, file: &str, e: &Endpoint) -> Option<CursorPaging> {
+    let other_shape =
+        e.upload.is_some() || e.response_format != ResponseFormat::Json || e.token == TokenKind::Registration;
+    if other_shape || e.pages == Some(false) {
+        return None;
+    }
+    let has_optional_string = |schema: &SpecSchema, key: &str| {
+        let (_, _, def) = resolve(index, file, schema)?;
+        let prop = def.properties.as_ref()?.get(key)?;
+        let optional = !def.required.iter().flatten().any(|r| r == key);
+        (prop.ty == Some(JsonType::String) && optional).then_some(())
+    };
+    let (input, in_query) = match (&e.request, &e.query) {
+        (Some(request), _) if has_optional_string(request, "cursor").is_some() => (request, false),
+        (None, Some(query)) if has_optional_string(query, "cursor").is_some() => (query, true),
+        _ => return None,
+    };
+    let reply = resolve(index, file, &e.response)?.2;
+    let next = reply.properties.as_ref()?.get("next_cursor")?;
+    if next.ty != Some(JsonType::String) {
+        return None;
+    }
+    Some(CursorPaging {
+        input: type_ident(input),
+        in_query,
+        reply: type_ident(&e.response),
+        local_reply: e.response.ref_target().is_some_and(|(f, _)| f.is_none()),
+    })
+}
+
+/// `{name}_pages`: every page of a cursor-paged list, as a stream.
+pub(super) fn pages_method(e: &Endpoint, paging: &CursorPaging) -> TokenStream {
+    let name = Ident::new(&e.name, Span::call_site());
+    let pages = format_ident!("{}_pages", e.name);
+    let (input, reply) = (&paging.input, &paging.reply);
+    let docs = [
+        format!(
+            " Every page of [`Self::{}`], as a stream: `{}` is the first page's",
+            e.name,
+            if paging.in_query { "query" } else { "request" }
+        ),
+        " filters and limit; each following page repeats it with the previous page's".to_owned(),
+        " `next_cursor`. The stream ends after the last page or the first error.".to_owned(),
+    ];
+    quote! {
+        #(#[doc = #docs])*
+        pub fn #pages(
+            &self,
+            input: types::#input,
+        ) -> impl ::futures_util::Stream<Item = Result<types::#reply, crate::Error>> + '_ {
+            crate::cursor_pages(move |cursor| {
+                let input = match cursor {
+                    Some(cursor) => input.clone().cursor(cursor),
+                    None => input.clone(),
+                };
+                async move { self.#name(&input).await }
+            })
+        }
+    }
+}
