@@ -107,13 +107,13 @@ fn main() {
         let reply = corp.media().upload(&UploadMediaQuery::new("file"), file).await.expect("uploaded");
         let query = GetMediaQuery::new(reply.media_id.expect("media id"));
         // A first download warms the connection pool and the token.
-        let warm = corp.media().get(&query).await.expect("download");
+        let warm = corp.media().get_with(query.clone()).await.expect("download");
         warm.write_to(&mut tokio::io::sink()).await.expect("read");
 
         let before = LIVE.load(Ordering::Relaxed);
         PEAK.store(before, Ordering::Relaxed);
         let started = std::time::Instant::now();
-        let download = corp.media().get(&query).await.expect("download");
+        let download = corp.media().get_with(query).await.expect("download");
         let size = download.write_to(&mut tokio::io::sink()).await.expect("read");
         let elapsed = started.elapsed();
         let extra = PEAK.load(Ordering::Relaxed) - before;

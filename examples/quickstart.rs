@@ -17,8 +17,7 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::response::Html;
 use tokio::sync::mpsc;
-use wecom_openwork::api::authorization::types::{SessionInfo, SetSessionInfoRequest};
-use wecom_openwork::api::oauth::types::GetUserInfo3rdQuery;
+use wecom_openwork::api::authorization::types::SessionInfo;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::config::{StoreConfig, SuiteConfig};
 use wecom_openwork::emulator::{Emulator, EmulatorConfig};
@@ -130,7 +129,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         pre.expires_in.unwrap_or_default()
     );
     let session = SessionInfo::new().auth_type(1);
-    suite.set_session_info(&SetSessionInfoRequest::new(pre_auth_code.clone(), session)).await?;
+    suite.set_session_info(pre_auth_code.clone(), session).await?;
     println!("    session set to test authorization (auth_type 1)");
 
     step(4, "install URL for the corp admin (the emulator's install page)");
@@ -160,12 +159,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let corp_token = corp.access_token().get_token().await?;
     println!("    got {}", masked(&corp_token));
 
-    step(8, "a corp API call; the corp token is put on the URL for you (get_jsapi_ticket)");
-    let ticket = corp.jsapi().get_jsapi_ticket().await?;
-    println!("    the corp's JS-SDK ticket lives {} s", ticket.expires_in.unwrap_or_default());
+    step(
+        8,
+        "a corp API call; the corp token is put on the URL for you (the JS-SDK ticket, cached like a token)",
+    );
+    let ticket = corp.jsapi().ticket().await?;
+    println!("    the corp's JS-SDK ticket {}", masked(&ticket));
     let oauth = app.suite(SUITE_ID);
     let oauth = oauth.oauth();
-    let user = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new("CODE")).await?;
+    let user = oauth.get_user_info_3rd("CODE").await?;
     println!("    an OAuth code belongs to user {:?} (get_user_info_3rd)", user.userid.unwrap_or_default());
     let link = oauth.authorize_url("https://isv.example.com/oauth", OAuthScope::Base, Some("q1"))?;
     println!("    (users reach such codes through {link})");

@@ -216,13 +216,24 @@ impl<'a> CorpAgent<'a> {
     /// Sends `GET /cgi-bin/agent/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90363>
-    pub async fn get(
+    pub fn get(
         &self,
-        query: &types::GetAgentQuery,
-    ) -> Result<types::AgentDetail, crate::Error> {
+        agentid: i64,
+    ) -> crate::Call<'a, types::GetAgentQuery, types::AgentDetail> {
+        self.get_with(types::GetAgentQuery::new(agentid))
+    }
+    /// [`Self::get`] with a `GetAgentQuery` built elsewhere (kept, or made by other code).
+    pub fn get_with(
+        &self,
+        query: types::GetAgentQuery,
+    ) -> crate::Call<'a, types::GetAgentQuery, types::AgentDetail> {
         self.handle
-            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::GET,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
     /// List the apps the corp token can see (获取access_token对应的应用列表).
     ///
@@ -232,10 +243,14 @@ impl<'a> CorpAgent<'a> {
     /// Sends `GET /cgi-bin/agent/list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90363>
-    pub async fn list(&self) -> Result<types::AgentList, crate::Error> {
+    pub fn list(&self) -> crate::Call<'a, (), types::AgentList> {
         self.handle
-            .call(&endpoints::LIST, None::<&()>, None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::LIST,
+                crate::app::Place::Nowhere,
+                (),
+                crate::http::decode_json,
+            )
     }
 }
 impl crate::Corp {

@@ -908,14 +908,13 @@ impl crate::Suite {
     /// Sends `GET /cgi-bin/service/get_pre_auth_code`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90601>
-    pub async fn get_pre_auth_code(&self) -> Result<types::PreAuthCode, crate::Error> {
-        self.call(
-                &endpoints::GET_PRE_AUTH_CODE,
-                None::<&()>,
-                None::<&()>,
-                crate::http::decode_json,
-            )
-            .await
+    pub fn get_pre_auth_code(&self) -> crate::Call<'_, (), types::PreAuthCode> {
+        self.prepare(
+            &endpoints::GET_PRE_AUTH_CODE,
+            crate::app::Place::Nowhere,
+            (),
+            crate::http::decode_json,
+        )
     }
     /// Configure an install session (设置授权配置).
     ///
@@ -926,17 +925,26 @@ impl crate::Suite {
     /// Sends `POST /cgi-bin/service/set_session_info`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90602>
-    pub async fn set_session_info(
+    pub fn set_session_info(
         &self,
-        request: &types::SetSessionInfoRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
-        self.call(
-                &endpoints::SET_SESSION_INFO,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        pre_auth_code: impl Into<String>,
+        session_info: types::SessionInfo,
+    ) -> crate::Call<'_, types::SetSessionInfoRequest, types::EmptyReply> {
+        self.set_session_info_with(
+            types::SetSessionInfoRequest::new(pre_auth_code, session_info),
+        )
+    }
+    /// [`Self::set_session_info`] with a `SetSessionInfoRequest` built elsewhere (kept, or made by other code).
+    pub fn set_session_info_with(
+        &self,
+        request: types::SetSessionInfoRequest,
+    ) -> crate::Call<'_, types::SetSessionInfoRequest, types::EmptyReply> {
+        self.prepare(
+            &endpoints::SET_SESSION_INFO,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// Exchange a temporary auth code for the permanent code (获取企业永久授权码).
     ///
@@ -951,17 +959,23 @@ impl crate::Suite {
     /// Sends `POST /cgi-bin/service/get_permanent_code`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90603>
-    pub async fn get_permanent_code(
+    pub fn get_permanent_code(
         &self,
-        request: &types::GetPermanentCodeRequest,
-    ) -> Result<types::PermanentCodeInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_PERMANENT_CODE,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        auth_code: impl Into<String>,
+    ) -> crate::Call<'_, types::GetPermanentCodeRequest, types::PermanentCodeInfo> {
+        self.get_permanent_code_with(types::GetPermanentCodeRequest::new(auth_code))
+    }
+    /// [`Self::get_permanent_code`] with a `GetPermanentCodeRequest` built elsewhere (kept, or made by other code).
+    pub fn get_permanent_code_with(
+        &self,
+        request: types::GetPermanentCodeRequest,
+    ) -> crate::Call<'_, types::GetPermanentCodeRequest, types::PermanentCodeInfo> {
+        self.prepare(
+            &endpoints::GET_PERMANENT_CODE,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// Exchange a temporary auth code for the permanent code, fast variant (获取企业永久授权码 v2).
     ///
@@ -973,17 +987,23 @@ impl crate::Suite {
     /// Sends `POST /cgi-bin/service/v2/get_permanent_code`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/100776>
-    pub async fn get_permanent_code_v2(
+    pub fn get_permanent_code_v2(
         &self,
-        request: &types::GetPermanentCodeV2Request,
-    ) -> Result<types::PermanentCodeInfoV2, crate::Error> {
-        self.call(
-                &endpoints::GET_PERMANENT_CODE_V2,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        auth_code: impl Into<String>,
+    ) -> crate::Call<'_, types::GetPermanentCodeV2Request, types::PermanentCodeInfoV2> {
+        self.get_permanent_code_v2_with(types::GetPermanentCodeV2Request::new(auth_code))
+    }
+    /// [`Self::get_permanent_code_v2`] with a `GetPermanentCodeV2Request` built elsewhere (kept, or made by other code).
+    pub fn get_permanent_code_v2_with(
+        &self,
+        request: types::GetPermanentCodeV2Request,
+    ) -> crate::Call<'_, types::GetPermanentCodeV2Request, types::PermanentCodeInfoV2> {
+        self.prepare(
+            &endpoints::GET_PERMANENT_CODE_V2,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// Get a corp's authorization details (获取企业授权信息).
     ///
@@ -995,17 +1015,26 @@ impl crate::Suite {
     /// Sends `POST /cgi-bin/service/get_auth_info`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90604>
-    pub async fn get_auth_info(
+    pub fn get_auth_info(
         &self,
-        request: &types::GetAuthInfoRequest,
-    ) -> Result<types::CorpAuthInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_AUTH_INFO,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        auth_corpid: impl Into<String>,
+        permanent_code: impl Into<String>,
+    ) -> crate::Call<'_, types::GetAuthInfoRequest, types::CorpAuthInfo> {
+        self.get_auth_info_with(
+            types::GetAuthInfoRequest::new(auth_corpid, permanent_code),
+        )
+    }
+    /// [`Self::get_auth_info`] with a `GetAuthInfoRequest` built elsewhere (kept, or made by other code).
+    pub fn get_auth_info_with(
+        &self,
+        request: types::GetAuthInfoRequest,
+    ) -> crate::Call<'_, types::GetAuthInfoRequest, types::CorpAuthInfo> {
+        self.prepare(
+            &endpoints::GET_AUTH_INFO,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// Get a corp's authorization details, v2 (获取企业授权信息 v2).
     ///
@@ -1017,17 +1046,26 @@ impl crate::Suite {
     /// Sends `POST /cgi-bin/service/v2/get_auth_info`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/100795>
-    pub async fn get_auth_info_v2(
+    pub fn get_auth_info_v2(
         &self,
-        request: &types::GetAuthInfoV2Request,
-    ) -> Result<types::CorpAuthInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_AUTH_INFO_V2,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        auth_corpid: impl Into<String>,
+        permanent_code: impl Into<String>,
+    ) -> crate::Call<'_, types::GetAuthInfoV2Request, types::CorpAuthInfo> {
+        self.get_auth_info_v2_with(
+            types::GetAuthInfoV2Request::new(auth_corpid, permanent_code),
+        )
+    }
+    /// [`Self::get_auth_info_v2`] with a `GetAuthInfoV2Request` built elsewhere (kept, or made by other code).
+    pub fn get_auth_info_v2_with(
+        &self,
+        request: types::GetAuthInfoV2Request,
+    ) -> crate::Call<'_, types::GetAuthInfoV2Request, types::CorpAuthInfo> {
+        self.prepare(
+            &endpoints::GET_AUTH_INFO_V2,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// Get an authorized corp's access token (获取企业凭证).
     ///
@@ -1040,17 +1078,26 @@ impl crate::Suite {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90605>
-    pub async fn get_corp_token(
+    pub fn get_corp_token(
         &self,
-        request: &types::GetCorpTokenRequest,
-    ) -> Result<types::CorpAccessToken, crate::Error> {
-        self.call(
-                &endpoints::GET_CORP_TOKEN,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        auth_corpid: impl Into<String>,
+        permanent_code: impl Into<String>,
+    ) -> crate::Call<'_, types::GetCorpTokenRequest, types::CorpAccessToken> {
+        self.get_corp_token_with(
+            types::GetCorpTokenRequest::new(auth_corpid, permanent_code),
+        )
+    }
+    /// [`Self::get_corp_token`] with a `GetCorpTokenRequest` built elsewhere (kept, or made by other code).
+    pub fn get_corp_token_with(
+        &self,
+        request: types::GetCorpTokenRequest,
+    ) -> crate::Call<'_, types::GetCorpTokenRequest, types::CorpAccessToken> {
+        self.prepare(
+            &endpoints::GET_CORP_TOKEN,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// List the admins of the app in a corp (获取应用的管理员列表).
     ///
@@ -1063,17 +1110,24 @@ impl crate::Suite {
     /// Sends `POST /cgi-bin/service/get_admin_list`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90606>
-    pub async fn get_admin_list(
+    pub fn get_admin_list(
         &self,
-        request: &types::GetAdminListRequest,
-    ) -> Result<types::AdminList, crate::Error> {
-        self.call(
-                &endpoints::GET_ADMIN_LIST,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        auth_corpid: impl Into<String>,
+        agentid: i64,
+    ) -> crate::Call<'_, types::GetAdminListRequest, types::AdminList> {
+        self.get_admin_list_with(types::GetAdminListRequest::new(auth_corpid, agentid))
+    }
+    /// [`Self::get_admin_list`] with a `GetAdminListRequest` built elsewhere (kept, or made by other code).
+    pub fn get_admin_list_with(
+        &self,
+        request: types::GetAdminListRequest,
+    ) -> crate::Call<'_, types::GetAdminListRequest, types::AdminList> {
+        self.prepare(
+            &endpoints::GET_ADMIN_LIST,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
 }
 impl crate::Corp {
@@ -1090,16 +1144,25 @@ impl crate::Corp {
     /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97164>
-    pub async fn get_customized_corp_token(
+    pub fn get_customized_corp_token(
         &self,
-        query: &types::GetCustomizedCorpTokenQuery,
-    ) -> Result<types::CorpAccessToken, crate::Error> {
-        self.call(
-                &endpoints::GET_CUSTOMIZED_CORP_TOKEN,
-                Some(query),
-                None::<&()>,
-                crate::http::decode_json,
-            )
-            .await
+        corpid: impl Into<String>,
+        corpsecret: impl Into<String>,
+    ) -> crate::Call<'_, types::GetCustomizedCorpTokenQuery, types::CorpAccessToken> {
+        self.get_customized_corp_token_with(
+            types::GetCustomizedCorpTokenQuery::new(corpid, corpsecret),
+        )
+    }
+    /// [`Self::get_customized_corp_token`] with a `GetCustomizedCorpTokenQuery` built elsewhere (kept, or made by other code).
+    pub fn get_customized_corp_token_with(
+        &self,
+        query: types::GetCustomizedCorpTokenQuery,
+    ) -> crate::Call<'_, types::GetCustomizedCorpTokenQuery, types::CorpAccessToken> {
+        self.prepare(
+            &endpoints::GET_CUSTOMIZED_CORP_TOKEN,
+            crate::app::Place::Query,
+            query,
+            crate::http::decode_json,
+        )
     }
 }

@@ -116,6 +116,20 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, InviteRequest, T> {
+        /// Userids (at most 1000).
+        pub fn user(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.user(value))
+        }
+        /// Department ids (at most 100).
+        pub fn party(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.party(value))
+        }
+        /// Tag ids (at most 100).
+        pub fn tag(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.tag(value))
+        }
+    }
     /// The targets that could not be invited; the others were.
     ///
     /// Reply of [`CorpBatch::invite`](super::CorpBatch::invite) (`POST /cgi-bin/batch/invite`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/91127>).
@@ -228,6 +242,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, ReplacePartyRequest, T> {
+        /// Where to report the end of the job.
+        pub fn callback(self, value: impl Into<JobCallback>) -> Self {
+            crate::app::map_request(self, |r| r.callback(value))
+        }
+    }
     /// The uploaded member file and the job options.
     ///
     /// Request body of [`CorpBatch::sync_user`](super::CorpBatch::sync_user) (`POST /cgi-bin/batch/syncuser`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/91130>).
@@ -265,6 +285,16 @@ pub mod types {
         pub fn callback(mut self, value: impl Into<JobCallback>) -> Self {
             self.callback = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, SyncUserRequest, T> {
+        /// Whether to invite the new members to WeCom (default true).
+        pub fn to_invite(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.to_invite(value))
+        }
+        /// Where to report the end of the job.
+        pub fn callback(self, value: impl Into<JobCallback>) -> Self {
+            crate::app::map_request(self, |r| r.callback(value))
         }
     }
 }
@@ -406,18 +436,21 @@ impl<'a> CorpBatch<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91127>
-    pub async fn invite(
+    pub fn invite(&self) -> crate::Call<'a, types::InviteRequest, types::InviteResult> {
+        self.invite_with(types::InviteRequest::new())
+    }
+    /// [`Self::invite`] with a `InviteRequest` built elsewhere (kept, or made by other code).
+    pub fn invite_with(
         &self,
-        request: &types::InviteRequest,
-    ) -> Result<types::InviteResult, crate::Error> {
+        request: types::InviteRequest,
+    ) -> crate::Call<'a, types::InviteRequest, types::InviteResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::INVITE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Import members incrementally from a CSV file (增量更新成员).
     ///
@@ -432,18 +465,24 @@ impl<'a> CorpBatch<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91130>
-    pub async fn sync_user(
+    pub fn sync_user(
         &self,
-        request: &types::SyncUserRequest,
-    ) -> Result<types::BatchJob, crate::Error> {
+        media_id: impl Into<String>,
+    ) -> crate::Call<'a, types::SyncUserRequest, types::BatchJob> {
+        self.sync_user_with(types::SyncUserRequest::new(media_id))
+    }
+    /// [`Self::sync_user`] with a `SyncUserRequest` built elsewhere (kept, or made by other code).
+    pub fn sync_user_with(
+        &self,
+        request: types::SyncUserRequest,
+    ) -> crate::Call<'a, types::SyncUserRequest, types::BatchJob> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SYNC_USER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Replace all members from a CSV file (全量覆盖成员).
     ///
@@ -458,18 +497,24 @@ impl<'a> CorpBatch<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91131>
-    pub async fn replace_user(
+    pub fn replace_user(
         &self,
-        request: &types::SyncUserRequest,
-    ) -> Result<types::BatchJob, crate::Error> {
+        media_id: impl Into<String>,
+    ) -> crate::Call<'a, types::SyncUserRequest, types::BatchJob> {
+        self.replace_user_with(types::SyncUserRequest::new(media_id))
+    }
+    /// [`Self::replace_user`] with a `SyncUserRequest` built elsewhere (kept, or made by other code).
+    pub fn replace_user_with(
+        &self,
+        request: types::SyncUserRequest,
+    ) -> crate::Call<'a, types::SyncUserRequest, types::BatchJob> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::REPLACE_USER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Replace all departments from a CSV file (全量覆盖部门).
     ///
@@ -483,18 +528,24 @@ impl<'a> CorpBatch<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91132>
-    pub async fn replace_party(
+    pub fn replace_party(
         &self,
-        request: &types::ReplacePartyRequest,
-    ) -> Result<types::BatchJob, crate::Error> {
+        media_id: impl Into<String>,
+    ) -> crate::Call<'a, types::ReplacePartyRequest, types::BatchJob> {
+        self.replace_party_with(types::ReplacePartyRequest::new(media_id))
+    }
+    /// [`Self::replace_party`] with a `ReplacePartyRequest` built elsewhere (kept, or made by other code).
+    pub fn replace_party_with(
+        &self,
+        request: types::ReplacePartyRequest,
+    ) -> crate::Call<'a, types::ReplacePartyRequest, types::BatchJob> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::REPLACE_PARTY,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the result of a batch contact job (获取异步任务结果).
     ///
@@ -505,18 +556,24 @@ impl<'a> CorpBatch<'a> {
     /// Sends `GET /cgi-bin/batch/getresult`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91133>
-    pub async fn get_result(
+    pub fn get_result(
         &self,
-        query: &types::JobIdQuery,
-    ) -> Result<types::BatchJobResult, crate::Error> {
+        jobid: impl Into<String>,
+    ) -> crate::Call<'a, types::JobIdQuery, types::BatchJobResult> {
+        self.get_result_with(types::JobIdQuery::new(jobid))
+    }
+    /// [`Self::get_result`] with a `JobIdQuery` built elsewhere (kept, or made by other code).
+    pub fn get_result_with(
+        &self,
+        query: types::JobIdQuery,
+    ) -> crate::Call<'a, types::JobIdQuery, types::BatchJobResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_RESULT,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

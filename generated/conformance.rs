@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::agent::endpoints::GET,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.agent().get(&query).await)
+            encode(handles.corp.agent().get_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::agent::types::AgentDetail,
@@ -83,7 +83,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::authorization::endpoints::SET_SESSION_INFO,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.set_session_info(&request).await)
+            encode(handles.suite.set_session_info_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::authorization::types::EmptyReply,
@@ -98,7 +98,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::authorization::endpoints::GET_PERMANENT_CODE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.get_permanent_code(&request).await)
+            encode(handles.suite.get_permanent_code_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::authorization::types::PermanentCodeInfo,
@@ -113,7 +113,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::authorization::endpoints::GET_PERMANENT_CODE_V2,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.get_permanent_code_v2(&request).await)
+            encode(handles.suite.get_permanent_code_v2_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::authorization::types::PermanentCodeInfoV2,
@@ -128,7 +128,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::authorization::endpoints::GET_AUTH_INFO,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.get_auth_info(&request).await)
+            encode(handles.suite.get_auth_info_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::authorization::types::CorpAuthInfo,
@@ -143,7 +143,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::authorization::endpoints::GET_AUTH_INFO_V2,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.get_auth_info_v2(&request).await)
+            encode(handles.suite.get_auth_info_v2_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::authorization::types::CorpAuthInfo,
@@ -158,7 +158,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::authorization::endpoints::GET_CORP_TOKEN,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.get_corp_token(&request).await)
+            encode(handles.suite.get_corp_token_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::authorization::types::CorpAccessToken,
@@ -173,7 +173,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::authorization::endpoints::GET_CUSTOMIZED_CORP_TOKEN,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.get_customized_corp_token(&query).await)
+            encode(handles.corp.get_customized_corp_token_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::authorization::types::CorpAccessToken,
@@ -188,7 +188,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::authorization::endpoints::GET_ADMIN_LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.get_admin_list(&request).await)
+            encode(handles.suite.get_admin_list_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::authorization::types::AdminList,
@@ -203,7 +203,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::batch::endpoints::INVITE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.batch().invite(&request).await)
+            encode(handles.corp.batch().invite_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::batch::types::InviteResult,
@@ -218,7 +218,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::batch::endpoints::SYNC_USER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.batch().sync_user(&request).await)
+            encode(handles.corp.batch().sync_user_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::batch::types::BatchJob>,
         debug: debug::<
@@ -231,7 +231,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::batch::endpoints::REPLACE_USER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.batch().replace_user(&request).await)
+            encode(handles.corp.batch().replace_user_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::batch::types::BatchJob>,
         debug: debug::<
@@ -244,7 +244,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::batch::endpoints::REPLACE_PARTY,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.batch().replace_party(&request).await)
+            encode(handles.corp.batch().replace_party_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::batch::types::BatchJob>,
         debug: debug::<
@@ -257,7 +257,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::batch::endpoints::GET_RESULT,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.batch().get_result(&query).await)
+            encode(handles.corp.batch().get_result_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::batch::types::BatchJobResult,
@@ -287,7 +287,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::contact::endpoints::ID_TRANSLATE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.contact().id_translate(&request).await)
+            encode(handles.provider.contact().id_translate_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::contact::types::IdTranslateJob,
@@ -302,7 +302,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::contact::endpoints::GET_RESULT,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.provider.contact().get_result(&query).await)
+            encode(handles.provider.contact().get_result_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::contact::types::BatchJobResult,
@@ -317,7 +317,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::contact::endpoints::SEARCH,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.contact().search(&request).await)
+            encode(handles.provider.contact().search_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::contact::types::ContactSearchResult,
@@ -332,7 +332,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::contact::endpoints::SORT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.contact().sort(&request).await)
+            encode(handles.provider.contact().sort_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::contact::types::SortedUserids,
@@ -347,7 +347,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::corpgroup::endpoints::GET_TOKEN,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.corpgroup().get_token(&request).await)
+            encode(handles.corp.corpgroup().get_token_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::corpgroup::types::DownstreamToken,
@@ -362,7 +362,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::corpgroup::endpoints::LIST_APP_SHARE_INFO,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.corpgroup().list_app_share_info(&request).await)
+            encode(handles.corp.corpgroup().list_app_share_info_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::corpgroup::types::AppShareInfoPage,
@@ -377,7 +377,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::LIST_LINK,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_acquisition().list_link(&request).await)
+            encode(handles.corp.customer_acquisition().list_link_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_acquisition::types::LinkIdList,
@@ -392,7 +392,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::GET,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_acquisition().get(&request).await)
+            encode(handles.corp.customer_acquisition().get_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_acquisition::types::LinkDetail,
@@ -407,7 +407,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::CREATE_LINK,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_acquisition().create_link(&request).await)
+            encode(handles.corp.customer_acquisition().create_link_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_acquisition::types::CreatedLink,
@@ -422,7 +422,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::UPDATE_LINK,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_acquisition().update_link(&request).await)
+            encode(handles.corp.customer_acquisition().update_link_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_acquisition::types::EmptyReply,
@@ -437,7 +437,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::DELETE_LINK,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_acquisition().delete_link(&request).await)
+            encode(handles.corp.customer_acquisition().delete_link_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_acquisition::types::EmptyReply,
@@ -452,7 +452,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::CUSTOMER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_acquisition().customer(&request).await)
+            encode(handles.corp.customer_acquisition().customer_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_acquisition::types::LinkCustomerList,
@@ -483,7 +483,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_acquisition::endpoints::STATISTIC,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_acquisition().statistic(&request).await)
+            encode(handles.corp.customer_acquisition().statistic_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_acquisition::types::LinkStatistic,
@@ -498,7 +498,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_message::endpoints::ADD_MSG_TEMPLATE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_message().add_msg_template(&request).await)
+            encode(handles.corp.customer_message().add_msg_template_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_message::types::AddedMsgTemplate,
@@ -513,7 +513,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_message::endpoints::GET_GROUPMSG_LIST_V2,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_message().get_groupmsg_list_v2(&request).await)
+            encode(
+                handles.corp.customer_message().get_groupmsg_list_v2_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_message::types::GroupMsgList,
@@ -528,7 +530,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_message::endpoints::GET_GROUPMSG_TASK,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_message().get_groupmsg_task(&request).await)
+            encode(handles.corp.customer_message().get_groupmsg_task_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_message::types::GroupMsgTaskList,
@@ -544,7 +546,11 @@ pub static CASES: &[Case] = &[
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
             encode(
-                handles.corp.customer_message().get_groupmsg_send_result(&request).await,
+                handles
+                    .corp
+                    .customer_message()
+                    .get_groupmsg_send_result_with(request)
+                    .await,
             )
         }),
         roundtrip_response: roundtrip::<
@@ -560,7 +566,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_message::endpoints::SEND_WELCOME_MSG,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_message().send_welcome_msg(&request).await)
+            encode(handles.corp.customer_message().send_welcome_msg_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_message::types::EmptyReply,
@@ -575,7 +581,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_message::endpoints::CANCEL_GROUPMSG_SEND,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_message().cancel_groupmsg_send(&request).await)
+            encode(
+                handles.corp.customer_message().cancel_groupmsg_send_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_message::types::EmptyReply,
@@ -590,7 +598,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_message::endpoints::REMIND_GROUPMSG_SEND,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_message().remind_groupmsg_send(&request).await)
+            encode(
+                handles.corp.customer_message().remind_groupmsg_send_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_message::types::EmptyReply,
@@ -609,7 +619,7 @@ pub static CASES: &[Case] = &[
                 handles
                     .corp
                     .customer_message()
-                    .add_group_welcome_template(&request)
+                    .add_group_welcome_template_with(request)
                     .await,
             )
         }),
@@ -630,7 +640,7 @@ pub static CASES: &[Case] = &[
                 handles
                     .corp
                     .customer_message()
-                    .edit_group_welcome_template(&request)
+                    .edit_group_welcome_template_with(request)
                     .await,
             )
         }),
@@ -651,7 +661,7 @@ pub static CASES: &[Case] = &[
                 handles
                     .corp
                     .customer_message()
-                    .get_group_welcome_template(&request)
+                    .get_group_welcome_template_with(request)
                     .await,
             )
         }),
@@ -672,7 +682,7 @@ pub static CASES: &[Case] = &[
                 handles
                     .corp
                     .customer_message()
-                    .del_group_welcome_template(&request)
+                    .del_group_welcome_template_with(request)
                     .await,
             )
         }),
@@ -690,7 +700,11 @@ pub static CASES: &[Case] = &[
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
             encode(
-                handles.corp.customer_statistics().get_user_behavior_data(&request).await,
+                handles
+                    .corp
+                    .customer_statistics()
+                    .get_user_behavior_data_with(request)
+                    .await,
             )
         }),
         roundtrip_response: roundtrip::<
@@ -706,7 +720,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_statistics::endpoints::STATISTIC,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_statistics().statistic(&request).await)
+            encode(handles.corp.customer_statistics().statistic_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_statistics::types::GroupChatStatistic,
@@ -722,7 +736,11 @@ pub static CASES: &[Case] = &[
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
             encode(
-                handles.corp.customer_statistics().statistic_group_by_day(&request).await,
+                handles
+                    .corp
+                    .customer_statistics()
+                    .statistic_group_by_day_with(request)
+                    .await,
             )
         }),
         roundtrip_response: roundtrip::<
@@ -738,7 +756,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_transfer::endpoints::TRANSFER_CUSTOMER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_transfer().transfer_customer(&request).await)
+            encode(
+                handles.corp.customer_transfer().transfer_customer_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_transfer::types::TransferCustomerResult,
@@ -753,7 +773,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_transfer::endpoints::TRANSFER_RESULT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_transfer().transfer_result(&request).await)
+            encode(handles.corp.customer_transfer().transfer_result_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_transfer::types::TransferResult,
@@ -768,7 +788,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_transfer::endpoints::GET_UNASSIGNED_LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_transfer().get_unassigned_list(&request).await)
+            encode(
+                handles.corp.customer_transfer().get_unassigned_list_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_transfer::types::UnassignedList,
@@ -787,7 +809,7 @@ pub static CASES: &[Case] = &[
                 handles
                     .corp
                     .customer_transfer()
-                    .resigned_transfer_customer(&request)
+                    .resigned_transfer_customer_with(request)
                     .await,
             )
         }),
@@ -805,7 +827,11 @@ pub static CASES: &[Case] = &[
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
             encode(
-                handles.corp.customer_transfer().resigned_transfer_result(&request).await,
+                handles
+                    .corp
+                    .customer_transfer()
+                    .resigned_transfer_result_with(request)
+                    .await,
             )
         }),
         roundtrip_response: roundtrip::<
@@ -821,7 +847,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_transfer::endpoints::TRANSFER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_transfer().transfer(&request).await)
+            encode(handles.corp.customer_transfer().transfer_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_transfer::types::GroupChatTransferResult,
@@ -836,7 +862,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customer_transfer::endpoints::ONJOB_TRANSFER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customer_transfer().onjob_transfer(&request).await)
+            encode(handles.corp.customer_transfer().onjob_transfer_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customer_transfer::types::GroupChatTransferResult,
@@ -851,7 +877,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customized::endpoints::GET_PERMISSIONS,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customized().get_permissions(&request).await)
+            encode(handles.corp.customized().get_permissions_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customized::types::AppPermissions,
@@ -866,7 +892,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customized::endpoints::GET_APP_ADMIN_LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customized().get_app_admin_list(&request).await)
+            encode(handles.corp.customized().get_app_admin_list_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customized::types::AgentAdminList,
@@ -881,7 +907,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::customized::endpoints::CLAIM_CUSTOMIZED_APP,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.customized().claim_customized_app(&request).await)
+            encode(handles.corp.customized().claim_customized_app_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::customized::types::EmptyReply,
@@ -896,7 +922,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::department::endpoints::CREATE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.department().create(&request).await)
+            encode(handles.corp.department().create_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::department::types::CreatedDepartment,
@@ -911,7 +937,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::department::endpoints::UPDATE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.department().update(&request).await)
+            encode(handles.corp.department().update_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::department::types::EmptyReply,
@@ -926,7 +952,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::department::endpoints::DELETE,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.department().delete(&query).await)
+            encode(handles.corp.department().delete_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::department::types::EmptyReply,
@@ -941,7 +967,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::department::endpoints::LIST,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.department().list(&query).await)
+            encode(handles.corp.department().list_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::department::types::DepartmentList,
@@ -956,7 +982,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::department::endpoints::SIMPLE_LIST,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.department().simple_list(&query).await)
+            encode(handles.corp.department().simple_list_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::department::types::DepartmentIdList,
@@ -971,7 +997,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::department::endpoints::GET,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.department().get(&query).await)
+            encode(handles.corp.department().get_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::department::types::DepartmentDetail,
@@ -1000,7 +1026,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::LIST,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.external_contact().list(&query).await)
+            encode(handles.corp.external_contact().list_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::ExternalUseridList,
@@ -1015,7 +1041,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::GET,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.external_contact().get(&query).await)
+            encode(handles.corp.external_contact().get_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::ExternalContactDetail,
@@ -1030,7 +1056,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::BATCH_GET_BY_USER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.external_contact().batch_get_by_user(&request).await)
+            encode(handles.corp.external_contact().batch_get_by_user_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::ExternalContactBatch,
@@ -1045,7 +1071,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::REMARK,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.external_contact().remark(&request).await)
+            encode(handles.corp.external_contact().remark_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::EmptyReply,
@@ -1060,7 +1086,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::GET_CORP_TAG_LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.external_contact().get_corp_tag_list(&request).await)
+            encode(handles.corp.external_contact().get_corp_tag_list_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::CorpTagGroupList,
@@ -1075,7 +1101,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::ADD_CORP_TAG,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.external_contact().add_corp_tag(&request).await)
+            encode(handles.corp.external_contact().add_corp_tag_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::AddedCorpTagGroup,
@@ -1090,7 +1116,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::EDIT_CORP_TAG,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.external_contact().edit_corp_tag(&request).await)
+            encode(handles.corp.external_contact().edit_corp_tag_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::EmptyReply,
@@ -1105,7 +1131,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::DEL_CORP_TAG,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.external_contact().del_corp_tag(&request).await)
+            encode(handles.corp.external_contact().del_corp_tag_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::EmptyReply,
@@ -1120,7 +1146,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::MARK_TAG,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.external_contact().mark_tag(&request).await)
+            encode(handles.corp.external_contact().mark_tag_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::EmptyReply,
@@ -1135,7 +1161,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::ADD_CONTACT_WAY,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.external_contact().add_contact_way(&request).await)
+            encode(handles.corp.external_contact().add_contact_way_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::AddedContactWay,
@@ -1150,7 +1176,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::GET_CONTACT_WAY,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.external_contact().get_contact_way(&request).await)
+            encode(handles.corp.external_contact().get_contact_way_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::ContactWayDetail,
@@ -1165,7 +1191,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::UPDATE_CONTACT_WAY,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.external_contact().update_contact_way(&request).await)
+            encode(
+                handles.corp.external_contact().update_contact_way_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::EmptyReply,
@@ -1180,7 +1208,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::externalcontact::endpoints::DEL_CONTACT_WAY,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.external_contact().del_contact_way(&request).await)
+            encode(handles.corp.external_contact().del_contact_way_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::externalcontact::types::EmptyReply,
@@ -1195,7 +1223,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::groupchat::endpoints::LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.group_chat().list(&request).await)
+            encode(handles.corp.group_chat().list_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::groupchat::types::GroupChatList,
@@ -1210,7 +1238,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::groupchat::endpoints::GET,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.group_chat().get(&request).await)
+            encode(handles.corp.group_chat().get_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::groupchat::types::GroupChatDetail,
@@ -1225,7 +1253,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::groupchat::endpoints::OPENGID_TO_CHATID,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.group_chat().opengid_to_chatid(&request).await)
+            encode(handles.corp.group_chat().opengid_to_chatid_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::groupchat::types::OpengidToChatidReply,
@@ -1240,7 +1268,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::idconvert::endpoints::USERID_TO_OPENUSERID,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.idconvert().userid_to_openuserid(&request).await)
+            encode(handles.corp.idconvert().userid_to_openuserid_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::idconvert::types::OpenUseridList,
@@ -1255,7 +1283,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::idconvert::endpoints::GET_NEW_EXTERNAL_USERID,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.idconvert().get_new_external_userid(&request).await)
+            encode(handles.corp.idconvert().get_new_external_userid_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::idconvert::types::NewExternalUseridList,
@@ -1274,7 +1302,7 @@ pub static CASES: &[Case] = &[
                 handles
                     .corp
                     .idconvert()
-                    .get_new_external_userid_of_group_chat(&request)
+                    .get_new_external_userid_of_group_chat_with(request)
                     .await,
             )
         }),
@@ -1291,7 +1319,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::idconvert::endpoints::UNIONID_TO_EXTERNAL_USERID,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.idconvert().unionid_to_external_userid(&request).await)
+            encode(
+                handles.corp.idconvert().unionid_to_external_userid_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::idconvert::types::UnionidExternalUserid,
@@ -1307,7 +1337,11 @@ pub static CASES: &[Case] = &[
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
             encode(
-                handles.suite.idconvert().unionid_to_external_userid_3rd(&request).await,
+                handles
+                    .suite
+                    .idconvert()
+                    .unionid_to_external_userid_3rd_with(request)
+                    .await,
             )
         }),
         roundtrip_response: roundtrip::<
@@ -1323,7 +1357,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::idconvert::endpoints::TO_SERVICE_EXTERNAL_USERID,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.idconvert().to_service_external_userid(&request).await)
+            encode(
+                handles.corp.idconvert().to_service_external_userid_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::idconvert::types::ServiceExternalUserid,
@@ -1338,7 +1374,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::idconvert::endpoints::CONVERT_TMP_EXTERNAL_USERID,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.idconvert().convert_tmp_external_userid(&request).await)
+            encode(
+                handles.corp.idconvert().convert_tmp_external_userid_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::idconvert::types::TmpExternalUseridResults,
@@ -1353,7 +1391,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::idconvert::endpoints::FINISH_OPENID_MIGRATION,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.idconvert().finish_openid_migration(&request).await)
+            encode(
+                handles.provider.idconvert().finish_openid_migration_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::idconvert::types::EmptyReply,
@@ -1372,7 +1412,7 @@ pub static CASES: &[Case] = &[
                 handles
                     .provider
                     .idconvert()
-                    .finish_external_userid_migration(&request)
+                    .finish_external_userid_migration_with(request)
                     .await,
             )
         }),
@@ -1399,7 +1439,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::jsapi::endpoints::GET_AGENT_CONFIG_TICKET,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.jsapi().get_agent_config_ticket(&query).await)
+            encode(handles.corp.jsapi().get_agent_config_ticket_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::jsapi::types::JsapiTicket,
@@ -1414,7 +1454,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::CREATE_NEW_ORDER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().create_new_order(&request).await)
+            encode(handles.provider.license().create_new_order_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::license::types::OrderId>,
         debug: debug::<
@@ -1427,7 +1467,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::CREATE_RENEW_ORDER_JOB,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().create_renew_order_job(&request).await)
+            encode(handles.provider.license().create_renew_order_job_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::RenewOrderJob,
@@ -1442,7 +1482,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::SUBMIT_ORDER_JOB,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().submit_order_job(&request).await)
+            encode(handles.provider.license().submit_order_job_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::license::types::OrderId>,
         debug: debug::<
@@ -1455,7 +1495,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::LIST_ORDER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().list_order(&request).await)
+            encode(handles.provider.license().list_order_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::OrderList,
@@ -1470,7 +1510,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::GET_ORDER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().get_order(&request).await)
+            encode(handles.provider.license().get_order_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::OrderDetail,
@@ -1485,7 +1525,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::LIST_ORDER_ACCOUNT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().list_order_account(&request).await)
+            encode(handles.provider.license().list_order_account_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::OrderAccountList,
@@ -1500,7 +1540,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::CANCEL_ORDER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().cancel_order(&request).await)
+            encode(handles.provider.license().cancel_order_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::EmptyReply,
@@ -1515,7 +1555,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::CREATE_NEW_ORDER_JOB,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().create_new_order_job(&request).await)
+            encode(handles.provider.license().create_new_order_job_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::NewOrderJob,
@@ -1530,7 +1570,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::SUBMIT_NEW_ORDER_JOB,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().submit_new_order_job(&request).await)
+            encode(handles.provider.license().submit_new_order_job_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::EmptyReply,
@@ -1545,7 +1585,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::NEW_ORDER_JOB_RESULT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().new_order_job_result(&request).await)
+            encode(handles.provider.license().new_order_job_result_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::NewOrderJobResult,
@@ -1560,7 +1600,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::GET_UNION_ORDER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().get_union_order(&request).await)
+            encode(handles.provider.license().get_union_order_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::UnionOrderDetail,
@@ -1575,7 +1615,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::SUBMIT_PAY_JOB,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().submit_pay_job(&request).await)
+            encode(handles.provider.license().submit_pay_job_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::license::types::PayJob>,
         debug: debug::<
@@ -1588,7 +1628,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::PAY_JOB_RESULT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().pay_job_result(&request).await)
+            encode(handles.provider.license().pay_job_result_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::PayJobResult,
@@ -1603,7 +1643,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::ACTIVE_ACCOUNT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().active_account(&request).await)
+            encode(handles.provider.license().active_account_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::EmptyReply,
@@ -1618,7 +1658,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::BATCH_ACTIVE_ACCOUNT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().batch_active_account(&request).await)
+            encode(handles.provider.license().batch_active_account_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::BatchActiveResult,
@@ -1633,7 +1673,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::ACTIVE_ACCOUNT_BY_TYPE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().active_account_by_type(&request).await)
+            encode(handles.provider.license().active_account_by_type_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::EmptyReply,
@@ -1648,7 +1688,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::GET_ACTIVE_INFO_BY_CODE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().get_active_info_by_code(&request).await)
+            encode(
+                handles.provider.license().get_active_info_by_code_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::ActiveCodeInfo,
@@ -1664,7 +1706,11 @@ pub static CASES: &[Case] = &[
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
             encode(
-                handles.provider.license().batch_get_active_info_by_code(&request).await,
+                handles
+                    .provider
+                    .license()
+                    .batch_get_active_info_by_code_with(request)
+                    .await,
             )
         }),
         roundtrip_response: roundtrip::<
@@ -1680,7 +1726,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::LIST_ACTIVED_ACCOUNT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().list_actived_account(&request).await)
+            encode(handles.provider.license().list_actived_account_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::ActivedAccountList,
@@ -1695,7 +1741,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::GET_ACTIVE_INFO_BY_USER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().get_active_info_by_user(&request).await)
+            encode(
+                handles.provider.license().get_active_info_by_user_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::UserActiveInfo,
@@ -1710,7 +1758,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::BATCH_TRANSFER_LICENSE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().batch_transfer_license(&request).await)
+            encode(handles.provider.license().batch_transfer_license_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::BatchTransferResult,
@@ -1725,7 +1773,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::BATCH_SHARE_ACTIVE_CODE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().batch_share_active_code(&request).await)
+            encode(
+                handles.provider.license().batch_share_active_code_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::BatchShareResult,
@@ -1740,7 +1790,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::GET_APP_LICENSE_INFO,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().get_app_license_info(&request).await)
+            encode(handles.provider.license().get_app_license_info_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::AppLicenseInfo,
@@ -1755,7 +1805,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::SET_AUTO_ACTIVE_STATUS,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().set_auto_active_status(&request).await)
+            encode(handles.provider.license().set_auto_active_status_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::EmptyReply,
@@ -1770,7 +1820,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::license::endpoints::GET_AUTO_ACTIVE_STATUS,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.license().get_auto_active_status(&request).await)
+            encode(handles.provider.license().get_auto_active_status_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::license::types::AutoActiveStatus,
@@ -1810,7 +1860,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::media::endpoints::GET,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode_download(handles.corp.media().get(&query).await).await
+            encode_download(handles.corp.media().get_with(query).await).await
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::media::types::EmptyReply>,
         debug: debug::<
@@ -1823,7 +1873,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::media::endpoints::UPLOAD_BY_URL,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.media().upload_by_url(&request).await)
+            encode(handles.corp.media().upload_by_url_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::media::types::UploadByUrlReply,
@@ -1838,7 +1888,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::media::endpoints::GET_UPLOAD_BY_URL_RESULT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.media().get_upload_by_url_result(&request).await)
+            encode(handles.corp.media().get_upload_by_url_result_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::media::types::UploadByUrlResultReply,
@@ -1882,7 +1932,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::menu::endpoints::GET,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.menu().get(&query).await)
+            encode(handles.corp.menu().get_with(query).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::menu::types::MenuReply>,
         debug: debug::<
@@ -1895,7 +1945,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::menu::endpoints::DELETE,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.menu().delete(&query).await)
+            encode(handles.corp.menu().delete_with(query).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::menu::types::EmptyReply>,
         debug: debug::<
@@ -1908,7 +1958,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::message::endpoints::SEND,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.message().send(&request).await)
+            encode(handles.corp.message().send_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::message::types::SendMessageReply,
@@ -1923,7 +1973,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::message::endpoints::RECALL,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.message().recall(&request).await)
+            encode(handles.corp.message().recall_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::message::types::EmptyReply,
@@ -1938,7 +1988,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::message::endpoints::UPDATE_TEMPLATE_CARD,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.message().update_template_card(&request).await)
+            encode(handles.corp.message().update_template_card_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::message::types::EmptyReply,
@@ -1953,7 +2003,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::miniprogram::endpoints::JSCODE2SESSION,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.suite.miniprogram().jscode2session(&query).await)
+            encode(handles.suite.miniprogram().jscode2session_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::miniprogram::types::MiniprogramSession,
@@ -1978,7 +2028,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::moment::endpoints::ADD_MOMENT_TASK,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.moment().add_moment_task(&request).await)
+            encode(handles.corp.moment().add_moment_task_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::moment::types::AddMomentTaskReply,
@@ -1993,7 +2043,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_TASK_RESULT,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.moment().get_moment_task_result(&query).await)
+            encode(handles.corp.moment().get_moment_task_result_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::moment::types::MomentTaskResult,
@@ -2008,7 +2058,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::moment::endpoints::CANCEL_MOMENT_TASK,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.moment().cancel_moment_task(&request).await)
+            encode(handles.corp.moment().cancel_moment_task_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::moment::types::EmptyReply,
@@ -2023,7 +2073,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.moment().get_moment_list(&request).await)
+            encode(handles.corp.moment().get_moment_list_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::moment::types::MomentList,
@@ -2038,7 +2088,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_TASK,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.moment().get_moment_task(&request).await)
+            encode(handles.corp.moment().get_moment_task_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::moment::types::MomentTaskList,
@@ -2053,7 +2103,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_CUSTOMER_LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.moment().get_moment_customer_list(&request).await)
+            encode(handles.corp.moment().get_moment_customer_list_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::moment::types::MomentCustomerList,
@@ -2068,7 +2118,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_SEND_RESULT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.moment().get_moment_send_result(&request).await)
+            encode(handles.corp.moment().get_moment_send_result_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::moment::types::MomentSendResult,
@@ -2083,7 +2133,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::moment::endpoints::GET_MOMENT_COMMENTS,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.moment().get_moment_comments(&request).await)
+            encode(handles.corp.moment().get_moment_comments_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::moment::types::MomentComments,
@@ -2098,7 +2148,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oa::endpoints::GET_TEMPLATE_DETAIL,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oa().get_template_detail(&request).await)
+            encode(handles.corp.oa().get_template_detail_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::oa::types::ApprovalTemplateDetail,
@@ -2113,7 +2163,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oa::endpoints::APPLY_EVENT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oa().apply_event(&request).await)
+            encode(handles.corp.oa().apply_event_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::oa::types::ApplyEventReply,
@@ -2128,7 +2178,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oa::endpoints::GET_APPROVAL_INFO,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oa().get_approval_info(&request).await)
+            encode(handles.corp.oa().get_approval_info_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::oa::types::ApprovalNumbers,
@@ -2143,7 +2193,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oa::endpoints::GET_APPROVAL_DETAIL,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oa().get_approval_detail(&request).await)
+            encode(handles.corp.oa().get_approval_detail_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::oa::types::ApprovalDetailReply,
@@ -2158,7 +2208,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oa::endpoints::GET_CHECKIN_DATA,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oa().get_checkin_data(&request).await)
+            encode(handles.corp.oa().get_checkin_data_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::oa::types::CheckinData>,
         debug: debug::<
@@ -2171,7 +2221,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oa::endpoints::GET_CHECKIN_OPTION,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oa().get_checkin_option(&request).await)
+            encode(handles.corp.oa().get_checkin_option_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::oa::types::CheckinOptions,
@@ -2186,7 +2236,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oa::endpoints::GET_CHECKIN_DAY_DATA,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oa().get_checkin_day_data(&request).await)
+            encode(handles.corp.oa().get_checkin_day_data_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::oa::types::CheckinDayReports,
@@ -2201,7 +2251,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oa::endpoints::GET_CHECKIN_MONTH_DATA,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oa().get_checkin_month_data(&request).await)
+            encode(handles.corp.oa().get_checkin_month_data_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::oa::types::CheckinMonthReports,
@@ -2216,7 +2266,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oa::endpoints::GET_CORP_CHECKIN_OPTION,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oa().get_corp_checkin_option(&request).await)
+            encode(handles.corp.oa().get_corp_checkin_option_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::oa::types::CorpCheckinOptions,
@@ -2231,7 +2281,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oa::endpoints::GET_CHECKIN_SCHEDULE_LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oa().get_checkin_schedule_list(&request).await)
+            encode(handles.corp.oa().get_checkin_schedule_list_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::oa::types::CheckinScheduleList,
@@ -2246,7 +2296,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oa::endpoints::SET_CHECKIN_SCHEDULE_LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oa().set_checkin_schedule_list(&request).await)
+            encode(handles.corp.oa().set_checkin_schedule_list_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::oa::types::EmptyReply>,
         debug: debug::<
@@ -2259,7 +2309,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oauth::endpoints::GET_USER_INFO_3RD,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.suite.oauth().get_user_info_3rd(&query).await)
+            encode(handles.suite.oauth().get_user_info_3rd_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::oauth::types::UserInfo3rd,
@@ -2274,7 +2324,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oauth::endpoints::GET_USER_DETAIL_3RD,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.oauth().get_user_detail_3rd(&request).await)
+            encode(handles.suite.oauth().get_user_detail_3rd_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::oauth::types::UserDetail3rd,
@@ -2289,7 +2339,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oauth::endpoints::GET_USER_INFO,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.oauth().get_user_info(&query).await)
+            encode(handles.corp.oauth().get_user_info_with(query).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::oauth::types::UserInfo>,
         debug: debug::<
@@ -2302,7 +2352,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oauth::endpoints::GET_USER_DETAIL,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.oauth().get_user_detail(&request).await)
+            encode(handles.corp.oauth().get_user_detail_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::oauth::types::UserDetail>,
         debug: debug::<
@@ -2315,7 +2365,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::order::endpoints::GET_APP_ORDER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.order().get_app_order(&request).await)
+            encode(handles.suite.order().get_app_order_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::order::types::AppOrder>,
         debug: debug::<
@@ -2328,7 +2378,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::order::endpoints::GET_APP_ORDER_LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.order().get_app_order_list(&request).await)
+            encode(handles.suite.order().get_app_order_list_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::order::types::AppOrderList,
@@ -2343,7 +2393,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::order::endpoints::PROLONG_TRY,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.order().prolong_try(&request).await)
+            encode(handles.suite.order().prolong_try_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::order::types::ProlongTryResult,
@@ -2358,7 +2408,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::order::endpoints::CREATE_ADVANCED_API_ORDER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.order().create_advanced_api_order(&request).await)
+            encode(
+                handles.provider.order().create_advanced_api_order_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::order::types::AdvancedApiOrderId,
@@ -2373,7 +2425,9 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::order::endpoints::CANCEL_ADVANCED_API_ORDER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.order().cancel_advanced_api_order(&request).await)
+            encode(
+                handles.provider.order().cancel_advanced_api_order_with(request).await,
+            )
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::order::types::EmptyReply>,
         debug: debug::<
@@ -2386,7 +2440,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::order::endpoints::SUBMIT_ADVANCED_API_PAY,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.order().submit_advanced_api_pay(&request).await)
+            encode(handles.provider.order().submit_advanced_api_pay_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::order::types::EmptyReply>,
         debug: debug::<
@@ -2399,7 +2453,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::order::endpoints::LIST_ADVANCED_API_ORDERS,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.order().list_advanced_api_orders(&request).await)
+            encode(handles.provider.order().list_advanced_api_orders_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::order::types::AdvancedApiOrderList,
@@ -2414,7 +2468,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::order::endpoints::GET_ADVANCED_API_ORDER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.order().get_advanced_api_order(&request).await)
+            encode(handles.provider.order().get_advanced_api_order_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::order::types::AdvancedApiOrderDetail,
@@ -2430,7 +2484,11 @@ pub static CASES: &[Case] = &[
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
             encode(
-                handles.provider.order().get_advanced_api_corp_buy_info(&request).await,
+                handles
+                    .provider
+                    .order()
+                    .get_advanced_api_corp_buy_info_with(request)
+                    .await,
             )
         }),
         roundtrip_response: roundtrip::<
@@ -2446,7 +2504,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::paytool::endpoints::OPEN_ORDER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.paytool().open_order(&request).await)
+            encode(handles.provider.paytool().open_order_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::paytool::types::OpenedOrder,
@@ -2461,7 +2519,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::paytool::endpoints::CLOSE_ORDER,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.paytool().close_order(&request).await)
+            encode(handles.provider.paytool().close_order_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::paytool::types::EmptyReply,
@@ -2476,7 +2534,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::paytool::endpoints::GET_ORDER_LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.paytool().get_order_list(&request).await)
+            encode(handles.provider.paytool().get_order_list_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::paytool::types::PayOrderList,
@@ -2491,7 +2549,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::paytool::endpoints::GET_ORDER_DETAIL,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.paytool().get_order_detail(&request).await)
+            encode(handles.provider.paytool().get_order_detail_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::paytool::types::PayOrderDetail,
@@ -2506,7 +2564,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::paytool::endpoints::GET_INVOICE_LIST,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.paytool().get_invoice_list(&request).await)
+            encode(handles.provider.paytool().get_invoice_list_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::paytool::types::InvoiceList,
@@ -2521,7 +2579,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::paytool::endpoints::MARK_INVOICE_STATUS,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.paytool().mark_invoice_status(&request).await)
+            encode(handles.provider.paytool().mark_invoice_status_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::paytool::types::EmptyReply,
@@ -2536,7 +2594,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::provider::endpoints::GET_PROVIDER_TOKEN,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.get_provider_token(&request).await)
+            encode(handles.provider.get_provider_token_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::provider::types::ProviderAccessToken,
@@ -2551,7 +2609,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::provider::endpoints::GET_LOGIN_INFO,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.get_login_info(&request).await)
+            encode(handles.provider.get_login_info_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::provider::types::LoginInfo,
@@ -2566,7 +2624,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::provider::endpoints::GET_REGISTER_CODE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.get_register_code(&request).await)
+            encode(handles.provider.get_register_code_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::provider::types::RegisterCode,
@@ -2581,7 +2639,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::provider::endpoints::GET_REGISTER_INFO,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.get_register_info(&request).await)
+            encode(handles.provider.get_register_info_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::provider::types::RegisterInfo,
@@ -2596,7 +2654,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::provider::endpoints::CORPID_TO_OPENCORPID,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.corpid_to_opencorpid(&request).await)
+            encode(handles.provider.corpid_to_opencorpid_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::provider::types::OpenCorpid,
@@ -2611,7 +2669,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::provider::endpoints::GET_CUSTOMIZED_AUTH_URL,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.get_customized_auth_url(&request).await)
+            encode(handles.provider.get_customized_auth_url_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::provider::types::CustomizedAuthUrl,
@@ -2663,7 +2721,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::suite::endpoints::GET_SUITE_TOKEN,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.suite.get_suite_token(&request).await)
+            encode(handles.suite.get_suite_token_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::suite::types::SuiteAccessToken,
@@ -2678,7 +2736,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::suite::endpoints::GET_APP_QRCODE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode_payload(handles.suite.get_app_qrcode(&request).await)
+            encode_payload(handles.suite.get_app_qrcode_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::suite::types::AppQrcode>,
         debug: debug::<
@@ -2691,7 +2749,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::tag::endpoints::CREATE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.tag().create(&request).await)
+            encode(handles.corp.tag().create_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::tag::types::CreatedTag>,
         debug: debug::<
@@ -2704,7 +2762,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::tag::endpoints::UPDATE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.tag().update(&request).await)
+            encode(handles.corp.tag().update_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::tag::types::EmptyReply>,
         debug: debug::<
@@ -2717,7 +2775,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::tag::endpoints::DELETE,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.tag().delete(&query).await)
+            encode(handles.corp.tag().delete_with(query).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::tag::types::EmptyReply>,
         debug: debug::<
@@ -2730,7 +2788,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::tag::endpoints::GET,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.tag().get(&query).await)
+            encode(handles.corp.tag().get_with(query).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::tag::types::TagMembers>,
         debug: debug::<
@@ -2743,7 +2801,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::tag::endpoints::ADD_USERS,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.tag().add_users(&request).await)
+            encode(handles.corp.tag().add_users_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::tag::types::TagUsersResult,
@@ -2758,7 +2816,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::tag::endpoints::DELETE_USERS,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.tag().delete_users(&request).await)
+            encode(handles.corp.tag().delete_users_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::tag::types::TagUsersResult,
@@ -2781,7 +2839,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::user::endpoints::GET,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.user().get(&query).await)
+            encode(handles.corp.user().get_with(query).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::User>,
         debug: debug::<
@@ -2794,7 +2852,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::user::endpoints::CREATE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.user().create(&request).await)
+            encode(handles.corp.user().create_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::EmptyReply>,
         debug: debug::<
@@ -2807,7 +2865,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::user::endpoints::UPDATE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.user().update(&request).await)
+            encode(handles.corp.user().update_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::EmptyReply>,
         debug: debug::<
@@ -2820,7 +2878,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::user::endpoints::DELETE,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.user().delete(&query).await)
+            encode(handles.corp.user().delete_with(query).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::EmptyReply>,
         debug: debug::<
@@ -2833,7 +2891,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::user::endpoints::BATCH_DELETE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.user().batch_delete(&request).await)
+            encode(handles.corp.user().batch_delete_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::EmptyReply>,
         debug: debug::<
@@ -2846,7 +2904,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::user::endpoints::SIMPLE_LIST,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.user().simple_list(&query).await)
+            encode(handles.corp.user().simple_list_with(query).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::user::types::SimpleUserList,
@@ -2861,7 +2919,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::user::endpoints::LIST,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.user().list(&query).await)
+            encode(handles.corp.user().list_with(query).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::UserList>,
         debug: debug::<
@@ -2874,7 +2932,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::user::endpoints::LIST_ID,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.user().list_id(&request).await)
+            encode(handles.corp.user().list_id_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::user::types::DeptUserPage,
@@ -2889,7 +2947,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::user::endpoints::CONVERT_TO_OPENID,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.user().convert_to_openid(&request).await)
+            encode(handles.corp.user().convert_to_openid_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::Openid>,
         debug: debug::<
@@ -2902,7 +2960,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::user::endpoints::GET_USERID_BY_MOBILE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.user().get_userid_by_mobile(&request).await)
+            encode(handles.corp.user().get_userid_by_mobile_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::Userid>,
         debug: debug::<
@@ -2915,7 +2973,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::user::endpoints::GET_USERID_BY_EMAIL,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.user().get_userid_by_email(&request).await)
+            encode(handles.corp.user().get_userid_by_email_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::user::types::Userid>,
         debug: debug::<

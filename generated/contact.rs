@@ -136,6 +136,32 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, ContactSearchRequest, T> {
+        /// What to search for; both members and departments when omitted or 0.
+        pub fn query_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.query_type(value))
+        }
+        /// Which members to include; only used when members are searched.
+        pub fn query_range(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.query_range(value))
+        }
+        /// When not 0, restrict the results to this app's visible range; 0 searches the provider's contact permission.
+        pub fn agentid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.agentid(value))
+        }
+        /// Maximum results per category (default 50, at most 200); fewer may come back.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+        /// Field to match exactly; fuzzy matching when omitted.
+        pub fn full_match_field(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.full_match_field(value))
+        }
+        /// Paging cursor from the previous call's `next_cursor`; omit on the first call.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+    }
     /// A page of matching members and departments.
     ///
     /// Reply of [`ProviderContact::search`](super::ProviderContact::search) (`POST /cgi-bin/service/contact/search`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/91844>).
@@ -207,6 +233,15 @@ pub mod types {
         ) -> Self {
             self.sort_options = value;
             self
+        }
+    }
+    impl<T> crate::Call<'_, ContactSortRequest, T> {
+        /// Sort keys in priority order; a later key breaks ties of the earlier ones.
+        pub fn sort_options(
+            self,
+            value: Vec<ContactSortRequestSortOptionsItem>,
+        ) -> Self {
+            crate::app::map_request(self, |r| r.sort_options(value))
         }
     }
     /// One sort key.
@@ -318,6 +353,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, IdTranslateRequest, T> {
+        /// Name (without extension) of the zip the results are packed into; required for several files. With one file and no name, the result is not zipped. May itself contain id templates.
+        pub fn output_file_name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.output_file_name(value))
+        }
+        /// Output format; the input format when omitted.
+        pub fn output_file_format(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.output_file_format(value))
+        }
+    }
     /// Matching members, as two parallel lists.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -365,6 +410,12 @@ pub mod types {
         pub fn attachment_type(mut self, value: impl Into<i64>) -> Self {
             self.attachment_type = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, ProviderUploadQuery, T> {
+        /// The special scene the file serves; left out for ordinary uploads.
+        pub fn attachment_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.attachment_type(value))
         }
     }
     /// The userids in sorted order.
@@ -545,18 +596,27 @@ impl<'a> ProviderContact<'a> {
     /// Sends `POST /cgi-bin/service/contact/id_translate`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91846>
-    pub async fn id_translate(
+    pub fn id_translate(
         &self,
-        request: &types::IdTranslateRequest,
-    ) -> Result<types::IdTranslateJob, crate::Error> {
+        auth_corpid: impl Into<String>,
+        media_id_list: Vec<String>,
+    ) -> crate::Call<'a, types::IdTranslateRequest, types::IdTranslateJob> {
+        self.id_translate_with(
+            types::IdTranslateRequest::new(auth_corpid, media_id_list),
+        )
+    }
+    /// [`Self::id_translate`] with a `IdTranslateRequest` built elsewhere (kept, or made by other code).
+    pub fn id_translate_with(
+        &self,
+        request: types::IdTranslateRequest,
+    ) -> crate::Call<'a, types::IdTranslateRequest, types::IdTranslateJob> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::ID_TRANSLATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the result of an asynchronous contact job (获取异步任务结果).
     ///
@@ -569,18 +629,24 @@ impl<'a> ProviderContact<'a> {
     /// Sends `GET /cgi-bin/service/batch/getresult`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91882>
-    pub async fn get_result(
+    pub fn get_result(
         &self,
-        query: &types::GetResultQuery,
-    ) -> Result<types::BatchJobResult, crate::Error> {
+        jobid: impl Into<String>,
+    ) -> crate::Call<'a, types::GetResultQuery, types::BatchJobResult> {
+        self.get_result_with(types::GetResultQuery::new(jobid))
+    }
+    /// [`Self::get_result`] with a `GetResultQuery` built elsewhere (kept, or made by other code).
+    pub fn get_result_with(
+        &self,
+        query: types::GetResultQuery,
+    ) -> crate::Call<'a, types::GetResultQuery, types::BatchJobResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_RESULT,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Search an authorizing corp's contacts by name (通讯录单个搜索).
     ///
@@ -595,18 +661,25 @@ impl<'a> ProviderContact<'a> {
     /// Sends `POST /cgi-bin/service/contact/search`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91844>
-    pub async fn search(
+    pub fn search(
         &self,
-        request: &types::ContactSearchRequest,
-    ) -> Result<types::ContactSearchResult, crate::Error> {
+        auth_corpid: impl Into<String>,
+        query_word: impl Into<String>,
+    ) -> crate::Call<'a, types::ContactSearchRequest, types::ContactSearchResult> {
+        self.search_with(types::ContactSearchRequest::new(auth_corpid, query_word))
+    }
+    /// [`Self::search`] with a `ContactSearchRequest` built elsewhere (kept, or made by other code).
+    pub fn search_with(
+        &self,
+        request: types::ContactSearchRequest,
+    ) -> crate::Call<'a, types::ContactSearchRequest, types::ContactSearchResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SEARCH,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::search`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -622,7 +695,7 @@ impl<'a> ProviderContact<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.search(&input).await }
+            async move { self.search_with(input).await }
         })
     }
     /// Sort userids by name or alias (通讯录userid排序).
@@ -635,13 +708,25 @@ impl<'a> ProviderContact<'a> {
     /// Sends `POST /cgi-bin/service/contact/sort`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/92093>
-    pub async fn sort(
+    pub fn sort(
         &self,
-        request: &types::ContactSortRequest,
-    ) -> Result<types::SortedUserids, crate::Error> {
+        auth_corpid: impl Into<String>,
+        useridlist: Vec<String>,
+    ) -> crate::Call<'a, types::ContactSortRequest, types::SortedUserids> {
+        self.sort_with(types::ContactSortRequest::new(auth_corpid, useridlist))
+    }
+    /// [`Self::sort`] with a `ContactSortRequest` built elsewhere (kept, or made by other code).
+    pub fn sort_with(
+        &self,
+        request: types::ContactSortRequest,
+    ) -> crate::Call<'a, types::ContactSortRequest, types::SortedUserids> {
         self.handle
-            .call(&endpoints::SORT, None::<&()>, Some(request), crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::SORT,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
     }
 }
 impl crate::Provider {

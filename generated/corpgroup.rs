@@ -79,6 +79,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, DownstreamTokenRequest, T> {
+        /// Which kind of corp group.
+        pub fn business_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.business_type(value))
+        }
+    }
     /// Which app, and optionally which corp, one page at a time.
     ///
     /// Request body of [`CorpCorpgroup::list_app_share_info`](super::CorpCorpgroup::list_app_share_info) (`POST /cgi-bin/corpgroup/corp/list_app_share_info`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95813>).
@@ -136,6 +142,24 @@ pub mod types {
         pub fn cursor(mut self, value: impl Into<String>) -> Self {
             self.cursor = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, ListAppShareInfoRequest, T> {
+        /// Which kind of corp group.
+        pub fn business_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.business_type(value))
+        }
+        /// Only this downstream corp's share.
+        pub fn corpid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.corpid(value))
+        }
+        /// At most this many corps a page, up to 100; 0 or absent returns all.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+        /// The previous page's `next_cursor`; absent for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
         }
     }
     /// A corp the app is shared with.
@@ -234,18 +258,25 @@ impl<'a> CorpCorpgroup<'a> {
     /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96873>
-    pub async fn get_token(
+    pub fn get_token(
         &self,
-        request: &types::DownstreamTokenRequest,
-    ) -> Result<types::DownstreamToken, crate::Error> {
+        corpid: impl Into<String>,
+        agentid: i64,
+    ) -> crate::Call<'a, types::DownstreamTokenRequest, types::DownstreamToken> {
+        self.get_token_with(types::DownstreamTokenRequest::new(corpid, agentid))
+    }
+    /// [`Self::get_token`] with a `DownstreamTokenRequest` built elsewhere (kept, or made by other code).
+    pub fn get_token_with(
+        &self,
+        request: types::DownstreamTokenRequest,
+    ) -> crate::Call<'a, types::DownstreamTokenRequest, types::DownstreamToken> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_TOKEN,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the corps an app is shared with (获取应用共享信息).
     ///
@@ -261,18 +292,24 @@ impl<'a> CorpCorpgroup<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95813>
-    pub async fn list_app_share_info(
+    pub fn list_app_share_info(
         &self,
-        request: &types::ListAppShareInfoRequest,
-    ) -> Result<types::AppShareInfoPage, crate::Error> {
+        agentid: i64,
+    ) -> crate::Call<'a, types::ListAppShareInfoRequest, types::AppShareInfoPage> {
+        self.list_app_share_info_with(types::ListAppShareInfoRequest::new(agentid))
+    }
+    /// [`Self::list_app_share_info`] with a `ListAppShareInfoRequest` built elsewhere (kept, or made by other code).
+    pub fn list_app_share_info_with(
+        &self,
+        request: types::ListAppShareInfoRequest,
+    ) -> crate::Call<'a, types::ListAppShareInfoRequest, types::AppShareInfoPage> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::LIST_APP_SHARE_INFO,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::list_app_share_info`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -288,7 +325,7 @@ impl<'a> CorpCorpgroup<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.list_app_share_info(&input).await }
+            async move { self.list_app_share_info_with(input).await }
         })
     }
 }

@@ -74,6 +74,24 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, CreateLinkRequest, T> {
+        /// Members who receive the customers.
+        pub fn range(self, value: impl Into<LinkRange>) -> Self {
+            crate::app::map_request(self, |r| r.range(value))
+        }
+        /// Whether customers are added without confirmation (default true).
+        pub fn skip_verify(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.skip_verify(value))
+        }
+        /// Prefers members the customer already knows.
+        pub fn priority_option(self, value: impl Into<LinkPriorityOption>) -> Self {
+            crate::app::map_request(self, |r| r.priority_option(value))
+        }
+        /// Whether to mark customers as brought by this app's link (default true; 「营销获客」 apps only).
+        pub fn mark_source(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.mark_source(value))
+        }
+    }
     /// The new acquisition link.
     ///
     /// Reply of [`CorpCustomerAcquisition::create_link`](super::CorpCustomerAcquisition::create_link) (`POST /cgi-bin/externalcontact/customer_acquisition/create_link`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97398>).
@@ -177,6 +195,16 @@ pub mod types {
         pub fn cursor(mut self, value: impl Into<String>) -> Self {
             self.cursor = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, LinkCustomerRequest, T> {
+        /// Page size, at most 1000.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
         }
     }
     /// An acquisition link's settings.
@@ -333,6 +361,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, ListLinkRequest, T> {
+        /// Page size, at most 100.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+    }
     /// Quota that expires on one date.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -433,6 +471,28 @@ pub mod types {
         pub fn mark_source(mut self, value: impl Into<bool>) -> Self {
             self.mark_source = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, UpdateLinkRequest, T> {
+        /// New name, at most 30 characters.
+        pub fn link_name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.link_name(value))
+        }
+        /// New members; replaces the current range.
+        pub fn range(self, value: impl Into<LinkRange>) -> Self {
+            crate::app::map_request(self, |r| r.range(value))
+        }
+        /// Whether customers are added without confirmation (default true).
+        pub fn skip_verify(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.skip_verify(value))
+        }
+        /// Prefers members the customer already knows.
+        pub fn priority_option(self, value: impl Into<LinkPriorityOption>) -> Self {
+            crate::app::map_request(self, |r| r.priority_option(value))
+        }
+        /// Whether to mark customers as brought by this app's link (default true; 「营销获客」 apps only).
+        pub fn mark_source(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.mark_source(value))
         }
     }
     impl crate::CursorPage for LinkIdList {
@@ -636,18 +696,23 @@ impl<'a> CorpCustomerAcquisition<'a> {
     /// Sends `POST /cgi-bin/externalcontact/customer_acquisition/list_link`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97398>
-    pub async fn list_link(
+    pub fn list_link(
         &self,
-        request: &types::ListLinkRequest,
-    ) -> Result<types::LinkIdList, crate::Error> {
+    ) -> crate::Call<'a, types::ListLinkRequest, types::LinkIdList> {
+        self.list_link_with(types::ListLinkRequest::new())
+    }
+    /// [`Self::list_link`] with a `ListLinkRequest` built elsewhere (kept, or made by other code).
+    pub fn list_link_with(
+        &self,
+        request: types::ListLinkRequest,
+    ) -> crate::Call<'a, types::ListLinkRequest, types::LinkIdList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::LIST_LINK,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::list_link`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -663,7 +728,7 @@ impl<'a> CorpCustomerAcquisition<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.list_link(&input).await }
+            async move { self.list_link_with(input).await }
         })
     }
     /// Get an acquisition link's settings (获取获客链接详情).
@@ -674,13 +739,24 @@ impl<'a> CorpCustomerAcquisition<'a> {
     /// Sends `POST /cgi-bin/externalcontact/customer_acquisition/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97398>
-    pub async fn get(
+    pub fn get(
         &self,
-        request: &types::LinkIdRequest,
-    ) -> Result<types::LinkDetail, crate::Error> {
+        link_id: impl Into<String>,
+    ) -> crate::Call<'a, types::LinkIdRequest, types::LinkDetail> {
+        self.get_with(types::LinkIdRequest::new(link_id))
+    }
+    /// [`Self::get`] with a `LinkIdRequest` built elsewhere (kept, or made by other code).
+    pub fn get_with(
+        &self,
+        request: types::LinkIdRequest,
+    ) -> crate::Call<'a, types::LinkIdRequest, types::LinkDetail> {
         self.handle
-            .call(&endpoints::GET, None::<&()>, Some(request), crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::GET,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
     }
     /// Create an acquisition link (创建获客链接).
     ///
@@ -692,18 +768,24 @@ impl<'a> CorpCustomerAcquisition<'a> {
     /// Sends `POST /cgi-bin/externalcontact/customer_acquisition/create_link`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97398>
-    pub async fn create_link(
+    pub fn create_link(
         &self,
-        request: &types::CreateLinkRequest,
-    ) -> Result<types::CreatedLink, crate::Error> {
+        link_name: impl Into<String>,
+    ) -> crate::Call<'a, types::CreateLinkRequest, types::CreatedLink> {
+        self.create_link_with(types::CreateLinkRequest::new(link_name))
+    }
+    /// [`Self::create_link`] with a `CreateLinkRequest` built elsewhere (kept, or made by other code).
+    pub fn create_link_with(
+        &self,
+        request: types::CreateLinkRequest,
+    ) -> crate::Call<'a, types::CreateLinkRequest, types::CreatedLink> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CREATE_LINK,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Edit an acquisition link (编辑获客链接).
     ///
@@ -714,18 +796,24 @@ impl<'a> CorpCustomerAcquisition<'a> {
     /// Sends `POST /cgi-bin/externalcontact/customer_acquisition/update_link`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97398>
-    pub async fn update_link(
+    pub fn update_link(
         &self,
-        request: &types::UpdateLinkRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        link_id: impl Into<String>,
+    ) -> crate::Call<'a, types::UpdateLinkRequest, types::EmptyReply> {
+        self.update_link_with(types::UpdateLinkRequest::new(link_id))
+    }
+    /// [`Self::update_link`] with a `UpdateLinkRequest` built elsewhere (kept, or made by other code).
+    pub fn update_link_with(
+        &self,
+        request: types::UpdateLinkRequest,
+    ) -> crate::Call<'a, types::UpdateLinkRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::UPDATE_LINK,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Delete an acquisition link (删除获客链接).
     ///
@@ -735,18 +823,24 @@ impl<'a> CorpCustomerAcquisition<'a> {
     /// Sends `POST /cgi-bin/externalcontact/customer_acquisition/delete_link`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97398>
-    pub async fn delete_link(
+    pub fn delete_link(
         &self,
-        request: &types::LinkIdRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        link_id: impl Into<String>,
+    ) -> crate::Call<'a, types::LinkIdRequest, types::EmptyReply> {
+        self.delete_link_with(types::LinkIdRequest::new(link_id))
+    }
+    /// [`Self::delete_link`] with a `LinkIdRequest` built elsewhere (kept, or made by other code).
+    pub fn delete_link_with(
+        &self,
+        request: types::LinkIdRequest,
+    ) -> crate::Call<'a, types::LinkIdRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::DELETE_LINK,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the customers added through an acquisition link (获取获客客户列表).
     ///
@@ -758,18 +852,24 @@ impl<'a> CorpCustomerAcquisition<'a> {
     /// Sends `POST /cgi-bin/externalcontact/customer_acquisition/customer`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/101359>
-    pub async fn customer(
+    pub fn customer(
         &self,
-        request: &types::LinkCustomerRequest,
-    ) -> Result<types::LinkCustomerList, crate::Error> {
+        link_id: impl Into<String>,
+    ) -> crate::Call<'a, types::LinkCustomerRequest, types::LinkCustomerList> {
+        self.customer_with(types::LinkCustomerRequest::new(link_id))
+    }
+    /// [`Self::customer`] with a `LinkCustomerRequest` built elsewhere (kept, or made by other code).
+    pub fn customer_with(
+        &self,
+        request: types::LinkCustomerRequest,
+    ) -> crate::Call<'a, types::LinkCustomerRequest, types::LinkCustomerList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CUSTOMER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::customer`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -785,7 +885,7 @@ impl<'a> CorpCustomerAcquisition<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.customer(&input).await }
+            async move { self.customer_with(input).await }
         })
     }
     /// Get the corp's remaining acquisition quota (查询剩余使用量).
@@ -796,17 +896,16 @@ impl<'a> CorpCustomerAcquisition<'a> {
     /// Sends `GET /cgi-bin/externalcontact/customer_acquisition_quota`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97400>
-    pub async fn customer_acquisition_quota(
+    pub fn customer_acquisition_quota(
         &self,
-    ) -> Result<types::AcquisitionQuota, crate::Error> {
+    ) -> crate::Call<'a, (), types::AcquisitionQuota> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CUSTOMER_ACQUISITION_QUOTA,
-                None::<&()>,
-                None::<&()>,
+                crate::app::Place::Nowhere,
+                (),
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get an acquisition link's usage in a period (查询链接使用详情).
     ///
@@ -818,18 +917,26 @@ impl<'a> CorpCustomerAcquisition<'a> {
     /// Sends `POST /cgi-bin/externalcontact/customer_acquisition/statistic`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97400>
-    pub async fn statistic(
+    pub fn statistic(
         &self,
-        request: &types::StatisticRequest,
-    ) -> Result<types::LinkStatistic, crate::Error> {
+        link_id: impl Into<String>,
+        start_time: i64,
+        end_time: i64,
+    ) -> crate::Call<'a, types::StatisticRequest, types::LinkStatistic> {
+        self.statistic_with(types::StatisticRequest::new(link_id, start_time, end_time))
+    }
+    /// [`Self::statistic`] with a `StatisticRequest` built elsewhere (kept, or made by other code).
+    pub fn statistic_with(
+        &self,
+        request: types::StatisticRequest,
+    ) -> crate::Call<'a, types::StatisticRequest, types::LinkStatistic> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::STATISTIC,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -93,6 +93,40 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, AddGroupWelcomeTemplateRequest, T> {
+        /// The text; `%NICKNAME%` is replaced with the customer's nickname.
+        pub fn text(self, value: impl Into<MsgText>) -> Self {
+            crate::app::map_request(self, |r| r.text(value))
+        }
+        /// An image.
+        pub fn image(self, value: impl Into<MsgImage>) -> Self {
+            crate::app::map_request(self, |r| r.image(value))
+        }
+        /// A link.
+        pub fn link(self, value: impl Into<MsgLink>) -> Self {
+            crate::app::map_request(self, |r| r.link(value))
+        }
+        /// A mini-program card.
+        pub fn miniprogram(self, value: impl Into<MsgMiniprogram>) -> Self {
+            crate::app::map_request(self, |r| r.miniprogram(value))
+        }
+        /// A file.
+        pub fn file(self, value: impl Into<MsgMedia>) -> Self {
+            crate::app::map_request(self, |r| r.file(value))
+        }
+        /// A video.
+        pub fn video(self, value: impl Into<MsgMedia>) -> Self {
+            crate::app::map_request(self, |r| r.video(value))
+        }
+        /// Agentid of the installed app; only for old multi-app third-party suites.
+        pub fn agentid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.agentid(value))
+        }
+        /// Whether to tell members to apply the template to their group chats (default 1).
+        pub fn notify(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.notify(value))
+        }
+    }
     /// Targets and content of a corp mass message; text and attachments may not both be empty.
     ///
     /// Request body of [`CorpCustomerMessage::add_msg_template`](super::CorpCustomerMessage::add_msg_template) (`POST /cgi-bin/externalcontact/add_msg_template`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/92135>).
@@ -183,6 +217,40 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, AddMsgTemplateRequest, T> {
+        /// Who receives it (default single).
+        pub fn chat_type(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.chat_type(value))
+        }
+        /// Customers to send to (chat_type single), at most 10,000; with `sender`, only that member's customers among them.
+        pub fn external_userid(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.external_userid(value))
+        }
+        /// Customer group chats to send to (chat_type group), at most 2000; the owners then need not pick the chats.
+        pub fn chat_id_list(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.chat_id_list(value))
+        }
+        /// Sends to the customers carrying these tags (chat_type single).
+        pub fn tag_filter(self, value: impl Into<MsgTagFilter>) -> Self {
+            crate::app::map_request(self, |r| r.tag_filter(value))
+        }
+        /// Userid of the sending member; required for chat_type group. Alone (single), every customer of this member is targeted.
+        pub fn sender(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.sender(value))
+        }
+        /// Whether the member may change the selection of recipients before sending (default false).
+        pub fn allow_select(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.allow_select(value))
+        }
+        /// The text.
+        pub fn text(self, value: impl Into<MsgText>) -> Self {
+            crate::app::map_request(self, |r| r.text(value))
+        }
+        /// At most 9 attachments.
+        pub fn attachments(self, value: Vec<MsgAttachment>) -> Self {
+            crate::app::map_request(self, |r| r.attachments(value))
+        }
+    }
     /// The new welcome template.
     ///
     /// Reply of [`CorpCustomerMessage::add_group_welcome_template`](super::CorpCustomerMessage::add_group_welcome_template) (`POST /cgi-bin/externalcontact/group_welcome_template/add`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96357>).
@@ -232,6 +300,12 @@ pub mod types {
         pub fn agentid(mut self, value: impl Into<i64>) -> Self {
             self.agentid = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, DelGroupWelcomeTemplateRequest, T> {
+        /// Agentid of the installed app; only for old multi-app third-party suites.
+        pub fn agentid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.agentid(value))
         }
     }
     /// The template and its new content.
@@ -316,6 +390,36 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, EditGroupWelcomeTemplateRequest, T> {
+        /// The text; `%NICKNAME%` is replaced with the customer's nickname.
+        pub fn text(self, value: impl Into<MsgText>) -> Self {
+            crate::app::map_request(self, |r| r.text(value))
+        }
+        /// An image.
+        pub fn image(self, value: impl Into<MsgImage>) -> Self {
+            crate::app::map_request(self, |r| r.image(value))
+        }
+        /// A link.
+        pub fn link(self, value: impl Into<MsgLink>) -> Self {
+            crate::app::map_request(self, |r| r.link(value))
+        }
+        /// A mini-program card.
+        pub fn miniprogram(self, value: impl Into<MsgMiniprogram>) -> Self {
+            crate::app::map_request(self, |r| r.miniprogram(value))
+        }
+        /// A file.
+        pub fn file(self, value: impl Into<MsgMedia>) -> Self {
+            crate::app::map_request(self, |r| r.file(value))
+        }
+        /// A video.
+        pub fn video(self, value: impl Into<MsgMedia>) -> Self {
+            crate::app::map_request(self, |r| r.video(value))
+        }
+        /// Agentid of the installed app; only for old multi-app third-party suites.
+        pub fn agentid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.agentid(value))
+        }
+    }
     /// Filters and page of `get_groupmsg_list_v2`.
     ///
     /// Request body of [`CorpCustomerMessage::get_groupmsg_list_v2`](super::CorpCustomerMessage::get_groupmsg_list_v2) (`POST /cgi-bin/externalcontact/get_groupmsg_list_v2`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96355>).
@@ -392,6 +496,24 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetGroupmsgListV2Request, T> {
+        /// Only messages created by this member's userid.
+        pub fn creator(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.creator(value))
+        }
+        /// Which creators to include (default all).
+        pub fn filter_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.filter_type(value))
+        }
+        /// Page size, at most 100 (default 50).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+    }
     /// The mass message, member and page of `get_groupmsg_send_result`.
     ///
     /// Request body of [`CorpCustomerMessage::get_groupmsg_send_result`](super::CorpCustomerMessage::get_groupmsg_send_result) (`POST /cgi-bin/externalcontact/get_groupmsg_send_result`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96355>).
@@ -433,6 +555,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetGroupmsgSendResultRequest, T> {
+        /// Page size, at most 1000 (default 500).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+    }
     /// The mass message and page of `get_groupmsg_task`.
     ///
     /// Request body of [`CorpCustomerMessage::get_groupmsg_task`](super::CorpCustomerMessage::get_groupmsg_task) (`POST /cgi-bin/externalcontact/get_groupmsg_task`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96355>).
@@ -468,6 +600,16 @@ pub mod types {
         pub fn cursor(mut self, value: impl Into<String>) -> Self {
             self.cursor = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, GetGroupmsgTaskRequest, T> {
+        /// Page size, at most 1000 (default 500).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
         }
     }
     /// A mass-message record.
@@ -968,6 +1110,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, SendWelcomeMsgRequest, T> {
+        /// The text.
+        pub fn text(self, value: impl Into<MsgText>) -> Self {
+            crate::app::map_request(self, |r| r.text(value))
+        }
+        /// At most 9 attachments.
+        pub fn attachments(self, value: Vec<MsgAttachment>) -> Self {
+            crate::app::map_request(self, |r| r.attachments(value))
+        }
+    }
     impl crate::CursorPage for GroupMsgList {
         fn next_cursor(&self) -> Option<&str> {
             self.next_cursor.as_deref()
@@ -1235,18 +1387,23 @@ impl<'a> CorpCustomerMessage<'a> {
     /// Sends `POST /cgi-bin/externalcontact/add_msg_template`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/92135>
-    pub async fn add_msg_template(
+    pub fn add_msg_template(
         &self,
-        request: &types::AddMsgTemplateRequest,
-    ) -> Result<types::AddedMsgTemplate, crate::Error> {
+    ) -> crate::Call<'a, types::AddMsgTemplateRequest, types::AddedMsgTemplate> {
+        self.add_msg_template_with(types::AddMsgTemplateRequest::new())
+    }
+    /// [`Self::add_msg_template`] with a `AddMsgTemplateRequest` built elsewhere (kept, or made by other code).
+    pub fn add_msg_template_with(
+        &self,
+        request: types::AddMsgTemplateRequest,
+    ) -> crate::Call<'a, types::AddMsgTemplateRequest, types::AddedMsgTemplate> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::ADD_MSG_TEMPLATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the corp's mass-message records (获取群发记录列表).
     ///
@@ -1260,18 +1417,28 @@ impl<'a> CorpCustomerMessage<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_groupmsg_list_v2`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96355>
-    pub async fn get_groupmsg_list_v2(
+    pub fn get_groupmsg_list_v2(
         &self,
-        request: &types::GetGroupmsgListV2Request,
-    ) -> Result<types::GroupMsgList, crate::Error> {
+        chat_type: impl Into<String>,
+        start_time: i64,
+        end_time: i64,
+    ) -> crate::Call<'a, types::GetGroupmsgListV2Request, types::GroupMsgList> {
+        self.get_groupmsg_list_v2_with(
+            types::GetGroupmsgListV2Request::new(chat_type, start_time, end_time),
+        )
+    }
+    /// [`Self::get_groupmsg_list_v2`] with a `GetGroupmsgListV2Request` built elsewhere (kept, or made by other code).
+    pub fn get_groupmsg_list_v2_with(
+        &self,
+        request: types::GetGroupmsgListV2Request,
+    ) -> crate::Call<'a, types::GetGroupmsgListV2Request, types::GroupMsgList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_GROUPMSG_LIST_V2,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::get_groupmsg_list_v2`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1287,7 +1454,7 @@ impl<'a> CorpCustomerMessage<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.get_groupmsg_list_v2(&input).await }
+            async move { self.get_groupmsg_list_v2_with(input).await }
         })
     }
     /// List the members' send tasks of a mass message (获取群发成员发送任务列表).
@@ -1300,18 +1467,24 @@ impl<'a> CorpCustomerMessage<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_groupmsg_task`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96355>
-    pub async fn get_groupmsg_task(
+    pub fn get_groupmsg_task(
         &self,
-        request: &types::GetGroupmsgTaskRequest,
-    ) -> Result<types::GroupMsgTaskList, crate::Error> {
+        msgid: impl Into<String>,
+    ) -> crate::Call<'a, types::GetGroupmsgTaskRequest, types::GroupMsgTaskList> {
+        self.get_groupmsg_task_with(types::GetGroupmsgTaskRequest::new(msgid))
+    }
+    /// [`Self::get_groupmsg_task`] with a `GetGroupmsgTaskRequest` built elsewhere (kept, or made by other code).
+    pub fn get_groupmsg_task_with(
+        &self,
+        request: types::GetGroupmsgTaskRequest,
+    ) -> crate::Call<'a, types::GetGroupmsgTaskRequest, types::GroupMsgTaskList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_GROUPMSG_TASK,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::get_groupmsg_task`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1327,7 +1500,7 @@ impl<'a> CorpCustomerMessage<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.get_groupmsg_task(&input).await }
+            async move { self.get_groupmsg_task_with(input).await }
         })
     }
     /// Get one member's delivery results of a mass message (获取企业群发成员执行结果).
@@ -1340,18 +1513,35 @@ impl<'a> CorpCustomerMessage<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_groupmsg_send_result`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96355>
-    pub async fn get_groupmsg_send_result(
+    pub fn get_groupmsg_send_result(
         &self,
-        request: &types::GetGroupmsgSendResultRequest,
-    ) -> Result<types::GroupMsgSendResult, crate::Error> {
+        msgid: impl Into<String>,
+        userid: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::GetGroupmsgSendResultRequest,
+        types::GroupMsgSendResult,
+    > {
+        self.get_groupmsg_send_result_with(
+            types::GetGroupmsgSendResultRequest::new(msgid, userid),
+        )
+    }
+    /// [`Self::get_groupmsg_send_result`] with a `GetGroupmsgSendResultRequest` built elsewhere (kept, or made by other code).
+    pub fn get_groupmsg_send_result_with(
+        &self,
+        request: types::GetGroupmsgSendResultRequest,
+    ) -> crate::Call<
+        'a,
+        types::GetGroupmsgSendResultRequest,
+        types::GroupMsgSendResult,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_GROUPMSG_SEND_RESULT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::get_groupmsg_send_result`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1367,7 +1557,7 @@ impl<'a> CorpCustomerMessage<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.get_groupmsg_send_result(&input).await }
+            async move { self.get_groupmsg_send_result_with(input).await }
         })
     }
     /// Send a welcome message to a newly added customer (发送新客户欢迎语).
@@ -1381,18 +1571,24 @@ impl<'a> CorpCustomerMessage<'a> {
     /// Sends `POST /cgi-bin/externalcontact/send_welcome_msg`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/92599>
-    pub async fn send_welcome_msg(
+    pub fn send_welcome_msg(
         &self,
-        request: &types::SendWelcomeMsgRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        welcome_code: impl Into<String>,
+    ) -> crate::Call<'a, types::SendWelcomeMsgRequest, types::EmptyReply> {
+        self.send_welcome_msg_with(types::SendWelcomeMsgRequest::new(welcome_code))
+    }
+    /// [`Self::send_welcome_msg`] with a `SendWelcomeMsgRequest` built elsewhere (kept, or made by other code).
+    pub fn send_welcome_msg_with(
+        &self,
+        request: types::SendWelcomeMsgRequest,
+    ) -> crate::Call<'a, types::SendWelcomeMsgRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SEND_WELCOME_MSG,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Stop a corp mass message (停止企业群发).
     ///
@@ -1403,18 +1599,24 @@ impl<'a> CorpCustomerMessage<'a> {
     /// Sends `POST /cgi-bin/externalcontact/cancel_groupmsg_send`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97611>
-    pub async fn cancel_groupmsg_send(
+    pub fn cancel_groupmsg_send(
         &self,
-        request: &types::GroupMsgIdRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        msgid: impl Into<String>,
+    ) -> crate::Call<'a, types::GroupMsgIdRequest, types::EmptyReply> {
+        self.cancel_groupmsg_send_with(types::GroupMsgIdRequest::new(msgid))
+    }
+    /// [`Self::cancel_groupmsg_send`] with a `GroupMsgIdRequest` built elsewhere (kept, or made by other code).
+    pub fn cancel_groupmsg_send_with(
+        &self,
+        request: types::GroupMsgIdRequest,
+    ) -> crate::Call<'a, types::GroupMsgIdRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CANCEL_GROUPMSG_SEND,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Remind members to send a corp mass message (提醒成员群发).
     ///
@@ -1425,18 +1627,24 @@ impl<'a> CorpCustomerMessage<'a> {
     /// Sends `POST /cgi-bin/externalcontact/remind_groupmsg_send`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97610>
-    pub async fn remind_groupmsg_send(
+    pub fn remind_groupmsg_send(
         &self,
-        request: &types::GroupMsgIdRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        msgid: impl Into<String>,
+    ) -> crate::Call<'a, types::GroupMsgIdRequest, types::EmptyReply> {
+        self.remind_groupmsg_send_with(types::GroupMsgIdRequest::new(msgid))
+    }
+    /// [`Self::remind_groupmsg_send`] with a `GroupMsgIdRequest` built elsewhere (kept, or made by other code).
+    pub fn remind_groupmsg_send_with(
+        &self,
+        request: types::GroupMsgIdRequest,
+    ) -> crate::Call<'a, types::GroupMsgIdRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::REMIND_GROUPMSG_SEND,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Add a group-chat welcome template (添加入群欢迎语素材).
     ///
@@ -1449,18 +1657,33 @@ impl<'a> CorpCustomerMessage<'a> {
     /// Sends `POST /cgi-bin/externalcontact/group_welcome_template/add`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96357>
-    pub async fn add_group_welcome_template(
+    pub fn add_group_welcome_template(
         &self,
-        request: &types::AddGroupWelcomeTemplateRequest,
-    ) -> Result<types::AddedGroupWelcomeTemplate, crate::Error> {
+    ) -> crate::Call<
+        'a,
+        types::AddGroupWelcomeTemplateRequest,
+        types::AddedGroupWelcomeTemplate,
+    > {
+        self.add_group_welcome_template_with(
+            types::AddGroupWelcomeTemplateRequest::new(),
+        )
+    }
+    /// [`Self::add_group_welcome_template`] with a `AddGroupWelcomeTemplateRequest` built elsewhere (kept, or made by other code).
+    pub fn add_group_welcome_template_with(
+        &self,
+        request: types::AddGroupWelcomeTemplateRequest,
+    ) -> crate::Call<
+        'a,
+        types::AddGroupWelcomeTemplateRequest,
+        types::AddedGroupWelcomeTemplate,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::ADD_GROUP_WELCOME_TEMPLATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Edit a group-chat welcome template (编辑入群欢迎语素材).
     ///
@@ -1470,18 +1693,26 @@ impl<'a> CorpCustomerMessage<'a> {
     /// Sends `POST /cgi-bin/externalcontact/group_welcome_template/edit`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96357>
-    pub async fn edit_group_welcome_template(
+    pub fn edit_group_welcome_template(
         &self,
-        request: &types::EditGroupWelcomeTemplateRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        template_id: impl Into<String>,
+    ) -> crate::Call<'a, types::EditGroupWelcomeTemplateRequest, types::EmptyReply> {
+        self.edit_group_welcome_template_with(
+            types::EditGroupWelcomeTemplateRequest::new(template_id),
+        )
+    }
+    /// [`Self::edit_group_welcome_template`] with a `EditGroupWelcomeTemplateRequest` built elsewhere (kept, or made by other code).
+    pub fn edit_group_welcome_template_with(
+        &self,
+        request: types::EditGroupWelcomeTemplateRequest,
+    ) -> crate::Call<'a, types::EditGroupWelcomeTemplateRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::EDIT_GROUP_WELCOME_TEMPLATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get a group-chat welcome template (获取入群欢迎语素材).
     ///
@@ -1490,18 +1721,34 @@ impl<'a> CorpCustomerMessage<'a> {
     /// Sends `POST /cgi-bin/externalcontact/group_welcome_template/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96357>
-    pub async fn get_group_welcome_template(
+    pub fn get_group_welcome_template(
         &self,
-        request: &types::GroupWelcomeTemplateIdRequest,
-    ) -> Result<types::GroupWelcomeTemplate, crate::Error> {
+        template_id: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::GroupWelcomeTemplateIdRequest,
+        types::GroupWelcomeTemplate,
+    > {
+        self.get_group_welcome_template_with(
+            types::GroupWelcomeTemplateIdRequest::new(template_id),
+        )
+    }
+    /// [`Self::get_group_welcome_template`] with a `GroupWelcomeTemplateIdRequest` built elsewhere (kept, or made by other code).
+    pub fn get_group_welcome_template_with(
+        &self,
+        request: types::GroupWelcomeTemplateIdRequest,
+    ) -> crate::Call<
+        'a,
+        types::GroupWelcomeTemplateIdRequest,
+        types::GroupWelcomeTemplate,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_GROUP_WELCOME_TEMPLATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Delete a group-chat welcome template (删除入群欢迎语素材).
     ///
@@ -1510,18 +1757,26 @@ impl<'a> CorpCustomerMessage<'a> {
     /// Sends `POST /cgi-bin/externalcontact/group_welcome_template/del`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96357>
-    pub async fn del_group_welcome_template(
+    pub fn del_group_welcome_template(
         &self,
-        request: &types::DelGroupWelcomeTemplateRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        template_id: impl Into<String>,
+    ) -> crate::Call<'a, types::DelGroupWelcomeTemplateRequest, types::EmptyReply> {
+        self.del_group_welcome_template_with(
+            types::DelGroupWelcomeTemplateRequest::new(template_id),
+        )
+    }
+    /// [`Self::del_group_welcome_template`] with a `DelGroupWelcomeTemplateRequest` built elsewhere (kept, or made by other code).
+    pub fn del_group_welcome_template_with(
+        &self,
+        request: types::DelGroupWelcomeTemplateRequest,
+    ) -> crate::Call<'a, types::DelGroupWelcomeTemplateRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::DEL_GROUP_WELCOME_TEMPLATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -44,6 +44,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetUserBehaviorDataRequest, T> {
+        /// Userids, at most 100.
+        pub fn userid(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.userid(value))
+        }
+        /// Department ids, at most 100.
+        pub fn partyid(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.partyid(value))
+        }
+    }
     /// Customer group chat figures per day.
     ///
     /// Reply of [`CorpCustomerStatistics::statistic_group_by_day`](super::CorpCustomerStatistics::statistic_group_by_day) (`POST /cgi-bin/externalcontact/groupchat/statistic_group_by_day`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96359>).
@@ -158,6 +168,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GroupChatStatisticByDayRequest, T> {
+        /// Last day, included; defaults to `day_begin_time` (one day).
+        pub fn day_end_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.day_end_time(value))
+        }
+        /// The owners (at most 100).
+        pub fn owner_filter(self, value: impl Into<OwnerFilter>) -> Self {
+            crate::app::map_request(self, |r| r.owner_filter(value))
+        }
+    }
     /// Days, owners, ordering and page of `statistic`.
     ///
     /// Request body of [`CorpCustomerStatistics::statistic`](super::CorpCustomerStatistics::statistic) (`POST /cgi-bin/externalcontact/groupchat/statistic`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96359>).
@@ -239,6 +259,32 @@ pub mod types {
         pub fn limit(mut self, value: impl Into<i64>) -> Self {
             self.limit = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, GroupChatStatisticRequest, T> {
+        /// Last day, included; defaults to `day_begin_time` (one day).
+        pub fn day_end_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.day_end_time(value))
+        }
+        /// The owners (at most 100); strongly advised (see the method docs).
+        pub fn owner_filter(self, value: impl Into<OwnerFilter>) -> Self {
+            crate::app::map_request(self, |r| r.owner_filter(value))
+        }
+        /// What to sort by (default 1).
+        pub fn order_by(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.order_by(value))
+        }
+        /// Sort order (default 0, descending).
+        pub fn order_asc(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.order_asc(value))
+        }
+        /// Offset of the page (default 0); pass the previous reply's `next_offset`.
+        pub fn offset(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.offset(value))
+        }
+        /// Page size, 1 to 1000 (default 500).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
         }
     }
     /// Customer-contact figures per day.
@@ -380,18 +426,27 @@ impl<'a> CorpCustomerStatistics<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_user_behavior_data`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96358>
-    pub async fn get_user_behavior_data(
+    pub fn get_user_behavior_data(
         &self,
-        request: &types::GetUserBehaviorDataRequest,
-    ) -> Result<types::UserBehaviorData, crate::Error> {
+        start_time: i64,
+        end_time: i64,
+    ) -> crate::Call<'a, types::GetUserBehaviorDataRequest, types::UserBehaviorData> {
+        self.get_user_behavior_data_with(
+            types::GetUserBehaviorDataRequest::new(start_time, end_time),
+        )
+    }
+    /// [`Self::get_user_behavior_data`] with a `GetUserBehaviorDataRequest` built elsewhere (kept, or made by other code).
+    pub fn get_user_behavior_data_with(
+        &self,
+        request: types::GetUserBehaviorDataRequest,
+    ) -> crate::Call<'a, types::GetUserBehaviorDataRequest, types::UserBehaviorData> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_USER_BEHAVIOR_DATA,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get customer group chat statistics by owner (获取「群聊数据统计」数据 - 按群主聚合).
     ///
@@ -407,18 +462,24 @@ impl<'a> CorpCustomerStatistics<'a> {
     /// Sends `POST /cgi-bin/externalcontact/groupchat/statistic`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96359>
-    pub async fn statistic(
+    pub fn statistic(
         &self,
-        request: &types::GroupChatStatisticRequest,
-    ) -> Result<types::GroupChatStatistic, crate::Error> {
+        day_begin_time: i64,
+    ) -> crate::Call<'a, types::GroupChatStatisticRequest, types::GroupChatStatistic> {
+        self.statistic_with(types::GroupChatStatisticRequest::new(day_begin_time))
+    }
+    /// [`Self::statistic`] with a `GroupChatStatisticRequest` built elsewhere (kept, or made by other code).
+    pub fn statistic_with(
+        &self,
+        request: types::GroupChatStatisticRequest,
+    ) -> crate::Call<'a, types::GroupChatStatisticRequest, types::GroupChatStatistic> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::STATISTIC,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get customer group chat statistics by day (获取「群聊数据统计」数据 - 按自然日聚合).
     ///
@@ -431,18 +492,34 @@ impl<'a> CorpCustomerStatistics<'a> {
     /// Sends `POST /cgi-bin/externalcontact/groupchat/statistic_group_by_day`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96359>
-    pub async fn statistic_group_by_day(
+    pub fn statistic_group_by_day(
         &self,
-        request: &types::GroupChatStatisticByDayRequest,
-    ) -> Result<types::GroupChatDailyStatistic, crate::Error> {
+        day_begin_time: i64,
+    ) -> crate::Call<
+        'a,
+        types::GroupChatStatisticByDayRequest,
+        types::GroupChatDailyStatistic,
+    > {
+        self.statistic_group_by_day_with(
+            types::GroupChatStatisticByDayRequest::new(day_begin_time),
+        )
+    }
+    /// [`Self::statistic_group_by_day`] with a `GroupChatStatisticByDayRequest` built elsewhere (kept, or made by other code).
+    pub fn statistic_group_by_day_with(
+        &self,
+        request: types::GroupChatStatisticByDayRequest,
+    ) -> crate::Call<
+        'a,
+        types::GroupChatStatisticByDayRequest,
+        types::GroupChatDailyStatistic,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::STATISTIC_GROUP_BY_DAY,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -48,6 +48,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetUnassignedListRequest, T> {
+        /// The `next_cursor` of the previous page; empty for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Page size, at most 1000 (default 1000).
+        pub fn page_size(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.page_size(value))
+        }
+    }
     /// The customer group chats and their new owner.
     ///
     /// Request body of [`CorpCustomerTransfer::transfer`](super::CorpCustomerTransfer::transfer) (`POST /cgi-bin/externalcontact/groupchat/transfer`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96334>).
@@ -167,6 +177,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, TransferCustomerRequest, T> {
+        /// Message sent to the customers once handed over, at most 200 characters; WeCom's default text when omitted.
+        pub fn transfer_success_msg(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.transfer_success_msg(value))
+        }
+    }
     /// The outcome of a hand-over request per customer.
     ///
     /// Reply of [`CorpCustomerTransfer::transfer_customer`](super::CorpCustomerTransfer::transfer_customer) (`POST /cgi-bin/externalcontact/transfer_customer`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96325>).
@@ -229,6 +245,12 @@ pub mod types {
         pub fn cursor(mut self, value: impl Into<String>) -> Self {
             self.cursor = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, TransferResultRequest, T> {
+        /// The `next_cursor` of the previous page; omit or leave empty for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
         }
     }
     /// Hand-over status of one customer.
@@ -466,18 +488,32 @@ impl<'a> CorpCustomerTransfer<'a> {
     /// Sends `POST /cgi-bin/externalcontact/transfer_customer`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96325>
-    pub async fn transfer_customer(
+    pub fn transfer_customer(
         &self,
-        request: &types::TransferCustomerRequest,
-    ) -> Result<types::TransferCustomerResult, crate::Error> {
+        handover_userid: impl Into<String>,
+        takeover_userid: impl Into<String>,
+        external_userid: Vec<String>,
+    ) -> crate::Call<'a, types::TransferCustomerRequest, types::TransferCustomerResult> {
+        self.transfer_customer_with(
+            types::TransferCustomerRequest::new(
+                handover_userid,
+                takeover_userid,
+                external_userid,
+            ),
+        )
+    }
+    /// [`Self::transfer_customer`] with a `TransferCustomerRequest` built elsewhere (kept, or made by other code).
+    pub fn transfer_customer_with(
+        &self,
+        request: types::TransferCustomerRequest,
+    ) -> crate::Call<'a, types::TransferCustomerRequest, types::TransferCustomerResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::TRANSFER_CUSTOMER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the hand-over status of an active member's customers (查询客户接替状态).
     ///
@@ -490,18 +526,27 @@ impl<'a> CorpCustomerTransfer<'a> {
     /// Sends `POST /cgi-bin/externalcontact/transfer_result`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94088>
-    pub async fn transfer_result(
+    pub fn transfer_result(
         &self,
-        request: &types::TransferResultRequest,
-    ) -> Result<types::TransferResult, crate::Error> {
+        handover_userid: impl Into<String>,
+        takeover_userid: impl Into<String>,
+    ) -> crate::Call<'a, types::TransferResultRequest, types::TransferResult> {
+        self.transfer_result_with(
+            types::TransferResultRequest::new(handover_userid, takeover_userid),
+        )
+    }
+    /// [`Self::transfer_result`] with a `TransferResultRequest` built elsewhere (kept, or made by other code).
+    pub fn transfer_result_with(
+        &self,
+        request: types::TransferResultRequest,
+    ) -> crate::Call<'a, types::TransferResultRequest, types::TransferResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::TRANSFER_RESULT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::transfer_result`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -517,7 +562,7 @@ impl<'a> CorpCustomerTransfer<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.transfer_result(&input).await }
+            async move { self.transfer_result_with(input).await }
         })
     }
     /// List the departed members' customers awaiting assignment (获取待分配的离职成员列表).
@@ -531,18 +576,23 @@ impl<'a> CorpCustomerTransfer<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_unassigned_list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96330>
-    pub async fn get_unassigned_list(
+    pub fn get_unassigned_list(
         &self,
-        request: &types::GetUnassignedListRequest,
-    ) -> Result<types::UnassignedList, crate::Error> {
+    ) -> crate::Call<'a, types::GetUnassignedListRequest, types::UnassignedList> {
+        self.get_unassigned_list_with(types::GetUnassignedListRequest::new())
+    }
+    /// [`Self::get_unassigned_list`] with a `GetUnassignedListRequest` built elsewhere (kept, or made by other code).
+    pub fn get_unassigned_list_with(
+        &self,
+        request: types::GetUnassignedListRequest,
+    ) -> crate::Call<'a, types::GetUnassignedListRequest, types::UnassignedList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_UNASSIGNED_LIST,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::get_unassigned_list`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -558,7 +608,7 @@ impl<'a> CorpCustomerTransfer<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.get_unassigned_list(&input).await }
+            async move { self.get_unassigned_list_with(input).await }
         })
     }
     /// Hand a departed member's customers over to another member (分配离职成员的客户).
@@ -574,18 +624,40 @@ impl<'a> CorpCustomerTransfer<'a> {
     /// Sends `POST /cgi-bin/externalcontact/resigned/transfer_customer`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96331>
-    pub async fn resigned_transfer_customer(
+    pub fn resigned_transfer_customer(
         &self,
-        request: &types::ResignedTransferCustomerRequest,
-    ) -> Result<types::TransferCustomerResult, crate::Error> {
+        handover_userid: impl Into<String>,
+        takeover_userid: impl Into<String>,
+        external_userid: Vec<String>,
+    ) -> crate::Call<
+        'a,
+        types::ResignedTransferCustomerRequest,
+        types::TransferCustomerResult,
+    > {
+        self.resigned_transfer_customer_with(
+            types::ResignedTransferCustomerRequest::new(
+                handover_userid,
+                takeover_userid,
+                external_userid,
+            ),
+        )
+    }
+    /// [`Self::resigned_transfer_customer`] with a `ResignedTransferCustomerRequest` built elsewhere (kept, or made by other code).
+    pub fn resigned_transfer_customer_with(
+        &self,
+        request: types::ResignedTransferCustomerRequest,
+    ) -> crate::Call<
+        'a,
+        types::ResignedTransferCustomerRequest,
+        types::TransferCustomerResult,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::RESIGNED_TRANSFER_CUSTOMER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the hand-over status of a departed member's customers (查询客户接替状态).
     ///
@@ -597,18 +669,27 @@ impl<'a> CorpCustomerTransfer<'a> {
     /// Sends `POST /cgi-bin/externalcontact/resigned/transfer_result`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96333>
-    pub async fn resigned_transfer_result(
+    pub fn resigned_transfer_result(
         &self,
-        request: &types::TransferResultRequest,
-    ) -> Result<types::TransferResult, crate::Error> {
+        handover_userid: impl Into<String>,
+        takeover_userid: impl Into<String>,
+    ) -> crate::Call<'a, types::TransferResultRequest, types::TransferResult> {
+        self.resigned_transfer_result_with(
+            types::TransferResultRequest::new(handover_userid, takeover_userid),
+        )
+    }
+    /// [`Self::resigned_transfer_result`] with a `TransferResultRequest` built elsewhere (kept, or made by other code).
+    pub fn resigned_transfer_result_with(
+        &self,
+        request: types::TransferResultRequest,
+    ) -> crate::Call<'a, types::TransferResultRequest, types::TransferResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::RESIGNED_TRANSFER_RESULT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::resigned_transfer_result`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -624,7 +705,7 @@ impl<'a> CorpCustomerTransfer<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.resigned_transfer_result(&input).await }
+            async move { self.resigned_transfer_result_with(input).await }
         })
     }
     /// Hand a departed member's customer group chats to a new owner (分配离职成员的客户群).
@@ -640,18 +721,33 @@ impl<'a> CorpCustomerTransfer<'a> {
     /// Sends `POST /cgi-bin/externalcontact/groupchat/transfer`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96334>
-    pub async fn transfer(
+    pub fn transfer(
         &self,
-        request: &types::GroupChatTransferRequest,
-    ) -> Result<types::GroupChatTransferResult, crate::Error> {
+        chat_id_list: Vec<String>,
+        new_owner: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::GroupChatTransferRequest,
+        types::GroupChatTransferResult,
+    > {
+        self.transfer_with(types::GroupChatTransferRequest::new(chat_id_list, new_owner))
+    }
+    /// [`Self::transfer`] with a `GroupChatTransferRequest` built elsewhere (kept, or made by other code).
+    pub fn transfer_with(
+        &self,
+        request: types::GroupChatTransferRequest,
+    ) -> crate::Call<
+        'a,
+        types::GroupChatTransferRequest,
+        types::GroupChatTransferResult,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::TRANSFER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Hand an active member's customer group chats to a new owner (分配在职成员的客户群).
     ///
@@ -665,18 +761,35 @@ impl<'a> CorpCustomerTransfer<'a> {
     /// Sends `POST /cgi-bin/externalcontact/groupchat/onjob_transfer`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95703>
-    pub async fn onjob_transfer(
+    pub fn onjob_transfer(
         &self,
-        request: &types::GroupChatTransferRequest,
-    ) -> Result<types::GroupChatTransferResult, crate::Error> {
+        chat_id_list: Vec<String>,
+        new_owner: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::GroupChatTransferRequest,
+        types::GroupChatTransferResult,
+    > {
+        self.onjob_transfer_with(
+            types::GroupChatTransferRequest::new(chat_id_list, new_owner),
+        )
+    }
+    /// [`Self::onjob_transfer`] with a `GroupChatTransferRequest` built elsewhere (kept, or made by other code).
+    pub fn onjob_transfer_with(
+        &self,
+        request: types::GroupChatTransferRequest,
+    ) -> crate::Call<
+        'a,
+        types::GroupChatTransferRequest,
+        types::GroupChatTransferResult,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::ONJOB_TRANSFER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

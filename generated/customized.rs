@@ -175,18 +175,23 @@ impl<'a> CorpCustomized<'a> {
     /// Sends `POST /cgi-bin/agent/get_permissions`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99052>
-    pub async fn get_permissions(
+    pub fn get_permissions(
         &self,
-        request: &types::EmptyRequest,
-    ) -> Result<types::AppPermissions, crate::Error> {
+    ) -> crate::Call<'a, types::EmptyRequest, types::AppPermissions> {
+        self.get_permissions_with(types::EmptyRequest::new())
+    }
+    /// [`Self::get_permissions`] with a `EmptyRequest` built elsewhere (kept, or made by other code).
+    pub fn get_permissions_with(
+        &self,
+        request: types::EmptyRequest,
+    ) -> crate::Call<'a, types::EmptyRequest, types::AppPermissions> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_PERMISSIONS,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the admins of the calling app (获取应用管理员列表).
     ///
@@ -199,18 +204,23 @@ impl<'a> CorpCustomized<'a> {
     /// Sends `POST /cgi-bin/agent/get_admin_list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/100072>
-    pub async fn get_app_admin_list(
+    pub fn get_app_admin_list(
         &self,
-        request: &types::EmptyRequest,
-    ) -> Result<types::AgentAdminList, crate::Error> {
+    ) -> crate::Call<'a, types::EmptyRequest, types::AgentAdminList> {
+        self.get_app_admin_list_with(types::EmptyRequest::new())
+    }
+    /// [`Self::get_app_admin_list`] with a `EmptyRequest` built elsewhere (kept, or made by other code).
+    pub fn get_app_admin_list_with(
+        &self,
+        request: types::EmptyRequest,
+    ) -> crate::Call<'a, types::EmptyRequest, types::AgentAdminList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_APP_ADMIN_LIST,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Migrate a self-built app to a 代开发 app (自建应用迁移成代开发应用).
     ///
@@ -230,18 +240,26 @@ impl<'a> CorpCustomized<'a> {
     /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99617>
-    pub async fn claim_customized_app(
+    pub fn claim_customized_app(
         &self,
-        request: &types::ClaimCustomizedAppRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        suite_access_token: impl Into<String>,
+    ) -> crate::Call<'a, types::ClaimCustomizedAppRequest, types::EmptyReply> {
+        self.claim_customized_app_with(
+            types::ClaimCustomizedAppRequest::new(suite_access_token),
+        )
+    }
+    /// [`Self::claim_customized_app`] with a `ClaimCustomizedAppRequest` built elsewhere (kept, or made by other code).
+    pub fn claim_customized_app_with(
+        &self,
+        request: types::ClaimCustomizedAppRequest,
+    ) -> crate::Call<'a, types::ClaimCustomizedAppRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CLAIM_CUSTOMIZED_APP,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

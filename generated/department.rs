@@ -53,6 +53,20 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, CreateDepartmentRequest, T> {
+        /// English name (1-64 characters, unique among its siblings); only used when the corp enabled multiple languages.
+        pub fn name_en(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.name_en(value))
+        }
+        /// Sort value under the parent; larger values come first. Range [0, 2^32).
+        pub fn order(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.order(value))
+        }
+        /// Id to give the department (greater than 1); assigned automatically when left out.
+        pub fn id(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.id(value))
+        }
+    }
     /// The created department.
     ///
     /// Reply of [`CorpDepartment::create`](super::CorpDepartment::create) (`POST /cgi-bin/department/create`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90341>).
@@ -172,6 +186,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, DepartmentListQuery, T> {
+        /// The department whose subtree is listed (itself included); the whole visible tree when left out.
+        pub fn id(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.id(value))
+        }
+    }
     /// The department to change and its new values.
     ///
     /// Request body of [`CorpDepartment::update`](super::CorpDepartment::update) (`POST /cgi-bin/department/update`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90342>).
@@ -225,6 +245,24 @@ pub mod types {
         pub fn order(mut self, value: impl Into<i64>) -> Self {
             self.order = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, UpdateDepartmentRequest, T> {
+        /// New name (1-64 UTF-8 characters, unique among its siblings).
+        pub fn name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.name(value))
+        }
+        /// New English name; only used when the corp enabled multiple languages.
+        pub fn name_en(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.name_en(value))
+        }
+        /// New parent department (moves the department).
+        pub fn parentid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.parentid(value))
+        }
+        /// New sort value under the parent; larger values come first.
+        pub fn order(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.order(value))
         }
     }
 }
@@ -383,18 +421,25 @@ impl<'a> CorpDepartment<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90341>
-    pub async fn create(
+    pub fn create(
         &self,
-        request: &types::CreateDepartmentRequest,
-    ) -> Result<types::CreatedDepartment, crate::Error> {
+        name: impl Into<String>,
+        parentid: i64,
+    ) -> crate::Call<'a, types::CreateDepartmentRequest, types::CreatedDepartment> {
+        self.create_with(types::CreateDepartmentRequest::new(name, parentid))
+    }
+    /// [`Self::create`] with a `CreateDepartmentRequest` built elsewhere (kept, or made by other code).
+    pub fn create_with(
+        &self,
+        request: types::CreateDepartmentRequest,
+    ) -> crate::Call<'a, types::CreateDepartmentRequest, types::CreatedDepartment> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CREATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Update a department (更新部门).
     ///
@@ -408,18 +453,24 @@ impl<'a> CorpDepartment<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90342>
-    pub async fn update(
+    pub fn update(
         &self,
-        request: &types::UpdateDepartmentRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        id: i64,
+    ) -> crate::Call<'a, types::UpdateDepartmentRequest, types::EmptyReply> {
+        self.update_with(types::UpdateDepartmentRequest::new(id))
+    }
+    /// [`Self::update`] with a `UpdateDepartmentRequest` built elsewhere (kept, or made by other code).
+    pub fn update_with(
+        &self,
+        request: types::UpdateDepartmentRequest,
+    ) -> crate::Call<'a, types::UpdateDepartmentRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::UPDATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Delete a department (删除部门).
     ///
@@ -432,13 +483,24 @@ impl<'a> CorpDepartment<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90343>
-    pub async fn delete(
+    pub fn delete(
         &self,
-        query: &types::DepartmentIdQuery,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        id: i64,
+    ) -> crate::Call<'a, types::DepartmentIdQuery, types::EmptyReply> {
+        self.delete_with(types::DepartmentIdQuery::new(id))
+    }
+    /// [`Self::delete`] with a `DepartmentIdQuery` built elsewhere (kept, or made by other code).
+    pub fn delete_with(
+        &self,
+        query: types::DepartmentIdQuery,
+    ) -> crate::Call<'a, types::DepartmentIdQuery, types::EmptyReply> {
         self.handle
-            .call(&endpoints::DELETE, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::DELETE,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
     /// List departments with their details (获取部门列表).
     ///
@@ -451,13 +513,23 @@ impl<'a> CorpDepartment<'a> {
     /// Sends `GET /cgi-bin/department/list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90344>
-    pub async fn list(
+    pub fn list(
         &self,
-        query: &types::DepartmentListQuery,
-    ) -> Result<types::DepartmentList, crate::Error> {
+    ) -> crate::Call<'a, types::DepartmentListQuery, types::DepartmentList> {
+        self.list_with(types::DepartmentListQuery::new())
+    }
+    /// [`Self::list`] with a `DepartmentListQuery` built elsewhere (kept, or made by other code).
+    pub fn list_with(
+        &self,
+        query: types::DepartmentListQuery,
+    ) -> crate::Call<'a, types::DepartmentListQuery, types::DepartmentList> {
         self.handle
-            .call(&endpoints::LIST, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::LIST,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
     /// List sub-department ids (获取子部门ID列表).
     ///
@@ -468,18 +540,23 @@ impl<'a> CorpDepartment<'a> {
     /// Sends `GET /cgi-bin/department/simplelist`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95406>
-    pub async fn simple_list(
+    pub fn simple_list(
         &self,
-        query: &types::DepartmentListQuery,
-    ) -> Result<types::DepartmentIdList, crate::Error> {
+    ) -> crate::Call<'a, types::DepartmentListQuery, types::DepartmentIdList> {
+        self.simple_list_with(types::DepartmentListQuery::new())
+    }
+    /// [`Self::simple_list`] with a `DepartmentListQuery` built elsewhere (kept, or made by other code).
+    pub fn simple_list_with(
+        &self,
+        query: types::DepartmentListQuery,
+    ) -> crate::Call<'a, types::DepartmentListQuery, types::DepartmentIdList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SIMPLE_LIST,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get one department (获取单个部门详情).
     ///
@@ -489,13 +566,24 @@ impl<'a> CorpDepartment<'a> {
     /// Sends `GET /cgi-bin/department/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95407>
-    pub async fn get(
+    pub fn get(
         &self,
-        query: &types::DepartmentIdQuery,
-    ) -> Result<types::DepartmentDetail, crate::Error> {
+        id: i64,
+    ) -> crate::Call<'a, types::DepartmentIdQuery, types::DepartmentDetail> {
+        self.get_with(types::DepartmentIdQuery::new(id))
+    }
+    /// [`Self::get`] with a `DepartmentIdQuery` built elsewhere (kept, or made by other code).
+    pub fn get_with(
+        &self,
+        query: types::DepartmentIdQuery,
+    ) -> crate::Call<'a, types::DepartmentIdQuery, types::DepartmentDetail> {
         self.handle
-            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::GET,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
 }
 impl crate::Corp {

@@ -1697,7 +1697,9 @@ impl ::std::fmt::Display for CallError {
                     }
                     other => return write!(f, "{other}"),
                 };
-                write!(f, "errcode {code}: {}", crate ::error::redact_secrets(message))?;
+                write!(
+                    f, "errcode {code}: {}", crate ::redact::redact_secrets(message)
+                )?;
                 if let Some(hint) = hint {
                     write!(f, " (hint: {hint})")?;
                 }
@@ -1771,7 +1773,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.agent().get(&query).await;
+            let reply = handle.agent().get_with(query).await;
             json(reply)
         }
         ("agent", "list") => {
@@ -1790,7 +1792,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.set_session_info(&request).await;
+            let reply = handle.set_session_info_with(request).await;
             json(reply)
         }
         ("authorization", "get_permanent_code") => {
@@ -1799,7 +1801,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_permanent_code(&request).await;
+            let reply = handle.get_permanent_code_with(request).await;
             json(reply)
         }
         ("authorization", "get_permanent_code_v2") => {
@@ -1808,7 +1810,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_permanent_code_v2(&request).await;
+            let reply = handle.get_permanent_code_v2_with(request).await;
             json(reply)
         }
         ("authorization", "get_auth_info") => {
@@ -1817,7 +1819,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_auth_info(&request).await;
+            let reply = handle.get_auth_info_with(request).await;
             json(reply)
         }
         ("authorization", "get_auth_info_v2") => {
@@ -1826,7 +1828,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_auth_info_v2(&request).await;
+            let reply = handle.get_auth_info_v2_with(request).await;
             json(reply)
         }
         ("authorization", "get_corp_token") => {
@@ -1835,7 +1837,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_corp_token(&request).await;
+            let reply = handle.get_corp_token_with(request).await;
             json(reply)
         }
         ("authorization", "get_customized_corp_token") => {
@@ -1844,7 +1846,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.get_customized_corp_token(&query).await;
+            let reply = handle.get_customized_corp_token_with(query).await;
             json(reply)
         }
         ("authorization", "get_admin_list") => {
@@ -1853,7 +1855,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_admin_list(&request).await;
+            let reply = handle.get_admin_list_with(request).await;
             json(reply)
         }
         ("batch", "invite") => {
@@ -1862,7 +1864,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.batch().invite(&request).await;
+            let reply = handle.batch().invite_with(request).await;
             json(reply)
         }
         ("batch", "sync_user") => {
@@ -1871,7 +1873,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.batch().sync_user(&request).await;
+            let reply = handle.batch().sync_user_with(request).await;
             json(reply)
         }
         ("batch", "replace_user") => {
@@ -1880,7 +1882,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.batch().replace_user(&request).await;
+            let reply = handle.batch().replace_user_with(request).await;
             json(reply)
         }
         ("batch", "replace_party") => {
@@ -1889,7 +1891,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.batch().replace_party(&request).await;
+            let reply = handle.batch().replace_party_with(request).await;
             json(reply)
         }
         ("batch", "get_result") => {
@@ -1898,7 +1900,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.batch().get_result(&query).await;
+            let reply = handle.batch().get_result_with(query).await;
             json(reply)
         }
         ("contact", "upload_media") => {
@@ -1917,7 +1919,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.contact().id_translate(&request).await;
+            let reply = handle.contact().id_translate_with(request).await;
             json(reply)
         }
         ("contact", "get_result") => {
@@ -1926,7 +1928,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.contact().get_result(&query).await;
+            let reply = handle.contact().get_result_with(query).await;
             json(reply)
         }
         ("contact", "search") => {
@@ -1935,7 +1937,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.contact().search(&request).await;
+            let reply = handle.contact().search_with(request).await;
             json(reply)
         }
         ("contact", "sort") => {
@@ -1944,7 +1946,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.contact().sort(&request).await;
+            let reply = handle.contact().sort_with(request).await;
             json(reply)
         }
         ("corpgroup", "get_token") => {
@@ -1953,7 +1955,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.corpgroup().get_token(&request).await;
+            let reply = handle.corpgroup().get_token_with(request).await;
             json(reply)
         }
         ("corpgroup", "list_app_share_info") => {
@@ -1962,7 +1964,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.corpgroup().list_app_share_info(&request).await;
+            let reply = handle.corpgroup().list_app_share_info_with(request).await;
             json(reply)
         }
         ("customer_acquisition", "list_link") => {
@@ -1971,7 +1973,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_acquisition().list_link(&request).await;
+            let reply = handle.customer_acquisition().list_link_with(request).await;
             json(reply)
         }
         ("customer_acquisition", "get") => {
@@ -1980,7 +1982,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_acquisition().get(&request).await;
+            let reply = handle.customer_acquisition().get_with(request).await;
             json(reply)
         }
         ("customer_acquisition", "create_link") => {
@@ -1989,7 +1991,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_acquisition().create_link(&request).await;
+            let reply = handle.customer_acquisition().create_link_with(request).await;
             json(reply)
         }
         ("customer_acquisition", "update_link") => {
@@ -1998,7 +2000,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_acquisition().update_link(&request).await;
+            let reply = handle.customer_acquisition().update_link_with(request).await;
             json(reply)
         }
         ("customer_acquisition", "delete_link") => {
@@ -2007,7 +2009,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_acquisition().delete_link(&request).await;
+            let reply = handle.customer_acquisition().delete_link_with(request).await;
             json(reply)
         }
         ("customer_acquisition", "customer") => {
@@ -2016,7 +2018,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_acquisition().customer(&request).await;
+            let reply = handle.customer_acquisition().customer_with(request).await;
             json(reply)
         }
         ("customer_acquisition", "customer_acquisition_quota") => {
@@ -2030,7 +2032,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_acquisition().statistic(&request).await;
+            let reply = handle.customer_acquisition().statistic_with(request).await;
             json(reply)
         }
         ("customer_message", "add_msg_template") => {
@@ -2039,7 +2041,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_message().add_msg_template(&request).await;
+            let reply = handle.customer_message().add_msg_template_with(request).await;
             json(reply)
         }
         ("customer_message", "get_groupmsg_list_v2") => {
@@ -2048,7 +2050,10 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_message().get_groupmsg_list_v2(&request).await;
+            let reply = handle
+                .customer_message()
+                .get_groupmsg_list_v2_with(request)
+                .await;
             json(reply)
         }
         ("customer_message", "get_groupmsg_task") => {
@@ -2057,7 +2062,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_message().get_groupmsg_task(&request).await;
+            let reply = handle.customer_message().get_groupmsg_task_with(request).await;
             json(reply)
         }
         ("customer_message", "get_groupmsg_send_result") => {
@@ -2068,7 +2073,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .customer_message()
-                .get_groupmsg_send_result(&request)
+                .get_groupmsg_send_result_with(request)
                 .await;
             json(reply)
         }
@@ -2078,7 +2083,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_message().send_welcome_msg(&request).await;
+            let reply = handle.customer_message().send_welcome_msg_with(request).await;
             json(reply)
         }
         ("customer_message", "cancel_groupmsg_send") => {
@@ -2087,7 +2092,10 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_message().cancel_groupmsg_send(&request).await;
+            let reply = handle
+                .customer_message()
+                .cancel_groupmsg_send_with(request)
+                .await;
             json(reply)
         }
         ("customer_message", "remind_groupmsg_send") => {
@@ -2096,7 +2104,10 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_message().remind_groupmsg_send(&request).await;
+            let reply = handle
+                .customer_message()
+                .remind_groupmsg_send_with(request)
+                .await;
             json(reply)
         }
         ("customer_message", "add_group_welcome_template") => {
@@ -2107,7 +2118,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .customer_message()
-                .add_group_welcome_template(&request)
+                .add_group_welcome_template_with(request)
                 .await;
             json(reply)
         }
@@ -2119,7 +2130,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .customer_message()
-                .edit_group_welcome_template(&request)
+                .edit_group_welcome_template_with(request)
                 .await;
             json(reply)
         }
@@ -2131,7 +2142,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .customer_message()
-                .get_group_welcome_template(&request)
+                .get_group_welcome_template_with(request)
                 .await;
             json(reply)
         }
@@ -2143,7 +2154,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .customer_message()
-                .del_group_welcome_template(&request)
+                .del_group_welcome_template_with(request)
                 .await;
             json(reply)
         }
@@ -2155,7 +2166,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .customer_statistics()
-                .get_user_behavior_data(&request)
+                .get_user_behavior_data_with(request)
                 .await;
             json(reply)
         }
@@ -2165,7 +2176,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_statistics().statistic(&request).await;
+            let reply = handle.customer_statistics().statistic_with(request).await;
             json(reply)
         }
         ("customer_statistics", "statistic_group_by_day") => {
@@ -2176,7 +2187,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .customer_statistics()
-                .statistic_group_by_day(&request)
+                .statistic_group_by_day_with(request)
                 .await;
             json(reply)
         }
@@ -2186,7 +2197,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_transfer().transfer_customer(&request).await;
+            let reply = handle.customer_transfer().transfer_customer_with(request).await;
             json(reply)
         }
         ("customer_transfer", "transfer_result") => {
@@ -2195,7 +2206,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_transfer().transfer_result(&request).await;
+            let reply = handle.customer_transfer().transfer_result_with(request).await;
             json(reply)
         }
         ("customer_transfer", "get_unassigned_list") => {
@@ -2204,7 +2215,10 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_transfer().get_unassigned_list(&request).await;
+            let reply = handle
+                .customer_transfer()
+                .get_unassigned_list_with(request)
+                .await;
             json(reply)
         }
         ("customer_transfer", "resigned_transfer_customer") => {
@@ -2215,7 +2229,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .customer_transfer()
-                .resigned_transfer_customer(&request)
+                .resigned_transfer_customer_with(request)
                 .await;
             json(reply)
         }
@@ -2227,7 +2241,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .customer_transfer()
-                .resigned_transfer_result(&request)
+                .resigned_transfer_result_with(request)
                 .await;
             json(reply)
         }
@@ -2237,7 +2251,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_transfer().transfer(&request).await;
+            let reply = handle.customer_transfer().transfer_with(request).await;
             json(reply)
         }
         ("customer_transfer", "onjob_transfer") => {
@@ -2246,7 +2260,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customer_transfer().onjob_transfer(&request).await;
+            let reply = handle.customer_transfer().onjob_transfer_with(request).await;
             json(reply)
         }
         ("customized", "get_permissions") => {
@@ -2255,7 +2269,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customized().get_permissions(&request).await;
+            let reply = handle.customized().get_permissions_with(request).await;
             json(reply)
         }
         ("customized", "get_app_admin_list") => {
@@ -2264,7 +2278,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customized().get_app_admin_list(&request).await;
+            let reply = handle.customized().get_app_admin_list_with(request).await;
             json(reply)
         }
         ("customized", "claim_customized_app") => {
@@ -2273,7 +2287,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.customized().claim_customized_app(&request).await;
+            let reply = handle.customized().claim_customized_app_with(request).await;
             json(reply)
         }
         ("department", "create") => {
@@ -2282,7 +2296,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.department().create(&request).await;
+            let reply = handle.department().create_with(request).await;
             json(reply)
         }
         ("department", "update") => {
@@ -2291,7 +2305,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.department().update(&request).await;
+            let reply = handle.department().update_with(request).await;
             json(reply)
         }
         ("department", "delete") => {
@@ -2300,7 +2314,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.department().delete(&query).await;
+            let reply = handle.department().delete_with(query).await;
             json(reply)
         }
         ("department", "list") => {
@@ -2309,7 +2323,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.department().list(&query).await;
+            let reply = handle.department().list_with(query).await;
             json(reply)
         }
         ("department", "simple_list") => {
@@ -2318,7 +2332,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.department().simple_list(&query).await;
+            let reply = handle.department().simple_list_with(query).await;
             json(reply)
         }
         ("department", "get") => {
@@ -2327,7 +2341,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.department().get(&query).await;
+            let reply = handle.department().get_with(query).await;
             json(reply)
         }
         ("externalcontact", "get_follow_user_list") => {
@@ -2341,7 +2355,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.external_contact().list(&query).await;
+            let reply = handle.external_contact().list_with(query).await;
             json(reply)
         }
         ("externalcontact", "get") => {
@@ -2350,7 +2364,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.external_contact().get(&query).await;
+            let reply = handle.external_contact().get_with(query).await;
             json(reply)
         }
         ("externalcontact", "batch_get_by_user") => {
@@ -2359,7 +2373,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.external_contact().batch_get_by_user(&request).await;
+            let reply = handle.external_contact().batch_get_by_user_with(request).await;
             json(reply)
         }
         ("externalcontact", "remark") => {
@@ -2368,7 +2382,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.external_contact().remark(&request).await;
+            let reply = handle.external_contact().remark_with(request).await;
             json(reply)
         }
         ("externalcontact", "get_corp_tag_list") => {
@@ -2377,7 +2391,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.external_contact().get_corp_tag_list(&request).await;
+            let reply = handle.external_contact().get_corp_tag_list_with(request).await;
             json(reply)
         }
         ("externalcontact", "add_corp_tag") => {
@@ -2386,7 +2400,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.external_contact().add_corp_tag(&request).await;
+            let reply = handle.external_contact().add_corp_tag_with(request).await;
             json(reply)
         }
         ("externalcontact", "edit_corp_tag") => {
@@ -2395,7 +2409,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.external_contact().edit_corp_tag(&request).await;
+            let reply = handle.external_contact().edit_corp_tag_with(request).await;
             json(reply)
         }
         ("externalcontact", "del_corp_tag") => {
@@ -2404,7 +2418,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.external_contact().del_corp_tag(&request).await;
+            let reply = handle.external_contact().del_corp_tag_with(request).await;
             json(reply)
         }
         ("externalcontact", "mark_tag") => {
@@ -2413,7 +2427,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.external_contact().mark_tag(&request).await;
+            let reply = handle.external_contact().mark_tag_with(request).await;
             json(reply)
         }
         ("externalcontact", "add_contact_way") => {
@@ -2422,7 +2436,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.external_contact().add_contact_way(&request).await;
+            let reply = handle.external_contact().add_contact_way_with(request).await;
             json(reply)
         }
         ("externalcontact", "get_contact_way") => {
@@ -2431,7 +2445,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.external_contact().get_contact_way(&request).await;
+            let reply = handle.external_contact().get_contact_way_with(request).await;
             json(reply)
         }
         ("externalcontact", "update_contact_way") => {
@@ -2440,7 +2454,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.external_contact().update_contact_way(&request).await;
+            let reply = handle.external_contact().update_contact_way_with(request).await;
             json(reply)
         }
         ("externalcontact", "del_contact_way") => {
@@ -2449,7 +2463,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.external_contact().del_contact_way(&request).await;
+            let reply = handle.external_contact().del_contact_way_with(request).await;
             json(reply)
         }
         ("groupchat", "list") => {
@@ -2458,7 +2472,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.group_chat().list(&request).await;
+            let reply = handle.group_chat().list_with(request).await;
             json(reply)
         }
         ("groupchat", "get") => {
@@ -2467,7 +2481,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.group_chat().get(&request).await;
+            let reply = handle.group_chat().get_with(request).await;
             json(reply)
         }
         ("groupchat", "opengid_to_chatid") => {
@@ -2476,7 +2490,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.group_chat().opengid_to_chatid(&request).await;
+            let reply = handle.group_chat().opengid_to_chatid_with(request).await;
             json(reply)
         }
         ("idconvert", "userid_to_openuserid") => {
@@ -2485,7 +2499,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.idconvert().userid_to_openuserid(&request).await;
+            let reply = handle.idconvert().userid_to_openuserid_with(request).await;
             json(reply)
         }
         ("idconvert", "get_new_external_userid") => {
@@ -2494,7 +2508,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.idconvert().get_new_external_userid(&request).await;
+            let reply = handle.idconvert().get_new_external_userid_with(request).await;
             json(reply)
         }
         ("idconvert", "get_new_external_userid_of_group_chat") => {
@@ -2505,7 +2519,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .idconvert()
-                .get_new_external_userid_of_group_chat(&request)
+                .get_new_external_userid_of_group_chat_with(request)
                 .await;
             json(reply)
         }
@@ -2515,7 +2529,10 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.idconvert().unionid_to_external_userid(&request).await;
+            let reply = handle
+                .idconvert()
+                .unionid_to_external_userid_with(request)
+                .await;
             json(reply)
         }
         ("idconvert", "unionid_to_external_userid_3rd") => {
@@ -2526,7 +2543,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .idconvert()
-                .unionid_to_external_userid_3rd(&request)
+                .unionid_to_external_userid_3rd_with(request)
                 .await;
             json(reply)
         }
@@ -2536,7 +2553,10 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.idconvert().to_service_external_userid(&request).await;
+            let reply = handle
+                .idconvert()
+                .to_service_external_userid_with(request)
+                .await;
             json(reply)
         }
         ("idconvert", "convert_tmp_external_userid") => {
@@ -2545,7 +2565,10 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.idconvert().convert_tmp_external_userid(&request).await;
+            let reply = handle
+                .idconvert()
+                .convert_tmp_external_userid_with(request)
+                .await;
             json(reply)
         }
         ("idconvert", "finish_openid_migration") => {
@@ -2554,7 +2577,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.idconvert().finish_openid_migration(&request).await;
+            let reply = handle.idconvert().finish_openid_migration_with(request).await;
             json(reply)
         }
         ("idconvert", "finish_external_userid_migration") => {
@@ -2565,7 +2588,7 @@ pub async fn call_json(
             )?;
             let reply = handle
                 .idconvert()
-                .finish_external_userid_migration(&request)
+                .finish_external_userid_migration_with(request)
                 .await;
             json(reply)
         }
@@ -2580,7 +2603,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.jsapi().get_agent_config_ticket(&query).await;
+            let reply = handle.jsapi().get_agent_config_ticket_with(query).await;
             json(reply)
         }
         ("license", "create_new_order") => {
@@ -2589,7 +2612,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().create_new_order(&request).await;
+            let reply = handle.license().create_new_order_with(request).await;
             json(reply)
         }
         ("license", "create_renew_order_job") => {
@@ -2598,7 +2621,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().create_renew_order_job(&request).await;
+            let reply = handle.license().create_renew_order_job_with(request).await;
             json(reply)
         }
         ("license", "submit_order_job") => {
@@ -2607,7 +2630,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().submit_order_job(&request).await;
+            let reply = handle.license().submit_order_job_with(request).await;
             json(reply)
         }
         ("license", "list_order") => {
@@ -2616,7 +2639,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().list_order(&request).await;
+            let reply = handle.license().list_order_with(request).await;
             json(reply)
         }
         ("license", "get_order") => {
@@ -2625,7 +2648,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().get_order(&request).await;
+            let reply = handle.license().get_order_with(request).await;
             json(reply)
         }
         ("license", "list_order_account") => {
@@ -2634,7 +2657,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().list_order_account(&request).await;
+            let reply = handle.license().list_order_account_with(request).await;
             json(reply)
         }
         ("license", "cancel_order") => {
@@ -2643,7 +2666,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().cancel_order(&request).await;
+            let reply = handle.license().cancel_order_with(request).await;
             json(reply)
         }
         ("license", "create_new_order_job") => {
@@ -2652,7 +2675,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().create_new_order_job(&request).await;
+            let reply = handle.license().create_new_order_job_with(request).await;
             json(reply)
         }
         ("license", "submit_new_order_job") => {
@@ -2661,7 +2684,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().submit_new_order_job(&request).await;
+            let reply = handle.license().submit_new_order_job_with(request).await;
             json(reply)
         }
         ("license", "new_order_job_result") => {
@@ -2670,7 +2693,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().new_order_job_result(&request).await;
+            let reply = handle.license().new_order_job_result_with(request).await;
             json(reply)
         }
         ("license", "get_union_order") => {
@@ -2679,7 +2702,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().get_union_order(&request).await;
+            let reply = handle.license().get_union_order_with(request).await;
             json(reply)
         }
         ("license", "submit_pay_job") => {
@@ -2688,7 +2711,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().submit_pay_job(&request).await;
+            let reply = handle.license().submit_pay_job_with(request).await;
             json(reply)
         }
         ("license", "pay_job_result") => {
@@ -2697,7 +2720,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().pay_job_result(&request).await;
+            let reply = handle.license().pay_job_result_with(request).await;
             json(reply)
         }
         ("license", "active_account") => {
@@ -2706,7 +2729,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().active_account(&request).await;
+            let reply = handle.license().active_account_with(request).await;
             json(reply)
         }
         ("license", "batch_active_account") => {
@@ -2715,7 +2738,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().batch_active_account(&request).await;
+            let reply = handle.license().batch_active_account_with(request).await;
             json(reply)
         }
         ("license", "active_account_by_type") => {
@@ -2724,7 +2747,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().active_account_by_type(&request).await;
+            let reply = handle.license().active_account_by_type_with(request).await;
             json(reply)
         }
         ("license", "get_active_info_by_code") => {
@@ -2733,7 +2756,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().get_active_info_by_code(&request).await;
+            let reply = handle.license().get_active_info_by_code_with(request).await;
             json(reply)
         }
         ("license", "batch_get_active_info_by_code") => {
@@ -2742,7 +2765,10 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().batch_get_active_info_by_code(&request).await;
+            let reply = handle
+                .license()
+                .batch_get_active_info_by_code_with(request)
+                .await;
             json(reply)
         }
         ("license", "list_actived_account") => {
@@ -2751,7 +2777,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().list_actived_account(&request).await;
+            let reply = handle.license().list_actived_account_with(request).await;
             json(reply)
         }
         ("license", "get_active_info_by_user") => {
@@ -2760,7 +2786,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().get_active_info_by_user(&request).await;
+            let reply = handle.license().get_active_info_by_user_with(request).await;
             json(reply)
         }
         ("license", "batch_transfer_license") => {
@@ -2769,7 +2795,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().batch_transfer_license(&request).await;
+            let reply = handle.license().batch_transfer_license_with(request).await;
             json(reply)
         }
         ("license", "batch_share_active_code") => {
@@ -2778,7 +2804,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().batch_share_active_code(&request).await;
+            let reply = handle.license().batch_share_active_code_with(request).await;
             json(reply)
         }
         ("license", "get_app_license_info") => {
@@ -2787,7 +2813,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().get_app_license_info(&request).await;
+            let reply = handle.license().get_app_license_info_with(request).await;
             json(reply)
         }
         ("license", "set_auto_active_status") => {
@@ -2796,7 +2822,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().set_auto_active_status(&request).await;
+            let reply = handle.license().set_auto_active_status_with(request).await;
             json(reply)
         }
         ("license", "get_auto_active_status") => {
@@ -2805,7 +2831,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.license().get_auto_active_status(&request).await;
+            let reply = handle.license().get_auto_active_status_with(request).await;
             json(reply)
         }
         ("media", "upload") => {
@@ -2830,7 +2856,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.media().get(&query).await;
+            let reply = handle.media().get_with(query).await;
             download(reply)
         }
         ("media", "upload_by_url") => {
@@ -2839,7 +2865,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.media().upload_by_url(&request).await;
+            let reply = handle.media().upload_by_url_with(request).await;
             json(reply)
         }
         ("media", "get_upload_by_url_result") => {
@@ -2848,7 +2874,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.media().get_upload_by_url_result(&request).await;
+            let reply = handle.media().get_upload_by_url_result_with(request).await;
             json(reply)
         }
         ("media", "upload_attachment") => {
@@ -2880,7 +2906,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.menu().get(&query).await;
+            let reply = handle.menu().get_with(query).await;
             json(reply)
         }
         ("menu", "delete") => {
@@ -2889,7 +2915,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.menu().delete(&query).await;
+            let reply = handle.menu().delete_with(query).await;
             json(reply)
         }
         ("message", "send") => {
@@ -2898,7 +2924,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.message().send(&request).await;
+            let reply = handle.message().send_with(request).await;
             json(reply)
         }
         ("message", "recall") => {
@@ -2907,7 +2933,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.message().recall(&request).await;
+            let reply = handle.message().recall_with(request).await;
             json(reply)
         }
         ("message", "update_template_card") => {
@@ -2916,7 +2942,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.message().update_template_card(&request).await;
+            let reply = handle.message().update_template_card_with(request).await;
             json(reply)
         }
         ("miniprogram", "jscode2session") => {
@@ -2925,7 +2951,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.miniprogram().jscode2session(&query).await;
+            let reply = handle.miniprogram().jscode2session_with(query).await;
             json(reply)
         }
         ("miniprogram", "apply_mass_call_ticket") => {
@@ -2939,7 +2965,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.moment().add_moment_task(&request).await;
+            let reply = handle.moment().add_moment_task_with(request).await;
             json(reply)
         }
         ("moment", "get_moment_task_result") => {
@@ -2948,7 +2974,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.moment().get_moment_task_result(&query).await;
+            let reply = handle.moment().get_moment_task_result_with(query).await;
             json(reply)
         }
         ("moment", "cancel_moment_task") => {
@@ -2957,7 +2983,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.moment().cancel_moment_task(&request).await;
+            let reply = handle.moment().cancel_moment_task_with(request).await;
             json(reply)
         }
         ("moment", "get_moment_list") => {
@@ -2966,7 +2992,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.moment().get_moment_list(&request).await;
+            let reply = handle.moment().get_moment_list_with(request).await;
             json(reply)
         }
         ("moment", "get_moment_task") => {
@@ -2975,7 +3001,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.moment().get_moment_task(&request).await;
+            let reply = handle.moment().get_moment_task_with(request).await;
             json(reply)
         }
         ("moment", "get_moment_customer_list") => {
@@ -2984,7 +3010,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.moment().get_moment_customer_list(&request).await;
+            let reply = handle.moment().get_moment_customer_list_with(request).await;
             json(reply)
         }
         ("moment", "get_moment_send_result") => {
@@ -2993,7 +3019,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.moment().get_moment_send_result(&request).await;
+            let reply = handle.moment().get_moment_send_result_with(request).await;
             json(reply)
         }
         ("moment", "get_moment_comments") => {
@@ -3002,7 +3028,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.moment().get_moment_comments(&request).await;
+            let reply = handle.moment().get_moment_comments_with(request).await;
             json(reply)
         }
         ("oa", "get_template_detail") => {
@@ -3011,7 +3037,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oa().get_template_detail(&request).await;
+            let reply = handle.oa().get_template_detail_with(request).await;
             json(reply)
         }
         ("oa", "apply_event") => {
@@ -3020,7 +3046,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oa().apply_event(&request).await;
+            let reply = handle.oa().apply_event_with(request).await;
             json(reply)
         }
         ("oa", "get_approval_info") => {
@@ -3029,7 +3055,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oa().get_approval_info(&request).await;
+            let reply = handle.oa().get_approval_info_with(request).await;
             json(reply)
         }
         ("oa", "get_approval_detail") => {
@@ -3038,7 +3064,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oa().get_approval_detail(&request).await;
+            let reply = handle.oa().get_approval_detail_with(request).await;
             json(reply)
         }
         ("oa", "get_checkin_data") => {
@@ -3047,7 +3073,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oa().get_checkin_data(&request).await;
+            let reply = handle.oa().get_checkin_data_with(request).await;
             json(reply)
         }
         ("oa", "get_checkin_option") => {
@@ -3056,7 +3082,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oa().get_checkin_option(&request).await;
+            let reply = handle.oa().get_checkin_option_with(request).await;
             json(reply)
         }
         ("oa", "get_checkin_day_data") => {
@@ -3065,7 +3091,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oa().get_checkin_day_data(&request).await;
+            let reply = handle.oa().get_checkin_day_data_with(request).await;
             json(reply)
         }
         ("oa", "get_checkin_month_data") => {
@@ -3074,7 +3100,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oa().get_checkin_month_data(&request).await;
+            let reply = handle.oa().get_checkin_month_data_with(request).await;
             json(reply)
         }
         ("oa", "get_corp_checkin_option") => {
@@ -3083,7 +3109,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oa().get_corp_checkin_option(&request).await;
+            let reply = handle.oa().get_corp_checkin_option_with(request).await;
             json(reply)
         }
         ("oa", "get_checkin_schedule_list") => {
@@ -3092,7 +3118,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oa().get_checkin_schedule_list(&request).await;
+            let reply = handle.oa().get_checkin_schedule_list_with(request).await;
             json(reply)
         }
         ("oa", "set_checkin_schedule_list") => {
@@ -3101,7 +3127,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oa().set_checkin_schedule_list(&request).await;
+            let reply = handle.oa().set_checkin_schedule_list_with(request).await;
             json(reply)
         }
         ("oauth", "get_user_info_3rd") => {
@@ -3110,7 +3136,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.oauth().get_user_info_3rd(&query).await;
+            let reply = handle.oauth().get_user_info_3rd_with(query).await;
             json(reply)
         }
         ("oauth", "get_user_detail_3rd") => {
@@ -3119,7 +3145,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oauth().get_user_detail_3rd(&request).await;
+            let reply = handle.oauth().get_user_detail_3rd_with(request).await;
             json(reply)
         }
         ("oauth", "get_user_info") => {
@@ -3128,7 +3154,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.oauth().get_user_info(&query).await;
+            let reply = handle.oauth().get_user_info_with(query).await;
             json(reply)
         }
         ("oauth", "get_user_detail") => {
@@ -3137,7 +3163,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.oauth().get_user_detail(&request).await;
+            let reply = handle.oauth().get_user_detail_with(request).await;
             json(reply)
         }
         ("order", "get_app_order") => {
@@ -3146,7 +3172,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.order().get_app_order(&request).await;
+            let reply = handle.order().get_app_order_with(request).await;
             json(reply)
         }
         ("order", "get_app_order_list") => {
@@ -3155,7 +3181,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.order().get_app_order_list(&request).await;
+            let reply = handle.order().get_app_order_list_with(request).await;
             json(reply)
         }
         ("order", "prolong_try") => {
@@ -3164,7 +3190,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.order().prolong_try(&request).await;
+            let reply = handle.order().prolong_try_with(request).await;
             json(reply)
         }
         ("order", "create_advanced_api_order") => {
@@ -3173,7 +3199,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.order().create_advanced_api_order(&request).await;
+            let reply = handle.order().create_advanced_api_order_with(request).await;
             json(reply)
         }
         ("order", "cancel_advanced_api_order") => {
@@ -3182,7 +3208,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.order().cancel_advanced_api_order(&request).await;
+            let reply = handle.order().cancel_advanced_api_order_with(request).await;
             json(reply)
         }
         ("order", "submit_advanced_api_pay") => {
@@ -3191,7 +3217,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.order().submit_advanced_api_pay(&request).await;
+            let reply = handle.order().submit_advanced_api_pay_with(request).await;
             json(reply)
         }
         ("order", "list_advanced_api_orders") => {
@@ -3200,7 +3226,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.order().list_advanced_api_orders(&request).await;
+            let reply = handle.order().list_advanced_api_orders_with(request).await;
             json(reply)
         }
         ("order", "get_advanced_api_order") => {
@@ -3209,7 +3235,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.order().get_advanced_api_order(&request).await;
+            let reply = handle.order().get_advanced_api_order_with(request).await;
             json(reply)
         }
         ("order", "get_advanced_api_corp_buy_info") => {
@@ -3218,7 +3244,10 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.order().get_advanced_api_corp_buy_info(&request).await;
+            let reply = handle
+                .order()
+                .get_advanced_api_corp_buy_info_with(request)
+                .await;
             json(reply)
         }
         ("paytool", "open_order") => {
@@ -3227,7 +3256,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.paytool().open_order(&request).await;
+            let reply = handle.paytool().open_order_with(request).await;
             json(reply)
         }
         ("paytool", "close_order") => {
@@ -3236,7 +3265,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.paytool().close_order(&request).await;
+            let reply = handle.paytool().close_order_with(request).await;
             json(reply)
         }
         ("paytool", "get_order_list") => {
@@ -3245,7 +3274,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.paytool().get_order_list(&request).await;
+            let reply = handle.paytool().get_order_list_with(request).await;
             json(reply)
         }
         ("paytool", "get_order_detail") => {
@@ -3254,7 +3283,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.paytool().get_order_detail(&request).await;
+            let reply = handle.paytool().get_order_detail_with(request).await;
             json(reply)
         }
         ("paytool", "get_invoice_list") => {
@@ -3263,7 +3292,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.paytool().get_invoice_list(&request).await;
+            let reply = handle.paytool().get_invoice_list_with(request).await;
             json(reply)
         }
         ("paytool", "mark_invoice_status") => {
@@ -3272,7 +3301,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.paytool().mark_invoice_status(&request).await;
+            let reply = handle.paytool().mark_invoice_status_with(request).await;
             json(reply)
         }
         ("provider", "get_provider_token") => {
@@ -3281,7 +3310,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_provider_token(&request).await;
+            let reply = handle.get_provider_token_with(request).await;
             json(reply)
         }
         ("provider", "get_login_info") => {
@@ -3290,7 +3319,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_login_info(&request).await;
+            let reply = handle.get_login_info_with(request).await;
             json(reply)
         }
         ("provider", "get_register_code") => {
@@ -3299,7 +3328,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_register_code(&request).await;
+            let reply = handle.get_register_code_with(request).await;
             json(reply)
         }
         ("provider", "get_register_info") => {
@@ -3308,7 +3337,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_register_info(&request).await;
+            let reply = handle.get_register_info_with(request).await;
             json(reply)
         }
         ("provider", "corpid_to_opencorpid") => {
@@ -3317,7 +3346,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.corpid_to_opencorpid(&request).await;
+            let reply = handle.corpid_to_opencorpid_with(request).await;
             json(reply)
         }
         ("provider", "get_customized_auth_url") => {
@@ -3326,7 +3355,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_customized_auth_url(&request).await;
+            let reply = handle.get_customized_auth_url_with(request).await;
             json(reply)
         }
         ("registration", "set_scope") => {
@@ -3351,7 +3380,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_suite_token(&request).await;
+            let reply = handle.get_suite_token_with(request).await;
             json(reply)
         }
         ("suite", "get_app_qrcode") => {
@@ -3360,7 +3389,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.get_app_qrcode(&request).await;
+            let reply = handle.get_app_qrcode_with(request).await;
             payload(reply)
         }
         ("tag", "create") => {
@@ -3369,7 +3398,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.tag().create(&request).await;
+            let reply = handle.tag().create_with(request).await;
             json(reply)
         }
         ("tag", "update") => {
@@ -3378,7 +3407,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.tag().update(&request).await;
+            let reply = handle.tag().update_with(request).await;
             json(reply)
         }
         ("tag", "delete") => {
@@ -3387,7 +3416,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.tag().delete(&query).await;
+            let reply = handle.tag().delete_with(query).await;
             json(reply)
         }
         ("tag", "get") => {
@@ -3396,7 +3425,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.tag().get(&query).await;
+            let reply = handle.tag().get_with(query).await;
             json(reply)
         }
         ("tag", "add_users") => {
@@ -3405,7 +3434,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.tag().add_users(&request).await;
+            let reply = handle.tag().add_users_with(request).await;
             json(reply)
         }
         ("tag", "delete_users") => {
@@ -3414,7 +3443,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.tag().delete_users(&request).await;
+            let reply = handle.tag().delete_users_with(request).await;
             json(reply)
         }
         ("tag", "list") => {
@@ -3428,7 +3457,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.user().get(&query).await;
+            let reply = handle.user().get_with(query).await;
             json(reply)
         }
         ("user", "create") => {
@@ -3437,7 +3466,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.user().create(&request).await;
+            let reply = handle.user().create_with(request).await;
             json(reply)
         }
         ("user", "update") => {
@@ -3446,7 +3475,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.user().update(&request).await;
+            let reply = handle.user().update_with(request).await;
             json(reply)
         }
         ("user", "delete") => {
@@ -3455,7 +3484,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.user().delete(&query).await;
+            let reply = handle.user().delete_with(query).await;
             json(reply)
         }
         ("user", "batch_delete") => {
@@ -3464,7 +3493,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.user().batch_delete(&request).await;
+            let reply = handle.user().batch_delete_with(request).await;
             json(reply)
         }
         ("user", "simple_list") => {
@@ -3473,7 +3502,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.user().simple_list(&query).await;
+            let reply = handle.user().simple_list_with(query).await;
             json(reply)
         }
         ("user", "list") => {
@@ -3482,7 +3511,7 @@ pub async fn call_json(
                 input.query,
                 "query",
             )?;
-            let reply = handle.user().list(&query).await;
+            let reply = handle.user().list_with(query).await;
             json(reply)
         }
         ("user", "list_id") => {
@@ -3491,7 +3520,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.user().list_id(&request).await;
+            let reply = handle.user().list_id_with(request).await;
             json(reply)
         }
         ("user", "convert_to_openid") => {
@@ -3500,7 +3529,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.user().convert_to_openid(&request).await;
+            let reply = handle.user().convert_to_openid_with(request).await;
             json(reply)
         }
         ("user", "get_userid_by_mobile") => {
@@ -3509,7 +3538,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.user().get_userid_by_mobile(&request).await;
+            let reply = handle.user().get_userid_by_mobile_with(request).await;
             json(reply)
         }
         ("user", "get_userid_by_email") => {
@@ -3518,7 +3547,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.user().get_userid_by_email(&request).await;
+            let reply = handle.user().get_userid_by_email_with(request).await;
             json(reply)
         }
         _ => {
@@ -3567,7 +3596,7 @@ fn redact_scalars(value: &mut Value) {
 /// body excerpts.
 fn secret_named(key: &str) -> bool {
     let probe = ::serde_json::json!({ key : "" }).to_string();
-    crate::error::redact_secrets(&probe) != probe
+    crate::redact::redact_secrets(&probe) != probe
 }
 fn suite(handles: &Handles) -> Result<&crate::Suite, CallError> {
     handles
@@ -3592,7 +3621,7 @@ fn decode<T: ::serde::de::DeserializeOwned>(
     let value = value.unwrap_or_else(|| Value::Object(::serde_json::Map::new()));
     ::serde_json::from_value(value)
         .map_err(|e| CallError::Input(
-            format!("{what}: {}", crate ::error::redact_serde_error(e)),
+            format!("{what}: {}", crate ::redact::redact_serde_error(e)),
         ))
 }
 #[allow(dead_code)]

@@ -143,6 +143,56 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, AddContactWayRequest, T> {
+        /// Button style when used in a mini program (see the appendix of the doc page).
+        pub fn style(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.style(value))
+        }
+        /// A memo for the contact way, at most 30 characters.
+        pub fn remark(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.remark(value))
+        }
+        /// Whether customers are added without the member's confirmation (default true).
+        pub fn skip_verify(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.skip_verify(value))
+        }
+        /// A corp-chosen channel tag, at most 30 characters, returned as `state` in the customer's details.
+        pub fn state(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.state(value))
+        }
+        /// Userids of the members; required for `type` 1, and then exactly one.
+        pub fn user(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.user(value))
+        }
+        /// Department ids whose members are used; only for `type` 2.
+        pub fn party(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.party(value))
+        }
+        /// Whether to use temporary-chat mode (default false).
+        pub fn is_temp(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.is_temp(value))
+        }
+        /// Validity of a temporary-chat QR code in seconds (default 7 days, at most 14 days); only with `is_temp`.
+        pub fn expires_in(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.expires_in(value))
+        }
+        /// How long a temporary chat lasts after being added, in seconds (default 24 hours, at most 14 days); only with `is_temp`.
+        pub fn chat_expires_in(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.chat_expires_in(value))
+        }
+        /// Restricts the temporary chat to the customer with this unionid; only with `is_temp`.
+        pub fn unionid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.unionid(value))
+        }
+        /// Whether customers of one external corp are kept with one member (default false).
+        pub fn is_exclusive(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.is_exclusive(value))
+        }
+        /// Closing messages sent automatically when a temporary chat ends; only with `is_temp`.
+        pub fn conclusions(self, value: impl Into<ContactWayConclusions>) -> Self {
+            crate::app::map_request(self, |r| r.conclusions(value))
+        }
+    }
     /// The group to add to (or create) and the new tags.
     ///
     /// Request body of [`CorpExternalcontact::add_corp_tag`](super::CorpExternalcontact::add_corp_tag) (`POST /cgi-bin/externalcontact/add_corp_tag`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96320>).
@@ -196,6 +246,24 @@ pub mod types {
         pub fn agentid(mut self, value: impl Into<i64>) -> Self {
             self.agentid = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, AddCorpTagRequest, T> {
+        /// Id of an existing group to add the tags to; `group_name` is then ignored.
+        pub fn group_id(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.group_id(value))
+        }
+        /// Name of the group, at most 30 characters; a new group is created when no group of that name exists.
+        pub fn group_name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.group_name(value))
+        }
+        /// The group's sort value; larger values sort first (0 to 2^32-1).
+        pub fn order(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.order(value))
+        }
+        /// The app's agentid in the corp; only for legacy third-party multi-app suites.
+        pub fn agentid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.agentid(value))
         }
     }
     /// The new contact way.
@@ -256,6 +324,16 @@ pub mod types {
         pub fn limit(mut self, value: impl Into<i64>) -> Self {
             self.limit = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, BatchGetByUserRequest, T> {
+        /// The `next_cursor` of the previous page; empty or omitted for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Page size, at most 100 (default 50).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
         }
     }
     /// A closing image message; set `media_id` when writing, WeCom returns `pic_url`.
@@ -637,6 +715,20 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, DelCorpTagRequest, T> {
+        /// Ids of tags to delete.
+        pub fn tag_id(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.tag_id(value))
+        }
+        /// Ids of tag groups to delete with all their tags.
+        pub fn group_id(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.group_id(value))
+        }
+        /// The app's agentid in the corp; only for legacy third-party multi-app suites.
+        pub fn agentid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.agentid(value))
+        }
+    }
     /// The tag or group to change and its new name and/or order.
     ///
     /// Request body of [`CorpExternalcontact::edit_corp_tag`](super::CorpExternalcontact::edit_corp_tag) (`POST /cgi-bin/externalcontact/edit_corp_tag`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96320>).
@@ -681,6 +773,20 @@ pub mod types {
         pub fn agentid(mut self, value: impl Into<i64>) -> Self {
             self.agentid = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, EditCorpTagRequest, T> {
+        /// New name, at most 30 characters.
+        pub fn name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.name(value))
+        }
+        /// New sort value; larger values sort first (0 to 2^32-1).
+        pub fn order(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.order(value))
+        }
+        /// The app's agentid in the corp; only for legacy third-party multi-app suites.
+        pub fn agentid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.agentid(value))
         }
     }
     /// One custom profile field; the object matching `type` is set.
@@ -983,6 +1089,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetCorpTagListRequest, T> {
+        /// Tag ids to return; ignored when `group_id` is given.
+        pub fn tag_id(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.tag_id(value))
+        }
+        /// Tag group ids to return with all their tags.
+        pub fn group_id(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.group_id(value))
+        }
+    }
     /// Query parameters of `get`.
     ///
     /// Query parameters of [`CorpExternalcontact::get`](super::CorpExternalcontact::get) (`GET /cgi-bin/externalcontact/get`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96315>).
@@ -1009,6 +1125,12 @@ pub mod types {
         pub fn cursor(mut self, value: impl Into<String>) -> Self {
             self.cursor = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, GetQuery, T> {
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
         }
     }
     /// Query parameters of `list`.
@@ -1070,6 +1192,16 @@ pub mod types {
         pub fn remove_tag(mut self, value: Vec<String>) -> Self {
             self.remove_tag = value;
             self
+        }
+    }
+    impl<T> crate::Call<'_, MarkTagRequest, T> {
+        /// Ids of corp tags to put on the customer.
+        pub fn add_tag(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.add_tag(value))
+        }
+        /// Ids of corp tags to take off the customer.
+        pub fn remove_tag(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.remove_tag(value))
         }
     }
     /// A tag to add.
@@ -1167,6 +1299,28 @@ pub mod types {
         pub fn remark_pic_mediaid(mut self, value: impl Into<String>) -> Self {
             self.remark_pic_mediaid = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, RemarkRequest, T> {
+        /// Remark, at most 20 characters.
+        pub fn remark(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.remark(value))
+        }
+        /// Description, at most 150 characters.
+        pub fn description(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.description(value))
+        }
+        /// Company name, at most 20 characters; only for WeChat customers.
+        pub fn remark_company(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.remark_company(value))
+        }
+        /// Phone numbers; replaces the stored ones. A single empty string clears them.
+        pub fn remark_mobiles(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.remark_mobiles(value))
+        }
+        /// Media id of a remark picture (from the media upload).
+        pub fn remark_pic_mediaid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.remark_pic_mediaid(value))
         }
     }
     /// The contact way and its new settings; given lists replace the stored ones.
@@ -1276,6 +1430,48 @@ pub mod types {
         pub fn conclusions(mut self, value: impl Into<ContactWayConclusions>) -> Self {
             self.conclusions = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, UpdateContactWayRequest, T> {
+        /// New memo, at most 30 characters.
+        pub fn remark(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.remark(value))
+        }
+        /// Whether customers are added without confirmation.
+        pub fn skip_verify(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.skip_verify(value))
+        }
+        /// Button style; only for mini-program contact ways.
+        pub fn style(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.style(value))
+        }
+        /// New channel tag.
+        pub fn state(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.state(value))
+        }
+        /// Userids of the members; replaces the current list.
+        pub fn user(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.user(value))
+        }
+        /// Department ids; replaces the current list; only for `type` 2.
+        pub fn party(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.party(value))
+        }
+        /// Validity of the temporary-chat QR code in seconds; temporary-chat mode only.
+        pub fn expires_in(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.expires_in(value))
+        }
+        /// How long a temporary chat lasts, in seconds; temporary-chat mode only.
+        pub fn chat_expires_in(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.chat_expires_in(value))
+        }
+        /// Restricts the temporary chat to this customer's unionid; temporary-chat mode only.
+        pub fn unionid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.unionid(value))
+        }
+        /// Closing messages; temporary-chat mode only.
+        pub fn conclusions(self, value: impl Into<ContactWayConclusions>) -> Self {
+            crate::app::map_request(self, |r| r.conclusions(value))
         }
     }
     /// A WeChat Channels (视频号) account.
@@ -1598,17 +1794,14 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `GET /cgi-bin/externalcontact/get_follow_user_list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96310>
-    pub async fn get_follow_user_list(
-        &self,
-    ) -> Result<types::FollowUserList, crate::Error> {
+    pub fn get_follow_user_list(&self) -> crate::Call<'a, (), types::FollowUserList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_FOLLOW_USER_LIST,
-                None::<&()>,
-                None::<&()>,
+                crate::app::Place::Nowhere,
+                (),
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the customers a member has added (获取客户列表).
     ///
@@ -1621,13 +1814,24 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `GET /cgi-bin/externalcontact/list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96314>
-    pub async fn list(
+    pub fn list(
         &self,
-        query: &types::ListQuery,
-    ) -> Result<types::ExternalUseridList, crate::Error> {
+        userid: impl Into<String>,
+    ) -> crate::Call<'a, types::ListQuery, types::ExternalUseridList> {
+        self.list_with(types::ListQuery::new(userid))
+    }
+    /// [`Self::list`] with a `ListQuery` built elsewhere (kept, or made by other code).
+    pub fn list_with(
+        &self,
+        query: types::ListQuery,
+    ) -> crate::Call<'a, types::ListQuery, types::ExternalUseridList> {
         self.handle
-            .call(&endpoints::LIST, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::LIST,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
     /// Get a customer's details and follow-up members (获取客户详情).
     ///
@@ -1641,13 +1845,24 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `GET /cgi-bin/externalcontact/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96315>
-    pub async fn get(
+    pub fn get(
         &self,
-        query: &types::GetQuery,
-    ) -> Result<types::ExternalContactDetail, crate::Error> {
+        external_userid: impl Into<String>,
+    ) -> crate::Call<'a, types::GetQuery, types::ExternalContactDetail> {
+        self.get_with(types::GetQuery::new(external_userid))
+    }
+    /// [`Self::get`] with a `GetQuery` built elsewhere (kept, or made by other code).
+    pub fn get_with(
+        &self,
+        query: types::GetQuery,
+    ) -> crate::Call<'a, types::GetQuery, types::ExternalContactDetail> {
         self.handle
-            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::GET,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
     /// Every page of [`Self::get`], as a stream: `query` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1663,7 +1878,7 @@ impl<'a> CorpExternalcontact<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.get(&input).await }
+            async move { self.get_with(input).await }
         })
     }
     /// Get the customers of several members with details (批量获取客户详情).
@@ -1676,18 +1891,24 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `POST /cgi-bin/externalcontact/batch/get_by_user`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96316>
-    pub async fn batch_get_by_user(
+    pub fn batch_get_by_user(
         &self,
-        request: &types::BatchGetByUserRequest,
-    ) -> Result<types::ExternalContactBatch, crate::Error> {
+        userid_list: Vec<String>,
+    ) -> crate::Call<'a, types::BatchGetByUserRequest, types::ExternalContactBatch> {
+        self.batch_get_by_user_with(types::BatchGetByUserRequest::new(userid_list))
+    }
+    /// [`Self::batch_get_by_user`] with a `BatchGetByUserRequest` built elsewhere (kept, or made by other code).
+    pub fn batch_get_by_user_with(
+        &self,
+        request: types::BatchGetByUserRequest,
+    ) -> crate::Call<'a, types::BatchGetByUserRequest, types::ExternalContactBatch> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::BATCH_GET_BY_USER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::batch_get_by_user`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1703,7 +1924,7 @@ impl<'a> CorpExternalcontact<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.batch_get_by_user(&input).await }
+            async move { self.batch_get_by_user_with(input).await }
         })
     }
     /// Change a member's remark on a customer (修改客户备注信息).
@@ -1717,18 +1938,25 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `POST /cgi-bin/externalcontact/remark`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96317>
-    pub async fn remark(
+    pub fn remark(
         &self,
-        request: &types::RemarkRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        userid: impl Into<String>,
+        external_userid: impl Into<String>,
+    ) -> crate::Call<'a, types::RemarkRequest, types::EmptyReply> {
+        self.remark_with(types::RemarkRequest::new(userid, external_userid))
+    }
+    /// [`Self::remark`] with a `RemarkRequest` built elsewhere (kept, or made by other code).
+    pub fn remark_with(
+        &self,
+        request: types::RemarkRequest,
+    ) -> crate::Call<'a, types::RemarkRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::REMARK,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the corp's customer tag library (获取企业标签库).
     ///
@@ -1739,18 +1967,23 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_corp_tag_list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96320>
-    pub async fn get_corp_tag_list(
+    pub fn get_corp_tag_list(
         &self,
-        request: &types::GetCorpTagListRequest,
-    ) -> Result<types::CorpTagGroupList, crate::Error> {
+    ) -> crate::Call<'a, types::GetCorpTagListRequest, types::CorpTagGroupList> {
+        self.get_corp_tag_list_with(types::GetCorpTagListRequest::new())
+    }
+    /// [`Self::get_corp_tag_list`] with a `GetCorpTagListRequest` built elsewhere (kept, or made by other code).
+    pub fn get_corp_tag_list_with(
+        &self,
+        request: types::GetCorpTagListRequest,
+    ) -> crate::Call<'a, types::GetCorpTagListRequest, types::CorpTagGroupList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_CORP_TAG_LIST,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Add customer tags to the corp's library (添加企业客户标签).
     ///
@@ -1761,18 +1994,24 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `POST /cgi-bin/externalcontact/add_corp_tag`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96320>
-    pub async fn add_corp_tag(
+    pub fn add_corp_tag(
         &self,
-        request: &types::AddCorpTagRequest,
-    ) -> Result<types::AddedCorpTagGroup, crate::Error> {
+        tag: Vec<types::NewCorpTag>,
+    ) -> crate::Call<'a, types::AddCorpTagRequest, types::AddedCorpTagGroup> {
+        self.add_corp_tag_with(types::AddCorpTagRequest::new(tag))
+    }
+    /// [`Self::add_corp_tag`] with a `AddCorpTagRequest` built elsewhere (kept, or made by other code).
+    pub fn add_corp_tag_with(
+        &self,
+        request: types::AddCorpTagRequest,
+    ) -> crate::Call<'a, types::AddCorpTagRequest, types::AddedCorpTagGroup> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::ADD_CORP_TAG,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Rename or reorder a customer tag or tag group (编辑企业客户标签).
     ///
@@ -1782,18 +2021,24 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `POST /cgi-bin/externalcontact/edit_corp_tag`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96320>
-    pub async fn edit_corp_tag(
+    pub fn edit_corp_tag(
         &self,
-        request: &types::EditCorpTagRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        id: impl Into<String>,
+    ) -> crate::Call<'a, types::EditCorpTagRequest, types::EmptyReply> {
+        self.edit_corp_tag_with(types::EditCorpTagRequest::new(id))
+    }
+    /// [`Self::edit_corp_tag`] with a `EditCorpTagRequest` built elsewhere (kept, or made by other code).
+    pub fn edit_corp_tag_with(
+        &self,
+        request: types::EditCorpTagRequest,
+    ) -> crate::Call<'a, types::EditCorpTagRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::EDIT_CORP_TAG,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Delete customer tags or whole tag groups (删除企业客户标签).
     ///
@@ -1804,18 +2049,23 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `POST /cgi-bin/externalcontact/del_corp_tag`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96320>
-    pub async fn del_corp_tag(
+    pub fn del_corp_tag(
         &self,
-        request: &types::DelCorpTagRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+    ) -> crate::Call<'a, types::DelCorpTagRequest, types::EmptyReply> {
+        self.del_corp_tag_with(types::DelCorpTagRequest::new())
+    }
+    /// [`Self::del_corp_tag`] with a `DelCorpTagRequest` built elsewhere (kept, or made by other code).
+    pub fn del_corp_tag_with(
+        &self,
+        request: types::DelCorpTagRequest,
+    ) -> crate::Call<'a, types::DelCorpTagRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::DEL_CORP_TAG,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Add or remove corp tags on a member's customer (编辑客户企业标签).
     ///
@@ -1828,18 +2078,25 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `POST /cgi-bin/externalcontact/mark_tag`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/92697>
-    pub async fn mark_tag(
+    pub fn mark_tag(
         &self,
-        request: &types::MarkTagRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        userid: impl Into<String>,
+        external_userid: impl Into<String>,
+    ) -> crate::Call<'a, types::MarkTagRequest, types::EmptyReply> {
+        self.mark_tag_with(types::MarkTagRequest::new(userid, external_userid))
+    }
+    /// [`Self::mark_tag`] with a `MarkTagRequest` built elsewhere (kept, or made by other code).
+    pub fn mark_tag_with(
+        &self,
+        request: types::MarkTagRequest,
+    ) -> crate::Call<'a, types::MarkTagRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::MARK_TAG,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Create a 「联系我」 contact way for members (配置客户联系「联系我」方式).
     ///
@@ -1857,18 +2114,25 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `POST /cgi-bin/externalcontact/add_contact_way`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96348>
-    pub async fn add_contact_way(
+    pub fn add_contact_way(
         &self,
-        request: &types::AddContactWayRequest,
-    ) -> Result<types::AddedContactWay, crate::Error> {
+        type_: i64,
+        scene: i64,
+    ) -> crate::Call<'a, types::AddContactWayRequest, types::AddedContactWay> {
+        self.add_contact_way_with(types::AddContactWayRequest::new(type_, scene))
+    }
+    /// [`Self::add_contact_way`] with a `AddContactWayRequest` built elsewhere (kept, or made by other code).
+    pub fn add_contact_way_with(
+        &self,
+        request: types::AddContactWayRequest,
+    ) -> crate::Call<'a, types::AddContactWayRequest, types::AddedContactWay> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::ADD_CONTACT_WAY,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get a 「联系我」 contact way (获取企业已配置的「联系我」方式).
     ///
@@ -1878,18 +2142,24 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_contact_way`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96348>
-    pub async fn get_contact_way(
+    pub fn get_contact_way(
         &self,
-        request: &types::ContactWayIdRequest,
-    ) -> Result<types::ContactWayDetail, crate::Error> {
+        config_id: impl Into<String>,
+    ) -> crate::Call<'a, types::ContactWayIdRequest, types::ContactWayDetail> {
+        self.get_contact_way_with(types::ContactWayIdRequest::new(config_id))
+    }
+    /// [`Self::get_contact_way`] with a `ContactWayIdRequest` built elsewhere (kept, or made by other code).
+    pub fn get_contact_way_with(
+        &self,
+        request: types::ContactWayIdRequest,
+    ) -> crate::Call<'a, types::ContactWayIdRequest, types::ContactWayDetail> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_CONTACT_WAY,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Update a 「联系我」 contact way (更新企业已配置的「联系我」方式).
     ///
@@ -1900,18 +2170,24 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `POST /cgi-bin/externalcontact/update_contact_way`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96348>
-    pub async fn update_contact_way(
+    pub fn update_contact_way(
         &self,
-        request: &types::UpdateContactWayRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        config_id: impl Into<String>,
+    ) -> crate::Call<'a, types::UpdateContactWayRequest, types::EmptyReply> {
+        self.update_contact_way_with(types::UpdateContactWayRequest::new(config_id))
+    }
+    /// [`Self::update_contact_way`] with a `UpdateContactWayRequest` built elsewhere (kept, or made by other code).
+    pub fn update_contact_way_with(
+        &self,
+        request: types::UpdateContactWayRequest,
+    ) -> crate::Call<'a, types::UpdateContactWayRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::UPDATE_CONTACT_WAY,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Delete a 「联系我」 contact way (删除企业已配置的「联系我」方式).
     ///
@@ -1921,18 +2197,24 @@ impl<'a> CorpExternalcontact<'a> {
     /// Sends `POST /cgi-bin/externalcontact/del_contact_way`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96348>
-    pub async fn del_contact_way(
+    pub fn del_contact_way(
         &self,
-        request: &types::ContactWayIdRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        config_id: impl Into<String>,
+    ) -> crate::Call<'a, types::ContactWayIdRequest, types::EmptyReply> {
+        self.del_contact_way_with(types::ContactWayIdRequest::new(config_id))
+    }
+    /// [`Self::del_contact_way`] with a `ContactWayIdRequest` built elsewhere (kept, or made by other code).
+    pub fn del_contact_way_with(
+        &self,
+        request: types::ContactWayIdRequest,
+    ) -> crate::Call<'a, types::ContactWayIdRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::DEL_CONTACT_WAY,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -81,6 +81,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GroupChatGetRequest, T> {
+        /// Whether to return member names (`member_list.name`).
+        pub fn need_name(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.need_name(value))
+        }
+    }
     /// Who invited a member.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -152,6 +158,20 @@ pub mod types {
         pub fn cursor(mut self, value: impl Into<String>) -> Self {
             self.cursor = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, GroupChatListRequest, T> {
+        /// Follow-up status to filter by (default 0, no filter).
+        pub fn status_filter(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.status_filter(value))
+        }
+        /// Restricts the result to chats of these owners; strongly advised (see the method docs).
+        pub fn owner_filter(self, value: impl Into<OwnerFilter>) -> Self {
+            crate::app::map_request(self, |r| r.owner_filter(value))
+        }
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
         }
     }
     /// A member of a customer group chat.
@@ -357,13 +377,24 @@ impl<'a> CorpGroupchat<'a> {
     /// Sends `POST /cgi-bin/externalcontact/groupchat/list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/93414>
-    pub async fn list(
+    pub fn list(
         &self,
-        request: &types::GroupChatListRequest,
-    ) -> Result<types::GroupChatList, crate::Error> {
+        limit: i64,
+    ) -> crate::Call<'a, types::GroupChatListRequest, types::GroupChatList> {
+        self.list_with(types::GroupChatListRequest::new(limit))
+    }
+    /// [`Self::list`] with a `GroupChatListRequest` built elsewhere (kept, or made by other code).
+    pub fn list_with(
+        &self,
+        request: types::GroupChatListRequest,
+    ) -> crate::Call<'a, types::GroupChatListRequest, types::GroupChatList> {
         self.handle
-            .call(&endpoints::LIST, None::<&()>, Some(request), crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::LIST,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
     }
     /// Every page of [`Self::list`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -379,7 +410,7 @@ impl<'a> CorpGroupchat<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.list(&input).await }
+            async move { self.list_with(input).await }
         })
     }
     /// Get a customer group chat's details and members (获取客户群详情).
@@ -394,13 +425,24 @@ impl<'a> CorpGroupchat<'a> {
     /// Sends `POST /cgi-bin/externalcontact/groupchat/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96338>
-    pub async fn get(
+    pub fn get(
         &self,
-        request: &types::GroupChatGetRequest,
-    ) -> Result<types::GroupChatDetail, crate::Error> {
+        chat_id: impl Into<String>,
+    ) -> crate::Call<'a, types::GroupChatGetRequest, types::GroupChatDetail> {
+        self.get_with(types::GroupChatGetRequest::new(chat_id))
+    }
+    /// [`Self::get`] with a `GroupChatGetRequest` built elsewhere (kept, or made by other code).
+    pub fn get_with(
+        &self,
+        request: types::GroupChatGetRequest,
+    ) -> crate::Call<'a, types::GroupChatGetRequest, types::GroupChatDetail> {
         self.handle
-            .call(&endpoints::GET, None::<&()>, Some(request), crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::GET,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
     }
     /// Convert a mini-program group opengid to a chat_id (客户群opengid转换).
     ///
@@ -413,18 +455,24 @@ impl<'a> CorpGroupchat<'a> {
     /// Sends `POST /cgi-bin/externalcontact/opengid_to_chatid`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96339>
-    pub async fn opengid_to_chatid(
+    pub fn opengid_to_chatid(
         &self,
-        request: &types::OpengidToChatidRequest,
-    ) -> Result<types::OpengidToChatidReply, crate::Error> {
+        opengid: impl Into<String>,
+    ) -> crate::Call<'a, types::OpengidToChatidRequest, types::OpengidToChatidReply> {
+        self.opengid_to_chatid_with(types::OpengidToChatidRequest::new(opengid))
+    }
+    /// [`Self::opengid_to_chatid`] with a `OpengidToChatidRequest` built elsewhere (kept, or made by other code).
+    pub fn opengid_to_chatid_with(
+        &self,
+        request: types::OpengidToChatidRequest,
+    ) -> crate::Call<'a, types::OpengidToChatidRequest, types::OpengidToChatidReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::OPENGID_TO_CHATID,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -115,6 +115,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, FinishOpenidMigrationRequest, T> {
+        /// Agent id of a 代开发 app to switch only that app; omit to switch all of this provider's third-party apps in the corp.
+        pub fn agentid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.agentid(value))
+        }
+    }
     /// The customer group chat and the member ids to convert.
     ///
     /// Request body of [`CorpIdconvert::get_new_external_userid_of_group_chat`](super::CorpIdconvert::get_new_external_userid_of_group_chat) (`POST /cgi-bin/externalcontact/groupchat/get_new_external_userid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97107>).
@@ -309,6 +315,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, UnionidToExternalUserid3rdRequest, T> {
+        /// Corp to look in; all authorizing corps when omitted. Recommended for speed, required for customer group chats.
+        pub fn corpid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.corpid(value))
+        }
+    }
     /// The WeChat user's unionid and openid, and whose mini program or official account they come from.
     ///
     /// Request body of [`CorpIdconvert::unionid_to_external_userid`](super::CorpIdconvert::unionid_to_external_userid) (`POST /cgi-bin/idconvert/unionid_to_external_userid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97108>).
@@ -343,6 +355,12 @@ pub mod types {
         pub fn subject_type(mut self, value: impl Into<i64>) -> Self {
             self.subject_type = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, UnionidToExternalUseridRequest, T> {
+        /// Whose mini program or official account the ids come from; decides whose rate-limit quota is used.
+        pub fn subject_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.subject_type(value))
         }
     }
     /// The plaintext userids to convert.
@@ -577,18 +595,27 @@ impl<'a> ProviderIdconvert<'a> {
     /// Sends `POST /cgi-bin/service/finish_openid_migration`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99375>
-    pub async fn finish_openid_migration(
+    pub fn finish_openid_migration(
         &self,
-        request: &types::FinishOpenidMigrationRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        corpid: impl Into<String>,
+        openid_type: Vec<i64>,
+    ) -> crate::Call<'a, types::FinishOpenidMigrationRequest, types::EmptyReply> {
+        self.finish_openid_migration_with(
+            types::FinishOpenidMigrationRequest::new(corpid, openid_type),
+        )
+    }
+    /// [`Self::finish_openid_migration`] with a `FinishOpenidMigrationRequest` built elsewhere (kept, or made by other code).
+    pub fn finish_openid_migration_with(
+        &self,
+        request: types::FinishOpenidMigrationRequest,
+    ) -> crate::Call<'a, types::FinishOpenidMigrationRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::FINISH_OPENID_MIGRATION,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Mark a corp's external_userid migration as finished (设置迁移完成, legacy).
     ///
@@ -605,18 +632,34 @@ impl<'a> ProviderIdconvert<'a> {
     /// Sends `POST /cgi-bin/service/externalcontact/finish_external_userid_migration`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96516>
-    pub async fn finish_external_userid_migration(
+    pub fn finish_external_userid_migration(
         &self,
-        request: &types::FinishExternalUseridMigrationRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        corpid: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::FinishExternalUseridMigrationRequest,
+        types::EmptyReply,
+    > {
+        self.finish_external_userid_migration_with(
+            types::FinishExternalUseridMigrationRequest::new(corpid),
+        )
+    }
+    /// [`Self::finish_external_userid_migration`] with a `FinishExternalUseridMigrationRequest` built elsewhere (kept, or made by other code).
+    pub fn finish_external_userid_migration_with(
+        &self,
+        request: types::FinishExternalUseridMigrationRequest,
+    ) -> crate::Call<
+        'a,
+        types::FinishExternalUseridMigrationRequest,
+        types::EmptyReply,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::FINISH_EXTERNAL_USERID_MIGRATION,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Provider {
@@ -666,18 +709,35 @@ impl<'a> SuiteIdconvert<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95878>
-    pub async fn unionid_to_external_userid_3rd(
+    pub fn unionid_to_external_userid_3rd(
         &self,
-        request: &types::UnionidToExternalUserid3rdRequest,
-    ) -> Result<types::ExternalUseridInfoList, crate::Error> {
+        unionid: impl Into<String>,
+        openid: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::UnionidToExternalUserid3rdRequest,
+        types::ExternalUseridInfoList,
+    > {
+        self.unionid_to_external_userid_3rd_with(
+            types::UnionidToExternalUserid3rdRequest::new(unionid, openid),
+        )
+    }
+    /// [`Self::unionid_to_external_userid_3rd`] with a `UnionidToExternalUserid3rdRequest` built elsewhere (kept, or made by other code).
+    pub fn unionid_to_external_userid_3rd_with(
+        &self,
+        request: types::UnionidToExternalUserid3rdRequest,
+    ) -> crate::Call<
+        'a,
+        types::UnionidToExternalUserid3rdRequest,
+        types::ExternalUseridInfoList,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::UNIONID_TO_EXTERNAL_USERID_3RD,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Suite {
@@ -722,18 +782,26 @@ impl<'a> CorpIdconvert<'a> {
     /// Sends `POST /cgi-bin/batch/userid_to_openuserid`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97062>
-    pub async fn userid_to_openuserid(
+    pub fn userid_to_openuserid(
         &self,
-        request: &types::UseridToOpenuseridRequest,
-    ) -> Result<types::OpenUseridList, crate::Error> {
+        userid_list: Vec<String>,
+    ) -> crate::Call<'a, types::UseridToOpenuseridRequest, types::OpenUseridList> {
+        self.userid_to_openuserid_with(
+            types::UseridToOpenuseridRequest::new(userid_list),
+        )
+    }
+    /// [`Self::userid_to_openuserid`] with a `UseridToOpenuseridRequest` built elsewhere (kept, or made by other code).
+    pub fn userid_to_openuserid_with(
+        &self,
+        request: types::UseridToOpenuseridRequest,
+    ) -> crate::Call<'a, types::UseridToOpenuseridRequest, types::OpenUseridList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::USERID_TO_OPENUSERID,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Convert corp-subject external_userids to provider-subject ones (转换客户external_userid).
     ///
@@ -749,18 +817,34 @@ impl<'a> CorpIdconvert<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_new_external_userid`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97107>
-    pub async fn get_new_external_userid(
+    pub fn get_new_external_userid(
         &self,
-        request: &types::GetNewExternalUseridRequest,
-    ) -> Result<types::NewExternalUseridList, crate::Error> {
+        external_userid_list: Vec<String>,
+    ) -> crate::Call<
+        'a,
+        types::GetNewExternalUseridRequest,
+        types::NewExternalUseridList,
+    > {
+        self.get_new_external_userid_with(
+            types::GetNewExternalUseridRequest::new(external_userid_list),
+        )
+    }
+    /// [`Self::get_new_external_userid`] with a `GetNewExternalUseridRequest` built elsewhere (kept, or made by other code).
+    pub fn get_new_external_userid_with(
+        &self,
+        request: types::GetNewExternalUseridRequest,
+    ) -> crate::Call<
+        'a,
+        types::GetNewExternalUseridRequest,
+        types::NewExternalUseridList,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_NEW_EXTERNAL_USERID,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Convert the external_userids of a customer group chat's members (转换客户群成员external_userid).
     ///
@@ -771,18 +855,38 @@ impl<'a> CorpIdconvert<'a> {
     /// Sends `POST /cgi-bin/externalcontact/groupchat/get_new_external_userid`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97107>
-    pub async fn get_new_external_userid_of_group_chat(
+    pub fn get_new_external_userid_of_group_chat(
         &self,
-        request: &types::GetNewExternalUseridOfGroupChatRequest,
-    ) -> Result<types::NewExternalUseridList, crate::Error> {
+        chat_id: impl Into<String>,
+        external_userid_list: Vec<String>,
+    ) -> crate::Call<
+        'a,
+        types::GetNewExternalUseridOfGroupChatRequest,
+        types::NewExternalUseridList,
+    > {
+        self.get_new_external_userid_of_group_chat_with(
+            types::GetNewExternalUseridOfGroupChatRequest::new(
+                chat_id,
+                external_userid_list,
+            ),
+        )
+    }
+    /// [`Self::get_new_external_userid_of_group_chat`] with a `GetNewExternalUseridOfGroupChatRequest` built elsewhere (kept, or made by other code).
+    pub fn get_new_external_userid_of_group_chat_with(
+        &self,
+        request: types::GetNewExternalUseridOfGroupChatRequest,
+    ) -> crate::Call<
+        'a,
+        types::GetNewExternalUseridOfGroupChatRequest,
+        types::NewExternalUseridList,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_NEW_EXTERNAL_USERID_OF_GROUP_CHAT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Look up the external_userid (or pending_id) of a WeChat user by unionid (unionid转换为第三方external_userid).
     ///
@@ -798,18 +902,35 @@ impl<'a> CorpIdconvert<'a> {
     /// Sends `POST /cgi-bin/idconvert/unionid_to_external_userid`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97108>
-    pub async fn unionid_to_external_userid(
+    pub fn unionid_to_external_userid(
         &self,
-        request: &types::UnionidToExternalUseridRequest,
-    ) -> Result<types::UnionidExternalUserid, crate::Error> {
+        unionid: impl Into<String>,
+        openid: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::UnionidToExternalUseridRequest,
+        types::UnionidExternalUserid,
+    > {
+        self.unionid_to_external_userid_with(
+            types::UnionidToExternalUseridRequest::new(unionid, openid),
+        )
+    }
+    /// [`Self::unionid_to_external_userid`] with a `UnionidToExternalUseridRequest` built elsewhere (kept, or made by other code).
+    pub fn unionid_to_external_userid_with(
+        &self,
+        request: types::UnionidToExternalUseridRequest,
+    ) -> crate::Call<
+        'a,
+        types::UnionidToExternalUseridRequest,
+        types::UnionidExternalUserid,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::UNIONID_TO_EXTERNAL_USERID,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Convert a 代开发 app's external_userid to the third-party app's one (代开发应用external_userid转换).
     ///
@@ -825,18 +946,34 @@ impl<'a> CorpIdconvert<'a> {
     /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95195>
-    pub async fn to_service_external_userid(
+    pub fn to_service_external_userid(
         &self,
-        request: &types::ToServiceExternalUseridRequest,
-    ) -> Result<types::ServiceExternalUserid, crate::Error> {
+        external_userid: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::ToServiceExternalUseridRequest,
+        types::ServiceExternalUserid,
+    > {
+        self.to_service_external_userid_with(
+            types::ToServiceExternalUseridRequest::new(external_userid),
+        )
+    }
+    /// [`Self::to_service_external_userid`] with a `ToServiceExternalUseridRequest` built elsewhere (kept, or made by other code).
+    pub fn to_service_external_userid_with(
+        &self,
+        request: types::ToServiceExternalUseridRequest,
+    ) -> crate::Call<
+        'a,
+        types::ToServiceExternalUseridRequest,
+        types::ServiceExternalUserid,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::TO_SERVICE_EXTERNAL_USERID,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Convert temporary external-user ids to external_userid or corp member ids (tmp_external_userid的转换).
     ///
@@ -850,18 +987,40 @@ impl<'a> CorpIdconvert<'a> {
     /// Sends `POST /cgi-bin/idconvert/convert_tmp_external_userid`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/98729>
-    pub async fn convert_tmp_external_userid(
+    pub fn convert_tmp_external_userid(
         &self,
-        request: &types::ConvertTmpExternalUseridRequest,
-    ) -> Result<types::TmpExternalUseridResults, crate::Error> {
+        business_type: i64,
+        user_type: i64,
+        tmp_external_userid_list: Vec<String>,
+    ) -> crate::Call<
+        'a,
+        types::ConvertTmpExternalUseridRequest,
+        types::TmpExternalUseridResults,
+    > {
+        self.convert_tmp_external_userid_with(
+            types::ConvertTmpExternalUseridRequest::new(
+                business_type,
+                user_type,
+                tmp_external_userid_list,
+            ),
+        )
+    }
+    /// [`Self::convert_tmp_external_userid`] with a `ConvertTmpExternalUseridRequest` built elsewhere (kept, or made by other code).
+    pub fn convert_tmp_external_userid_with(
+        &self,
+        request: types::ConvertTmpExternalUseridRequest,
+    ) -> crate::Call<
+        'a,
+        types::ConvertTmpExternalUseridRequest,
+        types::TmpExternalUseridResults,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CONVERT_TMP_EXTERNAL_USERID,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -119,15 +119,14 @@ impl<'a> CorpJsapi<'a> {
     /// Sends `GET /cgi-bin/get_jsapi_ticket`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90506>
-    pub async fn get_jsapi_ticket(&self) -> Result<types::JsapiTicket, crate::Error> {
+    pub fn get_jsapi_ticket(&self) -> crate::Call<'a, (), types::JsapiTicket> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_JSAPI_TICKET,
-                None::<&()>,
-                None::<&()>,
+                crate::app::Place::Nowhere,
+                (),
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the app's JS-SDK ticket (获取应用的jsapi_ticket).
     ///
@@ -140,18 +139,24 @@ impl<'a> CorpJsapi<'a> {
     /// Sends `GET /cgi-bin/ticket/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90506>
-    pub async fn get_agent_config_ticket(
+    pub fn get_agent_config_ticket(
         &self,
-        query: &types::GetAgentConfigTicketQuery,
-    ) -> Result<types::JsapiTicket, crate::Error> {
+        type_: impl Into<String>,
+    ) -> crate::Call<'a, types::GetAgentConfigTicketQuery, types::JsapiTicket> {
+        self.get_agent_config_ticket_with(types::GetAgentConfigTicketQuery::new(type_))
+    }
+    /// [`Self::get_agent_config_ticket`] with a `GetAgentConfigTicketQuery` built elsewhere (kept, or made by other code).
+    pub fn get_agent_config_ticket_with(
+        &self,
+        query: types::GetAgentConfigTicketQuery,
+    ) -> crate::Call<'a, types::GetAgentConfigTicketQuery, types::JsapiTicket> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_AGENT_CONFIG_TICKET,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -444,6 +444,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, BatchShareActiveCodeRequest, T> {
+        /// The kind of link between the corps; 0 when absent.
+        pub fn corp_link_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.corp_link_type(value))
+        }
+    }
     /// The codes that could not be shared.
     ///
     /// Reply of [`ProviderLicense::batch_share_active_code`](super::ProviderLicense::batch_share_active_code) (`POST /cgi-bin/license/batch_share_active_code`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/97193>).
@@ -563,6 +569,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, CancelOrderRequest, T> {
+        /// The order's corp; required except for multi-corp purchase orders.
+        pub fn corpid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.corpid(value))
+        }
+    }
     /// A corp that could not be handled, and why.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -600,6 +612,12 @@ pub mod types {
         pub fn jobid(mut self, value: impl Into<String>) -> Self {
             self.jobid = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, CreateNewOrderJobRequest, T> {
+        /// A job id from an earlier call, to add to that job; leave out to start a new job.
+        pub fn jobid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.jobid(value))
         }
     }
     /// The corp, the buyer and what to buy.
@@ -671,6 +689,12 @@ pub mod types {
         pub fn jobid(mut self, value: impl Into<String>) -> Self {
             self.jobid = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, CreateRenewOrderJobRequest, T> {
+        /// A job id from an earlier call, to add to that job; leave out to start a new job.
+        pub fn jobid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.jobid(value))
         }
     }
     /// The activation code to look up.
@@ -759,6 +783,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetAppLicenseInfoRequest, T> {
+        /// App id inside an old multi-app suite; new suites leave it out.
+        pub fn appid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.appid(value))
+        }
+    }
     /// The corp to look up.
     ///
     /// Request body of [`ProviderLicense::get_auto_active_status`](super::ProviderLicense::get_auto_active_status) (`POST /cgi-bin/license/get_auto_active_status`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/97200>).
@@ -830,6 +860,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetUnionOrderRequest, T> {
+        /// Maximum number of per-corp purchases per page, at most 1000 (500 when absent).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+        /// The `next_cursor` of the previous page; absent for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+    }
     /// A member account that cannot be renewed, and why.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -888,6 +928,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, ListActivedAccountRequest, T> {
+        /// Maximum number of members per page, at most 1000 (500 when absent).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+        /// The `next_cursor` of the previous page; absent for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+    }
     /// The order whose accounts to list, and paging.
     ///
     /// Request body of [`ProviderLicense::list_order_account`](super::ProviderLicense::list_order_account) (`POST /cgi-bin/license/list_order_account`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/97186>).
@@ -923,6 +973,16 @@ pub mod types {
         pub fn cursor(mut self, value: impl Into<String>) -> Self {
             self.cursor = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, ListOrderAccountRequest, T> {
+        /// Maximum number of accounts per page, at most 1000.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+        /// The `next_cursor` of the previous page; absent for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
         }
     }
     /// Filters and paging of the order list.
@@ -982,6 +1042,28 @@ pub mod types {
         pub fn limit(mut self, value: impl Into<i64>) -> Self {
             self.limit = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, ListOrderRequest, T> {
+        /// Only this corp's orders (its encrypted corpid); for a provider test corp the test orders are listed.
+        pub fn corpid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.corpid(value))
+        }
+        /// Start of the window (Unix seconds); given together with `end_time`, at most 31 days apart.
+        pub fn start_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.start_time(value))
+        }
+        /// End of the window (Unix seconds).
+        pub fn end_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.end_time(value))
+        }
+        /// The `next_cursor` of the previous page; absent for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Maximum number of orders per page, at most 1000 (500 when absent).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
         }
     }
     /// Merge links of an activation code; only for codes that merged or were merged.
@@ -2183,18 +2265,34 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/create_new_order`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97182>
-    pub async fn create_new_order(
+    pub fn create_new_order(
         &self,
-        request: &types::CreateNewOrderRequest,
-    ) -> Result<types::OrderId, crate::Error> {
+        corpid: impl Into<String>,
+        buyer_userid: impl Into<String>,
+        account_count: types::AccountCount,
+        account_duration: types::AccountDuration,
+    ) -> crate::Call<'a, types::CreateNewOrderRequest, types::OrderId> {
+        self.create_new_order_with(
+            types::CreateNewOrderRequest::new(
+                corpid,
+                buyer_userid,
+                account_count,
+                account_duration,
+            ),
+        )
+    }
+    /// [`Self::create_new_order`] with a `CreateNewOrderRequest` built elsewhere (kept, or made by other code).
+    pub fn create_new_order_with(
+        &self,
+        request: types::CreateNewOrderRequest,
+    ) -> crate::Call<'a, types::CreateNewOrderRequest, types::OrderId> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CREATE_NEW_ORDER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Create or extend a renewal job for activated members (创建续期任务).
     ///
@@ -2208,18 +2306,27 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/create_renew_order_job`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97183>
-    pub async fn create_renew_order_job(
+    pub fn create_renew_order_job(
         &self,
-        request: &types::CreateRenewOrderJobRequest,
-    ) -> Result<types::RenewOrderJob, crate::Error> {
+        corpid: impl Into<String>,
+        account_list: Vec<types::RenewAccount>,
+    ) -> crate::Call<'a, types::CreateRenewOrderJobRequest, types::RenewOrderJob> {
+        self.create_renew_order_job_with(
+            types::CreateRenewOrderJobRequest::new(corpid, account_list),
+        )
+    }
+    /// [`Self::create_renew_order_job`] with a `CreateRenewOrderJobRequest` built elsewhere (kept, or made by other code).
+    pub fn create_renew_order_job_with(
+        &self,
+        request: types::CreateRenewOrderJobRequest,
+    ) -> crate::Call<'a, types::CreateRenewOrderJobRequest, types::RenewOrderJob> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CREATE_RENEW_ORDER_JOB,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Submit a renewal job as an order (提交续期订单).
     ///
@@ -2232,18 +2339,28 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/submit_order_job`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97183>
-    pub async fn submit_order_job(
+    pub fn submit_order_job(
         &self,
-        request: &types::SubmitOrderJobRequest,
-    ) -> Result<types::OrderId, crate::Error> {
+        jobid: impl Into<String>,
+        buyer_userid: impl Into<String>,
+        account_duration: types::RenewDuration,
+    ) -> crate::Call<'a, types::SubmitOrderJobRequest, types::OrderId> {
+        self.submit_order_job_with(
+            types::SubmitOrderJobRequest::new(jobid, buyer_userid, account_duration),
+        )
+    }
+    /// [`Self::submit_order_job`] with a `SubmitOrderJobRequest` built elsewhere (kept, or made by other code).
+    pub fn submit_order_job_with(
+        &self,
+        request: types::SubmitOrderJobRequest,
+    ) -> crate::Call<'a, types::SubmitOrderJobRequest, types::OrderId> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SUBMIT_ORDER_JOB,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the provider's license orders (获取订单列表).
     ///
@@ -2254,18 +2371,23 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/list_order`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97184>
-    pub async fn list_order(
+    pub fn list_order(
         &self,
-        request: &types::ListOrderRequest,
-    ) -> Result<types::OrderList, crate::Error> {
+    ) -> crate::Call<'a, types::ListOrderRequest, types::OrderList> {
+        self.list_order_with(types::ListOrderRequest::new())
+    }
+    /// [`Self::list_order`] with a `ListOrderRequest` built elsewhere (kept, or made by other code).
+    pub fn list_order_with(
+        &self,
+        request: types::ListOrderRequest,
+    ) -> crate::Call<'a, types::ListOrderRequest, types::OrderList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::LIST_ORDER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::list_order`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -2281,7 +2403,7 @@ impl<'a> ProviderLicense<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.list_order(&input).await }
+            async move { self.list_order_with(input).await }
         })
     }
     /// Get one license order's details (获取订单详情).
@@ -2293,18 +2415,24 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/get_order`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97185>
-    pub async fn get_order(
+    pub fn get_order(
         &self,
-        request: &types::GetOrderRequest,
-    ) -> Result<types::OrderDetail, crate::Error> {
+        order_id: impl Into<String>,
+    ) -> crate::Call<'a, types::GetOrderRequest, types::OrderDetail> {
+        self.get_order_with(types::GetOrderRequest::new(order_id))
+    }
+    /// [`Self::get_order`] with a `GetOrderRequest` built elsewhere (kept, or made by other code).
+    pub fn get_order_with(
+        &self,
+        request: types::GetOrderRequest,
+    ) -> crate::Call<'a, types::GetOrderRequest, types::OrderDetail> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_ORDER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the accounts of an order (获取订单中的账号列表).
     ///
@@ -2316,18 +2444,24 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/list_order_account`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97186>
-    pub async fn list_order_account(
+    pub fn list_order_account(
         &self,
-        request: &types::ListOrderAccountRequest,
-    ) -> Result<types::OrderAccountList, crate::Error> {
+        order_id: impl Into<String>,
+    ) -> crate::Call<'a, types::ListOrderAccountRequest, types::OrderAccountList> {
+        self.list_order_account_with(types::ListOrderAccountRequest::new(order_id))
+    }
+    /// [`Self::list_order_account`] with a `ListOrderAccountRequest` built elsewhere (kept, or made by other code).
+    pub fn list_order_account_with(
+        &self,
+        request: types::ListOrderAccountRequest,
+    ) -> crate::Call<'a, types::ListOrderAccountRequest, types::OrderAccountList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::LIST_ORDER_ACCOUNT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::list_order_account`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -2343,7 +2477,7 @@ impl<'a> ProviderLicense<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.list_order_account(&input).await }
+            async move { self.list_order_account_with(input).await }
         })
     }
     /// Cancel an unpaid license order (取消订单).
@@ -2354,18 +2488,24 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/cancel_order`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97187>
-    pub async fn cancel_order(
+    pub fn cancel_order(
         &self,
-        request: &types::CancelOrderRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        order_id: impl Into<String>,
+    ) -> crate::Call<'a, types::CancelOrderRequest, types::EmptyReply> {
+        self.cancel_order_with(types::CancelOrderRequest::new(order_id))
+    }
+    /// [`Self::cancel_order`] with a `CancelOrderRequest` built elsewhere (kept, or made by other code).
+    pub fn cancel_order_with(
+        &self,
+        request: types::CancelOrderRequest,
+    ) -> crate::Call<'a, types::CancelOrderRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CANCEL_ORDER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Create or extend a multi-corp purchase job (创建多企业新购任务).
     ///
@@ -2378,18 +2518,24 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/create_new_order_job`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/98887>
-    pub async fn create_new_order_job(
+    pub fn create_new_order_job(
         &self,
-        request: &types::CreateNewOrderJobRequest,
-    ) -> Result<types::NewOrderJob, crate::Error> {
+        buy_list: Vec<types::BuyInfo>,
+    ) -> crate::Call<'a, types::CreateNewOrderJobRequest, types::NewOrderJob> {
+        self.create_new_order_job_with(types::CreateNewOrderJobRequest::new(buy_list))
+    }
+    /// [`Self::create_new_order_job`] with a `CreateNewOrderJobRequest` built elsewhere (kept, or made by other code).
+    pub fn create_new_order_job_with(
+        &self,
+        request: types::CreateNewOrderJobRequest,
+    ) -> crate::Call<'a, types::CreateNewOrderJobRequest, types::NewOrderJob> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CREATE_NEW_ORDER_JOB,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Submit a multi-corp purchase job (提交多企业新购订单).
     ///
@@ -2399,18 +2545,27 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/submit_new_order_job`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/98887>
-    pub async fn submit_new_order_job(
+    pub fn submit_new_order_job(
         &self,
-        request: &types::SubmitNewOrderJobRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        jobid: impl Into<String>,
+        buyer_userid: impl Into<String>,
+    ) -> crate::Call<'a, types::SubmitNewOrderJobRequest, types::EmptyReply> {
+        self.submit_new_order_job_with(
+            types::SubmitNewOrderJobRequest::new(jobid, buyer_userid),
+        )
+    }
+    /// [`Self::submit_new_order_job`] with a `SubmitNewOrderJobRequest` built elsewhere (kept, or made by other code).
+    pub fn submit_new_order_job_with(
+        &self,
+        request: types::SubmitNewOrderJobRequest,
+    ) -> crate::Call<'a, types::SubmitNewOrderJobRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SUBMIT_NEW_ORDER_JOB,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the result of a submitted multi-corp purchase job (获取多企业新购订单提交结果).
     ///
@@ -2420,18 +2575,24 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/new_order_job_result`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/98887>
-    pub async fn new_order_job_result(
+    pub fn new_order_job_result(
         &self,
-        request: &types::NewOrderJobResultRequest,
-    ) -> Result<types::NewOrderJobResult, crate::Error> {
+        jobid: impl Into<String>,
+    ) -> crate::Call<'a, types::NewOrderJobResultRequest, types::NewOrderJobResult> {
+        self.new_order_job_result_with(types::NewOrderJobResultRequest::new(jobid))
+    }
+    /// [`Self::new_order_job_result`] with a `NewOrderJobResultRequest` built elsewhere (kept, or made by other code).
+    pub fn new_order_job_result_with(
+        &self,
+        request: types::NewOrderJobResultRequest,
+    ) -> crate::Call<'a, types::NewOrderJobResultRequest, types::NewOrderJobResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::NEW_ORDER_JOB_RESULT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get a multi-corp order's details (获取多企业订单详情).
     ///
@@ -2441,18 +2602,24 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/get_union_order`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/98888>
-    pub async fn get_union_order(
+    pub fn get_union_order(
         &self,
-        request: &types::GetUnionOrderRequest,
-    ) -> Result<types::UnionOrderDetail, crate::Error> {
+        order_id: impl Into<String>,
+    ) -> crate::Call<'a, types::GetUnionOrderRequest, types::UnionOrderDetail> {
+        self.get_union_order_with(types::GetUnionOrderRequest::new(order_id))
+    }
+    /// [`Self::get_union_order`] with a `GetUnionOrderRequest` built elsewhere (kept, or made by other code).
+    pub fn get_union_order_with(
+        &self,
+        request: types::GetUnionOrderRequest,
+    ) -> crate::Call<'a, types::GetUnionOrderRequest, types::UnionOrderDetail> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_UNION_ORDER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::get_union_order`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -2468,7 +2635,7 @@ impl<'a> ProviderLicense<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.get_union_order(&input).await }
+            async move { self.get_union_order_with(input).await }
         })
     }
     /// Pay an order from the recharge balance (提交余额支付订单任务).
@@ -2480,18 +2647,25 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/submit_pay_job`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99420>
-    pub async fn submit_pay_job(
+    pub fn submit_pay_job(
         &self,
-        request: &types::SubmitPayJobRequest,
-    ) -> Result<types::PayJob, crate::Error> {
+        payer_userid: impl Into<String>,
+        order_id: impl Into<String>,
+    ) -> crate::Call<'a, types::SubmitPayJobRequest, types::PayJob> {
+        self.submit_pay_job_with(types::SubmitPayJobRequest::new(payer_userid, order_id))
+    }
+    /// [`Self::submit_pay_job`] with a `SubmitPayJobRequest` built elsewhere (kept, or made by other code).
+    pub fn submit_pay_job_with(
+        &self,
+        request: types::SubmitPayJobRequest,
+    ) -> crate::Call<'a, types::SubmitPayJobRequest, types::PayJob> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SUBMIT_PAY_JOB,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the result of a balance payment job (获取订单支付结果).
     ///
@@ -2502,18 +2676,24 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/pay_job_result`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99420>
-    pub async fn pay_job_result(
+    pub fn pay_job_result(
         &self,
-        request: &types::PayJobResultRequest,
-    ) -> Result<types::PayJobResult, crate::Error> {
+        jobid: impl Into<String>,
+    ) -> crate::Call<'a, types::PayJobResultRequest, types::PayJobResult> {
+        self.pay_job_result_with(types::PayJobResultRequest::new(jobid))
+    }
+    /// [`Self::pay_job_result`] with a `PayJobResultRequest` built elsewhere (kept, or made by other code).
+    pub fn pay_job_result_with(
+        &self,
+        request: types::PayJobResultRequest,
+    ) -> crate::Call<'a, types::PayJobResultRequest, types::PayJobResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::PAY_JOB_RESULT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Bind an activation code to a member (激活账号).
     ///
@@ -2526,18 +2706,28 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/active_account`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97188>
-    pub async fn active_account(
+    pub fn active_account(
         &self,
-        request: &types::ActiveAccountRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        active_code: impl Into<String>,
+        corpid: impl Into<String>,
+        userid: impl Into<String>,
+    ) -> crate::Call<'a, types::ActiveAccountRequest, types::EmptyReply> {
+        self.active_account_with(
+            types::ActiveAccountRequest::new(active_code, corpid, userid),
+        )
+    }
+    /// [`Self::active_account`] with a `ActiveAccountRequest` built elsewhere (kept, or made by other code).
+    pub fn active_account_with(
+        &self,
+        request: types::ActiveAccountRequest,
+    ) -> crate::Call<'a, types::ActiveAccountRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::ACTIVE_ACCOUNT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Bind activation codes to several members of one corp (批量激活账号).
     ///
@@ -2550,18 +2740,27 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/batch_active_account`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97188>
-    pub async fn batch_active_account(
+    pub fn batch_active_account(
         &self,
-        request: &types::BatchActiveAccountRequest,
-    ) -> Result<types::BatchActiveResult, crate::Error> {
+        corpid: impl Into<String>,
+        active_list: Vec<types::ActiveAccountItem>,
+    ) -> crate::Call<'a, types::BatchActiveAccountRequest, types::BatchActiveResult> {
+        self.batch_active_account_with(
+            types::BatchActiveAccountRequest::new(corpid, active_list),
+        )
+    }
+    /// [`Self::batch_active_account`] with a `BatchActiveAccountRequest` built elsewhere (kept, or made by other code).
+    pub fn batch_active_account_with(
+        &self,
+        request: types::BatchActiveAccountRequest,
+    ) -> crate::Call<'a, types::BatchActiveAccountRequest, types::BatchActiveResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::BATCH_ACTIVE_ACCOUNT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Activate a member with the corp's earliest-expiring free code of a type (指定账号类型激活).
     ///
@@ -2572,36 +2771,55 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/active_account_by_type`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97188>
-    pub async fn active_account_by_type(
+    pub fn active_account_by_type(
         &self,
-        request: &types::ActiveAccountByTypeRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        type_: i64,
+        corpid: impl Into<String>,
+        userid: impl Into<String>,
+    ) -> crate::Call<'a, types::ActiveAccountByTypeRequest, types::EmptyReply> {
+        self.active_account_by_type_with(
+            types::ActiveAccountByTypeRequest::new(type_, corpid, userid),
+        )
+    }
+    /// [`Self::active_account_by_type`] with a `ActiveAccountByTypeRequest` built elsewhere (kept, or made by other code).
+    pub fn active_account_by_type_with(
+        &self,
+        request: types::ActiveAccountByTypeRequest,
+    ) -> crate::Call<'a, types::ActiveAccountByTypeRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::ACTIVE_ACCOUNT_BY_TYPE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get an activation code's status and binding (获取激活码详情).
     ///
     /// Sends `POST /cgi-bin/license/get_active_info_by_code`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97189>
-    pub async fn get_active_info_by_code(
+    pub fn get_active_info_by_code(
         &self,
-        request: &types::GetActiveInfoByCodeRequest,
-    ) -> Result<types::ActiveCodeInfo, crate::Error> {
+        corpid: impl Into<String>,
+        active_code: impl Into<String>,
+    ) -> crate::Call<'a, types::GetActiveInfoByCodeRequest, types::ActiveCodeInfo> {
+        self.get_active_info_by_code_with(
+            types::GetActiveInfoByCodeRequest::new(corpid, active_code),
+        )
+    }
+    /// [`Self::get_active_info_by_code`] with a `GetActiveInfoByCodeRequest` built elsewhere (kept, or made by other code).
+    pub fn get_active_info_by_code_with(
+        &self,
+        request: types::GetActiveInfoByCodeRequest,
+    ) -> crate::Call<'a, types::GetActiveInfoByCodeRequest, types::ActiveCodeInfo> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_ACTIVE_INFO_BY_CODE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the status and binding of several activation codes (批量获取激活码详情).
     ///
@@ -2611,18 +2829,35 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/batch_get_active_info_by_code`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97189>
-    pub async fn batch_get_active_info_by_code(
+    pub fn batch_get_active_info_by_code(
         &self,
-        request: &types::BatchGetActiveInfoByCodeRequest,
-    ) -> Result<types::ActiveCodeInfoList, crate::Error> {
+        corpid: impl Into<String>,
+        active_code_list: Vec<String>,
+    ) -> crate::Call<
+        'a,
+        types::BatchGetActiveInfoByCodeRequest,
+        types::ActiveCodeInfoList,
+    > {
+        self.batch_get_active_info_by_code_with(
+            types::BatchGetActiveInfoByCodeRequest::new(corpid, active_code_list),
+        )
+    }
+    /// [`Self::batch_get_active_info_by_code`] with a `BatchGetActiveInfoByCodeRequest` built elsewhere (kept, or made by other code).
+    pub fn batch_get_active_info_by_code_with(
+        &self,
+        request: types::BatchGetActiveInfoByCodeRequest,
+    ) -> crate::Call<
+        'a,
+        types::BatchGetActiveInfoByCodeRequest,
+        types::ActiveCodeInfoList,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::BATCH_GET_ACTIVE_INFO_BY_CODE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List a corp's activated members (获取企业的账号列表).
     ///
@@ -2634,18 +2869,24 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/list_actived_account`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97190>
-    pub async fn list_actived_account(
+    pub fn list_actived_account(
         &self,
-        request: &types::ListActivedAccountRequest,
-    ) -> Result<types::ActivedAccountList, crate::Error> {
+        corpid: impl Into<String>,
+    ) -> crate::Call<'a, types::ListActivedAccountRequest, types::ActivedAccountList> {
+        self.list_actived_account_with(types::ListActivedAccountRequest::new(corpid))
+    }
+    /// [`Self::list_actived_account`] with a `ListActivedAccountRequest` built elsewhere (kept, or made by other code).
+    pub fn list_actived_account_with(
+        &self,
+        request: types::ListActivedAccountRequest,
+    ) -> crate::Call<'a, types::ListActivedAccountRequest, types::ActivedAccountList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::LIST_ACTIVED_ACCOUNT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::list_actived_account`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -2661,7 +2902,7 @@ impl<'a> ProviderLicense<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.list_actived_account(&input).await }
+            async move { self.list_actived_account_with(input).await }
         })
     }
     /// Get a member's activated accounts (获取成员的激活详情).
@@ -2669,18 +2910,27 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/get_active_info_by_user`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97191>
-    pub async fn get_active_info_by_user(
+    pub fn get_active_info_by_user(
         &self,
-        request: &types::GetActiveInfoByUserRequest,
-    ) -> Result<types::UserActiveInfo, crate::Error> {
+        corpid: impl Into<String>,
+        userid: impl Into<String>,
+    ) -> crate::Call<'a, types::GetActiveInfoByUserRequest, types::UserActiveInfo> {
+        self.get_active_info_by_user_with(
+            types::GetActiveInfoByUserRequest::new(corpid, userid),
+        )
+    }
+    /// [`Self::get_active_info_by_user`] with a `GetActiveInfoByUserRequest` built elsewhere (kept, or made by other code).
+    pub fn get_active_info_by_user_with(
+        &self,
+        request: types::GetActiveInfoByUserRequest,
+    ) -> crate::Call<'a, types::GetActiveInfoByUserRequest, types::UserActiveInfo> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_ACTIVE_INFO_BY_USER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Hand members' accounts over to other members (账号继承).
     ///
@@ -2696,18 +2946,35 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/batch_transfer_license`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97192>
-    pub async fn batch_transfer_license(
+    pub fn batch_transfer_license(
         &self,
-        request: &types::BatchTransferLicenseRequest,
-    ) -> Result<types::BatchTransferResult, crate::Error> {
+        corpid: impl Into<String>,
+        transfer_list: Vec<types::TransferItem>,
+    ) -> crate::Call<
+        'a,
+        types::BatchTransferLicenseRequest,
+        types::BatchTransferResult,
+    > {
+        self.batch_transfer_license_with(
+            types::BatchTransferLicenseRequest::new(corpid, transfer_list),
+        )
+    }
+    /// [`Self::batch_transfer_license`] with a `BatchTransferLicenseRequest` built elsewhere (kept, or made by other code).
+    pub fn batch_transfer_license_with(
+        &self,
+        request: types::BatchTransferLicenseRequest,
+    ) -> crate::Call<
+        'a,
+        types::BatchTransferLicenseRequest,
+        types::BatchTransferResult,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::BATCH_TRANSFER_LICENSE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Share activation codes with a downstream or subordinate corp (分配激活码给下游/下级企业).
     ///
@@ -2722,18 +2989,28 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/batch_share_active_code`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97193>
-    pub async fn batch_share_active_code(
+    pub fn batch_share_active_code(
         &self,
-        request: &types::BatchShareActiveCodeRequest,
-    ) -> Result<types::BatchShareResult, crate::Error> {
+        from_corpid: impl Into<String>,
+        to_corpid: impl Into<String>,
+        share_list: Vec<types::ShareItem>,
+    ) -> crate::Call<'a, types::BatchShareActiveCodeRequest, types::BatchShareResult> {
+        self.batch_share_active_code_with(
+            types::BatchShareActiveCodeRequest::new(from_corpid, to_corpid, share_list),
+        )
+    }
+    /// [`Self::batch_share_active_code`] with a `BatchShareActiveCodeRequest` built elsewhere (kept, or made by other code).
+    pub fn batch_share_active_code_with(
+        &self,
+        request: types::BatchShareActiveCodeRequest,
+    ) -> crate::Call<'a, types::BatchShareActiveCodeRequest, types::BatchShareResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::BATCH_SHARE_ACTIVE_CODE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get an app's license status and free trial in a corp (获取应用的接口许可状态).
     ///
@@ -2745,18 +3022,27 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/get_app_license_info`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97194>
-    pub async fn get_app_license_info(
+    pub fn get_app_license_info(
         &self,
-        request: &types::GetAppLicenseInfoRequest,
-    ) -> Result<types::AppLicenseInfo, crate::Error> {
+        corpid: impl Into<String>,
+        suite_id: impl Into<String>,
+    ) -> crate::Call<'a, types::GetAppLicenseInfoRequest, types::AppLicenseInfo> {
+        self.get_app_license_info_with(
+            types::GetAppLicenseInfoRequest::new(corpid, suite_id),
+        )
+    }
+    /// [`Self::get_app_license_info`] with a `GetAppLicenseInfoRequest` built elsewhere (kept, or made by other code).
+    pub fn get_app_license_info_with(
+        &self,
+        request: types::GetAppLicenseInfoRequest,
+    ) -> crate::Call<'a, types::GetAppLicenseInfoRequest, types::AppLicenseInfo> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_APP_LICENSE_INFO,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Turn license auto-activation on or off for a corp (设置企业的许可自动激活状态).
     ///
@@ -2767,18 +3053,27 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/set_auto_active_status`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97199>
-    pub async fn set_auto_active_status(
+    pub fn set_auto_active_status(
         &self,
-        request: &types::SetAutoActiveStatusRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        corpid: impl Into<String>,
+        auto_active_status: i64,
+    ) -> crate::Call<'a, types::SetAutoActiveStatusRequest, types::EmptyReply> {
+        self.set_auto_active_status_with(
+            types::SetAutoActiveStatusRequest::new(corpid, auto_active_status),
+        )
+    }
+    /// [`Self::set_auto_active_status`] with a `SetAutoActiveStatusRequest` built elsewhere (kept, or made by other code).
+    pub fn set_auto_active_status_with(
+        &self,
+        request: types::SetAutoActiveStatusRequest,
+    ) -> crate::Call<'a, types::SetAutoActiveStatusRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SET_AUTO_ACTIVE_STATUS,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get a corp's license auto-activation setting (查询企业的许可自动激活状态).
     ///
@@ -2787,18 +3082,24 @@ impl<'a> ProviderLicense<'a> {
     /// Sends `POST /cgi-bin/license/get_auto_active_status`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97200>
-    pub async fn get_auto_active_status(
+    pub fn get_auto_active_status(
         &self,
-        request: &types::GetAutoActiveStatusRequest,
-    ) -> Result<types::AutoActiveStatus, crate::Error> {
+        corpid: impl Into<String>,
+    ) -> crate::Call<'a, types::GetAutoActiveStatusRequest, types::AutoActiveStatus> {
+        self.get_auto_active_status_with(types::GetAutoActiveStatusRequest::new(corpid))
+    }
+    /// [`Self::get_auto_active_status`] with a `GetAutoActiveStatusRequest` built elsewhere (kept, or made by other code).
+    pub fn get_auto_active_status_with(
+        &self,
+        request: types::GetAutoActiveStatusRequest,
+    ) -> crate::Call<'a, types::GetAutoActiveStatusRequest, types::AutoActiveStatus> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_AUTO_ACTIVE_STATUS,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Provider {

@@ -446,18 +446,24 @@ impl<'a> CorpMedia<'a> {
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96486>
     ///
     /// Returns the file as a [`crate::Download`], read as it arrives; a JSON body in its place is WeCom's error.
-    pub async fn get(
+    pub fn get(
         &self,
-        query: &types::GetMediaQuery,
-    ) -> Result<crate::Download, crate::Error> {
+        media_id: impl Into<String>,
+    ) -> crate::Call<'a, types::GetMediaQuery, crate::Download> {
+        self.get_with(types::GetMediaQuery::new(media_id))
+    }
+    /// [`Self::get`] with a `GetMediaQuery` built elsewhere (kept, or made by other code).
+    pub fn get_with(
+        &self,
+        query: types::GetMediaQuery,
+    ) -> crate::Call<'a, types::GetMediaQuery, crate::Download> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_download,
             )
-            .await
     }
     /// Start an asynchronous upload from a URL (生成异步上传任务).
     ///
@@ -470,36 +476,62 @@ impl<'a> CorpMedia<'a> {
     /// Sends `POST /cgi-bin/media/upload_by_url`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97126>
-    pub async fn upload_by_url(
+    pub fn upload_by_url(
         &self,
-        request: &types::UploadByUrlRequest,
-    ) -> Result<types::UploadByUrlReply, crate::Error> {
+        scene: i64,
+        type_: impl Into<String>,
+        filename: impl Into<String>,
+        url: impl Into<String>,
+        md5: impl Into<String>,
+    ) -> crate::Call<'a, types::UploadByUrlRequest, types::UploadByUrlReply> {
+        self.upload_by_url_with(
+            types::UploadByUrlRequest::new(scene, type_, filename, url, md5),
+        )
+    }
+    /// [`Self::upload_by_url`] with a `UploadByUrlRequest` built elsewhere (kept, or made by other code).
+    pub fn upload_by_url_with(
+        &self,
+        request: types::UploadByUrlRequest,
+    ) -> crate::Call<'a, types::UploadByUrlRequest, types::UploadByUrlReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::UPLOAD_BY_URL,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the result of an asynchronous upload (查询异步任务结果).
     ///
     /// Sends `POST /cgi-bin/media/get_upload_by_url_result`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97126>
-    pub async fn get_upload_by_url_result(
+    pub fn get_upload_by_url_result(
         &self,
-        request: &types::UploadByUrlResultRequest,
-    ) -> Result<types::UploadByUrlResultReply, crate::Error> {
+        jobid: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::UploadByUrlResultRequest,
+        types::UploadByUrlResultReply,
+    > {
+        self.get_upload_by_url_result_with(types::UploadByUrlResultRequest::new(jobid))
+    }
+    /// [`Self::get_upload_by_url_result`] with a `UploadByUrlResultRequest` built elsewhere (kept, or made by other code).
+    pub fn get_upload_by_url_result_with(
+        &self,
+        request: types::UploadByUrlResultRequest,
+    ) -> crate::Call<
+        'a,
+        types::UploadByUrlResultRequest,
+        types::UploadByUrlResultReply,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_UPLOAD_BY_URL_RESULT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Upload an attachment for moments and product albums (上传附件资源).
     ///

@@ -146,6 +146,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, MenuCreateQuery, T> {
+        /// The app's agentid (required).
+        pub fn agentid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.agentid(value))
+        }
+    }
     /// The app's current menu.
     ///
     /// Reply of [`CorpMenu::get`](super::CorpMenu::get) (`GET /cgi-bin/menu/get`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90232>).
@@ -345,13 +351,24 @@ impl<'a> CorpMenu<'a> {
     /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90232>
-    pub async fn get(
+    pub fn get(
         &self,
-        query: &types::MenuAgentQuery,
-    ) -> Result<types::MenuReply, crate::Error> {
+        agentid: i64,
+    ) -> crate::Call<'a, types::MenuAgentQuery, types::MenuReply> {
+        self.get_with(types::MenuAgentQuery::new(agentid))
+    }
+    /// [`Self::get`] with a `MenuAgentQuery` built elsewhere (kept, or made by other code).
+    pub fn get_with(
+        &self,
+        query: types::MenuAgentQuery,
+    ) -> crate::Call<'a, types::MenuAgentQuery, types::MenuReply> {
         self.handle
-            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::GET,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
     /// Delete the app's custom menu (删除菜单).
     ///
@@ -362,13 +379,24 @@ impl<'a> CorpMenu<'a> {
     /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90233>
-    pub async fn delete(
+    pub fn delete(
         &self,
-        query: &types::MenuAgentQuery,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        agentid: i64,
+    ) -> crate::Call<'a, types::MenuAgentQuery, types::EmptyReply> {
+        self.delete_with(types::MenuAgentQuery::new(agentid))
+    }
+    /// [`Self::delete`] with a `MenuAgentQuery` built elsewhere (kept, or made by other code).
+    pub fn delete_with(
+        &self,
+        query: types::MenuAgentQuery,
+    ) -> crate::Call<'a, types::MenuAgentQuery, types::EmptyReply> {
         self.handle
-            .call(&endpoints::DELETE, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::DELETE,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
 }
 impl crate::Corp {

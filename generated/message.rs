@@ -1415,6 +1415,40 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, SendMessageRequest, T> {
+        /// Recipient userids joined with `|`, at most 1000; `@all` sends to every member in the app's visible range (and then `toparty` and `totag` are ignored).
+        pub fn touser(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.touser(value))
+        }
+        /// Recipient department ids joined with `|`, at most 100; ignored when `touser` is `@all`.
+        pub fn toparty(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.toparty(value))
+        }
+        /// Recipient tag ids joined with `|`, at most 100; ignored when `touser` is `@all`.
+        pub fn totag(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.totag(value))
+        }
+        /// The sending app's agentid in the authorising corp (from the corp's authorisation info); required for every kind but `miniprogram_notice`, which names its mini program by `appid`.
+        pub fn agentid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.agentid(value))
+        }
+        /// Confidentiality of the message; documented for text, image, video, file and mpnews messages.
+        pub fn safe(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.safe(value))
+        }
+        /// Translate userid and department-id placeholders into names in the fields that support it.
+        pub fn enable_id_trans(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.enable_id_trans(value))
+        }
+        /// Drop a message whose request JSON repeats one sent within `duplicate_check_interval`.
+        pub fn enable_duplicate_check(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.enable_duplicate_check(value))
+        }
+        /// Window of the duplicate check in seconds; 1800 when absent, at most 4 hours (14400).
+        pub fn duplicate_check_interval(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.duplicate_check_interval(value))
+        }
+    }
     /// The replacement for the card's buttons, which become unclickable.
     #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -1688,6 +1722,32 @@ pub mod types {
         pub fn template_card(mut self, value: impl Into<TemplateCard>) -> Self {
             self.template_card = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, UpdateTemplateCardRequest, T> {
+        /// Members whose card is updated, at most 1000.
+        pub fn userids(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.userids(value))
+        }
+        /// Departments whose members' card is updated, at most 100.
+        pub fn partyids(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.partyids(value))
+        }
+        /// Tags whose members' card is updated, at most 100.
+        pub fn tagids(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.tagids(value))
+        }
+        /// Update the card of every recipient of the original message.
+        pub fn atall(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.atall(value))
+        }
+        /// Grey out the card's buttons; not together with `template_card`.
+        pub fn button(self, value: impl Into<TemplateCardButtonUpdate>) -> Self {
+            crate::app::map_request(self, |r| r.button(value))
+        }
+        /// The new card, any card type, as the send call takes it; not together with `button`.
+        pub fn template_card(self, value: impl Into<TemplateCard>) -> Self {
+            crate::app::map_request(self, |r| r.template_card(value))
         }
     }
     /// A video message (`msgtype` video).
@@ -2112,13 +2172,24 @@ impl<'a> CorpMessage<'a> {
     /// Sends `POST /cgi-bin/message/send`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90372>
-    pub async fn send(
+    pub fn send(
         &self,
-        request: &types::SendMessageRequest,
-    ) -> Result<types::SendMessageReply, crate::Error> {
+        message: impl Into<types::AppMessage>,
+    ) -> crate::Call<'a, types::SendMessageRequest, types::SendMessageReply> {
+        self.send_with(types::SendMessageRequest::new(message))
+    }
+    /// [`Self::send`] with a `SendMessageRequest` built elsewhere (kept, or made by other code).
+    pub fn send_with(
+        &self,
+        request: types::SendMessageRequest,
+    ) -> crate::Call<'a, types::SendMessageRequest, types::SendMessageReply> {
         self.handle
-            .call(&endpoints::SEND, None::<&()>, Some(request), crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::SEND,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
     }
     /// Recall an app message (撤回应用消息).
     ///
@@ -2131,18 +2202,24 @@ impl<'a> CorpMessage<'a> {
     /// Sends `POST /cgi-bin/message/recall`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94947>
-    pub async fn recall(
+    pub fn recall(
         &self,
-        request: &types::RecallMessageRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        msgid: impl Into<String>,
+    ) -> crate::Call<'a, types::RecallMessageRequest, types::EmptyReply> {
+        self.recall_with(types::RecallMessageRequest::new(msgid))
+    }
+    /// [`Self::recall`] with a `RecallMessageRequest` built elsewhere (kept, or made by other code).
+    pub fn recall_with(
+        &self,
+        request: types::RecallMessageRequest,
+    ) -> crate::Call<'a, types::RecallMessageRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::RECALL,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Update a sent template card (更新模版卡片消息).
     ///
@@ -2158,18 +2235,27 @@ impl<'a> CorpMessage<'a> {
     /// Sends `POST /cgi-bin/message/update_template_card`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94945>
-    pub async fn update_template_card(
+    pub fn update_template_card(
         &self,
-        request: &types::UpdateTemplateCardRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        agentid: i64,
+        response_code: impl Into<String>,
+    ) -> crate::Call<'a, types::UpdateTemplateCardRequest, types::EmptyReply> {
+        self.update_template_card_with(
+            types::UpdateTemplateCardRequest::new(agentid, response_code),
+        )
+    }
+    /// [`Self::update_template_card`] with a `UpdateTemplateCardRequest` built elsewhere (kept, or made by other code).
+    pub fn update_template_card_with(
+        &self,
+        request: types::UpdateTemplateCardRequest,
+    ) -> crate::Call<'a, types::UpdateTemplateCardRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::UPDATE_TEMPLATE_CARD,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -163,18 +163,25 @@ impl<'a> SuiteMiniprogram<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/92423>
-    pub async fn jscode2session(
+    pub fn jscode2session(
         &self,
-        query: &types::Jscode2sessionQuery,
-    ) -> Result<types::MiniprogramSession, crate::Error> {
+        js_code: impl Into<String>,
+        grant_type: impl Into<String>,
+    ) -> crate::Call<'a, types::Jscode2sessionQuery, types::MiniprogramSession> {
+        self.jscode2session_with(types::Jscode2sessionQuery::new(js_code, grant_type))
+    }
+    /// [`Self::jscode2session`] with a `Jscode2sessionQuery` built elsewhere (kept, or made by other code).
+    pub fn jscode2session_with(
+        &self,
+        query: types::Jscode2sessionQuery,
+    ) -> crate::Call<'a, types::Jscode2sessionQuery, types::MiniprogramSession> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::JSCODE2SESSION,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Suite {
@@ -217,17 +224,14 @@ impl<'a> CorpMiniprogram<'a> {
     /// Sends `GET /cgi-bin/corp/apply_mass_call_ticket`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96250>
-    pub async fn apply_mass_call_ticket(
-        &self,
-    ) -> Result<types::MassCallTicket, crate::Error> {
+    pub fn apply_mass_call_ticket(&self) -> crate::Call<'a, (), types::MassCallTicket> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::APPLY_MASS_CALL_TICKET,
-                None::<&()>,
-                None::<&()>,
+                crate::app::Place::Nowhere,
+                (),
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

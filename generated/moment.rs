@@ -54,6 +54,20 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, AddMomentTaskRequest, T> {
+        /// Who posts and which customers see it; omitted, every member in the app's visible range is asked.
+        pub fn visible_range(self, value: impl Into<MomentVisibleRange>) -> Self {
+            crate::app::map_request(self, |r| r.visible_range(value))
+        }
+        /// The text.
+        pub fn text(self, value: impl Into<MomentText>) -> Self {
+            crate::app::map_request(self, |r| r.text(value))
+        }
+        /// Up to 9 images, or one video, or one link (one kind only); may not be empty together with the text.
+        pub fn attachments(self, value: Vec<MomentAttachment>) -> Self {
+            crate::app::map_request(self, |r| r.attachments(value))
+        }
+    }
     /// The Moment whose task to stop.
     ///
     /// Request body of [`CorpMoment::cancel_moment_task`](super::CorpMoment::cancel_moment_task) (`POST /cgi-bin/externalcontact/cancel_moment_task`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97616>).
@@ -137,6 +151,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetMomentCustomerListRequest, T> {
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Page size, at most 1000 (default 500; larger values fall back to it).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+    }
     /// Time range, filters and page of `get_moment_list`.
     ///
     /// Request body of [`CorpMoment::get_moment_list`](super::CorpMoment::get_moment_list) (`POST /cgi-bin/externalcontact/get_moment_list`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96352>).
@@ -201,6 +225,24 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetMomentListRequest, T> {
+        /// Only Moments created by this userid.
+        pub fn creator(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.creator(value))
+        }
+        /// Which Moments (default 2, all).
+        pub fn filter_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.filter_type(value))
+        }
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Page size, at most 20 (the default; larger values fall back to it).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+    }
     /// The Moment, member and page of `get_moment_send_result`.
     ///
     /// Request body of [`CorpMoment::get_moment_send_result`](super::CorpMoment::get_moment_send_result) (`POST /cgi-bin/externalcontact/get_moment_send_result`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96352>).
@@ -242,6 +284,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetMomentSendResultRequest, T> {
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Page size, at most 5000 (default 3000; larger values fall back to it).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+    }
     /// The corp Moment and page of `get_moment_task`.
     ///
     /// Request body of [`CorpMoment::get_moment_task`](super::CorpMoment::get_moment_task) (`POST /cgi-bin/externalcontact/get_moment_task`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96352>).
@@ -277,6 +329,16 @@ pub mod types {
         pub fn limit(mut self, value: impl Into<i64>) -> Self {
             self.limit = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, GetMomentTaskRequest, T> {
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Page size, at most 1000 (default 500; larger values fall back to it).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
         }
     }
     /// Query parameters of `get_moment_task_result`.
@@ -963,18 +1025,23 @@ impl<'a> CorpMoment<'a> {
     /// Sends `POST /cgi-bin/externalcontact/add_moment_task`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96351>
-    pub async fn add_moment_task(
+    pub fn add_moment_task(
         &self,
-        request: &types::AddMomentTaskRequest,
-    ) -> Result<types::AddMomentTaskReply, crate::Error> {
+    ) -> crate::Call<'a, types::AddMomentTaskRequest, types::AddMomentTaskReply> {
+        self.add_moment_task_with(types::AddMomentTaskRequest::new())
+    }
+    /// [`Self::add_moment_task`] with a `AddMomentTaskRequest` built elsewhere (kept, or made by other code).
+    pub fn add_moment_task_with(
+        &self,
+        request: types::AddMomentTaskRequest,
+    ) -> crate::Call<'a, types::AddMomentTaskRequest, types::AddMomentTaskReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::ADD_MOMENT_TASK,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the result of creating a Moments task (获取任务创建结果).
     ///
@@ -986,18 +1053,24 @@ impl<'a> CorpMoment<'a> {
     /// Sends `GET /cgi-bin/externalcontact/get_moment_task_result`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96351>
-    pub async fn get_moment_task_result(
+    pub fn get_moment_task_result(
         &self,
-        query: &types::GetMomentTaskResultQuery,
-    ) -> Result<types::MomentTaskResult, crate::Error> {
+        jobid: impl Into<String>,
+    ) -> crate::Call<'a, types::GetMomentTaskResultQuery, types::MomentTaskResult> {
+        self.get_moment_task_result_with(types::GetMomentTaskResultQuery::new(jobid))
+    }
+    /// [`Self::get_moment_task_result`] with a `GetMomentTaskResultQuery` built elsewhere (kept, or made by other code).
+    pub fn get_moment_task_result_with(
+        &self,
+        query: types::GetMomentTaskResultQuery,
+    ) -> crate::Call<'a, types::GetMomentTaskResultQuery, types::MomentTaskResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_MOMENT_TASK_RESULT,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Stop publishing a corp Moment (停止发表企业朋友圈).
     ///
@@ -1008,18 +1081,24 @@ impl<'a> CorpMoment<'a> {
     /// Sends `POST /cgi-bin/externalcontact/cancel_moment_task`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97616>
-    pub async fn cancel_moment_task(
+    pub fn cancel_moment_task(
         &self,
-        request: &types::CancelMomentTaskRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        moment_id: impl Into<String>,
+    ) -> crate::Call<'a, types::CancelMomentTaskRequest, types::EmptyReply> {
+        self.cancel_moment_task_with(types::CancelMomentTaskRequest::new(moment_id))
+    }
+    /// [`Self::cancel_moment_task`] with a `CancelMomentTaskRequest` built elsewhere (kept, or made by other code).
+    pub fn cancel_moment_task_with(
+        &self,
+        request: types::CancelMomentTaskRequest,
+    ) -> crate::Call<'a, types::CancelMomentTaskRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CANCEL_MOMENT_TASK,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the corp's Moments (获取企业全部的发表列表).
     ///
@@ -1032,18 +1111,25 @@ impl<'a> CorpMoment<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_moment_list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96352>
-    pub async fn get_moment_list(
+    pub fn get_moment_list(
         &self,
-        request: &types::GetMomentListRequest,
-    ) -> Result<types::MomentList, crate::Error> {
+        start_time: i64,
+        end_time: i64,
+    ) -> crate::Call<'a, types::GetMomentListRequest, types::MomentList> {
+        self.get_moment_list_with(types::GetMomentListRequest::new(start_time, end_time))
+    }
+    /// [`Self::get_moment_list`] with a `GetMomentListRequest` built elsewhere (kept, or made by other code).
+    pub fn get_moment_list_with(
+        &self,
+        request: types::GetMomentListRequest,
+    ) -> crate::Call<'a, types::GetMomentListRequest, types::MomentList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_MOMENT_LIST,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::get_moment_list`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1059,7 +1145,7 @@ impl<'a> CorpMoment<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.get_moment_list(&input).await }
+            async move { self.get_moment_list_with(input).await }
         })
     }
     /// List the members' publishing status of a corp Moment (获取客户朋友圈企业发表的列表).
@@ -1072,18 +1158,24 @@ impl<'a> CorpMoment<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_moment_task`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96352>
-    pub async fn get_moment_task(
+    pub fn get_moment_task(
         &self,
-        request: &types::GetMomentTaskRequest,
-    ) -> Result<types::MomentTaskList, crate::Error> {
+        moment_id: impl Into<String>,
+    ) -> crate::Call<'a, types::GetMomentTaskRequest, types::MomentTaskList> {
+        self.get_moment_task_with(types::GetMomentTaskRequest::new(moment_id))
+    }
+    /// [`Self::get_moment_task`] with a `GetMomentTaskRequest` built elsewhere (kept, or made by other code).
+    pub fn get_moment_task_with(
+        &self,
+        request: types::GetMomentTaskRequest,
+    ) -> crate::Call<'a, types::GetMomentTaskRequest, types::MomentTaskList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_MOMENT_TASK,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::get_moment_task`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1099,7 +1191,7 @@ impl<'a> CorpMoment<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.get_moment_task(&input).await }
+            async move { self.get_moment_task_with(input).await }
         })
     }
     /// List the customers a Moment was meant for (获取客户朋友圈发表时选择的可见范围).
@@ -1113,18 +1205,35 @@ impl<'a> CorpMoment<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_moment_customer_list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96352>
-    pub async fn get_moment_customer_list(
+    pub fn get_moment_customer_list(
         &self,
-        request: &types::GetMomentCustomerListRequest,
-    ) -> Result<types::MomentCustomerList, crate::Error> {
+        moment_id: impl Into<String>,
+        userid: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::GetMomentCustomerListRequest,
+        types::MomentCustomerList,
+    > {
+        self.get_moment_customer_list_with(
+            types::GetMomentCustomerListRequest::new(moment_id, userid),
+        )
+    }
+    /// [`Self::get_moment_customer_list`] with a `GetMomentCustomerListRequest` built elsewhere (kept, or made by other code).
+    pub fn get_moment_customer_list_with(
+        &self,
+        request: types::GetMomentCustomerListRequest,
+    ) -> crate::Call<
+        'a,
+        types::GetMomentCustomerListRequest,
+        types::MomentCustomerList,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_MOMENT_CUSTOMER_LIST,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::get_moment_customer_list`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1140,7 +1249,7 @@ impl<'a> CorpMoment<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.get_moment_customer_list(&input).await }
+            async move { self.get_moment_customer_list_with(input).await }
         })
     }
     /// List the customers a member's Moment reached (获取客户朋友圈发表后的可见客户列表).
@@ -1153,18 +1262,27 @@ impl<'a> CorpMoment<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_moment_send_result`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96352>
-    pub async fn get_moment_send_result(
+    pub fn get_moment_send_result(
         &self,
-        request: &types::GetMomentSendResultRequest,
-    ) -> Result<types::MomentSendResult, crate::Error> {
+        moment_id: impl Into<String>,
+        userid: impl Into<String>,
+    ) -> crate::Call<'a, types::GetMomentSendResultRequest, types::MomentSendResult> {
+        self.get_moment_send_result_with(
+            types::GetMomentSendResultRequest::new(moment_id, userid),
+        )
+    }
+    /// [`Self::get_moment_send_result`] with a `GetMomentSendResultRequest` built elsewhere (kept, or made by other code).
+    pub fn get_moment_send_result_with(
+        &self,
+        request: types::GetMomentSendResultRequest,
+    ) -> crate::Call<'a, types::GetMomentSendResultRequest, types::MomentSendResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_MOMENT_SEND_RESULT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::get_moment_send_result`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1180,7 +1298,7 @@ impl<'a> CorpMoment<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.get_moment_send_result(&input).await }
+            async move { self.get_moment_send_result_with(input).await }
         })
     }
     /// Get the comments and likes on a member's Moment (获取客户朋友圈的互动数据).
@@ -1192,18 +1310,27 @@ impl<'a> CorpMoment<'a> {
     /// Sends `POST /cgi-bin/externalcontact/get_moment_comments`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96352>
-    pub async fn get_moment_comments(
+    pub fn get_moment_comments(
         &self,
-        request: &types::GetMomentCommentsRequest,
-    ) -> Result<types::MomentComments, crate::Error> {
+        moment_id: impl Into<String>,
+        userid: impl Into<String>,
+    ) -> crate::Call<'a, types::GetMomentCommentsRequest, types::MomentComments> {
+        self.get_moment_comments_with(
+            types::GetMomentCommentsRequest::new(moment_id, userid),
+        )
+    }
+    /// [`Self::get_moment_comments`] with a `GetMomentCommentsRequest` built elsewhere (kept, or made by other code).
+    pub fn get_moment_comments_with(
+        &self,
+        request: types::GetMomentCommentsRequest,
+    ) -> crate::Call<'a, types::GetMomentCommentsRequest, types::MomentComments> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_MOMENT_COMMENTS,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

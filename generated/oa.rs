@@ -101,6 +101,20 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, ApplyEventRequest, T> {
+        /// Department the request is filed under, when the applicant belongs to several.
+        pub fn choose_department(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.choose_department(value))
+        }
+        /// The approval flow; used when `use_template_approver` is 0.
+        pub fn process(self, value: impl Into<ApprovalProcess>) -> Self {
+            crate::app::map_request(self, |r| r.process(value))
+        }
+        /// Up to 3 summary lines shown on the approval card and in the request list.
+        pub fn summary_list(self, value: Vec<ApprovalSummary>) -> Self {
+            crate::app::map_request(self, |r| r.summary_list(value))
+        }
+    }
     /// The applicant of a request.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -1784,6 +1798,20 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetApprovalInfoRequest, T> {
+        /// Paging cursor; empty for the first page, then the previous reply's `new_next_cursor`.
+        pub fn new_cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.new_cursor(value))
+        }
+        /// Numbers per page, at most 100 (the default).
+        pub fn size(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.size(value))
+        }
+        /// Filters; different keys are ANDed, several `department` filters ORed.
+        pub fn filters(self, value: Vec<ApprovalFilter>) -> Self {
+            crate::app::map_request(self, |r| r.filters(value))
+        }
+    }
     /// Whose check-in records, of which kind, over which period.
     ///
     /// Request body of [`CorpOa::get_checkin_data`](super::CorpOa::get_checkin_data) (`POST /cgi-bin/checkin/getcheckindata`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96497>).
@@ -2211,18 +2239,32 @@ impl<'a> CorpOa<'a> {
     /// Sends `POST /cgi-bin/oa/gettemplatedetail`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/92631>
-    pub async fn get_template_detail(
+    pub fn get_template_detail(
         &self,
-        request: &types::GetTemplateDetailRequest,
-    ) -> Result<types::ApprovalTemplateDetail, crate::Error> {
+        template_id: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::GetTemplateDetailRequest,
+        types::ApprovalTemplateDetail,
+    > {
+        self.get_template_detail_with(types::GetTemplateDetailRequest::new(template_id))
+    }
+    /// [`Self::get_template_detail`] with a `GetTemplateDetailRequest` built elsewhere (kept, or made by other code).
+    pub fn get_template_detail_with(
+        &self,
+        request: types::GetTemplateDetailRequest,
+    ) -> crate::Call<
+        'a,
+        types::GetTemplateDetailRequest,
+        types::ApprovalTemplateDetail,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_TEMPLATE_DETAIL,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Submit an approval request (提交审批申请).
     ///
@@ -2236,18 +2278,34 @@ impl<'a> CorpOa<'a> {
     /// Sends `POST /cgi-bin/oa/applyevent`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/92632>
-    pub async fn apply_event(
+    pub fn apply_event(
         &self,
-        request: &types::ApplyEventRequest,
-    ) -> Result<types::ApplyEventReply, crate::Error> {
+        creator_userid: impl Into<String>,
+        template_id: impl Into<String>,
+        use_template_approver: i64,
+        apply_data: types::ApplyData,
+    ) -> crate::Call<'a, types::ApplyEventRequest, types::ApplyEventReply> {
+        self.apply_event_with(
+            types::ApplyEventRequest::new(
+                creator_userid,
+                template_id,
+                use_template_approver,
+                apply_data,
+            ),
+        )
+    }
+    /// [`Self::apply_event`] with a `ApplyEventRequest` built elsewhere (kept, or made by other code).
+    pub fn apply_event_with(
+        &self,
+        request: types::ApplyEventRequest,
+    ) -> crate::Call<'a, types::ApplyEventRequest, types::ApplyEventReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::APPLY_EVENT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List approval request numbers (批量获取审批单号).
     ///
@@ -2263,18 +2321,27 @@ impl<'a> CorpOa<'a> {
     /// Sends `POST /cgi-bin/oa/getapprovalinfo`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94603>
-    pub async fn get_approval_info(
+    pub fn get_approval_info(
         &self,
-        request: &types::GetApprovalInfoRequest,
-    ) -> Result<types::ApprovalNumbers, crate::Error> {
+        starttime: impl Into<String>,
+        endtime: impl Into<String>,
+    ) -> crate::Call<'a, types::GetApprovalInfoRequest, types::ApprovalNumbers> {
+        self.get_approval_info_with(
+            types::GetApprovalInfoRequest::new(starttime, endtime),
+        )
+    }
+    /// [`Self::get_approval_info`] with a `GetApprovalInfoRequest` built elsewhere (kept, or made by other code).
+    pub fn get_approval_info_with(
+        &self,
+        request: types::GetApprovalInfoRequest,
+    ) -> crate::Call<'a, types::GetApprovalInfoRequest, types::ApprovalNumbers> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_APPROVAL_INFO,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the detail of an approval request (获取审批申请详情).
     ///
@@ -2285,18 +2352,24 @@ impl<'a> CorpOa<'a> {
     /// Sends `POST /cgi-bin/oa/getapprovaldetail`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/92634>
-    pub async fn get_approval_detail(
+    pub fn get_approval_detail(
         &self,
-        request: &types::GetApprovalDetailRequest,
-    ) -> Result<types::ApprovalDetailReply, crate::Error> {
+        sp_no: impl Into<String>,
+    ) -> crate::Call<'a, types::GetApprovalDetailRequest, types::ApprovalDetailReply> {
+        self.get_approval_detail_with(types::GetApprovalDetailRequest::new(sp_no))
+    }
+    /// [`Self::get_approval_detail`] with a `GetApprovalDetailRequest` built elsewhere (kept, or made by other code).
+    pub fn get_approval_detail_with(
+        &self,
+        request: types::GetApprovalDetailRequest,
+    ) -> crate::Call<'a, types::GetApprovalDetailRequest, types::ApprovalDetailReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_APPROVAL_DETAIL,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get check-in records (获取打卡记录数据).
     ///
@@ -2308,18 +2381,34 @@ impl<'a> CorpOa<'a> {
     /// Sends `POST /cgi-bin/checkin/getcheckindata`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96497>
-    pub async fn get_checkin_data(
+    pub fn get_checkin_data(
         &self,
-        request: &types::GetCheckinDataRequest,
-    ) -> Result<types::CheckinData, crate::Error> {
+        opencheckindatatype: i64,
+        starttime: i64,
+        endtime: i64,
+        useridlist: Vec<String>,
+    ) -> crate::Call<'a, types::GetCheckinDataRequest, types::CheckinData> {
+        self.get_checkin_data_with(
+            types::GetCheckinDataRequest::new(
+                opencheckindatatype,
+                starttime,
+                endtime,
+                useridlist,
+            ),
+        )
+    }
+    /// [`Self::get_checkin_data`] with a `GetCheckinDataRequest` built elsewhere (kept, or made by other code).
+    pub fn get_checkin_data_with(
+        &self,
+        request: types::GetCheckinDataRequest,
+    ) -> crate::Call<'a, types::GetCheckinDataRequest, types::CheckinData> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_CHECKIN_DATA,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get members' check-in rules (获取员工打卡规则).
     ///
@@ -2331,18 +2420,27 @@ impl<'a> CorpOa<'a> {
     /// Sends `POST /cgi-bin/checkin/getcheckinoption`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94204>
-    pub async fn get_checkin_option(
+    pub fn get_checkin_option(
         &self,
-        request: &types::GetCheckinOptionRequest,
-    ) -> Result<types::CheckinOptions, crate::Error> {
+        datetime: i64,
+        useridlist: Vec<String>,
+    ) -> crate::Call<'a, types::GetCheckinOptionRequest, types::CheckinOptions> {
+        self.get_checkin_option_with(
+            types::GetCheckinOptionRequest::new(datetime, useridlist),
+        )
+    }
+    /// [`Self::get_checkin_option`] with a `GetCheckinOptionRequest` built elsewhere (kept, or made by other code).
+    pub fn get_checkin_option_with(
+        &self,
+        request: types::GetCheckinOptionRequest,
+    ) -> crate::Call<'a, types::GetCheckinOptionRequest, types::CheckinOptions> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_CHECKIN_OPTION,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get daily check-in reports (获取打卡日报数据).
     ///
@@ -2355,18 +2453,28 @@ impl<'a> CorpOa<'a> {
     /// Sends `POST /cgi-bin/checkin/getcheckin_daydata`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94206>
-    pub async fn get_checkin_day_data(
+    pub fn get_checkin_day_data(
         &self,
-        request: &types::CheckinReportRequest,
-    ) -> Result<types::CheckinDayReports, crate::Error> {
+        starttime: i64,
+        endtime: i64,
+        useridlist: Vec<String>,
+    ) -> crate::Call<'a, types::CheckinReportRequest, types::CheckinDayReports> {
+        self.get_checkin_day_data_with(
+            types::CheckinReportRequest::new(starttime, endtime, useridlist),
+        )
+    }
+    /// [`Self::get_checkin_day_data`] with a `CheckinReportRequest` built elsewhere (kept, or made by other code).
+    pub fn get_checkin_day_data_with(
+        &self,
+        request: types::CheckinReportRequest,
+    ) -> crate::Call<'a, types::CheckinReportRequest, types::CheckinDayReports> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_CHECKIN_DAY_DATA,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get monthly check-in reports (获取打卡月报数据).
     ///
@@ -2379,18 +2487,28 @@ impl<'a> CorpOa<'a> {
     /// Sends `POST /cgi-bin/checkin/getcheckin_monthdata`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94207>
-    pub async fn get_checkin_month_data(
+    pub fn get_checkin_month_data(
         &self,
-        request: &types::CheckinReportRequest,
-    ) -> Result<types::CheckinMonthReports, crate::Error> {
+        starttime: i64,
+        endtime: i64,
+        useridlist: Vec<String>,
+    ) -> crate::Call<'a, types::CheckinReportRequest, types::CheckinMonthReports> {
+        self.get_checkin_month_data_with(
+            types::CheckinReportRequest::new(starttime, endtime, useridlist),
+        )
+    }
+    /// [`Self::get_checkin_month_data`] with a `CheckinReportRequest` built elsewhere (kept, or made by other code).
+    pub fn get_checkin_month_data_with(
+        &self,
+        request: types::CheckinReportRequest,
+    ) -> crate::Call<'a, types::CheckinReportRequest, types::CheckinMonthReports> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_CHECKIN_MONTH_DATA,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get all check-in rules of the corp (获取企业所有打卡规则).
     ///
@@ -2405,18 +2523,23 @@ impl<'a> CorpOa<'a> {
     /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/93384>
-    pub async fn get_corp_checkin_option(
+    pub fn get_corp_checkin_option(
         &self,
-        request: &types::GetCorpCheckinOptionRequest,
-    ) -> Result<types::CorpCheckinOptions, crate::Error> {
+    ) -> crate::Call<'a, types::GetCorpCheckinOptionRequest, types::CorpCheckinOptions> {
+        self.get_corp_checkin_option_with(types::GetCorpCheckinOptionRequest::new())
+    }
+    /// [`Self::get_corp_checkin_option`] with a `GetCorpCheckinOptionRequest` built elsewhere (kept, or made by other code).
+    pub fn get_corp_checkin_option_with(
+        &self,
+        request: types::GetCorpCheckinOptionRequest,
+    ) -> crate::Call<'a, types::GetCorpCheckinOptionRequest, types::CorpCheckinOptions> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_CORP_CHECKIN_OPTION,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get members' shift schedules (获取打卡人员排班信息).
     ///
@@ -2428,18 +2551,36 @@ impl<'a> CorpOa<'a> {
     /// Sends `POST /cgi-bin/checkin/getcheckinschedulist`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94208>
-    pub async fn get_checkin_schedule_list(
+    pub fn get_checkin_schedule_list(
         &self,
-        request: &types::GetCheckinScheduleListRequest,
-    ) -> Result<types::CheckinScheduleList, crate::Error> {
+        starttime: i64,
+        endtime: i64,
+        useridlist: Vec<String>,
+    ) -> crate::Call<
+        'a,
+        types::GetCheckinScheduleListRequest,
+        types::CheckinScheduleList,
+    > {
+        self.get_checkin_schedule_list_with(
+            types::GetCheckinScheduleListRequest::new(starttime, endtime, useridlist),
+        )
+    }
+    /// [`Self::get_checkin_schedule_list`] with a `GetCheckinScheduleListRequest` built elsewhere (kept, or made by other code).
+    pub fn get_checkin_schedule_list_with(
+        &self,
+        request: types::GetCheckinScheduleListRequest,
+    ) -> crate::Call<
+        'a,
+        types::GetCheckinScheduleListRequest,
+        types::CheckinScheduleList,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_CHECKIN_SCHEDULE_LIST,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Assign shifts to members (为打卡人员排班).
     ///
@@ -2451,18 +2592,28 @@ impl<'a> CorpOa<'a> {
     /// Sends `POST /cgi-bin/checkin/setcheckinschedulist`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94209>
-    pub async fn set_checkin_schedule_list(
+    pub fn set_checkin_schedule_list(
         &self,
-        request: &types::SetCheckinScheduleListRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        groupid: i64,
+        items: Vec<types::CheckinScheduleAssignment>,
+        yearmonth: i64,
+    ) -> crate::Call<'a, types::SetCheckinScheduleListRequest, types::EmptyReply> {
+        self.set_checkin_schedule_list_with(
+            types::SetCheckinScheduleListRequest::new(groupid, items, yearmonth),
+        )
+    }
+    /// [`Self::set_checkin_schedule_list`] with a `SetCheckinScheduleListRequest` built elsewhere (kept, or made by other code).
+    pub fn set_checkin_schedule_list_with(
+        &self,
+        request: types::SetCheckinScheduleListRequest,
+    ) -> crate::Call<'a, types::SetCheckinScheduleListRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SET_CHECKIN_SCHEDULE_LIST,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

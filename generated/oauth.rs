@@ -357,18 +357,24 @@ impl<'a> SuiteOauth<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91121>
-    pub async fn get_user_info_3rd(
+    pub fn get_user_info_3rd(
         &self,
-        query: &types::GetUserInfo3rdQuery,
-    ) -> Result<types::UserInfo3rd, crate::Error> {
+        code: impl Into<String>,
+    ) -> crate::Call<'a, types::GetUserInfo3rdQuery, types::UserInfo3rd> {
+        self.get_user_info_3rd_with(types::GetUserInfo3rdQuery::new(code))
+    }
+    /// [`Self::get_user_info_3rd`] with a `GetUserInfo3rdQuery` built elsewhere (kept, or made by other code).
+    pub fn get_user_info_3rd_with(
+        &self,
+        query: types::GetUserInfo3rdQuery,
+    ) -> crate::Call<'a, types::GetUserInfo3rdQuery, types::UserInfo3rd> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_USER_INFO_3RD,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the visiting user's sensitive details for a third-party app (获取访问用户敏感信息).
     ///
@@ -382,18 +388,24 @@ impl<'a> SuiteOauth<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91122>
-    pub async fn get_user_detail_3rd(
+    pub fn get_user_detail_3rd(
         &self,
-        request: &types::GetUserDetail3rdRequest,
-    ) -> Result<types::UserDetail3rd, crate::Error> {
+        user_ticket: impl Into<String>,
+    ) -> crate::Call<'a, types::GetUserDetail3rdRequest, types::UserDetail3rd> {
+        self.get_user_detail_3rd_with(types::GetUserDetail3rdRequest::new(user_ticket))
+    }
+    /// [`Self::get_user_detail_3rd`] with a `GetUserDetail3rdRequest` built elsewhere (kept, or made by other code).
+    pub fn get_user_detail_3rd_with(
+        &self,
+        request: types::GetUserDetail3rdRequest,
+    ) -> crate::Call<'a, types::GetUserDetail3rdRequest, types::UserDetail3rd> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_USER_DETAIL_3RD,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Suite {
@@ -440,18 +452,24 @@ impl<'a> CorpOauth<'a> {
     /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96442>
-    pub async fn get_user_info(
+    pub fn get_user_info(
         &self,
-        query: &types::GetUserInfoQuery,
-    ) -> Result<types::UserInfo, crate::Error> {
+        code: impl Into<String>,
+    ) -> crate::Call<'a, types::GetUserInfoQuery, types::UserInfo> {
+        self.get_user_info_with(types::GetUserInfoQuery::new(code))
+    }
+    /// [`Self::get_user_info`] with a `GetUserInfoQuery` built elsewhere (kept, or made by other code).
+    pub fn get_user_info_with(
+        &self,
+        query: types::GetUserInfoQuery,
+    ) -> crate::Call<'a, types::GetUserInfoQuery, types::UserInfo> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_USER_INFO,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get the visiting user's sensitive details with a corp token (获取访问用户敏感信息).
     ///
@@ -465,18 +483,24 @@ impl<'a> CorpOauth<'a> {
     /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96443>
-    pub async fn get_user_detail(
+    pub fn get_user_detail(
         &self,
-        request: &types::GetUserDetailRequest,
-    ) -> Result<types::UserDetail, crate::Error> {
+        user_ticket: impl Into<String>,
+    ) -> crate::Call<'a, types::GetUserDetailRequest, types::UserDetail> {
+        self.get_user_detail_with(types::GetUserDetailRequest::new(user_ticket))
+    }
+    /// [`Self::get_user_detail`] with a `GetUserDetailRequest` built elsewhere (kept, or made by other code).
+    pub fn get_user_detail_with(
+        &self,
+        request: types::GetUserDetailRequest,
+    ) -> crate::Call<'a, types::GetUserDetailRequest, types::UserDetail> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_USER_DETAIL,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

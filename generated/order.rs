@@ -473,6 +473,23 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, CreateAdvancedApiOrderRequest, T> {
+        /// The advanced API bought; only 1 so far, and 1 when left out.
+        pub fn advanced_api_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.advanced_api_type(value))
+        }
+        /// Kind of order; a new purchase when the corp never bought before.
+        pub fn order_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.order_type(value))
+        }
+        /// What to buy of the chat-archive data API; required when `advanced_api_type` is 1.
+        pub fn chat_archive_api(
+            self,
+            value: impl Into<ChatArchiveApiOrderRequest>,
+        ) -> Self {
+            crate::app::map_request(self, |r| r.chat_archive_api(value))
+        }
+    }
     /// The advanced API and the customer corp.
     ///
     /// Request body of [`ProviderOrder::get_advanced_api_corp_buy_info`](super::ProviderOrder::get_advanced_api_corp_buy_info) (`POST /cgi-bin/advanced_api/get_corp_buy_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/101400>).
@@ -533,6 +550,12 @@ pub mod types {
         pub fn test_mode(mut self, value: impl Into<i64>) -> Self {
             self.test_mode = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, GetOrderListRequest, T> {
+        /// Which authorizations' orders to list; 0 when left out.
+        pub fn test_mode(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.test_mode(value))
         }
     }
     /// The order to read.
@@ -623,6 +646,32 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, ListAdvancedApiOrdersRequest, T> {
+        /// Only this customer corp's orders.
+        pub fn custom_corpid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.custom_corpid(value))
+        }
+        /// Start of the order-time range (Unix seconds, inclusive); only together with `end_time`.
+        pub fn start_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.start_time(value))
+        }
+        /// End of the order-time range (Unix seconds, exclusive); only together with `start_time`.
+        pub fn end_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.end_time(value))
+        }
+        /// The advanced API; only 1 so far.
+        pub fn advanced_api_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.advanced_api_type(value))
+        }
+        /// The `next_cursor` of the previous page; left out for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Most orders per page, at most 1000; 500 when left out.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+    }
     /// The corp whose trial to extend, and by how much.
     ///
     /// Request body of [`SuiteOrder::prolong_try`](super::SuiteOrder::prolong_try) (`POST /cgi-bin/service/prolong_try`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/91913>).
@@ -653,6 +702,12 @@ pub mod types {
         pub fn appid(mut self, value: impl Into<i64>) -> Self {
             self.appid = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, ProlongTryRequest, T> {
+        /// App id within an old multi-app suite; only old suites pass it.
+        pub fn appid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.appid(value))
         }
     }
     /// The new end of the trial.
@@ -908,18 +963,35 @@ impl<'a> ProviderOrder<'a> {
     /// Sends `POST /cgi-bin/advanced_api/create_order`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/100257>
-    pub async fn create_advanced_api_order(
+    pub fn create_advanced_api_order(
         &self,
-        request: &types::CreateAdvancedApiOrderRequest,
-    ) -> Result<types::AdvancedApiOrderId, crate::Error> {
+        custom_corpid: impl Into<String>,
+        buyer_userid: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::CreateAdvancedApiOrderRequest,
+        types::AdvancedApiOrderId,
+    > {
+        self.create_advanced_api_order_with(
+            types::CreateAdvancedApiOrderRequest::new(custom_corpid, buyer_userid),
+        )
+    }
+    /// [`Self::create_advanced_api_order`] with a `CreateAdvancedApiOrderRequest` built elsewhere (kept, or made by other code).
+    pub fn create_advanced_api_order_with(
+        &self,
+        request: types::CreateAdvancedApiOrderRequest,
+    ) -> crate::Call<
+        'a,
+        types::CreateAdvancedApiOrderRequest,
+        types::AdvancedApiOrderId,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CREATE_ADVANCED_API_ORDER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Cancel an unpaid advanced-API order (取消订单, 数据与智能专区).
     ///
@@ -928,18 +1000,26 @@ impl<'a> ProviderOrder<'a> {
     /// Sends `POST /cgi-bin/advanced_api/cancel_order`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/100298>
-    pub async fn cancel_advanced_api_order(
+    pub fn cancel_advanced_api_order(
         &self,
-        request: &types::AdvancedApiOrderIdRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        order_id: impl Into<String>,
+    ) -> crate::Call<'a, types::AdvancedApiOrderIdRequest, types::EmptyReply> {
+        self.cancel_advanced_api_order_with(
+            types::AdvancedApiOrderIdRequest::new(order_id),
+        )
+    }
+    /// [`Self::cancel_advanced_api_order`] with a `AdvancedApiOrderIdRequest` built elsewhere (kept, or made by other code).
+    pub fn cancel_advanced_api_order_with(
+        &self,
+        request: types::AdvancedApiOrderIdRequest,
+    ) -> crate::Call<'a, types::AdvancedApiOrderIdRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CANCEL_ADVANCED_API_ORDER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Pay an advanced-API order from the recharge balance (使用余额支付订单).
     ///
@@ -954,18 +1034,27 @@ impl<'a> ProviderOrder<'a> {
     /// Sends `POST /cgi-bin/advanced_api/submit_pay`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/101397>
-    pub async fn submit_advanced_api_pay(
+    pub fn submit_advanced_api_pay(
         &self,
-        request: &types::SubmitAdvancedApiPayRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        payer_userid: impl Into<String>,
+        order_id: impl Into<String>,
+    ) -> crate::Call<'a, types::SubmitAdvancedApiPayRequest, types::EmptyReply> {
+        self.submit_advanced_api_pay_with(
+            types::SubmitAdvancedApiPayRequest::new(payer_userid, order_id),
+        )
+    }
+    /// [`Self::submit_advanced_api_pay`] with a `SubmitAdvancedApiPayRequest` built elsewhere (kept, or made by other code).
+    pub fn submit_advanced_api_pay_with(
+        &self,
+        request: types::SubmitAdvancedApiPayRequest,
+    ) -> crate::Call<'a, types::SubmitAdvancedApiPayRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SUBMIT_ADVANCED_API_PAY,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the provider's advanced-API orders (获取订单列表, 数据与智能专区).
     ///
@@ -975,18 +1064,31 @@ impl<'a> ProviderOrder<'a> {
     /// Sends `POST /cgi-bin/advanced_api/list_order`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/101398>
-    pub async fn list_advanced_api_orders(
+    pub fn list_advanced_api_orders(
         &self,
-        request: &types::ListAdvancedApiOrdersRequest,
-    ) -> Result<types::AdvancedApiOrderList, crate::Error> {
+    ) -> crate::Call<
+        'a,
+        types::ListAdvancedApiOrdersRequest,
+        types::AdvancedApiOrderList,
+    > {
+        self.list_advanced_api_orders_with(types::ListAdvancedApiOrdersRequest::new())
+    }
+    /// [`Self::list_advanced_api_orders`] with a `ListAdvancedApiOrdersRequest` built elsewhere (kept, or made by other code).
+    pub fn list_advanced_api_orders_with(
+        &self,
+        request: types::ListAdvancedApiOrdersRequest,
+    ) -> crate::Call<
+        'a,
+        types::ListAdvancedApiOrdersRequest,
+        types::AdvancedApiOrderList,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::LIST_ADVANCED_API_ORDERS,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::list_advanced_api_orders`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1002,7 +1104,7 @@ impl<'a> ProviderOrder<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.list_advanced_api_orders(&input).await }
+            async move { self.list_advanced_api_orders_with(input).await }
         })
     }
     /// Get one advanced-API order's details (获取订单详情, 数据与智能专区).
@@ -1013,18 +1115,32 @@ impl<'a> ProviderOrder<'a> {
     /// Sends `POST /cgi-bin/advanced_api/get_order`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/101399>
-    pub async fn get_advanced_api_order(
+    pub fn get_advanced_api_order(
         &self,
-        request: &types::AdvancedApiOrderIdRequest,
-    ) -> Result<types::AdvancedApiOrderDetail, crate::Error> {
+        order_id: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::AdvancedApiOrderIdRequest,
+        types::AdvancedApiOrderDetail,
+    > {
+        self.get_advanced_api_order_with(types::AdvancedApiOrderIdRequest::new(order_id))
+    }
+    /// [`Self::get_advanced_api_order`] with a `AdvancedApiOrderIdRequest` built elsewhere (kept, or made by other code).
+    pub fn get_advanced_api_order_with(
+        &self,
+        request: types::AdvancedApiOrderIdRequest,
+    ) -> crate::Call<
+        'a,
+        types::AdvancedApiOrderIdRequest,
+        types::AdvancedApiOrderDetail,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_ADVANCED_API_ORDER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get what a customer corp bought of an advanced API (获取企业已购信息).
     ///
@@ -1036,18 +1152,38 @@ impl<'a> ProviderOrder<'a> {
     /// Sends `POST /cgi-bin/advanced_api/get_corp_buy_info`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/101400>
-    pub async fn get_advanced_api_corp_buy_info(
+    pub fn get_advanced_api_corp_buy_info(
         &self,
-        request: &types::GetAdvancedApiCorpBuyInfoRequest,
-    ) -> Result<types::AdvancedApiCorpBuyInfo, crate::Error> {
+        advanced_api_type: i64,
+        custom_corpid: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::GetAdvancedApiCorpBuyInfoRequest,
+        types::AdvancedApiCorpBuyInfo,
+    > {
+        self.get_advanced_api_corp_buy_info_with(
+            types::GetAdvancedApiCorpBuyInfoRequest::new(
+                advanced_api_type,
+                custom_corpid,
+            ),
+        )
+    }
+    /// [`Self::get_advanced_api_corp_buy_info`] with a `GetAdvancedApiCorpBuyInfoRequest` built elsewhere (kept, or made by other code).
+    pub fn get_advanced_api_corp_buy_info_with(
+        &self,
+        request: types::GetAdvancedApiCorpBuyInfoRequest,
+    ) -> crate::Call<
+        'a,
+        types::GetAdvancedApiCorpBuyInfoRequest,
+        types::AdvancedApiCorpBuyInfo,
+    > {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_ADVANCED_API_CORP_BUY_INFO,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Provider {
@@ -1089,18 +1225,24 @@ impl<'a> SuiteOrder<'a> {
     /// Sends `POST /cgi-bin/service/get_order`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91909>
-    pub async fn get_app_order(
+    pub fn get_app_order(
         &self,
-        request: &types::GetOrderRequest,
-    ) -> Result<types::AppOrder, crate::Error> {
+        orderid: impl Into<String>,
+    ) -> crate::Call<'a, types::GetOrderRequest, types::AppOrder> {
+        self.get_app_order_with(types::GetOrderRequest::new(orderid))
+    }
+    /// [`Self::get_app_order`] with a `GetOrderRequest` built elsewhere (kept, or made by other code).
+    pub fn get_app_order_with(
+        &self,
+        request: types::GetOrderRequest,
+    ) -> crate::Call<'a, types::GetOrderRequest, types::AppOrder> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_APP_ORDER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the app's orders in a time range (获取订单列表).
     ///
@@ -1110,18 +1252,27 @@ impl<'a> SuiteOrder<'a> {
     /// Sends `POST /cgi-bin/service/get_order_list`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91910>
-    pub async fn get_app_order_list(
+    pub fn get_app_order_list(
         &self,
-        request: &types::GetOrderListRequest,
-    ) -> Result<types::AppOrderList, crate::Error> {
+        start_time: i64,
+        end_time: i64,
+    ) -> crate::Call<'a, types::GetOrderListRequest, types::AppOrderList> {
+        self.get_app_order_list_with(
+            types::GetOrderListRequest::new(start_time, end_time),
+        )
+    }
+    /// [`Self::get_app_order_list`] with a `GetOrderListRequest` built elsewhere (kept, or made by other code).
+    pub fn get_app_order_list_with(
+        &self,
+        request: types::GetOrderListRequest,
+    ) -> crate::Call<'a, types::GetOrderListRequest, types::AppOrderList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_APP_ORDER_LIST,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Extend a corp's trial of the app (延长试用期).
     ///
@@ -1132,18 +1283,25 @@ impl<'a> SuiteOrder<'a> {
     /// Sends `POST /cgi-bin/service/prolong_try`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91913>
-    pub async fn prolong_try(
+    pub fn prolong_try(
         &self,
-        request: &types::ProlongTryRequest,
-    ) -> Result<types::ProlongTryResult, crate::Error> {
+        buyer_corpid: impl Into<String>,
+        prolong_days: i64,
+    ) -> crate::Call<'a, types::ProlongTryRequest, types::ProlongTryResult> {
+        self.prolong_try_with(types::ProlongTryRequest::new(buyer_corpid, prolong_days))
+    }
+    /// [`Self::prolong_try`] with a `ProlongTryRequest` built elsewhere (kept, or made by other code).
+    pub fn prolong_try_with(
+        &self,
+        request: types::ProlongTryRequest,
+    ) -> crate::Call<'a, types::ProlongTryRequest, types::ProlongTryResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::PROLONG_TRY,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Suite {

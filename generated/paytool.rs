@@ -132,6 +132,24 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetInvoiceListRequest, T> {
+        /// Start of the invoice-request time range (Unix seconds); only together with `end_time`.
+        pub fn start_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.start_time(value))
+        }
+        /// End of the invoice-request time range (Unix seconds); only together with `start_time`.
+        pub fn end_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.end_time(value))
+        }
+        /// The `next_cursor` of the previous page; left out for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Most invoices per page, at most 100; 50 when left out.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+    }
     /// The collection order to read, and the signature fields.
     ///
     /// Request body of [`ProviderPaytool::get_order_detail`](super::ProviderPaytool::get_order_detail) (`POST /cgi-bin/paytool/get_order_detail`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/99361>).
@@ -243,6 +261,24 @@ pub mod types {
         pub fn cursor(mut self, value: impl Into<String>) -> Self {
             self.cursor = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, GetOrderListRequest, T> {
+        /// Only orders of this kind of business; all kinds when left out.
+        pub fn business_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.business_type(value))
+        }
+        /// Start of the creation-time range (Unix seconds).
+        pub fn start_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.start_time(value))
+        }
+        /// End of the creation-time range (Unix seconds).
+        pub fn end_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.end_time(value))
+        }
+        /// The `next_cursor` of the previous page; left out for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
         }
     }
     /// One page of invoice requests.
@@ -711,6 +747,20 @@ pub mod types {
         pub fn creator(mut self, value: impl Into<String>) -> Self {
             self.creator = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, OpenOrderRequest, T> {
+        /// The customer corp (at most 64 bytes); required for a 代开发 app, optional otherwise.
+        pub fn custom_corpid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.custom_corpid(value))
+        }
+        /// For a provider-paid order, the media_id of the proof that the customer paid the provider (a bank receipt or an invoice, as an image or PDF), uploaded as a provider temporary media with attachment_type 3 (for the checkout).
+        pub fn bank_receipt_media_id(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.bank_receipt_media_id(value))
+        }
+        /// Userid of the order's creator, who needs the checkout collection right; the cancellation and failed-confirmation notices go to them, or to all the provider's super admins when not set.
+        pub fn creator(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.creator(value))
         }
     }
     /// Third-party apps to buy.
@@ -1335,18 +1385,38 @@ impl<'a> ProviderPaytool<'a> {
     /// Sends `POST /cgi-bin/paytool/open_order`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/98045>
-    pub async fn open_order(
+    pub fn open_order(
         &self,
-        request: &types::OpenOrderRequest,
-    ) -> Result<types::OpenedOrder, crate::Error> {
+        business_type: i64,
+        pay_type: i64,
+        product_list: types::OpenOrderProductList,
+        nonce_str: impl Into<String>,
+        ts: i64,
+        sig: impl Into<String>,
+    ) -> crate::Call<'a, types::OpenOrderRequest, types::OpenedOrder> {
+        self.open_order_with(
+            types::OpenOrderRequest::new(
+                business_type,
+                pay_type,
+                product_list,
+                nonce_str,
+                ts,
+                sig,
+            ),
+        )
+    }
+    /// [`Self::open_order`] with a `OpenOrderRequest` built elsewhere (kept, or made by other code).
+    pub fn open_order_with(
+        &self,
+        request: types::OpenOrderRequest,
+    ) -> crate::Call<'a, types::OpenOrderRequest, types::OpenedOrder> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::OPEN_ORDER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Cancel a collection order (取消收款订单).
     ///
@@ -1357,18 +1427,29 @@ impl<'a> ProviderPaytool<'a> {
     /// Sends `POST /cgi-bin/paytool/close_order`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/98046>
-    pub async fn close_order(
+    pub fn close_order(
         &self,
-        request: &types::CloseOrderRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        order_id: impl Into<String>,
+        nonce_str: impl Into<String>,
+        ts: i64,
+        sig: impl Into<String>,
+    ) -> crate::Call<'a, types::CloseOrderRequest, types::EmptyReply> {
+        self.close_order_with(
+            types::CloseOrderRequest::new(order_id, nonce_str, ts, sig),
+        )
+    }
+    /// [`Self::close_order`] with a `CloseOrderRequest` built elsewhere (kept, or made by other code).
+    pub fn close_order_with(
+        &self,
+        request: types::CloseOrderRequest,
+    ) -> crate::Call<'a, types::CloseOrderRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CLOSE_ORDER,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List collection orders created in a time range (获取收款订单列表).
     ///
@@ -1380,18 +1461,29 @@ impl<'a> ProviderPaytool<'a> {
     /// Sends `POST /cgi-bin/paytool/get_order_list`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99360>
-    pub async fn get_order_list(
+    pub fn get_order_list(
         &self,
-        request: &types::GetOrderListRequest,
-    ) -> Result<types::PayOrderList, crate::Error> {
+        limit: i64,
+        nonce_str: impl Into<String>,
+        ts: i64,
+        sig: impl Into<String>,
+    ) -> crate::Call<'a, types::GetOrderListRequest, types::PayOrderList> {
+        self.get_order_list_with(
+            types::GetOrderListRequest::new(limit, nonce_str, ts, sig),
+        )
+    }
+    /// [`Self::get_order_list`] with a `GetOrderListRequest` built elsewhere (kept, or made by other code).
+    pub fn get_order_list_with(
+        &self,
+        request: types::GetOrderListRequest,
+    ) -> crate::Call<'a, types::GetOrderListRequest, types::PayOrderList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_ORDER_LIST,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Get one collection order's details (获取收款订单详情).
     ///
@@ -1403,18 +1495,29 @@ impl<'a> ProviderPaytool<'a> {
     /// Sends `POST /cgi-bin/paytool/get_order_detail`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99361>
-    pub async fn get_order_detail(
+    pub fn get_order_detail(
         &self,
-        request: &types::GetOrderDetailRequest,
-    ) -> Result<types::PayOrderDetail, crate::Error> {
+        order_id: impl Into<String>,
+        nonce_str: impl Into<String>,
+        ts: i64,
+        sig: impl Into<String>,
+    ) -> crate::Call<'a, types::GetOrderDetailRequest, types::PayOrderDetail> {
+        self.get_order_detail_with(
+            types::GetOrderDetailRequest::new(order_id, nonce_str, ts, sig),
+        )
+    }
+    /// [`Self::get_order_detail`] with a `GetOrderDetailRequest` built elsewhere (kept, or made by other code).
+    pub fn get_order_detail_with(
+        &self,
+        request: types::GetOrderDetailRequest,
+    ) -> crate::Call<'a, types::GetOrderDetailRequest, types::PayOrderDetail> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_ORDER_DETAIL,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the invoices customers requested for app orders (获取发票列表).
     ///
@@ -1425,18 +1528,23 @@ impl<'a> ProviderPaytool<'a> {
     /// Sends `POST /cgi-bin/paytool/get_invoice_list`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99447>
-    pub async fn get_invoice_list(
+    pub fn get_invoice_list(
         &self,
-        request: &types::GetInvoiceListRequest,
-    ) -> Result<types::InvoiceList, crate::Error> {
+    ) -> crate::Call<'a, types::GetInvoiceListRequest, types::InvoiceList> {
+        self.get_invoice_list_with(types::GetInvoiceListRequest::new())
+    }
+    /// [`Self::get_invoice_list`] with a `GetInvoiceListRequest` built elsewhere (kept, or made by other code).
+    pub fn get_invoice_list_with(
+        &self,
+        request: types::GetInvoiceListRequest,
+    ) -> crate::Call<'a, types::GetInvoiceListRequest, types::InvoiceList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_INVOICE_LIST,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::get_invoice_list`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1452,7 +1560,7 @@ impl<'a> ProviderPaytool<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.get_invoice_list(&input).await }
+            async move { self.get_invoice_list_with(input).await }
         })
     }
     /// Mark the invoicing state of an app order (标记开票状态).
@@ -1465,18 +1573,34 @@ impl<'a> ProviderPaytool<'a> {
     /// Sends `POST /cgi-bin/paytool/mark_invoice_status`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99437>
-    pub async fn mark_invoice_status(
+    pub fn mark_invoice_status(
         &self,
-        request: &types::MarkInvoiceStatusRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        order_id: impl Into<String>,
+        oper_userid: impl Into<String>,
+        invoice_status: i64,
+        invoice_note: impl Into<String>,
+    ) -> crate::Call<'a, types::MarkInvoiceStatusRequest, types::EmptyReply> {
+        self.mark_invoice_status_with(
+            types::MarkInvoiceStatusRequest::new(
+                order_id,
+                oper_userid,
+                invoice_status,
+                invoice_note,
+            ),
+        )
+    }
+    /// [`Self::mark_invoice_status`] with a `MarkInvoiceStatusRequest` built elsewhere (kept, or made by other code).
+    pub fn mark_invoice_status_with(
+        &self,
+        request: types::MarkInvoiceStatusRequest,
+    ) -> crate::Call<'a, types::MarkInvoiceStatusRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::MARK_INVOICE_STATUS,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Provider {

@@ -179,6 +179,28 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetRegisterCodeRequest, T> {
+        /// Corp name to prefill on the registration form.
+        pub fn corp_name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.corp_name(value))
+        }
+        /// Admin name to prefill on the registration form.
+        pub fn admin_name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.admin_name(value))
+        }
+        /// Admin mobile number to prefill on the registration form.
+        pub fn admin_mobile(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.admin_mobile(value))
+        }
+        /// Caller-defined value (letters and digits, at most 128 bytes) echoed by `get_register_info` and the register_corp event.
+        pub fn state(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.state(value))
+        }
+        /// Userid of a member of the provider's own corp to record as the follow-up person for the new corp.
+        pub fn follow_user(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.follow_user(value))
+        }
+    }
     /// The register code whose registration to look up.
     ///
     /// Request body of [`Provider::get_register_info`](crate::Provider::get_register_info) (`POST /cgi-bin/service/get_register_info`, token: provider; official documentation: <https://developer.work.weixin.qq.com/document/path/90582>).
@@ -535,17 +557,26 @@ impl crate::Provider {
     /// Sends `POST /cgi-bin/service/get_provider_token`. Carries no access token: this call obtains one.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91200>
-    pub async fn get_provider_token(
+    pub fn get_provider_token(
         &self,
-        request: &types::GetProviderTokenRequest,
-    ) -> Result<types::ProviderAccessToken, crate::Error> {
-        self.call(
-                &endpoints::GET_PROVIDER_TOKEN,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        corpid: impl Into<String>,
+        provider_secret: impl Into<String>,
+    ) -> crate::Call<'_, types::GetProviderTokenRequest, types::ProviderAccessToken> {
+        self.get_provider_token_with(
+            types::GetProviderTokenRequest::new(corpid, provider_secret),
+        )
+    }
+    /// [`Self::get_provider_token`] with a `GetProviderTokenRequest` built elsewhere (kept, or made by other code).
+    pub fn get_provider_token_with(
+        &self,
+        request: types::GetProviderTokenRequest,
+    ) -> crate::Call<'_, types::GetProviderTokenRequest, types::ProviderAccessToken> {
+        self.prepare(
+            &endpoints::GET_PROVIDER_TOKEN,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// Get the logged-in user's identity (获取登录用户信息).
     ///
@@ -559,17 +590,23 @@ impl crate::Provider {
     /// Sends `POST /cgi-bin/service/get_login_info`. Token: the provider access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91125>
-    pub async fn get_login_info(
+    pub fn get_login_info(
         &self,
-        request: &types::GetLoginInfoRequest,
-    ) -> Result<types::LoginInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_LOGIN_INFO,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        auth_code: impl Into<String>,
+    ) -> crate::Call<'_, types::GetLoginInfoRequest, types::LoginInfo> {
+        self.get_login_info_with(types::GetLoginInfoRequest::new(auth_code))
+    }
+    /// [`Self::get_login_info`] with a `GetLoginInfoRequest` built elsewhere (kept, or made by other code).
+    pub fn get_login_info_with(
+        &self,
+        request: types::GetLoginInfoRequest,
+    ) -> crate::Call<'_, types::GetLoginInfoRequest, types::LoginInfo> {
+        self.prepare(
+            &endpoints::GET_LOGIN_INFO,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// Get a register code for a registration promotion package (获取注册码).
     ///
@@ -582,17 +619,23 @@ impl crate::Provider {
     /// Sends `POST /cgi-bin/service/get_register_code`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90581>
-    pub async fn get_register_code(
+    pub fn get_register_code(
         &self,
-        request: &types::GetRegisterCodeRequest,
-    ) -> Result<types::RegisterCode, crate::Error> {
-        self.call(
-                &endpoints::GET_REGISTER_CODE,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        template_id: impl Into<String>,
+    ) -> crate::Call<'_, types::GetRegisterCodeRequest, types::RegisterCode> {
+        self.get_register_code_with(types::GetRegisterCodeRequest::new(template_id))
+    }
+    /// [`Self::get_register_code`] with a `GetRegisterCodeRequest` built elsewhere (kept, or made by other code).
+    pub fn get_register_code_with(
+        &self,
+        request: types::GetRegisterCodeRequest,
+    ) -> crate::Call<'_, types::GetRegisterCodeRequest, types::RegisterCode> {
+        self.prepare(
+            &endpoints::GET_REGISTER_CODE,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// Query the registration status of a register code (查询注册状态).
     ///
@@ -605,17 +648,23 @@ impl crate::Provider {
     /// Sends `POST /cgi-bin/service/get_register_info`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90582>
-    pub async fn get_register_info(
+    pub fn get_register_info(
         &self,
-        request: &types::GetRegisterInfoRequest,
-    ) -> Result<types::RegisterInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_REGISTER_INFO,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        register_code: impl Into<String>,
+    ) -> crate::Call<'_, types::GetRegisterInfoRequest, types::RegisterInfo> {
+        self.get_register_info_with(types::GetRegisterInfoRequest::new(register_code))
+    }
+    /// [`Self::get_register_info`] with a `GetRegisterInfoRequest` built elsewhere (kept, or made by other code).
+    pub fn get_register_info_with(
+        &self,
+        request: types::GetRegisterInfoRequest,
+    ) -> crate::Call<'_, types::GetRegisterInfoRequest, types::RegisterInfo> {
+        self.prepare(
+            &endpoints::GET_REGISTER_INFO,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// Convert a plaintext corpid to the provider's encrypted corpid (明文corpid转换为加密corpid).
     ///
@@ -626,17 +675,23 @@ impl crate::Provider {
     /// Sends `POST /cgi-bin/service/corpid_to_opencorpid`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95604>
-    pub async fn corpid_to_opencorpid(
+    pub fn corpid_to_opencorpid(
         &self,
-        request: &types::CorpidToOpencorpidRequest,
-    ) -> Result<types::OpenCorpid, crate::Error> {
-        self.call(
-                &endpoints::CORPID_TO_OPENCORPID,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        corpid: impl Into<String>,
+    ) -> crate::Call<'_, types::CorpidToOpencorpidRequest, types::OpenCorpid> {
+        self.corpid_to_opencorpid_with(types::CorpidToOpencorpidRequest::new(corpid))
+    }
+    /// [`Self::corpid_to_opencorpid`] with a `CorpidToOpencorpidRequest` built elsewhere (kept, or made by other code).
+    pub fn corpid_to_opencorpid_with(
+        &self,
+        request: types::CorpidToOpencorpidRequest,
+    ) -> crate::Call<'_, types::CorpidToOpencorpidRequest, types::OpenCorpid> {
+        self.prepare(
+            &endpoints::CORPID_TO_OPENCORPID,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// Get a parameterized authorization link for 代开发 templates (获取带参授权链接).
     ///
@@ -648,16 +703,25 @@ impl crate::Provider {
     /// Sends `POST /cgi-bin/service/get_customized_auth_url`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/98744>
-    pub async fn get_customized_auth_url(
+    pub fn get_customized_auth_url(
         &self,
-        request: &types::GetCustomizedAuthUrlRequest,
-    ) -> Result<types::CustomizedAuthUrl, crate::Error> {
-        self.call(
-                &endpoints::GET_CUSTOMIZED_AUTH_URL,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        state: impl Into<String>,
+        templateid_list: Vec<String>,
+    ) -> crate::Call<'_, types::GetCustomizedAuthUrlRequest, types::CustomizedAuthUrl> {
+        self.get_customized_auth_url_with(
+            types::GetCustomizedAuthUrlRequest::new(state, templateid_list),
+        )
+    }
+    /// [`Self::get_customized_auth_url`] with a `GetCustomizedAuthUrlRequest` built elsewhere (kept, or made by other code).
+    pub fn get_customized_auth_url_with(
+        &self,
+        request: types::GetCustomizedAuthUrlRequest,
+    ) -> crate::Call<'_, types::GetCustomizedAuthUrlRequest, types::CustomizedAuthUrl> {
+        self.prepare(
+            &endpoints::GET_CUSTOMIZED_AUTH_URL,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
 }

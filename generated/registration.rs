@@ -65,6 +65,20 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, SetScopeRequest, T> {
+        /// Members who may see the app; left out, none.
+        pub fn allow_user(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.allow_user(value))
+        }
+        /// Departments whose members may see the app; left out, none.
+        pub fn allow_party(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.allow_party(value))
+        }
+        /// Tags whose members may see the app; left out, none.
+        pub fn allow_tag(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.allow_tag(value))
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {

@@ -71,6 +71,24 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetAppQrcodeRequest, T> {
+        /// App id inside an old multi-app suite; omit for single-app suites.
+        pub fn appid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.appid(value))
+        }
+        /// Up to 32 bytes, echoed back by `get_permanent_code` after an install through this code.
+        pub fn state(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.state(value))
+        }
+        /// Look of the QR code, 0 to 4 (the official page shows each style).
+        pub fn style(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.style(value))
+        }
+        /// How the code is returned.
+        pub fn result_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.result_type(value))
+        }
+    }
     /// The suite's id, secret and latest ticket.
     ///
     /// Request body of [`Suite::get_suite_token`](crate::Suite::get_suite_token) (`POST /cgi-bin/service/get_suite_token`, token: none; official documentation: <https://developer.work.weixin.qq.com/document/path/90600>).
@@ -187,17 +205,27 @@ impl crate::Suite {
     /// Sends `POST /cgi-bin/service/get_suite_token`. Carries no access token: this call obtains one.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90600>
-    pub async fn get_suite_token(
+    pub fn get_suite_token(
         &self,
-        request: &types::GetSuiteTokenRequest,
-    ) -> Result<types::SuiteAccessToken, crate::Error> {
-        self.call(
-                &endpoints::GET_SUITE_TOKEN,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        suite_id: impl Into<String>,
+        suite_secret: impl Into<String>,
+        suite_ticket: impl Into<String>,
+    ) -> crate::Call<'_, types::GetSuiteTokenRequest, types::SuiteAccessToken> {
+        self.get_suite_token_with(
+            types::GetSuiteTokenRequest::new(suite_id, suite_secret, suite_ticket),
+        )
+    }
+    /// [`Self::get_suite_token`] with a `GetSuiteTokenRequest` built elsewhere (kept, or made by other code).
+    pub fn get_suite_token_with(
+        &self,
+        request: types::GetSuiteTokenRequest,
+    ) -> crate::Call<'_, types::GetSuiteTokenRequest, types::SuiteAccessToken> {
+        self.prepare(
+            &endpoints::GET_SUITE_TOKEN,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
     /// Get the suite's install QR code (获取应用二维码).
     ///
@@ -210,16 +238,22 @@ impl crate::Suite {
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95430>
     ///
     /// Returns [`crate::Payload::Binary`] when WeCom answers with content other than JSON.
-    pub async fn get_app_qrcode(
+    pub fn get_app_qrcode(
         &self,
-        request: &types::GetAppQrcodeRequest,
-    ) -> Result<crate::Payload<types::AppQrcode>, crate::Error> {
-        self.call(
-                &endpoints::GET_APP_QRCODE,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_payload,
-            )
-            .await
+        suite_id: impl Into<String>,
+    ) -> crate::Call<'_, types::GetAppQrcodeRequest, crate::Payload<types::AppQrcode>> {
+        self.get_app_qrcode_with(types::GetAppQrcodeRequest::new(suite_id))
+    }
+    /// [`Self::get_app_qrcode`] with a `GetAppQrcodeRequest` built elsewhere (kept, or made by other code).
+    pub fn get_app_qrcode_with(
+        &self,
+        request: types::GetAppQrcodeRequest,
+    ) -> crate::Call<'_, types::GetAppQrcodeRequest, crate::Payload<types::AppQrcode>> {
+        self.prepare(
+            &endpoints::GET_APP_QRCODE,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_payload,
+        )
     }
 }

@@ -31,6 +31,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, CreateTagRequest, T> {
+        /// Id to give the tag (a positive integer); assigned automatically when left out.
+        pub fn tagid(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.tagid(value))
+        }
+    }
     /// The created tag.
     ///
     /// Reply of [`CorpTag::create`](super::CorpTag::create) (`POST /cgi-bin/tag/create`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90346>).
@@ -145,6 +151,16 @@ pub mod types {
         pub fn partylist(mut self, value: Vec<i64>) -> Self {
             self.partylist = value;
             self
+        }
+    }
+    impl<T> crate::Call<'_, TagUsersRequest, T> {
+        /// Userids (at most 1000 per call).
+        pub fn userlist(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.userlist(value))
+        }
+        /// Department ids (at most 100 per call).
+        pub fn partylist(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.partylist(value))
         }
     }
     /// The ids that were skipped; absent when all were applied.
@@ -357,18 +373,24 @@ impl<'a> CorpTag<'a> {
     /// Sends `POST /cgi-bin/tag/create`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90346>
-    pub async fn create(
+    pub fn create(
         &self,
-        request: &types::CreateTagRequest,
-    ) -> Result<types::CreatedTag, crate::Error> {
+        tagname: impl Into<String>,
+    ) -> crate::Call<'a, types::CreateTagRequest, types::CreatedTag> {
+        self.create_with(types::CreateTagRequest::new(tagname))
+    }
+    /// [`Self::create`] with a `CreateTagRequest` built elsewhere (kept, or made by other code).
+    pub fn create_with(
+        &self,
+        request: types::CreateTagRequest,
+    ) -> crate::Call<'a, types::CreateTagRequest, types::CreatedTag> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CREATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Rename a tag (更新标签名字).
     ///
@@ -377,18 +399,25 @@ impl<'a> CorpTag<'a> {
     /// Sends `POST /cgi-bin/tag/update`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90347>
-    pub async fn update(
+    pub fn update(
         &self,
-        request: &types::UpdateTagRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        tagid: i64,
+        tagname: impl Into<String>,
+    ) -> crate::Call<'a, types::UpdateTagRequest, types::EmptyReply> {
+        self.update_with(types::UpdateTagRequest::new(tagid, tagname))
+    }
+    /// [`Self::update`] with a `UpdateTagRequest` built elsewhere (kept, or made by other code).
+    pub fn update_with(
+        &self,
+        request: types::UpdateTagRequest,
+    ) -> crate::Call<'a, types::UpdateTagRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::UPDATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Delete a tag (删除标签).
     ///
@@ -397,13 +426,24 @@ impl<'a> CorpTag<'a> {
     /// Sends `GET /cgi-bin/tag/delete`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90348>
-    pub async fn delete(
+    pub fn delete(
         &self,
-        query: &types::TagIdQuery,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        tagid: i64,
+    ) -> crate::Call<'a, types::TagIdQuery, types::EmptyReply> {
+        self.delete_with(types::TagIdQuery::new(tagid))
+    }
+    /// [`Self::delete`] with a `TagIdQuery` built elsewhere (kept, or made by other code).
+    pub fn delete_with(
+        &self,
+        query: types::TagIdQuery,
+    ) -> crate::Call<'a, types::TagIdQuery, types::EmptyReply> {
         self.handle
-            .call(&endpoints::DELETE, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::DELETE,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
     /// Get a tag's members (获取标签成员).
     ///
@@ -414,13 +454,24 @@ impl<'a> CorpTag<'a> {
     /// Sends `GET /cgi-bin/tag/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90349>
-    pub async fn get(
+    pub fn get(
         &self,
-        query: &types::TagIdQuery,
-    ) -> Result<types::TagMembers, crate::Error> {
+        tagid: i64,
+    ) -> crate::Call<'a, types::TagIdQuery, types::TagMembers> {
+        self.get_with(types::TagIdQuery::new(tagid))
+    }
+    /// [`Self::get`] with a `TagIdQuery` built elsewhere (kept, or made by other code).
+    pub fn get_with(
+        &self,
+        query: types::TagIdQuery,
+    ) -> crate::Call<'a, types::TagIdQuery, types::TagMembers> {
         self.handle
-            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::GET,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
     /// Add members to a tag (增加标签成员).
     ///
@@ -433,18 +484,24 @@ impl<'a> CorpTag<'a> {
     /// Sends `POST /cgi-bin/tag/addtagusers`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90350>
-    pub async fn add_users(
+    pub fn add_users(
         &self,
-        request: &types::TagUsersRequest,
-    ) -> Result<types::TagUsersResult, crate::Error> {
+        tagid: i64,
+    ) -> crate::Call<'a, types::TagUsersRequest, types::TagUsersResult> {
+        self.add_users_with(types::TagUsersRequest::new(tagid))
+    }
+    /// [`Self::add_users`] with a `TagUsersRequest` built elsewhere (kept, or made by other code).
+    pub fn add_users_with(
+        &self,
+        request: types::TagUsersRequest,
+    ) -> crate::Call<'a, types::TagUsersRequest, types::TagUsersResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::ADD_USERS,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Remove members from a tag (删除标签成员).
     ///
@@ -455,18 +512,24 @@ impl<'a> CorpTag<'a> {
     /// Sends `POST /cgi-bin/tag/deltagusers`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90351>
-    pub async fn delete_users(
+    pub fn delete_users(
         &self,
-        request: &types::TagUsersRequest,
-    ) -> Result<types::TagUsersResult, crate::Error> {
+        tagid: i64,
+    ) -> crate::Call<'a, types::TagUsersRequest, types::TagUsersResult> {
+        self.delete_users_with(types::TagUsersRequest::new(tagid))
+    }
+    /// [`Self::delete_users`] with a `TagUsersRequest` built elsewhere (kept, or made by other code).
+    pub fn delete_users_with(
+        &self,
+        request: types::TagUsersRequest,
+    ) -> crate::Call<'a, types::TagUsersRequest, types::TagUsersResult> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::DELETE_USERS,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List tags (获取标签列表).
     ///
@@ -475,10 +538,14 @@ impl<'a> CorpTag<'a> {
     /// Sends `GET /cgi-bin/tag/list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90352>
-    pub async fn list(&self) -> Result<types::TagList, crate::Error> {
+    pub fn list(&self) -> crate::Call<'a, (), types::TagList> {
         self.handle
-            .call(&endpoints::LIST, None::<&()>, None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::LIST,
+                crate::app::Place::Nowhere,
+                (),
+                crate::http::decode_json,
+            )
     }
 }
 impl crate::Corp {

@@ -239,6 +239,84 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, CreateUserRequest, T> {
+        /// Alias (1-64 UTF-8 characters).
+        pub fn alias(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.alias(value))
+        }
+        /// Mobile number, unique in the corp.
+        pub fn mobile(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.mobile(value))
+        }
+        /// Ids of the member's departments (at most 100).
+        pub fn department(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.department(value))
+        }
+        /// Sort value in each department, parallel to `department`; larger values come first.
+        pub fn order(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.order(value))
+        }
+        /// Job title (0-128 characters).
+        pub fn position(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.position(value))
+        }
+        /// Gender.
+        pub fn gender(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.gender(value))
+        }
+        /// Email (6-64 bytes), unique in the corp.
+        pub fn email(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.email(value))
+        }
+        /// Enterprise mailbox to assign, if the corp uses Tencent enterprise mail.
+        pub fn biz_mail(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.biz_mail(value))
+        }
+        /// Whether the member leads each department, parallel to `department` (1 yes, 0 no).
+        pub fn is_leader_in_dept(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.is_leader_in_dept(value))
+        }
+        /// Userids of the member's direct superiors (at most five).
+        pub fn direct_leader(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.direct_leader(value))
+        }
+        /// Whether the member is enabled.
+        pub fn enable(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.enable(value))
+        }
+        /// Media id of the avatar image (from the temporary media upload).
+        pub fn avatar_mediaid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.avatar_mediaid(value))
+        }
+        /// Landline number (up to 32 bytes of digits and `-`).
+        pub fn telephone(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.telephone(value))
+        }
+        /// Address (at most 128 characters).
+        pub fn address(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.address(value))
+        }
+        /// Main department.
+        pub fn main_department(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.main_department(value))
+        }
+        /// Custom attributes; they must first be defined in the admin console.
+        pub fn extattr(self, value: impl Into<ExtAttr>) -> Self {
+            crate::app::map_request(self, |r| r.extattr(value))
+        }
+        /// Whether to invite the member to WeCom (default true).
+        pub fn to_invite(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.to_invite(value))
+        }
+        /// Job title shown to external contacts (at most 12 Chinese characters).
+        pub fn external_position(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.external_position(value))
+        }
+        /// Profile shown to external contacts.
+        pub fn external_profile(self, value: impl Into<ExternalProfile>) -> Self {
+            crate::app::map_request(self, |r| r.external_profile(value))
+        }
+    }
     /// Query parameters of `simple_list` and `list`.
     ///
     /// Query parameters of [`CorpUser::simple_list`](super::CorpUser::simple_list) (`GET /cgi-bin/user/simplelist`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90336>).
@@ -271,6 +349,12 @@ pub mod types {
         pub fn fetch_child(mut self, value: impl Into<i64>) -> Self {
             self.fetch_child = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, DepartmentUsersQuery, T> {
+        /// Whether to include the members of sub-departments, recursively.
+        pub fn fetch_child(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.fetch_child(value))
         }
     }
     /// A member and one of their departments.
@@ -570,6 +654,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetUseridByEmailRequest, T> {
+        /// Which email the address is.
+        pub fn email_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.email_type(value))
+        }
+    }
     /// The mobile number to look up.
     ///
     /// Request body of [`CorpUser::get_userid_by_mobile`](super::CorpUser::get_userid_by_mobile) (`POST /cgi-bin/user/getuserid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/91693>).
@@ -614,6 +704,16 @@ pub mod types {
         pub fn limit(mut self, value: impl Into<i64>) -> Self {
             self.limit = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, ListIdRequest, T> {
+        /// The previous page's `next_cursor`; omit on the first call.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Page size, 1-10000.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
         }
     }
     /// The member's openid.
@@ -849,6 +949,84 @@ pub mod types {
         pub fn external_profile(mut self, value: impl Into<ExternalProfile>) -> Self {
             self.external_profile = Some(value.into());
             self
+        }
+    }
+    impl<T> crate::Call<'_, UpdateUserRequest, T> {
+        /// The member's name (1-64 UTF-8 characters).
+        pub fn name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.name(value))
+        }
+        /// Alias (1-64 UTF-8 characters).
+        pub fn alias(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.alias(value))
+        }
+        /// Mobile number, unique in the corp.
+        pub fn mobile(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.mobile(value))
+        }
+        /// Ids of the member's departments (at most 100).
+        pub fn department(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.department(value))
+        }
+        /// Sort value in each department, parallel to `department`.
+        pub fn order(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.order(value))
+        }
+        /// Job title (0-128 characters).
+        pub fn position(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.position(value))
+        }
+        /// Gender.
+        pub fn gender(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.gender(value))
+        }
+        /// Email, unique in the corp.
+        pub fn email(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.email(value))
+        }
+        /// Enterprise mailbox; a system-assigned one may be changed once.
+        pub fn biz_mail(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.biz_mail(value))
+        }
+        /// Whether the member leads each department, parallel to `department`.
+        pub fn is_leader_in_dept(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.is_leader_in_dept(value))
+        }
+        /// Userids of the member's direct superiors (at most five).
+        pub fn direct_leader(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.direct_leader(value))
+        }
+        /// Whether the member is enabled.
+        pub fn enable(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.enable(value))
+        }
+        /// Media id of the avatar image.
+        pub fn avatar_mediaid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.avatar_mediaid(value))
+        }
+        /// Landline number.
+        pub fn telephone(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.telephone(value))
+        }
+        /// Address (at most 128 characters).
+        pub fn address(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.address(value))
+        }
+        /// Main department.
+        pub fn main_department(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.main_department(value))
+        }
+        /// Custom attributes.
+        pub fn extattr(self, value: impl Into<ExtAttr>) -> Self {
+            crate::app::map_request(self, |r| r.extattr(value))
+        }
+        /// Job title shown to external contacts.
+        pub fn external_position(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.external_position(value))
+        }
+        /// Profile shown to external contacts.
+        pub fn external_profile(self, value: impl Into<ExternalProfile>) -> Self {
+            crate::app::map_request(self, |r| r.external_profile(value))
         }
     }
     /// A member's details. What a third-party or 代开发 app receives depends on its permissions (see `get`).
@@ -1242,13 +1420,24 @@ impl<'a> CorpUser<'a> {
     /// Sends `GET /cgi-bin/user/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90332>
-    pub async fn get(
+    pub fn get(
         &self,
-        query: &types::UseridQuery,
-    ) -> Result<types::User, crate::Error> {
+        userid: impl Into<String>,
+    ) -> crate::Call<'a, types::UseridQuery, types::User> {
+        self.get_with(types::UseridQuery::new(userid))
+    }
+    /// [`Self::get`] with a `UseridQuery` built elsewhere (kept, or made by other code).
+    pub fn get_with(
+        &self,
+        query: types::UseridQuery,
+    ) -> crate::Call<'a, types::UseridQuery, types::User> {
         self.handle
-            .call(&endpoints::GET, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::GET,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
     /// Create a member (创建成员).
     ///
@@ -1263,18 +1452,25 @@ impl<'a> CorpUser<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90331>
-    pub async fn create(
+    pub fn create(
         &self,
-        request: &types::CreateUserRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        userid: impl Into<String>,
+        name: impl Into<String>,
+    ) -> crate::Call<'a, types::CreateUserRequest, types::EmptyReply> {
+        self.create_with(types::CreateUserRequest::new(userid, name))
+    }
+    /// [`Self::create`] with a `CreateUserRequest` built elsewhere (kept, or made by other code).
+    pub fn create_with(
+        &self,
+        request: types::CreateUserRequest,
+    ) -> crate::Call<'a, types::CreateUserRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CREATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Update a member (更新成员).
     ///
@@ -1287,18 +1483,24 @@ impl<'a> CorpUser<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90333>
-    pub async fn update(
+    pub fn update(
         &self,
-        request: &types::UpdateUserRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        userid: impl Into<String>,
+    ) -> crate::Call<'a, types::UpdateUserRequest, types::EmptyReply> {
+        self.update_with(types::UpdateUserRequest::new(userid))
+    }
+    /// [`Self::update`] with a `UpdateUserRequest` built elsewhere (kept, or made by other code).
+    pub fn update_with(
+        &self,
+        request: types::UpdateUserRequest,
+    ) -> crate::Call<'a, types::UpdateUserRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::UPDATE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Delete a member (删除成员).
     ///
@@ -1311,13 +1513,24 @@ impl<'a> CorpUser<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90334>
-    pub async fn delete(
+    pub fn delete(
         &self,
-        query: &types::UseridQuery,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        userid: impl Into<String>,
+    ) -> crate::Call<'a, types::UseridQuery, types::EmptyReply> {
+        self.delete_with(types::UseridQuery::new(userid))
+    }
+    /// [`Self::delete`] with a `UseridQuery` built elsewhere (kept, or made by other code).
+    pub fn delete_with(
+        &self,
+        query: types::UseridQuery,
+    ) -> crate::Call<'a, types::UseridQuery, types::EmptyReply> {
         self.handle
-            .call(&endpoints::DELETE, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::DELETE,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
     /// Delete several members (批量删除成员).
     ///
@@ -1330,18 +1543,24 @@ impl<'a> CorpUser<'a> {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90335>
-    pub async fn batch_delete(
+    pub fn batch_delete(
         &self,
-        request: &types::BatchDeleteUsersRequest,
-    ) -> Result<types::EmptyReply, crate::Error> {
+        useridlist: Vec<String>,
+    ) -> crate::Call<'a, types::BatchDeleteUsersRequest, types::EmptyReply> {
+        self.batch_delete_with(types::BatchDeleteUsersRequest::new(useridlist))
+    }
+    /// [`Self::batch_delete`] with a `BatchDeleteUsersRequest` built elsewhere (kept, or made by other code).
+    pub fn batch_delete_with(
+        &self,
+        request: types::BatchDeleteUsersRequest,
+    ) -> crate::Call<'a, types::BatchDeleteUsersRequest, types::EmptyReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::BATCH_DELETE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the members of a department (获取部门成员).
     ///
@@ -1352,18 +1571,24 @@ impl<'a> CorpUser<'a> {
     /// Sends `GET /cgi-bin/user/simplelist`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90336>
-    pub async fn simple_list(
+    pub fn simple_list(
         &self,
-        query: &types::DepartmentUsersQuery,
-    ) -> Result<types::SimpleUserList, crate::Error> {
+        department_id: i64,
+    ) -> crate::Call<'a, types::DepartmentUsersQuery, types::SimpleUserList> {
+        self.simple_list_with(types::DepartmentUsersQuery::new(department_id))
+    }
+    /// [`Self::simple_list`] with a `DepartmentUsersQuery` built elsewhere (kept, or made by other code).
+    pub fn simple_list_with(
+        &self,
+        query: types::DepartmentUsersQuery,
+    ) -> crate::Call<'a, types::DepartmentUsersQuery, types::SimpleUserList> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SIMPLE_LIST,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_json,
             )
-            .await
     }
     /// List the members of a department with details (获取部门成员详情).
     ///
@@ -1373,13 +1598,24 @@ impl<'a> CorpUser<'a> {
     /// Sends `GET /cgi-bin/user/list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90337>
-    pub async fn list(
+    pub fn list(
         &self,
-        query: &types::DepartmentUsersQuery,
-    ) -> Result<types::UserList, crate::Error> {
+        department_id: i64,
+    ) -> crate::Call<'a, types::DepartmentUsersQuery, types::UserList> {
+        self.list_with(types::DepartmentUsersQuery::new(department_id))
+    }
+    /// [`Self::list`] with a `DepartmentUsersQuery` built elsewhere (kept, or made by other code).
+    pub fn list_with(
+        &self,
+        query: types::DepartmentUsersQuery,
+    ) -> crate::Call<'a, types::DepartmentUsersQuery, types::UserList> {
         self.handle
-            .call(&endpoints::LIST, Some(query), None::<&()>, crate::http::decode_json)
-            .await
+            .prepare(
+                &endpoints::LIST,
+                crate::app::Place::Query,
+                query,
+                crate::http::decode_json,
+            )
     }
     /// List the ids of all members, page by page (获取成员ID列表).
     ///
@@ -1393,18 +1629,21 @@ impl<'a> CorpUser<'a> {
     /// Sends `POST /cgi-bin/user/list_id`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96021>
-    pub async fn list_id(
+    pub fn list_id(&self) -> crate::Call<'a, types::ListIdRequest, types::DeptUserPage> {
+        self.list_id_with(types::ListIdRequest::new())
+    }
+    /// [`Self::list_id`] with a `ListIdRequest` built elsewhere (kept, or made by other code).
+    pub fn list_id_with(
         &self,
-        request: &types::ListIdRequest,
-    ) -> Result<types::DeptUserPage, crate::Error> {
+        request: types::ListIdRequest,
+    ) -> crate::Call<'a, types::ListIdRequest, types::DeptUserPage> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::LIST_ID,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::list_id`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -1420,7 +1659,7 @@ impl<'a> CorpUser<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.list_id(&input).await }
+            async move { self.list_id_with(input).await }
         })
     }
     /// Convert a userid to an openid (userid转openid).
@@ -1432,18 +1671,24 @@ impl<'a> CorpUser<'a> {
     /// Sends `POST /cgi-bin/user/convert_to_openid`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90338>
-    pub async fn convert_to_openid(
+    pub fn convert_to_openid(
         &self,
-        request: &types::ConvertToOpenidRequest,
-    ) -> Result<types::Openid, crate::Error> {
+        userid: impl Into<String>,
+    ) -> crate::Call<'a, types::ConvertToOpenidRequest, types::Openid> {
+        self.convert_to_openid_with(types::ConvertToOpenidRequest::new(userid))
+    }
+    /// [`Self::convert_to_openid`] with a `ConvertToOpenidRequest` built elsewhere (kept, or made by other code).
+    pub fn convert_to_openid_with(
+        &self,
+        request: types::ConvertToOpenidRequest,
+    ) -> crate::Call<'a, types::ConvertToOpenidRequest, types::Openid> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CONVERT_TO_OPENID,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Find a member's userid by mobile number (手机号获取userid).
     ///
@@ -1454,18 +1699,24 @@ impl<'a> CorpUser<'a> {
     /// Sends `POST /cgi-bin/user/getuserid`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91693>
-    pub async fn get_userid_by_mobile(
+    pub fn get_userid_by_mobile(
         &self,
-        request: &types::GetUseridByMobileRequest,
-    ) -> Result<types::Userid, crate::Error> {
+        mobile: impl Into<String>,
+    ) -> crate::Call<'a, types::GetUseridByMobileRequest, types::Userid> {
+        self.get_userid_by_mobile_with(types::GetUseridByMobileRequest::new(mobile))
+    }
+    /// [`Self::get_userid_by_mobile`] with a `GetUseridByMobileRequest` built elsewhere (kept, or made by other code).
+    pub fn get_userid_by_mobile_with(
+        &self,
+        request: types::GetUseridByMobileRequest,
+    ) -> crate::Call<'a, types::GetUseridByMobileRequest, types::Userid> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_USERID_BY_MOBILE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Find a member's userid by email (邮箱获取userid).
     ///
@@ -1477,18 +1728,24 @@ impl<'a> CorpUser<'a> {
     /// Sends `POST /cgi-bin/user/get_userid_by_email`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95892>
-    pub async fn get_userid_by_email(
+    pub fn get_userid_by_email(
         &self,
-        request: &types::GetUseridByEmailRequest,
-    ) -> Result<types::Userid, crate::Error> {
+        email: impl Into<String>,
+    ) -> crate::Call<'a, types::GetUseridByEmailRequest, types::Userid> {
+        self.get_userid_by_email_with(types::GetUseridByEmailRequest::new(email))
+    }
+    /// [`Self::get_userid_by_email`] with a `GetUseridByEmailRequest` built elsewhere (kept, or made by other code).
+    pub fn get_userid_by_email_with(
+        &self,
+        request: types::GetUseridByEmailRequest,
+    ) -> crate::Call<'a, types::GetUseridByEmailRequest, types::Userid> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_USERID_BY_EMAIL,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -54,6 +54,7 @@ mod future;
 mod http;
 mod ids;
 pub mod metrics;
+mod redact;
 mod secret;
 pub mod store;
 mod tasks;
@@ -61,7 +62,7 @@ pub mod urls;
 mod xml;
 
 pub use app::{
-    AccessTokenHandle, Account, Application, ApplicationBuilder, Corp, CorpOAuth, CorpOAuthUser,
+    AccessTokenHandle, Account, Application, ApplicationBuilder, Call, Corp, CorpOAuth, CorpOAuthUser,
     CorpOAuthUserDetail, OAuth, PermanentCodeHandle, Provider, Suite, TicketHandle,
 };
 /// The callback server, under the name EasyWeChat users know (`app.server()`).

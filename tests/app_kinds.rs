@@ -62,7 +62,7 @@ async fn a_customized_suite_gets_its_corp_token_from_gettoken_with_the_permanent
     emulator.clear_requests();
 
     let corp = world.app.corp(CUSTOMIZED, CORP);
-    corp.oauth().get_user_info(&user_info_query()).await.expect("a 代开发 app's OAuth call");
+    corp.oauth().get_user_info_with(user_info_query()).await.expect("a 代开发 app's OAuth call");
 
     assert_eq!(emulator.calls(GETTOKEN), 1);
     assert_eq!(emulator.calls(CORP_TOKEN), 0, "not the third-party way");
@@ -130,21 +130,21 @@ async fn a_call_the_suite_kind_may_not_make_is_refused_before_anything_is_sent()
     // A third-party suite: no corp-token OAuth, no gettoken.
     let corp = app.corp(SUITE, CORP);
     assert_refused(
-        corp.oauth().get_user_info(&user_info_query()).await,
+        corp.oauth().get_user_info_with(user_info_query()).await,
         "get_user_info",
         SUITE,
         AppKind::ThirdParty,
     );
     let detail = GetUserDetailRequest::new("T");
     assert_refused(
-        corp.oauth().get_user_detail(&detail).await,
+        corp.oauth().get_user_detail_with(detail).await,
         "get_user_detail",
         SUITE,
         AppKind::ThirdParty,
     );
     let secret = GetCustomizedCorpTokenQuery::new(CORP, "S");
     assert_refused(
-        corp.get_customized_corp_token(&secret).await,
+        corp.get_customized_corp_token_with(secret).await,
         "get_customized_corp_token",
         SUITE,
         AppKind::ThirdParty,
@@ -154,13 +154,18 @@ async fn a_call_the_suite_kind_may_not_make_is_refused_before_anything_is_sent()
     let suite = app.suite(CUSTOMIZED);
     let code = GetUserInfo3rdQuery::new("CODE");
     assert_refused(
-        suite.oauth().get_user_info_3rd(&code).await,
+        suite.oauth().get_user_info_3rd_with(code.clone()).await,
         "get_user_info_3rd",
         CUSTOMIZED,
         AppKind::Customized,
     );
     let request = GetCorpTokenRequest::new(CORP, "P");
-    assert_refused(suite.get_corp_token(&request).await, "get_corp_token", CUSTOMIZED, AppKind::Customized);
+    assert_refused(
+        suite.get_corp_token_with(request).await,
+        "get_corp_token",
+        CUSTOMIZED,
+        AppKind::Customized,
+    );
     assert_refused(
         app.oauth(CUSTOMIZED).user_from_code("CODE").await,
         "get_user_info_3rd",
@@ -169,7 +174,7 @@ async fn a_call_the_suite_kind_may_not_make_is_refused_before_anything_is_sent()
     );
     // The typed client behind the application knows the kinds too.
     assert_refused(
-        app.api().corp(SUITE, CORP).oauth().get_user_info(&user_info_query()).await,
+        app.api().corp(SUITE, CORP).oauth().get_user_info_with(user_info_query()).await,
         "get_user_info",
         SUITE,
         AppKind::ThirdParty,
@@ -178,8 +183,8 @@ async fn a_call_the_suite_kind_may_not_make_is_refused_before_anything_is_sent()
     assert_eq!(emulator.requests(), [], "nothing reached WeCom, not even a token fetch");
 
     // What each kind may call still goes through.
-    app.corp(CUSTOMIZED, CORP).oauth().get_user_info(&user_info_query()).await.expect("allowed");
-    app.suite(SUITE).oauth().get_user_info_3rd(&code).await.expect("allowed");
+    app.corp(CUSTOMIZED, CORP).oauth().get_user_info_with(user_info_query()).await.expect("allowed");
+    app.suite(SUITE).oauth().get_user_info_3rd_with(code).await.expect("allowed");
 }
 
 #[tokio::test]
@@ -191,18 +196,13 @@ async fn the_emulator_refuses_what_the_kind_may_not_call_as_wecom_does() {
     // A bare client knows no kinds, so the call reaches the emulator.
     let client =
         Client::new(emulator.base_uri(), StaticTokens::new().suite(CUSTOMIZED, suite_token)).expect("client");
-    let err = client
-        .suite(CUSTOMIZED)
-        .oauth()
-        .get_user_info_3rd(&GetUserInfo3rdQuery::new("CODE"))
-        .await
-        .unwrap_err();
+    let err = client.suite(CUSTOMIZED).oauth().get_user_info_3rd("CODE").await.unwrap_err();
     assert_eq!(err.code(), Some(48002), "{err:?}");
 
     // gettoken takes only a permanent code issued to a 代开发 suite for that corp.
     for secret in [third_party_code.as_str(), "emu-pc-never-issued", "a-made-up-secret"] {
         let query = GetCustomizedCorpTokenQuery::new(CORP, secret);
-        let err = client.corp(CUSTOMIZED, CORP).get_customized_corp_token(&query).await.unwrap_err();
+        let err = client.corp(CUSTOMIZED, CORP).get_customized_corp_token_with(query).await.unwrap_err();
         assert_eq!(err.code(), Some(40001), "{secret}: {err:?}");
     }
 }
@@ -281,13 +281,12 @@ async fn gets_that_consume_a_one_time_code_are_not_repeated_after_a_5xx() {
     app.corp(CUSTOMIZED, CORP).access_token().get_token().await.expect("corp token");
 
     emulator.inject(Some(USER_INFO_3RD), 1, Fault::HttpStatus(503));
-    let err =
-        app.suite(SUITE).oauth().get_user_info_3rd(&GetUserInfo3rdQuery::new("CODE")).await.unwrap_err();
+    let err = app.suite(SUITE).oauth().get_user_info_3rd("CODE").await.unwrap_err();
     assert!(matches!(err, Error::Status { status: 503, attempts: 1, .. }), "{err:?}");
     assert_eq!(emulator.calls(USER_INFO_3RD), 1, "the code may have been consumed: not sent again");
 
     emulator.inject(Some(USER_INFO), 1, Fault::HttpStatus(503));
-    let err = app.corp(CUSTOMIZED, CORP).oauth().get_user_info(&user_info_query()).await.unwrap_err();
+    let err = app.corp(CUSTOMIZED, CORP).oauth().get_user_info_with(user_info_query()).await.unwrap_err();
     assert!(matches!(err, Error::Status { status: 503, attempts: 1, .. }), "{err:?}");
     assert_eq!(emulator.calls(USER_INFO), 1);
 

@@ -137,12 +137,13 @@ async fn unknown_fields_are_ignored_and_missing_ones_are_none() {
 async fn values_outside_the_documented_set_still_decode() {
     let base = json_server(r#"{"errcode":0,"admin":[{"userid":"u","auth_type":7}]}"#).await;
     let request = GetAdminListRequest::new("wwcorp", 1);
-    let reply = client_for(&base).suite(SUITE).get_admin_list(&request).await.expect("decodes");
+    let reply = client_for(&base).suite(SUITE).get_admin_list_with(request).await.expect("decodes");
     assert_eq!(reply.admin[0].auth_type, Some(7));
 
     let base = json_server(r#"{"errcode":0,"userid":"u","gender":"9"}"#).await;
     let request = GetUserDetail3rdRequest::new("t");
-    let reply = client_for(&base).suite(SUITE).oauth().get_user_detail_3rd(&request).await.expect("decodes");
+    let reply =
+        client_for(&base).suite(SUITE).oauth().get_user_detail_3rd_with(request).await.expect("decodes");
     assert_eq!(reply.gender.as_deref(), Some("9"));
 }
 
@@ -153,13 +154,19 @@ async fn getuserinfo3rd_accepts_snake_case_and_legacy_pascal_case_keys() {
         json_server(r#"{"errcode":0,"corpid":"C","userid":"U","deviceid":"D","open_userid":"O"}"#).await;
     let pascal = json_server(r#"{"errcode":0,"errmsg":"ok","CorpId":"C","UserId":"U","DeviceId":"D"}"#).await;
     for base in [snake, pascal] {
-        let user = client_for(&base).suite(SUITE).oauth().get_user_info_3rd(&query).await.expect("decodes");
+        let user = client_for(&base)
+            .suite(SUITE)
+            .oauth()
+            .get_user_info_3rd_with(query.clone())
+            .await
+            .expect("decodes");
         assert_eq!(user.corpid.as_deref(), Some("C"));
         assert_eq!(user.userid.as_deref(), Some("U"));
         assert_eq!(user.deviceid.as_deref(), Some("D"));
     }
     let base = json_server(r#"{"errcode":0,"OpenId":"X"}"#).await;
-    let visitor = client_for(&base).suite(SUITE).oauth().get_user_info_3rd(&query).await.expect("decodes");
+    let visitor =
+        client_for(&base).suite(SUITE).oauth().get_user_info_3rd_with(query).await.expect("decodes");
     assert_eq!(visitor.openid.as_deref(), Some("X"));
 }
 
@@ -285,7 +292,7 @@ async fn a_custom_transport_gets_the_token_query_and_body_and_the_client_keeps_i
         Ok((200, r#"{"errcode":0,"admin":[]}"#)),
     ]);
     let request = GetAdminListRequest::new("wwcorp", 1000);
-    let admins = client.suite(SUITE).get_admin_list(&request).await.expect("answered");
+    let admins = client.suite(SUITE).get_admin_list_with(request.clone()).await.expect("answered");
     assert_eq!(admins.admin.len(), 1);
     let (method, uri, body) = transport.seen.lock().unwrap()[0].clone();
     assert_eq!(method, "POST");
@@ -294,10 +301,10 @@ async fn a_custom_transport_gets_the_token_query_and_body_and_the_client_keeps_i
         format!("https://wecom.invalid/cgi-bin/service/get_admin_list?suite_access_token={SECRET_TOKEN}")
     );
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["auth_corpid"], "wwcorp");
-    let err = client.suite(SUITE).get_admin_list(&request).await.unwrap_err();
+    let err = client.suite(SUITE).get_admin_list_with(request.clone()).await.unwrap_err();
     assert_eq!(err.code(), Some(60011), "the envelope rule applies: {err:?}");
     // A read is retried after a 502, through the same transport.
-    let admins = client.suite(SUITE).get_admin_list(&request).await.expect("retried");
+    let admins = client.suite(SUITE).get_admin_list_with(request).await.expect("retried");
     assert!(admins.admin.is_empty());
     assert_eq!(transport.seen.lock().unwrap().len(), 4);
 }
@@ -310,12 +317,12 @@ async fn a_one_time_code_is_retried_only_when_the_transport_never_sent_it() {
     let request = GetPermanentCodeV2Request::new("code");
     let info = client
         .suite(SUITE)
-        .get_permanent_code_v2(&request)
+        .get_permanent_code_v2_with(request.clone())
         .await
         .expect("retried after a refused connection");
     assert_eq!(info.permanent_code.as_deref(), Some("pc"));
     assert_eq!(transport.seen.lock().unwrap().len(), 2);
-    let err = client.suite(SUITE).get_permanent_code_v2(&request).await.unwrap_err();
+    let err = client.suite(SUITE).get_permanent_code_v2_with(request).await.unwrap_err();
     assert!(matches!(err, Error::Transport { request_sent: true, .. }), "{err:?}");
     assert_eq!(transport.seen.lock().unwrap().len(), 3, "a code that may have been spent is not sent again");
 }

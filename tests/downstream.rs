@@ -5,7 +5,6 @@
 mod common;
 
 use common::{app_on_emulator, CORP, CUSTOMIZED, SUITE};
-use wecom_openwork::api::user::types::UseridQuery;
 
 const DOWNSTREAM: &str = "wwdownstream0001";
 
@@ -22,7 +21,7 @@ async fn downstream_calls_carry_the_downstream_token_fetched_once() {
 
     let calls = (0..20).map(|_| {
         let downstream = downstream.clone();
-        async move { downstream.user().get(&UseridQuery::new("zhangsan")).await }
+        async move { downstream.user().get("zhangsan").await }
     });
     for result in futures_util::future::join_all(calls).await {
         result.expect("read through the downstream token");
@@ -50,7 +49,7 @@ async fn a_third_party_app_is_refused_before_anything_is_sent() {
     let (emulator, app, _clock) = app_on_emulator().await;
     let downstream = app.corp(SUITE, CORP).downstream(DOWNSTREAM, 1111);
     emulator.clear_requests();
-    let error = downstream.user().get(&UseridQuery::new("zhangsan")).await.unwrap_err();
+    let error = downstream.user().get("zhangsan").await.unwrap_err();
     assert!(
         matches!(error, wecom_openwork::Error::AppKindNotAllowed { ref endpoint, .. } if *endpoint == "get_token"),
         "{error:?}"

@@ -13,7 +13,7 @@ use std::process::Command;
 
 use emulator_listener::{element, emulator_config, Listener, CORP, SUITE};
 use serde_json::{json, Value};
-use wecom_openwork::api::authorization::types::{GetCorpTokenRequest, GetPermanentCodeRequest};
+use wecom_openwork::api::authorization::types::GetPermanentCodeRequest;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::config::{Config, StoreConfig, SuiteConfig};
 use wecom_openwork::emulator::{admin, Emulator, EmulatorConfig, Fault};
@@ -85,7 +85,7 @@ async fn answers_that_push_carry_the_ticket_and_the_auth_code() {
     let app = application(&w.emulator);
     app.suite_ticket(SUITE).set_ticket(ticket["ticket"].as_str().expect("ticket")).await.expect("set");
     let request = GetPermanentCodeRequest::new(authorized["auth_code"].as_str().expect("code"));
-    let info = app.suite(SUITE).get_permanent_code(&request).await.expect("the auth code is good");
+    let info = app.suite(SUITE).get_permanent_code_with(request).await.expect("the auth code is good");
     assert!(info.permanent_code.is_some_and(|c| c.starts_with("emu-pc-")));
 
     // The advance answer lists the tickets pushed.
@@ -116,7 +116,7 @@ async fn change_auth_is_pushed_and_reset_permanent_code_replaces_the_code() {
     let (_, authorized) = http::post(&format!("{}/authorize", w.control), &corp.clone()).await;
     let suite = app.suite(SUITE);
     let request = GetPermanentCodeRequest::new(authorized["auth_code"].as_str().expect("code"));
-    let old = suite.get_permanent_code(&request).await.expect("exchanged").permanent_code.expect("code");
+    let old = suite.get_permanent_code_with(request).await.expect("exchanged").permanent_code.expect("code");
 
     let (status, changed) = http::post(&format!("{}/change_auth", w.control), &corp.clone()).await;
     assert_eq!((status, changed["info_type"].as_str()), (200, Some("change_auth")), "{changed}");
@@ -135,11 +135,11 @@ async fn change_auth_is_pushed_and_reset_permanent_code_replaces_the_code() {
 
     // The pushed auth code gets the new code; the old one no longer works.
     let request = GetPermanentCodeRequest::new(reset["auth_code"].as_str().expect("code"));
-    let exchanged = suite.get_permanent_code(&request).await.expect("exchanged");
+    let exchanged = suite.get_permanent_code_with(request).await.expect("exchanged");
     assert_eq!(exchanged.permanent_code.as_deref(), Some(new.as_str()));
-    let err = suite.get_corp_token(&GetCorpTokenRequest::new(CORP, old)).await.unwrap_err();
+    let err = suite.get_corp_token(CORP, old).await.unwrap_err();
     assert_eq!(err.code(), Some(40084), "{err:?}");
-    suite.get_corp_token(&GetCorpTokenRequest::new(CORP, new)).await.expect("the new code works");
+    suite.get_corp_token(CORP, new).await.expect("the new code works");
 }
 
 #[tokio::test]

@@ -11,8 +11,6 @@ use std::time::Duration;
 use common::pages::{form, no_redirects, read, Page};
 use common::{config, serve_callbacks, CUSTOMIZED, PROVIDER, SUITE};
 use wecom_openwork::api::authorization::types::{SessionInfo, SetSessionInfoRequest};
-use wecom_openwork::api::oauth::types::{GetUserDetail3rdRequest, GetUserInfo3rdQuery};
-use wecom_openwork::api::provider::types::GetLoginInfoRequest;
 use wecom_openwork::clock::ManualClock;
 use wecom_openwork::emulator::{Emulator, EmulatorConfig};
 use wecom_openwork::server::{AuthorizedCorp, CallbackServer};
@@ -91,7 +89,7 @@ impl World {
         let code = suite.get_pre_auth_code().await.expect("pre-auth code").pre_auth_code.expect("a code");
         if test_install {
             let request = SetSessionInfoRequest::new(code.clone(), SessionInfo::new().auth_type(1));
-            suite.set_session_info(&request).await.expect("session set");
+            suite.set_session_info_with(request).await.expect("session set");
         }
         code
     }
@@ -299,10 +297,10 @@ async fn snsapi_base_with_a_preset_member_redirects_at_once_with_a_code_without_
     let code = done.redirect_param("code").expect("a code");
     let suite = w.app.suite(SUITE);
     let oauth = suite.oauth();
-    let user = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code.clone())).await.expect("user info");
+    let user = oauth.get_user_info_3rd(code.clone()).await.expect("user info");
     assert_eq!((user.corpid.as_deref(), user.userid.as_deref()), (Some(CORP), Some("wangwu")));
     assert!(user.user_ticket.is_none(), "snsapi_base gives no user_ticket");
-    let again = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code)).await.unwrap_err();
+    let again = oauth.get_user_info_3rd(code).await.unwrap_err();
     assert_eq!(again.code(), Some(40029), "{again:?}");
 }
 
@@ -328,10 +326,10 @@ async fn snsapi_privateinfo_asks_consent_and_its_code_reads_the_member() {
     let code = done.redirect_param("code").expect("a code");
     let suite = w.app.suite(SUITE);
     let oauth = suite.oauth();
-    let user = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code)).await.expect("user info");
+    let user = oauth.get_user_info_3rd(code).await.expect("user info");
     assert_eq!((user.corpid.as_deref(), user.userid.as_deref()), (Some(CORP), Some("lisi")));
     let ticket = user.user_ticket.expect("privateinfo gives a user_ticket");
-    let detail = oauth.get_user_detail_3rd(&GetUserDetail3rdRequest::new(ticket)).await.expect("detail");
+    let detail = oauth.get_user_detail_3rd(ticket).await.expect("detail");
     assert_eq!(detail.userid.as_deref(), Some("lisi"));
 
     // snsapi_base without a preset member: a page, and its code has no ticket.
@@ -343,7 +341,7 @@ async fn snsapi_privateinfo_asks_consent_and_its_code_reads_the_member() {
         w.submit("/connect/oauth2/authorize", &page, &[("corp_id", CORP), ("userid", "zhangsan")]).await;
     let code = done.redirect_param("code").expect("a code");
     assert!(done.redirect_param("state").is_none());
-    let user = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code)).await.expect("user info");
+    let user = oauth.get_user_info_3rd(code).await.expect("user info");
     assert_eq!(user.userid.as_deref(), Some("zhangsan"));
     assert!(user.user_ticket.is_none());
 
@@ -416,7 +414,7 @@ async fn a_corp_id_appid_is_the_corps_customized_app() {
     let corp = w.app.corp(CUSTOMIZED, CORP);
     let user = corp
         .oauth()
-        .get_user_info(&wecom_openwork::api::oauth::types::GetUserInfoQuery::new(code))
+        .get_user_info_with(wecom_openwork::api::oauth::types::GetUserInfoQuery::new(code))
         .await
         .expect("the corp token of the 代开发 app reads the code");
     assert_eq!(user.userid.as_deref(), Some("lisi"));
@@ -447,11 +445,11 @@ async fn web_login_hands_a_code_that_get_login_info_reads_once() {
     assert_eq!(done.redirect_param("state").as_deref(), Some("L1"));
     let code = done.redirect_param("auth_code").expect("an auth code");
     let provider = w.app.provider();
-    let info = provider.get_login_info(&GetLoginInfoRequest::new(code.clone())).await.expect("login info");
+    let info = provider.get_login_info(code.clone()).await.expect("login info");
     assert_eq!(info.usertype, Some(1));
     assert_eq!(info.user_info.and_then(|u| u.userid).as_deref(), Some("lisi"));
     assert_eq!(info.corp_info.and_then(|c| c.corpid).as_deref(), Some("wwlogin01"));
-    let again = provider.get_login_info(&GetLoginInfoRequest::new(code)).await.unwrap_err();
+    let again = provider.get_login_info(code).await.unwrap_err();
     assert_eq!(again.code(), Some(40029), "{again:?}");
 
     // A member on a member link: usertype 5.
@@ -461,7 +459,7 @@ async fn web_login_hands_a_code_that_get_login_info_reads_once() {
         .submit("/wwopen/sso/3rd_qrConnect", &page, &[("corp_id", "wwemucorp000001"), ("userid", "zhangsan")])
         .await;
     let code = done.redirect_param("auth_code").expect("an auth code");
-    let info = provider.get_login_info(&GetLoginInfoRequest::new(code.clone())).await.expect("login info");
+    let info = provider.get_login_info(code.clone()).await.expect("login info");
     assert_eq!(info.usertype, Some(5));
     assert!(info.agent.is_empty() && info.auth_info.is_none(), "admins only: {info:?}");
     // Expired after 5 minutes; a made-up code is refused.
@@ -470,9 +468,9 @@ async fn web_login_hands_a_code_that_get_login_info_reads_once() {
         .await;
     let late = done.redirect_param("auth_code").expect("an auth code");
     w.clock.advance(wecom_openwork::emulator::LOGIN_CODE_LIFETIME);
-    let expired = provider.get_login_info(&GetLoginInfoRequest::new(late)).await.unwrap_err();
+    let expired = provider.get_login_info(late).await.unwrap_err();
     assert_eq!(expired.code(), Some(40029), "{expired:?}");
-    let made_up = provider.get_login_info(&GetLoginInfoRequest::new("made-up")).await.unwrap_err();
+    let made_up = provider.get_login_info("made-up").await.unwrap_err();
     assert_eq!(made_up.code(), Some(40029), "{made_up:?}");
 
     // Bad links.
@@ -529,10 +527,10 @@ async fn the_newer_web_login_hands_a_code_that_getuserinfo3rd_reads_once() {
     let code = done.redirect_param("code").expect("a code");
     let oauth = w.app.suite(SUITE);
     let oauth = oauth.oauth();
-    let user = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code.clone())).await.expect("read");
+    let user = oauth.get_user_info_3rd(code.clone()).await.expect("read");
     assert_eq!((user.corpid.as_deref(), user.userid.as_deref()), (Some("wwssocorp01"), Some("lisi")));
     assert!(user.user_ticket.is_none(), "a login code brings no user ticket");
-    let again = oauth.get_user_info_3rd(&GetUserInfo3rdQuery::new(code)).await.unwrap_err();
+    let again = oauth.get_user_info_3rd(code).await.unwrap_err();
     assert_eq!(again.code(), Some(40029));
 
     let sso = "/wwlogin/sso/login";

@@ -46,8 +46,7 @@ async fn warm_tokens(app: &Application) -> Tokens {
             .await
             .expect("customized corp token"),
         registration: {
-            use wecom_openwork::api::provider::types::GetRegisterInfoRequest;
-            let info = app.provider().get_register_info(&GetRegisterInfoRequest::new("REGISTER_CODE")).await;
+            let info = app.provider().get_register_info("REGISTER_CODE").await;
             info.expect("register info")
                 .contact_sync
                 .and_then(|s| s.access_token)
@@ -162,7 +161,7 @@ async fn get_login_info_carries_the_provider_token_under_its_legacy_name() {
     let (emulator, app, _clock) = app_on_emulator().await;
     let provider_token = app.provider_access_token().get_token().await.expect("provider token");
     let request = GetLoginInfoRequest::new("CODE");
-    app.provider().get_login_info(&request).await.expect("call succeeds");
+    app.provider().get_login_info_with(request).await.expect("call succeeds");
     let sent = emulator.requests().pop().expect("recorded");
     assert_eq!(sent.path, "/cgi-bin/service/get_login_info");
     assert_eq!(sent.query, vec![("access_token".to_owned(), provider_token)]);
@@ -173,7 +172,7 @@ async fn get_app_qrcode_returns_the_image_when_wecom_answers_with_one() {
     use wecom_openwork::api::suite::types::GetAppQrcodeRequest;
     let (_emulator, app, _clock) = app_on_emulator().await;
     let request = GetAppQrcodeRequest::new(SUITE).state("s1").result_type(1);
-    let reply = app.suite(SUITE).get_app_qrcode(&request).await.expect("call succeeds");
+    let reply = app.suite(SUITE).get_app_qrcode_with(request.clone()).await.expect("call succeeds");
     match reply {
         Payload::Binary { content_type, bytes } => {
             assert_eq!(content_type, "image/png");
@@ -181,6 +180,6 @@ async fn get_app_qrcode_returns_the_image_when_wecom_answers_with_one() {
         }
         Payload::Json(json) => panic!("expected an image, got {json:?}"),
     }
-    let reply = app.suite(SUITE).get_app_qrcode(&request.result_type(2)).await.expect("call succeeds");
+    let reply = app.suite(SUITE).get_app_qrcode_with(request.result_type(2)).await.expect("call succeeds");
     assert!(matches!(reply, Payload::Json(ref q) if q.qrcode.is_some()), "{reply:?}");
 }

@@ -9,9 +9,7 @@ use common::http;
 use std::time::Duration;
 
 use common::{config, pushing_emulator, serve_callbacks, SUITE};
-use wecom_openwork::api::authorization::types::{
-    GetPermanentCodeRequest, SessionInfo, SetSessionInfoRequest,
-};
+use wecom_openwork::api::authorization::types::SessionInfo;
 use wecom_openwork::emulator::Emulator;
 use wecom_openwork::server::CallbackServer;
 use wecom_openwork::{Application, Error};
@@ -47,10 +45,7 @@ async fn tickets_authorization_tokens_and_cancellation_flow_end_to_end() {
     assert!(push.acknowledged(), "{push:?}");
     let pre = suite.get_pre_auth_code().await.expect("suite token from the pushed ticket");
     let pre_auth_code = pre.pre_auth_code.expect("code");
-    suite
-        .set_session_info(&SetSessionInfoRequest::new(pre_auth_code, SessionInfo::new().auth_type(1)))
-        .await
-        .expect("session set");
+    suite.set_session_info(pre_auth_code, SessionInfo::new().auth_type(1)).await.expect("session set");
 
     // An admin authorizes; create_auth is pushed and acknowledged; the
     // permanent code is exchanged and stored in the background.
@@ -63,7 +58,7 @@ async fn tickets_authorization_tokens_and_cancellation_flow_end_to_end() {
     assert!(code.expose().starts_with("emu-pc-"), "the emulator's code, not a sample");
 
     // The auth code was single-use.
-    let again = suite.get_permanent_code(&GetPermanentCodeRequest::new(auth_code)).await.unwrap_err();
+    let again = suite.get_permanent_code(auth_code).await.unwrap_err();
     assert_eq!(again.code(), Some(40078));
 
     // Corp API with the corp token from that code.
@@ -164,7 +159,6 @@ async fn the_http_controls_serve_stats_faults_and_the_clock() {
 
 #[tokio::test]
 async fn after_the_install_the_answers_come_from_the_emulators_state() {
-    use wecom_openwork::api::authorization::types::GetAuthInfoRequest;
     use wecom_openwork::events::CreateAuth;
     use wecom_openwork::server::Reply;
     let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
@@ -175,7 +169,7 @@ async fn after_the_install_the_answers_come_from_the_emulators_state() {
     server.drain().await;
     let auth_code = emulator.authorize_corp(SUITE, NEW_CORP).await.expect("authorized");
     let suite = app.suite(SUITE);
-    let info = suite.get_permanent_code(&GetPermanentCodeRequest::new(auth_code)).await.expect("exchanged");
+    let info = suite.get_permanent_code(auth_code).await.expect("exchanged");
     let code = info.permanent_code.clone().expect("a permanent code");
     assert_eq!(info.auth_corp_info.as_ref().and_then(|c| c.corpid.as_deref()), Some(NEW_CORP));
 
@@ -186,19 +180,19 @@ async fn after_the_install_the_answers_come_from_the_emulators_state() {
     assert_eq!(reply["errcode"], 0, "{reply}");
 
     // Auth info is the corp's, and a made-up code is WeCom's 40084.
-    let auth = suite.get_auth_info(&GetAuthInfoRequest::new(NEW_CORP, code)).await.expect("auth info");
+    let auth = suite.get_auth_info(NEW_CORP, code).await.expect("auth info");
     assert_eq!(auth.auth_corp_info.and_then(|c| c.corpid).as_deref(), Some(NEW_CORP));
-    let made_up = suite.get_auth_info(&GetAuthInfoRequest::new(NEW_CORP, "made-up-code")).await.unwrap_err();
+    let made_up = suite.get_auth_info(NEW_CORP, "made-up-code").await.unwrap_err();
     assert_eq!(made_up.code(), Some(40084), "{made_up:?}");
 
     // The admin list answers for the corp that authorized the suite, and
     // WeCom's 48004 for one that did not, or that cancelled.
-    use wecom_openwork::api::authorization::types::GetAdminListRequest;
-    let admins = suite.get_admin_list(&GetAdminListRequest::new(NEW_CORP, 1)).await.expect("admins");
+
+    let admins = suite.get_admin_list(NEW_CORP, 1).await.expect("admins");
     assert!(!admins.admin.is_empty());
-    let stranger = suite.get_admin_list(&GetAdminListRequest::new("wwstranger01", 1)).await.unwrap_err();
+    let stranger = suite.get_admin_list("wwstranger01", 1).await.unwrap_err();
     assert_eq!(stranger.code(), Some(48004), "{stranger:?}");
     emulator.cancel_authorization(SUITE, NEW_CORP).await.expect("cancelled");
-    let cancelled = suite.get_admin_list(&GetAdminListRequest::new(NEW_CORP, 1)).await.unwrap_err();
+    let cancelled = suite.get_admin_list(NEW_CORP, 1).await.unwrap_err();
     assert_eq!(cancelled.code(), Some(48004), "{cancelled:?}");
 }

@@ -130,7 +130,7 @@ async fn the_permanent_code_answer_carries_the_links_state() {
     assert_eq!(own.as_deref(), Some("st1"), "the link's state, signed by the SDK: {signed}");
     let request =
         wecom_openwork::api::authorization::types::GetPermanentCodeV2Request::new(redirect.auth_code);
-    let info = suite.get_permanent_code_v2(&request).await.expect("exchanged");
+    let info = suite.get_permanent_code_v2_with(request).await.expect("exchanged");
     assert_eq!(info.state, Some(signed));
 }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{app_on_emulator, CORP, SUITE};
-use wecom_openwork::api::media::types::{GetMediaQuery, UploadMediaQuery};
+use wecom_openwork::api::media::types::UploadMediaQuery;
 use wecom_openwork::emulator::Fault;
 use wecom_openwork::{Error, UploadFile};
 
@@ -41,7 +41,7 @@ async fn an_uploaded_file_comes_back_whole_streamed_with_its_name_and_type() {
     assert_eq!(upload.content_type, "application/pdf");
     assert_eq!(upload.size, bytes.len() as u64);
 
-    let download = corp.media().get(&GetMediaQuery::new(media_id)).await.expect("downloaded");
+    let download = corp.media().get(media_id).await.expect("downloaded");
     assert_eq!(download.content_type(), "application/pdf");
     assert_eq!(download.file_name(), Some("季度报告.pdf"));
     assert_eq!(download.size(), Some(bytes.len() as u64));
@@ -57,7 +57,7 @@ async fn a_small_download_arrives_as_well() {
     let corp = app.corp(SUITE, CORP);
     let file = UploadFile::new("hello.txt", "text/plain", &b"hello, wecom"[..]);
     let reply = corp.media().upload(&UploadMediaQuery::new("file"), file).await.expect("uploaded");
-    let download = corp.media().get(&GetMediaQuery::new(reply.media_id.unwrap())).await.expect("downloaded");
+    let download = corp.media().get(reply.media_id.unwrap()).await.expect("downloaded");
     assert_eq!(download.content_type(), "text/plain");
     assert_eq!(download.bytes(1024).await.expect("read").as_ref(), b"hello, wecom");
 }
@@ -96,7 +96,7 @@ async fn a_name_that_would_break_the_form_is_refused() {
 #[tokio::test]
 async fn an_unknown_media_id_is_wecoms_error_not_a_file() {
     let (_emulator, app, _clock) = app_on_emulator().await;
-    let error = app.corp(SUITE, CORP).media().get(&GetMediaQuery::new("no-such-media")).await.unwrap_err();
+    let error = app.corp(SUITE, CORP).media().get("no-such-media").await.unwrap_err();
     assert_eq!(error.code(), Some(40007), "{error:?}");
 }
 
@@ -113,7 +113,7 @@ async fn an_upload_is_sent_again_whole_after_the_token_is_refused() {
         emulator.requests().into_iter().filter(|r| r.path == "/cgi-bin/media/upload").collect();
     assert_eq!(uploads.len(), 2, "refused once, then sent again");
     assert_eq!(uploads[1].upload.as_ref().map(|u| u.size), Some(bytes.len() as u64));
-    let download = corp.media().get(&GetMediaQuery::new(reply.media_id.unwrap())).await.expect("downloaded");
+    let download = corp.media().get(reply.media_id.unwrap()).await.expect("downloaded");
     assert!(download.bytes(1 << 20).await.expect("read") == bytes);
 }
 

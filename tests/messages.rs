@@ -27,7 +27,7 @@ async fn sample_round_trips_and_is_sent(name: &str, is_kind: fn(&AppMessage) -> 
 
     let (emulator, app, _clock) = app_on_emulator().await;
     emulator.clear_requests();
-    let reply = app.corp(SUITE, CORP).message().send(&request).await.expect("sent");
+    let reply = app.corp(SUITE, CORP).message().send_with(request).await.expect("sent");
     assert!(reply.msgid.is_some(), "{name}: {reply:?}");
     let sent = emulator.requests().pop().expect("recorded");
     assert_eq!(sent.path, "/cgi-bin/message/send");

@@ -5,12 +5,11 @@
 mod common;
 
 use common::{app_on_emulator, CORP, SUITE};
-use wecom_openwork::api::provider::types::GetRegisterInfoRequest;
 use wecom_openwork::api::registration::types::SetScopeRequest;
 use wecom_openwork::Error;
 
 async fn registration_token(app: &wecom_openwork::Application) -> String {
-    let info = app.provider().get_register_info(&GetRegisterInfoRequest::new("REGISTER_CODE")).await;
+    let info = app.provider().get_register_info("REGISTER_CODE").await;
     info.expect("register info").contact_sync.and_then(|s| s.access_token).expect("a token")
 }
 

@@ -70,7 +70,7 @@ async fn an_undecodable_reply_keeps_its_body_without_the_permanent_code() {
     let numeric = r#"{"errcode":0,"permanent_code":98765432109,"auth_corp_info":{}}"#.to_owned();
     for body in [wrong_type, truncated, numeric] {
         let base = answering(200, body.clone()).await;
-        let err = client(&base).suite(SUITE).get_permanent_code(&request).await.unwrap_err();
+        let err = client(&base).suite(SUITE).get_permanent_code_with(request.clone()).await.unwrap_err();
         let Error::Decode { body: kept, .. } = &err else { panic!("expected Decode, got {err:?}") };
         assert!(
             kept.contains("\"permanent_code\":\"<redacted>")

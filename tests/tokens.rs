@@ -171,15 +171,15 @@ async fn a_post_that_consumes_a_code_is_retried_only_when_wecom_surely_did_not_a
     suite.get_pre_auth_code().await.expect("warm the suite token");
 
     emulator.inject(Some(path), 1, Fault::Errcode(-1));
-    let err = suite.get_permanent_code(&request).await.unwrap_err();
+    let err = suite.get_permanent_code_with(request.clone()).await.unwrap_err();
     assert!(matches!(err, Error::Api { code: -1, attempts: 1, .. }), "{err:?}");
     emulator.inject(Some(path), 1, Fault::HttpStatus(502));
-    let err = suite.get_permanent_code(&request).await.unwrap_err();
+    let err = suite.get_permanent_code_with(request.clone()).await.unwrap_err();
     assert!(matches!(err, Error::Status { status: 502, attempts: 1, .. }), "{err:?}");
 
     // Rate limits reject before acting: safe to repeat.
     emulator.inject(Some(path), 1, Fault::Errcode(45009));
-    suite.get_permanent_code(&request).await.expect("retried past 45009");
+    suite.get_permanent_code_with(request).await.expect("retried past 45009");
     assert_eq!(emulator.calls(path), 4);
 }
 

@@ -41,11 +41,14 @@ pub(crate) fn conformance_file(specs: &[LoadedSpec]) -> String {
             let response_ty = ty(&Some(e.response.clone()));
             let mut lets = Vec::new();
             let mut args = Vec::new();
+            // A call-shaped method's `_with` twin takes its input by value.
+            let by_value = e.returns_call() && (e.query.is_some() || e.request.is_some());
+            let name = if by_value { quote::format_ident!("{}_with", e.name) } else { name };
             for (var, schema) in [("query", &e.query), ("request", &e.request)] {
                 if schema.is_some() {
                     let ident = Ident::new(var, Span::call_site());
                     lets.push(quote!(let #ident = decode(#ident, #var)?;));
-                    args.push(quote!(&#ident));
+                    args.push(if by_value { quote!(#ident) } else { quote!(&#ident) });
                 }
             }
             if e.upload.is_some() {

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
 use crate::load::LoadedSpec;
 use crate::names::type_ident;
@@ -107,15 +107,18 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
                 lets.push(quote!(let token = registration_token(input.token)?;));
                 args.push(quote!(token.expose()));
             }
+            // A call-shaped method's `_with` twin takes its input by value.
+            let by_value = e.returns_call() && (e.query.is_some() || e.request.is_some());
+            let pass = |input: TokenStream| if by_value { input } else { quote!(&#input) };
             if let Some(schema) = &e.query {
                 let ty = type_path(schema);
                 lets.push(quote!(let query: #ty = decode(input.query, "query")?;));
-                args.push(quote!(&query));
+                args.push(pass(quote!(query)));
             }
             if let Some(schema) = &e.request {
                 let ty = type_path(schema);
                 lets.push(quote!(let request: #ty = decode(input.request, "request")?;));
-                args.push(quote!(&request));
+                args.push(pass(quote!(request)));
             }
             if e.upload.is_some() {
                 lets.push(quote!(let file = upload_file(input.file)?;));
@@ -127,11 +130,12 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
                 ResponseFormat::Download => quote!(download),
             };
             let (group_text, name_text) = (&spec.group, &e.name);
+            let method = if by_value { format_ident!("{}_with", e.name) } else { name.clone() };
             arms.push(quote! {
                 (#group_text, #name_text) => {
                     let handle = #take;
                     #(#lets)*
-                    let reply = #target.#name(#(#args),*).await;
+                    let reply = #target.#method(#(#args),*).await;
                     #wrap(reply)
                 }
             });
@@ -284,7 +288,7 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
                             crate::Error::AuthorizationGone { code, message, .. } => (*code, message, None),
                             other => return write!(f, "{other}"),
                         };
-                        write!(f, "errcode {code}: {}", crate::error::redact_secrets(message))?;
+                        write!(f, "errcode {code}: {}", crate::redact::redact_secrets(message))?;
                         if let Some(hint) = hint {
                             write!(f, " (hint: {hint})")?;
                         }
@@ -387,7 +391,7 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
         /// body excerpts.
         fn secret_named(key: &str) -> bool {
             let probe = ::serde_json::json!({ key: "" }).to_string();
-            crate::error::redact_secrets(&probe) != probe
+            crate::redact::redact_secrets(&probe) != probe
         }
 
         fn suite(handles: &Handles) -> Result<&crate::Suite, CallError> {
@@ -401,7 +405,7 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
         fn decode<T: ::serde::de::DeserializeOwned>(value: Option<Value>, what: &str) -> Result<T, CallError> {
             let value = value.unwrap_or_else(|| Value::Object(::serde_json::Map::new()));
             ::serde_json::from_value(value)
-                .map_err(|e| CallError::Input(format!("{what}: {}", crate::error::redact_serde_error(e))))
+                .map_err(|e| CallError::Input(format!("{what}: {}", crate::redact::redact_serde_error(e))))
         }
 
         #[allow(dead_code)]

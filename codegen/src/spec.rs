@@ -168,6 +168,17 @@ impl AppKind {
 }
 
 impl Endpoint {
+    /// Whether its method returns a `Call` to await, made from the required
+    /// fields of its one input (a query or a body) or from none, with a
+    /// `{name}_with` twin taking the input whole. Uploads, calls with a
+    /// registration token, and calls with both a query and a body take their
+    /// inputs by reference and are `async`.
+    pub fn returns_call(&self) -> bool {
+        self.upload.is_none()
+            && self.token != TokenKind::Registration
+            && !(self.query.is_some() && self.request.is_some())
+    }
+
     /// The URL query name of the endpoint's token ([`Endpoint::token_param`]
     /// or the kind's default); `None` when it takes none.
     pub fn token_param_name(&self) -> Option<&str> {

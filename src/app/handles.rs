@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use std::sync::Arc;
 
+use super::call::{Call, Place};
 use super::credential_handles::{AccessTokenHandle, PermanentCodeHandle, Runtime, TicketHandle};
 use crate::error::{EndpointName, Error};
 use crate::http::{Client, Decode, Endpoint, TokenKind, TokenScope, UploadFile};
@@ -25,8 +26,22 @@ macro_rules! handle_calls {
                 &self.client
             }
 
+            /// A call to `endpoint` through this handle's scope, to be
+            /// awaited: what the generated one-line methods return.
+            pub(crate) fn prepare<R, T>(
+                &self,
+                endpoint: &'static Endpoint,
+                place: Place,
+                request: R,
+                decode: Decode<T>,
+            ) -> Call<'_, R, T> {
+                let scope = self.check_app_kind(endpoint).and_then(|()| self.scope(endpoint));
+                Call::new(&self.client, endpoint, scope, place, request, decode)
+            }
+
             /// A spec'd call through this handle's scope; `decode` makes the
             /// reply what the endpoint answers (JSON, JSON or binary, a file).
+            #[allow(dead_code)]
             pub(crate) async fn call<Q, B, T>(
                 &self,
                 endpoint: &'static Endpoint,

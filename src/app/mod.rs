@@ -1,12 +1,15 @@
 //! The [`Application`]: configuration, store, clock and token runtime in one
 //! place, and the handles everything else hangs on.
 
+mod call;
 mod credential_handles;
 mod handles;
 mod jssdk;
 mod messages;
 mod oauth;
 
+pub use call::Call;
+pub(crate) use call::{map_request, Place};
 pub use credential_handles::{AccessTokenHandle, PermanentCodeHandle, TicketHandle};
 pub use handles::{Corp, Provider, Suite};
 pub use oauth::{CorpOAuth, CorpOAuthUser, CorpOAuthUserDetail, OAuth};
@@ -369,7 +372,7 @@ impl Application {
             auth_corpid: corp_id.into().to_string(),
             permanent_code: permanent_code.into().expose().to_owned(),
         };
-        self.suite(suite_id).get_auth_info(&request).await
+        self.suite(suite_id).get_auth_info_with(request).await
     }
 
     /// Stores a corp's permanent code (as the create_auth handler does).

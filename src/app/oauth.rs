@@ -32,14 +32,14 @@ impl OAuth {
 
     /// The user a redirect's `code` belongs to (`get_user_info_3rd`).
     pub async fn user_from_code(&self, code: &str) -> Result<UserInfo3rd, Error> {
-        self.suite.oauth().get_user_info_3rd(&GetUserInfo3rdQuery { code: code.to_owned() }).await
+        self.suite.oauth().get_user_info_3rd_with(GetUserInfo3rdQuery { code: code.to_owned() }).await
     }
 
     /// The user's details from a `user_ticket` (`get_user_detail_3rd`).
     pub async fn user_detail(&self, user_ticket: &str) -> Result<UserDetail3rd, Error> {
         self.suite
             .oauth()
-            .get_user_detail_3rd(&GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() })
+            .get_user_detail_3rd_with(GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() })
             .await
     }
 }
@@ -139,13 +139,13 @@ impl CorpOAuth {
             AppKind::ThirdParty => self
                 .suite
                 .oauth()
-                .get_user_info_3rd(&GetUserInfo3rdQuery { code: code.to_owned() })
+                .get_user_info_3rd_with(GetUserInfo3rdQuery { code: code.to_owned() })
                 .await
                 .map(CorpOAuthUser::ThirdParty),
             AppKind::Customized => self
                 .corp
                 .oauth()
-                .get_user_info(&GetUserInfoQuery { code: code.to_owned() })
+                .get_user_info_with(GetUserInfoQuery { code: code.to_owned() })
                 .await
                 .map(CorpOAuthUser::Customized),
         }
@@ -159,13 +159,13 @@ impl CorpOAuth {
             AppKind::ThirdParty => self
                 .suite
                 .oauth()
-                .get_user_detail_3rd(&GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() })
+                .get_user_detail_3rd_with(GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() })
                 .await
                 .map(CorpOAuthUserDetail::ThirdParty),
             AppKind::Customized => self
                 .corp
                 .oauth()
-                .get_user_detail(&GetUserDetailRequest { user_ticket: user_ticket.to_owned() })
+                .get_user_detail_with(GetUserDetailRequest { user_ticket: user_ticket.to_owned() })
                 .await
                 .map(CorpOAuthUserDetail::Customized),
         }

@@ -1,10 +1,14 @@
 //! The HTTP side of a call: URL and token, request, limits, retries, the
 //! errcode envelope, and decoding.
 
+mod classify;
+mod decode;
 mod download;
 mod endpoint;
 mod paging;
+mod rate_limits;
 mod retry;
+mod send;
 mod token_source;
 mod transport;
 mod untyped;
@@ -19,20 +23,23 @@ pub use transport::{Transport, TransportError, TransportRequest, TransportRespon
 pub use untyped::UntypedClient;
 pub use upload::UploadFile;
 
+use classify::{classify, Call, Next, SoFar};
+pub(crate) use decode::{decode_download, decode_json, decode_payload, Decode, Reply};
+use rate_limits::{LimitKey, Limited};
 use upload::Multipart;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::{api_error, body_excerpt, redact_serde_error, EndpointName, Error, RATE_LIMIT_CODES};
+use crate::error::{EndpointName, Error};
 use crate::ids::AppKind;
 use crate::ids::SuiteId;
 use crate::urls::BrowserUrls;
@@ -97,30 +104,6 @@ impl fmt::Debug for Client {
             .field("throw", &self.inner.throw)
             .finish_non_exhaustive()
     }
-}
-
-/// What a rate limit is remembered by: the endpoint's path, and whose call
-/// it was (the token scope; for a token fetch, the corp or suite it names).
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct LimitKey {
-    path: String,
-    subject: String,
-}
-
-/// A remembered rate limit: until when, and WeCom's reply.
-struct Limited {
-    until: SystemTime,
-    code: i64,
-    message: String,
-    hint: Option<String>,
-}
-
-/// The ids a token fetch's body names, for [`LimitKey::subject`].
-#[derive(Deserialize)]
-struct Subject {
-    auth_corpid: Option<String>,
-    suite_id: Option<String>,
-    corpid: Option<String>,
 }
 
 /// Builds a [`Client`]; every setting has a default.
@@ -266,26 +249,6 @@ impl ClientBuilder {
             }),
         })
     }
-}
-
-/// The `errcode`/`errmsg` pair every WeCom reply may carry.
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    errcode: Option<i64>,
-    #[serde(default)]
-    errmsg: Option<String>,
-}
-
-/// Turns a reply into what a call answers.
-pub(crate) type Decode<T> = fn(&Target<'_>, Reply) -> Result<T, Error>;
-
-/// A raw reply: content type and body; or, for a download, the file still
-/// arriving.
-pub(crate) struct Reply {
-    content_type: String,
-    body: Bytes,
-    download: Option<Download>,
 }
 
 /// What a call sends as its body.
@@ -503,11 +466,16 @@ impl Client {
             attempt = tracing::field::Empty,
         );
         let policy = &self.inner.retry;
+        let (scoped_token, corp_scope) = match tokens {
+            TokenUse::Scope(TokenScope::Corp { .. }) => (true, true),
+            TokenUse::Scope(_) => (true, false),
+            TokenUse::Given(_) | TokenUse::Without => (false, false),
+        };
+        let scoped_token = scoped_token && target.token_param.is_some();
+        let call = Call { scoped_token, corp_scope, retry_safe: target.retry_safe };
         async {
             let mut attempt = 0u32;
-            let mut retries = 0u32;
-            let mut refetched = false;
-            let mut paused = false;
+            let mut so_far = SoFar::default();
             let mut limit_key = None;
             loop {
                 if let Some(error) = self.known_limit(&target, tokens, body.json(), &mut limit_key, attempt) {
@@ -533,367 +501,52 @@ impl Client {
                     crate::metrics::api_error(target.name.as_ref(), *code);
                 }
                 error.set_attempts(attempt);
-                if let (TokenUse::Scope(scope), Some(token)) = (tokens, token.as_ref()) {
-                    if error.is_token_invalid() && !refetched {
-                        tracing::debug!(code = error.code(), "token rejected; refetching it once");
-                        self.inner.tokens.invalidate(scope, token).await;
-                        refetched = true;
-                        continue;
+                let next = classify(&error, call, so_far, policy, fastrand::f64());
+                so_far = so_far.after(next);
+                match next {
+                    Next::Refetch => {
+                        if let (TokenUse::Scope(scope), Some(token)) = (tokens, token.as_ref()) {
+                            tracing::debug!(code = error.code(), "token rejected; refetching it once");
+                            self.inner.tokens.invalidate(scope, token).await;
+                        }
                     }
-                    if let (true, TokenScope::Corp { suite_id, corp_id }) =
-                        (error.is_authorization_gone(), scope)
-                    {
+                    Next::Gone => {
+                        let (TokenUse::Scope(scope @ TokenScope::Corp { suite_id, corp_id }), Some(token)) =
+                            (tokens, token.as_ref())
+                        else {
+                            return Err(error);
+                        };
                         tracing::warn!(code = error.code(), "authorization gone; dropping the corp's token");
                         self.inner.tokens.invalidate(scope, token).await;
                         let gone = error.into_authorization_gone(suite_id, corp_id);
                         self.inner.tokens.authorization_gone(scope, &gone).await;
                         return Err(gone);
                     }
-                }
-                if let Error::Api { code, .. } = &error {
-                    if RATE_LIMIT_CODES.contains(code) {
-                        let pause = policy.rate_limit_pause;
+                    Next::Pause(pause) => {
                         self.remember_limit(&target, tokens, body.json(), &mut limit_key, &error, pause);
-                        // Token fetches hold the refresh lease: they fail at once.
-                        let may_pause = matches!(tokens, TokenUse::Scope(_)) && policy.pauses_on_rate_limit();
-                        if may_pause && !paused {
-                            paused = true;
-                            tracing::warn!(
-                                code,
-                                ?pause,
-                                "rate-limited by WeCom; pausing once before trying again"
-                            );
-                            self.inner.clock.sleep(pause).await;
-                            continue;
-                        }
-                        tracing::warn!(code, retry_after = ?pause, "rate-limited by WeCom");
+                        tracing::warn!(
+                            code = error.code(),
+                            ?pause,
+                            "rate-limited by WeCom; pausing once before trying again"
+                        );
+                        self.inner.clock.sleep(pause).await;
+                    }
+                    Next::RateLimited(pause) => {
+                        self.remember_limit(&target, tokens, body.json(), &mut limit_key, &error, pause);
+                        tracing::warn!(code = error.code(), retry_after = ?pause, "rate-limited by WeCom");
                         return Err(error.into_rate_limited(pause));
                     }
+                    Next::BackOff(wait) => {
+                        tracing::debug!(?wait, error = %error, "retrying after back-off");
+                        self.inner.clock.sleep(wait).await;
+                    }
+                    Next::Fail => return Err(error),
                 }
-                if retries < policy.max_retries && policy.should_retry(&error, target.retry_safe) {
-                    let wait = policy.backoff(retries, fastrand::f64());
-                    retries += 1;
-                    tracing::debug!(?wait, error = %error, "retrying after back-off");
-                    self.inner.clock.sleep(wait).await;
-                    continue;
-                }
-                return Err(error);
             }
         }
         .instrument(span)
         .await
     }
-
-    /// The key a rate limit on this call is remembered by.
-    fn limit_key(target: &Target<'_>, tokens: TokenUse<'_>, body: Option<&[u8]>) -> LimitKey {
-        let subject = match tokens {
-            TokenUse::Scope(scope) => scope.to_string(),
-            TokenUse::Given(_) | TokenUse::Without => body
-                .and_then(|b| serde_json::from_slice::<Subject>(b).ok())
-                .and_then(|s| s.auth_corpid.or(s.suite_id).or(s.corpid))
-                .unwrap_or_default(),
-        };
-        LimitKey { path: target.path.to_owned(), subject }
-    }
-
-    fn limits(&self) -> std::sync::MutexGuard<'_, HashMap<LimitKey, Limited>> {
-        self.inner.limited.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// [`Error::RateLimited`] if WeCom limited this endpoint for this caller
-    /// less than the pause ago; `attempts` is what the call made so far.
-    fn known_limit(
-        &self,
-        target: &Target<'_>,
-        tokens: TokenUse<'_>,
-        body: Option<&[u8]>,
-        key: &mut Option<LimitKey>,
-        attempts: u32,
-    ) -> Option<Error> {
-        if self.limits().is_empty() {
-            return None;
-        }
-        let key = key.get_or_insert_with(|| Client::limit_key(target, tokens, body));
-        let now = self.inner.clock.now();
-        let limits = self.limits();
-        let limited = limits.get(key)?;
-        let retry_after = limited.until.duration_since(now).ok().filter(|d| !d.is_zero())?;
-        Some(Error::RateLimited {
-            endpoint: target.name.clone(),
-            code: limited.code,
-            message: limited.message.clone(),
-            hint: limited.hint.clone(),
-            retry_after,
-            attempts,
-        })
-    }
-
-    /// Remembers, for `pause` from now, that WeCom rate-limited this call.
-    fn remember_limit(
-        &self,
-        target: &Target<'_>,
-        tokens: TokenUse<'_>,
-        body: Option<&[u8]>,
-        key: &mut Option<LimitKey>,
-        error: &Error,
-        pause: Duration,
-    ) {
-        let Error::Api { code, message, hint, .. } = error else { return };
-        if pause.is_zero() {
-            return;
-        }
-        let now = self.inner.clock.now();
-        let Some(until) = now.checked_add(pause) else { return };
-        let key = key.get_or_insert_with(|| Client::limit_key(target, tokens, body)).clone();
-        let limited = Limited { until, code: *code, message: message.clone(), hint: hint.clone() };
-        let mut limits = self.limits();
-        limits.retain(|_, l| l.until > now);
-        limits.insert(key, limited);
-    }
-
-    /// One attempt: the request, the status rule, the body within its limit.
-    async fn send(
-        &self,
-        target: &Target<'_>,
-        token: Option<&AccessToken>,
-        query: &[(String, String)],
-        body: &RequestBody,
-    ) -> Result<Reply, Error> {
-        let inner = &self.inner;
-        let url = format!("{}{}", inner.base_uri, target.path);
-        if let Some(transport) = &inner.transport {
-            return self.send_through(transport.as_ref(), target, url, token, query, body).await;
-        }
-        let method = match target.method {
-            HttpMethod::Get => reqwest::Method::GET,
-            HttpMethod::Post => reqwest::Method::POST,
-        };
-        let mut request = inner.http.request(method, url);
-        if !target.download {
-            // A download may take longer than one timeout as a whole; each of
-            // its steps is limited instead.
-            request = request.timeout(inner.timeout);
-        }
-        if let (Some(param), Some(token)) = (target.token_param, token) {
-            request = request.query(&[(param, token.secret())]);
-        }
-        if !query.is_empty() {
-            request = request.query(query);
-        }
-        match body {
-            RequestBody::None => {}
-            RequestBody::Json(body) => {
-                request =
-                    request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
-            }
-            RequestBody::Multipart(form) => {
-                let parts = form.parts.clone().map(Ok::<_, std::io::Error>);
-                request = request
-                    .header(reqwest::header::CONTENT_TYPE, form.content_type.as_str())
-                    .header(reqwest::header::CONTENT_LENGTH, form.len())
-                    .body(reqwest::Body::wrap_stream(futures_util::stream::iter(parts)));
-            }
-        }
-        let timed_out =
-            || Error::Timeout { endpoint: target.name.clone(), timeout: inner.timeout, attempts: 1 };
-        let response = tokio::time::timeout(inner.timeout, request.send())
-            .await
-            .map_err(|_| timed_out())?
-            .map_err(|e| transport(target, inner.timeout, e))?;
-        let status = response.status();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let small = response.content_length().is_some_and(|len| len <= SMALL_DOWNLOAD);
-        if target.download && status.is_success() && !small && !content_type.contains("json") {
-            let download = Download::live(target.name.clone(), response, inner.timeout);
-            return Ok(Reply { content_type, body: Bytes::new(), download: Some(download) });
-        }
-        let read = read_limited(target, response, inner.max_response_bytes, inner.timeout);
-        let body = tokio::time::timeout(inner.timeout, read).await.map_err(|_| timed_out())??;
-        self.status_rule(target, status.as_u16(), content_type, body)
-    }
-
-    /// An answer read whole: an error status is [`Error::Status`] when the
-    /// client throws on them, else the reply.
-    fn status_rule(
-        &self,
-        target: &Target<'_>,
-        status: u16,
-        content_type: String,
-        body: Bytes,
-    ) -> Result<Reply, Error> {
-        if self.inner.throw && !(200..300).contains(&status) {
-            return Err(Error::Status {
-                endpoint: target.name.clone(),
-                status,
-                body: body_excerpt(&body),
-                attempts: 1,
-            });
-        }
-        Ok(Reply { content_type, body, download: None })
-    }
-
-    /// [`Client::send`] through a [`Transport`] of the user's: the same URL,
-    /// token, query and body; the same timeout, status rule and size limit.
-    async fn send_through(
-        &self,
-        transport: &dyn Transport,
-        target: &Target<'_>,
-        url: String,
-        token: Option<&AccessToken>,
-        query: &[(String, String)],
-        body: &RequestBody,
-    ) -> Result<Reply, Error> {
-        let inner = &self.inner;
-        let mut url = reqwest::Url::parse(&url)
-            .map_err(|e| Error::InvalidRequest(format!("{}: not a URL: {e}", target.name)))?;
-        {
-            let mut pairs = url.query_pairs_mut();
-            if let (Some(param), Some(token)) = (target.token_param, token) {
-                pairs.append_pair(param, token.secret());
-            }
-            for (name, value) in query {
-                pairs.append_pair(name, value);
-            }
-        }
-        if url.query() == Some("") {
-            url.set_query(None);
-        }
-        let method = match target.method {
-            HttpMethod::Get => ::http::Method::GET,
-            HttpMethod::Post => ::http::Method::POST,
-        };
-        let (content_type, bytes) = match body {
-            RequestBody::None => (None, Bytes::new()),
-            RequestBody::Json(json) => (Some("application/json".to_owned()), Bytes::from(json.clone())),
-            RequestBody::Multipart(form) => {
-                (Some(form.content_type.clone()), form.parts.iter().flatten().copied().collect())
-            }
-        };
-        let mut request = ::http::Request::builder().method(method).uri(url.as_str());
-        if let Some(content_type) = content_type {
-            request = request.header(::http::header::CONTENT_TYPE, content_type);
-        }
-        let request = request
-            .body(bytes)
-            .map_err(|e| Error::InvalidRequest(format!("{}: cannot build the request: {e}", target.name)))?;
-        let answer = tokio::time::timeout(inner.timeout, transport.send(request))
-            .await
-            .map_err(|_| Error::Timeout {
-                endpoint: target.name.clone(),
-                timeout: inner.timeout,
-                attempts: 1,
-            })?
-            .map_err(|e| Error::Transport {
-                endpoint: target.name.clone(),
-                source: e.source,
-                request_sent: e.request_sent,
-                attempts: 1,
-            })?;
-        let status = answer.status();
-        let content_type = answer
-            .headers()
-            .get(::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let body = answer.into_body();
-        if body.len() > inner.max_response_bytes {
-            return Err(Error::TooLarge { endpoint: target.name.clone(), limit: inner.max_response_bytes });
-        }
-        self.status_rule(target, status.as_u16(), content_type, body)
-    }
-}
-
-fn transport(target: &Target<'_>, timeout: Duration, error: reqwest::Error) -> Error {
-    if error.is_timeout() {
-        Error::Timeout { endpoint: target.name.clone(), timeout, attempts: 1 }
-    } else {
-        Error::Transport {
-            endpoint: target.name.clone(),
-            request_sent: !error.is_connect(),
-            source: Box::new(error.without_url()),
-            attempts: 1,
-        }
-    }
-}
-
-/// Reads the body, refusing to hold more than `limit` bytes.
-async fn read_limited(
-    target: &Target<'_>,
-    mut response: reqwest::Response,
-    limit: usize,
-    timeout: Duration,
-) -> Result<Bytes, Error> {
-    let too_large = || Error::TooLarge { endpoint: target.name.clone(), limit };
-    if response.content_length().is_some_and(|len| len > limit as u64) {
-        return Err(too_large());
-    }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport(target, timeout, e))? {
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
-/// The envelope rule: `errcode` absent or 0 is success; anything else is
-/// [`Error::Api`]. Then the body decodes into `R`, ignoring unknown fields.
-pub(crate) fn decode_json<R: DeserializeOwned>(target: &Target<'_>, reply: Reply) -> Result<R, Error> {
-    let body = &reply.body;
-    let decode_error = |source| Error::Decode {
-        endpoint: target.name.clone(),
-        source: redact_serde_error(source),
-        body: body_excerpt(body),
-    };
-    let envelope: Envelope = serde_json::from_slice(body).map_err(decode_error)?;
-    match refusal(target, envelope) {
-        None => serde_json::from_slice(body).map_err(decode_error),
-        Some(error) => Err(error),
-    }
-}
-
-/// WeCom's error when the envelope carries a non-zero `errcode`.
-fn refusal(target: &Target<'_>, envelope: Envelope) -> Option<Error> {
-    let code = envelope.errcode.filter(|code| *code != 0)?;
-    tracing::debug!(code, "WeCom error");
-    Some(api_error(target.name.clone(), code, envelope.errmsg.unwrap_or_default()))
-}
-
-/// JSON (with the envelope rule) when the reply is JSON, the bytes otherwise.
-pub(crate) fn decode_payload<R: DeserializeOwned>(
-    target: &Target<'_>,
-    reply: Reply,
-) -> Result<Payload<R>, Error> {
-    let looks_json = reply.content_type.contains("json")
-        || reply.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if looks_json {
-        decode_json(target, reply).map(Payload::Json)
-    } else {
-        Ok(Payload::Binary { content_type: reply.content_type, bytes: reply.body })
-    }
-}
-
-/// The file as it arrives; or, read whole, WeCom's error when the body is
-/// its JSON envelope with a non-zero `errcode`, else the file.
-pub(crate) fn decode_download(target: &Target<'_>, reply: Reply) -> Result<Download, Error> {
-    if let Some(download) = reply.download {
-        return Ok(download);
-    }
-    // A JSON body that parses as WeCom's envelope with an errcode is its
-    // refusal; anything else is the file itself.
-    let looks_object = reply.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    let envelope = looks_object.then(|| serde_json::from_slice(&reply.body).ok()).flatten();
-    if let Some(error) = envelope.and_then(|e| refusal(target, e)) {
-        return Err(error);
-    }
-    Ok(Download::buffered(target.name.clone(), reply.content_type, reply.body))
 }
 
 /// Query parameters as name/value pairs; `None` fields are left out.

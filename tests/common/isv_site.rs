@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use wecom_openwork::api::authorization::types::{SessionInfo, SetSessionInfoRequest};
+use wecom_openwork::api::authorization::types::SessionInfo;
 use wecom_openwork::api::provider::types::GetLoginInfoRequest;
 use wecom_openwork::server::{CallbackServer, InstallRedirect};
 use wecom_openwork::urls::{LoginUserType, OAuthScope};
@@ -74,7 +74,7 @@ async fn install(State(site): State<Site>, Query(query): Query<InstallQuery>) ->
         let pre = suite.get_pre_auth_code().await?.pre_auth_code.unwrap_or_default();
         if query.test == Some(1) {
             let info = SessionInfo::new().auth_type(1);
-            suite.set_session_info(&SetSessionInfoRequest::new(pre.clone(), info)).await?;
+            suite.set_session_info(pre.clone(), info).await?;
         }
         suite.install_url(&pre, &format!("{}/installed", site.base), Some("fromsite"))
     }
@@ -133,7 +133,7 @@ async fn oauth_done(State(site): State<Site>, Query(query): Query<CodeQuery>) ->
     let result = async {
         let user = suite
             .oauth()
-            .get_user_info_3rd(&wecom_openwork::api::oauth::types::GetUserInfo3rdQuery::new(
+            .get_user_info_3rd_with(wecom_openwork::api::oauth::types::GetUserInfo3rdQuery::new(
                 query.code.clone().unwrap_or_default(),
             ))
             .await?;
@@ -141,9 +141,9 @@ async fn oauth_done(State(site): State<Site>, Query(query): Query<CodeQuery>) ->
             Some(ticket) => Some(
                 suite
                     .oauth()
-                    .get_user_detail_3rd(&wecom_openwork::api::oauth::types::GetUserDetail3rdRequest::new(
-                        ticket,
-                    ))
+                    .get_user_detail_3rd_with(
+                        wecom_openwork::api::oauth::types::GetUserDetail3rdRequest::new(ticket),
+                    )
                     .await?,
             ),
             None => None,
@@ -175,7 +175,7 @@ async fn login(State(site): State<Site>) -> Response {
 /// The login page's redirect: who logged in, from `get_login_info`.
 async fn login_done(State(site): State<Site>, Query(query): Query<CodeQuery>) -> Response {
     let request = GetLoginInfoRequest::new(query.auth_code.clone().unwrap_or_default());
-    match site.app.provider().get_login_info(&request).await {
+    match site.app.provider().get_login_info_with(request).await {
         Ok(info) => Html(format!(
             "<h1>Logged in</h1><p id=\"site-login-userid\">{}</p><p id=\"site-login-corpid\">{}</p><p id=\"site-usertype\">{}</p><p id=\"site-state\">{}</p>",
             info.user_info.and_then(|u| u.userid).unwrap_or_default(),

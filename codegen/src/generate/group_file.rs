@@ -6,7 +6,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use super::descriptor::{endpoint_static, required_members};
-use super::method::method;
+use super::method::{method, Constructors};
 use super::naming::{calls_ident, doc_lines, handle_ident, lowercase_first};
 use super::paging::{cursor_paging, pages_method, CursorPaging};
 use crate::names::static_ident;
@@ -21,6 +21,7 @@ pub(super) fn group_file(
     types: TokenStream,
     index: &Index<'_>,
     examples: &BTreeMap<(String, HandleKind), String>,
+    constructors: &Constructors,
 ) -> String {
     let endpoint_statics =
         spec.endpoints.iter().map(|e| endpoint_static(&spec.group, e, &required_members(index, file, e)));
@@ -39,13 +40,14 @@ pub(super) fn group_file(
     let calls = by_handle.into_iter().map(|(handle, endpoints)| {
         let h = handle_ident(handle);
         if spec.flat {
-            let methods = endpoints.iter().map(|e| method(e, quote!(self)));
+            let methods =
+                endpoints.iter().map(|e| method(index, file, e, quote!(self), quote!('_), constructors));
             return quote! { impl crate::#h { #(#methods)* } };
         }
         let methods: Vec<TokenStream> = endpoints
             .iter()
             .map(|e| {
-                let call = method(e, quote!(self.handle));
+                let call = method(index, file, e, quote!(self.handle), quote!('a), constructors);
                 let pages = paging.get(e.name.as_str()).map(|paging| pages_method(e, paging));
                 quote!(#call #pages)
             })

@@ -1,11 +1,18 @@
 //! The typed method of an endpoint, and the sentences its docs are made of.
 
+use std::collections::BTreeMap;
+
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
 use super::naming::doc_lines;
 use crate::names::{static_ident, type_ident};
 use crate::spec::{AppKind, Endpoint, ResponseFormat, TokenKind};
+use crate::types::Constructor;
+use crate::validate::{resolve, Index};
+
+/// How each request or query type is made, by (file, name).
+pub(crate) type Constructors = BTreeMap<(String, String), Constructor>;
 
 /// Which token the call carries and where, for the method's docs.
 pub(super) fn token_sentence(e: &Endpoint) -> String {
@@ -48,8 +55,20 @@ pub(super) fn app_kinds_sentence(e: &Endpoint) -> Option<String> {
     ))
 }
 
-/// One typed method: docs, then one call through `receiver` (the handle).
-pub(super) fn method(e: &Endpoint, receiver: TokenStream) -> TokenStream {
+/// One typed method: docs, then one call through `receiver` (the handle),
+/// borrowing it for `lifetime`. A call with one request (a query or a body)
+/// or none returns a [`Call`](crate) to await: its required fields are the
+/// method's arguments, its optional ones setters on the call; `{name}_with`
+/// takes a request built elsewhere. Uploads, registration-token calls and
+/// calls with both a query and a body take their inputs whole.
+pub(super) fn method(
+    index: &Index<'_>,
+    file: &str,
+    e: &Endpoint,
+    receiver: TokenStream,
+    lifetime: TokenStream,
+    constructors: &Constructors,
+) -> TokenStream {
     let name = Ident::new(&e.name, Span::call_site());
     let endpoint = static_ident(e);
     let response = type_ident(&e.response);
@@ -128,10 +147,46 @@ pub(super) fn method(e: &Endpoint, receiver: TokenStream) -> TokenStream {
             (quote!(crate::Payload<types::#response>), quote!(decode_payload))
         }
     };
+    let (place, input) = match (&e.query, &e.request) {
+        (Some(query), None) => (quote!(Query), Some((query, format_ident!("query")))),
+        (None, Some(request)) => (quote!(Body), Some((request, format_ident!("request")))),
+        (None, None) => (quote!(Nowhere), None),
+        (Some(_), Some(_)) => {
+            return quote! {
+                #(#[doc = #docs])*
+                pub async fn #name(&self, #(#params),*) -> Result<#ret, crate::Error> {
+                    #receiver.call(&endpoints::#endpoint, #query_arg, #body_arg, crate::http::#decode).await
+                }
+            };
+        }
+    };
+    let Some((schema, input_name)) = input else {
+        return quote! {
+            #(#[doc = #docs])*
+            pub fn #name(&self) -> crate::Call<#lifetime, (), #ret> {
+                #receiver.prepare(&endpoints::#endpoint, crate::app::Place::Nowhere, (), crate::http::#decode)
+            }
+        };
+    };
+    let ty = type_ident(schema);
+    let with = format_ident!("{}_with", e.name);
+    let constructor = resolve(index, file, schema)
+        .and_then(|(owner, type_name, _)| constructors.get(&(owner.to_owned(), type_name.to_owned())))
+        .cloned()
+        .unwrap_or_default();
+    let Constructor { params: args_in, args } = constructor;
+    let allow = (args_in.len() > 6).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let with_docs =
+        [format!(" [`Self::{}`] with a `{ty}` built elsewhere (kept, or made by other code).", e.name)];
     quote! {
         #(#[doc = #docs])*
-        pub async fn #name(&self, #(#params),*) -> Result<#ret, crate::Error> {
-            #receiver.call(&endpoints::#endpoint, #query_arg, #body_arg, crate::http::#decode).await
+        #allow
+        pub fn #name(&self, #(#args_in),*) -> crate::Call<#lifetime, types::#ty, #ret> {
+            self.#with(types::#ty::new(#(#args),*))
+        }
+        #(#[doc = #with_docs])*
+        pub fn #with(&self, #input_name: types::#ty) -> crate::Call<#lifetime, types::#ty, #ret> {
+            #receiver.prepare(&endpoints::#endpoint, crate::app::Place::#place, #input_name, crate::http::#decode)
         }
     }
 }

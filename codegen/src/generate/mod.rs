@@ -48,7 +48,8 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
     for loaded in specs {
         groups.insert(loaded.file.clone(), types::typify_group(&index, &loaded.file)?);
     }
-    let built = built_types(&index, &groups);
+    let inputs = input_types(&index);
+    let built = built_types(&groups, &inputs);
     let roots = root_docs(&index);
     let mut examples = BTreeMap::new();
     for loaded in specs {
@@ -57,13 +58,22 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
             examples.insert((loaded.file.clone(), handle), example);
         }
     }
-    let mut files = Vec::new();
+    // Every group's types first: a call's request type may live in another
+    // group, and its method takes that type's constructor parameters.
+    let mut finished = BTreeMap::new();
+    let mut constructors = BTreeMap::new();
     for loaded in specs {
         let group = groups.remove(&loaded.file).expect("typified above");
-        let finish =
-            types::Finish { built: &built, roots: roots.get(&loaded.file).cloned().unwrap_or_default() };
-        let types = types::finish(group, &finish);
-        let contents = group_file(&loaded.file, &loaded.spec, types, &index, &examples);
+        let roots = roots.get(&loaded.file).cloned().unwrap_or_default();
+        let finish = types::Finish { built: &built, inputs: &inputs, roots };
+        let (types, made) = types::finish(group, &finish);
+        finished.insert(loaded.file.clone(), types);
+        constructors.extend(made.into_iter().map(|(name, c)| ((loaded.file.clone(), name), c)));
+    }
+    let mut files = Vec::new();
+    for loaded in specs {
+        let types = finished.remove(&loaded.file).expect("finished above");
+        let contents = group_file(&loaded.file, &loaded.spec, types, &index, &examples, &constructors);
         files.push(GeneratedFile { name: format!("{}.rs", loaded.spec.group), contents });
     }
     files.push(GeneratedFile { name: "mod.rs".into(), contents: mod_file(specs) });
@@ -77,18 +87,27 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
     Ok(files)
 }
 
-/// Every type users build: reachable from a request or a query, across files.
-fn built_types(index: &Index<'_>, groups: &BTreeMap<String, GroupTypes>) -> BTreeSet<(String, String)> {
-    let mut todo = Vec::new();
+/// The request and query types of the calls, by (file, name).
+fn input_types(index: &Index<'_>) -> BTreeSet<(String, String)> {
+    let mut inputs = BTreeSet::new();
     for (file, spec) in index {
         for e in &spec.endpoints {
             for schema in [&e.query, &e.request].into_iter().flatten() {
                 if let Some((owner, name, _)) = resolve(index, file, schema) {
-                    todo.push((owner.to_owned(), name.to_owned()));
+                    inputs.insert((owner.to_owned(), name.to_owned()));
                 }
             }
         }
     }
+    inputs
+}
+
+/// Every type users build: reachable from a request or a query, across files.
+fn built_types(
+    groups: &BTreeMap<String, GroupTypes>,
+    inputs: &BTreeSet<(String, String)>,
+) -> BTreeSet<(String, String)> {
+    let mut todo: Vec<(String, String)> = inputs.iter().cloned().collect();
     let mut seen = BTreeSet::new();
     while let Some((file, name)) = todo.pop() {
         if !seen.insert((file.clone(), name.clone())) {

@@ -1,6 +1,6 @@
 //! Cursor-paged lists: which endpoints page, and their `{name}_pages` streams.
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::names::type_ident;
@@ -54,7 +54,7 @@ pub(super) fn cursor_paging(index: &Index<'_>, file: &str, e: &Endpoint) -> Opti
 
 /// `{name}_pages`: every page of a cursor-paged list, as a stream.
 pub(super) fn pages_method(e: &Endpoint, paging: &CursorPaging) -> TokenStream {
-    let name = Ident::new(&e.name, Span::call_site());
+    let with = format_ident!("{}_with", e.name);
     let pages = format_ident!("{}_pages", e.name);
     let (input, reply) = (&paging.input, &paging.reply);
     let docs = [
@@ -77,7 +77,7 @@ pub(super) fn pages_method(e: &Endpoint, paging: &CursorPaging) -> TokenStream {
                     Some(cursor) => input.clone().cursor(cursor),
                     None => input.clone(),
                 };
-                async move { self.#name(&input).await }
+                async move { self.#with(input).await }
             })
         }
     }

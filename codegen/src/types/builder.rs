@@ -2,14 +2,62 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::syntax::{is_id_type, is_string, json_key, option_inner, type_words};
 use crate::spec::SpecSchema;
 
-/// `new` with the required fields, and a setter per optional one.
-pub(super) fn builder(s: &syn::ItemStruct, schema: &SpecSchema, unions: &BTreeSet<String>) -> TokenStream {
+/// How a call's request type is made: `new`'s parameters (their types as
+/// seen from outside the `types` module), and the names to pass them on by
+/// (the generated one-line call takes the same ones).
+#[derive(Clone, Default)]
+pub(crate) struct Constructor {
+    pub(crate) params: Vec<TokenStream>,
+    pub(crate) args: Vec<Ident>,
+}
+
+/// Names of the standard library a field type may use unqualified.
+const STD_TYPES: &[&str] = &["String", "Vec", "Option", "Box", "HashMap", "BTreeMap"];
+
+/// `ty` with each of the group's own types (a one-word path other than
+/// [`STD_TYPES`]) written as `types::Name`.
+fn from_outside(ty: &syn::Type) -> syn::Type {
+    let mut ty = ty.clone();
+    qualify(&mut ty);
+    ty
+}
+
+fn qualify(ty: &mut syn::Type) {
+    let syn::Type::Path(p) = ty else { return };
+    for segment in p.path.segments.iter_mut() {
+        if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
+            for arg in args.args.iter_mut() {
+                if let syn::GenericArgument::Type(inner) = arg {
+                    qualify(inner);
+                }
+            }
+        }
+    }
+    let own = p.qself.is_none()
+        && p.path.leading_colon.is_none()
+        && p.path.segments.len() == 1
+        && p.path.segments[0].ident.to_string().starts_with(|c: char| c.is_ascii_uppercase())
+        && !STD_TYPES.iter().any(|t| p.path.segments[0].ident == t);
+    if own {
+        p.path.segments.insert(0, syn::parse_quote!(types));
+    }
+}
+
+/// `new` with the required fields, and a setter per optional one. For a
+/// call's own request type (`input`), the setters are repeated on
+/// `crate::Call`, so a call's optional fields are set where it is made.
+pub(super) fn builder(
+    s: &syn::ItemStruct,
+    schema: &SpecSchema,
+    unions: &BTreeSet<String>,
+    input: bool,
+) -> (TokenStream, Constructor) {
     let name = &s.ident;
     let required: BTreeSet<&str> = schema.required.iter().flatten().map(String::as_str).collect();
     let props = schema.properties.clone().unwrap_or_default();
@@ -17,6 +65,9 @@ pub(super) fn builder(s: &syn::ItemStruct, schema: &SpecSchema, unions: &BTreeSe
     let mut inits = Vec::new();
     let mut param_docs = Vec::new();
     let mut setters = Vec::new();
+    let mut call_setters = Vec::new();
+    let mut args = Vec::new();
+    let mut outside = Vec::new();
     for field in &s.fields {
         let Some(ident) = &field.ident else { continue };
         let key = json_key(field).unwrap_or_default();
@@ -24,17 +75,22 @@ pub(super) fn builder(s: &syn::ItemStruct, schema: &SpecSchema, unions: &BTreeSe
         let first_line = description.lines().next().unwrap_or_default().to_owned();
         let ty = &field.ty;
         if required.contains(key.as_str()) {
+            let seen = from_outside(ty);
             if is_string(ty) {
                 params.push(quote!(#ident: impl Into<String>));
+                outside.push(quote!(#ident: impl Into<String>));
                 inits.push(quote!(#ident: #ident.into()));
             } else if !type_words(ty, unions).is_empty() || is_id_type(ty) {
                 params.push(quote!(#ident: impl Into<#ty>));
+                outside.push(quote!(#ident: impl Into<#seen>));
                 inits.push(quote!(#ident: #ident.into()));
             } else {
                 params.push(quote!(#ident: #ty));
+                outside.push(quote!(#ident: #seen));
                 inits.push(quote!(#ident));
             }
             param_docs.push(format!(" - `{ident}`: {first_line}"));
+            args.push(ident.clone());
             continue;
         }
         let docs: Vec<String> = description.lines().map(|l| format!(" {l}").trim_end().to_owned()).collect();
@@ -48,6 +104,12 @@ pub(super) fn builder(s: &syn::ItemStruct, schema: &SpecSchema, unions: &BTreeSe
                         self
                     }
                 });
+                call_setters.push(quote! {
+                    #(#[doc = #docs])*
+                    pub fn #ident(self, value: impl Into<#inner>) -> Self {
+                        crate::app::map_request(self, |r| r.#ident(value))
+                    }
+                });
             }
             None => {
                 inits.push(quote!(#ident: Default::default()));
@@ -56,6 +118,12 @@ pub(super) fn builder(s: &syn::ItemStruct, schema: &SpecSchema, unions: &BTreeSe
                     pub fn #ident(mut self, value: #ty) -> Self {
                         self.#ident = value;
                         self
+                    }
+                });
+                call_setters.push(quote! {
+                    #(#[doc = #docs])*
+                    pub fn #ident(self, value: #ty) -> Self {
+                        crate::app::map_request(self, |r| r.#ident(value))
                     }
                 });
             }
@@ -67,7 +135,14 @@ pub(super) fn builder(s: &syn::ItemStruct, schema: &SpecSchema, unions: &BTreeSe
         new_docs.extend(param_docs);
     }
     let allow = (params.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
-    quote! {
+    let on_call = (input && !call_setters.is_empty()).then(|| {
+        quote! {
+            impl<T> crate::Call<'_, #name, T> {
+                #(#call_setters)*
+            }
+        }
+    });
+    let tokens = quote! {
         impl #name {
             #(#[doc = #new_docs])*
             #allow
@@ -76,5 +151,7 @@ pub(super) fn builder(s: &syn::ItemStruct, schema: &SpecSchema, unions: &BTreeSe
             }
             #(#setters)*
         }
-    }
+        #on_call
+    };
+    (tokens, Constructor { params: outside, args })
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::builder::builder;
+use super::builder::{builder, Constructor};
 use super::redacted::{redacted_debug, sensitive_fields};
 use super::syntax::{doc_text, find_struct, json_key};
 use super::typify::GroupTypes;
@@ -16,12 +16,15 @@ use crate::spec::SpecSchema;
 pub(crate) struct Finish<'a> {
     /// Types users build (reachable from a request or query), by (file, name).
     pub built: &'a BTreeSet<(String, String)>,
+    /// The request and query types themselves, by (file, name).
+    pub inputs: &'a BTreeSet<(String, String)>,
     /// Doc lines naming the calls that use each root type, by name.
     pub roots: BTreeMap<String, Vec<String>>,
 }
 
-/// The `types` module of one group, in its final shape.
-pub(crate) fn finish(group: GroupTypes, finish: &Finish<'_>) -> TokenStream {
+/// The `types` module of one group, in its final shape, and how each type
+/// users build is constructed, by name.
+pub(crate) fn finish(group: GroupTypes, finish: &Finish<'_>) -> (TokenStream, BTreeMap<String, Constructor>) {
     let GroupTypes { file, mut items, imports, schemas, unions, .. } = group;
     for (name, schema) in &schemas {
         if let Some(item) = find_struct(&mut items, name) {
@@ -29,6 +32,7 @@ pub(crate) fn finish(group: GroupTypes, finish: &Finish<'_>) -> TokenStream {
         }
     }
     let mut out = Vec::new();
+    let mut constructors = BTreeMap::new();
     for mut item in items {
         let syn::Item::Struct(s) = &mut item else {
             out.push(quote!(#item));
@@ -53,9 +57,12 @@ pub(crate) fn finish(group: GroupTypes, finish: &Finish<'_>) -> TokenStream {
             remove_derive(s, "Debug");
             extra.push(redacted_debug(s, &sensitive));
         }
-        if finish.built.contains(&(file.clone(), name)) {
+        let key = (file.clone(), name.clone());
+        if finish.built.contains(&key) {
             if let Some(schema) = schema {
-                extra.push(builder(s, schema, &unions));
+                let (tokens, constructor) = builder(s, schema, &unions, finish.inputs.contains(&key));
+                extra.push(tokens);
+                constructors.insert(name, constructor);
             }
         }
         out.push(quote!(#item));
@@ -66,10 +73,11 @@ pub(crate) fn finish(group: GroupTypes, finish: &Finish<'_>) -> TokenStream {
         let group = format_ident!("{group}");
         quote!(pub use super::super::#group::types::#name;)
     });
-    quote! {
+    let tokens = quote! {
         #(#uses)*
         #(#out)*
-    }
+    };
+    (tokens, constructors)
 }
 
 /// Fields in spec order with the required ones first, each documented, with

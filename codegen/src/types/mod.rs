@@ -12,5 +12,6 @@ mod tidy;
 mod typify;
 mod union;
 
+pub(crate) use builder::Constructor;
 pub(crate) use finish::{finish, Finish};
 pub(crate) use typify::{typify_group, GroupTypes};

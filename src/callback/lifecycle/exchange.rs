@@ -120,7 +120,7 @@ impl Lifecycle {
             return self.fail(app, key, entry, reason).await.map(|()| Step::Done);
         }
         let request = GetPermanentCodeV2Request::new(entry.pending.auth_code.clone());
-        let reply = app.suite(entry.pending.suite_id.clone()).get_permanent_code_v2(&request).await;
+        let reply = app.suite(entry.pending.suite_id.clone()).get_permanent_code_v2_with(request).await;
         let mut next = entry.pending.clone();
         next.attempts += 1;
         match reply {

@@ -525,7 +525,7 @@ async fn refresh_from_auth_info(
         auth_corpid: authorization.corp_id.to_string(),
         permanent_code: authorization.permanent_code.expose().to_owned(),
     };
-    let info = app.suite(authorization.suite_id.clone()).get_auth_info(&request).await?;
+    let info = app.suite(authorization.suite_id.clone()).get_auth_info_with(request).await?;
     if let Some(name) = info.auth_corp_info.as_ref().and_then(|c| c.corp_name.clone()) {
         authorization.corp_name = Some(name);
     }

@@ -48,6 +48,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, GetAgentQuery, T> {
+        /// How much to return.
+        pub fn mode(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.mode(value))
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -99,18 +105,24 @@ impl<'a> CorpAgent<'a> {
     /// Sends `GET /cgi-bin/agent/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90227>
-    pub async fn get_agent(
+    pub fn get_agent(
         &self,
-        query: &types::GetAgentQuery,
-    ) -> Result<types::Agent, crate::Error> {
+        agentid: i64,
+    ) -> crate::Call<'a, types::GetAgentQuery, types::Agent> {
+        self.get_agent_with(types::GetAgentQuery::new(agentid))
+    }
+    /// [`Self::get_agent`] with a `GetAgentQuery` built elsewhere (kept, or made by other code).
+    pub fn get_agent_with(
+        &self,
+        query: types::GetAgentQuery,
+    ) -> crate::Call<'a, types::GetAgentQuery, types::Agent> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_AGENT,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

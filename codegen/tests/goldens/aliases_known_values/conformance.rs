@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::agent::endpoints::GET_AGENT,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.corp.agent().get_agent(&query).await)
+            encode(handles.corp.agent().get_agent_with(query).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::agent::types::Agent>,
         debug: debug::<

@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::department::endpoints::CREATE_DEPARTMENT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.department().create_department(&request).await)
+            encode(handles.corp.department().create_department_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::department::types::CreateDepartmentReply,

@@ -81,18 +81,24 @@ impl<'a> CorpDepartment<'a> {
     /// Sends `POST /cgi-bin/department/create`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90205>
-    pub async fn create_department(
+    pub fn create_department(
         &self,
-        request: &types::CreateDepartmentRequest,
-    ) -> Result<types::CreateDepartmentReply, crate::Error> {
+        department: types::Department,
+    ) -> crate::Call<'a, types::CreateDepartmentRequest, types::CreateDepartmentReply> {
+        self.create_department_with(types::CreateDepartmentRequest::new(department))
+    }
+    /// [`Self::create_department`] with a `CreateDepartmentRequest` built elsewhere (kept, or made by other code).
+    pub fn create_department_with(
+        &self,
+        request: types::CreateDepartmentRequest,
+    ) -> crate::Call<'a, types::CreateDepartmentRequest, types::CreateDepartmentReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CREATE_DEPARTMENT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::files::endpoints::GET_MEDIA,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode_download(handles.corp.files().get_media(&query).await).await
+            encode_download(handles.corp.files().get_media_with(query).await).await
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::files::types::MediaError>,
         debug: debug::<
@@ -63,7 +63,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::files::endpoints::GET_QR_CODE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode_payload(handles.suite.files().get_qr_code(&request).await)
+            encode_payload(handles.suite.files().get_qr_code_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::files::types::QrCodeReply,

@@ -56,6 +56,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, QrCodeRequest, T> {
+        /// 1 (small) to 4 (large).
+        pub fn size(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.size(value))
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -127,18 +133,23 @@ impl<'a> SuiteFiles<'a> {
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95430>
     ///
     /// Returns [`crate::Payload::Binary`] when WeCom answers with content other than JSON.
-    pub async fn get_qr_code(
+    pub fn get_qr_code(
         &self,
-        request: &types::QrCodeRequest,
-    ) -> Result<crate::Payload<types::QrCodeReply>, crate::Error> {
+    ) -> crate::Call<'a, types::QrCodeRequest, crate::Payload<types::QrCodeReply>> {
+        self.get_qr_code_with(types::QrCodeRequest::new())
+    }
+    /// [`Self::get_qr_code`] with a `QrCodeRequest` built elsewhere (kept, or made by other code).
+    pub fn get_qr_code_with(
+        &self,
+        request: types::QrCodeRequest,
+    ) -> crate::Call<'a, types::QrCodeRequest, crate::Payload<types::QrCodeReply>> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_QR_CODE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_payload,
             )
-            .await
     }
 }
 impl crate::Suite {
@@ -178,18 +189,24 @@ impl<'a> CorpFiles<'a> {
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90254>
     ///
     /// Returns the file as a [`crate::Download`], read as it arrives; a JSON body in its place is WeCom's error.
-    pub async fn get_media(
+    pub fn get_media(
         &self,
-        query: &types::GetMediaQuery,
-    ) -> Result<crate::Download, crate::Error> {
+        media_id: impl Into<String>,
+    ) -> crate::Call<'a, types::GetMediaQuery, crate::Download> {
+        self.get_media_with(types::GetMediaQuery::new(media_id))
+    }
+    /// [`Self::get_media`] with a `GetMediaQuery` built elsewhere (kept, or made by other code).
+    pub fn get_media_with(
+        &self,
+        query: types::GetMediaQuery,
+    ) -> crate::Call<'a, types::GetMediaQuery, crate::Download> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_MEDIA,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_download,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::login::endpoints::GET_LOGIN_INFO,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.get_login_info(&request).await)
+            encode(handles.provider.get_login_info_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::login::types::LoginInfo>,
         debug: debug::<
@@ -63,7 +63,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::login::endpoints::GET_USER_DETAIL,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.get_user_detail(&request).await)
+            encode(handles.corp.get_user_detail_with(request).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::login::types::UserDetail>,
         debug: debug::<

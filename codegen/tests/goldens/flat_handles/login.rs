@@ -108,17 +108,23 @@ impl crate::Provider {
     /// Sends `POST /cgi-bin/service/get_login_info`. Token: the provider access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91125>
-    pub async fn get_login_info(
+    pub fn get_login_info(
         &self,
-        request: &types::LoginInfoRequest,
-    ) -> Result<types::LoginInfo, crate::Error> {
-        self.call(
-                &endpoints::GET_LOGIN_INFO,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        auth_code: impl Into<String>,
+    ) -> crate::Call<'_, types::LoginInfoRequest, types::LoginInfo> {
+        self.get_login_info_with(types::LoginInfoRequest::new(auth_code))
+    }
+    /// [`Self::get_login_info`] with a `LoginInfoRequest` built elsewhere (kept, or made by other code).
+    pub fn get_login_info_with(
+        &self,
+        request: types::LoginInfoRequest,
+    ) -> crate::Call<'_, types::LoginInfoRequest, types::LoginInfo> {
+        self.prepare(
+            &endpoints::GET_LOGIN_INFO,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
 }
 impl crate::Corp {
@@ -129,16 +135,22 @@ impl crate::Corp {
     /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91122>
-    pub async fn get_user_detail(
+    pub fn get_user_detail(
         &self,
-        request: &types::UserDetailRequest,
-    ) -> Result<types::UserDetail, crate::Error> {
-        self.call(
-                &endpoints::GET_USER_DETAIL,
-                None::<&()>,
-                Some(request),
-                crate::http::decode_json,
-            )
-            .await
+        user_ticket: impl Into<String>,
+    ) -> crate::Call<'_, types::UserDetailRequest, types::UserDetail> {
+        self.get_user_detail_with(types::UserDetailRequest::new(user_ticket))
+    }
+    /// [`Self::get_user_detail`] with a `UserDetailRequest` built elsewhere (kept, or made by other code).
+    pub fn get_user_detail_with(
+        &self,
+        request: types::UserDetailRequest,
+    ) -> crate::Call<'_, types::UserDetailRequest, types::UserDetail> {
+        self.prepare(
+            &endpoints::GET_USER_DETAIL,
+            crate::app::Place::Body,
+            request,
+            crate::http::decode_json,
+        )
     }
 }

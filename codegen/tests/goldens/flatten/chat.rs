@@ -118,18 +118,25 @@ impl<'a> CorpChat<'a> {
     /// Sends `POST /cgi-bin/chat/send`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90248>
-    pub async fn send_chat(
+    pub fn send_chat(
         &self,
-        request: &types::SendChatRequest,
-    ) -> Result<types::SendChatReply, crate::Error> {
+        chatid: impl Into<String>,
+        message: impl Into<types::ChatMessage>,
+    ) -> crate::Call<'a, types::SendChatRequest, types::SendChatReply> {
+        self.send_chat_with(types::SendChatRequest::new(chatid, message))
+    }
+    /// [`Self::send_chat`] with a `SendChatRequest` built elsewhere (kept, or made by other code).
+    pub fn send_chat_with(
+        &self,
+        request: types::SendChatRequest,
+    ) -> crate::Call<'a, types::SendChatRequest, types::SendChatReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SEND_CHAT,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::chat::endpoints::SEND_CHAT,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.chat().send_chat(&request).await)
+            encode(handles.corp.chat().send_chat_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::chat::types::SendChatReply,

@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::idconvert::endpoints::CONVERT_USER_IDS,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.idconvert().convert_user_ids(&request).await)
+            encode(handles.provider.idconvert().convert_user_ids_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::idconvert::types::ConvertReply,

@@ -100,18 +100,25 @@ impl<'a> ProviderIdconvert<'a> {
     /// Sends `POST /cgi-bin/batch/userid_to_openuserid`. Token: the provider access token, as `provider_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95435>
-    pub async fn convert_user_ids(
+    pub fn convert_user_ids(
         &self,
-        request: &types::ConvertRequest,
-    ) -> Result<types::ConvertReply, crate::Error> {
+        open_corpid: impl Into<crate::OpenCorpId>,
+        open_userids: Vec<crate::OpenUserId>,
+    ) -> crate::Call<'a, types::ConvertRequest, types::ConvertReply> {
+        self.convert_user_ids_with(types::ConvertRequest::new(open_corpid, open_userids))
+    }
+    /// [`Self::convert_user_ids`] with a `ConvertRequest` built elsewhere (kept, or made by other code).
+    pub fn convert_user_ids_with(
+        &self,
+        request: types::ConvertRequest,
+    ) -> crate::Call<'a, types::ConvertRequest, types::ConvertReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::CONVERT_USER_IDS,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Provider {

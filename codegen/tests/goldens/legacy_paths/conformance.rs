@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::oauth::endpoints::GET_USER_INFO,
         call: |handles, query, _request| Box::pin(async move {
             let query = decode(query, "query")?;
-            encode(handles.suite.oauth().get_user_info(&query).await)
+            encode(handles.suite.oauth().get_user_info_with(query).await)
         }),
         roundtrip_response: roundtrip::<::wecom_openwork::api::oauth::types::UserInfo>,
         debug: debug::<

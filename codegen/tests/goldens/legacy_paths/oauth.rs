@@ -85,18 +85,24 @@ impl<'a> SuiteOauth<'a> {
     /// Sends `GET /cgi-bin/service/auth/getuserinfo3rd`. Token: the suite access token, as `suite_access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91121>
-    pub async fn get_user_info(
+    pub fn get_user_info(
         &self,
-        query: &types::UserInfoQuery,
-    ) -> Result<types::UserInfo, crate::Error> {
+        code: impl Into<String>,
+    ) -> crate::Call<'a, types::UserInfoQuery, types::UserInfo> {
+        self.get_user_info_with(types::UserInfoQuery::new(code))
+    }
+    /// [`Self::get_user_info`] with a `UserInfoQuery` built elsewhere (kept, or made by other code).
+    pub fn get_user_info_with(
+        &self,
+        query: types::UserInfoQuery,
+    ) -> crate::Call<'a, types::UserInfoQuery, types::UserInfo> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_USER_INFO,
-                Some(query),
-                None::<&()>,
+                crate::app::Place::Query,
+                query,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Suite {

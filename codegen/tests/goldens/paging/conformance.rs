@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::listing::endpoints::LIST_ITEMS,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.listing().list_items(&request).await)
+            encode(handles.corp.listing().list_items_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::listing::types::ListItemsReply,

@@ -153,7 +153,9 @@ impl ::std::fmt::Display for CallError {
                     }
                     other => return write!(f, "{other}"),
                 };
-                write!(f, "errcode {code}: {}", crate ::error::redact_secrets(message))?;
+                write!(
+                    f, "errcode {code}: {}", crate ::redact::redact_secrets(message)
+                )?;
                 if let Some(hint) = hint {
                     write!(f, " (hint: {hint})")?;
                 }
@@ -227,7 +229,7 @@ pub async fn call_json(
                 input.request,
                 "request",
             )?;
-            let reply = handle.listing().list_items(&request).await;
+            let reply = handle.listing().list_items_with(request).await;
             json(reply)
         }
         _ => {
@@ -276,7 +278,7 @@ fn redact_scalars(value: &mut Value) {
 /// body excerpts.
 fn secret_named(key: &str) -> bool {
     let probe = ::serde_json::json!({ key : "" }).to_string();
-    crate::error::redact_secrets(&probe) != probe
+    crate::redact::redact_secrets(&probe) != probe
 }
 fn suite(handles: &Handles) -> Result<&crate::Suite, CallError> {
     handles
@@ -301,7 +303,7 @@ fn decode<T: ::serde::de::DeserializeOwned>(
     let value = value.unwrap_or_else(|| Value::Object(::serde_json::Map::new()));
     ::serde_json::from_value(value)
         .map_err(|e| CallError::Input(
-            format!("{what}: {}", crate ::error::redact_serde_error(e)),
+            format!("{what}: {}", crate ::redact::redact_serde_error(e)),
         ))
 }
 #[allow(dead_code)]

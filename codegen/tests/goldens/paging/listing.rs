@@ -44,6 +44,16 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, ListItemsRequest, T> {
+        /// The previous page's `next_cursor`; none for the first.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Items per page.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+    }
     impl crate::CursorPage for ListItemsReply {
         fn next_cursor(&self) -> Option<&str> {
             self.next_cursor.as_deref()
@@ -100,18 +110,23 @@ impl<'a> CorpListing<'a> {
     /// Sends `POST /cgi-bin/items/list`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96067>
-    pub async fn list_items(
+    pub fn list_items(
         &self,
-        request: &types::ListItemsRequest,
-    ) -> Result<types::ListItemsReply, crate::Error> {
+    ) -> crate::Call<'a, types::ListItemsRequest, types::ListItemsReply> {
+        self.list_items_with(types::ListItemsRequest::new())
+    }
+    /// [`Self::list_items`] with a `ListItemsRequest` built elsewhere (kept, or made by other code).
+    pub fn list_items_with(
+        &self,
+        request: types::ListItemsRequest,
+    ) -> crate::Call<'a, types::ListItemsRequest, types::ListItemsReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::LIST_ITEMS,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
     /// Every page of [`Self::list_items`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
@@ -127,7 +142,7 @@ impl<'a> CorpListing<'a> {
                 Some(cursor) => input.clone().cursor(cursor),
                 None => input.clone(),
             };
-            async move { self.list_items(&input).await }
+            async move { self.list_items_with(input).await }
         })
     }
 }

@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::token::endpoints::GET_PROVIDER_TOKEN,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.provider.token().get_provider_token(&request).await)
+            encode(handles.provider.token().get_provider_token_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::token::types::ProviderToken,

@@ -111,18 +111,27 @@ impl<'a> ProviderToken<'a> {
     /// Sends `POST /cgi-bin/service/get_provider_token`. Carries no access token: this call obtains one.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/91200>
-    pub async fn get_provider_token(
+    pub fn get_provider_token(
         &self,
-        request: &types::ProviderTokenRequest,
-    ) -> Result<types::ProviderToken, crate::Error> {
+        corpid: impl Into<String>,
+        provider_secret: impl Into<String>,
+    ) -> crate::Call<'a, types::ProviderTokenRequest, types::ProviderToken> {
+        self.get_provider_token_with(
+            types::ProviderTokenRequest::new(corpid, provider_secret),
+        )
+    }
+    /// [`Self::get_provider_token`] with a `ProviderTokenRequest` built elsewhere (kept, or made by other code).
+    pub fn get_provider_token_with(
+        &self,
+        request: types::ProviderTokenRequest,
+    ) -> crate::Call<'a, types::ProviderTokenRequest, types::ProviderToken> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::GET_PROVIDER_TOKEN,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Provider {

@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
         endpoint: &::wecom_openwork::api::notice::endpoints::SEND_NOTICE,
         call: |handles, _query, request| Box::pin(async move {
             let request = decode(request, "request")?;
-            encode(handles.corp.notice().send_notice(&request).await)
+            encode(handles.corp.notice().send_notice_with(request).await)
         }),
         roundtrip_response: roundtrip::<
             ::wecom_openwork::api::notice::types::SendNoticeReply,

@@ -59,6 +59,12 @@ pub mod types {
             self
         }
     }
+    impl<T> crate::Call<'_, SendNoticeRequest, T> {
+        /// A card shown with it.
+        pub fn card(self, value: impl Into<Card>) -> Self {
+            crate::app::map_request(self, |r| r.card(value))
+        }
+    }
     /// The text of a text message.
     #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -191,18 +197,25 @@ impl<'a> CorpNotice<'a> {
     /// Sends `POST /cgi-bin/notice/send`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90236>
-    pub async fn send_notice(
+    pub fn send_notice(
         &self,
-        request: &types::SendNoticeRequest,
-    ) -> Result<types::SendNoticeReply, crate::Error> {
+        touser: impl Into<String>,
+        message: impl Into<types::Message>,
+    ) -> crate::Call<'a, types::SendNoticeRequest, types::SendNoticeReply> {
+        self.send_notice_with(types::SendNoticeRequest::new(touser, message))
+    }
+    /// [`Self::send_notice`] with a `SendNoticeRequest` built elsewhere (kept, or made by other code).
+    pub fn send_notice_with(
+        &self,
+        request: types::SendNoticeRequest,
+    ) -> crate::Call<'a, types::SendNoticeRequest, types::SendNoticeReply> {
         self.handle
-            .call(
+            .prepare(
                 &endpoints::SEND_NOTICE,
-                None::<&()>,
-                Some(request),
+                crate::app::Place::Body,
+                request,
                 crate::http::decode_json,
             )
-            .await
     }
 }
 impl crate::Corp {

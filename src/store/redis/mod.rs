@@ -23,96 +23,17 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{
-    AsyncConnectionConfig, Client, ConnectionAddr, ProtocolVersion, PushKind, RedisError, Script, Value,
-};
+use redis::{Client, ConnectionAddr, RedisError, Script, Value};
 use tokio::sync::{broadcast, OnceCell};
+
+mod invalidations;
+mod scripts;
 
 use super::{store_error, CachedToken, LeaseId, Record, Store};
 use crate::error::Error;
 use crate::future::BoxFuture;
-
-/// Stores a token unless the stored one was obtained later.
-/// KEYS[1] token; ARGV value, obtained_at, expires_at.
-const PUT_TOKEN: &str = r"
-local function gt(a, b) if #a ~= #b then return #a > #b end return a > b end
-local cur = redis.call('HGET', KEYS[1], 'obtained_at')
-if cur and gt(cur, ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], 'value', ARGV[1], 'obtained_at', ARGV[2], 'expires_at', ARGV[3])
-redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-return 1
-";
-
-/// Drops a token if it holds the given value. KEYS[1] token; ARGV value.
-const DROP_TOKEN: &str = r"
-if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-";
-
-/// Releases a lease held by the given id. KEYS[1] lease; ARGV id.
-const RELEASE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-";
-
-/// Writes a record unless a newer version is stored; never a TTL.
-/// KEYS[1] record; ARGV value, version.
-const PUT_RECORD: &str = r"
-local function gt(a, b) if #a ~= #b then return #a > #b end return a > b end
-local cur = redis.call('HGET', KEYS[1], 'version')
-if cur and gt(cur, ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], 'value', ARGV[1], 'version', ARGV[2])
-redis.call('PERSIST', KEYS[1])
-return 1
-";
-
-/// Writes a record only if the stored version is exactly the expected one
-/// (an empty expected: only if no record is stored); never a TTL.
-/// KEYS[1] record; ARGV value, version, expected.
-///
-/// Versions are compared as decimal strings, never as Lua numbers (doubles,
-/// exact only up to 2^53); both sides are written by `u64::to_string`, so
-/// equal versions are equal strings.
-const REPLACE_RECORD: &str = r"
-local cur = redis.call('HGET', KEYS[1], 'version')
-if ARGV[3] == '' then
-  if cur then return 0 end
-elseif cur ~= ARGV[3] then
-  return 0
-end
-redis.call('HSET', KEYS[1], 'value', ARGV[1], 'version', ARGV[2])
-redis.call('PERSIST', KEYS[1])
-return 1
-";
-
-/// Extends a lease held by the given id, or takes it again when nobody
-/// holds it. KEYS[1] lease; ARGV id, ttl in ms.
-const RENEW_LEASE: &str = r"
-local cur = redis.call('GET', KEYS[1])
-if cur == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if cur then return 0 end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
-";
-
-/// Deletes a record older than a version. KEYS[1] record; ARGV before.
-const DELETE_RECORD: &str = r"
-local function gt(a, b) if #a ~= #b then return #a > #b end return a > b end
-local cur = redis.call('HGET', KEYS[1], 'version')
-if cur and gt(ARGV[1], cur) then return redis.call('DEL', KEYS[1]) end
-return 0
-";
-
-/// First pause before resubscribing to invalidations, and the longest.
-const RESUBSCRIBE_MIN: Duration = Duration::from_millis(100);
-const RESUBSCRIBE_MAX: Duration = Duration::from_secs(5);
-/// How often the subscription connection is pinged to notice a dead peer.
-const SUBSCRIPTION_PING: Duration = Duration::from_secs(15);
-/// Announcements buffered per receiver before it lags.
-const INVALIDATION_CAPACITY: usize = 1024;
+use invalidations::Subscription;
+use scripts::Scripts;
 
 /// Options of a [`RedisStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,14 +77,6 @@ pub struct RedisStore {
     subscription: Mutex<Option<Subscription>>,
 }
 
-/// The invalidation subscription, started by the first
-/// [`invalidations`](Store::invalidations) call.
-struct Subscription {
-    sender: broadcast::Sender<String>,
-    /// Aborted when the store is dropped, which ends the task.
-    task: tokio::task::AbortHandle,
-}
-
 impl Drop for RedisStore {
     fn drop(&mut self) {
         let slot = self.subscription.get_mut().unwrap_or_else(PoisonError::into_inner);
@@ -171,16 +84,6 @@ impl Drop for RedisStore {
             subscription.task.abort();
         }
     }
-}
-
-struct Scripts {
-    put_token: Script,
-    drop_token: Script,
-    release: Script,
-    put_record: Script,
-    replace_record: Script,
-    renew_lease: Script,
-    delete_record: Script,
 }
 
 impl fmt::Debug for RedisStore {
@@ -236,15 +139,7 @@ impl RedisStore {
             timeout: options.timeout,
             manager: OnceCell::new(),
             policy_checked: AtomicBool::new(false),
-            scripts: Scripts {
-                put_token: Script::new(PUT_TOKEN),
-                drop_token: Script::new(DROP_TOKEN),
-                release: Script::new(RELEASE),
-                put_record: Script::new(PUT_RECORD),
-                replace_record: Script::new(REPLACE_RECORD),
-                renew_lease: Script::new(RENEW_LEASE),
-                delete_record: Script::new(DELETE_RECORD),
-            },
+            scripts: Scripts::load(),
             subscription: Mutex::new(None),
         })
     }
@@ -338,34 +233,6 @@ impl RedisStore {
             }
         });
     }
-
-    fn subscribe(&self) -> Option<Subscription> {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(store = %self.describe, "no tokio runtime: Redis invalidations are not received");
-            return None;
-        };
-        // The subscription connection speaks RESP3 so that messages arrive
-        // through a push channel on an ordinary connection.
-        let info = self.client.get_connection_info().clone();
-        let settings = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
-        let client = match Client::open(info.set_redis_settings(settings)) {
-            Ok(client) => client,
-            Err(e) => {
-                tracing::warn!(store = %self.describe, error = %e, "Redis invalidations are not received");
-                return None;
-            }
-        };
-        let (sender, _) = broadcast::channel(INVALIDATION_CAPACITY);
-        let listener = Listener {
-            client,
-            channel: self.channel(),
-            store: self.describe.clone(),
-            timeout: self.timeout,
-            sender: sender.clone(),
-        };
-        let task = runtime.spawn(listener.run()).abort_handle();
-        Some(Subscription { sender, task })
-    }
 }
 
 /// When [`RedisStore::run`] tries an operation again on a new connection.
@@ -418,91 +285,6 @@ fn escape_glob(text: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// The subscription task: holds a pub/sub connection, resubscribes with
-/// back-off when it fails, and is aborted when the store is dropped.
-struct Listener {
-    client: Client,
-    channel: String,
-    store: String,
-    timeout: Duration,
-    sender: broadcast::Sender<String>,
-}
-
-impl Listener {
-    async fn run(self) {
-        let mut backoff = RESUBSCRIBE_MIN;
-        let mut failing = false;
-        loop {
-            let (push_tx, pushes) = tokio::sync::mpsc::unbounded_channel();
-            let config = AsyncConnectionConfig::new()
-                .set_connection_timeout(Some(self.timeout))
-                .set_response_timeout(Some(self.timeout))
-                .set_push_sender(push_tx);
-            let connect = async {
-                let mut connection =
-                    self.client.get_multiplexed_async_connection_with_config(&config).await?;
-                connection.subscribe(&self.channel).await?;
-                Ok::<_, RedisError>(connection)
-            };
-            match tokio::time::timeout(self.timeout, connect).await {
-                Ok(Ok(connection)) => {
-                    backoff = RESUBSCRIBE_MIN;
-                    failing = false;
-                    tracing::debug!(store = %self.store, "subscribed to Redis invalidations");
-                    // Announcements may have been missed while unsubscribed.
-                    let _ = self.sender.send(String::new());
-                    self.listen(connection, pushes).await;
-                    tracing::warn!(store = %self.store, "lost the Redis invalidation subscription; resubscribing");
-                }
-                Ok(Err(e)) => {
-                    if !failing {
-                        tracing::warn!(store = %self.store, error = %e, "cannot subscribe to Redis invalidations; retrying");
-                    }
-                    failing = true;
-                }
-                Err(_) => {
-                    if !failing {
-                        tracing::warn!(store = %self.store, "cannot subscribe to Redis invalidations (timeout); retrying");
-                    }
-                    failing = true;
-                }
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(RESUBSCRIBE_MAX);
-        }
-    }
-
-    /// Forwards announced keys until the connection fails. A connection
-    /// quiet for a while is pinged, so a dead peer is noticed.
-    async fn listen(
-        &self,
-        mut connection: redis::aio::MultiplexedConnection,
-        mut pushes: tokio::sync::mpsc::UnboundedReceiver<redis::PushInfo>,
-    ) {
-        loop {
-            match tokio::time::timeout(SUBSCRIPTION_PING, pushes.recv()).await {
-                Ok(None) => return,
-                Ok(Some(push)) => match push.kind {
-                    PushKind::Message => {
-                        if let Some(key) = push.data.get(1).and_then(text) {
-                            let _ = self.sender.send(key);
-                        }
-                    }
-                    PushKind::Disconnection => return,
-                    _ => {}
-                },
-                Err(_) => {
-                    let ping = redis::cmd("PING");
-                    let pong = ping.query_async::<Value>(&mut connection);
-                    if !matches!(tokio::time::timeout(self.timeout, pong).await, Ok(Ok(_))) {
-                        return;
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Runs `script` on one key; its result is a count or a 0/1 flag.
