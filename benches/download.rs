@@ -98,8 +98,8 @@ fn main() {
         };
         config.http.base_uri = base_uri;
         let app = Application::new(config).expect("valid");
-        app.suite_ticket(SUITE).set_ticket("ticket").await.expect("ticket");
-        app.set_permanent_code(SUITE, CORP, "permanent-code").await.expect("code");
+        app.suite(SUITE).ticket().set("ticket").await.expect("ticket");
+        app.corp(SUITE, CORP).permanent_code().set("permanent-code").await.expect("code");
         let corp = app.corp(SUITE, CORP);
 
         let file: Vec<u8> = (0..FILE_BYTES).map(|i| (i * 31 % 251) as u8).collect();

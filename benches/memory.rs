@@ -92,7 +92,7 @@ fn main() {
         };
         config.http.base_uri = "http://127.0.0.1:9".into(); // nothing is fetched
         let app = Application::new(config).expect("valid");
-        app.corp(SUITE, corp(0)).access_token().get_token().await.expect("warm the connection");
+        app.corp(SUITE, corp(0)).access_token().get().await.expect("warm the connection");
         tokio::time::sleep(Duration::from_millis(200)).await; // let the listener settle
         let baseline = counting_alloc::live();
         let reads: Vec<_> = (0..64)
@@ -100,7 +100,7 @@ fn main() {
                 let app = app.clone();
                 tokio::spawn(async move {
                     for i in (worker..CORPS).step_by(64) {
-                        app.corp(SUITE, corp(i)).access_token().get_token().await.expect("cached token");
+                        app.corp(SUITE, corp(i)).access_token().get().await.expect("cached token");
                     }
                 })
             })
@@ -112,7 +112,7 @@ fn main() {
         // Every token is now served from process memory.
         let started = std::time::Instant::now();
         for i in 0..CORPS {
-            app.corp(SUITE, corp(i)).access_token().get_token().await.expect("cached");
+            app.corp(SUITE, corp(i)).access_token().get().await.expect("cached");
         }
         let per_call = started.elapsed() / CORPS as u32;
         println!(

@@ -38,19 +38,19 @@ fn bench_store(c: &mut Criterion, runtime: &tokio::runtime::Runtime, name: &str,
     let (_emulator, app) = runtime.block_on(async {
         let emulator = Emulator::start().await.expect("emulator");
         let app = Application::new(config(&emulator.base_uri(), store)).expect("valid config");
-        app.suite_ticket("wwsuite0001").set_ticket("ticket").await.expect("ticket");
-        app.set_permanent_code("wwsuite0001", "wwcorp0001", "code").await.expect("code");
-        app.provider_access_token().get_token().await.expect("warm");
-        app.corp("wwsuite0001", "wwcorp0001").access_token().get_token().await.expect("warm");
+        app.suite("wwsuite0001").ticket().set("ticket").await.expect("ticket");
+        app.corp("wwsuite0001", "wwcorp0001").permanent_code().set("code").await.expect("code");
+        app.provider().access_token().get().await.expect("warm");
+        app.corp("wwsuite0001", "wwcorp0001").access_token().get().await.expect("warm");
         (emulator, app)
     });
-    let provider = app.provider_access_token();
+    let provider = app.provider().access_token();
     c.bench_function(&format!("cached get_token (provider, {name})"), |b| {
-        b.to_async(runtime).iter(|| async { provider.get_token().await.expect("token") })
+        b.to_async(runtime).iter(|| async { provider.get().await.expect("token") })
     });
     let corp = app.corp("wwsuite0001", "wwcorp0001").access_token();
     c.bench_function(&format!("cached get_token (corp, {name})"), |b| {
-        b.to_async(runtime).iter(|| async { corp.get_token().await.expect("token") })
+        b.to_async(runtime).iter(|| async { corp.get().await.expect("token") })
     });
 }
 

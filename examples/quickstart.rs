@@ -114,10 +114,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !push.acknowledged() {
         return Err(format!("the ticket push was answered {} {:?}", push.status, push.body).into());
     }
-    println!("    stored ticket {}", masked(&app.suite(SUITE_ID).ticket().get_ticket().await?));
+    println!("    stored ticket {}", masked(&app.suite(SUITE_ID).ticket().get().await?));
 
     step(2, "suite access token (fetched with the ticket, cached, refreshed early)");
-    println!("    got {}", masked(&app.suite_access_token(SUITE_ID).get_token().await?));
+    println!("    got {}", masked(&app.suite(SUITE_ID).access_token().get().await?));
 
     step(3, "pre-auth code and session info");
     let suite = app.suite(SUITE_ID);
@@ -156,7 +156,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("    corp {corp_id}: permanent code {}", masked(code.expose()));
 
     step(7, "corp access token (from the stored permanent code)");
-    let corp_token = corp.access_token().get_token().await?;
+    let corp_token = corp.access_token().get().await?;
     println!("    got {}", masked(&corp_token));
 
     step(

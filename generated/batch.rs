@@ -405,9 +405,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::batch::types::InviteRequest;
-///
-/// let reply = corp.batch().invite(&InviteRequest::new()).await?;
+/// let reply = corp.batch().invite().await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -229,9 +229,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::corpgroup::types::DownstreamTokenRequest;
-///
-/// let reply = corp.corpgroup().get_token(&DownstreamTokenRequest::new("wwabc", 1111)).await?;
+/// let reply = corp.corpgroup().get_token("wwabc", 1111).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

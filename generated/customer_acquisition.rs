@@ -670,9 +670,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::customer_acquisition::types::ListLinkRequest;
-///
-/// let reply = corp.customer_acquisition().list_link(&ListLinkRequest::new()).await?;
+/// let reply = corp.customer_acquisition().list_link().await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -1357,9 +1357,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::customer_message::types::AddMsgTemplateRequest;
-///
-/// let reply = corp.customer_message().add_msg_template(&AddMsgTemplateRequest::new()).await?;
+/// let reply = corp.customer_message().add_msg_template().await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

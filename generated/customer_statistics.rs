@@ -396,9 +396,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::customer_statistics::types::GetUserBehaviorDataRequest;
-///
-/// let reply = corp.customer_statistics().get_user_behavior_data(&GetUserBehaviorDataRequest::new(1536508800, 1536595200)).await?;
+/// let reply = corp.customer_statistics().get_user_behavior_data(1536508800, 1536595200).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

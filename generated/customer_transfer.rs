@@ -459,9 +459,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::customer_transfer::types::TransferCustomerRequest;
-///
-/// let reply = corp.customer_transfer().transfer_customer(&TransferCustomerRequest::new("zhangsan", "lisi", vec!["woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA".to_owned(), "woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB".to_owned()])).await?;
+/// let reply = corp.customer_transfer().transfer_customer("zhangsan", "lisi", vec!["woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA".to_owned(), "woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB".to_owned()]).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -148,9 +148,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::customized::types::EmptyRequest;
-///
-/// let reply = corp.customized().get_permissions(&EmptyRequest::new()).await?;
+/// let reply = corp.customized().get_permissions().await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -392,9 +392,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::department::types::CreateDepartmentRequest;
-///
-/// let reply = corp.department().create(&CreateDepartmentRequest::new("广州研发中心", 1)).await?;
+/// let reply = corp.department().create("广州研发中心", 1).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -348,9 +348,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::groupchat::types::GroupChatListRequest;
-///
-/// let reply = corp.group_chat().list(&GroupChatListRequest::new(10)).await?;
+/// let reply = corp.group_chat().list(10).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -564,9 +564,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(provider: wecom_openwork::Provider) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::idconvert::types::FinishOpenidMigrationRequest;
-///
-/// let reply = provider.idconvert().finish_openid_migration(&FinishOpenidMigrationRequest::new("xxxxx", vec![1, 3])).await?;
+/// let reply = provider.idconvert().finish_openid_migration("xxxxx", vec![1, 3]).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }
@@ -676,9 +674,7 @@ impl crate::Provider {
 ///
 /// ```no_run
 /// # async fn example(suite: wecom_openwork::Suite) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::idconvert::types::UnionidToExternalUserid3rdRequest;
-///
-/// let reply = suite.idconvert().unionid_to_external_userid_3rd(&UnionidToExternalUserid3rdRequest::new("xxxxx", "xxxxx")).await?;
+/// let reply = suite.idconvert().unionid_to_external_userid_3rd("xxxxx", "xxxxx").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }
@@ -754,9 +750,7 @@ impl crate::Suite {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::idconvert::types::UseridToOpenuseridRequest;
-///
-/// let reply = corp.idconvert().userid_to_openuserid(&UseridToOpenuseridRequest::new(vec!["aaa".to_owned(), "bbb".to_owned()])).await?;
+/// let reply = corp.idconvert().userid_to_openuserid(vec!["aaa".to_owned(), "bbb".to_owned()]).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -2236,9 +2236,9 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(provider: wecom_openwork::Provider) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::license::types::{AccountCount, AccountDuration, CreateNewOrderRequest};
+/// use wecom_openwork::api::license::types::{AccountCount, AccountDuration};
 ///
-/// let reply = provider.license().create_new_order(&CreateNewOrderRequest::new("wwxxx", "xxxx", AccountCount::new(), AccountDuration::new())).await?;
+/// let reply = provider.license().create_new_order("wwxxx", "xxxx", AccountCount::new(), AccountDuration::new()).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -2122,9 +2122,9 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::message::types::{AppMessage, SendMessageRequest, TextContent};
+/// use wecom_openwork::api::message::types::{AppMessage, TextContent};
 ///
-/// let reply = corp.message().send(&SendMessageRequest::new(AppMessage::Text { text: TextContent::new("你的快递已到，请携带工卡前往邮件中心领取。\n出发前可查看<a href=\"https://work.weixin.qq.com\">邮件中心视频实况</a>，聪明避开排队。") })).await?;
+/// let reply = corp.message().send(AppMessage::Text { text: TextContent::new("你的快递已到，请携带工卡前往邮件中心领取。\n出发前可查看<a href=\"https://work.weixin.qq.com\">邮件中心视频实况</a>，聪明避开排队。") }).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

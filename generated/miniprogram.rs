@@ -133,9 +133,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(suite: wecom_openwork::Suite) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::miniprogram::types::Jscode2sessionQuery;
-///
-/// let reply = suite.miniprogram().jscode2session(&Jscode2sessionQuery::new("CODE", "authorization_code")).await?;
+/// let reply = suite.miniprogram().jscode2session("CODE", "authorization_code").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -996,9 +996,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::moment::types::AddMomentTaskRequest;
-///
-/// let reply = corp.moment().add_moment_task(&AddMomentTaskRequest::new()).await?;
+/// let reply = corp.moment().add_moment_task().await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

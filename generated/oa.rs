@@ -2212,9 +2212,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::oa::types::GetTemplateDetailRequest;
-///
-/// let reply = corp.oa().get_template_detail(&GetTemplateDetailRequest::new("ZLqk8pcsAoXZ1eYa6vpAgfX28MPdYU3ayMaSPHaaa")).await?;
+/// let reply = corp.oa().get_template_detail("ZLqk8pcsAoXZ1eYa6vpAgfX28MPdYU3ayMaSPHaaa").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -323,9 +323,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(suite: wecom_openwork::Suite) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::oauth::types::GetUserInfo3rdQuery;
-///
-/// let reply = suite.oauth().get_user_info_3rd(&GetUserInfo3rdQuery::new("CODE")).await?;
+/// let reply = suite.oauth().get_user_info_3rd("CODE").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }
@@ -422,9 +420,7 @@ impl crate::Suite {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::oauth::types::GetUserInfoQuery;
-///
-/// let reply = corp.oauth().get_user_info(&GetUserInfoQuery::new("CODE")).await?;
+/// let reply = corp.oauth().get_user_info("CODE").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

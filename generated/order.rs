@@ -935,9 +935,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(provider: wecom_openwork::Provider) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::order::types::CreateAdvancedApiOrderRequest;
-///
-/// let reply = provider.order().create_advanced_api_order(&CreateAdvancedApiOrderRequest::new("wwxxx", "xxxx")).await?;
+/// let reply = provider.order().create_advanced_api_order("wwxxx", "xxxx").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }
@@ -1200,9 +1198,7 @@ impl crate::Provider {
 ///
 /// ```no_run
 /// # async fn example(suite: wecom_openwork::Suite) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::order::types::GetOrderRequest;
-///
-/// let reply = suite.order().get_app_order(&GetOrderRequest::new("2018091822ks1sd3s")).await?;
+/// let reply = suite.order().get_app_order("2018091822ks1sd3s").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

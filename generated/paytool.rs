@@ -1349,9 +1349,9 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(provider: wecom_openwork::Provider) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::paytool::types::{OpenOrderProductList, OpenOrderRequest};
+/// use wecom_openwork::api::paytool::types::OpenOrderProductList;
 ///
-/// let reply = provider.paytool().open_order(&OpenOrderRequest::new(1, 1, OpenOrderProductList::new(), "129031823", 1548302135, "mPOwVW/vQ74xN+b+Yu1KMa9RrmhKJaJjAtXHTof+EpU=")).await?;
+/// let reply = provider.paytool().open_order(1, 1, OpenOrderProductList::new(), "129031823", 1548302135, "mPOwVW/vQ74xN+b+Yu1KMa9RrmhKJaJjAtXHTof+EpU=").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

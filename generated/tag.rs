@@ -347,9 +347,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::tag::types::CreateTagRequest;
-///
-/// let reply = corp.tag().create(&CreateTagRequest::new("UI")).await?;
+/// let reply = corp.tag().create("UI").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -1390,9 +1390,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::user::types::UseridQuery;
-///
-/// let reply = corp.user().get(&UseridQuery::new("zhangsan")).await?;
+/// let reply = corp.user().get("zhangsan").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -156,7 +156,7 @@ pub enum Error {
     #[error(
         "no suite_ticket for suite {suite_id}: WeCom pushes one to the suite's command callback URL \
          every 10 minutes; make sure the callback server stores it (or set one with \
-         `app.suite_ticket(..).set_ticket(..)`), or re-push it from the provider admin console"
+         `app.suite(..).ticket().set(..)`), or re-push it from the provider admin console"
     )]
     SuiteTicketMissing {
         /// The suite.
@@ -165,7 +165,7 @@ pub enum Error {
     /// No permanent code is stored for the corp, so no corp token can be had.
     #[error(
         "no permanent code for corp {corp_id} (suite {suite_id}): it is stored when the corp \
-         authorizes the suite (create_auth), or set it with `app.authorizer_access_token(..)`"
+         authorizes the suite (create_auth), or set it with `app.corp(..).permanent_code().set(..)`"
     )]
     PermanentCodeMissing {
         /// The suite.

@@ -14,19 +14,19 @@
 //!   and `permanent_code()`.
 //!
 //! ```no_run
-//! use wecom_openwork::api::authorization::types::GetPermanentCodeRequest;
 //! use wecom_openwork::{Application, Config};
 //!
 //! # async fn run(config: Config) -> Result<(), wecom_openwork::Error> {
 //! let app = Application::new(config)?;
 //! let suite = app.suite("wwddddccc7775555aaa");
 //! let pre = suite.get_pre_auth_code().await?;
-//! let info = suite.get_permanent_code(&GetPermanentCodeRequest::new("AUTH_CODE")).await?;
+//! let info = suite.get_permanent_code("AUTH_CODE").await?;
 //! let corp = app.corp("wwddddccc7775555aaa", "wwcorp");
 //! let wx_config = corp.jsapi().config("https://isv.example.com/page", &["scanQRCode"]).await?;
-//! let token = corp.access_token().get_token().await?;
-//! // EasyWeChat's names are aliases: app.provider_access_token(), app.suite_ticket(id),
-//! // app.authorizer_access_token(corp, code, suite).
+//! let token = corp.access_token().get().await?;
+//! // EasyWeChat's names (app.provider_access_token(), app.suite_ticket(id),
+//! // app.authorizer_access_token(corp, code, suite)) come with
+//! // `use wecom_openwork::compat::EasyWeChat;`.
 //! # Ok(()) }
 //! ```
 //!
@@ -44,6 +44,7 @@
 mod app;
 pub mod callback;
 pub mod clock;
+pub mod compat;
 pub mod config;
 mod credentials;
 pub mod crypto;
@@ -62,8 +63,8 @@ pub mod urls;
 mod xml;
 
 pub use app::{
-    AccessTokenHandle, Account, Application, ApplicationBuilder, Call, Corp, CorpOAuth, CorpOAuthUser,
-    CorpOAuthUserDetail, OAuth, PermanentCodeHandle, Provider, Suite, TicketHandle,
+    AccessTokenHandle, Account, Application, ApplicationBuilder, Call, Corp, CorpOAuthUser,
+    CorpOAuthUserDetail, PermanentCodeHandle, Provider, Suite, TicketHandle,
 };
 /// The callback server, under the name EasyWeChat users know (`app.server()`).
 pub use callback as server;

@@ -33,7 +33,7 @@ struct World {
 async fn world() -> World {
     let (emulator, app, _clock, listener) = pushing_emulator(config("http://placeholder.invalid")).await;
     for suite in [SUITE, CUSTOMIZED] {
-        app.suite_ticket(suite).set_ticket("a-ticket").await.expect("stored");
+        app.suite(suite).ticket().set("a-ticket").await.expect("stored");
     }
     let server = app.server();
     serve_callbacks(&server, listener);
@@ -45,7 +45,14 @@ async fn world() -> World {
 async fn install(world: &World, suite: &str) -> String {
     world.emulator.authorize_corp(suite, CORP).await.expect("authorized");
     world.server.drain().await;
-    let code = world.app.permanent_code(suite, CORP).await.expect("store").expect("stored by the server");
+    let code = world
+        .app
+        .corp(suite, CORP)
+        .permanent_code()
+        .get()
+        .await
+        .expect("store")
+        .expect("stored by the server");
     assert!(code.expose().starts_with("emu-pc-"), "the emulator's code, not a sample");
     code.expose().to_owned()
 }
@@ -167,14 +174,14 @@ async fn a_call_the_suite_kind_may_not_make_is_refused_before_anything_is_sent()
         AppKind::Customized,
     );
     assert_refused(
-        app.oauth(CUSTOMIZED).user_from_code("CODE").await,
+        app.suite(CUSTOMIZED).oauth().user_from_code("CODE").await,
         "get_user_info_3rd",
         CUSTOMIZED,
         AppKind::Customized,
     );
     // The typed client behind the application knows the kinds too.
     assert_refused(
-        app.api().corp(SUITE, CORP).oauth().get_user_info_with(user_info_query()).await,
+        app.client().corp(SUITE, CORP).oauth().get_user_info_with(user_info_query()).await,
         "get_user_info",
         SUITE,
         AppKind::ThirdParty,
@@ -192,7 +199,7 @@ async fn the_emulator_refuses_what_the_kind_may_not_call_as_wecom_does() {
     let world = world().await;
     let third_party_code = install(&world, SUITE).await;
     let (app, emulator) = (&world.app, &world.emulator);
-    let suite_token = app.suite_access_token(CUSTOMIZED).get_token().await.expect("template suite token");
+    let suite_token = app.suite(CUSTOMIZED).access_token().get().await.expect("template suite token");
     // A bare client knows no kinds, so the call reaches the emulator.
     let client =
         Client::new(emulator.base_uri(), StaticTokens::new().suite(CUSTOMIZED, suite_token)).expect("client");
@@ -214,18 +221,18 @@ async fn a_customized_corp_whose_secret_is_revoked_gets_no_token() {
     world.emulator.cancel_authorization(CUSTOMIZED, CORP).await.expect("pushed");
     world.server.drain().await;
     // A code set by hand never brings back a cancelled corp…
-    let refused = world.app.set_permanent_code(CUSTOMIZED, CORP, code.clone()).await.unwrap_err();
+    let refused = world.app.corp(CUSTOMIZED, CORP).permanent_code().set(code.clone()).await.unwrap_err();
     assert!(refused.to_string().contains("cancel"), "{refused}");
     // …unless the ISV forgets the corp first (say the cancel was missed).
-    world.app.forget_corp(CUSTOMIZED, CORP).await.expect("forgotten");
-    world.app.set_permanent_code(CUSTOMIZED, CORP, code).await.expect("stored");
+    world.app.forget_authorization(CUSTOMIZED, CORP).await.expect("forgotten");
+    world.app.corp(CUSTOMIZED, CORP).permanent_code().set(code).await.expect("stored");
     let err = world.app.corp(CUSTOMIZED, CORP).jsapi().get_jsapi_ticket().await.unwrap_err();
     assert_eq!(err.code(), Some(40001), "{err:?}");
     assert_eq!(world.emulator.calls(JSAPI_TICKET), 0, "no token, no call");
 }
 
 #[tokio::test]
-async fn corp_oauth_uses_the_endpoints_of_the_suite_kind() {
+async fn a_corps_oauth_uses_the_endpoints_of_the_suite_kind() {
     let world = world().await;
     install(&world, SUITE).await;
     install(&world, CUSTOMIZED).await;
@@ -236,7 +243,8 @@ async fn corp_oauth_uses_the_endpoints_of_the_suite_kind() {
 
     // Third-party: the suite token's getuserinfo3rd / getuserdetail3rd.
     emulator.clear_requests();
-    let oauth = app.corp_oauth(CORP, SUITE);
+    let corp = app.corp(SUITE, CORP);
+    let oauth = corp.oauth();
     assert_eq!(oauth.kind(), AppKind::ThirdParty);
     let user = oauth.user_from_code("CODE").await.expect("user");
     assert!(
@@ -256,7 +264,8 @@ async fn corp_oauth_uses_the_endpoints_of_the_suite_kind() {
 
     // 代开发: the corp token's auth/getuserinfo / auth/getuserdetail.
     emulator.clear_requests();
-    let oauth = app.corp_oauth(CORP, CUSTOMIZED);
+    let corp = app.corp(CUSTOMIZED, CORP);
+    let oauth = corp.oauth();
     assert_eq!(oauth.kind(), AppKind::Customized);
     let user = oauth.user_from_code("CODE").await.expect("user");
     assert!(matches!(user, CorpOAuthUser::Customized(_)), "{user:?}");
@@ -277,8 +286,8 @@ async fn gets_that_consume_a_one_time_code_are_not_repeated_after_a_5xx() {
     install(&world, CUSTOMIZED).await;
     let (app, emulator) = (&world.app, &world.emulator);
     // Warm the tokens, so that only the calls themselves are counted.
-    app.suite_access_token(SUITE).get_token().await.expect("suite token");
-    app.corp(CUSTOMIZED, CORP).access_token().get_token().await.expect("corp token");
+    app.suite(SUITE).access_token().get().await.expect("suite token");
+    app.corp(CUSTOMIZED, CORP).access_token().get().await.expect("corp token");
 
     emulator.inject(Some(USER_INFO_3RD), 1, Fault::HttpStatus(503));
     let err = app.suite(SUITE).oauth().get_user_info_3rd("CODE").await.unwrap_err();

@@ -250,8 +250,8 @@ url = "sqlite://{}"
         runtime.block_on(async {
             let config: wecom_openwork::Config = toml::from_str(&text).expect("a valid config");
             let app = wecom_openwork::Application::new(config).expect("the application");
-            app.suite_ticket(SUITE).set_ticket(TICKET).await.expect("ticket stored");
-            app.set_permanent_code(SUITE, CORP, PERMANENT_CODE).await.expect("code stored");
+            app.suite(SUITE).ticket().set(TICKET).await.expect("ticket stored");
+            app.corp(SUITE, CORP).permanent_code().set(PERMANENT_CODE).await.expect("code stored");
         });
         CallWorld { _emulator: emulator, base, config, dir, runtime }
     }

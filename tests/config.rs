@@ -96,7 +96,7 @@ fn the_retry_setting_takes_effect() {
     assert_eq!(RetrySetting::Enabled(false).policy().max_retries, 0);
     let off: Config = toml::from_str(&format!("{TOML}\n")).expect("TOML");
     let app = Application::new(off).expect("valid");
-    assert_eq!(app.api().retry_policy().max_retries, 2);
+    assert_eq!(app.client().retry_policy().max_retries, 2);
 }
 
 #[test]

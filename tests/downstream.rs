@@ -11,9 +11,9 @@ const DOWNSTREAM: &str = "wwdownstream0001";
 #[tokio::test]
 async fn downstream_calls_carry_the_downstream_token_fetched_once() {
     let (emulator, app, _clock) = app_on_emulator().await;
-    app.set_permanent_code(CUSTOMIZED, CORP, "permanent-code-of-customized").await.expect("stored");
+    app.corp(CUSTOMIZED, CORP).permanent_code().set("permanent-code-of-customized").await.expect("stored");
     let upstream = app.corp(CUSTOMIZED, CORP);
-    let upstream_token = upstream.access_token().get_token().await.expect("upstream token");
+    let upstream_token = upstream.access_token().get().await.expect("upstream token");
     let downstream = upstream.downstream(DOWNSTREAM, 1111);
     assert_eq!(downstream.corp_id().as_str(), DOWNSTREAM);
     assert_eq!(downstream.upstream().map(|(c, a)| (c.as_str(), a)), Some((CORP, 1111)));
@@ -35,7 +35,7 @@ async fn downstream_calls_carry_the_downstream_token_fetched_once() {
     assert_eq!(body["agentid"], 1111);
     assert_eq!(body["business_type"], 1);
 
-    let downstream_token = downstream.access_token().get_token().await.expect("cached");
+    let downstream_token = downstream.access_token().get().await.expect("cached");
     assert_ne!(downstream_token, upstream_token);
     let reads: Vec<_> = requests.iter().filter(|r| r.path == "/cgi-bin/user/get").collect();
     assert_eq!(reads.len(), 20);

@@ -83,7 +83,7 @@ async fn answers_that_push_carry_the_ticket_and_the_auth_code() {
 
     // The answers are enough to install without a callback server.
     let app = application(&w.emulator);
-    app.suite_ticket(SUITE).set_ticket(ticket["ticket"].as_str().expect("ticket")).await.expect("set");
+    app.suite(SUITE).ticket().set(ticket["ticket"].as_str().expect("ticket")).await.expect("set");
     let request = GetPermanentCodeRequest::new(authorized["auth_code"].as_str().expect("code"));
     let info = app.suite(SUITE).get_permanent_code_with(request).await.expect("the auth code is good");
     assert!(info.permanent_code.is_some_and(|c| c.starts_with("emu-pc-")));
@@ -106,7 +106,7 @@ async fn change_auth_is_pushed_and_reset_permanent_code_replaces_the_code() {
     let w = world().await;
     let app = application(&w.emulator);
     let (_, ticket) = http::post(&format!("{}/suite_ticket", w.control), &json!({ "suite_id": SUITE })).await;
-    app.suite_ticket(SUITE).set_ticket(ticket["ticket"].as_str().expect("ticket")).await.expect("set");
+    app.suite(SUITE).ticket().set(ticket["ticket"].as_str().expect("ticket")).await.expect("set");
     let corp = json!({ "suite_id": SUITE, "corp_id": CORP });
 
     // Not authorized yet: nothing to reset.
@@ -152,11 +152,11 @@ async fn delete_faults_clears_them_and_reset_forgets_all_but_the_config() {
     let (status, cleared) = http::send(reqwest::Method::DELETE, &format!("{}/faults", w.control), None).await;
     assert_eq!((status, cleared["cleared"].as_u64()), (200, Some(2)), "{cleared}");
     let app = application(&w.emulator);
-    app.provider_access_token().get_token().await.expect("no fault left");
+    app.provider().access_token().get().await.expect("no fault left");
     assert_eq!(w.emulator.calls("/cgi-bin/service/get_provider_token"), 1, "answered at the first call");
 
     // Issue some state, then reset.
-    let token = app.provider_access_token().get_token().await.expect("cached");
+    let token = app.provider().access_token().get().await.expect("cached");
     assert!(w.emulator.token_owner(&token).is_some(), "issued by the emulator");
     http::post(&format!("{}/suite_ticket", w.control), &json!({ "suite_id": SUITE })).await;
     w.emulator.inject(None, 1, Fault::Errcode(-1));
@@ -169,7 +169,7 @@ async fn delete_faults_clears_them_and_reset_forgets_all_but_the_config() {
     assert!(w.emulator.token_owner(&token).is_none(), "tokens forgotten");
 
     // No fault left: a new application's token call is answered at once.
-    application(&w.emulator).provider_access_token().get_token().await.expect("token");
+    application(&w.emulator).provider().access_token().get().await.expect("token");
     assert_eq!(w.emulator.calls("/cgi-bin/service/get_provider_token"), 1, "no fault answered first");
     // The configuration stays: it still pushes.
     let (status, again) =

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use common::{app_on_emulator, CORP, CUSTOMIZED, SUITE};
 use serde_json::Value;
+use wecom_openwork::compat::EasyWeChat;
 use wecom_openwork::{Application, Payload};
 use wecom_openwork_codegen::spec::{AppKind, HttpMethod, TokenKind};
 
@@ -33,16 +34,16 @@ struct Tokens {
 
 async fn warm_tokens(app: &Application) -> Tokens {
     Tokens {
-        provider: app.provider_access_token().get_token().await.expect("provider token"),
-        suite: app.suite_access_token(SUITE).get_token().await.expect("suite token"),
+        provider: app.provider().access_token().get().await.expect("provider token"),
+        suite: app.suite(SUITE).access_token().get().await.expect("suite token"),
         corp: app
             .authorizer_access_token(CORP, "permanent-code-of-corp", SUITE)
-            .get_token()
+            .get()
             .await
             .expect("corp token"),
         customized_corp: app
             .authorizer_access_token(CORP, "permanent-code-of-customized", CUSTOMIZED)
-            .get_token()
+            .get()
             .await
             .expect("customized corp token"),
         registration: {
@@ -159,7 +160,7 @@ async fn every_endpoint_sends_what_its_spec_documents_and_decodes_its_example() 
 async fn get_login_info_carries_the_provider_token_under_its_legacy_name() {
     use wecom_openwork::api::provider::types::GetLoginInfoRequest;
     let (emulator, app, _clock) = app_on_emulator().await;
-    let provider_token = app.provider_access_token().get_token().await.expect("provider token");
+    let provider_token = app.provider().access_token().get().await.expect("provider token");
     let request = GetLoginInfoRequest::new("CODE");
     app.provider().get_login_info_with(request).await.expect("call succeeds");
     let sent = emulator.requests().pop().expect("recorded");

@@ -54,7 +54,8 @@ async fn tickets_authorization_tokens_and_cancellation_flow_end_to_end() {
     let create = pushes.iter().find(|p| p.info_type == "create_auth").expect("pushed");
     assert!(create.acknowledged(), "{create:?}");
     server.drain().await;
-    let code = app.permanent_code(SUITE, NEW_CORP).await.expect("store").expect("stored by the server");
+    let code =
+        app.corp(SUITE, NEW_CORP).permanent_code().get().await.expect("store").expect("stored by the server");
     assert!(code.expose().starts_with("emu-pc-"), "the emulator's code, not a sample");
 
     // The auth code was single-use.
@@ -85,7 +86,7 @@ async fn tickets_authorization_tokens_and_cancellation_flow_end_to_end() {
     // The corp cancels: cancel_auth is pushed, the server forgets the corp.
     let cancel = emulator.cancel_authorization(SUITE, NEW_CORP).await.expect("pushed");
     assert!(cancel.acknowledged(), "{cancel:?}");
-    assert!(app.permanent_code(SUITE, NEW_CORP).await.expect("store").is_none());
+    assert!(app.corp(SUITE, NEW_CORP).permanent_code().get().await.expect("store").is_none());
     let err = corp.jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::PermanentCodeMissing { .. }), "{err:?}");
 }
@@ -96,16 +97,17 @@ async fn a_revoked_permanent_code_is_authorization_gone() {
     emulator.push_suite_ticket(SUITE).await.expect("pushed");
     emulator.authorize_corp(SUITE, NEW_CORP).await.expect("authorized");
     server.drain().await;
-    let code = app.permanent_code(SUITE, NEW_CORP).await.expect("store").expect("stored");
+    let code = app.corp(SUITE, NEW_CORP).permanent_code().get().await.expect("store").expect("stored");
     // The corp cancels, but the push never reaches us (say we were down).
     emulator.cancel_authorization(SUITE, "someone-else").await.expect("pushed");
     let other = Application::builder(app.config().clone()).build().expect("valid");
     other
-        .suite_ticket(SUITE)
-        .set_ticket(&app.suite_ticket(SUITE).get_ticket().await.expect("ticket"))
+        .suite(SUITE)
+        .ticket()
+        .set(&app.suite(SUITE).ticket().get().await.expect("ticket"))
         .await
         .expect("set");
-    other.set_permanent_code(SUITE, NEW_CORP, code.expose()).await.expect("set");
+    other.corp(SUITE, NEW_CORP).permanent_code().set(code.expose()).await.expect("set");
     emulator.cancel_authorization(SUITE, NEW_CORP).await.expect("pushed");
     let err = other.corp(SUITE, NEW_CORP).jsapi().get_jsapi_ticket().await.unwrap_err();
     assert!(matches!(err, Error::AuthorizationGone { code: 40084, .. }), "{err:?}");
@@ -115,19 +117,19 @@ async fn a_revoked_permanent_code_is_authorization_gone() {
 async fn wrong_credentials_and_missing_fields_get_wecom_errors() {
     let World { emulator, app, .. } = world().await;
     // A ticket the emulator never pushed.
-    app.suite_ticket(SUITE).set_ticket("made-up").await.expect("set");
+    app.suite(SUITE).ticket().set("made-up").await.expect("set");
     emulator.push_suite_ticket(SUITE).await.expect("pushed");
-    app.suite_ticket(SUITE).set_ticket("made-up-later").await.expect("set");
+    app.suite(SUITE).ticket().set("made-up-later").await.expect("set");
     let err = app.suite(SUITE).get_pre_auth_code().await.unwrap_err();
     assert_eq!(err.code(), Some(40085));
     // A wrong provider secret.
     let mut wrong = app.config().clone();
     wrong.provider_secret = "not-the-secret".into();
     let other = Application::new(wrong).expect("valid");
-    assert_eq!(other.provider_access_token().get_token().await.unwrap_err().code(), Some(40001));
+    assert_eq!(other.provider().access_token().get().await.unwrap_err().code(), Some(40001));
     // A required field left empty.
     let reply: Result<serde_json::Value, _> = app
-        .client()
+        .untyped()
         .post_json("/cgi-bin/service/get_provider_token", None, &serde_json::json!({"corpid": "x"}))
         .await;
     assert_eq!(reply.unwrap_err().code(), Some(40058));
@@ -137,7 +139,7 @@ async fn wrong_credentials_and_missing_fields_get_wecom_errors() {
 async fn the_http_controls_serve_stats_faults_and_the_clock() {
     let World { emulator, app, .. } = world().await;
     let base = emulator.base_uri();
-    app.provider_access_token().get_token().await.expect("token");
+    app.provider().access_token().get().await.expect("token");
     let stats = http::get(&format!("{base}/__emulator/stats")).await.1;
     assert_eq!(stats["calls"]["/cgi-bin/service/get_provider_token"], 1);
 
@@ -148,7 +150,7 @@ async fn the_http_controls_serve_stats_faults_and_the_clock() {
         http::post(&format!("{base}/__emulator/clock/advance"), &serde_json::json!({"seconds": 7200})).await;
     assert!(now["now"].is_u64());
     // The token expired on the shared clock; the refetch meets the -1 (busy) and backs off once.
-    app.provider_access_token().get_token().await.expect("token after a back-off");
+    app.provider().access_token().get().await.expect("token after a back-off");
     assert_eq!(emulator.calls("/cgi-bin/service/get_provider_token"), 3);
 
     let body = serde_json::json!({"suite_id": SUITE, "corp_id": NEW_CORP});

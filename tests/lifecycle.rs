@@ -86,7 +86,8 @@ async fn the_exchange_outlasts_two_minutes_of_failures_and_on_authorized_runs_on
     w.server.drain().await;
     let failing_for = w.clock.now().duration_since(started).expect("forward");
     assert!(failing_for >= Duration::from_secs(120), "WeCom failed for only {failing_for:?}");
-    let record = w.app.authorization_record(SUITE, CORP).await.expect("store").expect("authorized");
+    let record =
+        w.app.corp(SUITE, CORP).permanent_code().authorization().await.expect("store").expect("authorized");
     assert!(!record.permanent_code.is_empty());
     assert!(!record.awaiting_on_authorized, "delivered");
     assert_eq!(w.authorized.load(Ordering::SeqCst), 1, "on_authorized ran once");
@@ -207,12 +208,13 @@ async fn a_late_cancel_never_removes_a_newer_authorization() {
     w.clock.advance(Duration::from_secs(10));
     let first_cancel_at = now_secs(&w.clock);
     w.emulator.cancel_authorization(SUITE, CORP).await.expect("cancelled");
-    assert!(w.app.permanent_code(SUITE, CORP).await.expect("store").is_none());
+    assert!(w.app.corp(SUITE, CORP).permanent_code().get().await.expect("store").is_none());
     assert_eq!(w.cancelled.load(Ordering::SeqCst), 1);
     w.clock.advance(Duration::from_secs(10));
     w.emulator.authorize_corp(SUITE, CORP).await.expect("installed again");
     w.server.drain().await;
-    let code = w.app.permanent_code(SUITE, CORP).await.expect("store").expect("authorized again");
+    let code =
+        w.app.corp(SUITE, CORP).permanent_code().get().await.expect("store").expect("authorized again");
 
     // The first cancel arrives again: WeCom's late retry (a new nonce), or a
     // replayed capture.
@@ -225,7 +227,11 @@ async fn a_late_cancel_never_removes_a_newer_authorization() {
         let response = w.server.serve(&url, "POST", &query, &body).await;
         assert_eq!((response.status, response.body.as_str()), (200, "success"));
     }
-    assert_eq!(w.app.permanent_code(SUITE, CORP).await.expect("store"), Some(code), "still authorized");
+    assert_eq!(
+        w.app.corp(SUITE, CORP).permanent_code().get().await.expect("store"),
+        Some(code),
+        "still authorized"
+    );
     assert_eq!(w.cancelled.load(Ordering::SeqCst), 1);
     // And a store a late exchange of the old install writes to loses too.
     let statuses = w.app.authorization_statuses().await.expect("store");
@@ -282,7 +288,14 @@ async fn an_on_authorized_that_fails_runs_again_at_resume() {
     w.emulator.authorize_corp(SUITE, CORP).await.expect("installed");
     server.drain().await;
     assert_eq!(runs.load(Ordering::SeqCst), 1);
-    let record = w.app.authorization_record(SUITE, CORP).await.expect("store").expect("stored anyway");
+    let record = w
+        .app
+        .corp(SUITE, CORP)
+        .permanent_code()
+        .authorization()
+        .await
+        .expect("store")
+        .expect("stored anyway");
     assert!(record.awaiting_on_authorized);
     assert_eq!(server.resume().await.expect("resume"), 1);
     server.drain().await;

@@ -13,6 +13,7 @@ use std::time::Duration;
 use common::scripted_store::ScriptedStore;
 use common::{config, serve_callbacks, AES_KEY, SUITE};
 use wecom_openwork::clock::{Clock, ManualClock};
+use wecom_openwork::compat::EasyWeChat;
 use wecom_openwork::crypto::MsgCrypt;
 use wecom_openwork::emulator::{Emulator, EmulatorConfig, Fault};
 use wecom_openwork::server::{CallbackUrl, InstallRedirect};
@@ -93,11 +94,14 @@ async fn a_cancel_in_the_authorizations_own_second_removes_it() {
     world.emulator.push_suite_ticket(SUITE).await.expect("ticket");
     world.emulator.authorize_corp(SUITE, CORP).await.expect("installed");
     server.drain().await;
-    assert!(app.permanent_code(SUITE, CORP).await.expect("store").is_some(), "authorized");
+    assert!(app.corp(SUITE, CORP).permanent_code().get().await.expect("store").is_some(), "authorized");
     // The same second: the emulator's clock has not moved.
     world.emulator.cancel_authorization(SUITE, CORP).await.expect("cancelled");
     server.drain().await;
-    assert!(app.permanent_code(SUITE, CORP).await.expect("store").is_none(), "the cancel removed it");
+    assert!(
+        app.corp(SUITE, CORP).permanent_code().get().await.expect("store").is_none(),
+        "the cancel removed it"
+    );
     assert_eq!(cancelled.load(Ordering::SeqCst), 1);
     let statuses = app.authorization_statuses().await.expect("store");
     assert!(statuses.is_empty(), "{statuses:?}");
@@ -161,7 +165,8 @@ async fn on_authorized_runs_whichever_server_or_process_finished_the_work() {
     world.emulator.push_suite_ticket(SUITE).await.expect("ticket");
     world.emulator.authorize_corp(SUITE, CORP).await.expect("installed");
     server.drain().await;
-    let record = hookless.authorization_record(SUITE, CORP).await.expect("store").expect("stored");
+    let record =
+        hookless.corp(SUITE, CORP).permanent_code().authorization().await.expect("store").expect("stored");
     assert!(record.awaiting_on_authorized, "no hook ran it: still owed");
     assert!(with_hooks.resume().await.expect("resume") >= 1);
     with_hooks.drain().await;
@@ -205,7 +210,7 @@ async fn on_cancelled_runs_again_when_wecom_retries_a_cancel_whose_hook_failed()
     let (query, body) = command_push(&cancel, "retry");
     assert_eq!(server.serve(&url, "POST", &query, &body).await.status, 200);
     assert_eq!(*runs.lock().expect("lock"), [CORP, CORP], "ran again on WeCom's retry");
-    assert!(app.permanent_code(SUITE, CORP).await.expect("store").is_none());
+    assert!(app.corp(SUITE, CORP).permanent_code().get().await.expect("store").is_none());
     let (query, body) = command_push(&cancel, "late");
     assert_eq!(server.serve(&url, "POST", &query, &body).await.status, 200);
     assert_eq!(runs.lock().expect("lock").len(), 2, "delivered: not again");
@@ -249,25 +254,28 @@ async fn a_code_set_by_hand_never_beats_a_newer_one_or_a_cancel() {
     world.emulator.push_suite_ticket(SUITE).await.expect("ticket");
     world.emulator.authorize_corp(SUITE, CORP).await.expect("installed");
     server.drain().await;
-    let old = app.permanent_code(SUITE, CORP).await.expect("store").expect("code");
+    let old = app.corp(SUITE, CORP).permanent_code().get().await.expect("store").expect("code");
     world.clock.advance(Duration::from_secs(3));
     world.emulator.reset_permanent_code(SUITE, CORP).await.expect("reset");
     server.drain().await;
-    let new = app.permanent_code(SUITE, CORP).await.expect("store").expect("code");
+    let new = app.corp(SUITE, CORP).permanent_code().get().await.expect("store").expect("code");
     assert_ne!(old, new);
 
-    let err = app.set_permanent_code(SUITE, CORP, old.clone()).await.unwrap_err();
+    let err = app.corp(SUITE, CORP).permanent_code().set(old.clone()).await.unwrap_err();
     assert!(err.to_string().contains("issued by WeCom"), "{err}");
-    assert_eq!(app.permanent_code(SUITE, CORP).await.expect("store"), Some(new.clone()));
-    let token = app.authorizer_access_token(CORP, old.clone(), SUITE).get_token().await;
+    assert_eq!(app.corp(SUITE, CORP).permanent_code().get().await.expect("store"), Some(new.clone()));
+    let token = app.authorizer_access_token(CORP, old.clone(), SUITE).get().await;
     assert!(token.is_ok(), "the alias serves the newest code's token: {token:?}");
-    assert_eq!(app.permanent_code(SUITE, CORP).await.expect("store"), Some(new.clone()));
+    assert_eq!(app.corp(SUITE, CORP).permanent_code().get().await.expect("store"), Some(new.clone()));
 
     world.clock.advance(Duration::from_secs(3));
     world.emulator.cancel_authorization(SUITE, CORP).await.expect("cancelled");
     server.drain().await;
-    assert!(app.set_permanent_code(SUITE, CORP, new).await.is_err(), "a cancelled corp stays cancelled");
-    assert!(app.permanent_code(SUITE, CORP).await.expect("store").is_none());
+    assert!(
+        app.corp(SUITE, CORP).permanent_code().set(new).await.is_err(),
+        "a cancelled corp stays cancelled"
+    );
+    assert!(app.corp(SUITE, CORP).permanent_code().get().await.expect("store").is_none());
 }
 
 /// The install page's redirect lands on a public URL: one whose state this

@@ -27,7 +27,7 @@ async fn app_with(edit: impl FnOnce(&mut wecom_openwork::Config)) -> (Emulator, 
     let mut config = config(&emulator.base_uri());
     edit(&mut config);
     let app = Application::builder(config).clock(Arc::new(clock.clone())).build().expect("valid config");
-    app.suite_ticket(SUITE).set_ticket("ticket").await.expect("stored");
+    app.suite(SUITE).ticket().set("ticket").await.expect("stored");
     (emulator, app, clock)
 }
 
@@ -144,7 +144,7 @@ async fn the_pause_is_configurable_and_zero_or_no_retries_fail_at_once() {
 async fn a_rate_limited_token_fetch_fails_at_once_and_is_not_repeated_during_the_block() {
     let (emulator, app, clock) = app_on_emulator().await;
     emulator.inject(Some(PROVIDER_TOKEN), 1, Fault::Errcode(45009));
-    let err = app.provider_access_token().get_token().await.unwrap_err();
+    let err = app.provider().access_token().get().await.unwrap_err();
     assert!(
         matches!(&err, Error::RateLimited { endpoint, attempts: 1, retry_after, .. }
             if *endpoint == "get_provider_token" && *retry_after == MINUTE),
@@ -152,12 +152,12 @@ async fn a_rate_limited_token_fetch_fails_at_once_and_is_not_repeated_during_the
     );
     // No pause under the refresh lease; the next fetch is refused locally.
     assert!(clock.sleeps().is_empty());
-    let err = app.provider_access_token().get_token().await.unwrap_err();
+    let err = app.provider().access_token().get().await.unwrap_err();
     assert!(matches!(err, Error::RateLimited { attempts: 0, .. }), "{err:?}");
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 1);
 
     clock.advance(MINUTE);
-    app.provider_access_token().get_token().await.expect("fetched after the block");
+    app.provider().access_token().get().await.expect("fetched after the block");
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 2);
 }
 
@@ -165,7 +165,7 @@ async fn a_rate_limited_token_fetch_fails_at_once_and_is_not_repeated_during_the
 async fn a_rate_limited_corp_token_fetch_holds_back_only_that_corp() {
     let (emulator, app, clock) = app_on_emulator().await;
     let other = "wwcorp0002";
-    app.set_permanent_code(SUITE, other, "permanent-code-of-other").await.expect("stored");
+    app.corp(SUITE, other).permanent_code().set("permanent-code-of-other").await.expect("stored");
     app.suite(SUITE).get_pre_auth_code().await.expect("warm the suite token");
 
     emulator.inject(Some(CORP_TOKEN), 1, Fault::Errcode(45009));
@@ -192,7 +192,7 @@ fn the_pause_is_validated_with_the_field_named() {
         let mut config = config("http://127.0.0.1:1");
         config.http.rate_limit_pause = good;
         let app = Application::new(config).expect("valid");
-        assert_eq!(app.api().retry_policy().rate_limit_pause, Duration::from_secs_f64(good));
+        assert_eq!(app.client().retry_policy().rate_limit_pause, Duration::from_secs_f64(good));
     }
     let config: wecom_openwork::Config =
         toml::from_str(&format!("{}\n[http]\nrate_limit_pause = 120\n", MINIMAL)).expect("TOML");
@@ -228,7 +228,7 @@ async fn a_refused_ip_is_a_typed_error_and_is_not_retried() {
 
     // A token fetch refused the same way says so too.
     emulator.inject(Some(PROVIDER_TOKEN), 1, Fault::Errcode(60020));
-    let err = app.provider_access_token().get_token().await.unwrap_err();
+    let err = app.provider().access_token().get().await.unwrap_err();
     assert!(
         matches!(&err, Error::IpNotAllowed { endpoint, .. } if *endpoint == "get_provider_token"),
         "{err:?}"

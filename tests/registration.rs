@@ -40,7 +40,7 @@ async fn a_token_wecom_did_not_hand_over_is_refused() {
     let error = registration.contact_sync_success("made-up-token").await.unwrap_err();
     assert_eq!(error.code(), Some(40014), "{error:?}");
     // A corp token is not a registration token either.
-    let corp_token = app.corp(SUITE, CORP).access_token().get_token().await.expect("corp token");
+    let corp_token = app.corp(SUITE, CORP).access_token().get().await.expect("corp token");
     let error = registration.contact_sync_success(&corp_token).await.unwrap_err();
     assert_eq!(error.code(), Some(40014), "{error:?}");
     let error = registration.contact_sync_success("  ").await.unwrap_err();

@@ -146,7 +146,7 @@ async fn the_store_keeps_the_real_permanent_code() {
     assert!(!format!("{authorization:?}").contains(PERMANENT_CODE));
 
     let (emulator, app, clock) = app_on_emulator().await;
-    app.set_permanent_code(SUITE, "wwcorp0042", PERMANENT_CODE).await.expect("stored");
+    app.corp(SUITE, "wwcorp0042").permanent_code().set(PERMANENT_CODE).await.expect("stored");
     let key = keys::authorization(&SuiteId::new(SUITE), &CorpId::new("wwcorp0042"));
     let record = app.store().get_record(&key).await.expect("store").expect("a record");
     assert!(record.value.contains(PERMANENT_CODE), "{}", record.value);
@@ -157,7 +157,7 @@ async fn the_store_keeps_the_real_permanent_code() {
         .store(app.store().clone())
         .build()
         .expect("valid");
-    let code = other.permanent_code(SUITE, "wwcorp0042").await.expect("read");
+    let code = other.corp(SUITE, "wwcorp0042").permanent_code().get().await.expect("read");
     assert_eq!(code.as_ref().map(Secret::expose), Some(PERMANENT_CODE));
 }
 

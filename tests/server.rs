@@ -94,7 +94,7 @@ async fn pushes_are_verified_decoded_handled_and_acknowledged() {
     );
     let (query, body) = push(&ticket, SUITE, "n1");
     assert_eq!(post(&http, &url, &query, body).await, (200, "success".into()));
-    assert_eq!(app.suite_ticket(SUITE).get_ticket().await.expect("stored"), "fresh-ticket");
+    assert_eq!(app.suite(SUITE).ticket().get().await.expect("stored"), "fresh-ticket");
 
     // create_auth: acknowledged at once, permanent code exchanged and stored.
     let create = format!(
@@ -109,7 +109,7 @@ async fn pushes_are_verified_decoded_handled_and_acknowledged() {
     .expect("JSON");
     let corp = example["auth_corp_info"]["corpid"].as_str().expect("corpid");
     let code = example["permanent_code"].as_str().expect("permanent_code");
-    let stored = app.permanent_code(SUITE, corp).await.expect("store").expect("stored");
+    let stored = app.corp(SUITE, corp).permanent_code().get().await.expect("store").expect("stored");
     assert_eq!(stored.expose(), code);
     assert_eq!(emulator.calls("/cgi-bin/service/v2/get_permanent_code"), 1);
 
@@ -150,7 +150,7 @@ async fn cancel_auth_forgets_the_corp() {
     let (_emulator, app, clock) = app_on_emulator().await;
     let server = app.server();
     // An authorization WeCom issued now (a code set by hand is older than any cancel).
-    app.forget_corp(SUITE, CORP).await.expect("forgotten");
+    app.forget_authorization(SUITE, CORP).await.expect("forgotten");
     let issued = wecom_openwork::Authorization::new(SUITE, CORP, "permanent-code-of-corp", clock.now());
     assert!(app.save_authorization(&issued).await.expect("stored"));
     // A cancel from before the authorization (WeCom's sample is from 2014) changes nothing.
@@ -160,7 +160,10 @@ async fn cancel_auth_forgets_the_corp() {
     let (query, body) = push(&old_cancel, SUITE, "n5a");
     let url = wecom_openwork::server::CallbackUrl::Command(SUITE.into());
     assert_eq!(server.serve(&url, "POST", &query, body.as_bytes()).await.status, 200);
-    assert!(app.permanent_code(SUITE, CORP).await.expect("store").is_some(), "an older cancel keeps it");
+    assert!(
+        app.corp(SUITE, CORP).permanent_code().get().await.expect("store").is_some(),
+        "an older cancel keeps it"
+    );
     clock.advance(Duration::from_secs(5));
     let cancel = format!(
         "<xml><SuiteId><![CDATA[{SUITE}]]></SuiteId><InfoType><![CDATA[cancel_auth]]></InfoType><TimeStamp>{}</TimeStamp><AuthCorpId><![CDATA[{CORP}]]></AuthCorpId></xml>",
@@ -171,7 +174,7 @@ async fn cancel_auth_forgets_the_corp() {
         .serve(&wecom_openwork::server::CallbackUrl::Command(SUITE.into()), "POST", &query, body.as_bytes())
         .await;
     assert_eq!((response.status, response.body.as_str()), (200, "success"));
-    assert!(app.permanent_code(SUITE, CORP).await.expect("store").is_none());
+    assert!(app.corp(SUITE, CORP).permanent_code().get().await.expect("store").is_none());
 }
 
 #[tokio::test]
@@ -329,12 +332,12 @@ async fn create_auth_is_acknowledged_before_a_slow_exchange_and_the_exchange_is_
     let response = server.serve(&url, "POST", &query, body.as_bytes()).await;
     assert_eq!((response.status, response.body.as_str()), (200, "success"));
     assert!(
-        app.permanent_code(SUITE, "xxxx").await.expect("store").is_none(),
+        app.corp(SUITE, "xxxx").permanent_code().get().await.expect("store").is_none(),
         "replied before the exchange ended"
     );
     server.drain().await;
     assert!(
-        app.permanent_code(SUITE, "xxxx").await.expect("store").is_some(),
+        app.corp(SUITE, "xxxx").permanent_code().get().await.expect("store").is_some(),
         "the exchange finished and was stored"
     );
 }

@@ -75,7 +75,7 @@ fn worker() {
                 "suite" => burst(&app, false).await,
                 "await-authorization" => loop {
                     // The callback server stores it in the background.
-                    if let Ok(Some(_)) = app.authorization_record(SUITE, CORP).await {
+                    if let Ok(Some(_)) = app.corp(SUITE, CORP).permanent_code().authorization().await {
                         break "authorized".to_owned();
                     }
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -182,8 +182,8 @@ async fn four_processes_fetch_once(store_url: &str) {
     let base_uri = emulator.base_uri();
     // The ticket and the permanent code, stored once by whoever got them.
     let setup = Application::new(worker_config(&base_uri, store_url)).expect("valid");
-    setup.suite_ticket(SUITE).set_ticket("ticket-of-the-suite").await.expect("ticket");
-    setup.set_permanent_code(SUITE, CORP, "permanent-code-of-corp").await.expect("code");
+    setup.suite(SUITE).ticket().set("ticket-of-the-suite").await.expect("ticket");
+    setup.corp(SUITE, CORP).permanent_code().set("permanent-code-of-corp").await.expect("code");
 
     let mut workers: Vec<Worker> = (0..4).map(|_| Worker::spawn(&base_uri, store_url, None)).collect();
     for worker in &mut workers {

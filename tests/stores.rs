@@ -127,7 +127,7 @@ async fn the_fetched_token_is_stored_before_the_lease_is_released() {
     let emulator = Emulator::start_with_clock(clock.clone()).await.expect("emulator");
     let store = Flaky::new(&clock);
     let app = app_on(store.clone(), &clock, &emulator).await;
-    app.provider_access_token().get_token().await.expect("token");
+    app.provider().access_token().get().await.expect("token");
     let log = store.log();
     let put = log.iter().position(|op| *op == "put_token").expect("stored");
     let release = log.iter().position(|op| *op == "release").expect("released");
@@ -141,10 +141,10 @@ async fn a_failed_store_write_or_release_does_not_throw_the_fetched_token_away()
     let store = Flaky::new(&clock);
     let app = app_on(store.clone(), &clock, &emulator).await;
     store.fail(&["put_token", "release"]);
-    let token = app.provider_access_token().get_token().await.expect("served though not stored");
+    let token = app.provider().access_token().get().await.expect("served though not stored");
     assert_eq!(emulator.token_owner(&token).map(|o| o.owner), Some(PROVIDER.to_owned()));
     // Served again from the near cache: no second fetch.
-    assert_eq!(app.provider_access_token().get_token().await.expect("token"), token);
+    assert_eq!(app.provider().access_token().get().await.expect("token"), token);
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 1);
 }
 
@@ -154,16 +154,16 @@ async fn a_store_failure_while_a_valid_token_is_in_hand_serves_it() {
     let emulator = Emulator::start_with_clock(clock.clone()).await.expect("emulator");
     let store = Flaky::new(&clock);
     let app = app_on(store.clone(), &clock, &emulator).await;
-    let token = app.provider_access_token().get_token().await.expect("token");
+    let token = app.provider().access_token().get().await.expect("token");
     store.fail(&["get_token", "try_lease", "put_token"]);
     // Past the near cache's recheck, and then inside the refresh margin.
     for step in [Duration::from_secs(2), Duration::from_secs(7200 - 200)] {
         clock.advance(step);
-        assert_eq!(app.provider_access_token().get_token().await.expect("still valid"), token);
+        assert_eq!(app.provider().access_token().get().await.expect("still valid"), token);
     }
     // Expired, and the store still gone: its typed error.
     clock.advance(Duration::from_secs(300));
-    let err = app.provider_access_token().get_token().await.unwrap_err();
+    let err = app.provider().access_token().get().await.unwrap_err();
     assert!(
         matches!(&err, Error::Store { store, operation: "get_token", .. } if store == "flaky:"),
         "{err:?}"
@@ -181,7 +181,7 @@ async fn a_waiter_takes_the_lease_of_a_dead_instance_when_it_lapses_and_never_fe
     store.try_lease(&lease_key, lease_ttl).await.expect("store").expect("free");
     let app = app_on(store.clone(), &clock, &emulator).await;
     let started = clock.now();
-    let token = app.provider_access_token().get_token().await.expect("token after the lease lapsed");
+    let token = app.provider().access_token().get().await.expect("token after the lease lapsed");
     let waited = clock.now().duration_since(started).expect("forward");
     assert!(waited >= lease_ttl, "fetched after {waited:?}, inside the dead instance's lease");
     assert!(waited < lease_ttl + Duration::from_secs(1), "{waited:?}");
@@ -199,8 +199,8 @@ async fn app_with(store_url: &str, emulator: &Emulator, clock: Option<&ManualClo
         builder = builder.clock(Arc::new(clock.clone()));
     }
     let app = builder.build().expect("valid");
-    app.suite_ticket(SUITE).set_ticket("ticket").await.expect("ticket");
-    app.set_permanent_code(SUITE, CORP, "code-of-corp").await.expect("code");
+    app.suite(SUITE).ticket().set("ticket").await.expect("ticket");
+    app.corp(SUITE, CORP).permanent_code().set("code-of-corp").await.expect("code");
     app
 }
 
@@ -210,15 +210,15 @@ async fn redis_killed_mid_run_gives_typed_errors_serves_valid_tokens_and_comes_b
     let clock = ManualClock::starting_now();
     let emulator = Emulator::start_with_clock(clock.clone()).await.expect("emulator");
     let app = app_with(&redis.url(), &emulator, Some(&clock)).await;
-    app.set_permanent_code(SUITE, "wwcorpcold", "code-of-cold").await.expect("code");
+    app.corp(SUITE, "wwcorpcold").permanent_code().set("code-of-cold").await.expect("code");
     app.corp(SUITE, CORP).jsapi().get_jsapi_ticket().await.expect("warm the corp token");
-    let provider = app.provider_access_token().get_token().await.expect("warm");
+    let provider = app.provider().access_token().get().await.expect("warm");
 
     redis.kill();
     // Valid tokens in hand keep working, also past the near cache's recheck.
     clock.advance(Duration::from_secs(31));
     app.corp(SUITE, CORP).jsapi().get_jsapi_ticket().await.expect("served from the near cache");
-    assert_eq!(app.provider_access_token().get_token().await.expect("served"), provider);
+    assert_eq!(app.provider().access_token().get().await.expect("served"), provider);
     // A call that needs the store fails fast with its typed error.
     let started = Instant::now();
     let err = app.corp(SUITE, "wwcorpcold").jsapi().get_jsapi_ticket().await.unwrap_err();
@@ -230,7 +230,7 @@ async fn redis_killed_mid_run_gives_typed_errors_serves_valid_tokens_and_comes_b
         }
         other => panic!("expected Error::Store, got {other:?}"),
     }
-    let err = app.suite_ticket(SUITE).set_ticket("newer").await.unwrap_err();
+    let err = app.suite(SUITE).ticket().set("newer").await.unwrap_err();
     assert!(matches!(err, Error::Store { .. }), "{err:?}");
 
     redis.restart();
@@ -248,9 +248,9 @@ async fn redis_killed_mid_run_gives_typed_errors_serves_valid_tokens_and_comes_b
     }
     // Nothing stored before the kill was lost.
     for corp in [CORP, "wwcorpcold"] {
-        assert!(app.permanent_code(SUITE, corp).await.expect("read").is_some(), "{corp}");
+        assert!(app.corp(SUITE, corp).permanent_code().get().await.expect("read").is_some(), "{corp}");
     }
-    assert_eq!(app.suite_ticket(SUITE).get_ticket().await.expect("ticket"), "ticket");
+    assert_eq!(app.suite(SUITE).ticket().get().await.expect("ticket"), "ticket");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,16 +259,16 @@ async fn a_token_one_instance_drops_is_dropped_by_the_others_within_a_second_on_
     let emulator = Emulator::start().await.expect("emulator");
     let first = app_with(&redis.url(), &emulator, None).await;
     let second = app_with(&redis.url(), &emulator, None).await;
-    let old = first.suite_access_token(SUITE).get_token().await.expect("token");
-    assert_eq!(second.suite_access_token(SUITE).get_token().await.expect("token"), old);
+    let old = first.suite(SUITE).access_token().get().await.expect("token");
+    assert_eq!(second.suite(SUITE).access_token().get().await.expect("token"), old);
     // The second is listening once it has read from the store.
     emulator.revoke_token(&old);
     first.suite(SUITE).get_pre_auth_code().await.expect("refetched and retried");
-    let new = first.suite_access_token(SUITE).get_token().await.expect("token");
+    let new = first.suite(SUITE).access_token().get().await.expect("token");
     assert_ne!(new, old);
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
-        let seen = second.suite_access_token(SUITE).get_token().await.expect("token");
+        let seen = second.suite(SUITE).access_token().get().await.expect("token");
         if seen == new {
             break;
         }
@@ -287,13 +287,13 @@ async fn a_token_one_instance_drops_is_dropped_by_the_others_within_a_second_on_
     let emulator = Emulator::start_with_clock(clock.clone()).await.expect("emulator");
     let first = app_with(&url, &emulator, Some(&clock)).await;
     let second = app_with(&url, &emulator, Some(&clock)).await;
-    let old = first.suite_access_token(SUITE).get_token().await.expect("token");
-    assert_eq!(second.suite_access_token(SUITE).get_token().await.expect("token"), old);
+    let old = first.suite(SUITE).access_token().get().await.expect("token");
+    assert_eq!(second.suite(SUITE).access_token().get().await.expect("token"), old);
     emulator.revoke_token(&old);
     first.suite(SUITE).get_pre_auth_code().await.expect("refetched and retried");
-    let new = first.suite_access_token(SUITE).get_token().await.expect("token");
+    let new = first.suite(SUITE).access_token().get().await.expect("token");
     clock.advance(Duration::from_secs(1));
-    assert_eq!(second.suite_access_token(SUITE).get_token().await.expect("token"), new);
+    assert_eq!(second.suite(SUITE).access_token().get().await.expect("token"), new);
     assert_eq!(emulator.calls(SUITE_TOKEN), 2);
     let _ = std::fs::remove_dir_all(dir);
 }

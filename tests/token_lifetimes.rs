@@ -30,7 +30,7 @@ async fn a_reply_without_a_usable_lifetime_is_an_error_and_nothing_is_cached() {
     ];
     for (n, reply) in replies.into_iter().enumerate() {
         emulator.inject(Some(PROVIDER_TOKEN), 1, Fault::Json(reply.clone()));
-        let err = app.provider_access_token().get_token().await.unwrap_err();
+        let err = app.provider().access_token().get().await.unwrap_err();
         match &err {
             Error::Token { scope, message } => {
                 assert_eq!(scope, "provider", "{reply}");
@@ -43,7 +43,7 @@ async fn a_reply_without_a_usable_lifetime_is_an_error_and_nothing_is_cached() {
         assert_eq!(emulator.calls(PROVIDER_TOKEN), n + 1, "{reply}: one fetch, not retried");
     }
     // The next good reply is fetched (nothing was cached) and used.
-    let token = app.provider_access_token().get_token().await.expect("token");
+    let token = app.provider().access_token().get().await.expect("token");
     assert_ne!(token, LEAKY);
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 5);
 }
@@ -51,7 +51,7 @@ async fn a_reply_without_a_usable_lifetime_is_an_error_and_nothing_is_cached() {
 #[tokio::test]
 async fn a_customized_corp_token_without_a_lifetime_names_the_corp() {
     let (emulator, app, _clock) = app_on_emulator().await;
-    app.set_permanent_code(CUSTOMIZED, CORP, "secret-of-the-app").await.expect("stored");
+    app.corp(CUSTOMIZED, CORP).permanent_code().set("secret-of-the-app").await.expect("stored");
     emulator.inject(
         Some(GETTOKEN),
         1,
@@ -67,14 +67,14 @@ async fn a_customized_corp_token_without_a_lifetime_names_the_corp() {
 async fn an_absurd_lifetime_is_capped_to_a_day() {
     let (emulator, app, _clock) = app_on_emulator().await;
     for expires_in in [i64::MAX, 400 * 24 * 3600] {
-        app.provider_access_token().refresh().await.ok();
+        app.provider().access_token().refresh().await.ok();
         emulator.inject(
             Some(PROVIDER_TOKEN),
             1,
             Fault::Json(json!({ "provider_access_token": "long-lived", "expires_in": expires_in })),
         );
         // A refresh drops the stored token and takes the injected reply.
-        let token = app.provider_access_token().refresh().await.expect("served");
+        let token = app.provider().access_token().refresh().await.expect("served");
         assert_eq!(token, "long-lived");
         let stored = app
             .store()
@@ -89,10 +89,10 @@ async fn an_absurd_lifetime_is_capped_to_a_day() {
 #[tokio::test]
 async fn a_token_asked_for_again_comes_back_with_what_is_left_of_its_life() {
     let (emulator, app, clock) = app_on_emulator().await;
-    let token = app.provider_access_token().get_token().await.expect("token");
+    let token = app.provider().access_token().get().await.expect("token");
     clock.advance(Duration::from_secs(7000));
     // Dropped here, but still valid at WeCom: the same token, 200 s left.
-    assert_eq!(app.provider_access_token().refresh().await.expect("token"), token);
+    assert_eq!(app.provider().access_token().refresh().await.expect("token"), token);
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 2);
     let stored = app
         .store()
@@ -106,15 +106,15 @@ async fn a_token_asked_for_again_comes_back_with_what_is_left_of_its_life() {
 #[tokio::test]
 async fn a_token_near_the_end_of_its_life_is_served_without_a_fetch_per_call() {
     let (emulator, app, clock) = app_on_emulator().await;
-    let handle = app.provider_access_token();
-    let token = handle.get_token().await.expect("token");
+    let handle = app.provider().access_token();
+    let token = handle.get().await.expect("token");
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 1);
 
     // 100 s left: inside the 300 s margin. WeCom answers a refetch with the
     // same token and 100 s; then come 100 calls, one a second, until it dies.
     clock.advance(Duration::from_secs(7100));
     for second in 0..100 {
-        assert_eq!(handle.get_token().await.expect("token"), token, "at {second} s");
+        assert_eq!(handle.get().await.expect("token"), token, "at {second} s");
         clock.advance(Duration::from_secs(1));
     }
     // Refetched on entering the margin and at most once a minute after
@@ -122,9 +122,9 @@ async fn a_token_near_the_end_of_its_life_is_served_without_a_fetch_per_call() {
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 3, "two refetches in the token's last 100 s");
 
     // Expired: one fetch, a new token, served from then on.
-    let next = handle.get_token().await.expect("token");
+    let next = handle.get().await.expect("token");
     assert_ne!(next, token);
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 4);
-    handle.get_token().await.expect("token");
+    handle.get().await.expect("token");
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 4);
 }

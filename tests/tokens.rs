@@ -12,6 +12,7 @@ use std::time::Duration;
 use common::{app_on_emulator, config, CORP, PROVIDER, SUITE, SUITE_B};
 use wecom_openwork::api::authorization::types::GetPermanentCodeRequest;
 use wecom_openwork::clock::Clock;
+use wecom_openwork::compat::EasyWeChat;
 use wecom_openwork::emulator::{Emulator, Fault, TokenOwner};
 use wecom_openwork::store::{keys, MemoryStore, Store};
 use wecom_openwork::{Application, CorpId, Error, StaticTokens, SuiteId, TokenKind, TokenScope};
@@ -30,7 +31,7 @@ async fn a_thousand_cold_callers_cause_one_fetch_and_one_more_after_expiry() {
         let handles: Vec<_> = (0..1000)
             .map(|_| {
                 let app = app.clone();
-                tokio::spawn(async move { app.provider_access_token().get_token().await })
+                tokio::spawn(async move { app.provider().access_token().get().await })
             })
             .collect();
         async move {
@@ -56,12 +57,12 @@ async fn a_thousand_cold_callers_cause_one_fetch_and_one_more_after_expiry() {
 #[tokio::test]
 async fn tokens_are_refreshed_early_by_the_margin() {
     let (emulator, app, clock) = app_on_emulator().await;
-    let token = app.provider_access_token().get_token().await.expect("token");
+    let token = app.provider().access_token().get().await.expect("token");
     clock.advance(Duration::from_secs(7200 - 300 - 1));
-    assert_eq!(app.provider_access_token().get_token().await.expect("token"), token);
+    assert_eq!(app.provider().access_token().get().await.expect("token"), token);
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 1);
     clock.advance(Duration::from_secs(2));
-    app.provider_access_token().get_token().await.expect("token");
+    app.provider().access_token().get().await.expect("token");
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 2, "refetched inside the margin");
 }
 
@@ -72,7 +73,11 @@ async fn two_suites_and_a_hundred_corps_never_share_a_token() {
         .map(|i| (if i % 2 == 0 { SUITE } else { SUITE_B }.to_owned(), format!("wwcorp{i:03}")))
         .collect();
     for (suite, corp) in &corps {
-        app.set_permanent_code(suite.as_str(), corp.as_str(), format!("code-{corp}")).await.expect("stored");
+        app.corp(suite.as_str(), corp.as_str())
+            .permanent_code()
+            .set(format!("code-{corp}"))
+            .await
+            .expect("stored");
     }
     let calls: Vec<_> = corps
         .iter()
@@ -101,8 +106,8 @@ async fn two_suites_and_a_hundred_corps_never_share_a_token() {
     let expected: BTreeSet<String> = corps.iter().map(|(s, c)| format!("{s}/{c}")).collect();
     assert_eq!(seen, expected);
 
-    let a = app.suite_access_token(SUITE).get_token().await.expect("token");
-    let b = app.suite_access_token(SUITE_B).get_token().await.expect("token");
+    let a = app.suite(SUITE).access_token().get().await.expect("token");
+    let b = app.suite(SUITE_B).access_token().get().await.expect("token");
     assert_ne!(a, b);
     assert_eq!(emulator.token_owner(&a), Some(TokenOwner { kind: TokenKind::Suite, owner: SUITE.into() }));
     assert_eq!(emulator.token_owner(&b), Some(TokenOwner { kind: TokenKind::Suite, owner: SUITE_B.into() }));
@@ -112,16 +117,14 @@ async fn two_suites_and_a_hundred_corps_never_share_a_token() {
 async fn an_expired_token_mid_call_is_refetched_once_and_the_call_retried_once() {
     let (emulator, app, _clock) = app_on_emulator().await;
     let corp = app.corp(SUITE, CORP);
-    let old =
-        app.authorizer_access_token(CORP, "permanent-code-of-corp", SUITE).get_token().await.expect("token");
+    let old = corp.access_token().get().await.expect("token");
     // WeCom drops the token early and says 42001 on the next call.
     emulator.revoke_token(&old);
     emulator.inject(Some(CORP_CALL), 1, Fault::Errcode(42001));
     corp.jsapi().get_jsapi_ticket().await.expect("succeeds after one refetch");
     assert_eq!(emulator.calls(CORP_CALL), 2, "one failed attempt, one retry");
     assert_eq!(emulator.calls(CORP_TOKEN), 2, "one refetch");
-    let new =
-        app.authorizer_access_token(CORP, "permanent-code-of-corp", SUITE).get_token().await.expect("token");
+    let new = corp.access_token().get().await.expect("token");
     assert_ne!(new, old);
 
     // A second 42001 in a row is an error, not a loop.
@@ -220,22 +223,22 @@ async fn authorization_gone_drops_the_corp_token_and_is_remembered_until_a_new_c
     assert_eq!(emulator.calls(CORP_TOKEN), 2);
 
     // A new permanent code (the corp authorized again) ends it at once.
-    app.set_permanent_code(SUITE, CORP, "a-new-permanent-code").await.expect("stored");
+    app.corp(SUITE, CORP).permanent_code().set("a-new-permanent-code").await.expect("stored");
     corp.jsapi().get_jsapi_ticket().await.expect("authorized again");
 }
 
 #[tokio::test]
 async fn a_failed_refresh_serves_the_still_valid_token() {
     let (emulator, app, clock) = app_on_emulator().await;
-    let token = app.provider_access_token().get_token().await.expect("token");
+    let token = app.provider().access_token().get().await.expect("token");
     clock.advance(Duration::from_secs(7200 - 100)); // inside the margin, still valid
     emulator.inject(Some(PROVIDER_TOKEN), 4, Fault::HttpStatus(500));
-    assert_eq!(app.provider_access_token().get_token().await.expect("old token"), token);
+    assert_eq!(app.provider().access_token().get().await.expect("old token"), token);
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 5, "one fetch, then a refresh tried 4 times");
 
     clock.advance(Duration::from_secs(200)); // now expired
     emulator.inject(Some(PROVIDER_TOKEN), 4, Fault::HttpStatus(500));
-    let err = app.provider_access_token().get_token().await.unwrap_err();
+    let err = app.provider().access_token().get().await.unwrap_err();
     assert!(matches!(err, Error::Status { status: 500, .. }), "{err:?}");
 }
 
@@ -246,7 +249,7 @@ async fn a_missing_ticket_is_its_own_error_that_says_what_to_do() {
     let err = app.suite(SUITE).get_pre_auth_code().await.unwrap_err();
     assert!(matches!(&err, Error::SuiteTicketMissing { suite_id } if suite_id.as_str() == SUITE), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("every 10 minutes") && text.contains("set_ticket"), "{text}");
+    assert!(text.contains("every 10 minutes") && text.contains("ticket().set("), "{text}");
     assert_eq!(emulator.requests().len(), 0, "nothing was sent");
 
     let err = app.corp(SUITE, CORP).jsapi().get_jsapi_ticket().await.unwrap_err();
@@ -256,25 +259,25 @@ async fn a_missing_ticket_is_its_own_error_that_says_what_to_do() {
 #[tokio::test]
 async fn the_newest_ticket_wins_and_lives_thirty_minutes() {
     let (_emulator, app, clock) = app_on_emulator().await;
-    let ticket = app.suite_ticket(SUITE);
+    let ticket = app.suite(SUITE).ticket();
     clock.advance(Duration::from_secs(120)); // past the ticket stored at set-up
     let now = clock.now() - Duration::from_secs(60);
-    assert!(ticket.set_ticket_pushed_at("newer", now).await.expect("stored"));
-    assert!(!ticket.set_ticket_pushed_at("older", now - Duration::from_secs(600)).await.expect("ignored"));
-    assert_eq!(ticket.get_ticket().await.expect("ticket"), "newer");
+    assert!(ticket.set_pushed_at("newer", now).await.expect("stored"));
+    assert!(!ticket.set_pushed_at("older", now - Duration::from_secs(600)).await.expect("ignored"));
+    assert_eq!(ticket.get().await.expect("ticket"), "newer");
 
-    ticket.set_ticket("latest").await.expect("stored");
+    ticket.set("latest").await.expect("stored");
     clock.advance(Duration::from_secs(1799));
-    assert_eq!(ticket.get_ticket().await.expect("still there"), "latest");
+    assert_eq!(ticket.get().await.expect("still there"), "latest");
     clock.advance(Duration::from_secs(1));
-    assert!(matches!(ticket.get_ticket().await, Err(Error::SuiteTicketMissing { .. })));
+    assert!(matches!(ticket.get().await, Err(Error::SuiteTicketMissing { .. })));
 }
 
 #[tokio::test]
 async fn a_user_token_source_replaces_the_runtime() {
     let (emulator, app, _clock) = app_on_emulator().await;
-    app.set_provider_access_token(StaticTokens::new().provider("MY-OWN-TOKEN"));
-    assert_eq!(app.provider_access_token().get_token().await.expect("token"), "MY-OWN-TOKEN");
+    app.provider().access_token().set(StaticTokens::new().provider("MY-OWN-TOKEN")).expect("set");
+    assert_eq!(app.provider().access_token().get().await.expect("token"), "MY-OWN-TOKEN");
     assert_eq!(emulator.calls(PROVIDER_TOKEN), 0);
 }
 
@@ -282,7 +285,7 @@ async fn a_user_token_source_replaces_the_runtime() {
 async fn the_untyped_client_carries_the_token_of_the_scope() {
     let (emulator, app, _clock) = app_on_emulator().await;
     let reply: serde_json::Value =
-        app.client().get(PRE_AUTH, Some(TokenScope::Suite(SUITE.into())), &()).await.expect("call succeeds");
+        app.untyped().get(PRE_AUTH, Some(TokenScope::Suite(SUITE.into())), &()).await.expect("call succeeds");
     assert!(reply["pre_auth_code"].is_string(), "{reply}");
     let sent = emulator.requests().pop().expect("recorded");
     let token = sent.query_values("suite_access_token");
@@ -292,7 +295,7 @@ async fn the_untyped_client_carries_the_token_of_the_scope() {
     // The envelope rule holds there too.
     emulator.inject(Some(PRE_AUTH), 1, Fault::Errcode(40029));
     let err =
-        app.client().get::<serde_json::Value>(PRE_AUTH, Some(TokenScope::Suite(SUITE.into())), &()).await;
+        app.untyped().get::<serde_json::Value>(PRE_AUTH, Some(TokenScope::Suite(SUITE.into())), &()).await;
     assert!(matches!(err, Err(Error::Api { code: 40029, .. })), "{err:?}");
 }
 
@@ -308,7 +311,7 @@ async fn instances_sharing_a_store_fetch_once_between_them() {
     let calls: Vec<_> = (0..200)
         .map(|i| {
             let app = apps[i % 2].clone();
-            tokio::spawn(async move { app.provider_access_token().get_token().await })
+            tokio::spawn(async move { app.provider().access_token().get().await })
         })
         .collect();
     let mut tokens = BTreeSet::new();
@@ -324,15 +327,20 @@ async fn instances_sharing_a_store_fetch_once_between_them() {
 async fn a_token_handle_stores_its_permanent_code_once_and_does_not_revive_a_forgotten_corp() {
     let (_emulator, app, _clock) = app_on_emulator().await;
     let handle = app.authorizer_access_token("wwcorphandle", "code-of-handle", SUITE);
-    handle.get_token().await.expect("token");
+    handle.get().await.expect("token");
     assert_eq!(
-        app.permanent_code(SUITE, "wwcorphandle").await.expect("store").map(|c| c.expose().to_owned()),
+        app.corp(SUITE, "wwcorphandle")
+            .permanent_code()
+            .get()
+            .await
+            .expect("store")
+            .map(|c| c.expose().to_owned()),
         Some("code-of-handle".to_owned())
     );
     // The corp cancels; the callback server forgets it. The old handle must
     // not put the code back.
-    app.forget_corp(SUITE, "wwcorphandle").await.expect("forgotten");
-    let err = handle.get_token().await.unwrap_err();
+    app.forget_authorization(SUITE, "wwcorphandle").await.expect("forgotten");
+    let err = handle.get().await.unwrap_err();
     assert!(matches!(err, Error::PermanentCodeMissing { .. }), "{err:?}");
-    assert!(app.permanent_code(SUITE, "wwcorphandle").await.expect("store").is_none());
+    assert!(app.corp(SUITE, "wwcorphandle").permanent_code().get().await.expect("store").is_none());
 }

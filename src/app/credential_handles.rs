@@ -1,6 +1,6 @@
 //! Handles on one credential of one scope: its access token, a suite's
-//! ticket, a corp's permanent code (EasyWeChat's `getToken()`,
-//! `getSuiteTicket()`, and the permanent-code calls).
+//! ticket, a corp's permanent code. Each reads with `get` and writes with
+//! `set` (EasyWeChat's `getToken()` and `getSuiteTicket()` are doc aliases).
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,13 +105,42 @@ impl AccessTokenHandle {
     }
 
     /// The current token, fetched or refreshed if needed.
-    pub async fn get_token(&self) -> Result<String, Error> {
+    #[doc(alias = "getToken")]
+    #[doc(alias = "get_token")]
+    pub async fn get(&self) -> Result<String, Error> {
         match &self.source {
             Source::Managed { tokens, key } => {
                 self.remember_code(tokens).await?;
                 tokens.get_keyed(&self.scope, key).await
             }
             Source::Plain(source) => Ok(source.token(&self.scope).await?.secret().to_owned()),
+        }
+    }
+
+    /// Use `source` for this scope's token instead of the runtime (a token
+    /// another system manages). Refused on a bare client's handle, whose
+    /// tokens already come from a source of its own.
+    #[doc(alias = "setToken")]
+    pub fn set(&self, source: impl TokenSource + 'static) -> Result<(), Error> {
+        match &self.source {
+            Source::Managed { tokens, .. } => {
+                tokens.set_override(self.scope.clone(), Arc::new(source));
+                Ok(())
+            }
+            Source::Plain(_) => Err(no_runtime("access token source")),
+        }
+    }
+
+    /// Drops the stored token, here and in the store; the next `get`
+    /// fetches a new one.
+    pub async fn forget(&self) -> Result<(), Error> {
+        match &self.source {
+            Source::Managed { tokens, .. } => tokens.forget(&self.scope).await,
+            Source::Plain(source) => {
+                let old = source.token(&self.scope).await?;
+                source.invalidate(&self.scope, &old).await;
+                Ok(())
+            }
         }
     }
 
@@ -156,26 +185,32 @@ impl TicketHandle {
     }
 
     /// The latest ticket, or [`Error::SuiteTicketMissing`].
-    pub async fn get_ticket(&self) -> Result<String, Error> {
+    #[doc(alias = "getTicket")]
+    #[doc(alias = "get_ticket")]
+    pub async fn get(&self) -> Result<String, Error> {
         self.runtime()?.tokens.ticket(&self.suite_id).await
     }
 
     /// Stores a ticket pushed now.
-    pub async fn set_ticket(&self, ticket: &str) -> Result<(), Error> {
+    #[doc(alias = "setTicket")]
+    #[doc(alias = "set_ticket")]
+    pub async fn set(&self, ticket: &str) -> Result<(), Error> {
         let now = self.runtime()?.clock.now();
-        self.set_ticket_pushed_at(ticket, now).await.map(|_| ())
+        self.set_pushed_at(ticket, now).await.map(|_| ())
     }
 
     /// Stores a ticket pushed at `pushed_at` (the push's `TimeStamp`), unless
     /// a newer push is stored: the newest wins even when pushes arrive out of
     /// order. Returns whether it was stored.
-    pub async fn set_ticket_pushed_at(&self, ticket: &str, pushed_at: SystemTime) -> Result<bool, Error> {
+    pub async fn set_pushed_at(&self, ticket: &str, pushed_at: SystemTime) -> Result<bool, Error> {
         self.runtime()?.tokens.set_ticket(&self.suite_id, ticket, pushed_at).await
     }
 }
 
 /// A corp's permanent code for a suite: `corp.permanent_code()`. Stored as
-/// a record that never expires (see [`crate::store`]).
+/// a record that never expires (see [`crate::store`]). Forgetting a corp is
+/// [`crate::Application::forget_authorization`], which also clears its
+/// failed exchanges.
 #[derive(Clone)]
 pub struct PermanentCodeHandle {
     runtime: Option<Runtime>,
@@ -210,12 +245,6 @@ impl PermanentCodeHandle {
     /// stores the codes it exchanges by itself).
     pub async fn set(&self, code: impl Into<Secret>) -> Result<(), Error> {
         self.tokens()?.set_permanent_code(&self.suite_id, &self.corp_id, code.into().expose()).await
-    }
-
-    /// Forgets the corp: its authorization with the code, and its token.
-    /// Returns whether there was one.
-    pub async fn forget(&self) -> Result<bool, Error> {
-        self.tokens()?.forget_corp(&self.suite_id, &self.corp_id, None).await
     }
 
     /// The whole stored authorization: the code and what is known of it.

@@ -12,16 +12,15 @@ pub use call::Call;
 pub(crate) use call::{map_request, Place};
 pub use credential_handles::{AccessTokenHandle, PermanentCodeHandle, TicketHandle};
 pub use handles::{Corp, Provider, Suite};
-pub use oauth::{CorpOAuth, CorpOAuthUser, CorpOAuthUserDetail, OAuth};
+pub use oauth::{CorpOAuthUser, CorpOAuthUserDetail};
 
 use credential_handles::Runtime;
 
 use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use crate::api::authorization::types::{CorpAuthInfo, GetAuthInfoRequest};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, StoreKind};
 use crate::credentials::Authorization;
@@ -29,7 +28,7 @@ use crate::credentials::TokenManager;
 use crate::error::Error;
 use crate::http::Client;
 use crate::http::UntypedClient;
-use crate::http::{StaticTokens, TokenScope, TokenSource, Transport};
+use crate::http::{StaticTokens, Transport};
 use crate::ids::{CorpId, SuiteId};
 use crate::secret::Secret;
 use crate::store::{MemoryStore, SqliteStore, Store};
@@ -45,7 +44,7 @@ use crate::store::{MemoryStore, SqliteStore, Store};
 /// let suite = app.suite("wwddddccc7775555aaa");
 /// let pre = suite.get_pre_auth_code().await?; // the suite token is obtained for you
 /// let corp = app.corp("wwddddccc7775555aaa", "wwcorp");
-/// let token: String = app.provider_access_token().get_token().await?;
+/// let token: String = app.provider().access_token().get().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -328,107 +327,6 @@ impl Application {
         corp
     }
 
-    /// The provider access token. EasyWeChat's name for
-    /// `app.provider().access_token()`.
-    #[doc(alias = "getProviderAccessToken")]
-    pub fn provider_access_token(&self) -> AccessTokenHandle {
-        self.provider().access_token()
-    }
-
-    /// A suite's access token. EasyWeChat's name for
-    /// `app.suite(id).access_token()`.
-    #[doc(alias = "getSuiteAccessToken")]
-    pub fn suite_access_token(&self, suite_id: impl Into<SuiteId>) -> AccessTokenHandle {
-        self.suite(suite_id).access_token()
-    }
-
-    /// An authorizing corp's access token, from `permanent_code` (stored
-    /// before the first use). EasyWeChat's name and argument order
-    /// (corp, code, suite) for `app.corp(suite, corp).access_token()`.
-    #[doc(alias = "getAuthorizerAccessToken")]
-    pub fn authorizer_access_token(
-        &self,
-        corp_id: impl Into<CorpId>,
-        permanent_code: impl Into<Secret>,
-        suite_id: impl Into<SuiteId>,
-    ) -> AccessTokenHandle {
-        self.corp(suite_id, corp_id).access_token().with_permanent_code(permanent_code.into())
-    }
-
-    /// A suite's ticket. EasyWeChat's name for `app.suite(id).ticket()`.
-    #[doc(alias = "getSuiteTicket")]
-    pub fn suite_ticket(&self, suite_id: impl Into<SuiteId>) -> TicketHandle {
-        self.suite(suite_id).ticket()
-    }
-
-    /// The corp's authorization (`get_auth_info`). The PHP SDK's name.
-    pub async fn authorization(
-        &self,
-        corp_id: impl Into<CorpId>,
-        permanent_code: impl Into<Secret>,
-        suite_id: impl Into<SuiteId>,
-    ) -> Result<CorpAuthInfo, Error> {
-        let request = GetAuthInfoRequest {
-            auth_corpid: corp_id.into().to_string(),
-            permanent_code: permanent_code.into().expose().to_owned(),
-        };
-        self.suite(suite_id).get_auth_info_with(request).await
-    }
-
-    /// Stores a corp's permanent code (as the create_auth handler does).
-    /// Also `app.corp(suite, corp).permanent_code().set(code)`.
-    pub async fn set_permanent_code(
-        &self,
-        suite_id: impl Into<SuiteId>,
-        corp_id: impl Into<CorpId>,
-        permanent_code: impl Into<Secret>,
-    ) -> Result<(), Error> {
-        let code = permanent_code.into();
-        self.inner.tokens.set_permanent_code(&suite_id.into(), &corp_id.into(), code.expose()).await
-    }
-
-    /// A corp's stored permanent code. Also
-    /// `app.corp(suite, corp).permanent_code().get()`.
-    pub async fn permanent_code(
-        &self,
-        suite_id: impl Into<SuiteId>,
-        corp_id: impl Into<CorpId>,
-    ) -> Result<Option<Secret>, Error> {
-        self.inner.tokens.permanent_code(&suite_id.into(), &corp_id.into()).await
-    }
-
-    /// Forgets a corp (after cancel_auth): its authorization with the
-    /// permanent code, and its token. Returns whether there was one.
-    pub async fn forget_corp(
-        &self,
-        suite_id: impl Into<SuiteId>,
-        corp_id: impl Into<CorpId>,
-    ) -> Result<bool, Error> {
-        self.inner.tokens.forget_corp(&suite_id.into(), &corp_id.into(), None).await
-    }
-
-    /// Forgets a corp only if its stored authorization was issued before
-    /// `cancelled_at`: a late or replayed cancel never removes a newer
-    /// authorization. Returns whether it was forgotten.
-    pub async fn forget_corp_cancelled_at(
-        &self,
-        suite_id: impl Into<SuiteId>,
-        corp_id: impl Into<CorpId>,
-        cancelled_at: SystemTime,
-    ) -> Result<bool, Error> {
-        self.inner.tokens.forget_corp(&suite_id.into(), &corp_id.into(), Some(cancelled_at)).await
-    }
-
-    /// A corp's stored authorization: its permanent code and what is known
-    /// of it (name, agent, edition, when it authorized).
-    pub async fn authorization_record(
-        &self,
-        suite_id: impl Into<SuiteId>,
-        corp_id: impl Into<CorpId>,
-    ) -> Result<Option<Authorization>, Error> {
-        self.inner.tokens.authorization(&suite_id.into(), &corp_id.into()).await
-    }
-
     /// Stores an authorization, unless a newer one of the same corp and
     /// suite is stored. Returns whether it was stored.
     pub async fn save_authorization(&self, authorization: &Authorization) -> Result<bool, Error> {
@@ -440,55 +338,16 @@ impl Application {
         self.inner.tokens.authorizations().await
     }
 
-    /// Use `source` for the provider token instead of the runtime.
-    pub fn set_provider_access_token(&self, source: impl TokenSource + 'static) {
-        self.inner.tokens.set_override(TokenScope::Provider, Arc::new(source));
-    }
-
-    /// Use `source` for a suite's token instead of the runtime.
-    pub fn set_suite_access_token(&self, suite_id: impl Into<SuiteId>, source: impl TokenSource + 'static) {
-        self.inner.tokens.set_override(TokenScope::Suite(suite_id.into()), Arc::new(source));
-    }
-
-    /// Use `source` for a corp's token instead of the runtime.
-    pub fn set_authorizer_access_token(
-        &self,
-        suite_id: impl Into<SuiteId>,
-        corp_id: impl Into<CorpId>,
-        source: impl TokenSource + 'static,
-    ) {
-        let scope = TokenScope::Corp { suite_id: suite_id.into(), corp_id: corp_id.into() };
-        self.inner.tokens.set_override(scope, Arc::new(source));
-    }
-
-    /// Third-party OAuth for a suite's users (`appid` = the suite id), with
-    /// the suite token. A 代开发 suite may not use it: its calls fail with
-    /// [`Error::AppKindNotAllowed`]; use [`Application::corp_oauth`].
-    pub fn oauth(&self, suite_id: impl Into<SuiteId>) -> OAuth {
-        OAuth { suite: self.suite(suite_id) }
-    }
-
-    /// OAuth of a corp's users through the suite's app (`appid` = the corp
-    /// id), as the suite's configured kind does it: a third-party suite
-    /// resolves codes with `get_user_info_3rd` / `get_user_detail_3rd` and
-    /// its suite token (the PHP SDK's `getCorpOAuth`); a 代开发 suite with
-    /// `get_user_info` / `get_user_detail` and the corp token. A suite that
-    /// is not configured is taken for a third-party one.
-    pub fn corp_oauth(&self, corp_id: impl Into<CorpId>, suite_id: impl Into<SuiteId>) -> CorpOAuth {
-        let suite_id = suite_id.into();
-        let kind = self.inner.config.suite(&suite_id).map(|s| s.kind).unwrap_or_default();
-        CorpOAuth { kind, suite: self.suite(suite_id.clone()), corp: self.corp(suite_id, corp_id) }
-    }
-
     /// The typed client behind the handles, with this application's token
     /// runtime, retries and limits.
-    pub fn api(&self) -> &Client {
+    pub fn client(&self) -> &Client {
         &self.inner.client
     }
 
     /// Calls to endpoints no spec covers yet, with the same tokens, retries
-    /// and envelope rule.
-    pub fn client(&self) -> UntypedClient {
+    /// and envelope rule: the escape hatch.
+    #[doc(alias = "getClient")]
+    pub fn untyped(&self) -> UntypedClient {
         UntypedClient::new(self.inner.client.clone())
     }
 }

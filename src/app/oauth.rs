@@ -2,57 +2,12 @@
 //! OAuth page, WeCom's by default), and a code into its user, the way the
 //! suite's app kind does it.
 
-use crate::api::oauth::types::{
-    GetUserDetail3rdRequest, GetUserDetailRequest, GetUserInfo3rdQuery, GetUserInfoQuery, UserDetail,
-    UserDetail3rd, UserInfo, UserInfo3rd,
-};
+use crate::api::oauth::types::{UserDetail, UserDetail3rd, UserInfo, UserInfo3rd};
 use crate::error::Error;
 use crate::ids::AppKind;
 use crate::urls::OAuthScope;
 
-use super::handles::{Corp, Suite};
 use crate::api::oauth::{CorpOauth, SuiteOauth};
-/// Third-party OAuth of a suite: the link, and a code into its user.
-#[derive(Clone, Debug)]
-pub struct OAuth {
-    pub(super) suite: Suite,
-}
-
-impl OAuth {
-    /// The authorization link (`appid` = the suite id).
-    pub fn authorize_url(
-        &self,
-        redirect_uri: &str,
-        scope: OAuthScope,
-        state: Option<&str>,
-    ) -> Result<String, Error> {
-        let urls = self.suite.client().browser_urls();
-        urls.oauth_authorize_url(self.suite.suite_id().as_str(), redirect_uri, scope, state, None)
-    }
-
-    /// The user a redirect's `code` belongs to (`get_user_info_3rd`).
-    pub async fn user_from_code(&self, code: &str) -> Result<UserInfo3rd, Error> {
-        self.suite.oauth().get_user_info_3rd_with(GetUserInfo3rdQuery { code: code.to_owned() }).await
-    }
-
-    /// The user's details from a `user_ticket` (`get_user_detail_3rd`).
-    pub async fn user_detail(&self, user_ticket: &str) -> Result<UserDetail3rd, Error> {
-        self.suite
-            .oauth()
-            .get_user_detail_3rd_with(GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() })
-            .await
-    }
-}
-
-/// OAuth of a corp's users through a suite's app, the way the suite's kind
-/// does it (see [`crate::Application::corp_oauth`]).
-#[derive(Clone, Debug)]
-pub struct CorpOAuth {
-    pub(super) kind: AppKind,
-    pub(super) suite: Suite,
-    pub(super) corp: Corp,
-}
-
 /// Who an OAuth code belongs to, as the endpoint the suite's kind uses
 /// answered.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,7 +28,7 @@ impl CorpOAuthUser {
         }
     }
 
-    /// The ticket for [`CorpOAuth::user_detail`], when the scope and the
+    /// The ticket for `corp.oauth().user_detail`, when the scope and the
     /// app's visible range give one.
     pub fn user_ticket(&self) -> Option<&str> {
         match self {
@@ -112,67 +67,10 @@ impl CorpOAuthUserDetail {
     }
 }
 
-impl CorpOAuth {
-    /// The suite's kind, which decides the endpoints used.
-    pub fn kind(&self) -> AppKind {
-        self.kind
-    }
-
-    /// The authorization link (`appid` = the corp id; `agentid` is required
-    /// for [`OAuthScope::PrivateInfo`]).
-    pub fn authorize_url(
-        &self,
-        redirect_uri: &str,
-        scope: OAuthScope,
-        state: Option<&str>,
-        agentid: Option<i64>,
-    ) -> Result<String, Error> {
-        let urls = self.corp.client().browser_urls();
-        urls.oauth_authorize_url(self.corp.corp_id().as_str(), redirect_uri, scope, state, agentid)
-    }
-
-    /// The user a redirect's `code` belongs to: `get_user_info_3rd` (suite
-    /// token) for a third-party suite, `get_user_info` (corp token) for a
-    /// 代开发 one. The code is single use: the call is never repeated.
-    pub async fn user_from_code(&self, code: &str) -> Result<CorpOAuthUser, Error> {
-        match self.kind {
-            AppKind::ThirdParty => self
-                .suite
-                .oauth()
-                .get_user_info_3rd_with(GetUserInfo3rdQuery { code: code.to_owned() })
-                .await
-                .map(CorpOAuthUser::ThirdParty),
-            AppKind::Customized => self
-                .corp
-                .oauth()
-                .get_user_info_with(GetUserInfoQuery { code: code.to_owned() })
-                .await
-                .map(CorpOAuthUser::Customized),
-        }
-    }
-
-    /// The user's details from a `user_ticket`: `get_user_detail_3rd` (suite
-    /// token) for a third-party suite, `get_user_detail` (corp token) for a
-    /// 代开发 one.
-    pub async fn user_detail(&self, user_ticket: &str) -> Result<CorpOAuthUserDetail, Error> {
-        match self.kind {
-            AppKind::ThirdParty => self
-                .suite
-                .oauth()
-                .get_user_detail_3rd_with(GetUserDetail3rdRequest { user_ticket: user_ticket.to_owned() })
-                .await
-                .map(CorpOAuthUserDetail::ThirdParty),
-            AppKind::Customized => self
-                .corp
-                .oauth()
-                .get_user_detail_with(GetUserDetailRequest { user_ticket: user_ticket.to_owned() })
-                .await
-                .map(CorpOAuthUserDetail::Customized),
-        }
-    }
-}
-
-/// The runtime's part of `suite.oauth()`: the link.
+/// The runtime's part of `suite.oauth()`: the link, and a code into its
+/// user. This is third-party OAuth (`appid` = the suite id); a 代开发 suite
+/// may not use it (its calls fail with [`Error::AppKindNotAllowed`]) and
+/// goes through `corp.oauth()`.
 impl SuiteOauth<'_> {
     /// The authorization link (`appid` = the suite id).
     pub fn authorize_url(
@@ -184,15 +82,28 @@ impl SuiteOauth<'_> {
         let urls = self.handle().client().browser_urls();
         urls.oauth_authorize_url(self.handle().suite_id().as_str(), redirect_uri, scope, state, None)
     }
+
+    /// The user a redirect's `code` belongs to (`get_user_info_3rd`).
+    pub async fn user_from_code(&self, code: &str) -> Result<UserInfo3rd, Error> {
+        self.get_user_info_3rd(code).await
+    }
+
+    /// The user's details from a `user_ticket` (`get_user_detail_3rd`).
+    pub async fn user_detail(&self, user_ticket: &str) -> Result<UserDetail3rd, Error> {
+        self.get_user_detail_3rd(user_ticket).await
+    }
 }
 
 /// The runtime's part of `corp.oauth()`: the link, and a code into its
-/// user the way the suite's kind does it.
+/// user the way the suite's kind does it. A third-party suite resolves codes
+/// with `get_user_info_3rd` / `get_user_detail_3rd` and its suite token; a
+/// 代开发 suite with `get_user_info` / `get_user_detail` and the corp token.
+/// A suite that is not configured is taken for a third-party one.
 impl CorpOauth<'_> {
-    fn by_kind(&self) -> CorpOAuth {
+    /// The suite's kind, which decides the endpoints used.
+    pub fn kind(&self) -> AppKind {
         let corp = self.handle();
-        let kind = corp.client().app_kind_of(corp.suite_id()).unwrap_or_default();
-        CorpOAuth { kind, suite: corp.suite(), corp: corp.clone() }
+        corp.client().app_kind_of(corp.suite_id()).unwrap_or_default()
     }
 
     /// The authorization link (`appid` = the corp id; `agentid` is required
@@ -208,15 +119,31 @@ impl CorpOauth<'_> {
         urls.oauth_authorize_url(self.handle().corp_id().as_str(), redirect_uri, scope, state, agentid)
     }
 
-    /// The user a redirect's `code` belongs to, through the endpoint the
-    /// suite's kind uses (see [`CorpOAuth::user_from_code`]).
+    /// The user a redirect's `code` belongs to: `get_user_info_3rd` (suite
+    /// token) for a third-party suite, `get_user_info` (corp token) for a
+    /// 代开发 one. The code is single use: the call is never repeated.
     pub async fn user_from_code(&self, code: &str) -> Result<CorpOAuthUser, Error> {
-        self.by_kind().user_from_code(code).await
+        match self.kind() {
+            AppKind::ThirdParty => {
+                let suite = self.handle().suite();
+                suite.oauth().get_user_info_3rd(code).await.map(CorpOAuthUser::ThirdParty)
+            }
+            AppKind::Customized => self.get_user_info(code).await.map(CorpOAuthUser::Customized),
+        }
     }
 
-    /// The user's details from a `user_ticket`, through the endpoint the
-    /// suite's kind uses (see [`CorpOAuth::user_detail`]).
+    /// The user's details from a `user_ticket`: `get_user_detail_3rd` (suite
+    /// token) for a third-party suite, `get_user_detail` (corp token) for a
+    /// 代开发 one.
     pub async fn user_detail(&self, user_ticket: &str) -> Result<CorpOAuthUserDetail, Error> {
-        self.by_kind().user_detail(user_ticket).await
+        match self.kind() {
+            AppKind::ThirdParty => {
+                let suite = self.handle().suite();
+                suite.oauth().get_user_detail_3rd(user_ticket).await.map(CorpOAuthUserDetail::ThirdParty)
+            }
+            AppKind::Customized => {
+                self.get_user_detail(user_ticket).await.map(CorpOAuthUserDetail::Customized)
+            }
+        }
     }
 }

@@ -27,7 +27,7 @@ pub(crate) async fn store_suite_ticket(callback: Callback) -> HandlerResult {
         return Ok(Reply::Success);
     }
     let pushed_at = push_time(event.time_stamp, &callback)?;
-    callback.app.suite_ticket(suite_id).set_ticket_pushed_at(ticket.trim(), pushed_at).await?;
+    callback.app.suite(suite_id).ticket().set_pushed_at(ticket.trim(), pushed_at).await?;
     Ok(Reply::Success)
 }
 

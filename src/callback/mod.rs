@@ -336,7 +336,13 @@ impl CallbackServer {
             CallbackUrl::Data(suite) if verify => receive_id == suite.as_str(),
             CallbackUrl::Data(suite) => {
                 !self.check_data_receive_id
-                    || self.app.permanent_code(suite.clone(), CorpId::new(receive_id)).await?.is_some()
+                    || self
+                        .app
+                        .corp(suite.clone(), CorpId::new(receive_id))
+                        .permanent_code()
+                        .get()
+                        .await?
+                        .is_some()
             }
         })
     }
@@ -560,7 +566,7 @@ impl Application {
     ) -> Result<bool, crate::Error> {
         let (suite_id, corp_id) = (suite_id.into(), corp_id.into());
         let failures = lifecycle::forget_failures(self, &suite_id, Some(&corp_id)).await?;
-        Ok(self.forget_corp(suite_id, corp_id).await? || failures > 0)
+        Ok(self.tokens().forget_corp(&suite_id, &corp_id, None).await? || failures > 0)
     }
 
     /// Forgets every failed exchange of a suite, also those whose corp was

@@ -542,19 +542,17 @@ mod tests {
         };
         config.http.base_uri = emulator.base_uri();
         let app = Application::new(config).expect("valid");
-        app.suite_ticket("wwsuite").set_ticket("ticket").await.expect("ticket");
+        app.suite("wwsuite").ticket().set("ticket").await.expect("ticket");
         let corps: Vec<String> = (0..300).map(|i| format!("wwcorp{i}")).collect();
         for corp in &corps {
-            app.set_permanent_code("wwsuite", corp.as_str(), "code").await.expect("code");
+            app.corp("wwsuite", corp.as_str()).permanent_code().set("code").await.expect("code");
         }
         let calls: Vec<_> = corps
             .iter()
             .flat_map(|corp| [corp.clone(), corp.clone()])
             .map(|corp| {
                 let app = app.clone();
-                tokio::spawn(async move {
-                    app.authorizer_access_token(corp.as_str(), "code", "wwsuite").get_token().await
-                })
+                tokio::spawn(async move { app.corp("wwsuite", corp.as_str()).access_token().get().await })
             })
             .collect();
         for call in calls {

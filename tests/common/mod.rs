@@ -70,9 +70,9 @@ pub async fn app_on_emulator() -> (Emulator, Application, ManualClock) {
         .build()
         .expect("valid config");
     for suite in [SUITE, SUITE_B] {
-        app.suite_ticket(suite).set_ticket(&format!("ticket-of-{suite}")).await.expect("stored");
+        app.suite(suite).ticket().set(&format!("ticket-of-{suite}")).await.expect("stored");
     }
-    app.set_permanent_code(SUITE, CORP, "permanent-code-of-corp").await.expect("stored");
+    app.corp(SUITE, CORP).permanent_code().set("permanent-code-of-corp").await.expect("stored");
     (emulator, app, clock)
 }
 

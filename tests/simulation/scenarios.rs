@@ -146,7 +146,7 @@ fn a_slow_three_level_fetch_keeps_its_lease_and_wecom_is_asked_once() {
             world.force_wecom(Some(1), path, WeComFate::Hang, 3);
         }
         let (first, _, _) = world.app_of(1).expect("up");
-        first.set_permanent_code(SUITE, CORP, code).await.expect("stored");
+        first.corp(SUITE, CORP).permanent_code().set(code).await.expect("stored");
         let slow_fetch = tokio::spawn(async move { first.corp(SUITE, CORP).jsapi().ticket().await });
         tokio::time::sleep(Duration::from_secs(70)).await;
         let (second, _, _) = world.app_of(2).expect("up");

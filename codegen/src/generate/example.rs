@@ -1,5 +1,6 @@
-//! The `no_run` example on each call struct, built from the spec's example
-//! with the types' constructors.
+//! The `no_run` example on each call struct, built from the spec's example:
+//! a call's required fields as its arguments, nested types with their
+//! constructors.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,10 +29,20 @@ pub(super) fn accessor_example(
         for (schema, value) in [(&e.query, &e.example.query), (&e.request, &e.example.request)] {
             let Some(schema) = schema else { continue };
             let (owner, name, def) = resolve(index, file, schema)?;
-            args.push(format!(
-                "&{}",
-                build_expr(index, groups, owner, name, def, value.as_ref()?, &mut used)?
-            ));
+            let expr = build_expr(index, groups, owner, name, def, value.as_ref()?, &mut used)?;
+            if !e.returns_call() {
+                args.push(format!("&{expr}"));
+                continue;
+            }
+            // A call takes the constructor's arguments itself: `get("zhangsan")`.
+            let inner = expr.strip_prefix(&format!("{name}::new(")).and_then(|rest| rest.strip_suffix(')'));
+            let Some(inner) = inner else {
+                return Some(format!("{var}.{accessor}().{}_with({expr})", e.name));
+            };
+            if !inner.contains(&format!("{name}::")) {
+                used.remove(name);
+            }
+            args.push(inner.to_owned());
         }
         if e.upload.is_some() {
             args.push("wecom_openwork::UploadFile::from_path(\"report.pdf\").await?".to_owned());

@@ -70,7 +70,9 @@ pub(crate) fn authorizations(command: AuthorizationsCommand) -> Result<(), Strin
             AuthorizationsCommand::Show { config, suite, corp } => {
                 let app = application(&config)?;
                 let record = app
-                    .authorization_record(suite.as_str(), corp.as_str())
+                    .corp(suite.as_str(), corp.as_str())
+                    .permanent_code()
+                    .authorization()
                     .await
                     .map_err(|e| e.to_string())?;
                 let Some(record) = record else {

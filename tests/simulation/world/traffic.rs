@@ -182,7 +182,7 @@ impl World {
                 };
                 // WeCom accepts the stored code before the call and after it.
                 let valid_before = current(&world).as_deref() == Some(a.permanent_code.expose());
-                let token = corp.access_token().get_token().await.map(|_| ());
+                let token = corp.access_token().get().await.map(|_| ());
                 let ticket = corp.jsapi().ticket().await.map(|_| ());
                 if let (Err(e), _) | (_, Err(e)) = (&token, &ticket) {
                     world.trace(format!("inst {instance}: workload {}: {e}", a.corp_id));

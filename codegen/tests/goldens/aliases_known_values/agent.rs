@@ -84,9 +84,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::agent::types::GetAgentQuery;
-///
-/// let reply = corp.agent().get_agent(&GetAgentQuery::new(1000005)).await?;
+/// let reply = corp.agent().get_agent(1000005).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -60,9 +60,9 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::department::types::{CreateDepartmentRequest, Department};
+/// use wecom_openwork::api::department::types::Department;
 ///
-/// let reply = corp.department().create_department(&CreateDepartmentRequest::new(Department::new("R&D"))).await?;
+/// let reply = corp.department().create_department(Department::new("R&D")).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -110,9 +110,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(suite: wecom_openwork::Suite) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::files::types::QrCodeRequest;
-///
-/// let reply = suite.files().get_qr_code(&QrCodeRequest::new()).await?;
+/// let reply = suite.files().get_qr_code().await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }
@@ -166,9 +164,7 @@ impl crate::Suite {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::files::types::GetMediaQuery;
-///
-/// let reply = corp.files().get_media(&GetMediaQuery::new("m1")).await?;
+/// let reply = corp.files().get_media("m1").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

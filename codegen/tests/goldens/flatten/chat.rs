@@ -97,9 +97,9 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::chat::types::{ChatMessage, SendChatRequest, Text};
+/// use wecom_openwork::api::chat::types::{ChatMessage, Text};
 ///
-/// let reply = corp.chat().send_chat(&SendChatRequest::new("c1", ChatMessage::Markdown { markdown: Text::new("**hi**") })).await?;
+/// let reply = corp.chat().send_chat("c1", ChatMessage::Markdown { markdown: Text::new("**hi**") }).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

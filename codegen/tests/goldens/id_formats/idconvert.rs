@@ -79,9 +79,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(provider: wecom_openwork::Provider) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::idconvert::types::ConvertRequest;
-///
-/// let reply = provider.idconvert().convert_user_ids(&ConvertRequest::new("oc1", vec!["ou1".to_owned(), "ou2".to_owned()])).await?;
+/// let reply = provider.idconvert().convert_user_ids("oc1", vec!["ou1".to_owned(), "ou2".to_owned()]).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -64,9 +64,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(suite: wecom_openwork::Suite) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::oauth::types::UserInfoQuery;
-///
-/// let reply = suite.oauth().get_user_info(&UserInfoQuery::new("c0de")).await?;
+/// let reply = suite.oauth().get_user_info("c0de").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -89,9 +89,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::listing::types::ListItemsRequest;
-///
-/// let reply = corp.listing().list_items(&ListItemsRequest::new()).await?;
+/// let reply = corp.listing().list_items().await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -90,9 +90,7 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(provider: wecom_openwork::Provider) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::token::types::ProviderTokenRequest;
-///
-/// let reply = provider.token().get_provider_token(&ProviderTokenRequest::new("wx1", "s3cret")).await?;
+/// let reply = provider.token().get_provider_token("wx1", "s3cret").await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }

@@ -176,9 +176,9 @@ pub mod endpoints {
 ///
 /// ```no_run
 /// # async fn example(corp: wecom_openwork::Corp) -> Result<(), wecom_openwork::Error> {
-/// use wecom_openwork::api::notice::types::{Message, SendNoticeRequest, TextContent};
+/// use wecom_openwork::api::notice::types::{Message, TextContent};
 ///
-/// let reply = corp.notice().send_notice(&SendNoticeRequest::new("zhangsan", Message::Text { text: TextContent::new("hello") })).await?;
+/// let reply = corp.notice().send_notice("zhangsan", Message::Text { text: TextContent::new("hello") }).await?;
 /// println!("{reply:?}");
 /// # Ok(())
 /// # }
