@@ -7,9 +7,9 @@ use std::future::IntoFuture;
 
 use serde::Serialize;
 
-use crate::error::Error;
+use crate::error::{EndpointName, Error};
 use crate::future::BoxFuture;
-use crate::http::{Client, Decode, Endpoint, TokenScope};
+use crate::http::{body_bytes, query_pairs, Client, Decode, Endpoint, TokenScope};
 
 /// A call to one endpoint with its request, through a handle's scope.
 /// Awaiting it sends it; before that, the setters generated for its request
@@ -80,12 +80,15 @@ where
         Box::pin(async move {
             let Call { client, endpoint, scope, place, request, decode } = self;
             let scope = scope?;
-            let request = Some(&request);
-            match place {
-                Place::Nowhere => client.call(endpoint, scope, None::<&()>, None::<&()>, decode).await,
-                Place::Query => client.call(endpoint, scope, request, None::<&()>, decode).await,
-                Place::Body => client.call(endpoint, scope, None::<&()>, request, decode).await,
-            }
+            // Encoded here, so that what follows is not copied per request type.
+            let (query, body) = match place {
+                Place::Nowhere => (Vec::new(), None),
+                Place::Query => (query_pairs(&request)?, None),
+                Place::Body => {
+                    (Vec::new(), Some(body_bytes(&EndpointName::Borrowed(endpoint.name), &request)?))
+                }
+            };
+            client.call_encoded(endpoint, scope, query, body, decode).await
         })
     }
 }

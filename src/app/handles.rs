@@ -42,7 +42,7 @@ macro_rules! handle_calls {
             /// A spec'd call through this handle's scope; `decode` makes the
             /// reply what the endpoint answers (JSON, JSON or binary, a file).
             #[allow(dead_code)]
-            pub(crate) async fn call<Q, B, T>(
+            pub(crate) async fn call<Q, B, T: Send>(
                 &self,
                 endpoint: &'static Endpoint,
                 query: Option<&Q>,
@@ -70,7 +70,7 @@ macro_rules! handle_calls {
             where
                 Q: Serialize + ?Sized,
                 B: Serialize + ?Sized,
-                R: DeserializeOwned,
+                R: DeserializeOwned + Send,
             {
                 self.check_app_kind(endpoint)?;
                 self.client.call_with_token(endpoint, access_token, query, body).await
@@ -85,7 +85,7 @@ macro_rules! handle_calls {
             ) -> Result<R, Error>
             where
                 Q: Serialize + ?Sized,
-                R: DeserializeOwned,
+                R: DeserializeOwned + Send,
             {
                 self.check_app_kind(endpoint)?;
                 let scope = self.scope(endpoint)?;

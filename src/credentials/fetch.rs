@@ -66,7 +66,7 @@ impl TokenManager {
     where
         Q: serde::Serialize + ?Sized,
         B: serde::Serialize + ?Sized,
-        R: serde::de::DeserializeOwned,
+        R: serde::de::DeserializeOwned + Send,
     {
         let mut refetched = false;
         loop {

@@ -348,7 +348,7 @@ impl Client {
 
     /// Performs a spec'd call; `decode` makes the reply what the endpoint
     /// answers: [`decode_json`], [`decode_payload`] or [`decode_download`].
-    pub(crate) async fn call<Q, B, T>(
+    pub(crate) async fn call<Q, B, T: Send>(
         &self,
         endpoint: &'static Endpoint,
         scope: Option<TokenScope>,
@@ -364,6 +364,22 @@ impl Client {
         self.run(Target::of(endpoint), tokens, query, body, decode).await
     }
 
+    /// Performs a spec'd call whose request is already encoded (what a
+    /// generated call does once its request is set): the generic part of a
+    /// call stays this small.
+    pub(crate) async fn call_encoded<T: Send>(
+        &self,
+        endpoint: &'static Endpoint,
+        scope: Option<TokenScope>,
+        query: Vec<(String, String)>,
+        body: Option<Vec<u8>>,
+        decode: Decode<T>,
+    ) -> Result<T, Error> {
+        let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
+        let body = body.map_or(RequestBody::None, RequestBody::Json);
+        self.run_body(Target::of(endpoint), tokens, query, body, decode).await
+    }
+
     /// Performs a spec'd call with a token the caller holds; an empty one is
     /// refused before sending.
     pub(crate) async fn call_with_token<Q, B, R>(
@@ -376,7 +392,7 @@ impl Client {
     where
         Q: Serialize + ?Sized,
         B: Serialize + ?Sized,
-        R: DeserializeOwned,
+        R: DeserializeOwned + Send,
     {
         if access_token.trim().is_empty() {
             return Err(Error::InvalidRequest(format!("{}: the access_token is empty", endpoint.name)));
@@ -396,7 +412,7 @@ impl Client {
     ) -> Result<R, Error>
     where
         Q: Serialize + ?Sized,
-        R: DeserializeOwned,
+        R: DeserializeOwned + Send,
     {
         let target = Target::of(endpoint);
         let query = query.map(query_pairs).transpose()?.unwrap_or_default();
@@ -421,7 +437,7 @@ impl Client {
     /// invalid token, back-off on retryable failures, one pause on a rate
     /// limit (see [`RetryPolicy`]), and "authorization gone" for a corp WeCom
     /// no longer knows.
-    pub(crate) async fn run<Q, B, T>(
+    pub(crate) async fn run<Q, B, T: Send>(
         &self,
         target: Target<'_>,
         tokens: TokenUse<'_>,
@@ -434,16 +450,15 @@ impl Client {
         B: Serialize + ?Sized,
     {
         let query = query.map(query_pairs).transpose()?.unwrap_or_default();
-        let body = body
-            .map(|b| serde_json::to_vec(b))
-            .transpose()
-            .map_err(|e| Error::InvalidRequest(format!("{}: cannot encode the body: {e}", target.name)))?;
+        let body = body.map(|b| body_bytes(&target.name, b)).transpose()?;
         let body = body.map_or(RequestBody::None, RequestBody::Json);
         self.run_body(target, tokens, query, body, decode).await
     }
 
-    /// [`Client::run`] with the query and body already encoded.
-    async fn run_body<T>(
+    /// [`Client::run`] with the query and body already encoded. Only this
+    /// shim is generic: the loop is compiled once, not once per reply type
+    /// (it was a fifth of the crate's machine code, copied per endpoint).
+    async fn run_body<T: Send>(
         &self,
         target: Target<'_>,
         tokens: TokenUse<'_>,
@@ -451,6 +466,22 @@ impl Client {
         body: RequestBody,
         decode: Decode<T>,
     ) -> Result<T, Error> {
+        let mut decoded = None;
+        let mut accept = |target: &Target<'_>, reply: Reply| decode(target, reply).map(|v| decoded = Some(v));
+        self.run_loop(target, tokens, query, body, &mut accept).await?;
+        decoded.ok_or_else(|| Error::InvalidRequest("the call loop ended without a reply".into()))
+    }
+
+    /// The call loop itself; `accept` decodes a reply (an error it returns
+    /// is classified like any other).
+    async fn run_loop(
+        &self,
+        target: Target<'_>,
+        tokens: TokenUse<'_>,
+        query: Vec<(String, String)>,
+        body: RequestBody,
+        accept: &mut (dyn FnMut(&Target<'_>, Reply) -> Result<(), Error> + Send),
+    ) -> Result<(), Error> {
         let (suite, corp) = match tokens {
             TokenUse::Scope(TokenScope::Suite(s)) => (Some(s.as_str()), None),
             TokenUse::Scope(TokenScope::Corp { suite_id, corp_id }) => {
@@ -490,11 +521,11 @@ impl Client {
                     (TokenUse::Scope(scope), _) => Some(self.inner.tokens.token(scope).await?),
                 };
                 let outcome = match self.send(&target, token.as_ref(), &query, &body).await {
-                    Ok(reply) => decode(&target, reply),
+                    Ok(reply) => accept(&target, reply),
                     Err(e) => Err(e),
                 };
                 let mut error = match outcome {
-                    Ok(value) => return Ok(value),
+                    Ok(()) => return Ok(()),
                     Err(error) => error,
                 };
                 if let Error::Api { code, .. } = &error {
@@ -549,10 +580,21 @@ impl Client {
     }
 }
 
+/// A JSON body, encoded.
+pub(crate) fn body_bytes<B: Serialize + ?Sized>(endpoint: &EndpointName, body: &B) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body)
+        .map_err(|e| Error::InvalidRequest(format!("{endpoint}: cannot encode the body: {e}")))
+}
+
 /// Query parameters as name/value pairs; `None` fields are left out.
 pub(crate) fn query_pairs<Q: Serialize + ?Sized>(query: &Q) -> Result<Vec<(String, String)>, Error> {
     let value = serde_json::to_value(query)
         .map_err(|e| Error::InvalidRequest(format!("cannot encode the query: {e}")))?;
+    pairs_of(value)
+}
+
+/// [`query_pairs`] past the one generic step.
+fn pairs_of(value: serde_json::Value) -> Result<Vec<(String, String)>, Error> {
     let map = match value {
         serde_json::Value::Object(map) => map,
         serde_json::Value::Null => return Ok(Vec::new()),

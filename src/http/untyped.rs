@@ -21,7 +21,7 @@ impl UntypedClient {
     }
 
     /// `GET path?query` (retried on uncertain failures: a GET is safe to repeat).
-    pub async fn get<R: DeserializeOwned>(
+    pub async fn get<R: DeserializeOwned + Send>(
         &self,
         path: &str,
         scope: Option<TokenScope>,
@@ -32,7 +32,7 @@ impl UntypedClient {
 
     /// `POST path` with a JSON body. Not repeated after an uncertain failure
     /// (it may consume a one-time code); see [`UntypedClient::post_json_idempotent`].
-    pub async fn post_json<R: DeserializeOwned>(
+    pub async fn post_json<R: DeserializeOwned + Send>(
         &self,
         path: &str,
         scope: Option<TokenScope>,
@@ -43,7 +43,7 @@ impl UntypedClient {
 
     /// `POST path` with a JSON body that is harmless to send twice, so it is
     /// retried like a GET.
-    pub async fn post_json_idempotent<R: DeserializeOwned>(
+    pub async fn post_json_idempotent<R: DeserializeOwned + Send>(
         &self,
         path: &str,
         scope: Option<TokenScope>,
@@ -52,7 +52,7 @@ impl UntypedClient {
         self.call(HttpMethod::Post, path, scope, None::<&()>, Some(body), true).await
     }
 
-    async fn call<Q: Serialize + ?Sized, B: Serialize + ?Sized, R: DeserializeOwned>(
+    async fn call<Q: Serialize + ?Sized, B: Serialize + ?Sized, R: DeserializeOwned + Send>(
         &self,
         method: HttpMethod,
         path: &str,
