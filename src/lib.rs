@@ -102,11 +102,14 @@ pub mod api {
     /// secrets. What `wecom-openwork call` runs.
     ///
     /// Generated from `spec/` (one arm per endpoint); the committed copy
-    /// is `generated/dispatch.rs`.
+    /// is `generated/dispatch.rs`. Feature `json-calls` (the CLI has it):
+    /// an application calling typed methods does not compile it.
+    #[cfg(feature = "json-calls")]
     pub mod dispatch {
         include!(concat!(env!("OUT_DIR"), "/dispatch.rs"));
     }
 
+    #[cfg(feature = "json-calls")]
     pub use dispatch::call_json;
 }
 
