@@ -18,9 +18,17 @@ pub mod types {
     impl GetAgentConfigTicketQuery {
         /// A `GetAgentConfigTicketQuery` with its required fields; the setters add the others.
         ///
-        /// - `type_`: The kind of ticket; always `agent_config`.
-        pub fn new(type_: impl Into<String>) -> Self {
-            Self { type_: type_.into() }
+        /// Fixed, so not parameters:
+        /// - `type_`: always `"agent_config"`, the one value the protocol allows.
+        pub fn new() -> Self {
+            Self {
+                type_: "agent_config".to_owned(),
+            }
+        }
+    }
+    impl Default for GetAgentConfigTicketQuery {
+        fn default() -> Self {
+            Self::new()
         }
     }
     /// A JS-SDK ticket and its lifetime.
@@ -141,9 +149,8 @@ impl<'a> CorpJsapi<'a> {
     /// Official documentation: <https://developer.work.weixin.qq.com/document/path/90506>
     pub fn get_agent_config_ticket(
         &self,
-        type_: impl Into<String>,
     ) -> crate::Call<'a, types::GetAgentConfigTicketQuery, types::JsapiTicket> {
-        self.get_agent_config_ticket_with(types::GetAgentConfigTicketQuery::new(type_))
+        self.get_agent_config_ticket_with(types::GetAgentConfigTicketQuery::new())
     }
     /// [`Self::get_agent_config_ticket`] with a `GetAgentConfigTicketQuery` built elsewhere (kept, or made by other code).
     pub fn get_agent_config_ticket_with(

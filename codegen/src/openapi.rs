@@ -330,6 +330,9 @@ fn schema(index: &Index<'_>, file: &str, s: &SpecSchema) -> Value {
     if let Some(format) = &s.format {
         out.insert("format".into(), json!(format));
     }
+    if let Some(constant) = &s.constant {
+        out.insert("const".into(), constant.clone());
+    }
     if let Some(items) = &s.items {
         out.insert("items".into(), schema(index, file, items));
     }

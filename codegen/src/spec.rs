@@ -311,6 +311,11 @@ pub struct SpecSchema {
     /// A JSON Schema format hint, e.g. `int64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
+    /// The one value the protocol allows for this property (a string or an
+    /// integer of its `type`), e.g. `type: agent_config`: `new` fills it in,
+    /// so callers never pass it and have no setter for it.
+    #[serde(rename = "const", default, skip_serializing_if = "Option::is_none")]
+    pub constant: Option<Value>,
     /// Object members, in the order the generated fields keep (required
     /// ones first).
     #[serde(default, skip_serializing_if = "Option::is_none")]

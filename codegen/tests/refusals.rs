@@ -438,3 +438,48 @@ fn bad_app_kinds() {
         GOOD.replacen("    token: suite\n", "    token: provider\n    app_kinds: [third_party]\n", 1);
     assert_refusal(&refuse(&provider), Some("get_thing"), "app_kinds", "provider handle");
 }
+
+#[test]
+fn const_fields_are_filled_in_not_passed() {
+    let text = GOOD.replacen(
+        "id: { type: string, description: The id. }",
+        "id: { type: string, const: a1, description: The id. }",
+        1,
+    );
+    let files = generate_from_texts(&[("demo.yaml", &text)]).expect("valid");
+    let demo = &files[1].contents;
+    // Neither `new` nor the call takes it; `new` writes the value, and with
+    // nothing left to pass, `Default` is `new`.
+    assert!(demo.contains("pub fn new() -> Self {\n            Self { id: \"a1\".to_owned() }"), "{demo}");
+    assert!(demo.contains("impl Default for GetThingRequest"), "{demo}");
+    assert!(demo.contains("pub fn get_thing(&self) -> crate::Call"), "{demo}");
+    assert!(demo.contains("self.get_thing_with(types::GetThingRequest::new())"), "{demo}");
+    assert!(demo.contains("/// let reply = suite.demo().get_thing().await?;"), "{demo}");
+    // No setter, and the field keeps its plain type.
+    assert!(!demo.contains("pub fn id("), "{demo}");
+    assert!(demo.contains("pub id: String"), "{demo}");
+    let openapi = &files.iter().find(|f| f.name == "openapi.json").expect("openapi.json").contents;
+    assert!(openapi.contains("\"const\": \"a1\""), "{openapi}");
+}
+
+#[test]
+fn bad_consts() {
+    let with = |line: &str| GOOD.replacen("size: { type: integer, description: Its size. }", line, 1);
+    let err = refuse(&with("size: { type: integer, const: three, description: Its size. }"));
+    assert_refusal(&err, None, "definitions.Thing.properties.size.const", "literal of the property's `type`");
+    let err = refuse(&with("size: { type: number, const: 3, description: Its size. }"));
+    assert_refusal(&err, None, "definitions.Thing.properties.size.const", "a string or an integer");
+    let items = GOOD.replacen(
+        "items: { type: string, description: A tag. }",
+        "items: { type: string, const: x, description: A tag. }",
+        1,
+    );
+    assert_refusal(&refuse(&items), None, "properties.tags.items.const", "only a property");
+    // The example must say what the protocol fixes.
+    let bad = GOOD.replacen(
+        "id: { type: string, description: The id. }",
+        "id: { type: string, const: b2, description: The id. }",
+        1,
+    );
+    assert_refusal(&refuse(&bad), Some("get_thing"), "example.request.id", "always \"b2\" (`const`)");
+}

@@ -43,7 +43,7 @@ impl TokenManager {
         }
         .to_string();
         let reply: JsapiTicket = if agent {
-            let query = GetAgentConfigTicketQuery::new("agent_config");
+            let query = GetAgentConfigTicketQuery::new();
             self.call_with_token(&scope, &GET_AGENT_CONFIG_TICKET, Some(&query), None::<&()>).await
         } else {
             self.call_with_token(&scope, &GET_JSAPI_TICKET, None::<&()>, None::<&()>).await

@@ -1,6 +1,6 @@
 //! The `no_run` example on each call struct, built from the spec's example:
-//! a call's required fields as its arguments, nested types with their
-//! constructors.
+//! a call's required fields (except `const` ones) as its arguments, nested
+//! types with their constructors.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -42,7 +42,9 @@ pub(super) fn accessor_example(
             if !inner.contains(&format!("{name}::")) {
                 used.remove(name);
             }
-            args.push(inner.to_owned());
+            if !inner.is_empty() {
+                args.push(inner.to_owned());
+            }
         }
         if e.upload.is_some() {
             args.push("wecom_openwork::UploadFile::from_path(\"report.pdf\").await?".to_owned());
@@ -89,7 +91,8 @@ fn build_expr(
     let required: BTreeSet<&str> = schema.required.iter().flatten().map(String::as_str).collect();
     let mut args = Vec::new();
     for (key, prop) in props.into_iter().flatten() {
-        if !required.contains(key.as_str()) {
+        // `new` fills a `const` field in itself.
+        if !required.contains(key.as_str()) || prop.constant.is_some() {
             continue;
         }
         // A flattened union reads its members from this very object.

@@ -32,7 +32,8 @@ pub(super) fn cursor_paging(index: &Index<'_>, file: &str, e: &Endpoint) -> Opti
         let (_, _, def) = resolve(index, file, schema)?;
         let prop = def.properties.as_ref()?.get(key)?;
         let optional = !def.required.iter().flatten().any(|r| r == key);
-        (prop.ty == Some(JsonType::String) && optional).then_some(())
+        // A fixed cursor has no setter to page with.
+        (prop.ty == Some(JsonType::String) && optional && prop.constant.is_none()).then_some(())
     };
     let (input, in_query) = match (&e.request, &e.query) {
         (Some(request), _) if has_optional_string(request, "cursor").is_some() => (request, false),

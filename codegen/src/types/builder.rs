@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
+use serde_json::Value;
 
 use super::syntax::{is_id_type, is_string, json_key, option_inner, type_words};
 use crate::spec::SpecSchema;
@@ -49,9 +50,23 @@ fn qualify(ty: &mut syn::Type) {
     }
 }
 
+/// The Rust expression of a `const` value for a field of type `ty` (validation
+/// has made it a string or an integer of the property's type).
+fn const_value(value: &Value, ty: &syn::Type) -> TokenStream {
+    match value {
+        Value::String(s) if is_string(ty) => quote!(#s.to_owned()),
+        Value::String(s) => quote!(#s.into()),
+        other => match syn::parse_str::<syn::Expr>(&other.to_string()) {
+            Ok(literal) => quote!(#literal),
+            Err(_) => quote!(Default::default()),
+        },
+    }
+}
+
 /// `new` with the required fields, and a setter per optional one. For a
 /// call's own request type (`input`), the setters are repeated on
-/// `crate::Call`, so a call's optional fields are set where it is made.
+/// `crate::Call`, so a call's optional fields are set where it is made. A
+/// `const` field is neither: `new` fills in its one value.
 pub(super) fn builder(
     s: &syn::ItemStruct,
     schema: &SpecSchema,
@@ -68,12 +83,25 @@ pub(super) fn builder(
     let mut call_setters = Vec::new();
     let mut args = Vec::new();
     let mut outside = Vec::new();
+    let mut const_docs = Vec::new();
     for field in &s.fields {
         let Some(ident) = &field.ident else { continue };
         let key = json_key(field).unwrap_or_default();
         let description = props.get(&key).and_then(|p| p.description.clone()).unwrap_or_default();
         let first_line = description.lines().next().unwrap_or_default().to_owned();
         let ty = &field.ty;
+        if let Some(constant) = props.get(&key).and_then(|p| p.constant.as_ref()) {
+            let value = match option_inner(ty) {
+                Some(inner) => {
+                    let value = const_value(constant, inner);
+                    quote!(Some(#value))
+                }
+                None => const_value(constant, ty),
+            };
+            inits.push(quote!(#ident: #value));
+            const_docs.push(format!(" - `{ident}`: always `{constant}`, the one value the protocol allows."));
+            continue;
+        }
         if required.contains(key.as_str()) {
             let seen = from_outside(ty);
             if is_string(ty) {
@@ -134,6 +162,21 @@ pub(super) fn builder(
         new_docs.push(String::new());
         new_docs.extend(param_docs);
     }
+    if !const_docs.is_empty() {
+        new_docs.push(String::new());
+        new_docs.push(" Fixed, so not parameters:".to_owned());
+        new_docs.extend(const_docs.iter().cloned());
+    }
+    // With nothing to pass, `Default` is `new` (it keeps the fixed values).
+    let default = (params.is_empty() && !const_docs.is_empty()).then(|| {
+        quote! {
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    });
     let allow = (params.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let on_call = (input && !call_setters.is_empty()).then(|| {
         quote! {
@@ -151,6 +194,7 @@ pub(super) fn builder(
             }
             #(#setters)*
         }
+        #default
         #on_call
     };
     (tokens, Constructor { params: outside, args })

@@ -60,6 +60,10 @@ pub(crate) fn finish(group: GroupTypes, finish: &Finish<'_>) -> (TokenStream, BT
         let key = (file.clone(), name.clone());
         if finish.built.contains(&key) {
             if let Some(schema) = schema {
+                // A derived `Default` would leave a `const` field empty.
+                if schema.properties.iter().flat_map(|p| p.values()).any(|p| p.constant.is_some()) {
+                    remove_derive(s, "Default");
+                }
                 let (tokens, constructor) = builder(s, schema, &unions, finish.inputs.contains(&key));
                 extra.push(tokens);
                 constructors.insert(name, constructor);

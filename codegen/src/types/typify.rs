@@ -163,6 +163,8 @@ fn fold_extensions(schema: &mut SpecSchema) {
     schema.aliases = None;
     schema.sensitive = false;
     schema.flatten = false;
+    // The field keeps its plain type; `new` fills the value in.
+    schema.constant = None;
     if let Some((Some(_), name)) = schema.ref_target() {
         schema.reference = Some(format!("#/definitions/{name}"));
     }

@@ -99,6 +99,15 @@ impl SchemaChecker<'_> {
             }
             _ => {}
         }
+        if let Some(constant) = schema.constant.as_ref().filter(|c| *c != value) {
+            return refuse(
+                at,
+                format!(
+                    "example does not match its schema: the value is always {constant} (`const`), \
+                     found {value}"
+                ),
+            );
+        }
         Ok(())
     }
 

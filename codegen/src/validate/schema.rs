@@ -67,6 +67,26 @@ impl SchemaChecker<'_> {
                 "only a string property can be sensitive (it is redacted from `Debug`)",
             );
         }
+        if let Some(value) = &s.constant {
+            if !is_property(at) {
+                return refuse(format!("{at}.const"), "only a property can have a `const`");
+            }
+            // `new` writes the value as a Rust literal of the field's type.
+            let fits = match s.ty {
+                Some(JsonType::String) => value.is_string(),
+                Some(JsonType::Integer) => value.is_i64(),
+                _ => false,
+            };
+            if s.reference.is_some() || !fits {
+                return refuse(
+                    format!("{at}.const"),
+                    format!(
+                        "`const` is a literal of the property's `type`, a string or an integer; \
+                         found {value}"
+                    ),
+                );
+            }
+        }
         if let Some(reference) = &s.reference {
             self.reference(&format!("{at}.$ref"), reference, s)?;
             if s.ty.is_some() || s.properties.is_some() || s.items.is_some() {
@@ -217,6 +237,13 @@ impl SchemaChecker<'_> {
         }
         Ok((checker, name))
     }
+}
+
+/// `….properties.key`: a property itself (of a definition or of an inline
+/// object), not its items or extra members.
+fn is_property(at: &str) -> bool {
+    let parts: Vec<&str> = at.split('.').collect();
+    parts.len() >= 2 && parts[parts.len() - 2] == "properties"
 }
 
 /// `definitions.Name.properties.key`, not deeper.
