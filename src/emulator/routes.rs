@@ -228,6 +228,62 @@ pub(super) fn caller_kind(shared: &Shared, caller: &TokenOwner) -> Option<AppKin
     shared.config.kind_of(suite)
 }
 
+/// One call as a stateful handler sees it.
+struct Call<'a> {
+    shared: &'a Shared,
+    endpoint: &'a Endpoint,
+    params: &'a serde_json::Map<String, Value>,
+    caller: Option<&'a TokenOwner>,
+}
+
+impl Call<'_> {
+    /// A string parameter, or `""`.
+    fn text(&self, key: &str) -> String {
+        self.params.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+    }
+
+    /// Who the caller's token was issued to (a suite, or `suite/corp`).
+    fn owner(&self) -> String {
+        self.caller.map(|c| c.owner.clone()).unwrap_or_default()
+    }
+}
+
+/// A stateful answer, or `None` for the endpoint's sample.
+type Handler = fn(&Call<'_>) -> Option<Response>;
+
+/// The endpoints of tokens and the install flow, each with its handler.
+static HANDLERS: &[(&Endpoint, Handler)] = &[
+    (&provider::GET_PROVIDER_TOKEN, provider_token),
+    (&suite::GET_SUITE_TOKEN, suite_token),
+    (&authorization::GET_PRE_AUTH_CODE, pre_auth_code),
+    (&authorization::SET_SESSION_INFO, session_info),
+    (&authorization::GET_PERMANENT_CODE, |c| {
+        permanent_code(c.shared, c.endpoint, &c.text("auth_code"), &c.owner())
+    }),
+    (&authorization::GET_PERMANENT_CODE_V2, |c| {
+        permanent_code(c.shared, c.endpoint, &c.text("auth_code"), &c.owner())
+    }),
+    (&authorization::GET_CORP_TOKEN, corp_token),
+    (&crate::api::corpgroup::endpoints::GET_TOKEN, downstream_corp_token),
+    (&authorization::GET_AUTH_INFO, auth_info),
+    (&authorization::GET_AUTH_INFO_V2, auth_info),
+    (&authorization::GET_ADMIN_LIST, |c| admin_list(c.shared, &c.owner(), &c.text("auth_corpid"))),
+    (&provider::GET_REGISTER_INFO, |c| Some(register_info(c.shared, c.endpoint))),
+    (&authorization::GET_CUSTOMIZED_CORP_TOKEN, |c| {
+        customized_corp_token(c.shared, &c.text("corpid"), &c.text("corpsecret"))
+    }),
+];
+
+/// The areas that keep state of their own (licenses, members, tags, OAuth
+/// codes, logins); each answers the endpoints it knows.
+static AREAS: &[Handler] = &[
+    |c| super::license::answer(c.shared, c.endpoint, c.params),
+    |c| super::contacts::answer(c.shared, c.endpoint, c.params, c.caller),
+    |c| super::tags::answer(c.shared, c.endpoint, c.params, c.caller),
+    |c| super::oauth::answer(c.shared, c.endpoint, c.params, c.caller),
+    |c| super::login::answer(c.shared, c.endpoint, c.params),
+];
+
 /// Endpoints whose answer depends on the emulator's state; `None` for the
 /// rest (they get their sample).
 pub(super) fn stateful(
@@ -236,132 +292,106 @@ pub(super) fn stateful(
     params: &serde_json::Map<String, Value>,
     caller: Option<&TokenOwner>,
 ) -> Option<Response> {
-    let text = |key: &str| params.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let suite_of_caller = caller.map(|c| c.owner.clone()).unwrap_or_default();
-    let is = |known: &Endpoint| std::ptr::eq(endpoint, known);
-    if is(&provider::GET_PROVIDER_TOKEN) {
-        let config = &shared.config;
-        let corp_ok = config.provider_corp_id.as_ref().is_none_or(|c| *c == text("corpid"));
-        let secret_ok = config.provider_secret.as_ref().is_none_or(|s| *s == text("provider_secret"));
-        if !corp_ok {
-            return Some(wecom_error(40013, "invalid corpid"));
+    let call = Call { shared, endpoint, params, caller };
+    if let Some((_, handler)) = HANDLERS.iter().find(|(known, _)| std::ptr::eq(endpoint, *known)) {
+        return handler(&call);
+    }
+    AREAS.iter().find_map(|area| area(&call))
+}
+
+fn provider_token(c: &Call<'_>) -> Option<Response> {
+    let config = &c.shared.config;
+    let corp_ok = config.provider_corp_id.as_ref().is_none_or(|id| *id == c.text("corpid"));
+    let secret_ok = config.provider_secret.as_ref().is_none_or(|s| *s == c.text("provider_secret"));
+    if !corp_ok {
+        return Some(wecom_error(40013, "invalid corpid"));
+    }
+    if !secret_ok {
+        return Some(wecom_error(40001, "invalid provider_secret"));
+    }
+    Some(issue_token(c.shared, TokenKind::Provider, c.text("corpid"), "provider_access_token"))
+}
+
+fn suite_token(c: &Call<'_>) -> Option<Response> {
+    let suite_id = c.text("suite_id");
+    if let Some(suite) = c.shared.config.suite(&suite_id) {
+        if suite.suite_secret != c.text("suite_secret") {
+            return Some(wecom_error(40080, "invalid suite_secret"));
         }
-        if !secret_ok {
-            return Some(wecom_error(40001, "invalid provider_secret"));
+        if !ticket_valid(c.shared, &suite_id, &c.text("suite_ticket")) {
+            return Some(wecom_error(40085, "invalid suite_ticket"));
         }
-        return Some(issue_token(shared, TokenKind::Provider, text("corpid"), "provider_access_token"));
+    } else if !c.shared.config.suites.is_empty() {
+        return Some(wecom_error(40083, "invalid suite_id"));
     }
-    if is(&suite::GET_SUITE_TOKEN) {
-        let suite_id = text("suite_id");
-        if let Some(suite) = shared.config.suite(&suite_id) {
-            if suite.suite_secret != text("suite_secret") {
-                return Some(wecom_error(40080, "invalid suite_secret"));
-            }
-            if !ticket_valid(shared, &suite_id, &text("suite_ticket")) {
-                return Some(wecom_error(40085, "invalid suite_ticket"));
-            }
-        } else if !shared.config.suites.is_empty() {
-            return Some(wecom_error(40083, "invalid suite_id"));
+    Some(issue_token(c.shared, TokenKind::Suite, suite_id, "suite_access_token"))
+}
+
+fn pre_auth_code(c: &Call<'_>) -> Option<Response> {
+    let code = random_code(64);
+    let expires = c.shared.now() + PRE_AUTH_CODE_LIFETIME;
+    let record = PreAuthCode { suite_id: c.owner(), expires_at: expires, used: false, test_install: false };
+    c.shared.state().pre_auth_codes.insert(code.clone(), record);
+    let lifetime = PRE_AUTH_CODE_LIFETIME.as_secs();
+    Some(json_reply(
+        &serde_json::json!({"errcode": 0, "errmsg": "ok", "pre_auth_code": code, "expires_in": lifetime}),
+    ))
+}
+
+fn session_info(c: &Call<'_>) -> Option<Response> {
+    let code = c.text("pre_auth_code");
+    let test_install =
+        c.params.get("session_info").and_then(|s| s.get("auth_type")).and_then(Value::as_i64) == Some(1);
+    let now = c.shared.now();
+    let mut state = c.shared.state();
+    match state.pre_auth_codes.get_mut(&code) {
+        Some(issued) if issued.expires_at <= now => Some(wecom_error(42007, "pre_auth_code expired")),
+        // The install page shows a test installation as such.
+        Some(issued) => {
+            issued.test_install = test_install;
+            None
         }
-        return Some(issue_token(shared, TokenKind::Suite, suite_id, "suite_access_token"));
+        // Never issued (a sample's code): accepted.
+        None => None,
     }
-    if is(&authorization::GET_PRE_AUTH_CODE) {
-        let code = random_code(64);
-        let expires = shared.now() + PRE_AUTH_CODE_LIFETIME;
-        let record =
-            PreAuthCode { suite_id: suite_of_caller, expires_at: expires, used: false, test_install: false };
-        shared.state().pre_auth_codes.insert(code.clone(), record);
-        let lifetime = PRE_AUTH_CODE_LIFETIME.as_secs();
-        return Some(json_reply(
-            &serde_json::json!({"errcode": 0, "errmsg": "ok", "pre_auth_code": code, "expires_in": lifetime}),
-        ));
+}
+
+fn corp_token(c: &Call<'_>) -> Option<Response> {
+    let (suite, corp, code) = (c.owner(), c.text("auth_corpid"), c.text("permanent_code"));
+    if let Err(refused) = check_permanent_code(c.shared, &suite, &corp, &code) {
+        return Some(*refused);
     }
-    if is(&authorization::SET_SESSION_INFO) {
-        let code = text("pre_auth_code");
-        let test_install =
-            params.get("session_info").and_then(|s| s.get("auth_type")).and_then(Value::as_i64) == Some(1);
-        let now = shared.now();
-        let mut state = shared.state();
-        return match state.pre_auth_codes.get_mut(&code) {
-            Some(issued) if issued.expires_at <= now => Some(wecom_error(42007, "pre_auth_code expired")),
-            // The install page shows a test installation as such.
-            Some(issued) => {
-                issued.test_install = test_install;
-                None
-            }
-            // Never issued (a sample's code): accepted.
-            None => None,
-        };
+    if corp.is_empty() {
+        return Some(wecom_error(40013, "invalid corpid"));
     }
-    if is(&authorization::GET_PERMANENT_CODE) || is(&authorization::GET_PERMANENT_CODE_V2) {
-        return permanent_code(shared, endpoint, &text("auth_code"), &suite_of_caller);
-    }
-    if is(&authorization::GET_CORP_TOKEN) {
-        let (corp, code) = (text("auth_corpid"), text("permanent_code"));
-        if let Err(refused) = check_permanent_code(shared, &suite_of_caller, &corp, &code) {
-            return Some(*refused);
+    Some(issue_token(c.shared, TokenKind::Corp, format!("{suite}/{corp}"), "access_token"))
+}
+
+/// A downstream corp's token, issued to the calling suite for that corp.
+fn downstream_corp_token(c: &Call<'_>) -> Option<Response> {
+    let owner = c.owner();
+    let suite = owner.split_once('/').map_or(owner.as_str(), |(suite, _)| suite);
+    Some(issue_token(c.shared, TokenKind::Corp, format!("{suite}/{}", c.text("corpid")), "access_token"))
+}
+
+fn auth_info(c: &Call<'_>) -> Option<Response> {
+    let (suite, corp, code) = (c.owner(), c.text("auth_corpid"), c.text("permanent_code"));
+    match check_permanent_code(c.shared, &suite, &corp, &code) {
+        Err(refused) => Some(*refused),
+        // The authorized corp's own id, not the sample's.
+        Ok(true) => {
+            let range = c.shared.state().visible_ranges.get(&(suite, corp.clone())).cloned();
+            Some(sample_with(c.endpoint, |map| {
+                if let Some(Value::Object(info)) = map.get_mut("auth_corp_info") {
+                    info.insert("corpid".into(), Value::from(corp));
+                }
+                if let Some(info) = map.get_mut("auth_info") {
+                    with_visible_range(info, range);
+                }
+            }))
         }
-        let owner = format!("{suite_of_caller}/{corp}");
-        if corp.is_empty() {
-            return Some(wecom_error(40013, "invalid corpid"));
-        }
-        return Some(issue_token(shared, TokenKind::Corp, owner, "access_token"));
+        Ok(false) => None,
     }
-    if let Some(answer) = super::license::answer(shared, endpoint, params) {
-        return Some(answer);
-    }
-    if let Some(answer) = super::contacts::answer(shared, endpoint, params, caller) {
-        return Some(answer);
-    }
-    if let Some(answer) = super::tags::answer(shared, endpoint, params, caller) {
-        return Some(answer);
-    }
-    if let Some(answer) = super::oauth::answer(shared, endpoint, params, caller) {
-        return Some(answer);
-    }
-    if let Some(answer) = super::login::answer(shared, endpoint, params) {
-        return Some(answer);
-    }
-    if is(&crate::api::corpgroup::endpoints::GET_TOKEN) {
-        // A downstream corp's token, issued to the calling suite for that corp.
-        let suite = suite_of_caller.split_once('/').map_or(suite_of_caller.as_str(), |(suite, _)| suite);
-        return Some(issue_token(
-            shared,
-            TokenKind::Corp,
-            format!("{suite}/{}", text("corpid")),
-            "access_token",
-        ));
-    }
-    if is(&authorization::GET_AUTH_INFO) || is(&authorization::GET_AUTH_INFO_V2) {
-        let (corp, code) = (text("auth_corpid"), text("permanent_code"));
-        return match check_permanent_code(shared, &suite_of_caller, &corp, &code) {
-            Err(refused) => Some(*refused),
-            // The authorized corp's own id, not the sample's.
-            Ok(true) => {
-                let range =
-                    shared.state().visible_ranges.get(&(suite_of_caller.clone(), corp.clone())).cloned();
-                Some(sample_with(endpoint, |map| {
-                    if let Some(Value::Object(info)) = map.get_mut("auth_corp_info") {
-                        info.insert("corpid".into(), Value::from(corp));
-                    }
-                    if let Some(info) = map.get_mut("auth_info") {
-                        with_visible_range(info, range);
-                    }
-                }))
-            }
-            Ok(false) => None,
-        };
-    }
-    if is(&authorization::GET_ADMIN_LIST) {
-        return admin_list(shared, &suite_of_caller, &text("auth_corpid"));
-    }
-    if is(&provider::GET_REGISTER_INFO) {
-        return Some(register_info(shared, endpoint));
-    }
-    if is(&authorization::GET_CUSTOMIZED_CORP_TOKEN) {
-        return customized_corp_token(shared, &text("corpid"), &text("corpsecret"));
-    }
-    None
 }
 
 /// The visible range chosen on the install page, in the first agent's
@@ -556,4 +586,19 @@ fn current_token(state: &mut State, now: std::time::SystemTime, owner: TokenOwne
     let left = expires_at.duration_since(now).unwrap_or_default();
     let remaining = left.as_secs() + u64::from(left.subsec_nanos() > 0);
     (token, remaining)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HANDLERS;
+
+    #[test]
+    fn each_endpoint_has_one_handler_and_is_spec_d() {
+        for (i, (endpoint, _)) in HANDLERS.iter().enumerate() {
+            let again = HANDLERS[i + 1..].iter().any(|(other, _)| std::ptr::eq(*endpoint, *other));
+            assert!(!again, "{} has two handlers; the second never runs", endpoint.name);
+            let listed = crate::ENDPOINTS.iter().any(|e| std::ptr::eq(*e, *endpoint));
+            assert!(listed, "{} is not in ENDPOINTS, so no request reaches it", endpoint.name);
+        }
+    }
 }
