@@ -344,3 +344,20 @@ async fn a_token_handle_stores_its_permanent_code_once_and_does_not_revive_a_for
     assert!(matches!(err, Error::PermanentCodeMissing { .. }), "{err:?}");
     assert!(app.corp(SUITE, "wwcorphandle").permanent_code().get().await.expect("store").is_none());
 }
+
+#[tokio::test]
+async fn a_forgotten_token_is_fetched_again_and_an_overridden_one_is_not() {
+    let (emulator, app, _clock) = app_on_emulator().await;
+    let handle = app.provider().access_token();
+    let first = handle.get().await.expect("token");
+    assert_eq!(handle.get().await.expect("cached"), first);
+    assert_eq!(emulator.calls(PROVIDER_TOKEN), 1);
+    handle.forget().await.expect("forgotten");
+    handle.get().await.expect("token");
+    assert_eq!(emulator.calls(PROVIDER_TOKEN), 2, "the next get fetched a new one");
+
+    let bare = wecom_openwork::Client::new(emulator.base_uri(), StaticTokens::new().provider("OWN"))
+        .expect("client");
+    let refused = bare.provider().access_token().set(StaticTokens::new().provider("OTHER"));
+    assert!(matches!(refused, Err(Error::InvalidRequest(_))), "{refused:?}");
+}
