@@ -336,13 +336,7 @@ impl CallbackServer {
             CallbackUrl::Data(suite) if verify => receive_id == suite.as_str(),
             CallbackUrl::Data(suite) => {
                 !self.check_data_receive_id
-                    || self
-                        .app
-                        .corp(suite.clone(), CorpId::new(receive_id))
-                        .permanent_code()
-                        .get()
-                        .await?
-                        .is_some()
+                    || self.app.tokens().permanent_code(suite, &CorpId::new(receive_id)).await?.is_some()
             }
         })
     }
