@@ -33,6 +33,7 @@ pub struct Callable {
 }
 /// Every spec'd endpoint, in the order of [`crate::ENDPOINTS`].
 pub static CALLABLES: &[Callable] = &[
+    #[cfg(feature = "agent")]
     Callable {
         endpoint: &crate::api::agent::endpoints::GET,
         scope: Scope::Corp,
@@ -41,6 +42,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AgentDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "agent")]
     Callable {
         endpoint: &crate::api::agent::endpoints::LIST,
         scope: Scope::Corp,
@@ -121,6 +123,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AdminList",
         sensitive: &[],
     },
+    #[cfg(feature = "batch")]
     Callable {
         endpoint: &crate::api::batch::endpoints::INVITE,
         scope: Scope::Corp,
@@ -129,6 +132,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "InviteResult",
         sensitive: &[],
     },
+    #[cfg(feature = "batch")]
     Callable {
         endpoint: &crate::api::batch::endpoints::SYNC_USER,
         scope: Scope::Corp,
@@ -137,6 +141,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "BatchJob",
         sensitive: &[],
     },
+    #[cfg(feature = "batch")]
     Callable {
         endpoint: &crate::api::batch::endpoints::REPLACE_USER,
         scope: Scope::Corp,
@@ -145,6 +150,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "BatchJob",
         sensitive: &[],
     },
+    #[cfg(feature = "batch")]
     Callable {
         endpoint: &crate::api::batch::endpoints::REPLACE_PARTY,
         scope: Scope::Corp,
@@ -153,6 +159,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "BatchJob",
         sensitive: &[],
     },
+    #[cfg(feature = "batch")]
     Callable {
         endpoint: &crate::api::batch::endpoints::GET_RESULT,
         scope: Scope::Corp,
@@ -161,6 +168,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "BatchJobResult",
         sensitive: &[],
     },
+    #[cfg(feature = "contact")]
     Callable {
         endpoint: &crate::api::contact::endpoints::UPLOAD_MEDIA,
         scope: Scope::Provider,
@@ -169,6 +177,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UploadMediaReply",
         sensitive: &[],
     },
+    #[cfg(feature = "contact")]
     Callable {
         endpoint: &crate::api::contact::endpoints::ID_TRANSLATE,
         scope: Scope::Provider,
@@ -177,6 +186,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "IdTranslateJob",
         sensitive: &[],
     },
+    #[cfg(feature = "contact")]
     Callable {
         endpoint: &crate::api::contact::endpoints::GET_RESULT,
         scope: Scope::Provider,
@@ -185,6 +195,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "BatchJobResult",
         sensitive: &[],
     },
+    #[cfg(feature = "contact")]
     Callable {
         endpoint: &crate::api::contact::endpoints::SEARCH,
         scope: Scope::Provider,
@@ -193,6 +204,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ContactSearchResult",
         sensitive: &[],
     },
+    #[cfg(feature = "contact")]
     Callable {
         endpoint: &crate::api::contact::endpoints::SORT,
         scope: Scope::Provider,
@@ -217,6 +229,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AppShareInfoPage",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_acquisition")]
     Callable {
         endpoint: &crate::api::customer_acquisition::endpoints::LIST_LINK,
         scope: Scope::Corp,
@@ -225,6 +238,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "LinkIdList",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_acquisition")]
     Callable {
         endpoint: &crate::api::customer_acquisition::endpoints::GET,
         scope: Scope::Corp,
@@ -233,6 +247,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "LinkDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_acquisition")]
     Callable {
         endpoint: &crate::api::customer_acquisition::endpoints::CREATE_LINK,
         scope: Scope::Corp,
@@ -241,6 +256,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "CreatedLink",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_acquisition")]
     Callable {
         endpoint: &crate::api::customer_acquisition::endpoints::UPDATE_LINK,
         scope: Scope::Corp,
@@ -249,6 +265,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_acquisition")]
     Callable {
         endpoint: &crate::api::customer_acquisition::endpoints::DELETE_LINK,
         scope: Scope::Corp,
@@ -257,6 +274,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_acquisition")]
     Callable {
         endpoint: &crate::api::customer_acquisition::endpoints::CUSTOMER,
         scope: Scope::Corp,
@@ -265,6 +283,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "LinkCustomerList",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_acquisition")]
     Callable {
         endpoint: &crate::api::customer_acquisition::endpoints::CUSTOMER_ACQUISITION_QUOTA,
         scope: Scope::Corp,
@@ -273,6 +292,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AcquisitionQuota",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_acquisition")]
     Callable {
         endpoint: &crate::api::customer_acquisition::endpoints::STATISTIC,
         scope: Scope::Corp,
@@ -281,6 +301,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "LinkStatistic",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::ADD_MSG_TEMPLATE,
         scope: Scope::Corp,
@@ -289,6 +310,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AddedMsgTemplate",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::GET_GROUPMSG_LIST_V2,
         scope: Scope::Corp,
@@ -297,6 +319,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "GroupMsgList",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::GET_GROUPMSG_TASK,
         scope: Scope::Corp,
@@ -305,6 +328,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "GroupMsgTaskList",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::GET_GROUPMSG_SEND_RESULT,
         scope: Scope::Corp,
@@ -313,6 +337,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "GroupMsgSendResult",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::SEND_WELCOME_MSG,
         scope: Scope::Corp,
@@ -321,6 +346,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::CANCEL_GROUPMSG_SEND,
         scope: Scope::Corp,
@@ -329,6 +355,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::REMIND_GROUPMSG_SEND,
         scope: Scope::Corp,
@@ -337,6 +364,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::ADD_GROUP_WELCOME_TEMPLATE,
         scope: Scope::Corp,
@@ -345,6 +373,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AddedGroupWelcomeTemplate",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::EDIT_GROUP_WELCOME_TEMPLATE,
         scope: Scope::Corp,
@@ -353,6 +382,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::GET_GROUP_WELCOME_TEMPLATE,
         scope: Scope::Corp,
@@ -361,6 +391,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "GroupWelcomeTemplate",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::DEL_GROUP_WELCOME_TEMPLATE,
         scope: Scope::Corp,
@@ -369,6 +400,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_statistics")]
     Callable {
         endpoint: &crate::api::customer_statistics::endpoints::GET_USER_BEHAVIOR_DATA,
         scope: Scope::Corp,
@@ -377,6 +409,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UserBehaviorData",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_statistics")]
     Callable {
         endpoint: &crate::api::customer_statistics::endpoints::STATISTIC,
         scope: Scope::Corp,
@@ -385,6 +418,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "GroupChatStatistic",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_statistics")]
     Callable {
         endpoint: &crate::api::customer_statistics::endpoints::STATISTIC_GROUP_BY_DAY,
         scope: Scope::Corp,
@@ -393,6 +427,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "GroupChatDailyStatistic",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_transfer")]
     Callable {
         endpoint: &crate::api::customer_transfer::endpoints::TRANSFER_CUSTOMER,
         scope: Scope::Corp,
@@ -401,6 +436,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "TransferCustomerResult",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_transfer")]
     Callable {
         endpoint: &crate::api::customer_transfer::endpoints::TRANSFER_RESULT,
         scope: Scope::Corp,
@@ -409,6 +445,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "TransferResult",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_transfer")]
     Callable {
         endpoint: &crate::api::customer_transfer::endpoints::GET_UNASSIGNED_LIST,
         scope: Scope::Corp,
@@ -417,6 +454,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UnassignedList",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_transfer")]
     Callable {
         endpoint: &crate::api::customer_transfer::endpoints::RESIGNED_TRANSFER_CUSTOMER,
         scope: Scope::Corp,
@@ -425,6 +463,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "TransferCustomerResult",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_transfer")]
     Callable {
         endpoint: &crate::api::customer_transfer::endpoints::RESIGNED_TRANSFER_RESULT,
         scope: Scope::Corp,
@@ -433,6 +472,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "TransferResult",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_transfer")]
     Callable {
         endpoint: &crate::api::customer_transfer::endpoints::TRANSFER,
         scope: Scope::Corp,
@@ -441,6 +481,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "GroupChatTransferResult",
         sensitive: &[],
     },
+    #[cfg(feature = "customer_transfer")]
     Callable {
         endpoint: &crate::api::customer_transfer::endpoints::ONJOB_TRANSFER,
         scope: Scope::Corp,
@@ -473,6 +514,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "department")]
     Callable {
         endpoint: &crate::api::department::endpoints::CREATE,
         scope: Scope::Corp,
@@ -481,6 +523,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "CreatedDepartment",
         sensitive: &[],
     },
+    #[cfg(feature = "department")]
     Callable {
         endpoint: &crate::api::department::endpoints::UPDATE,
         scope: Scope::Corp,
@@ -489,6 +532,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "department")]
     Callable {
         endpoint: &crate::api::department::endpoints::DELETE,
         scope: Scope::Corp,
@@ -497,6 +541,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "department")]
     Callable {
         endpoint: &crate::api::department::endpoints::LIST,
         scope: Scope::Corp,
@@ -505,6 +550,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "DepartmentList",
         sensitive: &[],
     },
+    #[cfg(feature = "department")]
     Callable {
         endpoint: &crate::api::department::endpoints::SIMPLE_LIST,
         scope: Scope::Corp,
@@ -513,6 +559,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "DepartmentIdList",
         sensitive: &[],
     },
+    #[cfg(feature = "department")]
     Callable {
         endpoint: &crate::api::department::endpoints::GET,
         scope: Scope::Corp,
@@ -521,6 +568,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "DepartmentDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::GET_FOLLOW_USER_LIST,
         scope: Scope::Corp,
@@ -529,6 +577,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "FollowUserList",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::LIST,
         scope: Scope::Corp,
@@ -537,6 +586,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ExternalUseridList",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::GET,
         scope: Scope::Corp,
@@ -545,6 +595,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ExternalContactDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::BATCH_GET_BY_USER,
         scope: Scope::Corp,
@@ -553,6 +604,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ExternalContactBatch",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::REMARK,
         scope: Scope::Corp,
@@ -561,6 +613,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::GET_CORP_TAG_LIST,
         scope: Scope::Corp,
@@ -569,6 +622,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "CorpTagGroupList",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::ADD_CORP_TAG,
         scope: Scope::Corp,
@@ -577,6 +631,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AddedCorpTagGroup",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::EDIT_CORP_TAG,
         scope: Scope::Corp,
@@ -585,6 +640,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::DEL_CORP_TAG,
         scope: Scope::Corp,
@@ -593,6 +649,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::MARK_TAG,
         scope: Scope::Corp,
@@ -601,6 +658,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::ADD_CONTACT_WAY,
         scope: Scope::Corp,
@@ -609,6 +667,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AddedContactWay",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::GET_CONTACT_WAY,
         scope: Scope::Corp,
@@ -617,6 +676,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ContactWayDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::UPDATE_CONTACT_WAY,
         scope: Scope::Corp,
@@ -625,6 +685,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::DEL_CONTACT_WAY,
         scope: Scope::Corp,
@@ -633,6 +694,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "groupchat")]
     Callable {
         endpoint: &crate::api::groupchat::endpoints::LIST,
         scope: Scope::Corp,
@@ -641,6 +703,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "GroupChatList",
         sensitive: &[],
     },
+    #[cfg(feature = "groupchat")]
     Callable {
         endpoint: &crate::api::groupchat::endpoints::GET,
         scope: Scope::Corp,
@@ -649,6 +712,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "GroupChatDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "groupchat")]
     Callable {
         endpoint: &crate::api::groupchat::endpoints::OPENGID_TO_CHATID,
         scope: Scope::Corp,
@@ -657,6 +721,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "OpengidToChatidReply",
         sensitive: &[],
     },
+    #[cfg(feature = "idconvert")]
     Callable {
         endpoint: &crate::api::idconvert::endpoints::USERID_TO_OPENUSERID,
         scope: Scope::Corp,
@@ -665,6 +730,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "OpenUseridList",
         sensitive: &[],
     },
+    #[cfg(feature = "idconvert")]
     Callable {
         endpoint: &crate::api::idconvert::endpoints::GET_NEW_EXTERNAL_USERID,
         scope: Scope::Corp,
@@ -673,6 +739,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "NewExternalUseridList",
         sensitive: &[],
     },
+    #[cfg(feature = "idconvert")]
     Callable {
         endpoint: &crate::api::idconvert::endpoints::GET_NEW_EXTERNAL_USERID_OF_GROUP_CHAT,
         scope: Scope::Corp,
@@ -681,6 +748,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "NewExternalUseridList",
         sensitive: &[],
     },
+    #[cfg(feature = "idconvert")]
     Callable {
         endpoint: &crate::api::idconvert::endpoints::UNIONID_TO_EXTERNAL_USERID,
         scope: Scope::Corp,
@@ -689,6 +757,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UnionidExternalUserid",
         sensitive: &[],
     },
+    #[cfg(feature = "idconvert")]
     Callable {
         endpoint: &crate::api::idconvert::endpoints::UNIONID_TO_EXTERNAL_USERID_3RD,
         scope: Scope::Suite,
@@ -697,6 +766,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ExternalUseridInfoList",
         sensitive: &[],
     },
+    #[cfg(feature = "idconvert")]
     Callable {
         endpoint: &crate::api::idconvert::endpoints::TO_SERVICE_EXTERNAL_USERID,
         scope: Scope::Corp,
@@ -705,6 +775,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ServiceExternalUserid",
         sensitive: &[],
     },
+    #[cfg(feature = "idconvert")]
     Callable {
         endpoint: &crate::api::idconvert::endpoints::CONVERT_TMP_EXTERNAL_USERID,
         scope: Scope::Corp,
@@ -713,6 +784,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "TmpExternalUseridResults",
         sensitive: &[],
     },
+    #[cfg(feature = "idconvert")]
     Callable {
         endpoint: &crate::api::idconvert::endpoints::FINISH_OPENID_MIGRATION,
         scope: Scope::Provider,
@@ -721,6 +793,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "idconvert")]
     Callable {
         endpoint: &crate::api::idconvert::endpoints::FINISH_EXTERNAL_USERID_MIGRATION,
         scope: Scope::Provider,
@@ -745,6 +818,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "JsapiTicket",
         sensitive: &["ticket"],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::CREATE_NEW_ORDER,
         scope: Scope::Provider,
@@ -753,6 +827,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "OrderId",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::CREATE_RENEW_ORDER_JOB,
         scope: Scope::Provider,
@@ -761,6 +836,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "RenewOrderJob",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::SUBMIT_ORDER_JOB,
         scope: Scope::Provider,
@@ -769,6 +845,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "OrderId",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::LIST_ORDER,
         scope: Scope::Provider,
@@ -777,6 +854,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "OrderList",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::GET_ORDER,
         scope: Scope::Provider,
@@ -785,6 +863,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "OrderDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::LIST_ORDER_ACCOUNT,
         scope: Scope::Provider,
@@ -793,6 +872,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "OrderAccountList",
         sensitive: &["active_code"],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::CANCEL_ORDER,
         scope: Scope::Provider,
@@ -801,6 +881,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::CREATE_NEW_ORDER_JOB,
         scope: Scope::Provider,
@@ -809,6 +890,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "NewOrderJob",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::SUBMIT_NEW_ORDER_JOB,
         scope: Scope::Provider,
@@ -817,6 +899,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::NEW_ORDER_JOB_RESULT,
         scope: Scope::Provider,
@@ -825,6 +908,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "NewOrderJobResult",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::GET_UNION_ORDER,
         scope: Scope::Provider,
@@ -833,6 +917,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UnionOrderDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::SUBMIT_PAY_JOB,
         scope: Scope::Provider,
@@ -841,6 +926,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "PayJob",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::PAY_JOB_RESULT,
         scope: Scope::Provider,
@@ -849,6 +935,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "PayJobResult",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::ACTIVE_ACCOUNT,
         scope: Scope::Provider,
@@ -857,6 +944,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::BATCH_ACTIVE_ACCOUNT,
         scope: Scope::Provider,
@@ -865,6 +953,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "BatchActiveResult",
         sensitive: &["active_code"],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::ACTIVE_ACCOUNT_BY_TYPE,
         scope: Scope::Provider,
@@ -873,6 +962,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::GET_ACTIVE_INFO_BY_CODE,
         scope: Scope::Provider,
@@ -881,6 +971,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ActiveCodeInfo",
         sensitive: &["active_code", "from_active_code", "to_active_code"],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::BATCH_GET_ACTIVE_INFO_BY_CODE,
         scope: Scope::Provider,
@@ -889,6 +980,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ActiveCodeInfoList",
         sensitive: &["active_code", "from_active_code", "to_active_code"],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::LIST_ACTIVED_ACCOUNT,
         scope: Scope::Provider,
@@ -897,6 +989,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ActivedAccountList",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::GET_ACTIVE_INFO_BY_USER,
         scope: Scope::Provider,
@@ -905,6 +998,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UserActiveInfo",
         sensitive: &["active_code", "from_active_code", "to_active_code"],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::BATCH_TRANSFER_LICENSE,
         scope: Scope::Provider,
@@ -913,6 +1007,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "BatchTransferResult",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::BATCH_SHARE_ACTIVE_CODE,
         scope: Scope::Provider,
@@ -921,6 +1016,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "BatchShareResult",
         sensitive: &["active_code"],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::GET_APP_LICENSE_INFO,
         scope: Scope::Provider,
@@ -929,6 +1025,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AppLicenseInfo",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::SET_AUTO_ACTIVE_STATUS,
         scope: Scope::Provider,
@@ -937,6 +1034,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::GET_AUTO_ACTIVE_STATUS,
         scope: Scope::Provider,
@@ -945,6 +1043,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AutoActiveStatus",
         sensitive: &[],
     },
+    #[cfg(feature = "media")]
     Callable {
         endpoint: &crate::api::media::endpoints::UPLOAD,
         scope: Scope::Corp,
@@ -953,6 +1052,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UploadMediaReply",
         sensitive: &[],
     },
+    #[cfg(feature = "media")]
     Callable {
         endpoint: &crate::api::media::endpoints::UPLOAD_IMAGE,
         scope: Scope::Corp,
@@ -961,6 +1061,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UploadImageReply",
         sensitive: &[],
     },
+    #[cfg(feature = "media")]
     Callable {
         endpoint: &crate::api::media::endpoints::GET,
         scope: Scope::Corp,
@@ -969,6 +1070,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "media")]
     Callable {
         endpoint: &crate::api::media::endpoints::UPLOAD_BY_URL,
         scope: Scope::Corp,
@@ -977,6 +1079,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UploadByUrlReply",
         sensitive: &[],
     },
+    #[cfg(feature = "media")]
     Callable {
         endpoint: &crate::api::media::endpoints::GET_UPLOAD_BY_URL_RESULT,
         scope: Scope::Corp,
@@ -985,6 +1088,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UploadByUrlResultReply",
         sensitive: &[],
     },
+    #[cfg(feature = "media")]
     Callable {
         endpoint: &crate::api::media::endpoints::UPLOAD_ATTACHMENT,
         scope: Scope::Corp,
@@ -993,6 +1097,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UploadMediaReplyNumeric",
         sensitive: &[],
     },
+    #[cfg(feature = "menu")]
     Callable {
         endpoint: &crate::api::menu::endpoints::CREATE,
         scope: Scope::Corp,
@@ -1001,6 +1106,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "menu")]
     Callable {
         endpoint: &crate::api::menu::endpoints::GET,
         scope: Scope::Corp,
@@ -1009,6 +1115,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "MenuReply",
         sensitive: &[],
     },
+    #[cfg(feature = "menu")]
     Callable {
         endpoint: &crate::api::menu::endpoints::DELETE,
         scope: Scope::Corp,
@@ -1017,6 +1124,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "message")]
     Callable {
         endpoint: &crate::api::message::endpoints::SEND,
         scope: Scope::Corp,
@@ -1025,6 +1133,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "SendMessageReply",
         sensitive: &[],
     },
+    #[cfg(feature = "message")]
     Callable {
         endpoint: &crate::api::message::endpoints::RECALL,
         scope: Scope::Corp,
@@ -1033,6 +1142,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "message")]
     Callable {
         endpoint: &crate::api::message::endpoints::UPDATE_TEMPLATE_CARD,
         scope: Scope::Corp,
@@ -1041,6 +1151,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "miniprogram")]
     Callable {
         endpoint: &crate::api::miniprogram::endpoints::JSCODE2SESSION,
         scope: Scope::Suite,
@@ -1049,6 +1160,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "MiniprogramSession",
         sensitive: &["session_key"],
     },
+    #[cfg(feature = "miniprogram")]
     Callable {
         endpoint: &crate::api::miniprogram::endpoints::APPLY_MASS_CALL_TICKET,
         scope: Scope::Corp,
@@ -1057,6 +1169,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "MassCallTicket",
         sensitive: &["mass_call_ticket"],
     },
+    #[cfg(feature = "moment")]
     Callable {
         endpoint: &crate::api::moment::endpoints::ADD_MOMENT_TASK,
         scope: Scope::Corp,
@@ -1065,6 +1178,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AddMomentTaskReply",
         sensitive: &[],
     },
+    #[cfg(feature = "moment")]
     Callable {
         endpoint: &crate::api::moment::endpoints::GET_MOMENT_TASK_RESULT,
         scope: Scope::Corp,
@@ -1073,6 +1187,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "MomentTaskResult",
         sensitive: &[],
     },
+    #[cfg(feature = "moment")]
     Callable {
         endpoint: &crate::api::moment::endpoints::CANCEL_MOMENT_TASK,
         scope: Scope::Corp,
@@ -1081,6 +1196,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "moment")]
     Callable {
         endpoint: &crate::api::moment::endpoints::GET_MOMENT_LIST,
         scope: Scope::Corp,
@@ -1089,6 +1205,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "MomentList",
         sensitive: &[],
     },
+    #[cfg(feature = "moment")]
     Callable {
         endpoint: &crate::api::moment::endpoints::GET_MOMENT_TASK,
         scope: Scope::Corp,
@@ -1097,6 +1214,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "MomentTaskList",
         sensitive: &[],
     },
+    #[cfg(feature = "moment")]
     Callable {
         endpoint: &crate::api::moment::endpoints::GET_MOMENT_CUSTOMER_LIST,
         scope: Scope::Corp,
@@ -1105,6 +1223,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "MomentCustomerList",
         sensitive: &[],
     },
+    #[cfg(feature = "moment")]
     Callable {
         endpoint: &crate::api::moment::endpoints::GET_MOMENT_SEND_RESULT,
         scope: Scope::Corp,
@@ -1113,6 +1232,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "MomentSendResult",
         sensitive: &[],
     },
+    #[cfg(feature = "moment")]
     Callable {
         endpoint: &crate::api::moment::endpoints::GET_MOMENT_COMMENTS,
         scope: Scope::Corp,
@@ -1121,6 +1241,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "MomentComments",
         sensitive: &[],
     },
+    #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::GET_TEMPLATE_DETAIL,
         scope: Scope::Corp,
@@ -1129,6 +1250,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ApprovalTemplateDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::APPLY_EVENT,
         scope: Scope::Corp,
@@ -1137,6 +1259,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ApplyEventReply",
         sensitive: &[],
     },
+    #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::GET_APPROVAL_INFO,
         scope: Scope::Corp,
@@ -1145,6 +1268,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ApprovalNumbers",
         sensitive: &[],
     },
+    #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::GET_APPROVAL_DETAIL,
         scope: Scope::Corp,
@@ -1153,6 +1277,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ApprovalDetailReply",
         sensitive: &[],
     },
+    #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::GET_CHECKIN_DATA,
         scope: Scope::Corp,
@@ -1161,6 +1286,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "CheckinData",
         sensitive: &[],
     },
+    #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::GET_CHECKIN_OPTION,
         scope: Scope::Corp,
@@ -1169,6 +1295,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "CheckinOptions",
         sensitive: &[],
     },
+    #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::GET_CHECKIN_DAY_DATA,
         scope: Scope::Corp,
@@ -1177,6 +1304,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "CheckinDayReports",
         sensitive: &[],
     },
+    #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::GET_CHECKIN_MONTH_DATA,
         scope: Scope::Corp,
@@ -1185,6 +1313,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "CheckinMonthReports",
         sensitive: &[],
     },
+    #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::GET_CORP_CHECKIN_OPTION,
         scope: Scope::Corp,
@@ -1193,6 +1322,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "CorpCheckinOptions",
         sensitive: &[],
     },
+    #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::GET_CHECKIN_SCHEDULE_LIST,
         scope: Scope::Corp,
@@ -1201,6 +1331,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "CheckinScheduleList",
         sensitive: &[],
     },
+    #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::SET_CHECKIN_SCHEDULE_LIST,
         scope: Scope::Corp,
@@ -1241,6 +1372,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UserDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "order")]
     Callable {
         endpoint: &crate::api::order::endpoints::GET_APP_ORDER,
         scope: Scope::Suite,
@@ -1249,6 +1381,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AppOrder",
         sensitive: &[],
     },
+    #[cfg(feature = "order")]
     Callable {
         endpoint: &crate::api::order::endpoints::GET_APP_ORDER_LIST,
         scope: Scope::Suite,
@@ -1257,6 +1390,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AppOrderList",
         sensitive: &[],
     },
+    #[cfg(feature = "order")]
     Callable {
         endpoint: &crate::api::order::endpoints::PROLONG_TRY,
         scope: Scope::Suite,
@@ -1265,6 +1399,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "ProlongTryResult",
         sensitive: &[],
     },
+    #[cfg(feature = "order")]
     Callable {
         endpoint: &crate::api::order::endpoints::CREATE_ADVANCED_API_ORDER,
         scope: Scope::Provider,
@@ -1273,6 +1408,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AdvancedApiOrderId",
         sensitive: &[],
     },
+    #[cfg(feature = "order")]
     Callable {
         endpoint: &crate::api::order::endpoints::CANCEL_ADVANCED_API_ORDER,
         scope: Scope::Provider,
@@ -1281,6 +1417,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "order")]
     Callable {
         endpoint: &crate::api::order::endpoints::SUBMIT_ADVANCED_API_PAY,
         scope: Scope::Provider,
@@ -1289,6 +1426,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "order")]
     Callable {
         endpoint: &crate::api::order::endpoints::LIST_ADVANCED_API_ORDERS,
         scope: Scope::Provider,
@@ -1297,6 +1435,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AdvancedApiOrderList",
         sensitive: &[],
     },
+    #[cfg(feature = "order")]
     Callable {
         endpoint: &crate::api::order::endpoints::GET_ADVANCED_API_ORDER,
         scope: Scope::Provider,
@@ -1305,6 +1444,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AdvancedApiOrderDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "order")]
     Callable {
         endpoint: &crate::api::order::endpoints::GET_ADVANCED_API_CORP_BUY_INFO,
         scope: Scope::Provider,
@@ -1313,6 +1453,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AdvancedApiCorpBuyInfo",
         sensitive: &[],
     },
+    #[cfg(feature = "paytool")]
     Callable {
         endpoint: &crate::api::paytool::endpoints::OPEN_ORDER,
         scope: Scope::Provider,
@@ -1321,6 +1462,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "OpenedOrder",
         sensitive: &[],
     },
+    #[cfg(feature = "paytool")]
     Callable {
         endpoint: &crate::api::paytool::endpoints::CLOSE_ORDER,
         scope: Scope::Provider,
@@ -1329,6 +1471,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "paytool")]
     Callable {
         endpoint: &crate::api::paytool::endpoints::GET_ORDER_LIST,
         scope: Scope::Provider,
@@ -1337,6 +1480,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "PayOrderList",
         sensitive: &[],
     },
+    #[cfg(feature = "paytool")]
     Callable {
         endpoint: &crate::api::paytool::endpoints::GET_ORDER_DETAIL,
         scope: Scope::Provider,
@@ -1345,6 +1489,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "PayOrderDetail",
         sensitive: &[],
     },
+    #[cfg(feature = "paytool")]
     Callable {
         endpoint: &crate::api::paytool::endpoints::GET_INVOICE_LIST,
         scope: Scope::Provider,
@@ -1353,6 +1498,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "InvoiceList",
         sensitive: &[],
     },
+    #[cfg(feature = "paytool")]
     Callable {
         endpoint: &crate::api::paytool::endpoints::MARK_INVOICE_STATUS,
         scope: Scope::Provider,
@@ -1409,6 +1555,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "CustomizedAuthUrl",
         sensitive: &[],
     },
+    #[cfg(feature = "registration")]
     Callable {
         endpoint: &crate::api::registration::endpoints::SET_SCOPE,
         scope: Scope::Provider,
@@ -1417,6 +1564,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "SetScopeReply",
         sensitive: &[],
     },
+    #[cfg(feature = "registration")]
     Callable {
         endpoint: &crate::api::registration::endpoints::CONTACT_SYNC_SUCCESS,
         scope: Scope::Provider,
@@ -1441,6 +1589,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "AppQrcode",
         sensitive: &[],
     },
+    #[cfg(feature = "tag")]
     Callable {
         endpoint: &crate::api::tag::endpoints::CREATE,
         scope: Scope::Corp,
@@ -1449,6 +1598,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "CreatedTag",
         sensitive: &[],
     },
+    #[cfg(feature = "tag")]
     Callable {
         endpoint: &crate::api::tag::endpoints::UPDATE,
         scope: Scope::Corp,
@@ -1457,6 +1607,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "tag")]
     Callable {
         endpoint: &crate::api::tag::endpoints::DELETE,
         scope: Scope::Corp,
@@ -1465,6 +1616,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "tag")]
     Callable {
         endpoint: &crate::api::tag::endpoints::GET,
         scope: Scope::Corp,
@@ -1473,6 +1625,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "TagMembers",
         sensitive: &[],
     },
+    #[cfg(feature = "tag")]
     Callable {
         endpoint: &crate::api::tag::endpoints::ADD_USERS,
         scope: Scope::Corp,
@@ -1481,6 +1634,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "TagUsersResult",
         sensitive: &[],
     },
+    #[cfg(feature = "tag")]
     Callable {
         endpoint: &crate::api::tag::endpoints::DELETE_USERS,
         scope: Scope::Corp,
@@ -1489,6 +1643,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "TagUsersResult",
         sensitive: &[],
     },
+    #[cfg(feature = "tag")]
     Callable {
         endpoint: &crate::api::tag::endpoints::LIST,
         scope: Scope::Corp,
@@ -1497,6 +1652,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "TagList",
         sensitive: &[],
     },
+    #[cfg(feature = "user")]
     Callable {
         endpoint: &crate::api::user::endpoints::GET,
         scope: Scope::Corp,
@@ -1505,6 +1661,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "User",
         sensitive: &[],
     },
+    #[cfg(feature = "user")]
     Callable {
         endpoint: &crate::api::user::endpoints::CREATE,
         scope: Scope::Corp,
@@ -1513,6 +1670,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "user")]
     Callable {
         endpoint: &crate::api::user::endpoints::UPDATE,
         scope: Scope::Corp,
@@ -1521,6 +1679,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "user")]
     Callable {
         endpoint: &crate::api::user::endpoints::DELETE,
         scope: Scope::Corp,
@@ -1529,6 +1688,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "user")]
     Callable {
         endpoint: &crate::api::user::endpoints::BATCH_DELETE,
         scope: Scope::Corp,
@@ -1537,6 +1697,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "EmptyReply",
         sensitive: &[],
     },
+    #[cfg(feature = "user")]
     Callable {
         endpoint: &crate::api::user::endpoints::SIMPLE_LIST,
         scope: Scope::Corp,
@@ -1545,6 +1706,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "SimpleUserList",
         sensitive: &[],
     },
+    #[cfg(feature = "user")]
     Callable {
         endpoint: &crate::api::user::endpoints::LIST,
         scope: Scope::Corp,
@@ -1553,6 +1715,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "UserList",
         sensitive: &[],
     },
+    #[cfg(feature = "user")]
     Callable {
         endpoint: &crate::api::user::endpoints::LIST_ID,
         scope: Scope::Corp,
@@ -1561,6 +1724,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "DeptUserPage",
         sensitive: &[],
     },
+    #[cfg(feature = "user")]
     Callable {
         endpoint: &crate::api::user::endpoints::CONVERT_TO_OPENID,
         scope: Scope::Corp,
@@ -1569,6 +1733,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "Openid",
         sensitive: &[],
     },
+    #[cfg(feature = "user")]
     Callable {
         endpoint: &crate::api::user::endpoints::GET_USERID_BY_MOBILE,
         scope: Scope::Corp,
@@ -1577,6 +1742,7 @@ pub static CALLABLES: &[Callable] = &[
         reply: "Userid",
         sensitive: &[],
     },
+    #[cfg(feature = "user")]
     Callable {
         endpoint: &crate::api::user::endpoints::GET_USERID_BY_EMAIL,
         scope: Scope::Corp,
@@ -1767,6 +1933,7 @@ pub async fn call_json(
         return refused("registration token");
     }
     match (endpoint.group, endpoint.name) {
+        #[cfg(feature = "agent")]
         ("agent", "get") => {
             let handle = corp(handles)?;
             let query: crate::api::agent::types::GetAgentQuery = decode(
@@ -1776,6 +1943,7 @@ pub async fn call_json(
             let reply = handle.agent().get_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "agent")]
         ("agent", "list") => {
             let handle = corp(handles)?;
             let reply = handle.agent().list().await;
@@ -1858,6 +2026,7 @@ pub async fn call_json(
             let reply = handle.get_admin_list_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "batch")]
         ("batch", "invite") => {
             let handle = corp(handles)?;
             let request: crate::api::batch::types::InviteRequest = decode(
@@ -1867,6 +2036,7 @@ pub async fn call_json(
             let reply = handle.batch().invite_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "batch")]
         ("batch", "sync_user") => {
             let handle = corp(handles)?;
             let request: crate::api::batch::types::SyncUserRequest = decode(
@@ -1876,6 +2046,7 @@ pub async fn call_json(
             let reply = handle.batch().sync_user_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "batch")]
         ("batch", "replace_user") => {
             let handle = corp(handles)?;
             let request: crate::api::batch::types::SyncUserRequest = decode(
@@ -1885,6 +2056,7 @@ pub async fn call_json(
             let reply = handle.batch().replace_user_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "batch")]
         ("batch", "replace_party") => {
             let handle = corp(handles)?;
             let request: crate::api::batch::types::ReplacePartyRequest = decode(
@@ -1894,6 +2066,7 @@ pub async fn call_json(
             let reply = handle.batch().replace_party_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "batch")]
         ("batch", "get_result") => {
             let handle = corp(handles)?;
             let query: crate::api::batch::types::JobIdQuery = decode(
@@ -1903,6 +2076,7 @@ pub async fn call_json(
             let reply = handle.batch().get_result_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "contact")]
         ("contact", "upload_media") => {
             let handle = &handles.provider;
             let query: crate::api::contact::types::ProviderUploadQuery = decode(
@@ -1913,6 +2087,7 @@ pub async fn call_json(
             let reply = handle.contact().upload_media(&query, file).await;
             json(reply)
         }
+        #[cfg(feature = "contact")]
         ("contact", "id_translate") => {
             let handle = &handles.provider;
             let request: crate::api::contact::types::IdTranslateRequest = decode(
@@ -1922,6 +2097,7 @@ pub async fn call_json(
             let reply = handle.contact().id_translate_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "contact")]
         ("contact", "get_result") => {
             let handle = &handles.provider;
             let query: crate::api::contact::types::GetResultQuery = decode(
@@ -1931,6 +2107,7 @@ pub async fn call_json(
             let reply = handle.contact().get_result_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "contact")]
         ("contact", "search") => {
             let handle = &handles.provider;
             let request: crate::api::contact::types::ContactSearchRequest = decode(
@@ -1940,6 +2117,7 @@ pub async fn call_json(
             let reply = handle.contact().search_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "contact")]
         ("contact", "sort") => {
             let handle = &handles.provider;
             let request: crate::api::contact::types::ContactSortRequest = decode(
@@ -1967,6 +2145,7 @@ pub async fn call_json(
             let reply = handle.corpgroup().list_app_share_info_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_acquisition")]
         ("customer_acquisition", "list_link") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_acquisition::types::ListLinkRequest = decode(
@@ -1976,6 +2155,7 @@ pub async fn call_json(
             let reply = handle.customer_acquisition().list_link_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_acquisition")]
         ("customer_acquisition", "get") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_acquisition::types::LinkIdRequest = decode(
@@ -1985,6 +2165,7 @@ pub async fn call_json(
             let reply = handle.customer_acquisition().get_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_acquisition")]
         ("customer_acquisition", "create_link") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_acquisition::types::CreateLinkRequest = decode(
@@ -1994,6 +2175,7 @@ pub async fn call_json(
             let reply = handle.customer_acquisition().create_link_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_acquisition")]
         ("customer_acquisition", "update_link") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_acquisition::types::UpdateLinkRequest = decode(
@@ -2003,6 +2185,7 @@ pub async fn call_json(
             let reply = handle.customer_acquisition().update_link_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_acquisition")]
         ("customer_acquisition", "delete_link") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_acquisition::types::LinkIdRequest = decode(
@@ -2012,6 +2195,7 @@ pub async fn call_json(
             let reply = handle.customer_acquisition().delete_link_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_acquisition")]
         ("customer_acquisition", "customer") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_acquisition::types::LinkCustomerRequest = decode(
@@ -2021,11 +2205,13 @@ pub async fn call_json(
             let reply = handle.customer_acquisition().customer_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_acquisition")]
         ("customer_acquisition", "customer_acquisition_quota") => {
             let handle = corp(handles)?;
             let reply = handle.customer_acquisition().customer_acquisition_quota().await;
             json(reply)
         }
+        #[cfg(feature = "customer_acquisition")]
         ("customer_acquisition", "statistic") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_acquisition::types::StatisticRequest = decode(
@@ -2035,6 +2221,7 @@ pub async fn call_json(
             let reply = handle.customer_acquisition().statistic_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_message")]
         ("customer_message", "add_msg_template") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_message::types::AddMsgTemplateRequest = decode(
@@ -2044,6 +2231,7 @@ pub async fn call_json(
             let reply = handle.customer_message().add_msg_template_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_message")]
         ("customer_message", "get_groupmsg_list_v2") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_message::types::GetGroupmsgListV2Request = decode(
@@ -2056,6 +2244,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_message")]
         ("customer_message", "get_groupmsg_task") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_message::types::GetGroupmsgTaskRequest = decode(
@@ -2065,6 +2254,7 @@ pub async fn call_json(
             let reply = handle.customer_message().get_groupmsg_task_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_message")]
         ("customer_message", "get_groupmsg_send_result") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_message::types::GetGroupmsgSendResultRequest = decode(
@@ -2077,6 +2267,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_message")]
         ("customer_message", "send_welcome_msg") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_message::types::SendWelcomeMsgRequest = decode(
@@ -2086,6 +2277,7 @@ pub async fn call_json(
             let reply = handle.customer_message().send_welcome_msg_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_message")]
         ("customer_message", "cancel_groupmsg_send") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_message::types::GroupMsgIdRequest = decode(
@@ -2098,6 +2290,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_message")]
         ("customer_message", "remind_groupmsg_send") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_message::types::GroupMsgIdRequest = decode(
@@ -2110,6 +2303,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_message")]
         ("customer_message", "add_group_welcome_template") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_message::types::AddGroupWelcomeTemplateRequest = decode(
@@ -2122,6 +2316,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_message")]
         ("customer_message", "edit_group_welcome_template") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_message::types::EditGroupWelcomeTemplateRequest = decode(
@@ -2134,6 +2329,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_message")]
         ("customer_message", "get_group_welcome_template") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_message::types::GroupWelcomeTemplateIdRequest = decode(
@@ -2146,6 +2342,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_message")]
         ("customer_message", "del_group_welcome_template") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_message::types::DelGroupWelcomeTemplateRequest = decode(
@@ -2158,6 +2355,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_statistics")]
         ("customer_statistics", "get_user_behavior_data") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_statistics::types::GetUserBehaviorDataRequest = decode(
@@ -2170,6 +2368,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_statistics")]
         ("customer_statistics", "statistic") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_statistics::types::GroupChatStatisticRequest = decode(
@@ -2179,6 +2378,7 @@ pub async fn call_json(
             let reply = handle.customer_statistics().statistic_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_statistics")]
         ("customer_statistics", "statistic_group_by_day") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_statistics::types::GroupChatStatisticByDayRequest = decode(
@@ -2191,6 +2391,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_transfer")]
         ("customer_transfer", "transfer_customer") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_transfer::types::TransferCustomerRequest = decode(
@@ -2200,6 +2401,7 @@ pub async fn call_json(
             let reply = handle.customer_transfer().transfer_customer_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_transfer")]
         ("customer_transfer", "transfer_result") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_transfer::types::TransferResultRequest = decode(
@@ -2209,6 +2411,7 @@ pub async fn call_json(
             let reply = handle.customer_transfer().transfer_result_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_transfer")]
         ("customer_transfer", "get_unassigned_list") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_transfer::types::GetUnassignedListRequest = decode(
@@ -2221,6 +2424,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_transfer")]
         ("customer_transfer", "resigned_transfer_customer") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_transfer::types::ResignedTransferCustomerRequest = decode(
@@ -2233,6 +2437,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_transfer")]
         ("customer_transfer", "resigned_transfer_result") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_transfer::types::TransferResultRequest = decode(
@@ -2245,6 +2450,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "customer_transfer")]
         ("customer_transfer", "transfer") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_transfer::types::GroupChatTransferRequest = decode(
@@ -2254,6 +2460,7 @@ pub async fn call_json(
             let reply = handle.customer_transfer().transfer_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_transfer")]
         ("customer_transfer", "onjob_transfer") => {
             let handle = corp(handles)?;
             let request: crate::api::customer_transfer::types::GroupChatTransferRequest = decode(
@@ -2290,6 +2497,7 @@ pub async fn call_json(
             let reply = handle.customized().claim_customized_app_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "department")]
         ("department", "create") => {
             let handle = corp(handles)?;
             let request: crate::api::department::types::CreateDepartmentRequest = decode(
@@ -2299,6 +2507,7 @@ pub async fn call_json(
             let reply = handle.department().create_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "department")]
         ("department", "update") => {
             let handle = corp(handles)?;
             let request: crate::api::department::types::UpdateDepartmentRequest = decode(
@@ -2308,6 +2517,7 @@ pub async fn call_json(
             let reply = handle.department().update_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "department")]
         ("department", "delete") => {
             let handle = corp(handles)?;
             let query: crate::api::department::types::DepartmentIdQuery = decode(
@@ -2317,6 +2527,7 @@ pub async fn call_json(
             let reply = handle.department().delete_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "department")]
         ("department", "list") => {
             let handle = corp(handles)?;
             let query: crate::api::department::types::DepartmentListQuery = decode(
@@ -2326,6 +2537,7 @@ pub async fn call_json(
             let reply = handle.department().list_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "department")]
         ("department", "simple_list") => {
             let handle = corp(handles)?;
             let query: crate::api::department::types::DepartmentListQuery = decode(
@@ -2335,6 +2547,7 @@ pub async fn call_json(
             let reply = handle.department().simple_list_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "department")]
         ("department", "get") => {
             let handle = corp(handles)?;
             let query: crate::api::department::types::DepartmentIdQuery = decode(
@@ -2344,11 +2557,13 @@ pub async fn call_json(
             let reply = handle.department().get_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "get_follow_user_list") => {
             let handle = corp(handles)?;
             let reply = handle.external_contact().get_follow_user_list().await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "list") => {
             let handle = corp(handles)?;
             let query: crate::api::externalcontact::types::ListQuery = decode(
@@ -2358,6 +2573,7 @@ pub async fn call_json(
             let reply = handle.external_contact().list_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "get") => {
             let handle = corp(handles)?;
             let query: crate::api::externalcontact::types::GetQuery = decode(
@@ -2367,6 +2583,7 @@ pub async fn call_json(
             let reply = handle.external_contact().get_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "batch_get_by_user") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::BatchGetByUserRequest = decode(
@@ -2376,6 +2593,7 @@ pub async fn call_json(
             let reply = handle.external_contact().batch_get_by_user_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "remark") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::RemarkRequest = decode(
@@ -2385,6 +2603,7 @@ pub async fn call_json(
             let reply = handle.external_contact().remark_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "get_corp_tag_list") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::GetCorpTagListRequest = decode(
@@ -2394,6 +2613,7 @@ pub async fn call_json(
             let reply = handle.external_contact().get_corp_tag_list_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "add_corp_tag") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::AddCorpTagRequest = decode(
@@ -2403,6 +2623,7 @@ pub async fn call_json(
             let reply = handle.external_contact().add_corp_tag_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "edit_corp_tag") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::EditCorpTagRequest = decode(
@@ -2412,6 +2633,7 @@ pub async fn call_json(
             let reply = handle.external_contact().edit_corp_tag_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "del_corp_tag") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::DelCorpTagRequest = decode(
@@ -2421,6 +2643,7 @@ pub async fn call_json(
             let reply = handle.external_contact().del_corp_tag_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "mark_tag") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::MarkTagRequest = decode(
@@ -2430,6 +2653,7 @@ pub async fn call_json(
             let reply = handle.external_contact().mark_tag_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "add_contact_way") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::AddContactWayRequest = decode(
@@ -2439,6 +2663,7 @@ pub async fn call_json(
             let reply = handle.external_contact().add_contact_way_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "get_contact_way") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::ContactWayIdRequest = decode(
@@ -2448,6 +2673,7 @@ pub async fn call_json(
             let reply = handle.external_contact().get_contact_way_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "update_contact_way") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::UpdateContactWayRequest = decode(
@@ -2457,6 +2683,7 @@ pub async fn call_json(
             let reply = handle.external_contact().update_contact_way_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "del_contact_way") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::ContactWayIdRequest = decode(
@@ -2466,6 +2693,7 @@ pub async fn call_json(
             let reply = handle.external_contact().del_contact_way_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "groupchat")]
         ("groupchat", "list") => {
             let handle = corp(handles)?;
             let request: crate::api::groupchat::types::GroupChatListRequest = decode(
@@ -2475,6 +2703,7 @@ pub async fn call_json(
             let reply = handle.group_chat().list_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "groupchat")]
         ("groupchat", "get") => {
             let handle = corp(handles)?;
             let request: crate::api::groupchat::types::GroupChatGetRequest = decode(
@@ -2484,6 +2713,7 @@ pub async fn call_json(
             let reply = handle.group_chat().get_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "groupchat")]
         ("groupchat", "opengid_to_chatid") => {
             let handle = corp(handles)?;
             let request: crate::api::groupchat::types::OpengidToChatidRequest = decode(
@@ -2493,6 +2723,7 @@ pub async fn call_json(
             let reply = handle.group_chat().opengid_to_chatid_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "idconvert")]
         ("idconvert", "userid_to_openuserid") => {
             let handle = corp(handles)?;
             let request: crate::api::idconvert::types::UseridToOpenuseridRequest = decode(
@@ -2502,6 +2733,7 @@ pub async fn call_json(
             let reply = handle.idconvert().userid_to_openuserid_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "idconvert")]
         ("idconvert", "get_new_external_userid") => {
             let handle = corp(handles)?;
             let request: crate::api::idconvert::types::GetNewExternalUseridRequest = decode(
@@ -2511,6 +2743,7 @@ pub async fn call_json(
             let reply = handle.idconvert().get_new_external_userid_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "idconvert")]
         ("idconvert", "get_new_external_userid_of_group_chat") => {
             let handle = corp(handles)?;
             let request: crate::api::idconvert::types::GetNewExternalUseridOfGroupChatRequest = decode(
@@ -2523,6 +2756,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "idconvert")]
         ("idconvert", "unionid_to_external_userid") => {
             let handle = corp(handles)?;
             let request: crate::api::idconvert::types::UnionidToExternalUseridRequest = decode(
@@ -2535,6 +2769,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "idconvert")]
         ("idconvert", "unionid_to_external_userid_3rd") => {
             let handle = suite(handles)?;
             let request: crate::api::idconvert::types::UnionidToExternalUserid3rdRequest = decode(
@@ -2547,6 +2782,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "idconvert")]
         ("idconvert", "to_service_external_userid") => {
             let handle = corp(handles)?;
             let request: crate::api::idconvert::types::ToServiceExternalUseridRequest = decode(
@@ -2559,6 +2795,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "idconvert")]
         ("idconvert", "convert_tmp_external_userid") => {
             let handle = corp(handles)?;
             let request: crate::api::idconvert::types::ConvertTmpExternalUseridRequest = decode(
@@ -2571,6 +2808,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "idconvert")]
         ("idconvert", "finish_openid_migration") => {
             let handle = &handles.provider;
             let request: crate::api::idconvert::types::FinishOpenidMigrationRequest = decode(
@@ -2580,6 +2818,7 @@ pub async fn call_json(
             let reply = handle.idconvert().finish_openid_migration_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "idconvert")]
         ("idconvert", "finish_external_userid_migration") => {
             let handle = &handles.provider;
             let request: crate::api::idconvert::types::FinishExternalUseridMigrationRequest = decode(
@@ -2606,6 +2845,7 @@ pub async fn call_json(
             let reply = handle.jsapi().get_agent_config_ticket_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "create_new_order") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::CreateNewOrderRequest = decode(
@@ -2615,6 +2855,7 @@ pub async fn call_json(
             let reply = handle.license().create_new_order_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "create_renew_order_job") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::CreateRenewOrderJobRequest = decode(
@@ -2624,6 +2865,7 @@ pub async fn call_json(
             let reply = handle.license().create_renew_order_job_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "submit_order_job") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::SubmitOrderJobRequest = decode(
@@ -2633,6 +2875,7 @@ pub async fn call_json(
             let reply = handle.license().submit_order_job_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "list_order") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::ListOrderRequest = decode(
@@ -2642,6 +2885,7 @@ pub async fn call_json(
             let reply = handle.license().list_order_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "get_order") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::GetOrderRequest = decode(
@@ -2651,6 +2895,7 @@ pub async fn call_json(
             let reply = handle.license().get_order_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "list_order_account") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::ListOrderAccountRequest = decode(
@@ -2660,6 +2905,7 @@ pub async fn call_json(
             let reply = handle.license().list_order_account_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "cancel_order") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::CancelOrderRequest = decode(
@@ -2669,6 +2915,7 @@ pub async fn call_json(
             let reply = handle.license().cancel_order_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "create_new_order_job") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::CreateNewOrderJobRequest = decode(
@@ -2678,6 +2925,7 @@ pub async fn call_json(
             let reply = handle.license().create_new_order_job_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "submit_new_order_job") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::SubmitNewOrderJobRequest = decode(
@@ -2687,6 +2935,7 @@ pub async fn call_json(
             let reply = handle.license().submit_new_order_job_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "new_order_job_result") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::NewOrderJobResultRequest = decode(
@@ -2696,6 +2945,7 @@ pub async fn call_json(
             let reply = handle.license().new_order_job_result_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "get_union_order") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::GetUnionOrderRequest = decode(
@@ -2705,6 +2955,7 @@ pub async fn call_json(
             let reply = handle.license().get_union_order_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "submit_pay_job") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::SubmitPayJobRequest = decode(
@@ -2714,6 +2965,7 @@ pub async fn call_json(
             let reply = handle.license().submit_pay_job_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "pay_job_result") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::PayJobResultRequest = decode(
@@ -2723,6 +2975,7 @@ pub async fn call_json(
             let reply = handle.license().pay_job_result_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "active_account") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::ActiveAccountRequest = decode(
@@ -2732,6 +2985,7 @@ pub async fn call_json(
             let reply = handle.license().active_account_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "batch_active_account") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::BatchActiveAccountRequest = decode(
@@ -2741,6 +2995,7 @@ pub async fn call_json(
             let reply = handle.license().batch_active_account_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "active_account_by_type") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::ActiveAccountByTypeRequest = decode(
@@ -2750,6 +3005,7 @@ pub async fn call_json(
             let reply = handle.license().active_account_by_type_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "get_active_info_by_code") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::GetActiveInfoByCodeRequest = decode(
@@ -2759,6 +3015,7 @@ pub async fn call_json(
             let reply = handle.license().get_active_info_by_code_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "batch_get_active_info_by_code") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::BatchGetActiveInfoByCodeRequest = decode(
@@ -2771,6 +3028,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "list_actived_account") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::ListActivedAccountRequest = decode(
@@ -2780,6 +3038,7 @@ pub async fn call_json(
             let reply = handle.license().list_actived_account_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "get_active_info_by_user") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::GetActiveInfoByUserRequest = decode(
@@ -2789,6 +3048,7 @@ pub async fn call_json(
             let reply = handle.license().get_active_info_by_user_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "batch_transfer_license") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::BatchTransferLicenseRequest = decode(
@@ -2798,6 +3058,7 @@ pub async fn call_json(
             let reply = handle.license().batch_transfer_license_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "batch_share_active_code") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::BatchShareActiveCodeRequest = decode(
@@ -2807,6 +3068,7 @@ pub async fn call_json(
             let reply = handle.license().batch_share_active_code_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "get_app_license_info") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::GetAppLicenseInfoRequest = decode(
@@ -2816,6 +3078,7 @@ pub async fn call_json(
             let reply = handle.license().get_app_license_info_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "set_auto_active_status") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::SetAutoActiveStatusRequest = decode(
@@ -2825,6 +3088,7 @@ pub async fn call_json(
             let reply = handle.license().set_auto_active_status_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "license")]
         ("license", "get_auto_active_status") => {
             let handle = &handles.provider;
             let request: crate::api::license::types::GetAutoActiveStatusRequest = decode(
@@ -2834,6 +3098,7 @@ pub async fn call_json(
             let reply = handle.license().get_auto_active_status_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "media")]
         ("media", "upload") => {
             let handle = corp(handles)?;
             let query: crate::api::media::types::UploadMediaQuery = decode(
@@ -2844,12 +3109,14 @@ pub async fn call_json(
             let reply = handle.media().upload(&query, file).await;
             json(reply)
         }
+        #[cfg(feature = "media")]
         ("media", "upload_image") => {
             let handle = corp(handles)?;
             let file = upload_file(input.file)?;
             let reply = handle.media().upload_image(file).await;
             json(reply)
         }
+        #[cfg(feature = "media")]
         ("media", "get") => {
             let handle = corp(handles)?;
             let query: crate::api::media::types::GetMediaQuery = decode(
@@ -2859,6 +3126,7 @@ pub async fn call_json(
             let reply = handle.media().get_with(query).await;
             download(reply)
         }
+        #[cfg(feature = "media")]
         ("media", "upload_by_url") => {
             let handle = corp(handles)?;
             let request: crate::api::media::types::UploadByUrlRequest = decode(
@@ -2868,6 +3136,7 @@ pub async fn call_json(
             let reply = handle.media().upload_by_url_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "media")]
         ("media", "get_upload_by_url_result") => {
             let handle = corp(handles)?;
             let request: crate::api::media::types::UploadByUrlResultRequest = decode(
@@ -2877,6 +3146,7 @@ pub async fn call_json(
             let reply = handle.media().get_upload_by_url_result_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "media")]
         ("media", "upload_attachment") => {
             let handle = corp(handles)?;
             let query: crate::api::media::types::UploadAttachmentQuery = decode(
@@ -2887,6 +3157,7 @@ pub async fn call_json(
             let reply = handle.media().upload_attachment(&query, file).await;
             json(reply)
         }
+        #[cfg(feature = "menu")]
         ("menu", "create") => {
             let handle = corp(handles)?;
             let query: crate::api::menu::types::MenuCreateQuery = decode(
@@ -2900,6 +3171,7 @@ pub async fn call_json(
             let reply = handle.menu().create(&query, &request).await;
             json(reply)
         }
+        #[cfg(feature = "menu")]
         ("menu", "get") => {
             let handle = corp(handles)?;
             let query: crate::api::menu::types::MenuAgentQuery = decode(
@@ -2909,6 +3181,7 @@ pub async fn call_json(
             let reply = handle.menu().get_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "menu")]
         ("menu", "delete") => {
             let handle = corp(handles)?;
             let query: crate::api::menu::types::MenuAgentQuery = decode(
@@ -2918,6 +3191,7 @@ pub async fn call_json(
             let reply = handle.menu().delete_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "message")]
         ("message", "send") => {
             let handle = corp(handles)?;
             let request: crate::api::message::types::SendMessageRequest = decode(
@@ -2927,6 +3201,7 @@ pub async fn call_json(
             let reply = handle.message().send_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "message")]
         ("message", "recall") => {
             let handle = corp(handles)?;
             let request: crate::api::message::types::RecallMessageRequest = decode(
@@ -2936,6 +3211,7 @@ pub async fn call_json(
             let reply = handle.message().recall_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "message")]
         ("message", "update_template_card") => {
             let handle = corp(handles)?;
             let request: crate::api::message::types::UpdateTemplateCardRequest = decode(
@@ -2945,6 +3221,7 @@ pub async fn call_json(
             let reply = handle.message().update_template_card_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "miniprogram")]
         ("miniprogram", "jscode2session") => {
             let handle = suite(handles)?;
             let query: crate::api::miniprogram::types::Jscode2sessionQuery = decode(
@@ -2954,11 +3231,13 @@ pub async fn call_json(
             let reply = handle.miniprogram().jscode2session_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "miniprogram")]
         ("miniprogram", "apply_mass_call_ticket") => {
             let handle = corp(handles)?;
             let reply = handle.miniprogram().apply_mass_call_ticket().await;
             json(reply)
         }
+        #[cfg(feature = "moment")]
         ("moment", "add_moment_task") => {
             let handle = corp(handles)?;
             let request: crate::api::moment::types::AddMomentTaskRequest = decode(
@@ -2968,6 +3247,7 @@ pub async fn call_json(
             let reply = handle.moment().add_moment_task_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "moment")]
         ("moment", "get_moment_task_result") => {
             let handle = corp(handles)?;
             let query: crate::api::moment::types::GetMomentTaskResultQuery = decode(
@@ -2977,6 +3257,7 @@ pub async fn call_json(
             let reply = handle.moment().get_moment_task_result_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "moment")]
         ("moment", "cancel_moment_task") => {
             let handle = corp(handles)?;
             let request: crate::api::moment::types::CancelMomentTaskRequest = decode(
@@ -2986,6 +3267,7 @@ pub async fn call_json(
             let reply = handle.moment().cancel_moment_task_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "moment")]
         ("moment", "get_moment_list") => {
             let handle = corp(handles)?;
             let request: crate::api::moment::types::GetMomentListRequest = decode(
@@ -2995,6 +3277,7 @@ pub async fn call_json(
             let reply = handle.moment().get_moment_list_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "moment")]
         ("moment", "get_moment_task") => {
             let handle = corp(handles)?;
             let request: crate::api::moment::types::GetMomentTaskRequest = decode(
@@ -3004,6 +3287,7 @@ pub async fn call_json(
             let reply = handle.moment().get_moment_task_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "moment")]
         ("moment", "get_moment_customer_list") => {
             let handle = corp(handles)?;
             let request: crate::api::moment::types::GetMomentCustomerListRequest = decode(
@@ -3013,6 +3297,7 @@ pub async fn call_json(
             let reply = handle.moment().get_moment_customer_list_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "moment")]
         ("moment", "get_moment_send_result") => {
             let handle = corp(handles)?;
             let request: crate::api::moment::types::GetMomentSendResultRequest = decode(
@@ -3022,6 +3307,7 @@ pub async fn call_json(
             let reply = handle.moment().get_moment_send_result_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "moment")]
         ("moment", "get_moment_comments") => {
             let handle = corp(handles)?;
             let request: crate::api::moment::types::GetMomentCommentsRequest = decode(
@@ -3031,6 +3317,7 @@ pub async fn call_json(
             let reply = handle.moment().get_moment_comments_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "oa")]
         ("oa", "get_template_detail") => {
             let handle = corp(handles)?;
             let request: crate::api::oa::types::GetTemplateDetailRequest = decode(
@@ -3040,6 +3327,7 @@ pub async fn call_json(
             let reply = handle.oa().get_template_detail_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "oa")]
         ("oa", "apply_event") => {
             let handle = corp(handles)?;
             let request: crate::api::oa::types::ApplyEventRequest = decode(
@@ -3049,6 +3337,7 @@ pub async fn call_json(
             let reply = handle.oa().apply_event_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "oa")]
         ("oa", "get_approval_info") => {
             let handle = corp(handles)?;
             let request: crate::api::oa::types::GetApprovalInfoRequest = decode(
@@ -3058,6 +3347,7 @@ pub async fn call_json(
             let reply = handle.oa().get_approval_info_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "oa")]
         ("oa", "get_approval_detail") => {
             let handle = corp(handles)?;
             let request: crate::api::oa::types::GetApprovalDetailRequest = decode(
@@ -3067,6 +3357,7 @@ pub async fn call_json(
             let reply = handle.oa().get_approval_detail_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "oa")]
         ("oa", "get_checkin_data") => {
             let handle = corp(handles)?;
             let request: crate::api::oa::types::GetCheckinDataRequest = decode(
@@ -3076,6 +3367,7 @@ pub async fn call_json(
             let reply = handle.oa().get_checkin_data_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "oa")]
         ("oa", "get_checkin_option") => {
             let handle = corp(handles)?;
             let request: crate::api::oa::types::GetCheckinOptionRequest = decode(
@@ -3085,6 +3377,7 @@ pub async fn call_json(
             let reply = handle.oa().get_checkin_option_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "oa")]
         ("oa", "get_checkin_day_data") => {
             let handle = corp(handles)?;
             let request: crate::api::oa::types::CheckinReportRequest = decode(
@@ -3094,6 +3387,7 @@ pub async fn call_json(
             let reply = handle.oa().get_checkin_day_data_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "oa")]
         ("oa", "get_checkin_month_data") => {
             let handle = corp(handles)?;
             let request: crate::api::oa::types::CheckinReportRequest = decode(
@@ -3103,6 +3397,7 @@ pub async fn call_json(
             let reply = handle.oa().get_checkin_month_data_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "oa")]
         ("oa", "get_corp_checkin_option") => {
             let handle = corp(handles)?;
             let request: crate::api::oa::types::GetCorpCheckinOptionRequest = decode(
@@ -3112,6 +3407,7 @@ pub async fn call_json(
             let reply = handle.oa().get_corp_checkin_option_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "oa")]
         ("oa", "get_checkin_schedule_list") => {
             let handle = corp(handles)?;
             let request: crate::api::oa::types::GetCheckinScheduleListRequest = decode(
@@ -3121,6 +3417,7 @@ pub async fn call_json(
             let reply = handle.oa().get_checkin_schedule_list_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "oa")]
         ("oa", "set_checkin_schedule_list") => {
             let handle = corp(handles)?;
             let request: crate::api::oa::types::SetCheckinScheduleListRequest = decode(
@@ -3166,6 +3463,7 @@ pub async fn call_json(
             let reply = handle.oauth().get_user_detail_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "order")]
         ("order", "get_app_order") => {
             let handle = suite(handles)?;
             let request: crate::api::order::types::GetOrderRequest = decode(
@@ -3175,6 +3473,7 @@ pub async fn call_json(
             let reply = handle.order().get_app_order_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "order")]
         ("order", "get_app_order_list") => {
             let handle = suite(handles)?;
             let request: crate::api::order::types::GetOrderListRequest = decode(
@@ -3184,6 +3483,7 @@ pub async fn call_json(
             let reply = handle.order().get_app_order_list_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "order")]
         ("order", "prolong_try") => {
             let handle = suite(handles)?;
             let request: crate::api::order::types::ProlongTryRequest = decode(
@@ -3193,6 +3493,7 @@ pub async fn call_json(
             let reply = handle.order().prolong_try_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "order")]
         ("order", "create_advanced_api_order") => {
             let handle = &handles.provider;
             let request: crate::api::order::types::CreateAdvancedApiOrderRequest = decode(
@@ -3202,6 +3503,7 @@ pub async fn call_json(
             let reply = handle.order().create_advanced_api_order_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "order")]
         ("order", "cancel_advanced_api_order") => {
             let handle = &handles.provider;
             let request: crate::api::order::types::AdvancedApiOrderIdRequest = decode(
@@ -3211,6 +3513,7 @@ pub async fn call_json(
             let reply = handle.order().cancel_advanced_api_order_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "order")]
         ("order", "submit_advanced_api_pay") => {
             let handle = &handles.provider;
             let request: crate::api::order::types::SubmitAdvancedApiPayRequest = decode(
@@ -3220,6 +3523,7 @@ pub async fn call_json(
             let reply = handle.order().submit_advanced_api_pay_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "order")]
         ("order", "list_advanced_api_orders") => {
             let handle = &handles.provider;
             let request: crate::api::order::types::ListAdvancedApiOrdersRequest = decode(
@@ -3229,6 +3533,7 @@ pub async fn call_json(
             let reply = handle.order().list_advanced_api_orders_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "order")]
         ("order", "get_advanced_api_order") => {
             let handle = &handles.provider;
             let request: crate::api::order::types::AdvancedApiOrderIdRequest = decode(
@@ -3238,6 +3543,7 @@ pub async fn call_json(
             let reply = handle.order().get_advanced_api_order_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "order")]
         ("order", "get_advanced_api_corp_buy_info") => {
             let handle = &handles.provider;
             let request: crate::api::order::types::GetAdvancedApiCorpBuyInfoRequest = decode(
@@ -3250,6 +3556,7 @@ pub async fn call_json(
                 .await;
             json(reply)
         }
+        #[cfg(feature = "paytool")]
         ("paytool", "open_order") => {
             let handle = &handles.provider;
             let request: crate::api::paytool::types::OpenOrderRequest = decode(
@@ -3259,6 +3566,7 @@ pub async fn call_json(
             let reply = handle.paytool().open_order_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "paytool")]
         ("paytool", "close_order") => {
             let handle = &handles.provider;
             let request: crate::api::paytool::types::CloseOrderRequest = decode(
@@ -3268,6 +3576,7 @@ pub async fn call_json(
             let reply = handle.paytool().close_order_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "paytool")]
         ("paytool", "get_order_list") => {
             let handle = &handles.provider;
             let request: crate::api::paytool::types::GetOrderListRequest = decode(
@@ -3277,6 +3586,7 @@ pub async fn call_json(
             let reply = handle.paytool().get_order_list_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "paytool")]
         ("paytool", "get_order_detail") => {
             let handle = &handles.provider;
             let request: crate::api::paytool::types::GetOrderDetailRequest = decode(
@@ -3286,6 +3596,7 @@ pub async fn call_json(
             let reply = handle.paytool().get_order_detail_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "paytool")]
         ("paytool", "get_invoice_list") => {
             let handle = &handles.provider;
             let request: crate::api::paytool::types::GetInvoiceListRequest = decode(
@@ -3295,6 +3606,7 @@ pub async fn call_json(
             let reply = handle.paytool().get_invoice_list_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "paytool")]
         ("paytool", "mark_invoice_status") => {
             let handle = &handles.provider;
             let request: crate::api::paytool::types::MarkInvoiceStatusRequest = decode(
@@ -3358,6 +3670,7 @@ pub async fn call_json(
             let reply = handle.get_customized_auth_url_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "registration")]
         ("registration", "set_scope") => {
             let handle = &handles.provider;
             let token = registration_token(input.token)?;
@@ -3368,6 +3681,7 @@ pub async fn call_json(
             let reply = handle.registration().set_scope(token.expose(), &request).await;
             json(reply)
         }
+        #[cfg(feature = "registration")]
         ("registration", "contact_sync_success") => {
             let handle = &handles.provider;
             let token = registration_token(input.token)?;
@@ -3392,6 +3706,7 @@ pub async fn call_json(
             let reply = handle.get_app_qrcode_with(request).await;
             payload(reply)
         }
+        #[cfg(feature = "tag")]
         ("tag", "create") => {
             let handle = corp(handles)?;
             let request: crate::api::tag::types::CreateTagRequest = decode(
@@ -3401,6 +3716,7 @@ pub async fn call_json(
             let reply = handle.tag().create_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "tag")]
         ("tag", "update") => {
             let handle = corp(handles)?;
             let request: crate::api::tag::types::UpdateTagRequest = decode(
@@ -3410,6 +3726,7 @@ pub async fn call_json(
             let reply = handle.tag().update_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "tag")]
         ("tag", "delete") => {
             let handle = corp(handles)?;
             let query: crate::api::tag::types::TagIdQuery = decode(
@@ -3419,6 +3736,7 @@ pub async fn call_json(
             let reply = handle.tag().delete_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "tag")]
         ("tag", "get") => {
             let handle = corp(handles)?;
             let query: crate::api::tag::types::TagIdQuery = decode(
@@ -3428,6 +3746,7 @@ pub async fn call_json(
             let reply = handle.tag().get_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "tag")]
         ("tag", "add_users") => {
             let handle = corp(handles)?;
             let request: crate::api::tag::types::TagUsersRequest = decode(
@@ -3437,6 +3756,7 @@ pub async fn call_json(
             let reply = handle.tag().add_users_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "tag")]
         ("tag", "delete_users") => {
             let handle = corp(handles)?;
             let request: crate::api::tag::types::TagUsersRequest = decode(
@@ -3446,11 +3766,13 @@ pub async fn call_json(
             let reply = handle.tag().delete_users_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "tag")]
         ("tag", "list") => {
             let handle = corp(handles)?;
             let reply = handle.tag().list().await;
             json(reply)
         }
+        #[cfg(feature = "user")]
         ("user", "get") => {
             let handle = corp(handles)?;
             let query: crate::api::user::types::UseridQuery = decode(
@@ -3460,6 +3782,7 @@ pub async fn call_json(
             let reply = handle.user().get_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "user")]
         ("user", "create") => {
             let handle = corp(handles)?;
             let request: crate::api::user::types::CreateUserRequest = decode(
@@ -3469,6 +3792,7 @@ pub async fn call_json(
             let reply = handle.user().create_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "user")]
         ("user", "update") => {
             let handle = corp(handles)?;
             let request: crate::api::user::types::UpdateUserRequest = decode(
@@ -3478,6 +3802,7 @@ pub async fn call_json(
             let reply = handle.user().update_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "user")]
         ("user", "delete") => {
             let handle = corp(handles)?;
             let query: crate::api::user::types::UseridQuery = decode(
@@ -3487,6 +3812,7 @@ pub async fn call_json(
             let reply = handle.user().delete_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "user")]
         ("user", "batch_delete") => {
             let handle = corp(handles)?;
             let request: crate::api::user::types::BatchDeleteUsersRequest = decode(
@@ -3496,6 +3822,7 @@ pub async fn call_json(
             let reply = handle.user().batch_delete_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "user")]
         ("user", "simple_list") => {
             let handle = corp(handles)?;
             let query: crate::api::user::types::DepartmentUsersQuery = decode(
@@ -3505,6 +3832,7 @@ pub async fn call_json(
             let reply = handle.user().simple_list_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "user")]
         ("user", "list") => {
             let handle = corp(handles)?;
             let query: crate::api::user::types::DepartmentUsersQuery = decode(
@@ -3514,6 +3842,7 @@ pub async fn call_json(
             let reply = handle.user().list_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "user")]
         ("user", "list_id") => {
             let handle = corp(handles)?;
             let request: crate::api::user::types::ListIdRequest = decode(
@@ -3523,6 +3852,7 @@ pub async fn call_json(
             let reply = handle.user().list_id_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "user")]
         ("user", "convert_to_openid") => {
             let handle = corp(handles)?;
             let request: crate::api::user::types::ConvertToOpenidRequest = decode(
@@ -3532,6 +3862,7 @@ pub async fn call_json(
             let reply = handle.user().convert_to_openid_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "user")]
         ("user", "get_userid_by_mobile") => {
             let handle = corp(handles)?;
             let request: crate::api::user::types::GetUseridByMobileRequest = decode(
@@ -3541,6 +3872,7 @@ pub async fn call_json(
             let reply = handle.user().get_userid_by_mobile_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "user")]
         ("user", "get_userid_by_email") => {
             let handle = corp(handles)?;
             let request: crate::api::user::types::GetUseridByEmailRequest = decode(

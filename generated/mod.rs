@@ -3,6 +3,8 @@
 /// The installed app itself in an authorized corp (应用管理) - its details and the apps the corp token can see.
 ///
 /// Generated from `spec/agent.yaml`.
+#[cfg(feature = "agent")]
+#[cfg_attr(docsrs, doc(cfg(feature = "agent")))]
 pub mod agent {
     include!("agent.rs");
 }
@@ -15,6 +17,8 @@ pub mod authorization {
 /// Batch contact jobs of an authorized corp (通讯录 - 异步批量接口 and 邀请成员), with the corp token; the imports are only for the third-party contacts app.
 ///
 /// Generated from `spec/batch.yaml`.
+#[cfg(feature = "batch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub mod batch {
     include!("batch.rs");
 }
@@ -27,6 +31,8 @@ pub mod common {
 /// Contact (通讯录) services for third-party apps made with the provider token - ID translation of files, search and sorting of members.
 ///
 /// Generated from `spec/contact.yaml`.
+#[cfg(feature = "contact")]
+#[cfg_attr(docsrs, doc(cfg(feature = "contact")))]
 pub mod contact {
     include!("contact.rs");
 }
@@ -39,24 +45,32 @@ pub mod corpgroup {
 /// Customer acquisition links (获客助手) of an authorized corp with the corp token - links that let WeChat users add members, the customers they brought, usage statistics and the remaining quota.
 ///
 /// Generated from `spec/customer_acquisition.yaml`.
+#[cfg(feature = "customer_acquisition")]
+#[cfg_attr(docsrs, doc(cfg(feature = "customer_acquisition")))]
 pub mod customer_acquisition {
     include!("customer_acquisition.rs");
 }
 /// Customer messaging (客户联系 消息推送) of an authorized corp with the corp token - corp mass messages (企业群发) to customers and customer group chats, new-customer welcome messages and group-chat welcome templates (欢迎语).
 ///
 /// Generated from `spec/customer_message.yaml`.
+#[cfg(feature = "customer_message")]
+#[cfg_attr(docsrs, doc(cfg(feature = "customer_message")))]
 pub mod customer_message {
     include!("customer_message.rs");
 }
 /// Customer-contact statistics (统计管理) of an authorized corp - members' contact activity and customer group chat figures per day.
 ///
 /// Generated from `spec/customer_statistics.yaml`.
+#[cfg(feature = "customer_statistics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "customer_statistics")))]
 pub mod customer_statistics {
     include!("customer_statistics.rs");
 }
 /// Customer inheritance (在职继承 / 离职继承) of an authorized corp with the corp token - handing the customers and customer group chats of active or departed members over to other members.
 ///
 /// Generated from `spec/customer_transfer.yaml`.
+#[cfg(feature = "customer_transfer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "customer_transfer")))]
 pub mod customer_transfer {
     include!("customer_transfer.rs");
 }
@@ -69,24 +83,32 @@ pub mod customized {
 /// Departments of an authorized corp's contacts (通讯录 - 部门管理), with the corp token - read them; writes only for the third-party contacts app.
 ///
 /// Generated from `spec/department.yaml`.
+#[cfg(feature = "department")]
+#[cfg_attr(docsrs, doc(cfg(feature = "department")))]
 pub mod department {
     include!("department.rs");
 }
 /// Customer contact (客户联系) of an authorized corp with the corp token - customers, their remarks, the corp's customer tags and 「联系我」 contact ways.
 ///
 /// Generated from `spec/externalcontact.yaml`.
+#[cfg(feature = "externalcontact")]
+#[cfg_attr(docsrs, doc(cfg(feature = "externalcontact")))]
 pub mod externalcontact {
     include!("externalcontact.rs");
 }
 /// Customer group chats (客户群) of an authorized corp with the corp token - listing them and reading their members.
 ///
 /// Generated from `spec/groupchat.yaml`.
+#[cfg(feature = "groupchat")]
+#[cfg_attr(docsrs, doc(cfg(feature = "groupchat")))]
 pub mod groupchat {
     include!("groupchat.rs");
 }
 /// Account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
 ///
 /// Generated from `spec/idconvert.yaml`.
+#[cfg(feature = "idconvert")]
+#[cfg_attr(docsrs, doc(cfg(feature = "idconvert")))]
 pub mod idconvert {
     include!("idconvert.rs");
 }
@@ -99,42 +121,56 @@ pub mod jsapi {
 /// The API-call license (接口调用许可) made with the provider access token (orders, payment, account activation, inheritance, sharing, auto-activation, app license status).
 ///
 /// Generated from `spec/license.yaml`.
+#[cfg(feature = "license")]
+#[cfg_attr(docsrs, doc(cfg(feature = "license")))]
 pub mod license {
     include!("license.rs");
 }
 /// Media (素材管理) - uploading files for messages and contacts, and downloading them again, streamed.
 ///
 /// Generated from `spec/media.yaml`.
+#[cfg(feature = "media")]
+#[cfg_attr(docsrs, doc(cfg(feature = "media")))]
 pub mod media {
     include!("media.rs");
 }
 /// The custom menu of an app's conversation (自定义菜单); WeCom reserves these calls for corp apps, so only 代开发 apps may use them.
 ///
 /// Generated from `spec/menu.yaml`.
+#[cfg(feature = "menu")]
+#[cfg_attr(docsrs, doc(cfg(feature = "menu")))]
 pub mod menu {
     include!("menu.rs");
 }
 /// App messages (消息推送) - sending every message kind, recalling a sent message and updating a template card. The group-chat calls (`appchat/*`) are left out - WeCom lets only a corp's own apps make them, not third-party or 代开发 apps.
 ///
 /// Generated from `spec/message.yaml`.
+#[cfg(feature = "message")]
+#[cfg_attr(docsrs, doc(cfg(feature = "message")))]
 pub mod message {
     include!("message.rs");
 }
 /// Mini-program login for third-party apps (suite token), and the high-frequency call ticket for initializing a newly authorized corp.
 ///
 /// Generated from `spec/miniprogram.yaml`.
+#[cfg(feature = "miniprogram")]
+#[cfg_attr(docsrs, doc(cfg(feature = "miniprogram")))]
 pub mod miniprogram {
     include!("miniprogram.rs");
 }
 /// Customer Moments (客户朋友圈) of an authorized corp - publishing tasks for members and reading what was posted, to whom, and the reactions.
 ///
 /// Generated from `spec/moment.yaml`.
+#[cfg(feature = "moment")]
+#[cfg_attr(docsrs, doc(cfg(feature = "moment")))]
 pub mod moment {
     include!("moment.rs");
 }
 /// Office automation of an authorized corp - approvals of the WeCom 审批 app and check-in (打卡) records and rules.
 ///
 /// Generated from `spec/oa.yaml`.
+#[cfg(feature = "oa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oa")))]
 pub mod oa {
     include!("oa.rs");
 }
@@ -147,12 +183,16 @@ pub mod oauth {
 /// Paid editions of an app (应用版本付费, 收银台) with the suite token, orders and trial extensions; and, with the provider token, orders for the 数据与智能专区 advanced APIs (高级接口, the chat-archive data API).
 ///
 /// Generated from `spec/order.yaml`.
+#[cfg(feature = "order")]
+#[cfg_attr(docsrs, doc(cfg(feature = "order")))]
 pub mod order {
     include!("order.rs");
 }
 /// The provider's checkout (收银台) with the provider access token; collection orders (收款订单) for third-party apps, 代开发 apps and industry solutions, and the invoices customers request for them.
 ///
 /// Generated from `spec/paytool.yaml`.
+#[cfg(feature = "paytool")]
+#[cfg_attr(docsrs, doc(cfg(feature = "paytool")))]
 pub mod paytool {
     include!("paytool.rs");
 }
@@ -165,6 +205,8 @@ pub mod provider {
 /// After a corp registers through the provider's registration link (推广二维码) - setting the app's visible range and ending the contact migration, with the registration's one-time token.
 ///
 /// Generated from `spec/registration.yaml`.
+#[cfg(feature = "registration")]
+#[cfg_attr(docsrs, doc(cfg(feature = "registration")))]
 pub mod registration {
     include!("registration.rs");
 }
@@ -177,18 +219,25 @@ pub mod suite {
 /// Tags of an authorized corp's contacts (通讯录 - 标签管理), with the corp token; a tag belongs to the app that created it.
 ///
 /// Generated from `spec/tag.yaml`.
+#[cfg(feature = "tag")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tag")))]
 pub mod tag {
     include!("tag.rs");
 }
 /// Members of an authorized corp's contacts (通讯录 - 成员管理), with the corp token - read, look up and convert ids; writes only for the third-party contacts app.
 ///
 /// Generated from `spec/user.yaml`.
+#[cfg(feature = "user")]
+#[cfg_attr(docsrs, doc(cfg(feature = "user")))]
 pub mod user {
     include!("user.rs");
 }
-/// Every spec'd endpoint: groups in spec-file order, endpoints in spec order.
+/// Every spec'd endpoint this build has (the core, and the groups
+/// whose features are on): groups in spec-file order, endpoints in spec order.
 pub static ENDPOINTS: &[&crate::Endpoint] = &[
+    #[cfg(feature = "agent")]
     &agent::endpoints::GET,
+    #[cfg(feature = "agent")]
     &agent::endpoints::LIST,
     &authorization::endpoints::GET_PRE_AUTH_CODE,
     &authorization::endpoints::SET_SESSION_INFO,
@@ -199,160 +248,304 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &authorization::endpoints::GET_CORP_TOKEN,
     &authorization::endpoints::GET_CUSTOMIZED_CORP_TOKEN,
     &authorization::endpoints::GET_ADMIN_LIST,
+    #[cfg(feature = "batch")]
     &batch::endpoints::INVITE,
+    #[cfg(feature = "batch")]
     &batch::endpoints::SYNC_USER,
+    #[cfg(feature = "batch")]
     &batch::endpoints::REPLACE_USER,
+    #[cfg(feature = "batch")]
     &batch::endpoints::REPLACE_PARTY,
+    #[cfg(feature = "batch")]
     &batch::endpoints::GET_RESULT,
+    #[cfg(feature = "contact")]
     &contact::endpoints::UPLOAD_MEDIA,
+    #[cfg(feature = "contact")]
     &contact::endpoints::ID_TRANSLATE,
+    #[cfg(feature = "contact")]
     &contact::endpoints::GET_RESULT,
+    #[cfg(feature = "contact")]
     &contact::endpoints::SEARCH,
+    #[cfg(feature = "contact")]
     &contact::endpoints::SORT,
     &corpgroup::endpoints::GET_TOKEN,
     &corpgroup::endpoints::LIST_APP_SHARE_INFO,
+    #[cfg(feature = "customer_acquisition")]
     &customer_acquisition::endpoints::LIST_LINK,
+    #[cfg(feature = "customer_acquisition")]
     &customer_acquisition::endpoints::GET,
+    #[cfg(feature = "customer_acquisition")]
     &customer_acquisition::endpoints::CREATE_LINK,
+    #[cfg(feature = "customer_acquisition")]
     &customer_acquisition::endpoints::UPDATE_LINK,
+    #[cfg(feature = "customer_acquisition")]
     &customer_acquisition::endpoints::DELETE_LINK,
+    #[cfg(feature = "customer_acquisition")]
     &customer_acquisition::endpoints::CUSTOMER,
+    #[cfg(feature = "customer_acquisition")]
     &customer_acquisition::endpoints::CUSTOMER_ACQUISITION_QUOTA,
+    #[cfg(feature = "customer_acquisition")]
     &customer_acquisition::endpoints::STATISTIC,
+    #[cfg(feature = "customer_message")]
     &customer_message::endpoints::ADD_MSG_TEMPLATE,
+    #[cfg(feature = "customer_message")]
     &customer_message::endpoints::GET_GROUPMSG_LIST_V2,
+    #[cfg(feature = "customer_message")]
     &customer_message::endpoints::GET_GROUPMSG_TASK,
+    #[cfg(feature = "customer_message")]
     &customer_message::endpoints::GET_GROUPMSG_SEND_RESULT,
+    #[cfg(feature = "customer_message")]
     &customer_message::endpoints::SEND_WELCOME_MSG,
+    #[cfg(feature = "customer_message")]
     &customer_message::endpoints::CANCEL_GROUPMSG_SEND,
+    #[cfg(feature = "customer_message")]
     &customer_message::endpoints::REMIND_GROUPMSG_SEND,
+    #[cfg(feature = "customer_message")]
     &customer_message::endpoints::ADD_GROUP_WELCOME_TEMPLATE,
+    #[cfg(feature = "customer_message")]
     &customer_message::endpoints::EDIT_GROUP_WELCOME_TEMPLATE,
+    #[cfg(feature = "customer_message")]
     &customer_message::endpoints::GET_GROUP_WELCOME_TEMPLATE,
+    #[cfg(feature = "customer_message")]
     &customer_message::endpoints::DEL_GROUP_WELCOME_TEMPLATE,
+    #[cfg(feature = "customer_statistics")]
     &customer_statistics::endpoints::GET_USER_BEHAVIOR_DATA,
+    #[cfg(feature = "customer_statistics")]
     &customer_statistics::endpoints::STATISTIC,
+    #[cfg(feature = "customer_statistics")]
     &customer_statistics::endpoints::STATISTIC_GROUP_BY_DAY,
+    #[cfg(feature = "customer_transfer")]
     &customer_transfer::endpoints::TRANSFER_CUSTOMER,
+    #[cfg(feature = "customer_transfer")]
     &customer_transfer::endpoints::TRANSFER_RESULT,
+    #[cfg(feature = "customer_transfer")]
     &customer_transfer::endpoints::GET_UNASSIGNED_LIST,
+    #[cfg(feature = "customer_transfer")]
     &customer_transfer::endpoints::RESIGNED_TRANSFER_CUSTOMER,
+    #[cfg(feature = "customer_transfer")]
     &customer_transfer::endpoints::RESIGNED_TRANSFER_RESULT,
+    #[cfg(feature = "customer_transfer")]
     &customer_transfer::endpoints::TRANSFER,
+    #[cfg(feature = "customer_transfer")]
     &customer_transfer::endpoints::ONJOB_TRANSFER,
     &customized::endpoints::GET_PERMISSIONS,
     &customized::endpoints::GET_APP_ADMIN_LIST,
     &customized::endpoints::CLAIM_CUSTOMIZED_APP,
+    #[cfg(feature = "department")]
     &department::endpoints::CREATE,
+    #[cfg(feature = "department")]
     &department::endpoints::UPDATE,
+    #[cfg(feature = "department")]
     &department::endpoints::DELETE,
+    #[cfg(feature = "department")]
     &department::endpoints::LIST,
+    #[cfg(feature = "department")]
     &department::endpoints::SIMPLE_LIST,
+    #[cfg(feature = "department")]
     &department::endpoints::GET,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::GET_FOLLOW_USER_LIST,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::LIST,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::GET,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::BATCH_GET_BY_USER,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::REMARK,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::GET_CORP_TAG_LIST,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::ADD_CORP_TAG,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::EDIT_CORP_TAG,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::DEL_CORP_TAG,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::MARK_TAG,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::ADD_CONTACT_WAY,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::GET_CONTACT_WAY,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::UPDATE_CONTACT_WAY,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::DEL_CONTACT_WAY,
+    #[cfg(feature = "groupchat")]
     &groupchat::endpoints::LIST,
+    #[cfg(feature = "groupchat")]
     &groupchat::endpoints::GET,
+    #[cfg(feature = "groupchat")]
     &groupchat::endpoints::OPENGID_TO_CHATID,
+    #[cfg(feature = "idconvert")]
     &idconvert::endpoints::USERID_TO_OPENUSERID,
+    #[cfg(feature = "idconvert")]
     &idconvert::endpoints::GET_NEW_EXTERNAL_USERID,
+    #[cfg(feature = "idconvert")]
     &idconvert::endpoints::GET_NEW_EXTERNAL_USERID_OF_GROUP_CHAT,
+    #[cfg(feature = "idconvert")]
     &idconvert::endpoints::UNIONID_TO_EXTERNAL_USERID,
+    #[cfg(feature = "idconvert")]
     &idconvert::endpoints::UNIONID_TO_EXTERNAL_USERID_3RD,
+    #[cfg(feature = "idconvert")]
     &idconvert::endpoints::TO_SERVICE_EXTERNAL_USERID,
+    #[cfg(feature = "idconvert")]
     &idconvert::endpoints::CONVERT_TMP_EXTERNAL_USERID,
+    #[cfg(feature = "idconvert")]
     &idconvert::endpoints::FINISH_OPENID_MIGRATION,
+    #[cfg(feature = "idconvert")]
     &idconvert::endpoints::FINISH_EXTERNAL_USERID_MIGRATION,
     &jsapi::endpoints::GET_JSAPI_TICKET,
     &jsapi::endpoints::GET_AGENT_CONFIG_TICKET,
+    #[cfg(feature = "license")]
     &license::endpoints::CREATE_NEW_ORDER,
+    #[cfg(feature = "license")]
     &license::endpoints::CREATE_RENEW_ORDER_JOB,
+    #[cfg(feature = "license")]
     &license::endpoints::SUBMIT_ORDER_JOB,
+    #[cfg(feature = "license")]
     &license::endpoints::LIST_ORDER,
+    #[cfg(feature = "license")]
     &license::endpoints::GET_ORDER,
+    #[cfg(feature = "license")]
     &license::endpoints::LIST_ORDER_ACCOUNT,
+    #[cfg(feature = "license")]
     &license::endpoints::CANCEL_ORDER,
+    #[cfg(feature = "license")]
     &license::endpoints::CREATE_NEW_ORDER_JOB,
+    #[cfg(feature = "license")]
     &license::endpoints::SUBMIT_NEW_ORDER_JOB,
+    #[cfg(feature = "license")]
     &license::endpoints::NEW_ORDER_JOB_RESULT,
+    #[cfg(feature = "license")]
     &license::endpoints::GET_UNION_ORDER,
+    #[cfg(feature = "license")]
     &license::endpoints::SUBMIT_PAY_JOB,
+    #[cfg(feature = "license")]
     &license::endpoints::PAY_JOB_RESULT,
+    #[cfg(feature = "license")]
     &license::endpoints::ACTIVE_ACCOUNT,
+    #[cfg(feature = "license")]
     &license::endpoints::BATCH_ACTIVE_ACCOUNT,
+    #[cfg(feature = "license")]
     &license::endpoints::ACTIVE_ACCOUNT_BY_TYPE,
+    #[cfg(feature = "license")]
     &license::endpoints::GET_ACTIVE_INFO_BY_CODE,
+    #[cfg(feature = "license")]
     &license::endpoints::BATCH_GET_ACTIVE_INFO_BY_CODE,
+    #[cfg(feature = "license")]
     &license::endpoints::LIST_ACTIVED_ACCOUNT,
+    #[cfg(feature = "license")]
     &license::endpoints::GET_ACTIVE_INFO_BY_USER,
+    #[cfg(feature = "license")]
     &license::endpoints::BATCH_TRANSFER_LICENSE,
+    #[cfg(feature = "license")]
     &license::endpoints::BATCH_SHARE_ACTIVE_CODE,
+    #[cfg(feature = "license")]
     &license::endpoints::GET_APP_LICENSE_INFO,
+    #[cfg(feature = "license")]
     &license::endpoints::SET_AUTO_ACTIVE_STATUS,
+    #[cfg(feature = "license")]
     &license::endpoints::GET_AUTO_ACTIVE_STATUS,
+    #[cfg(feature = "media")]
     &media::endpoints::UPLOAD,
+    #[cfg(feature = "media")]
     &media::endpoints::UPLOAD_IMAGE,
+    #[cfg(feature = "media")]
     &media::endpoints::GET,
+    #[cfg(feature = "media")]
     &media::endpoints::UPLOAD_BY_URL,
+    #[cfg(feature = "media")]
     &media::endpoints::GET_UPLOAD_BY_URL_RESULT,
+    #[cfg(feature = "media")]
     &media::endpoints::UPLOAD_ATTACHMENT,
+    #[cfg(feature = "menu")]
     &menu::endpoints::CREATE,
+    #[cfg(feature = "menu")]
     &menu::endpoints::GET,
+    #[cfg(feature = "menu")]
     &menu::endpoints::DELETE,
+    #[cfg(feature = "message")]
     &message::endpoints::SEND,
+    #[cfg(feature = "message")]
     &message::endpoints::RECALL,
+    #[cfg(feature = "message")]
     &message::endpoints::UPDATE_TEMPLATE_CARD,
+    #[cfg(feature = "miniprogram")]
     &miniprogram::endpoints::JSCODE2SESSION,
+    #[cfg(feature = "miniprogram")]
     &miniprogram::endpoints::APPLY_MASS_CALL_TICKET,
+    #[cfg(feature = "moment")]
     &moment::endpoints::ADD_MOMENT_TASK,
+    #[cfg(feature = "moment")]
     &moment::endpoints::GET_MOMENT_TASK_RESULT,
+    #[cfg(feature = "moment")]
     &moment::endpoints::CANCEL_MOMENT_TASK,
+    #[cfg(feature = "moment")]
     &moment::endpoints::GET_MOMENT_LIST,
+    #[cfg(feature = "moment")]
     &moment::endpoints::GET_MOMENT_TASK,
+    #[cfg(feature = "moment")]
     &moment::endpoints::GET_MOMENT_CUSTOMER_LIST,
+    #[cfg(feature = "moment")]
     &moment::endpoints::GET_MOMENT_SEND_RESULT,
+    #[cfg(feature = "moment")]
     &moment::endpoints::GET_MOMENT_COMMENTS,
+    #[cfg(feature = "oa")]
     &oa::endpoints::GET_TEMPLATE_DETAIL,
+    #[cfg(feature = "oa")]
     &oa::endpoints::APPLY_EVENT,
+    #[cfg(feature = "oa")]
     &oa::endpoints::GET_APPROVAL_INFO,
+    #[cfg(feature = "oa")]
     &oa::endpoints::GET_APPROVAL_DETAIL,
+    #[cfg(feature = "oa")]
     &oa::endpoints::GET_CHECKIN_DATA,
+    #[cfg(feature = "oa")]
     &oa::endpoints::GET_CHECKIN_OPTION,
+    #[cfg(feature = "oa")]
     &oa::endpoints::GET_CHECKIN_DAY_DATA,
+    #[cfg(feature = "oa")]
     &oa::endpoints::GET_CHECKIN_MONTH_DATA,
+    #[cfg(feature = "oa")]
     &oa::endpoints::GET_CORP_CHECKIN_OPTION,
+    #[cfg(feature = "oa")]
     &oa::endpoints::GET_CHECKIN_SCHEDULE_LIST,
+    #[cfg(feature = "oa")]
     &oa::endpoints::SET_CHECKIN_SCHEDULE_LIST,
     &oauth::endpoints::GET_USER_INFO_3RD,
     &oauth::endpoints::GET_USER_DETAIL_3RD,
     &oauth::endpoints::GET_USER_INFO,
     &oauth::endpoints::GET_USER_DETAIL,
+    #[cfg(feature = "order")]
     &order::endpoints::GET_APP_ORDER,
+    #[cfg(feature = "order")]
     &order::endpoints::GET_APP_ORDER_LIST,
+    #[cfg(feature = "order")]
     &order::endpoints::PROLONG_TRY,
+    #[cfg(feature = "order")]
     &order::endpoints::CREATE_ADVANCED_API_ORDER,
+    #[cfg(feature = "order")]
     &order::endpoints::CANCEL_ADVANCED_API_ORDER,
+    #[cfg(feature = "order")]
     &order::endpoints::SUBMIT_ADVANCED_API_PAY,
+    #[cfg(feature = "order")]
     &order::endpoints::LIST_ADVANCED_API_ORDERS,
+    #[cfg(feature = "order")]
     &order::endpoints::GET_ADVANCED_API_ORDER,
+    #[cfg(feature = "order")]
     &order::endpoints::GET_ADVANCED_API_CORP_BUY_INFO,
+    #[cfg(feature = "paytool")]
     &paytool::endpoints::OPEN_ORDER,
+    #[cfg(feature = "paytool")]
     &paytool::endpoints::CLOSE_ORDER,
+    #[cfg(feature = "paytool")]
     &paytool::endpoints::GET_ORDER_LIST,
+    #[cfg(feature = "paytool")]
     &paytool::endpoints::GET_ORDER_DETAIL,
+    #[cfg(feature = "paytool")]
     &paytool::endpoints::GET_INVOICE_LIST,
+    #[cfg(feature = "paytool")]
     &paytool::endpoints::MARK_INVOICE_STATUS,
     &provider::endpoints::GET_PROVIDER_TOKEN,
     &provider::endpoints::GET_LOGIN_INFO,
@@ -360,26 +553,46 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &provider::endpoints::GET_REGISTER_INFO,
     &provider::endpoints::CORPID_TO_OPENCORPID,
     &provider::endpoints::GET_CUSTOMIZED_AUTH_URL,
+    #[cfg(feature = "registration")]
     &registration::endpoints::SET_SCOPE,
+    #[cfg(feature = "registration")]
     &registration::endpoints::CONTACT_SYNC_SUCCESS,
     &suite::endpoints::GET_SUITE_TOKEN,
     &suite::endpoints::GET_APP_QRCODE,
+    #[cfg(feature = "tag")]
     &tag::endpoints::CREATE,
+    #[cfg(feature = "tag")]
     &tag::endpoints::UPDATE,
+    #[cfg(feature = "tag")]
     &tag::endpoints::DELETE,
+    #[cfg(feature = "tag")]
     &tag::endpoints::GET,
+    #[cfg(feature = "tag")]
     &tag::endpoints::ADD_USERS,
+    #[cfg(feature = "tag")]
     &tag::endpoints::DELETE_USERS,
+    #[cfg(feature = "tag")]
     &tag::endpoints::LIST,
+    #[cfg(feature = "user")]
     &user::endpoints::GET,
+    #[cfg(feature = "user")]
     &user::endpoints::CREATE,
+    #[cfg(feature = "user")]
     &user::endpoints::UPDATE,
+    #[cfg(feature = "user")]
     &user::endpoints::DELETE,
+    #[cfg(feature = "user")]
     &user::endpoints::BATCH_DELETE,
+    #[cfg(feature = "user")]
     &user::endpoints::SIMPLE_LIST,
+    #[cfg(feature = "user")]
     &user::endpoints::LIST,
+    #[cfg(feature = "user")]
     &user::endpoints::LIST_ID,
+    #[cfg(feature = "user")]
     &user::endpoints::CONVERT_TO_OPENID,
+    #[cfg(feature = "user")]
     &user::endpoints::GET_USERID_BY_MOBILE,
+    #[cfg(feature = "user")]
     &user::endpoints::GET_USERID_BY_EMAIL,
 ];

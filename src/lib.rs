@@ -33,11 +33,24 @@
 //! The same handles come from a bare [`Client`] with tokens of your own
 //! ([`StaticTokens`], or any [`TokenSource`]): `client.suite(suite_id)`.
 //!
+//! # Features
+//!
+//! The ISV core is always compiled: the provider, suite and authorization
+//! calls, OAuth, JS-SDK tickets, 代开发 permissions and downstream tokens.
+//! Every other group is behind the cargo feature named after it (`corp.user()`
+//! needs `user`, `corp.external_contact()` needs `externalcontact`), and
+//! `all-apis` turns them all on, so a build compiles only the groups it
+//! calls. Besides those: `axum` (the callback server's adapter and
+//! listener), `redis` (the shared store), `prometheus`, `json-calls`
+//! ([`api::call_json`]), `emulator` (a local WeCom, with every group) and
+//! `cli` (the command-line tool).
+//!
 //! Replies follow WeCom's envelope rule: `errcode` absent or 0 is success, any
 //! other is [`Error::Api`]. Decoding is forward compatible: unknown fields are
 //! ignored, every reply field is optional, and documented value sets are not
 //! closed enums.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

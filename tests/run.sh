@@ -21,6 +21,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+echo "== cargo clippy, default features (the ISV core alone, as a user's build has it)"
+cargo clippy --lib -- -D warnings
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 echo "== Debian packages: redis-server (the Redis store's tests start their own), chromium, chromium-driver and a Chinese font (the browser tests)"

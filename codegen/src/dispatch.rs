@@ -59,6 +59,7 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
     for loaded in specs {
         let spec = &loaded.spec;
         let group = Ident::new(&spec.group, Span::call_site());
+        let cfg = crate::features::cfg(spec);
         for e in &spec.endpoints {
             let name = Ident::new(&e.name, Span::call_site());
             let endpoint = crate::names::static_ident(e);
@@ -91,6 +92,7 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
             let (query_name, request_name) = (type_name(&e.query), type_name(&e.request));
             let reply_name = type_ident(&e.response).to_string();
             callables.push(quote! {
+                #cfg
                 Callable {
                     endpoint: &crate::api::#group::endpoints::#endpoint,
                     scope: #scope,
@@ -132,6 +134,7 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
             let (group_text, name_text) = (&spec.group, &e.name);
             let method = if by_value { format_ident!("{}_with", e.name) } else { name.clone() };
             arms.push(quote! {
+                #cfg
                 (#group_text, #name_text) => {
                     let handle = #take;
                     #(#lets)*

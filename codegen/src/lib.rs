@@ -16,6 +16,7 @@ mod dispatch;
 pub mod error;
 pub mod events;
 mod events_spec;
+pub mod features;
 pub mod generate;
 pub mod load;
 mod names;

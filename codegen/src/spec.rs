@@ -27,6 +27,12 @@ pub struct SpecFile {
     /// without an accessor.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub flat: bool,
+    /// Compiled into every build: the ISV core the runtime itself calls
+    /// (tokens, authorization, OAuth, JS-SDK tickets). Every other group is
+    /// behind the cargo feature named after it, so a build carries only the
+    /// groups it asks for. A core group may `$ref` only core groups.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub core: bool,
     /// The group's endpoints, in the order their methods are documented. A
     /// file without endpoints only holds shapes other files `$ref`.
     #[serde(default)]

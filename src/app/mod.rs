@@ -5,6 +5,7 @@ mod call;
 mod credential_handles;
 mod handles;
 mod jssdk;
+#[cfg(feature = "message")]
 mod messages;
 mod oauth;
 

@@ -24,7 +24,10 @@ pub use untyped::UntypedClient;
 pub use upload::UploadFile;
 
 use classify::{classify, Call, Next, SoFar};
-pub(crate) use decode::{decode_download, decode_json, decode_payload, Decode, Reply};
+// `decode_download` is unused in a build without a download endpoint's group.
+#[allow(unused_imports)]
+pub(crate) use decode::decode_download;
+pub(crate) use decode::{decode_json, decode_payload, Decode, Reply};
 use rate_limits::{LimitKey, Limited};
 use upload::Multipart;
 

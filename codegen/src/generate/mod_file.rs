@@ -1,9 +1,11 @@
-//! `mod.rs`: one module per group, and the table of every endpoint.
+//! `mod.rs`: one module per group (behind its feature unless core), and
+//! the table of every endpoint.
 
 use proc_macro2::{Ident, Span};
 use quote::quote;
 
 use super::naming::doc_lines;
+use crate::features::{cfg, gate};
 use crate::load::LoadedSpec;
 use crate::names::static_ident;
 use crate::tokens::format;
@@ -11,6 +13,7 @@ use crate::tokens::format;
 /// The text of `mod.rs`.
 pub(super) fn mod_file(specs: &[LoadedSpec]) -> String {
     let modules = specs.iter().map(|loaded| {
+        let gate = gate(&loaded.spec);
         let ident = Ident::new(&loaded.spec.group, Span::call_site());
         let file = format!("{}.rs", loaded.spec.group);
         let docs = doc_lines(&loaded.spec.summary);
@@ -19,6 +22,7 @@ pub(super) fn mod_file(specs: &[LoadedSpec]) -> String {
             #(#[doc = #docs])*
             ///
             #[doc = #source]
+            #gate
             pub mod #ident {
                 include!(#file);
             }
@@ -26,15 +30,17 @@ pub(super) fn mod_file(specs: &[LoadedSpec]) -> String {
     });
     let all = specs.iter().flat_map(|loaded| {
         let group = Ident::new(&loaded.spec.group, Span::call_site());
+        let cfg = cfg(&loaded.spec);
         loaded.spec.endpoints.iter().map(move |e| {
             let ident = static_ident(e);
-            quote!(&#group::endpoints::#ident)
+            quote!(#cfg &#group::endpoints::#ident)
         })
     });
     let tokens = quote! {
         #(#modules)*
 
-        /// Every spec'd endpoint: groups in spec-file order, endpoints in spec order.
+        /// Every spec'd endpoint this build has (the core, and the groups
+        /// whose features are on): groups in spec-file order, endpoints in spec order.
         pub static ENDPOINTS: &[&crate::Endpoint] = &[#(#all),*];
     };
     format(tokens, "spec/")

@@ -37,6 +37,7 @@ pub fn check_all(specs: &[LoadedSpec]) -> Result<(), SpecError> {
         }
     }
     across::check_handle_names(specs)?;
+    crate::features::check_core_refs(specs)?;
     across::check_paths(specs)
 }
 

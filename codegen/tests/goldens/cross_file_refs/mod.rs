@@ -12,5 +12,6 @@ pub mod common {
 pub mod department {
     include!("department.rs");
 }
-/// Every spec'd endpoint: groups in spec-file order, endpoints in spec order.
+/// Every spec'd endpoint this build has (the core, and the groups
+/// whose features are on): groups in spec-file order, endpoints in spec order.
 pub static ENDPOINTS: &[&crate::Endpoint] = &[&department::endpoints::CREATE_DEPARTMENT];

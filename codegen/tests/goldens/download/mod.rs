@@ -6,7 +6,8 @@
 pub mod files {
     include!("files.rs");
 }
-/// Every spec'd endpoint: groups in spec-file order, endpoints in spec order.
+/// Every spec'd endpoint this build has (the core, and the groups
+/// whose features are on): groups in spec-file order, endpoints in spec order.
 pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &files::endpoints::GET_MEDIA,
     &files::endpoints::GET_QR_CODE,

@@ -6,5 +6,6 @@
 pub mod oauth {
     include!("oauth.rs");
 }
-/// Every spec'd endpoint: groups in spec-file order, endpoints in spec order.
+/// Every spec'd endpoint this build has (the core, and the groups
+/// whose features are on): groups in spec-file order, endpoints in spec order.
 pub static ENDPOINTS: &[&crate::Endpoint] = &[&oauth::endpoints::GET_USER_INFO];

@@ -6,5 +6,6 @@
 pub mod listing {
     include!("listing.rs");
 }
-/// Every spec'd endpoint: groups in spec-file order, endpoints in spec order.
+/// Every spec'd endpoint this build has (the core, and the groups
+/// whose features are on): groups in spec-file order, endpoints in spec order.
 pub static ENDPOINTS: &[&crate::Endpoint] = &[&listing::endpoints::LIST_ITEMS];

@@ -6,5 +6,6 @@
 pub mod media {
     include!("media.rs");
 }
-/// Every spec'd endpoint: groups in spec-file order, endpoints in spec order.
+/// Every spec'd endpoint this build has (the core, and the groups
+/// whose features are on): groups in spec-file order, endpoints in spec order.
 pub static ENDPOINTS: &[&crate::Endpoint] = &[&media::endpoints::UPLOAD_MEDIA];
