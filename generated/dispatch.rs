@@ -30,6 +30,18 @@ pub struct Callable {
     /// (tokens, tickets, permanent codes, secrets); [`redact`]
     /// replaces their values.
     pub sensitive: &'static [&'static str],
+    /// Decodes a reply (JSON) into its type and encodes it back:
+    /// what the typed reply keeps of it (`errcode`/`errmsg` and
+    /// unknown fields are dropped), e.g. to check a stored sample.
+    pub reencode_reply: fn(Value) -> Result<Value, ::serde_json::Error>,
+    /// The `Debug` text of a query, request and reply (JSON) decoded
+    /// into their types, one per line (an absent query or request is
+    /// skipped): what a log of the typed values shows, secrets redacted.
+    pub debug_text: fn(
+        Option<Value>,
+        Option<Value>,
+        Value,
+    ) -> Result<String, ::serde_json::Error>,
 }
 /// Every spec'd endpoint, in the order of [`crate::ENDPOINTS`].
 pub static CALLABLES: &[Callable] = &[
@@ -41,6 +53,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "AgentDetail",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::agent::types::AgentDetail>,
+        debug_text: debug_text::<
+            crate::api::agent::types::GetAgentQuery,
+            (),
+            crate::api::agent::types::AgentDetail,
+        >,
     },
     #[cfg(feature = "agent")]
     Callable {
@@ -50,6 +68,8 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "AgentList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::agent::types::AgentList>,
+        debug_text: debug_text::<(), (), crate::api::agent::types::AgentList>,
     },
     Callable {
         endpoint: &crate::api::authorization::endpoints::GET_PRE_AUTH_CODE,
@@ -58,6 +78,8 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "PreAuthCode",
         sensitive: &["pre_auth_code"],
+        reencode_reply: reencode::<crate::api::authorization::types::PreAuthCode>,
+        debug_text: debug_text::<(), (), crate::api::authorization::types::PreAuthCode>,
     },
     Callable {
         endpoint: &crate::api::authorization::endpoints::SET_SESSION_INFO,
@@ -66,6 +88,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SetSessionInfoRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::authorization::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::authorization::types::SetSessionInfoRequest,
+            crate::api::authorization::types::EmptyReply,
+        >,
     },
     Callable {
         endpoint: &crate::api::authorization::endpoints::GET_PERMANENT_CODE,
@@ -74,6 +102,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetPermanentCodeRequest"),
         reply: "PermanentCodeInfo",
         sensitive: &["access_token", "permanent_code"],
+        reencode_reply: reencode::<crate::api::authorization::types::PermanentCodeInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::authorization::types::GetPermanentCodeRequest,
+            crate::api::authorization::types::PermanentCodeInfo,
+        >,
     },
     Callable {
         endpoint: &crate::api::authorization::endpoints::GET_PERMANENT_CODE_V2,
@@ -82,6 +116,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetPermanentCodeV2Request"),
         reply: "PermanentCodeInfoV2",
         sensitive: &["permanent_code"],
+        reencode_reply: reencode::<
+            crate::api::authorization::types::PermanentCodeInfoV2,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::authorization::types::GetPermanentCodeV2Request,
+            crate::api::authorization::types::PermanentCodeInfoV2,
+        >,
     },
     Callable {
         endpoint: &crate::api::authorization::endpoints::GET_AUTH_INFO,
@@ -90,6 +132,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetAuthInfoRequest"),
         reply: "CorpAuthInfo",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::authorization::types::CorpAuthInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::authorization::types::GetAuthInfoRequest,
+            crate::api::authorization::types::CorpAuthInfo,
+        >,
     },
     Callable {
         endpoint: &crate::api::authorization::endpoints::GET_AUTH_INFO_V2,
@@ -98,6 +146,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetAuthInfoV2Request"),
         reply: "CorpAuthInfo",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::authorization::types::CorpAuthInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::authorization::types::GetAuthInfoV2Request,
+            crate::api::authorization::types::CorpAuthInfo,
+        >,
     },
     Callable {
         endpoint: &crate::api::authorization::endpoints::GET_CORP_TOKEN,
@@ -106,6 +160,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetCorpTokenRequest"),
         reply: "CorpAccessToken",
         sensitive: &["access_token"],
+        reencode_reply: reencode::<crate::api::authorization::types::CorpAccessToken>,
+        debug_text: debug_text::<
+            (),
+            crate::api::authorization::types::GetCorpTokenRequest,
+            crate::api::authorization::types::CorpAccessToken,
+        >,
     },
     Callable {
         endpoint: &crate::api::authorization::endpoints::GET_CUSTOMIZED_CORP_TOKEN,
@@ -114,6 +174,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "CorpAccessToken",
         sensitive: &["access_token"],
+        reencode_reply: reencode::<crate::api::authorization::types::CorpAccessToken>,
+        debug_text: debug_text::<
+            crate::api::authorization::types::GetCustomizedCorpTokenQuery,
+            (),
+            crate::api::authorization::types::CorpAccessToken,
+        >,
     },
     Callable {
         endpoint: &crate::api::authorization::endpoints::GET_ADMIN_LIST,
@@ -122,6 +188,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetAdminListRequest"),
         reply: "AdminList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::authorization::types::AdminList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::authorization::types::GetAdminListRequest,
+            crate::api::authorization::types::AdminList,
+        >,
     },
     #[cfg(feature = "batch")]
     Callable {
@@ -131,6 +203,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("InviteRequest"),
         reply: "InviteResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::batch::types::InviteResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::batch::types::InviteRequest,
+            crate::api::batch::types::InviteResult,
+        >,
     },
     #[cfg(feature = "batch")]
     Callable {
@@ -140,6 +218,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SyncUserRequest"),
         reply: "BatchJob",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::batch::types::BatchJob>,
+        debug_text: debug_text::<
+            (),
+            crate::api::batch::types::SyncUserRequest,
+            crate::api::batch::types::BatchJob,
+        >,
     },
     #[cfg(feature = "batch")]
     Callable {
@@ -149,6 +233,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SyncUserRequest"),
         reply: "BatchJob",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::batch::types::BatchJob>,
+        debug_text: debug_text::<
+            (),
+            crate::api::batch::types::SyncUserRequest,
+            crate::api::batch::types::BatchJob,
+        >,
     },
     #[cfg(feature = "batch")]
     Callable {
@@ -158,6 +248,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ReplacePartyRequest"),
         reply: "BatchJob",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::batch::types::BatchJob>,
+        debug_text: debug_text::<
+            (),
+            crate::api::batch::types::ReplacePartyRequest,
+            crate::api::batch::types::BatchJob,
+        >,
     },
     #[cfg(feature = "batch")]
     Callable {
@@ -167,6 +263,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "BatchJobResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::batch::types::BatchJobResult>,
+        debug_text: debug_text::<
+            crate::api::batch::types::JobIdQuery,
+            (),
+            crate::api::batch::types::BatchJobResult,
+        >,
     },
     #[cfg(feature = "contact")]
     Callable {
@@ -176,6 +278,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "UploadMediaReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::contact::types::UploadMediaReply>,
+        debug_text: debug_text::<
+            crate::api::contact::types::ProviderUploadQuery,
+            (),
+            crate::api::contact::types::UploadMediaReply,
+        >,
     },
     #[cfg(feature = "contact")]
     Callable {
@@ -185,6 +293,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("IdTranslateRequest"),
         reply: "IdTranslateJob",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::contact::types::IdTranslateJob>,
+        debug_text: debug_text::<
+            (),
+            crate::api::contact::types::IdTranslateRequest,
+            crate::api::contact::types::IdTranslateJob,
+        >,
     },
     #[cfg(feature = "contact")]
     Callable {
@@ -194,6 +308,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "BatchJobResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::contact::types::BatchJobResult>,
+        debug_text: debug_text::<
+            crate::api::contact::types::GetResultQuery,
+            (),
+            crate::api::contact::types::BatchJobResult,
+        >,
     },
     #[cfg(feature = "contact")]
     Callable {
@@ -203,6 +323,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ContactSearchRequest"),
         reply: "ContactSearchResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::contact::types::ContactSearchResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::contact::types::ContactSearchRequest,
+            crate::api::contact::types::ContactSearchResult,
+        >,
     },
     #[cfg(feature = "contact")]
     Callable {
@@ -212,6 +338,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ContactSortRequest"),
         reply: "SortedUserids",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::contact::types::SortedUserids>,
+        debug_text: debug_text::<
+            (),
+            crate::api::contact::types::ContactSortRequest,
+            crate::api::contact::types::SortedUserids,
+        >,
     },
     Callable {
         endpoint: &crate::api::corpgroup::endpoints::GET_TOKEN,
@@ -220,6 +352,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("DownstreamTokenRequest"),
         reply: "DownstreamToken",
         sensitive: &["access_token"],
+        reencode_reply: reencode::<crate::api::corpgroup::types::DownstreamToken>,
+        debug_text: debug_text::<
+            (),
+            crate::api::corpgroup::types::DownstreamTokenRequest,
+            crate::api::corpgroup::types::DownstreamToken,
+        >,
     },
     Callable {
         endpoint: &crate::api::corpgroup::endpoints::LIST_APP_SHARE_INFO,
@@ -228,6 +366,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ListAppShareInfoRequest"),
         reply: "AppShareInfoPage",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::corpgroup::types::AppShareInfoPage>,
+        debug_text: debug_text::<
+            (),
+            crate::api::corpgroup::types::ListAppShareInfoRequest,
+            crate::api::corpgroup::types::AppShareInfoPage,
+        >,
     },
     #[cfg(feature = "customer_acquisition")]
     Callable {
@@ -237,6 +381,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ListLinkRequest"),
         reply: "LinkIdList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_acquisition::types::LinkIdList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_acquisition::types::ListLinkRequest,
+            crate::api::customer_acquisition::types::LinkIdList,
+        >,
     },
     #[cfg(feature = "customer_acquisition")]
     Callable {
@@ -246,6 +396,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("LinkIdRequest"),
         reply: "LinkDetail",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_acquisition::types::LinkDetail>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_acquisition::types::LinkIdRequest,
+            crate::api::customer_acquisition::types::LinkDetail,
+        >,
     },
     #[cfg(feature = "customer_acquisition")]
     Callable {
@@ -255,6 +411,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CreateLinkRequest"),
         reply: "CreatedLink",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_acquisition::types::CreatedLink>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_acquisition::types::CreateLinkRequest,
+            crate::api::customer_acquisition::types::CreatedLink,
+        >,
     },
     #[cfg(feature = "customer_acquisition")]
     Callable {
@@ -264,6 +426,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("UpdateLinkRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_acquisition::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_acquisition::types::UpdateLinkRequest,
+            crate::api::customer_acquisition::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "customer_acquisition")]
     Callable {
@@ -273,6 +441,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("LinkIdRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_acquisition::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_acquisition::types::LinkIdRequest,
+            crate::api::customer_acquisition::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "customer_acquisition")]
     Callable {
@@ -282,6 +456,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("LinkCustomerRequest"),
         reply: "LinkCustomerList",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_acquisition::types::LinkCustomerList,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_acquisition::types::LinkCustomerRequest,
+            crate::api::customer_acquisition::types::LinkCustomerList,
+        >,
     },
     #[cfg(feature = "customer_acquisition")]
     Callable {
@@ -291,6 +473,14 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "AcquisitionQuota",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_acquisition::types::AcquisitionQuota,
+        >,
+        debug_text: debug_text::<
+            (),
+            (),
+            crate::api::customer_acquisition::types::AcquisitionQuota,
+        >,
     },
     #[cfg(feature = "customer_acquisition")]
     Callable {
@@ -300,6 +490,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("StatisticRequest"),
         reply: "LinkStatistic",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_acquisition::types::LinkStatistic,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_acquisition::types::StatisticRequest,
+            crate::api::customer_acquisition::types::LinkStatistic,
+        >,
     },
     #[cfg(feature = "customer_message")]
     Callable {
@@ -309,6 +507,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("AddMsgTemplateRequest"),
         reply: "AddedMsgTemplate",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_message::types::AddedMsgTemplate,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_message::types::AddMsgTemplateRequest,
+            crate::api::customer_message::types::AddedMsgTemplate,
+        >,
     },
     #[cfg(feature = "customer_message")]
     Callable {
@@ -318,6 +524,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetGroupmsgListV2Request"),
         reply: "GroupMsgList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_message::types::GroupMsgList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_message::types::GetGroupmsgListV2Request,
+            crate::api::customer_message::types::GroupMsgList,
+        >,
     },
     #[cfg(feature = "customer_message")]
     Callable {
@@ -327,6 +539,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetGroupmsgTaskRequest"),
         reply: "GroupMsgTaskList",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_message::types::GroupMsgTaskList,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_message::types::GetGroupmsgTaskRequest,
+            crate::api::customer_message::types::GroupMsgTaskList,
+        >,
     },
     #[cfg(feature = "customer_message")]
     Callable {
@@ -336,6 +556,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetGroupmsgSendResultRequest"),
         reply: "GroupMsgSendResult",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_message::types::GroupMsgSendResult,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_message::types::GetGroupmsgSendResultRequest,
+            crate::api::customer_message::types::GroupMsgSendResult,
+        >,
     },
     #[cfg(feature = "customer_message")]
     Callable {
@@ -345,6 +573,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SendWelcomeMsgRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_message::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_message::types::SendWelcomeMsgRequest,
+            crate::api::customer_message::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "customer_message")]
     Callable {
@@ -354,6 +588,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GroupMsgIdRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_message::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_message::types::GroupMsgIdRequest,
+            crate::api::customer_message::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "customer_message")]
     Callable {
@@ -363,6 +603,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GroupMsgIdRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_message::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_message::types::GroupMsgIdRequest,
+            crate::api::customer_message::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "customer_message")]
     Callable {
@@ -372,6 +618,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("AddGroupWelcomeTemplateRequest"),
         reply: "AddedGroupWelcomeTemplate",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_message::types::AddedGroupWelcomeTemplate,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_message::types::AddGroupWelcomeTemplateRequest,
+            crate::api::customer_message::types::AddedGroupWelcomeTemplate,
+        >,
     },
     #[cfg(feature = "customer_message")]
     Callable {
@@ -381,6 +635,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("EditGroupWelcomeTemplateRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_message::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_message::types::EditGroupWelcomeTemplateRequest,
+            crate::api::customer_message::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "customer_message")]
     Callable {
@@ -390,6 +650,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GroupWelcomeTemplateIdRequest"),
         reply: "GroupWelcomeTemplate",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_message::types::GroupWelcomeTemplate,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_message::types::GroupWelcomeTemplateIdRequest,
+            crate::api::customer_message::types::GroupWelcomeTemplate,
+        >,
     },
     #[cfg(feature = "customer_message")]
     Callable {
@@ -399,6 +667,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("DelGroupWelcomeTemplateRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_message::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_message::types::DelGroupWelcomeTemplateRequest,
+            crate::api::customer_message::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "customer_statistics")]
     Callable {
@@ -408,6 +682,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetUserBehaviorDataRequest"),
         reply: "UserBehaviorData",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_statistics::types::UserBehaviorData,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_statistics::types::GetUserBehaviorDataRequest,
+            crate::api::customer_statistics::types::UserBehaviorData,
+        >,
     },
     #[cfg(feature = "customer_statistics")]
     Callable {
@@ -417,6 +699,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GroupChatStatisticRequest"),
         reply: "GroupChatStatistic",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_statistics::types::GroupChatStatistic,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_statistics::types::GroupChatStatisticRequest,
+            crate::api::customer_statistics::types::GroupChatStatistic,
+        >,
     },
     #[cfg(feature = "customer_statistics")]
     Callable {
@@ -426,6 +716,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GroupChatStatisticByDayRequest"),
         reply: "GroupChatDailyStatistic",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_statistics::types::GroupChatDailyStatistic,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_statistics::types::GroupChatStatisticByDayRequest,
+            crate::api::customer_statistics::types::GroupChatDailyStatistic,
+        >,
     },
     #[cfg(feature = "customer_transfer")]
     Callable {
@@ -435,6 +733,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("TransferCustomerRequest"),
         reply: "TransferCustomerResult",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_transfer::types::TransferCustomerResult,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_transfer::types::TransferCustomerRequest,
+            crate::api::customer_transfer::types::TransferCustomerResult,
+        >,
     },
     #[cfg(feature = "customer_transfer")]
     Callable {
@@ -444,6 +750,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("TransferResultRequest"),
         reply: "TransferResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_transfer::types::TransferResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_transfer::types::TransferResultRequest,
+            crate::api::customer_transfer::types::TransferResult,
+        >,
     },
     #[cfg(feature = "customer_transfer")]
     Callable {
@@ -453,6 +765,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetUnassignedListRequest"),
         reply: "UnassignedList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_transfer::types::UnassignedList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_transfer::types::GetUnassignedListRequest,
+            crate::api::customer_transfer::types::UnassignedList,
+        >,
     },
     #[cfg(feature = "customer_transfer")]
     Callable {
@@ -462,6 +780,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ResignedTransferCustomerRequest"),
         reply: "TransferCustomerResult",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_transfer::types::TransferCustomerResult,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_transfer::types::ResignedTransferCustomerRequest,
+            crate::api::customer_transfer::types::TransferCustomerResult,
+        >,
     },
     #[cfg(feature = "customer_transfer")]
     Callable {
@@ -471,6 +797,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("TransferResultRequest"),
         reply: "TransferResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customer_transfer::types::TransferResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_transfer::types::TransferResultRequest,
+            crate::api::customer_transfer::types::TransferResult,
+        >,
     },
     #[cfg(feature = "customer_transfer")]
     Callable {
@@ -480,6 +812,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GroupChatTransferRequest"),
         reply: "GroupChatTransferResult",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_transfer::types::GroupChatTransferResult,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_transfer::types::GroupChatTransferRequest,
+            crate::api::customer_transfer::types::GroupChatTransferResult,
+        >,
     },
     #[cfg(feature = "customer_transfer")]
     Callable {
@@ -489,6 +829,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GroupChatTransferRequest"),
         reply: "GroupChatTransferResult",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_transfer::types::GroupChatTransferResult,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_transfer::types::GroupChatTransferRequest,
+            crate::api::customer_transfer::types::GroupChatTransferResult,
+        >,
     },
     Callable {
         endpoint: &crate::api::customized::endpoints::GET_PERMISSIONS,
@@ -497,6 +845,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("EmptyRequest"),
         reply: "AppPermissions",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customized::types::AppPermissions>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customized::types::EmptyRequest,
+            crate::api::customized::types::AppPermissions,
+        >,
     },
     Callable {
         endpoint: &crate::api::customized::endpoints::GET_APP_ADMIN_LIST,
@@ -505,6 +859,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("EmptyRequest"),
         reply: "AgentAdminList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customized::types::AgentAdminList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customized::types::EmptyRequest,
+            crate::api::customized::types::AgentAdminList,
+        >,
     },
     Callable {
         endpoint: &crate::api::customized::endpoints::CLAIM_CUSTOMIZED_APP,
@@ -513,6 +873,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ClaimCustomizedAppRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::customized::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::customized::types::ClaimCustomizedAppRequest,
+            crate::api::customized::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "department")]
     Callable {
@@ -522,6 +888,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CreateDepartmentRequest"),
         reply: "CreatedDepartment",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::department::types::CreatedDepartment>,
+        debug_text: debug_text::<
+            (),
+            crate::api::department::types::CreateDepartmentRequest,
+            crate::api::department::types::CreatedDepartment,
+        >,
     },
     #[cfg(feature = "department")]
     Callable {
@@ -531,6 +903,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("UpdateDepartmentRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::department::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::department::types::UpdateDepartmentRequest,
+            crate::api::department::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "department")]
     Callable {
@@ -540,6 +918,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::department::types::EmptyReply>,
+        debug_text: debug_text::<
+            crate::api::department::types::DepartmentIdQuery,
+            (),
+            crate::api::department::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "department")]
     Callable {
@@ -549,6 +933,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "DepartmentList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::department::types::DepartmentList>,
+        debug_text: debug_text::<
+            crate::api::department::types::DepartmentListQuery,
+            (),
+            crate::api::department::types::DepartmentList,
+        >,
     },
     #[cfg(feature = "department")]
     Callable {
@@ -558,6 +948,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "DepartmentIdList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::department::types::DepartmentIdList>,
+        debug_text: debug_text::<
+            crate::api::department::types::DepartmentListQuery,
+            (),
+            crate::api::department::types::DepartmentIdList,
+        >,
     },
     #[cfg(feature = "department")]
     Callable {
@@ -567,6 +963,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "DepartmentDetail",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::department::types::DepartmentDetail>,
+        debug_text: debug_text::<
+            crate::api::department::types::DepartmentIdQuery,
+            (),
+            crate::api::department::types::DepartmentDetail,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -576,6 +978,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "FollowUserList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::FollowUserList>,
+        debug_text: debug_text::<
+            (),
+            (),
+            crate::api::externalcontact::types::FollowUserList,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -585,6 +993,14 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "ExternalUseridList",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::externalcontact::types::ExternalUseridList,
+        >,
+        debug_text: debug_text::<
+            crate::api::externalcontact::types::ListQuery,
+            (),
+            crate::api::externalcontact::types::ExternalUseridList,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -594,6 +1010,14 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "ExternalContactDetail",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::externalcontact::types::ExternalContactDetail,
+        >,
+        debug_text: debug_text::<
+            crate::api::externalcontact::types::GetQuery,
+            (),
+            crate::api::externalcontact::types::ExternalContactDetail,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -603,6 +1027,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("BatchGetByUserRequest"),
         reply: "ExternalContactBatch",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::externalcontact::types::ExternalContactBatch,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::BatchGetByUserRequest,
+            crate::api::externalcontact::types::ExternalContactBatch,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -612,6 +1044,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("RemarkRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::RemarkRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -621,6 +1059,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetCorpTagListRequest"),
         reply: "CorpTagGroupList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::CorpTagGroupList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::GetCorpTagListRequest,
+            crate::api::externalcontact::types::CorpTagGroupList,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -630,6 +1074,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("AddCorpTagRequest"),
         reply: "AddedCorpTagGroup",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::externalcontact::types::AddedCorpTagGroup,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::AddCorpTagRequest,
+            crate::api::externalcontact::types::AddedCorpTagGroup,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -639,6 +1091,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("EditCorpTagRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::EditCorpTagRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -648,6 +1106,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("DelCorpTagRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::DelCorpTagRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -657,6 +1121,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("MarkTagRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::MarkTagRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -666,6 +1136,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("AddContactWayRequest"),
         reply: "AddedContactWay",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::AddedContactWay>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::AddContactWayRequest,
+            crate::api::externalcontact::types::AddedContactWay,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -675,6 +1151,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ContactWayIdRequest"),
         reply: "ContactWayDetail",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::ContactWayDetail>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::ContactWayIdRequest,
+            crate::api::externalcontact::types::ContactWayDetail,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -684,6 +1166,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("UpdateContactWayRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::UpdateContactWayRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "externalcontact")]
     Callable {
@@ -693,6 +1181,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ContactWayIdRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::ContactWayIdRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "groupchat")]
     Callable {
@@ -702,6 +1196,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GroupChatListRequest"),
         reply: "GroupChatList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::groupchat::types::GroupChatList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::groupchat::types::GroupChatListRequest,
+            crate::api::groupchat::types::GroupChatList,
+        >,
     },
     #[cfg(feature = "groupchat")]
     Callable {
@@ -711,6 +1211,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GroupChatGetRequest"),
         reply: "GroupChatDetail",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::groupchat::types::GroupChatDetail>,
+        debug_text: debug_text::<
+            (),
+            crate::api::groupchat::types::GroupChatGetRequest,
+            crate::api::groupchat::types::GroupChatDetail,
+        >,
     },
     #[cfg(feature = "groupchat")]
     Callable {
@@ -720,6 +1226,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("OpengidToChatidRequest"),
         reply: "OpengidToChatidReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::groupchat::types::OpengidToChatidReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::groupchat::types::OpengidToChatidRequest,
+            crate::api::groupchat::types::OpengidToChatidReply,
+        >,
     },
     #[cfg(feature = "idconvert")]
     Callable {
@@ -729,6 +1241,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("UseridToOpenuseridRequest"),
         reply: "OpenUseridList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::OpenUseridList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::UseridToOpenuseridRequest,
+            crate::api::idconvert::types::OpenUseridList,
+        >,
     },
     #[cfg(feature = "idconvert")]
     Callable {
@@ -738,6 +1256,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetNewExternalUseridRequest"),
         reply: "NewExternalUseridList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::NewExternalUseridList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::GetNewExternalUseridRequest,
+            crate::api::idconvert::types::NewExternalUseridList,
+        >,
     },
     #[cfg(feature = "idconvert")]
     Callable {
@@ -747,6 +1271,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetNewExternalUseridOfGroupChatRequest"),
         reply: "NewExternalUseridList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::NewExternalUseridList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::GetNewExternalUseridOfGroupChatRequest,
+            crate::api::idconvert::types::NewExternalUseridList,
+        >,
     },
     #[cfg(feature = "idconvert")]
     Callable {
@@ -756,6 +1286,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("UnionidToExternalUseridRequest"),
         reply: "UnionidExternalUserid",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::UnionidExternalUserid>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::UnionidToExternalUseridRequest,
+            crate::api::idconvert::types::UnionidExternalUserid,
+        >,
     },
     #[cfg(feature = "idconvert")]
     Callable {
@@ -765,6 +1301,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("UnionidToExternalUserid3rdRequest"),
         reply: "ExternalUseridInfoList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::ExternalUseridInfoList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::UnionidToExternalUserid3rdRequest,
+            crate::api::idconvert::types::ExternalUseridInfoList,
+        >,
     },
     #[cfg(feature = "idconvert")]
     Callable {
@@ -774,6 +1316,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ToServiceExternalUseridRequest"),
         reply: "ServiceExternalUserid",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::ServiceExternalUserid>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::ToServiceExternalUseridRequest,
+            crate::api::idconvert::types::ServiceExternalUserid,
+        >,
     },
     #[cfg(feature = "idconvert")]
     Callable {
@@ -783,6 +1331,14 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ConvertTmpExternalUseridRequest"),
         reply: "TmpExternalUseridResults",
         sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::idconvert::types::TmpExternalUseridResults,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::ConvertTmpExternalUseridRequest,
+            crate::api::idconvert::types::TmpExternalUseridResults,
+        >,
     },
     #[cfg(feature = "idconvert")]
     Callable {
@@ -792,6 +1348,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("FinishOpenidMigrationRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::FinishOpenidMigrationRequest,
+            crate::api::idconvert::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "idconvert")]
     Callable {
@@ -801,6 +1363,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("FinishExternalUseridMigrationRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::FinishExternalUseridMigrationRequest,
+            crate::api::idconvert::types::EmptyReply,
+        >,
     },
     Callable {
         endpoint: &crate::api::jsapi::endpoints::GET_JSAPI_TICKET,
@@ -809,6 +1377,8 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "JsapiTicket",
         sensitive: &["ticket"],
+        reencode_reply: reencode::<crate::api::jsapi::types::JsapiTicket>,
+        debug_text: debug_text::<(), (), crate::api::jsapi::types::JsapiTicket>,
     },
     Callable {
         endpoint: &crate::api::jsapi::endpoints::GET_AGENT_CONFIG_TICKET,
@@ -817,6 +1387,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "JsapiTicket",
         sensitive: &["ticket"],
+        reencode_reply: reencode::<crate::api::jsapi::types::JsapiTicket>,
+        debug_text: debug_text::<
+            crate::api::jsapi::types::GetAgentConfigTicketQuery,
+            (),
+            crate::api::jsapi::types::JsapiTicket,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -826,6 +1402,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CreateNewOrderRequest"),
         reply: "OrderId",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::OrderId>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::CreateNewOrderRequest,
+            crate::api::license::types::OrderId,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -835,6 +1417,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CreateRenewOrderJobRequest"),
         reply: "RenewOrderJob",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::RenewOrderJob>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::CreateRenewOrderJobRequest,
+            crate::api::license::types::RenewOrderJob,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -844,6 +1432,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SubmitOrderJobRequest"),
         reply: "OrderId",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::OrderId>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::SubmitOrderJobRequest,
+            crate::api::license::types::OrderId,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -853,6 +1447,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ListOrderRequest"),
         reply: "OrderList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::OrderList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::ListOrderRequest,
+            crate::api::license::types::OrderList,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -862,6 +1462,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetOrderRequest"),
         reply: "OrderDetail",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::OrderDetail>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::GetOrderRequest,
+            crate::api::license::types::OrderDetail,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -871,6 +1477,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ListOrderAccountRequest"),
         reply: "OrderAccountList",
         sensitive: &["active_code"],
+        reencode_reply: reencode::<crate::api::license::types::OrderAccountList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::ListOrderAccountRequest,
+            crate::api::license::types::OrderAccountList,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -880,6 +1492,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CancelOrderRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::CancelOrderRequest,
+            crate::api::license::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -889,6 +1507,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CreateNewOrderJobRequest"),
         reply: "NewOrderJob",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::NewOrderJob>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::CreateNewOrderJobRequest,
+            crate::api::license::types::NewOrderJob,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -898,6 +1522,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SubmitNewOrderJobRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::SubmitNewOrderJobRequest,
+            crate::api::license::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -907,6 +1537,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("NewOrderJobResultRequest"),
         reply: "NewOrderJobResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::NewOrderJobResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::NewOrderJobResultRequest,
+            crate::api::license::types::NewOrderJobResult,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -916,6 +1552,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetUnionOrderRequest"),
         reply: "UnionOrderDetail",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::UnionOrderDetail>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::GetUnionOrderRequest,
+            crate::api::license::types::UnionOrderDetail,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -925,6 +1567,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SubmitPayJobRequest"),
         reply: "PayJob",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::PayJob>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::SubmitPayJobRequest,
+            crate::api::license::types::PayJob,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -934,6 +1582,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("PayJobResultRequest"),
         reply: "PayJobResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::PayJobResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::PayJobResultRequest,
+            crate::api::license::types::PayJobResult,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -943,6 +1597,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ActiveAccountRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::ActiveAccountRequest,
+            crate::api::license::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -952,6 +1612,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("BatchActiveAccountRequest"),
         reply: "BatchActiveResult",
         sensitive: &["active_code"],
+        reencode_reply: reencode::<crate::api::license::types::BatchActiveResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::BatchActiveAccountRequest,
+            crate::api::license::types::BatchActiveResult,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -961,6 +1627,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ActiveAccountByTypeRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::ActiveAccountByTypeRequest,
+            crate::api::license::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -970,6 +1642,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetActiveInfoByCodeRequest"),
         reply: "ActiveCodeInfo",
         sensitive: &["active_code", "from_active_code", "to_active_code"],
+        reencode_reply: reencode::<crate::api::license::types::ActiveCodeInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::GetActiveInfoByCodeRequest,
+            crate::api::license::types::ActiveCodeInfo,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -979,6 +1657,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("BatchGetActiveInfoByCodeRequest"),
         reply: "ActiveCodeInfoList",
         sensitive: &["active_code", "from_active_code", "to_active_code"],
+        reencode_reply: reencode::<crate::api::license::types::ActiveCodeInfoList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::BatchGetActiveInfoByCodeRequest,
+            crate::api::license::types::ActiveCodeInfoList,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -988,6 +1672,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ListActivedAccountRequest"),
         reply: "ActivedAccountList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::ActivedAccountList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::ListActivedAccountRequest,
+            crate::api::license::types::ActivedAccountList,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -997,6 +1687,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetActiveInfoByUserRequest"),
         reply: "UserActiveInfo",
         sensitive: &["active_code", "from_active_code", "to_active_code"],
+        reencode_reply: reencode::<crate::api::license::types::UserActiveInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::GetActiveInfoByUserRequest,
+            crate::api::license::types::UserActiveInfo,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -1006,6 +1702,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("BatchTransferLicenseRequest"),
         reply: "BatchTransferResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::BatchTransferResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::BatchTransferLicenseRequest,
+            crate::api::license::types::BatchTransferResult,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -1015,6 +1717,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("BatchShareActiveCodeRequest"),
         reply: "BatchShareResult",
         sensitive: &["active_code"],
+        reencode_reply: reencode::<crate::api::license::types::BatchShareResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::BatchShareActiveCodeRequest,
+            crate::api::license::types::BatchShareResult,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -1024,6 +1732,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetAppLicenseInfoRequest"),
         reply: "AppLicenseInfo",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::AppLicenseInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::GetAppLicenseInfoRequest,
+            crate::api::license::types::AppLicenseInfo,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -1033,6 +1747,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SetAutoActiveStatusRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::SetAutoActiveStatusRequest,
+            crate::api::license::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -1042,6 +1762,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetAutoActiveStatusRequest"),
         reply: "AutoActiveStatus",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::license::types::AutoActiveStatus>,
+        debug_text: debug_text::<
+            (),
+            crate::api::license::types::GetAutoActiveStatusRequest,
+            crate::api::license::types::AutoActiveStatus,
+        >,
     },
     #[cfg(feature = "media")]
     Callable {
@@ -1051,6 +1777,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "UploadMediaReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::media::types::UploadMediaReply>,
+        debug_text: debug_text::<
+            crate::api::media::types::UploadMediaQuery,
+            (),
+            crate::api::media::types::UploadMediaReply,
+        >,
     },
     #[cfg(feature = "media")]
     Callable {
@@ -1060,6 +1792,8 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "UploadImageReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::media::types::UploadImageReply>,
+        debug_text: debug_text::<(), (), crate::api::media::types::UploadImageReply>,
     },
     #[cfg(feature = "media")]
     Callable {
@@ -1069,6 +1803,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::media::types::EmptyReply>,
+        debug_text: debug_text::<
+            crate::api::media::types::GetMediaQuery,
+            (),
+            crate::api::media::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "media")]
     Callable {
@@ -1078,6 +1818,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("UploadByUrlRequest"),
         reply: "UploadByUrlReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::media::types::UploadByUrlReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::media::types::UploadByUrlRequest,
+            crate::api::media::types::UploadByUrlReply,
+        >,
     },
     #[cfg(feature = "media")]
     Callable {
@@ -1087,6 +1833,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("UploadByUrlResultRequest"),
         reply: "UploadByUrlResultReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::media::types::UploadByUrlResultReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::media::types::UploadByUrlResultRequest,
+            crate::api::media::types::UploadByUrlResultReply,
+        >,
     },
     #[cfg(feature = "media")]
     Callable {
@@ -1096,6 +1848,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "UploadMediaReplyNumeric",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::media::types::UploadMediaReplyNumeric>,
+        debug_text: debug_text::<
+            crate::api::media::types::UploadAttachmentQuery,
+            (),
+            crate::api::media::types::UploadMediaReplyNumeric,
+        >,
     },
     #[cfg(feature = "menu")]
     Callable {
@@ -1105,6 +1863,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("Menu"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::menu::types::EmptyReply>,
+        debug_text: debug_text::<
+            crate::api::menu::types::MenuCreateQuery,
+            crate::api::menu::types::Menu,
+            crate::api::menu::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "menu")]
     Callable {
@@ -1114,6 +1878,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "MenuReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::menu::types::MenuReply>,
+        debug_text: debug_text::<
+            crate::api::menu::types::MenuAgentQuery,
+            (),
+            crate::api::menu::types::MenuReply,
+        >,
     },
     #[cfg(feature = "menu")]
     Callable {
@@ -1123,6 +1893,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::menu::types::EmptyReply>,
+        debug_text: debug_text::<
+            crate::api::menu::types::MenuAgentQuery,
+            (),
+            crate::api::menu::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "message")]
     Callable {
@@ -1132,6 +1908,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SendMessageRequest"),
         reply: "SendMessageReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::message::types::SendMessageReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::message::types::SendMessageRequest,
+            crate::api::message::types::SendMessageReply,
+        >,
     },
     #[cfg(feature = "message")]
     Callable {
@@ -1141,6 +1923,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("RecallMessageRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::message::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::message::types::RecallMessageRequest,
+            crate::api::message::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "message")]
     Callable {
@@ -1150,6 +1938,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("UpdateTemplateCardRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::message::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::message::types::UpdateTemplateCardRequest,
+            crate::api::message::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "miniprogram")]
     Callable {
@@ -1159,6 +1953,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "MiniprogramSession",
         sensitive: &["session_key"],
+        reencode_reply: reencode::<crate::api::miniprogram::types::MiniprogramSession>,
+        debug_text: debug_text::<
+            crate::api::miniprogram::types::Jscode2sessionQuery,
+            (),
+            crate::api::miniprogram::types::MiniprogramSession,
+        >,
     },
     #[cfg(feature = "miniprogram")]
     Callable {
@@ -1168,6 +1968,8 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "MassCallTicket",
         sensitive: &["mass_call_ticket"],
+        reencode_reply: reencode::<crate::api::miniprogram::types::MassCallTicket>,
+        debug_text: debug_text::<(), (), crate::api::miniprogram::types::MassCallTicket>,
     },
     #[cfg(feature = "moment")]
     Callable {
@@ -1177,6 +1979,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("AddMomentTaskRequest"),
         reply: "AddMomentTaskReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::AddMomentTaskReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::AddMomentTaskRequest,
+            crate::api::moment::types::AddMomentTaskReply,
+        >,
     },
     #[cfg(feature = "moment")]
     Callable {
@@ -1186,6 +1994,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "MomentTaskResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::MomentTaskResult>,
+        debug_text: debug_text::<
+            crate::api::moment::types::GetMomentTaskResultQuery,
+            (),
+            crate::api::moment::types::MomentTaskResult,
+        >,
     },
     #[cfg(feature = "moment")]
     Callable {
@@ -1195,6 +2009,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CancelMomentTaskRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::CancelMomentTaskRequest,
+            crate::api::moment::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "moment")]
     Callable {
@@ -1204,6 +2024,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetMomentListRequest"),
         reply: "MomentList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::MomentList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::GetMomentListRequest,
+            crate::api::moment::types::MomentList,
+        >,
     },
     #[cfg(feature = "moment")]
     Callable {
@@ -1213,6 +2039,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetMomentTaskRequest"),
         reply: "MomentTaskList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::MomentTaskList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::GetMomentTaskRequest,
+            crate::api::moment::types::MomentTaskList,
+        >,
     },
     #[cfg(feature = "moment")]
     Callable {
@@ -1222,6 +2054,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetMomentCustomerListRequest"),
         reply: "MomentCustomerList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::MomentCustomerList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::GetMomentCustomerListRequest,
+            crate::api::moment::types::MomentCustomerList,
+        >,
     },
     #[cfg(feature = "moment")]
     Callable {
@@ -1231,6 +2069,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetMomentSendResultRequest"),
         reply: "MomentSendResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::MomentSendResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::GetMomentSendResultRequest,
+            crate::api::moment::types::MomentSendResult,
+        >,
     },
     #[cfg(feature = "moment")]
     Callable {
@@ -1240,6 +2084,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetMomentCommentsRequest"),
         reply: "MomentComments",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::MomentComments>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::GetMomentCommentsRequest,
+            crate::api::moment::types::MomentComments,
+        >,
     },
     #[cfg(feature = "oa")]
     Callable {
@@ -1249,6 +2099,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetTemplateDetailRequest"),
         reply: "ApprovalTemplateDetail",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::ApprovalTemplateDetail>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::GetTemplateDetailRequest,
+            crate::api::oa::types::ApprovalTemplateDetail,
+        >,
     },
     #[cfg(feature = "oa")]
     Callable {
@@ -1258,6 +2114,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ApplyEventRequest"),
         reply: "ApplyEventReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::ApplyEventReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::ApplyEventRequest,
+            crate::api::oa::types::ApplyEventReply,
+        >,
     },
     #[cfg(feature = "oa")]
     Callable {
@@ -1267,6 +2129,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetApprovalInfoRequest"),
         reply: "ApprovalNumbers",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::ApprovalNumbers>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::GetApprovalInfoRequest,
+            crate::api::oa::types::ApprovalNumbers,
+        >,
     },
     #[cfg(feature = "oa")]
     Callable {
@@ -1276,6 +2144,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetApprovalDetailRequest"),
         reply: "ApprovalDetailReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::ApprovalDetailReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::GetApprovalDetailRequest,
+            crate::api::oa::types::ApprovalDetailReply,
+        >,
     },
     #[cfg(feature = "oa")]
     Callable {
@@ -1285,6 +2159,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetCheckinDataRequest"),
         reply: "CheckinData",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::CheckinData>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::GetCheckinDataRequest,
+            crate::api::oa::types::CheckinData,
+        >,
     },
     #[cfg(feature = "oa")]
     Callable {
@@ -1294,6 +2174,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetCheckinOptionRequest"),
         reply: "CheckinOptions",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::CheckinOptions>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::GetCheckinOptionRequest,
+            crate::api::oa::types::CheckinOptions,
+        >,
     },
     #[cfg(feature = "oa")]
     Callable {
@@ -1303,6 +2189,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CheckinReportRequest"),
         reply: "CheckinDayReports",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::CheckinDayReports>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::CheckinReportRequest,
+            crate::api::oa::types::CheckinDayReports,
+        >,
     },
     #[cfg(feature = "oa")]
     Callable {
@@ -1312,6 +2204,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CheckinReportRequest"),
         reply: "CheckinMonthReports",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::CheckinMonthReports>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::CheckinReportRequest,
+            crate::api::oa::types::CheckinMonthReports,
+        >,
     },
     #[cfg(feature = "oa")]
     Callable {
@@ -1321,6 +2219,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetCorpCheckinOptionRequest"),
         reply: "CorpCheckinOptions",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::CorpCheckinOptions>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::GetCorpCheckinOptionRequest,
+            crate::api::oa::types::CorpCheckinOptions,
+        >,
     },
     #[cfg(feature = "oa")]
     Callable {
@@ -1330,6 +2234,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetCheckinScheduleListRequest"),
         reply: "CheckinScheduleList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::CheckinScheduleList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::GetCheckinScheduleListRequest,
+            crate::api::oa::types::CheckinScheduleList,
+        >,
     },
     #[cfg(feature = "oa")]
     Callable {
@@ -1339,6 +2249,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SetCheckinScheduleListRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::SetCheckinScheduleListRequest,
+            crate::api::oa::types::EmptyReply,
+        >,
     },
     Callable {
         endpoint: &crate::api::oauth::endpoints::GET_USER_INFO_3RD,
@@ -1347,6 +2263,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "UserInfo3rd",
         sensitive: &["user_ticket"],
+        reencode_reply: reencode::<crate::api::oauth::types::UserInfo3rd>,
+        debug_text: debug_text::<
+            crate::api::oauth::types::GetUserInfo3rdQuery,
+            (),
+            crate::api::oauth::types::UserInfo3rd,
+        >,
     },
     Callable {
         endpoint: &crate::api::oauth::endpoints::GET_USER_DETAIL_3RD,
@@ -1355,6 +2277,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetUserDetail3rdRequest"),
         reply: "UserDetail3rd",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oauth::types::UserDetail3rd>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oauth::types::GetUserDetail3rdRequest,
+            crate::api::oauth::types::UserDetail3rd,
+        >,
     },
     Callable {
         endpoint: &crate::api::oauth::endpoints::GET_USER_INFO,
@@ -1363,6 +2291,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "UserInfo",
         sensitive: &["user_ticket"],
+        reencode_reply: reencode::<crate::api::oauth::types::UserInfo>,
+        debug_text: debug_text::<
+            crate::api::oauth::types::GetUserInfoQuery,
+            (),
+            crate::api::oauth::types::UserInfo,
+        >,
     },
     Callable {
         endpoint: &crate::api::oauth::endpoints::GET_USER_DETAIL,
@@ -1371,6 +2305,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetUserDetailRequest"),
         reply: "UserDetail",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::oauth::types::UserDetail>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oauth::types::GetUserDetailRequest,
+            crate::api::oauth::types::UserDetail,
+        >,
     },
     #[cfg(feature = "order")]
     Callable {
@@ -1380,6 +2320,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetOrderRequest"),
         reply: "AppOrder",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::order::types::AppOrder>,
+        debug_text: debug_text::<
+            (),
+            crate::api::order::types::GetOrderRequest,
+            crate::api::order::types::AppOrder,
+        >,
     },
     #[cfg(feature = "order")]
     Callable {
@@ -1389,6 +2335,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetOrderListRequest"),
         reply: "AppOrderList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::order::types::AppOrderList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::order::types::GetOrderListRequest,
+            crate::api::order::types::AppOrderList,
+        >,
     },
     #[cfg(feature = "order")]
     Callable {
@@ -1398,6 +2350,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ProlongTryRequest"),
         reply: "ProlongTryResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::order::types::ProlongTryResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::order::types::ProlongTryRequest,
+            crate::api::order::types::ProlongTryResult,
+        >,
     },
     #[cfg(feature = "order")]
     Callable {
@@ -1407,6 +2365,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CreateAdvancedApiOrderRequest"),
         reply: "AdvancedApiOrderId",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::order::types::AdvancedApiOrderId>,
+        debug_text: debug_text::<
+            (),
+            crate::api::order::types::CreateAdvancedApiOrderRequest,
+            crate::api::order::types::AdvancedApiOrderId,
+        >,
     },
     #[cfg(feature = "order")]
     Callable {
@@ -1416,6 +2380,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("AdvancedApiOrderIdRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::order::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::order::types::AdvancedApiOrderIdRequest,
+            crate::api::order::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "order")]
     Callable {
@@ -1425,6 +2395,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SubmitAdvancedApiPayRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::order::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::order::types::SubmitAdvancedApiPayRequest,
+            crate::api::order::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "order")]
     Callable {
@@ -1434,6 +2410,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ListAdvancedApiOrdersRequest"),
         reply: "AdvancedApiOrderList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::order::types::AdvancedApiOrderList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::order::types::ListAdvancedApiOrdersRequest,
+            crate::api::order::types::AdvancedApiOrderList,
+        >,
     },
     #[cfg(feature = "order")]
     Callable {
@@ -1443,6 +2425,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("AdvancedApiOrderIdRequest"),
         reply: "AdvancedApiOrderDetail",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::order::types::AdvancedApiOrderDetail>,
+        debug_text: debug_text::<
+            (),
+            crate::api::order::types::AdvancedApiOrderIdRequest,
+            crate::api::order::types::AdvancedApiOrderDetail,
+        >,
     },
     #[cfg(feature = "order")]
     Callable {
@@ -1452,6 +2440,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetAdvancedApiCorpBuyInfoRequest"),
         reply: "AdvancedApiCorpBuyInfo",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::order::types::AdvancedApiCorpBuyInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::order::types::GetAdvancedApiCorpBuyInfoRequest,
+            crate::api::order::types::AdvancedApiCorpBuyInfo,
+        >,
     },
     #[cfg(feature = "paytool")]
     Callable {
@@ -1461,6 +2455,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("OpenOrderRequest"),
         reply: "OpenedOrder",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::paytool::types::OpenedOrder>,
+        debug_text: debug_text::<
+            (),
+            crate::api::paytool::types::OpenOrderRequest,
+            crate::api::paytool::types::OpenedOrder,
+        >,
     },
     #[cfg(feature = "paytool")]
     Callable {
@@ -1470,6 +2470,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CloseOrderRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::paytool::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::paytool::types::CloseOrderRequest,
+            crate::api::paytool::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "paytool")]
     Callable {
@@ -1479,6 +2485,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetOrderListRequest"),
         reply: "PayOrderList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::paytool::types::PayOrderList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::paytool::types::GetOrderListRequest,
+            crate::api::paytool::types::PayOrderList,
+        >,
     },
     #[cfg(feature = "paytool")]
     Callable {
@@ -1488,6 +2500,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetOrderDetailRequest"),
         reply: "PayOrderDetail",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::paytool::types::PayOrderDetail>,
+        debug_text: debug_text::<
+            (),
+            crate::api::paytool::types::GetOrderDetailRequest,
+            crate::api::paytool::types::PayOrderDetail,
+        >,
     },
     #[cfg(feature = "paytool")]
     Callable {
@@ -1497,6 +2515,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetInvoiceListRequest"),
         reply: "InvoiceList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::paytool::types::InvoiceList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::paytool::types::GetInvoiceListRequest,
+            crate::api::paytool::types::InvoiceList,
+        >,
     },
     #[cfg(feature = "paytool")]
     Callable {
@@ -1506,6 +2530,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("MarkInvoiceStatusRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::paytool::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::paytool::types::MarkInvoiceStatusRequest,
+            crate::api::paytool::types::EmptyReply,
+        >,
     },
     Callable {
         endpoint: &crate::api::provider::endpoints::GET_PROVIDER_TOKEN,
@@ -1514,6 +2544,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetProviderTokenRequest"),
         reply: "ProviderAccessToken",
         sensitive: &["provider_access_token"],
+        reencode_reply: reencode::<crate::api::provider::types::ProviderAccessToken>,
+        debug_text: debug_text::<
+            (),
+            crate::api::provider::types::GetProviderTokenRequest,
+            crate::api::provider::types::ProviderAccessToken,
+        >,
     },
     Callable {
         endpoint: &crate::api::provider::endpoints::GET_LOGIN_INFO,
@@ -1522,6 +2558,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetLoginInfoRequest"),
         reply: "LoginInfo",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::provider::types::LoginInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::provider::types::GetLoginInfoRequest,
+            crate::api::provider::types::LoginInfo,
+        >,
     },
     Callable {
         endpoint: &crate::api::provider::endpoints::GET_REGISTER_CODE,
@@ -1530,6 +2572,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetRegisterCodeRequest"),
         reply: "RegisterCode",
         sensitive: &["register_code"],
+        reencode_reply: reencode::<crate::api::provider::types::RegisterCode>,
+        debug_text: debug_text::<
+            (),
+            crate::api::provider::types::GetRegisterCodeRequest,
+            crate::api::provider::types::RegisterCode,
+        >,
     },
     Callable {
         endpoint: &crate::api::provider::endpoints::GET_REGISTER_INFO,
@@ -1538,6 +2586,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetRegisterInfoRequest"),
         reply: "RegisterInfo",
         sensitive: &["access_token"],
+        reencode_reply: reencode::<crate::api::provider::types::RegisterInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::provider::types::GetRegisterInfoRequest,
+            crate::api::provider::types::RegisterInfo,
+        >,
     },
     Callable {
         endpoint: &crate::api::provider::endpoints::CORPID_TO_OPENCORPID,
@@ -1546,6 +2600,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CorpidToOpencorpidRequest"),
         reply: "OpenCorpid",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::provider::types::OpenCorpid>,
+        debug_text: debug_text::<
+            (),
+            crate::api::provider::types::CorpidToOpencorpidRequest,
+            crate::api::provider::types::OpenCorpid,
+        >,
     },
     Callable {
         endpoint: &crate::api::provider::endpoints::GET_CUSTOMIZED_AUTH_URL,
@@ -1554,6 +2614,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetCustomizedAuthUrlRequest"),
         reply: "CustomizedAuthUrl",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::provider::types::CustomizedAuthUrl>,
+        debug_text: debug_text::<
+            (),
+            crate::api::provider::types::GetCustomizedAuthUrlRequest,
+            crate::api::provider::types::CustomizedAuthUrl,
+        >,
     },
     #[cfg(feature = "registration")]
     Callable {
@@ -1563,6 +2629,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("SetScopeRequest"),
         reply: "SetScopeReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::registration::types::SetScopeReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::registration::types::SetScopeRequest,
+            crate::api::registration::types::SetScopeReply,
+        >,
     },
     #[cfg(feature = "registration")]
     Callable {
@@ -1572,6 +2644,8 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::registration::types::EmptyReply>,
+        debug_text: debug_text::<(), (), crate::api::registration::types::EmptyReply>,
     },
     Callable {
         endpoint: &crate::api::suite::endpoints::GET_SUITE_TOKEN,
@@ -1580,6 +2654,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetSuiteTokenRequest"),
         reply: "SuiteAccessToken",
         sensitive: &["suite_access_token"],
+        reencode_reply: reencode::<crate::api::suite::types::SuiteAccessToken>,
+        debug_text: debug_text::<
+            (),
+            crate::api::suite::types::GetSuiteTokenRequest,
+            crate::api::suite::types::SuiteAccessToken,
+        >,
     },
     Callable {
         endpoint: &crate::api::suite::endpoints::GET_APP_QRCODE,
@@ -1588,6 +2668,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetAppQrcodeRequest"),
         reply: "AppQrcode",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::suite::types::AppQrcode>,
+        debug_text: debug_text::<
+            (),
+            crate::api::suite::types::GetAppQrcodeRequest,
+            crate::api::suite::types::AppQrcode,
+        >,
     },
     #[cfg(feature = "tag")]
     Callable {
@@ -1597,6 +2683,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CreateTagRequest"),
         reply: "CreatedTag",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::tag::types::CreatedTag>,
+        debug_text: debug_text::<
+            (),
+            crate::api::tag::types::CreateTagRequest,
+            crate::api::tag::types::CreatedTag,
+        >,
     },
     #[cfg(feature = "tag")]
     Callable {
@@ -1606,6 +2698,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("UpdateTagRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::tag::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::tag::types::UpdateTagRequest,
+            crate::api::tag::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "tag")]
     Callable {
@@ -1615,6 +2713,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::tag::types::EmptyReply>,
+        debug_text: debug_text::<
+            crate::api::tag::types::TagIdQuery,
+            (),
+            crate::api::tag::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "tag")]
     Callable {
@@ -1624,6 +2728,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "TagMembers",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::tag::types::TagMembers>,
+        debug_text: debug_text::<
+            crate::api::tag::types::TagIdQuery,
+            (),
+            crate::api::tag::types::TagMembers,
+        >,
     },
     #[cfg(feature = "tag")]
     Callable {
@@ -1633,6 +2743,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("TagUsersRequest"),
         reply: "TagUsersResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::tag::types::TagUsersResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::tag::types::TagUsersRequest,
+            crate::api::tag::types::TagUsersResult,
+        >,
     },
     #[cfg(feature = "tag")]
     Callable {
@@ -1642,6 +2758,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("TagUsersRequest"),
         reply: "TagUsersResult",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::tag::types::TagUsersResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::tag::types::TagUsersRequest,
+            crate::api::tag::types::TagUsersResult,
+        >,
     },
     #[cfg(feature = "tag")]
     Callable {
@@ -1651,6 +2773,8 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "TagList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::tag::types::TagList>,
+        debug_text: debug_text::<(), (), crate::api::tag::types::TagList>,
     },
     #[cfg(feature = "user")]
     Callable {
@@ -1660,6 +2784,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "User",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::User>,
+        debug_text: debug_text::<
+            crate::api::user::types::UseridQuery,
+            (),
+            crate::api::user::types::User,
+        >,
     },
     #[cfg(feature = "user")]
     Callable {
@@ -1669,6 +2799,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CreateUserRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::user::types::CreateUserRequest,
+            crate::api::user::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "user")]
     Callable {
@@ -1678,6 +2814,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("UpdateUserRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::user::types::UpdateUserRequest,
+            crate::api::user::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "user")]
     Callable {
@@ -1687,6 +2829,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::EmptyReply>,
+        debug_text: debug_text::<
+            crate::api::user::types::UseridQuery,
+            (),
+            crate::api::user::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "user")]
     Callable {
@@ -1696,6 +2844,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("BatchDeleteUsersRequest"),
         reply: "EmptyReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::user::types::BatchDeleteUsersRequest,
+            crate::api::user::types::EmptyReply,
+        >,
     },
     #[cfg(feature = "user")]
     Callable {
@@ -1705,6 +2859,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "SimpleUserList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::SimpleUserList>,
+        debug_text: debug_text::<
+            crate::api::user::types::DepartmentUsersQuery,
+            (),
+            crate::api::user::types::SimpleUserList,
+        >,
     },
     #[cfg(feature = "user")]
     Callable {
@@ -1714,6 +2874,12 @@ pub static CALLABLES: &[Callable] = &[
         request: None,
         reply: "UserList",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::UserList>,
+        debug_text: debug_text::<
+            crate::api::user::types::DepartmentUsersQuery,
+            (),
+            crate::api::user::types::UserList,
+        >,
     },
     #[cfg(feature = "user")]
     Callable {
@@ -1723,6 +2889,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ListIdRequest"),
         reply: "DeptUserPage",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::DeptUserPage>,
+        debug_text: debug_text::<
+            (),
+            crate::api::user::types::ListIdRequest,
+            crate::api::user::types::DeptUserPage,
+        >,
     },
     #[cfg(feature = "user")]
     Callable {
@@ -1732,6 +2904,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("ConvertToOpenidRequest"),
         reply: "Openid",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::Openid>,
+        debug_text: debug_text::<
+            (),
+            crate::api::user::types::ConvertToOpenidRequest,
+            crate::api::user::types::Openid,
+        >,
     },
     #[cfg(feature = "user")]
     Callable {
@@ -1741,6 +2919,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetUseridByMobileRequest"),
         reply: "Userid",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::Userid>,
+        debug_text: debug_text::<
+            (),
+            crate::api::user::types::GetUseridByMobileRequest,
+            crate::api::user::types::Userid,
+        >,
     },
     #[cfg(feature = "user")]
     Callable {
@@ -1750,6 +2934,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("GetUseridByEmailRequest"),
         reply: "Userid",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::Userid>,
+        debug_text: debug_text::<
+            (),
+            crate::api::user::types::GetUseridByEmailRequest,
+            crate::api::user::types::Userid,
+        >,
     },
 ];
 /// How [`call_json`] calls `endpoint`; `None` for a descriptor that is
@@ -3955,6 +5145,31 @@ fn decode<T: ::serde::de::DeserializeOwned>(
         .map_err(|e| CallError::Input(
             format!("{what}: {}", crate ::redact::redact_serde_error(e)),
         ))
+}
+fn reencode<R: ::serde::de::DeserializeOwned + ::serde::Serialize>(
+    reply: Value,
+) -> Result<Value, ::serde_json::Error> {
+    ::serde_json::to_value(::serde_json::from_value::<R>(reply)?)
+}
+fn debug_text<Q, B, R>(
+    query: Option<Value>,
+    request: Option<Value>,
+    reply: Value,
+) -> Result<String, ::serde_json::Error>
+where
+    Q: ::serde::de::DeserializeOwned + ::std::fmt::Debug,
+    B: ::serde::de::DeserializeOwned + ::std::fmt::Debug,
+    R: ::serde::de::DeserializeOwned + ::std::fmt::Debug,
+{
+    let mut lines = Vec::new();
+    if let Some(query) = query {
+        lines.push(format!("{:?}", ::serde_json::from_value:: < Q > (query) ?));
+    }
+    if let Some(request) = request {
+        lines.push(format!("{:?}", ::serde_json::from_value:: < B > (request) ?));
+    }
+    lines.push(format!("{:?}", ::serde_json::from_value:: < R > (reply) ?));
+    Ok(lines.join("\n"))
 }
 #[allow(dead_code)]
 fn upload_file(file: Option<crate::UploadFile>) -> Result<crate::UploadFile, CallError> {

@@ -55,10 +55,6 @@ fn generated_code_has_no_per_group_boilerplate() {
     }
 }
 
-mod sensitive {
-    include!(concat!(env!("OUT_DIR"), "/conformance.rs"));
-}
-
 /// No `Debug` of a generated type shows a sensitive value: every endpoint's
 /// example (with its `x-sensitive` values replaced by markers) decodes into
 /// its types, whose `Debug` shows none of the markers, while serde still
@@ -75,15 +71,17 @@ fn debug_never_shows_a_sensitive_value() {
                 .iter()
                 .find(|x| x.group == loaded.spec.group && x.name == e.name)
                 .expect("every spec'd endpoint is compiled");
-            let case = sensitive::case(endpoint).expect("a conformance case");
+            let callable =
+                wecom_openwork::api::dispatch::callable(endpoint).expect("every endpoint is callable");
             let marked = wecom_openwork_codegen::sensitive::mark_example(&specs, &loaded.file, e);
-            let text = (case.debug)(marked.query.clone(), marked.request.clone(), marked.response.clone())
-                .unwrap_or_else(|err| panic!("{label}: {err}"));
+            let text =
+                (callable.debug_text)(marked.query.clone(), marked.request.clone(), marked.response.clone())
+                    .unwrap_or_else(|err| panic!("{label}: {err}"));
             for marker in &marked.markers {
                 assert!(!text.contains(marker.as_str()), "{label}: Debug shows a sensitive value:\n{text}");
                 checked += 1;
             }
-            let again = (case.roundtrip_response)(marked.response.clone()).expect("decodes");
+            let again = (callable.reencode_reply)(marked.response.clone()).expect("decodes");
             assert_eq!(
                 again.to_string().matches("sensitive-value-").count(),
                 marked.response.to_string().matches("sensitive-value-").count(),

@@ -1,11 +1,13 @@
 //! `dispatch.rs`: every spec'd endpoint's typed method reachable by its
 //! [`Endpoint`](crate::spec::Endpoint) descriptor with JSON in and JSON out
 //! (`wecom_openwork::api::call_json`, used by `wecom-openwork call`), and
-//! the keys of each reply the spec marks `x-sensitive`, for redaction.
+//! the keys of each reply the spec marks `x-sensitive`, for redaction, and
+//! the endpoint's types reached from JSON (a reply re-encoded, the `Debug`
+//! text of decoded values), which the endpoint tests drive.
 //!
-//! The same approach as `conformance.rs` (one arm per endpoint that decodes
-//! the JSON into the endpoint's types and calls its method on the right
-//! handle), but part of the library, not test support.
+//! The one per-endpoint table the generator makes: one entry and one arm per
+//! endpoint, which decode the JSON into the endpoint's types and call its
+//! method on the right handle.
 
 use std::collections::BTreeSet;
 
@@ -91,6 +93,12 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
             let keys = keys.iter();
             let (query_name, request_name) = (type_name(&e.query), type_name(&e.request));
             let reply_name = type_ident(&e.response).to_string();
+            let type_or_unit = |schema: &Option<SpecSchema>| match schema {
+                Some(s) => type_path(s),
+                None => quote!(()),
+            };
+            let (query_ty, request_ty) = (type_or_unit(&e.query), type_or_unit(&e.request));
+            let reply_ty = type_path(&e.response);
             callables.push(quote! {
                 #cfg
                 Callable {
@@ -100,6 +108,8 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
                     request: #request_name,
                     reply: #reply_name,
                     sensitive: &[#(#keys),*],
+                    reencode_reply: reencode::<#reply_ty>,
+                    debug_text: debug_text::<#query_ty, #request_ty, #reply_ty>,
                 },
             });
 
@@ -177,6 +187,14 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
             /// (tokens, tickets, permanent codes, secrets); [`redact`]
             /// replaces their values.
             pub sensitive: &'static [&'static str],
+            /// Decodes a reply (JSON) into its type and encodes it back:
+            /// what the typed reply keeps of it (`errcode`/`errmsg` and
+            /// unknown fields are dropped), e.g. to check a stored sample.
+            pub reencode_reply: fn(Value) -> Result<Value, ::serde_json::Error>,
+            /// The `Debug` text of a query, request and reply (JSON) decoded
+            /// into their types, one per line (an absent query or request is
+            /// skipped): what a log of the typed values shows, secrets redacted.
+            pub debug_text: fn(Option<Value>, Option<Value>, Value) -> Result<String, ::serde_json::Error>,
         }
 
         /// Every spec'd endpoint, in the order of [`crate::ENDPOINTS`].
@@ -409,6 +427,27 @@ pub(crate) fn dispatch_file(specs: &[LoadedSpec]) -> String {
             let value = value.unwrap_or_else(|| Value::Object(::serde_json::Map::new()));
             ::serde_json::from_value(value)
                 .map_err(|e| CallError::Input(format!("{what}: {}", crate::redact::redact_serde_error(e))))
+        }
+
+        fn reencode<R: ::serde::de::DeserializeOwned + ::serde::Serialize>(reply: Value) -> Result<Value, ::serde_json::Error> {
+            ::serde_json::to_value(::serde_json::from_value::<R>(reply)?)
+        }
+
+        fn debug_text<Q, B, R>(query: Option<Value>, request: Option<Value>, reply: Value) -> Result<String, ::serde_json::Error>
+        where
+            Q: ::serde::de::DeserializeOwned + ::std::fmt::Debug,
+            B: ::serde::de::DeserializeOwned + ::std::fmt::Debug,
+            R: ::serde::de::DeserializeOwned + ::std::fmt::Debug,
+        {
+            let mut lines = Vec::new();
+            if let Some(query) = query {
+                lines.push(format!("{:?}", ::serde_json::from_value::<Q>(query)?));
+            }
+            if let Some(request) = request {
+                lines.push(format!("{:?}", ::serde_json::from_value::<B>(request)?));
+            }
+            lines.push(format!("{:?}", ::serde_json::from_value::<R>(reply)?));
+            Ok(lines.join("\n"))
         }
 
         #[allow(dead_code)]

@@ -11,7 +11,6 @@
 
 #![warn(missing_docs)]
 
-mod conformance;
 mod dispatch;
 pub mod error;
 pub mod events;

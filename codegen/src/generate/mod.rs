@@ -37,9 +37,9 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// Generates `mod.rs`, one `<group>.rs` per spec, `conformance.rs` (the
-/// test table), `dispatch.rs` (every endpoint callable by name with JSON,
-/// for the CLI's `call`) and `openapi.json` (the OpenAPI 3.1 document of
+/// Generates `mod.rs`, one `<group>.rs` per spec, `dispatch.rs` (the one
+/// per-endpoint table: every endpoint callable by name with JSON, for the
+/// CLI's `call` and the endpoint tests) and `openapi.json` (the OpenAPI 3.1 document of
 /// every endpoint, see [`crate::openapi`]), sorted by name. The specs must have passed
 /// [`crate::validate::check_all`].
 pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
@@ -77,10 +77,6 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
         files.push(GeneratedFile { name: format!("{}.rs", loaded.spec.group), contents });
     }
     files.push(GeneratedFile { name: "mod.rs".into(), contents: mod_file(specs) });
-    files.push(GeneratedFile {
-        name: "conformance.rs".into(),
-        contents: crate::conformance::conformance_file(specs),
-    });
     files.push(GeneratedFile { name: "dispatch.rs".into(), contents: crate::dispatch::dispatch_file(specs) });
     files.push(GeneratedFile { name: "openapi.json".into(), contents: crate::openapi::openapi_json(specs) });
     files.sort_by(|a, b| a.name.cmp(&b.name));

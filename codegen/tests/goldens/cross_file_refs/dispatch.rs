@@ -30,6 +30,18 @@ pub struct Callable {
     /// (tokens, tickets, permanent codes, secrets); [`redact`]
     /// replaces their values.
     pub sensitive: &'static [&'static str],
+    /// Decodes a reply (JSON) into its type and encodes it back:
+    /// what the typed reply keeps of it (`errcode`/`errmsg` and
+    /// unknown fields are dropped), e.g. to check a stored sample.
+    pub reencode_reply: fn(Value) -> Result<Value, ::serde_json::Error>,
+    /// The `Debug` text of a query, request and reply (JSON) decoded
+    /// into their types, one per line (an absent query or request is
+    /// skipped): what a log of the typed values shows, secrets redacted.
+    pub debug_text: fn(
+        Option<Value>,
+        Option<Value>,
+        Value,
+    ) -> Result<String, ::serde_json::Error>,
 }
 /// Every spec'd endpoint, in the order of [`crate::ENDPOINTS`].
 pub static CALLABLES: &[Callable] = &[
@@ -40,6 +52,12 @@ pub static CALLABLES: &[Callable] = &[
         request: Some("CreateDepartmentRequest"),
         reply: "CreateDepartmentReply",
         sensitive: &[],
+        reencode_reply: reencode::<crate::api::department::types::CreateDepartmentReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::department::types::CreateDepartmentRequest,
+            crate::api::department::types::CreateDepartmentReply,
+        >,
     },
 ];
 /// How [`call_json`] calls `endpoint`; `None` for a descriptor that is
@@ -305,6 +323,31 @@ fn decode<T: ::serde::de::DeserializeOwned>(
         .map_err(|e| CallError::Input(
             format!("{what}: {}", crate ::redact::redact_serde_error(e)),
         ))
+}
+fn reencode<R: ::serde::de::DeserializeOwned + ::serde::Serialize>(
+    reply: Value,
+) -> Result<Value, ::serde_json::Error> {
+    ::serde_json::to_value(::serde_json::from_value::<R>(reply)?)
+}
+fn debug_text<Q, B, R>(
+    query: Option<Value>,
+    request: Option<Value>,
+    reply: Value,
+) -> Result<String, ::serde_json::Error>
+where
+    Q: ::serde::de::DeserializeOwned + ::std::fmt::Debug,
+    B: ::serde::de::DeserializeOwned + ::std::fmt::Debug,
+    R: ::serde::de::DeserializeOwned + ::std::fmt::Debug,
+{
+    let mut lines = Vec::new();
+    if let Some(query) = query {
+        lines.push(format!("{:?}", ::serde_json::from_value:: < Q > (query) ?));
+    }
+    if let Some(request) = request {
+        lines.push(format!("{:?}", ::serde_json::from_value:: < B > (request) ?));
+    }
+    lines.push(format!("{:?}", ::serde_json::from_value:: < R > (reply) ?));
+    Ok(lines.join("\n"))
 }
 #[allow(dead_code)]
 fn upload_file(file: Option<crate::UploadFile>) -> Result<crate::UploadFile, CallError> {
