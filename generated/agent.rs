@@ -154,11 +154,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["agentid"],
-        example_response: "{\"agentid\":1000005,\"allow_partys\":{\"partyid\":[1]},\"allow_tags\":{\"tagid\":[1,2,3]},\"allow_userinfos\":{\"user\":[{\"userid\":\"zhangshan\"},{\"userid\":\"lisi\"}]},\"close\":0,\"customized_publish_status\":1,\"description\":\"HR服务与员工自助平台\",\"errcode\":0,\"errmsg\":\"ok\",\"home_url\":\"https://open.work.weixin.qq.com\",\"isreportenter\":0,\"name\":\"HR助手\",\"redirect_domain\":\"open.work.weixin.qq.com\",\"report_location_flag\":0,\"square_logo_url\":\"https://p.qlogo.cn/bizmail/FicwmI50icF8GH9ib7rUAYR5kicLTgP265naVFQKnleqSlRhiaBx7QA9u7Q/0\"}",
     };
     /// `GET /cgi-bin/agent/list`: List the apps the corp token can see (获取access_token对应的应用列表).
     pub static LIST: crate::Endpoint = crate::Endpoint {
@@ -172,11 +169,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"agentlist\":[{\"agentid\":1000005,\"name\":\"HR助手\",\"square_logo_url\":\"https://p.qlogo.cn/bizmail/FicwmI50icF8GH9ib7rUAYR5kicLTgP265naVFQKnleqSlRhiaBx7QA9u7Q/0\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&GET, &LIST];

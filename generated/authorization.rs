@@ -735,11 +735,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":1200,\"pre_auth_code\":\"Cx_Dk6qiBE0Dmx4EmlT3oRfArPvwSQ-oa3NL_fwHM7VI08r52wazoZX2Rhpz1dEw\"}",
     };
     /// `POST /cgi-bin/service/set_session_info`: Configure an install session (设置授权配置).
     pub static SET_SESSION_INFO: crate::Endpoint = crate::Endpoint {
@@ -753,11 +750,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["pre_auth_code", "session_info"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/service/get_permanent_code`: Exchange a temporary auth code for the permanent code (获取企业永久授权码).
     pub static GET_PERMANENT_CODE: crate::Endpoint = crate::Endpoint {
@@ -771,11 +765,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["auth_code"],
-        example_response: "{\"access_token\":\"xxxxxx\",\"auth_corp_info\":{\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corp_wxqrcode\":\"zzzzz\",\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"auth_user_info\":{\"avatar\":\"http://xxx\",\"name\":\"xxx\",\"open_userid\":\"xxxxxx\",\"userid\":\"aa\"},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"edition_info\":{\"agent\":[{\"agentid\":1,\"app_status\":3,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"expired_time\":1541990791,\"is_shared_from_other_corp\":true,\"is_virtual_version\":false,\"user_limit\":200}]},\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"permanent_code\":\"xxxx\",\"register_code_info\":{\"register_code\":\"1111\",\"state\":\"state001\",\"template_id\":\"tpl111\"},\"state\":\"state001\"}",
     };
     /// `POST /cgi-bin/service/v2/get_permanent_code`: Exchange a temporary auth code for the permanent code, fast variant (获取企业永久授权码 v2).
     pub static GET_PERMANENT_CODE_V2: crate::Endpoint = crate::Endpoint {
@@ -789,11 +780,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["auth_code"],
-        example_response: "{\"auth_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"auth_user_info\":{\"avatar\":\"http://xxx\",\"name\":\"xxx\",\"open_userid\":\"xxxxxx\",\"userid\":\"aa\"},\"errcode\":0,\"errmsg\":\"ok\",\"permanent_code\":\"xxxx\",\"register_code_info\":{\"register_code\":\"1111\",\"state\":\"state001\",\"template_id\":\"tpl111\"},\"state\":\"state001\"}",
     };
     /// `POST /cgi-bin/service/get_auth_info`: Get a corp's authorization details (获取企业授权信息).
     pub static GET_AUTH_INFO: crate::Endpoint = crate::Endpoint {
@@ -807,11 +795,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["auth_corpid", "permanent_code"],
-        example_response: "{\"auth_corp_info\":{\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corp_wxqrcode\":\"zzzzz\",\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"edition_info\":{\"agent\":[{\"agentid\":1,\"app_status\":3,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"expired_time\":1541990791,\"is_shared_from_other_corp\":true,\"is_virtual_version\":false,\"user_limit\":200}]},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/service/v2/get_auth_info`: Get a corp's authorization details, v2 (获取企业授权信息 v2).
     pub static GET_AUTH_INFO_V2: crate::Endpoint = crate::Endpoint {
@@ -825,11 +810,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["auth_corpid", "permanent_code"],
-        example_response: "{\"auth_corp_info\":{\"corp_ex_name\":{\"name_list\":[\"xx\"]},\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/service/get_corp_token`: Get an authorized corp's access token (获取企业凭证).
     pub static GET_CORP_TOKEN: crate::Endpoint = crate::Endpoint {
@@ -843,11 +825,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["auth_corpid", "permanent_code"],
-        example_response: "{\"access_token\":\"xxxxxx\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
     };
     /// `GET /cgi-bin/gettoken`: Get a 代开发 app's access token in an authorized corp (代开发授权应用access_token的获取).
     pub static GET_CUSTOMIZED_CORP_TOKEN: crate::Endpoint = crate::Endpoint {
@@ -861,11 +840,8 @@ pub mod endpoints {
         token_param: None,
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::Customized],
-        required: &["corpid", "corpsecret"],
-        example_response: "{\"access_token\":\"accesstoken000001\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
     };
     /// `POST /cgi-bin/service/get_admin_list`: List the admins of the app in a corp (获取应用的管理员列表).
     pub static GET_ADMIN_LIST: crate::Endpoint = crate::Endpoint {
@@ -879,11 +855,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["auth_corpid", "agentid"],
-        example_response: "{\"admin\":[{\"auth_type\":1,\"open_userid\":\"xxxxx\",\"userid\":\"zhangsan\"},{\"auth_type\":0,\"open_userid\":\"yyyyy\",\"userid\":\"lisi\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -312,11 +312,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalidparty\":[1,2],\"invalidtag\":[1,2],\"invaliduser\":[\"UserID1\",\"UserID2\"]}",
     };
     /// `POST /cgi-bin/batch/syncuser`: Import members incrementally from a CSV file (增量更新成员).
     pub static SYNC_USER: crate::Endpoint = crate::Endpoint {
@@ -330,11 +327,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["media_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"xxxxx\"}",
     };
     /// `POST /cgi-bin/batch/replaceuser`: Replace all members from a CSV file (全量覆盖成员).
     pub static REPLACE_USER: crate::Endpoint = crate::Endpoint {
@@ -348,11 +342,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["media_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"xxxxx\"}",
     };
     /// `POST /cgi-bin/batch/replaceparty`: Replace all departments from a CSV file (全量覆盖部门).
     pub static REPLACE_PARTY: crate::Endpoint = crate::Endpoint {
@@ -366,11 +357,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["media_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"xxxxx\"}",
     };
     /// `GET /cgi-bin/batch/getresult`: Get the result of a batch contact job (获取异步任务结果).
     pub static GET_RESULT: crate::Endpoint = crate::Endpoint {
@@ -384,11 +372,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["jobid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"percentage\":33,\"result\":[{},{}],\"status\":1,\"total\":3,\"type\":\"replace_user\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

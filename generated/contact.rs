@@ -454,11 +454,8 @@ pub mod endpoints {
             limit_by: None,
             limits: &[],
         }),
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["type"],
-        example_response: "{\"created_at\":\"1380000000\",\"errcode\":0,\"errmsg\":\"\",\"media_id\":\"1G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0\",\"type\":\"image\"}",
     };
     /// `POST /cgi-bin/service/contact/id_translate`: Start translating the contact ids inside files (异步通讯录id转译).
     pub static ID_TRANSLATE: crate::Endpoint = crate::Endpoint {
@@ -472,11 +469,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["auth_corpid", "media_id_list"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"xxxxx\"}",
     };
     /// `GET /cgi-bin/service/batch/getresult`: Get the result of an asynchronous contact job (获取异步任务结果).
     pub static GET_RESULT: crate::Endpoint = crate::Endpoint {
@@ -490,11 +484,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["jobid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"result\":{\"contact_id_translate\":{\"url\":\"xxxx\"}},\"status\":1,\"type\":\"contact_id_translate\"}",
     };
     /// `POST /cgi-bin/service/contact/search`: Search an authorizing corp's contacts by name (通讯录单个搜索).
     pub static SEARCH: crate::Endpoint = crate::Endpoint {
@@ -508,11 +499,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["auth_corpid", "query_word"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"is_last\":false,\"next_cursor\":\"NEXT_CURSOR\",\"query_result\":{\"dismiss_user\":{\"open_userid\":[\"wwxxxx\",\"wwxxxa\"],\"userid\":[\"zhangshan\",\"lisi\"]},\"party\":{\"department_id\":[1,2,3]},\"user\":{\"open_userid\":[\"wwxxxx\",\"wwxxxa\"],\"userid\":[\"zhangshan\",\"lisi\"]}}}",
     };
     /// `POST /cgi-bin/service/contact/sort`: Sort userids by name or alias (通讯录userid排序).
     pub static SORT: crate::Endpoint = crate::Endpoint {
@@ -526,11 +514,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["auth_corpid", "useridlist"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"useridlist\":[\"lisi\",\"zhangshan\"]}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -196,11 +196,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::Customized],
-        required: &["corpid", "agentid"],
-        example_response: "{\"access_token\":\"accesstoken000001\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
     };
     /// `POST /cgi-bin/corpgroup/corp/list_app_share_info`: List the corps an app is shared with (获取应用共享信息).
     pub static LIST_APP_SHARE_INFO: crate::Endpoint = crate::Endpoint {
@@ -214,11 +211,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["agentid"],
-        example_response: "{\"corp_list\":[{\"agentid\":1111,\"corp_name\":\"测试企业1\",\"corpid\":\"wwcorpid1\"},{\"agentid\":1112,\"corp_name\":\"测试企业2\",\"corpid\":\"wwcorpid2\"}],\"ending\":0,\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"next_cursor1111\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&GET_TOKEN, &LIST_APP_SHARE_INFO];

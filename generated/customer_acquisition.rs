@@ -520,11 +520,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"link_id_list\":[\"LINK_ID_AAA\",\"LINK_ID_BBB\",\"LINK_ID_CCC\"],\"next_cursor\":\"CURSOR\"}",
     };
     /// `POST /cgi-bin/externalcontact/customer_acquisition/get`: Get an acquisition link's settings (获取获客链接详情).
     pub static GET: crate::Endpoint = crate::Endpoint {
@@ -538,11 +535,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["link_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"link\":{\"create_time\":1672502400,\"link_name\":\"LINK_NAME\",\"mark_source\":true,\"skip_verify\":true,\"url\":\"https://work.weixin.qq.com/ca/xxxxxx\"},\"priority_option\":{\"priority_type\":2,\"priority_userid_list\":[\"tom\",\"lisi\"]},\"range\":{\"department_list\":[1],\"user_list\":[\"rocky\",\"sam\"]}}",
     };
     /// `POST /cgi-bin/externalcontact/customer_acquisition/create_link`: Create an acquisition link (创建获客链接).
     pub static CREATE_LINK: crate::Endpoint = crate::Endpoint {
@@ -556,11 +550,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["link_name"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"link\":{\"create_time\":1667232000,\"link_id\":\"LINK_ID\",\"link_name\":\"获客链接1号\",\"url\":\"https://work.weixin.qq.com/ca/xxxxxx\"}}",
     };
     /// `POST /cgi-bin/externalcontact/customer_acquisition/update_link`: Edit an acquisition link (编辑获客链接).
     pub static UPDATE_LINK: crate::Endpoint = crate::Endpoint {
@@ -574,11 +565,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["link_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/customer_acquisition/delete_link`: Delete an acquisition link (删除获客链接).
     pub static DELETE_LINK: crate::Endpoint = crate::Endpoint {
@@ -592,11 +580,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["link_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/customer_acquisition/customer`: List the customers added through an acquisition link (获取获客客户列表).
     pub static CUSTOMER: crate::Endpoint = crate::Endpoint {
@@ -610,11 +595,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["link_id"],
-        example_response: "{\"customer_list\":[{\"chat_status\":0,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAA\",\"state\":\"CHANNEL_A\",\"userid\":\"zhangsan\"},{\"chat_status\":0,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAA\",\"state\":\"CHANNEL_B\",\"userid\":\"lisi\"},{\"chat_status\":1,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mBCBBB\",\"state\":\"CHANNEL_A\",\"userid\":\"rocky\"}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\"}",
     };
     /// `GET /cgi-bin/externalcontact/customer_acquisition_quota`: Get the corp's remaining acquisition quota (查询剩余使用量).
     pub static CUSTOMER_ACQUISITION_QUOTA: crate::Endpoint = crate::Endpoint {
@@ -628,11 +610,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"balance\":500,\"errcode\":0,\"errmsg\":\"ok\",\"quota_list\":[{\"balance\":200,\"expire_date\":1689350400},{\"balance\":300,\"expire_date\":1692028800}],\"total\":1000}",
     };
     /// `POST /cgi-bin/externalcontact/customer_acquisition/statistic`: Get an acquisition link's usage in a period (查询链接使用详情).
     pub static STATISTIC: crate::Endpoint = crate::Endpoint {
@@ -646,11 +625,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["link_id", "start_time", "end_time"],
-        example_response: "{\"click_link_customer_cnt\":1000,\"errcode\":0,\"errmsg\":\"ok\",\"new_customer_cnt\":500}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -1150,11 +1150,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fail_list\":[\"wmqfasd1e1927831123109rBAAAA\"],\"msgid\":\"msgGCAAAXtWyujaWJHDDGi0mAAAA\"}",
     };
     /// `POST /cgi-bin/externalcontact/get_groupmsg_list_v2`: List the corp's mass-message records (获取群发记录列表).
     pub static GET_GROUPMSG_LIST_V2: crate::Endpoint = crate::Endpoint {
@@ -1168,11 +1165,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["chat_type", "start_time", "end_time"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"group_msg_list\":[{\"attachments\":[{\"image\":{\"media_id\":\"MEDIA_ID\",\"pic_url\":\"http://p.qpic.cn/pic_wework/3474110808/7a6344sdadfwehe42060/0\"},\"msgtype\":\"image\"},{\"link\":{\"desc\":\"消息描述\",\"picurl\":\"https://example.pic.com/path\",\"title\":\"消息标题\",\"url\":\"https://example.link.com/path\"},\"msgtype\":\"link\"},{\"miniprogram\":{\"appid\":\"wx8bd80126147dfAAA\",\"page\":\"/path/index.html\",\"pic_media_id\":\"MEDIA_ID\",\"title\":\"消息标题\"},\"msgtype\":\"miniprogram\"},{\"msgtype\":\"video\",\"video\":{\"media_id\":\"MEDIA_ID\"}},{\"file\":{\"media_id\":\"MEDIA_ID\"},\"msgtype\":\"file\"}],\"create_time\":\"xxxx\",\"create_type\":1,\"creator\":\"xxxx\",\"msgid\":\"msgGCAAAXtWyujaWJHDDGi0mAAAA\",\"text\":{\"content\":\"文本消息内容\"}}],\"next_cursor\":\"CURSOR\"}",
     };
     /// `POST /cgi-bin/externalcontact/get_groupmsg_task`: List the members' send tasks of a mass message (获取群发成员发送任务列表).
     pub static GET_GROUPMSG_TASK: crate::Endpoint = crate::Endpoint {
@@ -1186,11 +1180,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["msgid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\",\"task_list\":[{\"send_time\":1552536375,\"status\":1,\"userid\":\"zhangsan\"}]}",
     };
     /// `POST /cgi-bin/externalcontact/get_groupmsg_send_result`: Get one member's delivery results of a mass message (获取企业群发成员执行结果).
     pub static GET_GROUPMSG_SEND_RESULT: crate::Endpoint = crate::Endpoint {
@@ -1204,11 +1195,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["msgid", "userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\",\"send_list\":[{\"chat_id\":\"wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA\",\"external_userid\":\"wmqfasd1e19278asdasAAAA\",\"send_time\":1552536375,\"status\":1,\"userid\":\"zhangsan\"}]}",
     };
     /// `POST /cgi-bin/externalcontact/send_welcome_msg`: Send a welcome message to a newly added customer (发送新客户欢迎语).
     pub static SEND_WELCOME_MSG: crate::Endpoint = crate::Endpoint {
@@ -1222,11 +1210,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["welcome_code"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/cancel_groupmsg_send`: Stop a corp mass message (停止企业群发).
     pub static CANCEL_GROUPMSG_SEND: crate::Endpoint = crate::Endpoint {
@@ -1240,11 +1225,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["msgid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/remind_groupmsg_send`: Remind members to send a corp mass message (提醒成员群发).
     pub static REMIND_GROUPMSG_SEND: crate::Endpoint = crate::Endpoint {
@@ -1258,11 +1240,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["msgid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/group_welcome_template/add`: Add a group-chat welcome template (添加入群欢迎语素材).
     pub static ADD_GROUP_WELCOME_TEMPLATE: crate::Endpoint = crate::Endpoint {
@@ -1276,11 +1255,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"template_id\":\"msgXXXXXXX\"}",
     };
     /// `POST /cgi-bin/externalcontact/group_welcome_template/edit`: Edit a group-chat welcome template (编辑入群欢迎语素材).
     pub static EDIT_GROUP_WELCOME_TEMPLATE: crate::Endpoint = crate::Endpoint {
@@ -1294,11 +1270,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["template_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/group_welcome_template/get`: Get a group-chat welcome template (获取入群欢迎语素材).
     pub static GET_GROUP_WELCOME_TEMPLATE: crate::Endpoint = crate::Endpoint {
@@ -1312,11 +1285,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["template_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"file\":{\"media_id\":\"1Yv-zXfHjSjU-7LH-GwtYqDGS-zz6w22KmWAT5COgP7o\"},\"image\":{\"pic_url\":\"http://p.qpic.cn/pic_wework/XXXXX\"},\"link\":{\"desc\":\"消息描述\",\"picurl\":\"https://example.pic.com/path\",\"title\":\"消息标题\",\"url\":\"https://example.link.com/path\"},\"miniprogram\":{\"appid\":\"wx8bd80126147dfAAA\",\"page\":\"/path/index\",\"pic_media_id\":\"MEDIA_ID\",\"title\":\"消息标题\"},\"text\":{\"content\":\"亲爱的%NICKNAME%用户，你好\"},\"video\":{\"media_id\":\"MEDIA_ID\"}}",
     };
     /// `POST /cgi-bin/externalcontact/group_welcome_template/del`: Delete a group-chat welcome template (删除入群欢迎语素材).
     pub static DEL_GROUP_WELCOME_TEMPLATE: crate::Endpoint = crate::Endpoint {
@@ -1330,11 +1300,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["template_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -341,11 +341,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["start_time", "end_time"],
-        example_response: "{\"behavior_data\":[{\"avg_reply_time\":1,\"chat_cnt\":100,\"message_cnt\":80,\"negative_feedback_cnt\":0,\"new_apply_cnt\":6,\"new_contact_cnt\":5,\"reply_percentage\":60.25,\"stat_time\":1536508800},{\"avg_reply_time\":1,\"chat_cnt\":20,\"message_cnt\":40,\"negative_feedback_cnt\":0,\"new_apply_cnt\":6,\"new_contact_cnt\":5,\"reply_percentage\":100.0,\"stat_time\":1536595200}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/groupchat/statistic`: Get customer group chat statistics by owner (获取「群聊数据统计」数据 - 按群主聚合).
     pub static STATISTIC: crate::Endpoint = crate::Endpoint {
@@ -359,11 +356,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["day_begin_time"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"items\":[{\"data\":{\"chat_has_msg\":0,\"chat_total\":2,\"member_has_msg\":0,\"member_total\":6,\"migrate_trainee_chat_cnt\":3,\"msg_total\":0,\"new_chat_cnt\":2,\"new_member_cnt\":0},\"owner\":\"zhangsan\"},{\"data\":{\"chat_has_msg\":2,\"chat_total\":3,\"member_has_msg\":0,\"member_total\":6,\"migrate_trainee_chat_cnt\":3,\"msg_total\":0,\"new_chat_cnt\":1,\"new_member_cnt\":0},\"owner\":\"lisi\"}],\"next_offset\":2,\"total\":2}",
     };
     /// `POST /cgi-bin/externalcontact/groupchat/statistic_group_by_day`: Get customer group chat statistics by day (获取「群聊数据统计」数据 - 按自然日聚合).
     pub static STATISTIC_GROUP_BY_DAY: crate::Endpoint = crate::Endpoint {
@@ -377,11 +371,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["day_begin_time"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"items\":[{\"data\":{\"chat_has_msg\":0,\"chat_total\":2,\"member_has_msg\":0,\"member_total\":6,\"migrate_trainee_chat_cnt\":3,\"msg_total\":0,\"new_chat_cnt\":2,\"new_member_cnt\":0},\"stat_time\":1600272000},{\"data\":{\"chat_has_msg\":0,\"chat_total\":2,\"member_has_msg\":0,\"member_total\":6,\"migrate_trainee_chat_cnt\":3,\"msg_total\":0,\"new_chat_cnt\":2,\"new_member_cnt\":0},\"stat_time\":1600358400}]}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

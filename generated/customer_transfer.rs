@@ -328,11 +328,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["handover_userid", "takeover_userid", "external_userid"],
-        example_response: "{\"customer\":[{\"errcode\":40096,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA\"},{\"errcode\":0,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/transfer_result`: Get the hand-over status of an active member's customers (查询客户接替状态).
     pub static TRANSFER_RESULT: crate::Endpoint = crate::Endpoint {
@@ -346,11 +343,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["handover_userid", "takeover_userid"],
-        example_response: "{\"customer\":[{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACCCC\",\"status\":1,\"takeover_time\":1588262400},{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB\",\"status\":2,\"takeover_time\":1588482400},{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA\",\"status\":3,\"takeover_time\":0}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"NEXT_CURSOR\"}",
     };
     /// `POST /cgi-bin/externalcontact/get_unassigned_list`: List the departed members' customers awaiting assignment (获取待分配的离职成员列表).
     pub static GET_UNASSIGNED_LIST: crate::Endpoint = crate::Endpoint {
@@ -364,11 +358,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"info\":[{\"dimission_time\":1550838571,\"external_userid\":\"woAJ2GCAAAd4uL12hdfsdasassdDmAAAAA\",\"handover_userid\":\"zhangsan\"},{\"dimission_time\":1550661468,\"external_userid\":\"wmAJ2GCAAAzLTI123ghsdfoGZNqqAAAA\",\"handover_userid\":\"lisi\"}],\"is_last\":false,\"next_cursor\":\"aSfwejksvhToiMMfFeIGZZ\"}",
     };
     /// `POST /cgi-bin/externalcontact/resigned/transfer_customer`: Hand a departed member's customers over to another member (分配离职成员的客户).
     pub static RESIGNED_TRANSFER_CUSTOMER: crate::Endpoint = crate::Endpoint {
@@ -382,11 +373,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["handover_userid", "takeover_userid", "external_userid"],
-        example_response: "{\"customer\":[{\"errcode\":0,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB\"},{\"errcode\":40096,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/resigned/transfer_result`: Get the hand-over status of a departed member's customers (查询客户接替状态).
     pub static RESIGNED_TRANSFER_RESULT: crate::Endpoint = crate::Endpoint {
@@ -400,11 +388,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["handover_userid", "takeover_userid"],
-        example_response: "{\"customer\":[{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACCCC\",\"status\":1,\"takeover_time\":1588262400},{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB\",\"status\":2,\"takeover_time\":1588482400},{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA\",\"status\":3,\"takeover_time\":0}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"NEXT_CURSOR\"}",
     };
     /// `POST /cgi-bin/externalcontact/groupchat/transfer`: Hand a departed member's customer group chats to a new owner (分配离职成员的客户群).
     pub static TRANSFER: crate::Endpoint = crate::Endpoint {
@@ -418,11 +403,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["chat_id_list", "new_owner"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"failed_chat_list\":[{\"chat_id\":\"wrOgQhDgAAcwMTB7YmDkbeBsgT_KAAAA\",\"errcode\":90500,\"errmsg\":\"the owner of this chat is not resigned\"}]}",
     };
     /// `POST /cgi-bin/externalcontact/groupchat/onjob_transfer`: Hand an active member's customer group chats to a new owner (分配在职成员的客户群).
     pub static ONJOB_TRANSFER: crate::Endpoint = crate::Endpoint {
@@ -436,11 +418,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["chat_id_list", "new_owner"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"failed_chat_list\":[{\"chat_id\":\"wrOgQhDgAAcwMTB7YmDkbeBsgT_KAAAA\",\"errcode\":90501,\"errmsg\":\"chat is not external group chat\"}]}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -93,11 +93,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"app_permissions\":[\"xxx:xxx:xx\"],\"app_permissions_ext\":[{\"expire_time\":1770100000,\"permission_name\":\"xxx:xxx:xx\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/agent/get_admin_list`: List the admins of the calling app (获取应用管理员列表).
     pub static GET_APP_ADMIN_LIST: crate::Endpoint = crate::Endpoint {
@@ -111,11 +108,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"admin\":[{\"auth_type\":1,\"userid\":\"woxxxx\"},{\"auth_type\":0,\"userid\":\"woxxxx\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/agent/claim_customized_app`: Migrate a self-built app to a 代开发 app (自建应用迁移成代开发应用).
     pub static CLAIM_CUSTOMIZED_APP: crate::Endpoint = crate::Endpoint {
@@ -129,11 +123,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::Customized],
-        required: &["suite_access_token"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

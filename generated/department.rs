@@ -280,11 +280,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["name", "parentid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"created\",\"id\":2}",
     };
     /// `POST /cgi-bin/department/update`: Update a department (更新部门).
     pub static UPDATE: crate::Endpoint = crate::Endpoint {
@@ -298,11 +295,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"updated\"}",
     };
     /// `GET /cgi-bin/department/delete`: Delete a department (删除部门).
     pub static DELETE: crate::Endpoint = crate::Endpoint {
@@ -316,11 +310,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"deleted\"}",
     };
     /// `GET /cgi-bin/department/list`: List departments with their details (获取部门列表).
     pub static LIST: crate::Endpoint = crate::Endpoint {
@@ -334,11 +325,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"department\":[{\"department_leader\":[\"zhangsan\",\"lisi\"],\"id\":2,\"name\":\"广州研发中心\",\"name_en\":\"RDGZ\",\"order\":10,\"parentid\":1},{\"department_leader\":[\"lisi\",\"wangwu\"],\"id\":3,\"name\":\"邮箱产品部\",\"name_en\":\"mail\",\"order\":40,\"parentid\":2}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `GET /cgi-bin/department/simplelist`: List sub-department ids (获取子部门ID列表).
     pub static SIMPLE_LIST: crate::Endpoint = crate::Endpoint {
@@ -352,11 +340,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"department_id\":[{\"id\":2,\"order\":10,\"parentid\":1},{\"id\":3,\"order\":40,\"parentid\":2}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `GET /cgi-bin/department/get`: Get one department (获取单个部门详情).
     pub static GET: crate::Endpoint = crate::Endpoint {
@@ -370,11 +355,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["id"],
-        example_response: "{\"department\":{\"department_leader\":[\"zhangsan\",\"lisi\"],\"id\":2,\"name\":\"广州研发中心\",\"name_en\":\"RDGZ\",\"order\":10,\"parentid\":1},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -1507,11 +1507,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"follow_user\":[\"zhangsan\",\"lissi\"]}",
     };
     /// `GET /cgi-bin/externalcontact/list`: List the customers a member has added (获取客户列表).
     pub static LIST: crate::Endpoint = crate::Endpoint {
@@ -1525,11 +1522,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_userid\":[\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAA\",\"wmqfasd1e1927831291723123109rAAA\"]}",
     };
     /// `GET /cgi-bin/externalcontact/get`: Get a customer's details and follow-up members (获取客户详情).
     pub static GET: crate::Endpoint = crate::Endpoint {
@@ -1543,11 +1537,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["external_userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_contact\":{\"avatar\":\"https://p.qlogo.cn/bizmail/IcsdgagqefergqerhewSdage/0\",\"corp_full_name\":\"腾讯科技有限公司\",\"corp_name\":\"腾讯\",\"external_profile\":{\"external_attr\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0},{\"name\":\"网页名称\",\"type\":1,\"web\":{\"title\":\"标题\",\"url\":\"http://www.test.com\"}},{\"miniprogram\":{\"appid\":\"wx8bd80126147df384\",\"pagepath\":\"/index\",\"title\":\"my miniprogram\"},\"name\":\"测试app\",\"type\":2}]},\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\",\"gender\":1,\"name\":\"李四\",\"position\":\"Manager\",\"type\":2,\"unionid\":\"ozynqsulJFCZ2z1aYeS8h-nuasdAAA\"},\"follow_user\":[{\"add_way\":1,\"createtime\":1525779812,\"description\":\"对接采购事务\",\"oper_userid\":\"rocky\",\"remark\":\"李部长\",\"remark_corp_name\":\"腾讯科技\",\"remark_mobiles\":[\"13800000001\",\"13000000002\"],\"tags\":[{\"group_name\":\"标签分组名称\",\"tag_id\":\"etAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\",\"tag_name\":\"标签名称\",\"type\":1},{\"group_name\":\"标签分组名称\",\"tag_name\":\"标签名称\",\"type\":2}],\"userid\":\"rocky\"},{\"add_way\":3,\"createtime\":1525881637,\"description\":\"采购问题咨询\",\"oper_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\",\"remark\":\"李总\",\"state\":\"外联二维码1\",\"userid\":\"tommy\"}],\"next_cursor\":\"NEXT_CURSOR\"}",
     };
     /// `POST /cgi-bin/externalcontact/batch/get_by_user`: Get the customers of several members with details (批量获取客户详情).
     pub static BATCH_GET_BY_USER: crate::Endpoint = crate::Endpoint {
@@ -1561,11 +1552,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["userid_list"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_contact_list\":[{\"external_contact\":{\"avatar\":\"http://p.qlogo.cn/bizmail/IcsdgagqefergqerhewSdage/0\",\"corp_full_name\":\"腾讯科技有限公司\",\"corp_name\":\"腾讯\",\"external_profile\":{\"external_attr\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0}]},\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\",\"gender\":1,\"name\":\"李四\",\"position\":\"Manager\",\"type\":2,\"unionid\":\"ozynqsulJFCZ2z1aYeS8h-nuasdAAA\"},\"follow_info\":{\"add_way\":1,\"createtime\":1525779812,\"description\":\"对接采购事务\",\"oper_userid\":\"rocky\",\"remark\":\"李部长\",\"remark_corp_name\":\"腾讯科技\",\"remark_mobiles\":[\"13800000001\",\"13000000002\"],\"tag_id\":[\"etAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\"],\"userid\":\"rocky\"}},{\"external_contact\":{\"avatar\":\"http://p.qlogo.cn/bizmail/IcsdgagqefergqerhewSdage/0\",\"corp_full_name\":\"腾讯科技有限公司\",\"corp_name\":\"腾讯\",\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACHBBB\",\"gender\":1,\"name\":\"王五\",\"position\":\"Engineer\",\"type\":2,\"unionid\":\"ozynqsulJFCZ2asdaf8h-nuasdAAA\"},\"follow_info\":{\"add_way\":3,\"createtime\":1525881637,\"description\":\"采购问题咨询\",\"oper_userid\":\"woAJ2GCAAAd1asdasdjO4wKmE8AabjBBB\",\"remark\":\"王助理\",\"state\":\"外联二维码1\",\"tag_id\":[\"etAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\",\"stJHDDGi0mAGi0mACHBBByujaW\"],\"userid\":\"lisi\"}}],\"next_cursor\":\"r9FqSqsI8fgNbHLHE5QoCP50UIg2cFQbfma3l2QsmwI\"}",
     };
     /// `POST /cgi-bin/externalcontact/remark`: Change a member's remark on a customer (修改客户备注信息).
     pub static REMARK: crate::Endpoint = crate::Endpoint {
@@ -1579,11 +1567,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["userid", "external_userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/get_corp_tag_list`: Get the corp's customer tag library (获取企业标签库).
     pub static GET_CORP_TAG_LIST: crate::Endpoint = crate::Endpoint {
@@ -1597,11 +1582,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"tag_group\":[{\"create_time\":1557838797,\"deleted\":false,\"group_id\":\"TAG_GROUPID1\",\"group_name\":\"GOURP_NAME\",\"order\":1,\"tag\":[{\"create_time\":1557838797,\"deleted\":false,\"id\":\"TAG_ID1\",\"name\":\"NAME1\",\"order\":1},{\"create_time\":1557838797,\"deleted\":true,\"id\":\"TAG_ID2\",\"name\":\"NAME2\",\"order\":2}]}]}",
     };
     /// `POST /cgi-bin/externalcontact/add_corp_tag`: Add customer tags to the corp's library (添加企业客户标签).
     pub static ADD_CORP_TAG: crate::Endpoint = crate::Endpoint {
@@ -1615,11 +1597,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["tag"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"tag_group\":{\"create_time\":1557838797,\"group_id\":\"TAG_GROUPID1\",\"group_name\":\"GOURP_NAME\",\"order\":1,\"tag\":[{\"create_time\":1557838797,\"id\":\"TAG_ID1\",\"name\":\"NAME1\",\"order\":1},{\"create_time\":1557838797,\"id\":\"TAG_ID2\",\"name\":\"NAME2\",\"order\":2}]}}",
     };
     /// `POST /cgi-bin/externalcontact/edit_corp_tag`: Rename or reorder a customer tag or tag group (编辑企业客户标签).
     pub static EDIT_CORP_TAG: crate::Endpoint = crate::Endpoint {
@@ -1633,11 +1612,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/del_corp_tag`: Delete customer tags or whole tag groups (删除企业客户标签).
     pub static DEL_CORP_TAG: crate::Endpoint = crate::Endpoint {
@@ -1651,11 +1627,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/mark_tag`: Add or remove corp tags on a member's customer (编辑客户企业标签).
     pub static MARK_TAG: crate::Endpoint = crate::Endpoint {
@@ -1669,11 +1642,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["userid", "external_userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/add_contact_way`: Create a 「联系我」 contact way for members (配置客户联系「联系我」方式).
     pub static ADD_CONTACT_WAY: crate::Endpoint = crate::Endpoint {
@@ -1687,11 +1657,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["type", "scene"],
-        example_response: "{\"config_id\":\"42b34949e138eb6e027c123cba77fAAA\",\"errcode\":0,\"errmsg\":\"ok\",\"qr_code\":\"http://p.qpic.cn/wwhead/duc2TvpEgSdicZ9RrdUtBkv2UiaA/0\"}",
     };
     /// `POST /cgi-bin/externalcontact/get_contact_way`: Get a 「联系我」 contact way (获取企业已配置的「联系我」方式).
     pub static GET_CONTACT_WAY: crate::Endpoint = crate::Endpoint {
@@ -1705,11 +1672,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["config_id"],
-        example_response: "{\"contact_way\":{\"chat_expires_in\":86400,\"conclusions\":{\"image\":{\"pic_url\":\"http://p.qpic.cn/pic_wework/XXXXX\"},\"link\":{\"desc\":\"消息描述\",\"picurl\":\"https://example.pic.com/path\",\"title\":\"消息标题\",\"url\":\"https://example.link.com/path\"},\"miniprogram\":{\"appid\":\"wx8bd80126147dfAAA\",\"page\":\"/path/index\",\"pic_media_id\":\"MEDIA_ID\",\"title\":\"消息标题\"},\"text\":{\"content\":\"文本消息内容\"}},\"config_id\":\"42b34949e138eb6e027c123cba77fAAA\",\"expires_in\":86400,\"is_temp\":true,\"party\":[2,3],\"qr_code\":\"http://p.qpic.cn/wwhead/duc2TvpEgSdicZ9RrdUtBkv2UiaA/0\",\"remark\":\"test remark\",\"scene\":1,\"skip_verify\":true,\"state\":\"teststate\",\"style\":2,\"type\":1,\"unionid\":\"oxTWIuGaIt6gTKsQRLau2M0AAAA\",\"user\":[\"zhangsan\",\"lisi\",\"wangwu\"]},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/update_contact_way`: Update a 「联系我」 contact way (更新企业已配置的「联系我」方式).
     pub static UPDATE_CONTACT_WAY: crate::Endpoint = crate::Endpoint {
@@ -1723,11 +1687,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["config_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/del_contact_way`: Delete a 「联系我」 contact way (删除企业已配置的「联系我」方式).
     pub static DEL_CONTACT_WAY: crate::Endpoint = crate::Endpoint {
@@ -1741,11 +1702,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["config_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -297,11 +297,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["limit"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"group_chat_list\":[{\"chat_id\":\"wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA\",\"status\":0},{\"chat_id\":\"wrOgQhDgAAcwMTB7YmDkbeBsAAAA\",\"status\":0}],\"next_cursor\":\"tJzlB9tdqfh-g7i_J-ehOz_TWcd7dSKa39_AqCIeMFw\"}",
     };
     /// `POST /cgi-bin/externalcontact/groupchat/get`: Get a customer group chat's details and members (获取客户群详情).
     pub static GET: crate::Endpoint = crate::Endpoint {
@@ -315,11 +312,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["chat_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"group_chat\":{\"admin_list\":[{\"userid\":\"sam\"},{\"userid\":\"pony\"}],\"chat_id\":\"wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA\",\"create_time\":1572505490,\"member_list\":[{\"group_nickname\":\"客服小张\",\"invitor\":{\"userid\":\"jack\"},\"join_scene\":1,\"join_time\":1572505491,\"name\":\"张三丰\",\"type\":1,\"userid\":\"abel\"},{\"group_nickname\":\"顾客老王\",\"join_scene\":1,\"join_time\":1572505491,\"name\":\"王语嫣\",\"type\":2,\"unionid\":\"ozynqsulJFCZ2z1aYeS8h-nuasdAAA\",\"userid\":\"wmOgQhDgAAuXFJGwbve4g4iXknfOAAAA\"}],\"member_version\":\"71217227bbd112ecfe3a49c482195cb4\",\"name\":\"销售客服群\",\"notice\":\"文明沟通,拒绝脏话\",\"owner\":\"ZhuShengBen\"}}",
     };
     /// `POST /cgi-bin/externalcontact/opengid_to_chatid`: Convert a mini-program group opengid to a chat_id (客户群opengid转换).
     pub static OPENGID_TO_CHATID: crate::Endpoint = crate::Endpoint {
@@ -333,11 +327,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["opengid"],
-        example_response: "{\"chat_id\":\"ooAAAAAAAAAAA\",\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&LIST, &GET, &OPENGID_TO_CHATID];

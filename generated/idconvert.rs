@@ -395,11 +395,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["userid_list"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"\",\"invalid_userid_list\":[\"bbb\"],\"open_userid_list\":[{\"open_userid\":\"xxxxx\",\"userid\":\"aaa\"}]}",
     };
     /// `POST /cgi-bin/externalcontact/get_new_external_userid`: Convert corp-subject external_userids to provider-subject ones (转换客户external_userid).
     pub static GET_NEW_EXTERNAL_USERID: crate::Endpoint = crate::Endpoint {
@@ -413,11 +410,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["external_userid_list"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"items\":[{\"external_userid\":\"xxxxx\",\"new_external_userid\":\"AAAA\"},{\"external_userid\":\"yyyyy\",\"new_external_userid\":\"BBBB\"}]}",
     };
     /// `POST /cgi-bin/externalcontact/groupchat/get_new_external_userid`: Convert the external_userids of a customer group chat's members (转换客户群成员external_userid).
     pub static GET_NEW_EXTERNAL_USERID_OF_GROUP_CHAT: crate::Endpoint = crate::Endpoint {
@@ -431,11 +425,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["chat_id", "external_userid_list"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"items\":[{\"external_userid\":\"xxxxx\",\"new_external_userid\":\"AAAA\"},{\"external_userid\":\"yyyyy\",\"new_external_userid\":\"BBBB\"}]}",
     };
     /// `POST /cgi-bin/idconvert/unionid_to_external_userid`: Look up the external_userid (or pending_id) of a WeChat user by unionid (unionid转换为第三方external_userid).
     pub static UNIONID_TO_EXTERNAL_USERID: crate::Endpoint = crate::Endpoint {
@@ -449,11 +440,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["unionid", "openid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_userid\":\"ooAAAAAAAAAAA\",\"pending_id\":\"ooBBBBBB\"}",
     };
     /// `POST /cgi-bin/service/externalcontact/unionid_to_external_userid_3rd`: Convert a provider-subject unionid to external_userids across authorizing corps (第三方主体unionid转换为第三方external_userid).
     pub static UNIONID_TO_EXTERNAL_USERID_3RD: crate::Endpoint = crate::Endpoint {
@@ -467,11 +455,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["unionid", "openid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_userid_info\":[{\"corpid\":\"AAAAA\",\"external_userid\":\"BBBB\"},{\"corpid\":\"CCCCC\",\"external_userid\":\"DDDDD\"}]}",
     };
     /// `POST /cgi-bin/externalcontact/to_service_external_userid`: Convert a 代开发 app's external_userid to the third-party app's one (代开发应用external_userid转换).
     pub static TO_SERVICE_EXTERNAL_USERID: crate::Endpoint = crate::Endpoint {
@@ -485,11 +470,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::Customized],
-        required: &["external_userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_userid\":\"ooAAAAAAAAAAA\"}",
     };
     /// `POST /cgi-bin/idconvert/convert_tmp_external_userid`: Convert temporary external-user ids to external_userid or corp member ids (tmp_external_userid的转换).
     pub static CONVERT_TMP_EXTERNAL_USERID: crate::Endpoint = crate::Endpoint {
@@ -503,11 +485,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["business_type", "user_type", "tmp_external_userid_list"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_tmp_external_userid_list\":[\"ouXXX3\"],\"results\":[{\"external_userid\":\"EXTERNAL_USER_ID\",\"tmp_external_userid\":\"ouXXX1\"},{\"corpid\":\"CORPID\",\"tmp_external_userid\":\"ouXXX2\",\"userid\":\"USERID\"}]}",
     };
     /// `POST /cgi-bin/service/finish_openid_migration`: Mark a corp's ID migration as finished (ID迁移完成状态的设置).
     pub static FINISH_OPENID_MIGRATION: crate::Endpoint = crate::Endpoint {
@@ -521,11 +500,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "openid_type"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/service/externalcontact/finish_external_userid_migration`: Mark a corp's external_userid migration as finished (设置迁移完成, legacy).
     pub static FINISH_EXTERNAL_USERID_MIGRATION: crate::Endpoint = crate::Endpoint {
@@ -539,11 +515,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -1763,11 +1763,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "buyer_userid", "account_count", "account_duration"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order_id\":\"xxxx\"}",
     };
     /// `POST /cgi-bin/license/create_renew_order_job`: Create or extend a renewal job for activated members (创建续期任务).
     pub static CREATE_RENEW_ORDER_JOB: crate::Endpoint = crate::Endpoint {
@@ -1781,11 +1778,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "account_list"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_account_list\":[{\"errcode\":1,\"errmsg\":\"xxx\",\"type\":1,\"userid\":\"userid1\"}],\"jobid\":\"xxxx\"}",
     };
     /// `POST /cgi-bin/license/submit_order_job`: Submit a renewal job as an order (提交续期订单).
     pub static SUBMIT_ORDER_JOB: crate::Endpoint = crate::Endpoint {
@@ -1799,11 +1793,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["jobid", "buyer_userid", "account_duration"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order_id\":\"xxxx\"}",
     };
     /// `POST /cgi-bin/license/list_order`: List the provider's license orders (获取订单列表).
     pub static LIST_ORDER: crate::Endpoint = crate::Endpoint {
@@ -1817,11 +1808,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"xxx\",\"order_list\":[{\"order_id\":\"xxx\",\"order_type\":1}]}",
     };
     /// `POST /cgi-bin/license/get_order`: Get one license order's details (获取订单详情).
     pub static GET_ORDER: crate::Endpoint = crate::Endpoint {
@@ -1835,11 +1823,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["order_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order\":{\"account_count\":{\"base_count\":100,\"external_contact_count\":100},\"account_duration\":{\"days\":20,\"months\":2},\"corpid\":\"xxx\",\"create_time\":150000000,\"order_id\":\"xxx\",\"order_status\":1,\"order_type\":1,\"pay_time\":1550000000,\"price\":10000}}",
     };
     /// `POST /cgi-bin/license/list_order_account`: List the accounts of an order (获取订单中的账号列表).
     pub static LIST_ORDER_ACCOUNT: crate::Endpoint = crate::Endpoint {
@@ -1853,11 +1838,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["order_id"],
-        example_response: "{\"account_list\":[{\"active_code\":\"code1\",\"type\":1,\"userid\":\"XXX\"},{\"active_code\":\"code2\",\"type\":2,\"userid\":\"XXX\"}],\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"xxxx\"}",
     };
     /// `POST /cgi-bin/license/cancel_order`: Cancel an unpaid license order (取消订单).
     pub static CANCEL_ORDER: crate::Endpoint = crate::Endpoint {
@@ -1871,11 +1853,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["order_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/license/create_new_order_job`: Create or extend a multi-corp purchase job (创建多企业新购任务).
     pub static CREATE_NEW_ORDER_JOB: crate::Endpoint = crate::Endpoint {
@@ -1889,11 +1868,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["buy_list"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_list\":[{\"corpid\":\"CORPID\",\"errcode\":1,\"errmsg\":\"xxx\"}],\"jobid\":\"BUYJOBID\"}",
     };
     /// `POST /cgi-bin/license/submit_new_order_job`: Submit a multi-corp purchase job (提交多企业新购订单).
     pub static SUBMIT_NEW_ORDER_JOB: crate::Endpoint = crate::Endpoint {
@@ -1907,11 +1883,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["jobid", "buyer_userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/license/new_order_job_result`: Get the result of a submitted multi-corp purchase job (获取多企业新购订单提交结果).
     pub static NEW_ORDER_JOB_RESULT: crate::Endpoint = crate::Endpoint {
@@ -1925,11 +1898,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["jobid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fail_list\":[{\"corpid\":\"CORPID\",\"errcode\":700400,\"errmsg\":\"xxx\"}],\"order_id\":\"xxxx\",\"status\":1}",
     };
     /// `POST /cgi-bin/license/get_union_order`: Get a multi-corp order's details (获取多企业订单详情).
     pub static GET_UNION_ORDER: crate::Endpoint = crate::Endpoint {
@@ -1943,11 +1913,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["order_id"],
-        example_response: "{\"buy_list\":[{\"account_count\":{\"base_count\":100,\"external_contact_count\":100},\"account_duration\":{\"days\":20,\"months\":2},\"corpid\":\"CORPID\",\"sub_order_id\":\"SUBORDERID\"}],\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"CURSOR\",\"order\":{\"create_time\":150000000,\"order_id\":\"ORDERID\",\"order_status\":1,\"order_type\":1,\"pay_time\":1550000000,\"price\":10000}}",
     };
     /// `POST /cgi-bin/license/submit_pay_job`: Pay an order from the recharge balance (提交余额支付订单任务).
     pub static SUBMIT_PAY_JOB: crate::Endpoint = crate::Endpoint {
@@ -1961,11 +1928,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["payer_userid", "order_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"JOBID\"}",
     };
     /// `POST /cgi-bin/license/pay_job_result`: Get the result of a balance payment job (获取订单支付结果).
     pub static PAY_JOB_RESULT: crate::Endpoint = crate::Endpoint {
@@ -1979,11 +1943,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["jobid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"pay_job_result\":{\"errcode\":700001,\"errmsg\":\"xxx\",\"fail_corp_list\":[{\"corpid\":\"wwxxx\",\"errcode\":700002,\"errmsg\":\"xxx\"}]},\"status\":3}",
     };
     /// `POST /cgi-bin/license/active_account`: Bind an activation code to a member (激活账号).
     pub static ACTIVE_ACCOUNT: crate::Endpoint = crate::Endpoint {
@@ -1997,11 +1958,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["active_code", "corpid", "userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/license/batch_active_account`: Bind activation codes to several members of one corp (批量激活账号).
     pub static BATCH_ACTIVE_ACCOUNT: crate::Endpoint = crate::Endpoint {
@@ -2015,11 +1973,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "active_list"],
-        example_response: "{\"active_result\":[{\"active_code\":\"XXXXXXXX\",\"errcode\":0,\"userid\":\"USERID\"},{\"active_code\":\"YYYYYYYY\",\"errcode\":701030,\"userid\":\"USERID2\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/license/active_account_by_type`: Activate a member with the corp's earliest-expiring free code of a type (指定账号类型激活).
     pub static ACTIVE_ACCOUNT_BY_TYPE: crate::Endpoint = crate::Endpoint {
@@ -2033,11 +1988,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["type", "corpid", "userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/license/get_active_info_by_code`: Get an activation code's status and binding (获取激活码详情).
     pub static GET_ACTIVE_INFO_BY_CODE: crate::Endpoint = crate::Endpoint {
@@ -2051,11 +2003,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "active_code"],
-        example_response: "{\"active_info\":{\"active_code\":\"code1\",\"active_time\":1640966400,\"create_time\":1640966400,\"expire_time\":1640966400,\"merge_info\":{\"from_active_code\":\"code_old\",\"to_active_code\":\"code_new\"},\"share_info\":{\"from_corpid\":\"CORPID\",\"to_corpid\":\"CORPID\"},\"status\":1,\"type\":1,\"userid\":\"USERID\"},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/license/batch_get_active_info_by_code`: Get the status and binding of several activation codes (批量获取激活码详情).
     pub static BATCH_GET_ACTIVE_INFO_BY_CODE: crate::Endpoint = crate::Endpoint {
@@ -2069,11 +2018,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "active_code_list"],
-        example_response: "{\"active_info_list\":[{\"active_code\":\"XXXXXXXX\",\"active_time\":1640966400,\"create_time\":1640966400,\"expire_time\":1640966400,\"merge_info\":{\"from_active_code\":\"code_old\",\"to_active_code\":\"code_new\"},\"share_info\":{\"from_corpid\":\"CORPID\",\"to_corpid\":\"CORPID\"},\"status\":1,\"type\":1,\"userid\":\"USERID1\"},{\"active_code\":\"YYYYYYYY\",\"active_time\":1640966400,\"create_time\":1640966400,\"expire_time\":1640966400,\"merge_info\":{\"from_active_code\":\"code_old\",\"to_active_code\":\"code_new\"},\"share_info\":{\"from_corpid\":\"CORPID\",\"to_corpid\":\"CORPID\"},\"status\":1,\"type\":2,\"userid\":\"USERID2\"}],\"errcode\":0,\"errmsg\":\"ok\",\"invalid_active_code_list\":[\"ZZZZZZZZ\"]}",
     };
     /// `POST /cgi-bin/license/list_actived_account`: List a corp's activated members (获取企业的账号列表).
     pub static LIST_ACTIVED_ACCOUNT: crate::Endpoint = crate::Endpoint {
@@ -2087,11 +2033,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid"],
-        example_response: "{\"account_list\":[{\"active_time\":1500000000,\"expire_time\":1500000000,\"type\":1,\"userid\":\"user1\"},{\"active_time\":1500000000,\"expire_time\":1500000000,\"type\":1,\"userid\":\"user2\"}],\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"xxx\"}",
     };
     /// `POST /cgi-bin/license/get_active_info_by_user`: Get a member's activated accounts (获取成员的激活详情).
     pub static GET_ACTIVE_INFO_BY_USER: crate::Endpoint = crate::Endpoint {
@@ -2105,11 +2048,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "userid"],
-        example_response: "{\"active_info_list\":[{\"active_code\":\"code1\",\"active_time\":1640966400,\"expire_time\":1640966400,\"type\":1,\"userid\":\"USERID\"},{\"active_code\":\"code1\",\"active_time\":1640966400,\"expire_time\":1640966400,\"type\":2,\"userid\":\"USERID\"}],\"active_status\":1,\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/license/batch_transfer_license`: Hand members' accounts over to other members (账号继承).
     pub static BATCH_TRANSFER_LICENSE: crate::Endpoint = crate::Endpoint {
@@ -2123,11 +2063,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "transfer_list"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"transfer_result\":[{\"errcode\":0,\"handover_userid\":\"USERID\",\"takeover_userid\":\"TAKEOVER_USERID\"},{\"errcode\":1,\"handover_userid\":\"USERID2\",\"takeover_userid\":\"TAKEOVER_USERID2\"}]}",
     };
     /// `POST /cgi-bin/license/batch_share_active_code`: Share activation codes with a downstream or subordinate corp (分配激活码给下游/下级企业).
     pub static BATCH_SHARE_ACTIVE_CODE: crate::Endpoint = crate::Endpoint {
@@ -2141,11 +2078,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["from_corpid", "to_corpid", "share_list"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"share_result\":[{\"active_code\":\"ACTIVE_CODE2\",\"errcode\":1,\"errmsg\":\"xxx\"}]}",
     };
     /// `POST /cgi-bin/license/get_app_license_info`: Get an app's license status and free trial in a corp (获取应用的接口许可状态).
     pub static GET_APP_LICENSE_INFO: crate::Endpoint = crate::Endpoint {
@@ -2159,11 +2093,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "suite_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"license_check_time\":1648742400,\"license_status\":1,\"trail_info\":{\"end_time\":1648742400,\"start_time\":1640966400}}",
     };
     /// `POST /cgi-bin/license/set_auto_active_status`: Turn license auto-activation on or off for a corp (设置企业的许可自动激活状态).
     pub static SET_AUTO_ACTIVE_STATUS: crate::Endpoint = crate::Endpoint {
@@ -2177,11 +2108,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "auto_active_status"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/license/get_auto_active_status`: Get a corp's license auto-activation setting (查询企业的许可自动激活状态).
     pub static GET_AUTO_ACTIVE_STATUS: crate::Endpoint = crate::Endpoint {
@@ -2195,11 +2123,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid"],
-        example_response: "{\"auto_active_status\":1,\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

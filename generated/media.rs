@@ -255,11 +255,8 @@ pub mod endpoints {
                 ("voice", 2097152u64),
             ],
         }),
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["type"],
-        example_response: "{\"created_at\":\"1380000000\",\"errcode\":0,\"errmsg\":\"\",\"media_id\":\"1G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0\",\"type\":\"image\"}",
     };
     /// `POST /cgi-bin/media/uploadimg`: Upload an image for message bodies and pages (上传图片).
     pub static UPLOAD_IMAGE: crate::Endpoint = crate::Endpoint {
@@ -279,11 +276,8 @@ pub mod endpoints {
             limit_by: None,
             limits: &[],
         }),
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"\",\"url\":\"http://p.qpic.cn/pic_wework/3474110808/7a7c8471673ff0f178f63447935d35a5c1247a7f31d9c060/0\"}",
     };
     /// `GET /cgi-bin/media/get`: Download temporary media (获取临时素材).
     pub static GET: crate::Endpoint = crate::Endpoint {
@@ -297,11 +291,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Download,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["media_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/media/upload_by_url`: Start an asynchronous upload from a URL (生成异步上传任务).
     pub static UPLOAD_BY_URL: crate::Endpoint = crate::Endpoint {
@@ -315,11 +306,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["scene", "type", "filename", "url", "md5"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"jobid\"}",
     };
     /// `POST /cgi-bin/media/get_upload_by_url_result`: Get the result of an asynchronous upload (查询异步任务结果).
     pub static GET_UPLOAD_BY_URL_RESULT: crate::Endpoint = crate::Endpoint {
@@ -333,11 +321,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["jobid"],
-        example_response: "{\"detail\":{\"created_at\":\"1380000000\",\"errcode\":0,\"errmsg\":\"ok\",\"media_id\":\"3*************\"},\"errcode\":0,\"errmsg\":\"ok\",\"status\":2}",
     };
     /// `POST /cgi-bin/media/upload_attachment`: Upload an attachment for moments and product albums (上传附件资源).
     pub static UPLOAD_ATTACHMENT: crate::Endpoint = crate::Endpoint {
@@ -357,11 +342,8 @@ pub mod endpoints {
             limit_by: None,
             limits: &[],
         }),
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["media_type", "attachment_type"],
-        example_response: "{\"created_at\":1380000000,\"errcode\":0,\"errmsg\":\"\",\"media_id\":\"1G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0\",\"type\":\"image\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

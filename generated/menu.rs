@@ -243,11 +243,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::Customized],
-        required: &["button"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `GET /cgi-bin/menu/get`: Get the app's custom menu (获取菜单).
     pub static GET: crate::Endpoint = crate::Endpoint {
@@ -261,11 +258,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::Customized],
-        required: &["agentid"],
-        example_response: "{\"button\":[{\"key\":\"V1001_TODAY_MUSIC\",\"name\":\"今日歌曲\",\"type\":\"click\"},{\"name\":\"菜单\",\"sub_button\":[{\"name\":\"搜索\",\"type\":\"view\",\"url\":\"http://www.soso.com/\"},{\"key\":\"V1001_GOOD\",\"name\":\"赞一下我们\",\"type\":\"click\"}]}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `GET /cgi-bin/menu/delete`: Delete the app's custom menu (删除菜单).
     pub static DELETE: crate::Endpoint = crate::Endpoint {
@@ -279,11 +273,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::Customized],
-        required: &["agentid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&CREATE, &GET, &DELETE];

@@ -2071,11 +2071,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["msgtype"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalidparty\":\"partyid1|partyid2\",\"invalidtag\":\"tagid1|tagid2\",\"invaliduser\":\"userid1|userid2\",\"msgid\":\"xxxx\",\"response_code\":\"xyzxyz\",\"unlicenseduser\":\"userid3|userid4\"}",
     };
     /// `POST /cgi-bin/message/recall`: Recall an app message (撤回应用消息).
     pub static RECALL: crate::Endpoint = crate::Endpoint {
@@ -2089,11 +2086,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["msgid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/message/update_template_card`: Update a sent template card (更新模版卡片消息).
     pub static UPDATE_TEMPLATE_CARD: crate::Endpoint = crate::Endpoint {
@@ -2107,11 +2101,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["agentid", "response_code"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&SEND, &RECALL, &UPDATE_TEMPLATE_CARD];

@@ -100,11 +100,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["js_code", "grant_type"],
-        example_response: "{\"corpid\":\"CORPID\",\"errcode\":0,\"errmsg\":\"ok\",\"open_userid\":\"woTD_bDwAA6qQBOujKfgScxHP3msqqng\",\"session_key\":\"kJtdi6RF+Dv67QkbLlPGjw==\",\"userid\":\"USERID\"}",
     };
     /// `GET /cgi-bin/corp/apply_mass_call_ticket`: Get a high-frequency call ticket for a newly authorized corp (获取接口高频调用凭据).
     pub static APPLY_MASS_CALL_TICKET: crate::Endpoint = crate::Endpoint {
@@ -118,11 +115,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"mass_call_ticket\":\"AAAAAA\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&JSCODE2SESSION, &APPLY_MASS_CALL_TICKET];

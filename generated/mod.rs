@@ -596,3 +596,1743 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     #[cfg(feature = "user")]
     &user::endpoints::GET_USERID_BY_EMAIL,
 ];
+/// What only the emulator knows of each endpoint (its sample reply,
+/// required members, legacy paths), in the order of [`ENDPOINTS`]:
+/// compiled with the `emulator` feature alone, so a client's binary
+/// carries none of it.
+#[cfg(feature = "emulator")]
+pub(crate) static EMULATOR_SAMPLES: &[(
+    &crate::Endpoint,
+    crate::emulator::EndpointSample,
+)] = &[
+    #[cfg(feature = "agent")]
+    (
+        &agent::endpoints::GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["agentid"],
+            example_response: "{\"agentid\":1000005,\"allow_partys\":{\"partyid\":[1]},\"allow_tags\":{\"tagid\":[1,2,3]},\"allow_userinfos\":{\"user\":[{\"userid\":\"zhangshan\"},{\"userid\":\"lisi\"}]},\"close\":0,\"customized_publish_status\":1,\"description\":\"HR服务与员工自助平台\",\"errcode\":0,\"errmsg\":\"ok\",\"home_url\":\"https://open.work.weixin.qq.com\",\"isreportenter\":0,\"name\":\"HR助手\",\"redirect_domain\":\"open.work.weixin.qq.com\",\"report_location_flag\":0,\"square_logo_url\":\"https://p.qlogo.cn/bizmail/FicwmI50icF8GH9ib7rUAYR5kicLTgP265naVFQKnleqSlRhiaBx7QA9u7Q/0\"}",
+        },
+    ),
+    #[cfg(feature = "agent")]
+    (
+        &agent::endpoints::LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"agentlist\":[{\"agentid\":1000005,\"name\":\"HR助手\",\"square_logo_url\":\"https://p.qlogo.cn/bizmail/FicwmI50icF8GH9ib7rUAYR5kicLTgP265naVFQKnleqSlRhiaBx7QA9u7Q/0\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    (
+        &authorization::endpoints::GET_PRE_AUTH_CODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":1200,\"pre_auth_code\":\"Cx_Dk6qiBE0Dmx4EmlT3oRfArPvwSQ-oa3NL_fwHM7VI08r52wazoZX2Rhpz1dEw\"}",
+        },
+    ),
+    (
+        &authorization::endpoints::SET_SESSION_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["pre_auth_code", "session_info"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    (
+        &authorization::endpoints::GET_PERMANENT_CODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["auth_code"],
+            example_response: "{\"access_token\":\"xxxxxx\",\"auth_corp_info\":{\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corp_wxqrcode\":\"zzzzz\",\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"auth_user_info\":{\"avatar\":\"http://xxx\",\"name\":\"xxx\",\"open_userid\":\"xxxxxx\",\"userid\":\"aa\"},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"edition_info\":{\"agent\":[{\"agentid\":1,\"app_status\":3,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"expired_time\":1541990791,\"is_shared_from_other_corp\":true,\"is_virtual_version\":false,\"user_limit\":200}]},\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"permanent_code\":\"xxxx\",\"register_code_info\":{\"register_code\":\"1111\",\"state\":\"state001\",\"template_id\":\"tpl111\"},\"state\":\"state001\"}",
+        },
+    ),
+    (
+        &authorization::endpoints::GET_PERMANENT_CODE_V2,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["auth_code"],
+            example_response: "{\"auth_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"auth_user_info\":{\"avatar\":\"http://xxx\",\"name\":\"xxx\",\"open_userid\":\"xxxxxx\",\"userid\":\"aa\"},\"errcode\":0,\"errmsg\":\"ok\",\"permanent_code\":\"xxxx\",\"register_code_info\":{\"register_code\":\"1111\",\"state\":\"state001\",\"template_id\":\"tpl111\"},\"state\":\"state001\"}",
+        },
+    ),
+    (
+        &authorization::endpoints::GET_AUTH_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["auth_corpid", "permanent_code"],
+            example_response: "{\"auth_corp_info\":{\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corp_wxqrcode\":\"zzzzz\",\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"edition_info\":{\"agent\":[{\"agentid\":1,\"app_status\":3,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"expired_time\":1541990791,\"is_shared_from_other_corp\":true,\"is_virtual_version\":false,\"user_limit\":200}]},\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    (
+        &authorization::endpoints::GET_AUTH_INFO_V2,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["auth_corpid", "permanent_code"],
+            example_response: "{\"auth_corp_info\":{\"corp_ex_name\":{\"name_list\":[\"xx\"]},\"corp_full_name\":\"full_name\",\"corp_industry\":\"IT服务\",\"corp_name\":\"name\",\"corp_scale\":\"1-50人\",\"corp_square_logo_url\":\"yyyyy\",\"corp_sub_industry\":\"计算机软件/硬件/信息服务\",\"corp_type\":\"verified\",\"corp_user_max\":50,\"corpid\":\"xxxx\",\"subject_type\":1,\"verified_end_time\":1431775834},\"auth_info\":{\"agent\":[{\"agentid\":1,\"appid\":1,\"auth_from_thirdapp\":false,\"auth_mode\":1,\"is_customized_app\":false,\"name\":\"NAME\",\"privilege\":{\"allow_party\":[1,2,3],\"allow_tag\":[1,2,3],\"allow_user\":[\"zhansan\",\"lisi\"],\"extra_party\":[4,5,6],\"extra_tag\":[4,5,6],\"extra_user\":[\"wangwu\"],\"level\":1},\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":1},\"square_logo_url\":\"yyyyyy\"},{\"agentid\":2,\"appid\":5,\"name\":\"NAME2\",\"round_logo_url\":\"xxxxxx\",\"shared_from\":{\"corpid\":\"wwyyyyy\",\"share_type\":0},\"square_logo_url\":\"yyyyyy\"}]},\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    (
+        &authorization::endpoints::GET_CORP_TOKEN,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["auth_corpid", "permanent_code"],
+            example_response: "{\"access_token\":\"xxxxxx\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
+        },
+    ),
+    (
+        &authorization::endpoints::GET_CUSTOMIZED_CORP_TOKEN,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "corpsecret"],
+            example_response: "{\"access_token\":\"accesstoken000001\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
+        },
+    ),
+    (
+        &authorization::endpoints::GET_ADMIN_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["auth_corpid", "agentid"],
+            example_response: "{\"admin\":[{\"auth_type\":1,\"open_userid\":\"xxxxx\",\"userid\":\"zhangsan\"},{\"auth_type\":0,\"open_userid\":\"yyyyy\",\"userid\":\"lisi\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "batch")]
+    (
+        &batch::endpoints::INVITE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalidparty\":[1,2],\"invalidtag\":[1,2],\"invaliduser\":[\"UserID1\",\"UserID2\"]}",
+        },
+    ),
+    #[cfg(feature = "batch")]
+    (
+        &batch::endpoints::SYNC_USER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["media_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"xxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "batch")]
+    (
+        &batch::endpoints::REPLACE_USER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["media_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"xxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "batch")]
+    (
+        &batch::endpoints::REPLACE_PARTY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["media_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"xxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "batch")]
+    (
+        &batch::endpoints::GET_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["jobid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"percentage\":33,\"result\":[{},{}],\"status\":1,\"total\":3,\"type\":\"replace_user\"}",
+        },
+    ),
+    #[cfg(feature = "contact")]
+    (
+        &contact::endpoints::UPLOAD_MEDIA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["type"],
+            example_response: "{\"created_at\":\"1380000000\",\"errcode\":0,\"errmsg\":\"\",\"media_id\":\"1G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0\",\"type\":\"image\"}",
+        },
+    ),
+    #[cfg(feature = "contact")]
+    (
+        &contact::endpoints::ID_TRANSLATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["auth_corpid", "media_id_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"xxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "contact")]
+    (
+        &contact::endpoints::GET_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["jobid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"result\":{\"contact_id_translate\":{\"url\":\"xxxx\"}},\"status\":1,\"type\":\"contact_id_translate\"}",
+        },
+    ),
+    #[cfg(feature = "contact")]
+    (
+        &contact::endpoints::SEARCH,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["auth_corpid", "query_word"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"is_last\":false,\"next_cursor\":\"NEXT_CURSOR\",\"query_result\":{\"dismiss_user\":{\"open_userid\":[\"wwxxxx\",\"wwxxxa\"],\"userid\":[\"zhangshan\",\"lisi\"]},\"party\":{\"department_id\":[1,2,3]},\"user\":{\"open_userid\":[\"wwxxxx\",\"wwxxxa\"],\"userid\":[\"zhangshan\",\"lisi\"]}}}",
+        },
+    ),
+    #[cfg(feature = "contact")]
+    (
+        &contact::endpoints::SORT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["auth_corpid", "useridlist"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"useridlist\":[\"lisi\",\"zhangshan\"]}",
+        },
+    ),
+    (
+        &corpgroup::endpoints::GET_TOKEN,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "agentid"],
+            example_response: "{\"access_token\":\"accesstoken000001\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
+        },
+    ),
+    (
+        &corpgroup::endpoints::LIST_APP_SHARE_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["agentid"],
+            example_response: "{\"corp_list\":[{\"agentid\":1111,\"corp_name\":\"测试企业1\",\"corpid\":\"wwcorpid1\"},{\"agentid\":1112,\"corp_name\":\"测试企业2\",\"corpid\":\"wwcorpid2\"}],\"ending\":0,\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"next_cursor1111\"}",
+        },
+    ),
+    #[cfg(feature = "customer_acquisition")]
+    (
+        &customer_acquisition::endpoints::LIST_LINK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"link_id_list\":[\"LINK_ID_AAA\",\"LINK_ID_BBB\",\"LINK_ID_CCC\"],\"next_cursor\":\"CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "customer_acquisition")]
+    (
+        &customer_acquisition::endpoints::GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["link_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"link\":{\"create_time\":1672502400,\"link_name\":\"LINK_NAME\",\"mark_source\":true,\"skip_verify\":true,\"url\":\"https://work.weixin.qq.com/ca/xxxxxx\"},\"priority_option\":{\"priority_type\":2,\"priority_userid_list\":[\"tom\",\"lisi\"]},\"range\":{\"department_list\":[1],\"user_list\":[\"rocky\",\"sam\"]}}",
+        },
+    ),
+    #[cfg(feature = "customer_acquisition")]
+    (
+        &customer_acquisition::endpoints::CREATE_LINK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["link_name"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"link\":{\"create_time\":1667232000,\"link_id\":\"LINK_ID\",\"link_name\":\"获客链接1号\",\"url\":\"https://work.weixin.qq.com/ca/xxxxxx\"}}",
+        },
+    ),
+    #[cfg(feature = "customer_acquisition")]
+    (
+        &customer_acquisition::endpoints::UPDATE_LINK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["link_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "customer_acquisition")]
+    (
+        &customer_acquisition::endpoints::DELETE_LINK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["link_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "customer_acquisition")]
+    (
+        &customer_acquisition::endpoints::CUSTOMER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["link_id"],
+            example_response: "{\"customer_list\":[{\"chat_status\":0,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAA\",\"state\":\"CHANNEL_A\",\"userid\":\"zhangsan\"},{\"chat_status\":0,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAA\",\"state\":\"CHANNEL_B\",\"userid\":\"lisi\"},{\"chat_status\":1,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mBCBBB\",\"state\":\"CHANNEL_A\",\"userid\":\"rocky\"}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "customer_acquisition")]
+    (
+        &customer_acquisition::endpoints::CUSTOMER_ACQUISITION_QUOTA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"balance\":500,\"errcode\":0,\"errmsg\":\"ok\",\"quota_list\":[{\"balance\":200,\"expire_date\":1689350400},{\"balance\":300,\"expire_date\":1692028800}],\"total\":1000}",
+        },
+    ),
+    #[cfg(feature = "customer_acquisition")]
+    (
+        &customer_acquisition::endpoints::STATISTIC,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["link_id", "start_time", "end_time"],
+            example_response: "{\"click_link_customer_cnt\":1000,\"errcode\":0,\"errmsg\":\"ok\",\"new_customer_cnt\":500}",
+        },
+    ),
+    #[cfg(feature = "customer_message")]
+    (
+        &customer_message::endpoints::ADD_MSG_TEMPLATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fail_list\":[\"wmqfasd1e1927831123109rBAAAA\"],\"msgid\":\"msgGCAAAXtWyujaWJHDDGi0mAAAA\"}",
+        },
+    ),
+    #[cfg(feature = "customer_message")]
+    (
+        &customer_message::endpoints::GET_GROUPMSG_LIST_V2,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["chat_type", "start_time", "end_time"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"group_msg_list\":[{\"attachments\":[{\"image\":{\"media_id\":\"MEDIA_ID\",\"pic_url\":\"http://p.qpic.cn/pic_wework/3474110808/7a6344sdadfwehe42060/0\"},\"msgtype\":\"image\"},{\"link\":{\"desc\":\"消息描述\",\"picurl\":\"https://example.pic.com/path\",\"title\":\"消息标题\",\"url\":\"https://example.link.com/path\"},\"msgtype\":\"link\"},{\"miniprogram\":{\"appid\":\"wx8bd80126147dfAAA\",\"page\":\"/path/index.html\",\"pic_media_id\":\"MEDIA_ID\",\"title\":\"消息标题\"},\"msgtype\":\"miniprogram\"},{\"msgtype\":\"video\",\"video\":{\"media_id\":\"MEDIA_ID\"}},{\"file\":{\"media_id\":\"MEDIA_ID\"},\"msgtype\":\"file\"}],\"create_time\":\"xxxx\",\"create_type\":1,\"creator\":\"xxxx\",\"msgid\":\"msgGCAAAXtWyujaWJHDDGi0mAAAA\",\"text\":{\"content\":\"文本消息内容\"}}],\"next_cursor\":\"CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "customer_message")]
+    (
+        &customer_message::endpoints::GET_GROUPMSG_TASK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["msgid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\",\"task_list\":[{\"send_time\":1552536375,\"status\":1,\"userid\":\"zhangsan\"}]}",
+        },
+    ),
+    #[cfg(feature = "customer_message")]
+    (
+        &customer_message::endpoints::GET_GROUPMSG_SEND_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["msgid", "userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\",\"send_list\":[{\"chat_id\":\"wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA\",\"external_userid\":\"wmqfasd1e19278asdasAAAA\",\"send_time\":1552536375,\"status\":1,\"userid\":\"zhangsan\"}]}",
+        },
+    ),
+    #[cfg(feature = "customer_message")]
+    (
+        &customer_message::endpoints::SEND_WELCOME_MSG,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["welcome_code"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "customer_message")]
+    (
+        &customer_message::endpoints::CANCEL_GROUPMSG_SEND,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["msgid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "customer_message")]
+    (
+        &customer_message::endpoints::REMIND_GROUPMSG_SEND,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["msgid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "customer_message")]
+    (
+        &customer_message::endpoints::ADD_GROUP_WELCOME_TEMPLATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"template_id\":\"msgXXXXXXX\"}",
+        },
+    ),
+    #[cfg(feature = "customer_message")]
+    (
+        &customer_message::endpoints::EDIT_GROUP_WELCOME_TEMPLATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["template_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "customer_message")]
+    (
+        &customer_message::endpoints::GET_GROUP_WELCOME_TEMPLATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["template_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"file\":{\"media_id\":\"1Yv-zXfHjSjU-7LH-GwtYqDGS-zz6w22KmWAT5COgP7o\"},\"image\":{\"pic_url\":\"http://p.qpic.cn/pic_wework/XXXXX\"},\"link\":{\"desc\":\"消息描述\",\"picurl\":\"https://example.pic.com/path\",\"title\":\"消息标题\",\"url\":\"https://example.link.com/path\"},\"miniprogram\":{\"appid\":\"wx8bd80126147dfAAA\",\"page\":\"/path/index\",\"pic_media_id\":\"MEDIA_ID\",\"title\":\"消息标题\"},\"text\":{\"content\":\"亲爱的%NICKNAME%用户，你好\"},\"video\":{\"media_id\":\"MEDIA_ID\"}}",
+        },
+    ),
+    #[cfg(feature = "customer_message")]
+    (
+        &customer_message::endpoints::DEL_GROUP_WELCOME_TEMPLATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["template_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "customer_statistics")]
+    (
+        &customer_statistics::endpoints::GET_USER_BEHAVIOR_DATA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["start_time", "end_time"],
+            example_response: "{\"behavior_data\":[{\"avg_reply_time\":1,\"chat_cnt\":100,\"message_cnt\":80,\"negative_feedback_cnt\":0,\"new_apply_cnt\":6,\"new_contact_cnt\":5,\"reply_percentage\":60.25,\"stat_time\":1536508800},{\"avg_reply_time\":1,\"chat_cnt\":20,\"message_cnt\":40,\"negative_feedback_cnt\":0,\"new_apply_cnt\":6,\"new_contact_cnt\":5,\"reply_percentage\":100.0,\"stat_time\":1536595200}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "customer_statistics")]
+    (
+        &customer_statistics::endpoints::STATISTIC,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["day_begin_time"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"items\":[{\"data\":{\"chat_has_msg\":0,\"chat_total\":2,\"member_has_msg\":0,\"member_total\":6,\"migrate_trainee_chat_cnt\":3,\"msg_total\":0,\"new_chat_cnt\":2,\"new_member_cnt\":0},\"owner\":\"zhangsan\"},{\"data\":{\"chat_has_msg\":2,\"chat_total\":3,\"member_has_msg\":0,\"member_total\":6,\"migrate_trainee_chat_cnt\":3,\"msg_total\":0,\"new_chat_cnt\":1,\"new_member_cnt\":0},\"owner\":\"lisi\"}],\"next_offset\":2,\"total\":2}",
+        },
+    ),
+    #[cfg(feature = "customer_statistics")]
+    (
+        &customer_statistics::endpoints::STATISTIC_GROUP_BY_DAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["day_begin_time"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"items\":[{\"data\":{\"chat_has_msg\":0,\"chat_total\":2,\"member_has_msg\":0,\"member_total\":6,\"migrate_trainee_chat_cnt\":3,\"msg_total\":0,\"new_chat_cnt\":2,\"new_member_cnt\":0},\"stat_time\":1600272000},{\"data\":{\"chat_has_msg\":0,\"chat_total\":2,\"member_has_msg\":0,\"member_total\":6,\"migrate_trainee_chat_cnt\":3,\"msg_total\":0,\"new_chat_cnt\":2,\"new_member_cnt\":0},\"stat_time\":1600358400}]}",
+        },
+    ),
+    #[cfg(feature = "customer_transfer")]
+    (
+        &customer_transfer::endpoints::TRANSFER_CUSTOMER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["handover_userid", "takeover_userid", "external_userid"],
+            example_response: "{\"customer\":[{\"errcode\":40096,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA\"},{\"errcode\":0,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "customer_transfer")]
+    (
+        &customer_transfer::endpoints::TRANSFER_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["handover_userid", "takeover_userid"],
+            example_response: "{\"customer\":[{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACCCC\",\"status\":1,\"takeover_time\":1588262400},{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB\",\"status\":2,\"takeover_time\":1588482400},{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA\",\"status\":3,\"takeover_time\":0}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"NEXT_CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "customer_transfer")]
+    (
+        &customer_transfer::endpoints::GET_UNASSIGNED_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"info\":[{\"dimission_time\":1550838571,\"external_userid\":\"woAJ2GCAAAd4uL12hdfsdasassdDmAAAAA\",\"handover_userid\":\"zhangsan\"},{\"dimission_time\":1550661468,\"external_userid\":\"wmAJ2GCAAAzLTI123ghsdfoGZNqqAAAA\",\"handover_userid\":\"lisi\"}],\"is_last\":false,\"next_cursor\":\"aSfwejksvhToiMMfFeIGZZ\"}",
+        },
+    ),
+    #[cfg(feature = "customer_transfer")]
+    (
+        &customer_transfer::endpoints::RESIGNED_TRANSFER_CUSTOMER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["handover_userid", "takeover_userid", "external_userid"],
+            example_response: "{\"customer\":[{\"errcode\":0,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB\"},{\"errcode\":40096,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "customer_transfer")]
+    (
+        &customer_transfer::endpoints::RESIGNED_TRANSFER_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["handover_userid", "takeover_userid"],
+            example_response: "{\"customer\":[{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACCCC\",\"status\":1,\"takeover_time\":1588262400},{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB\",\"status\":2,\"takeover_time\":1588482400},{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA\",\"status\":3,\"takeover_time\":0}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"NEXT_CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "customer_transfer")]
+    (
+        &customer_transfer::endpoints::TRANSFER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["chat_id_list", "new_owner"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"failed_chat_list\":[{\"chat_id\":\"wrOgQhDgAAcwMTB7YmDkbeBsgT_KAAAA\",\"errcode\":90500,\"errmsg\":\"the owner of this chat is not resigned\"}]}",
+        },
+    ),
+    #[cfg(feature = "customer_transfer")]
+    (
+        &customer_transfer::endpoints::ONJOB_TRANSFER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["chat_id_list", "new_owner"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"failed_chat_list\":[{\"chat_id\":\"wrOgQhDgAAcwMTB7YmDkbeBsgT_KAAAA\",\"errcode\":90501,\"errmsg\":\"chat is not external group chat\"}]}",
+        },
+    ),
+    (
+        &customized::endpoints::GET_PERMISSIONS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"app_permissions\":[\"xxx:xxx:xx\"],\"app_permissions_ext\":[{\"expire_time\":1770100000,\"permission_name\":\"xxx:xxx:xx\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    (
+        &customized::endpoints::GET_APP_ADMIN_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"admin\":[{\"auth_type\":1,\"userid\":\"woxxxx\"},{\"auth_type\":0,\"userid\":\"woxxxx\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    (
+        &customized::endpoints::CLAIM_CUSTOMIZED_APP,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["suite_access_token"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "department")]
+    (
+        &department::endpoints::CREATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["name", "parentid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"created\",\"id\":2}",
+        },
+    ),
+    #[cfg(feature = "department")]
+    (
+        &department::endpoints::UPDATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"updated\"}",
+        },
+    ),
+    #[cfg(feature = "department")]
+    (
+        &department::endpoints::DELETE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"deleted\"}",
+        },
+    ),
+    #[cfg(feature = "department")]
+    (
+        &department::endpoints::LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"department\":[{\"department_leader\":[\"zhangsan\",\"lisi\"],\"id\":2,\"name\":\"广州研发中心\",\"name_en\":\"RDGZ\",\"order\":10,\"parentid\":1},{\"department_leader\":[\"lisi\",\"wangwu\"],\"id\":3,\"name\":\"邮箱产品部\",\"name_en\":\"mail\",\"order\":40,\"parentid\":2}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "department")]
+    (
+        &department::endpoints::SIMPLE_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"department_id\":[{\"id\":2,\"order\":10,\"parentid\":1},{\"id\":3,\"order\":40,\"parentid\":2}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "department")]
+    (
+        &department::endpoints::GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["id"],
+            example_response: "{\"department\":{\"department_leader\":[\"zhangsan\",\"lisi\"],\"id\":2,\"name\":\"广州研发中心\",\"name_en\":\"RDGZ\",\"order\":10,\"parentid\":1},\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::GET_FOLLOW_USER_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"follow_user\":[\"zhangsan\",\"lissi\"]}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_userid\":[\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAA\",\"wmqfasd1e1927831291723123109rAAA\"]}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["external_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_contact\":{\"avatar\":\"https://p.qlogo.cn/bizmail/IcsdgagqefergqerhewSdage/0\",\"corp_full_name\":\"腾讯科技有限公司\",\"corp_name\":\"腾讯\",\"external_profile\":{\"external_attr\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0},{\"name\":\"网页名称\",\"type\":1,\"web\":{\"title\":\"标题\",\"url\":\"http://www.test.com\"}},{\"miniprogram\":{\"appid\":\"wx8bd80126147df384\",\"pagepath\":\"/index\",\"title\":\"my miniprogram\"},\"name\":\"测试app\",\"type\":2}]},\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\",\"gender\":1,\"name\":\"李四\",\"position\":\"Manager\",\"type\":2,\"unionid\":\"ozynqsulJFCZ2z1aYeS8h-nuasdAAA\"},\"follow_user\":[{\"add_way\":1,\"createtime\":1525779812,\"description\":\"对接采购事务\",\"oper_userid\":\"rocky\",\"remark\":\"李部长\",\"remark_corp_name\":\"腾讯科技\",\"remark_mobiles\":[\"13800000001\",\"13000000002\"],\"tags\":[{\"group_name\":\"标签分组名称\",\"tag_id\":\"etAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\",\"tag_name\":\"标签名称\",\"type\":1},{\"group_name\":\"标签分组名称\",\"tag_name\":\"标签名称\",\"type\":2}],\"userid\":\"rocky\"},{\"add_way\":3,\"createtime\":1525881637,\"description\":\"采购问题咨询\",\"oper_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\",\"remark\":\"李总\",\"state\":\"外联二维码1\",\"userid\":\"tommy\"}],\"next_cursor\":\"NEXT_CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::BATCH_GET_BY_USER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_contact_list\":[{\"external_contact\":{\"avatar\":\"http://p.qlogo.cn/bizmail/IcsdgagqefergqerhewSdage/0\",\"corp_full_name\":\"腾讯科技有限公司\",\"corp_name\":\"腾讯\",\"external_profile\":{\"external_attr\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0}]},\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\",\"gender\":1,\"name\":\"李四\",\"position\":\"Manager\",\"type\":2,\"unionid\":\"ozynqsulJFCZ2z1aYeS8h-nuasdAAA\"},\"follow_info\":{\"add_way\":1,\"createtime\":1525779812,\"description\":\"对接采购事务\",\"oper_userid\":\"rocky\",\"remark\":\"李部长\",\"remark_corp_name\":\"腾讯科技\",\"remark_mobiles\":[\"13800000001\",\"13000000002\"],\"tag_id\":[\"etAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\"],\"userid\":\"rocky\"}},{\"external_contact\":{\"avatar\":\"http://p.qlogo.cn/bizmail/IcsdgagqefergqerhewSdage/0\",\"corp_full_name\":\"腾讯科技有限公司\",\"corp_name\":\"腾讯\",\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACHBBB\",\"gender\":1,\"name\":\"王五\",\"position\":\"Engineer\",\"type\":2,\"unionid\":\"ozynqsulJFCZ2asdaf8h-nuasdAAA\"},\"follow_info\":{\"add_way\":3,\"createtime\":1525881637,\"description\":\"采购问题咨询\",\"oper_userid\":\"woAJ2GCAAAd1asdasdjO4wKmE8AabjBBB\",\"remark\":\"王助理\",\"state\":\"外联二维码1\",\"tag_id\":[\"etAJ2GCAAAXtWyujaWJHDDGi0mACHAAA\",\"stJHDDGi0mAGi0mACHBBByujaW\"],\"userid\":\"lisi\"}}],\"next_cursor\":\"r9FqSqsI8fgNbHLHE5QoCP50UIg2cFQbfma3l2QsmwI\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::REMARK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid", "external_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::GET_CORP_TAG_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"tag_group\":[{\"create_time\":1557838797,\"deleted\":false,\"group_id\":\"TAG_GROUPID1\",\"group_name\":\"GOURP_NAME\",\"order\":1,\"tag\":[{\"create_time\":1557838797,\"deleted\":false,\"id\":\"TAG_ID1\",\"name\":\"NAME1\",\"order\":1},{\"create_time\":1557838797,\"deleted\":true,\"id\":\"TAG_ID2\",\"name\":\"NAME2\",\"order\":2}]}]}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::ADD_CORP_TAG,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["tag"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"tag_group\":{\"create_time\":1557838797,\"group_id\":\"TAG_GROUPID1\",\"group_name\":\"GOURP_NAME\",\"order\":1,\"tag\":[{\"create_time\":1557838797,\"id\":\"TAG_ID1\",\"name\":\"NAME1\",\"order\":1},{\"create_time\":1557838797,\"id\":\"TAG_ID2\",\"name\":\"NAME2\",\"order\":2}]}}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::EDIT_CORP_TAG,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::DEL_CORP_TAG,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::MARK_TAG,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid", "external_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::ADD_CONTACT_WAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["type", "scene"],
+            example_response: "{\"config_id\":\"42b34949e138eb6e027c123cba77fAAA\",\"errcode\":0,\"errmsg\":\"ok\",\"qr_code\":\"http://p.qpic.cn/wwhead/duc2TvpEgSdicZ9RrdUtBkv2UiaA/0\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::GET_CONTACT_WAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["config_id"],
+            example_response: "{\"contact_way\":{\"chat_expires_in\":86400,\"conclusions\":{\"image\":{\"pic_url\":\"http://p.qpic.cn/pic_wework/XXXXX\"},\"link\":{\"desc\":\"消息描述\",\"picurl\":\"https://example.pic.com/path\",\"title\":\"消息标题\",\"url\":\"https://example.link.com/path\"},\"miniprogram\":{\"appid\":\"wx8bd80126147dfAAA\",\"page\":\"/path/index\",\"pic_media_id\":\"MEDIA_ID\",\"title\":\"消息标题\"},\"text\":{\"content\":\"文本消息内容\"}},\"config_id\":\"42b34949e138eb6e027c123cba77fAAA\",\"expires_in\":86400,\"is_temp\":true,\"party\":[2,3],\"qr_code\":\"http://p.qpic.cn/wwhead/duc2TvpEgSdicZ9RrdUtBkv2UiaA/0\",\"remark\":\"test remark\",\"scene\":1,\"skip_verify\":true,\"state\":\"teststate\",\"style\":2,\"type\":1,\"unionid\":\"oxTWIuGaIt6gTKsQRLau2M0AAAA\",\"user\":[\"zhangsan\",\"lisi\",\"wangwu\"]},\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::UPDATE_CONTACT_WAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["config_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::DEL_CONTACT_WAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["config_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "groupchat")]
+    (
+        &groupchat::endpoints::LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["limit"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"group_chat_list\":[{\"chat_id\":\"wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA\",\"status\":0},{\"chat_id\":\"wrOgQhDgAAcwMTB7YmDkbeBsAAAA\",\"status\":0}],\"next_cursor\":\"tJzlB9tdqfh-g7i_J-ehOz_TWcd7dSKa39_AqCIeMFw\"}",
+        },
+    ),
+    #[cfg(feature = "groupchat")]
+    (
+        &groupchat::endpoints::GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["chat_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"group_chat\":{\"admin_list\":[{\"userid\":\"sam\"},{\"userid\":\"pony\"}],\"chat_id\":\"wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA\",\"create_time\":1572505490,\"member_list\":[{\"group_nickname\":\"客服小张\",\"invitor\":{\"userid\":\"jack\"},\"join_scene\":1,\"join_time\":1572505491,\"name\":\"张三丰\",\"type\":1,\"userid\":\"abel\"},{\"group_nickname\":\"顾客老王\",\"join_scene\":1,\"join_time\":1572505491,\"name\":\"王语嫣\",\"type\":2,\"unionid\":\"ozynqsulJFCZ2z1aYeS8h-nuasdAAA\",\"userid\":\"wmOgQhDgAAuXFJGwbve4g4iXknfOAAAA\"}],\"member_version\":\"71217227bbd112ecfe3a49c482195cb4\",\"name\":\"销售客服群\",\"notice\":\"文明沟通,拒绝脏话\",\"owner\":\"ZhuShengBen\"}}",
+        },
+    ),
+    #[cfg(feature = "groupchat")]
+    (
+        &groupchat::endpoints::OPENGID_TO_CHATID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["opengid"],
+            example_response: "{\"chat_id\":\"ooAAAAAAAAAAA\",\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::USERID_TO_OPENUSERID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"\",\"invalid_userid_list\":[\"bbb\"],\"open_userid_list\":[{\"open_userid\":\"xxxxx\",\"userid\":\"aaa\"}]}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::GET_NEW_EXTERNAL_USERID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["external_userid_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"items\":[{\"external_userid\":\"xxxxx\",\"new_external_userid\":\"AAAA\"},{\"external_userid\":\"yyyyy\",\"new_external_userid\":\"BBBB\"}]}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::GET_NEW_EXTERNAL_USERID_OF_GROUP_CHAT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["chat_id", "external_userid_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"items\":[{\"external_userid\":\"xxxxx\",\"new_external_userid\":\"AAAA\"},{\"external_userid\":\"yyyyy\",\"new_external_userid\":\"BBBB\"}]}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::UNIONID_TO_EXTERNAL_USERID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["unionid", "openid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_userid\":\"ooAAAAAAAAAAA\",\"pending_id\":\"ooBBBBBB\"}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::UNIONID_TO_EXTERNAL_USERID_3RD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["unionid", "openid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_userid_info\":[{\"corpid\":\"AAAAA\",\"external_userid\":\"BBBB\"},{\"corpid\":\"CCCCC\",\"external_userid\":\"DDDDD\"}]}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::TO_SERVICE_EXTERNAL_USERID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["external_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"external_userid\":\"ooAAAAAAAAAAA\"}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::CONVERT_TMP_EXTERNAL_USERID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["business_type", "user_type", "tmp_external_userid_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_tmp_external_userid_list\":[\"ouXXX3\"],\"results\":[{\"external_userid\":\"EXTERNAL_USER_ID\",\"tmp_external_userid\":\"ouXXX1\"},{\"corpid\":\"CORPID\",\"tmp_external_userid\":\"ouXXX2\",\"userid\":\"USERID\"}]}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::FINISH_OPENID_MIGRATION,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "openid_type"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::FINISH_EXTERNAL_USERID_MIGRATION,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    (
+        &jsapi::endpoints::GET_JSAPI_TICKET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"ticket\":\"bxLdikRXVbTPdHSM05e5u5sUoXNKd8-41ZO3MhKoyN5OfkWITDGgnr2fwJ0m9E8NYzWKVZvdVtaUgWvsdshFKA\"}",
+        },
+    ),
+    (
+        &jsapi::endpoints::GET_AGENT_CONFIG_TICKET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["type"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"ticket\":\"bxLdikRXVbTPdHSM05e5u5sUoXNKd8-41ZO3MhKoyN5OfkWITDGgnr2fwJ0m9E8NYzWKVZvdVtaUgWvsdshFKA\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::CREATE_NEW_ORDER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "buyer_userid", "account_count", "account_duration"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order_id\":\"xxxx\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::CREATE_RENEW_ORDER_JOB,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "account_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_account_list\":[{\"errcode\":1,\"errmsg\":\"xxx\",\"type\":1,\"userid\":\"userid1\"}],\"jobid\":\"xxxx\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::SUBMIT_ORDER_JOB,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["jobid", "buyer_userid", "account_duration"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order_id\":\"xxxx\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::LIST_ORDER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"xxx\",\"order_list\":[{\"order_id\":\"xxx\",\"order_type\":1}]}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::GET_ORDER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["order_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order\":{\"account_count\":{\"base_count\":100,\"external_contact_count\":100},\"account_duration\":{\"days\":20,\"months\":2},\"corpid\":\"xxx\",\"create_time\":150000000,\"order_id\":\"xxx\",\"order_status\":1,\"order_type\":1,\"pay_time\":1550000000,\"price\":10000}}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::LIST_ORDER_ACCOUNT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["order_id"],
+            example_response: "{\"account_list\":[{\"active_code\":\"code1\",\"type\":1,\"userid\":\"XXX\"},{\"active_code\":\"code2\",\"type\":2,\"userid\":\"XXX\"}],\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"xxxx\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::CANCEL_ORDER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["order_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::CREATE_NEW_ORDER_JOB,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["buy_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_list\":[{\"corpid\":\"CORPID\",\"errcode\":1,\"errmsg\":\"xxx\"}],\"jobid\":\"BUYJOBID\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::SUBMIT_NEW_ORDER_JOB,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["jobid", "buyer_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::NEW_ORDER_JOB_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["jobid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fail_list\":[{\"corpid\":\"CORPID\",\"errcode\":700400,\"errmsg\":\"xxx\"}],\"order_id\":\"xxxx\",\"status\":1}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::GET_UNION_ORDER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["order_id"],
+            example_response: "{\"buy_list\":[{\"account_count\":{\"base_count\":100,\"external_contact_count\":100},\"account_duration\":{\"days\":20,\"months\":2},\"corpid\":\"CORPID\",\"sub_order_id\":\"SUBORDERID\"}],\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"CURSOR\",\"order\":{\"create_time\":150000000,\"order_id\":\"ORDERID\",\"order_status\":1,\"order_type\":1,\"pay_time\":1550000000,\"price\":10000}}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::SUBMIT_PAY_JOB,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["payer_userid", "order_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"JOBID\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::PAY_JOB_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["jobid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"pay_job_result\":{\"errcode\":700001,\"errmsg\":\"xxx\",\"fail_corp_list\":[{\"corpid\":\"wwxxx\",\"errcode\":700002,\"errmsg\":\"xxx\"}]},\"status\":3}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::ACTIVE_ACCOUNT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["active_code", "corpid", "userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::BATCH_ACTIVE_ACCOUNT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "active_list"],
+            example_response: "{\"active_result\":[{\"active_code\":\"XXXXXXXX\",\"errcode\":0,\"userid\":\"USERID\"},{\"active_code\":\"YYYYYYYY\",\"errcode\":701030,\"userid\":\"USERID2\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::ACTIVE_ACCOUNT_BY_TYPE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["type", "corpid", "userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::GET_ACTIVE_INFO_BY_CODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "active_code"],
+            example_response: "{\"active_info\":{\"active_code\":\"code1\",\"active_time\":1640966400,\"create_time\":1640966400,\"expire_time\":1640966400,\"merge_info\":{\"from_active_code\":\"code_old\",\"to_active_code\":\"code_new\"},\"share_info\":{\"from_corpid\":\"CORPID\",\"to_corpid\":\"CORPID\"},\"status\":1,\"type\":1,\"userid\":\"USERID\"},\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::BATCH_GET_ACTIVE_INFO_BY_CODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "active_code_list"],
+            example_response: "{\"active_info_list\":[{\"active_code\":\"XXXXXXXX\",\"active_time\":1640966400,\"create_time\":1640966400,\"expire_time\":1640966400,\"merge_info\":{\"from_active_code\":\"code_old\",\"to_active_code\":\"code_new\"},\"share_info\":{\"from_corpid\":\"CORPID\",\"to_corpid\":\"CORPID\"},\"status\":1,\"type\":1,\"userid\":\"USERID1\"},{\"active_code\":\"YYYYYYYY\",\"active_time\":1640966400,\"create_time\":1640966400,\"expire_time\":1640966400,\"merge_info\":{\"from_active_code\":\"code_old\",\"to_active_code\":\"code_new\"},\"share_info\":{\"from_corpid\":\"CORPID\",\"to_corpid\":\"CORPID\"},\"status\":1,\"type\":2,\"userid\":\"USERID2\"}],\"errcode\":0,\"errmsg\":\"ok\",\"invalid_active_code_list\":[\"ZZZZZZZZ\"]}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::LIST_ACTIVED_ACCOUNT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid"],
+            example_response: "{\"account_list\":[{\"active_time\":1500000000,\"expire_time\":1500000000,\"type\":1,\"userid\":\"user1\"},{\"active_time\":1500000000,\"expire_time\":1500000000,\"type\":1,\"userid\":\"user2\"}],\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"xxx\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::GET_ACTIVE_INFO_BY_USER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "userid"],
+            example_response: "{\"active_info_list\":[{\"active_code\":\"code1\",\"active_time\":1640966400,\"expire_time\":1640966400,\"type\":1,\"userid\":\"USERID\"},{\"active_code\":\"code1\",\"active_time\":1640966400,\"expire_time\":1640966400,\"type\":2,\"userid\":\"USERID\"}],\"active_status\":1,\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::BATCH_TRANSFER_LICENSE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "transfer_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"transfer_result\":[{\"errcode\":0,\"handover_userid\":\"USERID\",\"takeover_userid\":\"TAKEOVER_USERID\"},{\"errcode\":1,\"handover_userid\":\"USERID2\",\"takeover_userid\":\"TAKEOVER_USERID2\"}]}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::BATCH_SHARE_ACTIVE_CODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["from_corpid", "to_corpid", "share_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"share_result\":[{\"active_code\":\"ACTIVE_CODE2\",\"errcode\":1,\"errmsg\":\"xxx\"}]}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::GET_APP_LICENSE_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "suite_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"license_check_time\":1648742400,\"license_status\":1,\"trail_info\":{\"end_time\":1648742400,\"start_time\":1640966400}}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::SET_AUTO_ACTIVE_STATUS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "auto_active_status"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "license")]
+    (
+        &license::endpoints::GET_AUTO_ACTIVE_STATUS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid"],
+            example_response: "{\"auto_active_status\":1,\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "media")]
+    (
+        &media::endpoints::UPLOAD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["type"],
+            example_response: "{\"created_at\":\"1380000000\",\"errcode\":0,\"errmsg\":\"\",\"media_id\":\"1G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0\",\"type\":\"image\"}",
+        },
+    ),
+    #[cfg(feature = "media")]
+    (
+        &media::endpoints::UPLOAD_IMAGE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"\",\"url\":\"http://p.qpic.cn/pic_wework/3474110808/7a7c8471673ff0f178f63447935d35a5c1247a7f31d9c060/0\"}",
+        },
+    ),
+    #[cfg(feature = "media")]
+    (
+        &media::endpoints::GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["media_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "media")]
+    (
+        &media::endpoints::UPLOAD_BY_URL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["scene", "type", "filename", "url", "md5"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"jobid\"}",
+        },
+    ),
+    #[cfg(feature = "media")]
+    (
+        &media::endpoints::GET_UPLOAD_BY_URL_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["jobid"],
+            example_response: "{\"detail\":{\"created_at\":\"1380000000\",\"errcode\":0,\"errmsg\":\"ok\",\"media_id\":\"3*************\"},\"errcode\":0,\"errmsg\":\"ok\",\"status\":2}",
+        },
+    ),
+    #[cfg(feature = "media")]
+    (
+        &media::endpoints::UPLOAD_ATTACHMENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["media_type", "attachment_type"],
+            example_response: "{\"created_at\":1380000000,\"errcode\":0,\"errmsg\":\"\",\"media_id\":\"1G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0\",\"type\":\"image\"}",
+        },
+    ),
+    #[cfg(feature = "menu")]
+    (
+        &menu::endpoints::CREATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["button"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "menu")]
+    (
+        &menu::endpoints::GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["agentid"],
+            example_response: "{\"button\":[{\"key\":\"V1001_TODAY_MUSIC\",\"name\":\"今日歌曲\",\"type\":\"click\"},{\"name\":\"菜单\",\"sub_button\":[{\"name\":\"搜索\",\"type\":\"view\",\"url\":\"http://www.soso.com/\"},{\"key\":\"V1001_GOOD\",\"name\":\"赞一下我们\",\"type\":\"click\"}]}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "menu")]
+    (
+        &menu::endpoints::DELETE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["agentid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "message")]
+    (
+        &message::endpoints::SEND,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["msgtype"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalidparty\":\"partyid1|partyid2\",\"invalidtag\":\"tagid1|tagid2\",\"invaliduser\":\"userid1|userid2\",\"msgid\":\"xxxx\",\"response_code\":\"xyzxyz\",\"unlicenseduser\":\"userid3|userid4\"}",
+        },
+    ),
+    #[cfg(feature = "message")]
+    (
+        &message::endpoints::RECALL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["msgid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "message")]
+    (
+        &message::endpoints::UPDATE_TEMPLATE_CARD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["agentid", "response_code"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "miniprogram")]
+    (
+        &miniprogram::endpoints::JSCODE2SESSION,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["js_code", "grant_type"],
+            example_response: "{\"corpid\":\"CORPID\",\"errcode\":0,\"errmsg\":\"ok\",\"open_userid\":\"woTD_bDwAA6qQBOujKfgScxHP3msqqng\",\"session_key\":\"kJtdi6RF+Dv67QkbLlPGjw==\",\"userid\":\"USERID\"}",
+        },
+    ),
+    #[cfg(feature = "miniprogram")]
+    (
+        &miniprogram::endpoints::APPLY_MASS_CALL_TICKET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"mass_call_ticket\":\"AAAAAA\"}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::ADD_MOMENT_TASK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"xxxx\"}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::GET_MOMENT_TASK_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["jobid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"result\":{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_external_contact_list\":{\"tag_list\":[\"xxx\"]},\"invalid_sender_list\":{\"department_list\":[2,3],\"user_list\":[\"zhangshan\",\"lisi\"]},\"moment_id\":\"xxxx\"},\"status\":1,\"type\":\"add_moment_task\"}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::CANCEL_MOMENT_TASK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["moment_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::GET_MOMENT_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["start_time", "end_time"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"moment_list\":[{\"create_time\":1605000000,\"create_type\":1,\"creator\":\"xxxx\",\"image\":[{\"media_id\":\"WWCISP_xxxxx\"}],\"link\":{\"title\":\"腾讯网-QQ.COM\",\"url\":\"https://www.qq.com\"},\"location\":{\"latitude\":\"23.10647\",\"longitude\":\"113.32446\",\"name\":\"广州市 · 广州塔\"},\"moment_id\":\"momxxx\",\"text\":{\"content\":\"test\"},\"video\":{\"media_id\":\"WWCISP_xxxxx\",\"thumb_media_id\":\"WWCISP_xxxxx\"},\"visible_type\":1}],\"next_cursor\":\"CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::GET_MOMENT_TASK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["moment_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\",\"task_list\":[{\"publish_status\":1,\"userid\":\"zhangsan\"}]}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::GET_MOMENT_CUSTOMER_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["moment_id", "userid"],
+            example_response: "{\"customer_list\":[{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACCCC\",\"userid\":\"xxx\"}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::GET_MOMENT_SEND_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["moment_id", "userid"],
+            example_response: "{\"customer_list\":[{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACCCC\"}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::GET_MOMENT_COMMENTS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["moment_id", "userid"],
+            example_response: "{\"comment_list\":[{\"create_time\":1605172726,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA\"},{\"create_time\":1605172729,\"userid\":\"zhangshan\"}],\"errcode\":0,\"errmsg\":\"ok\",\"like_list\":[{\"create_time\":1605172726,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB\"},{\"create_time\":1605172720,\"userid\":\"zhangshan\"}]}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_TEMPLATE_DETAIL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["template_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"template_content\":{\"controls\":[{\"config\":{\"selector\":{\"exp_type\":0,\"options\":[{\"key\":\"option-15111111111\",\"value\":[{\"lang\":\"zh_CN\",\"text\":\"选项1\"}]},{\"key\":\"option-15222222222\",\"value\":[{\"lang\":\"zh_CN\",\"text\":\"选项2\"}]}],\"type\":\"single\"}},\"property\":{\"control\":\"Selector\",\"id\":\"Selector-15111111111\",\"placeholder\":[{\"lang\":\"zh_CN\",\"text\":\"这是单选控件的说明\"}],\"require\":0,\"title\":[{\"lang\":\"zh_CN\",\"text\":\"单选控件\"}],\"un_print\":0}}]},\"template_names\":[{\"lang\":\"zh_CN\",\"text\":\"全字段\"}]}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::APPLY_EVENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[
+                "creator_userid",
+                "template_id",
+                "use_template_approver",
+                "apply_data",
+            ],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"sp_no\":\"202001010001\"}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_APPROVAL_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["starttime", "endtime"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"sp_no_list\":[\"201909270001\",\"201909270002\",\"201909270003\"]}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_APPROVAL_DETAIL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["sp_no"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"info\":{\"apply_data\":{\"contents\":[{\"control\":\"Text\",\"id\":\"Text-15111111111\",\"title\":[{\"lang\":\"zh_CN\",\"text\":\"文本控件\"}],\"value\":{\"text\":\"文本填写的内容\"}}]},\"apply_time\":1569584428,\"applyer\":{\"partyid\":\"2\",\"userid\":\"WuJunJie\"},\"comments\":[{\"commentUserInfo\":{\"userid\":\"WuJunJie\"},\"commentcontent\":\"这是备注信息\",\"commentid\":\"6741314136717778040\",\"commenttime\":1569584111,\"media_id\":[\"WWCISP_Xa1dXIyC9VC2vGTXyBjUXh4GQ31G-a7jilEjFjkYBfncSJv0kM1cZAIXULWbbtosVqA7hprZIUkl4GP0DYZKDrIay9vCzeQelmmHiczwfn80v51EtuNouzBhUBTWo9oQIIzsSftjaVmd4EC_dj5-rayfDl6yIIRdoUs1V_Gz6Pi3yH37ELOgLNAPYUSJpA6V190Xunl7b0s5K5XC9c7eX5vlJek38rB_a2K-kMFMiM1mHDqnltoPa_NT9QynXuHi\"]}],\"notifyer\":[{\"userid\":\"LiuXiaoGang\"}],\"process_list\":{\"node_list\":[{\"apv_rel\":1,\"node_type\":1,\"sp_status\":1,\"sub_node_list\":[{\"sp_yj\":1,\"speech\":\"\",\"sptime\":0,\"userid\":\"userid1\"}]}]},\"sp_name\":\"全字段\",\"sp_no\":\"201909270002\",\"sp_record\":[{\"approverattr\":1,\"details\":[{\"approver\":{\"userid\":\"WuJunJie\"},\"sp_status\":1,\"speech\":\"\",\"sptime\":0}],\"sp_status\":1}],\"sp_status\":1,\"template_id\":\"Bs5KJ2NT4ncf4ZygaE8MB3779yUW8nsMaJd3mmE9v\"}}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_CHECKIN_DATA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["opencheckindatatype", "starttime", "endtime", "useridlist"],
+            example_response: "{\"checkindata\":[{\"checkin_time\":1492617610,\"checkin_type\":\"上班打卡\",\"exception_type\":\"地点异常\",\"groupid\":1,\"groupname\":\"打卡一组\",\"location_detail\":\"四川省成都市武侯区益州大道中段784号附近\",\"location_title\":\"依澜府\",\"mediaids\":[\"WWCISP_G8PYgRaOVHjXWUWFqchpBqqqUpGj0OyR9z6WTwhnMZGCPHxyviVstiv_2fTG8YOJq8L8zJT2T2OvTebANV-2MQ\"],\"notes\":\"路上堵车，迟到了5分钟\",\"sch_checkin_time\":1492617610,\"schedule_id\":0,\"timeline_id\":2,\"userid\":\"james\",\"wifimac\":\"3c:46:d8:0c:7a:70\",\"wifiname\":\"办公一区\"},{\"checkin_time\":1492617620,\"checkin_type\":\"外出打卡\",\"deviceid\":\"E5FA89F6-3926-4972-BE4F-4A7ACF4701E2\",\"exception_type\":\"时间异常\",\"groupid\":2,\"groupname\":\"打卡二组\",\"lat\":30547645,\"lng\":104063236,\"location_detail\":\"重庆市渝北区金渝大道101号金渝大道\",\"location_title\":\"重庆出口加工区\",\"mediaids\":[\"WWCISP_G8PYgRaOVHjXWUWFqchpBqqqUpGj0OyR9z6WTwhnMZGCPHxyviVstiv_2fTG8YOJq8L8zJT2T2OvTebANV-2MQ\"],\"notes\":\"\",\"sch_checkin_time\":1492617610,\"schedule_id\":3,\"timeline_id\":1,\"userid\":\"paul\",\"wifimac\":\"3c:46:d8:0c:7a:71\",\"wifiname\":\"办公室二区\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_CHECKIN_OPTION,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["datetime", "useridlist"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"info\":[{\"group\":{\"allow_apply_offworkday\":true,\"allow_checkin_offworkday\":true,\"checkindate\":[{\"checkintime\":[{\"off_work_sec\":43200,\"remind_off_work_sec\":43200,\"remind_work_sec\":35400,\"work_sec\":36000}],\"flex_off_duty_time\":0,\"flex_on_duty_time\":0,\"flex_time\":300000,\"limit_aheadtime\":10800000,\"noneed_offwork\":true,\"workdays\":[1,2,3,4,5]}],\"groupid\":69,\"groupname\":\"打卡规则1\",\"grouptype\":1,\"need_photo\":true,\"note_can_use_local_pic\":false,\"offwork_interval_time\":300,\"open_sp_checkin\":true,\"sync_holidays\":true},\"userid\":\"james\"}]}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_CHECKIN_DAY_DATA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["starttime", "endtime", "useridlist"],
+            example_response: "{\"datas\":[{\"base_info\":{\"acctid\":\"ZhangSan\",\"date\":1599062400,\"day_type\":0,\"departs_name\":\"有家企业/realempty;有家企业;有家企业/部门A4\",\"name\":\"张三\",\"name_ex\":\"Three Zhang\",\"record_type\":1,\"rule_info\":{\"checkintime\":[{\"off_work_sec\":38880,\"work_sec\":38760}],\"groupid\":10,\"groupname\":\"规则测试\",\"scheduleid\":0,\"schedulename\":\"\"}},\"exception_infos\":[{\"count\":1,\"duration\":60,\"exception\":1},{\"count\":1,\"duration\":60,\"exception\":2}],\"holiday_infos\":[{\"sp_description\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"09/03 10:00~09/03 10:01\"}]},\"sp_number\":\"202009030002\",\"sp_title\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"请假0.1小时\"}]}},{\"sp_description\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"08/25 14:37~09/10 14:37\"}]},\"sp_number\":\"202008270004\",\"sp_title\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"加班17.0小时\"}]}}],\"ot_info\":{\"ot_duration\":3600,\"ot_status\":1,\"workday_over_as_money\":54000},\"sp_items\":[{\"count\":1,\"duration\":360,\"name\":\"年假\",\"time_type\":0,\"type\":1,\"vacation_id\":2},{\"count\":0,\"duration\":0,\"name\":\"外勤次数\",\"time_type\":0,\"type\":100,\"vacation_id\":0}],\"summary_info\":{\"checkin_count\":2,\"earliest_time\":38827,\"lastest_time\":38858,\"regular_work_sec\":31,\"standard_work_sec\":120}}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_CHECKIN_MONTH_DATA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["starttime", "endtime", "useridlist"],
+            example_response: "{\"datas\":[{\"base_info\":{\"acctid\":\"ZhangSan\",\"departs_name\":\"有家企业/realempty;有家企业;有家企业/部门A4\",\"name\":\"张三\",\"name_ex\":\"Three Zhang\",\"record_type\":1,\"rule_info\":{\"groupid\":10,\"groupname\":\"规则测试\"}},\"exception_infos\":[{\"count\":2,\"duration\":28920,\"exception\":4},{\"count\":1,\"duration\":60,\"exception\":1},{\"count\":1,\"duration\":60,\"exception\":2}],\"overwork_info\":{\"holidays_over_as_money\":0,\"holidays_over_as_vacation\":0,\"restdays_over_as_money\":172800,\"restdays_over_as_vacation\":0,\"restdays_over_sec\":205560,\"workday_over_sec\":54000,\"workdays_over_as_money\":54000,\"workdays_over_as_vacation\":0},\"sp_items\":[{\"count\":0,\"duration\":0,\"name\":\"外勤次数\",\"time_type\":0,\"type\":100,\"vacation_id\":0},{\"count\":1,\"duration\":0,\"name\":\"年假\",\"time_type\":0,\"type\":1,\"vacation_id\":2}],\"summary_info\":{\"except_days\":3,\"regular_work_sec\":31,\"rest_days\":0,\"standard_work_sec\":29040,\"work_days\":3}}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_CORP_CHECKIN_OPTION,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"group\":[{\"allow_apply_bk_cnt\":-1,\"allow_apply_bk_day_limit\":-1,\"allow_apply_offworkday\":true,\"allow_checkin_offworkday\":true,\"checkindate\":[{\"checkintime\":[{\"off_work_sec\":43200,\"remind_off_work_sec\":43200,\"remind_work_sec\":35400,\"work_sec\":36000},{\"off_work_sec\":72000,\"remind_off_work_sec\":72000,\"remind_work_sec\":49800,\"work_sec\":50400}],\"flex_off_duty_time\":0,\"flex_on_duty_time\":0,\"limit_aheadtime\":10800000,\"noneed_offwork\":true,\"workdays\":[1,2,3,4,5]}],\"create_time\":1606204343,\"create_userid\":\"gaogao\",\"groupid\":69,\"groupname\":\"打卡规则1\",\"grouptype\":1,\"loc_infos\":[{\"distance\":300,\"lat\":30547030,\"lng\":104062890,\"loc_detail\":\"四川省成都市武侯区高新南区天府三街\",\"loc_title\":\"腾讯成都大厦\"},{\"distance\":300,\"lat\":23097490,\"lng\":113323750,\"loc_detail\":\"广东省广州市海珠区新港中路397号\",\"loc_title\":\"T.I.T创意园\"}],\"need_photo\":true,\"note_can_use_local_pic\":false,\"offwork_interval_time\":300,\"open_sp_checkin\":true,\"option_out_range\":0,\"ot_info\":{\"allow_ot_nonworkingday\":false,\"allow_ot_workingday\":true,\"otapplyinfo\":{\"allow_ot_nonworkingday\":true,\"allow_ot_workingday\":true,\"ot_nonworkingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"ot_nonworkingday_spanday_time\":0,\"ot_workingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"uptime\":1606275664},\"otcheckinfo\":{\"ot_nonworkingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"ot_nonworkingday_spanday_time\":0,\"ot_nonworkingday_time_max\":14400,\"ot_nonworkingday_time_min\":1800,\"ot_workingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"ot_workingday_time_max\":14400,\"ot_workingday_time_min\":1800,\"ot_workingday_time_start\":1800},\"type\":2,\"uptime\":1606275664},\"range\":{\"tagid\":[2],\"userid\":[\"icef\",\"LiJingZhong\"]},\"reporterinfo\":{\"reporters\":[{\"userid\":\"brant\"}],\"updatetime\":1606305508},\"schedulelist\":[{\"allow_flex\":false,\"flex_off_duty_time\":0,\"flex_on_duty_time\":0,\"late_rule\":{\"allow_offwork_after_time\":false,\"timerules\":[{\"offwork_after_time\":3600,\"onwork_flex_time\":3600}]},\"limit_aheadtime\":14400000,\"limit_offtime\":14400,\"max_allow_arrive_early\":0,\"max_allow_arrive_late\":0,\"noneed_offwork\":false,\"schedule_id\":221,\"schedule_name\":\"2\",\"time_section\":[{\"allow_rest\":false,\"off_work_sec\":61200,\"remind_off_work_sec\":61200,\"remind_work_sec\":31800,\"rest_begin_time\":43200,\"rest_end_time\":46800,\"time_id\":1,\"work_sec\":32400}]}],\"spe_offdays\":[{\"notes\":\"不需要打卡的日期\",\"timestamp\":1512057600}],\"spe_workdays\":[{\"checkintime\":[{\"off_work_sec\":61200,\"remind_off_work_sec\":61200,\"remind_work_sec\":31800,\"work_sec\":32400}],\"notes\":\"必须打卡的日期\",\"timestamp\":1512144000}],\"sync_holidays\":true,\"type\":0,\"update_userid\":\"sandy\",\"use_face_detect\":false,\"white_users\":[\"canno\"],\"wifimac_infos\":[{\"wifimac\":\"c0:7b:bc:37:f8:d3\",\"wifiname\":\"Tencent-WiFi-1\"},{\"wifimac\":\"70:10:5c:7d:f6:d5\",\"wifiname\":\"Tencent-WiFi-2\"}]}]}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_CHECKIN_SCHEDULE_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["starttime", "endtime", "useridlist"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"schedule_list\":[{\"groupid\":11,\"groupname\":\"排班\",\"schedule\":{\"scheduleList\":[{\"day\":25,\"schedule_info\":{\"schedule_id\":229,\"schedule_name\":\"早班\",\"time_section\":[{\"id\":1,\"off_work_sec\":43200,\"remind_off_work_sec\":43200,\"remind_work_sec\":32400,\"work_sec\":32400}]}},{\"day\":26,\"schedule_info\":{\"schedule_id\":171,\"schedule_name\":\"晚班\",\"time_section\":[{\"id\":2,\"off_work_sec\":79200,\"remind_off_work_sec\":79200,\"remind_work_sec\":64800,\"work_sec\":64800}]}},{\"day\":30,\"schedule_info\":{\"schedule_id\":0,\"schedule_name\":\"休息\"}}]},\"userid\":\"james\",\"yearmonth\":202011}]}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::SET_CHECKIN_SCHEDULE_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["groupid", "items", "yearmonth"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    (
+        &oauth::endpoints::GET_USER_INFO_3RD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &["/cgi-bin/service/getuserinfo3rd"],
+            required: &["code"],
+            example_response: "{\"corpid\":\"CORPID\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"open_userid\":\"wwxxxx\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
+        },
+    ),
+    (
+        &oauth::endpoints::GET_USER_DETAIL_3RD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &["/cgi-bin/service/getuserdetail3rd"],
+            required: &["user_ticket"],
+            example_response: "{\"avatar\":\"http://shp.qpic.cn/bizmp/xxxxxxxxxxx/0\",\"corpid\":\"wwxxxxxxyyyyy\",\"errcode\":0,\"errmsg\":\"ok\",\"gender\":\"1\",\"name\":\"李四\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=vcfc13b01dfs78e981c\",\"userid\":\"lisi\"}",
+        },
+    ),
+    (
+        &oauth::endpoints::GET_USER_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &["/cgi-bin/user/getuserinfo"],
+            required: &["code"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
+        },
+    ),
+    (
+        &oauth::endpoints::GET_USER_DETAIL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["user_ticket"],
+            example_response: "{\"address\":\"广州市海珠区新港中路\",\"avatar\":\"http://shp.qpic.cn/bizmp/xxxxxxxxxxx/0\",\"biz_mail\":\"zhangsan@qyycs2.wecom.work\",\"email\":\"zhangsan@gzdev.com\",\"errcode\":0,\"errmsg\":\"ok\",\"gender\":\"1\",\"mobile\":\"13800000000\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=vcfc13b01dfs78e981c\",\"userid\":\"lisi\"}",
+        },
+    ),
+    #[cfg(feature = "order")]
+    (
+        &order::endpoints::GET_APP_ORDER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["orderid"],
+            example_response: "{\"appid\":1,\"begin_time\":1533702910,\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"dealer_share_amount\":30,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"end_time\":1553515904,\"errcode\":0,\"errmsg\":\"ok\",\"operator_corpid\":\"wwfedd7e5292d63aaa\",\"operator_id\":\"zhangsan\",\"order_from\":1,\"order_period\":365,\"order_status\":1,\"order_time\":1533702999,\"order_type\":1,\"orderid\":\"2018091822ks1sd3s\",\"paid_corpid\":\"wwfedd7e5291d63aaa\",\"paid_time\":1533702910,\"platform_share_amount\":10,\"price\":100,\"service_share_amount\":60,\"suiteid\":\"wx67cce113441ccaaa\",\"user_count\":1000}",
+        },
+    ),
+    #[cfg(feature = "order")]
+    (
+        &order::endpoints::GET_APP_ORDER_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["start_time", "end_time"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order_list\":[{\"appid\":1,\"begin_time\":1533702910,\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"dealer_share_amount\":30,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"end_time\":1553515904,\"operator_corpid\":\"wwfedd7e5292d63aaa\",\"operator_id\":\"zhangsan\",\"order_from\":1,\"order_period\":365,\"order_status\":1,\"order_time\":1533702999,\"order_type\":1,\"orderid\":\"2018091822ks1sd3s\",\"paid_corpid\":\"wwfedd7e5292d63aaa\",\"paid_time\":1533702910,\"platform_share_amount\":10,\"price\":100,\"service_share_amount\":60,\"suiteid\":\"wx67cce113441cc7a6\",\"user_count\":1000}]}",
+        },
+    ),
+    #[cfg(feature = "order")]
+    (
+        &order::endpoints::PROLONG_TRY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["buyer_corpid", "prolong_days"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"try_end_time\":1565152189}",
+        },
+    ),
+    #[cfg(feature = "order")]
+    (
+        &order::endpoints::CREATE_ADVANCED_API_ORDER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["custom_corpid", "buyer_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order_id\":\"xxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "order")]
+    (
+        &order::endpoints::CANCEL_ADVANCED_API_ORDER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["order_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "order")]
+    (
+        &order::endpoints::SUBMIT_ADVANCED_API_PAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["payer_userid", "order_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "order")]
+    (
+        &order::endpoints::LIST_ADVANCED_API_ORDERS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"xxx\",\"order_list\":[{\"create_time\":1704038400,\"order_id\":\"xxx\",\"order_status\":1,\"order_type\":1}]}",
+        },
+    ),
+    #[cfg(feature = "order")]
+    (
+        &order::endpoints::GET_ADVANCED_API_ORDER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["order_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order\":{\"advanced_api_type\":1,\"buyer_userid\":\"xxx\",\"chat_archive_api\":{\"edition\":2,\"end_time\":150000000,\"original_price\":10010,\"purchase_count\":100,\"purchase_duration_days\":90,\"take_effect_time\":150000000},\"create_time\":150000000,\"custom_corpid\":\"wpxxxx\",\"order_id\":\"xxxxx\",\"order_status\":1,\"order_type\":1,\"paid_price\":10000}}",
+        },
+    ),
+    #[cfg(feature = "order")]
+    (
+        &order::endpoints::GET_ADVANCED_API_CORP_BUY_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["advanced_api_type", "custom_corpid"],
+            example_response: "{\"chat_archive_api_buy_info\":{\"edition_list\":[{\"begin_time\":1726588800,\"edition\":2,\"end_time\":1729180800,\"purchase_count\":100},{\"begin_time\":1726588800,\"edition\":3,\"end_time\":1729180800,\"purchase_count\":100}]},\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "paytool")]
+    (
+        &paytool::endpoints::OPEN_ORDER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[
+                "business_type",
+                "pay_type",
+                "product_list",
+                "nonce_str",
+                "ts",
+                "sig",
+            ],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order_id\":\"N00000F24364063FC57FACFC5C6A0\",\"order_url\":\"https://open.work.weixin.qq.com/payforapp/PREORDERT0Rkc2g3dWlQNzFLNTRXMDJBV25BNi95OVZZbjBPOE11N2FCWkc0STJRdz0=\",\"origin_price\":1000,\"paid_price\":900}",
+        },
+    ),
+    #[cfg(feature = "paytool")]
+    (
+        &paytool::endpoints::CLOSE_ORDER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["order_id", "nonce_str", "ts", "sig"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "paytool")]
+    (
+        &paytool::endpoints::GET_ORDER_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["limit", "nonce_str", "ts", "sig"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"5f0uN2RNNsR8Dj0G08XUSg==\",\"pay_order_list\":[{\"buy_content\":\"BUYCONTENT\",\"create_time\":1672220217,\"creator\":\"CREATOR\",\"custom_corpid\":\"wx9***********65f9\",\"order_from\":1,\"order_id\":\"ORDERID\",\"order_status\":1,\"origin_price\":1000,\"paid_price\":9000,\"pay_type\":0}]}",
+        },
+    ),
+    #[cfg(feature = "paytool")]
+    (
+        &paytool::endpoints::GET_ORDER_DETAIL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["order_id", "nonce_str", "ts", "sig"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"pay_order\":{\"business_type\":2,\"buy_content\":\"BUYCONTENT\",\"channel_order_id\":\"4200001711202212169932901772\",\"create_time\":1671161338,\"creator\":\"CREATOR\",\"custom_corp_name\":\"测试企业\",\"custom_corpid\":\"ww0***********7e21\",\"income_amount\":2,\"income_time\":1672111778,\"income_type\":1,\"order_from\":1,\"order_id\":\"ORDERID\",\"order_status\":2,\"origin_price\":10000,\"paid_price\":9000,\"paid_time\":1671161378,\"pay_channel\":1,\"pay_type\":1,\"product_list\":{\"customized_app\":{\"buy_info_list\":[{\"duration_days\":365,\"origin_price\":10000,\"paid_price\":9000,\"suiteid\":\"SUITEID\",\"take_effect_date\":\"20221216\",\"user_count\":100}],\"order_type\":0}}}}",
+        },
+    ),
+    #[cfg(feature = "paytool")]
+    (
+        &paytool::endpoints::GET_INVOICE_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"invoice_list\":[{\"apply_time\":1680000000,\"bank_account_number\":\"17631364174811341\",\"bank_name\":\"中国邮政储蓄银行股份有限公司广州市天河支行\",\"company_addr\":\"广东省广州市海珠区媒体港\",\"company_tel\":\"187XXXXXXXX\",\"contact_addr\":\"广东省|广州市|海珠区\",\"contact_name\":\"张三\",\"contact_postcode\":\"200240\",\"contact_tel\":\"12345678901\",\"custom_corpid\":\"wwxx\",\"invoice_note\":\"开票备注\",\"invoice_status\":1,\"invoice_title\":\"发票抬头\",\"invoice_type\":0,\"order_id\":\"ORDERID\",\"paid_price\":9000,\"receive_email\":\"jack@qq.com\",\"send_way\":1,\"tax_number\":\"TAXPAYERID\"}],\"next_cursor\":\"CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "paytool")]
+    (
+        &paytool::endpoints::MARK_INVOICE_STATUS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["order_id", "oper_userid", "invoice_status", "invoice_note"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    (
+        &provider::endpoints::GET_PROVIDER_TOKEN,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "provider_secret"],
+            example_response: "{\"expires_in\":7200,\"provider_access_token\":\"enLSZ5xxxxxxJRL\"}",
+        },
+    ),
+    (
+        &provider::endpoints::GET_LOGIN_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["auth_code"],
+            example_response: "{\"agent\":[{\"agentid\":0,\"auth_type\":1},{\"agentid\":1,\"auth_type\":1},{\"agentid\":2,\"auth_type\":1}],\"auth_info\":{\"department\":[{\"id\":2,\"writable\":true}]},\"corp_info\":{\"corpid\":\"wxCorpId\"},\"errcode\":0,\"errmsg\":\"ok\",\"user_info\":{\"avatar\":\"xxxx\",\"name\":\"xxxx\",\"open_userid\":\"xxx\",\"userid\":\"xxxx\"},\"usertype\":1}",
+        },
+    ),
+    (
+        &provider::endpoints::GET_REGISTER_CODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["template_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":600,\"register_code\":\"pIKi3wRPNWCGF-pyP-YU5KWjDDD\"}",
+        },
+    ),
+    (
+        &provider::endpoints::GET_REGISTER_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["register_code"],
+            example_response: "{\"auth_user_info\":{\"userid\":\"zhangshan\"},\"contact_sync\":{\"access_token\":\"accesstoken000001\",\"expires_in\":1800},\"corpid\":\"wwddddccc7775555aaa\",\"errcode\":0,\"errmsg\":\"ok\",\"state\":\"TestState123\",\"template_id\":\"tpltest\"}",
+        },
+    ),
+    (
+        &provider::endpoints::CORPID_TO_OPENCORPID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"open_corpid\":\"AAAAAA\"}",
+        },
+    ),
+    (
+        &provider::endpoints::GET_CUSTOMIZED_AUTH_URL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["state", "templateid_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":864000,\"qrcode_url\":\"xxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "registration")]
+    (
+        &registration::endpoints::SET_SCOPE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["agentid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalidparty\":[2,3],\"invalidtag\":[2,3],\"invaliduser\":[\"zhangshan\",\"lisi\"]}",
+        },
+    ),
+    #[cfg(feature = "registration")]
+    (
+        &registration::endpoints::CONTACT_SYNC_SUCCESS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    (
+        &suite::endpoints::GET_SUITE_TOKEN,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["suite_id", "suite_secret", "suite_ticket"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"suite_access_token\":\"61W3mEpU66027wgNZ_MhGHNQDHnFATkDa9-2llMBjUwxRSNPbVsMmyD-yq8wZETSoE5NQgecigDrSHkPtIYA\"}",
+        },
+    ),
+    (
+        &suite::endpoints::GET_APP_QRCODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["suite_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"qrcode\":\"https://open.work.weixin.qq.com/wwopen/qrcode/xxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "tag")]
+    (
+        &tag::endpoints::CREATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["tagname"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"created\",\"tagid\":12}",
+        },
+    ),
+    #[cfg(feature = "tag")]
+    (
+        &tag::endpoints::UPDATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["tagid", "tagname"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"updated\"}",
+        },
+    ),
+    #[cfg(feature = "tag")]
+    (
+        &tag::endpoints::DELETE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["tagid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"deleted\"}",
+        },
+    ),
+    #[cfg(feature = "tag")]
+    (
+        &tag::endpoints::GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["tagid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"partylist\":[2],\"tagname\":\"乒乓球协会\",\"userlist\":[{\"name\":\"李四\",\"userid\":\"zhangsan\"}]}",
+        },
+    ),
+    #[cfg(feature = "tag")]
+    (
+        &tag::endpoints::ADD_USERS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["tagid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalidlist\":\"usr1|usr2|usr\",\"invalidparty\":[2,4]}",
+        },
+    ),
+    #[cfg(feature = "tag")]
+    (
+        &tag::endpoints::DELETE_USERS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["tagid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"deleted\",\"invalidlist\":\"usr1|usr2|usr\",\"invalidparty\":[2,4]}",
+        },
+    ),
+    #[cfg(feature = "tag")]
+    (
+        &tag::endpoints::LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"taglist\":[{\"tagid\":1,\"tagname\":\"a\"},{\"tagid\":2,\"tagname\":\"b\"}]}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"address\":\"广州市海珠区新港中路\",\"alias\":\"jackzhang\",\"avatar\":\"http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/0\",\"department\":[1,2],\"email\":\"zhangsan@gzdev.com\",\"errcode\":0,\"errmsg\":\"ok\",\"extattr\":{\"attrs\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0},{\"name\":\"网页名称\",\"type\":1,\"web\":{\"title\":\"标题\",\"url\":\"http://www.test.com\"}}]},\"external_position\":\"产品经理\",\"external_profile\":{\"external_attr\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0},{\"name\":\"网页名称\",\"type\":1,\"web\":{\"title\":\"标题\",\"url\":\"http://www.test.com\"}},{\"miniprogram\":{\"appid\":\"wx8bd80126147dFAKE\",\"pagepath\":\"/index\",\"title\":\"my miniprogram\"},\"name\":\"测试app\",\"type\":2}],\"external_corp_name\":\"企业简称\",\"wechat_channels\":{\"nickname\":\"视频号名称\",\"status\":1}},\"gender\":\"1\",\"is_leader_in_dept\":[1,0],\"main_department\":1,\"mobile\":\"13800000000\",\"name\":\"张三\",\"open_userid\":\"xxxxxx\",\"order\":[1,2],\"position\":\"后台工程师\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=xxx\",\"status\":1,\"telephone\":\"020-123456\",\"thumb_avatar\":\"http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/100\",\"userid\":\"zhangsan\"}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::CREATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid", "name"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"created\"}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::UPDATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"updated\"}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::DELETE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"deleted\"}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::BATCH_DELETE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["useridlist"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"deleted\"}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::SIMPLE_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["department_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userlist\":[{\"department\":[1,2],\"name\":\"张三\",\"open_userid\":\"xxxxxx\",\"userid\":\"zhangsan\"}]}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["department_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userlist\":[{\"address\":\"广州市海珠区新港中路\",\"alias\":\"jackzhang\",\"avatar\":\"http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/0\",\"department\":[1,2],\"email\":\"zhangsan@gzdev.com\",\"extattr\":{\"attrs\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0},{\"name\":\"网页名称\",\"type\":1,\"web\":{\"title\":\"标题\",\"url\":\"http://www.test.com\"}}]},\"external_position\":\"产品经理\",\"external_profile\":{\"external_attr\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0},{\"name\":\"网页名称\",\"type\":1,\"web\":{\"title\":\"标题\",\"url\":\"http://www.test.com\"}},{\"miniprogram\":{\"appid\":\"wx8bd80126147dFAKE\",\"pagepath\":\"/index\",\"title\":\"miniprogram\"},\"name\":\"测试app\",\"type\":2}],\"external_corp_name\":\"企业简称\",\"wechat_channels\":{\"nickname\":\"视频号名称\",\"status\":1}},\"gender\":\"1\",\"is_leader_in_dept\":[1,0],\"main_department\":1,\"mobile\":\"13800000000\",\"name\":\"李四\",\"open_userid\":\"xxxxxx\",\"order\":[1,2],\"position\":\"后台工程师\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=xxx\",\"status\":1,\"telephone\":\"020-123456\",\"thumb_avatar\":\"http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/100\",\"userid\":\"zhangsan\"}]}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::LIST_ID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"dept_user\":[{\"department\":1,\"open_userid\":\"zhangsan\"},{\"department\":2,\"open_userid\":\"zhangsan\"},{\"department\":2,\"open_userid\":\"lisi\"}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"aaaaaaaaa\"}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::CONVERT_TO_OPENID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"openid\":\"oDjGHs-1yCnGrRovBj2yHij5JAAA\"}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::GET_USERID_BY_MOBILE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["mobile"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userid\":\"zhangsan\"}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::GET_USERID_BY_EMAIL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["email"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userid\":\"zhangsan\"}",
+        },
+    ),
+];

@@ -846,11 +846,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"xxxx\"}",
     };
     /// `GET /cgi-bin/externalcontact/get_moment_task_result`: Get the result of creating a Moments task (获取任务创建结果).
     pub static GET_MOMENT_TASK_RESULT: crate::Endpoint = crate::Endpoint {
@@ -864,11 +861,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["jobid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"result\":{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_external_contact_list\":{\"tag_list\":[\"xxx\"]},\"invalid_sender_list\":{\"department_list\":[2,3],\"user_list\":[\"zhangshan\",\"lisi\"]},\"moment_id\":\"xxxx\"},\"status\":1,\"type\":\"add_moment_task\"}",
     };
     /// `POST /cgi-bin/externalcontact/cancel_moment_task`: Stop publishing a corp Moment (停止发表企业朋友圈).
     pub static CANCEL_MOMENT_TASK: crate::Endpoint = crate::Endpoint {
@@ -882,11 +876,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["moment_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/externalcontact/get_moment_list`: List the corp's Moments (获取企业全部的发表列表).
     pub static GET_MOMENT_LIST: crate::Endpoint = crate::Endpoint {
@@ -900,11 +891,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["start_time", "end_time"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"moment_list\":[{\"create_time\":1605000000,\"create_type\":1,\"creator\":\"xxxx\",\"image\":[{\"media_id\":\"WWCISP_xxxxx\"}],\"link\":{\"title\":\"腾讯网-QQ.COM\",\"url\":\"https://www.qq.com\"},\"location\":{\"latitude\":\"23.10647\",\"longitude\":\"113.32446\",\"name\":\"广州市 · 广州塔\"},\"moment_id\":\"momxxx\",\"text\":{\"content\":\"test\"},\"video\":{\"media_id\":\"WWCISP_xxxxx\",\"thumb_media_id\":\"WWCISP_xxxxx\"},\"visible_type\":1}],\"next_cursor\":\"CURSOR\"}",
     };
     /// `POST /cgi-bin/externalcontact/get_moment_task`: List the members' publishing status of a corp Moment (获取客户朋友圈企业发表的列表).
     pub static GET_MOMENT_TASK: crate::Endpoint = crate::Endpoint {
@@ -918,11 +906,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["moment_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\",\"task_list\":[{\"publish_status\":1,\"userid\":\"zhangsan\"}]}",
     };
     /// `POST /cgi-bin/externalcontact/get_moment_customer_list`: List the customers a Moment was meant for (获取客户朋友圈发表时选择的可见范围).
     pub static GET_MOMENT_CUSTOMER_LIST: crate::Endpoint = crate::Endpoint {
@@ -936,11 +921,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["moment_id", "userid"],
-        example_response: "{\"customer_list\":[{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACCCC\",\"userid\":\"xxx\"}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\"}",
     };
     /// `POST /cgi-bin/externalcontact/get_moment_send_result`: List the customers a member's Moment reached (获取客户朋友圈发表后的可见客户列表).
     pub static GET_MOMENT_SEND_RESULT: crate::Endpoint = crate::Endpoint {
@@ -954,11 +936,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["moment_id", "userid"],
-        example_response: "{\"customer_list\":[{\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACCCC\"}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\"}",
     };
     /// `POST /cgi-bin/externalcontact/get_moment_comments`: Get the comments and likes on a member's Moment (获取客户朋友圈的互动数据).
     pub static GET_MOMENT_COMMENTS: crate::Endpoint = crate::Endpoint {
@@ -972,11 +951,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["moment_id", "userid"],
-        example_response: "{\"comment_list\":[{\"create_time\":1605172726,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA\"},{\"create_time\":1605172729,\"userid\":\"zhangshan\"}],\"errcode\":0,\"errmsg\":\"ok\",\"like_list\":[{\"create_time\":1605172726,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB\"},{\"create_time\":1605172720,\"userid\":\"zhangshan\"}]}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

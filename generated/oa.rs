@@ -2000,11 +2000,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["template_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"template_content\":{\"controls\":[{\"config\":{\"selector\":{\"exp_type\":0,\"options\":[{\"key\":\"option-15111111111\",\"value\":[{\"lang\":\"zh_CN\",\"text\":\"选项1\"}]},{\"key\":\"option-15222222222\",\"value\":[{\"lang\":\"zh_CN\",\"text\":\"选项2\"}]}],\"type\":\"single\"}},\"property\":{\"control\":\"Selector\",\"id\":\"Selector-15111111111\",\"placeholder\":[{\"lang\":\"zh_CN\",\"text\":\"这是单选控件的说明\"}],\"require\":0,\"title\":[{\"lang\":\"zh_CN\",\"text\":\"单选控件\"}],\"un_print\":0}}]},\"template_names\":[{\"lang\":\"zh_CN\",\"text\":\"全字段\"}]}",
     };
     /// `POST /cgi-bin/oa/applyevent`: Submit an approval request (提交审批申请).
     pub static APPLY_EVENT: crate::Endpoint = crate::Endpoint {
@@ -2018,16 +2015,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[
-            "creator_userid",
-            "template_id",
-            "use_template_approver",
-            "apply_data",
-        ],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"sp_no\":\"202001010001\"}",
     };
     /// `POST /cgi-bin/oa/getapprovalinfo`: List approval request numbers (批量获取审批单号).
     pub static GET_APPROVAL_INFO: crate::Endpoint = crate::Endpoint {
@@ -2041,11 +2030,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["starttime", "endtime"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"sp_no_list\":[\"201909270001\",\"201909270002\",\"201909270003\"]}",
     };
     /// `POST /cgi-bin/oa/getapprovaldetail`: Get the detail of an approval request (获取审批申请详情).
     pub static GET_APPROVAL_DETAIL: crate::Endpoint = crate::Endpoint {
@@ -2059,11 +2045,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["sp_no"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"info\":{\"apply_data\":{\"contents\":[{\"control\":\"Text\",\"id\":\"Text-15111111111\",\"title\":[{\"lang\":\"zh_CN\",\"text\":\"文本控件\"}],\"value\":{\"text\":\"文本填写的内容\"}}]},\"apply_time\":1569584428,\"applyer\":{\"partyid\":\"2\",\"userid\":\"WuJunJie\"},\"comments\":[{\"commentUserInfo\":{\"userid\":\"WuJunJie\"},\"commentcontent\":\"这是备注信息\",\"commentid\":\"6741314136717778040\",\"commenttime\":1569584111,\"media_id\":[\"WWCISP_Xa1dXIyC9VC2vGTXyBjUXh4GQ31G-a7jilEjFjkYBfncSJv0kM1cZAIXULWbbtosVqA7hprZIUkl4GP0DYZKDrIay9vCzeQelmmHiczwfn80v51EtuNouzBhUBTWo9oQIIzsSftjaVmd4EC_dj5-rayfDl6yIIRdoUs1V_Gz6Pi3yH37ELOgLNAPYUSJpA6V190Xunl7b0s5K5XC9c7eX5vlJek38rB_a2K-kMFMiM1mHDqnltoPa_NT9QynXuHi\"]}],\"notifyer\":[{\"userid\":\"LiuXiaoGang\"}],\"process_list\":{\"node_list\":[{\"apv_rel\":1,\"node_type\":1,\"sp_status\":1,\"sub_node_list\":[{\"sp_yj\":1,\"speech\":\"\",\"sptime\":0,\"userid\":\"userid1\"}]}]},\"sp_name\":\"全字段\",\"sp_no\":\"201909270002\",\"sp_record\":[{\"approverattr\":1,\"details\":[{\"approver\":{\"userid\":\"WuJunJie\"},\"sp_status\":1,\"speech\":\"\",\"sptime\":0}],\"sp_status\":1}],\"sp_status\":1,\"template_id\":\"Bs5KJ2NT4ncf4ZygaE8MB3779yUW8nsMaJd3mmE9v\"}}",
     };
     /// `POST /cgi-bin/checkin/getcheckindata`: Get check-in records (获取打卡记录数据).
     pub static GET_CHECKIN_DATA: crate::Endpoint = crate::Endpoint {
@@ -2077,11 +2060,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["opencheckindatatype", "starttime", "endtime", "useridlist"],
-        example_response: "{\"checkindata\":[{\"checkin_time\":1492617610,\"checkin_type\":\"上班打卡\",\"exception_type\":\"地点异常\",\"groupid\":1,\"groupname\":\"打卡一组\",\"location_detail\":\"四川省成都市武侯区益州大道中段784号附近\",\"location_title\":\"依澜府\",\"mediaids\":[\"WWCISP_G8PYgRaOVHjXWUWFqchpBqqqUpGj0OyR9z6WTwhnMZGCPHxyviVstiv_2fTG8YOJq8L8zJT2T2OvTebANV-2MQ\"],\"notes\":\"路上堵车，迟到了5分钟\",\"sch_checkin_time\":1492617610,\"schedule_id\":0,\"timeline_id\":2,\"userid\":\"james\",\"wifimac\":\"3c:46:d8:0c:7a:70\",\"wifiname\":\"办公一区\"},{\"checkin_time\":1492617620,\"checkin_type\":\"外出打卡\",\"deviceid\":\"E5FA89F6-3926-4972-BE4F-4A7ACF4701E2\",\"exception_type\":\"时间异常\",\"groupid\":2,\"groupname\":\"打卡二组\",\"lat\":30547645,\"lng\":104063236,\"location_detail\":\"重庆市渝北区金渝大道101号金渝大道\",\"location_title\":\"重庆出口加工区\",\"mediaids\":[\"WWCISP_G8PYgRaOVHjXWUWFqchpBqqqUpGj0OyR9z6WTwhnMZGCPHxyviVstiv_2fTG8YOJq8L8zJT2T2OvTebANV-2MQ\"],\"notes\":\"\",\"sch_checkin_time\":1492617610,\"schedule_id\":3,\"timeline_id\":1,\"userid\":\"paul\",\"wifimac\":\"3c:46:d8:0c:7a:71\",\"wifiname\":\"办公室二区\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/checkin/getcheckinoption`: Get members' check-in rules (获取员工打卡规则).
     pub static GET_CHECKIN_OPTION: crate::Endpoint = crate::Endpoint {
@@ -2095,11 +2075,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["datetime", "useridlist"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"info\":[{\"group\":{\"allow_apply_offworkday\":true,\"allow_checkin_offworkday\":true,\"checkindate\":[{\"checkintime\":[{\"off_work_sec\":43200,\"remind_off_work_sec\":43200,\"remind_work_sec\":35400,\"work_sec\":36000}],\"flex_off_duty_time\":0,\"flex_on_duty_time\":0,\"flex_time\":300000,\"limit_aheadtime\":10800000,\"noneed_offwork\":true,\"workdays\":[1,2,3,4,5]}],\"groupid\":69,\"groupname\":\"打卡规则1\",\"grouptype\":1,\"need_photo\":true,\"note_can_use_local_pic\":false,\"offwork_interval_time\":300,\"open_sp_checkin\":true,\"sync_holidays\":true},\"userid\":\"james\"}]}",
     };
     /// `POST /cgi-bin/checkin/getcheckin_daydata`: Get daily check-in reports (获取打卡日报数据).
     pub static GET_CHECKIN_DAY_DATA: crate::Endpoint = crate::Endpoint {
@@ -2113,11 +2090,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["starttime", "endtime", "useridlist"],
-        example_response: "{\"datas\":[{\"base_info\":{\"acctid\":\"ZhangSan\",\"date\":1599062400,\"day_type\":0,\"departs_name\":\"有家企业/realempty;有家企业;有家企业/部门A4\",\"name\":\"张三\",\"name_ex\":\"Three Zhang\",\"record_type\":1,\"rule_info\":{\"checkintime\":[{\"off_work_sec\":38880,\"work_sec\":38760}],\"groupid\":10,\"groupname\":\"规则测试\",\"scheduleid\":0,\"schedulename\":\"\"}},\"exception_infos\":[{\"count\":1,\"duration\":60,\"exception\":1},{\"count\":1,\"duration\":60,\"exception\":2}],\"holiday_infos\":[{\"sp_description\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"09/03 10:00~09/03 10:01\"}]},\"sp_number\":\"202009030002\",\"sp_title\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"请假0.1小时\"}]}},{\"sp_description\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"08/25 14:37~09/10 14:37\"}]},\"sp_number\":\"202008270004\",\"sp_title\":{\"data\":[{\"lang\":\"zh_CN\",\"text\":\"加班17.0小时\"}]}}],\"ot_info\":{\"ot_duration\":3600,\"ot_status\":1,\"workday_over_as_money\":54000},\"sp_items\":[{\"count\":1,\"duration\":360,\"name\":\"年假\",\"time_type\":0,\"type\":1,\"vacation_id\":2},{\"count\":0,\"duration\":0,\"name\":\"外勤次数\",\"time_type\":0,\"type\":100,\"vacation_id\":0}],\"summary_info\":{\"checkin_count\":2,\"earliest_time\":38827,\"lastest_time\":38858,\"regular_work_sec\":31,\"standard_work_sec\":120}}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/checkin/getcheckin_monthdata`: Get monthly check-in reports (获取打卡月报数据).
     pub static GET_CHECKIN_MONTH_DATA: crate::Endpoint = crate::Endpoint {
@@ -2131,11 +2105,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["starttime", "endtime", "useridlist"],
-        example_response: "{\"datas\":[{\"base_info\":{\"acctid\":\"ZhangSan\",\"departs_name\":\"有家企业/realempty;有家企业;有家企业/部门A4\",\"name\":\"张三\",\"name_ex\":\"Three Zhang\",\"record_type\":1,\"rule_info\":{\"groupid\":10,\"groupname\":\"规则测试\"}},\"exception_infos\":[{\"count\":2,\"duration\":28920,\"exception\":4},{\"count\":1,\"duration\":60,\"exception\":1},{\"count\":1,\"duration\":60,\"exception\":2}],\"overwork_info\":{\"holidays_over_as_money\":0,\"holidays_over_as_vacation\":0,\"restdays_over_as_money\":172800,\"restdays_over_as_vacation\":0,\"restdays_over_sec\":205560,\"workday_over_sec\":54000,\"workdays_over_as_money\":54000,\"workdays_over_as_vacation\":0},\"sp_items\":[{\"count\":0,\"duration\":0,\"name\":\"外勤次数\",\"time_type\":0,\"type\":100,\"vacation_id\":0},{\"count\":1,\"duration\":0,\"name\":\"年假\",\"time_type\":0,\"type\":1,\"vacation_id\":2}],\"summary_info\":{\"except_days\":3,\"regular_work_sec\":31,\"rest_days\":0,\"standard_work_sec\":29040,\"work_days\":3}}],\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/checkin/getcorpcheckinoption`: Get all check-in rules of the corp (获取企业所有打卡规则).
     pub static GET_CORP_CHECKIN_OPTION: crate::Endpoint = crate::Endpoint {
@@ -2149,11 +2120,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"group\":[{\"allow_apply_bk_cnt\":-1,\"allow_apply_bk_day_limit\":-1,\"allow_apply_offworkday\":true,\"allow_checkin_offworkday\":true,\"checkindate\":[{\"checkintime\":[{\"off_work_sec\":43200,\"remind_off_work_sec\":43200,\"remind_work_sec\":35400,\"work_sec\":36000},{\"off_work_sec\":72000,\"remind_off_work_sec\":72000,\"remind_work_sec\":49800,\"work_sec\":50400}],\"flex_off_duty_time\":0,\"flex_on_duty_time\":0,\"limit_aheadtime\":10800000,\"noneed_offwork\":true,\"workdays\":[1,2,3,4,5]}],\"create_time\":1606204343,\"create_userid\":\"gaogao\",\"groupid\":69,\"groupname\":\"打卡规则1\",\"grouptype\":1,\"loc_infos\":[{\"distance\":300,\"lat\":30547030,\"lng\":104062890,\"loc_detail\":\"四川省成都市武侯区高新南区天府三街\",\"loc_title\":\"腾讯成都大厦\"},{\"distance\":300,\"lat\":23097490,\"lng\":113323750,\"loc_detail\":\"广东省广州市海珠区新港中路397号\",\"loc_title\":\"T.I.T创意园\"}],\"need_photo\":true,\"note_can_use_local_pic\":false,\"offwork_interval_time\":300,\"open_sp_checkin\":true,\"option_out_range\":0,\"ot_info\":{\"allow_ot_nonworkingday\":false,\"allow_ot_workingday\":true,\"otapplyinfo\":{\"allow_ot_nonworkingday\":true,\"allow_ot_workingday\":true,\"ot_nonworkingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"ot_nonworkingday_spanday_time\":0,\"ot_workingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"uptime\":1606275664},\"otcheckinfo\":{\"ot_nonworkingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"ot_nonworkingday_spanday_time\":0,\"ot_nonworkingday_time_max\":14400,\"ot_nonworkingday_time_min\":1800,\"ot_workingday_restinfo\":{\"cal_ottime_rule\":{\"items\":[{\"ot_time\":18000,\"rest_time\":3600}]},\"fix_time_rule\":{\"fix_time_begin_sec\":43200,\"fix_time_end_sec\":46800},\"type\":2},\"ot_workingday_time_max\":14400,\"ot_workingday_time_min\":1800,\"ot_workingday_time_start\":1800},\"type\":2,\"uptime\":1606275664},\"range\":{\"tagid\":[2],\"userid\":[\"icef\",\"LiJingZhong\"]},\"reporterinfo\":{\"reporters\":[{\"userid\":\"brant\"}],\"updatetime\":1606305508},\"schedulelist\":[{\"allow_flex\":false,\"flex_off_duty_time\":0,\"flex_on_duty_time\":0,\"late_rule\":{\"allow_offwork_after_time\":false,\"timerules\":[{\"offwork_after_time\":3600,\"onwork_flex_time\":3600}]},\"limit_aheadtime\":14400000,\"limit_offtime\":14400,\"max_allow_arrive_early\":0,\"max_allow_arrive_late\":0,\"noneed_offwork\":false,\"schedule_id\":221,\"schedule_name\":\"2\",\"time_section\":[{\"allow_rest\":false,\"off_work_sec\":61200,\"remind_off_work_sec\":61200,\"remind_work_sec\":31800,\"rest_begin_time\":43200,\"rest_end_time\":46800,\"time_id\":1,\"work_sec\":32400}]}],\"spe_offdays\":[{\"notes\":\"不需要打卡的日期\",\"timestamp\":1512057600}],\"spe_workdays\":[{\"checkintime\":[{\"off_work_sec\":61200,\"remind_off_work_sec\":61200,\"remind_work_sec\":31800,\"work_sec\":32400}],\"notes\":\"必须打卡的日期\",\"timestamp\":1512144000}],\"sync_holidays\":true,\"type\":0,\"update_userid\":\"sandy\",\"use_face_detect\":false,\"white_users\":[\"canno\"],\"wifimac_infos\":[{\"wifimac\":\"c0:7b:bc:37:f8:d3\",\"wifiname\":\"Tencent-WiFi-1\"},{\"wifimac\":\"70:10:5c:7d:f6:d5\",\"wifiname\":\"Tencent-WiFi-2\"}]}]}",
     };
     /// `POST /cgi-bin/checkin/getcheckinschedulist`: Get members' shift schedules (获取打卡人员排班信息).
     pub static GET_CHECKIN_SCHEDULE_LIST: crate::Endpoint = crate::Endpoint {
@@ -2167,11 +2135,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["starttime", "endtime", "useridlist"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"schedule_list\":[{\"groupid\":11,\"groupname\":\"排班\",\"schedule\":{\"scheduleList\":[{\"day\":25,\"schedule_info\":{\"schedule_id\":229,\"schedule_name\":\"早班\",\"time_section\":[{\"id\":1,\"off_work_sec\":43200,\"remind_off_work_sec\":43200,\"remind_work_sec\":32400,\"work_sec\":32400}]}},{\"day\":26,\"schedule_info\":{\"schedule_id\":171,\"schedule_name\":\"晚班\",\"time_section\":[{\"id\":2,\"off_work_sec\":79200,\"remind_off_work_sec\":79200,\"remind_work_sec\":64800,\"work_sec\":64800}]}},{\"day\":30,\"schedule_info\":{\"schedule_id\":0,\"schedule_name\":\"休息\"}}]},\"userid\":\"james\",\"yearmonth\":202011}]}",
     };
     /// `POST /cgi-bin/checkin/setcheckinschedulist`: Assign shifts to members (为打卡人员排班).
     pub static SET_CHECKIN_SCHEDULE_LIST: crate::Endpoint = crate::Endpoint {
@@ -2185,11 +2150,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["groupid", "items", "yearmonth"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -249,11 +249,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &["/cgi-bin/service/getuserinfo3rd"],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["code"],
-        example_response: "{\"corpid\":\"CORPID\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"open_userid\":\"wwxxxx\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
     };
     /// `POST /cgi-bin/service/auth/getuserdetail3rd`: Get the visiting user's sensitive details for a third-party app (获取访问用户敏感信息).
     pub static GET_USER_DETAIL_3RD: crate::Endpoint = crate::Endpoint {
@@ -267,11 +264,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &["/cgi-bin/service/getuserdetail3rd"],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["user_ticket"],
-        example_response: "{\"avatar\":\"http://shp.qpic.cn/bizmp/xxxxxxxxxxx/0\",\"corpid\":\"wwxxxxxxyyyyy\",\"errcode\":0,\"errmsg\":\"ok\",\"gender\":\"1\",\"name\":\"李四\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=vcfc13b01dfs78e981c\",\"userid\":\"lisi\"}",
     };
     /// `GET /cgi-bin/auth/getuserinfo`: Get the visiting user's identity with a corp token (获取访问用户身份).
     pub static GET_USER_INFO: crate::Endpoint = crate::Endpoint {
@@ -285,11 +279,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &["/cgi-bin/user/getuserinfo"],
         retry_safe: false,
         app_kinds: &[crate::AppKind::Customized],
-        required: &["code"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"user_ticket\":\"USER_TICKET\",\"userid\":\"USERID\"}",
     };
     /// `POST /cgi-bin/auth/getuserdetail`: Get the visiting user's sensitive details with a corp token (获取访问用户敏感信息).
     pub static GET_USER_DETAIL: crate::Endpoint = crate::Endpoint {
@@ -303,11 +294,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::Customized],
-        required: &["user_ticket"],
-        example_response: "{\"address\":\"广州市海珠区新港中路\",\"avatar\":\"http://shp.qpic.cn/bizmp/xxxxxxxxxxx/0\",\"biz_mail\":\"zhangsan@qyycs2.wecom.work\",\"email\":\"zhangsan@gzdev.com\",\"errcode\":0,\"errmsg\":\"ok\",\"gender\":\"1\",\"mobile\":\"13800000000\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=vcfc13b01dfs78e981c\",\"userid\":\"lisi\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -766,11 +766,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["orderid"],
-        example_response: "{\"appid\":1,\"begin_time\":1533702910,\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"dealer_share_amount\":30,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"end_time\":1553515904,\"errcode\":0,\"errmsg\":\"ok\",\"operator_corpid\":\"wwfedd7e5292d63aaa\",\"operator_id\":\"zhangsan\",\"order_from\":1,\"order_period\":365,\"order_status\":1,\"order_time\":1533702999,\"order_type\":1,\"orderid\":\"2018091822ks1sd3s\",\"paid_corpid\":\"wwfedd7e5291d63aaa\",\"paid_time\":1533702910,\"platform_share_amount\":10,\"price\":100,\"service_share_amount\":60,\"suiteid\":\"wx67cce113441ccaaa\",\"user_count\":1000}",
     };
     /// `POST /cgi-bin/service/get_order_list`: List the app's orders in a time range (获取订单列表).
     pub static GET_APP_ORDER_LIST: crate::Endpoint = crate::Endpoint {
@@ -784,11 +781,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["start_time", "end_time"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order_list\":[{\"appid\":1,\"begin_time\":1533702910,\"dealer_corp_info\":{\"corp_name\":\"name\",\"corpid\":\"xxxx\"},\"dealer_share_amount\":30,\"edition_id\":\"RLS65535\",\"edition_name\":\"协同版\",\"end_time\":1553515904,\"operator_corpid\":\"wwfedd7e5292d63aaa\",\"operator_id\":\"zhangsan\",\"order_from\":1,\"order_period\":365,\"order_status\":1,\"order_time\":1533702999,\"order_type\":1,\"orderid\":\"2018091822ks1sd3s\",\"paid_corpid\":\"wwfedd7e5292d63aaa\",\"paid_time\":1533702910,\"platform_share_amount\":10,\"price\":100,\"service_share_amount\":60,\"suiteid\":\"wx67cce113441cc7a6\",\"user_count\":1000}]}",
     };
     /// `POST /cgi-bin/service/prolong_try`: Extend a corp's trial of the app (延长试用期).
     pub static PROLONG_TRY: crate::Endpoint = crate::Endpoint {
@@ -802,11 +796,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["buyer_corpid", "prolong_days"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"try_end_time\":1565152189}",
     };
     /// `POST /cgi-bin/advanced_api/create_order`: Order an advanced API for a customer corp (下单购买, 数据与智能专区).
     pub static CREATE_ADVANCED_API_ORDER: crate::Endpoint = crate::Endpoint {
@@ -820,11 +811,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["custom_corpid", "buyer_userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order_id\":\"xxxxx\"}",
     };
     /// `POST /cgi-bin/advanced_api/cancel_order`: Cancel an unpaid advanced-API order (取消订单, 数据与智能专区).
     pub static CANCEL_ADVANCED_API_ORDER: crate::Endpoint = crate::Endpoint {
@@ -838,11 +826,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["order_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/advanced_api/submit_pay`: Pay an advanced-API order from the recharge balance (使用余额支付订单).
     pub static SUBMIT_ADVANCED_API_PAY: crate::Endpoint = crate::Endpoint {
@@ -856,11 +841,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["payer_userid", "order_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/advanced_api/list_order`: List the provider's advanced-API orders (获取订单列表, 数据与智能专区).
     pub static LIST_ADVANCED_API_ORDERS: crate::Endpoint = crate::Endpoint {
@@ -874,11 +856,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"xxx\",\"order_list\":[{\"create_time\":1704038400,\"order_id\":\"xxx\",\"order_status\":1,\"order_type\":1}]}",
     };
     /// `POST /cgi-bin/advanced_api/get_order`: Get one advanced-API order's details (获取订单详情, 数据与智能专区).
     pub static GET_ADVANCED_API_ORDER: crate::Endpoint = crate::Endpoint {
@@ -892,11 +871,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["order_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order\":{\"advanced_api_type\":1,\"buyer_userid\":\"xxx\",\"chat_archive_api\":{\"edition\":2,\"end_time\":150000000,\"original_price\":10010,\"purchase_count\":100,\"purchase_duration_days\":90,\"take_effect_time\":150000000},\"create_time\":150000000,\"custom_corpid\":\"wpxxxx\",\"order_id\":\"xxxxx\",\"order_status\":1,\"order_type\":1,\"paid_price\":10000}}",
     };
     /// `POST /cgi-bin/advanced_api/get_corp_buy_info`: Get what a customer corp bought of an advanced API (获取企业已购信息).
     pub static GET_ADVANCED_API_CORP_BUY_INFO: crate::Endpoint = crate::Endpoint {
@@ -910,11 +886,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["advanced_api_type", "custom_corpid"],
-        example_response: "{\"chat_archive_api_buy_info\":{\"edition_list\":[{\"begin_time\":1726588800,\"edition\":2,\"end_time\":1729180800,\"purchase_count\":100},{\"begin_time\":1726588800,\"edition\":3,\"end_time\":1729180800,\"purchase_count\":100}]},\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

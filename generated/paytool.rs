@@ -1230,18 +1230,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[
-            "business_type",
-            "pay_type",
-            "product_list",
-            "nonce_str",
-            "ts",
-            "sig",
-        ],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"order_id\":\"N00000F24364063FC57FACFC5C6A0\",\"order_url\":\"https://open.work.weixin.qq.com/payforapp/PREORDERT0Rkc2g3dWlQNzFLNTRXMDJBV25BNi95OVZZbjBPOE11N2FCWkc0STJRdz0=\",\"origin_price\":1000,\"paid_price\":900}",
     };
     /// `POST /cgi-bin/paytool/close_order`: Cancel a collection order (取消收款订单).
     pub static CLOSE_ORDER: crate::Endpoint = crate::Endpoint {
@@ -1255,11 +1245,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["order_id", "nonce_str", "ts", "sig"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `POST /cgi-bin/paytool/get_order_list`: List collection orders created in a time range (获取收款订单列表).
     pub static GET_ORDER_LIST: crate::Endpoint = crate::Endpoint {
@@ -1273,11 +1260,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["limit", "nonce_str", "ts", "sig"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"5f0uN2RNNsR8Dj0G08XUSg==\",\"pay_order_list\":[{\"buy_content\":\"BUYCONTENT\",\"create_time\":1672220217,\"creator\":\"CREATOR\",\"custom_corpid\":\"wx9***********65f9\",\"order_from\":1,\"order_id\":\"ORDERID\",\"order_status\":1,\"origin_price\":1000,\"paid_price\":9000,\"pay_type\":0}]}",
     };
     /// `POST /cgi-bin/paytool/get_order_detail`: Get one collection order's details (获取收款订单详情).
     pub static GET_ORDER_DETAIL: crate::Endpoint = crate::Endpoint {
@@ -1291,11 +1275,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["order_id", "nonce_str", "ts", "sig"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"pay_order\":{\"business_type\":2,\"buy_content\":\"BUYCONTENT\",\"channel_order_id\":\"4200001711202212169932901772\",\"create_time\":1671161338,\"creator\":\"CREATOR\",\"custom_corp_name\":\"测试企业\",\"custom_corpid\":\"ww0***********7e21\",\"income_amount\":2,\"income_time\":1672111778,\"income_type\":1,\"order_from\":1,\"order_id\":\"ORDERID\",\"order_status\":2,\"origin_price\":10000,\"paid_price\":9000,\"paid_time\":1671161378,\"pay_channel\":1,\"pay_type\":1,\"product_list\":{\"customized_app\":{\"buy_info_list\":[{\"duration_days\":365,\"origin_price\":10000,\"paid_price\":9000,\"suiteid\":\"SUITEID\",\"take_effect_date\":\"20221216\",\"user_count\":100}],\"order_type\":0}}}}",
     };
     /// `POST /cgi-bin/paytool/get_invoice_list`: List the invoices customers requested for app orders (获取发票列表).
     pub static GET_INVOICE_LIST: crate::Endpoint = crate::Endpoint {
@@ -1309,11 +1290,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"invoice_list\":[{\"apply_time\":1680000000,\"bank_account_number\":\"17631364174811341\",\"bank_name\":\"中国邮政储蓄银行股份有限公司广州市天河支行\",\"company_addr\":\"广东省广州市海珠区媒体港\",\"company_tel\":\"187XXXXXXXX\",\"contact_addr\":\"广东省|广州市|海珠区\",\"contact_name\":\"张三\",\"contact_postcode\":\"200240\",\"contact_tel\":\"12345678901\",\"custom_corpid\":\"wwxx\",\"invoice_note\":\"开票备注\",\"invoice_status\":1,\"invoice_title\":\"发票抬头\",\"invoice_type\":0,\"order_id\":\"ORDERID\",\"paid_price\":9000,\"receive_email\":\"jack@qq.com\",\"send_way\":1,\"tax_number\":\"TAXPAYERID\"}],\"next_cursor\":\"CURSOR\"}",
     };
     /// `POST /cgi-bin/paytool/mark_invoice_status`: Mark the invoicing state of an app order (标记开票状态).
     pub static MARK_INVOICE_STATUS: crate::Endpoint = crate::Endpoint {
@@ -1327,11 +1305,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["order_id", "oper_userid", "invoice_status", "invoice_note"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -437,11 +437,8 @@ pub mod endpoints {
         token_param: None,
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "provider_secret"],
-        example_response: "{\"expires_in\":7200,\"provider_access_token\":\"enLSZ5xxxxxxJRL\"}",
     };
     /// `POST /cgi-bin/service/get_login_info`: Get the logged-in user's identity (获取登录用户信息).
     pub static GET_LOGIN_INFO: crate::Endpoint = crate::Endpoint {
@@ -455,11 +452,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["auth_code"],
-        example_response: "{\"agent\":[{\"agentid\":0,\"auth_type\":1},{\"agentid\":1,\"auth_type\":1},{\"agentid\":2,\"auth_type\":1}],\"auth_info\":{\"department\":[{\"id\":2,\"writable\":true}]},\"corp_info\":{\"corpid\":\"wxCorpId\"},\"errcode\":0,\"errmsg\":\"ok\",\"user_info\":{\"avatar\":\"xxxx\",\"name\":\"xxxx\",\"open_userid\":\"xxx\",\"userid\":\"xxxx\"},\"usertype\":1}",
     };
     /// `POST /cgi-bin/service/get_register_code`: Get a register code for a registration promotion package (获取注册码).
     pub static GET_REGISTER_CODE: crate::Endpoint = crate::Endpoint {
@@ -473,11 +467,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["template_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":600,\"register_code\":\"pIKi3wRPNWCGF-pyP-YU5KWjDDD\"}",
     };
     /// `POST /cgi-bin/service/get_register_info`: Query the registration status of a register code (查询注册状态).
     pub static GET_REGISTER_INFO: crate::Endpoint = crate::Endpoint {
@@ -491,11 +482,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["register_code"],
-        example_response: "{\"auth_user_info\":{\"userid\":\"zhangshan\"},\"contact_sync\":{\"access_token\":\"accesstoken000001\",\"expires_in\":1800},\"corpid\":\"wwddddccc7775555aaa\",\"errcode\":0,\"errmsg\":\"ok\",\"state\":\"TestState123\",\"template_id\":\"tpltest\"}",
     };
     /// `POST /cgi-bin/service/corpid_to_opencorpid`: Convert a plaintext corpid to the provider's encrypted corpid (明文corpid转换为加密corpid).
     pub static CORPID_TO_OPENCORPID: crate::Endpoint = crate::Endpoint {
@@ -509,11 +497,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"open_corpid\":\"AAAAAA\"}",
     };
     /// `POST /cgi-bin/service/get_customized_auth_url`: Get a parameterized authorization link for 代开发 templates (获取带参授权链接).
     pub static GET_CUSTOMIZED_AUTH_URL: crate::Endpoint = crate::Endpoint {
@@ -527,11 +512,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["state", "templateid_list"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":864000,\"qrcode_url\":\"xxxxx\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -94,11 +94,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["agentid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalidparty\":[2,3],\"invalidtag\":[2,3],\"invaliduser\":[\"zhangshan\",\"lisi\"]}",
     };
     /// `GET /cgi-bin/sync/contact_sync_success`: Mark the contact migration done (设置通讯录同步完成).
     pub static CONTACT_SYNC_SUCCESS: crate::Endpoint = crate::Endpoint {
@@ -112,11 +109,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&SET_SCOPE, &CONTACT_SYNC_SUCCESS];

@@ -168,11 +168,8 @@ pub mod endpoints {
         token_param: None,
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["suite_id", "suite_secret", "suite_ticket"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"suite_access_token\":\"61W3mEpU66027wgNZ_MhGHNQDHnFATkDa9-2llMBjUwxRSNPbVsMmyD-yq8wZETSoE5NQgecigDrSHkPtIYA\"}",
     };
     /// `POST /cgi-bin/service/get_app_qrcode`: Get the suite's install QR code (获取应用二维码).
     pub static GET_APP_QRCODE: crate::Endpoint = crate::Endpoint {
@@ -186,11 +183,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::JsonOrBinary,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["suite_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"qrcode\":\"https://open.work.weixin.qq.com/wwopen/qrcode/xxxxx\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&GET_SUITE_TOKEN, &GET_APP_QRCODE];

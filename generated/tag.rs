@@ -216,11 +216,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["tagname"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"created\",\"tagid\":12}",
     };
     /// `POST /cgi-bin/tag/update`: Rename a tag (更新标签名字).
     pub static UPDATE: crate::Endpoint = crate::Endpoint {
@@ -234,11 +231,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["tagid", "tagname"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"updated\"}",
     };
     /// `GET /cgi-bin/tag/delete`: Delete a tag (删除标签).
     pub static DELETE: crate::Endpoint = crate::Endpoint {
@@ -252,11 +246,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["tagid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"deleted\"}",
     };
     /// `GET /cgi-bin/tag/get`: Get a tag's members (获取标签成员).
     pub static GET: crate::Endpoint = crate::Endpoint {
@@ -270,11 +261,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["tagid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"partylist\":[2],\"tagname\":\"乒乓球协会\",\"userlist\":[{\"name\":\"李四\",\"userid\":\"zhangsan\"}]}",
     };
     /// `POST /cgi-bin/tag/addtagusers`: Add members to a tag (增加标签成员).
     pub static ADD_USERS: crate::Endpoint = crate::Endpoint {
@@ -288,11 +276,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["tagid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalidlist\":\"usr1|usr2|usr\",\"invalidparty\":[2,4]}",
     };
     /// `POST /cgi-bin/tag/deltagusers`: Remove members from a tag (删除标签成员).
     pub static DELETE_USERS: crate::Endpoint = crate::Endpoint {
@@ -306,11 +291,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["tagid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"deleted\",\"invalidlist\":\"usr1|usr2|usr\",\"invalidparty\":[2,4]}",
     };
     /// `GET /cgi-bin/tag/list`: List tags (获取标签列表).
     pub static LIST: crate::Endpoint = crate::Endpoint {
@@ -324,11 +306,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"taglist\":[{\"tagid\":1,\"tagname\":\"a\"},{\"tagid\":2,\"tagname\":\"b\"}]}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

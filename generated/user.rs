@@ -1183,11 +1183,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["userid"],
-        example_response: "{\"address\":\"广州市海珠区新港中路\",\"alias\":\"jackzhang\",\"avatar\":\"http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/0\",\"department\":[1,2],\"email\":\"zhangsan@gzdev.com\",\"errcode\":0,\"errmsg\":\"ok\",\"extattr\":{\"attrs\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0},{\"name\":\"网页名称\",\"type\":1,\"web\":{\"title\":\"标题\",\"url\":\"http://www.test.com\"}}]},\"external_position\":\"产品经理\",\"external_profile\":{\"external_attr\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0},{\"name\":\"网页名称\",\"type\":1,\"web\":{\"title\":\"标题\",\"url\":\"http://www.test.com\"}},{\"miniprogram\":{\"appid\":\"wx8bd80126147dFAKE\",\"pagepath\":\"/index\",\"title\":\"my miniprogram\"},\"name\":\"测试app\",\"type\":2}],\"external_corp_name\":\"企业简称\",\"wechat_channels\":{\"nickname\":\"视频号名称\",\"status\":1}},\"gender\":\"1\",\"is_leader_in_dept\":[1,0],\"main_department\":1,\"mobile\":\"13800000000\",\"name\":\"张三\",\"open_userid\":\"xxxxxx\",\"order\":[1,2],\"position\":\"后台工程师\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=xxx\",\"status\":1,\"telephone\":\"020-123456\",\"thumb_avatar\":\"http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/100\",\"userid\":\"zhangsan\"}",
     };
     /// `POST /cgi-bin/user/create`: Create a member (创建成员).
     pub static CREATE: crate::Endpoint = crate::Endpoint {
@@ -1201,11 +1198,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["userid", "name"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"created\"}",
     };
     /// `POST /cgi-bin/user/update`: Update a member (更新成员).
     pub static UPDATE: crate::Endpoint = crate::Endpoint {
@@ -1219,11 +1213,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"updated\"}",
     };
     /// `GET /cgi-bin/user/delete`: Delete a member (删除成员).
     pub static DELETE: crate::Endpoint = crate::Endpoint {
@@ -1237,11 +1228,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"deleted\"}",
     };
     /// `POST /cgi-bin/user/batchdelete`: Delete several members (批量删除成员).
     pub static BATCH_DELETE: crate::Endpoint = crate::Endpoint {
@@ -1255,11 +1243,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["useridlist"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"deleted\"}",
     };
     /// `GET /cgi-bin/user/simplelist`: List the members of a department (获取部门成员).
     pub static SIMPLE_LIST: crate::Endpoint = crate::Endpoint {
@@ -1273,11 +1258,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["department_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userlist\":[{\"department\":[1,2],\"name\":\"张三\",\"open_userid\":\"xxxxxx\",\"userid\":\"zhangsan\"}]}",
     };
     /// `GET /cgi-bin/user/list`: List the members of a department with details (获取部门成员详情).
     pub static LIST: crate::Endpoint = crate::Endpoint {
@@ -1291,11 +1273,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["department_id"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userlist\":[{\"address\":\"广州市海珠区新港中路\",\"alias\":\"jackzhang\",\"avatar\":\"http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/0\",\"department\":[1,2],\"email\":\"zhangsan@gzdev.com\",\"extattr\":{\"attrs\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0},{\"name\":\"网页名称\",\"type\":1,\"web\":{\"title\":\"标题\",\"url\":\"http://www.test.com\"}}]},\"external_position\":\"产品经理\",\"external_profile\":{\"external_attr\":[{\"name\":\"文本名称\",\"text\":{\"value\":\"文本\"},\"type\":0},{\"name\":\"网页名称\",\"type\":1,\"web\":{\"title\":\"标题\",\"url\":\"http://www.test.com\"}},{\"miniprogram\":{\"appid\":\"wx8bd80126147dFAKE\",\"pagepath\":\"/index\",\"title\":\"miniprogram\"},\"name\":\"测试app\",\"type\":2}],\"external_corp_name\":\"企业简称\",\"wechat_channels\":{\"nickname\":\"视频号名称\",\"status\":1}},\"gender\":\"1\",\"is_leader_in_dept\":[1,0],\"main_department\":1,\"mobile\":\"13800000000\",\"name\":\"李四\",\"open_userid\":\"xxxxxx\",\"order\":[1,2],\"position\":\"后台工程师\",\"qr_code\":\"https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=xxx\",\"status\":1,\"telephone\":\"020-123456\",\"thumb_avatar\":\"http://wx.qlogo.cn/mmopen/ajNVdqHZLLA3WJ6DSZUfiakYe37PKnQhBIeOQBO4czqrnZDS79FH5Wm5m4X69TBicnHFlhiafvDwklOpZeXYQQ2icg/100\",\"userid\":\"zhangsan\"}]}",
     };
     /// `POST /cgi-bin/user/list_id`: List the ids of all members, page by page (获取成员ID列表).
     pub static LIST_ID: crate::Endpoint = crate::Endpoint {
@@ -1309,11 +1288,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"dept_user\":[{\"department\":1,\"open_userid\":\"zhangsan\"},{\"department\":2,\"open_userid\":\"zhangsan\"},{\"department\":2,\"open_userid\":\"lisi\"}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"aaaaaaaaa\"}",
     };
     /// `POST /cgi-bin/user/convert_to_openid`: Convert a userid to an openid (userid转openid).
     pub static CONVERT_TO_OPENID: crate::Endpoint = crate::Endpoint {
@@ -1327,11 +1303,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["userid"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"openid\":\"oDjGHs-1yCnGrRovBj2yHij5JAAA\"}",
     };
     /// `POST /cgi-bin/user/getuserid`: Find a member's userid by mobile number (手机号获取userid).
     pub static GET_USERID_BY_MOBILE: crate::Endpoint = crate::Endpoint {
@@ -1345,11 +1318,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["mobile"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userid\":\"zhangsan\"}",
     };
     /// `POST /cgi-bin/user/get_userid_by_email`: Find a member's userid by email (邮箱获取userid).
     pub static GET_USERID_BY_EMAIL: crate::Endpoint = crate::Endpoint {
@@ -1363,11 +1333,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["email"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userid\":\"zhangsan\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[

@@ -175,12 +175,13 @@ fn every_endpoint_is_an_operation_with_its_token() {
                 assert_eq!(schemes[param]["name"], param, "{label}: scheme {param}");
             }
         }
-        let example: Value = serde_json::from_str(e.example_response).expect("JSON");
+        let sample = wecom_openwork::emulator::sample(e);
+        let example: Value = serde_json::from_str(sample.example_response).expect("JSON");
         assert_eq!(
             op["responses"]["200"]["content"]["application/json"]["example"], example,
             "{label}: reply example"
         );
-        for required in e.required {
+        for required in sample.required {
             let in_query = op["parameters"]
                 .as_array()
                 .is_some_and(|ps| ps.iter().any(|p| p["name"] == *required && p["required"] == true));

@@ -104,7 +104,10 @@ async fn pushes_are_verified_decoded_handled_and_acknowledged() {
     assert_eq!(post(&http, &url, &query, body).await, (200, "success".into()));
     server.drain().await;
     let example: serde_json::Value = serde_json::from_str(
-        wecom_openwork::api::authorization::endpoints::GET_PERMANENT_CODE_V2.example_response,
+        wecom_openwork::emulator::sample(
+            &wecom_openwork::api::authorization::endpoints::GET_PERMANENT_CODE_V2,
+        )
+        .example_response,
     )
     .expect("JSON");
     let corp = example["auth_corp_info"]["corpid"].as_str().expect("corpid");

@@ -47,6 +47,7 @@ mod push;
 mod records;
 mod reply;
 mod routes;
+mod samples;
 mod state;
 mod tags;
 
@@ -56,6 +57,7 @@ pub use media::SAMPLE_MEDIA_ID;
 pub use oauth::OAUTH_CODE_LIFETIME;
 pub use records::{PushRecord, RecordedUpload, Violation};
 use routes::handle;
+pub use samples::{sample, EndpointSample};
 use state::{random_code, unix_now, AuthCode, Shared, State};
 pub use state::{Fault, RecordedRequest, TokenOwner};
 

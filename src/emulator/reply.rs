@@ -11,7 +11,7 @@ pub(super) fn json_reply(value: &Value) -> Response {
 
 /// The endpoint's documented sample, as it is.
 pub(super) fn sample(endpoint: &crate::http::Endpoint) -> Response {
-    json_text(endpoint.example_response.to_owned())
+    json_text(super::samples::sample(endpoint).example_response.to_owned())
 }
 
 /// The endpoint's documented sample with `patch` applied to its members
@@ -20,7 +20,7 @@ pub(super) fn sample_with(
     endpoint: &crate::http::Endpoint,
     patch: impl FnOnce(&mut serde_json::Map<String, Value>),
 ) -> Response {
-    let mut reply = match serde_json::from_str(endpoint.example_response) {
+    let mut reply = match serde_json::from_str(super::samples::sample(endpoint).example_response) {
         Ok(Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     };

@@ -18,7 +18,6 @@ use crate::api::{
 };
 use crate::http::{Endpoint, HttpMethod, ResponseFormat, TokenKind};
 use crate::ids::AppKind;
-use crate::ENDPOINTS;
 
 pub(super) async fn handle(
     shared: &Shared,
@@ -76,7 +75,7 @@ pub(super) fn take_fault(faults: &mut Vec<(Option<String>, usize, Fault)>, path:
 
 pub(super) fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool) -> Response {
     let path = request.path.as_str();
-    let Some(endpoint) = ENDPOINTS.iter().find(|e| e.path == path || e.legacy_paths.contains(&path)) else {
+    let Some(endpoint) = super::samples::routed(path) else {
         return wecom_error(40066, "invalid url");
     };
     if request.method != endpoint.method.as_str() {
@@ -107,7 +106,9 @@ pub(super) fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool)
         return wecom_error(47001, "data format error: the body must be a JSON object");
     }
     let params = params_of(endpoint, request);
-    if let Some(missing) = endpoint.required.iter().find(|name| params.get(**name).is_none_or(is_blank)) {
+    if let Some(missing) =
+        super::samples::sample(endpoint).required.iter().find(|name| params.get(**name).is_none_or(is_blank))
+    {
         return wecom_error(40058, &format!("invalid parameter: `{missing}` is required"));
     }
     if let Some(reply) = stateful(shared, endpoint, &params, caller.as_ref()) {
@@ -422,7 +423,8 @@ fn admin_list(shared: &Shared, suite: &str, corp: &str) -> Option<Response> {
 /// `get_register_info`: the sample, with a working one-time registration
 /// token (for `set_scope` and `contact_sync_success`) in `contact_sync`.
 fn register_info(shared: &Shared, endpoint: &Endpoint) -> Response {
-    let mut reply: Value = serde_json::from_str(endpoint.example_response).unwrap_or_default();
+    let mut reply: Value =
+        serde_json::from_str(super::samples::sample(endpoint).example_response).unwrap_or_default();
     let corp = reply.get("corpid").and_then(Value::as_str).unwrap_or("registered-corp").to_owned();
     let token = random_code(64);
     let lifetime = reply.pointer("/contact_sync/expires_in").and_then(Value::as_u64).unwrap_or(1800);
@@ -499,8 +501,8 @@ pub(super) fn permanent_code(
     suite: &str,
 ) -> Option<Response> {
     let now = shared.now();
-    let mut reply: Value =
-        serde_json::from_str(endpoint.example_response).unwrap_or_else(|_| serde_json::json!({}));
+    let mut reply: Value = serde_json::from_str(super::samples::sample(endpoint).example_response)
+        .unwrap_or_else(|_| serde_json::json!({}));
     // A 代开发 template gets no corp token here: the code is the app's
     // secret, for gettoken.
     let customized = shared.config.kind_of(suite) == Some(AppKind::Customized);

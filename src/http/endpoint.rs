@@ -145,9 +145,6 @@ pub struct Endpoint {
     pub response_format: ResponseFormat,
     /// For an upload (`multipart/form-data`), its field and size limits.
     pub upload: Option<UploadRule>,
-    /// Older paths WeCom still answers for this endpoint; the client never
-    /// calls them, the emulator routes them here.
-    pub legacy_paths: &'static [&'static str],
     /// Whether repeating the request is harmless, so it may be retried after
     /// an uncertain failure. One-time codes make some POSTs unsafe.
     pub retry_safe: bool,
@@ -155,11 +152,6 @@ pub struct Endpoint {
     /// it): a call through a suite of another kind is refused before it is
     /// sent, with [`crate::Error::AppKindNotAllowed`].
     pub app_kinds: &'static [AppKind],
-    /// Members the request body (POST) or query (GET) must carry.
-    pub required: &'static [&'static str],
-    /// The documented sample reply (JSON text), as in the spec. The emulator
-    /// serves it; tests and mocks can decode it.
-    pub example_response: &'static str,
 }
 
 impl Endpoint {

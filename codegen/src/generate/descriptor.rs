@@ -1,5 +1,6 @@
 //! The `Endpoint` static of each endpoint: what the runtime, the emulator
-//! and the CLI know about a call without its types.
+//! and the CLI know about a call without its types; and what only the
+//! emulator needs (its sample reply, required members, legacy paths).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -25,8 +26,24 @@ pub(super) fn required_members(index: &Index<'_>, file: &str, e: &Endpoint) -> V
     out
 }
 
+/// The emulator's entry for one endpoint: its descriptor and its
+/// `EndpointSample` (compiled only with the `emulator` feature).
+pub(super) fn emulator_sample(group: &str, e: &Endpoint, required: &[String]) -> TokenStream {
+    let group = proc_macro2::Ident::new(group, proc_macro2::Span::call_site());
+    let ident = static_ident(e);
+    let legacy_paths = &e.legacy_paths;
+    let example = serde_json::to_string(&e.example.response).expect("JSON values always serialize");
+    quote! {
+        (&#group::endpoints::#ident, crate::emulator::EndpointSample {
+            legacy_paths: &[#(#legacy_paths),*],
+            required: &[#(#required),*],
+            example_response: #example,
+        })
+    }
+}
+
 /// The descriptor static of one endpoint.
-pub(super) fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) -> TokenStream {
+pub(super) fn endpoint_static(group: &str, e: &Endpoint) -> TokenStream {
     let ident = static_ident(e);
     let name = &e.name;
     let summary = &e.summary;
@@ -71,8 +88,6 @@ pub(super) fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) ->
         }
         None => quote!(None),
     };
-    let legacy_paths = &e.legacy_paths;
-    let example = serde_json::to_string(&e.example.response).expect("JSON values always serialize");
     let retry_safe = e.is_retry_safe();
     let app_kinds = e.allowed_app_kinds().into_iter().map(|kind| match kind {
         AppKind::ThirdParty => quote!(crate::AppKind::ThirdParty),
@@ -92,11 +107,8 @@ pub(super) fn endpoint_static(group: &str, e: &Endpoint, required: &[String]) ->
             token_param: #token_param,
             response_format: #format,
             upload: #upload,
-            legacy_paths: &[#(#legacy_paths),*],
             retry_safe: #retry_safe,
             app_kinds: &[#(#app_kinds),*],
-            required: &[#(#required),*],
-            example_response: #example,
         };
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use super::descriptor::{endpoint_static, required_members};
+use super::descriptor::endpoint_static;
 use super::method::{method, Constructors};
 use super::naming::{calls_ident, doc_lines, handle_ident, lowercase_first};
 use super::paging::{cursor_paging, pages_method, CursorPaging};
@@ -23,8 +23,7 @@ pub(super) fn group_file(
     examples: &BTreeMap<(String, HandleKind), String>,
     constructors: &Constructors,
 ) -> String {
-    let endpoint_statics =
-        spec.endpoints.iter().map(|e| endpoint_static(&spec.group, e, &required_members(index, file, e)));
+    let endpoint_statics = spec.endpoints.iter().map(|e| endpoint_static(&spec.group, e));
     let all = spec.endpoints.iter().map(static_ident);
     // Worked out once: the method and the reply's `CursorPage` impl both use it.
     let paging: BTreeMap<&str, CursorPaging> = spec

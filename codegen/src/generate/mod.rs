@@ -76,7 +76,7 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
         let contents = group_file(&loaded.file, &loaded.spec, types, &index, &examples, &constructors);
         files.push(GeneratedFile { name: format!("{}.rs", loaded.spec.group), contents });
     }
-    files.push(GeneratedFile { name: "mod.rs".into(), contents: mod_file(specs) });
+    files.push(GeneratedFile { name: "mod.rs".into(), contents: mod_file(specs, &index) });
     files.push(GeneratedFile { name: "dispatch.rs".into(), contents: crate::dispatch::dispatch_file(specs) });
     files.push(GeneratedFile { name: "openapi.json".into(), contents: crate::openapi::openapi_json(specs) });
     files.sort_by(|a, b| a.name.cmp(&b.name));

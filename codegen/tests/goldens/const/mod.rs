@@ -12,3 +12,29 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &ticket::endpoints::SEND_CARD,
     &ticket::endpoints::GET_APP_TICKET,
 ];
+/// What only the emulator knows of each endpoint (its sample reply,
+/// required members, legacy paths), in the order of [`ENDPOINTS`]:
+/// compiled with the `emulator` feature alone, so a client's binary
+/// carries none of it.
+#[cfg(feature = "emulator")]
+pub(crate) static EMULATOR_SAMPLES: &[(
+    &crate::Endpoint,
+    crate::emulator::EndpointSample,
+)] = &[
+    (
+        &ticket::endpoints::SEND_CARD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["msgtype", "touser"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    (
+        &ticket::endpoints::GET_APP_TICKET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["type"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"ticket\":\"t1\"}",
+        },
+    ),
+];

@@ -103,11 +103,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["msgtype", "touser"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
     };
     /// `GET /cgi-bin/ticket/get`: Get the app's ticket.
     pub static GET_APP_TICKET: crate::Endpoint = crate::Endpoint {
@@ -121,11 +118,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["type"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"ticket\":\"t1\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&SEND_CARD, &GET_APP_TICKET];

@@ -77,11 +77,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Download,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["media_id"],
-        example_response: "{\"errcode\":40007,\"errmsg\":\"invalid media_id\"}",
     };
     /// `POST /cgi-bin/qrcode/get`: Get a QR code, as an image or as JSON.
     pub static GET_QR_CODE: crate::Endpoint = crate::Endpoint {
@@ -95,11 +92,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::JsonOrBinary,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &[],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"qrcode\":\"https://example.com/q.png\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&GET_MEDIA, &GET_QR_CODE];

@@ -12,3 +12,29 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &files::endpoints::GET_MEDIA,
     &files::endpoints::GET_QR_CODE,
 ];
+/// What only the emulator knows of each endpoint (its sample reply,
+/// required members, legacy paths), in the order of [`ENDPOINTS`]:
+/// compiled with the `emulator` feature alone, so a client's binary
+/// carries none of it.
+#[cfg(feature = "emulator")]
+pub(crate) static EMULATOR_SAMPLES: &[(
+    &crate::Endpoint,
+    crate::emulator::EndpointSample,
+)] = &[
+    (
+        &files::endpoints::GET_MEDIA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["media_id"],
+            example_response: "{\"errcode\":40007,\"errmsg\":\"invalid media_id\"}",
+        },
+    ),
+    (
+        &files::endpoints::GET_QR_CODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"qrcode\":\"https://example.com/q.png\"}",
+        },
+    ),
+];

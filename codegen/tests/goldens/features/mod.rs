@@ -29,3 +29,30 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &department::endpoints::CREATE_DEPARTMENT,
     &token::endpoints::GET_TOKEN,
 ];
+/// What only the emulator knows of each endpoint (its sample reply,
+/// required members, legacy paths), in the order of [`ENDPOINTS`]:
+/// compiled with the `emulator` feature alone, so a client's binary
+/// carries none of it.
+#[cfg(feature = "emulator")]
+pub(crate) static EMULATOR_SAMPLES: &[(
+    &crate::Endpoint,
+    crate::emulator::EndpointSample,
+)] = &[
+    #[cfg(feature = "department")]
+    (
+        &department::endpoints::CREATE_DEPARTMENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["department"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"id\":2}",
+        },
+    ),
+    (
+        &token::endpoints::GET_TOKEN,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid", "corpsecret"],
+            example_response: "{\"access_token\":\"t\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
+        },
+    ),
+];

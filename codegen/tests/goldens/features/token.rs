@@ -69,11 +69,8 @@ pub mod endpoints {
         token_param: None,
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "corpsecret"],
-        example_response: "{\"access_token\":\"t\",\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&GET_TOKEN];

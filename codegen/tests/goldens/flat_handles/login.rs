@@ -75,11 +75,8 @@ pub mod endpoints {
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["auth_code"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"usertype\":1}",
     };
     /// `POST /cgi-bin/service/auth/getuserdetail3rd`: Get a member's details.
     pub static GET_USER_DETAIL: crate::Endpoint = crate::Endpoint {
@@ -93,11 +90,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty],
-        required: &["user_ticket"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userid\":\"u1\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&GET_LOGIN_INFO, &GET_USER_DETAIL];

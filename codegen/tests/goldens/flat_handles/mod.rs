@@ -12,3 +12,29 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &login::endpoints::GET_LOGIN_INFO,
     &login::endpoints::GET_USER_DETAIL,
 ];
+/// What only the emulator knows of each endpoint (its sample reply,
+/// required members, legacy paths), in the order of [`ENDPOINTS`]:
+/// compiled with the `emulator` feature alone, so a client's binary
+/// carries none of it.
+#[cfg(feature = "emulator")]
+pub(crate) static EMULATOR_SAMPLES: &[(
+    &crate::Endpoint,
+    crate::emulator::EndpointSample,
+)] = &[
+    (
+        &login::endpoints::GET_LOGIN_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["auth_code"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"usertype\":1}",
+        },
+    ),
+    (
+        &login::endpoints::GET_USER_DETAIL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["user_ticket"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userid\":\"u1\"}",
+        },
+    ),
+];

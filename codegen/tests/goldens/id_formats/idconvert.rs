@@ -64,11 +64,8 @@ pub mod endpoints {
         token_param: Some("provider_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["open_corpid", "open_userids"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"items\":[{\"open_corpid\":\"oc1\",\"open_userid\":\"ou1\"}]}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&CONVERT_USER_IDS];

@@ -9,3 +9,21 @@ pub mod oauth {
 /// Every spec'd endpoint this build has (the core, and the groups
 /// whose features are on): groups in spec-file order, endpoints in spec order.
 pub static ENDPOINTS: &[&crate::Endpoint] = &[&oauth::endpoints::GET_USER_INFO];
+/// What only the emulator knows of each endpoint (its sample reply,
+/// required members, legacy paths), in the order of [`ENDPOINTS`]:
+/// compiled with the `emulator` feature alone, so a client's binary
+/// carries none of it.
+#[cfg(feature = "emulator")]
+pub(crate) static EMULATOR_SAMPLES: &[(
+    &crate::Endpoint,
+    crate::emulator::EndpointSample,
+)] = &[
+    (
+        &oauth::endpoints::GET_USER_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &["/cgi-bin/service/getuserinfo3rd"],
+            required: &["code"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userid\":\"u1\"}",
+        },
+    ),
+];

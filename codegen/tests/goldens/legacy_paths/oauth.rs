@@ -49,11 +49,8 @@ pub mod endpoints {
         token_param: Some("suite_access_token"),
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &["/cgi-bin/service/getuserinfo3rd"],
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["code"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userid\":\"u1\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&GET_USER_INFO];

@@ -75,11 +75,8 @@ pub mod endpoints {
         token_param: None,
         response_format: crate::ResponseFormat::Json,
         upload: None,
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["corpid", "provider_secret"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"provider_access_token\":\"t0ken\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&GET_PROVIDER_TOKEN];

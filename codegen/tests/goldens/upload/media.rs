@@ -54,11 +54,8 @@ pub mod endpoints {
             limit_by: Some("type"),
             limits: &[("file", 20971520u64), ("image", 10485760u64)],
         }),
-        legacy_paths: &[],
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
-        required: &["type"],
-        example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"media_id\":\"m1\",\"type\":\"image\"}",
     };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[&UPLOAD_MEDIA];

@@ -9,3 +9,21 @@ pub mod media {
 /// Every spec'd endpoint this build has (the core, and the groups
 /// whose features are on): groups in spec-file order, endpoints in spec order.
 pub static ENDPOINTS: &[&crate::Endpoint] = &[&media::endpoints::UPLOAD_MEDIA];
+/// What only the emulator knows of each endpoint (its sample reply,
+/// required members, legacy paths), in the order of [`ENDPOINTS`]:
+/// compiled with the `emulator` feature alone, so a client's binary
+/// carries none of it.
+#[cfg(feature = "emulator")]
+pub(crate) static EMULATOR_SAMPLES: &[(
+    &crate::Endpoint,
+    crate::emulator::EndpointSample,
+)] = &[
+    (
+        &media::endpoints::UPLOAD_MEDIA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["type"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"media_id\":\"m1\",\"type\":\"image\"}",
+        },
+    ),
+];
