@@ -21,6 +21,31 @@ fn generated_dir_equals_a_fresh_generation() {
     assert!(extra.is_empty(), "{hint} (extra files {extra:?})");
 }
 
+/// A build generates the core and the groups whose features are on (and
+/// what their types use), each file the same text as the whole generation's.
+#[test]
+fn a_build_generates_only_its_groups_and_the_same_text() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let spec = root.join("spec");
+    let whole = wecom_openwork_codegen::generate_dir(&spec).expect("the specs are valid");
+    let keep = |s: &wecom_openwork_codegen::spec::SpecFile| s.core || s.group == "contact";
+    let some = wecom_openwork_codegen::generate_dir_groups(&spec, &keep).expect("valid");
+    let names: BTreeSet<&str> = some.iter().map(|f| f.name.as_str()).collect();
+    // contact.yaml uses media's types, so media comes with it.
+    for needed in
+        ["authorization.rs", "suite.rs", "common.rs", "contact.rs", "media.rs", "mod.rs", "dispatch.rs"]
+    {
+        assert!(names.contains(needed), "{needed} is generated: {names:?}");
+    }
+    for left_out in ["user.rs", "license.rs", "externalcontact.rs"] {
+        assert!(!names.contains(left_out), "{left_out} is not generated");
+    }
+    for file in &some {
+        let same = whole.iter().find(|w| w.name == file.name).expect("in the whole generation");
+        assert!(same.contents == file.contents, "{} differs from the whole generation", file.name);
+    }
+}
+
 #[test]
 fn the_library_exposes_every_spec_endpoint() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

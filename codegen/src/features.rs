@@ -85,6 +85,21 @@ pub(crate) fn check_core_refs(specs: &[LoadedSpec]) -> Result<(), SpecError> {
     Ok(())
 }
 
+/// The files of the groups `keep` accepts and of every group whose types
+/// they use, transitively: what a build with those groups compiles.
+pub(crate) fn kept_files(specs: &[LoadedSpec], keep: &dyn Fn(&SpecFile) -> bool) -> BTreeSet<String> {
+    let by_file: BTreeMap<&str, &SpecFile> = specs.iter().map(|l| (l.file.as_str(), &l.spec)).collect();
+    let mut todo: Vec<String> = specs.iter().filter(|l| keep(&l.spec)).map(|l| l.file.clone()).collect();
+    let mut kept = BTreeSet::new();
+    while let Some(file) = todo.pop() {
+        if let Some(spec) = by_file.get(file.as_str()).filter(|_| !kept.contains(&file)) {
+            todo.extend(referenced_files(spec));
+            kept.insert(file);
+        }
+    }
+    kept
+}
+
 /// The other spec files `spec` names in a `$ref` (`common.yaml#/…`).
 fn referenced_files(spec: &SpecFile) -> BTreeSet<String> {
     fn walk(value: &Value, out: &mut BTreeSet<String>) {
@@ -130,6 +145,15 @@ mod tests {
         let user = features.iter().find(|f| f.name == "user").expect("a feature");
         assert_eq!(user.needs, BTreeSet::from(["shared".to_owned()]));
         assert!(gate(&specs[1].spec).to_string().contains("feature = \"user\""));
+    }
+
+    #[test]
+    fn a_kept_group_keeps_the_groups_it_uses() {
+        let other = loaded("other.yaml", "group: other\nsummary: o\n");
+        let specs = [loaded("shared.yaml", SHARED), user(false), other];
+        let kept = kept_files(&specs, &|spec| spec.group == "user");
+        assert_eq!(kept, BTreeSet::from(["shared.yaml".to_owned(), "user.yaml".to_owned()]));
+        assert!(kept_files(&specs, &|_| false).is_empty());
     }
 
     #[test]

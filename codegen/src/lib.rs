@@ -43,7 +43,16 @@ pub fn load_and_check(spec_dir: &Path) -> Result<Vec<LoadedSpec>, SpecError> {
 /// Loads, checks and generates: the whole pipeline over one spec directory
 /// (endpoint specs, and `events.yaml` when present).
 pub fn generate_dir(spec_dir: &Path) -> Result<Vec<GeneratedFile>, SpecError> {
-    let mut files = generate::generate(&load_and_check(spec_dir)?)?;
+    generate_dir_groups(spec_dir, &|_| true)
+}
+
+/// As [`generate_dir`], with the group files of only the groups `keep`
+/// accepts and those their types use (see [`generate::generate_groups`]).
+pub fn generate_dir_groups(
+    spec_dir: &Path,
+    keep: &dyn Fn(&spec::SpecFile) -> bool,
+) -> Result<Vec<GeneratedFile>, SpecError> {
+    let mut files = generate::generate_groups(&load_and_check(spec_dir)?, keep)?;
     let events_path = spec_dir.join("events.yaml");
     if events_path.exists() {
         let text = std::fs::read_to_string(&events_path)

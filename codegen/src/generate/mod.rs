@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::SpecError;
 use crate::load::LoadedSpec;
+use crate::spec::SpecFile;
 use crate::types::{self, GroupTypes};
 use crate::validate::{resolve, Index};
 
@@ -43,6 +44,20 @@ pub struct GeneratedFile {
 /// every endpoint, see [`crate::openapi`]), sorted by name. The specs must have passed
 /// [`crate::validate::check_all`].
 pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
+    generate_groups(specs, &|_| true)
+}
+
+/// As [`generate`], with the `<group>.rs` of only the groups `keep` accepts
+/// and of the groups their types use: what `build.rs` makes for a build
+/// (the core and the groups whose features are on), so the build's work
+/// does not grow with the groups it leaves out. `mod.rs`, `dispatch.rs` and
+/// `openapi.json` still name every group, each behind its feature; a kept
+/// group's file is the same text as in the whole generation.
+pub fn generate_groups(
+    specs: &[LoadedSpec],
+    keep: &dyn Fn(&SpecFile) -> bool,
+) -> Result<Vec<GeneratedFile>, SpecError> {
+    let kept = crate::features::kept_files(specs, keep);
     let index: Index<'_> = specs.iter().map(|l| (l.file.as_str(), &l.spec)).collect();
     let mut groups = BTreeMap::new();
     for loaded in specs {
@@ -52,7 +67,10 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
     let built = built_types(&groups, &inputs);
     let roots = root_docs(&index);
     let mut examples = BTreeMap::new();
-    for loaded in specs {
+    // Every group is typified (which types users build is decided across
+    // groups); only kept groups are finished and written.
+    let specs_kept = || specs.iter().filter(|l| kept.contains(&l.file));
+    for loaded in specs_kept() {
         for handle in handles_of(&loaded.spec) {
             let example = accessor_example(&index, &groups, &loaded.file, handle);
             examples.insert((loaded.file.clone(), handle), example);
@@ -62,7 +80,7 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
     // group, and its method takes that type's constructor parameters.
     let mut finished = BTreeMap::new();
     let mut constructors = BTreeMap::new();
-    for loaded in specs {
+    for loaded in specs_kept() {
         let group = groups.remove(&loaded.file).expect("typified above");
         let roots = roots.get(&loaded.file).cloned().unwrap_or_default();
         let finish = types::Finish { built: &built, inputs: &inputs, roots };
@@ -71,7 +89,7 @@ pub fn generate(specs: &[LoadedSpec]) -> Result<Vec<GeneratedFile>, SpecError> {
         constructors.extend(made.into_iter().map(|(name, c)| ((loaded.file.clone(), name), c)));
     }
     let mut files = Vec::new();
-    for loaded in specs {
+    for loaded in specs_kept() {
         let types = finished.remove(&loaded.file).expect("finished above");
         let contents = group_file(&loaded.file, &loaded.spec, types, &index, &examples, &constructors);
         files.push(GeneratedFile { name: format!("{}.rs", loaded.spec.group), contents });
