@@ -2,68 +2,86 @@
 //! back, updated and deleted, per corp (the corp of the calling token). A
 //! corp in which nothing was created gets the endpoints' samples.
 
+use std::collections::HashMap;
+
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+use super::handler::{Call, Table};
 use super::reply::{json_reply, wecom_error};
-use super::state::{Shared, TokenOwner};
 use crate::api::user::endpoints as user;
-use crate::http::Endpoint;
 
-/// The answer of a member endpoint whose answer depends on state.
-pub(super) fn answer(
-    shared: &Shared,
-    endpoint: &Endpoint,
-    params: &Map<String, Value>,
-    caller: Option<&TokenOwner>,
-) -> Option<Response> {
-    let is = |known: &Endpoint| std::ptr::eq(endpoint, known);
-    if is(&user::LIST_ID) {
-        return list_id(shared, params, caller);
+/// The member endpoints whose answer depends on state, each with its
+/// handler (`None` for a corp that never created a member).
+pub(super) static HANDLERS: Table = &[
+    (&user::CREATE, create),
+    (&user::GET, get),
+    (&user::UPDATE, update),
+    (&user::DELETE, delete),
+    (&user::LIST_ID, list_id),
+];
+
+/// One corp's members, by userid, as they were sent.
+type Members = HashMap<String, Map<String, Value>>;
+
+fn create(c: &Call<'_>) -> Option<Response> {
+    let corp = c.corp()?;
+    let userid = c.text("userid");
+    let mut state = c.shared.state();
+    let members = state.members.entry(corp.to_owned()).or_default();
+    if members.contains_key(&userid) {
+        return Some(wecom_error(60102, "userid existed"));
     }
-    if !(is(&user::CREATE) || is(&user::GET) || is(&user::UPDATE) || is(&user::DELETE)) {
-        return None;
-    }
-    let corp = caller?.suite_and_corp()?.1.to_owned();
-    let userid = params.get("userid").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let mut state = shared.state();
-    // A corp that never created a member gets the samples.
-    if !is(&user::CREATE) && !state.members.contains_key(&corp) {
-        return None;
-    }
-    let members = state.members.entry(corp).or_default();
-    if is(&user::CREATE) {
-        if members.contains_key(&userid) {
-            return Some(wecom_error(60102, "userid existed"));
-        }
-        members.insert(userid, params.clone());
-        return Some(json_reply(&json!({"errcode": 0, "errmsg": "created"})));
-    }
-    let Some(member) = members.get_mut(&userid) else {
+    members.insert(userid, c.params.clone());
+    Some(json_reply(&json!({"errcode": 0, "errmsg": "created"})))
+}
+
+/// Runs `act` on the caller's corp's members and the `userid` asked for,
+/// which is among them: the preamble of reading, updating and deleting one.
+/// `None` (the sample) for a corp that never created a member; 40003 for a
+/// userid it does not have.
+fn with_member(c: &Call<'_>, act: impl FnOnce(&mut Members, String) -> Response) -> Option<Response> {
+    let corp = c.corp()?;
+    let userid = c.text("userid");
+    let mut state = c.shared.state();
+    let members = state.members.get_mut(corp)?;
+    if !members.contains_key(&userid) {
         return Some(wecom_error(40003, "invalid userid"));
-    };
-    if is(&user::GET) {
-        let mut reply = member.clone();
+    }
+    Some(act(members, userid))
+}
+
+fn get(c: &Call<'_>) -> Option<Response> {
+    with_member(c, |members, userid| {
+        let mut reply = members[&userid].clone();
         reply.insert("errcode".into(), json!(0));
         reply.insert("errmsg".into(), json!("ok"));
-        return Some(json_reply(&Value::Object(reply)));
-    }
-    if is(&user::UPDATE) {
-        for (key, value) in params {
-            member.insert(key.clone(), value.clone());
+        json_reply(&Value::Object(reply))
+    })
+}
+
+fn update(c: &Call<'_>) -> Option<Response> {
+    with_member(c, |members, userid| {
+        if let Some(member) = members.get_mut(&userid) {
+            member.extend(c.params.iter().map(|(key, value)| (key.clone(), value.clone())));
         }
-        return Some(json_reply(&json!({"errcode": 0, "errmsg": "updated"})));
-    }
-    members.remove(&userid);
-    Some(json_reply(&json!({"errcode": 0, "errmsg": "deleted"})))
+        json_reply(&json!({"errcode": 0, "errmsg": "updated"}))
+    })
+}
+
+fn delete(c: &Call<'_>) -> Option<Response> {
+    with_member(c, |members, userid| {
+        members.remove(&userid);
+        json_reply(&json!({"errcode": 0, "errmsg": "deleted"}))
+    })
 }
 
 /// `list_id` over the members created in the caller's corp, `limit` at a
 /// time: the cursor is where the next page starts; the last page has none.
-fn list_id(shared: &Shared, params: &Map<String, Value>, caller: Option<&TokenOwner>) -> Option<Response> {
-    let corp = caller?.suite_and_corp()?.1.to_owned();
-    let state = shared.state();
-    let members = state.members.get(&corp)?;
+fn list_id(c: &Call<'_>) -> Option<Response> {
+    let (corp, params) = (c.corp()?, c.params);
+    let state = c.shared.state();
+    let members = state.members.get(corp)?;
     let mut userids: Vec<&String> = members.keys().collect();
     userids.sort();
     let start: usize = match params.get("cursor").and_then(Value::as_str).filter(|c| !c.is_empty()) {

@@ -10,11 +10,11 @@ use std::time::Duration;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
+use super::handler::{Call, Table};
 use super::records::LoginCode;
 use super::reply::{sample_with, wecom_error};
 use super::state::{random_code, Shared};
 use crate::api::provider::endpoints as provider;
-use crate::http::Endpoint;
 
 /// How long a login code lives (WeCom: 5 minutes).
 pub const LOGIN_CODE_LIFETIME: Duration = Duration::from_secs(300);
@@ -38,17 +38,18 @@ pub(super) fn issue_code(shared: &Shared, corp_id: &str, userid: &str, usertype:
     code
 }
 
-/// The answer of `get_login_info` when it depends on state; `None` for the
-/// sample.
-pub(super) fn answer(shared: &Shared, endpoint: &Endpoint, params: &Map<String, Value>) -> Option<Response> {
-    if !std::ptr::eq(endpoint, &provider::GET_LOGIN_INFO) {
-        return None;
-    }
-    let code = params.get("auth_code").and_then(Value::as_str).unwrap_or_default();
+/// The login endpoint, whose answer depends on state, with its handler.
+pub(super) static HANDLERS: Table = &[(&provider::GET_LOGIN_INFO, login_info)];
+
+/// The answer of `get_login_info` for a code the emulator issued; `None`
+/// for the sample.
+fn login_info(c: &Call<'_>) -> Option<Response> {
+    let (shared, endpoint) = (c.shared, c.endpoint);
+    let code = c.text("auth_code");
     let now = shared.now();
     let mut state = shared.state();
-    let Some(entry) = state.login_codes.get_mut(code) else {
-        return shared.refuses_unknown(code, Some(CODE_PREFIX)).then(|| wecom_error(40029, "invalid code"));
+    let Some(entry) = state.login_codes.get_mut(&code) else {
+        return shared.refuses_unknown(&code, Some(CODE_PREFIX)).then(|| wecom_error(40029, "invalid code"));
     };
     if entry.used || entry.expires_at <= now {
         return Some(wecom_error(40029, "invalid code"));

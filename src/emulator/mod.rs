@@ -38,6 +38,7 @@
 pub mod admin;
 mod config;
 mod contacts;
+mod handler;
 mod license;
 mod login;
 mod media;
@@ -265,7 +266,7 @@ impl Emulator {
 
     /// Who `token` was issued to, if the emulator issued it.
     pub fn token_owner(&self, token: &str) -> Option<TokenOwner> {
-        self.shared.state().issued.get(token).map(|i| i.owner.clone())
+        self.shared.state().issued.get(token).map(|i| TokenOwner::from(&i.owner))
     }
 
     /// Makes `token` invalid at once, as WeCom may do before its expiry.

@@ -13,9 +13,10 @@ use std::time::Duration;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
+use super::handler::{Call, Table};
 use super::records::{OAuthCode, UserTicket};
 use super::reply::{sample, sample_with, wecom_error};
-use super::state::{random_code, Shared, TokenOwner};
+use super::state::{random_code, Shared};
 use crate::api::oauth::endpoints as oauth;
 use crate::http::Endpoint;
 
@@ -68,40 +69,14 @@ pub(super) fn issue_scoped_code(
     Ok(code)
 }
 
-/// The answer of an OAuth endpoint whose answer depends on state.
-pub(super) fn answer(
-    shared: &Shared,
-    endpoint: &Endpoint,
-    params: &Map<String, Value>,
-    caller: Option<&TokenOwner>,
-) -> Option<Response> {
-    let is = |known: &Endpoint| std::ptr::eq(endpoint, known);
-    let text = |key: &str| params.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let (suite, corp) = caller_scope(caller?);
-    if is(&oauth::GET_USER_INFO_3RD) || is(&oauth::GET_USER_INFO) {
-        let code = text("code");
-        if code == SAMPLE_CODE {
-            return None;
-        }
-        return Some(user_info(shared, endpoint, &code, &suite, corp.as_deref()));
-    }
-    if is(&oauth::GET_USER_DETAIL_3RD) || is(&oauth::GET_USER_DETAIL) {
-        let ticket = text("user_ticket");
-        if ticket == SAMPLE_TICKET {
-            return None;
-        }
-        return Some(user_detail(shared, endpoint, &ticket, &suite, corp.as_deref()));
-    }
-    None
-}
-
-/// The suite, and for a corp token the corp, the caller's token is for.
-fn caller_scope(caller: &TokenOwner) -> (String, Option<String>) {
-    match caller.suite_and_corp() {
-        Some((suite, corp)) => (suite.to_owned(), Some(corp.to_owned())),
-        None => (caller.owner.clone(), None),
-    }
-}
+/// The OAuth endpoints whose answer depends on state, each with its
+/// handler (`None` for the samples' own code and ticket).
+pub(super) static HANDLERS: Table = &[
+    (&oauth::GET_USER_INFO_3RD, user_info),
+    (&oauth::GET_USER_INFO, user_info),
+    (&oauth::GET_USER_DETAIL_3RD, user_detail),
+    (&oauth::GET_USER_DETAIL, user_detail),
+];
 
 /// Sets `key` to `value` where the sample has that member.
 fn replace(map: &mut Map<String, Value>, key: &str, value: impl Into<Value>) {
@@ -118,7 +93,33 @@ fn refuse_unknown_ticket(shared: &Shared, ticket: &str) -> Option<Response> {
     shared.refuses_unknown(ticket, Some(TICKET_PREFIX)).then(|| wecom_error(84015, "invalid user_ticket"))
 }
 
-fn user_info(shared: &Shared, endpoint: &Endpoint, code: &str, suite: &str, corp: Option<&str>) -> Response {
+/// A code's user info, through the suite token (`getuserinfo3rd`) or a
+/// 代开发 app's corp token (`auth/getuserinfo`).
+fn user_info(c: &Call<'_>) -> Option<Response> {
+    let code = c.text("code");
+    if c.caller.is_none() || code == SAMPLE_CODE {
+        return None;
+    }
+    Some(code_user_info(c.shared, c.endpoint, &code, c.suite(), c.corp()))
+}
+
+/// A ticket's member details, through the suite token
+/// (`getuserdetail3rd`) or a 代开发 app's corp token (`auth/getuserdetail`).
+fn user_detail(c: &Call<'_>) -> Option<Response> {
+    let ticket = c.text("user_ticket");
+    if c.caller.is_none() || ticket == SAMPLE_TICKET {
+        return None;
+    }
+    Some(ticket_user_detail(c.shared, c.endpoint, &ticket, c.suite(), c.corp()))
+}
+
+fn code_user_info(
+    shared: &Shared,
+    endpoint: &Endpoint,
+    code: &str,
+    suite: &str,
+    corp: Option<&str>,
+) -> Response {
     let now = shared.now();
     let mut state = shared.state();
     let Some(entry) = state.oauth_codes.get_mut(code) else {
@@ -160,7 +161,7 @@ fn user_info(shared: &Shared, endpoint: &Endpoint, code: &str, suite: &str, corp
     })
 }
 
-fn user_detail(
+fn ticket_user_detail(
     shared: &Shared,
     endpoint: &Endpoint,
     ticket: &str,

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::records::PushRecord;
-use super::state::{unix_now, PERMANENT_CODE_PREFIX};
+use super::state::{unix_now, Owner, SuiteCorp, PERMANENT_CODE_PREFIX};
 use super::{random_code, AuthCode, Shared, AUTH_CODE_LIFETIME, TICKET_VALIDITY};
 use crate::crypto::{CryptoError, MsgCrypt};
 
@@ -302,10 +302,11 @@ pub(crate) async fn cancel(shared: &Shared, suite_id: &str, corp_id: &str) -> Re
     url_of(shared, suite_id, PushTarget::Command, corp_id)?;
     {
         let mut state = shared.state();
-        state.permanent_codes.retain(|_, (s, c)| !(s == suite_id && c == corp_id));
-        let owner = format!("{suite_id}/{corp_id}");
+        let key = SuiteCorp::new(suite_id, corp_id);
+        state.permanent_codes.retain(|_, authorized| *authorized != key);
+        let owner = Owner::Corp(key);
         let dead: Vec<String> =
-            state.issued.iter().filter(|(_, i)| i.owner.owner == owner).map(|(t, _)| t.clone()).collect();
+            state.issued.iter().filter(|(_, i)| i.owner == owner).map(|(t, _)| t.clone()).collect();
         for token in dead {
             if let Some(issued) = state.issued.remove(&token) {
                 state.current.remove(&issued.owner);
@@ -337,8 +338,9 @@ pub(crate) async fn reset_permanent_code(
     url_of(shared, suite_id, PushTarget::Command, corp_id)?;
     let permanent_code = {
         let mut state = shared.state();
+        let key = SuiteCorp::new(suite_id, corp_id);
         let before = state.permanent_codes.len();
-        state.permanent_codes.retain(|_, (s, c)| !(s == suite_id && c == corp_id));
+        state.permanent_codes.retain(|_, authorized| *authorized != key);
         if state.permanent_codes.len() == before {
             return Err(PushError::NotAuthorized {
                 suite_id: suite_id.to_owned(),
@@ -346,7 +348,7 @@ pub(crate) async fn reset_permanent_code(
             });
         }
         let code = format!("{PERMANENT_CODE_PREFIX}{}", random_code(32));
-        state.permanent_codes.insert(code.clone(), (suite_id.to_owned(), corp_id.to_owned()));
+        state.permanent_codes.insert(code.clone(), key);
         code
     };
     let auth_code = issue_auth_code(shared, suite_id, corp_id, "");

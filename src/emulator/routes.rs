@@ -7,10 +7,11 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::handler::{Call, Table};
 use super::records::{PreAuthCode, VisibleRange};
 use super::reply::{json_reply, sample, sample_with, wecom_error};
 use super::state::{
-    random_code, Fault, Issued, RecordedRequest, Shared, State, TokenOwner, PERMANENT_CODE_PREFIX,
+    random_code, Fault, Issued, Owner, RecordedRequest, Shared, State, SuiteCorp, PERMANENT_CODE_PREFIX,
 };
 use super::{is_token_param, PNG_1X1, PRE_AUTH_CODE_LIFETIME, TICKET_VALIDITY, TOKEN_LIFETIME};
 use crate::api::{
@@ -165,7 +166,7 @@ pub(super) fn check_token(
     shared: &Shared,
     endpoint: &Endpoint,
     request: &RecordedRequest,
-) -> Result<Option<TokenOwner>, Box<Response>> {
+) -> Result<Option<Owner>, Box<Response>> {
     let (missing, invalid, expired) = token_codes(endpoint.token);
     let strict = shared.config.strict;
     // Older paths took every token as `access_token`.
@@ -208,7 +209,7 @@ pub(super) fn check_token(
     let now = shared.now();
     let state = shared.state();
     match state.issued.get(&token) {
-        Some(issued) if issued.owner.kind != endpoint.token => {
+        Some(issued) if issued.owner.kind() != endpoint.token => {
             Err(Box::new(wecom_error(invalid, "invalid access token: issued for another kind")))
         }
         Some(issued) if issued.expires_at <= now => {
@@ -220,69 +221,45 @@ pub(super) fn check_token(
 }
 
 /// The kind of the registered suite a token was issued for, if known.
-pub(super) fn caller_kind(shared: &Shared, caller: &TokenOwner) -> Option<AppKind> {
-    let suite = match caller.kind {
-        TokenKind::Suite => caller.owner.as_str(),
-        TokenKind::Corp => caller.owner.split_once('/').map_or("", |(suite, _)| suite),
-        _ => return None,
-    };
-    shared.config.kind_of(suite)
+pub(super) fn caller_kind(shared: &Shared, caller: &Owner) -> Option<AppKind> {
+    shared.config.kind_of(caller.suite()?)
 }
-
-/// One call as a stateful handler sees it.
-struct Call<'a> {
-    shared: &'a Shared,
-    endpoint: &'a Endpoint,
-    params: &'a serde_json::Map<String, Value>,
-    caller: Option<&'a TokenOwner>,
-}
-
-impl Call<'_> {
-    /// A string parameter, or `""`.
-    fn text(&self, key: &str) -> String {
-        self.params.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
-    }
-
-    /// Who the caller's token was issued to (a suite, or `suite/corp`).
-    fn owner(&self) -> String {
-        self.caller.map(|c| c.owner.clone()).unwrap_or_default()
-    }
-}
-
-/// A stateful answer, or `None` for the endpoint's sample.
-type Handler = fn(&Call<'_>) -> Option<Response>;
 
 /// The endpoints of tokens and the install flow, each with its handler.
-static HANDLERS: &[(&Endpoint, Handler)] = &[
+static HANDLERS: Table = &[
     (&provider::GET_PROVIDER_TOKEN, provider_token),
     (&suite::GET_SUITE_TOKEN, suite_token),
     (&authorization::GET_PRE_AUTH_CODE, pre_auth_code),
     (&authorization::SET_SESSION_INFO, session_info),
     (&authorization::GET_PERMANENT_CODE, |c| {
-        permanent_code(c.shared, c.endpoint, &c.text("auth_code"), &c.owner())
+        permanent_code(c.shared, c.endpoint, &c.text("auth_code"), c.suite())
     }),
     (&authorization::GET_PERMANENT_CODE_V2, |c| {
-        permanent_code(c.shared, c.endpoint, &c.text("auth_code"), &c.owner())
+        permanent_code(c.shared, c.endpoint, &c.text("auth_code"), c.suite())
     }),
     (&authorization::GET_CORP_TOKEN, corp_token),
     (&crate::api::corpgroup::endpoints::GET_TOKEN, downstream_corp_token),
     (&authorization::GET_AUTH_INFO, auth_info),
     (&authorization::GET_AUTH_INFO_V2, auth_info),
-    (&authorization::GET_ADMIN_LIST, |c| admin_list(c.shared, &c.owner(), &c.text("auth_corpid"))),
+    (&authorization::GET_ADMIN_LIST, |c| {
+        admin_list(c.shared, &SuiteCorp::new(c.suite(), c.text("auth_corpid")))
+    }),
     (&provider::GET_REGISTER_INFO, |c| Some(register_info(c.shared, c.endpoint))),
     (&authorization::GET_CUSTOMIZED_CORP_TOKEN, |c| {
         customized_corp_token(c.shared, &c.text("corpid"), &c.text("corpsecret"))
     }),
 ];
 
-/// The areas that keep state of their own (licenses, members, tags, OAuth
-/// codes, logins); each answers the endpoints it knows.
-static AREAS: &[Handler] = &[
-    |c| super::license::answer(c.shared, c.endpoint, c.params),
-    |c| super::contacts::answer(c.shared, c.endpoint, c.params, c.caller),
-    |c| super::tags::answer(c.shared, c.endpoint, c.params, c.caller),
-    |c| super::oauth::answer(c.shared, c.endpoint, c.params, c.caller),
-    |c| super::login::answer(c.shared, c.endpoint, c.params),
+/// Every stateful endpoint's handler: the token and install endpoints here,
+/// then each area that keeps state of its own (licenses, members, tags,
+/// OAuth codes, logins). An endpoint is in one table at most.
+static TABLES: &[Table] = &[
+    HANDLERS,
+    super::license::HANDLERS,
+    super::contacts::HANDLERS,
+    super::tags::HANDLERS,
+    super::oauth::HANDLERS,
+    super::login::HANDLERS,
 ];
 
 /// Endpoints whose answer depends on the emulator's state; `None` for the
@@ -291,13 +268,11 @@ pub(super) fn stateful(
     shared: &Shared,
     endpoint: &Endpoint,
     params: &serde_json::Map<String, Value>,
-    caller: Option<&TokenOwner>,
+    caller: Option<&Owner>,
 ) -> Option<Response> {
-    let call = Call { shared, endpoint, params, caller };
-    if let Some((_, handler)) = HANDLERS.iter().find(|(known, _)| std::ptr::eq(endpoint, *known)) {
-        return handler(&call);
-    }
-    AREAS.iter().find_map(|area| area(&call))
+    let (_, handler) =
+        TABLES.iter().flat_map(|table| table.iter()).find(|(known, _)| std::ptr::eq(endpoint, *known))?;
+    handler(&Call { shared, endpoint, params, caller })
 }
 
 fn provider_token(c: &Call<'_>) -> Option<Response> {
@@ -310,7 +285,7 @@ fn provider_token(c: &Call<'_>) -> Option<Response> {
     if !secret_ok {
         return Some(wecom_error(40001, "invalid provider_secret"));
     }
-    Some(issue_token(c.shared, TokenKind::Provider, c.text("corpid"), "provider_access_token"))
+    Some(issue_token(c.shared, Owner::Provider(c.text("corpid")), "provider_access_token"))
 }
 
 fn suite_token(c: &Call<'_>) -> Option<Response> {
@@ -325,13 +300,14 @@ fn suite_token(c: &Call<'_>) -> Option<Response> {
     } else if !c.shared.config.suites.is_empty() {
         return Some(wecom_error(40083, "invalid suite_id"));
     }
-    Some(issue_token(c.shared, TokenKind::Suite, suite_id, "suite_access_token"))
+    Some(issue_token(c.shared, Owner::Suite(suite_id), "suite_access_token"))
 }
 
 fn pre_auth_code(c: &Call<'_>) -> Option<Response> {
     let code = random_code(64);
     let expires = c.shared.now() + PRE_AUTH_CODE_LIFETIME;
-    let record = PreAuthCode { suite_id: c.owner(), expires_at: expires, used: false, test_install: false };
+    let suite_id = c.suite().to_owned();
+    let record = PreAuthCode { suite_id, expires_at: expires, used: false, test_install: false };
     c.shared.state().pre_auth_codes.insert(code.clone(), record);
     let lifetime = PRE_AUTH_CODE_LIFETIME.as_secs();
     Some(json_reply(
@@ -358,33 +334,32 @@ fn session_info(c: &Call<'_>) -> Option<Response> {
 }
 
 fn corp_token(c: &Call<'_>) -> Option<Response> {
-    let (suite, corp, code) = (c.owner(), c.text("auth_corpid"), c.text("permanent_code"));
-    if let Err(refused) = check_permanent_code(c.shared, &suite, &corp, &code) {
+    let (key, code) = (SuiteCorp::new(c.suite(), c.text("auth_corpid")), c.text("permanent_code"));
+    if let Err(refused) = check_permanent_code(c.shared, &key, &code) {
         return Some(*refused);
     }
-    if corp.is_empty() {
+    if key.corp.is_empty() {
         return Some(wecom_error(40013, "invalid corpid"));
     }
-    Some(issue_token(c.shared, TokenKind::Corp, format!("{suite}/{corp}"), "access_token"))
+    Some(issue_token(c.shared, Owner::Corp(key), "access_token"))
 }
 
 /// A downstream corp's token, issued to the calling suite for that corp.
 fn downstream_corp_token(c: &Call<'_>) -> Option<Response> {
-    let owner = c.owner();
-    let suite = owner.split_once('/').map_or(owner.as_str(), |(suite, _)| suite);
-    Some(issue_token(c.shared, TokenKind::Corp, format!("{suite}/{}", c.text("corpid")), "access_token"))
+    let key = SuiteCorp::new(c.suite(), c.text("corpid"));
+    Some(issue_token(c.shared, Owner::Corp(key), "access_token"))
 }
 
 fn auth_info(c: &Call<'_>) -> Option<Response> {
-    let (suite, corp, code) = (c.owner(), c.text("auth_corpid"), c.text("permanent_code"));
-    match check_permanent_code(c.shared, &suite, &corp, &code) {
+    let (key, code) = (SuiteCorp::new(c.suite(), c.text("auth_corpid")), c.text("permanent_code"));
+    match check_permanent_code(c.shared, &key, &code) {
         Err(refused) => Some(*refused),
         // The authorized corp's own id, not the sample's.
         Ok(true) => {
-            let range = c.shared.state().visible_ranges.get(&(suite, corp.clone())).cloned();
+            let range = c.shared.state().visible_ranges.get(&key).cloned();
             Some(sample_with(c.endpoint, |map| {
                 if let Some(Value::Object(info)) = map.get_mut("auth_corp_info") {
-                    info.insert("corpid".into(), Value::from(corp));
+                    info.insert("corpid".into(), Value::from(key.corp));
                 }
                 if let Some(info) = map.get_mut("auth_info") {
                     with_visible_range(info, range);
@@ -415,8 +390,8 @@ fn with_visible_range(reply: &mut Value, range: Option<VisibleRange>) {
 /// `get_admin_list` (suite token): a corp that has not authorized the
 /// calling suite, or has cancelled, is WeCom's 48004 (授权关系无效) once
 /// suites are registered; an authorized corp gets the sample's admins.
-fn admin_list(shared: &Shared, suite: &str, corp: &str) -> Option<Response> {
-    let authorized = shared.state().permanent_codes.values().any(|(s, c)| s == suite && c == corp);
+fn admin_list(shared: &Shared, key: &SuiteCorp) -> Option<Response> {
+    let authorized = shared.state().permanent_codes.values().any(|authorized| authorized == key);
     (!authorized && !shared.config.suites.is_empty()).then(|| wecom_error(48004, "authorization invalid"))
 }
 
@@ -428,7 +403,7 @@ fn register_info(shared: &Shared, endpoint: &Endpoint) -> Response {
     let corp = reply.get("corpid").and_then(Value::as_str).unwrap_or("registered-corp").to_owned();
     let token = random_code(64);
     let lifetime = reply.pointer("/contact_sync/expires_in").and_then(Value::as_u64).unwrap_or(1800);
-    let owner = TokenOwner { kind: TokenKind::Registration, owner: corp };
+    let owner = Owner::Registration(corp);
     let expires_at = shared.now() + std::time::Duration::from_secs(lifetime);
     shared.state().issued.insert(token.clone(), Issued { owner, expires_at });
     if let Some(sync) = reply.get_mut("contact_sync").and_then(Value::as_object_mut) {
@@ -440,38 +415,38 @@ fn register_info(shared: &Shared, endpoint: &Endpoint) -> Response {
 /// `gettoken` for a 代开发 app: the secret is a permanent code issued to a
 /// customized suite for that corp, else 40001 (invalid secret). With no
 /// suites registered, a secret the emulator did not issue (a sample's) is
-/// accepted too, and the token's owner is `/corp_id`.
+/// accepted too, and the token's owner names no suite (`/corp_id`).
 pub(super) fn customized_corp_token(shared: &Shared, corp: &str, secret: &str) -> Option<Response> {
     if corp.is_empty() {
         return Some(wecom_error(40013, "invalid corpid"));
     }
     let known = shared.state().permanent_codes.get(secret).cloned();
-    let owner = match known {
-        Some((suite, owner_corp)) if owner_corp == corp => {
-            if shared.config.kind_of(&suite) == Some(AppKind::ThirdParty) {
+    let key = match known {
+        Some(key) if key.corp == corp => {
+            if shared.config.kind_of(&key.suite) == Some(AppKind::ThirdParty) {
                 // A third-party app's permanent code is not an app secret.
                 return Some(wecom_error(40001, "invalid corpsecret"));
             }
-            format!("{suite}/{corp}")
+            key
         }
         Some(_) => return Some(wecom_error(40001, "invalid corpsecret")),
         None if secret.is_empty() || shared.refuses_unknown(secret, Some(PERMANENT_CODE_PREFIX)) => {
             return Some(wecom_error(40001, "invalid corpsecret"));
         }
-        None => format!("/{corp}"),
+        None => SuiteCorp::new("", corp),
     };
-    Some(issue_token(shared, TokenKind::Corp, owner, "access_token"))
+    Some(issue_token(shared, Owner::Corp(key), "access_token"))
 }
 
-/// A permanent code the emulator does not know for (suite, corp) gets
+/// A permanent code the emulator does not know for the authorization gets
 /// WeCom's 40084: always when it looks like one the emulator issued (or
 /// was cancelled), and for any code once suites are registered. With no
 /// suites registered, a code it never issued (a sample's) is accepted.
 /// Answers whether the emulator knows the code (accepted either way).
-fn check_permanent_code(shared: &Shared, suite: &str, corp: &str, code: &str) -> Result<bool, Box<Response>> {
+fn check_permanent_code(shared: &Shared, key: &SuiteCorp, code: &str) -> Result<bool, Box<Response>> {
     let known = shared.state().permanent_codes.get(code).cloned();
     let refused = match &known {
-        Some((owner_suite, owner_corp)) => owner_corp != corp || owner_suite != suite,
+        Some(authorized) => authorized != key,
         None => shared.refuses_unknown(code, Some(PERMANENT_CODE_PREFIX)),
     };
     if refused {
@@ -517,19 +492,17 @@ pub(super) fn permanent_code(
         return Some(wecom_error(40078, "invalid auth_code"));
     }
     entry.used = true;
-    let corp = entry.corp_id.clone();
+    let key = SuiteCorp::new(suite, entry.corp_id.clone());
     let link_state = entry.state.clone();
     let existing =
-        state.permanent_codes.iter().find(|(_, (s, c))| s == suite && *c == corp).map(|(k, _)| k.clone());
+        state.permanent_codes.iter().find(|(_, authorized)| **authorized == key).map(|(k, _)| k.clone());
     let code = existing.unwrap_or_else(|| format!("{PERMANENT_CODE_PREFIX}{}", random_code(32)));
-    state.permanent_codes.insert(code.clone(), (suite.to_owned(), corp.clone()));
+    state.permanent_codes.insert(code.clone(), key.clone());
     // The corp token that comes with the code, issued under the same lock,
     // so a cancel in between cannot leave a token for a cancelled corp.
-    let token = with_token.then(|| {
-        let owner = TokenOwner { kind: TokenKind::Corp, owner: format!("{suite}/{corp}") };
-        current_token(&mut state, now, owner)
-    });
-    let range = state.visible_ranges.get(&(suite.to_owned(), corp.clone())).cloned();
+    let token = with_token.then(|| current_token(&mut state, now, Owner::Corp(key.clone())));
+    let range = state.visible_ranges.get(&key).cloned();
+    let corp = key.corp;
     drop(state);
     with_visible_range(&mut reply, range);
     reply["permanent_code"] = Value::from(code);
@@ -557,17 +530,17 @@ pub(super) fn permanent_code(
 }
 
 /// The token endpoints: a random token per owner, the same one while valid.
-pub(super) fn issue_token(shared: &Shared, kind: TokenKind, owner: String, field: &str) -> Response {
-    if owner.is_empty() {
+pub(super) fn issue_token(shared: &Shared, owner: Owner, field: &str) -> Response {
+    if owner.is_unnamed() {
         return wecom_error(40013, "invalid corpid or suite_id");
     }
-    let (token, remaining) = current_token(&mut shared.state(), shared.now(), TokenOwner { kind, owner });
+    let (token, remaining) = current_token(&mut shared.state(), shared.now(), owner);
     json_reply(&serde_json::json!({ "errcode": 0, "errmsg": "ok", field: token, "expires_in": remaining }))
 }
 
 /// The owner's valid token, or a new one: the token and its remaining
 /// lifetime in whole seconds.
-fn current_token(state: &mut State, now: std::time::SystemTime, owner: TokenOwner) -> (String, u64) {
+fn current_token(state: &mut State, now: std::time::SystemTime, owner: Owner) -> (String, u64) {
     let valid = state
         .current
         .get(&owner)
@@ -592,15 +565,32 @@ fn current_token(state: &mut State, now: std::time::SystemTime, owner: TokenOwne
 
 #[cfg(test)]
 mod tests {
-    use super::HANDLERS;
+    use super::TABLES;
 
     #[test]
     fn each_endpoint_has_one_handler_and_is_spec_d() {
-        for (i, (endpoint, _)) in HANDLERS.iter().enumerate() {
-            let again = HANDLERS[i + 1..].iter().any(|(other, _)| std::ptr::eq(*endpoint, *other));
-            assert!(!again, "{} has two handlers; the second never runs", endpoint.name);
+        let all: Vec<_> = TABLES.iter().flat_map(|table| table.iter()).collect();
+        for (i, (endpoint, _)) in all.iter().enumerate() {
+            let again = all[i + 1..].iter().any(|(other, _)| std::ptr::eq(*endpoint, *other));
+            assert!(
+                !again,
+                "{} has two handlers (in one table or two); the second never runs",
+                endpoint.name
+            );
             let listed = crate::ENDPOINTS.iter().any(|e| std::ptr::eq(*e, *endpoint));
             assert!(listed, "{} is not in ENDPOINTS, so no request reaches it", endpoint.name);
+        }
+        // Every area's endpoints are in TABLES, so a request reaches them.
+        let areas = [
+            super::super::license::HANDLERS,
+            super::super::contacts::HANDLERS,
+            super::super::tags::HANDLERS,
+            super::super::oauth::HANDLERS,
+            super::super::login::HANDLERS,
+        ];
+        for (endpoint, _) in areas.iter().flat_map(|area| area.iter()) {
+            let joined = all.iter().any(|(known, _)| std::ptr::eq(*known, *endpoint));
+            assert!(joined, "{}'s area table is not in TABLES, so its handler never runs", endpoint.name);
         }
     }
 }

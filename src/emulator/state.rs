@@ -59,7 +59,8 @@ pub enum Fault {
     Json(Value),
 }
 
-/// Who a token was issued to.
+/// Who a token was issued to, as [`Emulator::token_owner`](super::Emulator::token_owner)
+/// shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenOwner {
     /// Its kind.
@@ -69,15 +70,92 @@ pub struct TokenOwner {
     pub owner: String,
 }
 
-impl TokenOwner {
-    /// For a corp token, the suite and the corp it was issued for.
-    pub(super) fn suite_and_corp(&self) -> Option<(&str, &str)> {
-        (self.kind == TokenKind::Corp).then(|| self.owner.rsplit_once('/')).flatten()
+impl From<&Owner> for TokenOwner {
+    /// The public form of a typed owner: the one place a corp token's owner
+    /// is written `suite_id/corp_id`, as the emulator's API has always shown it.
+    fn from(owner: &Owner) -> Self {
+        let name = match owner {
+            Owner::Provider(id) | Owner::Suite(id) | Owner::Registration(id) => id.clone(),
+            Owner::Corp(SuiteCorp { suite, corp }) => format!("{suite}/{corp}"),
+        };
+        TokenOwner { kind: owner.kind(), owner: name }
     }
 }
 
+/// One corp's authorization of one suite: the key of what the emulator keeps
+/// per (suite, corp), with named fields so the two ids cannot be swapped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct SuiteCorp {
+    /// The suite id; empty for a 代开发 token got with a secret the emulator
+    /// did not issue (a sample's), which names no suite.
+    pub(super) suite: String,
+    /// The authorizing corp's id.
+    pub(super) corp: String,
+}
+
+impl SuiteCorp {
+    /// The key of `corp`'s authorization of `suite`, from ids however held.
+    pub(super) fn new(suite: impl Into<String>, corp: impl Into<String>) -> Self {
+        SuiteCorp { suite: suite.into(), corp: corp.into() }
+    }
+}
+
+/// Who a token was issued to, typed: what tokens are kept by and what a
+/// handler reads its caller from, so no code takes an owner string apart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum Owner {
+    /// A provider token, for the provider's corp id.
+    Provider(String),
+    /// A suite token, for the suite id.
+    Suite(String),
+    /// A corp token, issued to a suite for a corp that authorized it.
+    Corp(SuiteCorp),
+    /// A registration's one-time token, for the registered corp id.
+    Registration(String),
+}
+
+impl Owner {
+    /// The kind of token: an endpoint takes only its own kind.
+    pub(super) fn kind(&self) -> TokenKind {
+        match self {
+            Owner::Provider(_) => TokenKind::Provider,
+            Owner::Suite(_) => TokenKind::Suite,
+            Owner::Corp(_) => TokenKind::Corp,
+            Owner::Registration(_) => TokenKind::Registration,
+        }
+    }
+
+    /// The suite the token acts for (a suite token's own, a corp token's
+    /// issuer): the key of suite-scoped state and of the app's kind.
+    pub(super) fn suite(&self) -> Option<&str> {
+        match self {
+            Owner::Suite(suite) => Some(suite),
+            Owner::Corp(key) => Some(&key.suite),
+            Owner::Provider(_) | Owner::Registration(_) => None,
+        }
+    }
+
+    /// A corp token's corp: the key of per-corp state (members, tags).
+    pub(super) fn corp(&self) -> Option<&str> {
+        match self {
+            Owner::Corp(key) => Some(&key.corp),
+            _ => None,
+        }
+    }
+
+    /// Whether no id names the owner (a token asked for with an empty
+    /// `corpid` or `suite_id`), which WeCom refuses.
+    pub(super) fn is_unnamed(&self) -> bool {
+        match self {
+            Owner::Provider(id) | Owner::Suite(id) | Owner::Registration(id) => id.is_empty(),
+            Owner::Corp(_) => false,
+        }
+    }
+}
+
+/// A token the emulator issued: to whom, and until when.
 pub(super) struct Issued {
-    pub(super) owner: TokenOwner,
+    pub(super) owner: Owner,
     pub(super) expires_at: SystemTime,
 }
 
@@ -95,7 +173,8 @@ pub(super) struct State {
     pub(super) requests: Vec<RecordedRequest>,
     pub(super) faults: Vec<(Option<String>, usize, Fault)>,
     pub(super) issued: HashMap<String, Issued>,
-    pub(super) current: HashMap<TokenOwner, String>,
+    /// Each owner's newest token, handed out again while valid.
+    pub(super) current: HashMap<Owner, String>,
     /// Tickets pushed per suite, newest last, with their push time.
     pub(super) tickets: HashMap<String, Vec<(String, SystemTime)>>,
     pub(super) last_ticket_push: HashMap<String, SystemTime>,
@@ -104,8 +183,9 @@ pub(super) struct State {
     pub(super) ticket_epoch: Option<SystemTime>,
     pub(super) pre_auth_codes: HashMap<String, super::records::PreAuthCode>,
     pub(super) auth_codes: HashMap<String, AuthCode>,
-    /// Permanent code → (suite, corp); removed when the corp cancels.
-    pub(super) permanent_codes: HashMap<String, (String, String)>,
+    /// Permanent code → the authorization it stands for; removed when the
+    /// corp cancels.
+    pub(super) permanent_codes: HashMap<String, SuiteCorp>,
     pub(super) pushes: Vec<PushRecord>,
     /// License orders by id, and active codes' activations.
     pub(super) license_orders: HashMap<String, super::records::LicenseOrder>,
@@ -121,8 +201,8 @@ pub(super) struct State {
     /// OAuth codes and user tickets issued, by value.
     pub(super) oauth_codes: HashMap<String, super::records::OAuthCode>,
     pub(super) user_tickets: HashMap<String, super::records::UserTicket>,
-    /// Visible ranges chosen on the install page, by (suite, corp).
-    pub(super) visible_ranges: HashMap<(String, String), super::records::VisibleRange>,
+    /// Visible ranges chosen on the install page, per authorization.
+    pub(super) visible_ranges: HashMap<SuiteCorp, super::records::VisibleRange>,
     /// Web-login codes issued, by value.
     pub(super) login_codes: HashMap<String, super::records::LoginCode>,
     /// Uploaded files by media id.

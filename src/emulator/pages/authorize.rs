@@ -44,7 +44,7 @@ pub(super) fn resolve(shared: &Shared, appid: &str) -> Result<(String, Vec<Strin
     let state = shared.state();
     let unknown = || Refusal::new(40013, "不合法的corpid或appid / invalid corpid or appid");
     let is_suite =
-        shared.config.suite(appid).is_some() || state.permanent_codes.values().any(|(s, _)| s == appid);
+        shared.config.suite(appid).is_some() || state.permanent_codes.values().any(|key| key.suite == appid);
     if is_suite {
         let corps = authorized_corps(&state, appid);
         if corps.is_empty() {
@@ -56,7 +56,7 @@ pub(super) fn resolve(shared: &Shared, appid: &str) -> Result<(String, Vec<Strin
         return Ok((appid.to_owned(), corps));
     }
     let mut suites: Vec<&String> =
-        state.permanent_codes.values().filter(|(_, corp)| corp == appid).map(|(suite, _)| suite).collect();
+        state.permanent_codes.values().filter(|key| key.corp == appid).map(|key| &key.suite).collect();
     suites.sort();
     // A 代开发 (customized) suite first: a corp-id appid is a corp app.
     suites.sort_by_key(|suite| shared.config.kind_of(suite) != Some(AppKind::Customized));

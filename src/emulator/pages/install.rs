@@ -19,7 +19,7 @@ use super::html::{
 };
 use super::people::{chosen_corp, departments, known_corps, members};
 use crate::emulator::records::VisibleRange;
-use crate::emulator::state::Shared;
+use crate::emulator::state::{Shared, SuiteCorp};
 use crate::emulator::{push, AUTH_CODE_LIFETIME};
 
 /// Where the page and its form are served.
@@ -167,7 +167,7 @@ async fn authorize(shared: &Shared, params: &Params) -> Result<Response, Refusal
             Some(code) if !code.used => code.used = true,
             _ => return Err(Refusal::new(40077, "不合法的pre_auth_code / invalid pre_auth_code")),
         }
-        state.visible_ranges.insert((link.suite_id.to_owned(), corp.clone()), range);
+        state.visible_ranges.insert(SuiteCorp::new(link.suite_id, corp.clone()), range);
     }
     let auth_code = match push::authorize(shared, link.suite_id, &corp, link.state.unwrap_or_default()).await
     {

@@ -20,7 +20,7 @@ const ROOT_DEPARTMENT: i64 = 1;
 /// The corps the emulator knows: those that authorized any suite, those
 /// with created members, and [`DEFAULT_CORP`]; sorted.
 pub(super) fn known_corps(state: &State) -> Vec<String> {
-    let mut corps: BTreeSet<String> = state.permanent_codes.values().map(|(_, corp)| corp.clone()).collect();
+    let mut corps: BTreeSet<String> = state.permanent_codes.values().map(|key| key.corp.clone()).collect();
     corps.extend(state.members.keys().cloned());
     corps.insert(DEFAULT_CORP.to_owned());
     corps.into_iter().collect()
@@ -39,8 +39,8 @@ pub(super) fn authorized_corps(state: &State, suite_id: &str) -> Vec<String> {
     let corps: BTreeSet<String> = state
         .permanent_codes
         .values()
-        .filter(|(suite, _)| suite == suite_id)
-        .map(|(_, c)| c.clone())
+        .filter(|key| key.suite == suite_id)
+        .map(|key| key.corp.clone())
         .collect();
     corps.into_iter().collect()
 }
