@@ -67,6 +67,8 @@ mod error;
 mod future;
 mod http;
 mod ids;
+#[cfg(feature = "json-calls")]
+mod json_calls;
 pub mod metrics;
 mod redact;
 mod secret;
