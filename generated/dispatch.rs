@@ -1358,6 +1358,186 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::jsapi::types::JsapiTicket,
         >,
     },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::ADD_ACCOUNT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddAccountRequest"),
+        reply: "AddAccountReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::AddAccountReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::AddAccountRequest,
+            crate::api::kf::types::AddAccountReply,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::DEL_ACCOUNT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("OpenKfidRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::OpenKfidRequest,
+            crate::api::kf::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::UPDATE_ACCOUNT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateAccountRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::UpdateAccountRequest,
+            crate::api::kf::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::LIST_ACCOUNTS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ListAccountsRequest"),
+        reply: "AccountList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::AccountList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::ListAccountsRequest,
+            crate::api::kf::types::AccountList,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::ADD_CONTACT_WAY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddContactWayRequest"),
+        reply: "ContactWay",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::ContactWay>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::AddContactWayRequest,
+            crate::api::kf::types::ContactWay,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::DEL_SERVICER,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ServicerChangeRequest"),
+        reply: "ServicerResults",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::ServicerResults>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::ServicerChangeRequest,
+            crate::api::kf::types::ServicerResults,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::LIST_SERVICERS,
+        scope: Scope::Corp,
+        query: Some("OpenKfidQuery"),
+        request: None,
+        reply: "ServicerList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::ServicerList>,
+        debug_text: debug_text::<
+            crate::api::kf::types::OpenKfidQuery,
+            (),
+            crate::api::kf::types::ServicerList,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::GET_SERVICE_STATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ServiceStateGetRequest"),
+        reply: "ServiceState",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::ServiceState>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::ServiceStateGetRequest,
+            crate::api::kf::types::ServiceState,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::TRANS_SERVICE_STATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ServiceStateTransRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::ServiceStateTransRequest,
+            crate::api::kf::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::SYNC_MSG,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SyncMsgRequest"),
+        reply: "SyncMsgReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::SyncMsgReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::SyncMsgRequest,
+            crate::api::kf::types::SyncMsgReply,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::SEND_MSG,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SendMsgRequest"),
+        reply: "SendMsgReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::SendMsgReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::SendMsgRequest,
+            crate::api::kf::types::SendMsgReply,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::BATCHGET_CUSTOMER,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("BatchgetCustomerRequest"),
+        reply: "CustomerList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::CustomerList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::BatchgetCustomerRequest,
+            crate::api::kf::types::CustomerList,
+        >,
+    },
     #[cfg(feature = "license")]
     Callable {
         endpoint: &crate::api::license::endpoints::CREATE_NEW_ORDER,
@@ -3875,6 +4055,126 @@ pub async fn call_json(
                 "query",
             )?;
             let reply = handle.jsapi().get_agent_config_ticket_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "add_account") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::AddAccountRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().add_account_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "del_account") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::OpenKfidRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().del_account_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "update_account") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::UpdateAccountRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().update_account_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "list_accounts") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::ListAccountsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().list_accounts_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "add_contact_way") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::AddContactWayRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().add_contact_way_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "del_servicer") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::ServicerChangeRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().del_servicer_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "list_servicers") => {
+            let handle = corp(handles)?;
+            let query: crate::api::kf::types::OpenKfidQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.kf().list_servicers_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "get_service_state") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::ServiceStateGetRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().get_service_state_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "trans_service_state") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::ServiceStateTransRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().trans_service_state_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "sync_msg") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::SyncMsgRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().sync_msg_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "send_msg") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::SendMsgRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().send_msg_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "batchget_customer") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::BatchgetCustomerRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().batchget_customer_with(request).await;
             json(reply)
         }
         #[cfg(feature = "license")]

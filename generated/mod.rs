@@ -118,6 +118,14 @@ pub mod idconvert {
 pub mod jsapi {
     include!("jsapi.rs");
 }
+/// WeChat customer service (微信客服) of an authorized corp with the corp token, for third-party and 代开发 apps with the app's 微信客服 permissions - service accounts and their links, removing and listing reception staff, session state, reading and sending messages, customer basics (adding reception staff, event replies, qualification, upgrade-service and statistics calls are not covered yet; see spec/README.md).
+///
+/// Generated from `spec/kf.yaml`.
+#[cfg(feature = "kf")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kf")))]
+pub mod kf {
+    include!("kf.rs");
+}
 /// The API-call license (接口调用许可) made with the provider access token (orders, payment, account activation, inheritance, sharing, auto-activation, app license status).
 ///
 /// Generated from `spec/license.yaml`.
@@ -397,6 +405,30 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &idconvert::endpoints::FINISH_EXTERNAL_USERID_MIGRATION,
     &jsapi::endpoints::GET_JSAPI_TICKET,
     &jsapi::endpoints::GET_AGENT_CONFIG_TICKET,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::ADD_ACCOUNT,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::DEL_ACCOUNT,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::UPDATE_ACCOUNT,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::LIST_ACCOUNTS,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::ADD_CONTACT_WAY,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::DEL_SERVICER,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::LIST_SERVICERS,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::GET_SERVICE_STATE,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::TRANS_SERVICE_STATE,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::SYNC_MSG,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::SEND_MSG,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::BATCHGET_CUSTOMER,
     #[cfg(feature = "license")]
     &license::endpoints::CREATE_NEW_ORDER,
     #[cfg(feature = "license")]
@@ -1388,6 +1420,114 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &["type"],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"expires_in\":7200,\"ticket\":\"bxLdikRXVbTPdHSM05e5u5sUoXNKd8-41ZO3MhKoyN5OfkWITDGgnr2fwJ0m9E8NYzWKVZvdVtaUgWvsdshFKA\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::ADD_ACCOUNT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["name", "media_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"open_kfid\":\"wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::DEL_ACCOUNT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_kfid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::UPDATE_ACCOUNT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_kfid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::LIST_ACCOUNTS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"account_list\":[{\"avatar\":\"https://wework.qpic.cn/wwhead/duc2TvpEgSSjibPZlNR6chpx9W3dtd9Ogp8XEmSNKGa6uufMWn2239HUPuwIFoYYZ7Ph580FPvo8/0\",\"manage_privilege\":false,\"name\":\"咨询客服\",\"open_kfid\":\"wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::ADD_CONTACT_WAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_kfid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"url\":\"https://work.weixin.qq.com/kf/kfcbf8f8d07ac7215f?enc_scene=ENCGFSDF567DF\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::DEL_SERVICER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_kfid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"result_list\":[{\"errcode\":0,\"errmsg\":\"success\",\"userid\":\"zhangsan\"},{\"errcode\":0,\"errmsg\":\"ignored\",\"userid\":\"lisi\"},{\"department_id\":2,\"errcode\":0,\"errmsg\":\"success\"},{\"department_id\":3,\"errcode\":0,\"errmsg\":\"ignored\"}]}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::LIST_SERVICERS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_kfid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"servicer_list\":[{\"status\":0,\"userid\":\"zhangsan\"},{\"status\":1,\"userid\":\"lisi\"},{\"department_id\":2},{\"department_id\":3}]}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::GET_SERVICE_STATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_kfid", "external_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"service_state\":3,\"servicer_userid\":\"zhangsan\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::TRANS_SERVICE_STATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_kfid", "external_userid", "service_state"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::SYNC_MSG,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"msg_list\":[{\"external_userid\":\"wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw\",\"msgid\":\"from_msgid_4622416642169452483\",\"msgtype\":\"text\",\"open_kfid\":\"wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q\",\"origin\":3,\"send_time\":1615478585,\"servicer_userid\":\"Zhangsan\",\"text\":{\"content\":\"你好\"}}],\"next_cursor\":\"4gw7MepFLfgF2VC5npN\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::SEND_MSG,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["touser", "open_kfid", "msgtype"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":\"MSG_ID\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::BATCHGET_CUSTOMER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["external_userid_list"],
+            example_response: "{\"customer_list\":[{\"avatar\":\"http://xxxxx\",\"enter_session_context\":{\"scene\":\"123\",\"scene_param\":\"abc\",\"wechat_channels\":{\"nickname\":\"进入会话的视频号名称\",\"scene\":1}},\"external_userid\":\"wmxxxxxxxxxxxxxxxxxxxxxx\",\"gender\":1,\"nickname\":\"张三\",\"unionid\":\"oxasdaosaosdasdasdasd\"}],\"errcode\":0,\"errmsg\":\"ok\",\"invalid_external_userid\":[\"zhangsan\"]}",
         },
     ),
     #[cfg(feature = "license")]
