@@ -2,7 +2,7 @@
 //! it: tickets and auth codes in the answers, change_auth and
 //! reset_permanent_code, clearing faults, reset, and its OpenAPI document
 //! (every route the router serves is in it and vice versa; the validator
-//! accepts it).
+//! accepts it; every answer of a session fits its operation's schema).
 
 mod emulator_listener;
 #[path = "common/http.rs"]
@@ -225,7 +225,11 @@ async fn the_openapi_document_has_every_control_route_and_no_other() {
     let (status, doc) = http::send(reqwest::Method::GET, &format!("{}/openapi.json", w.control), None).await;
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc, serde_json::from_str::<Value>(admin::OPENAPI_JSON).expect("JSON"), "the served document");
+    assert_eq!(
+        doc,
+        serde_json::from_str::<Value>(admin::openapi_json()).expect("JSON"),
+        "the served document"
+    );
 
     let listed: BTreeSet<(String, String)> =
         admin::routes().into_iter().map(|(m, p)| (m.to_owned(), p.to_owned())).collect();
@@ -274,7 +278,7 @@ fn openapi_spec_validator_accepts_the_control_document() {
             .output()
             .expect("python3 runs (install the validator with `bash tests/interop/setup.sh`)")
     };
-    let out = check("controls.json", admin::OPENAPI_JSON);
+    let out = check("controls.json", admin::openapi_json());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.trim_end().ends_with(": OK"),
@@ -282,7 +286,7 @@ fn openapi_spec_validator_accepts_the_control_document() {
         String::from_utf8_lossy(&out.stderr)
     );
     // The validator notices a broken reference, so its verdict means something.
-    let mut broken: Value = serde_json::from_str(admin::OPENAPI_JSON).expect("JSON");
+    let mut broken: Value = serde_json::from_str(admin::openapi_json()).expect("JSON");
     broken["components"]["schemas"].as_object_mut().expect("schemas").remove("PushRecord");
     let out = check("broken.json", &broken.to_string());
     let _ = std::fs::remove_dir_all(&dir);
@@ -305,4 +309,239 @@ fn the_config_takes_data_urls_and_realtime() {
     assert_eq!(config.suites[0].data_url.as_deref(), Some("http://127.0.0.1:1/data/$CORPID$"));
     let shown = format!("{config:?}");
     assert!(!shown.contains(emulator_listener::AES_KEY), "{shown}");
+}
+
+/// Every `$ref` in `value`, and whether any key names a schema dialect or a
+/// definitions table (which would mean schemars' root-schema keys leaked in).
+fn refs_and_leaks(value: &Value, refs: &mut Vec<String>, leaks: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, member) in map {
+                match (key.as_str(), member) {
+                    ("$ref", Value::String(target)) => refs.push(target.clone()),
+                    ("$schema" | "definitions" | "$defs", _) => leaks.push(key.clone()),
+                    _ => {}
+                }
+                refs_and_leaks(member, refs, leaks);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs_and_leaks(item, refs, leaks)),
+        _ => {}
+    }
+}
+
+/// `schema` with every object that declares its members closed to others:
+/// an answer must not carry a member its document does not describe.
+fn closed(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            map.values_mut().for_each(closed);
+        }
+        Value::Array(items) => items.iter_mut().for_each(closed),
+        _ => {}
+    }
+}
+
+/// A JSON Schema 2020-12 validator of `schema` as it stands in `doc`: the
+/// document's components beside it, so its `#/components/schemas/…` resolve.
+fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
+    let mut components = doc["components"].clone();
+    closed(&mut components);
+    let mut schema = schema.clone();
+    closed(&mut schema);
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": components,
+        "allOf": [schema],
+    });
+    jsonschema::draft202012::new(&root).expect("a valid JSON Schema")
+}
+
+/// The schemas of a control operation in the served document.
+struct Schemas {
+    /// Of its request body, if it reads one.
+    request: Option<jsonschema::Validator>,
+    /// Of its 200 answer.
+    answer: jsonschema::Validator,
+    /// Of the shared 400 answer.
+    refusal: jsonschema::Validator,
+}
+
+/// The request, answer and refusal schemas of `method path` in `doc`.
+fn schemas(doc: &Value, method: &str, path: &str) -> Schemas {
+    let operation = &doc["paths"][path][method.to_lowercase()];
+    assert!(operation.is_object(), "{method} {path} is not in the document");
+    let request = &operation["requestBody"]["content"]["application/json"]["schema"];
+    let answer = &operation["responses"]["200"]["content"]["application/json"]["schema"];
+    assert!(answer.is_object(), "{method} {path}: no 200 schema");
+    let refusal = &doc["components"]["responses"]["BadRequest"]["content"]["application/json"]["schema"];
+    Schemas {
+        request: (!request.is_null()).then(|| validator(doc, request)),
+        answer: validator(doc, answer),
+        refusal: validator(doc, refusal),
+    }
+}
+
+/// What `validator` finds wrong with `value`, readable in a failure.
+fn complaints(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
+    validator.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+}
+
+/// One control call of the session: sends it, checks the request against
+/// the operation's request schema and the 200 answer against its answer
+/// schema, and keeps the answer for the strictness checks.
+struct Session<'a> {
+    /// The served document.
+    doc: &'a Value,
+    /// The emulator's base URI.
+    base: String,
+    /// The routes called, to show the session missed none.
+    seen: BTreeSet<(String, String)>,
+}
+
+impl Session<'_> {
+    /// `method path` with `body`: its 200 answer, checked.
+    async fn call(&mut self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let schemas = schemas(self.doc, method, path);
+        if let (Some(request), Some(body)) = (&schemas.request, &body) {
+            let wrong = complaints(request, body);
+            assert!(wrong.is_empty(), "{method} {path}: the request {body} does not fit: {wrong:?}");
+        }
+        let verb = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let (status, answer) = http::send(verb, &format!("{}{path}", self.base), body.as_ref()).await;
+        assert_eq!(status, 200, "{method} {path}: {answer}");
+        let wrong = complaints(&schemas.answer, &answer);
+        assert!(wrong.is_empty(), "{method} {path}: the answer {answer} does not fit its schema: {wrong:?}");
+        self.seen.insert((method.to_owned(), path.to_owned()));
+        answer
+    }
+
+    /// A body the route refuses: the 400 answer fits the shared BadRequest.
+    async fn refused(&self, path: &str) {
+        let schemas = schemas(self.doc, "POST", path);
+        let (status, answer) =
+            http::post(&format!("{}{path}", self.base), &json!(["not", "an", "object"])).await;
+        assert_eq!(status, 400, "POST {path}: {answer}");
+        let wrong = complaints(&schemas.refusal, &answer);
+        assert!(wrong.is_empty(), "POST {path}: the refusal {answer} does not fit: {wrong:?}");
+    }
+}
+
+#[tokio::test]
+async fn every_control_answer_of_a_session_fits_its_schema_in_the_served_document() {
+    use wecom_openwork::api::license::types::{AccountCount, AccountDuration, CreateNewOrderRequest};
+    use wecom_openwork::api::media::types::UploadMediaQuery;
+
+    let w = world().await;
+    let (status, doc) = http::get(&format!("{}/openapi.json", w.control)).await;
+    assert_eq!(status, 200);
+    let (mut refs, mut leaks) = (Vec::new(), Vec::new());
+    refs_and_leaks(&doc, &mut refs, &mut leaks);
+    assert!(leaks.is_empty(), "schemars' root keys in the document: {leaks:?}");
+    for target in &refs {
+        let pointer = target.strip_prefix('#').expect("a local $ref");
+        assert!(doc.pointer(pointer).is_some(), "a dangling $ref: {target}");
+    }
+    let mut s = Session { doc: &doc, base: w.emulator.base_uri(), seen: BTreeSet::new() };
+
+    // Install: a ticket, an authorization, the permanent code.
+    let ticket = s.call("POST", "/__emulator/suite_ticket", Some(json!({ "suite_id": SUITE }))).await;
+    let corp = json!({ "suite_id": SUITE, "corp_id": CORP });
+    let authorized = s.call("POST", "/__emulator/authorize", Some(corp.clone())).await;
+    let app = application(&w.emulator);
+    app.suite(SUITE).ticket().set(ticket["ticket"].as_str().expect("ticket")).await.expect("set");
+    let request = GetPermanentCodeRequest::new(authorized["auth_code"].as_str().expect("code"));
+    let installed = app.suite(SUITE).get_permanent_code_with(request).await.expect("exchanged");
+    let code = installed.permanent_code.expect("a permanent code");
+    app.corp(SUITE, CORP).permanent_code().set(code).await.expect("stored");
+    // An upload, so a recorded request carries one.
+    let file = wecom_openwork::UploadFile::new("a.txt", "text/plain", b"hello, world".to_vec());
+    app.corp(SUITE, CORP).media().upload(&UploadMediaQuery::new("file"), file).await.expect("uploaded");
+    // A call with a second token, which a lenient emulator records.
+    let suite_token = app.suite(SUITE).access_token().get().await.expect("suite token");
+    let extra = format!(
+        "{}/cgi-bin/service/get_pre_auth_code?suite_access_token={suite_token}&access_token=x",
+        w.emulator.base_uri()
+    );
+    assert_eq!(http::get(&extra).await.1["errcode"], 0);
+    // A license order to pay.
+    let order = CreateNewOrderRequest::new(
+        CORP,
+        "buyer",
+        AccountCount::new().base_count(1),
+        AccountDuration::new().months(12),
+    );
+    let provider = app.provider();
+    let order_id =
+        provider.license().create_new_order_with(order).await.expect("ordered").order_id.expect("an id");
+
+    let member = json!({ "suite_id": SUITE, "corp_id": CORP, "userid": "zhangsan" });
+    s.call("POST", "/__emulator/oauth_code", Some(member)).await;
+    s.call("POST", "/__emulator/change_auth", Some(corp.clone())).await;
+    s.call("POST", "/__emulator/reset_permanent_code", Some(corp.clone())).await;
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[enter_agent]]></Event><AgentID>1000005</AgentID></xml>"
+    );
+    s.call("POST", "/__emulator/events", Some(json!({ "suite_id": SUITE, "corp_id": CORP, "xml": xml })))
+        .await;
+    s.call("POST", "/__emulator/license/pay", Some(json!({ "order_id": order_id }))).await;
+    for fault in [
+        json!({ "path": "/cgi-bin/nowhere", "times": 1, "fault": { "errcode": -1 } }),
+        json!({ "path": null, "times": 1, "fault": { "http_status": 503 } }),
+        json!({ "times": 1, "fault": { "delay": { "secs": 1, "nanos": 0 } } }),
+        json!({ "times": 1, "fault": "drop" }),
+        json!({ "times": 1, "fault": { "json": { "errcode": 0 } } }),
+    ] {
+        s.call("POST", "/__emulator/faults", Some(fault)).await;
+    }
+    let cleared = s.call("DELETE", "/__emulator/faults", None).await;
+    assert_eq!(cleared["cleared"], 5, "{cleared}");
+    let advanced = s.call("POST", "/__emulator/clock/advance", Some(json!({ "seconds": 1200 }))).await;
+    assert_eq!(advanced["tickets"].as_array().map(Vec::len), Some(2), "{advanced}");
+    let stats = s.call("GET", "/__emulator/stats", None).await;
+    let requests = s.call("GET", "/__emulator/requests", None).await;
+    assert!(requests.as_array().expect("a list").iter().any(|r| r["upload"].is_object()), "an upload");
+    assert!(requests.as_array().expect("a list").iter().any(|r| r["body"].is_object()), "a JSON body");
+    let violations = s.call("GET", "/__emulator/violations", None).await;
+    assert!(!violations.as_array().expect("a list").is_empty(), "the second token is recorded");
+    let pushes = s.call("GET", "/__emulator/pushes", None).await;
+    s.call("POST", "/__emulator/cancel", Some(corp.clone())).await;
+    s.call("GET", "/__emulator/openapi.json", None).await;
+    let reset = s.call("POST", "/__emulator/reset", Some(json!({}))).await;
+
+    let every: BTreeSet<(String, String)> =
+        admin::routes().into_iter().map(|(m, p)| (m.to_owned(), p.to_owned())).collect();
+    assert_eq!(s.seen, every, "the session called every control route");
+    for path in
+        ["/__emulator/faults", "/__emulator/clock/advance", "/__emulator/events", "/__emulator/oauth_code"]
+    {
+        s.refused(path).await;
+    }
+
+    // The schemas are strict enough to catch an answer that drifted from its
+    // type: a renamed member, a missing one, a value out of range.
+    let answer_of = |method: &str, path: &str| schemas(&doc, method, path).answer;
+    let renamed = |value: &Value, from: &str, to: &str| {
+        let mut value = value.clone();
+        let member = value.as_object_mut().expect("an object").remove(from).expect("the member");
+        value[to] = member;
+        value
+    };
+    let stats_schema = answer_of("GET", "/__emulator/stats");
+    assert!(!stats_schema.is_valid(&renamed(&stats, "requests", "request_count")), "a renamed member passes");
+    let mut missing = ticket.clone();
+    missing.as_object_mut().expect("an object").remove("ticket");
+    assert!(!answer_of("POST", "/__emulator/suite_ticket").is_valid(&missing), "a missing ticket passes");
+    let mut zeroth = pushes.clone();
+    zeroth[0]["attempt"] = json!(0);
+    assert!(!answer_of("GET", "/__emulator/pushes").is_valid(&zeroth), "attempt 0 passes");
+    let mut untrue = reset.clone();
+    untrue["ok"] = json!(false);
+    assert!(!answer_of("POST", "/__emulator/reset").is_valid(&untrue), "ok: false passes");
+    let mut extra = violations.clone();
+    extra[0]["where"] = json!("nowhere");
+    assert!(!answer_of("GET", "/__emulator/violations").is_valid(&extra), "an undescribed member passes");
 }

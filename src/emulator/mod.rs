@@ -38,6 +38,7 @@
 pub mod admin;
 mod config;
 mod contacts;
+mod control_doc;
 mod handler;
 mod license;
 mod login;
@@ -56,7 +57,7 @@ pub use config::{EmulatedSuite, EmulatorConfig};
 pub use login::LOGIN_CODE_LIFETIME;
 pub use media::SAMPLE_MEDIA_ID;
 pub use oauth::OAUTH_CODE_LIFETIME;
-pub use records::{PushRecord, RecordedUpload, Violation};
+pub use records::{PushRecord, RecordedUpload, Violation, PUSH_ATTEMPTS};
 use routes::handle;
 pub use samples::{sample, EndpointSample};
 use state::{random_code, unix_now, AuthCode, Shared, State};
@@ -76,14 +77,14 @@ use crate::clock::{Clock, ManualClock};
 use crate::http::TokenKind;
 use crate::tasks::Background;
 
-pub use push::{PermanentCodeReset, PushError, PushTarget, PUSH_ATTEMPTS, PUSH_TIMEOUT};
+pub use push::{PermanentCodeReset, PushError, PushTarget, PUSH_TIMEOUT};
 
 /// At most this many tickets per suite are pushed for one advance of the
 /// clock (a week's worth); earlier ones of a longer span are skipped.
 pub const MAX_TICKETS_PER_ADVANCE: u64 = 7 * 24 * 6;
 
 /// A suite ticket issued because its time came while the clock advanced.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct ScheduledTicket {
     /// The suite it is for.
     pub suite_id: String,

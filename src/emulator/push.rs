@@ -10,20 +10,19 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::records::PushRecord;
+use super::records::{PushRecord, PUSH_ATTEMPTS};
 use super::state::{unix_now, Owner, SuiteCorp, PERMANENT_CODE_PREFIX};
 use super::{random_code, AuthCode, Shared, AUTH_CODE_LIFETIME, TICKET_VALIDITY};
 use crate::crypto::{CryptoError, MsgCrypt};
 
-/// How many times a push is tried before it is given up.
-pub const PUSH_ATTEMPTS: u32 = 3;
 /// How long one attempt may take.
 pub const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Which of a suite's callback URLs a push goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PushTarget {
     /// The data URL (数据回调), encrypted for the corp id; `$CORPID$` in the
@@ -80,7 +79,7 @@ pub enum PushError {
 
 /// A corp's permanent code reset: the new code (the old one is invalid at
 /// once), the auth code pushed in `reset_permanent_code`, and the push.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct PermanentCodeReset {
     /// The auth code pushed, exchanged with `get_permanent_code` for the new code.
     pub auth_code: String,

@@ -6,7 +6,12 @@ use std::collections::BTreeSet;
 use std::time::SystemTime;
 
 use axum::body::Bytes;
+use schemars::JsonSchema;
 use serde::Serialize;
+
+/// How many times a push is tried before it is given up: here, by the
+/// record whose `attempt` it bounds, so the record's schema can say so.
+pub const PUSH_ATTEMPTS: u32 = 3;
 
 /// An order as the emulator keeps it.
 pub(super) struct LicenseOrder {
@@ -39,13 +44,14 @@ pub(super) struct Tag {
 }
 
 /// The file part of an upload, as the emulator received it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RecordedUpload {
     /// The form field it came in.
     pub field: String,
     /// The `filename` of its `Content-Disposition`.
     pub file_name: String,
-    /// The `filelength` of its `Content-Disposition`, if given.
+    /// The `filelength` of its `Content-Disposition`, if given; else null.
+    #[schemars(with = "super::control_doc::Nullable<u64>")]
     pub file_length: Option<u64>,
     /// Its `Content-Type`.
     pub content_type: String,
@@ -66,7 +72,7 @@ pub(super) struct StoredMedia {
 /// A call that broke one of the SDK's own rules, which WeCom tolerates: the
 /// emulator answered it as WeCom would and noted it here (or refused it, when
 /// strict).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Violation {
     /// The path called.
     pub path: String,
@@ -127,7 +133,7 @@ pub(super) struct LoginCode {
 }
 
 /// One attempt of a push and how the ISV answered it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct PushRecord {
     /// The suite pushed for.
     pub suite_id: String,
@@ -138,11 +144,13 @@ pub struct PushRecord {
     /// The receive id it was encrypted for, also its `ToUserName`: the suite
     /// id on the command URL, the corp id on the data URL.
     pub receive_id: String,
-    /// Which attempt this was, counting from 1.
+    /// Which attempt this was, counting from 1 (a push not acknowledged is
+    /// retried).
+    #[schemars(range(min = 1, max = "PUSH_ATTEMPTS"))]
     pub attempt: u32,
     /// The HTTP status of the answer (0 when the connection failed or timed out).
     pub status: u16,
-    /// The answer's body (`success` is what WeCom expects).
+    /// The answer's body (`success` acknowledges; it is what WeCom expects).
     pub body: String,
 }
 

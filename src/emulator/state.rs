@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -16,7 +17,7 @@ use crate::http::TokenKind;
 use crate::tasks::Background;
 
 /// One request as the emulator received it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RecordedRequest {
     /// `GET` or `POST`.
     pub method: String,
@@ -24,9 +25,11 @@ pub struct RecordedRequest {
     pub path: String,
     /// Query parameters in order, decoded.
     pub query: Vec<(String, String)>,
-    /// The JSON body, if there was one and it parsed.
+    /// The JSON body, if there was one and it parsed; else null.
+    #[schemars(with = "super::control_doc::Nullable<Value>")]
     pub body: Option<Value>,
-    /// The file of a `multipart/form-data` upload.
+    /// The file of a `multipart/form-data` upload; else null.
+    #[schemars(with = "super::control_doc::Nullable<super::records::RecordedUpload>")]
     pub upload: Option<super::records::RecordedUpload>,
 }
 
@@ -43,7 +46,7 @@ impl RecordedRequest {
 }
 
 /// A fault the emulator answers with instead of the real reply.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
     /// A WeCom error: `{"errcode": code, "errmsg": …}` with HTTP 200.
