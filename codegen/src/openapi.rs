@@ -4,7 +4,7 @@
 //! definition of every file a component schema named `{group}.{Name}`. The
 //! spec extensions map onto JSON Schema where it has a word for them (tagged
 //! unions become `oneOf`, a flattened union an `allOf`) and stay as `x-`
-//! extensions where it has none (`x-known-values`, `x-sensitive`, `x-aliases`).
+//! extensions where it has none (`x-known-values`, `x-sensitive`, `x-aliases`, `x-source`).
 //!
 //! The text does not depend on the key order of `serde_json`'s maps (a
 //! `preserve_order` feature turned on elsewhere cannot change it): objects are
@@ -353,6 +353,9 @@ fn schema(index: &Index<'_>, file: &str, s: &SpecSchema) -> Value {
     }
     if s.sensitive {
         out.insert("x-sensitive".into(), json!(true));
+    }
+    if let Some(source) = &s.source {
+        out.insert("x-source".into(), json!(source));
     }
     if let Some(tag) = &s.tag {
         union(index, file, s, tag, &mut out);

@@ -342,6 +342,12 @@ pub struct SpecSchema {
     /// Other spellings of this property's key accepted when decoding.
     #[serde(rename = "x-aliases", default, skip_serializing_if = "Option::is_none")]
     pub aliases: Option<Vec<String>>,
+    /// Where this schema's facts come from when the official page does not
+    /// confirm them (its stored copy stops early; the official sample quoted
+    /// elsewhere; a peer's fixture). It goes into the docs, so a user sees
+    /// how sure the field is, and `grep x-source` counts what is unconfirmed.
+    #[serde(rename = "x-source", default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// A secret or credential (a token, a ticket, a code): sent and decoded
     /// as usual, but `Debug` prints `<redacted>` in its place.
     #[serde(rename = "x-sensitive", default, skip_serializing_if = "std::ops::Not::not")]

@@ -387,6 +387,24 @@ fn a_get_carries_no_body() {
 }
 
 #[test]
+fn a_source_reaches_the_docs_and_is_not_empty() {
+    let with_source = |source: &str| {
+        GOOD.replacen(
+            "name: { type: string, description: Its name. }",
+            &format!("name: {{ type: string, description: Its name., x-source: \"{source}\" }}"),
+            1,
+        )
+    };
+    let files = generate_from_texts(&[("demo.yaml", &with_source("a forum quote"))]).expect("valid");
+    assert!(files[0].contents.contains("Not confirmed on the official page; source: a forum quote"));
+    assert!(files
+        .iter()
+        .any(|f| f.name == "openapi.json" && f.contents.contains("\"x-source\": \"a forum quote\"")));
+    let err = refuse(&with_source(" "));
+    assert_refusal(&err, None, "x-source", "say where");
+}
+
+#[test]
 fn aliases_reach_the_generated_field() {
     let text = GOOD.replacen(
         "name: { type: string, description: Its name. }",

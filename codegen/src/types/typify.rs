@@ -176,6 +176,11 @@ fn fold_extensions(schema: &mut SpecSchema) {
         }
         schema.description = Some(doc);
     }
+    if let Some(source) = schema.source.take() {
+        let mut doc = schema.description.take().unwrap_or_default();
+        doc.push_str(&format!("\n\nNot confirmed on the official page; source: {source}"));
+        schema.description = Some(doc);
+    }
     if let Some(items) = schema.items.as_deref_mut() {
         fold_extensions(items);
     }

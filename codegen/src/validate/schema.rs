@@ -114,6 +114,12 @@ impl SchemaChecker<'_> {
                 return refuse(format!("{at}.x-aliases"), "an alias must not be empty");
             }
         }
+        if s.source.as_deref().is_some_and(|source| source.trim().is_empty()) {
+            return refuse(
+                format!("{at}.x-source"),
+                "say where the facts come from, or leave `x-source` out",
+            );
+        }
         if let Some(format) = s.format.as_deref().filter(|f| f.starts_with("open_")) {
             let known = crate::spec::ID_FORMATS.iter().any(|(f, _)| *f == format);
             if !known || ty != JsonType::String {
