@@ -2384,6 +2384,50 @@ pub struct LocationSelectEvent {
     #[serde(deserialize_with = "crate::events::de::object")]
     pub send_location_info: Option<LocationSelectEventSendLocationInfo>,
 }
+/// A 微信客服 conversation has new messages or events (接收消息和事件): read them with `kf.sync_msg`, passing this push's `Token`.
+///
+/// `MsgType` `event`, `Event` `kf_msg_or_event`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/94670>
+#[derive(Clone, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct KfMsgOrEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `kf_msg_or_event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// The token `sync_msg` takes to read what this push announces; it proves the read follows a push.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub token: Option<String>,
+}
+impl ::std::fmt::Debug for KfMsgOrEvent {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("KfMsgOrEvent")
+            .field("to_user_name", &self.to_user_name)
+            .field("from_user_name", &self.from_user_name)
+            .field("create_time", &self.create_time)
+            .field("msg_type", &self.msg_type)
+            .field("agent_id", &self.agent_id)
+            .field("event", &self.event)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
 /// A decrypted callback, by what it is. Unknown kinds arrive as
 /// [`Event::Unknown`] with every field kept.
 #[derive(Clone, Debug, PartialEq)]
@@ -2480,6 +2524,8 @@ pub enum Event {
     PicWeixin(PicWeixinEvent),
     /// A member picked a location from a menu button (弹出地理位置选择器的事件推送).
     LocationSelect(LocationSelectEvent),
+    /// A 微信客服 conversation has new messages or events (接收消息和事件): read them with `kf.sync_msg`, passing this push's `Token`.
+    KfMsgOr(KfMsgOrEvent),
     /// A kind not (yet) in `spec/events.yaml`, kept as it came.
     Unknown(RawEvent),
 }
@@ -2727,6 +2773,7 @@ impl Event {
                     "pic_photo_or_album" => decode(fields, Event::PicPhotoOrAlbum),
                     "pic_weixin" => decode(fields, Event::PicWeixin),
                     "location_select" => decode(fields, Event::LocationSelect),
+                    "kf_msg_or_event" => decode(fields, Event::KfMsgOr),
                     _ => Event::Unknown(fields.into_raw()),
                 }
             }
@@ -2838,6 +2885,7 @@ impl Event {
             Event::PicPhotoOrAlbum(_) => "event.pic_photo_or_album",
             Event::PicWeixin(_) => "event.pic_weixin",
             Event::LocationSelect(_) => "event.location_select",
+            Event::KfMsgOr(_) => "event.kf_msg_or_event",
             Event::Unknown(_) => "unknown",
         }
     }
@@ -3399,6 +3447,15 @@ impl crate::events::TypedEvent for LocationSelectEvent {
     fn from_event(event: &Event) -> Option<&Self> {
         match event {
             Event::LocationSelect(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for KfMsgOrEvent {
+    const KIND: &'static str = "event.kf_msg_or_event";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::KfMsgOr(event) => Some(event),
             _ => None,
         }
     }
