@@ -1913,6 +1913,141 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::license::types::AutoActiveStatus,
         >,
     },
+    #[cfg(feature = "living")]
+    Callable {
+        endpoint: &crate::api::living::endpoints::CREATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CreateLivingRequest"),
+        reply: "CreateLivingReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::living::types::CreateLivingReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::living::types::CreateLivingRequest,
+            crate::api::living::types::CreateLivingReply,
+        >,
+    },
+    #[cfg(feature = "living")]
+    Callable {
+        endpoint: &crate::api::living::endpoints::MODIFY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ModifyLivingRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::living::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::living::types::ModifyLivingRequest,
+            crate::api::living::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "living")]
+    Callable {
+        endpoint: &crate::api::living::endpoints::CANCEL,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("LivingIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::living::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::living::types::LivingIdRequest,
+            crate::api::living::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "living")]
+    Callable {
+        endpoint: &crate::api::living::endpoints::DELETE_REPLAY_DATA,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("LivingIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::living::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::living::types::LivingIdRequest,
+            crate::api::living::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "living")]
+    Callable {
+        endpoint: &crate::api::living::endpoints::GET_LIVING_CODE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetLivingCodeRequest"),
+        reply: "LivingCode",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::living::types::LivingCode>,
+        debug_text: debug_text::<
+            (),
+            crate::api::living::types::GetLivingCodeRequest,
+            crate::api::living::types::LivingCode,
+        >,
+    },
+    #[cfg(feature = "living")]
+    Callable {
+        endpoint: &crate::api::living::endpoints::GET_USER_ALL_LIVINGID,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetUserAllLivingidRequest"),
+        reply: "LivingidList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::living::types::LivingidList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::living::types::GetUserAllLivingidRequest,
+            crate::api::living::types::LivingidList,
+        >,
+    },
+    #[cfg(feature = "living")]
+    Callable {
+        endpoint: &crate::api::living::endpoints::GET_LIVING_INFO,
+        scope: Scope::Corp,
+        query: Some("LivingIdQuery"),
+        request: None,
+        reply: "LivingInfoReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::living::types::LivingInfoReply>,
+        debug_text: debug_text::<
+            crate::api::living::types::LivingIdQuery,
+            (),
+            crate::api::living::types::LivingInfoReply,
+        >,
+    },
+    #[cfg(feature = "living")]
+    Callable {
+        endpoint: &crate::api::living::endpoints::GET_WATCH_STAT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetWatchStatRequest"),
+        reply: "WatchStat",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::living::types::WatchStat>,
+        debug_text: debug_text::<
+            (),
+            crate::api::living::types::GetWatchStatRequest,
+            crate::api::living::types::WatchStat,
+        >,
+    },
+    #[cfg(feature = "living")]
+    Callable {
+        endpoint: &crate::api::living::endpoints::GET_LIVING_SHARE_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetLivingShareInfoRequest"),
+        reply: "LivingShareInfo",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::living::types::LivingShareInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::living::types::GetLivingShareInfoRequest,
+            crate::api::living::types::LivingShareInfo,
+        >,
+    },
     #[cfg(feature = "media")]
     Callable {
         endpoint: &crate::api::media::endpoints::UPLOAD,
@@ -4428,6 +4563,96 @@ pub async fn call_json(
                 "request",
             )?;
             let reply = handle.license().get_auto_active_status_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "living")]
+        ("living", "create") => {
+            let handle = corp(handles)?;
+            let request: crate::api::living::types::CreateLivingRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.living().create_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "living")]
+        ("living", "modify") => {
+            let handle = corp(handles)?;
+            let request: crate::api::living::types::ModifyLivingRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.living().modify_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "living")]
+        ("living", "cancel") => {
+            let handle = corp(handles)?;
+            let request: crate::api::living::types::LivingIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.living().cancel_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "living")]
+        ("living", "delete_replay_data") => {
+            let handle = corp(handles)?;
+            let request: crate::api::living::types::LivingIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.living().delete_replay_data_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "living")]
+        ("living", "get_living_code") => {
+            let handle = corp(handles)?;
+            let request: crate::api::living::types::GetLivingCodeRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.living().get_living_code_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "living")]
+        ("living", "get_user_all_livingid") => {
+            let handle = corp(handles)?;
+            let request: crate::api::living::types::GetUserAllLivingidRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.living().get_user_all_livingid_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "living")]
+        ("living", "get_living_info") => {
+            let handle = corp(handles)?;
+            let query: crate::api::living::types::LivingIdQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.living().get_living_info_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "living")]
+        ("living", "get_watch_stat") => {
+            let handle = corp(handles)?;
+            let request: crate::api::living::types::GetWatchStatRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.living().get_watch_stat_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "living")]
+        ("living", "get_living_share_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::living::types::GetLivingShareInfoRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.living().get_living_share_info_with(request).await;
             json(reply)
         }
         #[cfg(feature = "media")]

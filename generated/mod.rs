@@ -134,6 +134,14 @@ pub mod kf {
 pub mod license {
     include!("license.rs");
 }
+/// Live streams (直播) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「直播」 permission - scheduling, changing and cancelling streams, deleting replays, WeChat viewing codes, listing a member's streams, stream details, viewer statistics and mall-viewer lookups (some reply fields are not covered yet; see spec/README.md).
+///
+/// Generated from `spec/living.yaml`.
+#[cfg(feature = "living")]
+#[cfg_attr(docsrs, doc(cfg(feature = "living")))]
+pub mod living {
+    include!("living.rs");
+}
 /// Media (素材管理) - uploading files for messages and contacts, and downloading them again, streamed.
 ///
 /// Generated from `spec/media.yaml`.
@@ -479,6 +487,24 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &license::endpoints::SET_AUTO_ACTIVE_STATUS,
     #[cfg(feature = "license")]
     &license::endpoints::GET_AUTO_ACTIVE_STATUS,
+    #[cfg(feature = "living")]
+    &living::endpoints::CREATE,
+    #[cfg(feature = "living")]
+    &living::endpoints::MODIFY,
+    #[cfg(feature = "living")]
+    &living::endpoints::CANCEL,
+    #[cfg(feature = "living")]
+    &living::endpoints::DELETE_REPLAY_DATA,
+    #[cfg(feature = "living")]
+    &living::endpoints::GET_LIVING_CODE,
+    #[cfg(feature = "living")]
+    &living::endpoints::GET_USER_ALL_LIVINGID,
+    #[cfg(feature = "living")]
+    &living::endpoints::GET_LIVING_INFO,
+    #[cfg(feature = "living")]
+    &living::endpoints::GET_WATCH_STAT,
+    #[cfg(feature = "living")]
+    &living::endpoints::GET_LIVING_SHARE_INFO,
     #[cfg(feature = "media")]
     &media::endpoints::UPLOAD,
     #[cfg(feature = "media")]
@@ -1753,6 +1779,87 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &["corpid"],
             example_response: "{\"auto_active_status\":1,\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "living")]
+    (
+        &living::endpoints::CREATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["anchor_userid", "theme", "living_start", "living_duration"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"livingid\":\"XXXXXXXXX\"}",
+        },
+    ),
+    #[cfg(feature = "living")]
+    (
+        &living::endpoints::MODIFY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["livingid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "living")]
+    (
+        &living::endpoints::CANCEL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["livingid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "living")]
+    (
+        &living::endpoints::DELETE_REPLAY_DATA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["livingid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "living")]
+    (
+        &living::endpoints::GET_LIVING_CODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["livingid", "openid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"living_code\":\"abcdef\"}",
+        },
+    ),
+    #[cfg(feature = "living")]
+    (
+        &living::endpoints::GET_USER_ALL_LIVINGID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"livingid_list\":[\"livingid1\",\"livingid2\"],\"next_cursor\":\"next_cursor\"}",
+        },
+    ),
+    #[cfg(feature = "living")]
+    (
+        &living::endpoints::GET_LIVING_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["livingid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"living_info\":{\"anchor_userid\":\"zhangsan\",\"comment_num\":110,\"description\":\"小学数学精选课程\",\"living_duration\":1800,\"living_start\":1586405229,\"main_department\":1,\"mic_num\":120,\"open_replay\":1,\"replay_status\":2,\"reserve_living_duration\":1600,\"reserve_start\":1586405239,\"status\":3,\"theme\":\"直角三角形讲解\",\"viewer_num\":100}}",
+        },
+    ),
+    #[cfg(feature = "living")]
+    (
+        &living::endpoints::GET_WATCH_STAT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["livingid"],
+            example_response: "{\"ending\":1,\"errcode\":0,\"errmsg\":\"ok\",\"next_key\":\"NEXT_KEY\",\"stat_info\":{\"external_users\":[{\"external_userid\":\"external_userid1\",\"is_comment\":1,\"is_mic\":1,\"name\":\"user name\",\"type\":1,\"watch_time\":30},{\"external_userid\":\"external_userid2\",\"is_comment\":1,\"is_mic\":1,\"name\":\"user_name\",\"type\":2,\"watch_time\":30}],\"users\":[{\"is_comment\":1,\"is_mic\":1,\"userid\":\"userid\",\"watch_time\":30}]}}",
+        },
+    ),
+    #[cfg(feature = "living")]
+    (
+        &living::endpoints::GET_LIVING_SHARE_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["ww_share_code"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invitor_external_userid\":\"invitor_external_userid\",\"invitor_userid\":\"invitor_userid\",\"livingid\":\"livingid\",\"viewer_external_userid\":\"viewer_external_userid\",\"viewer_userid\":\"viewer_userid\"}",
         },
     ),
     #[cfg(feature = "media")]
