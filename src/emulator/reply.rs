@@ -14,16 +14,22 @@ pub(super) fn sample(endpoint: &crate::http::Endpoint) -> Response {
     json_text(super::samples::sample(endpoint).example_response.to_owned())
 }
 
+/// The members of the endpoint's documented sample, for a handler to fill
+/// in (none if the sample is not an object).
+pub(super) fn sample_members(endpoint: &crate::http::Endpoint) -> serde_json::Map<String, Value> {
+    match serde_json::from_str(super::samples::sample(endpoint).example_response) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
 /// The endpoint's documented sample with `patch` applied to its members
 /// (an empty object if the sample is not one).
 pub(super) fn sample_with(
     endpoint: &crate::http::Endpoint,
     patch: impl FnOnce(&mut serde_json::Map<String, Value>),
 ) -> Response {
-    let mut reply = match serde_json::from_str(super::samples::sample(endpoint).example_response) {
-        Ok(Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    };
+    let mut reply = sample_members(endpoint);
     patch(&mut reply);
     json_reply(&Value::Object(reply))
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::handler::{Call, Table};
 use super::records::{PreAuthCode, VisibleRange};
-use super::reply::{json_reply, sample, sample_with, wecom_error};
+use super::reply::{json_reply, sample, sample_members, sample_with, wecom_error};
 use super::state::{
     random_code, Fault, Issued, Owner, RecordedRequest, Shared, State, SuiteCorp, PERMANENT_CODE_PREFIX,
 };
@@ -76,7 +76,7 @@ pub(super) fn take_fault(faults: &mut Vec<(Option<String>, usize, Fault)>, path:
 
 pub(super) fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool) -> Response {
     let path = request.path.as_str();
-    let Some(endpoint) = super::samples::routed(path) else {
+    let Some((endpoint, endpoint_sample)) = super::samples::routed(path) else {
         return wecom_error(40066, "invalid url");
     };
     if request.method != endpoint.method.as_str() {
@@ -108,7 +108,7 @@ pub(super) fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool)
     }
     let params = params_of(endpoint, request);
     if let Some(missing) =
-        super::samples::sample(endpoint).required.iter().find(|name| params.get(**name).is_none_or(is_blank))
+        endpoint_sample.required.iter().find(|name| params.get(**name).is_none_or(is_blank))
     {
         return wecom_error(40058, &format!("invalid parameter: `{missing}` is required"));
     }
@@ -398,8 +398,7 @@ fn admin_list(shared: &Shared, key: &SuiteCorp) -> Option<Response> {
 /// `get_register_info`: the sample, with a working one-time registration
 /// token (for `set_scope` and `contact_sync_success`) in `contact_sync`.
 fn register_info(shared: &Shared, endpoint: &Endpoint) -> Response {
-    let mut reply: Value =
-        serde_json::from_str(super::samples::sample(endpoint).example_response).unwrap_or_default();
+    let mut reply = Value::Object(sample_members(endpoint));
     let corp = reply.get("corpid").and_then(Value::as_str).unwrap_or("registered-corp").to_owned();
     let token = random_code(64);
     let lifetime = reply.pointer("/contact_sync/expires_in").and_then(Value::as_u64).unwrap_or(1800);
@@ -476,8 +475,7 @@ pub(super) fn permanent_code(
     suite: &str,
 ) -> Option<Response> {
     let now = shared.now();
-    let mut reply: Value = serde_json::from_str(super::samples::sample(endpoint).example_response)
-        .unwrap_or_else(|_| serde_json::json!({}));
+    let mut reply = Value::Object(sample_members(endpoint));
     // A 代开发 template gets no corp token here: the code is the app's
     // secret, for gettoken.
     let customized = shared.config.kind_of(suite) == Some(AppKind::Customized);

@@ -22,20 +22,24 @@ pub struct EndpointSample {
 /// What a descriptor the specs do not have gets: nothing required, an empty reply.
 static UNKNOWN: EndpointSample = EndpointSample { legacy_paths: &[], required: &[], example_response: "{}" };
 
-/// The sample data of `endpoint` (an empty one for a descriptor that is not spec'd).
+/// The sample data of `endpoint` (an empty one for a descriptor that is not
+/// spec'd). A copy of a descriptor is known by its group and name.
 pub fn sample(endpoint: &Endpoint) -> &'static EndpointSample {
     crate::api::EMULATOR_SAMPLES
         .iter()
-        .find(|(known, _)| std::ptr::eq(*known, endpoint) || *known == endpoint)
+        .find(|(known, _)| {
+            std::ptr::eq(*known, endpoint) || (known.group == endpoint.group && known.name == endpoint.name)
+        })
         .map_or(&UNKNOWN, |(_, sample)| sample)
 }
 
-/// The spec'd endpoint a request path reaches: its own path or a legacy one.
-pub(super) fn routed(path: &str) -> Option<&'static Endpoint> {
+/// The spec'd endpoint a request path reaches (its own path or a legacy
+/// one), with its sample data: one lookup per request.
+pub(super) fn routed(path: &str) -> Option<(&'static Endpoint, &'static EndpointSample)> {
     crate::api::EMULATOR_SAMPLES
         .iter()
         .find(|(endpoint, sample)| endpoint.path == path || sample.legacy_paths.contains(&path))
-        .map(|(endpoint, _)| *endpoint)
+        .map(|(endpoint, sample)| (*endpoint, sample))
 }
 
 #[cfg(test)]
@@ -51,7 +55,10 @@ mod tests {
             let reply: serde_json::Value = serde_json::from_str(sample.example_response).expect("JSON");
             assert!(reply.is_object(), "{}: {reply}", endpoint.name);
             for path in std::iter::once(&endpoint.path).chain(sample.legacy_paths) {
-                assert!(routed(path).is_some_and(|e| std::ptr::eq(e, *endpoint)), "{path}");
+                assert!(
+                    routed(path).is_some_and(|(e, s)| std::ptr::eq(e, *endpoint) && std::ptr::eq(s, sample)),
+                    "{path}"
+                );
             }
         }
         assert!(routed("/cgi-bin/not/spec-d").is_none());
