@@ -9,19 +9,19 @@ use crate::json_calls::{
 };
 /// Every spec'd endpoint, in the order of [`crate::ENDPOINTS`].
 pub static CALLABLES: &[Callable] = &[
-    #[cfg(feature = "department")]
+    #[cfg(feature = "tag")]
     Callable {
-        endpoint: &crate::api::department::endpoints::CREATE_DEPARTMENT,
+        endpoint: &crate::api::tag::endpoints::DELETE_TAG,
         scope: Scope::Corp,
-        query: None,
-        request: Some("CreateDepartmentRequest"),
-        reply: "CreateDepartmentReply",
+        query: Some("DeleteTagQuery"),
+        request: None,
+        reply: "Deleted",
         sensitive: &[],
-        reencode_reply: reencode::<crate::api::department::types::CreateDepartmentReply>,
+        reencode_reply: reencode::<crate::api::tag::types::Deleted>,
         debug_text: debug_text::<
+            crate::api::tag::types::DeleteTagQuery,
             (),
-            crate::api::department::types::CreateDepartmentRequest,
-            crate::api::department::types::CreateDepartmentReply,
+            crate::api::tag::types::Deleted,
         >,
     },
     Callable {
@@ -98,14 +98,14 @@ pub async fn call_json(
         return refused("registration token");
     }
     match (endpoint.group, endpoint.name) {
-        #[cfg(feature = "department")]
-        ("department", "create_department") => {
+        #[cfg(feature = "tag")]
+        ("tag", "delete_tag") => {
             let handle = corp(handles)?;
-            let request: crate::api::department::types::CreateDepartmentRequest = decode(
-                input.request,
-                "request",
+            let query: crate::api::tag::types::DeleteTagQuery = decode(
+                input.query,
+                "query",
             )?;
-            let reply = handle.department().create_department_with(request).await;
+            let reply = handle.tag().delete_tag_with(query).await;
             json(reply)
         }
         ("token", "get_token") => {
