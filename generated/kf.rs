@@ -963,6 +963,14 @@ pub mod types {
             crate::app::map_request(self, |r| r.media_id(value))
         }
     }
+    impl crate::CursorPage for SyncMsgReply {
+        fn next_cursor(&self) -> Option<&str> {
+            if self.has_more == Some(0) {
+                return None;
+            }
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -1459,7 +1467,8 @@ impl<'a> CorpKf<'a> {
     /// when the `kf_msg_or_event` callback arrives: pass its `Token` (valid 10 minutes;
     /// without it the call is strictly rate-limited) and its `OpenKfId` as `open_kfid`.
     /// Keep the returned `next_cursor` and pass it as `cursor` next time; while `has_more`
-    /// is 1, call again. Fewer than `limit` messages may come back even when more exist.
+    /// is 1, call again (`sync_msg_pages` does, with the same token, and stops after the page
+    /// with `has_more` 0). Fewer than `limit` messages may come back even when more exist.
     /// Each message's body sits under a key named after its `msgtype`; the bodies are kept
     /// as free-form JSON objects. Needs the 「管理账号、分配会话和收发消息」 permission.
     ///
@@ -1483,6 +1492,25 @@ impl<'a> CorpKf<'a> {
                 request,
                 crate::http::decode_json,
             )
+    }
+    /// Every page of [`Self::sync_msg`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    /// The last page is the one with `has_more: 0`; keep its `next_cursor` to
+    /// start the next read there.
+    pub fn sync_msg_pages(
+        &self,
+        input: types::SyncMsgRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::SyncMsgReply, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.sync_msg_with(input).await }
+        })
     }
     /// Send a message to a customer from a service account (发送消息).
     ///

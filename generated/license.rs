@@ -1730,21 +1730,33 @@ pub mod types {
     }
     impl crate::CursorPage for OrderList {
         fn next_cursor(&self) -> Option<&str> {
+            if self.has_more == Some(0) {
+                return None;
+            }
             self.next_cursor.as_deref()
         }
     }
     impl crate::CursorPage for OrderAccountList {
         fn next_cursor(&self) -> Option<&str> {
+            if self.has_more == Some(0) {
+                return None;
+            }
             self.next_cursor.as_deref()
         }
     }
     impl crate::CursorPage for UnionOrderDetail {
         fn next_cursor(&self) -> Option<&str> {
+            if self.has_more == Some(0) {
+                return None;
+            }
             self.next_cursor.as_deref()
         }
     }
     impl crate::CursorPage for ActivedAccountList {
         fn next_cursor(&self) -> Option<&str> {
+            if self.has_more == Some(0) {
+                return None;
+            }
             self.next_cursor.as_deref()
         }
     }
@@ -2317,6 +2329,8 @@ impl<'a> ProviderLicense<'a> {
     /// Every page of [`Self::list_order`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
     /// `next_cursor`. The stream ends after the last page or the first error.
+    /// The last page is the one with `has_more: 0`; keep its `next_cursor` to
+    /// start the next read there.
     pub fn list_order_pages(
         &self,
         input: types::ListOrderRequest,
@@ -2391,6 +2405,8 @@ impl<'a> ProviderLicense<'a> {
     /// Every page of [`Self::list_order_account`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
     /// `next_cursor`. The stream ends after the last page or the first error.
+    /// The last page is the one with `has_more: 0`; keep its `next_cursor` to
+    /// start the next read there.
     pub fn list_order_account_pages(
         &self,
         input: types::ListOrderAccountRequest,
@@ -2549,6 +2565,8 @@ impl<'a> ProviderLicense<'a> {
     /// Every page of [`Self::get_union_order`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
     /// `next_cursor`. The stream ends after the last page or the first error.
+    /// The last page is the one with `has_more: 0`; keep its `next_cursor` to
+    /// start the next read there.
     pub fn get_union_order_pages(
         &self,
         input: types::GetUnionOrderRequest,
@@ -2816,6 +2834,8 @@ impl<'a> ProviderLicense<'a> {
     /// Every page of [`Self::list_actived_account`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
     /// `next_cursor`. The stream ends after the last page or the first error.
+    /// The last page is the one with `has_more: 0`; keep its `next_cursor` to
+    /// start the next read there.
     pub fn list_actived_account_pages(
         &self,
         input: types::ListActivedAccountRequest,

@@ -748,6 +748,9 @@ pub mod types {
     }
     impl crate::CursorPage for AdvancedApiOrderList {
         fn next_cursor(&self) -> Option<&str> {
+            if self.has_more == Some(0) {
+                return None;
+            }
             self.next_cursor.as_deref()
         }
     }
@@ -1064,6 +1067,8 @@ impl<'a> ProviderOrder<'a> {
     /// Every page of [`Self::list_advanced_api_orders`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
     /// `next_cursor`. The stream ends after the last page or the first error.
+    /// The last page is the one with `has_more: 0`; keep its `next_cursor` to
+    /// start the next read there.
     pub fn list_advanced_api_orders_pages(
         &self,
         input: types::ListAdvancedApiOrdersRequest,

@@ -1212,6 +1212,9 @@ pub mod types {
     }
     impl crate::CursorPage for InvoiceList {
         fn next_cursor(&self) -> Option<&str> {
+            if self.has_more == Some(0) {
+                return None;
+            }
             self.next_cursor.as_deref()
         }
     }
@@ -1524,6 +1527,8 @@ impl<'a> ProviderPaytool<'a> {
     /// Every page of [`Self::get_invoice_list`], as a stream: `request` is the first page's
     /// filters and limit; each following page repeats it with the previous page's
     /// `next_cursor`. The stream ends after the last page or the first error.
+    /// The last page is the one with `has_more: 0`; keep its `next_cursor` to
+    /// start the next read there.
     pub fn get_invoice_list_pages(
         &self,
         input: types::GetInvoiceListRequest,

@@ -8,7 +8,7 @@ use quote::quote;
 use super::descriptor::endpoint_static;
 use super::method::{method, Constructors};
 use super::naming::{calls_ident, doc_lines, handle_ident, lowercase_first};
-use super::paging::{cursor_paging, pages_method, CursorPaging};
+use super::paging::{cursor_page_impl, cursor_paging, pages_method, CursorPaging};
 use crate::names::static_ident;
 use crate::spec::{Endpoint, HandleKind, SpecFile};
 use crate::tokens::format;
@@ -100,16 +100,7 @@ pub(super) fn group_file(
         .filter(|_| !spec.flat)
         .filter_map(|e| paging.get(e.name.as_str()))
         .filter(|paging| paging.local_reply && paged.insert(paging.reply.to_string()))
-        .map(|paging| {
-            let reply = &paging.reply;
-            quote! {
-                impl crate::CursorPage for #reply {
-                    fn next_cursor(&self) -> Option<&str> {
-                        self.next_cursor.as_deref()
-                    }
-                }
-            }
-        })
+        .map(cursor_page_impl)
         .collect();
     let tokens = quote! {
         /// Request and response types of this group.

@@ -19,6 +19,9 @@ pub(super) struct CursorPaging {
     /// Whether the reply type is defined in this group (it then gets the
     /// `CursorPage` impl here).
     pub(super) local_reply: bool,
+    /// Whether the reply says `has_more`: then `has_more: 0` ends the list
+    /// even though a `next_cursor` comes back (where the next read starts).
+    pub(super) has_more: bool,
 }
 
 /// How `e` pages, if it is a cursor-paged list the spec does not opt out of.
@@ -41,15 +44,17 @@ pub(super) fn cursor_paging(index: &Index<'_>, file: &str, e: &Endpoint) -> Opti
         _ => return None,
     };
     let reply = resolve(index, file, &e.response)?.2;
-    let next = reply.properties.as_ref()?.get("next_cursor")?;
-    if next.ty != Some(JsonType::String) {
+    let reply_props = reply.properties.as_ref()?;
+    if reply_props.get("next_cursor")?.ty != Some(JsonType::String) {
         return None;
     }
+    let has_more = reply_props.get("has_more").is_some_and(|p| p.ty == Some(JsonType::Integer));
     Some(CursorPaging {
         input: type_ident(input),
         in_query,
         reply: type_ident(&e.response),
         local_reply: e.response.ref_target().is_some_and(|(f, _)| f.is_none()),
+        has_more,
     })
 }
 
@@ -58,7 +63,7 @@ pub(super) fn pages_method(e: &Endpoint, paging: &CursorPaging) -> TokenStream {
     let with = format_ident!("{}_with", e.name);
     let pages = format_ident!("{}_pages", e.name);
     let (input, reply) = (&paging.input, &paging.reply);
-    let docs = [
+    let mut docs = vec![
         format!(
             " Every page of [`Self::{}`], as a stream: `{}` is the first page's",
             e.name,
@@ -67,6 +72,10 @@ pub(super) fn pages_method(e: &Endpoint, paging: &CursorPaging) -> TokenStream {
         " filters and limit; each following page repeats it with the previous page's".to_owned(),
         " `next_cursor`. The stream ends after the last page or the first error.".to_owned(),
     ];
+    if paging.has_more {
+        docs.push(" The last page is the one with `has_more: 0`; keep its `next_cursor` to".to_owned());
+        docs.push(" start the next read there.".to_owned());
+    }
     quote! {
         #(#[doc = #docs])*
         pub fn #pages(
@@ -80,6 +89,26 @@ pub(super) fn pages_method(e: &Endpoint, paging: &CursorPaging) -> TokenStream {
                 };
                 async move { self.#with(input).await }
             })
+        }
+    }
+}
+
+/// The reply's `CursorPage` impl: where its next page starts, if it has one.
+pub(super) fn cursor_page_impl(paging: &CursorPaging) -> TokenStream {
+    let reply = &paging.reply;
+    let more = paging.has_more.then(|| {
+        quote! {
+            if self.has_more == Some(0) {
+                return None;
+            }
+        }
+    });
+    quote! {
+        impl crate::CursorPage for #reply {
+            fn next_cursor(&self) -> Option<&str> {
+                #more
+                self.next_cursor.as_deref()
+            }
         }
     }
 }
