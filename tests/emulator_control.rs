@@ -487,6 +487,13 @@ async fn every_control_answer_of_a_session_fits_its_schema_in_the_served_documen
     );
     s.call("POST", "/__emulator/events", Some(json!({ "suite_id": SUITE, "corp_id": CORP, "xml": xml })))
         .await;
+    // A customer writes to a kf account the corp added.
+    let account = app.corp(SUITE, CORP).kf().add_account("客服", "MEDIA_ID").await.expect("added");
+    let open_kfid = account.open_kfid.expect("an account id");
+    let message = json!({
+        "suite_id": SUITE, "corp_id": CORP, "open_kfid": open_kfid, "external_userid": "wmCUSTOMER", "text": "hi",
+    });
+    s.call("POST", "/__emulator/kf/customer_message", Some(message)).await;
     s.call("POST", "/__emulator/license/pay", Some(json!({ "order_id": order_id }))).await;
     for fault in [
         json!({ "path": "/cgi-bin/nowhere", "times": 1, "fault": { "errcode": -1 } }),
@@ -515,9 +522,13 @@ async fn every_control_answer_of_a_session_fits_its_schema_in_the_served_documen
     let every: BTreeSet<(String, String)> =
         admin::routes().into_iter().map(|(m, p)| (m.to_owned(), p.to_owned())).collect();
     assert_eq!(s.seen, every, "the session called every control route");
-    for path in
-        ["/__emulator/faults", "/__emulator/clock/advance", "/__emulator/events", "/__emulator/oauth_code"]
-    {
+    for path in [
+        "/__emulator/faults",
+        "/__emulator/clock/advance",
+        "/__emulator/events",
+        "/__emulator/oauth_code",
+        "/__emulator/kf/customer_message",
+    ] {
         s.refused(path).await;
     }
 

@@ -132,6 +132,11 @@ fn table() -> Vec<Route> {
             summary: "Push any event",
             description: "Pushes the plain event XML encrypted: to the suite's data URL for the corp (receive id and `ToUserName` the corp id, `AgentID` the event's), or with `url: command` to its command URL (receive id the suite id). The answer is the push's last attempt.",
         }),
+        Route::json("/__emulator/kf/customer_message", post_kf_customer_message, Words {
+            id: "kfCustomerWrites",
+            summary: "A customer writes to a 微信客服 account",
+            description: "A WeChat customer writes a text message to a service account the corp added with `kf/account/add`: the message waits for `kf/sync_msg`, and `kf_msg_or_event` is pushed to the suite's data URL with a token that lets `sync_msg` read for 10 minutes. The answer is the push's last attempt.",
+        }),
         Route::json("/__emulator/license/pay", post_license_pay, Words {
             id: "payLicenseOrder",
             summary: "Pay a license order",
@@ -353,6 +358,22 @@ struct EventRequest {
     url: PushTarget,
 }
 
+/// A customer's message: `POST /__emulator/kf/customer_message`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct KfCustomerMessage {
+    /// The suite whose data URL gets the push.
+    suite_id: String,
+    /// The corp that owns the account.
+    corp_id: String,
+    /// The service account written to.
+    open_kfid: String,
+    /// The customer's external_userid.
+    external_userid: String,
+    /// What the customer wrote.
+    text: String,
+}
+
 /// A member's OAuth code: `POST /__emulator/oauth_code`.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -535,6 +556,13 @@ async fn post_reset_permanent_code(
 /// `POST /__emulator/events`: pushes any event.
 async fn post_event(shared: Arc<Shared>, request: EventRequest) -> Result<PushRecord, String> {
     super::push::event(&shared, &request.suite_id, &request.corp_id, &request.xml, request.url)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// `POST /__emulator/kf/customer_message`: a customer writes to a kf account.
+async fn post_kf_customer_message(shared: Arc<Shared>, m: KfCustomerMessage) -> Result<PushRecord, String> {
+    super::kf::customer_writes(&shared, &m.suite_id, &m.corp_id, &m.open_kfid, &m.external_userid, &m.text)
         .await
         .map_err(|e| e.to_string())
 }

@@ -40,6 +40,7 @@ mod config;
 mod contacts;
 mod control_doc;
 mod handler;
+mod kf;
 mod license;
 mod login;
 mod media;
@@ -54,6 +55,7 @@ mod state;
 mod tags;
 
 pub use config::{EmulatedSuite, EmulatorConfig};
+pub use kf::KF_TOKEN_LIFETIME;
 pub use login::LOGIN_CODE_LIFETIME;
 pub use media::SAMPLE_MEDIA_ID;
 pub use oauth::OAUTH_CODE_LIFETIME;
@@ -350,6 +352,23 @@ impl Emulator {
         target: PushTarget,
     ) -> Result<PushRecord, PushError> {
         push::event(&self.shared, suite_id, corp_id, xml, target).await
+    }
+
+    /// A WeChat customer (`external_userid`) writes `text` to 微信客服
+    /// account `open_kfid` of `corp_id` (one the corp added with
+    /// `kf/account/add`): the message waits for `kf/sync_msg`, and
+    /// `kf_msg_or_event` is pushed to the suite's data URL with a token
+    /// that lets `sync_msg` read for [`KF_TOKEN_LIFETIME`]. Returns the
+    /// push's last attempt.
+    pub async fn kf_customer_writes(
+        &self,
+        suite_id: &str,
+        corp_id: &str,
+        open_kfid: &str,
+        external_userid: &str,
+        text: &str,
+    ) -> Result<PushRecord, PushError> {
+        kf::customer_writes(&self.shared, suite_id, corp_id, open_kfid, external_userid, text).await
     }
 }
 

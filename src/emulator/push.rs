@@ -69,6 +69,15 @@ pub enum PushError {
         /// The corp.
         corp_id: String,
     },
+    /// The corp has no 微信客服 account of that id (none was added with
+    /// `kf/account/add`, or it was deleted).
+    #[error("corp {corp_id} has no kf account {open_kfid}")]
+    UnknownKfAccount {
+        /// The corp.
+        corp_id: String,
+        /// The account asked for.
+        open_kfid: String,
+    },
     /// The event to push is not an XML document.
     #[error("the event is not XML: {0}")]
     InvalidEvent(String),

@@ -43,6 +43,24 @@ pub(super) struct Tag {
     pub(super) parties: BTreeSet<i64>,
 }
 
+/// One corp's 微信客服: its service accounts, what customers wrote (oldest
+/// first; a cursor is a position in it) and the live callback tokens.
+#[derive(Default)]
+pub(super) struct KfState {
+    /// Accounts by `open_kfid`.
+    pub(super) accounts: std::collections::BTreeMap<String, KfAccount>,
+    /// Messages as `sync_msg` returns them.
+    pub(super) messages: Vec<serde_json::Value>,
+    /// Tokens handed out in `kf_msg_or_event` pushes, with when they expire.
+    pub(super) tokens: std::collections::HashMap<String, SystemTime>,
+}
+
+/// A service account as it was added or last updated.
+pub(super) struct KfAccount {
+    pub(super) name: String,
+    pub(super) media_id: String,
+}
+
 /// The file part of an upload, as the emulator received it.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RecordedUpload {

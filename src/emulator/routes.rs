@@ -258,6 +258,7 @@ static TABLES: &[Table] = &[
     super::license::HANDLERS,
     super::contacts::HANDLERS,
     super::tags::HANDLERS,
+    super::kf::HANDLERS,
     super::oauth::HANDLERS,
     super::login::HANDLERS,
 ];
@@ -583,6 +584,7 @@ mod tests {
             super::super::license::HANDLERS,
             super::super::contacts::HANDLERS,
             super::super::tags::HANDLERS,
+            super::super::kf::HANDLERS,
             super::super::oauth::HANDLERS,
             super::super::login::HANDLERS,
         ];

@@ -210,6 +210,8 @@ pub(super) struct State {
     pub(super) login_codes: HashMap<String, super::records::LoginCode>,
     /// Uploaded files by media id.
     pub(super) media: HashMap<String, super::records::StoredMedia>,
+    /// 微信客服 accounts and messages per corp.
+    pub(super) kf: HashMap<String, super::records::KfState>,
 }
 
 pub(crate) struct Shared {
