@@ -234,6 +234,223 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::batch::types::BatchJobResult,
         >,
     },
+    #[cfg(feature = "chain")]
+    Callable {
+        endpoint: &crate::api::chain::endpoints::GET_CHAIN_LIST,
+        scope: Scope::Corp,
+        query: None,
+        request: None,
+        reply: "ChainList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chain::types::ChainList>,
+        debug_text: debug_text::<(), (), crate::api::chain::types::ChainList>,
+    },
+    #[cfg(feature = "chain")]
+    Callable {
+        endpoint: &crate::api::chain::endpoints::GET_CHAIN_GROUP,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetChainGroupRequest"),
+        reply: "ChainGroups",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chain::types::ChainGroups>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chain::types::GetChainGroupRequest,
+            crate::api::chain::types::ChainGroups,
+        >,
+    },
+    #[cfg(feature = "chain")]
+    Callable {
+        endpoint: &crate::api::chain::endpoints::GET_CORP_SHARED_CHAIN_LIST,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CorpIdRequest"),
+        reply: "ChainList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chain::types::ChainList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chain::types::CorpIdRequest,
+            crate::api::chain::types::ChainList,
+        >,
+    },
+    #[cfg(feature = "chain")]
+    Callable {
+        endpoint: &crate::api::chain::endpoints::GET_CHAIN_USER_CUSTOM_ID,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetChainUserCustomIdRequest"),
+        reply: "ChainUserCustomId",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chain::types::ChainUserCustomId>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chain::types::GetChainUserCustomIdRequest,
+            crate::api::chain::types::ChainUserCustomId,
+        >,
+    },
+    #[cfg(feature = "chatdata")]
+    Callable {
+        endpoint: &crate::api::chatdata::endpoints::GET_CORP_AUTH_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: None,
+        reply: "CorpAuthInfo",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chatdata::types::CorpAuthInfo>,
+        debug_text: debug_text::<(), (), crate::api::chatdata::types::CorpAuthInfo>,
+    },
+    #[cfg(feature = "chatdata")]
+    Callable {
+        endpoint: &crate::api::chatdata::endpoints::GET_AUTH_USER_LIST,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetAuthUserListRequest"),
+        reply: "AuthUserPage",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chatdata::types::AuthUserPage>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chatdata::types::GetAuthUserListRequest,
+            crate::api::chatdata::types::AuthUserPage,
+        >,
+    },
+    #[cfg(feature = "chatdata")]
+    Callable {
+        endpoint: &crate::api::chatdata::endpoints::SET_PUBLIC_KEY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SetPublicKeyRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chatdata::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chatdata::types::SetPublicKeyRequest,
+            crate::api::chatdata::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "chatdata")]
+    Callable {
+        endpoint: &crate::api::chatdata::endpoints::SET_RECEIVE_CALLBACK,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ProgramIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chatdata::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chatdata::types::ProgramIdRequest,
+            crate::api::chatdata::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "chatdata")]
+    Callable {
+        endpoint: &crate::api::chatdata::endpoints::SYNC_CALL_PROGRAM,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SyncCallProgramRequest"),
+        reply: "ProgramResponse",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chatdata::types::ProgramResponse>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chatdata::types::SyncCallProgramRequest,
+            crate::api::chatdata::types::ProgramResponse,
+        >,
+    },
+    #[cfg(feature = "chatdata")]
+    Callable {
+        endpoint: &crate::api::chatdata::endpoints::ASYNC_PROGRAM_TASK,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AsyncProgramTaskRequest"),
+        reply: "ProgramTask",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chatdata::types::ProgramTask>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chatdata::types::AsyncProgramTaskRequest,
+            crate::api::chatdata::types::ProgramTask,
+        >,
+    },
+    #[cfg(feature = "chatdata")]
+    Callable {
+        endpoint: &crate::api::chatdata::endpoints::ASYNC_PROGRAM_RESULT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("JobIdRequest"),
+        reply: "ProgramTaskResult",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chatdata::types::ProgramTaskResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chatdata::types::JobIdRequest,
+            crate::api::chatdata::types::ProgramTaskResult,
+        >,
+    },
+    #[cfg(feature = "chatdata")]
+    Callable {
+        endpoint: &crate::api::chatdata::endpoints::OPEN_DEBUG_MODE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("OpenDebugModeRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chatdata::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chatdata::types::OpenDebugModeRequest,
+            crate::api::chatdata::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "chatdata")]
+    Callable {
+        endpoint: &crate::api::chatdata::endpoints::CLOSE_DEBUG_MODE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ProgramIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chatdata::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chatdata::types::ProgramIdRequest,
+            crate::api::chatdata::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "chatdata")]
+    Callable {
+        endpoint: &crate::api::chatdata::endpoints::SET_LOG_LEVEL,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SetLogLevelRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chatdata::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chatdata::types::SetLogLevelRequest,
+            crate::api::chatdata::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "chatdata")]
+    Callable {
+        endpoint: &crate::api::chatdata::endpoints::GET_LOG_LEVEL,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ProgramIdRequest"),
+        reply: "LogLevel",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::chatdata::types::LogLevel>,
+        debug_text: debug_text::<
+            (),
+            crate::api::chatdata::types::ProgramIdRequest,
+            crate::api::chatdata::types::LogLevel,
+        >,
+    },
     #[cfg(feature = "contact")]
     Callable {
         endpoint: &crate::api::contact::endpoints::UPLOAD_MEDIA,
@@ -934,6 +1151,51 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::department::types::DepartmentDetail,
         >,
     },
+    #[cfg(feature = "exmail")]
+    Callable {
+        endpoint: &crate::api::exmail::endpoints::COMPOSE_SEND,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ComposeSendRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::exmail::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::exmail::types::ComposeSendRequest,
+            crate::api::exmail::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "exmail")]
+    Callable {
+        endpoint: &crate::api::exmail::endpoints::GET_MAIL_LIST,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetMailListRequest"),
+        reply: "MailListPage",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::exmail::types::MailListPage>,
+        debug_text: debug_text::<
+            (),
+            crate::api::exmail::types::GetMailListRequest,
+            crate::api::exmail::types::MailListPage,
+        >,
+    },
+    #[cfg(feature = "exmail")]
+    Callable {
+        endpoint: &crate::api::exmail::endpoints::READ_MAIL,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ReadMailRequest"),
+        reply: "MailData",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::exmail::types::MailData>,
+        debug_text: debug_text::<
+            (),
+            crate::api::exmail::types::ReadMailRequest,
+            crate::api::exmail::types::MailData,
+        >,
+    },
     #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::GET_FOLLOW_USER_LIST,
@@ -1152,6 +1414,102 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::externalcontact::types::EmptyReply,
         >,
     },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::CLOSE_TEMP_CHAT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CloseTempChatRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::CloseTempChatRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::ADD_INTERCEPT_RULE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddInterceptRuleRequest"),
+        reply: "AddedInterceptRule",
+        sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::externalcontact::types::AddedInterceptRule,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::AddInterceptRuleRequest,
+            crate::api::externalcontact::types::AddedInterceptRule,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::LIST_CUSTOMER_STRATEGY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("StrategyListRequest"),
+        reply: "StrategyIdList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::StrategyIdList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::StrategyListRequest,
+            crate::api::externalcontact::types::StrategyIdList,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::ADD_PRODUCT_ALBUM,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddProductAlbumRequest"),
+        reply: "AddedProduct",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::AddedProduct>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::AddProductAlbumRequest,
+            crate::api::externalcontact::types::AddedProduct,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::GET_STRATEGY_TAG_LIST,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetStrategyTagListRequest"),
+        reply: "StrategyTagGroupList",
+        sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::externalcontact::types::StrategyTagGroupList,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::GetStrategyTagListRequest,
+            crate::api::externalcontact::types::StrategyTagGroupList,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::GET_CUSTOMER_STRATEGY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("StrategyIdRequest"),
+        reply: "CustomerStrategyDetail",
+        sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::externalcontact::types::CustomerStrategyDetail,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::StrategyIdRequest,
+            crate::api::externalcontact::types::CustomerStrategyDetail,
+        >,
+    },
     #[cfg(feature = "groupchat")]
     Callable {
         endpoint: &crate::api::groupchat::endpoints::LIST,
@@ -1332,6 +1690,81 @@ pub static CALLABLES: &[Callable] = &[
             (),
             crate::api::idconvert::types::FinishExternalUseridMigrationRequest,
             crate::api::idconvert::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "idconvert")]
+    Callable {
+        endpoint: &crate::api::idconvert::endpoints::EXTERNAL_TAGID,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ExternalTagidRequest"),
+        reply: "ExternalTagidList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::ExternalTagidList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::ExternalTagidRequest,
+            crate::api::idconvert::types::ExternalTagidList,
+        >,
+    },
+    #[cfg(feature = "idconvert")]
+    Callable {
+        endpoint: &crate::api::idconvert::endpoints::OPEN_KFID,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("OpenKfidRequest"),
+        reply: "OpenKfidList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::OpenKfidList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::OpenKfidRequest,
+            crate::api::idconvert::types::OpenKfidList,
+        >,
+    },
+    #[cfg(feature = "idconvert")]
+    Callable {
+        endpoint: &crate::api::idconvert::endpoints::EXTERNAL_USERID_TO_PENDING_ID,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ExternalUseridToPendingIdRequest"),
+        reply: "PendingIdList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::PendingIdList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::ExternalUseridToPendingIdRequest,
+            crate::api::idconvert::types::PendingIdList,
+        >,
+    },
+    #[cfg(feature = "idconvert")]
+    Callable {
+        endpoint: &crate::api::idconvert::endpoints::APPLY_TO_UPGRADE_CHATID,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ApplyToUpgradeChatidRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::ApplyToUpgradeChatidRequest,
+            crate::api::idconvert::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "idconvert")]
+    Callable {
+        endpoint: &crate::api::idconvert::endpoints::CONVERT_CHATID,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ConvertChatidRequest"),
+        reply: "ConvertedChatidList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::idconvert::types::ConvertedChatidList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::idconvert::types::ConvertChatidRequest,
+            crate::api::idconvert::types::ConvertedChatidList,
         >,
     },
     Callable {
@@ -2134,6 +2567,66 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::media::types::UploadMediaReplyNumeric,
         >,
     },
+    #[cfg(feature = "meeting")]
+    Callable {
+        endpoint: &crate::api::meeting::endpoints::CREATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CreateMeetingRequest"),
+        reply: "CreateMeetingReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::meeting::types::CreateMeetingReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::meeting::types::CreateMeetingRequest,
+            crate::api::meeting::types::CreateMeetingReply,
+        >,
+    },
+    #[cfg(feature = "meeting")]
+    Callable {
+        endpoint: &crate::api::meeting::endpoints::CANCEL,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("MeetingIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::meeting::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::meeting::types::MeetingIdRequest,
+            crate::api::meeting::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "meeting")]
+    Callable {
+        endpoint: &crate::api::meeting::endpoints::GET_USER_MEETINGID,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetUserMeetingidRequest"),
+        reply: "MeetingidList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::meeting::types::MeetingidList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::meeting::types::GetUserMeetingidRequest,
+            crate::api::meeting::types::MeetingidList,
+        >,
+    },
+    #[cfg(feature = "meeting")]
+    Callable {
+        endpoint: &crate::api::meeting::endpoints::GET_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("MeetingIdRequest"),
+        reply: "MeetingInfo",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::meeting::types::MeetingInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::meeting::types::MeetingIdRequest,
+            crate::api::meeting::types::MeetingInfo,
+        >,
+    },
     #[cfg(feature = "menu")]
     Callable {
         endpoint: &crate::api::menu::endpoints::CREATE,
@@ -2370,6 +2863,36 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::moment::types::MomentComments,
         >,
     },
+    #[cfg(feature = "moment")]
+    Callable {
+        endpoint: &crate::api::moment::endpoints::LIST_MOMENT_STRATEGY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("MomentStrategyListRequest"),
+        reply: "MomentStrategyIdList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::MomentStrategyIdList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::MomentStrategyListRequest,
+            crate::api::moment::types::MomentStrategyIdList,
+        >,
+    },
+    #[cfg(feature = "moment")]
+    Callable {
+        endpoint: &crate::api::moment::endpoints::GET_MOMENT_STRATEGY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("MomentStrategyIdRequest"),
+        reply: "MomentStrategyDetail",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::MomentStrategyDetail>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::MomentStrategyIdRequest,
+            crate::api::moment::types::MomentStrategyDetail,
+        >,
+    },
     #[cfg(feature = "oa")]
     Callable {
         endpoint: &crate::api::oa::endpoints::GET_TEMPLATE_DETAIL,
@@ -2533,6 +3056,107 @@ pub static CALLABLES: &[Callable] = &[
             (),
             crate::api::oa::types::SetCheckinScheduleListRequest,
             crate::api::oa::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "oa")]
+    Callable {
+        endpoint: &crate::api::oa::endpoints::GET_VACATION_CORP_CONF,
+        scope: Scope::Corp,
+        query: None,
+        request: None,
+        reply: "VacationCorpConf",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::VacationCorpConf>,
+        debug_text: debug_text::<(), (), crate::api::oa::types::VacationCorpConf>,
+    },
+    #[cfg(feature = "oa")]
+    Callable {
+        endpoint: &crate::api::oa::endpoints::GET_USER_VACATION_QUOTA,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UserVacationQuotaRequest"),
+        reply: "UserVacationQuota",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::UserVacationQuota>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::UserVacationQuotaRequest,
+            crate::api::oa::types::UserVacationQuota,
+        >,
+    },
+    #[cfg(feature = "oa")]
+    Callable {
+        endpoint: &crate::api::oa::endpoints::SET_ONE_USER_VACATION_QUOTA,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SetOneUserVacationQuotaRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::SetOneUserVacationQuotaRequest,
+            crate::api::oa::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "oa")]
+    Callable {
+        endpoint: &crate::api::oa::endpoints::COPY_TEMPLATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CopyTemplateRequest"),
+        reply: "ApprovalTemplateId",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::ApprovalTemplateId>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::CopyTemplateRequest,
+            crate::api::oa::types::ApprovalTemplateId,
+        >,
+    },
+    #[cfg(feature = "oa")]
+    Callable {
+        endpoint: &crate::api::oa::endpoints::CREATE_TEMPLATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CreateApprovalTemplateRequest"),
+        reply: "ApprovalTemplateId",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::ApprovalTemplateId>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::CreateApprovalTemplateRequest,
+            crate::api::oa::types::ApprovalTemplateId,
+        >,
+    },
+    #[cfg(feature = "oa")]
+    Callable {
+        endpoint: &crate::api::oa::endpoints::UPDATE_TEMPLATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateApprovalTemplateRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::UpdateApprovalTemplateRequest,
+            crate::api::oa::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "oa")]
+    Callable {
+        endpoint: &crate::api::oa::endpoints::GET_HARDWARE_CHECKIN_DATA,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetHardwareCheckinDataRequest"),
+        reply: "HardwareCheckinData",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::HardwareCheckinData>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::GetHardwareCheckinDataRequest,
+            crate::api::oa::types::HardwareCheckinData,
         >,
     },
     Callable {
@@ -2926,6 +3550,649 @@ pub static CALLABLES: &[Callable] = &[
         reencode_reply: reencode::<crate::api::registration::types::EmptyReply>,
         debug_text: debug_text::<(), (), crate::api::registration::types::EmptyReply>,
     },
+    #[cfg(feature = "schedule")]
+    Callable {
+        endpoint: &crate::api::schedule::endpoints::ADD_CALENDAR,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddCalendarRequest"),
+        reply: "AddCalendarReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::schedule::types::AddCalendarReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::schedule::types::AddCalendarRequest,
+            crate::api::schedule::types::AddCalendarReply,
+        >,
+    },
+    #[cfg(feature = "schedule")]
+    Callable {
+        endpoint: &crate::api::schedule::endpoints::UPDATE_CALENDAR,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateCalendarRequest"),
+        reply: "UpdateCalendarReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::schedule::types::UpdateCalendarReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::schedule::types::UpdateCalendarRequest,
+            crate::api::schedule::types::UpdateCalendarReply,
+        >,
+    },
+    #[cfg(feature = "schedule")]
+    Callable {
+        endpoint: &crate::api::schedule::endpoints::GET_CALENDAR,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetCalendarRequest"),
+        reply: "CalendarList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::schedule::types::CalendarList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::schedule::types::GetCalendarRequest,
+            crate::api::schedule::types::CalendarList,
+        >,
+    },
+    #[cfg(feature = "schedule")]
+    Callable {
+        endpoint: &crate::api::schedule::endpoints::DEL_CALENDAR,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CalIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::schedule::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::schedule::types::CalIdRequest,
+            crate::api::schedule::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "schedule")]
+    Callable {
+        endpoint: &crate::api::schedule::endpoints::ADD,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddScheduleRequest"),
+        reply: "AddScheduleReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::schedule::types::AddScheduleReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::schedule::types::AddScheduleRequest,
+            crate::api::schedule::types::AddScheduleReply,
+        >,
+    },
+    #[cfg(feature = "schedule")]
+    Callable {
+        endpoint: &crate::api::schedule::endpoints::UPDATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateScheduleRequest"),
+        reply: "UpdateScheduleReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::schedule::types::UpdateScheduleReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::schedule::types::UpdateScheduleRequest,
+            crate::api::schedule::types::UpdateScheduleReply,
+        >,
+    },
+    #[cfg(feature = "schedule")]
+    Callable {
+        endpoint: &crate::api::schedule::endpoints::ADD_ATTENDEES,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ScheduleAttendeesRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::schedule::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::schedule::types::ScheduleAttendeesRequest,
+            crate::api::schedule::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "schedule")]
+    Callable {
+        endpoint: &crate::api::schedule::endpoints::DEL_ATTENDEES,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ScheduleAttendeesRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::schedule::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::schedule::types::ScheduleAttendeesRequest,
+            crate::api::schedule::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "schedule")]
+    Callable {
+        endpoint: &crate::api::schedule::endpoints::GET_BY_CALENDAR,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetByCalendarRequest"),
+        reply: "ScheduleList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::schedule::types::ScheduleList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::schedule::types::GetByCalendarRequest,
+            crate::api::schedule::types::ScheduleList,
+        >,
+    },
+    #[cfg(feature = "schedule")]
+    Callable {
+        endpoint: &crate::api::schedule::endpoints::GET,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetScheduleRequest"),
+        reply: "ScheduleList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::schedule::types::ScheduleList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::schedule::types::GetScheduleRequest,
+            crate::api::schedule::types::ScheduleList,
+        >,
+    },
+    #[cfg(feature = "schedule")]
+    Callable {
+        endpoint: &crate::api::schedule::endpoints::DEL,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DelScheduleRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::schedule::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::schedule::types::DelScheduleRequest,
+            crate::api::schedule::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_CREATE_STUDENT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CreateStudentRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::CreateStudentRequest,
+            crate::api::school::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_DELETE_STUDENT,
+        scope: Scope::Corp,
+        query: Some("UseridQuery"),
+        request: None,
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::EmptyReply>,
+        debug_text: debug_text::<
+            crate::api::school::types::UseridQuery,
+            (),
+            crate::api::school::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_UPDATE_STUDENT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateStudentRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::UpdateStudentRequest,
+            crate::api::school::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_BATCH_DELETE_STUDENT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UseridListRequest"),
+        reply: "BatchStudentResult",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::BatchStudentResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::UseridListRequest,
+            crate::api::school::types::BatchStudentResult,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_BATCH_UPDATE_STUDENT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("BatchUpdateStudentRequest"),
+        reply: "BatchStudentResult",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::BatchStudentResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::BatchUpdateStudentRequest,
+            crate::api::school::types::BatchStudentResult,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_CREATE_PARENT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CreateParentRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::CreateParentRequest,
+            crate::api::school::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_DELETE_PARENT,
+        scope: Scope::Corp,
+        query: Some("UseridQuery"),
+        request: None,
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::EmptyReply>,
+        debug_text: debug_text::<
+            crate::api::school::types::UseridQuery,
+            (),
+            crate::api::school::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_UPDATE_PARENT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateParentRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::UpdateParentRequest,
+            crate::api::school::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_BATCH_CREATE_PARENT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("BatchCreateParentRequest"),
+        reply: "BatchParentResult",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::BatchParentResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::BatchCreateParentRequest,
+            crate::api::school::types::BatchParentResult,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_BATCH_DELETE_PARENT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UseridListRequest"),
+        reply: "BatchParentResult",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::BatchParentResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::UseridListRequest,
+            crate::api::school::types::BatchParentResult,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_BATCH_UPDATE_PARENT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("BatchUpdateParentRequest"),
+        reply: "BatchParentResult",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::BatchParentResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::BatchUpdateParentRequest,
+            crate::api::school::types::BatchParentResult,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_GET,
+        scope: Scope::Corp,
+        query: Some("UseridQuery"),
+        request: None,
+        reply: "SchoolUserReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::SchoolUserReply>,
+        debug_text: debug_text::<
+            crate::api::school::types::UseridQuery,
+            (),
+            crate::api::school::types::SchoolUserReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_LIST,
+        scope: Scope::Corp,
+        query: Some("DepartmentIdQuery"),
+        request: None,
+        reply: "StudentList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::StudentList>,
+        debug_text: debug_text::<
+            crate::api::school::types::DepartmentIdQuery,
+            (),
+            crate::api::school::types::StudentList,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::USER_LIST_PARENT,
+        scope: Scope::Corp,
+        query: Some("DepartmentIdQuery"),
+        request: None,
+        reply: "ParentList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::ParentList>,
+        debug_text: debug_text::<
+            crate::api::school::types::DepartmentIdQuery,
+            (),
+            crate::api::school::types::ParentList,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::DEPARTMENT_CREATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CreateDepartmentRequest"),
+        reply: "CreateDepartmentReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::CreateDepartmentReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::CreateDepartmentRequest,
+            crate::api::school::types::CreateDepartmentReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::DEPARTMENT_UPDATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateDepartmentRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::UpdateDepartmentRequest,
+            crate::api::school::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::DEPARTMENT_DELETE,
+        scope: Scope::Corp,
+        query: Some("DepartmentDeleteQuery"),
+        request: None,
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::EmptyReply>,
+        debug_text: debug_text::<
+            crate::api::school::types::DepartmentDeleteQuery,
+            (),
+            crate::api::school::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::DEPARTMENT_LIST,
+        scope: Scope::Corp,
+        query: Some("DepartmentListQuery"),
+        request: None,
+        reply: "DepartmentList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::DepartmentList>,
+        debug_text: debug_text::<
+            crate::api::school::types::DepartmentListQuery,
+            (),
+            crate::api::school::types::DepartmentList,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::AGENT_GET_ALLOW_SCOPE,
+        scope: Scope::Corp,
+        query: Some("AgentidQuery"),
+        request: None,
+        reply: "AllowScopeReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::AllowScopeReply>,
+        debug_text: debug_text::<
+            crate::api::school::types::AgentidQuery,
+            (),
+            crate::api::school::types::AllowScopeReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::LIVING_GET_LIVING_INFO,
+        scope: Scope::Corp,
+        query: Some("LivingIdQuery"),
+        request: None,
+        reply: "SchoolLivingInfoReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::SchoolLivingInfoReply>,
+        debug_text: debug_text::<
+            crate::api::school::types::LivingIdQuery,
+            (),
+            crate::api::school::types::SchoolLivingInfoReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::LIVING_GET_WATCH_STAT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetWatchStatRequest"),
+        reply: "SchoolWatchStat",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::SchoolWatchStat>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::GetWatchStatRequest,
+            crate::api::school::types::SchoolWatchStat,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::LIVING_GET_WATCH_STAT_V2,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("LivingStatV2Request"),
+        reply: "SchoolWatchStatV2",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::SchoolWatchStatV2>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::LivingStatV2Request,
+            crate::api::school::types::SchoolWatchStatV2,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::LIVING_GET_UNWATCH_STAT_V2,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("LivingStatV2Request"),
+        reply: "SchoolUnwatchStatV2",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::SchoolUnwatchStatV2>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::LivingStatV2Request,
+            crate::api::school::types::SchoolUnwatchStatV2,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::GETUSERINFO3RD,
+        scope: Scope::Suite,
+        query: Some("CodeQuery"),
+        request: None,
+        reply: "SchoolUserInfo3rd",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::SchoolUserInfo3rd>,
+        debug_text: debug_text::<
+            crate::api::school::types::CodeQuery,
+            (),
+            crate::api::school::types::SchoolUserInfo3rd,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::GETUSERINFO,
+        scope: Scope::Corp,
+        query: Some("CodeQuery"),
+        request: None,
+        reply: "SchoolUserInfo",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::SchoolUserInfo>,
+        debug_text: debug_text::<
+            crate::api::school::types::CodeQuery,
+            (),
+            crate::api::school::types::SchoolUserInfo,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::GET_SUBSCRIBE_QR_CODE,
+        scope: Scope::Corp,
+        query: None,
+        request: None,
+        reply: "SubscribeQrCode",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::SubscribeQrCode>,
+        debug_text: debug_text::<(), (), crate::api::school::types::SubscribeQrCode>,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::SET_ARCH_SYNC_MODE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SetArchSyncModeRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::SetArchSyncModeRequest,
+            crate::api::school::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::SET_UPGRADE_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SetUpgradeInfoRequest"),
+        reply: "UpgradeInfo",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::UpgradeInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::SetUpgradeInfoRequest,
+            crate::api::school::types::UpgradeInfo,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::GET_PAYMENT_RESULT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("PaymentIdRequest"),
+        reply: "PaymentResult",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::PaymentResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::PaymentIdRequest,
+            crate::api::school::types::PaymentResult,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::GET_TRADE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetTradeRequest"),
+        reply: "Trade",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::Trade>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::GetTradeRequest,
+            crate::api::school::types::Trade,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::BATCH_TO_EXTERNAL_USERID,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("BatchToExternalUseridRequest"),
+        reply: "BatchToExternalUseridReply",
+        sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::school::types::BatchToExternalUseridReply,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::BatchToExternalUseridRequest,
+            crate::api::school::types::BatchToExternalUseridReply,
+        >,
+    },
+    #[cfg(feature = "school")]
+    Callable {
+        endpoint: &crate::api::school::endpoints::CONVERT_TO_OPENID,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ExternalUseridRequest"),
+        reply: "OpenidReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::school::types::OpenidReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::school::types::ExternalUseridRequest,
+            crate::api::school::types::OpenidReply,
+        >,
+    },
     Callable {
         endpoint: &crate::api::suite::endpoints::GET_SUITE_TOKEN,
         scope: Scope::Suite,
@@ -3220,6 +4487,983 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::user::types::Userid,
         >,
     },
+    #[cfg(feature = "user")]
+    Callable {
+        endpoint: &crate::api::user::endpoints::LIST_MEMBER_AUTH,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ListMemberAuthRequest"),
+        reply: "MemberAuthList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::MemberAuthList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::user::types::ListMemberAuthRequest,
+            crate::api::user::types::MemberAuthList,
+        >,
+    },
+    #[cfg(feature = "user")]
+    Callable {
+        endpoint: &crate::api::user::endpoints::CHECK_MEMBER_AUTH,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CheckMemberAuthRequest"),
+        reply: "MemberAuthStatus",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::MemberAuthStatus>,
+        debug_text: debug_text::<
+            (),
+            crate::api::user::types::CheckMemberAuthRequest,
+            crate::api::user::types::MemberAuthStatus,
+        >,
+    },
+    #[cfg(feature = "user")]
+    Callable {
+        endpoint: &crate::api::user::endpoints::LIST_SELECTED_TICKET_USER,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ListSelectedTicketUserRequest"),
+        reply: "SelectedTicketUsers",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::user::types::SelectedTicketUsers>,
+        debug_text: debug_text::<
+            (),
+            crate::api::user::types::ListSelectedTicketUserRequest,
+            crate::api::user::types::SelectedTicketUsers,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::CREATE_DOC,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CreateDocRequest"),
+        reply: "CreateDocReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::CreateDocReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::CreateDocRequest,
+            crate::api::wedoc::types::CreateDocReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::RENAME_DOC,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("RenameDocRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::RenameDocRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::DEL_DOC,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DocOrFormRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::DocOrFormRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::GET_DOC_BASE_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DocIdRequest"),
+        reply: "DocBaseInfoReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::DocBaseInfoReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::DocIdRequest,
+            crate::api::wedoc::types::DocBaseInfoReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::DOC_SHARE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DocOrFormRequest"),
+        reply: "DocShareReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::DocShareReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::DocOrFormRequest,
+            crate::api::wedoc::types::DocShareReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::DOC_GET_AUTH,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DocIdRequest"),
+        reply: "DocAuthReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::DocAuthReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::DocIdRequest,
+            crate::api::wedoc::types::DocAuthReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::MOD_DOC_JOIN_RULE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ModDocJoinRuleRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::ModDocJoinRuleRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::MOD_DOC_MEMBER,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ModDocMemberRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::ModDocMemberRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::MOD_DOC_SAFTY_SETTING,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ModDocSaftySettingRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::ModDocSaftySettingRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_ADD_SHEET,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddSheetRequest"),
+        reply: "AddSheetReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::AddSheetReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::AddSheetRequest,
+            crate::api::wedoc::types::AddSheetReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_DELETE_SHEET,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SheetRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SheetRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_UPDATE_SHEET,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateSheetRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::UpdateSheetRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_GET_SHEET,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetSheetRequest"),
+        reply: "SheetList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::SheetList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::GetSheetRequest,
+            crate::api::wedoc::types::SheetList,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_ADD_VIEW,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddViewRequest"),
+        reply: "AddViewReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::AddViewReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::AddViewRequest,
+            crate::api::wedoc::types::AddViewReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_DELETE_VIEWS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DeleteViewsRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::DeleteViewsRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_GET_VIEWS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetViewsRequest"),
+        reply: "ViewList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::ViewList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::GetViewsRequest,
+            crate::api::wedoc::types::ViewList,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_ADD_FIELDS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddFieldsRequest"),
+        reply: "FieldsReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::FieldsReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::AddFieldsRequest,
+            crate::api::wedoc::types::FieldsReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_DELETE_FIELDS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DeleteFieldsRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::DeleteFieldsRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_UPDATE_FIELDS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateFieldsRequest"),
+        reply: "FieldsReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::FieldsReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::UpdateFieldsRequest,
+            crate::api::wedoc::types::FieldsReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_GET_FIELDS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetFieldsRequest"),
+        reply: "FieldList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::FieldList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::GetFieldsRequest,
+            crate::api::wedoc::types::FieldList,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_ADD_FIELD_GROUP,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddFieldGroupRequest"),
+        reply: "FieldGroupReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::FieldGroupReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::AddFieldGroupRequest,
+            crate::api::wedoc::types::FieldGroupReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_DELETE_FIELD_GROUPS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DeleteFieldGroupsRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::DeleteFieldGroupsRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_UPDATE_FIELD_GROUP,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateFieldGroupRequest"),
+        reply: "FieldGroupReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::FieldGroupReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::UpdateFieldGroupRequest,
+            crate::api::wedoc::types::FieldGroupReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_GET_FIELD_GROUPS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetFieldGroupsRequest"),
+        reply: "FieldGroupList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::FieldGroupList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::GetFieldGroupsRequest,
+            crate::api::wedoc::types::FieldGroupList,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_ADD_RECORDS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddRecordsRequest"),
+        reply: "RecordsReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::RecordsReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::AddRecordsRequest,
+            crate::api::wedoc::types::RecordsReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_DELETE_RECORDS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DeleteRecordsRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::DeleteRecordsRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_UPDATE_RECORDS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateRecordsRequest"),
+        reply: "RecordsReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::RecordsReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::UpdateRecordsRequest,
+            crate::api::wedoc::types::RecordsReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_GET_RECORDS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetRecordsRequest"),
+        reply: "RecordList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::RecordList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::GetRecordsRequest,
+            crate::api::wedoc::types::RecordList,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::DOCUMENT_GET,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DocIdRequest"),
+        reply: "DocumentContent",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::DocumentContent>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::DocIdRequest,
+            crate::api::wedoc::types::DocumentContent,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::DOCUMENT_BATCH_UPDATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DocumentBatchUpdateRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::DocumentBatchUpdateRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SPREADSHEET_BATCH_UPDATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SpreadsheetBatchUpdateRequest"),
+        reply: "SpreadsheetBatchUpdateReply",
+        sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::wedoc::types::SpreadsheetBatchUpdateReply,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SpreadsheetBatchUpdateRequest,
+            crate::api::wedoc::types::SpreadsheetBatchUpdateReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SPREADSHEET_GET_SHEET_PROPERTIES,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DocIdRequest"),
+        reply: "SheetPropertiesList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::SheetPropertiesList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::DocIdRequest,
+            crate::api::wedoc::types::SheetPropertiesList,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SPREADSHEET_GET_SHEET_RANGE_DATA,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetSheetRangeDataRequest"),
+        reply: "SheetRangeData",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::SheetRangeData>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::GetSheetRangeDataRequest,
+            crate::api::wedoc::types::SheetRangeData,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::CREATE_FORM,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CreateFormRequest"),
+        reply: "CreateFormReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::CreateFormReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::CreateFormRequest,
+            crate::api::wedoc::types::CreateFormReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::MODIFY_FORM,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ModifyFormRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::ModifyFormRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::GET_FORM_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FormIdRequest"),
+        reply: "FormInfoReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::FormInfoReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::FormIdRequest,
+            crate::api::wedoc::types::FormInfoReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::GET_FORM_STATISTIC,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetFormStatisticRequest"),
+        reply: "FormStatistic",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::FormStatistic>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::GetFormStatisticRequest,
+            crate::api::wedoc::types::FormStatistic,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::GET_FORM_ANSWER,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetFormAnswerRequest"),
+        reply: "FormAnswerReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::FormAnswerReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::GetFormAnswerRequest,
+            crate::api::wedoc::types::FormAnswerReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::IMAGE_UPLOAD,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ImageUploadRequest"),
+        reply: "ImageUploadReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::ImageUploadReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::ImageUploadRequest,
+            crate::api::wedoc::types::ImageUploadReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::FILE_UPLOAD,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileUploadRequest"),
+        reply: "FileUploadReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::FileUploadReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::FileUploadRequest,
+            crate::api::wedoc::types::FileUploadReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::SPACE_CREATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SpaceCreateRequest"),
+        reply: "SpaceCreateReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::SpaceCreateReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::SpaceCreateRequest,
+            crate::api::wedrive::types::SpaceCreateReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::SPACE_RENAME,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SpaceRenameRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::SpaceRenameRequest,
+            crate::api::wedrive::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::SPACE_DISMISS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SpaceIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::SpaceIdRequest,
+            crate::api::wedrive::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::SPACE_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SpaceIdRequest"),
+        reply: "SpaceInfoReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::SpaceInfoReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::SpaceIdRequest,
+            crate::api::wedrive::types::SpaceInfoReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::SPACE_ACL_ADD,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SpaceAclAddRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::SpaceAclAddRequest,
+            crate::api::wedrive::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::SPACE_ACL_DEL,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SpaceAclDelRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::SpaceAclDelRequest,
+            crate::api::wedrive::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::SPACE_SETTING,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SpaceSettingRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::SpaceSettingRequest,
+            crate::api::wedrive::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::SPACE_SHARE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SpaceIdRequest"),
+        reply: "SpaceShareReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::SpaceShareReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::SpaceIdRequest,
+            crate::api::wedrive::types::SpaceShareReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_LIST,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileListRequest"),
+        reply: "FileListReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::FileListReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileListRequest,
+            crate::api::wedrive::types::FileListReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_UPLOAD,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileUploadRequest"),
+        reply: "FileUploadReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::FileUploadReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileUploadRequest,
+            crate::api::wedrive::types::FileUploadReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_DOWNLOAD,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileDownloadRequest"),
+        reply: "FileDownloadReply",
+        sensitive: &["cookie_value"],
+        reencode_reply: reencode::<crate::api::wedrive::types::FileDownloadReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileDownloadRequest,
+            crate::api::wedrive::types::FileDownloadReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_CREATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileCreateRequest"),
+        reply: "FileCreateReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::FileCreateReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileCreateRequest,
+            crate::api::wedrive::types::FileCreateReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_RENAME,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileRenameRequest"),
+        reply: "FileRenameReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::FileRenameReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileRenameRequest,
+            crate::api::wedrive::types::FileRenameReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_MOVE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileMoveRequest"),
+        reply: "FileMoveReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::FileMoveReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileMoveRequest,
+            crate::api::wedrive::types::FileMoveReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_DELETE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileDeleteRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileDeleteRequest,
+            crate::api::wedrive::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileIdRequest"),
+        reply: "FileInfoReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::FileInfoReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileIdRequest,
+            crate::api::wedrive::types::FileInfoReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_ACL_ADD,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileAclAddRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileAclAddRequest,
+            crate::api::wedrive::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_ACL_DEL,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileAclDelRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileAclDelRequest,
+            crate::api::wedrive::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_SETTING,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileSettingRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileSettingRequest,
+            crate::api::wedrive::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_SHARE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileIdRequest"),
+        reply: "FileShareReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::FileShareReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileIdRequest,
+            crate::api::wedrive::types::FileShareReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::GET_FILE_PERMISSION,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileIdRequest"),
+        reply: "FilePermissionReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::FilePermissionReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileIdRequest,
+            crate::api::wedrive::types::FilePermissionReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::FILE_SECURE_SETTING,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("FileSecureSettingRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::FileSecureSettingRequest,
+            crate::api::wedrive::types::EmptyReply,
+        >,
+    },
 ];
 /// How [`call_json`] calls `endpoint`; `None` for a descriptor that is
 /// not spec'd.
@@ -3421,6 +5665,148 @@ pub async fn call_json(
                 "query",
             )?;
             let reply = handle.batch().get_result_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "chain")]
+        ("chain", "get_chain_list") => {
+            let handle = corp(handles)?;
+            let reply = handle.chain().get_chain_list().await;
+            json(reply)
+        }
+        #[cfg(feature = "chain")]
+        ("chain", "get_chain_group") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chain::types::GetChainGroupRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chain().get_chain_group_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chain")]
+        ("chain", "get_corp_shared_chain_list") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chain::types::CorpIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chain().get_corp_shared_chain_list_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chain")]
+        ("chain", "get_chain_user_custom_id") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chain::types::GetChainUserCustomIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chain().get_chain_user_custom_id_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chatdata")]
+        ("chatdata", "get_corp_auth_info") => {
+            let handle = corp(handles)?;
+            let reply = handle.chatdata().get_corp_auth_info().await;
+            json(reply)
+        }
+        #[cfg(feature = "chatdata")]
+        ("chatdata", "get_auth_user_list") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chatdata::types::GetAuthUserListRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chatdata().get_auth_user_list_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chatdata")]
+        ("chatdata", "set_public_key") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chatdata::types::SetPublicKeyRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chatdata().set_public_key_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chatdata")]
+        ("chatdata", "set_receive_callback") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chatdata::types::ProgramIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chatdata().set_receive_callback_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chatdata")]
+        ("chatdata", "sync_call_program") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chatdata::types::SyncCallProgramRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chatdata().sync_call_program_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chatdata")]
+        ("chatdata", "async_program_task") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chatdata::types::AsyncProgramTaskRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chatdata().async_program_task_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chatdata")]
+        ("chatdata", "async_program_result") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chatdata::types::JobIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chatdata().async_program_result_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chatdata")]
+        ("chatdata", "open_debug_mode") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chatdata::types::OpenDebugModeRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chatdata().open_debug_mode_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chatdata")]
+        ("chatdata", "close_debug_mode") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chatdata::types::ProgramIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chatdata().close_debug_mode_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chatdata")]
+        ("chatdata", "set_log_level") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chatdata::types::SetLogLevelRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chatdata().set_log_level_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "chatdata")]
+        ("chatdata", "get_log_level") => {
+            let handle = corp(handles)?;
+            let request: crate::api::chatdata::types::ProgramIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.chatdata().get_log_level_with(request).await;
             json(reply)
         }
         #[cfg(feature = "contact")]
@@ -3904,6 +6290,36 @@ pub async fn call_json(
             let reply = handle.department().get_with(query).await;
             json(reply)
         }
+        #[cfg(feature = "exmail")]
+        ("exmail", "compose_send") => {
+            let handle = corp(handles)?;
+            let request: crate::api::exmail::types::ComposeSendRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.exmail().compose_send_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "exmail")]
+        ("exmail", "get_mail_list") => {
+            let handle = corp(handles)?;
+            let request: crate::api::exmail::types::GetMailListRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.exmail().get_mail_list_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "exmail")]
+        ("exmail", "read_mail") => {
+            let handle = corp(handles)?;
+            let request: crate::api::exmail::types::ReadMailRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.exmail().read_mail_with(request).await;
+            json(reply)
+        }
         #[cfg(feature = "externalcontact")]
         ("externalcontact", "get_follow_user_list") => {
             let handle = corp(handles)?;
@@ -4038,6 +6454,75 @@ pub async fn call_json(
                 "request",
             )?;
             let reply = handle.external_contact().del_contact_way_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "close_temp_chat") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::CloseTempChatRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_contact().close_temp_chat_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "add_intercept_rule") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::AddInterceptRuleRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_contact().add_intercept_rule_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "list_customer_strategy") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::StrategyListRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .external_contact()
+                .list_customer_strategy_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "add_product_album") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::AddProductAlbumRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_contact().add_product_album_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "get_strategy_tag_list") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::GetStrategyTagListRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .external_contact()
+                .get_strategy_tag_list_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "get_customer_strategy") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::StrategyIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .external_contact()
+                .get_customer_strategy_with(request)
+                .await;
             json(reply)
         }
         #[cfg(feature = "groupchat")]
@@ -4176,6 +6661,59 @@ pub async fn call_json(
                 .idconvert()
                 .finish_external_userid_migration_with(request)
                 .await;
+            json(reply)
+        }
+        #[cfg(feature = "idconvert")]
+        ("idconvert", "external_tagid") => {
+            let handle = corp(handles)?;
+            let request: crate::api::idconvert::types::ExternalTagidRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.idconvert().external_tagid_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "idconvert")]
+        ("idconvert", "open_kfid") => {
+            let handle = corp(handles)?;
+            let request: crate::api::idconvert::types::OpenKfidRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.idconvert().open_kfid_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "idconvert")]
+        ("idconvert", "external_userid_to_pending_id") => {
+            let handle = corp(handles)?;
+            let request: crate::api::idconvert::types::ExternalUseridToPendingIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .idconvert()
+                .external_userid_to_pending_id_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "idconvert")]
+        ("idconvert", "apply_to_upgrade_chatid") => {
+            let handle = corp(handles)?;
+            let request: crate::api::idconvert::types::ApplyToUpgradeChatidRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.idconvert().apply_to_upgrade_chatid_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "idconvert")]
+        ("idconvert", "convert_chatid") => {
+            let handle = corp(handles)?;
+            let request: crate::api::idconvert::types::ConvertChatidRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.idconvert().convert_chatid_with(request).await;
             json(reply)
         }
         ("jsapi", "get_jsapi_ticket") => {
@@ -4714,6 +7252,46 @@ pub async fn call_json(
             let reply = handle.media().upload_attachment(&query, file).await;
             json(reply)
         }
+        #[cfg(feature = "meeting")]
+        ("meeting", "create") => {
+            let handle = corp(handles)?;
+            let request: crate::api::meeting::types::CreateMeetingRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.meeting().create_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "meeting")]
+        ("meeting", "cancel") => {
+            let handle = corp(handles)?;
+            let request: crate::api::meeting::types::MeetingIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.meeting().cancel_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "meeting")]
+        ("meeting", "get_user_meetingid") => {
+            let handle = corp(handles)?;
+            let request: crate::api::meeting::types::GetUserMeetingidRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.meeting().get_user_meetingid_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "meeting")]
+        ("meeting", "get_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::meeting::types::MeetingIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.meeting().get_info_with(request).await;
+            json(reply)
+        }
         #[cfg(feature = "menu")]
         ("menu", "create") => {
             let handle = corp(handles)?;
@@ -4874,6 +7452,26 @@ pub async fn call_json(
             let reply = handle.moment().get_moment_comments_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "moment")]
+        ("moment", "list_moment_strategy") => {
+            let handle = corp(handles)?;
+            let request: crate::api::moment::types::MomentStrategyListRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.moment().list_moment_strategy_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "moment")]
+        ("moment", "get_moment_strategy") => {
+            let handle = corp(handles)?;
+            let request: crate::api::moment::types::MomentStrategyIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.moment().get_moment_strategy_with(request).await;
+            json(reply)
+        }
         #[cfg(feature = "oa")]
         ("oa", "get_template_detail") => {
             let handle = corp(handles)?;
@@ -4982,6 +7580,72 @@ pub async fn call_json(
                 "request",
             )?;
             let reply = handle.oa().set_checkin_schedule_list_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "oa")]
+        ("oa", "get_vacation_corp_conf") => {
+            let handle = corp(handles)?;
+            let reply = handle.oa().get_vacation_corp_conf().await;
+            json(reply)
+        }
+        #[cfg(feature = "oa")]
+        ("oa", "get_user_vacation_quota") => {
+            let handle = corp(handles)?;
+            let request: crate::api::oa::types::UserVacationQuotaRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.oa().get_user_vacation_quota_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "oa")]
+        ("oa", "set_one_user_vacation_quota") => {
+            let handle = corp(handles)?;
+            let request: crate::api::oa::types::SetOneUserVacationQuotaRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.oa().set_one_user_vacation_quota_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "oa")]
+        ("oa", "copy_template") => {
+            let handle = corp(handles)?;
+            let request: crate::api::oa::types::CopyTemplateRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.oa().copy_template_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "oa")]
+        ("oa", "create_template") => {
+            let handle = corp(handles)?;
+            let request: crate::api::oa::types::CreateApprovalTemplateRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.oa().create_template_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "oa")]
+        ("oa", "update_template") => {
+            let handle = corp(handles)?;
+            let request: crate::api::oa::types::UpdateApprovalTemplateRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.oa().update_template_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "oa")]
+        ("oa", "get_hardware_checkin_data") => {
+            let handle = corp(handles)?;
+            let request: crate::api::oa::types::GetHardwareCheckinDataRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.oa().get_hardware_checkin_data_with(request).await;
             json(reply)
         }
         ("oauth", "get_user_info_3rd") => {
@@ -5245,6 +7909,432 @@ pub async fn call_json(
             let reply = handle.registration().contact_sync_success(token.expose()).await;
             json(reply)
         }
+        #[cfg(feature = "schedule")]
+        ("schedule", "add_calendar") => {
+            let handle = corp(handles)?;
+            let request: crate::api::schedule::types::AddCalendarRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.schedule().add_calendar_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "schedule")]
+        ("schedule", "update_calendar") => {
+            let handle = corp(handles)?;
+            let request: crate::api::schedule::types::UpdateCalendarRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.schedule().update_calendar_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "schedule")]
+        ("schedule", "get_calendar") => {
+            let handle = corp(handles)?;
+            let request: crate::api::schedule::types::GetCalendarRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.schedule().get_calendar_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "schedule")]
+        ("schedule", "del_calendar") => {
+            let handle = corp(handles)?;
+            let request: crate::api::schedule::types::CalIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.schedule().del_calendar_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "schedule")]
+        ("schedule", "add") => {
+            let handle = corp(handles)?;
+            let request: crate::api::schedule::types::AddScheduleRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.schedule().add_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "schedule")]
+        ("schedule", "update") => {
+            let handle = corp(handles)?;
+            let request: crate::api::schedule::types::UpdateScheduleRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.schedule().update_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "schedule")]
+        ("schedule", "add_attendees") => {
+            let handle = corp(handles)?;
+            let request: crate::api::schedule::types::ScheduleAttendeesRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.schedule().add_attendees_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "schedule")]
+        ("schedule", "del_attendees") => {
+            let handle = corp(handles)?;
+            let request: crate::api::schedule::types::ScheduleAttendeesRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.schedule().del_attendees_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "schedule")]
+        ("schedule", "get_by_calendar") => {
+            let handle = corp(handles)?;
+            let request: crate::api::schedule::types::GetByCalendarRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.schedule().get_by_calendar_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "schedule")]
+        ("schedule", "get") => {
+            let handle = corp(handles)?;
+            let request: crate::api::schedule::types::GetScheduleRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.schedule().get_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "schedule")]
+        ("schedule", "del") => {
+            let handle = corp(handles)?;
+            let request: crate::api::schedule::types::DelScheduleRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.schedule().del_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_create_student") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::CreateStudentRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().user_create_student_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_delete_student") => {
+            let handle = corp(handles)?;
+            let query: crate::api::school::types::UseridQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.school().user_delete_student_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_update_student") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::UpdateStudentRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().user_update_student_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_batch_delete_student") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::UseridListRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().user_batch_delete_student_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_batch_update_student") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::BatchUpdateStudentRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().user_batch_update_student_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_create_parent") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::CreateParentRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().user_create_parent_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_delete_parent") => {
+            let handle = corp(handles)?;
+            let query: crate::api::school::types::UseridQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.school().user_delete_parent_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_update_parent") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::UpdateParentRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().user_update_parent_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_batch_create_parent") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::BatchCreateParentRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().user_batch_create_parent_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_batch_delete_parent") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::UseridListRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().user_batch_delete_parent_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_batch_update_parent") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::BatchUpdateParentRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().user_batch_update_parent_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_get") => {
+            let handle = corp(handles)?;
+            let query: crate::api::school::types::UseridQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.school().user_get_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_list") => {
+            let handle = corp(handles)?;
+            let query: crate::api::school::types::DepartmentIdQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.school().user_list_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "user_list_parent") => {
+            let handle = corp(handles)?;
+            let query: crate::api::school::types::DepartmentIdQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.school().user_list_parent_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "department_create") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::CreateDepartmentRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().department_create_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "department_update") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::UpdateDepartmentRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().department_update_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "department_delete") => {
+            let handle = corp(handles)?;
+            let query: crate::api::school::types::DepartmentDeleteQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.school().department_delete_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "department_list") => {
+            let handle = corp(handles)?;
+            let query: crate::api::school::types::DepartmentListQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.school().department_list_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "agent_get_allow_scope") => {
+            let handle = corp(handles)?;
+            let query: crate::api::school::types::AgentidQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.school().agent_get_allow_scope_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "living_get_living_info") => {
+            let handle = corp(handles)?;
+            let query: crate::api::school::types::LivingIdQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.school().living_get_living_info_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "living_get_watch_stat") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::GetWatchStatRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().living_get_watch_stat_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "living_get_watch_stat_v2") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::LivingStatV2Request = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().living_get_watch_stat_v2_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "living_get_unwatch_stat_v2") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::LivingStatV2Request = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().living_get_unwatch_stat_v2_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "getuserinfo3rd") => {
+            let handle = suite(handles)?;
+            let query: crate::api::school::types::CodeQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.school().getuserinfo3rd_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "getuserinfo") => {
+            let handle = corp(handles)?;
+            let query: crate::api::school::types::CodeQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.school().getuserinfo_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "get_subscribe_qr_code") => {
+            let handle = corp(handles)?;
+            let reply = handle.school().get_subscribe_qr_code().await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "set_arch_sync_mode") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::SetArchSyncModeRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().set_arch_sync_mode_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "set_upgrade_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::SetUpgradeInfoRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().set_upgrade_info_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "get_payment_result") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::PaymentIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().get_payment_result_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "get_trade") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::GetTradeRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().get_trade_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "batch_to_external_userid") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::BatchToExternalUseridRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().batch_to_external_userid_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "school")]
+        ("school", "convert_to_openid") => {
+            let handle = corp(handles)?;
+            let request: crate::api::school::types::ExternalUseridRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.school().convert_to_openid_with(request).await;
+            json(reply)
+        }
         ("suite", "get_suite_token") => {
             let handle = suite(handles)?;
             let request: crate::api::suite::types::GetSuiteTokenRequest = decode(
@@ -5437,6 +8527,665 @@ pub async fn call_json(
                 "request",
             )?;
             let reply = handle.user().get_userid_by_email_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "user")]
+        ("user", "list_member_auth") => {
+            let handle = corp(handles)?;
+            let request: crate::api::user::types::ListMemberAuthRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.user().list_member_auth_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "user")]
+        ("user", "check_member_auth") => {
+            let handle = corp(handles)?;
+            let request: crate::api::user::types::CheckMemberAuthRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.user().check_member_auth_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "user")]
+        ("user", "list_selected_ticket_user") => {
+            let handle = corp(handles)?;
+            let request: crate::api::user::types::ListSelectedTicketUserRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.user().list_selected_ticket_user_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "create_doc") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::CreateDocRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().create_doc_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "rename_doc") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::RenameDocRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().rename_doc_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "del_doc") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::DocOrFormRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().del_doc_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "get_doc_base_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::DocIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().get_doc_base_info_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "doc_share") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::DocOrFormRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().doc_share_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "doc_get_auth") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::DocIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().doc_get_auth_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "mod_doc_join_rule") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::ModDocJoinRuleRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().mod_doc_join_rule_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "mod_doc_member") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::ModDocMemberRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().mod_doc_member_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "mod_doc_safty_setting") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::ModDocSaftySettingRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().mod_doc_safty_setting_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_add_sheet") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::AddSheetRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_add_sheet_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_delete_sheet") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SheetRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_delete_sheet_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_update_sheet") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::UpdateSheetRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_update_sheet_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_get_sheet") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::GetSheetRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_get_sheet_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_add_view") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::AddViewRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_add_view_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_delete_views") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::DeleteViewsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_delete_views_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_get_views") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::GetViewsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_get_views_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_add_fields") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::AddFieldsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_add_fields_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_delete_fields") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::DeleteFieldsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_delete_fields_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_update_fields") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::UpdateFieldsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_update_fields_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_get_fields") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::GetFieldsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_get_fields_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_add_field_group") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::AddFieldGroupRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_add_field_group_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_delete_field_groups") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::DeleteFieldGroupsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .wedoc()
+                .smartsheet_delete_field_groups_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_update_field_group") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::UpdateFieldGroupRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_update_field_group_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_get_field_groups") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::GetFieldGroupsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_get_field_groups_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_add_records") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::AddRecordsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_add_records_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_delete_records") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::DeleteRecordsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_delete_records_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_update_records") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::UpdateRecordsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_update_records_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_get_records") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::GetRecordsRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_get_records_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "document_get") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::DocIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().document_get_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "document_batch_update") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::DocumentBatchUpdateRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().document_batch_update_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "spreadsheet_batch_update") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SpreadsheetBatchUpdateRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().spreadsheet_batch_update_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "spreadsheet_get_sheet_properties") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::DocIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .wedoc()
+                .spreadsheet_get_sheet_properties_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "spreadsheet_get_sheet_range_data") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::GetSheetRangeDataRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .wedoc()
+                .spreadsheet_get_sheet_range_data_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "create_form") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::CreateFormRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().create_form_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "modify_form") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::ModifyFormRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().modify_form_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "get_form_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::FormIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().get_form_info_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "get_form_statistic") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::GetFormStatisticRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().get_form_statistic_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "get_form_answer") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::GetFormAnswerRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().get_form_answer_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "image_upload") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::ImageUploadRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().image_upload_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "file_upload") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::FileUploadRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().file_upload_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "space_create") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::SpaceCreateRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().space_create_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "space_rename") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::SpaceRenameRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().space_rename_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "space_dismiss") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::SpaceIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().space_dismiss_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "space_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::SpaceIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().space_info_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "space_acl_add") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::SpaceAclAddRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().space_acl_add_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "space_acl_del") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::SpaceAclDelRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().space_acl_del_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "space_setting") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::SpaceSettingRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().space_setting_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "space_share") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::SpaceIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().space_share_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_list") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileListRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_list_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_upload") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileUploadRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_upload_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_download") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileDownloadRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_download_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_create") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileCreateRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_create_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_rename") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileRenameRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_rename_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_move") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileMoveRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_move_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_delete") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileDeleteRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_delete_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_info_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_acl_add") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileAclAddRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_acl_add_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_acl_del") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileAclDelRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_acl_del_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_setting") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileSettingRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_setting_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_share") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_share_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "get_file_permission") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().get_file_permission_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "file_secure_setting") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::FileSecureSettingRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().file_secure_setting_with(request).await;
             json(reply)
         }
         _ => {

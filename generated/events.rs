@@ -1701,6 +1701,307 @@ pub struct ChangeEdition {
     #[serde(deserialize_with = "crate::events::de::string")]
     pub paid_corp_id: Option<String>,
 }
+/// A student was added to the home-school contacts (新增学生事件).
+///
+/// `InfoType` `change_school_contact`, pushed to the suite's command callback URL. `ChangeType` `create_student`.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/92051>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ChangeSchoolContactCreateStudent {
+    /// The suite (third-party app) id; for 代开发 apps the template id (`dk…`).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub suite_id: Option<String>,
+    /// The kind of event: its `InfoType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub info_type: Option<String>,
+    /// When WeCom pushed it (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub time_stamp: Option<i64>,
+    /// The authorizing corp's corpid.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub auth_corp_id: Option<String>,
+    /// What changed: `create_student`, `update_student`, `delete_student`, `create_parent`, `update_parent`, `delete_parent`, `create_department`, `update_department`, …; others (parents following 「学校通知」 or not, deleted departments) arrive as the parent type with their raw `ChangeType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The home-school contacts userid of the student or parent, or the department's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub id: Option<String>,
+}
+/// A student, or a parent linked to the student, was changed (编辑学生事件).
+///
+/// `InfoType` `change_school_contact`, pushed to the suite's command callback URL. `ChangeType` `update_student`.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/92051>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ChangeSchoolContactUpdateStudent {
+    /// The suite (third-party app) id; for 代开发 apps the template id (`dk…`).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub suite_id: Option<String>,
+    /// The kind of event: its `InfoType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub info_type: Option<String>,
+    /// When WeCom pushed it (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub time_stamp: Option<i64>,
+    /// The authorizing corp's corpid.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub auth_corp_id: Option<String>,
+    /// What changed: `create_student`, `update_student`, `delete_student`, `create_parent`, `update_parent`, `delete_parent`, `create_department`, `update_department`, …; others (parents following 「学校通知」 or not, deleted departments) arrive as the parent type with their raw `ChangeType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The home-school contacts userid of the student or parent, or the department's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub id: Option<String>,
+    /// The student's new userid, sent only when the userid was changed.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub new_id: Option<String>,
+}
+/// A student was deleted from the home-school contacts (删除学生事件).
+///
+/// `InfoType` `change_school_contact`, pushed to the suite's command callback URL. `ChangeType` `delete_student`.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/92051>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ChangeSchoolContactDeleteStudent {
+    /// The suite (third-party app) id; for 代开发 apps the template id (`dk…`).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub suite_id: Option<String>,
+    /// The kind of event: its `InfoType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub info_type: Option<String>,
+    /// When WeCom pushed it (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub time_stamp: Option<i64>,
+    /// The authorizing corp's corpid.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub auth_corp_id: Option<String>,
+    /// What changed: `create_student`, `update_student`, `delete_student`, `create_parent`, `update_parent`, `delete_parent`, `create_department`, `update_department`, …; others (parents following 「学校通知」 or not, deleted departments) arrive as the parent type with their raw `ChangeType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The home-school contacts userid of the student or parent, or the department's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub id: Option<String>,
+}
+/// A parent was added to the home-school contacts (新增家长事件).
+///
+/// `InfoType` `change_school_contact`, pushed to the suite's command callback URL. `ChangeType` `create_parent`.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/92051>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ChangeSchoolContactCreateParent {
+    /// The suite (third-party app) id; for 代开发 apps the template id (`dk…`).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub suite_id: Option<String>,
+    /// The kind of event: its `InfoType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub info_type: Option<String>,
+    /// When WeCom pushed it (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub time_stamp: Option<i64>,
+    /// The authorizing corp's corpid.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub auth_corp_id: Option<String>,
+    /// What changed: `create_student`, `update_student`, `delete_student`, `create_parent`, `update_parent`, `delete_parent`, `create_department`, `update_department`, …; others (parents following 「学校通知」 or not, deleted departments) arrive as the parent type with their raw `ChangeType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The home-school contacts userid of the student or parent, or the department's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub id: Option<String>,
+}
+/// A parent was changed (编辑家长事件).
+///
+/// `InfoType` `change_school_contact`, pushed to the suite's command callback URL. `ChangeType` `update_parent`.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/92051>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ChangeSchoolContactUpdateParent {
+    /// The suite (third-party app) id; for 代开发 apps the template id (`dk…`).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub suite_id: Option<String>,
+    /// The kind of event: its `InfoType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub info_type: Option<String>,
+    /// When WeCom pushed it (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub time_stamp: Option<i64>,
+    /// The authorizing corp's corpid.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub auth_corp_id: Option<String>,
+    /// What changed: `create_student`, `update_student`, `delete_student`, `create_parent`, `update_parent`, `delete_parent`, `create_department`, `update_department`, …; others (parents following 「学校通知」 or not, deleted departments) arrive as the parent type with their raw `ChangeType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The home-school contacts userid of the student or parent, or the department's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub id: Option<String>,
+    /// The parent's new userid, sent only when the userid was changed.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub new_id: Option<String>,
+}
+/// A parent was deleted from the home-school contacts (删除家长事件).
+///
+/// `InfoType` `change_school_contact`, pushed to the suite's command callback URL. `ChangeType` `delete_parent`.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/92051>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ChangeSchoolContactDeleteParent {
+    /// The suite (third-party app) id; for 代开发 apps the template id (`dk…`).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub suite_id: Option<String>,
+    /// The kind of event: its `InfoType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub info_type: Option<String>,
+    /// When WeCom pushed it (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub time_stamp: Option<i64>,
+    /// The authorizing corp's corpid.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub auth_corp_id: Option<String>,
+    /// What changed: `create_student`, `update_student`, `delete_student`, `create_parent`, `update_parent`, `delete_parent`, `create_department`, `update_department`, …; others (parents following 「学校通知」 or not, deleted departments) arrive as the parent type with their raw `ChangeType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The home-school contacts userid of the student or parent, or the department's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub id: Option<String>,
+}
+/// A department was created in the home-school contacts (创建部门事件, page 92050).
+///
+/// `InfoType` `change_school_contact`, pushed to the suite's command callback URL. `ChangeType` `create_department`.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/92051>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ChangeSchoolContactCreateDepartment {
+    /// The suite (third-party app) id; for 代开发 apps the template id (`dk…`).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub suite_id: Option<String>,
+    /// The kind of event: its `InfoType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub info_type: Option<String>,
+    /// When WeCom pushed it (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub time_stamp: Option<i64>,
+    /// The authorizing corp's corpid.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub auth_corp_id: Option<String>,
+    /// What changed: `create_student`, `update_student`, `delete_student`, `create_parent`, `update_parent`, `delete_parent`, `create_department`, `update_department`, …; others (parents following 「学校通知」 or not, deleted departments) arrive as the parent type with their raw `ChangeType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The home-school contacts userid of the student or parent, or the department's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub id: Option<String>,
+}
+/// A department of the home-school contacts was changed (更新部门事件, page 92050).
+///
+/// `InfoType` `change_school_contact`, pushed to the suite's command callback URL. `ChangeType` `update_department`.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/92051>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ChangeSchoolContactUpdateDepartment {
+    /// The suite (third-party app) id; for 代开发 apps the template id (`dk…`).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub suite_id: Option<String>,
+    /// The kind of event: its `InfoType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub info_type: Option<String>,
+    /// When WeCom pushed it (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub time_stamp: Option<i64>,
+    /// The authorizing corp's corpid.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub auth_corp_id: Option<String>,
+    /// What changed: `create_student`, `update_student`, `delete_student`, `create_parent`, `update_parent`, `delete_parent`, `create_department`, `update_department`, …; others (parents following 「学校通知」 or not, deleted departments) arrive as the parent type with their raw `ChangeType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The home-school contacts userid of the student or parent, or the department's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub id: Option<String>,
+}
+/// A student, parent or department of a school's home-school contacts changed (家校通讯录变更事件).
+///
+/// `InfoType` `change_school_contact`, pushed to the suite's command callback URL. Further told apart by `ChangeType`.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/92051>
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
+pub enum ChangeSchoolContact {
+    /// A student was added to the home-school contacts (新增学生事件).
+    CreateStudent(ChangeSchoolContactCreateStudent),
+    /// A student, or a parent linked to the student, was changed (编辑学生事件).
+    UpdateStudent(ChangeSchoolContactUpdateStudent),
+    /// A student was deleted from the home-school contacts (删除学生事件).
+    DeleteStudent(ChangeSchoolContactDeleteStudent),
+    /// A parent was added to the home-school contacts (新增家长事件).
+    CreateParent(ChangeSchoolContactCreateParent),
+    /// A parent was changed (编辑家长事件).
+    UpdateParent(ChangeSchoolContactUpdateParent),
+    /// A parent was deleted from the home-school contacts (删除家长事件).
+    DeleteParent(ChangeSchoolContactDeleteParent),
+    /// A department was created in the home-school contacts (创建部门事件, page 92050).
+    CreateDepartment(ChangeSchoolContactCreateDepartment),
+    /// A department of the home-school contacts was changed (更新部门事件, page 92050).
+    UpdateDepartment(ChangeSchoolContactUpdateDepartment),
+    /// A `ChangeType` not (yet) in `spec/events.yaml`, kept as it came.
+    Unknown(RawEvent),
+}
+/// The changes, one `<ChangeList>` element each, with the fields of the matching `change_school_contact` event.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ChangeSchoolContactBatchChangeList {
+    /// When the change happened (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub time_stamp: Option<i64>,
+    /// What changed, as the `ChangeType` of `change_school_contact` (`create_student`, `update_parent`, …).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The userid of the student or parent, or the department's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub id: Option<String>,
+    /// The new userid, sent only when an update changed it.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub new_id: Option<String>,
+}
+/// Several changes to a school's home-school contacts, merged into one callback (家校通讯录批量变更事件).
+///
+/// `InfoType` `change_school_contact_batch`, pushed to the suite's command callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97281>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ChangeSchoolContactBatch {
+    /// The suite (third-party app) id; for 代开发 apps the template id (`dk…`).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub suite_id: Option<String>,
+    /// The kind of event: its `InfoType`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub info_type: Option<String>,
+    /// When WeCom pushed it (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub time_stamp: Option<i64>,
+    /// The authorizing corp's corpid.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub auth_corp_id: Option<String>,
+    /// The changes, one `<ChangeList>` element each, with the fields of the matching `change_school_contact` event.
+    #[serde(deserialize_with = "crate::events::de::one_or_many")]
+    pub change_list: Vec<ChangeSchoolContactBatchChangeList>,
+}
 /// A member sent the app a text message (文本消息).
 ///
 /// `MsgType` `text`, pushed to the suite's data callback URL.
@@ -2428,6 +2729,241 @@ impl ::std::fmt::Debug for KfMsgOrEvent {
             .finish()
     }
 }
+/// A calendar admin changed a calendar the app created through the API (修改日历事件): read it again with `schedule.get_calendar`.
+///
+/// `MsgType` `event`, `Event` `modify_calendar`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97730>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ModifyCalendarEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `modify_calendar`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// The changed calendar's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub cal_id: Option<String>,
+}
+/// A schedule admin changed a schedule the app created through the API (修改日程事件): read it again with `schedule.get`.
+///
+/// `MsgType` `event`, `Event` `modify_schedule`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97731>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ModifyScheduleEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `modify_schedule`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// Id of the calendar the schedule is on.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub cal_id: Option<String>,
+    /// The changed schedule's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub schedule_id: Option<String>,
+}
+/// A schedule admin deleted a schedule on a calendar the app created through the API (删除日程事件).
+///
+/// `MsgType` `event`, `Event` `delete_schedule`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97732>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct DeleteScheduleEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `delete_schedule`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// Id of the calendar the schedule was on.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub cal_id: Option<String>,
+    /// The deleted schedule's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub schedule_id: Option<String>,
+}
+/// An attendee answered (accepted, tentative, declined) a schedule the app created (日程回执事件); `FromUserName` is the attendee. Read the answers with `schedule.get`.
+///
+/// `MsgType` `event`, `Event` `respond_schedule`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/98111>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct RespondScheduleEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `respond_schedule`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// Id of the calendar the schedule is on.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub cal_id: Option<String>,
+    /// The schedule's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub schedule_id: Option<String>,
+}
+/// A meeting the app booked through the API was changed or cancelled in WeCom by its administrator (会议回调通知: 修改会议事件, 取消会议事件); `ChangeType` says which, `MeetingId` which meeting.
+///
+/// `MsgType` `event`, `Event` `meeting_change`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97459>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct MeetingChangeEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `meeting_change`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// What happened: `modify_meeting` (the administrator changed the meeting) or `cancel_meeting` (the administrator cancelled it).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The meeting's id (as `meeting.create` returned it).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub meeting_id: Option<String>,
+}
+/// A 数据与智能专区 zone program notified the app (应用接收专区通知): answer with `chatdata.sync_call_program`, passing this push's `NotifyId`.
+///
+/// `MsgType` `event`, `Event` `program_notify`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/101389>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ProgramNotifyEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `program_notify`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// The notification's id, for `sync_call_program`; valid 10 minutes, at most 128 bytes.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub notify_id: Option<String>,
+    /// The scene value (0-255) the zone program gave when it notified the app, naming what happened.
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub notify_scene: Option<i64>,
+}
+/// The app mailbox received mail (应用邮箱接收邮件事件): list it with `exmail.get_mail_list`.
+///
+/// `MsgType` `event`, `Event` `app_email_change`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97506>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct AppEmailChangeEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `app_email_change`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// What changed; `receive_email` (mail arrived) is the one documented.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// How many new mails the app mailbox now has.
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub amount: Option<i64>,
+}
 /// A decrypted callback, by what it is. Unknown kinds arrive as
 /// [`Event::Unknown`] with every field kept.
 #[derive(Clone, Debug, PartialEq)]
@@ -2484,6 +3020,10 @@ pub enum Event {
     Refund(Refund),
     /// The corp's paid edition or trial of the app changed (应用版本变更通知); re-read it with `get_auth_info`. WeCom spells the InfoType `change_editon`.
     ChangeEdition(ChangeEdition),
+    /// A student, parent or department of a school's home-school contacts changed (家校通讯录变更事件).
+    ChangeSchoolContact(ChangeSchoolContact),
+    /// Several changes to a school's home-school contacts, merged into one callback (家校通讯录批量变更事件).
+    ChangeSchoolContactBatch(ChangeSchoolContactBatch),
     /// A member sent the app a text message (文本消息).
     TextMessage(TextMessage),
     /// A member sent the app an image (图片消息).
@@ -2526,6 +3066,20 @@ pub enum Event {
     LocationSelect(LocationSelectEvent),
     /// A 微信客服 conversation has new messages or events (接收消息和事件): read them with `kf.sync_msg`, passing this push's `Token`.
     KfMsgOr(KfMsgOrEvent),
+    /// A calendar admin changed a calendar the app created through the API (修改日历事件): read it again with `schedule.get_calendar`.
+    ModifyCalendar(ModifyCalendarEvent),
+    /// A schedule admin changed a schedule the app created through the API (修改日程事件): read it again with `schedule.get`.
+    ModifySchedule(ModifyScheduleEvent),
+    /// A schedule admin deleted a schedule on a calendar the app created through the API (删除日程事件).
+    DeleteSchedule(DeleteScheduleEvent),
+    /// An attendee answered (accepted, tentative, declined) a schedule the app created (日程回执事件); `FromUserName` is the attendee. Read the answers with `schedule.get`.
+    RespondSchedule(RespondScheduleEvent),
+    /// A meeting the app booked through the API was changed or cancelled in WeCom by its administrator (会议回调通知: 修改会议事件, 取消会议事件); `ChangeType` says which, `MeetingId` which meeting.
+    MeetingChange(MeetingChangeEvent),
+    /// A 数据与智能专区 zone program notified the app (应用接收专区通知): answer with `chatdata.sync_call_program`, passing this push's `NotifyId`.
+    ProgramNotify(ProgramNotifyEvent),
+    /// The app mailbox received mail (应用邮箱接收邮件事件): list it with `exmail.get_mail_list`.
+    AppEmailChange(AppEmailChangeEvent),
     /// A kind not (yet) in `spec/events.yaml`, kept as it came.
     Unknown(RawEvent),
 }
@@ -2749,6 +3303,85 @@ impl Event {
                 "pay_for_app_success" => decode(fields, Event::PayForAppSuccess),
                 "refund" => decode(fields, Event::Refund),
                 "change_editon" => decode(fields, Event::ChangeEdition),
+                "change_school_contact" => {
+                    match text(fields.fields(), "ChangeType")
+                        .as_deref()
+                        .unwrap_or_default()
+                    {
+                        "create_student" => {
+                            decode(
+                                fields,
+                                |v| Event::ChangeSchoolContact(
+                                    ChangeSchoolContact::CreateStudent(v),
+                                ),
+                            )
+                        }
+                        "update_student" => {
+                            decode(
+                                fields,
+                                |v| Event::ChangeSchoolContact(
+                                    ChangeSchoolContact::UpdateStudent(v),
+                                ),
+                            )
+                        }
+                        "delete_student" => {
+                            decode(
+                                fields,
+                                |v| Event::ChangeSchoolContact(
+                                    ChangeSchoolContact::DeleteStudent(v),
+                                ),
+                            )
+                        }
+                        "create_parent" => {
+                            decode(
+                                fields,
+                                |v| Event::ChangeSchoolContact(
+                                    ChangeSchoolContact::CreateParent(v),
+                                ),
+                            )
+                        }
+                        "update_parent" => {
+                            decode(
+                                fields,
+                                |v| Event::ChangeSchoolContact(
+                                    ChangeSchoolContact::UpdateParent(v),
+                                ),
+                            )
+                        }
+                        "delete_parent" => {
+                            decode(
+                                fields,
+                                |v| Event::ChangeSchoolContact(
+                                    ChangeSchoolContact::DeleteParent(v),
+                                ),
+                            )
+                        }
+                        "create_department" => {
+                            decode(
+                                fields,
+                                |v| Event::ChangeSchoolContact(
+                                    ChangeSchoolContact::CreateDepartment(v),
+                                ),
+                            )
+                        }
+                        "update_department" => {
+                            decode(
+                                fields,
+                                |v| Event::ChangeSchoolContact(
+                                    ChangeSchoolContact::UpdateDepartment(v),
+                                ),
+                            )
+                        }
+                        _ => {
+                            Event::ChangeSchoolContact(
+                                ChangeSchoolContact::Unknown(fields.into_raw()),
+                            )
+                        }
+                    }
+                }
+                "change_school_contact_batch" => {
+                    decode(fields, Event::ChangeSchoolContactBatch)
+                }
                 _ => Event::Unknown(fields.into_raw()),
             };
         }
@@ -2774,6 +3407,13 @@ impl Event {
                     "pic_weixin" => decode(fields, Event::PicWeixin),
                     "location_select" => decode(fields, Event::LocationSelect),
                     "kf_msg_or_event" => decode(fields, Event::KfMsgOr),
+                    "modify_calendar" => decode(fields, Event::ModifyCalendar),
+                    "modify_schedule" => decode(fields, Event::ModifySchedule),
+                    "delete_schedule" => decode(fields, Event::DeleteSchedule),
+                    "respond_schedule" => decode(fields, Event::RespondSchedule),
+                    "meeting_change" => decode(fields, Event::MeetingChange),
+                    "program_notify" => decode(fields, Event::ProgramNotify),
+                    "app_email_change" => decode(fields, Event::AppEmailChange),
                     _ => Event::Unknown(fields.into_raw()),
                 }
             }
@@ -2865,6 +3505,36 @@ impl Event {
             Event::PayForAppSuccess(_) => "pay_for_app_success",
             Event::Refund(_) => "refund",
             Event::ChangeEdition(_) => "change_editon",
+            Event::ChangeSchoolContact(change) => {
+                match change {
+                    ChangeSchoolContact::CreateStudent(_) => {
+                        "change_school_contact.create_student"
+                    }
+                    ChangeSchoolContact::UpdateStudent(_) => {
+                        "change_school_contact.update_student"
+                    }
+                    ChangeSchoolContact::DeleteStudent(_) => {
+                        "change_school_contact.delete_student"
+                    }
+                    ChangeSchoolContact::CreateParent(_) => {
+                        "change_school_contact.create_parent"
+                    }
+                    ChangeSchoolContact::UpdateParent(_) => {
+                        "change_school_contact.update_parent"
+                    }
+                    ChangeSchoolContact::DeleteParent(_) => {
+                        "change_school_contact.delete_parent"
+                    }
+                    ChangeSchoolContact::CreateDepartment(_) => {
+                        "change_school_contact.create_department"
+                    }
+                    ChangeSchoolContact::UpdateDepartment(_) => {
+                        "change_school_contact.update_department"
+                    }
+                    ChangeSchoolContact::Unknown(_) => "change_school_contact",
+                }
+            }
+            Event::ChangeSchoolContactBatch(_) => "change_school_contact_batch",
             Event::TextMessage(_) => "text",
             Event::ImageMessage(_) => "image",
             Event::VoiceMessage(_) => "voice",
@@ -2886,6 +3556,13 @@ impl Event {
             Event::PicWeixin(_) => "event.pic_weixin",
             Event::LocationSelect(_) => "event.location_select",
             Event::KfMsgOr(_) => "event.kf_msg_or_event",
+            Event::ModifyCalendar(_) => "event.modify_calendar",
+            Event::ModifySchedule(_) => "event.modify_schedule",
+            Event::DeleteSchedule(_) => "event.delete_schedule",
+            Event::RespondSchedule(_) => "event.respond_schedule",
+            Event::MeetingChange(_) => "event.meeting_change",
+            Event::ProgramNotify(_) => "event.program_notify",
+            Event::AppEmailChange(_) => "event.app_email_change",
             Event::Unknown(_) => "unknown",
         }
     }
@@ -3271,6 +3948,103 @@ impl crate::events::TypedEvent for ChangeEdition {
         }
     }
 }
+impl crate::events::TypedEvent for ChangeSchoolContactCreateStudent {
+    const KIND: &'static str = "change_school_contact.create_student";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ChangeSchoolContact(ChangeSchoolContact::CreateStudent(event)) => {
+                Some(event)
+            }
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ChangeSchoolContactUpdateStudent {
+    const KIND: &'static str = "change_school_contact.update_student";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ChangeSchoolContact(ChangeSchoolContact::UpdateStudent(event)) => {
+                Some(event)
+            }
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ChangeSchoolContactDeleteStudent {
+    const KIND: &'static str = "change_school_contact.delete_student";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ChangeSchoolContact(ChangeSchoolContact::DeleteStudent(event)) => {
+                Some(event)
+            }
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ChangeSchoolContactCreateParent {
+    const KIND: &'static str = "change_school_contact.create_parent";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ChangeSchoolContact(ChangeSchoolContact::CreateParent(event)) => {
+                Some(event)
+            }
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ChangeSchoolContactUpdateParent {
+    const KIND: &'static str = "change_school_contact.update_parent";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ChangeSchoolContact(ChangeSchoolContact::UpdateParent(event)) => {
+                Some(event)
+            }
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ChangeSchoolContactDeleteParent {
+    const KIND: &'static str = "change_school_contact.delete_parent";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ChangeSchoolContact(ChangeSchoolContact::DeleteParent(event)) => {
+                Some(event)
+            }
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ChangeSchoolContactCreateDepartment {
+    const KIND: &'static str = "change_school_contact.create_department";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ChangeSchoolContact(ChangeSchoolContact::CreateDepartment(event)) => {
+                Some(event)
+            }
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ChangeSchoolContactUpdateDepartment {
+    const KIND: &'static str = "change_school_contact.update_department";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ChangeSchoolContact(ChangeSchoolContact::UpdateDepartment(event)) => {
+                Some(event)
+            }
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ChangeSchoolContactBatch {
+    const KIND: &'static str = "change_school_contact_batch";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ChangeSchoolContactBatch(event) => Some(event),
+            _ => None,
+        }
+    }
+}
 impl crate::events::TypedEvent for TextMessage {
     const KIND: &'static str = "text";
     fn from_event(event: &Event) -> Option<&Self> {
@@ -3456,6 +4230,69 @@ impl crate::events::TypedEvent for KfMsgOrEvent {
     fn from_event(event: &Event) -> Option<&Self> {
         match event {
             Event::KfMsgOr(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ModifyCalendarEvent {
+    const KIND: &'static str = "event.modify_calendar";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ModifyCalendar(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ModifyScheduleEvent {
+    const KIND: &'static str = "event.modify_schedule";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ModifySchedule(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for DeleteScheduleEvent {
+    const KIND: &'static str = "event.delete_schedule";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::DeleteSchedule(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for RespondScheduleEvent {
+    const KIND: &'static str = "event.respond_schedule";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::RespondSchedule(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for MeetingChangeEvent {
+    const KIND: &'static str = "event.meeting_change";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::MeetingChange(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for ProgramNotifyEvent {
+    const KIND: &'static str = "event.program_notify";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::ProgramNotify(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for AppEmailChangeEvent {
+    const KIND: &'static str = "event.app_email_change";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::AppEmailChange(event) => Some(event),
             _ => None,
         }
     }

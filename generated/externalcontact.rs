@@ -55,6 +55,11 @@ pub mod types {
         /// Whether customers of one external corp are kept with one member (default false).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_exclusive: Option<bool>,
+        /// A source-marking switch of the contact way, `true` in the official sample; its exact meaning and default are not documented in the part of the page that could be checked.
+        ///
+        /// Not confirmed on the official page; source: the official request sample of add_contact_way on this page sets it (true); the stored copy of the parameter table stops before its row, so its exact meaning and default are not checked
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub mark_source: Option<bool>,
         /// Closing messages sent automatically when a temporary chat ends; only with `is_temp`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub conclusions: Option<ContactWayConclusions>,
@@ -79,6 +84,7 @@ pub mod types {
                 chat_expires_in: None,
                 unionid: None,
                 is_exclusive: None,
+                mark_source: None,
                 conclusions: None,
             }
         }
@@ -137,6 +143,11 @@ pub mod types {
             self.is_exclusive = Some(value.into());
             self
         }
+        /// A source-marking switch of the contact way, `true` in the official sample; its exact meaning and default are not documented in the part of the page that could be checked.
+        pub fn mark_source(mut self, value: impl Into<bool>) -> Self {
+            self.mark_source = Some(value.into());
+            self
+        }
         /// Closing messages sent automatically when a temporary chat ends; only with `is_temp`.
         pub fn conclusions(mut self, value: impl Into<ContactWayConclusions>) -> Self {
             self.conclusions = Some(value.into());
@@ -187,6 +198,10 @@ pub mod types {
         /// Whether customers of one external corp are kept with one member (default false).
         pub fn is_exclusive(self, value: impl Into<bool>) -> Self {
             crate::app::map_request(self, |r| r.is_exclusive(value))
+        }
+        /// A source-marking switch of the contact way, `true` in the official sample; its exact meaning and default are not documented in the part of the page that could be checked.
+        pub fn mark_source(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.mark_source(value))
         }
         /// Closing messages sent automatically when a temporary chat ends; only with `is_temp`.
         pub fn conclusions(self, value: impl Into<ContactWayConclusions>) -> Self {
@@ -266,6 +281,107 @@ pub mod types {
             crate::app::map_request(self, |r| r.agentid(value))
         }
     }
+    /// A new sensitive-word rule.
+    ///
+    /// Request body of [`CorpExternalcontact::add_intercept_rule`](super::CorpExternalcontact::add_intercept_rule) (`POST /cgi-bin/externalcontact/add_intercept_rule`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95130>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AddInterceptRuleRequest {
+        /// Name of the rule, 1 to 20 characters.
+        pub rule_name: String,
+        /// The sensitive words, at most 300, each 1 to 32 characters.
+        pub word_list: Vec<String>,
+        /// What happens when a message matches.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: warn and block the message
+        /// - `2`: only warn
+        pub intercept_type: i64,
+        /// Who the rule applies to; members and departments may not both be empty.
+        pub applicable_range: InterceptRuleRange,
+        /// Extra content kinds to intercept.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub semantics_list: Vec<i64>,
+    }
+    impl AddInterceptRuleRequest {
+        /// A `AddInterceptRuleRequest` with its required fields; the setters add the others.
+        ///
+        /// - `rule_name`: Name of the rule, 1 to 20 characters.
+        /// - `word_list`: The sensitive words, at most 300, each 1 to 32 characters.
+        /// - `intercept_type`: What happens when a message matches.
+        /// - `applicable_range`: Who the rule applies to; members and departments may not both be empty.
+        pub fn new(
+            rule_name: impl Into<String>,
+            word_list: Vec<String>,
+            intercept_type: i64,
+            applicable_range: InterceptRuleRange,
+        ) -> Self {
+            Self {
+                rule_name: rule_name.into(),
+                word_list,
+                intercept_type,
+                applicable_range,
+                semantics_list: Default::default(),
+            }
+        }
+        /// Extra content kinds to intercept.
+        pub fn semantics_list(mut self, value: Vec<i64>) -> Self {
+            self.semantics_list = value;
+            self
+        }
+    }
+    impl<T> crate::Call<'_, AddInterceptRuleRequest, T> {
+        /// Extra content kinds to intercept.
+        pub fn semantics_list(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.semantics_list(value))
+        }
+    }
+    /// A new product of the product album.
+    ///
+    /// Request body of [`CorpExternalcontact::add_product_album`](super::CorpExternalcontact::add_product_album) (`POST /cgi-bin/externalcontact/add_product_album`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95096>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AddProductAlbumRequest {
+        /// The product's name and features, at most 300 characters.
+        pub description: String,
+        /// The price in fen (0.01 yuan), at most 5,000,000 (50,000 yuan).
+        pub price: i64,
+        /// The product's images, at most 9.
+        pub attachments: Vec<ProductAttachment>,
+        /// The product code, letters and digits only, at most 128 bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub product_sn: Option<String>,
+    }
+    impl AddProductAlbumRequest {
+        /// A `AddProductAlbumRequest` with its required fields; the setters add the others.
+        ///
+        /// - `description`: The product's name and features, at most 300 characters.
+        /// - `price`: The price in fen (0.01 yuan), at most 5,000,000 (50,000 yuan).
+        /// - `attachments`: The product's images, at most 9.
+        pub fn new(
+            description: impl Into<String>,
+            price: i64,
+            attachments: Vec<ProductAttachment>,
+        ) -> Self {
+            Self {
+                description: description.into(),
+                price,
+                attachments,
+                product_sn: None,
+            }
+        }
+        /// The product code, letters and digits only, at most 128 bytes.
+        pub fn product_sn(mut self, value: impl Into<String>) -> Self {
+            self.product_sn = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, AddProductAlbumRequest, T> {
+        /// The product code, letters and digits only, at most 128 bytes.
+        pub fn product_sn(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.product_sn(value))
+        }
+    }
     /// The new contact way.
     ///
     /// Reply of [`CorpExternalcontact::add_contact_way`](super::CorpExternalcontact::add_contact_way) (`POST /cgi-bin/externalcontact/add_contact_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96348>).
@@ -288,6 +404,26 @@ pub mod types {
         /// The group with the newly created tags.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub tag_group: Option<CorpTagGroup>,
+    }
+    /// The new rule.
+    ///
+    /// Reply of [`CorpExternalcontact::add_intercept_rule`](super::CorpExternalcontact::add_intercept_rule) (`POST /cgi-bin/externalcontact/add_intercept_rule`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95130>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AddedInterceptRule {
+        /// Id of the rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub rule_id: Option<String>,
+    }
+    /// The new product.
+    ///
+    /// Reply of [`CorpExternalcontact::add_product_album`](super::CorpExternalcontact::add_product_album) (`POST /cgi-bin/externalcontact/add_product_album`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95096>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AddedProduct {
+        /// Id of the product.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub product_id: Option<String>,
     }
     /// The members whose customers to list, and the page.
     ///
@@ -334,6 +470,36 @@ pub mod types {
         /// Page size, at most 100 (default 50).
         pub fn limit(self, value: impl Into<i64>) -> Self {
             crate::app::map_request(self, |r| r.limit(value))
+        }
+    }
+    /// The member and customer whose temporary chat to end.
+    ///
+    /// Request body of [`CorpExternalcontact::close_temp_chat`](super::CorpExternalcontact::close_temp_chat) (`POST /cgi-bin/externalcontact/close_temp_chat`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96348>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CloseTempChatRequest {
+        /// The member's userid.
+        ///
+        /// Not confirmed on the official page; source: the official page's table of this call is past the stored copy's end; the field names are those of its request sample, as quoted by public SDKs (SKIT.FlurlHttpClient.Wechat, wechat_sdk)
+        pub userid: String,
+        /// The customer's external userid.
+        ///
+        /// Not confirmed on the official page; source: the official page's table of this call is past the stored copy's end; the field names are those of its request sample, as quoted by public SDKs (SKIT.FlurlHttpClient.Wechat, wechat_sdk)
+        pub external_userid: String,
+    }
+    impl CloseTempChatRequest {
+        /// A `CloseTempChatRequest` with its required fields; the setters add the others.
+        ///
+        /// - `userid`: The member's userid.
+        /// - `external_userid`: The customer's external userid.
+        pub fn new(
+            userid: impl Into<String>,
+            external_userid: impl Into<String>,
+        ) -> Self {
+            Self {
+                userid: userid.into(),
+                external_userid: external_userid.into(),
+            }
         }
     }
     /// A closing image message; set `media_id` when writing, WeCom returns `pic_url`.
@@ -673,6 +839,51 @@ pub mod types {
         /// The tag groups.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub tag_group: Vec<CorpTagGroup>,
+    }
+    /// A customer-contact rule group.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CustomerStrategy {
+        /// Id of the rule group.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94883 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy_id: Option<i64>,
+        /// Id of the parent rule group; 0 when it has none.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94883 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub parent_id: Option<i64>,
+        /// Name of the rule group.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94883 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy_name: Option<String>,
+        /// When the rule group was created (Unix seconds).
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94883 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub create_time: Option<i64>,
+        /// Userids of the rule group's administrators.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94883 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub admin_list: Vec<String>,
+        /// The privilege switches of the rule group (view_customer_list, contact_me, send_group_msg, ...), kept as JSON - the stored copies of the table stop inside this list.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub privilege: ::serde_json::Map<String, ::serde_json::Value>,
+    }
+    /// A customer rule group.
+    ///
+    /// Reply of [`CorpExternalcontact::get_customer_strategy`](super::CorpExternalcontact::get_customer_strategy) (`POST /cgi-bin/externalcontact/customer_strategy/get`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99543>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CustomerStrategyDetail {
+        /// The rule group.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94883 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy: Option<CustomerStrategy>,
     }
     /// The tags and/or groups to delete (not both empty).
     ///
@@ -1133,6 +1344,83 @@ pub mod types {
             crate::app::map_request(self, |r| r.cursor(value))
         }
     }
+    /// The rule group and, optionally, which of its tags to return.
+    ///
+    /// Request body of [`CorpExternalcontact::get_strategy_tag_list`](super::CorpExternalcontact::get_strategy_tag_list) (`POST /cgi-bin/externalcontact/get_strategy_tag_list`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99544>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct GetStrategyTagListRequest {
+        /// Id of the customer rule group.
+        pub strategy_id: i64,
+        /// Ids of tags to return.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub tag_id: Vec<String>,
+        /// Ids of tag groups to return with all their tags; takes precedence over `tag_id`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub group_id: Vec<String>,
+    }
+    impl GetStrategyTagListRequest {
+        /// A `GetStrategyTagListRequest` with its required fields; the setters add the others.
+        ///
+        /// - `strategy_id`: Id of the customer rule group.
+        pub fn new(strategy_id: i64) -> Self {
+            Self {
+                strategy_id,
+                tag_id: Default::default(),
+                group_id: Default::default(),
+            }
+        }
+        /// Ids of tags to return.
+        pub fn tag_id(mut self, value: Vec<String>) -> Self {
+            self.tag_id = value;
+            self
+        }
+        /// Ids of tag groups to return with all their tags; takes precedence over `tag_id`.
+        pub fn group_id(mut self, value: Vec<String>) -> Self {
+            self.group_id = value;
+            self
+        }
+    }
+    impl<T> crate::Call<'_, GetStrategyTagListRequest, T> {
+        /// Ids of tags to return.
+        pub fn tag_id(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.tag_id(value))
+        }
+        /// Ids of tag groups to return with all their tags; takes precedence over `tag_id`.
+        pub fn group_id(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.group_id(value))
+        }
+    }
+    /// The members and departments a sensitive-word rule applies to.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct InterceptRuleRange {
+        /// Userids of members in the app's visible range, at most 1000.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub user_list: Vec<String>,
+        /// Ids of departments in the app's visible range, at most 1000.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub department_list: Vec<i64>,
+    }
+    impl InterceptRuleRange {
+        /// A `InterceptRuleRange` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                user_list: Default::default(),
+                department_list: Default::default(),
+            }
+        }
+        /// Userids of members in the app's visible range, at most 1000.
+        pub fn user_list(mut self, value: Vec<String>) -> Self {
+            self.user_list = value;
+            self
+        }
+        /// Ids of departments in the app's visible range, at most 1000.
+        pub fn department_list(mut self, value: Vec<i64>) -> Self {
+            self.department_list = value;
+            self
+        }
+    }
     /// Query parameters of `list`.
     ///
     /// Query parameters of [`CorpExternalcontact::list`](super::CorpExternalcontact::list) (`GET /cgi-bin/externalcontact/list`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96314>).
@@ -1230,6 +1518,43 @@ pub mod types {
             self
         }
     }
+    /// An attachment of a product; only images are supported.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ProductAttachment {
+        /// The attachment kind; only `image`.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `image`: an image
+        #[serde(rename = "type")]
+        pub type_: String,
+        /// The image.
+        pub image: ProductImage,
+    }
+    impl ProductAttachment {
+        /// A `ProductAttachment` with its required fields; the setters add the others.
+        ///
+        /// - `type_`: The attachment kind; only `image`.
+        /// - `image`: The image.
+        pub fn new(type_: impl Into<String>, image: ProductImage) -> Self {
+            Self { type_: type_.into(), image }
+        }
+    }
+    /// A product image.
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ProductImage {
+        /// Media id of the image, from the attachment-upload call (`media/upload_attachment`) only.
+        pub media_id: String,
+    }
+    impl ProductImage {
+        /// A `ProductImage` with its required fields; the setters add the others.
+        ///
+        /// - `media_id`: Media id of the image, from the attachment-upload call (`media/upload_attachment`) only.
+        pub fn new(media_id: impl Into<String>) -> Self {
+            Self { media_id: media_id.into() }
+        }
+    }
     /// The member, the customer and the new notes (at least one of them).
     ///
     /// Request body of [`CorpExternalcontact::remark`](super::CorpExternalcontact::remark) (`POST /cgi-bin/externalcontact/remark`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96317>).
@@ -1322,6 +1647,116 @@ pub mod types {
         pub fn remark_pic_mediaid(self, value: impl Into<String>) -> Self {
             crate::app::map_request(self, |r| r.remark_pic_mediaid(value))
         }
+    }
+    /// Names a rule group.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct StrategyIdItem {
+        /// Id of the rule group.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy_id: Option<i64>,
+    }
+    /// One page of rule-group ids.
+    ///
+    /// Reply of [`CorpExternalcontact::list_customer_strategy`](super::CorpExternalcontact::list_customer_strategy) (`POST /cgi-bin/externalcontact/customer_strategy/list`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99543>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct StrategyIdList {
+        /// The rule groups.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub strategy: Vec<StrategyIdItem>,
+        /// Cursor of the next page; absent when there is none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_cursor: Option<String>,
+    }
+    /// Names a customer rule group.
+    ///
+    /// Request body of [`CorpExternalcontact::get_customer_strategy`](super::CorpExternalcontact::get_customer_strategy) (`POST /cgi-bin/externalcontact/customer_strategy/get`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99543>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct StrategyIdRequest {
+        /// Id of the rule group.
+        pub strategy_id: i64,
+    }
+    impl StrategyIdRequest {
+        /// A `StrategyIdRequest` with its required fields; the setters add the others.
+        ///
+        /// - `strategy_id`: Id of the rule group.
+        pub fn new(strategy_id: i64) -> Self {
+            Self { strategy_id }
+        }
+    }
+    /// One page of rule groups.
+    ///
+    /// Request body of [`CorpExternalcontact::list_customer_strategy`](super::CorpExternalcontact::list_customer_strategy) (`POST /cgi-bin/externalcontact/customer_strategy/list`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99543>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct StrategyListRequest {
+        /// The `next_cursor` of the previous page; omit for the first page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cursor: Option<String>,
+        /// Page size, at most 1000 (default 1000).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i64>,
+    }
+    impl StrategyListRequest {
+        /// A `StrategyListRequest` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self { cursor: None, limit: None }
+        }
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(mut self, value: impl Into<String>) -> Self {
+            self.cursor = Some(value.into());
+            self
+        }
+        /// Page size, at most 1000 (default 1000).
+        pub fn limit(mut self, value: impl Into<i64>) -> Self {
+            self.limit = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, StrategyListRequest, T> {
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Page size, at most 1000 (default 1000).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+    }
+    /// A customer tag group of a rule group, with its tags (the stored table stops inside this reply; the fields follow the official sample and mirror the corp tag library).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct StrategyTagGroup {
+        /// The group's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub group_id: Option<String>,
+        /// The group's name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub group_name: Option<String>,
+        /// When the group was created (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub create_time: Option<i64>,
+        /// Sort value of the group.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order: Option<i64>,
+        /// Id of the rule group the tag group belongs to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy_id: Option<i64>,
+        /// The group's tags.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub tag: Vec<CorpTag>,
+    }
+    /// A rule group's tag groups.
+    ///
+    /// Reply of [`CorpExternalcontact::get_strategy_tag_list`](super::CorpExternalcontact::get_strategy_tag_list) (`POST /cgi-bin/externalcontact/get_strategy_tag_list`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99544>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct StrategyTagGroupList {
+        /// The tag groups with their tags.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub tag_group: Vec<StrategyTagGroup>,
     }
     /// The contact way and its new settings; given lists replace the stored ones.
     ///
@@ -1488,6 +1923,11 @@ pub mod types {
         }
     }
     impl crate::CursorPage for ExternalContactBatch {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for StrategyIdList {
         fn next_cursor(&self) -> Option<&str> {
             self.next_cursor.as_deref()
         }
@@ -1705,6 +2145,96 @@ pub mod endpoints {
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/externalcontact/close_temp_chat`: End a temporary chat (结束临时会话).
+    pub static CLOSE_TEMP_CHAT: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "close_temp_chat",
+        summary: "End a temporary chat (结束临时会话).",
+        doc: "https://developer.work.weixin.qq.com/document/path/96348",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/close_temp_chat",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/add_intercept_rule`: Create a sensitive-word rule (新建敏感词规则).
+    pub static ADD_INTERCEPT_RULE: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "add_intercept_rule",
+        summary: "Create a sensitive-word rule (新建敏感词规则).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95130",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/add_intercept_rule",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/customer_strategy/list`: List customer rule groups (获取规则组列表).
+    pub static LIST_CUSTOMER_STRATEGY: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "list_customer_strategy",
+        summary: "List customer rule groups (获取规则组列表).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99543",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/customer_strategy/list",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/add_product_album`: Create a product in the product album (创建商品图册).
+    pub static ADD_PRODUCT_ALBUM: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "add_product_album",
+        summary: "Create a product in the product album (创建商品图册).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95096",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/add_product_album",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/get_strategy_tag_list`: Get the customer tags of a rule group (获取指定规则组下的企业客户标签).
+    pub static GET_STRATEGY_TAG_LIST: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "get_strategy_tag_list",
+        summary: "Get the customer tags of a rule group (获取指定规则组下的企业客户标签).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99544",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/get_strategy_tag_list",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/customer_strategy/get`: Get a customer rule group (获取规则组详情).
+    pub static GET_CUSTOMER_STRATEGY: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "get_customer_strategy",
+        summary: "Get a customer rule group (获取规则组详情).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99543",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/customer_strategy/get",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &GET_FOLLOW_USER_LIST,
@@ -1721,9 +2251,15 @@ pub mod endpoints {
         &GET_CONTACT_WAY,
         &UPDATE_CONTACT_WAY,
         &DEL_CONTACT_WAY,
+        &CLOSE_TEMP_CHAT,
+        &ADD_INTERCEPT_RULE,
+        &LIST_CUSTOMER_STRATEGY,
+        &ADD_PRODUCT_ALBUM,
+        &GET_STRATEGY_TAG_LIST,
+        &GET_CUSTOMER_STRATEGY,
     ];
 }
-/// The `externalcontact` calls made through a [`Corp`](crate::Corp): customer contact (客户联系) of an authorized corp with the corp token - customers, their remarks, the corp's customer tags and 「联系我」 contact ways.
+/// The `externalcontact` calls made through a [`Corp`](crate::Corp): customer contact (客户联系) of an authorized corp with the corp token - customers, their remarks, the corp's customer tags, 「联系我」 contact ways and temporary chats, sensitive-word rules, customer rule groups and their tags, and the product album.
 ///
 /// Get one with [`Corp::external_contact`](crate::Corp::external_contact); it borrows the handle, so it costs nothing to make.
 ///
@@ -2174,9 +2710,222 @@ impl<'a> CorpExternalcontact<'a> {
                 crate::http::decode_json,
             )
     }
+    /// End a temporary chat (结束临时会话).
+    ///
+    /// Ends the temporary chat between a member and a customer who added the member
+    /// through a temporary-chat 「联系我」 (`is_temp`); the configured closing messages
+    /// are sent first. The pair must still have a live temporary chat - customers added
+    /// any other way cannot be cut off with this call. Needs the 「配置「联系我」二维码」
+    /// permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/close_temp_chat`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96348>
+    pub fn close_temp_chat(
+        &self,
+        userid: impl Into<String>,
+        external_userid: impl Into<String>,
+    ) -> crate::Call<'a, types::CloseTempChatRequest, types::EmptyReply> {
+        self.close_temp_chat_with(
+            types::CloseTempChatRequest::new(userid, external_userid),
+        )
+    }
+    /// [`Self::close_temp_chat`] with a `CloseTempChatRequest` built elsewhere (kept, or made by other code).
+    pub fn close_temp_chat_with(
+        &self,
+        request: types::CloseTempChatRequest,
+    ) -> crate::Call<'a, types::CloseTempChatRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::CLOSE_TEMP_CHAT,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Create a sensitive-word rule (新建敏感词规则).
+    ///
+    /// Creates a rule that warns about, or blocks, messages members send to customers
+    /// when they contain one of the words (at most 300 words of 1 to 32 characters) or,
+    /// through `semantics_list`, a phone number, an email address or a red packet. The
+    /// rule applies to the listed members and departments, which must be in the app's
+    /// visible range (at most 1000 of each; not both empty). A corp has at most 100 rules.
+    /// Needs the 「管理敏感词」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/add_intercept_rule`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95130>
+    pub fn add_intercept_rule(
+        &self,
+        rule_name: impl Into<String>,
+        word_list: Vec<String>,
+        intercept_type: i64,
+        applicable_range: types::InterceptRuleRange,
+    ) -> crate::Call<'a, types::AddInterceptRuleRequest, types::AddedInterceptRule> {
+        self.add_intercept_rule_with(
+            types::AddInterceptRuleRequest::new(
+                rule_name,
+                word_list,
+                intercept_type,
+                applicable_range,
+            ),
+        )
+    }
+    /// [`Self::add_intercept_rule`] with a `AddInterceptRuleRequest` built elsewhere (kept, or made by other code).
+    pub fn add_intercept_rule_with(
+        &self,
+        request: types::AddInterceptRuleRequest,
+    ) -> crate::Call<'a, types::AddInterceptRuleRequest, types::AddedInterceptRule> {
+        self.handle
+            .prepare(
+                &endpoints::ADD_INTERCEPT_RULE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// List customer rule groups (获取规则组列表).
+    ///
+    /// Returns the ids of the corp's customer-contact rule groups (客户联系规则组), a page
+    /// at a time. An app sees only the rule groups it created. Needs the
+    /// 「管理客户联系规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/customer_strategy/list`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99543>
+    pub fn list_customer_strategy(
+        &self,
+    ) -> crate::Call<'a, types::StrategyListRequest, types::StrategyIdList> {
+        self.list_customer_strategy_with(types::StrategyListRequest::new())
+    }
+    /// [`Self::list_customer_strategy`] with a `StrategyListRequest` built elsewhere (kept, or made by other code).
+    pub fn list_customer_strategy_with(
+        &self,
+        request: types::StrategyListRequest,
+    ) -> crate::Call<'a, types::StrategyListRequest, types::StrategyIdList> {
+        self.handle
+            .prepare(
+                &endpoints::LIST_CUSTOMER_STRATEGY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Every page of [`Self::list_customer_strategy`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn list_customer_strategy_pages(
+        &self,
+        input: types::StrategyListRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::StrategyIdList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.list_customer_strategy_with(input).await }
+        })
+    }
+    /// Create a product in the product album (创建商品图册).
+    ///
+    /// Adds a product to the corp's product album (商品图册), which members can send to
+    /// customers: a description of at most 300 characters, a price in fen (at most
+    /// 50,000 yuan), an optional product code (letters and digits, at most 128 bytes) and
+    /// up to 9 images uploaded with the attachment-upload call (`media/upload_attachment`).
+    /// Needs the 「管理商品图册」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/add_product_album`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95096>
+    pub fn add_product_album(
+        &self,
+        description: impl Into<String>,
+        price: i64,
+        attachments: Vec<types::ProductAttachment>,
+    ) -> crate::Call<'a, types::AddProductAlbumRequest, types::AddedProduct> {
+        self.add_product_album_with(
+            types::AddProductAlbumRequest::new(description, price, attachments),
+        )
+    }
+    /// [`Self::add_product_album`] with a `AddProductAlbumRequest` built elsewhere (kept, or made by other code).
+    pub fn add_product_album_with(
+        &self,
+        request: types::AddProductAlbumRequest,
+    ) -> crate::Call<'a, types::AddProductAlbumRequest, types::AddedProduct> {
+        self.handle
+            .prepare(
+                &endpoints::ADD_PRODUCT_ALBUM,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Get the customer tags of a rule group (获取指定规则组下的企业客户标签).
+    ///
+    /// Returns the customer tag groups and tags that belong to one customer rule group
+    /// (usable only by members that rule group manages). Filter by `group_id` (whole
+    /// groups) or `tag_id`; with both, only `group_id` applies; with neither, every tag of
+    /// the rule group is returned. An app sees only rule-group tags it created. Needs the
+    /// 「管理客户联系规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/get_strategy_tag_list`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99544>
+    pub fn get_strategy_tag_list(
+        &self,
+        strategy_id: i64,
+    ) -> crate::Call<'a, types::GetStrategyTagListRequest, types::StrategyTagGroupList> {
+        self.get_strategy_tag_list_with(
+            types::GetStrategyTagListRequest::new(strategy_id),
+        )
+    }
+    /// [`Self::get_strategy_tag_list`] with a `GetStrategyTagListRequest` built elsewhere (kept, or made by other code).
+    pub fn get_strategy_tag_list_with(
+        &self,
+        request: types::GetStrategyTagListRequest,
+    ) -> crate::Call<'a, types::GetStrategyTagListRequest, types::StrategyTagGroupList> {
+        self.handle
+            .prepare(
+                &endpoints::GET_STRATEGY_TAG_LIST,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Get a customer rule group (获取规则组详情).
+    ///
+    /// Returns one customer-contact rule group: its name, parent group, creation time,
+    /// administrators and the privileges it grants (kept as JSON; the list of privilege
+    /// switches is long and grows). An app sees only the rule groups it created. Needs the
+    /// 「管理客户联系规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/customer_strategy/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99543>
+    pub fn get_customer_strategy(
+        &self,
+        strategy_id: i64,
+    ) -> crate::Call<'a, types::StrategyIdRequest, types::CustomerStrategyDetail> {
+        self.get_customer_strategy_with(types::StrategyIdRequest::new(strategy_id))
+    }
+    /// [`Self::get_customer_strategy`] with a `StrategyIdRequest` built elsewhere (kept, or made by other code).
+    pub fn get_customer_strategy_with(
+        &self,
+        request: types::StrategyIdRequest,
+    ) -> crate::Call<'a, types::StrategyIdRequest, types::CustomerStrategyDetail> {
+        self.handle
+            .prepare(
+                &endpoints::GET_CUSTOMER_STRATEGY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
 }
 impl crate::Corp {
-    /// The `externalcontact` calls: customer contact (客户联系) of an authorized corp with the corp token - customers, their remarks, the corp's customer tags and 「联系我」 contact ways.
+    /// The `externalcontact` calls: customer contact (客户联系) of an authorized corp with the corp token - customers, their remarks, the corp's customer tags, 「联系我」 contact ways and temporary chats, sensitive-word rules, customer rule groups and their tags, and the product album.
     ///
     /// See [`CorpExternalcontact`] for the calls and an example.
     pub fn external_contact(&self) -> CorpExternalcontact<'_> {

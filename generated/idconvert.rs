@@ -3,6 +3,55 @@
 /// Request and response types of this group.
 pub mod types {
     pub use super::super::common::types::EmptyReply;
+    /// When the group-id upgrade takes effect.
+    ///
+    /// Request body of [`CorpIdconvert::apply_to_upgrade_chatid`](super::CorpIdconvert::apply_to_upgrade_chatid) (`POST /cgi-bin/idconvert/apply_to_upgrade_chatid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99601>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ApplyToUpgradeChatidRequest {
+        /// Unix time (seconds) the upgrade completes; not in the past and at most 7 days ahead.
+        pub upgrade_time: i64,
+    }
+    impl ApplyToUpgradeChatidRequest {
+        /// A `ApplyToUpgradeChatidRequest` with its required fields; the setters add the others.
+        ///
+        /// - `upgrade_time`: Unix time (seconds) the upgrade completes; not in the past and at most 7 days ahead.
+        pub fn new(upgrade_time: i64) -> Self {
+            Self { upgrade_time }
+        }
+    }
+    /// A customer-group id before and after the upgrade.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ChatidPair {
+        /// The id as sent.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops inside this call's request table; the reply's names are those public SDKs (SKIT.FlurlHttpClient.Wechat) decode
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chat_id: Option<String>,
+        /// The upgraded, provider-subject id.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops inside this call's request table; the reply's names are those public SDKs (SKIT.FlurlHttpClient.Wechat) decode
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub new_chat_id: Option<String>,
+    }
+    /// The customer-group ids to convert.
+    ///
+    /// Request body of [`CorpIdconvert::convert_chatid`](super::CorpIdconvert::convert_chatid) (`POST /cgi-bin/idconvert/chatid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99601>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ConvertChatidRequest {
+        /// Customer-group ids from before the upgrade.
+        pub chat_id_list: Vec<String>,
+    }
+    impl ConvertChatidRequest {
+        /// A `ConvertChatidRequest` with its required fields; the setters add the others.
+        ///
+        /// - `chat_id_list`: Customer-group ids from before the upgrade.
+        pub fn new(chat_id_list: Vec<String>) -> Self {
+            Self { chat_id_list }
+        }
+    }
     /// The temporary ids to convert, where they come from and what they should become.
     ///
     /// Request body of [`CorpIdconvert::convert_tmp_external_userid`](super::CorpIdconvert::convert_tmp_external_userid) (`POST /cgi-bin/idconvert/convert_tmp_external_userid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/98729>).
@@ -45,6 +94,64 @@ pub mod types {
             }
         }
     }
+    /// The converted customer-group ids.
+    ///
+    /// Reply of [`CorpIdconvert::convert_chatid`](super::CorpIdconvert::convert_chatid) (`POST /cgi-bin/idconvert/chatid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99601>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ConvertedChatidList {
+        /// One entry per converted id.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops inside this call's request table; the reply's names are those public SDKs (SKIT.FlurlHttpClient.Wechat) decode
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub items: Vec<ChatidPair>,
+        /// The ids that could not be converted.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops inside this call's request table; the reply's names are those public SDKs (SKIT.FlurlHttpClient.Wechat) decode
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub invalid_chat_id_list: Vec<String>,
+    }
+    /// The converted customer tag ids.
+    ///
+    /// Reply of [`CorpIdconvert::external_tagid`](super::CorpIdconvert::external_tagid) (`POST /cgi-bin/idconvert/external_tagid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96169>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ExternalTagidList {
+        /// One entry per converted id.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub items: Vec<ExternalTagidPair>,
+        /// The ids that could not be converted.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub invalid_external_tagid_list: Vec<String>,
+    }
+    /// A corp-subject customer tag id and its provider-subject form.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ExternalTagidPair {
+        /// The corp-subject tag id as sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub external_tagid: Option<String>,
+        /// The provider-subject tag id; equal to `external_tagid` when that already was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub open_external_tagid: Option<String>,
+    }
+    /// The corp-subject customer tag ids to convert.
+    ///
+    /// Request body of [`CorpIdconvert::external_tagid`](super::CorpIdconvert::external_tagid) (`POST /cgi-bin/idconvert/external_tagid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96169>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ExternalTagidRequest {
+        /// Customer tag ids or tag-group ids, at most 1000.
+        pub external_tagid_list: Vec<String>,
+    }
+    impl ExternalTagidRequest {
+        /// A `ExternalTagidRequest` with its required fields; the setters add the others.
+        ///
+        /// - `external_tagid_list`: Customer tag ids or tag-group ids, at most 1000.
+        pub fn new(external_tagid_list: Vec<String>) -> Self {
+            Self { external_tagid_list }
+        }
+    }
     /// The user's external_userid in each corp where one was found.
     ///
     /// Reply of [`SuiteIdconvert::unionid_to_external_userid_3rd`](super::SuiteIdconvert::unionid_to_external_userid_3rd) (`POST /cgi-bin/service/externalcontact/unionid_to_external_userid_3rd`, token: suite; official documentation: <https://developer.work.weixin.qq.com/document/path/95878>).
@@ -65,6 +172,44 @@ pub mod types {
         /// The user's external_userid in that corp.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub external_userid: Option<String>,
+    }
+    /// The customers whose pending_ids to look up.
+    ///
+    /// Request body of [`CorpIdconvert::external_userid_to_pending_id`](super::CorpIdconvert::external_userid_to_pending_id) (`POST /cgi-bin/idconvert/batch/external_userid_to_pending_id`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97108>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ExternalUseridToPendingIdRequest {
+        /// External userids of the corp's customers, at most 100.
+        ///
+        /// Not confirmed on the official page; source: the official page's section for this call is past the stored copy's end; the names follow the official sample as quoted by public SDKs (SKIT.FlurlHttpClient.Wechat test samples, PowerWeChat) and the same-shaped 上下游 call on page 97357
+        pub external_userid: Vec<String>,
+        /// A customer group; when given, only its owner's visibility is checked and ids outside the group are ignored.
+        ///
+        /// Not confirmed on the official page; source: the official page's section for this call is past the stored copy's end; the names follow the official sample as quoted by public SDKs (SKIT.FlurlHttpClient.Wechat test samples, PowerWeChat) and the same-shaped 上下游 call on page 97357
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chat_id: Option<String>,
+    }
+    impl ExternalUseridToPendingIdRequest {
+        /// A `ExternalUseridToPendingIdRequest` with its required fields; the setters add the others.
+        ///
+        /// - `external_userid`: External userids of the corp's customers, at most 100.
+        pub fn new(external_userid: Vec<String>) -> Self {
+            Self {
+                external_userid,
+                chat_id: None,
+            }
+        }
+        /// A customer group; when given, only its owner's visibility is checked and ids outside the group are ignored.
+        pub fn chat_id(mut self, value: impl Into<String>) -> Self {
+            self.chat_id = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, ExternalUseridToPendingIdRequest, T> {
+        /// A customer group; when given, only its owner's visibility is checked and ids outside the group are ignored.
+        pub fn chat_id(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.chat_id(value))
+        }
     }
     /// The corp whose external_userid migration is finished.
     ///
@@ -187,6 +332,47 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub new_external_userid: Option<String>,
     }
+    /// The converted customer-service ids.
+    ///
+    /// Reply of [`CorpIdconvert::open_kfid`](super::CorpIdconvert::open_kfid) (`POST /cgi-bin/idconvert/open_kfid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97110>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct OpenKfidList {
+        /// One entry per converted id.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub items: Vec<OpenKfidPair>,
+        /// The ids that could not be converted.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub invalid_open_kfid_list: Vec<String>,
+    }
+    /// A corp-subject customer-service id and its provider-subject form.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct OpenKfidPair {
+        /// The corp-subject id as sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub open_kfid: Option<String>,
+        /// The provider-subject id; equal to `open_kfid` when that already was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub new_open_kfid: Option<String>,
+    }
+    /// The corp-subject customer-service ids to convert.
+    ///
+    /// Request body of [`CorpIdconvert::open_kfid`](super::CorpIdconvert::open_kfid) (`POST /cgi-bin/idconvert/open_kfid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97110>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct OpenKfidRequest {
+        /// WeChat customer-service account ids, at most 1000.
+        pub open_kfid_list: Vec<String>,
+    }
+    impl OpenKfidRequest {
+        /// A `OpenKfidRequest` with its required fields; the setters add the others.
+        ///
+        /// - `open_kfid_list`: WeChat customer-service account ids, at most 1000.
+        pub fn new(open_kfid_list: Vec<String>) -> Self {
+            Self { open_kfid_list }
+        }
+    }
     /// The converted userids and the ones that could not be converted.
     ///
     /// Reply of [`CorpIdconvert::userid_to_openuserid`](super::CorpIdconvert::userid_to_openuserid) (`POST /cgi-bin/batch/userid_to_openuserid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97062>).
@@ -210,6 +396,33 @@ pub mod types {
         /// The provider-subject encrypted userid.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub open_userid: Option<crate::OpenUserId>,
+    }
+    /// The pending_ids found.
+    ///
+    /// Reply of [`CorpIdconvert::external_userid_to_pending_id`](super::CorpIdconvert::external_userid_to_pending_id) (`POST /cgi-bin/idconvert/batch/external_userid_to_pending_id`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97108>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct PendingIdList {
+        /// One entry per customer that has a pending_id.
+        ///
+        /// Not confirmed on the official page; source: the official page's section for this call is past the stored copy's end; the names follow the official sample as quoted by public SDKs (SKIT.FlurlHttpClient.Wechat test samples, PowerWeChat) and the same-shaped 上下游 call on page 97357
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub result: Vec<PendingIdPair>,
+    }
+    /// A customer's external_userid and the pending_id it was linked to.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct PendingIdPair {
+        /// The customer's external userid, as sent.
+        ///
+        /// Not confirmed on the official page; source: the official page's section for this call is past the stored copy's end; the names follow the official sample as quoted by public SDKs (SKIT.FlurlHttpClient.Wechat test samples, PowerWeChat) and the same-shaped 上下游 call on page 97357
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub external_userid: Option<String>,
+        /// The pending_id that `unionid_to_external_userid` returned for the user before they became a customer.
+        ///
+        /// Not confirmed on the official page; source: the official page's section for this call is past the stored copy's end; the names follow the official sample as quoted by public SDKs (SKIT.FlurlHttpClient.Wechat test samples, PowerWeChat) and the same-shaped 上下游 call on page 97357
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pending_id: Option<String>,
     }
     /// The id the provider's third-party app sees for the same external contact.
     ///
@@ -518,6 +731,81 @@ pub mod endpoints {
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/idconvert/external_tagid`: Convert corp-subject customer tag ids to provider-subject ones (客户标签ID的转换).
+    pub static EXTERNAL_TAGID: crate::Endpoint = crate::Endpoint {
+        group: "idconvert",
+        name: "external_tagid",
+        summary: "Convert corp-subject customer tag ids to provider-subject ones (客户标签ID的转换).",
+        doc: "https://developer.work.weixin.qq.com/document/path/96169",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/idconvert/external_tagid",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/idconvert/open_kfid`: Convert corp-subject WeChat customer-service ids to provider-subject ones (微信客服ID的转换).
+    pub static OPEN_KFID: crate::Endpoint = crate::Endpoint {
+        group: "idconvert",
+        name: "open_kfid",
+        summary: "Convert corp-subject WeChat customer-service ids to provider-subject ones (微信客服ID的转换).",
+        doc: "https://developer.work.weixin.qq.com/document/path/97110",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/idconvert/open_kfid",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/idconvert/batch/external_userid_to_pending_id`: Look up the pending_ids of customers by external_userid (external_userid查询pending_id).
+    pub static EXTERNAL_USERID_TO_PENDING_ID: crate::Endpoint = crate::Endpoint {
+        group: "idconvert",
+        name: "external_userid_to_pending_id",
+        summary: "Look up the pending_ids of customers by external_userid (external_userid查询pending_id).",
+        doc: "https://developer.work.weixin.qq.com/document/path/97108",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/idconvert/batch/external_userid_to_pending_id",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/idconvert/apply_to_upgrade_chatid`: Schedule the customer-group id upgrade of a 代开发 app (申请群ID的升级).
+    pub static APPLY_TO_UPGRADE_CHATID: crate::Endpoint = crate::Endpoint {
+        group: "idconvert",
+        name: "apply_to_upgrade_chatid",
+        summary: "Schedule the customer-group id upgrade of a 代开发 app (申请群ID的升级).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99601",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/idconvert/apply_to_upgrade_chatid",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/idconvert/chatid`: Convert customer-group ids to the upgraded ids of a 代开发 app (群ID转换接口).
+    pub static CONVERT_CHATID: crate::Endpoint = crate::Endpoint {
+        group: "idconvert",
+        name: "convert_chatid",
+        summary: "Convert customer-group ids to the upgraded ids of a 代开发 app (群ID转换接口).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99601",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/idconvert/chatid",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::Customized],
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &USERID_TO_OPENUSERID,
@@ -529,9 +817,14 @@ pub mod endpoints {
         &CONVERT_TMP_EXTERNAL_USERID,
         &FINISH_OPENID_MIGRATION,
         &FINISH_EXTERNAL_USERID_MIGRATION,
+        &EXTERNAL_TAGID,
+        &OPEN_KFID,
+        &EXTERNAL_USERID_TO_PENDING_ID,
+        &APPLY_TO_UPGRADE_CHATID,
+        &CONVERT_CHATID,
     ];
 }
-/// The `idconvert` calls made through a [`Provider`](crate::Provider): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
+/// The `idconvert` calls made through a [`Provider`](crate::Provider): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs (members, customers, customer tags, customer-service accounts, customer groups, pending ids), and the migration switches.
 ///
 /// Get one with [`Provider::idconvert`](crate::Provider::idconvert); it borrows the handle, so it costs nothing to make.
 ///
@@ -634,14 +927,14 @@ impl<'a> ProviderIdconvert<'a> {
     }
 }
 impl crate::Provider {
-    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
+    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs (members, customers, customer tags, customer-service accounts, customer groups, pending ids), and the migration switches.
     ///
     /// See [`ProviderIdconvert`] for the calls and an example.
     pub fn idconvert(&self) -> ProviderIdconvert<'_> {
         ProviderIdconvert { handle: self }
     }
 }
-/// The `idconvert` calls made through a [`Suite`](crate::Suite): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
+/// The `idconvert` calls made through a [`Suite`](crate::Suite): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs (members, customers, customer tags, customer-service accounts, customer groups, pending ids), and the migration switches.
 ///
 /// Get one with [`Suite::idconvert`](crate::Suite::idconvert); it borrows the handle, so it costs nothing to make.
 ///
@@ -710,14 +1003,14 @@ impl<'a> SuiteIdconvert<'a> {
     }
 }
 impl crate::Suite {
-    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
+    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs (members, customers, customer tags, customer-service accounts, customer groups, pending ids), and the migration switches.
     ///
     /// See [`SuiteIdconvert`] for the calls and an example.
     pub fn idconvert(&self) -> SuiteIdconvert<'_> {
         SuiteIdconvert { handle: self }
     }
 }
-/// The `idconvert` calls made through a [`Corp`](crate::Corp): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
+/// The `idconvert` calls made through a [`Corp`](crate::Corp): account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs (members, customers, customer tags, customer-service accounts, customer groups, pending ids), and the migration switches.
 ///
 /// Get one with [`Corp::idconvert`](crate::Corp::idconvert); it borrows the handle, so it costs nothing to make.
 ///
@@ -989,9 +1282,169 @@ impl<'a> CorpIdconvert<'a> {
                 crate::http::decode_json,
             )
     }
+    /// Convert corp-subject customer tag ids to provider-subject ones (客户标签ID的转换).
+    ///
+    /// Maps customer tag ids and tag-group ids as the corp knows them to the ids this
+    /// provider's apps see. At most 1000 ids per call; ids that already are
+    /// provider-subject come back unchanged, and ids that cannot be converted come back in
+    /// `invalid_external_tagid_list`. Needs the 「企业客户权限->客户基础信息」 permission.
+    ///
+    /// Sends `POST /cgi-bin/idconvert/external_tagid`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96169>
+    pub fn external_tagid(
+        &self,
+        external_tagid_list: Vec<String>,
+    ) -> crate::Call<'a, types::ExternalTagidRequest, types::ExternalTagidList> {
+        self.external_tagid_with(types::ExternalTagidRequest::new(external_tagid_list))
+    }
+    /// [`Self::external_tagid`] with a `ExternalTagidRequest` built elsewhere (kept, or made by other code).
+    pub fn external_tagid_with(
+        &self,
+        request: types::ExternalTagidRequest,
+    ) -> crate::Call<'a, types::ExternalTagidRequest, types::ExternalTagidList> {
+        self.handle
+            .prepare(
+                &endpoints::EXTERNAL_TAGID,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Convert corp-subject WeChat customer-service ids to provider-subject ones (微信客服ID的转换).
+    ///
+    /// Maps `open_kfid`s of WeChat customer-service (微信客服) accounts as the corp knows
+    /// them to the ids this provider's apps see. At most 1000 ids per call; ids that
+    /// already are provider-subject come back unchanged, and ids that cannot be converted
+    /// come back in `invalid_open_kfid_list`. Needs the 「微信客服->管理账号、分配会话和收发消息」
+    /// permission.
+    ///
+    /// Sends `POST /cgi-bin/idconvert/open_kfid`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97110>
+    pub fn open_kfid(
+        &self,
+        open_kfid_list: Vec<String>,
+    ) -> crate::Call<'a, types::OpenKfidRequest, types::OpenKfidList> {
+        self.open_kfid_with(types::OpenKfidRequest::new(open_kfid_list))
+    }
+    /// [`Self::open_kfid`] with a `OpenKfidRequest` built elsewhere (kept, or made by other code).
+    pub fn open_kfid_with(
+        &self,
+        request: types::OpenKfidRequest,
+    ) -> crate::Call<'a, types::OpenKfidRequest, types::OpenKfidList> {
+        self.handle
+            .prepare(
+                &endpoints::OPEN_KFID,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Look up the pending_ids of customers by external_userid (external_userid查询pending_id).
+    ///
+    /// The second half of the unionid mapping: once a WeChat user for whom
+    /// `unionid_to_external_userid` returned a `pending_id` becomes the corp's customer
+    /// (a contact, a customer-group member, or a WeChat customer-service session within
+    /// 48 hours), this maps the customer's `external_userid` back to that `pending_id`,
+    /// linking unionid, pending_id and external_userid. At most 100 ids per call. With
+    /// `chat_id`, only the group's owner must be in the app's visible range and ids
+    /// outside that group are ignored; without it, the customer's follow-up member must
+    /// be. A `pending_id` is valid for 90 days.
+    ///
+    /// Sends `POST /cgi-bin/idconvert/batch/external_userid_to_pending_id`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97108>
+    pub fn external_userid_to_pending_id(
+        &self,
+        external_userid: Vec<String>,
+    ) -> crate::Call<'a, types::ExternalUseridToPendingIdRequest, types::PendingIdList> {
+        self.external_userid_to_pending_id_with(
+            types::ExternalUseridToPendingIdRequest::new(external_userid),
+        )
+    }
+    /// [`Self::external_userid_to_pending_id`] with a `ExternalUseridToPendingIdRequest` built elsewhere (kept, or made by other code).
+    pub fn external_userid_to_pending_id_with(
+        &self,
+        request: types::ExternalUseridToPendingIdRequest,
+    ) -> crate::Call<'a, types::ExternalUseridToPendingIdRequest, types::PendingIdList> {
+        self.handle
+            .prepare(
+                &endpoints::EXTERNAL_USERID_TO_PENDING_ID,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Schedule the customer-group id upgrade of a 代开发 app (申请群ID的升级).
+    ///
+    /// Sets when the 代开发 app's customer-group ids switch to the provider-subject ids
+    /// that the provider's third-party app sees, so the two apps can share data. The time
+    /// must lie between now and 7 days ahead. Until then the app may pass old or new
+    /// group ids (replies still carry the old ones) and convert stored ids; afterwards
+    /// only the new ids are accepted and returned. Only 代开发 apps with the
+    /// 「客户联系 -> 基础客户信息」 permission may call it.
+    ///
+    /// Sends `POST /cgi-bin/idconvert/apply_to_upgrade_chatid`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99601>
+    pub fn apply_to_upgrade_chatid(
+        &self,
+        upgrade_time: i64,
+    ) -> crate::Call<'a, types::ApplyToUpgradeChatidRequest, types::EmptyReply> {
+        self.apply_to_upgrade_chatid_with(
+            types::ApplyToUpgradeChatidRequest::new(upgrade_time),
+        )
+    }
+    /// [`Self::apply_to_upgrade_chatid`] with a `ApplyToUpgradeChatidRequest` built elsewhere (kept, or made by other code).
+    pub fn apply_to_upgrade_chatid_with(
+        &self,
+        request: types::ApplyToUpgradeChatidRequest,
+    ) -> crate::Call<'a, types::ApplyToUpgradeChatidRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::APPLY_TO_UPGRADE_CHATID,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Convert customer-group ids to the upgraded ids of a 代开发 app (群ID转换接口).
+    ///
+    /// After `apply_to_upgrade_chatid`, converts customer-group ids as the 代开发 app got
+    /// them before the upgrade (corp subject) to the upgraded provider-subject ids; ids
+    /// that already are upgraded come back unchanged. Cannot be called once the upgrade
+    /// time has passed. Only 代开发 apps may call it.
+    ///
+    /// Sends `POST /cgi-bin/idconvert/chatid`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99601>
+    pub fn convert_chatid(
+        &self,
+        chat_id_list: Vec<String>,
+    ) -> crate::Call<'a, types::ConvertChatidRequest, types::ConvertedChatidList> {
+        self.convert_chatid_with(types::ConvertChatidRequest::new(chat_id_list))
+    }
+    /// [`Self::convert_chatid`] with a `ConvertChatidRequest` built elsewhere (kept, or made by other code).
+    pub fn convert_chatid_with(
+        &self,
+        request: types::ConvertChatidRequest,
+    ) -> crate::Call<'a, types::ConvertChatidRequest, types::ConvertedChatidList> {
+        self.handle
+            .prepare(
+                &endpoints::CONVERT_CHATID,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
 }
 impl crate::Corp {
-    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
+    /// The `idconvert` calls: account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs (members, customers, customer tags, customer-service accounts, customer groups, pending ids), and the migration switches.
     ///
     /// See [`CorpIdconvert`] for the calls and an example.
     pub fn idconvert(&self) -> CorpIdconvert<'_> {

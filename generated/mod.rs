@@ -22,6 +22,22 @@ pub mod authorization {
 pub mod batch {
     include!("batch.rs");
 }
+/// Reading an upstream corp's 上下游 (upstream and downstream corps) with the corp token, for 代开发 apps - its chains, the chains' contact groups, the chains a downstream corp joined and a member's custom id (the downstream tokens are in `corpgroup`; see spec/README.md for what is left out).
+///
+/// Generated from `spec/chain.yaml`.
+#[cfg(feature = "chain")]
+#[cfg_attr(docsrs, doc(cfg(feature = "chain")))]
+pub mod chain {
+    include!("chain.rs");
+}
+/// The 数据与智能专区 (data and intelligence zone) over HTTP with the corp token, for third-party and 代开发 apps with the 「数据与智能专区」 permission - the corp's grant, the archived members, the message-encryption public key, which zone program receives callbacks, calling zone programs synchronously or as tasks, and their debug mode and log level (some reply fields are not fully covered; see spec/README.md).
+///
+/// Generated from `spec/chatdata.yaml`.
+#[cfg(feature = "chatdata")]
+#[cfg_attr(docsrs, doc(cfg(feature = "chatdata")))]
+pub mod chatdata {
+    include!("chatdata.rs");
+}
 /// Shapes several groups share; other specs `$ref` them as `common.yaml#/definitions/Name`.
 ///
 /// Generated from `spec/common.yaml`.
@@ -88,7 +104,15 @@ pub mod customized {
 pub mod department {
     include!("department.rs");
 }
-/// Customer contact (客户联系) of an authorized corp with the corp token - customers, their remarks, the corp's customer tags and 「联系我」 contact ways.
+/// Mail (邮件) of the app's own mailbox with the corp token, for third-party and 代开发 apps with the 「邮件」 permission - sending ordinary mail and reading what arrives in the app mailbox's inbox (schedule and meeting mail, and the corp's mailbox administration, are not covered; see spec/README.md).
+///
+/// Generated from `spec/exmail.yaml`.
+#[cfg(feature = "exmail")]
+#[cfg_attr(docsrs, doc(cfg(feature = "exmail")))]
+pub mod exmail {
+    include!("exmail.rs");
+}
+/// Customer contact (客户联系) of an authorized corp with the corp token - customers, their remarks, the corp's customer tags, 「联系我」 contact ways and temporary chats, sensitive-word rules, customer rule groups and their tags, and the product album.
 ///
 /// Generated from `spec/externalcontact.yaml`.
 #[cfg(feature = "externalcontact")]
@@ -104,7 +128,7 @@ pub mod externalcontact {
 pub mod groupchat {
     include!("groupchat.rs");
 }
-/// Account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs, and the migration switches.
+/// Account-ID upgrade (账号ID安全性升级) conversions between corp-subject and provider-subject IDs (members, customers, customer tags, customer-service accounts, customer groups, pending ids), and the migration switches.
 ///
 /// Generated from `spec/idconvert.yaml`.
 #[cfg(feature = "idconvert")]
@@ -150,6 +174,14 @@ pub mod living {
 pub mod media {
     include!("media.rs");
 }
+/// Scheduled meetings (会议) of an authorized corp with the corp token, for third-party and 代开发 apps with meeting permission - booking and cancelling meetings, listing a member's meeting ids, and (third-party apps) meeting details. Only the calls WeCom opens to third-party / 代开发 apps; the 预约会议高级管理 calls are for the corp's own apps (see spec/README.md).
+///
+/// Generated from `spec/meeting.yaml`.
+#[cfg(feature = "meeting")]
+#[cfg_attr(docsrs, doc(cfg(feature = "meeting")))]
+pub mod meeting {
+    include!("meeting.rs");
+}
 /// The custom menu of an app's conversation (自定义菜单); WeCom reserves these calls for corp apps, so only 代开发 apps may use them.
 ///
 /// Generated from `spec/menu.yaml`.
@@ -174,7 +206,7 @@ pub mod message {
 pub mod miniprogram {
     include!("miniprogram.rs");
 }
-/// Customer Moments (客户朋友圈) of an authorized corp - publishing tasks for members and reading what was posted, to whom, and the reactions.
+/// Customer Moments (客户朋友圈) of an authorized corp - publishing tasks for members, reading what was posted, to whom, and the reactions, and the Moments rule groups.
 ///
 /// Generated from `spec/moment.yaml`.
 #[cfg(feature = "moment")]
@@ -182,7 +214,7 @@ pub mod miniprogram {
 pub mod moment {
     include!("moment.rs");
 }
-/// Office automation of an authorized corp - approvals of the WeCom 审批 app and check-in (打卡) records and rules.
+/// Office automation of an authorized corp - approvals and approval templates of the WeCom 审批 app, leave types and balances (假期管理), and check-in (打卡) records, rules and device check-ins.
 ///
 /// Generated from `spec/oa.yaml`.
 #[cfg(feature = "oa")]
@@ -226,6 +258,22 @@ pub mod provider {
 pub mod registration {
     include!("registration.rs");
 }
+/// Calendars (日历) and schedules (日程) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「日程接口权限」 permission - creating, changing, reading and deleting the app's calendars, and creating, changing, reading, listing and cancelling schedules and their attendees (some calls are not covered yet; see spec/README.md).
+///
+/// Generated from `spec/schedule.yaml`.
+#[cfg(feature = "schedule")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schedule")))]
+pub mod schedule {
+    include!("schedule.rs");
+}
+/// Home-school contacts (家校沟通) and home-school apps (家校应用) of an authorized school corp, for third-party and 代开发 apps with the 「家校沟通」 permission - students, parents and departments, the parents' web login, the 「学校通知」 QR code and parent ids, school settings, class live-stream statistics (上课直播) and class payments (班级收款) (some calls are not covered yet; see spec/README.md).
+///
+/// Generated from `spec/school.yaml`.
+#[cfg(feature = "school")]
+#[cfg_attr(docsrs, doc(cfg(feature = "school")))]
+pub mod school {
+    include!("school.rs");
+}
 /// Third-party app (suite) credentials and the app's install QR code.
 ///
 /// Generated from `spec/suite.yaml`.
@@ -240,13 +288,29 @@ pub mod suite {
 pub mod tag {
     include!("tag.rs");
 }
-/// Members of an authorized corp's contacts (通讯录 - 成员管理), with the corp token - read, look up and convert ids; writes only for the third-party contacts app.
+/// Members of an authorized corp's contacts (通讯录 - 成员管理), with the corp token - read, look up and convert ids, member-authorization mode (who authorized the app, contact-picker tickets); writes only for the third-party contacts app.
 ///
 /// Generated from `spec/user.yaml`.
 #[cfg(feature = "user")]
 #[cfg_attr(docsrs, doc(cfg(feature = "user")))]
 pub mod user {
     include!("user.rs");
+}
+/// Documents (文档) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「文档」 permission - creating, renaming, deleting and sharing documents, their view rules, members and security settings, the contents of documents, sheets and smart sheets (智能表格 - sheets, views, fields, field groups, records), forms (收集表), and pictures and files for documents (some parts are kept as free-form JSON or not covered yet; see spec/README.md).
+///
+/// Generated from `spec/wedoc.yaml`.
+#[cfg(feature = "wedoc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wedoc")))]
+pub mod wedoc {
+    include!("wedoc.rs");
+}
+/// WeDrive (微盘) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「微盘」 permission - creating, renaming, dismissing and reading spaces, space members, security settings and invitation links, listing, uploading (base64 JSON), downloading, creating, renaming, moving, deleting and reading files, file members, share settings, share links, file permissions and document watermarks (chunked upload is not covered, and the parts of a file's permissions are not typed yet; see spec/README.md).
+///
+/// Generated from `spec/wedrive.yaml`.
+#[cfg(feature = "wedrive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wedrive")))]
+pub mod wedrive {
+    include!("wedrive.rs");
 }
 /// Every spec'd endpoint this build has (the core, and the groups
 /// whose features are on): groups in spec-file order, endpoints in spec order.
@@ -274,6 +338,36 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &batch::endpoints::REPLACE_PARTY,
     #[cfg(feature = "batch")]
     &batch::endpoints::GET_RESULT,
+    #[cfg(feature = "chain")]
+    &chain::endpoints::GET_CHAIN_LIST,
+    #[cfg(feature = "chain")]
+    &chain::endpoints::GET_CHAIN_GROUP,
+    #[cfg(feature = "chain")]
+    &chain::endpoints::GET_CORP_SHARED_CHAIN_LIST,
+    #[cfg(feature = "chain")]
+    &chain::endpoints::GET_CHAIN_USER_CUSTOM_ID,
+    #[cfg(feature = "chatdata")]
+    &chatdata::endpoints::GET_CORP_AUTH_INFO,
+    #[cfg(feature = "chatdata")]
+    &chatdata::endpoints::GET_AUTH_USER_LIST,
+    #[cfg(feature = "chatdata")]
+    &chatdata::endpoints::SET_PUBLIC_KEY,
+    #[cfg(feature = "chatdata")]
+    &chatdata::endpoints::SET_RECEIVE_CALLBACK,
+    #[cfg(feature = "chatdata")]
+    &chatdata::endpoints::SYNC_CALL_PROGRAM,
+    #[cfg(feature = "chatdata")]
+    &chatdata::endpoints::ASYNC_PROGRAM_TASK,
+    #[cfg(feature = "chatdata")]
+    &chatdata::endpoints::ASYNC_PROGRAM_RESULT,
+    #[cfg(feature = "chatdata")]
+    &chatdata::endpoints::OPEN_DEBUG_MODE,
+    #[cfg(feature = "chatdata")]
+    &chatdata::endpoints::CLOSE_DEBUG_MODE,
+    #[cfg(feature = "chatdata")]
+    &chatdata::endpoints::SET_LOG_LEVEL,
+    #[cfg(feature = "chatdata")]
+    &chatdata::endpoints::GET_LOG_LEVEL,
     #[cfg(feature = "contact")]
     &contact::endpoints::UPLOAD_MEDIA,
     #[cfg(feature = "contact")]
@@ -359,6 +453,12 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &department::endpoints::SIMPLE_LIST,
     #[cfg(feature = "department")]
     &department::endpoints::GET,
+    #[cfg(feature = "exmail")]
+    &exmail::endpoints::COMPOSE_SEND,
+    #[cfg(feature = "exmail")]
+    &exmail::endpoints::GET_MAIL_LIST,
+    #[cfg(feature = "exmail")]
+    &exmail::endpoints::READ_MAIL,
     #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::GET_FOLLOW_USER_LIST,
     #[cfg(feature = "externalcontact")]
@@ -387,6 +487,18 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &externalcontact::endpoints::UPDATE_CONTACT_WAY,
     #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::DEL_CONTACT_WAY,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::CLOSE_TEMP_CHAT,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::ADD_INTERCEPT_RULE,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::LIST_CUSTOMER_STRATEGY,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::ADD_PRODUCT_ALBUM,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::GET_STRATEGY_TAG_LIST,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::GET_CUSTOMER_STRATEGY,
     #[cfg(feature = "groupchat")]
     &groupchat::endpoints::LIST,
     #[cfg(feature = "groupchat")]
@@ -411,6 +523,16 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &idconvert::endpoints::FINISH_OPENID_MIGRATION,
     #[cfg(feature = "idconvert")]
     &idconvert::endpoints::FINISH_EXTERNAL_USERID_MIGRATION,
+    #[cfg(feature = "idconvert")]
+    &idconvert::endpoints::EXTERNAL_TAGID,
+    #[cfg(feature = "idconvert")]
+    &idconvert::endpoints::OPEN_KFID,
+    #[cfg(feature = "idconvert")]
+    &idconvert::endpoints::EXTERNAL_USERID_TO_PENDING_ID,
+    #[cfg(feature = "idconvert")]
+    &idconvert::endpoints::APPLY_TO_UPGRADE_CHATID,
+    #[cfg(feature = "idconvert")]
+    &idconvert::endpoints::CONVERT_CHATID,
     &jsapi::endpoints::GET_JSAPI_TICKET,
     &jsapi::endpoints::GET_AGENT_CONFIG_TICKET,
     #[cfg(feature = "kf")]
@@ -517,6 +639,14 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &media::endpoints::GET_UPLOAD_BY_URL_RESULT,
     #[cfg(feature = "media")]
     &media::endpoints::UPLOAD_ATTACHMENT,
+    #[cfg(feature = "meeting")]
+    &meeting::endpoints::CREATE,
+    #[cfg(feature = "meeting")]
+    &meeting::endpoints::CANCEL,
+    #[cfg(feature = "meeting")]
+    &meeting::endpoints::GET_USER_MEETINGID,
+    #[cfg(feature = "meeting")]
+    &meeting::endpoints::GET_INFO,
     #[cfg(feature = "menu")]
     &menu::endpoints::CREATE,
     #[cfg(feature = "menu")]
@@ -549,6 +679,10 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &moment::endpoints::GET_MOMENT_SEND_RESULT,
     #[cfg(feature = "moment")]
     &moment::endpoints::GET_MOMENT_COMMENTS,
+    #[cfg(feature = "moment")]
+    &moment::endpoints::LIST_MOMENT_STRATEGY,
+    #[cfg(feature = "moment")]
+    &moment::endpoints::GET_MOMENT_STRATEGY,
     #[cfg(feature = "oa")]
     &oa::endpoints::GET_TEMPLATE_DETAIL,
     #[cfg(feature = "oa")]
@@ -571,6 +705,20 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &oa::endpoints::GET_CHECKIN_SCHEDULE_LIST,
     #[cfg(feature = "oa")]
     &oa::endpoints::SET_CHECKIN_SCHEDULE_LIST,
+    #[cfg(feature = "oa")]
+    &oa::endpoints::GET_VACATION_CORP_CONF,
+    #[cfg(feature = "oa")]
+    &oa::endpoints::GET_USER_VACATION_QUOTA,
+    #[cfg(feature = "oa")]
+    &oa::endpoints::SET_ONE_USER_VACATION_QUOTA,
+    #[cfg(feature = "oa")]
+    &oa::endpoints::COPY_TEMPLATE,
+    #[cfg(feature = "oa")]
+    &oa::endpoints::CREATE_TEMPLATE,
+    #[cfg(feature = "oa")]
+    &oa::endpoints::UPDATE_TEMPLATE,
+    #[cfg(feature = "oa")]
+    &oa::endpoints::GET_HARDWARE_CHECKIN_DATA,
     &oauth::endpoints::GET_USER_INFO_3RD,
     &oauth::endpoints::GET_USER_DETAIL_3RD,
     &oauth::endpoints::GET_USER_INFO,
@@ -615,6 +763,92 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &registration::endpoints::SET_SCOPE,
     #[cfg(feature = "registration")]
     &registration::endpoints::CONTACT_SYNC_SUCCESS,
+    #[cfg(feature = "schedule")]
+    &schedule::endpoints::ADD_CALENDAR,
+    #[cfg(feature = "schedule")]
+    &schedule::endpoints::UPDATE_CALENDAR,
+    #[cfg(feature = "schedule")]
+    &schedule::endpoints::GET_CALENDAR,
+    #[cfg(feature = "schedule")]
+    &schedule::endpoints::DEL_CALENDAR,
+    #[cfg(feature = "schedule")]
+    &schedule::endpoints::ADD,
+    #[cfg(feature = "schedule")]
+    &schedule::endpoints::UPDATE,
+    #[cfg(feature = "schedule")]
+    &schedule::endpoints::ADD_ATTENDEES,
+    #[cfg(feature = "schedule")]
+    &schedule::endpoints::DEL_ATTENDEES,
+    #[cfg(feature = "schedule")]
+    &schedule::endpoints::GET_BY_CALENDAR,
+    #[cfg(feature = "schedule")]
+    &schedule::endpoints::GET,
+    #[cfg(feature = "schedule")]
+    &schedule::endpoints::DEL,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_CREATE_STUDENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_DELETE_STUDENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_UPDATE_STUDENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_BATCH_DELETE_STUDENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_BATCH_UPDATE_STUDENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_CREATE_PARENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_DELETE_PARENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_UPDATE_PARENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_BATCH_CREATE_PARENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_BATCH_DELETE_PARENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_BATCH_UPDATE_PARENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_GET,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_LIST,
+    #[cfg(feature = "school")]
+    &school::endpoints::USER_LIST_PARENT,
+    #[cfg(feature = "school")]
+    &school::endpoints::DEPARTMENT_CREATE,
+    #[cfg(feature = "school")]
+    &school::endpoints::DEPARTMENT_UPDATE,
+    #[cfg(feature = "school")]
+    &school::endpoints::DEPARTMENT_DELETE,
+    #[cfg(feature = "school")]
+    &school::endpoints::DEPARTMENT_LIST,
+    #[cfg(feature = "school")]
+    &school::endpoints::AGENT_GET_ALLOW_SCOPE,
+    #[cfg(feature = "school")]
+    &school::endpoints::LIVING_GET_LIVING_INFO,
+    #[cfg(feature = "school")]
+    &school::endpoints::LIVING_GET_WATCH_STAT,
+    #[cfg(feature = "school")]
+    &school::endpoints::LIVING_GET_WATCH_STAT_V2,
+    #[cfg(feature = "school")]
+    &school::endpoints::LIVING_GET_UNWATCH_STAT_V2,
+    #[cfg(feature = "school")]
+    &school::endpoints::GETUSERINFO3RD,
+    #[cfg(feature = "school")]
+    &school::endpoints::GETUSERINFO,
+    #[cfg(feature = "school")]
+    &school::endpoints::GET_SUBSCRIBE_QR_CODE,
+    #[cfg(feature = "school")]
+    &school::endpoints::SET_ARCH_SYNC_MODE,
+    #[cfg(feature = "school")]
+    &school::endpoints::SET_UPGRADE_INFO,
+    #[cfg(feature = "school")]
+    &school::endpoints::GET_PAYMENT_RESULT,
+    #[cfg(feature = "school")]
+    &school::endpoints::GET_TRADE,
+    #[cfg(feature = "school")]
+    &school::endpoints::BATCH_TO_EXTERNAL_USERID,
+    #[cfg(feature = "school")]
+    &school::endpoints::CONVERT_TO_OPENID,
     &suite::endpoints::GET_SUITE_TOKEN,
     &suite::endpoints::GET_APP_QRCODE,
     #[cfg(feature = "tag")]
@@ -653,6 +887,136 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &user::endpoints::GET_USERID_BY_MOBILE,
     #[cfg(feature = "user")]
     &user::endpoints::GET_USERID_BY_EMAIL,
+    #[cfg(feature = "user")]
+    &user::endpoints::LIST_MEMBER_AUTH,
+    #[cfg(feature = "user")]
+    &user::endpoints::CHECK_MEMBER_AUTH,
+    #[cfg(feature = "user")]
+    &user::endpoints::LIST_SELECTED_TICKET_USER,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::CREATE_DOC,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::RENAME_DOC,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::DEL_DOC,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::GET_DOC_BASE_INFO,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::DOC_SHARE,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::DOC_GET_AUTH,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::MOD_DOC_JOIN_RULE,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::MOD_DOC_MEMBER,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::MOD_DOC_SAFTY_SETTING,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_ADD_SHEET,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_DELETE_SHEET,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_UPDATE_SHEET,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_GET_SHEET,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_ADD_VIEW,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_DELETE_VIEWS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_GET_VIEWS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_ADD_FIELDS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_DELETE_FIELDS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_UPDATE_FIELDS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_GET_FIELDS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_ADD_FIELD_GROUP,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_DELETE_FIELD_GROUPS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_UPDATE_FIELD_GROUP,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_GET_FIELD_GROUPS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_ADD_RECORDS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_DELETE_RECORDS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_UPDATE_RECORDS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_GET_RECORDS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::DOCUMENT_GET,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::DOCUMENT_BATCH_UPDATE,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SPREADSHEET_BATCH_UPDATE,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SPREADSHEET_GET_SHEET_PROPERTIES,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SPREADSHEET_GET_SHEET_RANGE_DATA,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::CREATE_FORM,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::MODIFY_FORM,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::GET_FORM_INFO,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::GET_FORM_STATISTIC,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::GET_FORM_ANSWER,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::IMAGE_UPLOAD,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::FILE_UPLOAD,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::SPACE_CREATE,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::SPACE_RENAME,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::SPACE_DISMISS,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::SPACE_INFO,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::SPACE_ACL_ADD,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::SPACE_ACL_DEL,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::SPACE_SETTING,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::SPACE_SHARE,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_LIST,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_UPLOAD,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_DOWNLOAD,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_CREATE,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_RENAME,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_MOVE,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_DELETE,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_INFO,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_ACL_ADD,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_ACL_DEL,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_SETTING,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_SHARE,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::GET_FILE_PERMISSION,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::FILE_SECURE_SETTING,
 ];
 /// What only the emulator knows of each endpoint (its sample reply,
 /// required members, legacy paths), in the order of [`ENDPOINTS`]:
@@ -796,6 +1160,141 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &["jobid"],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"percentage\":33,\"result\":[{},{}],\"status\":1,\"total\":3,\"type\":\"replace_user\"}",
+        },
+    ),
+    #[cfg(feature = "chain")]
+    (
+        &chain::endpoints::GET_CHAIN_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"chains\":[{\"chain_id\":\"chainid1\",\"chain_name\":\"能源供应链\"},{\"chain_id\":\"chainid2\",\"chain_name\":\"原材料供应链\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "chain")]
+    (
+        &chain::endpoints::GET_CHAIN_GROUP,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["chain_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"groups\":[{\"group_name\":\"一级经销商\",\"groupid\":2,\"order\":1,\"parentid\":1},{\"group_name\":\"二级经销商\",\"groupid\":3,\"order\":3,\"parentid\":2}]}",
+        },
+    ),
+    #[cfg(feature = "chain")]
+    (
+        &chain::endpoints::GET_CORP_SHARED_CHAIN_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["corpid"],
+            example_response: "{\"chains\":[{\"chain_id\":\"xxx\",\"chain_name\":\"xxx\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "chain")]
+    (
+        &chain::endpoints::GET_CHAIN_USER_CUSTOM_ID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["chain_id", "corpid", "userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"user_custom_id\":\"1234\"}",
+        },
+    ),
+    #[cfg(feature = "chatdata")]
+    (
+        &chatdata::endpoints::GET_CORP_AUTH_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"auth_edition_list\":[{\"auth_scope\":{\"department_id_list\":[1,2,3],\"tag_id_list\":[10,11],\"userid_list\":[\"xxxx\"]},\"auth_user_count\":20,\"begin_time\":1726588800,\"edition\":1,\"end_time\":1729180799,\"msg_duration_days\":90,\"status\":1},{\"auth_scope\":{\"department_id_list\":[1,2],\"tag_id_list\":[10],\"userid_list\":[\"xxxx\"]},\"auth_user_count\":23,\"begin_time\":1726588800,\"edition\":2,\"end_time\":1729180799,\"msg_duration_days\":90,\"status\":1}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "chatdata")]
+    (
+        &chatdata::endpoints::GET_AUTH_USER_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"auth_user_list\":[{\"edition_list\":[1],\"userid\":\"woxxxjigegen\"},{\"edition_list\":[1,2,3],\"userid\":\"woaaaaaaaaaa\"}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"xjigeojgeigwj\"}",
+        },
+    ),
+    #[cfg(feature = "chatdata")]
+    (
+        &chatdata::endpoints::SET_PUBLIC_KEY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["public_key", "public_key_ver"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "chatdata")]
+    (
+        &chatdata::endpoints::SET_RECEIVE_CALLBACK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["program_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "chatdata")]
+    (
+        &chatdata::endpoints::SYNC_CALL_PROGRAM,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["program_id", "ability_id", "notify_id", "request_data"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"response_data\":\"{\\\"output\\\":\\\"xxx\\\"}\"}",
+        },
+    ),
+    #[cfg(feature = "chatdata")]
+    (
+        &chatdata::endpoints::ASYNC_PROGRAM_TASK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["program_id", "ability_id", "request_data"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"JOBID\"}",
+        },
+    ),
+    #[cfg(feature = "chatdata")]
+    (
+        &chatdata::endpoints::ASYNC_PROGRAM_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["jobid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"response_data\":\"{\\\"output\\\":\\\"xxx\\\"}\",\"response_errcode\":0}",
+        },
+    ),
+    #[cfg(feature = "chatdata")]
+    (
+        &chatdata::endpoints::OPEN_DEBUG_MODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["program_id", "debug_token"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "chatdata")]
+    (
+        &chatdata::endpoints::CLOSE_DEBUG_MODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["program_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "chatdata")]
+    (
+        &chatdata::endpoints::SET_LOG_LEVEL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["program_id", "log_level"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "chatdata")]
+    (
+        &chatdata::endpoints::GET_LOG_LEVEL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["program_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"log_level\":3}",
         },
     ),
     #[cfg(feature = "contact")]
@@ -1198,6 +1697,33 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             example_response: "{\"department\":{\"department_leader\":[\"zhangsan\",\"lisi\"],\"id\":2,\"name\":\"广州研发中心\",\"name_en\":\"RDGZ\",\"order\":10,\"parentid\":1},\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
+    #[cfg(feature = "exmail")]
+    (
+        &exmail::endpoints::COMPOSE_SEND,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["to", "subject", "content"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "exmail")]
+    (
+        &exmail::endpoints::GET_MAIL_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["begin_time", "end_time"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":0,\"mail_list\":[{\"mail_id\":\"MAIL_ID\"}],\"next_cursor\":\"NEXT_CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "exmail")]
+    (
+        &exmail::endpoints::READ_MAIL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["mail_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"mail_data\":\"MAIL_DATA\"}",
+        },
+    ),
     #[cfg(feature = "externalcontact")]
     (
         &externalcontact::endpoints::GET_FOLLOW_USER_LIST,
@@ -1324,6 +1850,60 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::CLOSE_TEMP_CHAT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid", "external_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::ADD_INTERCEPT_RULE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["rule_name", "word_list", "intercept_type", "applicable_range"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"rule_id\":\"xxx\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::LIST_CUSTOMER_STRATEGY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"NEXT_CURSOR\",\"strategy\":[{\"strategy_id\":1},{\"strategy_id\":2}]}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::ADD_PRODUCT_ALBUM,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["description", "price", "attachments"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"product_id\":\"xxxxxxxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::GET_STRATEGY_TAG_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"tag_group\":[{\"create_time\":1557838797,\"group_id\":\"TAG_GROUPID1\",\"group_name\":\"GOURP_NAME\",\"order\":1,\"strategy_id\":1,\"tag\":[{\"create_time\":1557838797,\"id\":\"TAG_ID1\",\"name\":\"NAME1\",\"order\":1}]}]}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::GET_CUSTOMER_STRATEGY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"strategy\":{\"admin_list\":[\"zhangsan\",\"lisi\"],\"create_time\":1557838797,\"parent_id\":0,\"privilege\":{\"contact_me\":true,\"edit_welcome_msg\":true,\"join_room\":true,\"onjob_customer_transfer\":true,\"oper_resign_customer\":true,\"oper_resign_group\":true,\"rapid_reply\":true,\"room_deduplication\":true,\"send_customer_msg\":true,\"send_group_msg\":true,\"share_customer\":false,\"view_behavior_data\":true,\"view_customer_data\":true,\"view_customer_list\":true,\"view_room_data\":true,\"view_room_list\":true},\"strategy_id\":1,\"strategy_name\":\"NAME\"}}",
+        },
+    ),
     #[cfg(feature = "groupchat")]
     (
         &groupchat::endpoints::LIST,
@@ -1430,6 +2010,51 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &["corpid"],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::EXTERNAL_TAGID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["external_tagid_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_external_tagid_list\":[\"TAG_ID3\",\"TAG_ID4\"],\"items\":[{\"external_tagid\":\"TAG_ID1\",\"open_external_tagid\":\"OPEN_TAG_ID1\"},{\"external_tagid\":\"TAG_ID2\",\"open_external_tagid\":\"OPEN_TAG_ID2\"}]}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::OPEN_KFID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_kfid_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_open_kfid_list\":[\"KFID3\",\"KFID4\"],\"items\":[{\"new_open_kfid\":\"NEW_KFID1\",\"open_kfid\":\"KFID1\"},{\"new_open_kfid\":\"NEW_KFID2\",\"open_kfid\":\"KFID2\"}]}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::EXTERNAL_USERID_TO_PENDING_ID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["external_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"result\":[{\"external_userid\":\"oAAAAAAA\",\"pending_id\":\"pAAAAA\"},{\"external_userid\":\"oBBBBB\",\"pending_id\":\"pBBBBB\"}]}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::APPLY_TO_UPGRADE_CHATID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["upgrade_time"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "idconvert")]
+    (
+        &idconvert::endpoints::CONVERT_CHATID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["chat_id_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_chat_id_list\":[\"zzzzzzz\"],\"items\":[{\"chat_id\":\"xxxxxx\",\"new_chat_id\":\"NEW_CHAT_ID_X\"},{\"chat_id\":\"yyyyyy\",\"new_chat_id\":\"NEW_CHAT_ID_Y\"}]}",
         },
     ),
     (
@@ -1916,6 +2541,42 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             example_response: "{\"created_at\":1380000000,\"errcode\":0,\"errmsg\":\"\",\"media_id\":\"1G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0\",\"type\":\"image\"}",
         },
     ),
+    #[cfg(feature = "meeting")]
+    (
+        &meeting::endpoints::CREATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["admin_userid", "title", "meeting_start", "meeting_duration"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"meetingid\":\"XXXXXXXXX\"}",
+        },
+    ),
+    #[cfg(feature = "meeting")]
+    (
+        &meeting::endpoints::CANCEL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["meetingid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "meeting")]
+    (
+        &meeting::endpoints::GET_USER_MEETINGID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"meetingid_list\":[\"meetingid1\",\"meetingid2\"],\"next_cursor\":\"1223\"}",
+        },
+    ),
+    #[cfg(feature = "meeting")]
+    (
+        &meeting::endpoints::GET_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["meetingid"],
+            example_response: "{\"admin_userid\":\"zhangsan\",\"agentid\":1000014,\"attendees\":{\"member\":[{\"cumulative_time\":300,\"first_join_time\":166666666,\"last_quit_time\":166666666,\"status\":1,\"total_join_count\":5,\"userid\":\"lisi\"},{\"cumulative_time\":300,\"first_join_time\":166666666,\"last_quit_time\":166666666,\"status\":2,\"total_join_count\":5,\"userid\":\"zhangsan\"}],\"tmp_external_user\":[{\"cumulative_time\":300,\"first_join_time\":166666666,\"last_quit_time\":166666666,\"status\":3,\"tmp_external_userid\":\"woabc\",\"total_join_count\":5},{\"cumulative_time\":300,\"first_join_time\":166666666,\"last_quit_time\":166666666,\"status\":4,\"tmp_external_userid\":\"woefd\",\"total_join_count\":5}]},\"cal_id\":\"wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA\",\"description\":\"test meeting description\",\"errcode\":0,\"errmsg\":\"ok\",\"location\":\"广州媒体港\",\"main_department\":1,\"meeting_duration\":1800,\"meeting_start\":1600000007,\"settings\":{\"allow_enter_before_host\":true,\"enable_enter_mute\":true,\"enable_screen_watermark\":false,\"enable_waiting_room\":false,\"hosts\":{\"userid\":[\"lisi\",\"wangwu\"]},\"password\":\"1234\",\"remind_scope\":4,\"ring_users\":{\"userid\":[\"zhangsan\",\"lis\"]}},\"status\":1,\"title\":\"title\"}",
+        },
+    ),
     #[cfg(feature = "menu")]
     (
         &menu::endpoints::CREATE,
@@ -2060,6 +2721,24 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             example_response: "{\"comment_list\":[{\"create_time\":1605172726,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA\"},{\"create_time\":1605172729,\"userid\":\"zhangshan\"}],\"errcode\":0,\"errmsg\":\"ok\",\"like_list\":[{\"create_time\":1605172726,\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACBBBB\"},{\"create_time\":1605172720,\"userid\":\"zhangshan\"}]}",
         },
     ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::LIST_MOMENT_STRATEGY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"NEXT_CURSOR\",\"strategy\":[{\"strategy_id\":1},{\"strategy_id\":2}]}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::GET_MOMENT_STRATEGY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"strategy\":{\"admin_list\":[\"zhangsan\",\"lisi\"],\"create_time\":1557838797,\"parent_id\":0,\"privilege\":{\"manage_moment_cover_and_sign\":true,\"send_moment\":true,\"view_moment_list\":true},\"strategy_id\":1,\"strategy_name\":\"NAME\"}}",
+        },
+    ),
     #[cfg(feature = "oa")]
     (
         &oa::endpoints::GET_TEMPLATE_DETAIL,
@@ -2162,6 +2841,69 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &["groupid", "items", "yearmonth"],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_VACATION_CORP_CONF,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"lists\":[{\"duration_type\":0,\"id\":1,\"name\":\"年假\",\"quota_attr\":{\"at_entry_date\":true,\"auto_reset_month_day\":0,\"autoreset_duration\":432000,\"autoreset_time\":1641010352,\"quota_rule_type\":1,\"quota_rules\":{\"based_on_actual_work_time\":true,\"list\":[{\"begin\":0,\"end\":1,\"quota\":432000},{\"begin\":1,\"end\":2,\"quota\":518400},{\"begin\":2,\"end\":0,\"quota\":604800}]},\"type\":1},\"time_attr\":0}]}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_USER_VACATION_QUOTA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"lists\":[{\"assignduration\":0,\"id\":1,\"leftduration\":604800,\"usedduration\":0,\"vacationname\":\"年假\"},{\"assignduration\":1296000,\"id\":2,\"leftduration\":1296000,\"usedduration\":0,\"vacationname\":\"事假\"}]}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::SET_ONE_USER_VACATION_QUOTA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid", "vacation_id", "leftduration", "time_attr"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::COPY_TEMPLATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_template_id"],
+            example_response: "{\"template_id\":\"open_Bs5M5HHaB8HiW9vs5MKHQRm7mhW1mv8UkptTJDeoc\"}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::CREATE_TEMPLATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["template_name", "template_content"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"template_id\":\"TEMPLATE_ID\"}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::UPDATE_TEMPLATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["template_id", "template_name", "template_content"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::GET_HARDWARE_CHECKIN_DATA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["starttime", "endtime", "useridlist"],
+            example_response: "{\"checkindata\":[{\"checkin_time\":1492617610,\"device_name\":\"xxxx门店\",\"device_sn\":\"xxxxx\",\"userid\":\"james\"},{\"checkin_time\":1492617620,\"device_name\":\"yyyy门店\",\"device_sn\":\"yyyy\",\"userid\":\"paul\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
     (
@@ -2404,6 +3146,393 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
+    #[cfg(feature = "schedule")]
+    (
+        &schedule::endpoints::ADD_CALENDAR,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["calendar"],
+            example_response: "{\"cal_id\":\"wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA\",\"errcode\":0,\"errmsg\":\"ok\",\"fail_result\":{\"shares\":[{\"errcode\":40001,\"errmsg\":\"not found\",\"userid\":\"userid3\"}]}}",
+        },
+    ),
+    #[cfg(feature = "schedule")]
+    (
+        &schedule::endpoints::UPDATE_CALENDAR,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["calendar"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fail_result\":{\"shares\":[{\"errcode\":40001,\"errmsg\":\"not found\",\"userid\":\"userid3\"}]}}",
+        },
+    ),
+    #[cfg(feature = "schedule")]
+    (
+        &schedule::endpoints::GET_CALENDAR,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["cal_id_list"],
+            example_response: "{\"calendar_list\":[{\"admins\":[\"admin1\",\"admin2\"],\"cal_id\":\"wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA\",\"color\":\"#FF3030\",\"description\":\"test_describe_1\",\"is_corp_calendar\":1,\"is_public\":1,\"public_range\":{\"partyids\":[1232,34353],\"userids\":[\"abel\",\"jack\"]},\"shares\":[{\"permission\":1,\"userid\":\"userid2\"},{\"permission\":3,\"userid\":\"userid1\"}],\"summary\":\"test_summary\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "schedule")]
+    (
+        &schedule::endpoints::DEL_CALENDAR,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["cal_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "schedule")]
+    (
+        &schedule::endpoints::ADD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["schedule"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"schedule_id\":\"17c7d2bd9f20d652840f72f59e796AAA\"}",
+        },
+    ),
+    #[cfg(feature = "schedule")]
+    (
+        &schedule::endpoints::UPDATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["schedule"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"schedule_id\":\"17c7d2bd9f20d652840f72f59e796AAA\"}",
+        },
+    ),
+    #[cfg(feature = "schedule")]
+    (
+        &schedule::endpoints::ADD_ATTENDEES,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["schedule_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "schedule")]
+    (
+        &schedule::endpoints::DEL_ATTENDEES,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["schedule_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "schedule")]
+    (
+        &schedule::endpoints::GET_BY_CALENDAR,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["cal_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"schedule_list\":[{\"admins\":[\"admin1\",\"admin2\"],\"attendees\":[{\"response_status\":0,\"userid\":\"userid1\"}],\"cal_id\":\"wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA\",\"description\":\"test_content\",\"end_time\":1571320210,\"location\":\"test_place\",\"reminders\":{\"is_custom_repeat\":1,\"is_remind\":1,\"is_repeat\":1,\"remind_before_event_secs\":3600,\"repeat_day_of_month\":[10,21],\"repeat_day_of_week\":[3,7],\"repeat_interval\":1,\"repeat_type\":7,\"repeat_until\":1606976813,\"timezone\":8},\"schedule_id\":\"17c7d2bd9f20d652840f72f59e796AAA\",\"sequence\":100,\"start_time\":1571274600,\"status\":1,\"summary\":\"test_summary\"}]}",
+        },
+    ),
+    #[cfg(feature = "schedule")]
+    (
+        &schedule::endpoints::GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["schedule_id_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"schedule_list\":[{\"admins\":[\"admin1\",\"admin2\"],\"attendees\":[{\"response_status\":1,\"userid\":\"userid2\"}],\"cal_id\":\"wcjgewCwAAqeJcPI1d8Pwbjt7nttzAAA\",\"description\":\"test_content\",\"end_time\":1571579410,\"is_whole_day\":1,\"location\":\"test_place\",\"reminders\":{\"exclude_time_list\":[{\"start_time\":1571361000}],\"is_custom_repeat\":1,\"is_remind\":1,\"is_repeat\":1,\"remind_before_event_secs\":3600,\"remind_time_diffs\":[-3600],\"repeat_day_of_month\":[10,21],\"repeat_day_of_week\":[3,7],\"repeat_interval\":1,\"repeat_type\":7,\"repeat_until\":1606976813,\"timezone\":8},\"schedule_id\":\"17c7d2bd9f20d652840f72f59e796AAA\",\"start_time\":1571274600,\"status\":1,\"summary\":\"test_summary\"}]}",
+        },
+    ),
+    #[cfg(feature = "schedule")]
+    (
+        &schedule::endpoints::DEL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["schedule_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_CREATE_STUDENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["student_userid", "name", "department"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"created\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_DELETE_STUDENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"deleted\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_UPDATE_STUDENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["student_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"updated\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_BATCH_DELETE_STUDENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["useridlist"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"result_list\":[{\"errcode\":1111,\"errmsg\":\"userid not found\",\"student_userid\":\"lisi\"}]}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_BATCH_UPDATE_STUDENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["students"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"result_list\":[{\"errcode\":1,\"errmsg\":\"invalid student_userid: zhangsan\",\"student_userid\":\"zhangsan\"}]}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_CREATE_PARENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["parent_userid", "mobile", "children"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"created\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_DELETE_PARENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"deleted\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_UPDATE_PARENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["parent_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"updated\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_BATCH_CREATE_PARENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["parents"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"result_list\":[{\"errcode\":1,\"errmsg\":\"invalid parent_userid: lisi_parent_userid\",\"parent_userid\":\"lisi_parent_userid\"}]}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_BATCH_DELETE_PARENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["useridlist"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"result_list\":[{\"errcode\":1111,\"errmsg\":\"userid not found\",\"parent_userid\":\"lisi\"}]}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_BATCH_UPDATE_PARENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["parents"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"parent\":{\"children\":[{\"relation\":\"妈妈\",\"student_userid\":\"zhangsan\"},{\"relation\":\"伯母\",\"student_userid\":\"lisi\"}],\"external_userid\":\"xxxxx\",\"is_subscribe\":1,\"mobile\":\"18000000003\",\"parent_userid\":\"zhangsan_parent2\"},\"student\":{\"department\":[1,2],\"name\":\"张三\",\"parents\":[{\"external_userid\":\"xxxxx\",\"is_subscribe\":1,\"mobile\":\"18000000000\",\"parent_userid\":\"zhangsan_parent1\",\"relation\":\"爸爸\"},{\"is_subscribe\":0,\"mobile\":\"18000000001\",\"parent_userid\":\"zhangsan_parent2\",\"relation\":\"妈妈\"}],\"student_userid\":\"zhangsan\"},\"user_type\":1}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["department_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"students\":[{\"department\":[1,2],\"name\":\"张三\",\"parents\":[{\"external_userid\":\"xxx\",\"is_subscribe\":1,\"mobile\":\"18000000001\",\"parent_userid\":\"zhangsan_parent1\",\"relation\":\"爸爸\"},{\"is_subscribe\":0,\"mobile\":\"18000000002\",\"parent_userid\":\"zhangsan_parent2\",\"relation\":\"妈妈\"}],\"student_userid\":\"zhangsan\"}]}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::USER_LIST_PARENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["department_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"parents\":[{\"children\":[{\"name\":\"张三\",\"relation\":\"爸爸\",\"student_userid\":\"zhangsan\"}],\"external_userid\":\"xxx\",\"is_subscribe\":1,\"mobile\":\"18900000000\",\"parent_userid\":\"zhangsan_parent\"}]}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::DEPARTMENT_CREATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["parentid", "type"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"created\",\"id\":2}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::DEPARTMENT_UPDATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"updated\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::DEPARTMENT_DELETE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"deleted\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::DEPARTMENT_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"departments\":[{\"department_admins\":[{\"type\":1,\"userid\":\"zhangsan\"},{\"type\":2,\"userid\":\"lisi\"}],\"id\":2,\"is_graduated\":0,\"name\":\"一年级\",\"order\":1,\"parentid\":1,\"register_year\":2018,\"standard_grade\":1,\"type\":2},{\"department_admins\":[{\"subject\":\"语文\",\"type\":3,\"userid\":\"zhangsan\"},{\"subject\":\"数学\",\"type\":4,\"userid\":\"lisi\"}],\"group_chat_id\":\"group_chat_id\",\"id\":3,\"name\":\"一年级一班\",\"open_group_chat\":1,\"parentid\":1,\"type\":1}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::AGENT_GET_ALLOW_SCOPE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["agentid"],
+            example_response: "{\"allow_scope\":{\"departments\":{\"partyid\":[1,2]},\"students\":{\"userid\":[\"student1\",\"student2\"]}},\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::LIVING_GET_LIVING_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["livingid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"living_info\":{\"anchor_userid\":\"zhangsan\",\"comment_num\":110,\"living_duration\":1800,\"living_range\":{\"group_names\":[\"group_name1\",\"group_name2\"],\"partyids\":[1,4,9]},\"living_start\":1586405229,\"online_count\":1,\"open_replay\":1,\"push_stream_url\":\"https://www.qq.test.com\",\"subscribe_count\":1,\"theme\":\"直角三角形讲解\",\"viewer_num\":100}}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::LIVING_GET_WATCH_STAT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["livingid"],
+            example_response: "{\"ending\":1,\"errcode\":0,\"errmsg\":\"ok\",\"next_key\":\"NEXT_KEY\",\"stat_infoes\":{\"students\":[{\"enter_time\":1586433904,\"is_comment\":1,\"leave_time\":1586434000,\"parent_userid\":\"zhangsan\",\"partyids\":[10,11],\"student_userid\":\"zhansan_child\",\"watch_time\":30},{\"enter_time\":1586433904,\"is_comment\":0,\"leave_time\":1586434000,\"parent_userid\":\"lisi\",\"partyids\":[10,11],\"student_userid\":\"lisi_child\",\"watch_time\":30}],\"visitors\":[{\"enter_time\":1586433904,\"is_comment\":1,\"leave_time\":1586434000,\"nickname\":\"wx_nickname1\",\"watch_time\":30},{\"enter_time\":1586433904,\"is_comment\":0,\"leave_time\":1586434000,\"nickname\":\"wx_nickname2\",\"watch_time\":30}]}}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::LIVING_GET_WATCH_STAT_V2,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["livingid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"NEXT_CURSOR\",\"stat_info\":{\"parents\":[{\"enter_time\":1586433904,\"is_comment\":1,\"leave_time\":1586434000,\"parent_userid\":\"zhangsan\",\"partyids\":[10,11],\"student_userid\":\"zhansan_child\",\"watch_time\":30}],\"students\":[{\"enter_time\":1586433904,\"is_comment\":1,\"leave_time\":1586434000,\"partyids\":[10,11],\"student_userid\":\"zhansan_child\",\"watch_time\":30}]}}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::LIVING_GET_UNWATCH_STAT_V2,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["livingid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":1,\"next_cursor\":\"NEXT_CURSOR\",\"stat_info\":{\"parents\":[{\"parent_userid\":\"zhangsan\",\"partyids\":[10,11],\"student_userid\":\"zhansan_child\"},{\"parent_userid\":\"lisi\",\"partyids\":[5],\"student_userid\":\"lisi_child\"}],\"students\":[{\"partyids\":[10,11],\"student_userid\":\"zhansan_child\"},{\"partyids\":[5],\"student_userid\":\"lisi_child\"}]}}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::GETUSERINFO3RD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["code"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"parents\":[{\"corpid\":\"wxCorpId1\",\"parent_userid\":\"zhangsan\"},{\"corpid\":\"wxCorpId2\",\"parent_userid\":\"lisi\"}]}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::GETUSERINFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["code"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"parent_userid\":\"parent_userid\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::GET_SUBSCRIBE_QR_CODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"qrcode_big\":\"http://p.qpic.cn/wwhead/XXXX\",\"qrcode_middle\":\"http://p.qpic.cn/wwhead/XXXX\",\"qrcode_thumb\":\"http://p.qpic.cn/wwhead/XXXX\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::SET_ARCH_SYNC_MODE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["arch_sync_mode"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::SET_UPGRADE_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_upgrade_time\":1625587200}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::GET_PAYMENT_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["payment_id"],
+            example_response: "{\"amount\":998,\"errcode\":0,\"errmsg\":\"ok\",\"payment_result\":[{\"payer_parent_userid\":\"zhangshan\",\"student_userid\":\"xxxx\",\"trade_no\":\"xxxxx\",\"trade_state\":1}],\"project_name\":\"学费\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::GET_TRADE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["payment_id", "trade_no"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"pay_time\":12345,\"transaction_id\":\"xxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::BATCH_TO_EXTERNAL_USERID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["mobiles"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fail_list\":[{\"errcode\":60136,\"errmsg\":\"record not found\",\"mobile\":\"10000000001\"}],\"success_list\":[{\"external_userid\":\"aaabbbcccc\",\"mobile\":\"18900000000\"}]}",
+        },
+    ),
+    #[cfg(feature = "school")]
+    (
+        &school::endpoints::CONVERT_TO_OPENID,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["external_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"openid\":\"ooAAAAAAAAAAA\"}",
+        },
+    ),
     (
         &suite::endpoints::GET_SUITE_TOKEN,
         crate::emulator::EndpointSample {
@@ -2580,6 +3709,591 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &["email"],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"userid\":\"zhangsan\"}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::LIST_MEMBER_AUTH,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"member_auth_list\":[{\"open_userid\":\"xxx\"}],\"next_cursor\":\"next_cursor\"}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::CHECK_MEMBER_AUTH,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"is_member_auth\":true}",
+        },
+    ),
+    #[cfg(feature = "user")]
+    (
+        &user::endpoints::LIST_SELECTED_TICKET_USER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["selected_ticket"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"open_userid_list\":[\"xxxx\",\"xxxx\"],\"operator_open_userid\":\"xxx\",\"total\":10,\"unauth_open_userid_list\":[\"yyyy\",\"yyy\"]}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::CREATE_DOC,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["doc_type", "doc_name"],
+            example_response: "{\"docid\":\"DOCID\",\"errcode\":0,\"errmsg\":\"ok\",\"url\":\"URL\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::RENAME_DOC,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["new_name"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::DEL_DOC,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::GET_DOC_BASE_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"doc_base_info\":{\"create_time\":1717071093,\"doc_name\":\"DOC_NAME\",\"doc_type\":3,\"docid\":\"DOCID\",\"modify_time\":1717071093},\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::DOC_SHARE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"share_url\":\"URL1\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::DOC_GET_AUTH,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"access_rule\":{\"ban_share_external\":false,\"corp_external_approve_only_by_admin\":true,\"corp_external_auth\":1,\"corp_internal_approve_only_by_admin\":true,\"corp_internal_auth\":1,\"enable_corp_external\":true,\"enable_corp_internal\":true},\"co_auth_list\":[{\"auth\":1,\"departmentid\":1,\"type\":2}],\"doc_member_list\":[{\"auth\":7,\"type\":1,\"userid\":\"USERID1\"},{\"auth\":1,\"tmp_external_userid\":\"TMP_EXTERNAL_USERID2\",\"type\":1}],\"errcode\":0,\"errmsg\":\"ok\",\"secure_setting\":{\"enable_readonly_comment\":false,\"enable_readonly_copy\":false,\"watermark\":{\"margin_type\":2,\"show_text\":false,\"show_visitor_name\":false,\"text\":\"\"}}}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::MOD_DOC_JOIN_RULE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::MOD_DOC_MEMBER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::MOD_DOC_SAFTY_SETTING,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_ADD_SHEET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"properties\":{\"index\":3,\"sheet_id\":\"123abc\",\"title\":\"智能表\"}}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_DELETE_SHEET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_UPDATE_SHEET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "properties"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_GET_SHEET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"sheet_list\":[{\"is_visible\":true,\"sheet_id\":\"123abc\",\"title\":\"XXXX\",\"type\":\"smartsheet\"},{\"is_visible\":true,\"sheet_id\":\"456abc\",\"title\":\"仪表盘1\",\"type\":\"dashboard\"},{\"is_visible\":true,\"sheet_id\":\"789abc\",\"title\":\"如何搭建自己的智能表格\",\"type\":\"external\"}]}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_ADD_VIEW,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "view_title", "view_type"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"view\":{\"view_id\":\"vFYZUS\",\"view_title\":\"XXX\",\"view_type\":\"VIEW_TYPE_GRID\"}}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_DELETE_VIEWS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "view_ids"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_GET_VIEWS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":true,\"next\":1,\"total\":2,\"views\":[{\"view_id\":\"vabcde\",\"view_title\":\"默认视图\",\"view_type\":\"VIEW_TYPE_GRID\"}]}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_ADD_FIELDS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "fields"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fields\":[{\"field_id\":\"FIELDID\",\"field_title\":\"TITLE\",\"field_type\":\"FIELD_TYPE_TEXT\"}]}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_DELETE_FIELDS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "field_ids"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_UPDATE_FIELDS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "fields"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fields\":[{\"field_id\":\"FIELDID\",\"field_title\":\"TITLE\",\"field_type\":\"FIELD_TYPE_TEXT\"}]}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_GET_FIELDS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fields\":[{\"field_id\":\"ID1\",\"field_title\":\"TITLE1\",\"field_type\":\"FIELD_TYPE_TEXT\"}],\"total\":1}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_ADD_FIELD_GROUP,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "name", "children"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"field_group\":{\"children\":[{\"field_id\":\"FIELD_ID\"},{\"field_id\":\"FIELD_ID\"}],\"field_group_id\":\"FIELD_GROUP_ID\",\"name\":\"编组名称\"}}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_DELETE_FIELD_GROUPS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "field_group_ids"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_UPDATE_FIELD_GROUP,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "field_group_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"field_group\":{\"children\":[{\"field_id\":\"FIELD_ID\"},{\"field_id\":\"FIELD_ID\"}],\"field_group_id\":\"FIELD_GROUP_ID\",\"name\":\"编组名称\"}}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_GET_FIELD_GROUPS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"field_groups\":[{\"children\":[{\"field_id\":\"FIELD_ID\"}],\"field_group_id\":\"FIELD_GROUP_ID\",\"name\":\"编组名称\"}],\"has_more\":false,\"next\":0,\"total\":1}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_ADD_RECORDS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "records"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"records\":[{\"record_id\":\"RECORDID\",\"values\":{\"FIELD_TITLE\":[{\"text\":\"文本内容\",\"type\":\"text\"}]}}]}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_DELETE_RECORDS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "record_ids"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_UPDATE_RECORDS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "records"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"records\":[{\"record_id\":\"RECORDID\",\"values\":{\"FIELD_TITLE\":[{\"text\":\"文本内容\",\"type\":\"text\"}]}}]}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTSHEET_GET_RECORDS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":false,\"next\":0,\"records\":[],\"total\":0}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::DOCUMENT_GET,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"document\":{},\"errcode\":0,\"errmsg\":\"ok\",\"version\":10}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::DOCUMENT_BATCH_UPDATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "requests"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SPREADSHEET_BATCH_UPDATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "requests"],
+            example_response: "{\"data\":{\"responses\":[{\"add_sheet_response\":{}},{\"update_range_response\":{}},{\"delete_dimension_response\":{}},{\"delete_sheet_response\":{}}]},\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SPREADSHEET_GET_SHEET_PROPERTIES,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"properties\":[{\"column_count\":100,\"row_count\":100,\"sheet_id\":\"ABCDE\",\"title\":\"XXXXXX\"}]}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SPREADSHEET_GET_SHEET_RANGE_DATA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "range"],
+            example_response: "{\"data\":{\"result\":{\"rows\":[{},{}],\"start_column\":1,\"start_row\":1}},\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::CREATE_FORM,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["form_info"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"formid\":\"FORMID\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::MODIFY_FORM,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["oper", "formid", "form_info"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::GET_FORM_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["formid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"form_info\":{\"form_desc\":\"这是描述\",\"form_header\":\"URL\",\"form_question\":{\"items\":[{\"must_reply\":true,\"note\":\"问题备注1\",\"placeholder\":\"提示1\",\"pos\":1,\"question_id\":1,\"reply_type\":1,\"status\":1,\"title\":\"问题1\"}]},\"form_title\":\"api创建的收集表_周期\",\"formid\":\"FORMID1\"}}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::GET_FORM_STATISTIC,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["repeated_id", "req_type"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fill_cnt\":1,\"fill_user_cnt\":1,\"submit_users\":[{\"answer_id\":1,\"submit_time\":1668418200,\"user_name\":\"USER_NAME1\",\"userid\":\"USERID1\"}],\"unfill_user_cnt\":90}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::GET_FORM_ANSWER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["repeated_id", "answer_ids"],
+            example_response: "{\"answer\":{\"answer_list\":[{\"answer_id\":15,\"ctime\":1668430580,\"mtime\":1668430580,\"reply\":{\"items\":[{\"question_id\":1,\"text_reply\":\"Ndjnd\"},{\"option_reply\":[2],\"question_id\":2}]},\"user_name\":\"USER_NAME1\"}]},\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::IMAGE_UPLOAD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "base64_content"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"height\":234,\"size\":81259,\"url\":\"URL\",\"width\":234}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::FILE_UPLOAD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "file_name", "file_base64_content"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"file_url\":\"FILE_URL\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::SPACE_CREATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["space_name"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"spaceid\":\"SPACEID\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::SPACE_RENAME,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["spaceid", "space_name"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::SPACE_DISMISS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["spaceid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::SPACE_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["spaceid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"space_info\":{\"auth_list\":{\"auth_info\":[{\"auth\":3,\"type\":1,\"userid\":\"USERID1\"},{\"auth\":2,\"type\":1,\"userid\":\"USERID2\"},{\"auth\":1,\"departmentid\":1,\"type\":2}],\"quit_userid\":[\"USERID3\",\"USERID4\"]},\"space_name\":\"SPACE_NAME\",\"space_sub_type\":0,\"spaceid\":\"SPACEID\"}}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::SPACE_ACL_ADD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["spaceid", "auth_info"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::SPACE_ACL_DEL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["spaceid", "auth_info"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::SPACE_SETTING,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["spaceid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::SPACE_SHARE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["spaceid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"space_share_url\":\"SPACE_SHARE_URL\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["spaceid", "fatherid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"file_list\":{\"item\":[{\"ctime\":177777777,\"fatherid\":\"FATHERID\",\"file_name\":\"FILE_NAME1\",\"file_size\":1024,\"file_status\":1,\"file_type\":2,\"fileid\":\"FILEID1\",\"md5\":\"MD5\",\"mtime\":277777777,\"sha\":\"SHA\",\"spaceid\":\"SPACEID\",\"url\":\"URL\"}]},\"has_more\":true,\"next_start\":1}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_UPLOAD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["file_name", "file_base64_content"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fileid\":\"FILEID\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_DOWNLOAD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"cookie_name\":\"COOKIE_NAME\",\"cookie_value\":\"COOKIE_VALUE\",\"download_url\":\"DOWNLOAD_URL\",\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_CREATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["spaceid", "fatherid", "file_type", "file_name"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"fileid\":\"FILEID\",\"url\":\"URL\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_RENAME,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["fileid", "new_name"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"file\":{\"ctime\":17777777777,\"fatherid\":\"FATHERID\",\"file_name\":\"FILE_NAME\",\"file_size\":1777777777,\"file_status\":1,\"file_type\":2,\"fileid\":\"FILEID\",\"md5\":\"MD5\",\"mtime\":177777777,\"sha\":\"SHA\",\"spaceid\":\"SPACEID\"}}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_MOVE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["fatherid", "fileid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"file_list\":{\"item\":[{\"ctime\":17777777777,\"fatherid\":\"FATHERID\",\"file_name\":\"FILE_NAME\",\"file_size\":11,\"file_status\":2,\"file_type\":3,\"fileid\":\"FILEID\",\"md5\":\"MD5\",\"mtime\":2777777777777,\"sha\":\"SHA\",\"spaceid\":\"SPACEID\"}]}}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_DELETE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["fileid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["fileid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"file_info\":{\"ctime\":1609459200,\"fatherid\":\"FATHERID\",\"file_name\":\"FILE_NAME\",\"file_size\":1024,\"file_status\":1,\"file_type\":2,\"fileid\":\"FILEID\",\"md5\":\"MD5\",\"mtime\":1609459300,\"sha\":\"SHA\",\"spaceid\":\"SPACEID\",\"url\":\"URL\"}}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_ACL_ADD,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["fileid", "auth_info"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_ACL_DEL,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["fileid", "auth_info"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_SETTING,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["fileid", "auth_scope"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_SHARE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["fileid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"share_url\":\"SHARE_URL\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::GET_FILE_PERMISSION,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["fileid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"file_member_list\":[{\"auth\":1,\"type\":1,\"userid\":\"USERID\"}],\"inherit_father_auth\":{\"auth_list\":[{\"auth\":1,\"type\":1,\"userid\":\"USERID\"}],\"inherit\":true},\"secure_setting\":{\"ban_share_external\":true,\"enable_readonly_comment\":false,\"enable_readonly_copy\":true,\"modify_only_by_admin\":true},\"share_range\":{\"corp_external_auth\":2,\"corp_internal_auth\":1,\"enable_corp_external\":false,\"enable_corp_internal\":true},\"watermark\":{\"force_by_admin\":false,\"force_by_space_admin\":false,\"margin_type\":1,\"show_text\":false,\"show_visitor_name\":false,\"text\":\"WATERMARK_TEXT\"}}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::FILE_SECURE_SETTING,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["fileid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
 ];

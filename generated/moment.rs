@@ -679,6 +679,150 @@ pub mod types {
             self
         }
     }
+    /// A customer-Moments rule group.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MomentStrategy {
+        /// Id of the rule group.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy_id: Option<i64>,
+        /// Id of the parent rule group; 0 when it has none.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub parent_id: Option<i64>,
+        /// Name of the rule group.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy_name: Option<String>,
+        /// When the rule group was created (Unix seconds).
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub create_time: Option<i64>,
+        /// Userids of the rule group's administrators.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub admin_list: Vec<String>,
+        /// The privileges the rule group grants.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub privilege: Option<MomentStrategyPrivilege>,
+    }
+    /// A Moments rule group.
+    ///
+    /// Reply of [`CorpMoment::get_moment_strategy`](super::CorpMoment::get_moment_strategy) (`POST /cgi-bin/externalcontact/moment_strategy/get`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99545>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MomentStrategyDetail {
+        /// The rule group.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy: Option<MomentStrategy>,
+    }
+    /// Names a Moments rule group.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MomentStrategyId {
+        /// Id of the rule group.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy_id: Option<i64>,
+    }
+    /// One page of Moments rule-group ids.
+    ///
+    /// Reply of [`CorpMoment::list_moment_strategy`](super::CorpMoment::list_moment_strategy) (`POST /cgi-bin/externalcontact/moment_strategy/list`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99545>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MomentStrategyIdList {
+        /// The rule groups.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub strategy: Vec<MomentStrategyId>,
+        /// Cursor of the next page; absent when there is none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_cursor: Option<String>,
+    }
+    /// Names a Moments rule group.
+    ///
+    /// Request body of [`CorpMoment::get_moment_strategy`](super::CorpMoment::get_moment_strategy) (`POST /cgi-bin/externalcontact/moment_strategy/get`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99545>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MomentStrategyIdRequest {
+        /// Id of the rule group.
+        pub strategy_id: i64,
+    }
+    impl MomentStrategyIdRequest {
+        /// A `MomentStrategyIdRequest` with its required fields; the setters add the others.
+        ///
+        /// - `strategy_id`: Id of the rule group.
+        pub fn new(strategy_id: i64) -> Self {
+            Self { strategy_id }
+        }
+    }
+    /// One page of Moments rule groups.
+    ///
+    /// Request body of [`CorpMoment::list_moment_strategy`](super::CorpMoment::list_moment_strategy) (`POST /cgi-bin/externalcontact/moment_strategy/list`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99545>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MomentStrategyListRequest {
+        /// The `next_cursor` of the previous page; omit for the first page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cursor: Option<String>,
+        /// Page size, at most 1000 (default 1000).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i64>,
+    }
+    impl MomentStrategyListRequest {
+        /// A `MomentStrategyListRequest` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self { cursor: None, limit: None }
+        }
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(mut self, value: impl Into<String>) -> Self {
+            self.cursor = Some(value.into());
+            self
+        }
+        /// Page size, at most 1000 (default 1000).
+        pub fn limit(mut self, value: impl Into<i64>) -> Self {
+            self.limit = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, MomentStrategyListRequest, T> {
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Page size, at most 1000 (default 1000).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+    }
+    /// The Moments privileges of a rule group.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MomentStrategyPrivilege {
+        /// May view all customer-Moments posts of the members.
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub view_moment_list: Option<bool>,
+        /// Members may post to customer Moments (default true).
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub send_moment: Option<bool>,
+        /// May set the Moments cover and signature (default true).
+        ///
+        /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub manage_moment_cover_and_sign: Option<bool>,
+    }
     /// A page of members asked to post a corp Moment.
     ///
     /// Reply of [`CorpMoment::get_moment_task`](super::CorpMoment::get_moment_task) (`POST /cgi-bin/externalcontact/get_moment_task`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96352>).
@@ -831,6 +975,11 @@ pub mod types {
             self.next_cursor.as_deref()
         }
     }
+    impl crate::CursorPage for MomentStrategyIdList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -954,6 +1103,36 @@ pub mod endpoints {
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/externalcontact/moment_strategy/list`: List customer-Moments rule groups (获取规则组列表).
+    pub static LIST_MOMENT_STRATEGY: crate::Endpoint = crate::Endpoint {
+        group: "moment",
+        name: "list_moment_strategy",
+        summary: "List customer-Moments rule groups (获取规则组列表).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99545",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/moment_strategy/list",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/moment_strategy/get`: Get a customer-Moments rule group (获取规则组详情).
+    pub static GET_MOMENT_STRATEGY: crate::Endpoint = crate::Endpoint {
+        group: "moment",
+        name: "get_moment_strategy",
+        summary: "Get a customer-Moments rule group (获取规则组详情).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99545",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/moment_strategy/get",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &ADD_MOMENT_TASK,
@@ -964,9 +1143,11 @@ pub mod endpoints {
         &GET_MOMENT_CUSTOMER_LIST,
         &GET_MOMENT_SEND_RESULT,
         &GET_MOMENT_COMMENTS,
+        &LIST_MOMENT_STRATEGY,
+        &GET_MOMENT_STRATEGY,
     ];
 }
-/// The `moment` calls made through a [`Corp`](crate::Corp): customer Moments (客户朋友圈) of an authorized corp - publishing tasks for members and reading what was posted, to whom, and the reactions.
+/// The `moment` calls made through a [`Corp`](crate::Corp): customer Moments (客户朋友圈) of an authorized corp - publishing tasks for members, reading what was posted, to whom, and the reactions, and the Moments rule groups.
 ///
 /// Get one with [`Corp::moment`](crate::Corp::moment); it borrows the handle, so it costs nothing to make.
 ///
@@ -1306,9 +1487,81 @@ impl<'a> CorpMoment<'a> {
                 crate::http::decode_json,
             )
     }
+    /// List customer-Moments rule groups (获取规则组列表).
+    ///
+    /// Returns the ids of the corp's customer-Moments rule groups (客户朋友圈规则组), a
+    /// page at a time. An app sees only the rule groups it created. Needs the
+    /// 「管理客户朋友圈规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/moment_strategy/list`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99545>
+    pub fn list_moment_strategy(
+        &self,
+    ) -> crate::Call<'a, types::MomentStrategyListRequest, types::MomentStrategyIdList> {
+        self.list_moment_strategy_with(types::MomentStrategyListRequest::new())
+    }
+    /// [`Self::list_moment_strategy`] with a `MomentStrategyListRequest` built elsewhere (kept, or made by other code).
+    pub fn list_moment_strategy_with(
+        &self,
+        request: types::MomentStrategyListRequest,
+    ) -> crate::Call<'a, types::MomentStrategyListRequest, types::MomentStrategyIdList> {
+        self.handle
+            .prepare(
+                &endpoints::LIST_MOMENT_STRATEGY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Every page of [`Self::list_moment_strategy`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn list_moment_strategy_pages(
+        &self,
+        input: types::MomentStrategyListRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::MomentStrategyIdList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.list_moment_strategy_with(input).await }
+        })
+    }
+    /// Get a customer-Moments rule group (获取规则组详情).
+    ///
+    /// Returns one customer-Moments rule group: its name, parent group, creation time,
+    /// administrators and the Moments privileges it grants. An app sees only the rule
+    /// groups it created. Needs the 「管理客户朋友圈规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/moment_strategy/get`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99545>
+    pub fn get_moment_strategy(
+        &self,
+        strategy_id: i64,
+    ) -> crate::Call<'a, types::MomentStrategyIdRequest, types::MomentStrategyDetail> {
+        self.get_moment_strategy_with(types::MomentStrategyIdRequest::new(strategy_id))
+    }
+    /// [`Self::get_moment_strategy`] with a `MomentStrategyIdRequest` built elsewhere (kept, or made by other code).
+    pub fn get_moment_strategy_with(
+        &self,
+        request: types::MomentStrategyIdRequest,
+    ) -> crate::Call<'a, types::MomentStrategyIdRequest, types::MomentStrategyDetail> {
+        self.handle
+            .prepare(
+                &endpoints::GET_MOMENT_STRATEGY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
 }
 impl crate::Corp {
-    /// The `moment` calls: customer Moments (客户朋友圈) of an authorized corp - publishing tasks for members and reading what was posted, to whom, and the reactions.
+    /// The `moment` calls: customer Moments (客户朋友圈) of an authorized corp - publishing tasks for members, reading what was posted, to whom, and the reactions, and the Moments rule groups.
     ///
     /// See [`CorpMoment`] for the calls and an example.
     pub fn moment(&self) -> CorpMoment<'_> {

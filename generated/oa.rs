@@ -229,6 +229,49 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub un_print: Option<i64>,
     }
+    impl ApprovalControlProperty {
+        /// A `ApprovalControlProperty` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                control: None,
+                id: None,
+                title: Default::default(),
+                placeholder: Default::default(),
+                require: None,
+                un_print: None,
+            }
+        }
+        /// The control type: Text, Textarea, Number, Money, Date, Selector, Contact, Tips, File, Table, Attendance, Vacation, and others listed on the official page.
+        pub fn control(mut self, value: impl Into<String>) -> Self {
+            self.control = Some(value.into());
+            self
+        }
+        /// The control's id, used to fill it in `apply_event`.
+        pub fn id(mut self, value: impl Into<String>) -> Self {
+            self.id = Some(value.into());
+            self
+        }
+        /// The control's title, per language.
+        pub fn title(mut self, value: Vec<LangText>) -> Self {
+            self.title = value;
+            self
+        }
+        /// The hint shown to the applicant, per language.
+        pub fn placeholder(mut self, value: Vec<LangText>) -> Self {
+            self.placeholder = value;
+            self
+        }
+        /// Whether the control must be filled.
+        pub fn require(mut self, value: impl Into<i64>) -> Self {
+            self.require = Some(value.into());
+            self
+        }
+        /// Whether the control is left out of printouts.
+        pub fn un_print(mut self, value: impl Into<i64>) -> Self {
+            self.un_print = Some(value.into());
+            self
+        }
+    }
     /// The value of a control; each control type uses its own member (the official page's appendix lists their shapes).
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -699,6 +742,19 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub controls: Vec<ApprovalTemplateControl>,
     }
+    impl ApprovalTemplateContent {
+        /// A `ApprovalTemplateContent` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                controls: Default::default(),
+            }
+        }
+        /// The controls, in form order.
+        pub fn controls(mut self, value: Vec<ApprovalTemplateControl>) -> Self {
+            self.controls = value;
+            self
+        }
+    }
     /// One control of a template.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -709,6 +765,28 @@ pub mod types {
         /// The control's type-specific configuration, keyed by type (`date`, `selector`, `contact`, `table`, `attendance`, `vacation_list`, ...; see the official page's appendix).
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub config: ::serde_json::Map<String, ::serde_json::Value>,
+    }
+    impl ApprovalTemplateControl {
+        /// A `ApprovalTemplateControl` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                property: None,
+                config: Default::default(),
+            }
+        }
+        /// The control's common attributes.
+        pub fn property(mut self, value: impl Into<ApprovalControlProperty>) -> Self {
+            self.property = Some(value.into());
+            self
+        }
+        /// The control's type-specific configuration, keyed by type (`date`, `selector`, `contact`, `table`, `attendance`, `vacation_list`, ...; see the official page's appendix).
+        pub fn config(
+            mut self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            self.config = value;
+            self
+        }
     }
     /// An approval template.
     ///
@@ -722,6 +800,20 @@ pub mod types {
         /// The template's controls.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub template_content: Option<ApprovalTemplateContent>,
+    }
+    /// The corp's id of a template.
+    ///
+    /// Reply of [`CorpOa::copy_template`](super::CorpOa::copy_template) (`POST /cgi-bin/oa/approval/copytemplate`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/92630>).
+    ///
+    /// Reply of [`CorpOa::create_template`](super::CorpOa::create_template) (`POST /cgi-bin/oa/approval/create_template`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97439>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ApprovalTemplateId {
+        /// The template's id in the corp's 审批 app; for a copied provider template it differs per corp.
+        ///
+        /// Not confirmed on the official page; source: the stored official page of create_template stops before its reply; copytemplate's page shows this field, and public SDKs (WxJava and others) read it from create_template's reply too
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub template_id: Option<String>,
     }
     /// A member taking part in a request.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
@@ -1721,6 +1813,25 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wifimac: Option<String>,
     }
+    /// The provider template to copy into the corp.
+    ///
+    /// Request body of [`CorpOa::copy_template`](super::CorpOa::copy_template) (`POST /cgi-bin/oa/approval/copytemplate`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/92630>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CopyTemplateRequest {
+        /// Id of the provider's approval template (from the provider console's template editor, approval details or approval-change callbacks).
+        pub open_template_id: String,
+    }
+    impl CopyTemplateRequest {
+        /// A `CopyTemplateRequest` with its required fields; the setters add the others.
+        ///
+        /// - `open_template_id`: Id of the provider's approval template (from the provider console's template editor, approval details or approval-change callbacks).
+        pub fn new(open_template_id: impl Into<String>) -> Self {
+            Self {
+                open_template_id: open_template_id.into(),
+            }
+        }
+    }
     /// All check-in rules of the corp.
     ///
     /// Reply of [`CorpOa::get_corp_checkin_option`](super::CorpOa::get_corp_checkin_option) (`POST /cgi-bin/checkin/getcorpcheckinoption`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/93384>).
@@ -1730,6 +1841,32 @@ pub mod types {
         /// The rules.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub group: Vec<CheckinGroup>,
+    }
+    /// The name and controls of a new approval template.
+    ///
+    /// Request body of [`CorpOa::create_template`](super::CorpOa::create_template) (`POST /cgi-bin/oa/approval/create_template`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97439>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CreateApprovalTemplateRequest {
+        /// The template's name per language (text at most 40 characters, unique in the corp; lang `zh_CN`).
+        pub template_name: Vec<LangText>,
+        /// The controls, in form order.
+        pub template_content: ApprovalTemplateContent,
+    }
+    impl CreateApprovalTemplateRequest {
+        /// A `CreateApprovalTemplateRequest` with its required fields; the setters add the others.
+        ///
+        /// - `template_name`: The template's name per language (text at most 40 characters, unique in the corp; lang `zh_CN`).
+        /// - `template_content`: The controls, in form order.
+        pub fn new(
+            template_name: Vec<LangText>,
+            template_content: ApprovalTemplateContent,
+        ) -> Self {
+            Self {
+                template_name,
+                template_content,
+            }
+        }
     }
     /// The request to read.
     ///
@@ -1912,6 +2049,52 @@ pub mod types {
             Self {}
         }
     }
+    /// The members and time span of device check-ins to read.
+    ///
+    /// Request body of [`CorpOa::get_hardware_checkin_data`](super::CorpOa::get_hardware_checkin_data) (`POST /cgi-bin/hardware/get_hardware_checkin_data`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94126>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct GetHardwareCheckinDataRequest {
+        /// Start of the span (Unix seconds).
+        pub starttime: i64,
+        /// End of the span (Unix seconds); at most a month after `starttime`.
+        pub endtime: i64,
+        /// Userids of the members, at most 100 per call.
+        pub useridlist: Vec<String>,
+        /// Which time `starttime`/`endtime` filter on (default 1).
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: the check-in time
+        /// - `2`: the time the device uploaded the record
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub filter_type: Option<i64>,
+    }
+    impl GetHardwareCheckinDataRequest {
+        /// A `GetHardwareCheckinDataRequest` with its required fields; the setters add the others.
+        ///
+        /// - `starttime`: Start of the span (Unix seconds).
+        /// - `endtime`: End of the span (Unix seconds); at most a month after `starttime`.
+        /// - `useridlist`: Userids of the members, at most 100 per call.
+        pub fn new(starttime: i64, endtime: i64, useridlist: Vec<String>) -> Self {
+            Self {
+                starttime,
+                endtime,
+                useridlist,
+                filter_type: None,
+            }
+        }
+        /// Which time `starttime`/`endtime` filter on (default 1).
+        pub fn filter_type(mut self, value: impl Into<i64>) -> Self {
+            self.filter_type = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, GetHardwareCheckinDataRequest, T> {
+        /// Which time `starttime`/`endtime` filter on (default 1).
+        pub fn filter_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.filter_type(value))
+        }
+    }
     /// The template to read.
     ///
     /// Request body of [`CorpOa::get_template_detail`](super::CorpOa::get_template_detail) (`POST /cgi-bin/oa/gettemplatedetail`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/92631>).
@@ -1930,6 +2113,33 @@ pub mod types {
                 template_id: template_id.into(),
             }
         }
+    }
+    /// One check-in made on an attendance device.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct HardwareCheckin {
+        /// The member's userid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+        /// When the member checked in (Unix seconds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub checkin_time: Option<i64>,
+        /// Serial number of the device.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub device_sn: Option<String>,
+        /// Name of the device.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub device_name: Option<String>,
+    }
+    /// Raw device check-ins.
+    ///
+    /// Reply of [`CorpOa::get_hardware_checkin_data`](super::CorpOa::get_hardware_checkin_data) (`POST /cgi-bin/hardware/get_hardware_checkin_data`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94126>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct HardwareCheckinData {
+        /// The check-ins.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub checkindata: Vec<HardwareCheckin>,
     }
     /// A text in one language.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
@@ -1984,6 +2194,177 @@ pub mod types {
         ) -> Self {
             Self { groupid, items, yearmonth }
         }
+    }
+    /// The member, the leave type and the new balance.
+    ///
+    /// Request body of [`CorpOa::set_one_user_vacation_quota`](super::CorpOa::set_one_user_vacation_quota) (`POST /cgi-bin/oa/vacation/setoneuserquota`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96514>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct SetOneUserVacationQuotaRequest {
+        /// The member's userid.
+        pub userid: String,
+        /// Id of the leave type (from `get_vacation_corp_conf`).
+        pub vacation_id: i64,
+        /// The new balance in seconds; at most 1000 days or 24000 hours, a multiple of 8640 for day-based and of 360 for hour-based leave.
+        pub leftduration: i64,
+        /// The leave type's unit, checked against its setting.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: days
+        /// - `1`: hours
+        pub time_attr: i64,
+        /// A note shown in the balance's change history, at most 200 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remarks: Option<String>,
+    }
+    impl SetOneUserVacationQuotaRequest {
+        /// A `SetOneUserVacationQuotaRequest` with its required fields; the setters add the others.
+        ///
+        /// - `userid`: The member's userid.
+        /// - `vacation_id`: Id of the leave type (from `get_vacation_corp_conf`).
+        /// - `leftduration`: The new balance in seconds; at most 1000 days or 24000 hours, a multiple of 8640 for day-based and of 360 for hour-based leave.
+        /// - `time_attr`: The leave type's unit, checked against its setting.
+        pub fn new(
+            userid: impl Into<String>,
+            vacation_id: i64,
+            leftduration: i64,
+            time_attr: i64,
+        ) -> Self {
+            Self {
+                userid: userid.into(),
+                vacation_id,
+                leftduration,
+                time_attr,
+                remarks: None,
+            }
+        }
+        /// A note shown in the balance's change history, at most 200 characters.
+        pub fn remarks(mut self, value: impl Into<String>) -> Self {
+            self.remarks = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, SetOneUserVacationQuotaRequest, T> {
+        /// A note shown in the balance's change history, at most 200 characters.
+        pub fn remarks(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.remarks(value))
+        }
+    }
+    /// The template to update and its new name and controls.
+    ///
+    /// Request body of [`CorpOa::update_template`](super::CorpOa::update_template) (`POST /cgi-bin/oa/approval/update_template`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97440>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UpdateApprovalTemplateRequest {
+        /// Id of a template the calling app created.
+        pub template_id: String,
+        /// The template's name per language (text at most 40 characters, unique in the corp; lang `zh_CN`).
+        pub template_name: Vec<LangText>,
+        /// The controls, in form order.
+        pub template_content: ApprovalTemplateContent,
+    }
+    impl UpdateApprovalTemplateRequest {
+        /// A `UpdateApprovalTemplateRequest` with its required fields; the setters add the others.
+        ///
+        /// - `template_id`: Id of a template the calling app created.
+        /// - `template_name`: The template's name per language (text at most 40 characters, unique in the corp; lang `zh_CN`).
+        /// - `template_content`: The controls, in form order.
+        pub fn new(
+            template_id: impl Into<String>,
+            template_name: Vec<LangText>,
+            template_content: ApprovalTemplateContent,
+        ) -> Self {
+            Self {
+                template_id: template_id.into(),
+                template_name,
+                template_content,
+            }
+        }
+    }
+    /// A member's leave balances.
+    ///
+    /// Reply of [`CorpOa::get_user_vacation_quota`](super::CorpOa::get_user_vacation_quota) (`POST /cgi-bin/oa/vacation/getuservacationquota`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/93376>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UserVacationQuota {
+        /// One entry per leave type.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub lists: Vec<VacationQuota>,
+    }
+    /// The member whose balances to read.
+    ///
+    /// Request body of [`CorpOa::get_user_vacation_quota`](super::CorpOa::get_user_vacation_quota) (`POST /cgi-bin/oa/vacation/getuservacationquota`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/93376>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UserVacationQuotaRequest {
+        /// The member's userid.
+        pub userid: String,
+    }
+    impl UserVacationQuotaRequest {
+        /// A `UserVacationQuotaRequest` with its required fields; the setters add the others.
+        ///
+        /// - `userid`: The member's userid.
+        pub fn new(userid: impl Into<String>) -> Self {
+            Self { userid: userid.into() }
+        }
+    }
+    /// The settings of one leave type (only the fields the stored page describes are typed).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct VacationConf {
+        /// Id of the leave type (the `vacation_id` of the balance calls).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<i64>,
+        /// Name of the leave type.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// The unit leave is taken in.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: days
+        /// - `1`: hours
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_attr: Option<i64>,
+        /// How leave durations are counted.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: natural days
+        /// - `1`: working days
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub duration_type: Option<i64>,
+        /// The grant settings (假期发放相关配置), kept as JSON - the stored copy of the page's table stops before its fields.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub quota_attr: ::serde_json::Map<String, ::serde_json::Value>,
+    }
+    /// The corp's leave types.
+    ///
+    /// Reply of [`CorpOa::get_vacation_corp_conf`](super::CorpOa::get_vacation_corp_conf) (`GET /cgi-bin/oa/vacation/getcorpconf`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94211>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct VacationCorpConf {
+        /// The leave types.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub lists: Vec<VacationConf>,
+    }
+    /// A member's balance of one leave type; durations in seconds.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct VacationQuota {
+        /// Id of the leave type.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<i64>,
+        /// Granted duration, in seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub assignduration: Option<i64>,
+        /// Used duration, in seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub usedduration: Option<i64>,
+        /// Remaining duration, in seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub leftduration: Option<i64>,
+        /// Name of the leave type.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub vacationname: Option<String>,
     }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
@@ -2153,6 +2534,111 @@ pub mod endpoints {
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `GET /cgi-bin/oa/vacation/getcorpconf`: Get the corp's leave types (获取企业假期管理配置).
+    pub static GET_VACATION_CORP_CONF: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "get_vacation_corp_conf",
+        summary: "Get the corp's leave types (获取企业假期管理配置).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94211",
+        method: crate::HttpMethod::Get,
+        path: "/cgi-bin/oa/vacation/getcorpconf",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/oa/vacation/getuservacationquota`: Get a member's leave balances (获取成员假期余额).
+    pub static GET_USER_VACATION_QUOTA: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "get_user_vacation_quota",
+        summary: "Get a member's leave balances (获取成员假期余额).",
+        doc: "https://developer.work.weixin.qq.com/document/path/93376",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/oa/vacation/getuservacationquota",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/oa/vacation/setoneuserquota`: Set a member's leave balance (修改成员假期余额).
+    pub static SET_ONE_USER_VACATION_QUOTA: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "set_one_user_vacation_quota",
+        summary: "Set a member's leave balance (修改成员假期余额).",
+        doc: "https://developer.work.weixin.qq.com/document/path/96514",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/oa/vacation/setoneuserquota",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/oa/approval/copytemplate`: Copy or update a provider approval template into the corp (复制/更新模板到企业).
+    pub static COPY_TEMPLATE: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "copy_template",
+        summary: "Copy or update a provider approval template into the corp (复制/更新模板到企业).",
+        doc: "https://developer.work.weixin.qq.com/document/path/92630",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/oa/approval/copytemplate",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty],
+    };
+    /// `POST /cgi-bin/oa/approval/create_template`: Create an approval template (创建审批模板).
+    pub static CREATE_TEMPLATE: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "create_template",
+        summary: "Create an approval template (创建审批模板).",
+        doc: "https://developer.work.weixin.qq.com/document/path/97439",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/oa/approval/create_template",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/oa/approval/update_template`: Update an approval template (更新审批模板).
+    pub static UPDATE_TEMPLATE: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "update_template",
+        summary: "Update an approval template (更新审批模板).",
+        doc: "https://developer.work.weixin.qq.com/document/path/97440",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/oa/approval/update_template",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/hardware/get_hardware_checkin_data`: Get raw check-ins from attendance devices (获取设备打卡数据).
+    pub static GET_HARDWARE_CHECKIN_DATA: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "get_hardware_checkin_data",
+        summary: "Get raw check-ins from attendance devices (获取设备打卡数据).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94126",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/hardware/get_hardware_checkin_data",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty],
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &GET_TEMPLATE_DETAIL,
@@ -2166,9 +2652,16 @@ pub mod endpoints {
         &GET_CORP_CHECKIN_OPTION,
         &GET_CHECKIN_SCHEDULE_LIST,
         &SET_CHECKIN_SCHEDULE_LIST,
+        &GET_VACATION_CORP_CONF,
+        &GET_USER_VACATION_QUOTA,
+        &SET_ONE_USER_VACATION_QUOTA,
+        &COPY_TEMPLATE,
+        &CREATE_TEMPLATE,
+        &UPDATE_TEMPLATE,
+        &GET_HARDWARE_CHECKIN_DATA,
     ];
 }
-/// The `oa` calls made through a [`Corp`](crate::Corp): office automation of an authorized corp - approvals of the WeCom 审批 app and check-in (打卡) records and rules.
+/// The `oa` calls made through a [`Corp`](crate::Corp): office automation of an authorized corp - approvals and approval templates of the WeCom 审批 app, leave types and balances (假期管理), and check-in (打卡) records, rules and device check-ins.
 ///
 /// Get one with [`Corp::oa`](crate::Corp::oa); it borrows the handle, so it costs nothing to make.
 ///
@@ -2575,9 +3068,262 @@ impl<'a> CorpOa<'a> {
                 crate::http::decode_json,
             )
     }
+    /// Get the corp's leave types (获取企业假期管理配置).
+    ///
+    /// Returns the leave types of the 假期管理 settings that apply to members in the
+    /// app's visible range: id, name, whether leave is taken by the day or by the hour,
+    /// whether durations count natural or working days, and the grant settings. Needs
+    /// the 审批 permission. At most 600 calls a minute.
+    ///
+    /// Sends `GET /cgi-bin/oa/vacation/getcorpconf`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94211>
+    pub fn get_vacation_corp_conf(
+        &self,
+    ) -> crate::Call<'a, (), types::VacationCorpConf> {
+        self.handle
+            .prepare(
+                &endpoints::GET_VACATION_CORP_CONF,
+                crate::app::Place::Nowhere,
+                (),
+                crate::http::decode_json,
+            )
+    }
+    /// Get a member's leave balances (获取成员假期余额).
+    ///
+    /// Returns, per leave type, how much leave a member in the app's visible range was
+    /// granted, has used and has left, in seconds (divide by 86400 for leave taken by the
+    /// day, by 3600 for leave taken by the hour). Needs the 审批 permission. At most 600
+    /// calls a minute.
+    ///
+    /// Sends `POST /cgi-bin/oa/vacation/getuservacationquota`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/93376>
+    pub fn get_user_vacation_quota(
+        &self,
+        userid: impl Into<String>,
+    ) -> crate::Call<'a, types::UserVacationQuotaRequest, types::UserVacationQuota> {
+        self.get_user_vacation_quota_with(types::UserVacationQuotaRequest::new(userid))
+    }
+    /// [`Self::get_user_vacation_quota`] with a `UserVacationQuotaRequest` built elsewhere (kept, or made by other code).
+    pub fn get_user_vacation_quota_with(
+        &self,
+        request: types::UserVacationQuotaRequest,
+    ) -> crate::Call<'a, types::UserVacationQuotaRequest, types::UserVacationQuota> {
+        self.handle
+            .prepare(
+                &endpoints::GET_USER_VACATION_QUOTA,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Set a member's leave balance (修改成员假期余额).
+    ///
+    /// Sets what a member in the app's visible range has left of one leave type, in
+    /// seconds: at most 1000 days or 24000 hours, a multiple of 8640 (0.1 day) for leave
+    /// taken by the day and of 360 (0.1 hour) for leave taken by the hour. `time_attr`
+    /// must match the leave type's setting. Error 301098: the member is not covered by
+    /// the leave type. Needs the 审批 permission. At most 600 calls a minute.
+    ///
+    /// Sends `POST /cgi-bin/oa/vacation/setoneuserquota`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96514>
+    pub fn set_one_user_vacation_quota(
+        &self,
+        userid: impl Into<String>,
+        vacation_id: i64,
+        leftduration: i64,
+        time_attr: i64,
+    ) -> crate::Call<'a, types::SetOneUserVacationQuotaRequest, types::EmptyReply> {
+        self.set_one_user_vacation_quota_with(
+            types::SetOneUserVacationQuotaRequest::new(
+                userid,
+                vacation_id,
+                leftduration,
+                time_attr,
+            ),
+        )
+    }
+    /// [`Self::set_one_user_vacation_quota`] with a `SetOneUserVacationQuotaRequest` built elsewhere (kept, or made by other code).
+    pub fn set_one_user_vacation_quota_with(
+        &self,
+        request: types::SetOneUserVacationQuotaRequest,
+    ) -> crate::Call<'a, types::SetOneUserVacationQuotaRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::SET_ONE_USER_VACATION_QUOTA,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Copy or update a provider approval template into the corp (复制/更新模板到企业).
+    ///
+    /// Copies an approval template the provider created and had approved in the provider
+    /// console into the 审批 app of the corp whose token is used, or, when the corp already
+    /// has it, replaces it with the template's latest version (conditional approval flows
+    /// on deleted controls may stop working). Returns the corp's own id of the template,
+    /// which differs per corp. The corp sees it under 「第三方模板」 and may set approval
+    /// rules, which apply when `apply_event` reuses the admin-console flow. Third-party
+    /// apps only. At most 600 calls a minute.
+    ///
+    /// Sends `POST /cgi-bin/oa/approval/copytemplate`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/92630>
+    pub fn copy_template(
+        &self,
+        open_template_id: impl Into<String>,
+    ) -> crate::Call<'a, types::CopyTemplateRequest, types::ApprovalTemplateId> {
+        self.copy_template_with(types::CopyTemplateRequest::new(open_template_id))
+    }
+    /// [`Self::copy_template`] with a `CopyTemplateRequest` built elsewhere (kept, or made by other code).
+    pub fn copy_template_with(
+        &self,
+        request: types::CopyTemplateRequest,
+    ) -> crate::Call<'a, types::CopyTemplateRequest, types::ApprovalTemplateId> {
+        self.handle
+            .prepare(
+                &endpoints::COPY_TEMPLATE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Create an approval template (创建审批模板).
+    ///
+    /// Creates a template in the corp's 审批 app from a name and a list of controls; the
+    /// admin console and the 审批 app get it with the default flow and rules. Template and
+    /// control names must be unique and at most 40 characters; control ids look like
+    /// `Text-01` and are unique in the template; a template holds at most one kind of
+    /// leave/attendance control (Vacation or Attendance). Each control type's `config` is
+    /// described in the page's appendix. Only 代开发 apps (with the 审批 permission) among
+    /// provider apps may call it.
+    ///
+    /// Sends `POST /cgi-bin/oa/approval/create_template`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97439>
+    pub fn create_template(
+        &self,
+        template_name: Vec<types::LangText>,
+        template_content: types::ApprovalTemplateContent,
+    ) -> crate::Call<
+        'a,
+        types::CreateApprovalTemplateRequest,
+        types::ApprovalTemplateId,
+    > {
+        self.create_template_with(
+            types::CreateApprovalTemplateRequest::new(template_name, template_content),
+        )
+    }
+    /// [`Self::create_template`] with a `CreateApprovalTemplateRequest` built elsewhere (kept, or made by other code).
+    pub fn create_template_with(
+        &self,
+        request: types::CreateApprovalTemplateRequest,
+    ) -> crate::Call<
+        'a,
+        types::CreateApprovalTemplateRequest,
+        types::ApprovalTemplateId,
+    > {
+        self.handle
+            .prepare(
+                &endpoints::CREATE_TEMPLATE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Update an approval template (更新审批模板).
+    ///
+    /// Replaces the name and controls of a template the calling app created (an app cannot
+    /// update templates of other apps); the configured approval flow and rules stay. The
+    /// same rules as `create_template` apply to names, control ids and controls. Only 代开发
+    /// apps (with the 审批 permission) among provider apps may call it.
+    ///
+    /// Sends `POST /cgi-bin/oa/approval/update_template`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97440>
+    pub fn update_template(
+        &self,
+        template_id: impl Into<String>,
+        template_name: Vec<types::LangText>,
+        template_content: types::ApprovalTemplateContent,
+    ) -> crate::Call<'a, types::UpdateApprovalTemplateRequest, types::EmptyReply> {
+        self.update_template_with(
+            types::UpdateApprovalTemplateRequest::new(
+                template_id,
+                template_name,
+                template_content,
+            ),
+        )
+    }
+    /// [`Self::update_template`] with a `UpdateApprovalTemplateRequest` built elsewhere (kept, or made by other code).
+    pub fn update_template_with(
+        &self,
+        request: types::UpdateApprovalTemplateRequest,
+    ) -> crate::Call<'a, types::UpdateApprovalTemplateRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::UPDATE_TEMPLATE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Get raw check-ins from attendance devices (获取设备打卡数据).
+    ///
+    /// Returns the raw check-ins members in the app's visible range made on attendance
+    /// devices (not those made in the WeCom app), including ones the 打卡 rules did not
+    /// accept. Filter by check-in time (`filter_type` 1, the default) or by the time the
+    /// device uploaded them (2); the span may not exceed a month and at most 100 userids
+    /// go in one call (invalid userids are ignored). Third-party apps only, with the 打卡
+    /// permission and the device model linked to the app.
+    ///
+    /// Sends `POST /cgi-bin/hardware/get_hardware_checkin_data`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94126>
+    pub fn get_hardware_checkin_data(
+        &self,
+        starttime: i64,
+        endtime: i64,
+        useridlist: Vec<String>,
+    ) -> crate::Call<
+        'a,
+        types::GetHardwareCheckinDataRequest,
+        types::HardwareCheckinData,
+    > {
+        self.get_hardware_checkin_data_with(
+            types::GetHardwareCheckinDataRequest::new(starttime, endtime, useridlist),
+        )
+    }
+    /// [`Self::get_hardware_checkin_data`] with a `GetHardwareCheckinDataRequest` built elsewhere (kept, or made by other code).
+    pub fn get_hardware_checkin_data_with(
+        &self,
+        request: types::GetHardwareCheckinDataRequest,
+    ) -> crate::Call<
+        'a,
+        types::GetHardwareCheckinDataRequest,
+        types::HardwareCheckinData,
+    > {
+        self.handle
+            .prepare(
+                &endpoints::GET_HARDWARE_CHECKIN_DATA,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
 }
 impl crate::Corp {
-    /// The `oa` calls: office automation of an authorized corp - approvals of the WeCom 审批 app and check-in (打卡) records and rules.
+    /// The `oa` calls: office automation of an authorized corp - approvals and approval templates of the WeCom 审批 app, leave types and balances (假期管理), and check-in (打卡) records, rules and device check-ins.
     ///
     /// See [`CorpOa`] for the calls and an example.
     pub fn oa(&self) -> CorpOa<'_> {

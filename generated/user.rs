@@ -20,6 +20,25 @@ pub mod types {
             Self { useridlist }
         }
     }
+    /// The member to check.
+    ///
+    /// Request body of [`CorpUser::check_member_auth`](super::CorpUser::check_member_auth) (`POST /cgi-bin/user/check_member_auth`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94514>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CheckMemberAuthRequest {
+        /// The member's open_userid.
+        pub open_userid: crate::OpenUserId,
+    }
+    impl CheckMemberAuthRequest {
+        /// A `CheckMemberAuthRequest` with its required fields; the setters add the others.
+        ///
+        /// - `open_userid`: The member's open_userid.
+        pub fn new(open_userid: impl Into<crate::OpenUserId>) -> Self {
+            Self {
+                open_userid: open_userid.into(),
+            }
+        }
+    }
     /// The member to convert.
     ///
     /// Request body of [`CorpUser::convert_to_openid`](super::CorpUser::convert_to_openid) (`POST /cgi-bin/user/convert_to_openid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90338>).
@@ -716,6 +735,95 @@ pub mod types {
             crate::app::map_request(self, |r| r.limit(value))
         }
     }
+    /// One page of the member-authorization list.
+    ///
+    /// Request body of [`CorpUser::list_member_auth`](super::CorpUser::list_member_auth) (`POST /cgi-bin/user/list_member_auth`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94513>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ListMemberAuthRequest {
+        /// The `next_cursor` of the previous page; omit for the first page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cursor: Option<String>,
+        /// Page size; default and maximum 1000.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i64>,
+    }
+    impl ListMemberAuthRequest {
+        /// A `ListMemberAuthRequest` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self { cursor: None, limit: None }
+        }
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(mut self, value: impl Into<String>) -> Self {
+            self.cursor = Some(value.into());
+            self
+        }
+        /// Page size; default and maximum 1000.
+        pub fn limit(mut self, value: impl Into<i64>) -> Self {
+            self.limit = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, ListMemberAuthRequest, T> {
+        /// The `next_cursor` of the previous page; omit for the first page.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Page size; default and maximum 1000.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+    }
+    /// The ticket of a contact-picker selection.
+    ///
+    /// Request body of [`CorpUser::list_selected_ticket_user`](super::CorpUser::list_selected_ticket_user) (`POST /cgi-bin/user/list_selected_ticket_user`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94894>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ListSelectedTicketUserRequest {
+        /// The `selectedTicket` the contact-picker JS API returned.
+        pub selected_ticket: String,
+    }
+    impl ListSelectedTicketUserRequest {
+        /// A `ListSelectedTicketUserRequest` with its required fields; the setters add the others.
+        ///
+        /// - `selected_ticket`: The `selectedTicket` the contact-picker JS API returned.
+        pub fn new(selected_ticket: impl Into<String>) -> Self {
+            Self {
+                selected_ticket: selected_ticket.into(),
+            }
+        }
+    }
+    /// A member who authorized the app.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MemberAuth {
+        /// The member's open_userid (the same for all apps of this provider).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub open_userid: Option<crate::OpenUserId>,
+    }
+    /// One page of members who authorized the app.
+    ///
+    /// Reply of [`CorpUser::list_member_auth`](super::CorpUser::list_member_auth) (`POST /cgi-bin/user/list_member_auth`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94513>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MemberAuthList {
+        /// Cursor of the next page; empty on the last page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_cursor: Option<String>,
+        /// The members who authorized the app.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub member_auth_list: Vec<MemberAuth>,
+    }
+    /// Whether the member authorized the app.
+    ///
+    /// Reply of [`CorpUser::check_member_auth`](super::CorpUser::check_member_auth) (`POST /cgi-bin/user/check_member_auth`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94514>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MemberAuthStatus {
+        /// True when the member has authorized the app (member-authorization mode).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub is_member_auth: Option<bool>,
+    }
     /// The member's openid.
     ///
     /// Reply of [`CorpUser::convert_to_openid`](super::CorpUser::convert_to_openid) (`POST /cgi-bin/user/convert_to_openid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/90338>).
@@ -725,6 +833,25 @@ pub mod types {
         /// The openid matching the userid.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
+    }
+    /// The members behind a contact-picker ticket.
+    ///
+    /// Reply of [`CorpUser::list_selected_ticket_user`](super::CorpUser::list_selected_ticket_user) (`POST /cgi-bin/user/list_selected_ticket_user`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94894>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct SelectedTicketUsers {
+        /// The open_userid of the member who picked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub operator_open_userid: Option<crate::OpenUserId>,
+        /// Picked members in the app's visible range.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub open_userid_list: Vec<crate::OpenUserId>,
+        /// Picked members outside the app's visible range.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub unauth_open_userid_list: Vec<crate::OpenUserId>,
+        /// How many members were picked in all.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub total: Option<i64>,
     }
     /// A member's ids, name and departments.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
@@ -1168,6 +1295,11 @@ pub mod types {
             self.next_cursor.as_deref()
         }
     }
+    impl crate::CursorPage for MemberAuthList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -1336,6 +1468,51 @@ pub mod endpoints {
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/user/list_member_auth`: List the members who authorized the app (获取成员授权列表).
+    pub static LIST_MEMBER_AUTH: crate::Endpoint = crate::Endpoint {
+        group: "user",
+        name: "list_member_auth",
+        summary: "List the members who authorized the app (获取成员授权列表).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94513",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/user/list_member_auth",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty],
+    };
+    /// `POST /cgi-bin/user/check_member_auth`: Check whether a member authorized the app (查询成员用户是否已授权).
+    pub static CHECK_MEMBER_AUTH: crate::Endpoint = crate::Endpoint {
+        group: "user",
+        name: "check_member_auth",
+        summary: "Check whether a member authorized the app (查询成员用户是否已授权).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94514",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/user/check_member_auth",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty],
+    };
+    /// `POST /cgi-bin/user/list_selected_ticket_user`: Resolve a contact-picker ticket to members (获取选人ticket对应的用户).
+    pub static LIST_SELECTED_TICKET_USER: crate::Endpoint = crate::Endpoint {
+        group: "user",
+        name: "list_selected_ticket_user",
+        summary: "Resolve a contact-picker ticket to members (获取选人ticket对应的用户).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94894",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/user/list_selected_ticket_user",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty],
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &GET,
@@ -1349,9 +1526,12 @@ pub mod endpoints {
         &CONVERT_TO_OPENID,
         &GET_USERID_BY_MOBILE,
         &GET_USERID_BY_EMAIL,
+        &LIST_MEMBER_AUTH,
+        &CHECK_MEMBER_AUTH,
+        &LIST_SELECTED_TICKET_USER,
     ];
 }
-/// The `user` calls made through a [`Corp`](crate::Corp): members of an authorized corp's contacts (通讯录 - 成员管理), with the corp token - read, look up and convert ids; writes only for the third-party contacts app.
+/// The `user` calls made through a [`Corp`](crate::Corp): members of an authorized corp's contacts (通讯录 - 成员管理), with the corp token - read, look up and convert ids, member-authorization mode (who authorized the app, contact-picker tickets); writes only for the third-party contacts app.
 ///
 /// Get one with [`Corp::user`](crate::Corp::user); it borrows the handle, so it costs nothing to make.
 ///
@@ -1712,9 +1892,126 @@ impl<'a> CorpUser<'a> {
                 crate::http::decode_json,
             )
     }
+    /// List the members who authorized the app (获取成员授权列表).
+    ///
+    /// When the corp installed the app in member-authorization mode (成员授权), returns
+    /// the `open_userid`s of the members who have authorized it, a page at a time. Only
+    /// callable in that mode.
+    ///
+    /// Sends `POST /cgi-bin/user/list_member_auth`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94513>
+    pub fn list_member_auth(
+        &self,
+    ) -> crate::Call<'a, types::ListMemberAuthRequest, types::MemberAuthList> {
+        self.list_member_auth_with(types::ListMemberAuthRequest::new())
+    }
+    /// [`Self::list_member_auth`] with a `ListMemberAuthRequest` built elsewhere (kept, or made by other code).
+    pub fn list_member_auth_with(
+        &self,
+        request: types::ListMemberAuthRequest,
+    ) -> crate::Call<'a, types::ListMemberAuthRequest, types::MemberAuthList> {
+        self.handle
+            .prepare(
+                &endpoints::LIST_MEMBER_AUTH,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Every page of [`Self::list_member_auth`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn list_member_auth_pages(
+        &self,
+        input: types::ListMemberAuthRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::MemberAuthList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.list_member_auth_with(input).await }
+        })
+    }
+    /// Check whether a member authorized the app (查询成员用户是否已授权).
+    ///
+    /// In member-authorization mode (成员授权), tells whether the member with this
+    /// `open_userid` has authorized the app. Only callable in that mode.
+    ///
+    /// Sends `POST /cgi-bin/user/check_member_auth`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94514>
+    pub fn check_member_auth(
+        &self,
+        open_userid: impl Into<crate::OpenUserId>,
+    ) -> crate::Call<'a, types::CheckMemberAuthRequest, types::MemberAuthStatus> {
+        self.check_member_auth_with(types::CheckMemberAuthRequest::new(open_userid))
+    }
+    /// [`Self::check_member_auth`] with a `CheckMemberAuthRequest` built elsewhere (kept, or made by other code).
+    pub fn check_member_auth_with(
+        &self,
+        request: types::CheckMemberAuthRequest,
+    ) -> crate::Call<'a, types::CheckMemberAuthRequest, types::MemberAuthStatus> {
+        self.handle
+            .prepare(
+                &endpoints::CHECK_MEMBER_AUTH,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Resolve a contact-picker ticket to members (获取选人ticket对应的用户).
+    ///
+    /// When the corp installed the app in member-authorization mode (成员授权) and a
+    /// member picked people with the ticket-returning contact picker
+    /// (`selectPrivilegedContact`), turns the returned `selectedTicket` into open_userids:
+    /// those in the app's visible range, those outside it, and the total picked. Only
+    /// third-party apps that support member-authorization mode may call it.
+    ///
+    /// Sends `POST /cgi-bin/user/list_selected_ticket_user`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for third-party apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94894>
+    pub fn list_selected_ticket_user(
+        &self,
+        selected_ticket: impl Into<String>,
+    ) -> crate::Call<
+        'a,
+        types::ListSelectedTicketUserRequest,
+        types::SelectedTicketUsers,
+    > {
+        self.list_selected_ticket_user_with(
+            types::ListSelectedTicketUserRequest::new(selected_ticket),
+        )
+    }
+    /// [`Self::list_selected_ticket_user`] with a `ListSelectedTicketUserRequest` built elsewhere (kept, or made by other code).
+    pub fn list_selected_ticket_user_with(
+        &self,
+        request: types::ListSelectedTicketUserRequest,
+    ) -> crate::Call<
+        'a,
+        types::ListSelectedTicketUserRequest,
+        types::SelectedTicketUsers,
+    > {
+        self.handle
+            .prepare(
+                &endpoints::LIST_SELECTED_TICKET_USER,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
 }
 impl crate::Corp {
-    /// The `user` calls: members of an authorized corp's contacts (通讯录 - 成员管理), with the corp token - read, look up and convert ids; writes only for the third-party contacts app.
+    /// The `user` calls: members of an authorized corp's contacts (通讯录 - 成员管理), with the corp token - read, look up and convert ids, member-authorization mode (who authorized the app, contact-picker tickets); writes only for the third-party contacts app.
     ///
     /// See [`CorpUser`] for the calls and an example.
     pub fn user(&self) -> CorpUser<'_> {
