@@ -8,6 +8,8 @@ mod jssdk;
 #[cfg(feature = "message")]
 mod messages;
 mod oauth;
+#[cfg(feature = "wedrive")]
+mod wedrive;
 
 pub use call::Call;
 pub(crate) use call::{map_request, Place};

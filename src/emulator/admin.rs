@@ -145,7 +145,7 @@ fn table() -> Vec<Route> {
         Route::bodyless(Post, "/__emulator/reset", post_reset, Words {
             id: "reset",
             summary: "Forget everything but the configuration",
-            description: "Waits for the pushes under way, then forgets the recorded requests and pushes, the faults and everything issued (tokens, tickets, codes, permanent codes, orders, members, tags, media). The configuration and the clock stay; the ticket schedule restarts from now.",
+            description: "Waits for the pushes under way, then forgets the recorded requests and pushes, the faults and everything issued or kept (tokens, tickets, codes, permanent codes, orders, members, tags, media, 微信客服 accounts and messages, 微盘 spaces and files, schedules). The configuration and the clock stay; the ticket schedule restarts from now.",
         }),
         Route::document("/__emulator/openapi.json", Words {
             id: "getOpenapi",

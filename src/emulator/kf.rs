@@ -107,7 +107,7 @@ fn sync_msg(c: &Call<'_>) -> Option<Response> {
     let state = c.shared.state();
     let kf = state.kf.get(corp)?;
     let token = c.text("token");
-    if !token.is_empty() && !kf.tokens.get(&token).is_some_and(|expires| now < *expires) {
+    if !token.is_empty() && kf.tokens.get(&token).is_none_or(|expires| now >= *expires) {
         return Some(wecom_error(INVALID_MSG_TOKEN, "invalid msg token"));
     }
     let cursor = c.text("cursor");

@@ -53,6 +53,7 @@ mod routes;
 mod samples;
 mod state;
 mod tags;
+mod wedrive;
 
 pub use config::{EmulatedSuite, EmulatorConfig};
 pub use kf::KF_TOKEN_LIFETIME;
@@ -159,6 +160,7 @@ impl Emulator {
         let epoch = clock.now();
         let shared = Arc::new(Shared {
             config,
+            base_uri: format!("http://{addr}"),
             clock,
             state: Mutex::new(State { ticket_epoch: Some(epoch), ..State::default() }),
             http,
@@ -166,6 +168,10 @@ impl Emulator {
         });
         let router = admin::router(shared.clone())
             .merge(pages::router(shared.clone()))
+            .route(
+                wedrive::DOWNLOAD_PATH,
+                axum::routing::get(wedrive::serve_download).with_state(shared.clone()),
+            )
             .fallback({
                 let shared = shared.clone();
                 move |ConnectInfo(peer): ConnectInfo<SocketAddr>,

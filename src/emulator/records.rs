@@ -61,6 +61,55 @@ pub(super) struct KfAccount {
     pub(super) media_id: String,
 }
 
+/// One corp's 微盘: its spaces, its files and folders, and the download
+/// links handed out.
+#[derive(Default)]
+pub(super) struct WedriveState {
+    /// Spaces by `spaceid`.
+    pub(super) spaces: std::collections::BTreeMap<String, DriveSpace>,
+    /// Files and folders by `fileid`.
+    pub(super) files: std::collections::BTreeMap<String, DriveFile>,
+    /// Download links by their id (the last part of the link).
+    pub(super) links: std::collections::HashMap<String, DriveLink>,
+}
+
+/// A space as it was created or last renamed.
+pub(super) struct DriveSpace {
+    pub(super) name: String,
+}
+
+/// A file (or folder) in a space.
+pub(super) struct DriveFile {
+    pub(super) spaceid: String,
+    /// The folder it is in; the space id for the space's root.
+    pub(super) fatherid: String,
+    pub(super) name: String,
+    /// [`DriveFile::FOLDER`] or [`DriveFile::FILE`], as `file_type` says.
+    pub(super) file_type: u8,
+    pub(super) bytes: Bytes,
+    /// When it was uploaded (Unix seconds).
+    pub(super) created: u64,
+}
+
+impl DriveFile {
+    /// `file_type` of a folder.
+    pub(super) const FOLDER: u8 = 1;
+    /// `file_type` of a file.
+    pub(super) const FILE: u8 = 2;
+
+    pub(super) fn is_folder(&self) -> bool {
+        self.file_type == Self::FOLDER
+    }
+}
+
+/// A download link: the file it hands over, the cookie it wants, and when
+/// it stops working.
+pub(super) struct DriveLink {
+    pub(super) fileid: String,
+    pub(super) cookie: String,
+    pub(super) expires: SystemTime,
+}
+
 /// The file part of an upload, as the emulator received it.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RecordedUpload {

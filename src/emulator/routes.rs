@@ -259,6 +259,7 @@ static TABLES: &[Table] = &[
     super::contacts::HANDLERS,
     super::tags::HANDLERS,
     super::kf::HANDLERS,
+    super::wedrive::HANDLERS,
     super::oauth::HANDLERS,
     super::login::HANDLERS,
 ];
@@ -585,6 +586,7 @@ mod tests {
             super::super::contacts::HANDLERS,
             super::super::tags::HANDLERS,
             super::super::kf::HANDLERS,
+            super::super::wedrive::HANDLERS,
             super::super::oauth::HANDLERS,
             super::super::login::HANDLERS,
         ];

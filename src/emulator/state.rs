@@ -212,10 +212,15 @@ pub(super) struct State {
     pub(super) media: HashMap<String, super::records::StoredMedia>,
     /// 微信客服 accounts and messages per corp.
     pub(super) kf: HashMap<String, super::records::KfState>,
+    /// 微盘 spaces and files per corp.
+    pub(super) wedrive: HashMap<String, super::records::WedriveState>,
 }
 
 pub(crate) struct Shared {
     pub(super) config: EmulatorConfig,
+    /// Where the emulator listens (`http://127.0.0.1:port`), for the links
+    /// it hands out.
+    pub(super) base_uri: String,
     pub(super) clock: ManualClock,
     pub(super) state: Mutex<State>,
     pub(super) http: reqwest::Client,

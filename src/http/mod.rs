@@ -285,6 +285,10 @@ pub(crate) struct Target<'a> {
     pub(crate) retry_safe: bool,
     /// Whether the reply is a file handed over as it arrives.
     pub(crate) download: bool,
+    /// For a file WeCom links to (not an endpoint): the cookie the link
+    /// wants. `path` is then the link itself, a whole URL, and no token goes
+    /// with it.
+    pub(crate) link_cookie: Option<&'a str>,
 }
 
 impl Target<'static> {
@@ -296,6 +300,7 @@ impl Target<'static> {
             token_param: endpoint.token_param,
             retry_safe: endpoint.retry_safe,
             download: endpoint.response_format == ResponseFormat::Download,
+            link_cookie: None,
         }
     }
 }
@@ -365,6 +370,32 @@ impl Client {
     {
         let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
         self.run(Target::of(endpoint), tokens, query, body, decode).await
+    }
+
+    /// Fetches a file WeCom links to instead of answering with it (a link
+    /// and the cookie it wants, as 微盘's `file_download` gives): a GET
+    /// without a token, retried like one, the file handed over as it
+    /// arrives. `name` names it in errors and logs; the link, which works
+    /// for anyone holding the cookie, appears in neither.
+    pub(crate) async fn linked_file(
+        &self,
+        name: &'static str,
+        url: &str,
+        cookie: &str,
+    ) -> Result<Download, Error> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(Error::InvalidRequest(format!("{name}: the link is not an http(s) URL")));
+        }
+        let target = Target {
+            name: EndpointName::Borrowed(name),
+            method: HttpMethod::Get,
+            path: url,
+            token_param: None,
+            retry_safe: true,
+            download: true,
+            link_cookie: Some(cookie),
+        };
+        self.run_body(target, TokenUse::Without, Vec::new(), RequestBody::None, decode_download).await
     }
 
     /// Performs a spec'd call whose request is already encoded (what a

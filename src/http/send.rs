@@ -21,7 +21,10 @@ impl Client {
         body: &RequestBody,
     ) -> Result<Reply, Error> {
         let inner = &self.inner;
-        let url = format!("{}{}", inner.base_uri, target.path);
+        let url = match target.link_cookie {
+            Some(_) => target.path.to_owned(),
+            None => format!("{}{}", inner.base_uri, target.path),
+        };
         if let Some(transport) = &inner.transport {
             return self.send_through(transport.as_ref(), target, url, token, query, body).await;
         }
@@ -37,6 +40,9 @@ impl Client {
         }
         if let (Some(param), Some(token)) = (target.token_param, token) {
             request = request.query(&[(param, token.secret())]);
+        }
+        if let Some(cookie) = target.link_cookie {
+            request = request.header(reqwest::header::COOKIE, cookie);
         }
         if !query.is_empty() {
             request = request.query(query);
@@ -138,6 +144,9 @@ impl Client {
         let mut request = ::http::Request::builder().method(method).uri(url.as_str());
         if let Some(content_type) = content_type {
             request = request.header(::http::header::CONTENT_TYPE, content_type);
+        }
+        if let Some(cookie) = target.link_cookie {
+            request = request.header(::http::header::COOKIE, cookie);
         }
         let request = request
             .body(bytes)

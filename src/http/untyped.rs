@@ -75,6 +75,7 @@ impl UntypedClient {
             token_param,
             retry_safe,
             download: false,
+            link_cookie: None,
         };
         let tokens = scope.as_ref().map_or(TokenUse::Without, TokenUse::Scope);
         self.client.run(target, tokens, query, body, decode_json).await
