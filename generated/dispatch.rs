@@ -1196,6 +1196,111 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::exmail::types::MailData,
         >,
     },
+    #[cfg(feature = "export")]
+    Callable {
+        endpoint: &crate::api::export::endpoints::SIMPLE_USER,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ExportRequest"),
+        reply: "ExportJob",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::export::types::ExportJob>,
+        debug_text: debug_text::<
+            (),
+            crate::api::export::types::ExportRequest,
+            crate::api::export::types::ExportJob,
+        >,
+    },
+    #[cfg(feature = "export")]
+    Callable {
+        endpoint: &crate::api::export::endpoints::USER,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ExportRequest"),
+        reply: "ExportJob",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::export::types::ExportJob>,
+        debug_text: debug_text::<
+            (),
+            crate::api::export::types::ExportRequest,
+            crate::api::export::types::ExportJob,
+        >,
+    },
+    #[cfg(feature = "export")]
+    Callable {
+        endpoint: &crate::api::export::endpoints::DEPARTMENT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ExportRequest"),
+        reply: "ExportJob",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::export::types::ExportJob>,
+        debug_text: debug_text::<
+            (),
+            crate::api::export::types::ExportRequest,
+            crate::api::export::types::ExportJob,
+        >,
+    },
+    #[cfg(feature = "export")]
+    Callable {
+        endpoint: &crate::api::export::endpoints::TAG_USER,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ExportTagUserRequest"),
+        reply: "ExportJob",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::export::types::ExportJob>,
+        debug_text: debug_text::<
+            (),
+            crate::api::export::types::ExportTagUserRequest,
+            crate::api::export::types::ExportJob,
+        >,
+    },
+    #[cfg(feature = "export")]
+    Callable {
+        endpoint: &crate::api::export::endpoints::GET_RESULT,
+        scope: Scope::Corp,
+        query: Some("GetResultQuery"),
+        request: None,
+        reply: "ExportResult",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::export::types::ExportResult>,
+        debug_text: debug_text::<
+            crate::api::export::types::GetResultQuery,
+            (),
+            crate::api::export::types::ExportResult,
+        >,
+    },
+    #[cfg(feature = "external_pay")]
+    Callable {
+        endpoint: &crate::api::external_pay::endpoints::GET_BILL_LIST,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetBillListRequest"),
+        reply: "BillList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::external_pay::types::BillList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::external_pay::types::GetBillListRequest,
+            crate::api::external_pay::types::BillList,
+        >,
+    },
+    #[cfg(feature = "external_pay")]
+    Callable {
+        endpoint: &crate::api::external_pay::endpoints::GET_PAYMENT_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetPaymentInfoRequest"),
+        reply: "PaymentInfo",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::external_pay::types::PaymentInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::external_pay::types::GetPaymentInfoRequest,
+            crate::api::external_pay::types::PaymentInfo,
+        >,
+    },
     #[cfg(feature = "externalcontact")]
     Callable {
         endpoint: &crate::api::externalcontact::endpoints::GET_FOLLOW_USER_LIST,
@@ -1765,6 +1870,88 @@ pub static CALLABLES: &[Callable] = &[
             (),
             crate::api::idconvert::types::ConvertChatidRequest,
             crate::api::idconvert::types::ConvertedChatidList,
+        >,
+    },
+    #[cfg(feature = "infra")]
+    Callable {
+        endpoint: &crate::api::infra::endpoints::GET_API_DOMAIN_IP,
+        scope: Scope::Corp,
+        query: None,
+        request: None,
+        reply: "IpList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::infra::types::IpList>,
+        debug_text: debug_text::<(), (), crate::api::infra::types::IpList>,
+    },
+    #[cfg(feature = "infra")]
+    Callable {
+        endpoint: &crate::api::infra::endpoints::GET_CALLBACK_IP,
+        scope: Scope::Corp,
+        query: None,
+        request: None,
+        reply: "IpList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::infra::types::IpList>,
+        debug_text: debug_text::<(), (), crate::api::infra::types::IpList>,
+    },
+    #[cfg(feature = "invoice")]
+    Callable {
+        endpoint: &crate::api::invoice::endpoints::GET_INVOICE_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("InvoiceKey"),
+        reply: "Invoice",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::invoice::types::Invoice>,
+        debug_text: debug_text::<
+            (),
+            crate::api::invoice::types::InvoiceKey,
+            crate::api::invoice::types::Invoice,
+        >,
+    },
+    #[cfg(feature = "invoice")]
+    Callable {
+        endpoint: &crate::api::invoice::endpoints::GET_INVOICE_INFO_BATCH,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GetInvoiceInfoBatchRequest"),
+        reply: "InvoiceList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::invoice::types::InvoiceList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::invoice::types::GetInvoiceInfoBatchRequest,
+            crate::api::invoice::types::InvoiceList,
+        >,
+    },
+    #[cfg(feature = "invoice")]
+    Callable {
+        endpoint: &crate::api::invoice::endpoints::UPDATE_INVOICE_STATUS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateInvoiceStatusRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::invoice::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::invoice::types::UpdateInvoiceStatusRequest,
+            crate::api::invoice::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "invoice")]
+    Callable {
+        endpoint: &crate::api::invoice::endpoints::UPDATE_STATUS_BATCH,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateStatusBatchRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::invoice::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::invoice::types::UpdateStatusBatchRequest,
+            crate::api::invoice::types::EmptyReply,
         >,
     },
     Callable {
@@ -2584,6 +2771,21 @@ pub static CALLABLES: &[Callable] = &[
     },
     #[cfg(feature = "meeting")]
     Callable {
+        endpoint: &crate::api::meeting::endpoints::UPDATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateMeetingRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::meeting::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::meeting::types::UpdateMeetingRequest,
+            crate::api::meeting::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "meeting")]
+    Callable {
         endpoint: &crate::api::meeting::endpoints::CANCEL,
         scope: Scope::Corp,
         query: None,
@@ -3055,6 +3257,21 @@ pub static CALLABLES: &[Callable] = &[
         debug_text: debug_text::<
             (),
             crate::api::oa::types::SetCheckinScheduleListRequest,
+            crate::api::oa::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "oa")]
+    Callable {
+        endpoint: &crate::api::oa::endpoints::ADD_CHECKIN_OPTION,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddCheckinOptionRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::oa::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::oa::types::AddCheckinOptionRequest,
             crate::api::oa::types::EmptyReply,
         >,
     },
@@ -3549,6 +3766,107 @@ pub static CALLABLES: &[Callable] = &[
         sensitive: &[],
         reencode_reply: reencode::<crate::api::registration::types::EmptyReply>,
         debug_text: debug_text::<(), (), crate::api::registration::types::EmptyReply>,
+    },
+    #[cfg(feature = "report")]
+    Callable {
+        endpoint: &crate::api::report::endpoints::GRID_UPDATE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GridUpdateRequest"),
+        reply: "GridUpdateReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::report::types::GridUpdateReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::report::types::GridUpdateRequest,
+            crate::api::report::types::GridUpdateReply,
+        >,
+    },
+    #[cfg(feature = "report")]
+    Callable {
+        endpoint: &crate::api::report::endpoints::GRID_DELETE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("GridIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::report::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::report::types::GridIdRequest,
+            crate::api::report::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "report")]
+    Callable {
+        endpoint: &crate::api::report::endpoints::GRID_GET_USER_GRID_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UserIdRequest"),
+        reply: "UserGridInfo",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::report::types::UserGridInfo>,
+        debug_text: debug_text::<
+            (),
+            crate::api::report::types::UserIdRequest,
+            crate::api::report::types::UserGridInfo,
+        >,
+    },
+    #[cfg(feature = "report")]
+    Callable {
+        endpoint: &crate::api::report::endpoints::GRID_ADD_CATA,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddCataRequest"),
+        reply: "AddCataReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::report::types::AddCataReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::report::types::AddCataRequest,
+            crate::api::report::types::AddCataReply,
+        >,
+    },
+    #[cfg(feature = "report")]
+    Callable {
+        endpoint: &crate::api::report::endpoints::GRID_UPDATE_CATA,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateCataRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::report::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::report::types::UpdateCataRequest,
+            crate::api::report::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "report")]
+    Callable {
+        endpoint: &crate::api::report::endpoints::GRID_DELETE_CATA,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CategoryIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::report::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::report::types::CategoryIdRequest,
+            crate::api::report::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "report")]
+    Callable {
+        endpoint: &crate::api::report::endpoints::GRID_LIST_CATA,
+        scope: Scope::Corp,
+        query: None,
+        request: None,
+        reply: "CataList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::report::types::CataList>,
+        debug_text: debug_text::<(), (), crate::api::report::types::CataList>,
     },
     #[cfg(feature = "schedule")]
     Callable {
@@ -4744,6 +5062,21 @@ pub static CALLABLES: &[Callable] = &[
     },
     #[cfg(feature = "wedoc")]
     Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_UPDATE_VIEW,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateViewRequest"),
+        reply: "AddViewReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::AddViewReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::UpdateViewRequest,
+            crate::api::wedoc::types::AddViewReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
         endpoint: &crate::api::wedoc::endpoints::SMARTSHEET_DELETE_VIEWS,
         scope: Scope::Corp,
         query: None,
@@ -5134,6 +5467,186 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::wedoc::types::FileUploadReply,
         >,
     },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_ADD_PAGE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocAddPageRequest"),
+        reply: "SmartdocPageReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::SmartdocPageReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocAddPageRequest,
+            crate::api::wedoc::types::SmartdocPageReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_UPDATE_PAGE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocUpdatePageRequest"),
+        reply: "SmartdocPageReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::SmartdocPageReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocUpdatePageRequest,
+            crate::api::wedoc::types::SmartdocPageReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_DELETE_PAGE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocPageRef"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocPageRef,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_GET_PAGE_HIERARCHY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocDocRequest"),
+        reply: "SmartdocPageHierarchy",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::SmartdocPageHierarchy>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocDocRequest,
+            crate::api::wedoc::types::SmartdocPageHierarchy,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_UPDATE_BLOCKS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocUpdateBlocksRequest"),
+        reply: "SmartdocBlocksReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::SmartdocBlocksReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocUpdateBlocksRequest,
+            crate::api::wedoc::types::SmartdocBlocksReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_DELETE_BLOCKS,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocDeleteBlocksRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocDeleteBlocksRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_GET_BLOCK_LIST,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocGetBlockListRequest"),
+        reply: "SmartdocBlockList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::SmartdocBlockList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocGetBlockListRequest,
+            crate::api::wedoc::types::SmartdocBlockList,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_EXPORT_TASK,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocExportTaskRequest"),
+        reply: "SmartdocExportTaskReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::SmartdocExportTaskReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocExportTaskRequest,
+            crate::api::wedoc::types::SmartdocExportTaskReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_GET_EXPORT_RESULT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocExportResultRequest"),
+        reply: "SmartdocExportResult",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::SmartdocExportResult>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocExportResultRequest,
+            crate::api::wedoc::types::SmartdocExportResult,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_PUBLISH,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocPublishRequest"),
+        reply: "SmartdocPublishReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::SmartdocPublishReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocPublishRequest,
+            crate::api::wedoc::types::SmartdocPublishReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_CANCEL_PUBLISH,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocDocRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocDocRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedoc")]
+    Callable {
+        endpoint: &crate::api::wedoc::endpoints::SMARTDOC_PUBLISH_SETTING,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SmartdocPublishRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedoc::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedoc::types::SmartdocPublishRequest,
+            crate::api::wedoc::types::EmptyReply,
+        >,
+    },
     #[cfg(feature = "wedrive")]
     Callable {
         endpoint: &crate::api::wedrive::endpoints::SPACE_CREATE,
@@ -5192,6 +5705,21 @@ pub static CALLABLES: &[Callable] = &[
             (),
             crate::api::wedrive::types::SpaceIdRequest,
             crate::api::wedrive::types::SpaceInfoReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::NEW_SPACE_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SpaceIdRequest"),
+        reply: "NewSpaceInfoReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::NewSpaceInfoReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::SpaceIdRequest,
+            crate::api::wedrive::types::NewSpaceInfoReply,
         >,
     },
     #[cfg(feature = "wedrive")]
@@ -5462,6 +5990,36 @@ pub static CALLABLES: &[Callable] = &[
             (),
             crate::api::wedrive::types::FileSecureSettingRequest,
             crate::api::wedrive::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::MNG_PRO_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("EmptyRequest"),
+        reply: "MngProInfoReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::MngProInfoReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::EmptyRequest,
+            crate::api::wedrive::types::MngProInfoReply,
+        >,
+    },
+    #[cfg(feature = "wedrive")]
+    Callable {
+        endpoint: &crate::api::wedrive::endpoints::MNG_CAPACITY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("EmptyRequest"),
+        reply: "MngCapacityReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::wedrive::types::MngCapacityReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::wedrive::types::EmptyRequest,
+            crate::api::wedrive::types::MngCapacityReply,
         >,
     },
 ];
@@ -6320,6 +6878,76 @@ pub async fn call_json(
             let reply = handle.exmail().read_mail_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "export")]
+        ("export", "simple_user") => {
+            let handle = corp(handles)?;
+            let request: crate::api::export::types::ExportRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.export().simple_user_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "export")]
+        ("export", "user") => {
+            let handle = corp(handles)?;
+            let request: crate::api::export::types::ExportRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.export().user_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "export")]
+        ("export", "department") => {
+            let handle = corp(handles)?;
+            let request: crate::api::export::types::ExportRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.export().department_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "export")]
+        ("export", "tag_user") => {
+            let handle = corp(handles)?;
+            let request: crate::api::export::types::ExportTagUserRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.export().tag_user_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "export")]
+        ("export", "get_result") => {
+            let handle = corp(handles)?;
+            let query: crate::api::export::types::GetResultQuery = decode(
+                input.query,
+                "query",
+            )?;
+            let reply = handle.export().get_result_with(query).await;
+            json(reply)
+        }
+        #[cfg(feature = "external_pay")]
+        ("external_pay", "get_bill_list") => {
+            let handle = corp(handles)?;
+            let request: crate::api::external_pay::types::GetBillListRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_pay().get_bill_list_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "external_pay")]
+        ("external_pay", "get_payment_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::external_pay::types::GetPaymentInfoRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_pay().get_payment_info_with(request).await;
+            json(reply)
+        }
         #[cfg(feature = "externalcontact")]
         ("externalcontact", "get_follow_user_list") => {
             let handle = corp(handles)?;
@@ -6714,6 +7342,58 @@ pub async fn call_json(
                 "request",
             )?;
             let reply = handle.idconvert().convert_chatid_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "infra")]
+        ("infra", "get_api_domain_ip") => {
+            let handle = corp(handles)?;
+            let reply = handle.infra().get_api_domain_ip().await;
+            json(reply)
+        }
+        #[cfg(feature = "infra")]
+        ("infra", "get_callback_ip") => {
+            let handle = corp(handles)?;
+            let reply = handle.infra().get_callback_ip().await;
+            json(reply)
+        }
+        #[cfg(feature = "invoice")]
+        ("invoice", "get_invoice_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::invoice::types::InvoiceKey = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.invoice().get_invoice_info_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "invoice")]
+        ("invoice", "get_invoice_info_batch") => {
+            let handle = corp(handles)?;
+            let request: crate::api::invoice::types::GetInvoiceInfoBatchRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.invoice().get_invoice_info_batch_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "invoice")]
+        ("invoice", "update_invoice_status") => {
+            let handle = corp(handles)?;
+            let request: crate::api::invoice::types::UpdateInvoiceStatusRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.invoice().update_invoice_status_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "invoice")]
+        ("invoice", "update_status_batch") => {
+            let handle = corp(handles)?;
+            let request: crate::api::invoice::types::UpdateStatusBatchRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.invoice().update_status_batch_with(request).await;
             json(reply)
         }
         ("jsapi", "get_jsapi_ticket") => {
@@ -7263,6 +7943,16 @@ pub async fn call_json(
             json(reply)
         }
         #[cfg(feature = "meeting")]
+        ("meeting", "update") => {
+            let handle = corp(handles)?;
+            let request: crate::api::meeting::types::UpdateMeetingRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.meeting().update_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "meeting")]
         ("meeting", "cancel") => {
             let handle = corp(handles)?;
             let request: crate::api::meeting::types::MeetingIdRequest = decode(
@@ -7580,6 +8270,16 @@ pub async fn call_json(
                 "request",
             )?;
             let reply = handle.oa().set_checkin_schedule_list_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "oa")]
+        ("oa", "add_checkin_option") => {
+            let handle = corp(handles)?;
+            let request: crate::api::oa::types::AddCheckinOptionRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.oa().add_checkin_option_with(request).await;
             json(reply)
         }
         #[cfg(feature = "oa")]
@@ -7907,6 +8607,72 @@ pub async fn call_json(
             let handle = &handles.provider;
             let token = registration_token(input.token)?;
             let reply = handle.registration().contact_sync_success(token.expose()).await;
+            json(reply)
+        }
+        #[cfg(feature = "report")]
+        ("report", "grid_update") => {
+            let handle = corp(handles)?;
+            let request: crate::api::report::types::GridUpdateRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.report().grid_update_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "report")]
+        ("report", "grid_delete") => {
+            let handle = corp(handles)?;
+            let request: crate::api::report::types::GridIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.report().grid_delete_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "report")]
+        ("report", "grid_get_user_grid_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::report::types::UserIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.report().grid_get_user_grid_info_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "report")]
+        ("report", "grid_add_cata") => {
+            let handle = corp(handles)?;
+            let request: crate::api::report::types::AddCataRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.report().grid_add_cata_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "report")]
+        ("report", "grid_update_cata") => {
+            let handle = corp(handles)?;
+            let request: crate::api::report::types::UpdateCataRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.report().grid_update_cata_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "report")]
+        ("report", "grid_delete_cata") => {
+            let handle = corp(handles)?;
+            let request: crate::api::report::types::CategoryIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.report().grid_delete_cata_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "report")]
+        ("report", "grid_list_cata") => {
+            let handle = corp(handles)?;
+            let reply = handle.report().grid_list_cata().await;
             json(reply)
         }
         #[cfg(feature = "schedule")]
@@ -8700,6 +9466,16 @@ pub async fn call_json(
             json(reply)
         }
         #[cfg(feature = "wedoc")]
+        ("wedoc", "smartsheet_update_view") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::UpdateViewRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartsheet_update_view_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
         ("wedoc", "smartsheet_delete_views") => {
             let handle = corp(handles)?;
             let request: crate::api::wedoc::types::DeleteViewsRequest = decode(
@@ -8968,6 +9744,126 @@ pub async fn call_json(
             let reply = handle.wedoc().file_upload_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_add_page") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocAddPageRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_add_page_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_update_page") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocUpdatePageRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_update_page_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_delete_page") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocPageRef = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_delete_page_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_get_page_hierarchy") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocDocRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_get_page_hierarchy_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_update_blocks") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocUpdateBlocksRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_update_blocks_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_delete_blocks") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocDeleteBlocksRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_delete_blocks_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_get_block_list") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocGetBlockListRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_get_block_list_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_export_task") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocExportTaskRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_export_task_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_get_export_result") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocExportResultRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_get_export_result_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_publish") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocPublishRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_publish_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_cancel_publish") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocDocRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_cancel_publish_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedoc")]
+        ("wedoc", "smartdoc_publish_setting") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedoc::types::SmartdocPublishRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedoc().smartdoc_publish_setting_with(request).await;
+            json(reply)
+        }
         #[cfg(feature = "wedrive")]
         ("wedrive", "space_create") => {
             let handle = corp(handles)?;
@@ -9006,6 +9902,16 @@ pub async fn call_json(
                 "request",
             )?;
             let reply = handle.wedrive().space_info_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "new_space_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::SpaceIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().new_space_info_with(request).await;
             json(reply)
         }
         #[cfg(feature = "wedrive")]
@@ -9186,6 +10092,26 @@ pub async fn call_json(
                 "request",
             )?;
             let reply = handle.wedrive().file_secure_setting_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "mng_pro_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::EmptyRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().mng_pro_info_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "wedrive")]
+        ("wedrive", "mng_capacity") => {
+            let handle = corp(handles)?;
+            let request: crate::api::wedrive::types::EmptyRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.wedrive().mng_capacity_with(request).await;
             json(reply)
         }
         _ => {

@@ -438,6 +438,170 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub meetingid_list: Vec<String>,
     }
+    /// The meeting to change and the members to change; members left out keep their values.
+    ///
+    /// Request body of [`CorpMeeting::update`](super::CorpMeeting::update) (`POST /cgi-bin/meeting/update`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/98154>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UpdateMeetingRequest {
+        /// The meeting's id; only a meeting still booked (not started) can be changed.
+        pub meetingid: String,
+        /// The new title, 1 to 255 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
+        /// New start time, Unix seconds, later than now; pass `meeting_duration` with it. For a one-off meeting whose original start time has passed, it must be given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub meeting_start: Option<i64>,
+        /// New length in seconds.
+        ///
+        /// Not confirmed on the official page; source: the official request sample on the same page; the stored copy of its parameter table stops after `meeting_start`
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub meeting_duration: Option<i64>,
+        /// The meeting's new description.
+        ///
+        /// Not confirmed on the official page; source: the official request sample on the same page; the stored copy of its parameter table stops after `meeting_start`
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// Where it takes place.
+        ///
+        /// Not confirmed on the official page; source: the official request sample on the same page; the stored copy of its parameter table stops after `meeting_start`
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub location: Option<String>,
+        /// The members invited.
+        ///
+        /// Not confirmed on the official page; source: the official request sample on the same page; the stored copy of its parameter table stops after `meeting_start`
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub invitees: Option<MeetingInvitees>,
+        /// The meeting's settings (password, waiting room, mute on entry, hosts, reminder scope, ...) as a JSON object; its members are not typed yet.
+        ///
+        /// Not confirmed on the official page; source: the official request sample on the same page; the stored copy of its parameter table stops after `meeting_start`
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub settings: ::serde_json::Map<String, ::serde_json::Value>,
+        /// The calendar the meeting goes into (one the calling app created).
+        ///
+        /// Not confirmed on the official page; source: the official request sample on the same page; the stored copy of its parameter table stops after `meeting_start`
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cal_id: Option<String>,
+        /// Repetition and reminder times of the meeting as a JSON object; its members are not typed yet.
+        ///
+        /// Not confirmed on the official page; source: the official request sample on the same page; the stored copy of its parameter table stops after `meeting_start`
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub reminders: ::serde_json::Map<String, ::serde_json::Value>,
+    }
+    impl UpdateMeetingRequest {
+        /// A `UpdateMeetingRequest` with its required fields; the setters add the others.
+        ///
+        /// - `meetingid`: The meeting's id; only a meeting still booked (not started) can be changed.
+        pub fn new(meetingid: impl Into<String>) -> Self {
+            Self {
+                meetingid: meetingid.into(),
+                title: None,
+                meeting_start: None,
+                meeting_duration: None,
+                description: None,
+                location: None,
+                invitees: None,
+                settings: Default::default(),
+                cal_id: None,
+                reminders: Default::default(),
+            }
+        }
+        /// The new title, 1 to 255 characters.
+        pub fn title(mut self, value: impl Into<String>) -> Self {
+            self.title = Some(value.into());
+            self
+        }
+        /// New start time, Unix seconds, later than now; pass `meeting_duration` with it. For a one-off meeting whose original start time has passed, it must be given.
+        pub fn meeting_start(mut self, value: impl Into<i64>) -> Self {
+            self.meeting_start = Some(value.into());
+            self
+        }
+        /// New length in seconds.
+        pub fn meeting_duration(mut self, value: impl Into<i64>) -> Self {
+            self.meeting_duration = Some(value.into());
+            self
+        }
+        /// The meeting's new description.
+        pub fn description(mut self, value: impl Into<String>) -> Self {
+            self.description = Some(value.into());
+            self
+        }
+        /// Where it takes place.
+        pub fn location(mut self, value: impl Into<String>) -> Self {
+            self.location = Some(value.into());
+            self
+        }
+        /// The members invited.
+        pub fn invitees(mut self, value: impl Into<MeetingInvitees>) -> Self {
+            self.invitees = Some(value.into());
+            self
+        }
+        /// The meeting's settings (password, waiting room, mute on entry, hosts, reminder scope, ...) as a JSON object; its members are not typed yet.
+        pub fn settings(
+            mut self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            self.settings = value;
+            self
+        }
+        /// The calendar the meeting goes into (one the calling app created).
+        pub fn cal_id(mut self, value: impl Into<String>) -> Self {
+            self.cal_id = Some(value.into());
+            self
+        }
+        /// Repetition and reminder times of the meeting as a JSON object; its members are not typed yet.
+        pub fn reminders(
+            mut self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            self.reminders = value;
+            self
+        }
+    }
+    impl<T> crate::Call<'_, UpdateMeetingRequest, T> {
+        /// The new title, 1 to 255 characters.
+        pub fn title(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.title(value))
+        }
+        /// New start time, Unix seconds, later than now; pass `meeting_duration` with it. For a one-off meeting whose original start time has passed, it must be given.
+        pub fn meeting_start(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.meeting_start(value))
+        }
+        /// New length in seconds.
+        pub fn meeting_duration(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.meeting_duration(value))
+        }
+        /// The meeting's new description.
+        pub fn description(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.description(value))
+        }
+        /// Where it takes place.
+        pub fn location(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.location(value))
+        }
+        /// The members invited.
+        pub fn invitees(self, value: impl Into<MeetingInvitees>) -> Self {
+            crate::app::map_request(self, |r| r.invitees(value))
+        }
+        /// The meeting's settings (password, waiting room, mute on entry, hosts, reminder scope, ...) as a JSON object; its members are not typed yet.
+        pub fn settings(
+            self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            crate::app::map_request(self, |r| r.settings(value))
+        }
+        /// The calendar the meeting goes into (one the calling app created).
+        pub fn cal_id(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cal_id(value))
+        }
+        /// Repetition and reminder times of the meeting as a JSON object; its members are not typed yet.
+        pub fn reminders(
+            self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            crate::app::map_request(self, |r| r.reminders(value))
+        }
+    }
     impl crate::CursorPage for MeetingidList {
         fn next_cursor(&self) -> Option<&str> {
             self.next_cursor.as_deref()
@@ -454,6 +618,21 @@ pub mod endpoints {
         doc: "https://developer.work.weixin.qq.com/document/path/97454",
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/meeting/create",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/meeting/update`: Change a booked meeting (修改预约会议).
+    pub static UPDATE: crate::Endpoint = crate::Endpoint {
+        group: "meeting",
+        name: "update",
+        summary: "Change a booked meeting (修改预约会议).",
+        doc: "https://developer.work.weixin.qq.com/document/path/98154",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/meeting/update",
         token: crate::TokenKind::Corp,
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
@@ -509,12 +688,13 @@ pub mod endpoints {
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &CREATE,
+        &UPDATE,
         &CANCEL,
         &GET_USER_MEETINGID,
         &GET_INFO,
     ];
 }
-/// The `meeting` calls made through a [`Corp`](crate::Corp): scheduled meetings (会议) of an authorized corp with the corp token, for third-party and 代开发 apps with meeting permission - booking and cancelling meetings, listing a member's meeting ids, and (third-party apps) meeting details. Only the calls WeCom opens to third-party / 代开发 apps; the 预约会议高级管理 calls are for the corp's own apps (see spec/README.md).
+/// The `meeting` calls made through a [`Corp`](crate::Corp): scheduled meetings (会议) of an authorized corp with the corp token, for third-party and 代开发 apps with meeting permission - booking, changing and cancelling meetings, listing a member's meeting ids, and (third-party apps) meeting details. Only the calls WeCom opens to third-party / 代开发 apps; the 预约会议高级管理 calls are for the corp's own apps (see spec/README.md).
 ///
 /// Get one with [`Corp::meeting`](crate::Corp::meeting); it borrows the handle, so it costs nothing to make.
 ///
@@ -571,6 +751,39 @@ impl<'a> CorpMeeting<'a> {
         self.handle
             .prepare(
                 &endpoints::CREATE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Change a booked meeting (修改预约会议).
+    ///
+    /// Changes a meeting that is still booked (not started): title, start time and length,
+    /// description, location, invitees, calendar, settings or reminders; members left out
+    /// keep their values. `meeting_start` must be later than now and goes together with
+    /// `meeting_duration`. `settings` and `reminders` are passed as JSON objects (not typed
+    /// yet, as in `create`). The stored copy of the official page's table stops after
+    /// `meeting_start`; the later members are declared from the page's own request sample
+    /// (`x-source`). WeCom files the call under the third-party (93710) and 代开发 (97455)
+    /// documentation too, but only the page linked here could be read.
+    ///
+    /// Sends `POST /cgi-bin/meeting/update`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/98154>
+    pub fn update(
+        &self,
+        meetingid: impl Into<String>,
+    ) -> crate::Call<'a, types::UpdateMeetingRequest, types::EmptyReply> {
+        self.update_with(types::UpdateMeetingRequest::new(meetingid))
+    }
+    /// [`Self::update`] with a `UpdateMeetingRequest` built elsewhere (kept, or made by other code).
+    pub fn update_with(
+        &self,
+        request: types::UpdateMeetingRequest,
+    ) -> crate::Call<'a, types::UpdateMeetingRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::UPDATE,
                 crate::app::Place::Body,
                 request,
                 crate::http::decode_json,
@@ -686,7 +899,7 @@ impl<'a> CorpMeeting<'a> {
     }
 }
 impl crate::Corp {
-    /// The `meeting` calls: scheduled meetings (会议) of an authorized corp with the corp token, for third-party and 代开发 apps with meeting permission - booking and cancelling meetings, listing a member's meeting ids, and (third-party apps) meeting details. Only the calls WeCom opens to third-party / 代开发 apps; the 预约会议高级管理 calls are for the corp's own apps (see spec/README.md).
+    /// The `meeting` calls: scheduled meetings (会议) of an authorized corp with the corp token, for third-party and 代开发 apps with meeting permission - booking, changing and cancelling meetings, listing a member's meeting ids, and (third-party apps) meeting details. Only the calls WeCom opens to third-party / 代开发 apps; the 预约会议高级管理 calls are for the corp's own apps (see spec/README.md).
     ///
     /// See [`CorpMeeting`] for the calls and an example.
     pub fn meeting(&self) -> CorpMeeting<'_> {

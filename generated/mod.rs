@@ -112,6 +112,22 @@ pub mod department {
 pub mod exmail {
     include!("exmail.rs");
 }
+/// Asynchronous contact export (通讯录 - 异步导出接口) of an authorized corp with the corp token - start an export of members, member details, departments or a tag's members, then fetch the encrypted result files.
+///
+/// Generated from `spec/export.yaml`.
+#[cfg(feature = "export")]
+#[cfg_attr(docsrs, doc(cfg(feature = "export")))]
+pub mod export {
+    include!("export.rs");
+}
+/// External collections (对外收款) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「对外收款」 permission - the collection records and the merchant order numbers of a payment the app started (merchant management, fund flows and mini-program collections are not open to these apps; see spec/README.md).
+///
+/// Generated from `spec/external_pay.yaml`.
+#[cfg(feature = "external_pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "external_pay")))]
+pub mod external_pay {
+    include!("external_pay.rs");
+}
 /// Customer contact (客户联系) of an authorized corp with the corp token - customers, their remarks, the corp's customer tags, 「联系我」 contact ways and temporary chats, sensitive-word rules, customer rule groups and their tags, and the product album.
 ///
 /// Generated from `spec/externalcontact.yaml`.
@@ -135,6 +151,22 @@ pub mod groupchat {
 #[cfg_attr(docsrs, doc(cfg(feature = "idconvert")))]
 pub mod idconvert {
     include!("idconvert.rs");
+}
+/// Small API-infrastructure calls with the corp token - the IP ranges of WeCom's API domain and of its callback servers, for firewall rules.
+///
+/// Generated from `spec/infra.yaml`.
+#[cfg(feature = "infra")]
+#[cfg_attr(docsrs, doc(cfg(feature = "infra")))]
+pub mod infra {
+    include!("infra.rs");
+}
+/// Electronic invoices (电子发票) that members pick from their WeChat card wallet for reimbursement, with the corp token - reading an invoice's structured data and PDF link, one or many at a time, and locking, unlocking or closing them as the reimbursement goes on. Only verified corps have these calls.
+///
+/// Generated from `spec/invoice.yaml`.
+#[cfg(feature = "invoice")]
+#[cfg_attr(docsrs, doc(cfg(feature = "invoice")))]
+pub mod invoice {
+    include!("invoice.rs");
 }
 /// JS-SDK tickets of an authorized corp (corp token), for signing `wx.config` on the app's pages.
 ///
@@ -174,7 +206,7 @@ pub mod living {
 pub mod media {
     include!("media.rs");
 }
-/// Scheduled meetings (会议) of an authorized corp with the corp token, for third-party and 代开发 apps with meeting permission - booking and cancelling meetings, listing a member's meeting ids, and (third-party apps) meeting details. Only the calls WeCom opens to third-party / 代开发 apps; the 预约会议高级管理 calls are for the corp's own apps (see spec/README.md).
+/// Scheduled meetings (会议) of an authorized corp with the corp token, for third-party and 代开发 apps with meeting permission - booking, changing and cancelling meetings, listing a member's meeting ids, and (third-party apps) meeting details. Only the calls WeCom opens to third-party / 代开发 apps; the 预约会议高级管理 calls are for the corp's own apps (see spec/README.md).
 ///
 /// Generated from `spec/meeting.yaml`.
 #[cfg(feature = "meeting")]
@@ -258,6 +290,14 @@ pub mod provider {
 pub mod registration {
     include!("registration.rs");
 }
+/// The grid structure and event categories of 政民沟通 (government-resident communication) with the corp token, for 代开发 apps with the 「居民联系」 permission - changing and deleting grids, a member's grids, and adding, changing, deleting and listing the event categories used by 巡查上报 and 居民上报 reports (third-party apps may not call these; the report statistics and order calls are not open to 代开发 apps; see spec/README.md).
+///
+/// Generated from `spec/report.yaml`.
+#[cfg(feature = "report")]
+#[cfg_attr(docsrs, doc(cfg(feature = "report")))]
+pub mod report {
+    include!("report.rs");
+}
 /// Calendars (日历) and schedules (日程) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「日程接口权限」 permission - creating, changing, reading and deleting the app's calendars, and creating, changing, reading, listing and cancelling schedules and their attendees (some calls are not covered yet; see spec/README.md).
 ///
 /// Generated from `spec/schedule.yaml`.
@@ -296,7 +336,7 @@ pub mod tag {
 pub mod user {
     include!("user.rs");
 }
-/// Documents (文档) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「文档」 permission - creating, renaming, deleting and sharing documents, their view rules, members and security settings, the contents of documents, sheets and smart sheets (智能表格 - sheets, views, fields, field groups, records), forms (收集表), and pictures and files for documents (some parts are kept as free-form JSON or not covered yet; see spec/README.md).
+/// Documents (文档) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「文档」 permission - creating, renaming, deleting and sharing documents, their view rules, members and security settings, the contents of documents, sheets and smart sheets (智能表格 - sheets, views, fields, field groups, records), smart documents (智能文档 - pages, content blocks, export, publishing), forms (收集表), and pictures and files for documents (some parts are kept as free-form JSON or not covered yet; see spec/README.md).
 ///
 /// Generated from `spec/wedoc.yaml`.
 #[cfg(feature = "wedoc")]
@@ -304,7 +344,7 @@ pub mod user {
 pub mod wedoc {
     include!("wedoc.rs");
 }
-/// WeDrive (微盘) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「微盘」 permission - creating, renaming, dismissing and reading spaces, space members, security settings and invitation links, listing, uploading (base64 JSON), downloading, creating, renaming, moving, deleting and reading files, file members, share settings, share links, file permissions and document watermarks (chunked upload is not covered, and the parts of a file's permissions are not typed yet; see spec/README.md).
+/// WeDrive (微盘) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「微盘」 permission - creating, renaming, dismissing and reading spaces (with their security settings), the corp's edition and capacity (代开发 apps), space members, security settings and invitation links, listing, uploading (base64 JSON), downloading, creating, renaming, moving, deleting and reading files, file members, share settings, share links, file permissions and document watermarks (chunked upload is not covered, and the parts of a file's permissions are not typed yet; see spec/README.md).
 ///
 /// Generated from `spec/wedrive.yaml`.
 #[cfg(feature = "wedrive")]
@@ -459,6 +499,20 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &exmail::endpoints::GET_MAIL_LIST,
     #[cfg(feature = "exmail")]
     &exmail::endpoints::READ_MAIL,
+    #[cfg(feature = "export")]
+    &export::endpoints::SIMPLE_USER,
+    #[cfg(feature = "export")]
+    &export::endpoints::USER,
+    #[cfg(feature = "export")]
+    &export::endpoints::DEPARTMENT,
+    #[cfg(feature = "export")]
+    &export::endpoints::TAG_USER,
+    #[cfg(feature = "export")]
+    &export::endpoints::GET_RESULT,
+    #[cfg(feature = "external_pay")]
+    &external_pay::endpoints::GET_BILL_LIST,
+    #[cfg(feature = "external_pay")]
+    &external_pay::endpoints::GET_PAYMENT_INFO,
     #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::GET_FOLLOW_USER_LIST,
     #[cfg(feature = "externalcontact")]
@@ -533,6 +587,18 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &idconvert::endpoints::APPLY_TO_UPGRADE_CHATID,
     #[cfg(feature = "idconvert")]
     &idconvert::endpoints::CONVERT_CHATID,
+    #[cfg(feature = "infra")]
+    &infra::endpoints::GET_API_DOMAIN_IP,
+    #[cfg(feature = "infra")]
+    &infra::endpoints::GET_CALLBACK_IP,
+    #[cfg(feature = "invoice")]
+    &invoice::endpoints::GET_INVOICE_INFO,
+    #[cfg(feature = "invoice")]
+    &invoice::endpoints::GET_INVOICE_INFO_BATCH,
+    #[cfg(feature = "invoice")]
+    &invoice::endpoints::UPDATE_INVOICE_STATUS,
+    #[cfg(feature = "invoice")]
+    &invoice::endpoints::UPDATE_STATUS_BATCH,
     &jsapi::endpoints::GET_JSAPI_TICKET,
     &jsapi::endpoints::GET_AGENT_CONFIG_TICKET,
     #[cfg(feature = "kf")]
@@ -642,6 +708,8 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     #[cfg(feature = "meeting")]
     &meeting::endpoints::CREATE,
     #[cfg(feature = "meeting")]
+    &meeting::endpoints::UPDATE,
+    #[cfg(feature = "meeting")]
     &meeting::endpoints::CANCEL,
     #[cfg(feature = "meeting")]
     &meeting::endpoints::GET_USER_MEETINGID,
@@ -706,6 +774,8 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     #[cfg(feature = "oa")]
     &oa::endpoints::SET_CHECKIN_SCHEDULE_LIST,
     #[cfg(feature = "oa")]
+    &oa::endpoints::ADD_CHECKIN_OPTION,
+    #[cfg(feature = "oa")]
     &oa::endpoints::GET_VACATION_CORP_CONF,
     #[cfg(feature = "oa")]
     &oa::endpoints::GET_USER_VACATION_QUOTA,
@@ -763,6 +833,20 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &registration::endpoints::SET_SCOPE,
     #[cfg(feature = "registration")]
     &registration::endpoints::CONTACT_SYNC_SUCCESS,
+    #[cfg(feature = "report")]
+    &report::endpoints::GRID_UPDATE,
+    #[cfg(feature = "report")]
+    &report::endpoints::GRID_DELETE,
+    #[cfg(feature = "report")]
+    &report::endpoints::GRID_GET_USER_GRID_INFO,
+    #[cfg(feature = "report")]
+    &report::endpoints::GRID_ADD_CATA,
+    #[cfg(feature = "report")]
+    &report::endpoints::GRID_UPDATE_CATA,
+    #[cfg(feature = "report")]
+    &report::endpoints::GRID_DELETE_CATA,
+    #[cfg(feature = "report")]
+    &report::endpoints::GRID_LIST_CATA,
     #[cfg(feature = "schedule")]
     &schedule::endpoints::ADD_CALENDAR,
     #[cfg(feature = "schedule")]
@@ -922,6 +1006,8 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     #[cfg(feature = "wedoc")]
     &wedoc::endpoints::SMARTSHEET_ADD_VIEW,
     #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTSHEET_UPDATE_VIEW,
+    #[cfg(feature = "wedoc")]
     &wedoc::endpoints::SMARTSHEET_DELETE_VIEWS,
     #[cfg(feature = "wedoc")]
     &wedoc::endpoints::SMARTSHEET_GET_VIEWS,
@@ -973,6 +1059,30 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &wedoc::endpoints::IMAGE_UPLOAD,
     #[cfg(feature = "wedoc")]
     &wedoc::endpoints::FILE_UPLOAD,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_ADD_PAGE,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_UPDATE_PAGE,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_DELETE_PAGE,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_GET_PAGE_HIERARCHY,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_UPDATE_BLOCKS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_DELETE_BLOCKS,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_GET_BLOCK_LIST,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_EXPORT_TASK,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_GET_EXPORT_RESULT,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_PUBLISH,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_CANCEL_PUBLISH,
+    #[cfg(feature = "wedoc")]
+    &wedoc::endpoints::SMARTDOC_PUBLISH_SETTING,
     #[cfg(feature = "wedrive")]
     &wedrive::endpoints::SPACE_CREATE,
     #[cfg(feature = "wedrive")]
@@ -981,6 +1091,8 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &wedrive::endpoints::SPACE_DISMISS,
     #[cfg(feature = "wedrive")]
     &wedrive::endpoints::SPACE_INFO,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::NEW_SPACE_INFO,
     #[cfg(feature = "wedrive")]
     &wedrive::endpoints::SPACE_ACL_ADD,
     #[cfg(feature = "wedrive")]
@@ -1017,6 +1129,10 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &wedrive::endpoints::GET_FILE_PERMISSION,
     #[cfg(feature = "wedrive")]
     &wedrive::endpoints::FILE_SECURE_SETTING,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::MNG_PRO_INFO,
+    #[cfg(feature = "wedrive")]
+    &wedrive::endpoints::MNG_CAPACITY,
 ];
 /// What only the emulator knows of each endpoint (its sample reply,
 /// required members, legacy paths), in the order of [`ENDPOINTS`]:
@@ -1724,6 +1840,69 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"mail_data\":\"MAIL_DATA\"}",
         },
     ),
+    #[cfg(feature = "export")]
+    (
+        &export::endpoints::SIMPLE_USER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["encoding_aeskey"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"jobid_xxxxxxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "export")]
+    (
+        &export::endpoints::USER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["encoding_aeskey"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"jobid_xxxxxxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "export")]
+    (
+        &export::endpoints::DEPARTMENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["encoding_aeskey"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"jobid_xxxxxxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "export")]
+    (
+        &export::endpoints::TAG_USER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["tagid", "encoding_aeskey"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"jobid_xxxxxxxxx\"}",
+        },
+    ),
+    #[cfg(feature = "export")]
+    (
+        &export::endpoints::GET_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["jobid"],
+            example_response: "{\"data_list\":[{\"md5\":\"xxxxxxxxx\",\"size\":1024,\"url\":\"https://xxxxx\"},{\"md5\":\"xxxxxxxx\",\"size\":2048,\"url\":\"https://xxxxx\"}],\"errcode\":0,\"errmsg\":\"ok\",\"status\":2}",
+        },
+    ),
+    #[cfg(feature = "external_pay")]
+    (
+        &external_pay::endpoints::GET_BILL_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["begin_time", "end_time"],
+            example_response: "{\"bill_list\":[{\"bill_type\":1,\"commodity_list\":[{\"amount\":1,\"description\":\"手机\"}],\"external_userid\":\"xxxx\",\"mch_id\":\"123454\",\"out_refund_no\":\"xxxxx\",\"out_trade_no\":\"xxxx\",\"pay_time\":12345,\"payee_userid\":\"zhangshan\",\"payment_type\":1,\"refund_list\":[{\"out_refund_no\":\"xx\",\"refund_comment\":\"xxx\",\"refund_fee\":100,\"refund_reqtime\":1605171790,\"refund_status\":1,\"refund_userid\":\"xxx\"}],\"remark\":\"xxxx\",\"total_fee\":100,\"total_refund_fee\":100,\"trade_state\":1,\"transaction_id\":\"xxxxx\"}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "external_pay")]
+    (
+        &external_pay::endpoints::GET_PAYMENT_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["payment_id"],
+            example_response: "{\"bill_list\":[{\"out_trade_no\":\"xxxx\"},{\"out_trade_no\":\"yyyy\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
     #[cfg(feature = "externalcontact")]
     (
         &externalcontact::endpoints::GET_FOLLOW_USER_LIST,
@@ -2055,6 +2234,60 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &["chat_id_list"],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_chat_id_list\":[\"zzzzzzz\"],\"items\":[{\"chat_id\":\"xxxxxx\",\"new_chat_id\":\"NEW_CHAT_ID_X\"},{\"chat_id\":\"yyyyyy\",\"new_chat_id\":\"NEW_CHAT_ID_Y\"}]}",
+        },
+    ),
+    #[cfg(feature = "infra")]
+    (
+        &infra::endpoints::GET_API_DOMAIN_IP,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"ip_list\":[\"182.254.11.176\",\"182.254.78.66\"]}",
+        },
+    ),
+    #[cfg(feature = "infra")]
+    (
+        &infra::endpoints::GET_CALLBACK_IP,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"ip_list\":[\"1.2.3.4\",\"2.3.3.3\"]}",
+        },
+    ),
+    #[cfg(feature = "invoice")]
+    (
+        &invoice::endpoints::GET_INVOICE_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["card_id", "encrypt_code"],
+            example_response: "{\"begin_time\":1469084420,\"card_id\":\"CARDID\",\"detail\":\"可在公司企业微信内报销使用\",\"end_time\":2100236420,\"errcode\":0,\"errmsg\":\"ok\",\"openid\":\"oxfdsfsafaf\",\"payee\":\"深圳市XX有限公司\",\"type\":\"增值税电子普通发票\",\"user_info\":{\"billing_code\":\"000000000001\",\"billing_no\":\"00000001\",\"billing_time\":1478620800,\"check_code\":\"check_code\",\"detail\":\"项目\",\"fee\":4000,\"fee_without_tax\":2345,\"info\":[{\"fee\":10,\"name\":\"NAME\",\"num\":10,\"price\":4,\"unit\":\"吨\"}],\"pdf_url\":\"pdf_url\",\"reimburse_status\":\"INVOICE_REIMBURSE_INIT\",\"tax\":123,\"title\":\"XX有限公司\"}}",
+        },
+    ),
+    #[cfg(feature = "invoice")]
+    (
+        &invoice::endpoints::GET_INVOICE_INFO_BATCH,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["item_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"item_list\":[{\"card_id\":\"CARDID\",\"detail\":\"可在公司企业微信内报销使用\",\"openid\":\"ofdsfasfsafsafasf\",\"payee\":\"深圳市XX有限公司\",\"type\":\"增值税电子普通发票\",\"user_info\":{\"billing_code\":\"000000000001\",\"billing_no\":\"00000001\",\"billing_time\":1478620800,\"detail\":\"项目\",\"fee\":4000,\"fee_without_tax\":2345,\"info\":[{\"fee\":10,\"name\":\"NAME\",\"num\":10,\"price\":4,\"unit\":\"吨\"}],\"pdf_url\":\"pdf_url\",\"reimburse_status\":\"INVOICE_REIMBURSE_INIT\",\"tax\":123,\"title\":\"XX有限公司\"}}]}",
+        },
+    ),
+    #[cfg(feature = "invoice")]
+    (
+        &invoice::endpoints::UPDATE_INVOICE_STATUS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["card_id", "encrypt_code", "reimburse_status"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "invoice")]
+    (
+        &invoice::endpoints::UPDATE_STATUS_BATCH,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["openid", "reimburse_status", "invoice_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
     (
@@ -2552,6 +2785,15 @@ pub(crate) static EMULATOR_SAMPLES: &[(
     ),
     #[cfg(feature = "meeting")]
     (
+        &meeting::endpoints::UPDATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["meetingid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "meeting")]
+    (
         &meeting::endpoints::CANCEL,
         crate::emulator::EndpointSample {
             legacy_paths: &[],
@@ -2840,6 +3082,15 @@ pub(crate) static EMULATOR_SAMPLES: &[(
         crate::emulator::EndpointSample {
             legacy_paths: &[],
             required: &["groupid", "items", "yearmonth"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "oa")]
+    (
+        &oa::endpoints::ADD_CHECKIN_OPTION,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
@@ -3144,6 +3395,69 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &[],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "report")]
+    (
+        &report::endpoints::GRID_UPDATE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["grid_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"invalid_userids\":[\"invaliduser\"]}",
+        },
+    ),
+    #[cfg(feature = "report")]
+    (
+        &report::endpoints::GRID_DELETE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["grid_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "report")]
+    (
+        &report::endpoints::GRID_GET_USER_GRID_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"joined_grids\":[{\"grid_id\":\"grid_id1\",\"grid_name\":\"grid_name1\"},{\"grid_id\":\"grid_id2\",\"grid_name\":\"grid_name2\"}],\"manage_grids\":[{\"grid_id\":\"grid_id1\",\"grid_name\":\"grid_name1\"},{\"grid_id\":\"grid_id2\",\"grid_name\":\"grid_name2\"}]}",
+        },
+    ),
+    #[cfg(feature = "report")]
+    (
+        &report::endpoints::GRID_ADD_CATA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["category_name", "level"],
+            example_response: "{\"category_id\":\"category_id\",\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "report")]
+    (
+        &report::endpoints::GRID_UPDATE_CATA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["category_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "report")]
+    (
+        &report::endpoints::GRID_DELETE_CATA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["category_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "report")]
+    (
+        &report::endpoints::GRID_LIST_CATA,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"category_list\":[{\"category_id\":\"category_id\",\"category_name\":\"2222\",\"level\":1},{\"category_id\":\"category_id\",\"category_name\":\"2222\",\"level\":2,\"parent_category_id\":\"parent_category_id\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
     #[cfg(feature = "schedule")]
@@ -3866,6 +4180,15 @@ pub(crate) static EMULATOR_SAMPLES: &[(
     ),
     #[cfg(feature = "wedoc")]
     (
+        &wedoc::endpoints::SMARTSHEET_UPDATE_VIEW,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "sheet_id", "view_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"view\":{\"property\":{},\"view_id\":\"vabcde\",\"view_title\":\"默认视图\",\"view_type\":\"VIEW_TYPE_GRID\"}}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
         &wedoc::endpoints::SMARTSHEET_DELETE_VIEWS,
         crate::emulator::EndpointSample {
             legacy_paths: &[],
@@ -4098,6 +4421,114 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"file_url\":\"FILE_URL\"}",
         },
     ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_ADD_PAGE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "info"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"info\":{\"after_id\":\"AFTER_PAGE_ID\",\"layout_mode\":1,\"page_id\":\"PAGE_ID\",\"parent_id\":\"PARENT_PAGE_ID\",\"title\":\"页面标题\"}}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_UPDATE_PAGE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "info"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"info\":{\"after_id\":\"AFTER_PAGE_ID\",\"layout_mode\":2,\"page_id\":\"PAGE_ID\",\"parent_id\":\"PARENT_PAGE_ID\",\"title\":\"新的页面标题\"}}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_DELETE_PAGE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "page_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_GET_PAGE_HIERARCHY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"pages\":[{\"page_id\":\"PAGE_ID_1\",\"parent_id\":\"\",\"title\":\"首页\"},{\"page_id\":\"PAGE_ID_2\",\"parent_id\":\"PAGE_ID_1\",\"title\":\"子页面1\"},{\"page_id\":\"PAGE_ID_3\",\"parent_id\":\"PAGE_ID_1\",\"title\":\"子页面2\"}]}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_UPDATE_BLOCKS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "page_id", "blocks"],
+            example_response: "{\"blocks\":[{\"children\":[],\"id\":\"BLOCK_ID\",\"parent_id\":\"PARENT_BLOCK_ID\",\"props\":{},\"title\":\"Updated Content\",\"type\":\"BLOCK_TYPE_TEXT\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_DELETE_BLOCKS,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "page_id", "ids"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_GET_BLOCK_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "page_id"],
+            example_response: "{\"blocks\":[{\"children\":[\"CHILD_BLOCK_ID_1\"],\"id\":\"BLOCK_ID\",\"parent_id\":\"PARENT_BLOCK_ID\",\"props\":{},\"title\":\"Hello World\",\"type\":\"BLOCK_TYPE_TEXT\"}],\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":\"true\",\"next_start\":201}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_EXPORT_TASK,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid", "content_type"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"task_id\":\"task_sp_20260323_abc123\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_GET_EXPORT_RESULT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["task_id"],
+            example_response: "{\"content\":\"# 产品介绍\\n这是导出的 Markdown 内容\",\"errcode\":0,\"errmsg\":\"ok\",\"task_done\":true}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_PUBLISH,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"publish_doc_title\":\"PUBLISH_DOC_TITLE\",\"publish_time\":1710000000,\"publish_url\":\"PUBLISH_URL\",\"share_code\":\"SHARE_CODE\",\"version\":1}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_CANCEL_PUBLISH,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedoc")]
+    (
+        &wedoc::endpoints::SMARTDOC_PUBLISH_SETTING,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["docid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
     #[cfg(feature = "wedrive")]
     (
         &wedrive::endpoints::SPACE_CREATE,
@@ -4132,6 +4563,15 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &["spaceid"],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"space_info\":{\"auth_list\":{\"auth_info\":[{\"auth\":3,\"type\":1,\"userid\":\"USERID1\"},{\"auth\":2,\"type\":1,\"userid\":\"USERID2\"},{\"auth\":1,\"departmentid\":1,\"type\":2}],\"quit_userid\":[\"USERID3\",\"USERID4\"]},\"space_name\":\"SPACE_NAME\",\"space_sub_type\":0,\"spaceid\":\"SPACEID\"}}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::NEW_SPACE_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["spaceid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"space_info\":{\"auth_list\":{\"auth_info\":[{\"auth\":1,\"type\":1,\"userid\":\"USERID\"},{\"auth\":7,\"departmentid\":1,\"type\":2}],\"quit_userid\":[\"USERID1\",\"USERID2\"]},\"secure_setting\":{\"add_member_only_admin\":true,\"enable_share_external\":false,\"enable_share_external_admin\":true,\"enable_share_url\":false,\"enable_space_add_external_member\":false,\"enable_space_add_external_member_admin\":true,\"enable_watermark\":false,\"share_url_no_approve\":false,\"share_url_no_approve_default_auth\":2},\"space_name\":\"SPACE_NAME\",\"space_sub_type\":0,\"spaceid\":\"SPACEID\"}}",
         },
     ),
     #[cfg(feature = "wedrive")]
@@ -4294,6 +4734,24 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &["fileid"],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::MNG_PRO_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"is_pro\":true,\"pro_expire_time\":1754827419,\"total_vip_acct_num\":10,\"use_vip_acct_num\":5}",
+        },
+    ),
+    #[cfg(feature = "wedrive")]
+    (
+        &wedrive::endpoints::MNG_CAPACITY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"total_capacity_for_all\":22666689904640,\"total_capacity_for_vip\":22300038149020}",
         },
     ),
 ];

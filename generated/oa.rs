@@ -3,6 +3,54 @@
 /// Request and response types of this group.
 pub mod types {
     pub use super::super::common::types::EmptyReply;
+    /// The check-in rule to create.
+    ///
+    /// Request body of [`CorpOa::add_checkin_option`](super::CorpOa::add_checkin_option) (`POST /cgi-bin/checkin/add_checkin_option`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/98041>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AddCheckinOptionRequest {
+        /// The rule, as a JSON object (see 「打卡规则字段说明」 on the official page; its members are not typed here). A `groupid` in it is ignored.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub group: ::serde_json::Map<String, ::serde_json::Value>,
+        /// Apply the rule at once; default false.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub effective_now: Option<bool>,
+    }
+    impl AddCheckinOptionRequest {
+        /// A `AddCheckinOptionRequest` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                group: Default::default(),
+                effective_now: None,
+            }
+        }
+        /// The rule, as a JSON object (see 「打卡规则字段说明」 on the official page; its members are not typed here). A `groupid` in it is ignored.
+        pub fn group(
+            mut self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            self.group = value;
+            self
+        }
+        /// Apply the rule at once; default false.
+        pub fn effective_now(mut self, value: impl Into<bool>) -> Self {
+            self.effective_now = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, AddCheckinOptionRequest, T> {
+        /// The rule, as a JSON object (see 「打卡规则字段说明」 on the official page; its members are not typed here). A `groupid` in it is ignored.
+        pub fn group(
+            self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            crate::app::map_request(self, |r| r.group(value))
+        }
+        /// Apply the rule at once; default false.
+        pub fn effective_now(self, value: impl Into<bool>) -> Self {
+            crate::app::map_request(self, |r| r.effective_now(value))
+        }
+    }
     /// The filled controls of a request.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -2534,6 +2582,21 @@ pub mod endpoints {
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/checkin/add_checkin_option`: Create a check-in rule (创建打卡规则).
+    pub static ADD_CHECKIN_OPTION: crate::Endpoint = crate::Endpoint {
+        group: "oa",
+        name: "add_checkin_option",
+        summary: "Create a check-in rule (创建打卡规则).",
+        doc: "https://developer.work.weixin.qq.com/document/path/98041",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/checkin/add_checkin_option",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::Customized],
+    };
     /// `GET /cgi-bin/oa/vacation/getcorpconf`: Get the corp's leave types (获取企业假期管理配置).
     pub static GET_VACATION_CORP_CONF: crate::Endpoint = crate::Endpoint {
         group: "oa",
@@ -2652,6 +2715,7 @@ pub mod endpoints {
         &GET_CORP_CHECKIN_OPTION,
         &GET_CHECKIN_SCHEDULE_LIST,
         &SET_CHECKIN_SCHEDULE_LIST,
+        &ADD_CHECKIN_OPTION,
         &GET_VACATION_CORP_CONF,
         &GET_USER_VACATION_QUOTA,
         &SET_ONE_USER_VACATION_QUOTA,
@@ -3063,6 +3127,41 @@ impl<'a> CorpOa<'a> {
         self.handle
             .prepare(
                 &endpoints::SET_CHECKIN_SCHEDULE_LIST,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Create a check-in rule (创建打卡规则).
+    ///
+    /// Adds a check-in rule to the corp. `group` is the rule (name, kind, working days and
+    /// times, Wi-Fi and places, the members it covers, reporters, overtime, make-up
+    /// settings, ...), passed as a JSON object: its members are defined in the page's
+    /// 「打卡规则字段说明」, which is past the stored copy's end, so they are not typed;
+    /// a `groupid` in it is ignored. `effective_now` makes the rule apply at once (default
+    /// false). Only 代开发 apps (with the 打卡 permission) may call it: the page names
+    /// self-built and authorized 代开发 apps, and third-party apps cannot read the corp's
+    /// rules either. The stored copy of the page stops before the reply's sample; the reply
+    /// is declared with no members.
+    ///
+    /// Sends `POST /cgi-bin/checkin/add_checkin_option`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/98041>
+    pub fn add_checkin_option(
+        &self,
+    ) -> crate::Call<'a, types::AddCheckinOptionRequest, types::EmptyReply> {
+        self.add_checkin_option_with(types::AddCheckinOptionRequest::new())
+    }
+    /// [`Self::add_checkin_option`] with a `AddCheckinOptionRequest` built elsewhere (kept, or made by other code).
+    pub fn add_checkin_option_with(
+        &self,
+        request: types::AddCheckinOptionRequest,
+    ) -> crate::Call<'a, types::AddCheckinOptionRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::ADD_CHECKIN_OPTION,
                 crate::app::Place::Body,
                 request,
                 crate::http::decode_json,

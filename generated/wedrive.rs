@@ -3,6 +3,20 @@
 /// Request and response types of this group.
 pub mod types {
     pub use super::super::common::types::EmptyReply;
+    /// No parameters; the call is sent with an empty JSON object as its body.
+    ///
+    /// Request body of [`CorpWedrive::mng_pro_info`](super::CorpWedrive::mng_pro_info) (`POST /cgi-bin/wedrive/mng_pro_info`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96849>).
+    ///
+    /// Request body of [`CorpWedrive::mng_capacity`](super::CorpWedrive::mng_capacity) (`POST /cgi-bin/wedrive/mng_capacity`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96849>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct EmptyRequest {}
+    impl EmptyRequest {
+        /// A `EmptyRequest` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {}
+        }
+    }
     /// The file and the members to add.
     ///
     /// Request body of [`CorpWedrive::file_acl_add`](super::CorpWedrive::file_acl_add) (`POST /cgi-bin/wedrive/file_acl_add`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/93658>).
@@ -733,6 +747,80 @@ pub mod types {
             self
         }
     }
+    /// The corp's WeDrive capacity.
+    ///
+    /// Reply of [`CorpWedrive::mng_capacity`](super::CorpWedrive::mng_capacity) (`POST /cgi-bin/wedrive/mng_capacity`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96849>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MngCapacityReply {
+        /// Total capacity for all members, in bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub total_capacity_for_all: Option<i64>,
+        /// Total capacity of the premium (vip) accounts, in bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub total_capacity_for_vip: Option<i64>,
+    }
+    /// The corp's WeDrive edition.
+    ///
+    /// Reply of [`CorpWedrive::mng_pro_info`](super::CorpWedrive::mng_pro_info) (`POST /cgi-bin/wedrive/mng_pro_info`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96849>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MngProInfoReply {
+        /// True for the professional edition.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub is_pro: Option<bool>,
+        /// Number of premium (vip) accounts the corp has.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub total_vip_acct_num: Option<i64>,
+        /// Number of premium (vip) accounts in use.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub use_vip_acct_num: Option<i64>,
+        /// When the professional edition expires, Unix seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pro_expire_time: Option<i64>,
+    }
+    /// Details of one space, with its security settings.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct NewSpaceInfo {
+        /// The space's id.
+        ///
+        /// Not confirmed on the official page; source: the official reply sample on the same page (its reply table is past the stored copy); typed as the same member of `space_info` (page 97864)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub spaceid: Option<String>,
+        /// The space's name.
+        ///
+        /// Not confirmed on the official page; source: the official reply sample on the same page (its reply table is past the stored copy); typed as the same member of `space_info` (page 97864)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub space_name: Option<String>,
+        /// The space's members.
+        ///
+        /// Not confirmed on the official page; source: the official reply sample on the same page (its reply table is past the stored copy); typed as the same member of `space_info` (page 97864)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auth_list: Option<SpaceAuthList>,
+        /// Kind of space (0 an ordinary space).
+        ///
+        /// Not confirmed on the official page; source: the official reply sample on the same page (its reply table is past the stored copy); typed as the same member of `space_info` (page 97864)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub space_sub_type: Option<i64>,
+        /// The space's security settings (watermark, who may add members, share links, sharing outside the corp, ...), as a free-form JSON object.
+        ///
+        /// Not confirmed on the official page; source: the official reply sample on the same page; its members are past the stored copy's end, so they are not typed
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub secure_setting: ::serde_json::Map<String, ::serde_json::Value>,
+    }
+    /// A space's details with its security settings.
+    ///
+    /// Reply of [`CorpWedrive::new_space_info`](super::CorpWedrive::new_space_info) (`POST /cgi-bin/wedrive/new_space_info`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97913>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct NewSpaceInfoReply {
+        /// The space.
+        ///
+        /// Not confirmed on the official page; source: the official reply sample on the same page (its reply table is past the stored copy); typed as the same member of `space_info` (page 97864)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub space_info: Option<NewSpaceInfo>,
+    }
     /// The space and the members to add.
     ///
     /// Request body of [`CorpWedrive::space_acl_add`](super::CorpWedrive::space_acl_add) (`POST /cgi-bin/wedrive/space_acl_add`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96846>).
@@ -855,6 +943,8 @@ pub mod types {
     /// Request body of [`CorpWedrive::space_dismiss`](super::CorpWedrive::space_dismiss) (`POST /cgi-bin/wedrive/space_dismiss`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97863>).
     ///
     /// Request body of [`CorpWedrive::space_info`](super::CorpWedrive::space_info) (`POST /cgi-bin/wedrive/space_info`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97864>).
+    ///
+    /// Request body of [`CorpWedrive::new_space_info`](super::CorpWedrive::new_space_info) (`POST /cgi-bin/wedrive/new_space_info`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97913>).
     ///
     /// Request body of [`CorpWedrive::space_share`](super::CorpWedrive::space_share) (`POST /cgi-bin/wedrive/space_share`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97912>).
     #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
@@ -1278,6 +1368,21 @@ pub mod endpoints {
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/wedrive/new_space_info`: Get a space's details with its security settings (获取空间信息).
+    pub static NEW_SPACE_INFO: crate::Endpoint = crate::Endpoint {
+        group: "wedrive",
+        name: "new_space_info",
+        summary: "Get a space's details with its security settings (获取空间信息).",
+        doc: "https://developer.work.weixin.qq.com/document/path/97913",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/wedrive/new_space_info",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// `POST /cgi-bin/wedrive/space_acl_add`: Add members or departments to a space (添加成员/部门).
     pub static SPACE_ACL_ADD: crate::Endpoint = crate::Endpoint {
         group: "wedrive",
@@ -1548,12 +1653,43 @@ pub mod endpoints {
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/wedrive/mng_pro_info`: Get the corp's WeDrive professional edition status (获取盘专业版信息).
+    pub static MNG_PRO_INFO: crate::Endpoint = crate::Endpoint {
+        group: "wedrive",
+        name: "mng_pro_info",
+        summary: "Get the corp's WeDrive professional edition status (获取盘专业版信息).",
+        doc: "https://developer.work.weixin.qq.com/document/path/96849",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/wedrive/mng_pro_info",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/wedrive/mng_capacity`: Get the corp's WeDrive capacity (获取盘容量信息).
+    pub static MNG_CAPACITY: crate::Endpoint = crate::Endpoint {
+        group: "wedrive",
+        name: "mng_capacity",
+        summary: "Get the corp's WeDrive capacity (获取盘容量信息).",
+        doc: "https://developer.work.weixin.qq.com/document/path/96849",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/wedrive/mng_capacity",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::Customized],
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &SPACE_CREATE,
         &SPACE_RENAME,
         &SPACE_DISMISS,
         &SPACE_INFO,
+        &NEW_SPACE_INFO,
         &SPACE_ACL_ADD,
         &SPACE_ACL_DEL,
         &SPACE_SETTING,
@@ -1572,9 +1708,11 @@ pub mod endpoints {
         &FILE_SHARE,
         &GET_FILE_PERMISSION,
         &FILE_SECURE_SETTING,
+        &MNG_PRO_INFO,
+        &MNG_CAPACITY,
     ];
 }
-/// The `wedrive` calls made through a [`Corp`](crate::Corp): weDrive (微盘) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「微盘」 permission - creating, renaming, dismissing and reading spaces, space members, security settings and invitation links, listing, uploading (base64 JSON), downloading, creating, renaming, moving, deleting and reading files, file members, share settings, share links, file permissions and document watermarks (chunked upload is not covered, and the parts of a file's permissions are not typed yet; see spec/README.md).
+/// The `wedrive` calls made through a [`Corp`](crate::Corp): weDrive (微盘) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「微盘」 permission - creating, renaming, dismissing and reading spaces (with their security settings), the corp's edition and capacity (代开发 apps), space members, security settings and invitation links, listing, uploading (base64 JSON), downloading, creating, renaming, moving, deleting and reading files, file members, share settings, share links, file permissions and document watermarks (chunked upload is not covered, and the parts of a file's permissions are not typed yet; see spec/README.md).
 ///
 /// Get one with [`Corp::wedrive`](crate::Corp::wedrive); it borrows the handle, so it costs nothing to make.
 ///
@@ -1702,6 +1840,38 @@ impl<'a> CorpWedrive<'a> {
         self.handle
             .prepare(
                 &endpoints::SPACE_INFO,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Get a space's details with its security settings (获取空间信息).
+    ///
+    /// The newer form of `space_info`: returns a space's name, kind, members with their
+    /// access levels and the userids of people who left it, plus its security settings
+    /// (`secure_setting`: watermark, who may add members, share links, sharing outside the
+    /// corp, ...). The stored copy of the official page stops inside the reply's sample,
+    /// before the reply's table: the members are declared from that sample and typed as in
+    /// `space_info` (`x-source`), and `secure_setting` is kept as a free-form JSON object.
+    /// Needs the 「微盘」 permission.
+    ///
+    /// Sends `POST /cgi-bin/wedrive/new_space_info`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/97913>
+    pub fn new_space_info(
+        &self,
+        spaceid: impl Into<String>,
+    ) -> crate::Call<'a, types::SpaceIdRequest, types::NewSpaceInfoReply> {
+        self.new_space_info_with(types::SpaceIdRequest::new(spaceid))
+    }
+    /// [`Self::new_space_info`] with a `SpaceIdRequest` built elsewhere (kept, or made by other code).
+    pub fn new_space_info_with(
+        &self,
+        request: types::SpaceIdRequest,
+    ) -> crate::Call<'a, types::SpaceIdRequest, types::NewSpaceInfoReply> {
+        self.handle
+            .prepare(
+                &endpoints::NEW_SPACE_INFO,
                 crate::app::Place::Body,
                 request,
                 crate::http::decode_json,
@@ -2240,9 +2410,69 @@ impl<'a> CorpWedrive<'a> {
                 crate::http::decode_json,
             )
     }
+    /// Get the corp's WeDrive professional edition status (获取盘专业版信息).
+    ///
+    /// Returns whether the corp's WeDrive is the professional edition, how many premium
+    /// (vip) accounts it has and uses, and when the professional edition expires. The body
+    /// is an empty JSON object. The official page (in the 代开发 documentation) leaves its
+    /// 权限说明 empty; no third-party copy was found, hence 代开发 apps only here.
+    ///
+    /// Sends `POST /cgi-bin/wedrive/mng_pro_info`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96849>
+    pub fn mng_pro_info(
+        &self,
+    ) -> crate::Call<'a, types::EmptyRequest, types::MngProInfoReply> {
+        self.mng_pro_info_with(types::EmptyRequest::new())
+    }
+    /// [`Self::mng_pro_info`] with a `EmptyRequest` built elsewhere (kept, or made by other code).
+    pub fn mng_pro_info_with(
+        &self,
+        request: types::EmptyRequest,
+    ) -> crate::Call<'a, types::EmptyRequest, types::MngProInfoReply> {
+        self.handle
+            .prepare(
+                &endpoints::MNG_PRO_INFO,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Get the corp's WeDrive capacity (获取盘容量信息).
+    ///
+    /// Returns the corp's total WeDrive capacity for all members and for premium (vip)
+    /// accounts, in bytes. The body is an empty JSON object. The official page (in the
+    /// 代开发 documentation) leaves its 权限说明 empty; no third-party copy was found, hence
+    /// 代开发 apps only here.
+    ///
+    /// Sends `POST /cgi-bin/wedrive/mng_capacity`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Only for 代开发 (customized) apps: through a suite configured as another kind, the call is refused before it is sent ([`crate::Error::AppKindNotAllowed`]).
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96849>
+    pub fn mng_capacity(
+        &self,
+    ) -> crate::Call<'a, types::EmptyRequest, types::MngCapacityReply> {
+        self.mng_capacity_with(types::EmptyRequest::new())
+    }
+    /// [`Self::mng_capacity`] with a `EmptyRequest` built elsewhere (kept, or made by other code).
+    pub fn mng_capacity_with(
+        &self,
+        request: types::EmptyRequest,
+    ) -> crate::Call<'a, types::EmptyRequest, types::MngCapacityReply> {
+        self.handle
+            .prepare(
+                &endpoints::MNG_CAPACITY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
 }
 impl crate::Corp {
-    /// The `wedrive` calls: weDrive (微盘) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「微盘」 permission - creating, renaming, dismissing and reading spaces, space members, security settings and invitation links, listing, uploading (base64 JSON), downloading, creating, renaming, moving, deleting and reading files, file members, share settings, share links, file permissions and document watermarks (chunked upload is not covered, and the parts of a file's permissions are not typed yet; see spec/README.md).
+    /// The `wedrive` calls: weDrive (微盘) of an authorized corp with the corp token, for third-party and 代开发 apps with the 「微盘」 permission - creating, renaming, dismissing and reading spaces (with their security settings), the corp's edition and capacity (代开发 apps), space members, security settings and invitation links, listing, uploading (base64 JSON), downloading, creating, renaming, moving, deleting and reading files, file members, share settings, share links, file permissions and document watermarks (chunked upload is not covered, and the parts of a file's permissions are not typed yet; see spec/README.md).
     ///
     /// See [`CorpWedrive`] for the calls and an example.
     pub fn wedrive(&self) -> CorpWedrive<'_> {
