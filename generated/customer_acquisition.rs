@@ -19,6 +19,53 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub quota_list: Vec<QuotaBatch>,
     }
+    /// Messages a member received from a customer added through an acquisition link.
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ChatInfo {
+        /// How many messages the member received from this customer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub recv_msg_cnt: Option<i64>,
+        /// The acquisition link through which the member added the customer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub link_id: Option<String>,
+        /// The `state` with which the member added the customer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
+    }
+    /// Who received the messages and through which link the customer was added.
+    ///
+    /// Reply of [`CorpCustomerAcquisition::get_chat_info`](super::CorpCustomerAcquisition::get_chat_info) (`POST /cgi-bin/externalcontact/customer_acquisition/get_chat_info`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/101361>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ChatInfoReply {
+        /// The member's userid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+        /// The customer's external_userid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub external_userid: Option<String>,
+        /// The messages and the acquisition link.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chat_info: Option<ChatInfo>,
+    }
+    /// The session key of a 成员多次收消息 event.
+    ///
+    /// Request body of [`CorpCustomerAcquisition::get_chat_info`](super::CorpCustomerAcquisition::get_chat_info) (`POST /cgi-bin/externalcontact/customer_acquisition/get_chat_info`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/101361>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ChatInfoRequest {
+        /// The event's `ChatKey`, valid for 30 minutes after the callback.
+        pub chat_key: String,
+    }
+    impl ChatInfoRequest {
+        /// A `ChatInfoRequest` with its required fields; the setters add the others.
+        ///
+        /// - `chat_key`: The event's `ChatKey`, valid for 30 minutes after the callback.
+        pub fn new(chat_key: impl Into<String>) -> Self {
+            Self { chat_key: chat_key.into() }
+        }
+    }
     /// Settings of a new acquisition link.
     ///
     /// Request body of [`CorpCustomerAcquisition::create_link`](super::CorpCustomerAcquisition::create_link) (`POST /cgi-bin/externalcontact/customer_acquisition/create_link`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/97398>).
@@ -628,6 +675,21 @@ pub mod endpoints {
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/externalcontact/customer_acquisition/get_chat_info`: Get the details behind a "member received several messages" event (获取成员多次收消息详情).
+    pub static GET_CHAT_INFO: crate::Endpoint = crate::Endpoint {
+        group: "customer_acquisition",
+        name: "get_chat_info",
+        summary: "Get the details behind a \"member received several messages\" event (获取成员多次收消息详情).",
+        doc: "https://developer.work.weixin.qq.com/document/path/101361",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/customer_acquisition/get_chat_info",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &LIST_LINK,
@@ -638,9 +700,10 @@ pub mod endpoints {
         &CUSTOMER,
         &CUSTOMER_ACQUISITION_QUOTA,
         &STATISTIC,
+        &GET_CHAT_INFO,
     ];
 }
-/// The `customer_acquisition` calls made through a [`Corp`](crate::Corp): customer acquisition links (获客助手) of an authorized corp with the corp token - links that let WeChat users add members, the customers they brought, usage statistics and the remaining quota.
+/// The `customer_acquisition` calls made through a [`Corp`](crate::Corp): customer acquisition links (获客助手) of an authorized corp with the corp token - links that let WeChat users add members, the customers they brought, usage statistics, the remaining quota and the details behind repeated-message events.
 ///
 /// Get one with [`Corp::customer_acquisition`](crate::Corp::customer_acquisition); it borrows the handle, so it costs nothing to make.
 ///
@@ -912,9 +975,39 @@ impl<'a> CorpCustomerAcquisition<'a> {
                 crate::http::decode_json,
             )
     }
+    /// Get the details behind a "member received several messages" event (获取成员多次收消息详情).
+    ///
+    /// Given the `ChatKey` of the 成员多次收消息 event (valid 30 minutes after the
+    /// callback), returns the member, the customer, how many messages the member received
+    /// from the customer, and the acquisition link and `state` through which the member
+    /// added the customer. Third-party apps need the 「获客助手」 permission; 代开发 apps the
+    /// 「查询使用量、创建和编辑获客链接、获取客户列表」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/customer_acquisition/get_chat_info`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/101361>
+    pub fn get_chat_info(
+        &self,
+        chat_key: impl Into<String>,
+    ) -> crate::Call<'a, types::ChatInfoRequest, types::ChatInfoReply> {
+        self.get_chat_info_with(types::ChatInfoRequest::new(chat_key))
+    }
+    /// [`Self::get_chat_info`] with a `ChatInfoRequest` built elsewhere (kept, or made by other code).
+    pub fn get_chat_info_with(
+        &self,
+        request: types::ChatInfoRequest,
+    ) -> crate::Call<'a, types::ChatInfoRequest, types::ChatInfoReply> {
+        self.handle
+            .prepare(
+                &endpoints::GET_CHAT_INFO,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
 }
 impl crate::Corp {
-    /// The `customer_acquisition` calls: customer acquisition links (获客助手) of an authorized corp with the corp token - links that let WeChat users add members, the customers they brought, usage statistics and the remaining quota.
+    /// The `customer_acquisition` calls: customer acquisition links (获客助手) of an authorized corp with the corp token - links that let WeChat users add members, the customers they brought, usage statistics, the remaining quota and the details behind repeated-message events.
     ///
     /// See [`CorpCustomerAcquisition`] for the calls and an example.
     pub fn customer_acquisition(&self) -> CorpCustomerAcquisition<'_> {

@@ -680,6 +680,23 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::customer_acquisition::types::LinkStatistic,
         >,
     },
+    #[cfg(feature = "customer_acquisition")]
+    Callable {
+        endpoint: &crate::api::customer_acquisition::endpoints::GET_CHAT_INFO,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ChatInfoRequest"),
+        reply: "ChatInfoReply",
+        sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::customer_acquisition::types::ChatInfoReply,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::customer_acquisition::types::ChatInfoRequest,
+            crate::api::customer_acquisition::types::ChatInfoReply,
+        >,
+    },
     #[cfg(feature = "customer_message")]
     Callable {
         endpoint: &crate::api::customer_message::endpoints::ADD_MSG_TEMPLATE,
@@ -1491,6 +1508,21 @@ pub static CALLABLES: &[Callable] = &[
     },
     #[cfg(feature = "externalcontact")]
     Callable {
+        endpoint: &crate::api::externalcontact::endpoints::LIST_CONTACT_WAY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ListContactWayRequest"),
+        reply: "ContactWayIdList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::ContactWayIdList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::ListContactWayRequest,
+            crate::api::externalcontact::types::ContactWayIdList,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
         endpoint: &crate::api::externalcontact::endpoints::UPDATE_CONTACT_WAY,
         scope: Scope::Corp,
         query: None,
@@ -1553,6 +1585,70 @@ pub static CALLABLES: &[Callable] = &[
     },
     #[cfg(feature = "externalcontact")]
     Callable {
+        endpoint: &crate::api::externalcontact::endpoints::GET_INTERCEPT_RULE_LIST,
+        scope: Scope::Corp,
+        query: None,
+        request: None,
+        reply: "InterceptRuleList",
+        sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::externalcontact::types::InterceptRuleList,
+        >,
+        debug_text: debug_text::<
+            (),
+            (),
+            crate::api::externalcontact::types::InterceptRuleList,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::GET_INTERCEPT_RULE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("InterceptRuleIdRequest"),
+        reply: "InterceptRuleReply",
+        sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::externalcontact::types::InterceptRuleReply,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::InterceptRuleIdRequest,
+            crate::api::externalcontact::types::InterceptRuleReply,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::UPDATE_INTERCEPT_RULE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateInterceptRuleRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::UpdateInterceptRuleRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::DEL_INTERCEPT_RULE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("InterceptRuleIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::InterceptRuleIdRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
         endpoint: &crate::api::externalcontact::endpoints::LIST_CUSTOMER_STRATEGY,
         scope: Scope::Corp,
         query: None,
@@ -1583,6 +1679,66 @@ pub static CALLABLES: &[Callable] = &[
     },
     #[cfg(feature = "externalcontact")]
     Callable {
+        endpoint: &crate::api::externalcontact::endpoints::GET_PRODUCT_ALBUM,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ProductIdRequest"),
+        reply: "ProductReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::ProductReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::ProductIdRequest,
+            crate::api::externalcontact::types::ProductReply,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::GET_PRODUCT_ALBUM_LIST,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ProductAlbumListRequest"),
+        reply: "ProductAlbumList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::ProductAlbumList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::ProductAlbumListRequest,
+            crate::api::externalcontact::types::ProductAlbumList,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::UPDATE_PRODUCT_ALBUM,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateProductAlbumRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::UpdateProductAlbumRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::DELETE_PRODUCT_ALBUM,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ProductIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::ProductIdRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
         endpoint: &crate::api::externalcontact::endpoints::GET_STRATEGY_TAG_LIST,
         scope: Scope::Corp,
         query: None,
@@ -1600,6 +1756,53 @@ pub static CALLABLES: &[Callable] = &[
     },
     #[cfg(feature = "externalcontact")]
     Callable {
+        endpoint: &crate::api::externalcontact::endpoints::ADD_STRATEGY_TAG,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddStrategyTagRequest"),
+        reply: "AddedStrategyTagGroup",
+        sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::externalcontact::types::AddedStrategyTagGroup,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::AddStrategyTagRequest,
+            crate::api::externalcontact::types::AddedStrategyTagGroup,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::EDIT_STRATEGY_TAG,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("EditStrategyTagRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::EditStrategyTagRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::DEL_STRATEGY_TAG,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("DelStrategyTagRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::DelStrategyTagRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
         endpoint: &crate::api::externalcontact::endpoints::GET_CUSTOMER_STRATEGY,
         scope: Scope::Corp,
         query: None,
@@ -1613,6 +1816,68 @@ pub static CALLABLES: &[Callable] = &[
             (),
             crate::api::externalcontact::types::StrategyIdRequest,
             crate::api::externalcontact::types::CustomerStrategyDetail,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::GET_CUSTOMER_STRATEGY_RANGE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("StrategyRangeRequest"),
+        reply: "StrategyRangeList",
+        sensitive: &[],
+        reencode_reply: reencode::<
+            crate::api::externalcontact::types::StrategyRangeList,
+        >,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::StrategyRangeRequest,
+            crate::api::externalcontact::types::StrategyRangeList,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::CREATE_CUSTOMER_STRATEGY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CreateStrategyRequest"),
+        reply: "CreatedStrategy",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::CreatedStrategy>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::CreateStrategyRequest,
+            crate::api::externalcontact::types::CreatedStrategy,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::EDIT_CUSTOMER_STRATEGY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("EditStrategyRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::EditStrategyRequest,
+            crate::api::externalcontact::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "externalcontact")]
+    Callable {
+        endpoint: &crate::api::externalcontact::endpoints::DEL_CUSTOMER_STRATEGY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("StrategyIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::externalcontact::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::externalcontact::types::StrategyIdRequest,
+            crate::api::externalcontact::types::EmptyReply,
         >,
     },
     #[cfg(feature = "groupchat")]
@@ -1658,6 +1923,66 @@ pub static CALLABLES: &[Callable] = &[
             (),
             crate::api::groupchat::types::OpengidToChatidRequest,
             crate::api::groupchat::types::OpengidToChatidReply,
+        >,
+    },
+    #[cfg(feature = "groupchat")]
+    Callable {
+        endpoint: &crate::api::groupchat::endpoints::ADD_JOIN_WAY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddJoinWayRequest"),
+        reply: "AddJoinWayReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::groupchat::types::AddJoinWayReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::groupchat::types::AddJoinWayRequest,
+            crate::api::groupchat::types::AddJoinWayReply,
+        >,
+    },
+    #[cfg(feature = "groupchat")]
+    Callable {
+        endpoint: &crate::api::groupchat::endpoints::GET_JOIN_WAY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("JoinWayConfigRequest"),
+        reply: "JoinWayReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::groupchat::types::JoinWayReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::groupchat::types::JoinWayConfigRequest,
+            crate::api::groupchat::types::JoinWayReply,
+        >,
+    },
+    #[cfg(feature = "groupchat")]
+    Callable {
+        endpoint: &crate::api::groupchat::endpoints::UPDATE_JOIN_WAY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpdateJoinWayRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::groupchat::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::groupchat::types::UpdateJoinWayRequest,
+            crate::api::groupchat::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "groupchat")]
+    Callable {
+        endpoint: &crate::api::groupchat::endpoints::DEL_JOIN_WAY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("JoinWayConfigRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::groupchat::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::groupchat::types::JoinWayConfigRequest,
+            crate::api::groupchat::types::EmptyReply,
         >,
     },
     #[cfg(feature = "idconvert")]
@@ -2055,6 +2380,21 @@ pub static CALLABLES: &[Callable] = &[
     },
     #[cfg(feature = "kf")]
     Callable {
+        endpoint: &crate::api::kf::endpoints::ADD_SERVICER,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("AddServicerRequest"),
+        reply: "ServicerResults",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::ServicerResults>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::AddServicerRequest,
+            crate::api::kf::types::ServicerResults,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
         endpoint: &crate::api::kf::endpoints::DEL_SERVICER,
         scope: Scope::Corp,
         query: None,
@@ -2104,13 +2444,13 @@ pub static CALLABLES: &[Callable] = &[
         scope: Scope::Corp,
         query: None,
         request: Some("ServiceStateTransRequest"),
-        reply: "EmptyReply",
+        reply: "ServiceStateTransReply",
         sensitive: &[],
-        reencode_reply: reencode::<crate::api::kf::types::EmptyReply>,
+        reencode_reply: reencode::<crate::api::kf::types::ServiceStateTransReply>,
         debug_text: debug_text::<
             (),
             crate::api::kf::types::ServiceStateTransRequest,
-            crate::api::kf::types::EmptyReply,
+            crate::api::kf::types::ServiceStateTransReply,
         >,
     },
     #[cfg(feature = "kf")]
@@ -2145,6 +2485,21 @@ pub static CALLABLES: &[Callable] = &[
     },
     #[cfg(feature = "kf")]
     Callable {
+        endpoint: &crate::api::kf::endpoints::SEND_MSG_ON_EVENT,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("SendMsgOnEventRequest"),
+        reply: "SendMsgReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::SendMsgReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::SendMsgOnEventRequest,
+            crate::api::kf::types::SendMsgReply,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
         endpoint: &crate::api::kf::endpoints::BATCHGET_CUSTOMER,
         scope: Scope::Corp,
         query: None,
@@ -2157,6 +2512,88 @@ pub static CALLABLES: &[Callable] = &[
             crate::api::kf::types::BatchgetCustomerRequest,
             crate::api::kf::types::CustomerList,
         >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::GET_UPGRADE_SERVICE_CONFIG,
+        scope: Scope::Corp,
+        query: None,
+        request: None,
+        reply: "UpgradeServiceConfig",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::UpgradeServiceConfig>,
+        debug_text: debug_text::<(), (), crate::api::kf::types::UpgradeServiceConfig>,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::UPGRADE_SERVICE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("UpgradeServiceRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::UpgradeServiceRequest,
+            crate::api::kf::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::CANCEL_UPGRADE_SERVICE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CancelUpgradeServiceRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::CancelUpgradeServiceRequest,
+            crate::api::kf::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::GET_CORP_STATISTIC,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CorpStatisticRequest"),
+        reply: "CorpStatisticList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::CorpStatisticList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::CorpStatisticRequest,
+            crate::api::kf::types::CorpStatisticList,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::GET_SERVICER_STATISTIC,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("ServicerStatisticRequest"),
+        reply: "ServicerStatisticList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::ServicerStatisticList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::kf::types::ServicerStatisticRequest,
+            crate::api::kf::types::ServicerStatisticList,
+        >,
+    },
+    #[cfg(feature = "kf")]
+    Callable {
+        endpoint: &crate::api::kf::endpoints::GET_CORP_QUALIFICATION,
+        scope: Scope::Corp,
+        query: None,
+        request: None,
+        reply: "CorpQualification",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::kf::types::CorpQualification>,
+        debug_text: debug_text::<(), (), crate::api::kf::types::CorpQualification>,
     },
     #[cfg(feature = "license")]
     Callable {
@@ -3093,6 +3530,66 @@ pub static CALLABLES: &[Callable] = &[
             (),
             crate::api::moment::types::MomentStrategyIdRequest,
             crate::api::moment::types::MomentStrategyDetail,
+        >,
+    },
+    #[cfg(feature = "moment")]
+    Callable {
+        endpoint: &crate::api::moment::endpoints::GET_MOMENT_STRATEGY_RANGE,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("MomentStrategyRangeRequest"),
+        reply: "MomentStrategyRangeList",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::MomentStrategyRangeList>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::MomentStrategyRangeRequest,
+            crate::api::moment::types::MomentStrategyRangeList,
+        >,
+    },
+    #[cfg(feature = "moment")]
+    Callable {
+        endpoint: &crate::api::moment::endpoints::CREATE_MOMENT_STRATEGY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("CreateMomentStrategyRequest"),
+        reply: "CreatedMomentStrategy",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::CreatedMomentStrategy>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::CreateMomentStrategyRequest,
+            crate::api::moment::types::CreatedMomentStrategy,
+        >,
+    },
+    #[cfg(feature = "moment")]
+    Callable {
+        endpoint: &crate::api::moment::endpoints::EDIT_MOMENT_STRATEGY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("EditMomentStrategyRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::EditMomentStrategyRequest,
+            crate::api::moment::types::EmptyReply,
+        >,
+    },
+    #[cfg(feature = "moment")]
+    Callable {
+        endpoint: &crate::api::moment::endpoints::DEL_MOMENT_STRATEGY,
+        scope: Scope::Corp,
+        query: None,
+        request: Some("MomentStrategyIdRequest"),
+        reply: "EmptyReply",
+        sensitive: &[],
+        reencode_reply: reencode::<crate::api::moment::types::EmptyReply>,
+        debug_text: debug_text::<
+            (),
+            crate::api::moment::types::MomentStrategyIdRequest,
+            crate::api::moment::types::EmptyReply,
         >,
     },
     #[cfg(feature = "oa")]
@@ -6512,6 +7009,16 @@ pub async fn call_json(
             let reply = handle.customer_acquisition().statistic_with(request).await;
             json(reply)
         }
+        #[cfg(feature = "customer_acquisition")]
+        ("customer_acquisition", "get_chat_info") => {
+            let handle = corp(handles)?;
+            let request: crate::api::customer_acquisition::types::ChatInfoRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.customer_acquisition().get_chat_info_with(request).await;
+            json(reply)
+        }
         #[cfg(feature = "customer_message")]
         ("customer_message", "add_msg_template") => {
             let handle = corp(handles)?;
@@ -7065,6 +7572,16 @@ pub async fn call_json(
             json(reply)
         }
         #[cfg(feature = "externalcontact")]
+        ("externalcontact", "list_contact_way") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::ListContactWayRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_contact().list_contact_way_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "update_contact_way") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::UpdateContactWayRequest = decode(
@@ -7105,6 +7622,45 @@ pub async fn call_json(
             json(reply)
         }
         #[cfg(feature = "externalcontact")]
+        ("externalcontact", "get_intercept_rule_list") => {
+            let handle = corp(handles)?;
+            let reply = handle.external_contact().get_intercept_rule_list().await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "get_intercept_rule") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::InterceptRuleIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_contact().get_intercept_rule_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "update_intercept_rule") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::UpdateInterceptRuleRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .external_contact()
+                .update_intercept_rule_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "del_intercept_rule") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::InterceptRuleIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_contact().del_intercept_rule_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "list_customer_strategy") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::StrategyListRequest = decode(
@@ -7128,6 +7684,55 @@ pub async fn call_json(
             json(reply)
         }
         #[cfg(feature = "externalcontact")]
+        ("externalcontact", "get_product_album") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::ProductIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_contact().get_product_album_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "get_product_album_list") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::ProductAlbumListRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .external_contact()
+                .get_product_album_list_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "update_product_album") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::UpdateProductAlbumRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .external_contact()
+                .update_product_album_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "delete_product_album") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::ProductIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .external_contact()
+                .delete_product_album_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "get_strategy_tag_list") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::GetStrategyTagListRequest = decode(
@@ -7141,6 +7746,36 @@ pub async fn call_json(
             json(reply)
         }
         #[cfg(feature = "externalcontact")]
+        ("externalcontact", "add_strategy_tag") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::AddStrategyTagRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_contact().add_strategy_tag_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "edit_strategy_tag") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::EditStrategyTagRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_contact().edit_strategy_tag_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "del_strategy_tag") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::DelStrategyTagRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.external_contact().del_strategy_tag_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
         ("externalcontact", "get_customer_strategy") => {
             let handle = corp(handles)?;
             let request: crate::api::externalcontact::types::StrategyIdRequest = decode(
@@ -7150,6 +7785,58 @@ pub async fn call_json(
             let reply = handle
                 .external_contact()
                 .get_customer_strategy_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "get_customer_strategy_range") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::StrategyRangeRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .external_contact()
+                .get_customer_strategy_range_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "create_customer_strategy") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::CreateStrategyRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .external_contact()
+                .create_customer_strategy_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "edit_customer_strategy") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::EditStrategyRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .external_contact()
+                .edit_customer_strategy_with(request)
+                .await;
+            json(reply)
+        }
+        #[cfg(feature = "externalcontact")]
+        ("externalcontact", "del_customer_strategy") => {
+            let handle = corp(handles)?;
+            let request: crate::api::externalcontact::types::StrategyIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle
+                .external_contact()
+                .del_customer_strategy_with(request)
                 .await;
             json(reply)
         }
@@ -7181,6 +7868,46 @@ pub async fn call_json(
                 "request",
             )?;
             let reply = handle.group_chat().opengid_to_chatid_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "groupchat")]
+        ("groupchat", "add_join_way") => {
+            let handle = corp(handles)?;
+            let request: crate::api::groupchat::types::AddJoinWayRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.group_chat().add_join_way_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "groupchat")]
+        ("groupchat", "get_join_way") => {
+            let handle = corp(handles)?;
+            let request: crate::api::groupchat::types::JoinWayConfigRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.group_chat().get_join_way_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "groupchat")]
+        ("groupchat", "update_join_way") => {
+            let handle = corp(handles)?;
+            let request: crate::api::groupchat::types::UpdateJoinWayRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.group_chat().update_join_way_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "groupchat")]
+        ("groupchat", "del_join_way") => {
+            let handle = corp(handles)?;
+            let request: crate::api::groupchat::types::JoinWayConfigRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.group_chat().del_join_way_with(request).await;
             json(reply)
         }
         #[cfg(feature = "idconvert")]
@@ -7461,6 +8188,16 @@ pub async fn call_json(
             json(reply)
         }
         #[cfg(feature = "kf")]
+        ("kf", "add_servicer") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::AddServicerRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().add_servicer_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
         ("kf", "del_servicer") => {
             let handle = corp(handles)?;
             let request: crate::api::kf::types::ServicerChangeRequest = decode(
@@ -7521,6 +8258,16 @@ pub async fn call_json(
             json(reply)
         }
         #[cfg(feature = "kf")]
+        ("kf", "send_msg_on_event") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::SendMsgOnEventRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().send_msg_on_event_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
         ("kf", "batchget_customer") => {
             let handle = corp(handles)?;
             let request: crate::api::kf::types::BatchgetCustomerRequest = decode(
@@ -7528,6 +8275,58 @@ pub async fn call_json(
                 "request",
             )?;
             let reply = handle.kf().batchget_customer_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "get_upgrade_service_config") => {
+            let handle = corp(handles)?;
+            let reply = handle.kf().get_upgrade_service_config().await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "upgrade_service") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::UpgradeServiceRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().upgrade_service_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "cancel_upgrade_service") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::CancelUpgradeServiceRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().cancel_upgrade_service_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "get_corp_statistic") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::CorpStatisticRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().get_corp_statistic_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "get_servicer_statistic") => {
+            let handle = corp(handles)?;
+            let request: crate::api::kf::types::ServicerStatisticRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.kf().get_servicer_statistic_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "kf")]
+        ("kf", "get_corp_qualification") => {
+            let handle = corp(handles)?;
+            let reply = handle.kf().get_corp_qualification().await;
             json(reply)
         }
         #[cfg(feature = "license")]
@@ -8160,6 +8959,46 @@ pub async fn call_json(
                 "request",
             )?;
             let reply = handle.moment().get_moment_strategy_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "moment")]
+        ("moment", "get_moment_strategy_range") => {
+            let handle = corp(handles)?;
+            let request: crate::api::moment::types::MomentStrategyRangeRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.moment().get_moment_strategy_range_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "moment")]
+        ("moment", "create_moment_strategy") => {
+            let handle = corp(handles)?;
+            let request: crate::api::moment::types::CreateMomentStrategyRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.moment().create_moment_strategy_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "moment")]
+        ("moment", "edit_moment_strategy") => {
+            let handle = corp(handles)?;
+            let request: crate::api::moment::types::EditMomentStrategyRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.moment().edit_moment_strategy_with(request).await;
+            json(reply)
+        }
+        #[cfg(feature = "moment")]
+        ("moment", "del_moment_strategy") => {
+            let handle = corp(handles)?;
+            let request: crate::api::moment::types::MomentStrategyIdRequest = decode(
+                input.request,
+                "request",
+            )?;
+            let reply = handle.moment().del_moment_strategy_with(request).await;
             json(reply)
         }
         #[cfg(feature = "oa")]

@@ -382,6 +382,72 @@ pub mod types {
             crate::app::map_request(self, |r| r.product_sn(value))
         }
     }
+    /// The rule group, the tag group to add to or create, and the tags.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94882) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\StrategyTag); the stored copy of page 99544 stops before this call
+    ///
+    /// Request body of [`CorpExternalcontact::add_strategy_tag`](super::CorpExternalcontact::add_strategy_tag) (`POST /cgi-bin/externalcontact/add_strategy_tag`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99544>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AddStrategyTagRequest {
+        /// Id of the (first-level) rule group.
+        pub strategy_id: i64,
+        /// The tags to add; not empty.
+        pub tag: Vec<NewStrategyTag>,
+        /// An existing tag group to add to; when given, `group_name` and `order` are ignored.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub group_id: Option<String>,
+        /// Name of the tag group to create (at most 30 characters).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub group_name: Option<String>,
+        /// Sort value of the new tag group, in [0, 2^32); larger sorts first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order: Option<i64>,
+    }
+    impl AddStrategyTagRequest {
+        /// A `AddStrategyTagRequest` with its required fields; the setters add the others.
+        ///
+        /// - `strategy_id`: Id of the (first-level) rule group.
+        /// - `tag`: The tags to add; not empty.
+        pub fn new(strategy_id: i64, tag: Vec<NewStrategyTag>) -> Self {
+            Self {
+                strategy_id,
+                tag,
+                group_id: None,
+                group_name: None,
+                order: None,
+            }
+        }
+        /// An existing tag group to add to; when given, `group_name` and `order` are ignored.
+        pub fn group_id(mut self, value: impl Into<String>) -> Self {
+            self.group_id = Some(value.into());
+            self
+        }
+        /// Name of the tag group to create (at most 30 characters).
+        pub fn group_name(mut self, value: impl Into<String>) -> Self {
+            self.group_name = Some(value.into());
+            self
+        }
+        /// Sort value of the new tag group, in [0, 2^32); larger sorts first.
+        pub fn order(mut self, value: impl Into<i64>) -> Self {
+            self.order = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, AddStrategyTagRequest, T> {
+        /// An existing tag group to add to; when given, `group_name` and `order` are ignored.
+        pub fn group_id(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.group_id(value))
+        }
+        /// Name of the tag group to create (at most 30 characters).
+        pub fn group_name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.group_name(value))
+        }
+        /// Sort value of the new tag group, in [0, 2^32); larger sorts first.
+        pub fn order(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.order(value))
+        }
+    }
     /// The new contact way.
     ///
     /// Reply of [`CorpExternalcontact::add_contact_way`](super::CorpExternalcontact::add_contact_way) (`POST /cgi-bin/externalcontact/add_contact_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96348>).
@@ -424,6 +490,18 @@ pub mod types {
         /// Id of the product.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product_id: Option<String>,
+    }
+    /// The tag group with the new tags.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94882) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\StrategyTag); the stored copy of page 99544 stops before this call
+    ///
+    /// Reply of [`CorpExternalcontact::add_strategy_tag`](super::CorpExternalcontact::add_strategy_tag) (`POST /cgi-bin/externalcontact/add_strategy_tag`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99544>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AddedStrategyTagGroup {
+        /// The tag group and its tags.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tag_group: Option<StrategyTagGroup>,
     }
     /// The members whose customers to list, and the page.
     ///
@@ -766,6 +844,31 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_way: Option<ContactWay>,
     }
+    /// A 「联系我」 configuration's id.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\ContactWay); the stored official copy stops before this call
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ContactWayId {
+        /// The configuration's id, for `get_contact_way`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub config_id: Option<String>,
+    }
+    /// One page of 「联系我」 configuration ids.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\ContactWay); the stored official copy stops before this call
+    ///
+    /// Reply of [`CorpExternalcontact::list_contact_way`](super::CorpExternalcontact::list_contact_way) (`POST /cgi-bin/externalcontact/list_contact_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96348>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ContactWayIdList {
+        /// The configurations.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub contact_way: Vec<ContactWayId>,
+        /// Pass as `cursor` for the next page; empty when there are no more.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_cursor: Option<String>,
+    }
     /// Names a contact way.
     ///
     /// Request body of [`CorpExternalcontact::get_contact_way`](super::CorpExternalcontact::get_contact_way) (`POST /cgi-bin/externalcontact/get_contact_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96348>).
@@ -839,6 +942,90 @@ pub mod types {
         /// The tag groups.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub tag_group: Vec<CorpTagGroup>,
+    }
+    /// The new rule group.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94883) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\CustomerStrategy); the stored copy of page 99543 stops before this call
+    ///
+    /// Request body of [`CorpExternalcontact::create_customer_strategy`](super::CorpExternalcontact::create_customer_strategy) (`POST /cgi-bin/externalcontact/customer_strategy/create`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99543>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CreateStrategyRequest {
+        /// Name of the rule group.
+        pub strategy_name: String,
+        /// Userids of the administrators, at most 20; not the super admin.
+        pub admin_list: Vec<String>,
+        /// Id of the parent rule group, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub parent_id: Option<i64>,
+        /// The privilege switches (view_customer_list, share_customer, send_group_msg, manage_customer_tag, ...), each a boolean; the basic ones cannot be turned off and the others default to true. Ignored for a child group.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub privilege: ::serde_json::Map<String, ::serde_json::Value>,
+        /// The members and departments the group manages, at most 100 nodes per call.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub range: Vec<StrategyRangeNode>,
+    }
+    impl CreateStrategyRequest {
+        /// A `CreateStrategyRequest` with its required fields; the setters add the others.
+        ///
+        /// - `strategy_name`: Name of the rule group.
+        /// - `admin_list`: Userids of the administrators, at most 20; not the super admin.
+        pub fn new(strategy_name: impl Into<String>, admin_list: Vec<String>) -> Self {
+            Self {
+                strategy_name: strategy_name.into(),
+                admin_list,
+                parent_id: None,
+                privilege: Default::default(),
+                range: Default::default(),
+            }
+        }
+        /// Id of the parent rule group, if any.
+        pub fn parent_id(mut self, value: impl Into<i64>) -> Self {
+            self.parent_id = Some(value.into());
+            self
+        }
+        /// The privilege switches (view_customer_list, share_customer, send_group_msg, manage_customer_tag, ...), each a boolean; the basic ones cannot be turned off and the others default to true. Ignored for a child group.
+        pub fn privilege(
+            mut self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            self.privilege = value;
+            self
+        }
+        /// The members and departments the group manages, at most 100 nodes per call.
+        pub fn range(mut self, value: Vec<StrategyRangeNode>) -> Self {
+            self.range = value;
+            self
+        }
+    }
+    impl<T> crate::Call<'_, CreateStrategyRequest, T> {
+        /// Id of the parent rule group, if any.
+        pub fn parent_id(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.parent_id(value))
+        }
+        /// The privilege switches (view_customer_list, share_customer, send_group_msg, manage_customer_tag, ...), each a boolean; the basic ones cannot be turned off and the others default to true. Ignored for a child group.
+        pub fn privilege(
+            self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            crate::app::map_request(self, |r| r.privilege(value))
+        }
+        /// The members and departments the group manages, at most 100 nodes per call.
+        pub fn range(self, value: Vec<StrategyRangeNode>) -> Self {
+            crate::app::map_request(self, |r| r.range(value))
+        }
+    }
+    /// The new rule group's id.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94883) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\CustomerStrategy); the stored copy of page 99543 stops before this call
+    ///
+    /// Reply of [`CorpExternalcontact::create_customer_strategy`](super::CorpExternalcontact::create_customer_strategy) (`POST /cgi-bin/externalcontact/customer_strategy/create`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99543>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CreatedStrategy {
+        /// Id of the rule group.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy_id: Option<i64>,
     }
     /// A customer-contact rule group.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
@@ -940,6 +1127,50 @@ pub mod types {
             crate::app::map_request(self, |r| r.agentid(value))
         }
     }
+    /// The tags and tag groups to delete; give at least one list.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94882) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\StrategyTag); the stored copy of page 99544 stops before this call
+    ///
+    /// Request body of [`CorpExternalcontact::del_strategy_tag`](super::CorpExternalcontact::del_strategy_tag) (`POST /cgi-bin/externalcontact/del_strategy_tag`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99544>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct DelStrategyTagRequest {
+        /// Ids of tags to delete.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub tag_id: Vec<String>,
+        /// Ids of tag groups to delete.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub group_id: Vec<String>,
+    }
+    impl DelStrategyTagRequest {
+        /// A `DelStrategyTagRequest` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                tag_id: Default::default(),
+                group_id: Default::default(),
+            }
+        }
+        /// Ids of tags to delete.
+        pub fn tag_id(mut self, value: Vec<String>) -> Self {
+            self.tag_id = value;
+            self
+        }
+        /// Ids of tag groups to delete.
+        pub fn group_id(mut self, value: Vec<String>) -> Self {
+            self.group_id = value;
+            self
+        }
+    }
+    impl<T> crate::Call<'_, DelStrategyTagRequest, T> {
+        /// Ids of tags to delete.
+        pub fn tag_id(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.tag_id(value))
+        }
+        /// Ids of tag groups to delete.
+        pub fn group_id(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.group_id(value))
+        }
+    }
     /// The tag or group to change and its new name and/or order.
     ///
     /// Request body of [`CorpExternalcontact::edit_corp_tag`](super::CorpExternalcontact::edit_corp_tag) (`POST /cgi-bin/externalcontact/edit_corp_tag`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96320>).
@@ -998,6 +1229,149 @@ pub mod types {
         /// The app's agentid in the corp; only for legacy third-party multi-app suites.
         pub fn agentid(self, value: impl Into<i64>) -> Self {
             crate::app::map_request(self, |r| r.agentid(value))
+        }
+    }
+    /// The rule group and what to change.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94883) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\CustomerStrategy); the stored copy of page 99543 stops before this call
+    ///
+    /// Request body of [`CorpExternalcontact::edit_customer_strategy`](super::CorpExternalcontact::edit_customer_strategy) (`POST /cgi-bin/externalcontact/customer_strategy/edit`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99543>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct EditStrategyRequest {
+        /// Id of the rule group.
+        pub strategy_id: i64,
+        /// The new name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy_name: Option<String>,
+        /// The new administrators, replacing the old ones; leave out to keep them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub admin_list: Vec<String>,
+        /// The new privilege switches, replacing the old ones; leave out to keep them. Ignored for a child group.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub privilege: ::serde_json::Map<String, ::serde_json::Value>,
+        /// Members and departments to add to the range.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub range_add: Vec<StrategyRangeNode>,
+        /// Members and departments to remove from the range.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub range_del: Vec<StrategyRangeNode>,
+    }
+    impl EditStrategyRequest {
+        /// A `EditStrategyRequest` with its required fields; the setters add the others.
+        ///
+        /// - `strategy_id`: Id of the rule group.
+        pub fn new(strategy_id: i64) -> Self {
+            Self {
+                strategy_id,
+                strategy_name: None,
+                admin_list: Default::default(),
+                privilege: Default::default(),
+                range_add: Default::default(),
+                range_del: Default::default(),
+            }
+        }
+        /// The new name.
+        pub fn strategy_name(mut self, value: impl Into<String>) -> Self {
+            self.strategy_name = Some(value.into());
+            self
+        }
+        /// The new administrators, replacing the old ones; leave out to keep them.
+        pub fn admin_list(mut self, value: Vec<String>) -> Self {
+            self.admin_list = value;
+            self
+        }
+        /// The new privilege switches, replacing the old ones; leave out to keep them. Ignored for a child group.
+        pub fn privilege(
+            mut self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            self.privilege = value;
+            self
+        }
+        /// Members and departments to add to the range.
+        pub fn range_add(mut self, value: Vec<StrategyRangeNode>) -> Self {
+            self.range_add = value;
+            self
+        }
+        /// Members and departments to remove from the range.
+        pub fn range_del(mut self, value: Vec<StrategyRangeNode>) -> Self {
+            self.range_del = value;
+            self
+        }
+    }
+    impl<T> crate::Call<'_, EditStrategyRequest, T> {
+        /// The new name.
+        pub fn strategy_name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.strategy_name(value))
+        }
+        /// The new administrators, replacing the old ones; leave out to keep them.
+        pub fn admin_list(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.admin_list(value))
+        }
+        /// The new privilege switches, replacing the old ones; leave out to keep them. Ignored for a child group.
+        pub fn privilege(
+            self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            crate::app::map_request(self, |r| r.privilege(value))
+        }
+        /// Members and departments to add to the range.
+        pub fn range_add(self, value: Vec<StrategyRangeNode>) -> Self {
+            crate::app::map_request(self, |r| r.range_add(value))
+        }
+        /// Members and departments to remove from the range.
+        pub fn range_del(self, value: Vec<StrategyRangeNode>) -> Self {
+            crate::app::map_request(self, |r| r.range_del(value))
+        }
+    }
+    /// The tag or tag group and its new name and/or sort value.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94882) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\StrategyTag); the stored copy of page 99544 stops before this call
+    ///
+    /// Request body of [`CorpExternalcontact::edit_strategy_tag`](super::CorpExternalcontact::edit_strategy_tag) (`POST /cgi-bin/externalcontact/edit_strategy_tag`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99544>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct EditStrategyTagRequest {
+        /// Id of the tag or tag group.
+        pub id: String,
+        /// The new name, at most 30 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        /// The new sort value, in [0, 2^32); larger sorts first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order: Option<i64>,
+    }
+    impl EditStrategyTagRequest {
+        /// A `EditStrategyTagRequest` with its required fields; the setters add the others.
+        ///
+        /// - `id`: Id of the tag or tag group.
+        pub fn new(id: impl Into<String>) -> Self {
+            Self {
+                id: id.into(),
+                name: None,
+                order: None,
+            }
+        }
+        /// The new name, at most 30 characters.
+        pub fn name(mut self, value: impl Into<String>) -> Self {
+            self.name = Some(value.into());
+            self
+        }
+        /// The new sort value, in [0, 2^32); larger sorts first.
+        pub fn order(mut self, value: impl Into<i64>) -> Self {
+            self.order = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, EditStrategyTagRequest, T> {
+        /// The new name, at most 30 characters.
+        pub fn name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.name(value))
+        }
+        /// The new sort value, in [0, 2^32); larger sorts first.
+        pub fn order(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.order(value))
         }
     }
     /// One custom profile field; the object matching `type` is set.
@@ -1391,6 +1765,58 @@ pub mod types {
             crate::app::map_request(self, |r| r.group_id(value))
         }
     }
+    /// Extra semantic interception rules.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's table for this call (developer.work.weixin.qq.com/document/path/95130) in a public markdown mirror of the WeCom docs; the stored official copy stops before it
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct InterceptExtraRule {
+        /// The semantic rules; an empty list clears them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub semantics_list: Vec<i64>,
+    }
+    impl InterceptExtraRule {
+        /// A `InterceptExtraRule` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                semantics_list: Default::default(),
+            }
+        }
+        /// The semantic rules; an empty list clears them.
+        pub fn semantics_list(mut self, value: Vec<i64>) -> Self {
+            self.semantics_list = value;
+            self
+        }
+    }
+    /// One sensitive-word rule.
+    ///
+    /// Request body of [`CorpExternalcontact::get_intercept_rule`](super::CorpExternalcontact::get_intercept_rule) (`POST /cgi-bin/externalcontact/get_intercept_rule`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95130>).
+    ///
+    /// Request body of [`CorpExternalcontact::del_intercept_rule`](super::CorpExternalcontact::del_intercept_rule) (`POST /cgi-bin/externalcontact/del_intercept_rule`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95130>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct InterceptRuleIdRequest {
+        /// The rule's id, from `add_intercept_rule` or the list.
+        pub rule_id: String,
+    }
+    impl InterceptRuleIdRequest {
+        /// A `InterceptRuleIdRequest` with its required fields; the setters add the others.
+        ///
+        /// - `rule_id`: The rule's id, from `add_intercept_rule` or the list.
+        pub fn new(rule_id: impl Into<String>) -> Self {
+            Self { rule_id: rule_id.into() }
+        }
+    }
+    /// The corp's sensitive-word rules.
+    ///
+    /// Reply of [`CorpExternalcontact::get_intercept_rule_list`](super::CorpExternalcontact::get_intercept_rule_list) (`GET /cgi-bin/externalcontact/get_intercept_rule_list`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95130>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct InterceptRuleList {
+        /// The rules.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub rule_list: Vec<::serde_json::Map<String, ::serde_json::Value>>,
+    }
     /// The members and departments a sensitive-word rule applies to.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -1419,6 +1845,86 @@ pub mod types {
         pub fn department_list(mut self, value: Vec<i64>) -> Self {
             self.department_list = value;
             self
+        }
+    }
+    /// One sensitive-word rule.
+    ///
+    /// Reply of [`CorpExternalcontact::get_intercept_rule`](super::CorpExternalcontact::get_intercept_rule) (`POST /cgi-bin/externalcontact/get_intercept_rule`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95130>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct InterceptRuleReply {
+        /// The rule (id, name, words, semantic rules, interception mode, range), kept as free-form JSON.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub rule: ::serde_json::Map<String, ::serde_json::Value>,
+    }
+    /// The creation period and page of 「联系我」 configurations to list.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\ContactWay); the stored official copy stops before this call
+    ///
+    /// Request body of [`CorpExternalcontact::list_contact_way`](super::CorpExternalcontact::list_contact_way) (`POST /cgi-bin/externalcontact/list_contact_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96348>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ListContactWayRequest {
+        /// Earliest creation time (Unix seconds); default 90 days ago.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<i64>,
+        /// Latest creation time (Unix seconds); default now.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<i64>,
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cursor: Option<String>,
+        /// Page size, default 100, at most 1000.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i64>,
+    }
+    impl ListContactWayRequest {
+        /// A `ListContactWayRequest` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                start_time: None,
+                end_time: None,
+                cursor: None,
+                limit: None,
+            }
+        }
+        /// Earliest creation time (Unix seconds); default 90 days ago.
+        pub fn start_time(mut self, value: impl Into<i64>) -> Self {
+            self.start_time = Some(value.into());
+            self
+        }
+        /// Latest creation time (Unix seconds); default now.
+        pub fn end_time(mut self, value: impl Into<i64>) -> Self {
+            self.end_time = Some(value.into());
+            self
+        }
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        pub fn cursor(mut self, value: impl Into<String>) -> Self {
+            self.cursor = Some(value.into());
+            self
+        }
+        /// Page size, default 100, at most 1000.
+        pub fn limit(mut self, value: impl Into<i64>) -> Self {
+            self.limit = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, ListContactWayRequest, T> {
+        /// Earliest creation time (Unix seconds); default 90 days ago.
+        pub fn start_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.start_time(value))
+        }
+        /// Latest creation time (Unix seconds); default now.
+        pub fn end_time(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.end_time(value))
+        }
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Page size, default 100, at most 1000.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
         }
     }
     /// Query parameters of `list`.
@@ -1518,6 +2024,90 @@ pub mod types {
             self
         }
     }
+    /// A tag to add.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94882) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\StrategyTag); the stored copy of page 99544 stops before this call
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct NewStrategyTag {
+        /// The tag's name, at most 30 characters.
+        pub name: String,
+        /// Sort value, in [0, 2^32); larger sorts first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order: Option<i64>,
+    }
+    impl NewStrategyTag {
+        /// A `NewStrategyTag` with its required fields; the setters add the others.
+        ///
+        /// - `name`: The tag's name, at most 30 characters.
+        pub fn new(name: impl Into<String>) -> Self {
+            Self {
+                name: name.into(),
+                order: None,
+            }
+        }
+        /// Sort value, in [0, 2^32); larger sorts first.
+        pub fn order(mut self, value: impl Into<i64>) -> Self {
+            self.order = Some(value.into());
+            self
+        }
+    }
+    /// One page of products.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text for this call, quoted in the Qyweixin PHP SDK (handsomegyr, ExternalContact/ProductAlbum.php); the stored official copy stops before it
+    ///
+    /// Reply of [`CorpExternalcontact::get_product_album_list`](super::CorpExternalcontact::get_product_album_list) (`POST /cgi-bin/externalcontact/get_product_album_list`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95096>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ProductAlbumList {
+        /// Pass as `cursor` for the next page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_cursor: Option<String>,
+        /// The products.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub product_list: Vec<ProductInfo>,
+    }
+    /// The page of products to return.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text for this call, quoted in the Qyweixin PHP SDK (handsomegyr, ExternalContact/ProductAlbum.php); the stored official copy stops before it
+    ///
+    /// Request body of [`CorpExternalcontact::get_product_album_list`](super::CorpExternalcontact::get_product_album_list) (`POST /cgi-bin/externalcontact/get_product_album_list`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95096>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ProductAlbumListRequest {
+        /// How many products to return, at most 100 (default 50; a larger value means the default).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i64>,
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cursor: Option<String>,
+    }
+    impl ProductAlbumListRequest {
+        /// A `ProductAlbumListRequest` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self { limit: None, cursor: None }
+        }
+        /// How many products to return, at most 100 (default 50; a larger value means the default).
+        pub fn limit(mut self, value: impl Into<i64>) -> Self {
+            self.limit = Some(value.into());
+            self
+        }
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        pub fn cursor(mut self, value: impl Into<String>) -> Self {
+            self.cursor = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, ProductAlbumListRequest, T> {
+        /// How many products to return, at most 100 (default 50; a larger value means the default).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+    }
     /// An attachment of a product; only images are supported.
     #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -1540,6 +2130,40 @@ pub mod types {
             Self { type_: type_.into(), image }
         }
     }
+    /// An attachment of a product as returned.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text for this call, quoted in the Qyweixin PHP SDK (handsomegyr, ExternalContact/ProductAlbum.php); the stored official copy stops before it
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ProductAttachmentInfo {
+        /// The attachment kind; only `image`.
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<String>,
+        /// The image.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub image: Option<ProductImageInfo>,
+    }
+    /// One product of the product album.
+    ///
+    /// Request body of [`CorpExternalcontact::get_product_album`](super::CorpExternalcontact::get_product_album) (`POST /cgi-bin/externalcontact/get_product_album`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95096>).
+    ///
+    /// Request body of [`CorpExternalcontact::delete_product_album`](super::CorpExternalcontact::delete_product_album) (`POST /cgi-bin/externalcontact/delete_product_album`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95096>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ProductIdRequest {
+        /// The product's id, from `add_product_album` or the list.
+        pub product_id: String,
+    }
+    impl ProductIdRequest {
+        /// A `ProductIdRequest` with its required fields; the setters add the others.
+        ///
+        /// - `product_id`: The product's id, from `add_product_album` or the list.
+        pub fn new(product_id: impl Into<String>) -> Self {
+            Self {
+                product_id: product_id.into(),
+            }
+        }
+    }
     /// A product image.
     #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -1554,6 +2178,53 @@ pub mod types {
         pub fn new(media_id: impl Into<String>) -> Self {
             Self { media_id: media_id.into() }
         }
+    }
+    /// A product image as returned.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text for this call, quoted in the Qyweixin PHP SDK (handsomegyr, ExternalContact/ProductAlbum.php); the stored official copy stops before it
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ProductImageInfo {
+        /// Media id of the image; download it with the temporary-media call.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub media_id: Option<String>,
+    }
+    /// A product of the product album.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text for this call, quoted in the Qyweixin PHP SDK (handsomegyr, ExternalContact/ProductAlbum.php); the stored official copy stops before it
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ProductInfo {
+        /// The product's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub product_id: Option<String>,
+        /// The product's name and features.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// The price in fen (0.01 yuan).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub price: Option<i64>,
+        /// When the product was created (Unix seconds); returned by `get_product_album`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub create_time: Option<i64>,
+        /// The product code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub product_sn: Option<String>,
+        /// The product's images.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub attachments: Vec<ProductAttachmentInfo>,
+    }
+    /// One product.
+    ///
+    /// Reply of [`CorpExternalcontact::get_product_album`](super::CorpExternalcontact::get_product_album) (`POST /cgi-bin/externalcontact/get_product_album`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95096>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ProductReply {
+        /// The product.
+        ///
+        /// Not confirmed on the official page; source: a copy of the official page's text for this call, quoted in the Qyweixin PHP SDK (handsomegyr, ExternalContact/ProductAlbum.php); the stored official copy stops before it
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub product: Option<ProductInfo>,
     }
     /// The member, the customer and the new notes (at least one of them).
     ///
@@ -1672,6 +2343,8 @@ pub mod types {
     /// Names a customer rule group.
     ///
     /// Request body of [`CorpExternalcontact::get_customer_strategy`](super::CorpExternalcontact::get_customer_strategy) (`POST /cgi-bin/externalcontact/customer_strategy/get`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99543>).
+    ///
+    /// Request body of [`CorpExternalcontact::del_customer_strategy`](super::CorpExternalcontact::del_customer_strategy) (`POST /cgi-bin/externalcontact/customer_strategy/del`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99543>).
     #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct StrategyIdRequest {
@@ -1721,6 +2394,115 @@ pub mod types {
             crate::app::map_request(self, |r| r.cursor(value))
         }
         /// Page size, at most 1000 (default 1000).
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
+    }
+    /// One page of a rule group's range.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94883) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\CustomerStrategy); the stored copy of page 99543 stops before this call
+    ///
+    /// Reply of [`CorpExternalcontact::get_customer_strategy_range`](super::CorpExternalcontact::get_customer_strategy_range) (`POST /cgi-bin/externalcontact/customer_strategy/get_range`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99543>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct StrategyRangeList {
+        /// The members and departments.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub range: Vec<StrategyRangeNode>,
+        /// Pass as `cursor` for the next page; missing when there are no more.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_cursor: Option<String>,
+    }
+    /// A member or department in a rule group's range.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94883) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\CustomerStrategy); the stored copy of page 99543 stops before this call
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct StrategyRangeNode {
+        /// The node kind.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: a member (`userid`)
+        /// - `2`: a department (`partyid`)
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// The member's userid, for type 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+        /// The department's id, for type 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub partyid: Option<i64>,
+    }
+    impl StrategyRangeNode {
+        /// A `StrategyRangeNode` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                type_: None,
+                userid: None,
+                partyid: None,
+            }
+        }
+        /// The node kind.
+        pub fn type_(mut self, value: impl Into<i64>) -> Self {
+            self.type_ = Some(value.into());
+            self
+        }
+        /// The member's userid, for type 1.
+        pub fn userid(mut self, value: impl Into<String>) -> Self {
+            self.userid = Some(value.into());
+            self
+        }
+        /// The department's id, for type 2.
+        pub fn partyid(mut self, value: impl Into<i64>) -> Self {
+            self.partyid = Some(value.into());
+            self
+        }
+    }
+    /// The rule group and the page of range nodes.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94883) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\ExternalContact\CustomerStrategy); the stored copy of page 99543 stops before this call
+    ///
+    /// Request body of [`CorpExternalcontact::get_customer_strategy_range`](super::CorpExternalcontact::get_customer_strategy_range) (`POST /cgi-bin/externalcontact/customer_strategy/get_range`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99543>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct StrategyRangeRequest {
+        /// Id of the rule group.
+        pub strategy_id: i64,
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cursor: Option<String>,
+        /// Nodes per page, at most 1000 (default 1000).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i64>,
+    }
+    impl StrategyRangeRequest {
+        /// A `StrategyRangeRequest` with its required fields; the setters add the others.
+        ///
+        /// - `strategy_id`: Id of the rule group.
+        pub fn new(strategy_id: i64) -> Self {
+            Self {
+                strategy_id,
+                cursor: None,
+                limit: None,
+            }
+        }
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        pub fn cursor(mut self, value: impl Into<String>) -> Self {
+            self.cursor = Some(value.into());
+            self
+        }
+        /// Nodes per page, at most 1000 (default 1000).
+        pub fn limit(mut self, value: impl Into<i64>) -> Self {
+            self.limit = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, StrategyRangeRequest, T> {
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Nodes per page, at most 1000 (default 1000).
         pub fn limit(self, value: impl Into<i64>) -> Self {
             crate::app::map_request(self, |r| r.limit(value))
         }
@@ -1909,6 +2691,195 @@ pub mod types {
             crate::app::map_request(self, |r| r.conclusions(value))
         }
     }
+    /// The rule to change and the fields to change.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's table for this call (developer.work.weixin.qq.com/document/path/95130) in a public markdown mirror of the WeCom docs; the stored official copy stops before it
+    ///
+    /// Request body of [`CorpExternalcontact::update_intercept_rule`](super::CorpExternalcontact::update_intercept_rule) (`POST /cgi-bin/externalcontact/update_intercept_rule`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95130>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UpdateInterceptRuleRequest {
+        /// The rule's id.
+        pub rule_id: String,
+        /// The new name, 1 to 20 UTF-8 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub rule_name: Option<String>,
+        /// The new sensitive words, each 1 to 32 UTF-8 characters, at most 300; an empty list is ignored.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub word_list: Vec<String>,
+        /// The new extra semantic rules.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub extra_rule: Option<InterceptExtraRule>,
+        /// How matching messages are handled.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: warn and block sending
+        /// - `2`: only warn
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub intercept_type: Option<i64>,
+        /// Members and departments to add to the rule's range.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub add_applicable_range: Option<InterceptRuleRange>,
+        /// Members and departments to remove from the rule's range.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remove_applicable_range: Option<InterceptRuleRange>,
+    }
+    impl UpdateInterceptRuleRequest {
+        /// A `UpdateInterceptRuleRequest` with its required fields; the setters add the others.
+        ///
+        /// - `rule_id`: The rule's id.
+        pub fn new(rule_id: impl Into<String>) -> Self {
+            Self {
+                rule_id: rule_id.into(),
+                rule_name: None,
+                word_list: Default::default(),
+                extra_rule: None,
+                intercept_type: None,
+                add_applicable_range: None,
+                remove_applicable_range: None,
+            }
+        }
+        /// The new name, 1 to 20 UTF-8 characters.
+        pub fn rule_name(mut self, value: impl Into<String>) -> Self {
+            self.rule_name = Some(value.into());
+            self
+        }
+        /// The new sensitive words, each 1 to 32 UTF-8 characters, at most 300; an empty list is ignored.
+        pub fn word_list(mut self, value: Vec<String>) -> Self {
+            self.word_list = value;
+            self
+        }
+        /// The new extra semantic rules.
+        pub fn extra_rule(mut self, value: impl Into<InterceptExtraRule>) -> Self {
+            self.extra_rule = Some(value.into());
+            self
+        }
+        /// How matching messages are handled.
+        pub fn intercept_type(mut self, value: impl Into<i64>) -> Self {
+            self.intercept_type = Some(value.into());
+            self
+        }
+        /// Members and departments to add to the rule's range.
+        pub fn add_applicable_range(
+            mut self,
+            value: impl Into<InterceptRuleRange>,
+        ) -> Self {
+            self.add_applicable_range = Some(value.into());
+            self
+        }
+        /// Members and departments to remove from the rule's range.
+        pub fn remove_applicable_range(
+            mut self,
+            value: impl Into<InterceptRuleRange>,
+        ) -> Self {
+            self.remove_applicable_range = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, UpdateInterceptRuleRequest, T> {
+        /// The new name, 1 to 20 UTF-8 characters.
+        pub fn rule_name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.rule_name(value))
+        }
+        /// The new sensitive words, each 1 to 32 UTF-8 characters, at most 300; an empty list is ignored.
+        pub fn word_list(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.word_list(value))
+        }
+        /// The new extra semantic rules.
+        pub fn extra_rule(self, value: impl Into<InterceptExtraRule>) -> Self {
+            crate::app::map_request(self, |r| r.extra_rule(value))
+        }
+        /// How matching messages are handled.
+        pub fn intercept_type(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.intercept_type(value))
+        }
+        /// Members and departments to add to the rule's range.
+        pub fn add_applicable_range(self, value: impl Into<InterceptRuleRange>) -> Self {
+            crate::app::map_request(self, |r| r.add_applicable_range(value))
+        }
+        /// Members and departments to remove from the rule's range.
+        pub fn remove_applicable_range(
+            self,
+            value: impl Into<InterceptRuleRange>,
+        ) -> Self {
+            crate::app::map_request(self, |r| r.remove_applicable_range(value))
+        }
+    }
+    /// The product to change and the fields to change; give only those to update.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text for this call, quoted in the Qyweixin PHP SDK (handsomegyr, ExternalContact/ProductAlbum.php); the stored official copy stops before it
+    ///
+    /// Request body of [`CorpExternalcontact::update_product_album`](super::CorpExternalcontact::update_product_album) (`POST /cgi-bin/externalcontact/update_product_album`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95096>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UpdateProductAlbumRequest {
+        /// The product's id.
+        pub product_id: String,
+        /// The product's name and features, at most 300 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// The price in fen (0.01 yuan), at most 5,000,000 (50,000 yuan).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub price: Option<i64>,
+        /// The product code, letters and digits only, at most 128 bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub product_sn: Option<String>,
+        /// The product's images (attachment-upload media ids only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub attachments: Vec<ProductAttachment>,
+    }
+    impl UpdateProductAlbumRequest {
+        /// A `UpdateProductAlbumRequest` with its required fields; the setters add the others.
+        ///
+        /// - `product_id`: The product's id.
+        pub fn new(product_id: impl Into<String>) -> Self {
+            Self {
+                product_id: product_id.into(),
+                description: None,
+                price: None,
+                product_sn: None,
+                attachments: Default::default(),
+            }
+        }
+        /// The product's name and features, at most 300 characters.
+        pub fn description(mut self, value: impl Into<String>) -> Self {
+            self.description = Some(value.into());
+            self
+        }
+        /// The price in fen (0.01 yuan), at most 5,000,000 (50,000 yuan).
+        pub fn price(mut self, value: impl Into<i64>) -> Self {
+            self.price = Some(value.into());
+            self
+        }
+        /// The product code, letters and digits only, at most 128 bytes.
+        pub fn product_sn(mut self, value: impl Into<String>) -> Self {
+            self.product_sn = Some(value.into());
+            self
+        }
+        /// The product's images (attachment-upload media ids only).
+        pub fn attachments(mut self, value: Vec<ProductAttachment>) -> Self {
+            self.attachments = value;
+            self
+        }
+    }
+    impl<T> crate::Call<'_, UpdateProductAlbumRequest, T> {
+        /// The product's name and features, at most 300 characters.
+        pub fn description(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.description(value))
+        }
+        /// The price in fen (0.01 yuan), at most 5,000,000 (50,000 yuan).
+        pub fn price(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.price(value))
+        }
+        /// The product code, letters and digits only, at most 128 bytes.
+        pub fn product_sn(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.product_sn(value))
+        }
+        /// The product's images (attachment-upload media ids only).
+        pub fn attachments(self, value: Vec<ProductAttachment>) -> Self {
+            crate::app::map_request(self, |r| r.attachments(value))
+        }
+    }
     /// A WeChat Channels (视频号) account.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -1927,7 +2898,22 @@ pub mod types {
             self.next_cursor.as_deref()
         }
     }
+    impl crate::CursorPage for ContactWayIdList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
     impl crate::CursorPage for StrategyIdList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for ProductAlbumList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
+    impl crate::CursorPage for StrategyRangeList {
         fn next_cursor(&self) -> Option<&str> {
             self.next_cursor.as_deref()
         }
@@ -2115,6 +3101,21 @@ pub mod endpoints {
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/externalcontact/list_contact_way`: List the 「联系我」 configurations (获取企业已配置的「联系我」列表).
+    pub static LIST_CONTACT_WAY: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "list_contact_way",
+        summary: "List the 「联系我」 configurations (获取企业已配置的「联系我」列表).",
+        doc: "https://developer.work.weixin.qq.com/document/path/96348",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/list_contact_way",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// `POST /cgi-bin/externalcontact/update_contact_way`: Update a 「联系我」 contact way (更新企业已配置的「联系我」方式).
     pub static UPDATE_CONTACT_WAY: crate::Endpoint = crate::Endpoint {
         group: "externalcontact",
@@ -2175,6 +3176,66 @@ pub mod endpoints {
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `GET /cgi-bin/externalcontact/get_intercept_rule_list`: List the sensitive-word rules (获取敏感词规则列表).
+    pub static GET_INTERCEPT_RULE_LIST: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "get_intercept_rule_list",
+        summary: "List the sensitive-word rules (获取敏感词规则列表).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95130",
+        method: crate::HttpMethod::Get,
+        path: "/cgi-bin/externalcontact/get_intercept_rule_list",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/get_intercept_rule`: Get a sensitive-word rule (获取敏感词规则详情).
+    pub static GET_INTERCEPT_RULE: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "get_intercept_rule",
+        summary: "Get a sensitive-word rule (获取敏感词规则详情).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95130",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/get_intercept_rule",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/update_intercept_rule`: Change a sensitive-word rule (修改敏感词规则).
+    pub static UPDATE_INTERCEPT_RULE: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "update_intercept_rule",
+        summary: "Change a sensitive-word rule (修改敏感词规则).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95130",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/update_intercept_rule",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/del_intercept_rule`: Delete a sensitive-word rule (删除敏感词规则).
+    pub static DEL_INTERCEPT_RULE: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "del_intercept_rule",
+        summary: "Delete a sensitive-word rule (删除敏感词规则).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95130",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/del_intercept_rule",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// `POST /cgi-bin/externalcontact/customer_strategy/list`: List customer rule groups (获取规则组列表).
     pub static LIST_CUSTOMER_STRATEGY: crate::Endpoint = crate::Endpoint {
         group: "externalcontact",
@@ -2205,6 +3266,66 @@ pub mod endpoints {
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/externalcontact/get_product_album`: Get a product of the product album (获取商品图册).
+    pub static GET_PRODUCT_ALBUM: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "get_product_album",
+        summary: "Get a product of the product album (获取商品图册).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95096",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/get_product_album",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/get_product_album_list`: List the products of the product album (获取商品图册列表).
+    pub static GET_PRODUCT_ALBUM_LIST: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "get_product_album_list",
+        summary: "List the products of the product album (获取商品图册列表).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95096",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/get_product_album_list",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/update_product_album`: Change a product of the product album (编辑商品图册).
+    pub static UPDATE_PRODUCT_ALBUM: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "update_product_album",
+        summary: "Change a product of the product album (编辑商品图册).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95096",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/update_product_album",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/delete_product_album`: Delete a product of the product album (删除商品图册).
+    pub static DELETE_PRODUCT_ALBUM: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "delete_product_album",
+        summary: "Delete a product of the product album (删除商品图册).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95096",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/delete_product_album",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// `POST /cgi-bin/externalcontact/get_strategy_tag_list`: Get the customer tags of a rule group (获取指定规则组下的企业客户标签).
     pub static GET_STRATEGY_TAG_LIST: crate::Endpoint = crate::Endpoint {
         group: "externalcontact",
@@ -2218,6 +3339,51 @@ pub mod endpoints {
         response_format: crate::ResponseFormat::Json,
         upload: None,
         retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/add_strategy_tag`: Create customer tags in a rule group (为指定规则组创建企业客户标签).
+    pub static ADD_STRATEGY_TAG: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "add_strategy_tag",
+        summary: "Create customer tags in a rule group (为指定规则组创建企业客户标签).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99544",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/add_strategy_tag",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/edit_strategy_tag`: Rename or reorder a rule group's tag or tag group (编辑指定规则组下的企业客户标签).
+    pub static EDIT_STRATEGY_TAG: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "edit_strategy_tag",
+        summary: "Rename or reorder a rule group's tag or tag group (编辑指定规则组下的企业客户标签).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99544",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/edit_strategy_tag",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/del_strategy_tag`: Delete a rule group's tags or tag groups (删除指定规则组下的企业客户标签).
+    pub static DEL_STRATEGY_TAG: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "del_strategy_tag",
+        summary: "Delete a rule group's tags or tag groups (删除指定规则组下的企业客户标签).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99544",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/del_strategy_tag",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
     /// `POST /cgi-bin/externalcontact/customer_strategy/get`: Get a customer rule group (获取规则组详情).
@@ -2235,6 +3401,66 @@ pub mod endpoints {
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/externalcontact/customer_strategy/get_range`: Get the members and departments a customer rule group manages (获取规则组管理范围).
+    pub static GET_CUSTOMER_STRATEGY_RANGE: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "get_customer_strategy_range",
+        summary: "Get the members and departments a customer rule group manages (获取规则组管理范围).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99543",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/customer_strategy/get_range",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/customer_strategy/create`: Create a customer rule group (创建新的规则组).
+    pub static CREATE_CUSTOMER_STRATEGY: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "create_customer_strategy",
+        summary: "Create a customer rule group (创建新的规则组).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99543",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/customer_strategy/create",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/customer_strategy/edit`: Change a customer rule group and its range (编辑规则组及其管理范围).
+    pub static EDIT_CUSTOMER_STRATEGY: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "edit_customer_strategy",
+        summary: "Change a customer rule group and its range (编辑规则组及其管理范围).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99543",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/customer_strategy/edit",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/customer_strategy/del`: Delete a customer rule group (删除规则组).
+    pub static DEL_CUSTOMER_STRATEGY: crate::Endpoint = crate::Endpoint {
+        group: "externalcontact",
+        name: "del_customer_strategy",
+        summary: "Delete a customer rule group (删除规则组).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99543",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/customer_strategy/del",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &GET_FOLLOW_USER_LIST,
@@ -2249,14 +3475,30 @@ pub mod endpoints {
         &MARK_TAG,
         &ADD_CONTACT_WAY,
         &GET_CONTACT_WAY,
+        &LIST_CONTACT_WAY,
         &UPDATE_CONTACT_WAY,
         &DEL_CONTACT_WAY,
         &CLOSE_TEMP_CHAT,
         &ADD_INTERCEPT_RULE,
+        &GET_INTERCEPT_RULE_LIST,
+        &GET_INTERCEPT_RULE,
+        &UPDATE_INTERCEPT_RULE,
+        &DEL_INTERCEPT_RULE,
         &LIST_CUSTOMER_STRATEGY,
         &ADD_PRODUCT_ALBUM,
+        &GET_PRODUCT_ALBUM,
+        &GET_PRODUCT_ALBUM_LIST,
+        &UPDATE_PRODUCT_ALBUM,
+        &DELETE_PRODUCT_ALBUM,
         &GET_STRATEGY_TAG_LIST,
+        &ADD_STRATEGY_TAG,
+        &EDIT_STRATEGY_TAG,
+        &DEL_STRATEGY_TAG,
         &GET_CUSTOMER_STRATEGY,
+        &GET_CUSTOMER_STRATEGY_RANGE,
+        &CREATE_CUSTOMER_STRATEGY,
+        &EDIT_CUSTOMER_STRATEGY,
+        &DEL_CUSTOMER_STRATEGY,
     ];
 }
 /// The `externalcontact` calls made through a [`Corp`](crate::Corp): customer contact (客户联系) of an authorized corp with the corp token - customers, their remarks, the corp's customer tags, 「联系我」 contact ways and temporary chats, sensitive-word rules, customer rule groups and their tags, and the product album.
@@ -2655,6 +3897,53 @@ impl<'a> CorpExternalcontact<'a> {
                 crate::http::decode_json,
             )
     }
+    /// List the 「联系我」 configurations (获取企业已配置的「联系我」列表).
+    ///
+    /// Returns the ids of the corp's 「联系我」 QR codes and mini-program buttons created
+    /// from `start_time` to `end_time` (default: the last 90 days), `limit` (default 100,
+    /// at most 1000) at a time; pass the reply's `next_cursor` as `cursor` for the next
+    /// page. Temporary-session configurations are not listed, nor any created before
+    /// 2021-07-10. Read each one with `get_contact_way`. Needs the
+    /// 「配置「联系我」二维码」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/list_contact_way`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/96348>
+    pub fn list_contact_way(
+        &self,
+    ) -> crate::Call<'a, types::ListContactWayRequest, types::ContactWayIdList> {
+        self.list_contact_way_with(types::ListContactWayRequest::new())
+    }
+    /// [`Self::list_contact_way`] with a `ListContactWayRequest` built elsewhere (kept, or made by other code).
+    pub fn list_contact_way_with(
+        &self,
+        request: types::ListContactWayRequest,
+    ) -> crate::Call<'a, types::ListContactWayRequest, types::ContactWayIdList> {
+        self.handle
+            .prepare(
+                &endpoints::LIST_CONTACT_WAY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Every page of [`Self::list_contact_way`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn list_contact_way_pages(
+        &self,
+        input: types::ListContactWayRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::ContactWayIdList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.list_contact_way_with(input).await }
+        })
+    }
     /// Update a 「联系我」 contact way (更新企业已配置的「联系我」方式).
     ///
     /// Changes the members, remark, style, state and other settings of a contact way.
@@ -2784,6 +4073,109 @@ impl<'a> CorpExternalcontact<'a> {
                 crate::http::decode_json,
             )
     }
+    /// List the sensitive-word rules (获取敏感词规则列表).
+    ///
+    /// Returns the corp's sensitive-word rules. The entries are kept as free-form JSON
+    /// objects (their fields could not be checked against the official page). Needs the
+    /// 「管理敏感词」 permission.
+    ///
+    /// Sends `GET /cgi-bin/externalcontact/get_intercept_rule_list`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95130>
+    pub fn get_intercept_rule_list(
+        &self,
+    ) -> crate::Call<'a, (), types::InterceptRuleList> {
+        self.handle
+            .prepare(
+                &endpoints::GET_INTERCEPT_RULE_LIST,
+                crate::app::Place::Nowhere,
+                (),
+                crate::http::decode_json,
+            )
+    }
+    /// Get a sensitive-word rule (获取敏感词规则详情).
+    ///
+    /// Returns one sensitive-word rule. The rule is kept as a free-form JSON object (its
+    /// fields could not be checked against the official page). Needs the 「管理敏感词」
+    /// permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/get_intercept_rule`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95130>
+    pub fn get_intercept_rule(
+        &self,
+        rule_id: impl Into<String>,
+    ) -> crate::Call<'a, types::InterceptRuleIdRequest, types::InterceptRuleReply> {
+        self.get_intercept_rule_with(types::InterceptRuleIdRequest::new(rule_id))
+    }
+    /// [`Self::get_intercept_rule`] with a `InterceptRuleIdRequest` built elsewhere (kept, or made by other code).
+    pub fn get_intercept_rule_with(
+        &self,
+        request: types::InterceptRuleIdRequest,
+    ) -> crate::Call<'a, types::InterceptRuleIdRequest, types::InterceptRuleReply> {
+        self.handle
+            .prepare(
+                &endpoints::GET_INTERCEPT_RULE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Change a sensitive-word rule (修改敏感词规则).
+    ///
+    /// Changes the given fields of a rule: a new name, a new word list (an empty list is
+    /// ignored), new extra semantic rules (an empty list clears them), the interception
+    /// mode, and members or departments to add to or remove from its range. Needs the
+    /// 「管理敏感词」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/update_intercept_rule`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95130>
+    pub fn update_intercept_rule(
+        &self,
+        rule_id: impl Into<String>,
+    ) -> crate::Call<'a, types::UpdateInterceptRuleRequest, types::EmptyReply> {
+        self.update_intercept_rule_with(types::UpdateInterceptRuleRequest::new(rule_id))
+    }
+    /// [`Self::update_intercept_rule`] with a `UpdateInterceptRuleRequest` built elsewhere (kept, or made by other code).
+    pub fn update_intercept_rule_with(
+        &self,
+        request: types::UpdateInterceptRuleRequest,
+    ) -> crate::Call<'a, types::UpdateInterceptRuleRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::UPDATE_INTERCEPT_RULE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Delete a sensitive-word rule (删除敏感词规则).
+    ///
+    /// Deletes one sensitive-word rule. Needs the 「管理敏感词」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/del_intercept_rule`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95130>
+    pub fn del_intercept_rule(
+        &self,
+        rule_id: impl Into<String>,
+    ) -> crate::Call<'a, types::InterceptRuleIdRequest, types::EmptyReply> {
+        self.del_intercept_rule_with(types::InterceptRuleIdRequest::new(rule_id))
+    }
+    /// [`Self::del_intercept_rule`] with a `InterceptRuleIdRequest` built elsewhere (kept, or made by other code).
+    pub fn del_intercept_rule_with(
+        &self,
+        request: types::InterceptRuleIdRequest,
+    ) -> crate::Call<'a, types::InterceptRuleIdRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::DEL_INTERCEPT_RULE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
     /// List customer rule groups (获取规则组列表).
     ///
     /// Returns the ids of the corp's customer-contact rule groups (客户联系规则组), a page
@@ -2862,6 +4254,131 @@ impl<'a> CorpExternalcontact<'a> {
                 crate::http::decode_json,
             )
     }
+    /// Get a product of the product album (获取商品图册).
+    ///
+    /// Returns one product of the corp's product album (商品图册) by id; any corp-level
+    /// product can be read. Needs the 「管理商品图册」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/get_product_album`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95096>
+    pub fn get_product_album(
+        &self,
+        product_id: impl Into<String>,
+    ) -> crate::Call<'a, types::ProductIdRequest, types::ProductReply> {
+        self.get_product_album_with(types::ProductIdRequest::new(product_id))
+    }
+    /// [`Self::get_product_album`] with a `ProductIdRequest` built elsewhere (kept, or made by other code).
+    pub fn get_product_album_with(
+        &self,
+        request: types::ProductIdRequest,
+    ) -> crate::Call<'a, types::ProductIdRequest, types::ProductReply> {
+        self.handle
+            .prepare(
+                &endpoints::GET_PRODUCT_ALBUM,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// List the products of the product album (获取商品图册列表).
+    ///
+    /// Returns the corp's products `limit` (at most 100, default 50) at a time; pass the
+    /// reply's `next_cursor` as `cursor` for the next page. Needs the 「管理商品图册」
+    /// permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/get_product_album_list`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95096>
+    pub fn get_product_album_list(
+        &self,
+    ) -> crate::Call<'a, types::ProductAlbumListRequest, types::ProductAlbumList> {
+        self.get_product_album_list_with(types::ProductAlbumListRequest::new())
+    }
+    /// [`Self::get_product_album_list`] with a `ProductAlbumListRequest` built elsewhere (kept, or made by other code).
+    pub fn get_product_album_list_with(
+        &self,
+        request: types::ProductAlbumListRequest,
+    ) -> crate::Call<'a, types::ProductAlbumListRequest, types::ProductAlbumList> {
+        self.handle
+            .prepare(
+                &endpoints::GET_PRODUCT_ALBUM_LIST,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Every page of [`Self::get_product_album_list`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_product_album_list_pages(
+        &self,
+        input: types::ProductAlbumListRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::ProductAlbumList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_product_album_list_with(input).await }
+        })
+    }
+    /// Change a product of the product album (编辑商品图册).
+    ///
+    /// Changes the given fields of a product; leave out what should stay. An app can only
+    /// change the products it created. Needs the 「管理商品图册」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/update_product_album`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95096>
+    pub fn update_product_album(
+        &self,
+        product_id: impl Into<String>,
+    ) -> crate::Call<'a, types::UpdateProductAlbumRequest, types::EmptyReply> {
+        self.update_product_album_with(types::UpdateProductAlbumRequest::new(product_id))
+    }
+    /// [`Self::update_product_album`] with a `UpdateProductAlbumRequest` built elsewhere (kept, or made by other code).
+    pub fn update_product_album_with(
+        &self,
+        request: types::UpdateProductAlbumRequest,
+    ) -> crate::Call<'a, types::UpdateProductAlbumRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::UPDATE_PRODUCT_ALBUM,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Delete a product of the product album (删除商品图册).
+    ///
+    /// Deletes one product. An app can only delete the products it created. Needs the
+    /// 「管理商品图册」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/delete_product_album`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95096>
+    pub fn delete_product_album(
+        &self,
+        product_id: impl Into<String>,
+    ) -> crate::Call<'a, types::ProductIdRequest, types::EmptyReply> {
+        self.delete_product_album_with(types::ProductIdRequest::new(product_id))
+    }
+    /// [`Self::delete_product_album`] with a `ProductIdRequest` built elsewhere (kept, or made by other code).
+    pub fn delete_product_album_with(
+        &self,
+        request: types::ProductIdRequest,
+    ) -> crate::Call<'a, types::ProductIdRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::DELETE_PRODUCT_ALBUM,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
     /// Get the customer tags of a rule group (获取指定规则组下的企业客户标签).
     ///
     /// Returns the customer tag groups and tags that belong to one customer rule group
@@ -2894,6 +4411,92 @@ impl<'a> CorpExternalcontact<'a> {
                 crate::http::decode_json,
             )
     }
+    /// Create customer tags in a rule group (为指定规则组创建企业客户标签).
+    ///
+    /// Adds tags to an existing tag group of a first-level rule group (`group_id`), or
+    /// creates a tag group (`group_name`; a name already used in the rule group adds to that
+    /// group) with its tags; empty groups cannot be created and duplicate names in a group
+    /// create one tag. Corp tags and rule-group tags together are limited to 3000. Needs the
+    /// 「管理客户联系规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/add_strategy_tag`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99544>
+    pub fn add_strategy_tag(
+        &self,
+        strategy_id: i64,
+        tag: Vec<types::NewStrategyTag>,
+    ) -> crate::Call<'a, types::AddStrategyTagRequest, types::AddedStrategyTagGroup> {
+        self.add_strategy_tag_with(types::AddStrategyTagRequest::new(strategy_id, tag))
+    }
+    /// [`Self::add_strategy_tag`] with a `AddStrategyTagRequest` built elsewhere (kept, or made by other code).
+    pub fn add_strategy_tag_with(
+        &self,
+        request: types::AddStrategyTagRequest,
+    ) -> crate::Call<'a, types::AddStrategyTagRequest, types::AddedStrategyTagGroup> {
+        self.handle
+            .prepare(
+                &endpoints::ADD_STRATEGY_TAG,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Rename or reorder a rule group's tag or tag group (编辑指定规则组下的企业客户标签).
+    ///
+    /// Changes the name or sort value of one tag or tag group of a rule group; it cannot be
+    /// moved to another rule group, and the new name must not clash with a sibling. Needs
+    /// the 「管理客户联系规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/edit_strategy_tag`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99544>
+    pub fn edit_strategy_tag(
+        &self,
+        id: impl Into<String>,
+    ) -> crate::Call<'a, types::EditStrategyTagRequest, types::EmptyReply> {
+        self.edit_strategy_tag_with(types::EditStrategyTagRequest::new(id))
+    }
+    /// [`Self::edit_strategy_tag`] with a `EditStrategyTagRequest` built elsewhere (kept, or made by other code).
+    pub fn edit_strategy_tag_with(
+        &self,
+        request: types::EditStrategyTagRequest,
+    ) -> crate::Call<'a, types::EditStrategyTagRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::EDIT_STRATEGY_TAG,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Delete a rule group's tags or tag groups (删除指定规则组下的企业客户标签).
+    ///
+    /// Deletes tags and/or whole tag groups of a rule group; give at least one of the two
+    /// lists. A group whose tags are all deleted is deleted too. Needs the
+    /// 「管理客户联系规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/del_strategy_tag`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99544>
+    pub fn del_strategy_tag(
+        &self,
+    ) -> crate::Call<'a, types::DelStrategyTagRequest, types::EmptyReply> {
+        self.del_strategy_tag_with(types::DelStrategyTagRequest::new())
+    }
+    /// [`Self::del_strategy_tag`] with a `DelStrategyTagRequest` built elsewhere (kept, or made by other code).
+    pub fn del_strategy_tag_with(
+        &self,
+        request: types::DelStrategyTagRequest,
+    ) -> crate::Call<'a, types::DelStrategyTagRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::DEL_STRATEGY_TAG,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
     /// Get a customer rule group (获取规则组详情).
     ///
     /// Returns one customer-contact rule group: its name, parent group, creation time,
@@ -2918,6 +4521,143 @@ impl<'a> CorpExternalcontact<'a> {
         self.handle
             .prepare(
                 &endpoints::GET_CUSTOMER_STRATEGY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Get the members and departments a customer rule group manages (获取规则组管理范围).
+    ///
+    /// Returns the members and departments in one rule group's range, `limit` (at most
+    /// 1000, the default) nodes at a time; pass the reply's `next_cursor` as `cursor` for the
+    /// next page. An app sees only the rule groups it created. Needs the
+    /// 「管理客户联系规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/customer_strategy/get_range`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99543>
+    pub fn get_customer_strategy_range(
+        &self,
+        strategy_id: i64,
+    ) -> crate::Call<'a, types::StrategyRangeRequest, types::StrategyRangeList> {
+        self.get_customer_strategy_range_with(
+            types::StrategyRangeRequest::new(strategy_id),
+        )
+    }
+    /// [`Self::get_customer_strategy_range`] with a `StrategyRangeRequest` built elsewhere (kept, or made by other code).
+    pub fn get_customer_strategy_range_with(
+        &self,
+        request: types::StrategyRangeRequest,
+    ) -> crate::Call<'a, types::StrategyRangeRequest, types::StrategyRangeList> {
+        self.handle
+            .prepare(
+                &endpoints::GET_CUSTOMER_STRATEGY_RANGE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Every page of [`Self::get_customer_strategy_range`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_customer_strategy_range_pages(
+        &self,
+        input: types::StrategyRangeRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::StrategyRangeList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_customer_strategy_range_with(input).await }
+        })
+    }
+    /// Create a customer rule group (创建新的规则组).
+    ///
+    /// Creates a rule group with a name, up to 20 administrators (not the super admin), the
+    /// privileges it grants and up to 100 range nodes per call. A child group's range must
+    /// lie within its parent's, and it inherits the parent's privileges (`privilege` is then
+    /// ignored); groups nest at most 5 levels and hold at most 3000 range nodes. Call it
+    /// serially, never concurrently. Needs the 「管理客户联系规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/customer_strategy/create`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99543>
+    pub fn create_customer_strategy(
+        &self,
+        strategy_name: impl Into<String>,
+        admin_list: Vec<String>,
+    ) -> crate::Call<'a, types::CreateStrategyRequest, types::CreatedStrategy> {
+        self.create_customer_strategy_with(
+            types::CreateStrategyRequest::new(strategy_name, admin_list),
+        )
+    }
+    /// [`Self::create_customer_strategy`] with a `CreateStrategyRequest` built elsewhere (kept, or made by other code).
+    pub fn create_customer_strategy_with(
+        &self,
+        request: types::CreateStrategyRequest,
+    ) -> crate::Call<'a, types::CreateStrategyRequest, types::CreatedStrategy> {
+        self.handle
+            .prepare(
+                &endpoints::CREATE_CUSTOMER_STRATEGY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Change a customer rule group and its range (编辑规则组及其管理范围).
+    ///
+    /// Renames a rule group, replaces its administrators or privileges (when given), and adds
+    /// or removes range nodes (up to 20 administrators and 100 nodes per call). Call it
+    /// serially, never concurrently. An app can change only the rule groups it created.
+    /// Needs the 「管理客户联系规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/customer_strategy/edit`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99543>
+    pub fn edit_customer_strategy(
+        &self,
+        strategy_id: i64,
+    ) -> crate::Call<'a, types::EditStrategyRequest, types::EmptyReply> {
+        self.edit_customer_strategy_with(types::EditStrategyRequest::new(strategy_id))
+    }
+    /// [`Self::edit_customer_strategy`] with a `EditStrategyRequest` built elsewhere (kept, or made by other code).
+    pub fn edit_customer_strategy_with(
+        &self,
+        request: types::EditStrategyRequest,
+    ) -> crate::Call<'a, types::EditStrategyRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::EDIT_CUSTOMER_STRATEGY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Delete a customer rule group (删除规则组).
+    ///
+    /// Deletes one rule group. An app can delete only the rule groups it created. Needs the
+    /// 「管理客户联系规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/customer_strategy/del`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99543>
+    pub fn del_customer_strategy(
+        &self,
+        strategy_id: i64,
+    ) -> crate::Call<'a, types::StrategyIdRequest, types::EmptyReply> {
+        self.del_customer_strategy_with(types::StrategyIdRequest::new(strategy_id))
+    }
+    /// [`Self::del_customer_strategy`] with a `StrategyIdRequest` built elsewhere (kept, or made by other code).
+    pub fn del_customer_strategy_with(
+        &self,
+        request: types::StrategyIdRequest,
+    ) -> crate::Call<'a, types::StrategyIdRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::DEL_CUSTOMER_STRATEGY,
                 crate::app::Place::Body,
                 request,
                 crate::http::decode_json,

@@ -2,6 +2,121 @@
 
 /// Request and response types of this group.
 pub mod types {
+    pub use super::super::common::types::EmptyReply;
+    /// The created configuration's id.
+    ///
+    /// Reply of [`CorpGroupchat::add_join_way`](super::CorpGroupchat::add_join_way) (`POST /cgi-bin/externalcontact/groupchat/add_join_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99547>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AddJoinWayReply {
+        /// Id of the new configuration; keep it, it is the only handle to read, change or delete it.
+        ///
+        /// Not confirmed on the official page; source: public SDKs (silenceper/wechat, SKIT.FlurlHttpClient.Wechat); the stored copy of the official page stops before the reply
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub config_id: Option<String>,
+    }
+    /// The new join-group-chat configuration.
+    ///
+    /// Request body of [`CorpGroupchat::add_join_way`](super::CorpGroupchat::add_join_way) (`POST /cgi-bin/externalcontact/groupchat/add_join_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99547>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AddJoinWayRequest {
+        /// What to create.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: a mini-program button (needs the mini-program plugin)
+        /// - `2`: a QR code
+        pub scene: i64,
+        /// The customer group chats customers join, at most 5.
+        ///
+        /// Not confirmed on the official page; source: the official request sample of this page (the stored copy of its table stops before this row); the meaning follows public SDKs (silenceper/wechat, SKIT.FlurlHttpClient.Wechat)
+        pub chat_id_list: Vec<String>,
+        /// A note to remember the configuration by; cut at 30 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remark: Option<String>,
+        /// Whether to create a new group chat automatically when the chats are full.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: no
+        /// - `1`: yes (default)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auto_create_room: Option<i64>,
+        /// Name prefix of automatically created chats, at most 40 UTF-8 characters; with `auto_create_room` 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub room_base_name: Option<String>,
+        /// Starting number appended to `room_base_name` for automatically created chats; with `auto_create_room` 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub room_base_id: Option<i64>,
+        /// A developer-chosen value to tell join channels apart (at most 30 UTF-8 characters); returned in the group chat's member details.
+        ///
+        /// Not confirmed on the official page; source: the official request sample of this page (the stored copy of its table stops before this row); the meaning follows public SDKs (silenceper/wechat, SKIT.FlurlHttpClient.Wechat)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
+    }
+    impl AddJoinWayRequest {
+        /// A `AddJoinWayRequest` with its required fields; the setters add the others.
+        ///
+        /// - `scene`: What to create.
+        /// - `chat_id_list`: The customer group chats customers join, at most 5.
+        pub fn new(scene: i64, chat_id_list: Vec<String>) -> Self {
+            Self {
+                scene,
+                chat_id_list,
+                remark: None,
+                auto_create_room: None,
+                room_base_name: None,
+                room_base_id: None,
+                state: None,
+            }
+        }
+        /// A note to remember the configuration by; cut at 30 characters.
+        pub fn remark(mut self, value: impl Into<String>) -> Self {
+            self.remark = Some(value.into());
+            self
+        }
+        /// Whether to create a new group chat automatically when the chats are full.
+        pub fn auto_create_room(mut self, value: impl Into<i64>) -> Self {
+            self.auto_create_room = Some(value.into());
+            self
+        }
+        /// Name prefix of automatically created chats, at most 40 UTF-8 characters; with `auto_create_room` 1.
+        pub fn room_base_name(mut self, value: impl Into<String>) -> Self {
+            self.room_base_name = Some(value.into());
+            self
+        }
+        /// Starting number appended to `room_base_name` for automatically created chats; with `auto_create_room` 1.
+        pub fn room_base_id(mut self, value: impl Into<i64>) -> Self {
+            self.room_base_id = Some(value.into());
+            self
+        }
+        /// A developer-chosen value to tell join channels apart (at most 30 UTF-8 characters); returned in the group chat's member details.
+        pub fn state(mut self, value: impl Into<String>) -> Self {
+            self.state = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, AddJoinWayRequest, T> {
+        /// A note to remember the configuration by; cut at 30 characters.
+        pub fn remark(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.remark(value))
+        }
+        /// Whether to create a new group chat automatically when the chats are full.
+        pub fn auto_create_room(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.auto_create_room(value))
+        }
+        /// Name prefix of automatically created chats, at most 40 UTF-8 characters; with `auto_create_room` 1.
+        pub fn room_base_name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.room_base_name(value))
+        }
+        /// Starting number appended to `room_base_name` for automatically created chats; with `auto_create_room` 1.
+        pub fn room_base_id(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.room_base_id(value))
+        }
+        /// A developer-chosen value to tell join channels apart (at most 30 UTF-8 characters); returned in the group chat's member details.
+        pub fn state(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.state(value))
+        }
+    }
     /// Details of a customer group chat.
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -229,6 +344,73 @@ pub mod types {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub status: Option<i64>,
     }
+    /// A join-group-chat configuration as stored.
+    ///
+    /// Not confirmed on the official page; source: public SDKs (silenceper/wechat, SKIT.FlurlHttpClient.Wechat); the stored copy of the official page stops before the reply
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct JoinWay {
+        /// The configuration's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub config_id: Option<String>,
+        /// 1 for a mini-program button, 2 for a QR code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub scene: Option<i64>,
+        /// The configuration's note.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remark: Option<String>,
+        /// Whether a new chat is created when the chats are full (0 no, 1 yes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auto_create_room: Option<i64>,
+        /// Name prefix of automatically created chats.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub room_base_name: Option<String>,
+        /// Starting number of automatically created chats.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub room_base_id: Option<i64>,
+        /// The customer group chats customers join.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub chat_id_list: Vec<String>,
+        /// URL of the 「加入群聊」 QR code, for scene 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub qr_code: Option<String>,
+        /// The developer-chosen channel value.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
+    }
+    /// One join-group-chat configuration.
+    ///
+    /// Request body of [`CorpGroupchat::get_join_way`](super::CorpGroupchat::get_join_way) (`POST /cgi-bin/externalcontact/groupchat/get_join_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99547>).
+    ///
+    /// Request body of [`CorpGroupchat::del_join_way`](super::CorpGroupchat::del_join_way) (`POST /cgi-bin/externalcontact/groupchat/del_join_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99547>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct JoinWayConfigRequest {
+        /// The configuration's id, from `add_join_way`.
+        pub config_id: String,
+    }
+    impl JoinWayConfigRequest {
+        /// A `JoinWayConfigRequest` with its required fields; the setters add the others.
+        ///
+        /// - `config_id`: The configuration's id, from `add_join_way`.
+        pub fn new(config_id: impl Into<String>) -> Self {
+            Self {
+                config_id: config_id.into(),
+            }
+        }
+    }
+    /// One join-group-chat configuration.
+    ///
+    /// Reply of [`CorpGroupchat::get_join_way`](super::CorpGroupchat::get_join_way) (`POST /cgi-bin/externalcontact/groupchat/get_join_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99547>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct JoinWayReply {
+        /// The configuration.
+        ///
+        /// Not confirmed on the official page; source: public SDKs (silenceper/wechat, SKIT.FlurlHttpClient.Wechat); the stored copy of the official page stops before the reply
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub join_way: Option<JoinWay>,
+    }
     /// The customer group chat matching an opengid.
     ///
     /// Reply of [`CorpGroupchat::opengid_to_chatid`](super::CorpGroupchat::opengid_to_chatid) (`POST /cgi-bin/externalcontact/opengid_to_chatid`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96339>).
@@ -275,6 +457,116 @@ pub mod types {
         pub fn userid_list(mut self, value: Vec<String>) -> Self {
             self.userid_list = value;
             self
+        }
+    }
+    /// The configuration to overwrite and its new content.
+    ///
+    /// Request body of [`CorpGroupchat::update_join_way`](super::CorpGroupchat::update_join_way) (`POST /cgi-bin/externalcontact/groupchat/update_join_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99547>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UpdateJoinWayRequest {
+        /// The configuration's id, from `add_join_way`.
+        pub config_id: String,
+        /// What to create.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: a mini-program button (needs the mini-program plugin)
+        /// - `2`: a QR code
+        pub scene: i64,
+        /// The customer group chats customers join, at most 5.
+        ///
+        /// Not confirmed on the official page; source: the official request sample of this page (the stored copy of its table stops before this row); the meaning follows public SDKs (silenceper/wechat, SKIT.FlurlHttpClient.Wechat)
+        pub chat_id_list: Vec<String>,
+        /// A note to remember the configuration by; cut at 30 characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remark: Option<String>,
+        /// Whether to create a new group chat automatically when the chats are full.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `0`: no
+        /// - `1`: yes (default)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub auto_create_room: Option<i64>,
+        /// Name prefix of automatically created chats, at most 40 UTF-8 characters; with `auto_create_room` 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub room_base_name: Option<String>,
+        /// Starting number appended to `room_base_name` for automatically created chats; with `auto_create_room` 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub room_base_id: Option<i64>,
+        /// A developer-chosen value to tell join channels apart (at most 30 UTF-8 characters); returned in the group chat's member details.
+        ///
+        /// Not confirmed on the official page; source: the official request sample of this page (the stored copy of its table stops before this row); the meaning follows public SDKs (silenceper/wechat, SKIT.FlurlHttpClient.Wechat)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub state: Option<String>,
+    }
+    impl UpdateJoinWayRequest {
+        /// A `UpdateJoinWayRequest` with its required fields; the setters add the others.
+        ///
+        /// - `config_id`: The configuration's id, from `add_join_way`.
+        /// - `scene`: What to create.
+        /// - `chat_id_list`: The customer group chats customers join, at most 5.
+        pub fn new(
+            config_id: impl Into<String>,
+            scene: i64,
+            chat_id_list: Vec<String>,
+        ) -> Self {
+            Self {
+                config_id: config_id.into(),
+                scene,
+                chat_id_list,
+                remark: None,
+                auto_create_room: None,
+                room_base_name: None,
+                room_base_id: None,
+                state: None,
+            }
+        }
+        /// A note to remember the configuration by; cut at 30 characters.
+        pub fn remark(mut self, value: impl Into<String>) -> Self {
+            self.remark = Some(value.into());
+            self
+        }
+        /// Whether to create a new group chat automatically when the chats are full.
+        pub fn auto_create_room(mut self, value: impl Into<i64>) -> Self {
+            self.auto_create_room = Some(value.into());
+            self
+        }
+        /// Name prefix of automatically created chats, at most 40 UTF-8 characters; with `auto_create_room` 1.
+        pub fn room_base_name(mut self, value: impl Into<String>) -> Self {
+            self.room_base_name = Some(value.into());
+            self
+        }
+        /// Starting number appended to `room_base_name` for automatically created chats; with `auto_create_room` 1.
+        pub fn room_base_id(mut self, value: impl Into<i64>) -> Self {
+            self.room_base_id = Some(value.into());
+            self
+        }
+        /// A developer-chosen value to tell join channels apart (at most 30 UTF-8 characters); returned in the group chat's member details.
+        pub fn state(mut self, value: impl Into<String>) -> Self {
+            self.state = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, UpdateJoinWayRequest, T> {
+        /// A note to remember the configuration by; cut at 30 characters.
+        pub fn remark(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.remark(value))
+        }
+        /// Whether to create a new group chat automatically when the chats are full.
+        pub fn auto_create_room(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.auto_create_room(value))
+        }
+        /// Name prefix of automatically created chats, at most 40 UTF-8 characters; with `auto_create_room` 1.
+        pub fn room_base_name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.room_base_name(value))
+        }
+        /// Starting number appended to `room_base_name` for automatically created chats; with `auto_create_room` 1.
+        pub fn room_base_id(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.room_base_id(value))
+        }
+        /// A developer-chosen value to tell join channels apart (at most 30 UTF-8 characters); returned in the group chat's member details.
+        pub fn state(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.state(value))
         }
     }
     impl crate::CursorPage for GroupChatList {
@@ -330,10 +622,78 @@ pub mod endpoints {
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/externalcontact/groupchat/add_join_way`: Configure a way for customers to join group chats (配置客户群进群方式).
+    pub static ADD_JOIN_WAY: crate::Endpoint = crate::Endpoint {
+        group: "groupchat",
+        name: "add_join_way",
+        summary: "Configure a way for customers to join group chats (配置客户群进群方式).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99547",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/groupchat/add_join_way",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/groupchat/get_join_way`: Get a join-group-chat configuration (获取客户群进群方式配置).
+    pub static GET_JOIN_WAY: crate::Endpoint = crate::Endpoint {
+        group: "groupchat",
+        name: "get_join_way",
+        summary: "Get a join-group-chat configuration (获取客户群进群方式配置).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99547",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/groupchat/get_join_way",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/groupchat/update_join_way`: Replace a join-group-chat configuration (更新客户群进群方式配置).
+    pub static UPDATE_JOIN_WAY: crate::Endpoint = crate::Endpoint {
+        group: "groupchat",
+        name: "update_join_way",
+        summary: "Replace a join-group-chat configuration (更新客户群进群方式配置).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99547",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/groupchat/update_join_way",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/groupchat/del_join_way`: Delete a join-group-chat configuration (删除客户群进群方式配置).
+    pub static DEL_JOIN_WAY: crate::Endpoint = crate::Endpoint {
+        group: "groupchat",
+        name: "del_join_way",
+        summary: "Delete a join-group-chat configuration (删除客户群进群方式配置).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99547",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/groupchat/del_join_way",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// Every endpoint of this group, in spec order.
-    pub static ALL: &[&crate::Endpoint] = &[&LIST, &GET, &OPENGID_TO_CHATID];
+    pub static ALL: &[&crate::Endpoint] = &[
+        &LIST,
+        &GET,
+        &OPENGID_TO_CHATID,
+        &ADD_JOIN_WAY,
+        &GET_JOIN_WAY,
+        &UPDATE_JOIN_WAY,
+        &DEL_JOIN_WAY,
+    ];
 }
-/// The `groupchat` calls made through a [`Corp`](crate::Corp): customer group chats (客户群) of an authorized corp with the corp token - listing them and reading their members.
+/// The `groupchat` calls made through a [`Corp`](crate::Corp): customer group chats (客户群) of an authorized corp with the corp token - listing them, reading their members and managing the app's 「加入群聊」 join ways.
 ///
 /// Get one with [`Corp::group_chat`](crate::Corp::group_chat); it borrows the handle, so it costs nothing to make.
 ///
@@ -463,9 +823,128 @@ impl<'a> CorpGroupchat<'a> {
                 crate::http::decode_json,
             )
     }
+    /// Configure a way for customers to join group chats (配置客户群进群方式).
+    ///
+    /// Creates a 「加入群聊」 QR code (scene 2) or mini-program button (scene 1) that lets
+    /// customers join up to 5 of the corp's customer group chats; a mini-program button
+    /// also needs the mini-program plugin. Configurations made through the API are not
+    /// shown in the admin console; a corp may hold at most 500,000 of them, shared with
+    /// 「联系我」 contact ways. An app can only read and manage the configurations it
+    /// created. Needs the 「客户群 - 配置「加入群聊」二维码」 permission and the purchased
+    /// 「加入群聊」 advanced API (for third-party apps, a 营销获客 app whose contact method is
+    /// set to the 「加入群聊」 QR code).
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/groupchat/add_join_way`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99547>
+    pub fn add_join_way(
+        &self,
+        scene: i64,
+        chat_id_list: Vec<String>,
+    ) -> crate::Call<'a, types::AddJoinWayRequest, types::AddJoinWayReply> {
+        self.add_join_way_with(types::AddJoinWayRequest::new(scene, chat_id_list))
+    }
+    /// [`Self::add_join_way`] with a `AddJoinWayRequest` built elsewhere (kept, or made by other code).
+    pub fn add_join_way_with(
+        &self,
+        request: types::AddJoinWayRequest,
+    ) -> crate::Call<'a, types::AddJoinWayRequest, types::AddJoinWayReply> {
+        self.handle
+            .prepare(
+                &endpoints::ADD_JOIN_WAY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Get a join-group-chat configuration (获取客户群进群方式配置).
+    ///
+    /// Returns one configuration made by this app with `add_join_way`, including the QR
+    /// code URL for scene 2. Same permissions as `add_join_way`.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/groupchat/get_join_way`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99547>
+    pub fn get_join_way(
+        &self,
+        config_id: impl Into<String>,
+    ) -> crate::Call<'a, types::JoinWayConfigRequest, types::JoinWayReply> {
+        self.get_join_way_with(types::JoinWayConfigRequest::new(config_id))
+    }
+    /// [`Self::get_join_way`] with a `JoinWayConfigRequest` built elsewhere (kept, or made by other code).
+    pub fn get_join_way_with(
+        &self,
+        request: types::JoinWayConfigRequest,
+    ) -> crate::Call<'a, types::JoinWayConfigRequest, types::JoinWayReply> {
+        self.handle
+            .prepare(
+                &endpoints::GET_JOIN_WAY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Replace a join-group-chat configuration (更新客户群进群方式配置).
+    ///
+    /// Overwrites a configuration made by this app with `add_join_way`: fields left out
+    /// are reset, so send the whole configuration. Same permissions as `add_join_way`.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/groupchat/update_join_way`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99547>
+    pub fn update_join_way(
+        &self,
+        config_id: impl Into<String>,
+        scene: i64,
+        chat_id_list: Vec<String>,
+    ) -> crate::Call<'a, types::UpdateJoinWayRequest, types::EmptyReply> {
+        self.update_join_way_with(
+            types::UpdateJoinWayRequest::new(config_id, scene, chat_id_list),
+        )
+    }
+    /// [`Self::update_join_way`] with a `UpdateJoinWayRequest` built elsewhere (kept, or made by other code).
+    pub fn update_join_way_with(
+        &self,
+        request: types::UpdateJoinWayRequest,
+    ) -> crate::Call<'a, types::UpdateJoinWayRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::UPDATE_JOIN_WAY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Delete a join-group-chat configuration (删除客户群进群方式配置).
+    ///
+    /// Deletes a configuration made by this app with `add_join_way`; its QR code or
+    /// button stops working. Same permissions as `add_join_way`.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/groupchat/del_join_way`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99547>
+    pub fn del_join_way(
+        &self,
+        config_id: impl Into<String>,
+    ) -> crate::Call<'a, types::JoinWayConfigRequest, types::EmptyReply> {
+        self.del_join_way_with(types::JoinWayConfigRequest::new(config_id))
+    }
+    /// [`Self::del_join_way`] with a `JoinWayConfigRequest` built elsewhere (kept, or made by other code).
+    pub fn del_join_way_with(
+        &self,
+        request: types::JoinWayConfigRequest,
+    ) -> crate::Call<'a, types::JoinWayConfigRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::DEL_JOIN_WAY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
 }
 impl crate::Corp {
-    /// The `groupchat` calls: customer group chats (客户群) of an authorized corp with the corp token - listing them and reading their members.
+    /// The `groupchat` calls: customer group chats (客户群) of an authorized corp with the corp token - listing them, reading their members and managing the app's 「加入群聊」 join ways.
     ///
     /// See [`CorpGroupchat`] for the calls and an example.
     pub fn group_chat(&self) -> CorpGroupchat<'_> {

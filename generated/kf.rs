@@ -97,6 +97,55 @@ pub mod types {
             crate::app::map_request(self, |r| r.scene(value))
         }
     }
+    /// The members and departments to add to an account's reception staff.
+    ///
+    /// Request body of [`CorpKf::add_servicer`](super::CorpKf::add_servicer) (`POST /cgi-bin/kf/servicer/add`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94646>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct AddServicerRequest {
+        /// The service account's id.
+        pub open_kfid: String,
+        /// Member userids (open_userids for third-party apps), up to 100 per call; members must be in the app's visible range.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub userid_list: Vec<String>,
+        /// Department ids, up to 100 per call.
+        ///
+        /// Not confirmed on the official page; source: the silenceper/wechat SDK (work/kf/servicer.go), whose comment quotes the official table; the stored copy of the official page predates this field
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub department_id_list: Vec<i64>,
+    }
+    impl AddServicerRequest {
+        /// A `AddServicerRequest` with its required fields; the setters add the others.
+        ///
+        /// - `open_kfid`: The service account's id.
+        pub fn new(open_kfid: impl Into<String>) -> Self {
+            Self {
+                open_kfid: open_kfid.into(),
+                userid_list: Default::default(),
+                department_id_list: Default::default(),
+            }
+        }
+        /// Member userids (open_userids for third-party apps), up to 100 per call; members must be in the app's visible range.
+        pub fn userid_list(mut self, value: Vec<String>) -> Self {
+            self.userid_list = value;
+            self
+        }
+        /// Department ids, up to 100 per call.
+        pub fn department_id_list(mut self, value: Vec<i64>) -> Self {
+            self.department_id_list = value;
+            self
+        }
+    }
+    impl<T> crate::Call<'_, AddServicerRequest, T> {
+        /// Member userids (open_userids for third-party apps), up to 100 per call; members must be in the app's visible range.
+        pub fn userid_list(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.userid_list(value))
+        }
+        /// Department ids, up to 100 per call.
+        pub fn department_id_list(self, value: Vec<i64>) -> Self {
+            crate::app::map_request(self, |r| r.department_id_list(value))
+        }
+    }
     /// The customers to look up.
     ///
     /// Request body of [`CorpKf::batchget_customer`](super::CorpKf::batchget_customer) (`POST /cgi-bin/kf/customer/batchget`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96429>).
@@ -135,6 +184,34 @@ pub mod types {
             crate::app::map_request(self, |r| r.need_enter_session_context(value))
         }
     }
+    /// The customer whose recommendation to clear.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94702) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf\Customer); no stored copy of the official page was found
+    ///
+    /// Request body of [`CorpKf::cancel_upgrade_service`](super::CorpKf::cancel_upgrade_service) (`POST /cgi-bin/kf/customer/cancel_upgrade_service`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94702>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CancelUpgradeServiceRequest {
+        /// The service account's id.
+        pub open_kfid: String,
+        /// The customer's external_userid.
+        pub external_userid: String,
+    }
+    impl CancelUpgradeServiceRequest {
+        /// A `CancelUpgradeServiceRequest` with its required fields; the setters add the others.
+        ///
+        /// - `open_kfid`: The service account's id.
+        /// - `external_userid`: The customer's external_userid.
+        pub fn new(
+            open_kfid: impl Into<String>,
+            external_userid: impl Into<String>,
+        ) -> Self {
+            Self {
+                open_kfid: open_kfid.into(),
+                external_userid: external_userid.into(),
+            }
+        }
+    }
     /// The chat link.
     ///
     /// Reply of [`CorpKf::add_contact_way`](super::CorpKf::add_contact_way) (`POST /cgi-bin/kf/add_contact_way`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96416>).
@@ -144,6 +221,111 @@ pub mod types {
         /// The link that opens a chat with the account; it can also be turned into a QR code.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
+    }
+    /// The corp's WeChat Channels binding.
+    ///
+    /// Reply of [`CorpKf::get_corp_qualification`](super::CorpKf::get_corp_qualification) (`GET /cgi-bin/kf/get_corp_qualification`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95153>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CorpQualification {
+        /// True once at least one WeChat Channels account is bound (the corp applied and the account's admin confirmed).
+        ///
+        /// Not confirmed on the official page; source: public SDKs (silenceper/wechat work/kf/other.go, go-workwx), whose comments quote the official page; no stored copy of the official page was found
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub wechat_channels_binding: Option<bool>,
+    }
+    /// One day's figures for an account or the corp; a rate is missing when it cannot be computed.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/95489) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf); no stored copy of the official page was found
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CorpStatistic {
+        /// Consultation sessions - sessions where the customer wrote and which went to a member or the smart assistant (transfers make no new session).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub session_cnt: Option<i64>,
+        /// Customers who wrote in a session, each counted once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub customer_cnt: Option<i64>,
+        /// Messages customers sent in sessions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub customer_msg_cnt: Option<i64>,
+        /// Customers who added a service member or joined a group chat through 「升级服务」 (each counted once; data from 2022-03-10).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub upgrade_service_customer_cnt: Option<i64>,
+        /// Sessions where the customer wrote and which went to the smart assistant.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ai_session_reply_cnt: Option<i64>,
+        /// Share of the smart assistant's sessions transferred to a member.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ai_transfer_rate: Option<f64>,
+        /// Share of messages to the smart assistant that matched the knowledge base (only with the native smart reply and a knowledge base; not when an API manages session assignment).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ai_knowledge_hit_rate: Option<f64>,
+    }
+    /// One day's statistics.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/95489) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf); no stored copy of the official page was found
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CorpStatisticDay {
+        /// The day, as the Unix timestamp of its midnight.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub stat_time: Option<i64>,
+        /// The day's figures; missing when the day had none or they are not computed yet.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub statistic: Option<CorpStatistic>,
+    }
+    /// Daily statistics.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/95489) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf); no stored copy of the official page was found
+    ///
+    /// Reply of [`CorpKf::get_corp_statistic`](super::CorpKf::get_corp_statistic) (`POST /cgi-bin/kf/get_corp_statistic`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95489>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CorpStatisticList {
+        /// One entry per day.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub statistic_list: Vec<CorpStatisticDay>,
+    }
+    /// The account (or the whole corp) and the days.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/95489) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf); no stored copy of the official page was found
+    ///
+    /// Request body of [`CorpKf::get_corp_statistic`](super::CorpKf::get_corp_statistic) (`POST /cgi-bin/kf/get_corp_statistic`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95489>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CorpStatisticRequest {
+        /// First day, as the Unix timestamp of its midnight (rounded down otherwise); within the last 180 days, yesterday at the latest.
+        pub start_time: i64,
+        /// Last day (inclusive), as the Unix timestamp of its midnight; at most 31 days after `start_time`.
+        pub end_time: i64,
+        /// The service account's id; leave out for the whole corp.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub open_kfid: Option<String>,
+    }
+    impl CorpStatisticRequest {
+        /// A `CorpStatisticRequest` with its required fields; the setters add the others.
+        ///
+        /// - `start_time`: First day, as the Unix timestamp of its midnight (rounded down otherwise); within the last 180 days, yesterday at the latest.
+        /// - `end_time`: Last day (inclusive), as the Unix timestamp of its midnight; at most 31 days after `start_time`.
+        pub fn new(start_time: i64, end_time: i64) -> Self {
+            Self {
+                start_time,
+                end_time,
+                open_kfid: None,
+            }
+        }
+        /// The service account's id; leave out for the whole corp.
+        pub fn open_kfid(mut self, value: impl Into<String>) -> Self {
+            self.open_kfid = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, CorpStatisticRequest, T> {
+        /// The service account's id; leave out for the whole corp.
+        pub fn open_kfid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.open_kfid(value))
+        }
     }
     /// The customers found and the ids not found.
     ///
@@ -335,9 +517,93 @@ pub mod types {
             }
         }
     }
+    /// The event code and one message body under the key named by `msgtype`.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/95122) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf); no stored copy of the official page was found
+    ///
+    /// Request body of [`CorpKf::send_msg_on_event`](super::CorpKf::send_msg_on_event) (`POST /cgi-bin/kf/send_msg_on_event`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95122>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct SendMsgOnEventRequest {
+        /// The event-reply code from the event callback (e.g. `welcome_code`) or from a session-state change; usable once.
+        pub code: String,
+        /// The message type, naming the key of the body; which types are allowed depends on the event (text, or text and menu).
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `msgmenu`: menu
+        /// - `text`: text
+        pub msgtype: String,
+        /// A message id to use (at most 32 bytes of `[0-9a-zA-Z_-]`); generated when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub msgid: Option<String>,
+        /// Body of a text message (`content`).
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub text: ::serde_json::Map<String, ::serde_json::Value>,
+        /// Body of a menu message.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub msgmenu: ::serde_json::Map<String, ::serde_json::Value>,
+    }
+    impl SendMsgOnEventRequest {
+        /// A `SendMsgOnEventRequest` with its required fields; the setters add the others.
+        ///
+        /// - `code`: The event-reply code from the event callback (e.g. `welcome_code`) or from a session-state change; usable once.
+        /// - `msgtype`: The message type, naming the key of the body; which types are allowed depends on the event (text, or text and menu).
+        pub fn new(code: impl Into<String>, msgtype: impl Into<String>) -> Self {
+            Self {
+                code: code.into(),
+                msgtype: msgtype.into(),
+                msgid: None,
+                text: Default::default(),
+                msgmenu: Default::default(),
+            }
+        }
+        /// A message id to use (at most 32 bytes of `[0-9a-zA-Z_-]`); generated when left out.
+        pub fn msgid(mut self, value: impl Into<String>) -> Self {
+            self.msgid = Some(value.into());
+            self
+        }
+        /// Body of a text message (`content`).
+        pub fn text(
+            mut self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            self.text = value;
+            self
+        }
+        /// Body of a menu message.
+        pub fn msgmenu(
+            mut self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            self.msgmenu = value;
+            self
+        }
+    }
+    impl<T> crate::Call<'_, SendMsgOnEventRequest, T> {
+        /// A message id to use (at most 32 bytes of `[0-9a-zA-Z_-]`); generated when left out.
+        pub fn msgid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.msgid(value))
+        }
+        /// Body of a text message (`content`).
+        pub fn text(
+            self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            crate::app::map_request(self, |r| r.text(value))
+        }
+        /// Body of a menu message.
+        pub fn msgmenu(
+            self,
+            value: ::serde_json::Map<String, ::serde_json::Value>,
+        ) -> Self {
+            crate::app::map_request(self, |r| r.msgmenu(value))
+        }
+    }
     /// The sent message's id.
     ///
     /// Reply of [`CorpKf::send_msg`](super::CorpKf::send_msg) (`POST /cgi-bin/kf/send_msg`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96427>).
+    ///
+    /// Reply of [`CorpKf::send_msg_on_event`](super::CorpKf::send_msg_on_event) (`POST /cgi-bin/kf/send_msg_on_event`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95122>).
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct SendMsgReply {
@@ -639,6 +905,18 @@ pub mod types {
             }
         }
     }
+    /// The event-reply code of the change, if any.
+    ///
+    /// Reply of [`CorpKf::trans_service_state`](super::CorpKf::trans_service_state) (`POST /cgi-bin/kf/service_state/trans`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94698>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ServiceStateTransReply {
+        /// A code for `send_msg_on_event`, returned the first time a session moves to state 2 or 3 (for a reply message) and on moving to state 4 (for a closing message).
+        ///
+        /// Not confirmed on the official page; source: a copy of the official page's text quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf, service_state/trans); the stored official copy stops before this row
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub msg_code: Option<String>,
+    }
     /// The session and the state to move it to.
     ///
     /// Request body of [`CorpKf::trans_service_state`](super::CorpKf::trans_service_state) (`POST /cgi-bin/kf/service_state/trans`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94698>).
@@ -792,6 +1070,8 @@ pub mod types {
     }
     /// The outcome for each member and department.
     ///
+    /// Reply of [`CorpKf::add_servicer`](super::CorpKf::add_servicer) (`POST /cgi-bin/kf/servicer/add`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94646>).
+    ///
     /// Reply of [`CorpKf::del_servicer`](super::CorpKf::del_servicer) (`POST /cgi-bin/kf/servicer/del`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96419>).
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
@@ -799,6 +1079,136 @@ pub mod types {
         /// One entry per member or department of the request.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub result_list: Vec<ServicerResult>,
+    }
+    /// One day's figures for reception staff; a rate is missing when it cannot be computed. The satisfaction figures do not work when an API manages session assignment.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/95490) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf); no stored copy of the official page was found
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ServicerStatistic {
+        /// Sessions where the customer wrote and which were assigned to a member.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub session_cnt: Option<i64>,
+        /// Customers who wrote in a session, each counted once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub customer_cnt: Option<i64>,
+        /// Messages customers sent in sessions (in the official sample, not in its table).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub customer_msg_cnt: Option<i64>,
+        /// Share of sessions where the customer wrote to a member and the member replied.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reply_rate: Option<f64>,
+        /// Average time to the first reply, in seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub first_reply_average_sec: Option<i64>,
+        /// Satisfaction surveys sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub satisfaction_investgate_cnt: Option<i64>,
+        /// Share of surveys answered.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub satisfaction_participation_rate: Option<f64>,
+        /// Share of answers that were 「满意」 (satisfied).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub satisfied_rate: Option<f64>,
+        /// Share of answers that were 「一般」 (middling).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub middling_rate: Option<f64>,
+        /// Share of answers that were 「不满意」 (dissatisfied).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub dissatisfied_rate: Option<f64>,
+        /// Customers who added a service member or joined a group chat through 「升级服务」 (each counted once; data from 2022-03-10).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub upgrade_service_customer_cnt: Option<i64>,
+        /// Times members sent a service member's card through 「升级服务」.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub upgrade_service_member_invite_cnt: Option<i64>,
+        /// Customers who added a service member (counted per member added).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub upgrade_service_member_customer_cnt: Option<i64>,
+        /// Times members sent a group chat QR code through 「升级服务」.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub upgrade_service_groupchat_invite_cnt: Option<i64>,
+        /// Customers who joined a group chat (counted per chat joined).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub upgrade_service_groupchat_customer_cnt: Option<i64>,
+    }
+    /// One day's statistics.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/95490) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf); no stored copy of the official page was found
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ServicerStatisticDay {
+        /// The day, as the Unix timestamp of its midnight (the official sample of the stored copy says `stat_date`; its table and the corp-level call say `stat_time`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub stat_time: Option<i64>,
+        /// The day's figures; missing when the day had none or they are not computed yet.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub statistic: Option<ServicerStatistic>,
+    }
+    /// Daily statistics.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/95490) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf); no stored copy of the official page was found
+    ///
+    /// Reply of [`CorpKf::get_servicer_statistic`](super::CorpKf::get_servicer_statistic) (`POST /cgi-bin/kf/get_servicer_statistic`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95490>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ServicerStatisticList {
+        /// One entry per day.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub statistic_list: Vec<ServicerStatisticDay>,
+    }
+    /// Whose figures and the days.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/95490) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf); no stored copy of the official page was found
+    ///
+    /// Request body of [`CorpKf::get_servicer_statistic`](super::CorpKf::get_servicer_statistic) (`POST /cgi-bin/kf/get_servicer_statistic`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/95490>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct ServicerStatisticRequest {
+        /// First day, as the Unix timestamp of its midnight (rounded down otherwise); within the last 180 days, yesterday at the latest.
+        pub start_time: i64,
+        /// Last day (inclusive), as the Unix timestamp of its midnight; at most 31 days after `start_time`.
+        pub end_time: i64,
+        /// The service account's id; optional.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub open_kfid: Option<String>,
+        /// The reception member's userid (an open_userid for third-party apps); optional.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub servicer_userid: Option<String>,
+    }
+    impl ServicerStatisticRequest {
+        /// A `ServicerStatisticRequest` with its required fields; the setters add the others.
+        ///
+        /// - `start_time`: First day, as the Unix timestamp of its midnight (rounded down otherwise); within the last 180 days, yesterday at the latest.
+        /// - `end_time`: Last day (inclusive), as the Unix timestamp of its midnight; at most 31 days after `start_time`.
+        pub fn new(start_time: i64, end_time: i64) -> Self {
+            Self {
+                start_time,
+                end_time,
+                open_kfid: None,
+                servicer_userid: None,
+            }
+        }
+        /// The service account's id; optional.
+        pub fn open_kfid(mut self, value: impl Into<String>) -> Self {
+            self.open_kfid = Some(value.into());
+            self
+        }
+        /// The reception member's userid (an open_userid for third-party apps); optional.
+        pub fn servicer_userid(mut self, value: impl Into<String>) -> Self {
+            self.servicer_userid = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, ServicerStatisticRequest, T> {
+        /// The service account's id; optional.
+        pub fn open_kfid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.open_kfid(value))
+        }
+        /// The reception member's userid (an open_userid for third-party apps); optional.
+        pub fn servicer_userid(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.servicer_userid(value))
+        }
     }
     /// A batch of messages and where to continue.
     ///
@@ -963,6 +1373,166 @@ pub mod types {
             crate::app::map_request(self, |r| r.media_id(value))
         }
     }
+    /// A recommended customer group chat.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94702) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf\Customer); no stored copy of the official page was found
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UpgradeGroupchat {
+        /// The customer group chat's id, configured under 「升级服务」.
+        pub chat_id: String,
+        /// The recommendation text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub wording: Option<String>,
+    }
+    impl UpgradeGroupchat {
+        /// A `UpgradeGroupchat` with its required fields; the setters add the others.
+        ///
+        /// - `chat_id`: The customer group chat's id, configured under 「升级服务」.
+        pub fn new(chat_id: impl Into<String>) -> Self {
+            Self {
+                chat_id: chat_id.into(),
+                wording: None,
+            }
+        }
+        /// The recommendation text.
+        pub fn wording(mut self, value: impl Into<String>) -> Self {
+            self.wording = Some(value.into());
+            self
+        }
+    }
+    /// The configured customer group chats.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94702) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf\Customer); no stored copy of the official page was found
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UpgradeGroupchatRange {
+        /// Ids of the customer group chats.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub chat_id_list: Vec<String>,
+    }
+    /// A recommended service member.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94702) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf\Customer); no stored copy of the official page was found
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UpgradeMember {
+        /// The service member's userid, configured under 「升级服务」.
+        pub userid: String,
+        /// The recommendation text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub wording: Option<String>,
+    }
+    impl UpgradeMember {
+        /// A `UpgradeMember` with its required fields; the setters add the others.
+        ///
+        /// - `userid`: The service member's userid, configured under 「升级服务」.
+        pub fn new(userid: impl Into<String>) -> Self {
+            Self {
+                userid: userid.into(),
+                wording: None,
+            }
+        }
+        /// The recommendation text.
+        pub fn wording(mut self, value: impl Into<String>) -> Self {
+            self.wording = Some(value.into());
+            self
+        }
+    }
+    /// The configured service members.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94702) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf\Customer); no stored copy of the official page was found
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UpgradeMemberRange {
+        /// Userids of the service members.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub userid_list: Vec<String>,
+        /// Ids of the departments of service members (the official table calls this `department_list`; its sample and public SDKs use `department_id_list`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub department_id_list: Vec<i64>,
+    }
+    /// What may be recommended to customers.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94702) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf\Customer); no stored copy of the official page was found
+    ///
+    /// Reply of [`CorpKf::get_upgrade_service_config`](super::CorpKf::get_upgrade_service_config) (`GET /cgi-bin/kf/customer/get_upgrade_service_config`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94702>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UpgradeServiceConfig {
+        /// The configured service members.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub member_range: Option<UpgradeMemberRange>,
+        /// The configured customer group chats.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub groupchat_range: Option<UpgradeGroupchatRange>,
+    }
+    /// The customer and what to recommend.
+    ///
+    /// Not confirmed on the official page; source: a copy of the official page's text (developer.work.weixin.qq.com/document/path/94702) quoted in the Qyweixin PHP SDK (handsomegyr, Qyweixin\Manager\Kf\Customer); no stored copy of the official page was found
+    ///
+    /// Request body of [`CorpKf::upgrade_service`](super::CorpKf::upgrade_service) (`POST /cgi-bin/kf/customer/upgrade_service`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/94702>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct UpgradeServiceRequest {
+        /// The service account's id.
+        pub open_kfid: String,
+        /// The customer's external_userid.
+        pub external_userid: String,
+        /// What to recommend.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: a service member (`member`)
+        /// - `2`: a customer group chat (`groupchat`)
+        #[serde(rename = "type")]
+        pub type_: i64,
+        /// The service member to recommend, for type 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub member: Option<UpgradeMember>,
+        /// The customer group chat to recommend, for type 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub groupchat: Option<UpgradeGroupchat>,
+    }
+    impl UpgradeServiceRequest {
+        /// A `UpgradeServiceRequest` with its required fields; the setters add the others.
+        ///
+        /// - `open_kfid`: The service account's id.
+        /// - `external_userid`: The customer's external_userid.
+        /// - `type_`: What to recommend.
+        pub fn new(
+            open_kfid: impl Into<String>,
+            external_userid: impl Into<String>,
+            type_: i64,
+        ) -> Self {
+            Self {
+                open_kfid: open_kfid.into(),
+                external_userid: external_userid.into(),
+                type_,
+                member: None,
+                groupchat: None,
+            }
+        }
+        /// The service member to recommend, for type 1.
+        pub fn member(mut self, value: impl Into<UpgradeMember>) -> Self {
+            self.member = Some(value.into());
+            self
+        }
+        /// The customer group chat to recommend, for type 2.
+        pub fn groupchat(mut self, value: impl Into<UpgradeGroupchat>) -> Self {
+            self.groupchat = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, UpgradeServiceRequest, T> {
+        /// The service member to recommend, for type 1.
+        pub fn member(self, value: impl Into<UpgradeMember>) -> Self {
+            crate::app::map_request(self, |r| r.member(value))
+        }
+        /// The customer group chat to recommend, for type 2.
+        pub fn groupchat(self, value: impl Into<UpgradeGroupchat>) -> Self {
+            crate::app::map_request(self, |r| r.groupchat(value))
+        }
+    }
     impl crate::CursorPage for SyncMsgReply {
         fn next_cursor(&self) -> Option<&str> {
             if self.has_more == Some(0) {
@@ -1042,6 +1612,21 @@ pub mod endpoints {
         doc: "https://developer.work.weixin.qq.com/document/path/96416",
         method: crate::HttpMethod::Post,
         path: "/cgi-bin/kf/add_contact_way",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/kf/servicer/add`: Add reception staff to a service account (添加接待人员).
+    pub static ADD_SERVICER: crate::Endpoint = crate::Endpoint {
+        group: "kf",
+        name: "add_servicer",
+        summary: "Add reception staff to a service account (添加接待人员).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94646",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/kf/servicer/add",
         token: crate::TokenKind::Corp,
         token_param: Some("access_token"),
         response_format: crate::ResponseFormat::Json,
@@ -1139,6 +1724,21 @@ pub mod endpoints {
         retry_safe: false,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/kf/send_msg_on_event`: Send a welcome or other event-reply message (发送欢迎语等事件响应消息).
+    pub static SEND_MSG_ON_EVENT: crate::Endpoint = crate::Endpoint {
+        group: "kf",
+        name: "send_msg_on_event",
+        summary: "Send a welcome or other event-reply message (发送欢迎语等事件响应消息).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95122",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/kf/send_msg_on_event",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// `POST /cgi-bin/kf/customer/batchget`: Get basic information about customers (获取客户基础信息).
     pub static BATCHGET_CUSTOMER: crate::Endpoint = crate::Endpoint {
         group: "kf",
@@ -1154,6 +1754,96 @@ pub mod endpoints {
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `GET /cgi-bin/kf/customer/get_upgrade_service_config`: Get the members and group chats configured for upgrade service (获取配置的专员与客户群).
+    pub static GET_UPGRADE_SERVICE_CONFIG: crate::Endpoint = crate::Endpoint {
+        group: "kf",
+        name: "get_upgrade_service_config",
+        summary: "Get the members and group chats configured for upgrade service (获取配置的专员与客户群).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94702",
+        method: crate::HttpMethod::Get,
+        path: "/cgi-bin/kf/customer/get_upgrade_service_config",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/kf/customer/upgrade_service`: Recommend a service member or group chat to a customer (为客户升级为专员或客户群服务).
+    pub static UPGRADE_SERVICE: crate::Endpoint = crate::Endpoint {
+        group: "kf",
+        name: "upgrade_service",
+        summary: "Recommend a service member or group chat to a customer (为客户升级为专员或客户群服务).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94702",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/kf/customer/upgrade_service",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/kf/customer/cancel_upgrade_service`: Withdraw the recommendation made to a customer (为客户取消推荐).
+    pub static CANCEL_UPGRADE_SERVICE: crate::Endpoint = crate::Endpoint {
+        group: "kf",
+        name: "cancel_upgrade_service",
+        summary: "Withdraw the recommendation made to a customer (为客户取消推荐).",
+        doc: "https://developer.work.weixin.qq.com/document/path/94702",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/kf/customer/cancel_upgrade_service",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/kf/get_corp_statistic`: Get the corp's daily customer-service statistics (获取「客户数据统计」企业汇总数据).
+    pub static GET_CORP_STATISTIC: crate::Endpoint = crate::Endpoint {
+        group: "kf",
+        name: "get_corp_statistic",
+        summary: "Get the corp's daily customer-service statistics (获取「客户数据统计」企业汇总数据).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95489",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/kf/get_corp_statistic",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/kf/get_servicer_statistic`: Get daily statistics of reception staff (获取「客户数据统计」接待人员明细数据).
+    pub static GET_SERVICER_STATISTIC: crate::Endpoint = crate::Endpoint {
+        group: "kf",
+        name: "get_servicer_statistic",
+        summary: "Get daily statistics of reception staff (获取「客户数据统计」接待人员明细数据).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95490",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/kf/get_servicer_statistic",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `GET /cgi-bin/kf/get_corp_qualification`: Get whether the corp has a bound WeChat Channels account (获取视频号绑定状态).
+    pub static GET_CORP_QUALIFICATION: crate::Endpoint = crate::Endpoint {
+        group: "kf",
+        name: "get_corp_qualification",
+        summary: "Get whether the corp has a bound WeChat Channels account (获取视频号绑定状态).",
+        doc: "https://developer.work.weixin.qq.com/document/path/95153",
+        method: crate::HttpMethod::Get,
+        path: "/cgi-bin/kf/get_corp_qualification",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &ADD_ACCOUNT,
@@ -1161,16 +1851,24 @@ pub mod endpoints {
         &UPDATE_ACCOUNT,
         &LIST_ACCOUNTS,
         &ADD_CONTACT_WAY,
+        &ADD_SERVICER,
         &DEL_SERVICER,
         &LIST_SERVICERS,
         &GET_SERVICE_STATE,
         &TRANS_SERVICE_STATE,
         &SYNC_MSG,
         &SEND_MSG,
+        &SEND_MSG_ON_EVENT,
         &BATCHGET_CUSTOMER,
+        &GET_UPGRADE_SERVICE_CONFIG,
+        &UPGRADE_SERVICE,
+        &CANCEL_UPGRADE_SERVICE,
+        &GET_CORP_STATISTIC,
+        &GET_SERVICER_STATISTIC,
+        &GET_CORP_QUALIFICATION,
     ];
 }
-/// The `kf` calls made through a [`Corp`](crate::Corp): weChat customer service (微信客服) of an authorized corp with the corp token, for third-party and 代开发 apps with the app's 微信客服 permissions - service accounts and their links, removing and listing reception staff, session state, reading and sending messages, customer basics (adding reception staff, event replies, qualification, upgrade-service and statistics calls are not covered yet; see spec/README.md).
+/// The `kf` calls made through a [`Corp`](crate::Corp): weChat customer service (微信客服) of an authorized corp with the corp token, for third-party and 代开发 apps with the app's 微信客服 permissions - service accounts and their links, adding, removing and listing reception staff, session state, reading and sending messages (including event replies), customer basics and the upgrade-service (升级服务) recommendations, the daily statistics and the WeChat Channels binding check (the knowledge base is not open to third-party or 代开发 apps).
 ///
 /// Get one with [`Corp::kf`](crate::Corp::kf); it borrows the handle, so it costs nothing to make.
 ///
@@ -1333,6 +2031,35 @@ impl<'a> CorpKf<'a> {
                 crate::http::decode_json,
             )
     }
+    /// Add reception staff to a service account (添加接待人员).
+    ///
+    /// Adds members (`userid_list`, open_userids for third-party apps) and/or departments
+    /// (`department_id_list`) as reception staff of a service account, up to 100 of each
+    /// per call; they must be in the app's visible range. The reply reports each member or
+    /// department separately. Needs the 「管理账号、分配会话和收发消息」 permission.
+    ///
+    /// Sends `POST /cgi-bin/kf/servicer/add`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94646>
+    pub fn add_servicer(
+        &self,
+        open_kfid: impl Into<String>,
+    ) -> crate::Call<'a, types::AddServicerRequest, types::ServicerResults> {
+        self.add_servicer_with(types::AddServicerRequest::new(open_kfid))
+    }
+    /// [`Self::add_servicer`] with a `AddServicerRequest` built elsewhere (kept, or made by other code).
+    pub fn add_servicer_with(
+        &self,
+        request: types::AddServicerRequest,
+    ) -> crate::Call<'a, types::AddServicerRequest, types::ServicerResults> {
+        self.handle
+            .prepare(
+                &endpoints::ADD_SERVICER,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
     /// Remove reception staff from a service account (删除接待人员).
     ///
     /// Removes members (`userid_list`, open_userids for third-party apps) and/or departments
@@ -1428,7 +2155,9 @@ impl<'a> CorpKf<'a> {
     /// Hands a session to the smart assistant, the waiting pool or a member, or ends it;
     /// only some transitions are allowed from each state (see the official page's table).
     /// For state 3 name a member (an open_userid for third-party apps) who is receiving
-    /// chats and has activated WeCom. Needs the 「管理账号、分配会话和收发消息」 permission.
+    /// chats and has activated WeCom. The reply may carry a `msg_code` for
+    /// `send_msg_on_event` (a reply or closing message). Needs the
+    /// 「管理账号、分配会话和收发消息」 permission.
     ///
     /// Sends `POST /cgi-bin/kf/service_state/trans`. Token: the authorizing corp's access token, as `access_token` on the URL.
     ///
@@ -1438,7 +2167,11 @@ impl<'a> CorpKf<'a> {
         open_kfid: impl Into<String>,
         external_userid: impl Into<String>,
         service_state: i64,
-    ) -> crate::Call<'a, types::ServiceStateTransRequest, types::EmptyReply> {
+    ) -> crate::Call<
+        'a,
+        types::ServiceStateTransRequest,
+        types::ServiceStateTransReply,
+    > {
         self.trans_service_state_with(
             types::ServiceStateTransRequest::new(
                 open_kfid,
@@ -1451,7 +2184,11 @@ impl<'a> CorpKf<'a> {
     pub fn trans_service_state_with(
         &self,
         request: types::ServiceStateTransRequest,
-    ) -> crate::Call<'a, types::ServiceStateTransRequest, types::EmptyReply> {
+    ) -> crate::Call<
+        'a,
+        types::ServiceStateTransRequest,
+        types::ServiceStateTransReply,
+    > {
         self.handle
             .prepare(
                 &endpoints::TRANS_SERVICE_STATE,
@@ -1546,6 +2283,41 @@ impl<'a> CorpKf<'a> {
                 crate::http::decode_json,
             )
     }
+    /// Send a welcome or other event-reply message (发送欢迎语等事件响应消息).
+    ///
+    /// Sends one message in reply to a session event, using the one-time `code` the event
+    /// or a session-state change handed out: a welcome message (the enter-session event's
+    /// `welcome_code`, valid 20 seconds; text or menu), a queueing notice on entering the
+    /// waiting pool (48 hours; text), a notice when a member takes the session from the
+    /// pool (48 hours; text), or a closing message or satisfaction survey when the session
+    /// ends (20 seconds; text or menu). One message per code. Except for the
+    /// enter-session reply, the session must still be in the state the code was issued
+    /// for. Give `msgtype` and the body under the key of the same name. Needs the
+    /// 「管理账号、分配会话和收发消息」 permission.
+    ///
+    /// Sends `POST /cgi-bin/kf/send_msg_on_event`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95122>
+    pub fn send_msg_on_event(
+        &self,
+        code: impl Into<String>,
+        msgtype: impl Into<String>,
+    ) -> crate::Call<'a, types::SendMsgOnEventRequest, types::SendMsgReply> {
+        self.send_msg_on_event_with(types::SendMsgOnEventRequest::new(code, msgtype))
+    }
+    /// [`Self::send_msg_on_event`] with a `SendMsgOnEventRequest` built elsewhere (kept, or made by other code).
+    pub fn send_msg_on_event_with(
+        &self,
+        request: types::SendMsgOnEventRequest,
+    ) -> crate::Call<'a, types::SendMsgOnEventRequest, types::SendMsgReply> {
+        self.handle
+            .prepare(
+                &endpoints::SEND_MSG_ON_EVENT,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
     /// Get basic information about customers (获取客户基础信息).
     ///
     /// Looks up 1-100 customers by `external_userid`. Only customers who entered a session
@@ -1578,9 +2350,181 @@ impl<'a> CorpKf<'a> {
                 crate::http::decode_json,
             )
     }
+    /// Get the members and group chats configured for upgrade service (获取配置的专员与客户群).
+    ///
+    /// Returns the service members (专员) and customer group chats the corp configured under
+    /// 「微信客服」-「升级服务」 in the admin console or app, which `upgrade_service` may
+    /// recommend. Needs the 「服务工具 - 配置「升级服务」」 permission.
+    ///
+    /// Sends `GET /cgi-bin/kf/customer/get_upgrade_service_config`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94702>
+    pub fn get_upgrade_service_config(
+        &self,
+    ) -> crate::Call<'a, (), types::UpgradeServiceConfig> {
+        self.handle
+            .prepare(
+                &endpoints::GET_UPGRADE_SERVICE_CONFIG,
+                crate::app::Place::Nowhere,
+                (),
+                crate::http::decode_json,
+            )
+    }
+    /// Recommend a service member or group chat to a customer (为客户升级为专员或客户群服务).
+    ///
+    /// Recommends a service member (`type` 1, `member`) or a customer group chat (`type` 2,
+    /// `groupchat`) to a customer, with an optional recommendation text; the reception
+    /// staff then see a status hint in WeCom. The member or chat must be configured under
+    /// 「升级服务」 (else error 95021), and the member must be in the customer-contact usage
+    /// range. Needs the 「服务工具 - 配置「升级服务」」 permission.
+    ///
+    /// Sends `POST /cgi-bin/kf/customer/upgrade_service`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94702>
+    pub fn upgrade_service(
+        &self,
+        open_kfid: impl Into<String>,
+        external_userid: impl Into<String>,
+        type_: i64,
+    ) -> crate::Call<'a, types::UpgradeServiceRequest, types::EmptyReply> {
+        self.upgrade_service_with(
+            types::UpgradeServiceRequest::new(open_kfid, external_userid, type_),
+        )
+    }
+    /// [`Self::upgrade_service`] with a `UpgradeServiceRequest` built elsewhere (kept, or made by other code).
+    pub fn upgrade_service_with(
+        &self,
+        request: types::UpgradeServiceRequest,
+    ) -> crate::Call<'a, types::UpgradeServiceRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::UPGRADE_SERVICE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Withdraw the recommendation made to a customer (为客户取消推荐).
+    ///
+    /// Clears the member or group chat recommended to a customer with `upgrade_service`
+    /// (after the customer upgraded, or to withdraw it); the status hint in WeCom goes away
+    /// too. Needs the 「服务工具 - 配置「升级服务」」 permission.
+    ///
+    /// Sends `POST /cgi-bin/kf/customer/cancel_upgrade_service`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/94702>
+    pub fn cancel_upgrade_service(
+        &self,
+        open_kfid: impl Into<String>,
+        external_userid: impl Into<String>,
+    ) -> crate::Call<'a, types::CancelUpgradeServiceRequest, types::EmptyReply> {
+        self.cancel_upgrade_service_with(
+            types::CancelUpgradeServiceRequest::new(open_kfid, external_userid),
+        )
+    }
+    /// [`Self::cancel_upgrade_service`] with a `CancelUpgradeServiceRequest` built elsewhere (kept, or made by other code).
+    pub fn cancel_upgrade_service_with(
+        &self,
+        request: types::CancelUpgradeServiceRequest,
+    ) -> crate::Call<'a, types::CancelUpgradeServiceRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::CANCEL_UPGRADE_SERVICE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Get the corp's daily customer-service statistics (获取「客户数据统计」企业汇总数据).
+    ///
+    /// Returns one entry per day from `start_time` to `end_time` (both Unix timestamps of a
+    /// day's midnight, rounded down; a closed range of at most 31 days within the last 180
+    /// days, ending yesterday at the latest; a day's data is ready the next morning, after
+    /// 6 o'clock is advised) for one service account, or for the whole corp without
+    /// `open_kfid`. Corps that hand sessions to an API or third-party app have no data from
+    /// before 2022-03-11. Needs the 「服务工具 - 获取客服数据统计」 permission.
+    ///
+    /// Sends `POST /cgi-bin/kf/get_corp_statistic`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95489>
+    pub fn get_corp_statistic(
+        &self,
+        start_time: i64,
+        end_time: i64,
+    ) -> crate::Call<'a, types::CorpStatisticRequest, types::CorpStatisticList> {
+        self.get_corp_statistic_with(
+            types::CorpStatisticRequest::new(start_time, end_time),
+        )
+    }
+    /// [`Self::get_corp_statistic`] with a `CorpStatisticRequest` built elsewhere (kept, or made by other code).
+    pub fn get_corp_statistic_with(
+        &self,
+        request: types::CorpStatisticRequest,
+    ) -> crate::Call<'a, types::CorpStatisticRequest, types::CorpStatisticList> {
+        self.handle
+            .prepare(
+                &endpoints::GET_CORP_STATISTIC,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Get daily statistics of reception staff (获取「客户数据统计」接待人员明细数据).
+    ///
+    /// Returns one entry per day for one reception member (`servicer_userid` only), one
+    /// service account (`open_kfid` only), a member within one account (both), or the
+    /// whole corp (neither). Same date rules as `get_corp_statistic`. Needs the
+    /// 「服务工具 - 获取客服数据统计」 permission.
+    ///
+    /// Sends `POST /cgi-bin/kf/get_servicer_statistic`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95490>
+    pub fn get_servicer_statistic(
+        &self,
+        start_time: i64,
+        end_time: i64,
+    ) -> crate::Call<'a, types::ServicerStatisticRequest, types::ServicerStatisticList> {
+        self.get_servicer_statistic_with(
+            types::ServicerStatisticRequest::new(start_time, end_time),
+        )
+    }
+    /// [`Self::get_servicer_statistic`] with a `ServicerStatisticRequest` built elsewhere (kept, or made by other code).
+    pub fn get_servicer_statistic_with(
+        &self,
+        request: types::ServicerStatisticRequest,
+    ) -> crate::Call<'a, types::ServicerStatisticRequest, types::ServicerStatisticList> {
+        self.handle
+            .prepare(
+                &endpoints::GET_SERVICER_STATISTIC,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Get whether the corp has a bound WeChat Channels account (获取视频号绑定状态).
+    ///
+    /// How many customers WeChat customer service may receive depends on the corp: 100 in
+    /// total before the corp is verified, 10,000 once verified, and no limit once verified
+    /// with a bound WeChat Channels (视频号) account. Use this to prompt the corp to verify or
+    /// bind one. The permission this call needs could not be checked.
+    ///
+    /// Sends `GET /cgi-bin/kf/get_corp_qualification`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/95153>
+    pub fn get_corp_qualification(
+        &self,
+    ) -> crate::Call<'a, (), types::CorpQualification> {
+        self.handle
+            .prepare(
+                &endpoints::GET_CORP_QUALIFICATION,
+                crate::app::Place::Nowhere,
+                (),
+                crate::http::decode_json,
+            )
+    }
 }
 impl crate::Corp {
-    /// The `kf` calls: weChat customer service (微信客服) of an authorized corp with the corp token, for third-party and 代开发 apps with the app's 微信客服 permissions - service accounts and their links, removing and listing reception staff, session state, reading and sending messages, customer basics (adding reception staff, event replies, qualification, upgrade-service and statistics calls are not covered yet; see spec/README.md).
+    /// The `kf` calls: weChat customer service (微信客服) of an authorized corp with the corp token, for third-party and 代开发 apps with the app's 微信客服 permissions - service accounts and their links, adding, removing and listing reception staff, session state, reading and sending messages (including event replies), customer basics and the upgrade-service (升级服务) recommendations, the daily statistics and the WeChat Channels binding check (the knowledge base is not open to third-party or 代开发 apps).
     ///
     /// See [`CorpKf`] for the calls and an example.
     pub fn kf(&self) -> CorpKf<'_> {

@@ -58,7 +58,7 @@ pub mod contact {
 pub mod corpgroup {
     include!("corpgroup.rs");
 }
-/// Customer acquisition links (获客助手) of an authorized corp with the corp token - links that let WeChat users add members, the customers they brought, usage statistics and the remaining quota.
+/// Customer acquisition links (获客助手) of an authorized corp with the corp token - links that let WeChat users add members, the customers they brought, usage statistics, the remaining quota and the details behind repeated-message events.
 ///
 /// Generated from `spec/customer_acquisition.yaml`.
 #[cfg(feature = "customer_acquisition")]
@@ -136,7 +136,7 @@ pub mod external_pay {
 pub mod externalcontact {
     include!("externalcontact.rs");
 }
-/// Customer group chats (客户群) of an authorized corp with the corp token - listing them and reading their members.
+/// Customer group chats (客户群) of an authorized corp with the corp token - listing them, reading their members and managing the app's 「加入群聊」 join ways.
 ///
 /// Generated from `spec/groupchat.yaml`.
 #[cfg(feature = "groupchat")]
@@ -174,7 +174,7 @@ pub mod invoice {
 pub mod jsapi {
     include!("jsapi.rs");
 }
-/// WeChat customer service (微信客服) of an authorized corp with the corp token, for third-party and 代开发 apps with the app's 微信客服 permissions - service accounts and their links, removing and listing reception staff, session state, reading and sending messages, customer basics (adding reception staff, event replies, qualification, upgrade-service and statistics calls are not covered yet; see spec/README.md).
+/// WeChat customer service (微信客服) of an authorized corp with the corp token, for third-party and 代开发 apps with the app's 微信客服 permissions - service accounts and their links, adding, removing and listing reception staff, session state, reading and sending messages (including event replies), customer basics and the upgrade-service (升级服务) recommendations, the daily statistics and the WeChat Channels binding check (the knowledge base is not open to third-party or 代开发 apps).
 ///
 /// Generated from `spec/kf.yaml`.
 #[cfg(feature = "kf")]
@@ -436,6 +436,8 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &customer_acquisition::endpoints::CUSTOMER_ACQUISITION_QUOTA,
     #[cfg(feature = "customer_acquisition")]
     &customer_acquisition::endpoints::STATISTIC,
+    #[cfg(feature = "customer_acquisition")]
+    &customer_acquisition::endpoints::GET_CHAT_INFO,
     #[cfg(feature = "customer_message")]
     &customer_message::endpoints::ADD_MSG_TEMPLATE,
     #[cfg(feature = "customer_message")]
@@ -538,6 +540,8 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::GET_CONTACT_WAY,
     #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::LIST_CONTACT_WAY,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::UPDATE_CONTACT_WAY,
     #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::DEL_CONTACT_WAY,
@@ -546,19 +550,57 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::ADD_INTERCEPT_RULE,
     #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::GET_INTERCEPT_RULE_LIST,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::GET_INTERCEPT_RULE,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::UPDATE_INTERCEPT_RULE,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::DEL_INTERCEPT_RULE,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::LIST_CUSTOMER_STRATEGY,
     #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::ADD_PRODUCT_ALBUM,
     #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::GET_PRODUCT_ALBUM,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::GET_PRODUCT_ALBUM_LIST,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::UPDATE_PRODUCT_ALBUM,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::DELETE_PRODUCT_ALBUM,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::GET_STRATEGY_TAG_LIST,
     #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::ADD_STRATEGY_TAG,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::EDIT_STRATEGY_TAG,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::DEL_STRATEGY_TAG,
+    #[cfg(feature = "externalcontact")]
     &externalcontact::endpoints::GET_CUSTOMER_STRATEGY,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::GET_CUSTOMER_STRATEGY_RANGE,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::CREATE_CUSTOMER_STRATEGY,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::EDIT_CUSTOMER_STRATEGY,
+    #[cfg(feature = "externalcontact")]
+    &externalcontact::endpoints::DEL_CUSTOMER_STRATEGY,
     #[cfg(feature = "groupchat")]
     &groupchat::endpoints::LIST,
     #[cfg(feature = "groupchat")]
     &groupchat::endpoints::GET,
     #[cfg(feature = "groupchat")]
     &groupchat::endpoints::OPENGID_TO_CHATID,
+    #[cfg(feature = "groupchat")]
+    &groupchat::endpoints::ADD_JOIN_WAY,
+    #[cfg(feature = "groupchat")]
+    &groupchat::endpoints::GET_JOIN_WAY,
+    #[cfg(feature = "groupchat")]
+    &groupchat::endpoints::UPDATE_JOIN_WAY,
+    #[cfg(feature = "groupchat")]
+    &groupchat::endpoints::DEL_JOIN_WAY,
     #[cfg(feature = "idconvert")]
     &idconvert::endpoints::USERID_TO_OPENUSERID,
     #[cfg(feature = "idconvert")]
@@ -612,6 +654,8 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     #[cfg(feature = "kf")]
     &kf::endpoints::ADD_CONTACT_WAY,
     #[cfg(feature = "kf")]
+    &kf::endpoints::ADD_SERVICER,
+    #[cfg(feature = "kf")]
     &kf::endpoints::DEL_SERVICER,
     #[cfg(feature = "kf")]
     &kf::endpoints::LIST_SERVICERS,
@@ -624,7 +668,21 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     #[cfg(feature = "kf")]
     &kf::endpoints::SEND_MSG,
     #[cfg(feature = "kf")]
+    &kf::endpoints::SEND_MSG_ON_EVENT,
+    #[cfg(feature = "kf")]
     &kf::endpoints::BATCHGET_CUSTOMER,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::GET_UPGRADE_SERVICE_CONFIG,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::UPGRADE_SERVICE,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::CANCEL_UPGRADE_SERVICE,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::GET_CORP_STATISTIC,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::GET_SERVICER_STATISTIC,
+    #[cfg(feature = "kf")]
+    &kf::endpoints::GET_CORP_QUALIFICATION,
     #[cfg(feature = "license")]
     &license::endpoints::CREATE_NEW_ORDER,
     #[cfg(feature = "license")]
@@ -751,6 +809,14 @@ pub static ENDPOINTS: &[&crate::Endpoint] = &[
     &moment::endpoints::LIST_MOMENT_STRATEGY,
     #[cfg(feature = "moment")]
     &moment::endpoints::GET_MOMENT_STRATEGY,
+    #[cfg(feature = "moment")]
+    &moment::endpoints::GET_MOMENT_STRATEGY_RANGE,
+    #[cfg(feature = "moment")]
+    &moment::endpoints::CREATE_MOMENT_STRATEGY,
+    #[cfg(feature = "moment")]
+    &moment::endpoints::EDIT_MOMENT_STRATEGY,
+    #[cfg(feature = "moment")]
+    &moment::endpoints::DEL_MOMENT_STRATEGY,
     #[cfg(feature = "oa")]
     &oa::endpoints::GET_TEMPLATE_DETAIL,
     #[cfg(feature = "oa")]
@@ -1546,6 +1612,15 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             example_response: "{\"click_link_customer_cnt\":1000,\"errcode\":0,\"errmsg\":\"ok\",\"new_customer_cnt\":500}",
         },
     ),
+    #[cfg(feature = "customer_acquisition")]
+    (
+        &customer_acquisition::endpoints::GET_CHAT_INFO,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["chat_key"],
+            example_response: "{\"chat_info\":{\"link_id\":\"caXXXXXXX\",\"recv_msg_cnt\":3,\"state\":\"STATE\"},\"errcode\":0,\"errmsg\":\"ok\",\"external_userid\":\"woAJ2GCAAAXtWyujaWJHDDGi0mACAAA\",\"userid\":\"zhangsan\"}",
+        },
+    ),
     #[cfg(feature = "customer_message")]
     (
         &customer_message::endpoints::ADD_MSG_TEMPLATE,
@@ -2013,6 +2088,15 @@ pub(crate) static EMULATOR_SAMPLES: &[(
     ),
     #[cfg(feature = "externalcontact")]
     (
+        &externalcontact::endpoints::LIST_CONTACT_WAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"contact_way\":[{\"config_id\":\"534b63270045c9ABiKEE814ef56d91c62f\"},{\"config_id\":\"87bBiKEE811c62f63270041c62f5c9A4ef\"}],\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"NEXT_CURSOR\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
         &externalcontact::endpoints::UPDATE_CONTACT_WAY,
         crate::emulator::EndpointSample {
             legacy_paths: &[],
@@ -2049,6 +2133,42 @@ pub(crate) static EMULATOR_SAMPLES: &[(
     ),
     #[cfg(feature = "externalcontact")]
     (
+        &externalcontact::endpoints::GET_INTERCEPT_RULE_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"rule_list\":[{\"rule_id\":\"xxx\"}]}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::GET_INTERCEPT_RULE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["rule_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"rule\":{\"rule_id\":\"xxx\"}}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::UPDATE_INTERCEPT_RULE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["rule_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::DEL_INTERCEPT_RULE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["rule_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
         &externalcontact::endpoints::LIST_CUSTOMER_STRATEGY,
         crate::emulator::EndpointSample {
             legacy_paths: &[],
@@ -2067,6 +2187,42 @@ pub(crate) static EMULATOR_SAMPLES: &[(
     ),
     #[cfg(feature = "externalcontact")]
     (
+        &externalcontact::endpoints::GET_PRODUCT_ALBUM,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["product_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"product\":{\"attachments\":[{\"image\":{\"media_id\":\"MEDIA_ID\"},\"type\":\"image\"}],\"create_time\":1600000000,\"description\":\"世界上最好的商品\",\"price\":30000,\"product_id\":\"xxxxxxxxxx\",\"product_sn\":\"xxxxxxxx\"}}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::GET_PRODUCT_ALBUM_LIST,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"CURSOR\",\"product_list\":[{\"attachments\":[{\"image\":{\"media_id\":\"MEDIA_ID\"},\"type\":\"image\"}],\"description\":\"世界上最好的商品\",\"price\":30000,\"product_id\":\"xxxxxxxxxx\",\"product_sn\":\"xxxxxxxx\"}]}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::UPDATE_PRODUCT_ALBUM,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["product_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::DELETE_PRODUCT_ALBUM,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["product_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
         &externalcontact::endpoints::GET_STRATEGY_TAG_LIST,
         crate::emulator::EndpointSample {
             legacy_paths: &[],
@@ -2076,11 +2232,74 @@ pub(crate) static EMULATOR_SAMPLES: &[(
     ),
     #[cfg(feature = "externalcontact")]
     (
+        &externalcontact::endpoints::ADD_STRATEGY_TAG,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_id", "tag"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"tag_group\":{\"create_time\":1557838797,\"group_id\":\"TAG_GROUPID1\",\"group_name\":\"GOURP_NAME\",\"order\":1,\"tag\":[{\"create_time\":1557838797,\"id\":\"TAG_ID1\",\"name\":\"NAME1\",\"order\":1},{\"create_time\":1557838797,\"id\":\"TAG_ID2\",\"name\":\"NAME2\",\"order\":2}]}}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::EDIT_STRATEGY_TAG,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::DEL_STRATEGY_TAG,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
         &externalcontact::endpoints::GET_CUSTOMER_STRATEGY,
         crate::emulator::EndpointSample {
             legacy_paths: &[],
             required: &["strategy_id"],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"strategy\":{\"admin_list\":[\"zhangsan\",\"lisi\"],\"create_time\":1557838797,\"parent_id\":0,\"privilege\":{\"contact_me\":true,\"edit_welcome_msg\":true,\"join_room\":true,\"onjob_customer_transfer\":true,\"oper_resign_customer\":true,\"oper_resign_group\":true,\"rapid_reply\":true,\"room_deduplication\":true,\"send_customer_msg\":true,\"send_group_msg\":true,\"share_customer\":false,\"view_behavior_data\":true,\"view_customer_data\":true,\"view_customer_list\":true,\"view_room_data\":true,\"view_room_list\":true},\"strategy_id\":1,\"strategy_name\":\"NAME\"}}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::GET_CUSTOMER_STRATEGY_RANGE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"NEXT_CURSOR\",\"range\":[{\"type\":1,\"userid\":\"zhangsan\"},{\"partyid\":1,\"type\":2}]}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::CREATE_CUSTOMER_STRATEGY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_name", "admin_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"strategy_id\":1}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::EDIT_CUSTOMER_STRATEGY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "externalcontact")]
+    (
+        &externalcontact::endpoints::DEL_CUSTOMER_STRATEGY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
     #[cfg(feature = "groupchat")]
@@ -2108,6 +2327,42 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &["opengid"],
             example_response: "{\"chat_id\":\"ooAAAAAAAAAAA\",\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "groupchat")]
+    (
+        &groupchat::endpoints::ADD_JOIN_WAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["scene", "chat_id_list"],
+            example_response: "{\"config_id\":\"9ad7fa5cdaa6511298498f979c472aaa\",\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "groupchat")]
+    (
+        &groupchat::endpoints::GET_JOIN_WAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["config_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"join_way\":{\"auto_create_room\":1,\"chat_id_list\":[\"wrOgQhDgAAH2Yy-CTZ6POca8mlBEdaaa\",\"wrOgQhDgAALPUthpRAKvl7mgiQRwAAA\"],\"config_id\":\"9ad7fa5cdaa6511298498f979c472aaa\",\"qr_code\":\"http://p.qpic.cn/wwhead/nMl9ssowtibVGyrmvBiaibzDtp\",\"remark\":\"aa_remark\",\"room_base_id\":10,\"room_base_name\":\"销售客服群\",\"scene\":2,\"state\":\"klsdup3kj3s1\"}}",
+        },
+    ),
+    #[cfg(feature = "groupchat")]
+    (
+        &groupchat::endpoints::UPDATE_JOIN_WAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["config_id", "scene", "chat_id_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "groupchat")]
+    (
+        &groupchat::endpoints::DEL_JOIN_WAY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["config_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
     #[cfg(feature = "idconvert")]
@@ -2353,6 +2608,15 @@ pub(crate) static EMULATOR_SAMPLES: &[(
     ),
     #[cfg(feature = "kf")]
     (
+        &kf::endpoints::ADD_SERVICER,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_kfid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"result_list\":[{\"errcode\":0,\"errmsg\":\"success\",\"userid\":\"zhangsan\"},{\"errcode\":0,\"errmsg\":\"ignored\",\"userid\":\"lisi\"}]}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
         &kf::endpoints::DEL_SERVICER,
         crate::emulator::EndpointSample {
             legacy_paths: &[],
@@ -2384,7 +2648,7 @@ pub(crate) static EMULATOR_SAMPLES: &[(
         crate::emulator::EndpointSample {
             legacy_paths: &[],
             required: &["open_kfid", "external_userid", "service_state"],
-            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"msg_code\":\"MSG_CODE\"}",
         },
     ),
     #[cfg(feature = "kf")]
@@ -2407,11 +2671,74 @@ pub(crate) static EMULATOR_SAMPLES: &[(
     ),
     #[cfg(feature = "kf")]
     (
+        &kf::endpoints::SEND_MSG_ON_EVENT,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["code", "msgtype"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":\"MSG_ID\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
         &kf::endpoints::BATCHGET_CUSTOMER,
         crate::emulator::EndpointSample {
             legacy_paths: &[],
             required: &["external_userid_list"],
             example_response: "{\"customer_list\":[{\"avatar\":\"http://xxxxx\",\"enter_session_context\":{\"scene\":\"123\",\"scene_param\":\"abc\",\"wechat_channels\":{\"nickname\":\"进入会话的视频号名称\",\"scene\":1}},\"external_userid\":\"wmxxxxxxxxxxxxxxxxxxxxxx\",\"gender\":1,\"nickname\":\"张三\",\"unionid\":\"oxasdaosaosdasdasdasd\"}],\"errcode\":0,\"errmsg\":\"ok\",\"invalid_external_userid\":[\"zhangsan\"]}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::GET_UPGRADE_SERVICE_CONFIG,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"groupchat_range\":{\"chat_id_list\":[\"wraaaaaaaaaaaaaaaa\",\"wrbbbbbbbbbbbbbbb\"]},\"member_range\":{\"department_id_list\":[2,3],\"userid_list\":[\"zhangsan\",\"lisi\"]}}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::UPGRADE_SERVICE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_kfid", "external_userid", "type"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::CANCEL_UPGRADE_SERVICE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["open_kfid", "external_userid"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::GET_CORP_STATISTIC,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["start_time", "end_time"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"statistic_list\":[{\"stat_time\":1645545600,\"statistic\":{\"ai_knowledge_hit_rate\":0,\"ai_session_reply_cnt\":1,\"ai_transfer_rate\":1,\"customer_cnt\":1,\"customer_msg_cnt\":6,\"session_cnt\":2,\"upgrade_service_customer_cnt\":0}}]}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::GET_SERVICER_STATISTIC,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["start_time", "end_time"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"statistic_list\":[{\"stat_time\":1645545600,\"statistic\":{\"customer_cnt\":1,\"customer_msg_cnt\":1,\"dissatisfied_rate\":0,\"first_reply_average_sec\":17,\"middling_rate\":0,\"reply_rate\":1,\"satisfaction_investgate_cnt\":1,\"satisfaction_participation_rate\":1,\"satisfied_rate\":1,\"session_cnt\":1,\"upgrade_service_customer_cnt\":0,\"upgrade_service_groupchat_customer_cnt\":0,\"upgrade_service_groupchat_invite_cnt\":0,\"upgrade_service_member_customer_cnt\":0,\"upgrade_service_member_invite_cnt\":0}}]}",
+        },
+    ),
+    #[cfg(feature = "kf")]
+    (
+        &kf::endpoints::GET_CORP_QUALIFICATION,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &[],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"wechat_channels_binding\":true}",
         },
     ),
     #[cfg(feature = "license")]
@@ -2979,6 +3306,42 @@ pub(crate) static EMULATOR_SAMPLES: &[(
             legacy_paths: &[],
             required: &["strategy_id"],
             example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"strategy\":{\"admin_list\":[\"zhangsan\",\"lisi\"],\"create_time\":1557838797,\"parent_id\":0,\"privilege\":{\"manage_moment_cover_and_sign\":true,\"send_moment\":true,\"view_moment_list\":true},\"strategy_id\":1,\"strategy_name\":\"NAME\"}}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::GET_MOMENT_STRATEGY_RANGE,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"next_cursor\":\"NEXT_CURSOR\",\"range\":[{\"type\":1,\"userid\":\"zhangsan\"},{\"partyid\":1,\"type\":2}]}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::CREATE_MOMENT_STRATEGY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_name", "admin_list"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"strategy_id\":1}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::EDIT_MOMENT_STRATEGY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
+        },
+    ),
+    #[cfg(feature = "moment")]
+    (
+        &moment::endpoints::DEL_MOMENT_STRATEGY,
+        crate::emulator::EndpointSample {
+            legacy_paths: &[],
+            required: &["strategy_id"],
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
     #[cfg(feature = "oa")]

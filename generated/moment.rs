@@ -87,6 +87,172 @@ pub mod types {
             }
         }
     }
+    /// The new Moments rule group.
+    ///
+    /// Not confirmed on the official page; source: the stored official page 99545 stops before this call; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+    ///
+    /// Request body of [`CorpMoment::create_moment_strategy`](super::CorpMoment::create_moment_strategy) (`POST /cgi-bin/externalcontact/moment_strategy/create`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99545>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CreateMomentStrategyRequest {
+        /// Name of the rule group.
+        pub strategy_name: String,
+        /// Userids of the administrators, at most 20; not the super admin.
+        pub admin_list: Vec<String>,
+        /// Id of the parent rule group, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub parent_id: Option<i64>,
+        /// The Moments privileges (each defaults to true); ignored for a child group.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub privilege: Option<MomentStrategyPrivilege>,
+        /// The members and departments the group manages.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub range: Vec<MomentStrategyRangeNode>,
+    }
+    impl CreateMomentStrategyRequest {
+        /// A `CreateMomentStrategyRequest` with its required fields; the setters add the others.
+        ///
+        /// - `strategy_name`: Name of the rule group.
+        /// - `admin_list`: Userids of the administrators, at most 20; not the super admin.
+        pub fn new(strategy_name: impl Into<String>, admin_list: Vec<String>) -> Self {
+            Self {
+                strategy_name: strategy_name.into(),
+                admin_list,
+                parent_id: None,
+                privilege: None,
+                range: Default::default(),
+            }
+        }
+        /// Id of the parent rule group, if any.
+        pub fn parent_id(mut self, value: impl Into<i64>) -> Self {
+            self.parent_id = Some(value.into());
+            self
+        }
+        /// The Moments privileges (each defaults to true); ignored for a child group.
+        pub fn privilege(mut self, value: impl Into<MomentStrategyPrivilege>) -> Self {
+            self.privilege = Some(value.into());
+            self
+        }
+        /// The members and departments the group manages.
+        pub fn range(mut self, value: Vec<MomentStrategyRangeNode>) -> Self {
+            self.range = value;
+            self
+        }
+    }
+    impl<T> crate::Call<'_, CreateMomentStrategyRequest, T> {
+        /// Id of the parent rule group, if any.
+        pub fn parent_id(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.parent_id(value))
+        }
+        /// The Moments privileges (each defaults to true); ignored for a child group.
+        pub fn privilege(self, value: impl Into<MomentStrategyPrivilege>) -> Self {
+            crate::app::map_request(self, |r| r.privilege(value))
+        }
+        /// The members and departments the group manages.
+        pub fn range(self, value: Vec<MomentStrategyRangeNode>) -> Self {
+            crate::app::map_request(self, |r| r.range(value))
+        }
+    }
+    /// The new rule group's id.
+    ///
+    /// Not confirmed on the official page; source: the stored official page 99545 stops before this call; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+    ///
+    /// Reply of [`CorpMoment::create_moment_strategy`](super::CorpMoment::create_moment_strategy) (`POST /cgi-bin/externalcontact/moment_strategy/create`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99545>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct CreatedMomentStrategy {
+        /// Id of the rule group.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy_id: Option<i64>,
+    }
+    /// The Moments rule group and what to change.
+    ///
+    /// Not confirmed on the official page; source: the stored official page 99545 stops before this call; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+    ///
+    /// Request body of [`CorpMoment::edit_moment_strategy`](super::CorpMoment::edit_moment_strategy) (`POST /cgi-bin/externalcontact/moment_strategy/edit`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99545>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct EditMomentStrategyRequest {
+        /// Id of the rule group.
+        pub strategy_id: i64,
+        /// The new name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub strategy_name: Option<String>,
+        /// The new administrators, replacing the old ones; leave out to keep them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub admin_list: Vec<String>,
+        /// The new privileges, replacing the old ones; leave out to keep them. Ignored for a child group.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub privilege: Option<MomentStrategyPrivilege>,
+        /// Members and departments to add to the range.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub range_add: Vec<MomentStrategyRangeNode>,
+        /// Members and departments to remove from the range.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub range_del: Vec<MomentStrategyRangeNode>,
+    }
+    impl EditMomentStrategyRequest {
+        /// A `EditMomentStrategyRequest` with its required fields; the setters add the others.
+        ///
+        /// - `strategy_id`: Id of the rule group.
+        pub fn new(strategy_id: i64) -> Self {
+            Self {
+                strategy_id,
+                strategy_name: None,
+                admin_list: Default::default(),
+                privilege: None,
+                range_add: Default::default(),
+                range_del: Default::default(),
+            }
+        }
+        /// The new name.
+        pub fn strategy_name(mut self, value: impl Into<String>) -> Self {
+            self.strategy_name = Some(value.into());
+            self
+        }
+        /// The new administrators, replacing the old ones; leave out to keep them.
+        pub fn admin_list(mut self, value: Vec<String>) -> Self {
+            self.admin_list = value;
+            self
+        }
+        /// The new privileges, replacing the old ones; leave out to keep them. Ignored for a child group.
+        pub fn privilege(mut self, value: impl Into<MomentStrategyPrivilege>) -> Self {
+            self.privilege = Some(value.into());
+            self
+        }
+        /// Members and departments to add to the range.
+        pub fn range_add(mut self, value: Vec<MomentStrategyRangeNode>) -> Self {
+            self.range_add = value;
+            self
+        }
+        /// Members and departments to remove from the range.
+        pub fn range_del(mut self, value: Vec<MomentStrategyRangeNode>) -> Self {
+            self.range_del = value;
+            self
+        }
+    }
+    impl<T> crate::Call<'_, EditMomentStrategyRequest, T> {
+        /// The new name.
+        pub fn strategy_name(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.strategy_name(value))
+        }
+        /// The new administrators, replacing the old ones; leave out to keep them.
+        pub fn admin_list(self, value: Vec<String>) -> Self {
+            crate::app::map_request(self, |r| r.admin_list(value))
+        }
+        /// The new privileges, replacing the old ones; leave out to keep them. Ignored for a child group.
+        pub fn privilege(self, value: impl Into<MomentStrategyPrivilege>) -> Self {
+            crate::app::map_request(self, |r| r.privilege(value))
+        }
+        /// Members and departments to add to the range.
+        pub fn range_add(self, value: Vec<MomentStrategyRangeNode>) -> Self {
+            crate::app::map_request(self, |r| r.range_add(value))
+        }
+        /// Members and departments to remove from the range.
+        pub fn range_del(self, value: Vec<MomentStrategyRangeNode>) -> Self {
+            crate::app::map_request(self, |r| r.range_del(value))
+        }
+    }
     /// The Moment and member of `get_moment_comments`.
     ///
     /// Request body of [`CorpMoment::get_moment_comments`](super::CorpMoment::get_moment_comments) (`POST /cgi-bin/externalcontact/get_moment_comments`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/96352>).
@@ -750,6 +916,8 @@ pub mod types {
     /// Names a Moments rule group.
     ///
     /// Request body of [`CorpMoment::get_moment_strategy`](super::CorpMoment::get_moment_strategy) (`POST /cgi-bin/externalcontact/moment_strategy/get`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99545>).
+    ///
+    /// Request body of [`CorpMoment::del_moment_strategy`](super::CorpMoment::del_moment_strategy) (`POST /cgi-bin/externalcontact/moment_strategy/del`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99545>).
     #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
     #[non_exhaustive]
     pub struct MomentStrategyIdRequest {
@@ -822,6 +990,140 @@ pub mod types {
         /// Not confirmed on the official page; source: the stored official page stops before this reply; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manage_moment_cover_and_sign: Option<bool>,
+    }
+    impl MomentStrategyPrivilege {
+        /// A `MomentStrategyPrivilege` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                view_moment_list: None,
+                send_moment: None,
+                manage_moment_cover_and_sign: None,
+            }
+        }
+        /// May view all customer-Moments posts of the members.
+        pub fn view_moment_list(mut self, value: impl Into<bool>) -> Self {
+            self.view_moment_list = Some(value.into());
+            self
+        }
+        /// Members may post to customer Moments (default true).
+        pub fn send_moment(mut self, value: impl Into<bool>) -> Self {
+            self.send_moment = Some(value.into());
+            self
+        }
+        /// May set the Moments cover and signature (default true).
+        pub fn manage_moment_cover_and_sign(mut self, value: impl Into<bool>) -> Self {
+            self.manage_moment_cover_and_sign = Some(value.into());
+            self
+        }
+    }
+    /// One page of a Moments rule group's range.
+    ///
+    /// Not confirmed on the official page; source: the stored official page 99545 stops before this call; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+    ///
+    /// Reply of [`CorpMoment::get_moment_strategy_range`](super::CorpMoment::get_moment_strategy_range) (`POST /cgi-bin/externalcontact/moment_strategy/get_range`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99545>).
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MomentStrategyRangeList {
+        /// The members and departments.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub range: Vec<MomentStrategyRangeNode>,
+        /// Pass as `cursor` for the next page; missing when there are no more.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_cursor: Option<String>,
+    }
+    /// A member or department in a Moments rule group's range.
+    ///
+    /// Not confirmed on the official page; source: the stored official page 99545 stops before this call; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MomentStrategyRangeNode {
+        /// The node kind.
+        ///
+        /// Known values (WeCom may add others, which decode as well):
+        /// - `1`: a member (`userid`)
+        /// - `2`: a department (`partyid`)
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub type_: Option<i64>,
+        /// The member's userid, for type 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub userid: Option<String>,
+        /// The department's id, for type 2.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub partyid: Option<i64>,
+    }
+    impl MomentStrategyRangeNode {
+        /// A `MomentStrategyRangeNode` with its required fields; the setters add the others.
+        pub fn new() -> Self {
+            Self {
+                type_: None,
+                userid: None,
+                partyid: None,
+            }
+        }
+        /// The node kind.
+        pub fn type_(mut self, value: impl Into<i64>) -> Self {
+            self.type_ = Some(value.into());
+            self
+        }
+        /// The member's userid, for type 1.
+        pub fn userid(mut self, value: impl Into<String>) -> Self {
+            self.userid = Some(value.into());
+            self
+        }
+        /// The department's id, for type 2.
+        pub fn partyid(mut self, value: impl Into<i64>) -> Self {
+            self.partyid = Some(value.into());
+            self
+        }
+    }
+    /// The rule group and the page of range nodes.
+    ///
+    /// Not confirmed on the official page; source: the stored official page 99545 stops before this call; names and meanings from the copy of the official page 94890 quoted in the QQ::weixin::work documentation on metacpan
+    ///
+    /// Request body of [`CorpMoment::get_moment_strategy_range`](super::CorpMoment::get_moment_strategy_range) (`POST /cgi-bin/externalcontact/moment_strategy/get_range`, token: corp; official documentation: <https://developer.work.weixin.qq.com/document/path/99545>).
+    #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+    #[non_exhaustive]
+    pub struct MomentStrategyRangeRequest {
+        /// Id of the rule group.
+        pub strategy_id: i64,
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cursor: Option<String>,
+        /// Nodes per page, at most 1000.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i64>,
+    }
+    impl MomentStrategyRangeRequest {
+        /// A `MomentStrategyRangeRequest` with its required fields; the setters add the others.
+        ///
+        /// - `strategy_id`: Id of the rule group.
+        pub fn new(strategy_id: i64) -> Self {
+            Self {
+                strategy_id,
+                cursor: None,
+                limit: None,
+            }
+        }
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        pub fn cursor(mut self, value: impl Into<String>) -> Self {
+            self.cursor = Some(value.into());
+            self
+        }
+        /// Nodes per page, at most 1000.
+        pub fn limit(mut self, value: impl Into<i64>) -> Self {
+            self.limit = Some(value.into());
+            self
+        }
+    }
+    impl<T> crate::Call<'_, MomentStrategyRangeRequest, T> {
+        /// The `next_cursor` of the previous page; leave out on the first call.
+        pub fn cursor(self, value: impl Into<String>) -> Self {
+            crate::app::map_request(self, |r| r.cursor(value))
+        }
+        /// Nodes per page, at most 1000.
+        pub fn limit(self, value: impl Into<i64>) -> Self {
+            crate::app::map_request(self, |r| r.limit(value))
+        }
     }
     /// A page of members asked to post a corp Moment.
     ///
@@ -980,6 +1282,11 @@ pub mod types {
             self.next_cursor.as_deref()
         }
     }
+    impl crate::CursorPage for MomentStrategyRangeList {
+        fn next_cursor(&self) -> Option<&str> {
+            self.next_cursor.as_deref()
+        }
+    }
 }
 /// Descriptors of this group's endpoints, as the runtime and the CLI see them.
 pub mod endpoints {
@@ -1133,6 +1440,66 @@ pub mod endpoints {
         retry_safe: true,
         app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
     };
+    /// `POST /cgi-bin/externalcontact/moment_strategy/get_range`: Get the members and departments a Moments rule group manages (获取规则组管理范围).
+    pub static GET_MOMENT_STRATEGY_RANGE: crate::Endpoint = crate::Endpoint {
+        group: "moment",
+        name: "get_moment_strategy_range",
+        summary: "Get the members and departments a Moments rule group manages (获取规则组管理范围).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99545",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/moment_strategy/get_range",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/moment_strategy/create`: Create a customer-Moments rule group (创建新的规则组).
+    pub static CREATE_MOMENT_STRATEGY: crate::Endpoint = crate::Endpoint {
+        group: "moment",
+        name: "create_moment_strategy",
+        summary: "Create a customer-Moments rule group (创建新的规则组).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99545",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/moment_strategy/create",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/moment_strategy/edit`: Change a customer-Moments rule group and its range (编辑规则组及其管理范围).
+    pub static EDIT_MOMENT_STRATEGY: crate::Endpoint = crate::Endpoint {
+        group: "moment",
+        name: "edit_moment_strategy",
+        summary: "Change a customer-Moments rule group and its range (编辑规则组及其管理范围).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99545",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/moment_strategy/edit",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: true,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
+    /// `POST /cgi-bin/externalcontact/moment_strategy/del`: Delete a customer-Moments rule group (删除规则组).
+    pub static DEL_MOMENT_STRATEGY: crate::Endpoint = crate::Endpoint {
+        group: "moment",
+        name: "del_moment_strategy",
+        summary: "Delete a customer-Moments rule group (删除规则组).",
+        doc: "https://developer.work.weixin.qq.com/document/path/99545",
+        method: crate::HttpMethod::Post,
+        path: "/cgi-bin/externalcontact/moment_strategy/del",
+        token: crate::TokenKind::Corp,
+        token_param: Some("access_token"),
+        response_format: crate::ResponseFormat::Json,
+        upload: None,
+        retry_safe: false,
+        app_kinds: &[crate::AppKind::ThirdParty, crate::AppKind::Customized],
+    };
     /// Every endpoint of this group, in spec order.
     pub static ALL: &[&crate::Endpoint] = &[
         &ADD_MOMENT_TASK,
@@ -1145,6 +1512,10 @@ pub mod endpoints {
         &GET_MOMENT_COMMENTS,
         &LIST_MOMENT_STRATEGY,
         &GET_MOMENT_STRATEGY,
+        &GET_MOMENT_STRATEGY_RANGE,
+        &CREATE_MOMENT_STRATEGY,
+        &EDIT_MOMENT_STRATEGY,
+        &DEL_MOMENT_STRATEGY,
     ];
 }
 /// The `moment` calls made through a [`Corp`](crate::Corp): customer Moments (客户朋友圈) of an authorized corp - publishing tasks for members, reading what was posted, to whom, and the reactions, and the Moments rule groups.
@@ -1554,6 +1925,161 @@ impl<'a> CorpMoment<'a> {
         self.handle
             .prepare(
                 &endpoints::GET_MOMENT_STRATEGY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Get the members and departments a Moments rule group manages (获取规则组管理范围).
+    ///
+    /// Returns the members and departments in one Moments rule group's range, `limit` (at
+    /// most 1000) nodes at a time; pass the reply's `next_cursor` as `cursor` for the next
+    /// page. An app sees only the rule groups it created. Needs the 「管理客户朋友圈规则组」
+    /// permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/moment_strategy/get_range`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99545>
+    pub fn get_moment_strategy_range(
+        &self,
+        strategy_id: i64,
+    ) -> crate::Call<
+        'a,
+        types::MomentStrategyRangeRequest,
+        types::MomentStrategyRangeList,
+    > {
+        self.get_moment_strategy_range_with(
+            types::MomentStrategyRangeRequest::new(strategy_id),
+        )
+    }
+    /// [`Self::get_moment_strategy_range`] with a `MomentStrategyRangeRequest` built elsewhere (kept, or made by other code).
+    pub fn get_moment_strategy_range_with(
+        &self,
+        request: types::MomentStrategyRangeRequest,
+    ) -> crate::Call<
+        'a,
+        types::MomentStrategyRangeRequest,
+        types::MomentStrategyRangeList,
+    > {
+        self.handle
+            .prepare(
+                &endpoints::GET_MOMENT_STRATEGY_RANGE,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Every page of [`Self::get_moment_strategy_range`], as a stream: `request` is the first page's
+    /// filters and limit; each following page repeats it with the previous page's
+    /// `next_cursor`. The stream ends after the last page or the first error.
+    pub fn get_moment_strategy_range_pages(
+        &self,
+        input: types::MomentStrategyRangeRequest,
+    ) -> impl ::futures_util::Stream<
+        Item = Result<types::MomentStrategyRangeList, crate::Error>,
+    > + '_ {
+        crate::cursor_pages(move |cursor| {
+            let input = match cursor {
+                Some(cursor) => input.clone().cursor(cursor),
+                None => input.clone(),
+            };
+            async move { self.get_moment_strategy_range_with(input).await }
+        })
+    }
+    /// Create a customer-Moments rule group (创建新的规则组).
+    ///
+    /// Creates a Moments rule group with a name, up to 20 administrators (not the super
+    /// admin), its Moments privileges and its range. A child group's range must lie within
+    /// its parent's, and it inherits the parent's privileges (`privilege` is then ignored);
+    /// groups nest at most 5 levels and hold at most 3000 range nodes. Call it serially,
+    /// never concurrently. Needs the 「管理客户朋友圈规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/moment_strategy/create`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99545>
+    pub fn create_moment_strategy(
+        &self,
+        strategy_name: impl Into<String>,
+        admin_list: Vec<String>,
+    ) -> crate::Call<
+        'a,
+        types::CreateMomentStrategyRequest,
+        types::CreatedMomentStrategy,
+    > {
+        self.create_moment_strategy_with(
+            types::CreateMomentStrategyRequest::new(strategy_name, admin_list),
+        )
+    }
+    /// [`Self::create_moment_strategy`] with a `CreateMomentStrategyRequest` built elsewhere (kept, or made by other code).
+    pub fn create_moment_strategy_with(
+        &self,
+        request: types::CreateMomentStrategyRequest,
+    ) -> crate::Call<
+        'a,
+        types::CreateMomentStrategyRequest,
+        types::CreatedMomentStrategy,
+    > {
+        self.handle
+            .prepare(
+                &endpoints::CREATE_MOMENT_STRATEGY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Change a customer-Moments rule group and its range (编辑规则组及其管理范围).
+    ///
+    /// Renames a Moments rule group, replaces its administrators or privileges (when
+    /// given), and adds or removes range nodes. Call it serially, never concurrently. An
+    /// app can change only the rule groups it created. Needs the 「管理客户朋友圈规则组」
+    /// permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/moment_strategy/edit`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99545>
+    pub fn edit_moment_strategy(
+        &self,
+        strategy_id: i64,
+    ) -> crate::Call<'a, types::EditMomentStrategyRequest, types::EmptyReply> {
+        self.edit_moment_strategy_with(
+            types::EditMomentStrategyRequest::new(strategy_id),
+        )
+    }
+    /// [`Self::edit_moment_strategy`] with a `EditMomentStrategyRequest` built elsewhere (kept, or made by other code).
+    pub fn edit_moment_strategy_with(
+        &self,
+        request: types::EditMomentStrategyRequest,
+    ) -> crate::Call<'a, types::EditMomentStrategyRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::EDIT_MOMENT_STRATEGY,
+                crate::app::Place::Body,
+                request,
+                crate::http::decode_json,
+            )
+    }
+    /// Delete a customer-Moments rule group (删除规则组).
+    ///
+    /// Deletes one Moments rule group. An app can delete only the rule groups it created.
+    /// Needs the 「管理客户朋友圈规则组」 permission.
+    ///
+    /// Sends `POST /cgi-bin/externalcontact/moment_strategy/del`. Token: the authorizing corp's access token, as `access_token` on the URL.
+    ///
+    /// Official documentation: <https://developer.work.weixin.qq.com/document/path/99545>
+    pub fn del_moment_strategy(
+        &self,
+        strategy_id: i64,
+    ) -> crate::Call<'a, types::MomentStrategyIdRequest, types::EmptyReply> {
+        self.del_moment_strategy_with(types::MomentStrategyIdRequest::new(strategy_id))
+    }
+    /// [`Self::del_moment_strategy`] with a `MomentStrategyIdRequest` built elsewhere (kept, or made by other code).
+    pub fn del_moment_strategy_with(
+        &self,
+        request: types::MomentStrategyIdRequest,
+    ) -> crate::Call<'a, types::MomentStrategyIdRequest, types::EmptyReply> {
+        self.handle
+            .prepare(
+                &endpoints::DEL_MOMENT_STRATEGY,
                 crate::app::Place::Body,
                 request,
                 crate::http::decode_json,
