@@ -51,6 +51,7 @@ mod records;
 mod reply;
 mod routes;
 mod samples;
+mod schedule;
 mod state;
 mod tags;
 mod wedrive;

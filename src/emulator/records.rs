@@ -61,6 +61,19 @@ pub(super) struct KfAccount {
     pub(super) media_id: String,
 }
 
+/// One corp's calendars and schedules, each as it was sent (plus its id,
+/// and a schedule's `status` and attendees' answers).
+#[derive(Default)]
+pub(super) struct ScheduleState {
+    /// Calendars by `cal_id`.
+    pub(super) calendars: std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// Schedules by `schedule_id`, cancelled ones too.
+    pub(super) schedules: std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// Counts every schedule made or changed: its `sequence`, and the order
+    /// a calendar lists them in.
+    pub(super) sequence: u64,
+}
+
 /// One corp's 微盘: its spaces, its files and folders, and the download
 /// links handed out.
 #[derive(Default)]

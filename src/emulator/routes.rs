@@ -260,6 +260,7 @@ static TABLES: &[Table] = &[
     super::tags::HANDLERS,
     super::kf::HANDLERS,
     super::wedrive::HANDLERS,
+    super::schedule::HANDLERS,
     super::oauth::HANDLERS,
     super::login::HANDLERS,
 ];
@@ -587,6 +588,7 @@ mod tests {
             super::super::tags::HANDLERS,
             super::super::kf::HANDLERS,
             super::super::wedrive::HANDLERS,
+            super::super::schedule::HANDLERS,
             super::super::oauth::HANDLERS,
             super::super::login::HANDLERS,
         ];

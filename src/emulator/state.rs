@@ -212,6 +212,8 @@ pub(super) struct State {
     pub(super) media: HashMap<String, super::records::StoredMedia>,
     /// 微信客服 accounts and messages per corp.
     pub(super) kf: HashMap<String, super::records::KfState>,
+    /// Calendars and schedules per corp.
+    pub(super) schedules: HashMap<String, super::records::ScheduleState>,
     /// 微盘 spaces and files per corp.
     pub(super) wedrive: HashMap<String, super::records::WedriveState>,
 }
