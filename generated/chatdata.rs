@@ -55,17 +55,17 @@ pub mod types {
         /// - `1`: in trial
         /// - `2`: trial ended
         ///
-        /// Not confirmed on the official page; source: the official sample of this page (its table stops before this row); the meanings follow the table of https://developer.work.weixin.qq.com/document/path/101488
+        /// Not confirmed on the official page; source: the official sample of this page (its table stops before this row); the meanings follow the table of <https://developer.work.weixin.qq.com/document/path/101488>
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub status: Option<i64>,
         /// While in trial, when the trial began (Unix seconds).
         ///
-        /// Not confirmed on the official page; source: the official sample of this page (its table stops before this row); the meaning follows the table of https://developer.work.weixin.qq.com/document/path/101488
+        /// Not confirmed on the official page; source: the official sample of this page (its table stops before this row); the meaning follows the table of <https://developer.work.weixin.qq.com/document/path/101488>
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub begin_time: Option<i64>,
         /// While in trial, when the trial ends (Unix seconds).
         ///
-        /// Not confirmed on the official page; source: the official sample of this page (its table stops before this row); the meaning follows the table of https://developer.work.weixin.qq.com/document/path/101488
+        /// Not confirmed on the official page; source: the official sample of this page (its table stops before this row); the meaning follows the table of <https://developer.work.weixin.qq.com/document/path/101488>
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub end_time: Option<i64>,
         /// The conversation duration of the grant, in days (the page names the 会话时长 among a grant's terms).
@@ -75,7 +75,7 @@ pub mod types {
         pub msg_duration_days: Option<i64>,
         /// How many distinct members the grant's scope covers.
         ///
-        /// Not confirmed on the official page; source: the official sample of this page (its table stops before this row); the meaning follows the table of https://developer.work.weixin.qq.com/document/path/101488
+        /// Not confirmed on the official page; source: the official sample of this page (its table stops before this row); the meaning follows the table of <https://developer.work.weixin.qq.com/document/path/101488>
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub auth_user_count: Option<i64>,
     }

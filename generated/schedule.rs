@@ -1500,7 +1500,7 @@ impl<'a> CorpSchedule<'a> {
     /// calendar cannot be changed. For a repeating schedule, `op_mode` 1 (this occurrence) or
     /// 2 (this and later ones) with `op_start_time` (the start of one occurrence) splits the
     /// series, and the reply's `schedule_id` names the new schedule (see 更新重复日程,
-    /// https://developer.work.weixin.qq.com/document/path/96204: op_mode 1 or 2 on a schedule
+    /// <https://developer.work.weixin.qq.com/document/path/96204>: op_mode 1 or 2 on a schedule
     /// that does not repeat fails with 90485, an `op_start_time` that is no occurrence's start
     /// with 90482, and op_mode 1 with `is_repeat` 1 with 90484). A schedule with a booked
     /// meeting room cannot change its times or repeat rule until the booking is cancelled.

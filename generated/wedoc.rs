@@ -3305,7 +3305,7 @@ pub mod types {
         /// The share code.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub share_code: Option<String>,
-        /// The published page's URL (https://doc.weixin.qq.com/smartdoc/p/{share_code}).
+        /// The published page's URL (`https://doc.weixin.qq.com/smartdoc/p/{share_code}`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub publish_url: Option<String>,
         /// The published version number.
