@@ -168,8 +168,9 @@ pub struct Field {
     /// Element name of a `list`'s items (e.g. `Item`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
-    /// An `object` element that may appear many times side by side (one
-    /// `<AccountList>` per account): decoded as a list.
+    /// An `object` or `string` element that may appear many times side by
+    /// side (one `<AccountList>` per account, one `<DocId>` per document):
+    /// decoded as a list.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub repeated: bool,
     /// A secret (a ticket, an auth code, a token): `Debug` prints

@@ -147,6 +147,20 @@ pub mod de {
         })
     }
 
+    /// One text or many (an element repeated side by side); numbers as
+    /// their text.
+    pub fn texts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        let text = |value: Value| match value {
+            Value::String(s) => Some(s),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        Ok(match Value::deserialize(d)? {
+            Value::Array(items) => items.into_iter().filter_map(text).collect(),
+            value => text(value).into_iter().collect(),
+        })
+    }
+
     /// One item or many.
     pub fn one_or_many<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Vec<T>, D::Error> {
         Ok(match Value::deserialize(d)? {

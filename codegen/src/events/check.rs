@@ -20,8 +20,8 @@ fn check_fields(at: &str, fields: &Fields) -> Result<(), SpecError> {
         if field.description.trim().is_empty() {
             return Err(SpecError::new(FILE, "missing description").field(here));
         }
-        if field.repeated && field.ty != FieldType::Object {
-            return Err(SpecError::new(FILE, "only an object can be `repeated`").field(here));
+        if field.repeated && !matches!(field.ty, FieldType::Object | FieldType::String) {
+            return Err(SpecError::new(FILE, "only an object or a string can be `repeated`").field(here));
         }
         if field.sensitive && field.ty != FieldType::String {
             return Err(SpecError::new(FILE, "only a string can be `sensitive`").field(here));

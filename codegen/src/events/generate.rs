@@ -111,6 +111,14 @@ impl Types {
             let nested_name =
                 |suffix: &str| if name.is_empty() { suffix.to_owned() } else { format!("{name}{suffix}") };
             let (ty, with) = match field.ty {
+                FieldType::String if field.repeated => {
+                    members.push(quote! {
+                        #(#doc)*
+                        #[serde(#rename deserialize_with = "crate::events::de::texts")]
+                        pub #fname: Vec<String>,
+                    });
+                    continue;
+                }
                 FieldType::String => (quote!(String), "crate::events::de::string"),
                 FieldType::Integer => (quote!(i64), "crate::events::de::integer"),
                 FieldType::Object => {
