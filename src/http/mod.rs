@@ -377,6 +377,8 @@ impl Client {
     /// without a token, retried like one, the file handed over as it
     /// arrives. `name` names it in errors and logs; the link, which works
     /// for anyone holding the cookie, appears in neither.
+    // Only 微盘 hands files over by link so far.
+    #[cfg(feature = "wedrive")]
     pub(crate) async fn linked_file(
         &self,
         name: &'static str,
