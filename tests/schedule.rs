@@ -5,10 +5,15 @@
 
 mod common;
 
-use common::{app_on_emulator, CORP, SUITE};
+use std::time::Duration;
+
+use common::{app_on_emulator, config, pushing_emulator, serve_callbacks, CORP, SUITE};
 use wecom_openwork::api::schedule::types::{
     Attendee, NewCalendar, NewSchedule, Reminders, Schedule, ScheduleUpdate, UpdateScheduleRequest,
 };
+use wecom_openwork::emulator::PushTarget;
+use wecom_openwork::events::ModifyScheduleEvent;
+use wecom_openwork::server::Reply;
 
 fn userids(schedule: &Schedule) -> Vec<&str> {
     schedule.attendees.iter().filter_map(|a| a.userid.as_deref()).collect()
@@ -104,4 +109,42 @@ async fn a_schedule_is_created_read_changed_listed_and_cancelled() {
     calendars.del_calendar(&cal_id).await.expect("deleted");
     let gone = calendars.get(vec![second]).await.expect_err("gone with its calendar");
     assert_eq!(gone.code(), Some(40058), "{gone}");
+}
+
+/// WeCom sends a third-party app its schedule events on the command URL, in
+/// the data-message shape (MsgType `event`, no InfoType), and a 代开发 app
+/// on the data URL: the same typed handler gets both, and reads the
+/// schedule again.
+#[tokio::test]
+async fn a_schedule_change_event_reaches_its_typed_handler_on_either_url() {
+    let (emulator, app, _clock, listener) = pushing_emulator(config("http://127.0.0.1:1")).await;
+    let (changed, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let server = app.server().on::<ModifyScheduleEvent, _, _>(move |event, _callback| {
+        let _ = changed.send(event.schedule_id.clone());
+        async { Ok(Reply::Success) }
+    });
+    serve_callbacks(&server, listener);
+    assert!(emulator.push_suite_ticket(SUITE).await.expect("pushed").acknowledged());
+    emulator.authorize_corp(SUITE, CORP).await.expect("authorized");
+    server.drain().await;
+    let calendars = app.corp(SUITE, CORP);
+    let calendars = calendars.schedule();
+    let cal_id = calendars.add_calendar(NewCalendar::new("c", "#000000")).await.expect("made").cal_id;
+    let new = NewSchedule::new(1_700_000_000, 1_700_003_600).cal_id(cal_id.expect("an id")).summary("评审");
+    let id = calendars.add(new).await.expect("made").schedule_id.expect("an id");
+
+    for target in [PushTarget::Command, PushTarget::Data] {
+        let xml = format!(
+            "<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
+             <CreateTime>1700000100</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+             <Event><![CDATA[modify_schedule]]></Event><CalId><![CDATA[c]]></CalId>\
+             <ScheduleId><![CDATA[{id}]]></ScheduleId></xml>"
+        );
+        let record = emulator.push_event(SUITE, CORP, &xml, target).await.expect("pushed");
+        assert_eq!((record.status, record.body.as_str()), (200, "success"), "{target:?}: {record:?}");
+        let got = tokio::time::timeout(Duration::from_secs(10), events.recv()).await.expect("handled");
+        let got = got.expect("an event").expect("its schedule id");
+        let read = calendars.get(vec![got]).await.expect("read again").schedule_list;
+        assert_eq!(read[0].summary.as_deref(), Some("评审"), "{target:?}");
+    }
 }
