@@ -2964,6 +2964,318 @@ pub struct AppEmailChangeEvent {
     #[serde(deserialize_with = "crate::events::de::integer")]
     pub amount: Option<i64>,
 }
+/// A document, sheet or form (收集表) the app created through the API changed (文档回调通知: 删除文档事件 and the other 文档变更 events); `ChangeType` says what happened, `DocId` or `FormId` which ones.
+///
+/// `MsgType` `event`, `Event` `doc_change`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97837>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct DocChangeEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `doc_change`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// What happened: `delete_doc` (a document admin deleted the documents or sheets in `DocId`), `doc_member_change` (a document admin changed the members of the documents in `DocId`; 修改文档成员事件), `form_complete` (a member filled in the forms in `FormId`; 收集表完成事件), `delete_form` (a document admin deleted the forms in `FormId`; 删除收集表事件), `form_settings_change` (a document admin changed the forms' settings: admins, who may fill them in, or other settings; 修改收集表设置事件).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// Ids of the documents or sheets concerned, one `<DocId>` element each; set for the document change types.
+    #[serde(deserialize_with = "crate::events::de::texts")]
+    pub doc_id: Vec<String>,
+    /// Ids of the forms (收集表) concerned, one `<FormId>` element each; set for the form change types (`form_complete`, `delete_form`, `form_settings_change`).
+    #[serde(deserialize_with = "crate::events::de::texts")]
+    pub form_id: Vec<String>,
+}
+/// A member changed fields or records of a smart sheet (智能表格) the app created through the API (字段变更事件, 记录变更事件); `ChangeType` says what, `SheetId` which sub-sheet. At most 1000 ids per push: more arrive in further pushes.
+///
+/// `MsgType` `event`, `Event` `smart_sheet_change`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/101016>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct SmartSheetChangeEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Who made the change: the userid for a member of the corp, a `tmp_external_userid` for anyone else.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `smart_sheet_change`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// What happened, spelled as WeCom sends it: `add_filed` / `update_filed` (fields were added / changed; `FieldId` lists them; 字段变更事件, note WeCom's spelling `filed`), `add_record` / `update_record` (records were added / changed; `RecordId` lists them; 记录变更事件). Other change types may arrive (the pages' later sections were not read).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The smart sheet's docid.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub doc_id: Option<String>,
+    /// Id of the sub-sheet (子表) that changed.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub sheet_id: Option<String>,
+    /// Ids of the changed fields, one `<FieldId>` element each (field change types).
+    #[serde(deserialize_with = "crate::events::de::texts")]
+    pub field_id: Vec<String>,
+    /// Ids of the changed records, one `<RecordId>` element each (record change types).
+    #[serde(deserialize_with = "crate::events::de::texts")]
+    pub record_id: Vec<String>,
+}
+/// A calendar admin deleted a calendar the app created through the API (删除日历事件).
+///
+/// `MsgType` `event`, `Event` `delete_calendar`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97728>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct DeleteCalendarEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `delete_calendar`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// The deleted calendar's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub cal_id: Option<String>,
+}
+/// A live stream the app created through the API changed state (直播回调事件): booked, started, ended, expired or cancelled.
+///
+/// `MsgType` `event`, `Event` `living_status_change`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/94308>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct LivingStatusChangeEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `living_status_change`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// The live stream's id (as `living.create` returned it).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub living_id: Option<String>,
+    /// Its new state: 0 booked (预约中), 1 live (直播中), 2 ended, 3 expired, 4 cancelled.
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub status: Option<i64>,
+}
+/// The corp's 微盘 is over 90% full (微盘容量不足事件); sent to third-party apps with the 「微盘」 permission, at most once a day per corp, from a daily check (not in real time). `FromUserName` is `sys`.
+///
+/// `MsgType` `event`, `Event` `wedrive_insufficient_capacity`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97898>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct WedriveInsufficientCapacityEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `wedrive_insufficient_capacity`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+}
+/// The 微信客服 accounts the app is authorized for changed (客服账号授权变更事件): accounts were added to or removed from its authorization. Needs the 「微信客服->管理账号、分配会话和收发消息」 permission, except for removals (sent even when the permission itself was taken away). `FromUserName` is `sys`.
+///
+/// `MsgType` `event`, `Event` `kf_account_auth_change`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97713>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct KfAccountAuthChangeEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `kf_account_auth_change`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// open_kfids of the 客服 accounts newly authorized to the app, one `<AuthAddOpenKfId>` element each.
+    #[serde(deserialize_with = "crate::events::de::texts")]
+    pub auth_add_open_kf_id: Vec<String>,
+    /// open_kfids of the 客服 accounts no longer authorized to the app, one `<AuthDelOpenKfId>` element each.
+    #[serde(deserialize_with = "crate::events::de::texts")]
+    pub auth_del_open_kf_id: Vec<String>,
+}
+/// A student, parent or department of a school's home-school contacts changed (家校通讯录变更回调: 成员变更事件, 部门变更事件), as a 代开发 app (with the 「家校通讯录读取」 permission) receives it on its callback URL; third-party apps get the `change_school_contact` command event instead. `FromUserName` is `sys`.
+///
+/// `MsgType` `event`, `Event` `change_school_contact`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/92032>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct SchoolContactChangeEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `change_school_contact`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// What changed: `create_student`, `update_student`, `delete_student`, `create_parent`, `update_parent`, `delete_parent` (成员变更事件), `create_department`, `update_department`, … (部门变更事件, page 92052); parents following or unfollowing 「学校通知」 arrive with their own types.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// The home-school contacts userid of the student or parent, or the department's id.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub id: Option<String>,
+    /// The new userid, sent with `update_student` / `update_parent` only when the userid was changed.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub new_id: Option<String>,
+}
+/// A 微盘 space the app created was changed in the WeCom client by the admin the API named (空间变更事件: 解散空间, 修改空间成员, 修改空间安全设置); `ChangeType` says what, `SpaceId` which spaces.
+///
+/// `MsgType` `event`, `Event` `wedrive_space_change`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97899>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct WedriveSpaceChangeEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `wedrive_space_change`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// What happened: `dismiss_space` (the spaces were dissolved; 解散空间), `space_member_change` (their members were changed; 修改空间成员), `space_security_settings_change` (their security settings were changed; 修改空间安全设置).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// Ids of the spaces concerned, one `<SpaceId>` element each.
+    #[serde(deserialize_with = "crate::events::de::texts")]
+    pub space_id: Vec<String>,
+}
+/// A file the app uploaded to 微盘 was changed in the WeCom client by the admin the API named (文件变更事件); `ChangeType` says what, `FileId` which files. `FromUserName` is `sys`.
+///
+/// `MsgType` `event`, `Event` `wedrive_file_change`, pushed to the suite's data callback URL.
+///
+/// Official documentation: <https://developer.work.weixin.qq.com/document/path/97900>
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct WedriveFileChangeEvent {
+    /// The corpid of the corp the message belongs to.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub to_user_name: Option<String>,
+    /// Userid of the member who sent it; `sys` for system events.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub from_user_name: Option<String>,
+    /// When the message was created (Unix seconds).
+    #[serde(deserialize_with = "crate::events::de::integer")]
+    pub create_time: Option<i64>,
+    /// The message type: the kind of message, or `event`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub msg_type: Option<String>,
+    /// The app's agentid in that corp.
+    #[serde(rename = "AgentID", deserialize_with = "crate::events::de::integer")]
+    pub agent_id: Option<i64>,
+    /// Always `wedrive_file_change`.
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub event: Option<String>,
+    /// What happened: `create_file`, `rename_file`, `update_file` (content changed), `delete_file` or `move_file` (the page's sample shows the placeholder `xxx_file`).
+    #[serde(deserialize_with = "crate::events::de::string")]
+    pub change_type: Option<String>,
+    /// fileids of the files concerned, one `<FileId>` element each.
+    #[serde(deserialize_with = "crate::events::de::texts")]
+    pub file_id: Vec<String>,
+}
 /// A decrypted callback, by what it is. Unknown kinds arrive as
 /// [`Event::Unknown`] with every field kept.
 #[derive(Clone, Debug, PartialEq)]
@@ -3080,6 +3392,24 @@ pub enum Event {
     ProgramNotify(ProgramNotifyEvent),
     /// The app mailbox received mail (应用邮箱接收邮件事件): list it with `exmail.get_mail_list`.
     AppEmailChange(AppEmailChangeEvent),
+    /// A document, sheet or form (收集表) the app created through the API changed (文档回调通知: 删除文档事件 and the other 文档变更 events); `ChangeType` says what happened, `DocId` or `FormId` which ones.
+    DocChange(DocChangeEvent),
+    /// A member changed fields or records of a smart sheet (智能表格) the app created through the API (字段变更事件, 记录变更事件); `ChangeType` says what, `SheetId` which sub-sheet. At most 1000 ids per push: more arrive in further pushes.
+    SmartSheetChange(SmartSheetChangeEvent),
+    /// A calendar admin deleted a calendar the app created through the API (删除日历事件).
+    DeleteCalendar(DeleteCalendarEvent),
+    /// A live stream the app created through the API changed state (直播回调事件): booked, started, ended, expired or cancelled.
+    LivingStatusChange(LivingStatusChangeEvent),
+    /// The corp's 微盘 is over 90% full (微盘容量不足事件); sent to third-party apps with the 「微盘」 permission, at most once a day per corp, from a daily check (not in real time). `FromUserName` is `sys`.
+    WedriveInsufficientCapacity(WedriveInsufficientCapacityEvent),
+    /// The 微信客服 accounts the app is authorized for changed (客服账号授权变更事件): accounts were added to or removed from its authorization. Needs the 「微信客服->管理账号、分配会话和收发消息」 permission, except for removals (sent even when the permission itself was taken away). `FromUserName` is `sys`.
+    KfAccountAuthChange(KfAccountAuthChangeEvent),
+    /// A student, parent or department of a school's home-school contacts changed (家校通讯录变更回调: 成员变更事件, 部门变更事件), as a 代开发 app (with the 「家校通讯录读取」 permission) receives it on its callback URL; third-party apps get the `change_school_contact` command event instead. `FromUserName` is `sys`.
+    SchoolContactChange(SchoolContactChangeEvent),
+    /// A 微盘 space the app created was changed in the WeCom client by the admin the API named (空间变更事件: 解散空间, 修改空间成员, 修改空间安全设置); `ChangeType` says what, `SpaceId` which spaces.
+    WedriveSpaceChange(WedriveSpaceChangeEvent),
+    /// A file the app uploaded to 微盘 was changed in the WeCom client by the admin the API named (文件变更事件); `ChangeType` says what, `FileId` which files. `FromUserName` is `sys`.
+    WedriveFileChange(WedriveFileChangeEvent),
     /// A kind not (yet) in `spec/events.yaml`, kept as it came.
     Unknown(RawEvent),
 }
@@ -3414,6 +3744,19 @@ impl Event {
                     "meeting_change" => decode(fields, Event::MeetingChange),
                     "program_notify" => decode(fields, Event::ProgramNotify),
                     "app_email_change" => decode(fields, Event::AppEmailChange),
+                    "doc_change" => decode(fields, Event::DocChange),
+                    "smart_sheet_change" => decode(fields, Event::SmartSheetChange),
+                    "delete_calendar" => decode(fields, Event::DeleteCalendar),
+                    "living_status_change" => decode(fields, Event::LivingStatusChange),
+                    "wedrive_insufficient_capacity" => {
+                        decode(fields, Event::WedriveInsufficientCapacity)
+                    }
+                    "kf_account_auth_change" => {
+                        decode(fields, Event::KfAccountAuthChange)
+                    }
+                    "change_school_contact" => decode(fields, Event::SchoolContactChange),
+                    "wedrive_space_change" => decode(fields, Event::WedriveSpaceChange),
+                    "wedrive_file_change" => decode(fields, Event::WedriveFileChange),
                     _ => Event::Unknown(fields.into_raw()),
                 }
             }
@@ -3563,6 +3906,17 @@ impl Event {
             Event::MeetingChange(_) => "event.meeting_change",
             Event::ProgramNotify(_) => "event.program_notify",
             Event::AppEmailChange(_) => "event.app_email_change",
+            Event::DocChange(_) => "event.doc_change",
+            Event::SmartSheetChange(_) => "event.smart_sheet_change",
+            Event::DeleteCalendar(_) => "event.delete_calendar",
+            Event::LivingStatusChange(_) => "event.living_status_change",
+            Event::WedriveInsufficientCapacity(_) => {
+                "event.wedrive_insufficient_capacity"
+            }
+            Event::KfAccountAuthChange(_) => "event.kf_account_auth_change",
+            Event::SchoolContactChange(_) => "event.change_school_contact",
+            Event::WedriveSpaceChange(_) => "event.wedrive_space_change",
+            Event::WedriveFileChange(_) => "event.wedrive_file_change",
             Event::Unknown(_) => "unknown",
         }
     }
@@ -4293,6 +4647,87 @@ impl crate::events::TypedEvent for AppEmailChangeEvent {
     fn from_event(event: &Event) -> Option<&Self> {
         match event {
             Event::AppEmailChange(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for DocChangeEvent {
+    const KIND: &'static str = "event.doc_change";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::DocChange(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for SmartSheetChangeEvent {
+    const KIND: &'static str = "event.smart_sheet_change";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::SmartSheetChange(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for DeleteCalendarEvent {
+    const KIND: &'static str = "event.delete_calendar";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::DeleteCalendar(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for LivingStatusChangeEvent {
+    const KIND: &'static str = "event.living_status_change";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::LivingStatusChange(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for WedriveInsufficientCapacityEvent {
+    const KIND: &'static str = "event.wedrive_insufficient_capacity";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::WedriveInsufficientCapacity(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for KfAccountAuthChangeEvent {
+    const KIND: &'static str = "event.kf_account_auth_change";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::KfAccountAuthChange(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for SchoolContactChangeEvent {
+    const KIND: &'static str = "event.change_school_contact";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::SchoolContactChange(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for WedriveSpaceChangeEvent {
+    const KIND: &'static str = "event.wedrive_space_change";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::WedriveSpaceChange(event) => Some(event),
+            _ => None,
+        }
+    }
+}
+impl crate::events::TypedEvent for WedriveFileChangeEvent {
+    const KIND: &'static str = "event.wedrive_file_change";
+    fn from_event(event: &Event) -> Option<&Self> {
+        match event {
+            Event::WedriveFileChange(event) => Some(event),
             _ => None,
         }
     }

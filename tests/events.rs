@@ -161,3 +161,22 @@ fn borrowed_fields_decode_as_owned_ones() {
         ["create_auth", "change_contact.create_user", "change_contact", "event.subscribe", "unknown"]
     );
 }
+
+#[test]
+fn a_text_element_repeated_side_by_side_is_a_list_however_many_come() {
+    let event = |ids: &str| {
+        let xml = format!(
+            "<xml><MsgType>event</MsgType><Event>doc_change</Event><ChangeType>delete_doc</ChangeType>{ids}</xml>"
+        );
+        match Event::parse(&xml).expect("parses") {
+            Event::DocChange(change) => change,
+            other => panic!("{other:?}"),
+        }
+    };
+    let two = event("<DocId><![CDATA[doc-a]]></DocId><DocId>doc-b</DocId>");
+    assert_eq!(two.doc_id, ["doc-a", "doc-b"]);
+    assert_eq!(two.change_type.as_deref(), Some("delete_doc"));
+    assert_eq!(event("<DocId>doc-a</DocId>").doc_id, ["doc-a"], "one is a list of one");
+    assert!(event("").doc_id.is_empty(), "none is an empty list");
+    assert_eq!(event("<DocId>42</DocId>").doc_id, ["42"], "digits stay text");
+}
