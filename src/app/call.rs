@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::{EndpointName, Error};
 use crate::future::BoxFuture;
-use crate::http::{body_bytes, query_pairs, Client, Decode, Endpoint, TokenScope};
+use crate::http::{body_bytes, query_pairs, Client, Decode, Endpoint, HttpMethod, TokenScope};
 
 /// A call to one endpoint with its request, through a handle's scope.
 /// Awaiting it sends it; before that, the setters generated for its request
@@ -82,6 +82,9 @@ where
             let scope = scope?;
             // Encoded here, so that what follows is not copied per request type.
             let (query, body) = match place {
+                // WeCom reads a POST's body as JSON: one without parameters
+                // sends an empty object, not nothing.
+                Place::Nowhere if endpoint.method == HttpMethod::Post => (Vec::new(), Some(b"{}".to_vec())),
                 Place::Nowhere => (Vec::new(), None),
                 Place::Query => (query_pairs(&request)?, None),
                 Place::Body => {
