@@ -2720,7 +2720,7 @@ pub(crate) static EMULATOR_SAMPLES: &[(
         crate::emulator::EndpointSample {
             legacy_paths: &[],
             required: &["start_time", "end_time"],
-            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"statistic_list\":[{\"stat_time\":1645545600,\"statistic\":{\"ai_knowledge_hit_rate\":0,\"ai_session_reply_cnt\":1,\"ai_transfer_rate\":1,\"customer_cnt\":1,\"customer_msg_cnt\":6,\"session_cnt\":2,\"upgrade_service_customer_cnt\":0}}]}",
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"statistic_list\":[{\"stat_time\":1645545600,\"statistic\":{\"ai_knowledge_hit_rate\":0.0,\"ai_session_reply_cnt\":1,\"ai_transfer_rate\":1.0,\"customer_cnt\":1,\"customer_msg_cnt\":6,\"session_cnt\":2,\"upgrade_service_customer_cnt\":0}}]}",
         },
     ),
     #[cfg(feature = "kf")]
@@ -2729,7 +2729,7 @@ pub(crate) static EMULATOR_SAMPLES: &[(
         crate::emulator::EndpointSample {
             legacy_paths: &[],
             required: &["start_time", "end_time"],
-            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"statistic_list\":[{\"stat_time\":1645545600,\"statistic\":{\"customer_cnt\":1,\"customer_msg_cnt\":1,\"dissatisfied_rate\":0,\"first_reply_average_sec\":17,\"middling_rate\":0,\"reply_rate\":1,\"satisfaction_investgate_cnt\":1,\"satisfaction_participation_rate\":1,\"satisfied_rate\":1,\"session_cnt\":1,\"upgrade_service_customer_cnt\":0,\"upgrade_service_groupchat_customer_cnt\":0,\"upgrade_service_groupchat_invite_cnt\":0,\"upgrade_service_member_customer_cnt\":0,\"upgrade_service_member_invite_cnt\":0}}]}",
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"statistic_list\":[{\"stat_time\":1645545600,\"statistic\":{\"customer_cnt\":1,\"customer_msg_cnt\":1,\"dissatisfied_rate\":0.0,\"first_reply_average_sec\":17,\"middling_rate\":0.0,\"reply_rate\":1.0,\"satisfaction_investgate_cnt\":1,\"satisfaction_participation_rate\":1.0,\"satisfied_rate\":1.0,\"session_cnt\":1,\"upgrade_service_customer_cnt\":0,\"upgrade_service_groupchat_customer_cnt\":0,\"upgrade_service_groupchat_invite_cnt\":0,\"upgrade_service_member_customer_cnt\":0,\"upgrade_service_member_invite_cnt\":0}}]}",
         },
     ),
     #[cfg(feature = "kf")]
@@ -4547,7 +4547,7 @@ pub(crate) static EMULATOR_SAMPLES: &[(
         crate::emulator::EndpointSample {
             legacy_paths: &[],
             required: &["docid", "sheet_id", "view_id"],
-            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"view\":{\"property\":{},\"view_id\":\"vabcde\",\"view_title\":\"默认视图\",\"view_type\":\"VIEW_TYPE_GRID\"}}",
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"view\":{\"view_id\":\"vabcde\",\"view_title\":\"默认视图\",\"view_type\":\"VIEW_TYPE_GRID\"}}",
         },
     ),
     #[cfg(feature = "wedoc")]
@@ -4673,7 +4673,7 @@ pub(crate) static EMULATOR_SAMPLES: &[(
         crate::emulator::EndpointSample {
             legacy_paths: &[],
             required: &["docid", "sheet_id"],
-            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":false,\"next\":0,\"records\":[],\"total\":0}",
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":false,\"next\":0,\"total\":0}",
         },
     ),
     #[cfg(feature = "wedoc")]
@@ -4682,7 +4682,7 @@ pub(crate) static EMULATOR_SAMPLES: &[(
         crate::emulator::EndpointSample {
             legacy_paths: &[],
             required: &["docid"],
-            example_response: "{\"document\":{},\"errcode\":0,\"errmsg\":\"ok\",\"version\":10}",
+            example_response: "{\"errcode\":0,\"errmsg\":\"ok\",\"version\":10}",
         },
     ),
     #[cfg(feature = "wedoc")]
@@ -4826,7 +4826,7 @@ pub(crate) static EMULATOR_SAMPLES: &[(
         crate::emulator::EndpointSample {
             legacy_paths: &[],
             required: &["docid", "page_id", "blocks"],
-            example_response: "{\"blocks\":[{\"children\":[],\"id\":\"BLOCK_ID\",\"parent_id\":\"PARENT_BLOCK_ID\",\"props\":{},\"title\":\"Updated Content\",\"type\":\"BLOCK_TYPE_TEXT\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
+            example_response: "{\"blocks\":[{\"id\":\"BLOCK_ID\",\"parent_id\":\"PARENT_BLOCK_ID\",\"title\":\"Updated Content\",\"type\":\"BLOCK_TYPE_TEXT\"}],\"errcode\":0,\"errmsg\":\"ok\"}",
         },
     ),
     #[cfg(feature = "wedoc")]
@@ -4844,7 +4844,7 @@ pub(crate) static EMULATOR_SAMPLES: &[(
         crate::emulator::EndpointSample {
             legacy_paths: &[],
             required: &["docid", "page_id"],
-            example_response: "{\"blocks\":[{\"children\":[\"CHILD_BLOCK_ID_1\"],\"id\":\"BLOCK_ID\",\"parent_id\":\"PARENT_BLOCK_ID\",\"props\":{},\"title\":\"Hello World\",\"type\":\"BLOCK_TYPE_TEXT\"}],\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":\"true\",\"next_start\":201}",
+            example_response: "{\"blocks\":[{\"children\":[\"CHILD_BLOCK_ID_1\"],\"id\":\"BLOCK_ID\",\"parent_id\":\"PARENT_BLOCK_ID\",\"title\":\"Hello World\",\"type\":\"BLOCK_TYPE_TEXT\"}],\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":\"true\",\"next_start\":201}",
         },
     ),
     #[cfg(feature = "wedoc")]
