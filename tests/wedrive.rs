@@ -100,7 +100,11 @@ async fn bad_uploads_and_gone_files_are_typed_errors() {
     let not_base64 = FileUploadRequest::new("a.txt", "%%%").spaceid(&space).fatherid(&space);
     let refused = drive.file_upload_with(not_base64).await.expect_err("refused");
     assert_eq!(refused.code(), Some(40058), "{refused}");
-    let elsewhere = FileUploadRequest::new("a.txt", base64(b"x")).spaceid(&space).fatherid("f.nowhere");
+    // A file of another space is no folder of this one.
+    let other = drive.space_create("t").await.expect("created").spaceid.expect("a space id");
+    let there = FileUploadRequest::new("b.txt", base64(b"y")).spaceid(&other).fatherid(&other);
+    let there = drive.file_upload_with(there).await.expect("uploaded").fileid.expect("a file id");
+    let elsewhere = FileUploadRequest::new("a.txt", base64(b"x")).spaceid(&space).fatherid(&there);
     let refused = drive.file_upload_with(elsewhere).await.expect_err("refused");
     assert_eq!(refused.code(), Some(40058), "{refused}");
 

@@ -33,6 +33,19 @@ impl<'a> Call<'a> {
         self.caller.and_then(Owner::suite).unwrap_or_default()
     }
 
+    /// The answer to an id the caller's corp does not have: `refusal` when
+    /// the emulator issued it (it carries `issued_prefix`, and was deleted
+    /// since) or suites are registered; else `None`, for the sample: the id
+    /// is a documented sample's made-up one.
+    pub(super) fn unknown_id(
+        &self,
+        id: &str,
+        issued_prefix: &str,
+        refusal: impl FnOnce() -> Response,
+    ) -> Option<Response> {
+        self.shared.refuses_unknown(id, Some(issued_prefix)).then(refusal)
+    }
+
     /// The corp of the caller's corp token: what per-corp state is kept by.
     /// `None` for any other caller, which gets the sample.
     pub(super) fn corp(&self) -> Option<&'a str> {

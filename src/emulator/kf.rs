@@ -3,7 +3,8 @@
 //! A customer's message is kept, a callback token is issued for it and
 //! `kf_msg_or_event` is pushed; `kf/sync_msg` then reads the messages over
 //! its cursor, and `kf/send_msg` answers on an account the corp has. A corp
-//! that never added an account gets the endpoints' samples.
+//! that never added an account gets the endpoints' samples, and so does a
+//! sample's made-up id (see [`Call::unknown_id`]).
 
 use std::time::{Duration, SystemTime};
 
@@ -34,6 +35,10 @@ const INVALID_PARAMETER: i64 = 40058;
 /// Cursors the emulator issues: this prefix, then how many of the corp's
 /// messages lie before it.
 const CURSOR_PREFIX: &str = "emu-kf-cursor-";
+/// Account ids (`open_kfid`) the emulator issues start so.
+const ACCOUNT_PREFIX: &str = "wkemu";
+/// Callback tokens the emulator issues start so.
+const TOKEN_PREFIX: &str = "ENCemu";
 
 /// The kf endpoints whose answer depends on state, each with its handler.
 pub(super) static HANDLERS: Table = &[
@@ -45,9 +50,14 @@ pub(super) static HANDLERS: Table = &[
     (&kf::SEND_MSG, send_msg),
 ];
 
+/// The answer to an account the corp does not have (see [`Call::unknown_id`]).
+fn unknown_account(c: &Call<'_>, open_kfid: &str) -> Option<Response> {
+    c.unknown_id(open_kfid, ACCOUNT_PREFIX, || wecom_error(INVALID_OPEN_KFID, "invalid open_kfid"))
+}
+
 fn add_account(c: &Call<'_>) -> Option<Response> {
     let corp = c.corp()?;
-    let open_kfid = format!("wk{}", random_code(30));
+    let open_kfid = format!("{ACCOUNT_PREFIX}{}", random_code(26));
     let account = KfAccount { name: c.text("name"), media_id: c.text("media_id") };
     c.shared.state().kf.entry(corp.to_owned()).or_default().accounts.insert(open_kfid.clone(), account);
     Some(json_reply(&json!({"errcode": 0, "errmsg": "ok", "open_kfid": open_kfid})))
@@ -57,8 +67,9 @@ fn del_account(c: &Call<'_>) -> Option<Response> {
     let corp = c.corp()?;
     let mut state = c.shared.state();
     let accounts = &mut state.kf.get_mut(corp)?.accounts;
-    if accounts.remove(&c.text("open_kfid")).is_none() {
-        return Some(wecom_error(INVALID_OPEN_KFID, "invalid open_kfid"));
+    let open_kfid = c.text("open_kfid");
+    if accounts.remove(&open_kfid).is_none() {
+        return unknown_account(c, &open_kfid);
     }
     Some(json_reply(&json!({"errcode": 0, "errmsg": "ok"})))
 }
@@ -66,8 +77,9 @@ fn del_account(c: &Call<'_>) -> Option<Response> {
 fn update_account(c: &Call<'_>) -> Option<Response> {
     let corp = c.corp()?;
     let mut state = c.shared.state();
-    let Some(account) = state.kf.get_mut(corp)?.accounts.get_mut(&c.text("open_kfid")) else {
-        return Some(wecom_error(INVALID_OPEN_KFID, "invalid open_kfid"));
+    let open_kfid = c.text("open_kfid");
+    let Some(account) = state.kf.get_mut(corp)?.accounts.get_mut(&open_kfid) else {
+        return unknown_account(c, &open_kfid);
     };
     if let Some(name) = c.params.get("name").and_then(Value::as_str) {
         account.name = name.to_owned();
@@ -108,7 +120,7 @@ fn sync_msg(c: &Call<'_>) -> Option<Response> {
     let kf = state.kf.get(corp)?;
     let token = c.text("token");
     if !token.is_empty() && kf.tokens.get(&token).is_none_or(|expires| now >= *expires) {
-        return Some(wecom_error(INVALID_MSG_TOKEN, "invalid msg token"));
+        return c.unknown_id(&token, TOKEN_PREFIX, || wecom_error(INVALID_MSG_TOKEN, "invalid msg token"));
     }
     let cursor = c.text("cursor");
     let start = if cursor.is_empty() {
@@ -116,7 +128,10 @@ fn sync_msg(c: &Call<'_>) -> Option<Response> {
     } else {
         match cursor.strip_prefix(CURSOR_PREFIX).and_then(|n| n.parse::<usize>().ok()) {
             Some(n) if n <= kf.messages.len() => n,
-            _ => return Some(wecom_error(INVALID_PARAMETER, "invalid cursor")),
+            _ => {
+                return c
+                    .unknown_id(&cursor, CURSOR_PREFIX, || wecom_error(INVALID_PARAMETER, "invalid cursor"))
+            }
         }
     };
     let limit = match c.params.get("limit").and_then(Value::as_u64) {
@@ -155,8 +170,9 @@ fn send_msg(c: &Call<'_>) -> Option<Response> {
     let corp = c.corp()?;
     let state = c.shared.state();
     let kf = state.kf.get(corp)?;
-    if !kf.accounts.contains_key(&c.text("open_kfid")) {
-        return Some(wecom_error(INVALID_OPEN_KFID, "invalid open_kfid"));
+    let open_kfid = c.text("open_kfid");
+    if !kf.accounts.contains_key(&open_kfid) {
+        return unknown_account(c, &open_kfid);
     }
     let msgid = Some(c.text("msgid")).filter(|id| !id.is_empty()).unwrap_or_else(|| random_code(24));
     Some(json_reply(&json!({"errcode": 0, "errmsg": "ok", "msgid": msgid})))
@@ -173,7 +189,7 @@ pub(super) async fn customer_writes(
     external_userid: &str,
     text: &str,
 ) -> Result<PushRecord, PushError> {
-    let token = format!("ENC{}", random_code(40));
+    let token = format!("{TOKEN_PREFIX}{}", random_code(40));
     {
         let now = shared.now();
         let send_time = unix_now(shared);

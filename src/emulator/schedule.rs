@@ -4,7 +4,8 @@
 //! relieved of attendees, listed per calendar and cancelled (`del` keeps a
 //! cancelled schedule readable, with `status` 1, as WeCom does). A corp
 //! that never made a calendar gets the endpoints' samples. An id the corp
-//! does not have is refused with 40058 (invalid parameter).
+//! does not have is refused with 40058 (invalid parameter), unless it is a
+//! documented sample's made-up one (see [`Call::unknown_id`]).
 
 use axum::response::Response;
 use serde_json::{json, Map, Value};
@@ -50,6 +51,21 @@ fn invalid(what: &str) -> Response {
     wecom_error(INVALID_PARAMETER, &format!("invalid {what}"))
 }
 
+/// Calendar ids the emulator issues start so.
+const CALENDAR_PREFIX: &str = "wcemu";
+/// Schedule ids the emulator issues start so.
+const SCHEDULE_PREFIX: &str = "emu-sch-";
+
+/// The answer to a calendar the corp does not have (see [`Call::unknown_id`]).
+fn unknown_calendar(c: &Call<'_>, cal_id: &str) -> Option<Response> {
+    c.unknown_id(cal_id, CALENDAR_PREFIX, || invalid(&format!("cal_id {cal_id}")))
+}
+
+/// The answer to a schedule the corp does not have (see [`Call::unknown_id`]).
+fn unknown_schedule(c: &Call<'_>, schedule_id: &str) -> Option<Response> {
+    c.unknown_id(schedule_id, SCHEDULE_PREFIX, || invalid(&format!("schedule_id {schedule_id}")))
+}
+
 /// The object member `key` of the call (`calendar`, `schedule`), or empty.
 fn object(c: &Call<'_>, key: &str) -> Map<String, Value> {
     c.params.get(key).and_then(Value::as_object).cloned().unwrap_or_default()
@@ -68,7 +84,7 @@ fn ids(c: &Call<'_>, key: &str) -> Vec<String> {
 fn add_calendar(c: &Call<'_>) -> Option<Response> {
     let corp = c.corp()?;
     let mut calendar = object(c, "calendar");
-    let cal_id = format!("wc{}", random_code(30));
+    let cal_id = format!("{CALENDAR_PREFIX}{}", random_code(27));
     calendar.remove("set_as_default");
     calendar.insert("cal_id".into(), cal_id.clone().into());
     c.shared.state().schedules.entry(corp.to_owned()).or_default().calendars.insert(cal_id.clone(), calendar);
@@ -80,8 +96,9 @@ fn update_calendar(c: &Call<'_>) -> Option<Response> {
     let corp = c.corp()?;
     let mut state = c.shared.state();
     let given = object(c, "calendar");
-    let Some(calendar) = state.schedules.get_mut(corp)?.calendars.get_mut(&text_of(&given, "cal_id")) else {
-        return Some(invalid("cal_id"));
+    let cal_id = text_of(&given, "cal_id");
+    let Some(calendar) = state.schedules.get_mut(corp)?.calendars.get_mut(&cal_id) else {
+        return unknown_calendar(c, &cal_id);
     };
     for (key, value) in given {
         if !matches!(key.as_str(), "cal_id" | "admins" | "is_corp_calendar" | "is_public") {
@@ -97,7 +114,7 @@ fn get_calendar(c: &Call<'_>) -> Option<Response> {
     let calendars = &state.schedules.get(corp)?.calendars;
     let wanted = ids(c, "cal_id_list");
     if let Some(unknown) = wanted.iter().find(|id| !calendars.contains_key(*id)) {
-        return Some(invalid(&format!("cal_id {unknown}")));
+        return unknown_calendar(c, unknown);
     }
     let list: Vec<Value> =
         wanted.iter().filter_map(|id| calendars.get(id)).cloned().map(Value::Object).collect();
@@ -111,7 +128,7 @@ fn del_calendar(c: &Call<'_>) -> Option<Response> {
     let kept = state.schedules.get_mut(corp)?;
     let cal_id = c.text("cal_id");
     if kept.calendars.remove(&cal_id).is_none() {
-        return Some(invalid("cal_id"));
+        return unknown_calendar(c, &cal_id);
     }
     kept.schedules.retain(|_, s| text_of(s, "cal_id") != cal_id);
     Some(ok([]))
@@ -137,9 +154,9 @@ fn add(c: &Call<'_>) -> Option<Response> {
     let mut given = object(c, "schedule");
     let cal_id = text_of(&given, "cal_id");
     if !kept.calendars.contains_key(&cal_id) {
-        return Some(invalid("cal_id"));
+        return unknown_calendar(c, &cal_id);
     }
-    let schedule_id = random_code(32);
+    let schedule_id = format!("{SCHEDULE_PREFIX}{}", random_code(24));
     let listed = attendees(given.get("attendees"));
     given.insert("attendees".into(), listed.into());
     given.insert("schedule_id".into(), schedule_id.clone().into());
@@ -159,7 +176,7 @@ fn update(c: &Call<'_>) -> Option<Response> {
     let kept = state.schedules.get_mut(corp)?;
     let mut given = object(c, "schedule");
     let schedule_id = text_of(&given, "schedule_id");
-    let Some(old) = kept.schedules.get(&schedule_id) else { return Some(invalid("schedule_id")) };
+    let Some(old) = kept.schedules.get(&schedule_id) else { return unknown_schedule(c, &schedule_id) };
     let op_mode = c.params.get("op_mode").and_then(Value::as_i64).unwrap_or(0);
     if op_mode != 0 && !is_repeating(old) {
         return Some(wecom_error(NOT_REPEATING, "the schedule does not repeat"));
@@ -173,7 +190,7 @@ fn update(c: &Call<'_>) -> Option<Response> {
     given.insert("attendees".into(), listed.unwrap_or_else(|| json!([])));
     given.insert("cal_id".into(), old.get("cal_id").cloned().unwrap_or_default());
     given.insert("status".into(), 0.into());
-    let id = if op_mode == 0 { schedule_id } else { random_code(32) };
+    let id = if op_mode == 0 { schedule_id } else { format!("{SCHEDULE_PREFIX}{}", random_code(24)) };
     given.insert("schedule_id".into(), id.clone().into());
     kept.sequence += 1;
     given.insert("sequence".into(), kept.sequence.into());
@@ -187,7 +204,7 @@ fn get(c: &Call<'_>) -> Option<Response> {
     let schedules = &state.schedules.get(corp)?.schedules;
     let wanted = ids(c, "schedule_id_list");
     if let Some(unknown) = wanted.iter().find(|id| !schedules.contains_key(*id)) {
-        return Some(invalid(&format!("schedule_id {unknown}")));
+        return unknown_schedule(c, unknown);
     }
     let list: Vec<Value> =
         wanted.iter().filter_map(|id| schedules.get(id)).cloned().map(Value::Object).collect();
@@ -202,7 +219,7 @@ fn get_by_calendar(c: &Call<'_>) -> Option<Response> {
     let kept = state.schedules.get(corp)?;
     let cal_id = c.text("cal_id");
     if !kept.calendars.contains_key(&cal_id) {
-        return Some(invalid("cal_id"));
+        return unknown_calendar(c, &cal_id);
     }
     let offset = c.params.get("offset").and_then(Value::as_u64).unwrap_or(0);
     let limit = c.params.get("limit").and_then(Value::as_u64).unwrap_or(500);
@@ -227,8 +244,9 @@ fn change_attendees(c: &Call<'_>, adding: bool) -> Option<Response> {
     let corp = c.corp()?;
     let mut state = c.shared.state();
     let kept: &mut ScheduleState = state.schedules.get_mut(corp)?;
-    let Some(schedule) = kept.schedules.get_mut(&c.text("schedule_id")) else {
-        return Some(invalid("schedule_id"));
+    let schedule_id = c.text("schedule_id");
+    let Some(schedule) = kept.schedules.get_mut(&schedule_id) else {
+        return unknown_schedule(c, &schedule_id);
     };
     let changed = attendees(c.params.get("attendees"));
     let mut list = schedule.get("attendees").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -250,8 +268,9 @@ fn change_attendees(c: &Call<'_>, adding: bool) -> Option<Response> {
 fn del(c: &Call<'_>) -> Option<Response> {
     let corp = c.corp()?;
     let mut state = c.shared.state();
-    let Some(schedule) = state.schedules.get_mut(corp)?.schedules.get_mut(&c.text("schedule_id")) else {
-        return Some(invalid("schedule_id"));
+    let schedule_id = c.text("schedule_id");
+    let Some(schedule) = state.schedules.get_mut(corp)?.schedules.get_mut(&schedule_id) else {
+        return unknown_schedule(c, &schedule_id);
     };
     schedule.insert("status".into(), CANCELLED.into());
     Some(ok([]))

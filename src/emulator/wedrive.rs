@@ -3,7 +3,8 @@
 //! and downloaded. `file_download` answers with a link on the emulator and
 //! a cookie; a GET of the link with that cookie hands the file over, as
 //! WeCom's download host does. A corp that never made a space gets the
-//! endpoints' samples.
+//! endpoints' samples, and so does a sample's made-up id (see
+//! [`Call::unknown_id`]).
 
 use std::time::{Duration, SystemTime};
 
@@ -62,9 +63,22 @@ fn invalid(what: &str) -> Response {
     wecom_error(INVALID_PARAMETER, &format!("invalid {what}"))
 }
 
+/// Space ids the emulator issues start so (a space's id is also its root
+/// folder's).
+const SPACE_PREFIX: &str = "s.emu-";
+/// File ids the emulator issues start so.
+const FILE_PREFIX: &str = "f.emu-";
+
+/// The answer to a space, folder or file id the corp does not have (see
+/// [`Call::unknown_id`]).
+fn unknown(c: &Call<'_>, id: &str, what: &str) -> Option<Response> {
+    let prefix = if id.starts_with(SPACE_PREFIX) { SPACE_PREFIX } else { FILE_PREFIX };
+    c.unknown_id(id, prefix, || invalid(what))
+}
+
 fn space_create(c: &Call<'_>) -> Option<Response> {
     let corp = c.corp()?;
-    let spaceid = format!("s.{}", random_code(24));
+    let spaceid = format!("{SPACE_PREFIX}{}", random_code(24));
     let space = DriveSpace { name: c.text("space_name") };
     c.shared.state().wedrive.entry(corp.to_owned()).or_default().spaces.insert(spaceid.clone(), space);
     Some(ok(json!({"spaceid": spaceid}).as_object().cloned().unwrap_or_default()))
@@ -75,7 +89,7 @@ fn space_info(c: &Call<'_>) -> Option<Response> {
     let state = c.shared.state();
     let drive = state.wedrive.get(corp)?;
     let spaceid = c.text("spaceid");
-    let Some(space) = drive.spaces.get(&spaceid) else { return Some(invalid("spaceid")) };
+    let Some(space) = drive.spaces.get(&spaceid) else { return unknown(c, &spaceid, "spaceid") };
     let info = json!({"spaceid": spaceid, "space_name": space.name});
     Some(ok([("space_info".to_owned(), info)].into_iter().collect()))
 }
@@ -83,8 +97,9 @@ fn space_info(c: &Call<'_>) -> Option<Response> {
 fn space_rename(c: &Call<'_>) -> Option<Response> {
     let corp = c.corp()?;
     let mut state = c.shared.state();
-    let Some(space) = state.wedrive.get_mut(corp)?.spaces.get_mut(&c.text("spaceid")) else {
-        return Some(invalid("spaceid"));
+    let spaceid = c.text("spaceid");
+    let Some(space) = state.wedrive.get_mut(corp)?.spaces.get_mut(&spaceid) else {
+        return unknown(c, &spaceid, "spaceid");
     };
     space.name = c.text("space_name");
     Some(ok(serde_json::Map::new()))
@@ -97,7 +112,7 @@ fn space_dismiss(c: &Call<'_>) -> Option<Response> {
     let drive = state.wedrive.get_mut(corp)?;
     let spaceid = c.text("spaceid");
     if drive.spaces.remove(&spaceid).is_none() {
-        return Some(invalid("spaceid"));
+        return unknown(c, &spaceid, "spaceid");
     }
     drive.files.retain(|_, file| file.spaceid != spaceid);
     Some(ok(serde_json::Map::new()))
@@ -112,11 +127,11 @@ fn file_upload(c: &Call<'_>) -> Option<Response> {
     let drive = state.wedrive.get_mut(corp)?;
     let (spaceid, fatherid) = (c.text("spaceid"), c.text("fatherid"));
     if !drive.spaces.contains_key(&spaceid) {
-        return Some(invalid("spaceid"));
+        return unknown(c, &spaceid, "spaceid");
     }
     let in_space = |f: &DriveFile| f.spaceid == spaceid && f.is_folder();
     if fatherid != spaceid && drive.files.get(&fatherid).is_none_or(|f| !in_space(f)) {
-        return Some(invalid("fatherid"));
+        return unknown(c, &fatherid, "fatherid");
     }
     let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(c.text("file_base64_content")) else {
         return Some(invalid("file_base64_content: not base64"));
@@ -124,7 +139,7 @@ fn file_upload(c: &Call<'_>) -> Option<Response> {
     if bytes.len() > MAX_UPLOAD_BYTES {
         return Some(wecom_error(INVALID_FILE_SIZE, "invalid file size: more than 10 MB"));
     }
-    let fileid = format!("f.{}", random_code(24));
+    let fileid = format!("{FILE_PREFIX}{}", random_code(24));
     let file = DriveFile {
         spaceid,
         fatherid,
@@ -164,7 +179,7 @@ fn file_list(c: &Call<'_>) -> Option<Response> {
     let drive = state.wedrive.get(corp)?;
     let (spaceid, fatherid) = (c.text("spaceid"), c.text("fatherid"));
     if !drive.spaces.contains_key(&spaceid) {
-        return Some(invalid("spaceid"));
+        return unknown(c, &spaceid, "spaceid");
     }
     let start = c.params.get("start").and_then(Value::as_u64).unwrap_or(0);
     let limit = c.params.get("limit").and_then(Value::as_u64).unwrap_or(1000);
@@ -190,7 +205,7 @@ fn file_info(c: &Call<'_>) -> Option<Response> {
     let state = c.shared.state();
     let drive = state.wedrive.get(corp)?;
     let fileid = c.text("fileid");
-    let Some(file) = drive.files.get(&fileid) else { return Some(invalid("fileid")) };
+    let Some(file) = drive.files.get(&fileid) else { return unknown(c, &fileid, "fileid") };
     Some(ok([("file_info".to_owned(), describe(&fileid, file))].into_iter().collect()))
 }
 
@@ -204,8 +219,11 @@ fn file_delete(c: &Call<'_>) -> Option<Response> {
         .and_then(Value::as_array)
         .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
-    if ids.is_empty() || ids.iter().any(|id| !drive.files.contains_key(id)) {
+    if ids.is_empty() {
         return Some(invalid("fileid"));
+    }
+    if let Some(missing) = ids.iter().find(|id| !drive.files.contains_key(*id)) {
+        return unknown(c, missing, "fileid");
     }
     for id in ids {
         drive.files.remove(&id);
@@ -220,8 +238,10 @@ fn file_download(c: &Call<'_>) -> Option<Response> {
     let mut state = c.shared.state();
     let drive = state.wedrive.get_mut(corp)?;
     let fileid = c.text("fileid");
-    if drive.files.get(&fileid).is_none_or(DriveFile::is_folder) {
-        return Some(invalid("fileid"));
+    match drive.files.get(&fileid) {
+        None => return unknown(c, &fileid, "fileid"),
+        Some(file) if file.is_folder() => return Some(invalid("fileid: a folder")),
+        Some(_) => {}
     }
     let (link, cookie) = (random_code(32), random_code(40));
     let expires = now.checked_add(LINK_LIFETIME).unwrap_or(SystemTime::UNIX_EPOCH);
