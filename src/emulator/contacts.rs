@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::handler::{Call, Table};
-use super::reply::{json_reply, wecom_error};
+use super::reply::{json_reply, wecom_error, INVALID_PARAMETER};
 use crate::api::user::endpoints as user;
 
 /// The member endpoints whose answer depends on state, each with its
@@ -91,7 +91,7 @@ fn list_id(c: &Call<'_>) -> Option<Response> {
             None => return None,
             Some(n) => match n.parse() {
                 Ok(start) if start <= userids.len() => start,
-                _ => return Some(wecom_error(40058, "invalid cursor")),
+                _ => return Some(wecom_error(INVALID_PARAMETER, "invalid cursor")),
             },
         },
     };

@@ -1,6 +1,7 @@
 //! What a stateful handler is and sees. The router looks handlers up and
-//! the areas (licenses, members, tags, OAuth, logins) define them; both
-//! import this bottom module, so neither has to import the other.
+//! the areas (licenses, members, tags, OAuth, logins, 微信客服, 日程, 微盘)
+//! define them; both import this bottom module, so neither has to import
+//! the other.
 
 use axum::response::Response;
 use serde_json::{Map, Value};

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::handler::{Call, Table};
 use super::push::{self, PushError, PushTarget};
 use super::records::{KfAccount, KfState, PushRecord};
-use super::reply::{json_reply, wecom_error};
+use super::reply::{ok_with, wecom_error, INVALID_PARAMETER};
 use super::state::{random_code, unix_now, Shared};
 use crate::api::kf::endpoints as kf;
 
@@ -29,8 +29,6 @@ const SYNC_LIMIT: usize = 1000;
 const INVALID_OPEN_KFID: i64 = 95000;
 /// WeCom's errcode for a `sync_msg` token that is not (or no longer) valid.
 const INVALID_MSG_TOKEN: i64 = 95007;
-/// WeCom's errcode for a parameter it cannot use (here: a cursor it never issued).
-const INVALID_PARAMETER: i64 = 40058;
 
 /// Cursors the emulator issues: this prefix, then how many of the corp's
 /// messages lie before it.
@@ -60,7 +58,7 @@ fn add_account(c: &Call<'_>) -> Option<Response> {
     let open_kfid = format!("{ACCOUNT_PREFIX}{}", random_code(26));
     let account = KfAccount { name: c.text("name"), media_id: c.text("media_id") };
     c.shared.state().kf.entry(corp.to_owned()).or_default().accounts.insert(open_kfid.clone(), account);
-    Some(json_reply(&json!({"errcode": 0, "errmsg": "ok", "open_kfid": open_kfid})))
+    Some(ok_with([("open_kfid", open_kfid.into())]))
 }
 
 fn del_account(c: &Call<'_>) -> Option<Response> {
@@ -71,7 +69,7 @@ fn del_account(c: &Call<'_>) -> Option<Response> {
     if accounts.remove(&open_kfid).is_none() {
         return unknown_account(c, &open_kfid);
     }
-    Some(json_reply(&json!({"errcode": 0, "errmsg": "ok"})))
+    Some(ok_with([]))
 }
 
 fn update_account(c: &Call<'_>) -> Option<Response> {
@@ -87,7 +85,7 @@ fn update_account(c: &Call<'_>) -> Option<Response> {
     if let Some(media_id) = c.params.get("media_id").and_then(Value::as_str) {
         account.media_id = media_id.to_owned();
     }
-    Some(json_reply(&json!({"errcode": 0, "errmsg": "ok"})))
+    Some(ok_with([]))
 }
 
 fn list_accounts(c: &Call<'_>) -> Option<Response> {
@@ -107,7 +105,7 @@ fn list_accounts(c: &Call<'_>) -> Option<Response> {
             json!({"open_kfid": open_kfid, "name": account.name, "avatar": "", "manage_privilege": true})
         })
         .collect();
-    Some(json_reply(&json!({"errcode": 0, "errmsg": "ok", "account_list": page})))
+    Some(ok_with([("account_list", page.into())]))
 }
 
 /// Reads the corp's messages after `cursor` (from the oldest without one),
@@ -156,13 +154,11 @@ fn sync_msg(c: &Call<'_>) -> Option<Response> {
         next = kf.messages.len();
     }
     let has_more = kf.messages[next..].iter().any(wanted);
-    Some(json_reply(&json!({
-        "errcode": 0,
-        "errmsg": "ok",
-        "next_cursor": format!("{CURSOR_PREFIX}{next}"),
-        "has_more": i32::from(has_more),
-        "msg_list": list,
-    })))
+    Some(ok_with([
+        ("next_cursor", format!("{CURSOR_PREFIX}{next}").into()),
+        ("has_more", i32::from(has_more).into()),
+        ("msg_list", list.into()),
+    ]))
 }
 
 /// Accepts a message on an account the corp has; WeCom delivers it later.
@@ -175,7 +171,7 @@ fn send_msg(c: &Call<'_>) -> Option<Response> {
         return unknown_account(c, &open_kfid);
     }
     let msgid = Some(c.text("msgid")).filter(|id| !id.is_empty()).unwrap_or_else(|| random_code(24));
-    Some(json_reply(&json!({"errcode": 0, "errmsg": "ok", "msgid": msgid})))
+    Some(ok_with([("msgid", msgid.into())]))
 }
 
 /// A customer (`external_userid`) writes `text` to account `open_kfid` of
@@ -190,9 +186,8 @@ pub(super) async fn customer_writes(
     text: &str,
 ) -> Result<PushRecord, PushError> {
     let token = format!("{TOKEN_PREFIX}{}", random_code(40));
+    let (now, send_time) = (shared.now(), unix_now(shared));
     {
-        let now = shared.now();
-        let send_time = unix_now(shared);
         let mut state = shared.state();
         let kf: &mut KfState = match state.kf.get_mut(corp_id) {
             Some(kf) if kf.accounts.contains_key(open_kfid) => kf,
@@ -219,7 +214,7 @@ pub(super) async fn customer_writes(
         "<xml><ToUserName><![CDATA[{corp_id}]]></ToUserName><CreateTime>{}</CreateTime>\
          <MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event>\
          <Token><![CDATA[{token}]]></Token></xml>",
-        unix_now(shared)
+        send_time
     );
     push::event(shared, suite_id, corp_id, &xml, PushTarget::Data).await
 }

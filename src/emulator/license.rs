@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::handler::{Call, Table};
 use super::records::{Activation, LicenseOrder};
-use super::reply::{json_reply, wecom_error};
+use super::reply::{json_reply, wecom_error, INVALID_PARAMETER};
 use super::state::{random_code, Shared};
 use crate::api::license::endpoints as license;
 
@@ -61,7 +61,7 @@ fn create_new_order(c: &Call<'_>) -> Option<Response> {
         accounts: Vec::new(),
     };
     if order.base_count + order.external_contact_count == 0 {
-        return Some(wecom_error(40058, "account_count must buy at least one account"));
+        return Some(wecom_error(INVALID_PARAMETER, "account_count must buy at least one account"));
     }
     let order_id = format!("{ORDER_PREFIX}{}", random_code(16));
     c.shared.state().license_orders.insert(order_id.clone(), order);
@@ -72,7 +72,7 @@ fn get_order(c: &Call<'_>) -> Option<Response> {
     let order_id = issued_order_id(c)?;
     let state = c.shared.state();
     let Some(order) = state.license_orders.get(&order_id) else {
-        return Some(wecom_error(40058, "invalid order_id"));
+        return Some(wecom_error(INVALID_PARAMETER, "invalid order_id"));
     };
     let mut reply = json!({"errcode": 0, "errmsg": "ok", "order": {
         "order_id": order_id,
@@ -93,7 +93,7 @@ fn list_order_account(c: &Call<'_>) -> Option<Response> {
     let order_id = issued_order_id(c)?;
     let state = c.shared.state();
     let Some(order) = state.license_orders.get(&order_id) else {
-        return Some(wecom_error(40058, "invalid order_id"));
+        return Some(wecom_error(INVALID_PARAMETER, "invalid order_id"));
     };
     // Accounts exist once the order is paid.
     let accounts: Vec<Value> =
@@ -112,13 +112,13 @@ fn active_account(c: &Call<'_>) -> Option<Response> {
             .map(|(_, kind)| (o.corpid.clone(), *kind, o.months))
     });
     let Some((order_corp, kind, months)) = bought else {
-        return Some(wecom_error(40058, "invalid active_code"));
+        return Some(wecom_error(INVALID_PARAMETER, "invalid active_code"));
     };
     if order_corp != corpid {
-        return Some(wecom_error(40058, "the active_code was bought for another corp"));
+        return Some(wecom_error(INVALID_PARAMETER, "the active_code was bought for another corp"));
     }
     if state.activations.contains_key(&code) {
-        return Some(wecom_error(40058, "the active_code is already active"));
+        return Some(wecom_error(INVALID_PARAMETER, "the active_code is already active"));
     }
     let now = c.shared.now();
     let lifetime = Duration::from_secs(months.max(1) * 31 * 24 * 3600);
@@ -145,7 +145,7 @@ fn active_info_by_code(c: &Call<'_>) -> Option<Response> {
                 &json!({"errcode": 0, "errmsg": "ok", "active_info": {"active_code": code, "status": 1}}),
             )
         }
-        None => wecom_error(40058, "invalid active_code"),
+        None => wecom_error(INVALID_PARAMETER, "invalid active_code"),
     })
 }
 

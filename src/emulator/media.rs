@@ -6,13 +6,12 @@
 
 use std::time::UNIX_EPOCH;
 
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderValue};
+use axum::body::Bytes;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::records::{RecordedUpload, StoredMedia};
-use super::reply::{sample_with, wecom_error};
+use super::reply::{file_reply, sample_with, wecom_error};
 use super::state::{random_code, Shared};
 use crate::http::{Endpoint, ResponseFormat};
 
@@ -137,20 +136,5 @@ pub(super) fn download(
         }
         None => return Some(wecom_error(40007, "invalid media_id")),
     };
-    let mut response = Response::new(Body::from(bytes));
-    let headers = response.headers_mut();
-    // RFC 6266: an ASCII name for old readers, the UTF-8 name beside it.
-    let ascii: String = file_name
-        .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' || c == ' ' { c } else { '_' })
-        .collect();
-    let encoded = percent_encoding::utf8_percent_encode(&file_name, percent_encoding::NON_ALPHANUMERIC);
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
-    let values = [(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)];
-    for (name, value) in values {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
-    }
-    Some(response)
+    Some(file_reply(&file_name, &content_type, bytes))
 }

@@ -169,10 +169,6 @@ impl Emulator {
         });
         let router = admin::router(shared.clone())
             .merge(pages::router(shared.clone()))
-            .route(
-                wedrive::DOWNLOAD_PATH,
-                axum::routing::get(wedrive::serve_download).with_state(shared.clone()),
-            )
             .fallback({
                 let shared = shared.clone();
                 move |ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -80,7 +80,7 @@ pub(super) struct ScheduleState {
 pub(super) struct WedriveState {
     /// Spaces by `spaceid`.
     pub(super) spaces: std::collections::BTreeMap<String, DriveSpace>,
-    /// Files and folders by `fileid`.
+    /// Files by `fileid`.
     pub(super) files: std::collections::BTreeMap<String, DriveFile>,
     /// Download links by their id (the last part of the link).
     pub(super) links: std::collections::HashMap<String, DriveLink>,
@@ -91,28 +91,15 @@ pub(super) struct DriveSpace {
     pub(super) name: String,
 }
 
-/// A file (or folder) in a space.
+/// A file in a space's root.
 pub(super) struct DriveFile {
     pub(super) spaceid: String,
-    /// The folder it is in; the space id for the space's root.
+    /// The folder it is in: the space id (the emulator keeps no folders).
     pub(super) fatherid: String,
     pub(super) name: String,
-    /// [`DriveFile::FOLDER`] or [`DriveFile::FILE`], as `file_type` says.
-    pub(super) file_type: u8,
     pub(super) bytes: Bytes,
     /// When it was uploaded (Unix seconds).
     pub(super) created: u64,
-}
-
-impl DriveFile {
-    /// `file_type` of a folder.
-    pub(super) const FOLDER: u8 = 1;
-    /// `file_type` of a file.
-    pub(super) const FILE: u8 = 2;
-
-    pub(super) fn is_folder(&self) -> bool {
-        self.file_type == Self::FOLDER
-    }
 }
 
 /// A download link: the file it hands over, the cookie it wants, and when

@@ -9,6 +9,40 @@ pub(super) fn json_reply(value: &Value) -> Response {
     json_text(value.to_string())
 }
 
+/// WeCom's errcode for a parameter it cannot use (a missing one, an id the
+/// corp does not have, a value out of range).
+pub(super) const INVALID_PARAMETER: i64 = 40058;
+
+/// A success: `errcode` 0, `errmsg` "ok", and `members`.
+pub(super) fn ok_with(members: impl IntoIterator<Item = (&'static str, Value)>) -> Response {
+    let mut reply = serde_json::Map::new();
+    reply.insert("errcode".into(), 0.into());
+    reply.insert("errmsg".into(), "ok".into());
+    reply.extend(members.into_iter().map(|(key, value)| (key.to_owned(), value)));
+    json_reply(&Value::Object(reply))
+}
+
+/// A file handed over with WeCom's headers: its type, and its name as RFC
+/// 6266 writes it (an ASCII name for old readers, the UTF-8 name beside it).
+pub(super) fn file_reply(file_name: &str, content_type: &str, bytes: axum::body::Bytes) -> Response {
+    let mut response = Response::new(axum::body::Body::from(bytes));
+    let headers = response.headers_mut();
+    let ascii: String = file_name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' || c == ' ' { c } else { '_' })
+        .collect();
+    let encoded = percent_encoding::utf8_percent_encode(file_name, percent_encoding::NON_ALPHANUMERIC);
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    let values =
+        [(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)];
+    for (name, value) in values {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
 /// The endpoint's documented sample, as it is.
 pub(super) fn sample(endpoint: &crate::http::Endpoint) -> Response {
     json_text(super::samples::sample(endpoint).example_response.to_owned())

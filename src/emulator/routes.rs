@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::handler::{Call, Table};
 use super::records::{PreAuthCode, VisibleRange};
-use super::reply::{json_reply, sample, sample_members, sample_with, wecom_error};
+use super::reply::{json_reply, sample, sample_members, sample_with, wecom_error, INVALID_PARAMETER};
 use super::state::{
     random_code, Fault, Issued, Owner, RecordedRequest, Shared, State, SuiteCorp, PERMANENT_CODE_PREFIX,
 };
@@ -59,6 +59,9 @@ pub(super) async fn handle(
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::Json(body)) => return json_reply(&body),
         None => {}
+    }
+    if let Some(link) = request.path.strip_prefix(super::wedrive::DOWNLOAD_PREFIX) {
+        return super::wedrive::serve_download(shared, &request.method, link, &headers);
     }
     answer(shared, &request, !body.is_empty())
 }
@@ -110,7 +113,7 @@ pub(super) fn answer(shared: &Shared, request: &RecordedRequest, has_body: bool)
     if let Some(missing) =
         endpoint_sample.required.iter().find(|name| params.get(**name).is_none_or(is_blank))
     {
-        return wecom_error(40058, &format!("invalid parameter: `{missing}` is required"));
+        return wecom_error(INVALID_PARAMETER, &format!("invalid parameter: `{missing}` is required"));
     }
     if let Some(reply) = stateful(shared, endpoint, &params, caller.as_ref()) {
         return reply;

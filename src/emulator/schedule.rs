@@ -12,12 +12,10 @@ use serde_json::{json, Map, Value};
 
 use super::handler::{Call, Table};
 use super::records::ScheduleState;
-use super::reply::{json_reply, wecom_error};
+use super::reply::{ok_with, wecom_error, INVALID_PARAMETER};
 use super::state::random_code;
 use crate::api::schedule::endpoints as schedule;
 
-/// WeCom's errcode for a parameter it cannot use (here: an unknown id).
-const INVALID_PARAMETER: i64 = 40058;
 /// WeCom's errcode for `op_mode` 1 or 2 on a schedule that does not repeat
 /// (更新重复日程).
 const NOT_REPEATING: i64 = 90485;
@@ -38,14 +36,6 @@ pub(super) static HANDLERS: Table = &[
     (&schedule::DEL_ATTENDEES, |c| change_attendees(c, false)),
     (&schedule::DEL, del),
 ];
-
-fn ok(members: impl IntoIterator<Item = (&'static str, Value)>) -> Response {
-    let mut reply = json!({"errcode": 0, "errmsg": "ok"});
-    for (key, value) in members {
-        reply[key] = value;
-    }
-    json_reply(&reply)
-}
 
 fn invalid(what: &str) -> Response {
     wecom_error(INVALID_PARAMETER, &format!("invalid {what}"))
@@ -88,7 +78,7 @@ fn add_calendar(c: &Call<'_>) -> Option<Response> {
     calendar.remove("set_as_default");
     calendar.insert("cal_id".into(), cal_id.clone().into());
     c.shared.state().schedules.entry(corp.to_owned()).or_default().calendars.insert(cal_id.clone(), calendar);
-    Some(ok([("cal_id", cal_id.into())]))
+    Some(ok_with([("cal_id", cal_id.into())]))
 }
 
 /// Sets the calendar members given (the id, admins and kind stay).
@@ -105,7 +95,7 @@ fn update_calendar(c: &Call<'_>) -> Option<Response> {
             calendar.insert(key, value);
         }
     }
-    Some(ok([]))
+    Some(ok_with([]))
 }
 
 fn get_calendar(c: &Call<'_>) -> Option<Response> {
@@ -118,7 +108,7 @@ fn get_calendar(c: &Call<'_>) -> Option<Response> {
     }
     let list: Vec<Value> =
         wanted.iter().filter_map(|id| calendars.get(id)).cloned().map(Value::Object).collect();
-    Some(ok([("calendar_list", Value::Array(list))]))
+    Some(ok_with([("calendar_list", Value::Array(list))]))
 }
 
 /// Deletes a calendar and the schedules on it.
@@ -131,7 +121,7 @@ fn del_calendar(c: &Call<'_>) -> Option<Response> {
         return unknown_calendar(c, &cal_id);
     }
     kept.schedules.retain(|_, s| text_of(s, "cal_id") != cal_id);
-    Some(ok([]))
+    Some(ok_with([]))
 }
 
 /// Attendees as a schedule keeps them: each with its answer (0: none yet).
@@ -164,7 +154,7 @@ fn add(c: &Call<'_>) -> Option<Response> {
     kept.sequence += 1;
     given.insert("sequence".into(), kept.sequence.into());
     kept.schedules.insert(schedule_id.clone(), given);
-    Some(ok([("schedule_id", schedule_id.into())]))
+    Some(ok_with([("schedule_id", schedule_id.into())]))
 }
 
 /// Overwrites a schedule with what is given (its calendar stays, and its
@@ -195,7 +185,7 @@ fn update(c: &Call<'_>) -> Option<Response> {
     kept.sequence += 1;
     given.insert("sequence".into(), kept.sequence.into());
     kept.schedules.insert(id.clone(), given);
-    Some(ok([("schedule_id", id.into())]))
+    Some(ok_with([("schedule_id", id.into())]))
 }
 
 fn get(c: &Call<'_>) -> Option<Response> {
@@ -208,7 +198,7 @@ fn get(c: &Call<'_>) -> Option<Response> {
     }
     let list: Vec<Value> =
         wanted.iter().filter_map(|id| schedules.get(id)).cloned().map(Value::Object).collect();
-    Some(ok([("schedule_list", Value::Array(list))]))
+    Some(ok_with([("schedule_list", Value::Array(list))]))
 }
 
 /// A calendar's schedules in the order they were made, `limit` (1-1000,
@@ -236,7 +226,7 @@ fn get_by_calendar(c: &Call<'_>) -> Option<Response> {
         .cloned()
         .map(Value::Object)
         .collect();
-    Some(ok([("schedule_list", Value::Array(page))]))
+    Some(ok_with([("schedule_list", Value::Array(page))]))
 }
 
 /// Adds (`adding`) or removes attendees of a schedule.
@@ -261,7 +251,7 @@ fn change_attendees(c: &Call<'_>, adding: bool) -> Option<Response> {
         list.retain(|known| !changed.iter().any(|gone| same(known, gone)));
     }
     schedule.insert("attendees".into(), list.into());
-    Some(ok([]))
+    Some(ok_with([]))
 }
 
 /// Cancels a schedule: it stays readable, with `status` 1.
@@ -273,5 +263,5 @@ fn del(c: &Call<'_>) -> Option<Response> {
         return unknown_schedule(c, &schedule_id);
     };
     schedule.insert("status".into(), CANCELLED.into());
-    Some(ok([]))
+    Some(ok_with([]))
 }

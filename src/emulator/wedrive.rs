@@ -1,15 +1,14 @@
 //! 微盘 with state, per corp (the corp of the calling token): spaces made
-//! with `wedrive/space_create`, files uploaded into them, listed, described
-//! and downloaded. `file_download` answers with a link on the emulator and
-//! a cookie; a GET of the link with that cookie hands the file over, as
-//! WeCom's download host does. A corp that never made a space gets the
-//! endpoints' samples, and so does a sample's made-up id (see
-//! [`Call::unknown_id`]).
+//! with `wedrive/space_create`, files uploaded into their root, listed,
+//! described and downloaded. `file_download` answers with a link on the
+//! emulator and a cookie; a GET of the link with that cookie hands the file
+//! over, as WeCom's download host does (the router sends such a GET here,
+//! recorded and open to injected faults like any request). A corp that never
+//! made a space gets the endpoints' samples, and so does a sample's made-up
+//! id (see [`Call::unknown_id`]). The emulator keeps no folders.
 
 use std::time::{Duration, SystemTime};
 
-use axum::body::Body;
-use axum::extract::{Path, State as AxumState};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -18,12 +17,13 @@ use sha1::{Digest, Sha1};
 
 use super::handler::{Call, Table};
 use super::records::{DriveFile, DriveLink, DriveSpace};
-use super::reply::{json_reply, wecom_error};
-use super::state::{random_code, unix_now, RecordedRequest, Shared};
+use super::reply::{file_reply, ok_with, wecom_error, INVALID_PARAMETER};
+use super::state::{random_code, unix_now, Shared};
 use crate::api::wedrive::endpoints as wedrive;
 
-/// Where the emulator serves the files `file_download` links to.
-pub(super) const DOWNLOAD_PATH: &str = "/__wedrive/download/{link}";
+/// Where the emulator serves the files `file_download` links to: this,
+/// then the link's id.
+pub(super) const DOWNLOAD_PREFIX: &str = "/__wedrive/download/";
 
 /// How long a download link works: 2 hours, as the official page says.
 const LINK_LIFETIME: Duration = Duration::from_secs(2 * 3600);
@@ -34,11 +34,11 @@ const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 /// The cookie a download link wants.
 const COOKIE_NAME: &str = "wedrive_ticket";
 
-/// WeCom's errcode for a parameter it cannot use (an unknown space, file or
-/// folder id; content that is not base64).
-const INVALID_PARAMETER: i64 = 40058;
 /// WeCom's errcode for a file larger than an upload takes.
 const INVALID_FILE_SIZE: i64 = 40006;
+
+/// `file_type` of a file (folders are 1; the emulator keeps none).
+const FILE_TYPE: u8 = 2;
 
 /// The wedrive endpoints whose answer depends on state, each with its handler.
 pub(super) static HANDLERS: Table = &[
@@ -53,23 +53,16 @@ pub(super) static HANDLERS: Table = &[
     (&wedrive::FILE_DOWNLOAD, file_download),
 ];
 
-fn ok(mut members: serde_json::Map<String, Value>) -> Response {
-    members.insert("errcode".into(), 0.into());
-    members.insert("errmsg".into(), "ok".into());
-    json_reply(&Value::Object(members))
-}
-
 fn invalid(what: &str) -> Response {
     wecom_error(INVALID_PARAMETER, &format!("invalid {what}"))
 }
 
-/// Space ids the emulator issues start so (a space's id is also its root
-/// folder's).
+/// Space ids the emulator issues start so (a space's id is also its root's).
 const SPACE_PREFIX: &str = "s.emu-";
 /// File ids the emulator issues start so.
 const FILE_PREFIX: &str = "f.emu-";
 
-/// The answer to a space, folder or file id the corp does not have (see
+/// The answer to a space or file id the corp does not have (see
 /// [`Call::unknown_id`]).
 fn unknown(c: &Call<'_>, id: &str, what: &str) -> Option<Response> {
     let prefix = if id.starts_with(SPACE_PREFIX) { SPACE_PREFIX } else { FILE_PREFIX };
@@ -81,7 +74,7 @@ fn space_create(c: &Call<'_>) -> Option<Response> {
     let spaceid = format!("{SPACE_PREFIX}{}", random_code(24));
     let space = DriveSpace { name: c.text("space_name") };
     c.shared.state().wedrive.entry(corp.to_owned()).or_default().spaces.insert(spaceid.clone(), space);
-    Some(ok(json!({"spaceid": spaceid}).as_object().cloned().unwrap_or_default()))
+    Some(ok_with([("spaceid", spaceid.into())]))
 }
 
 fn space_info(c: &Call<'_>) -> Option<Response> {
@@ -91,7 +84,7 @@ fn space_info(c: &Call<'_>) -> Option<Response> {
     let spaceid = c.text("spaceid");
     let Some(space) = drive.spaces.get(&spaceid) else { return unknown(c, &spaceid, "spaceid") };
     let info = json!({"spaceid": spaceid, "space_name": space.name});
-    Some(ok([("space_info".to_owned(), info)].into_iter().collect()))
+    Some(ok_with([("space_info", info)]))
 }
 
 fn space_rename(c: &Call<'_>) -> Option<Response> {
@@ -102,7 +95,7 @@ fn space_rename(c: &Call<'_>) -> Option<Response> {
         return unknown(c, &spaceid, "spaceid");
     };
     space.name = c.text("space_name");
-    Some(ok(serde_json::Map::new()))
+    Some(ok_with([]))
 }
 
 /// Dismisses a space and everything in it.
@@ -115,11 +108,10 @@ fn space_dismiss(c: &Call<'_>) -> Option<Response> {
         return unknown(c, &spaceid, "spaceid");
     }
     drive.files.retain(|_, file| file.spaceid != spaceid);
-    Some(ok(serde_json::Map::new()))
+    Some(ok_with([]))
 }
 
-/// Keeps a file given as base64 in a space's folder (the space id is its
-/// root folder's id).
+/// Keeps a file given as base64 in a space's root (`fatherid` the space id).
 fn file_upload(c: &Call<'_>) -> Option<Response> {
     let corp = c.corp()?;
     let now = unix_now(c.shared);
@@ -129,8 +121,7 @@ fn file_upload(c: &Call<'_>) -> Option<Response> {
     if !drive.spaces.contains_key(&spaceid) {
         return unknown(c, &spaceid, "spaceid");
     }
-    let in_space = |f: &DriveFile| f.spaceid == spaceid && f.is_folder();
-    if fatherid != spaceid && drive.files.get(&fatherid).is_none_or(|f| !in_space(f)) {
+    if fatherid != spaceid {
         return unknown(c, &fatherid, "fatherid");
     }
     let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(c.text("file_base64_content")) else {
@@ -140,16 +131,9 @@ fn file_upload(c: &Call<'_>) -> Option<Response> {
         return Some(wecom_error(INVALID_FILE_SIZE, "invalid file size: more than 10 MB"));
     }
     let fileid = format!("{FILE_PREFIX}{}", random_code(24));
-    let file = DriveFile {
-        spaceid,
-        fatherid,
-        name: c.text("file_name"),
-        file_type: DriveFile::FILE,
-        bytes: bytes.into(),
-        created: now,
-    };
+    let file = DriveFile { spaceid, fatherid, name: c.text("file_name"), bytes: bytes.into(), created: now };
     drive.files.insert(fileid.clone(), file);
-    Some(ok([("fileid".to_owned(), Value::from(fileid))].into_iter().collect()))
+    Some(ok_with([("fileid", fileid.into())]))
 }
 
 /// One file as `file_list` and `file_info` describe it.
@@ -162,14 +146,10 @@ fn describe(fileid: &str, file: &DriveFile) -> Value {
         "file_size": file.bytes.len(),
         "ctime": file.created,
         "mtime": file.created,
-        "file_type": file.file_type,
+        "file_type": FILE_TYPE,
         "file_status": 1,
-        "sha": hex(&Sha1::digest(&file.bytes)),
+        "sha": crate::crypto::hex(&Sha1::digest(&file.bytes)),
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The files of one folder, `limit` (1-1000) from `start`, in upload order.
@@ -193,11 +173,11 @@ fn file_list(c: &Call<'_>) -> Option<Response> {
         (usize::try_from(start).unwrap_or(usize::MAX), usize::try_from(limit).unwrap_or(1000));
     let page: Vec<Value> = files.iter().skip(start).take(limit).map(|(id, f)| describe(id, f)).collect();
     let next = start.saturating_add(page.len());
-    let mut members = serde_json::Map::new();
-    members.insert("has_more".into(), Value::from(next < files.len()));
-    members.insert("next_start".into(), Value::from(next));
-    members.insert("file_list".into(), json!({"item": page}));
-    Some(ok(members))
+    Some(ok_with([
+        ("has_more", (next < files.len()).into()),
+        ("next_start", next.into()),
+        ("file_list", json!({"item": page})),
+    ]))
 }
 
 fn file_info(c: &Call<'_>) -> Option<Response> {
@@ -206,7 +186,7 @@ fn file_info(c: &Call<'_>) -> Option<Response> {
     let drive = state.wedrive.get(corp)?;
     let fileid = c.text("fileid");
     let Some(file) = drive.files.get(&fileid) else { return unknown(c, &fileid, "fileid") };
-    Some(ok([("file_info".to_owned(), describe(&fileid, file))].into_iter().collect()))
+    Some(ok_with([("file_info", describe(&fileid, file))]))
 }
 
 fn file_delete(c: &Call<'_>) -> Option<Response> {
@@ -228,7 +208,7 @@ fn file_delete(c: &Call<'_>) -> Option<Response> {
     for id in ids {
         drive.files.remove(&id);
     }
-    Some(ok(serde_json::Map::new()))
+    Some(ok_with([]))
 }
 
 /// A link to the file on the emulator and the cookie it wants, valid 2 hours.
@@ -238,41 +218,30 @@ fn file_download(c: &Call<'_>) -> Option<Response> {
     let mut state = c.shared.state();
     let drive = state.wedrive.get_mut(corp)?;
     let fileid = c.text("fileid");
-    match drive.files.get(&fileid) {
-        None => return unknown(c, &fileid, "fileid"),
-        Some(file) if file.is_folder() => return Some(invalid("fileid: a folder")),
-        Some(_) => {}
+    if !drive.files.contains_key(&fileid) {
+        return unknown(c, &fileid, "fileid");
     }
     let (link, cookie) = (random_code(32), random_code(40));
     let expires = now.checked_add(LINK_LIFETIME).unwrap_or(SystemTime::UNIX_EPOCH);
     drive.links.retain(|_, l| now < l.expires);
     drive.links.insert(link.clone(), DriveLink { fileid, cookie: cookie.clone(), expires });
-    let url = format!("{}{}", c.shared.base_uri, DOWNLOAD_PATH.replace("{link}", &link));
-    let mut members = serde_json::Map::new();
-    members.insert("download_url".into(), url.into());
-    members.insert("cookie_name".into(), COOKIE_NAME.into());
-    members.insert("cookie_value".into(), cookie.into());
-    Some(ok(members))
+    Some(ok_with([
+        ("download_url", format!("{}{DOWNLOAD_PREFIX}{link}", c.shared.base_uri).into()),
+        ("cookie_name", COOKIE_NAME.into()),
+        ("cookie_value", cookie.into()),
+    ]))
 }
 
-/// `GET` of a download link (recorded with the requests): the file, when
-/// the request carries the link's cookie and the link has not expired; 403
-/// otherwise, 404 for a link the emulator never gave.
-pub(super) async fn serve_download(
-    AxumState(shared): AxumState<std::sync::Arc<Shared>>,
-    Path(link): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+/// The answer to a request for a download link (`link`, its id): the file,
+/// for a `GET` that carries the link's cookie before the link expires; 403
+/// otherwise, 404 for a link the emulator never gave, 405 for another method.
+pub(super) fn serve_download(shared: &Shared, method: &str, link: &str, headers: &HeaderMap) -> Response {
+    if method != "GET" {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
     let now = shared.now();
-    let mut state = shared.state();
-    state.requests.push(RecordedRequest {
-        method: "GET".into(),
-        path: DOWNLOAD_PATH.replace("{link}", &link),
-        query: Vec::new(),
-        body: None,
-        upload: None,
-    });
-    let found = state.wedrive.values().find_map(|drive| Some((drive, drive.links.get(&link)?)));
+    let state = shared.state();
+    let found = state.wedrive.values().find_map(|drive| Some((drive, drive.links.get(link)?)));
     let Some((drive, link)) = found else {
         return (StatusCode::NOT_FOUND, "no such download link").into_response();
     };
@@ -283,18 +252,8 @@ pub(super) async fn serve_download(
         return (StatusCode::FORBIDDEN, "the download link needs its cookie and expires after 2 hours")
             .into_response();
     }
-    let Some(file) = drive.files.get(&link.fileid) else {
-        return (StatusCode::NOT_FOUND, "the file was deleted").into_response();
-    };
-    let disposition = format!(
-        "attachment; filename*=UTF-8''{}",
-        percent_encoding::utf8_percent_encode(&file.name, percent_encoding::NON_ALPHANUMERIC)
-    );
-    let mut response = Body::from(file.bytes.clone()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/octet-stream"));
-    if let Ok(value) = header::HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
+    match drive.files.get(&link.fileid) {
+        Some(file) => file_reply(&file.name, "application/octet-stream", file.bytes.clone()),
+        None => (StatusCode::NOT_FOUND, "the file was deleted").into_response(),
     }
-    response
 }
